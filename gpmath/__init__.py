@@ -1,0 +1,34 @@
+"""gpmath: fast, friendly access to NVIDIA's math libraries from NumPy, CuPy and PyTorch.
+
+``gpmath.matmul`` (cuBLASLt), ``gpmath.fft`` (cuFFT) and ``gpmath.linalg`` (cuSOLVER) take
+arrays of any of the three packages and return results in the same package and memory space;
+planners (``gpmath.blas.Matmul`` ...) make repeated calls cheap.  Without a GPU, the same API
+computes with NumPy/SciPy.
+"""
+
+from ._core.cache import cache_clear, cache_info
+from ._core.errors import (
+    FreedPlanError,
+    GpmathError,
+    LibraryError,
+    LinAlgError,
+    NoGPUError,
+    OutOfMemoryError,
+)
+from ._core.runtime import device_count
+from .blas import matmul
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "matmul",
+    "cache_info",
+    "cache_clear",
+    "device_count",
+    "GpmathError",
+    "LibraryError",
+    "OutOfMemoryError",
+    "NoGPUError",
+    "LinAlgError",
+    "FreedPlanError",
+]

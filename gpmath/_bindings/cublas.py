@@ -1,0 +1,89 @@
+"""ctypes bindings to the few cuBLAS functions gpmath's linear algebra uses (``cublas_api.h``).
+
+Ints in, ints out.  Typed families (``cublas<t>getrfBatched`` ...) take the type letter ``t`` in
+``"SDCZ"`` first.  Prototypes are checked against ``cublas_api.h`` of the CUDA 13 wheel by
+``tests/test_bindings_cusolver.py``; they are unchanged since CUDA 10.
+"""
+
+from __future__ import annotations
+
+import enum
+from ctypes import byref, c_char_p, c_int, c_void_p
+
+from ._loader import Library, c_void_p_p, status_checker
+from .cublaslt import STATUS_ALLOC_FAILED, Operation
+
+__all__ = ["FillMode", "SideMode", "DiagType", "Operation"]
+
+
+class FillMode(enum.IntEnum):
+    """``cublasFillMode_t``."""
+
+    LOWER = 0
+    UPPER = 1
+    FULL = 2
+
+
+class SideMode(enum.IntEnum):
+    """``cublasSideMode_t``."""
+
+    LEFT = 0
+    RIGHT = 1
+
+
+class DiagType(enum.IntEnum):
+    """``cublasDiagType_t``."""
+
+    NON_UNIT = 0
+    UNIT = 1
+
+
+def _status_name(status: int) -> str:
+    return _LIB.function("cublasGetStatusName")(status).decode()
+
+
+_LIB = Library("cublas", status_checker("cuBLAS", _status_name, frozenset({STATUS_ALLOC_FAILED})))
+library = _LIB
+check = _LIB._check
+
+_P, _I = c_void_p, c_int
+_LIB.declare("cublasGetStatusName", c_char_p, [_I])
+_LIB.declare("cublasCreate_v2", _I, [c_void_p_p])
+_LIB.declare("cublasDestroy_v2", _I, [_P])
+_LIB.declare("cublasSetStream_v2", _I, [_P, _P])
+for _t in "SDCZ":
+    _LIB.declare(f"cublas{_t}getrfBatched", _I, [_P, _I, _P, _I, _P, _P, _I])
+    _LIB.declare(f"cublas{_t}getrsBatched", _I, [_P, _I, _I, _I, _P, _I, _P, _P, _I, _P, _I])
+    _LIB.declare(f"cublas{_t}trsm_v2", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I])
+
+
+def create() -> int:
+    """``cublasCreate_v2``."""
+    handle = c_void_p()
+    _LIB.checked("cublasCreate_v2")(byref(handle))
+    return handle.value
+
+
+def destroy(handle: int) -> None:
+    """``cublasDestroy_v2``."""
+    _LIB.checked("cublasDestroy_v2")(handle)
+
+
+def set_stream(handle: int, stream: int) -> None:
+    """``cublasSetStream_v2``."""
+    _LIB.checked("cublasSetStream_v2")(handle, stream)
+
+
+def getrf_batched(t: str, handle, n, a_array, lda, pivots, info, batch) -> None:
+    """``cublas<t>getrfBatched`` (*a_array*: device array of pointers; *pivots*: int32, 1-based)."""
+    _LIB.checked(f"cublas{t}getrfBatched")(handle, n, a_array, lda, pivots, info, batch)
+
+
+def getrs_batched(t: str, handle, trans, n, nrhs, a_array, lda, pivots, b_array, ldb, info_host, batch) -> None:
+    """``cublas<t>getrsBatched`` (*info_host*: a host int pointer, set on invalid arguments only)."""
+    _LIB.checked(f"cublas{t}getrsBatched")(handle, trans, n, nrhs, a_array, lda, pivots, b_array, ldb, info_host, batch)
+
+
+def trsm(t: str, handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb) -> None:
+    """``cublas<t>trsm_v2`` (*alpha_host*: host pointer to a scalar of the matrix type)."""
+    _LIB.checked(f"cublas{t}trsm_v2")(handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb)

@@ -1,0 +1,125 @@
+"""Bounded LRU caches of plans for the stateless functions.
+
+One cache per capability ("matmul", "fft", "linalg"), bounded by the number of plans and by
+the bytes of device memory they hold.  Keys are built by the capability and always include the
+device and the stream; the cache adds the calling thread, so a cached plan (and its work area)
+is never used by two threads or two streams at once.  Evicted plans are freed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, NamedTuple
+
+__all__ = ["PlanCache", "CacheInfo", "cache_info", "cache_clear"]
+
+
+class CacheInfo(NamedTuple):
+    """Statistics of one plan cache."""
+
+    hits: int
+    misses: int
+    size: int
+    maxsize: int
+    nbytes: int
+    max_bytes: int
+
+
+class PlanCache:
+    """An LRU cache of plans.
+
+    Parameters
+    ----------
+    name : str
+        The capability, e.g. ``"matmul"``; the key in :func:`cache_info`.
+    maxsize : int
+        Most plans kept.
+    max_bytes : int
+        Most bytes of device memory (``plan.nbytes``) kept in cached plans.
+    """
+
+    def __init__(self, name: str, maxsize: int = 128, max_bytes: int = 2 << 30):
+        self.name = name
+        self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self._plans: OrderedDict[tuple, Any] = OrderedDict()
+        self._nbytes = 0
+        self._hits = 0
+        self._misses = 0
+        self._lock = threading.Lock()
+        _CACHES[name] = self
+
+    def get_or_create(self, key: tuple, create: Callable[[], Any]):
+        """The cached plan for *key* in this thread, made by ``create()`` on a miss."""
+        key = (threading.get_ident(), key)
+        plans = self._plans
+        with self._lock:
+            plan = plans.get(key)
+            if plan is not None:
+                plans.move_to_end(key)
+                self._hits += 1
+                return plan
+            self._misses += 1
+        plan = create()
+        self._insert(key, plan)
+        return plan
+
+    def _insert(self, key: tuple, plan) -> None:
+        evicted = []
+        with self._lock:
+            self._plans[key] = plan
+            self._nbytes += plan.nbytes
+            while len(self._plans) > 1 and (len(self._plans) > self.maxsize or self._nbytes > self.max_bytes):
+                _, old = self._plans.popitem(last=False)
+                self._nbytes -= old.nbytes
+                evicted.append(old)
+        for old in evicted:
+            old.free()
+
+    def clear(self) -> None:
+        """Free and forget every cached plan."""
+        with self._lock:
+            plans = list(self._plans.values())
+            self._plans.clear()
+            self._nbytes = 0
+        for plan in plans:
+            plan.free()
+
+    def info(self) -> CacheInfo:
+        return CacheInfo(self._hits, self._misses, len(self._plans), self.maxsize, self._nbytes, self.max_bytes)
+
+
+_CACHES: dict[str, PlanCache] = {}
+
+
+def cache_info() -> dict[str, CacheInfo]:
+    """Statistics of every plan cache, by capability.
+
+    Returns
+    -------
+    dict of str to CacheInfo
+        ``hits``, ``misses``, ``size``, ``maxsize``, ``nbytes`` and ``max_bytes`` per cache.
+
+    Examples
+    --------
+    >>> import numpy as np, gpmath
+    >>> _ = gpmath.matmul(np.ones((2, 3)), np.ones((3, 4)))
+    >>> gpmath.cache_info()["matmul"].size >= 1
+    True
+    """
+    return {name: cache.info() for name, cache in _CACHES.items()}
+
+
+def cache_clear() -> None:
+    """Free every cached plan of every capability.
+
+    Examples
+    --------
+    >>> import gpmath
+    >>> gpmath.cache_clear()
+    >>> gpmath.cache_info()["matmul"].size
+    0
+    """
+    for cache in _CACHES.values():
+        cache.clear()

@@ -1,0 +1,90 @@
+"""Stream-ordered device memory: workspaces, temporaries and host staging buffers.
+
+Allocations come from the device's default CUDA memory pool (``cudaMallocAsync`` on the stream
+that uses them), so no allocation or free synchronises the host.  The pool keeps freed memory
+for reuse (its release threshold is raised once per device), as the frameworks' caching
+allocators do.  A failed allocation trims the pool and retries once before raising
+:class:`~gpmath._core.errors.OutOfMemoryError`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from . import runtime
+from .errors import OutOfMemoryError
+
+__all__ = ["DeviceBuffer", "copy_async"]
+
+logger = logging.getLogger("gpmath")
+_CUDA_MEMCPY_DEFAULT = 4
+_pools_configured: set[int] = set()
+
+
+def _configure_pool(device_id: int) -> None:
+    if device_id in _pools_configured:
+        return
+    rt = runtime.rt()
+    pool = runtime.check(rt.cudaDeviceGetDefaultMemPool(device_id), "cudaDeviceGetDefaultMemPool")
+    threshold = rt.cuuint64_t(2**64 - 1)
+    runtime.check(
+        rt.cudaMemPoolSetAttribute(pool, rt.cudaMemPoolAttr.cudaMemPoolAttrReleaseThreshold, threshold),
+        "cudaMemPoolSetAttribute",
+    )
+    _pools_configured.add(device_id)
+
+
+def _trim_pool(device_id: int) -> None:
+    rt = runtime.rt()
+    pool = runtime.check(rt.cudaDeviceGetDefaultMemPool(device_id), "cudaDeviceGetDefaultMemPool")
+    runtime.check(rt.cudaMemPoolTrimTo(pool, 0), "cudaMemPoolTrimTo")
+
+
+class DeviceBuffer:
+    """*nbytes* of device memory, allocated and freed in the order of *stream*.
+
+    Parameters
+    ----------
+    nbytes : int
+        Size; 0 gives a null pointer and allocates nothing.
+    stream : int
+        The stream the memory is used on.
+    device_id : int
+        The device (must be current when the buffer is created).
+    """
+
+    __slots__ = ("ptr", "nbytes", "stream", "device_id")
+
+    def __init__(self, nbytes: int, stream: int, device_id: int):
+        self.nbytes = nbytes
+        self.stream = stream
+        self.device_id = device_id
+        self.ptr = 0
+        if nbytes:
+            _configure_pool(device_id)
+            self.ptr = self._allocate()
+
+    def _allocate(self) -> int:
+        rt = runtime.rt()
+        try:
+            return int(runtime.check(rt.cudaMallocAsync(self.nbytes, self.stream), "cudaMallocAsync"))
+        except OutOfMemoryError:
+            logger.info("allocation of %d bytes failed on device %d; trimming the pool and retrying", self.nbytes, self.device_id)
+            runtime.check(rt.cudaStreamSynchronize(self.stream), "cudaStreamSynchronize")
+            _trim_pool(self.device_id)
+            return int(runtime.check(rt.cudaMallocAsync(self.nbytes, self.stream), "cudaMallocAsync"))
+
+    def release(self) -> None:
+        """Return the memory to the pool, ordered after the work on the buffer's stream (idempotent)."""
+        if self.ptr:
+            ptr, self.ptr = self.ptr, 0
+            runtime.check(runtime.rt().cudaFreeAsync(ptr, self.stream), "cudaFreeAsync")
+
+    def __repr__(self) -> str:
+        return f"<DeviceBuffer {self.nbytes} bytes at {self.ptr:#x} on cuda:{self.device_id}>"
+
+
+def copy_async(dst: int, src: int, nbytes: int, stream: int) -> None:
+    """``cudaMemcpyAsync`` of *nbytes* in either direction (``cudaMemcpyDefault``)."""
+    if nbytes:
+        runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, _CUDA_MEMCPY_DEFAULT, stream), "cudaMemcpyAsync")

@@ -1,0 +1,214 @@
+"""Array packages gpmath accepts (NumPy, CuPy, PyTorch): one small adapter each.
+
+An input is classified by ``type(x).__module__``; torch and cupy are never imported by gpmath,
+only looked up in ``sys.modules`` once the caller has imported them.  The adapters give the
+fast attribute reads the per-call path needs (pointer, cache-key signature, current stream) and
+create results in the caller's package on the caller's device.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from .dtypes import DType
+
+__all__ = ["Package", "package_of", "known_package", "NUMPY"]
+
+
+class Package:
+    """Adapter base: what gpmath needs from an array package."""
+
+    name = ""
+    host_only = False
+
+    @property
+    def module(self):
+        return sys.modules[self.name]
+
+    def signature(self, x) -> tuple:
+        """A hashable description of *x* (shape, strides, dtype, device) without its address."""
+        raise NotImplementedError
+
+    def ptr(self, x) -> int:
+        """Address of the first element."""
+        raise NotImplementedError
+
+    def device_id(self, x) -> int | None:
+        """CUDA device ordinal of *x*, or None for host memory."""
+        return None
+
+    def exportable(self, x):
+        """*x* in a form whose ``__dlpack__`` succeeds (torch: detached, conj/neg bits resolved)."""
+        return x
+
+    def current_stream(self, device_id: int) -> int:
+        """The package's current stream on *device_id*, as an integer handle."""
+        raise NotImplementedError
+
+    def empty(self, shape: tuple[int, ...], dtype: DType, device_id: int | None, stream: int):
+        """A new uninitialised C-contiguous array of this package (``device_id=None``: host)."""
+        raise NotImplementedError
+
+    def contiguous(self, x):
+        """*x* as a C-contiguous array (no copy when it already is)."""
+        raise NotImplementedError
+
+    def copy_into(self, dst, src) -> None:
+        """``dst[...] = src`` for two arrays of this package (same shape and dtype)."""
+        dst[...] = src
+
+    def to_numpy(self, x) -> np.ndarray:
+        """A NumPy array with *x*'s values (bfloat16 becomes float32); blocks for device data."""
+        raise NotImplementedError
+
+    def from_numpy(self, array: np.ndarray, dtype: DType, device_id: int | None):
+        """*array* converted to this package, dtype and device."""
+        raise NotImplementedError
+
+
+class _Numpy(Package):
+    name = "numpy"
+    host_only = True
+
+    def signature(self, x):
+        return (x.shape, x.strides, x.dtype)
+
+    def ptr(self, x):
+        return x.__array_interface__["data"][0]
+
+    def empty(self, shape, dtype, device_id, stream):
+        return np.empty(shape, dtype=dtype.numpy)
+
+    def contiguous(self, x):
+        return np.ascontiguousarray(x)
+
+    def to_numpy(self, x):
+        return x
+
+    def from_numpy(self, array, dtype, device_id):
+        return np.asarray(array, dtype=dtype.numpy)
+
+
+class _Cupy(Package):
+    name = "cupy"
+
+    def signature(self, x):
+        return (x.shape, x.strides, x.dtype, x.data.device_id)
+
+    def ptr(self, x):
+        return x.data.ptr
+
+    def device_id(self, x):
+        return x.data.device_id
+
+    def current_stream(self, device_id):
+        cuda = self.module.cuda
+        with cuda.Device(device_id):
+            return cuda.get_current_stream().ptr
+
+    def empty(self, shape, dtype, device_id, stream):
+        cupy = self.module
+        with cupy.cuda.Device(device_id):
+            return cupy.empty(shape, dtype=dtype.numpy)
+
+    def contiguous(self, x):
+        return self.module.ascontiguousarray(x)
+
+    def to_numpy(self, x):
+        return x.get()
+
+    def from_numpy(self, array, dtype, device_id):
+        cupy = self.module
+        with cupy.cuda.Device(device_id):
+            return cupy.asarray(np.asarray(array, dtype=dtype.numpy))
+
+
+class _Torch(Package):
+    name = "torch"
+
+    def __init__(self):
+        self._devices: dict[int | None, Any] = {}
+
+    def device(self, device_id: int | None):
+        dev = self._devices.get(device_id)
+        if dev is None:
+            torch = self.module
+            dev = torch.device("cpu") if device_id is None else torch.device("cuda", device_id)
+            self._devices[device_id] = dev
+        return dev
+
+    def signature(self, x):
+        return (x.shape, x.stride(), x.dtype, x.device)
+
+    def ptr(self, x):
+        return x.data_ptr()
+
+    def device_id(self, x):
+        return x.get_device() if x.is_cuda else None
+
+    def exportable(self, x):
+        return x.detach().resolve_conj().resolve_neg()
+
+    def current_stream(self, device_id):
+        torch = self.module
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        if raw is not None:
+            return raw(device_id)
+        return torch.cuda.current_stream(device_id).cuda_stream
+
+    def empty(self, shape, dtype, device_id, stream):
+        torch = self.module
+        out = torch.empty(shape, dtype=getattr(torch, dtype.name), device=self.device(device_id))
+        if device_id is not None and stream != self.current_stream(device_id):
+            # torch's caching allocator must not hand this memory out again before our stream
+            # has finished with it.
+            out.record_stream(torch.cuda.ExternalStream(stream, device=self.device(device_id)))
+        return out
+
+    def contiguous(self, x):
+        return x.contiguous()
+
+    def copy_into(self, dst, src):
+        dst.copy_(src)
+
+    def to_numpy(self, x):
+        x = x.detach()
+        if x.dtype == self.module.bfloat16:
+            x = x.float()
+        return x.cpu().numpy()
+
+    def from_numpy(self, array, dtype, device_id):
+        torch = self.module
+        src = np.asarray(array, dtype=np.float32 if dtype.numpy is None else dtype.numpy)
+        return torch.from_numpy(np.ascontiguousarray(src)).to(
+            device=self.device(device_id), dtype=getattr(torch, dtype.name)
+        )
+
+
+NUMPY = _Numpy()
+_BY_MODULE = {"numpy": NUMPY, "cupy": _Cupy(), "torch": _Torch()}
+_BY_TYPE: dict[type, Package] = {}
+
+
+def package_of(x, argument: str) -> Package:
+    """The adapter for *x*'s package, or a ``TypeError`` naming *argument*."""
+    kind = type(x)
+    pkg = _BY_TYPE.get(kind)
+    if pkg is None:
+        root = kind.__module__.partition(".")[0]
+        pkg = _BY_MODULE.get(root)
+        if pkg is None:
+            raise TypeError(
+                f"{argument} is a {kind.__module__}.{kind.__qualname__}; gpmath accepts NumPy arrays, "
+                "CuPy arrays and PyTorch tensors"
+            )
+        _BY_TYPE[kind] = pkg
+    return pkg
+
+
+def known_package(x) -> Package | None:
+    """The adapter of an array type already seen, else None (a dict lookup, for hot paths)."""
+    return _BY_TYPE.get(type(x))

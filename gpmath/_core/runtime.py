@@ -1,0 +1,97 @@
+"""The few CUDA runtime calls gpmath makes, through ``cuda.bindings.runtime``.
+
+``cuda.bindings`` returns ``(error, value...)`` tuples; :func:`check` turns a failure into a
+:class:`~gpmath._core.errors.GpmathError` that names the runtime function.  The module is
+imported lazily, so ``import gpmath`` works where cuda-python or the driver is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .errors import LibraryError, NoGPUError, OutOfMemoryError
+
+__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device"]
+
+
+@functools.cache
+def _runtime():
+    try:
+        from cuda.bindings import runtime
+    except ImportError as exc:
+        raise NoGPUError("the package 'cuda-bindings' (cuda-python) is not installed") from exc
+    return runtime
+
+
+def rt():
+    """The ``cuda.bindings.runtime`` module (imported on first use)."""
+    return _runtime()
+
+
+def check(result, func: str):
+    """Unpack a ``cuda.bindings`` result tuple, raising on a failure; return the value(s)."""
+    err = result[0]
+    if err != 0:
+        code = int(err)
+        name = getattr(err, "name", str(code))
+        cls = OutOfMemoryError if code == 2 else LibraryError  # 2: cudaErrorMemoryAllocation
+        raise cls(code, name, func)
+    if len(result) == 1:
+        return None
+    return result[1] if len(result) == 2 else result[1:]
+
+
+@functools.cache
+def device_count() -> int:
+    """Number of visible CUDA devices; 0 where there is no driver or device (never raises)."""
+    try:
+        err, count = _runtime().cudaGetDeviceCount()
+    except Exception:
+        return 0
+    return count if int(err) == 0 else 0
+
+
+def no_gpu_reason() -> str:
+    """Why :func:`device_count` is 0, in words (driver, device or package missing)."""
+    try:
+        runtime = _runtime()
+    except NoGPUError as exc:
+        return str(exc)
+    err, _ = runtime.cudaGetDeviceCount()
+    return f"cudaGetDeviceCount returned {getattr(err, 'name', err)} (no usable NVIDIA driver or device)"
+
+
+def get_device() -> int:
+    """``cudaGetDevice``."""
+    return check(_runtime().cudaGetDevice(), "cudaGetDevice")
+
+
+def set_device(device_id: int) -> None:
+    """``cudaSetDevice``."""
+    check(_runtime().cudaSetDevice(device_id), "cudaSetDevice")
+
+
+class on_device:
+    """Context manager making *device_id* current, restoring the previous device on exit.
+
+    Costs two runtime calls when the device changes and one when it does not; plans use it at
+    plan time, and in ``execute`` only on machines with several devices.
+    """
+
+    __slots__ = ("device_id", "previous")
+
+    def __init__(self, device_id: int):
+        self.device_id = device_id
+        self.previous = None
+
+    def __enter__(self):
+        current = get_device()
+        if current != self.device_id:
+            set_device(self.device_id)
+            self.previous = current
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            set_device(self.previous)
+            self.previous = None

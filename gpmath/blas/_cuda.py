@@ -1,0 +1,447 @@
+"""``CudaMatmul``: the matmul planner's cuBLASLt engine.
+
+Plan time does the work (DLPack intake with the stream handshake, layout analysis, cuBLASLt
+descriptors, heuristics, workspace); ``execute`` on an unchanged plan sets the output pointer
+and makes one ``cublasLtMatmul`` call.  Host operands (NumPy) are staged through device buffers
+allocated once at plan time, and the host waits for the plan's stream only in that case.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+from .._bindings import cublaslt as lt
+from .._core import runtime
+from .._core.errors import LibraryError
+from .._core.handles import get_handle
+from .._core.memory import DeviceBuffer, copy_async
+from .._core.operand import Operand, as_operand
+from .._core.streams import order_after, own_stream, resolve_stream, synchronize
+from .._core.timing import L2Flusher, median_time_ms
+from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
+from ._planner import Matmul
+from ._problem import compact_strides, describe, out_matrix
+
+__all__ = ["CudaMatmul"]
+
+logger = logging.getLogger("gpmath")
+_NAMES = ("a", "b", "c", "bias")
+_COMPUTE = {  # (real dtype, compute mode) -> cublasComputeType_t
+    ("float16", None): lt.ComputeType.COMPUTE_32F,
+    ("bfloat16", None): lt.ComputeType.COMPUTE_32F,
+    ("float32", None): lt.ComputeType.COMPUTE_32F,
+    ("float32", "pedantic"): lt.ComputeType.COMPUTE_32F_PEDANTIC,
+    ("float32", "tf32"): lt.ComputeType.COMPUTE_32F_FAST_TF32,
+    ("float32", "fast_f16"): lt.ComputeType.COMPUTE_32F_FAST_16F,
+    ("float32", "fast_bf16"): lt.ComputeType.COMPUTE_32F_FAST_16BF,
+    ("float64", None): lt.ComputeType.COMPUTE_64F,
+    ("float64", "pedantic"): lt.ComputeType.COMPUTE_64F_PEDANTIC,
+}
+_EPILOGUE = {None: lt.Epilogue.DEFAULT, "relu": lt.Epilogue.RELU, "gelu": lt.Epilogue.GELU, "bias": lt.Epilogue.BIAS,
+             "bias_relu": lt.Epilogue.RELU_BIAS, "bias_gelu": lt.Epilogue.GELU_BIAS}
+_CUDA_R_32F, _CUDA_R_64F, _CUDA_C_32F, _CUDA_C_64F = 0, 1, 4, 5
+DEFAULT_WORKSPACE = 32 << 20  # cuBLASLt's recommendation for Hopper
+
+
+def _alignment(ptr: int, *byte_steps: int) -> int:
+    """Largest power of two (at most 256) dividing *ptr* and every step in *byte_steps*."""
+    bits = ptr
+    for step in byte_steps:
+        bits |= abs(step)
+    return 256 if bits == 0 else min(256, bits & -bits)
+
+
+def _scale(dtype, value):
+    """The ctypes object holding alpha or beta in cuBLASLt's scale type for *dtype*."""
+    real = ctypes.c_double if dtype.real == "float64" else ctypes.c_float
+    if dtype.is_complex:
+        return (real * 2)(value.real, value.imag) if isinstance(value, complex) else (real * 2)(value, 0.0)
+    return real(value)
+
+
+class CudaMatmul(Matmul):
+    """Matmul through cuBLASLt on one CUDA device (see :class:`gpmath.blas.Matmul`)."""
+
+    def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
+                 compute=None, execution=None, stream=None):
+        super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
+                         compute=compute, execution=execution, stream=stream)
+        pkg, dev = self.package, self.device_id
+        first = as_operand(a, "a")
+        self.staged = first.on_host  # host operands computed on the GPU
+        self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
+        given = dict(zip(_NAMES, (a, b, c, bias)))
+        ops = {name: None if x is None else as_operand(x, name, self.stream) for name, x in given.items()}
+        self.problem = describe(ops["a"], ops["b"], ops["c"], ops["bias"], epilog)
+        self._check_scalars_for(self.problem)
+        self._out = out
+        out_op = None if out is None else as_operand(out, "out", self.stream)
+        if out_op is not None:
+            self._check_out(out_op, ops)
+        self._original = ops  # what reset_operands compares against
+        self._copies = self._layout_copies(ops, out_op)
+        self._operands = {name: self._prepared(name, x) for name, x in given.items()}
+        d_strides = compact_strides(self.problem.out_shape) if self._out_via_copy or out_op is None or self.staged else out_op.strides
+        self._d_strides = d_strides
+        self.layout: LtLayout = lt_layout(
+            describe(*(self._operands[n] for n in _NAMES), epilog), out_matrix(self.problem, d_strides)
+        )
+        self._args = None
+        self._last_out = None
+        self.algorithms: list = []
+        self.autotune_timings: dict[int, float] = {}
+        self._algorithm_index = None
+
+    # -- operand preparation --------------------------------------------------------------
+    def _layout_copies(self, ops: dict[str, Operand | None], out_op: Operand | None) -> set[str]:
+        """Operands that need one C-order copy first: host operands, and layouts cuBLASLt cannot express."""
+        d = out_matrix(self.problem, compact_strides(self.problem.out_shape) if out_op is None else out_op.strides)
+        unusable = set(unusable_operands(self.problem, d))
+        self._out_via_copy = "out" in unusable and not self.staged
+        copies = {n for n in unusable if n != "out"}
+        bias = ops["bias"]
+        if bias is not None and bias.shape[0] > 1 and bias.strides[0] != 1:
+            copies.add("bias")
+        if copies:
+            logger.info("matmul: copying %s to C order first: cuBLASLt cannot use their strides", sorted(copies))
+        return copies
+
+    def _prepared(self, name: str, x) -> Operand | None:
+        """The operand as the plan uses it: a C-order copy where needed; on the host when staged."""
+        if x is None:
+            return None
+        if self.staged or name in self._copies:
+            x = self.package.contiguous(x)
+        return as_operand(x, name, self.stream)
+
+    # -- planning ---------------------------------------------------------------------------
+    def plan(self, max_workspace: int = DEFAULT_WORKSPACE, max_algorithms: int = 8) -> "CudaMatmul":
+        """Create the cuBLASLt descriptors, ask its heuristics for up to *max_algorithms*
+        algorithms using at most *max_workspace* bytes, and allocate the workspace.
+
+        Returns the plan (the best heuristic algorithm is selected; see :meth:`autotune`).
+        """
+        self._check_alive()
+        self._release_held()
+        with runtime.on_device(self.device_id):
+            handle = get_handle("cublasLt", self.device_id, lt.create, lt.destroy)
+            desc = self._matmul_desc()
+            layouts = self._layouts()
+            pref = self._preference(max_workspace)
+            results = lt.matmul_algo_get_heuristic(handle, desc, *layouts, pref, max_algorithms)
+            if not results:
+                raise LibraryError(3, "CUBLAS_STATUS_NOT_SUPPORTED", "cublasLtMatmulAlgoGetHeuristic",
+                                   f"cuBLASLt has no algorithm for {self!r} within {max_workspace} bytes of workspace")
+            self.algorithms = results
+            workspace = DeviceBuffer(max(r.workspaceSize for r in results), self.stream, self.device_id)
+            self._hold(workspace.release)
+            self._staging = self._staging_buffers() if self.staged else None
+        self.nbytes = workspace.nbytes + sum(buf.nbytes for buf in (self._staging or {}).values())
+        self._algo = lt.MatmulAlgo()
+        self._alpha = _scale(self.problem.dtype, self.alpha)
+        self._beta = _scale(self.problem.dtype, self.beta)
+        a_desc, b_desc, c_desc, d_desc = layouts
+        addr = ctypes.addressof
+        self._fn = lt.matmul_function()
+        self._desc = desc
+        self._args = [handle, desc, addr(self._alpha), 0, a_desc, 0, b_desc, addr(self._beta), 0, c_desc, 0, d_desc,
+                      addr(self._algo), workspace.ptr, workspace.nbytes, self.stream]
+        self._select(0)
+        self._set_pointers()
+        return self
+
+    def _matmul_desc(self) -> int:
+        dtype = self.problem.dtype
+        compute = _COMPUTE[(dtype.real, self.compute)]
+        scale = {("float64", False): _CUDA_R_64F, ("float64", True): _CUDA_C_64F,
+                 ("float32", True): _CUDA_C_32F}.get((dtype.real, dtype.is_complex), _CUDA_R_32F)
+        if dtype.real in ("float16", "bfloat16"):
+            scale = _CUDA_R_32F
+        desc = lt.matmul_desc_create(compute, scale)
+        self._hold(lt.matmul_desc_destroy, desc)
+        lt.matmul_desc_set_attribute(desc, lt.DescAttribute.TRANSA, ctypes.c_int32(self.layout.a.op))
+        lt.matmul_desc_set_attribute(desc, lt.DescAttribute.TRANSB, ctypes.c_int32(self.layout.b.op))
+        if self.epilog is not None:
+            lt.matmul_desc_set_attribute(desc, lt.DescAttribute.EPILOGUE, ctypes.c_uint32(_EPILOGUE[self.epilog]))
+        return desc
+
+    def _layout_desc(self, x: LtOperand) -> int:
+        layout = lt.matrix_layout_create(self.problem.dtype.cuda, x.rows, x.cols, x.ld)
+        self._hold(lt.matrix_layout_destroy, layout)
+        if self.layout.batch_count > 1:
+            lt.matrix_layout_set_attribute(layout, lt.LayoutAttribute.BATCH_COUNT, ctypes.c_int32(self.layout.batch_count))
+            lt.matrix_layout_set_attribute(layout, lt.LayoutAttribute.STRIDED_BATCH_OFFSET, ctypes.c_int64(x.batch_stride))
+        return layout
+
+    def _layouts(self) -> tuple[int, int, int, int]:
+        layout = self.layout
+        a_desc, b_desc, d_desc = (self._layout_desc(x) for x in (layout.a, layout.b, layout.d))
+        c_desc = d_desc if layout.c is None else self._layout_desc(layout.c)
+        return a_desc, b_desc, c_desc, d_desc
+
+    def _preference(self, max_workspace: int) -> int:
+        pref = lt.matmul_preference_create()
+        self._hold(lt.matmul_preference_destroy, pref)
+        lt.matmul_preference_set_attribute(pref, lt.PreferenceAttribute.MAX_WORKSPACE_BYTES, ctypes.c_uint64(max_workspace))
+        self._alignments = self._current_alignments()
+        for attribute, value in zip((5, 6, 7, 8), self._alignments):  # MIN_ALIGNMENT_{A,B,C,D}_BYTES
+            lt.matmul_preference_set_attribute(pref, attribute, ctypes.c_uint32(value))
+        return pref
+
+    def _current_alignments(self) -> tuple[int, int, int, int]:
+        """Alignments of cuBLASLt's A (user b), B (user a), C and D, from the plan's operands."""
+        layout, item = self.layout, self.problem.dtype.itemsize
+        steps = [[o[i] * item for o in layout.outer_offsets] for i in range(4)]
+        ops = self._operands
+        staged = self.staged
+
+        def align(op, lt_op, i):
+            return 256 if op is None or staged else _alignment(op.ptr, lt_op.batch_stride * item, *steps[i])
+
+        d_ptr = 0 if self._out is None or self._out_via_copy or staged else self.package.ptr(self._out)
+        c_align = align(ops["c"], layout.c, 2) if layout.c is not None else 256
+        return (align(ops["b"], layout.a, 1), align(ops["a"], layout.b, 0), c_align,
+                _alignment(d_ptr, layout.d.batch_stride * item, *steps[3]))
+
+    def _staging_buffers(self) -> dict[str, DeviceBuffer]:
+        buffers = {}
+        for name, op in self._operands.items():
+            if op is not None:
+                buffers[name] = DeviceBuffer(op.size * op.dtype.itemsize, self.stream, self.device_id)
+        out_bytes = self.problem.dtype.itemsize
+        for extent in self.problem.out_shape:
+            out_bytes *= extent
+        buffers["out"] = DeviceBuffer(out_bytes, self.stream, self.device_id)
+        for buf in buffers.values():
+            self._hold(buf.release)
+        return buffers
+
+    def _select(self, index: int) -> None:
+        ctypes.memmove(ctypes.addressof(self._algo), ctypes.addressof(self.algorithms[index].algo), ctypes.sizeof(self._algo))
+        self._algorithm_index = index
+        logger.info("matmul: %r uses heuristic algorithm %d (workspace %d bytes)", self, index, self.algorithms[index].workspaceSize)
+
+    def _set_pointers(self) -> None:
+        """Copy the operands' device addresses into the argument list."""
+        ops, args = self._operands, self._args
+        ptr = (lambda n: self._staging[n].ptr) if self.staged else (lambda n: ops[n].ptr)
+        args[3], args[5] = ptr("b"), ptr("a")
+        args[8] = ptr("c") if ops["c"] is not None else 0
+        if ops["bias"] is not None:
+            lt.matmul_desc_set_attribute(self._desc, lt.DescAttribute.BIAS_POINTER, ctypes.c_void_p(ptr("bias")))
+
+    # -- execution --------------------------------------------------------------------------
+    def execute(self, stream=None, out=None):
+        """Compute ``D`` and return it.
+
+        Parameters
+        ----------
+        stream : stream, optional
+            Run on this stream instead of the plan's (the plan's earlier work is ordered first).
+        out : array, optional
+            Write here (same shape, dtype and layout as planned); else into the ``out`` given
+            at construction, else into a new array that belongs to the caller.
+
+        Returns
+        -------
+        array
+            The result, in the operands' package and on their device.
+        """
+        if self._freed:
+            self._check_alive()
+        if self._args is None:
+            self.plan()
+        if stream is not None:
+            self._switch_stream(resolve_stream(stream, self.package, self.device_id))
+        if self.staged:
+            return self._execute_staged(out)
+        target = self._out if out is None else self._checked_out(out)
+        if target is None or self._out_via_copy:
+            result = self.package.empty(self.problem.out_shape, self.problem.dtype, self.device_id, self.stream)
+            self._launch(self.package.ptr(result))
+            if target is None:
+                return result
+            self.package.copy_into(target, result)
+            return target
+        self._launch(self.package.ptr(target))
+        return target
+
+    def _launch(self, d_ptr: int) -> None:
+        args = self._args
+        args[10] = d_ptr
+        if self._operands["c"] is None:
+            args[8] = d_ptr
+        if runtime.device_count() > 1:
+            with runtime.on_device(self.device_id):
+                self._call_all(args)
+        else:
+            self._call_all(args)
+
+    def _call_all(self, args: list) -> None:
+        fn = self._fn
+        offsets = self.layout.outer_offsets
+        if len(offsets) == 1:
+            status = fn(*args)
+            if status:
+                lt.check(status, "cublasLtMatmul")
+            return
+        item = self.problem.dtype.itemsize
+        base_b, base_a, base_c, base_d = args[3], args[5], args[8], args[10]
+        call = list(args)
+        for off_a, off_b, off_c, off_d in offsets:
+            call[3], call[5] = base_b + off_b * item, base_a + off_a * item
+            call[8], call[10] = base_c + off_c * item, base_d + off_d * item
+            status = fn(*call)
+            if status:
+                lt.check(status, "cublasLtMatmul")
+
+    def _checked_out(self, out):
+        """*out* validated against the planned result layout (cached for the last one seen)."""
+        if out is self._last_out:
+            return out
+        op = as_operand(out, "out", self.stream)
+        self._check_out(op, self._original)
+        planned = tuple(s if e > 1 else 0 for e, s in zip(self.problem.out_shape, self._d_strides))
+        if not self._out_via_copy and tuple(s if e > 1 else 0 for e, s in zip(op.shape, op.strides)) != planned:
+            raise ValueError(f"out has strides {tuple(op.strides)} but the plan was built for {self._d_strides}; "
+                             "pass out= when building the plan to use another layout")
+        if _alignment(op.ptr) < self._alignments[3]:
+            raise ValueError(f"out is aligned to {_alignment(op.ptr)} bytes but the plan needs {self._alignments[3]}")
+        self._last_out = out
+        return out
+
+    def _execute_staged(self, out):
+        """Host operands: copy in, compute, copy the result back, wait for this stream only."""
+        pkg, stream, staging = self.package, self.stream, self._staging
+        for name, host in zip(_NAMES, self._arrays):
+            if host is not None:
+                copy_async(staging[name].ptr, pkg.ptr(host), staging[name].nbytes, stream)
+        self._launch(staging["out"].ptr)
+        target = self._out if out is None else out
+        if target is not None and target is not self._out:
+            self._check_out(as_operand(target, "out"), self._original)
+        result = pkg.empty(self.problem.out_shape, self.problem.dtype, None, stream)
+        copy_async(pkg.ptr(result), staging["out"].ptr, staging["out"].nbytes, stream)
+        synchronize(stream)
+        if target is None:
+            return result
+        pkg.copy_into(target, result)
+        return target
+
+    def _run(self, a, b, c, bias, out):
+        """The stateless path's rebind-and-execute: layouts already match (the cache key says so)."""
+        self.reset_operands_unchecked(a, b, c, bias)
+        if out is not None and out is not self._last_out:
+            planned = self._original
+            self._check_out(_fast_operand(self.package, out, _like_out(planned["a"], self.problem.out_shape, self._d_strides)),
+                            self._operands)
+            self._last_out = out
+        return self.execute(out=out)
+
+    def _switch_stream(self, stream: int) -> None:
+        if stream != self.stream:
+            order_after(stream, self.stream)
+            self.stream = stream
+            self._args[15] = stream
+
+    # -- operands ---------------------------------------------------------------------------
+    @property
+    def _arrays(self) -> list:
+        return [None if op is None else op.array for op in self._operands.values()]
+
+    def reset_operands(self, a=None, b=None, c=None, bias=None) -> None:
+        """Use new operands of the same package, device, shape, dtype and strides.
+
+        Raises ``ValueError`` naming the operand and the difference otherwise, or when a new
+        operand is less aligned than the plan's algorithm needs.
+        """
+        self._check_alive()
+        for name, x in zip(_NAMES, (a, b, c, bias)):
+            if x is None:
+                continue
+            if self._original[name] is None:
+                raise ValueError(f"the plan was built without {name}; build a new plan to add it")
+            self._check_same(name, self._original[name], as_operand(x, name, self.stream))
+        self.reset_operands_unchecked(a, b, c, bias)
+        if self._args is not None:
+            current = self._current_alignments()
+            for name, planned, now in zip(("b", "a", "c"), self._alignments[:3], current[:3]):
+                if now < planned:
+                    raise ValueError(f"{name} is aligned to {now} bytes but the plan's algorithm needs {planned}; "
+                                     "build a new plan for this operand")
+
+    def reset_operands_unchecked(self, a=None, b=None, c=None, bias=None) -> None:
+        """Like :meth:`reset_operands` without validation: the fast rebind for tight loops.
+
+        The caller guarantees each array matches the planned one in package, device, shape,
+        dtype, strides and alignment; anything else gives wrong results.
+        """
+        ops = self._operands
+        for name, x in zip(_NAMES, (a, b, c, bias)):
+            if x is not None:
+                ops[name] = self._prepared(name, x) if (self.staged or name in self._copies) else _fast_operand(self.package, x, ops[name])
+        if self._args is not None:
+            self._set_pointers()
+
+    # -- autotuning -------------------------------------------------------------------------
+    def autotune(self, iterations: int = 10) -> dict[int, float]:
+        """Time every heuristic candidate *iterations* times on a cold L2 and keep the fastest.
+
+        Returns
+        -------
+        dict of int to float
+            Median milliseconds per candidate index (also in :attr:`autotune_timings`).
+        """
+        self._check_alive()
+        if self._args is None:
+            self.plan()
+        with runtime.on_device(self.device_id):
+            scratch = DeviceBuffer(self._d_span_bytes(), self.stream, self.device_id)
+            flusher = L2Flusher(self.device_id, self.stream)
+            try:
+                if self.staged:
+                    for name, host in zip(_NAMES, self._arrays):
+                        if host is not None:
+                            copy_async(self._staging[name].ptr, self.package.ptr(host), self._staging[name].nbytes, self.stream)
+                timings = {}
+                for index in range(len(self.algorithms)):
+                    self._select(index)
+                    try:
+                        timings[index] = median_time_ms(lambda: self._launch(scratch.ptr), self.stream, iterations, flusher)
+                    except LibraryError as exc:
+                        logger.info("matmul autotune: candidate %d failed (%s)", index, exc)
+            finally:
+                flusher.release()
+                scratch.release()
+        best = min(timings, key=timings.get)
+        self._select(best)
+        self.autotune_timings = timings
+        logger.info("matmul autotune: %s ms per candidate; chose %d", {k: round(v, 4) for k, v in timings.items()}, best)
+        return timings
+
+    def _d_span_bytes(self) -> int:
+        reach = sum((e - 1) * s for e, s in zip(self.problem.out_shape, self._d_strides) if e > 0)
+        return (reach + 1) * self.problem.dtype.itemsize
+
+    def _state(self) -> str:
+        if self._args is None:
+            return "unplanned"
+        tuned = "autotuned, " if self.autotune_timings else ""
+        return f"{tuned}algorithm {self._algorithm_index} of {len(self.algorithms)}, stream {self.stream:#x}"
+
+    def _after_free(self) -> None:
+        self._args = None
+        self._operands = dict.fromkeys(_NAMES)
+        self._original = {}
+        self._out = self._last_out = None
+
+
+def _like_out(a: Operand, shape, strides) -> Operand:
+    """A template operand with the result's shape and strides (for :func:`_fast_operand`)."""
+    return Operand(None, a.package, 0, shape, strides, a.dtype, a.device_id)
+
+
+def _fast_operand(package, x, planned: Operand) -> Operand:
+    """*x* as an operand with *planned*'s layout and only its address read (no DLPack)."""
+    return Operand(x, package, package.ptr(x), planned.shape, planned.strides, planned.dtype, planned.device_id)

@@ -1,0 +1,126 @@
+"""From a :class:`~gpmath.blas._problem.MatmulProblem` to cuBLASLt's column-major terms (pure).
+
+gpmath computes the transposed product: row-major ``D = A @ B`` is column-major
+``Dᵀ = Bᵀ Aᵀ``, so cuBLASLt's "A" is the user's ``Bᵀ`` and its "B" the user's ``Aᵀ``.  A matrix
+view is usable without a copy when one of its strides is 1 (or its extent along it is 1, where
+any stride will do) and the other is a valid leading dimension; transposed views become the
+``T`` operation.  Batch dimensions fold into one strided batch where the strides allow, and
+the rest become a short loop of calls at fixed offsets.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from ._problem import Matrix, MatmulProblem
+
+__all__ = ["LtOperand", "LtLayout", "column_major", "lt_layout", "unusable_operands", "OP_N", "OP_T"]
+
+OP_N, OP_T = 0, 1
+
+
+@dataclass(frozen=True)
+class LtOperand:
+    """One cuBLASLt operand: the operation, the stored column-major matrix and its batch stride."""
+
+    op: int
+    rows: int
+    cols: int
+    ld: int
+    batch_stride: int
+
+
+@dataclass(frozen=True)
+class LtLayout:
+    """Everything cuBLASLt needs about the shapes: ``d = a_lt @ b_lt (+ c)``, column-major."""
+
+    m: int
+    n: int
+    k: int
+    a: LtOperand  # the user's B, transposed
+    b: LtOperand  # the user's A, transposed
+    c: LtOperand | None
+    d: LtOperand
+    batch_count: int
+    outer_offsets: tuple[tuple[int, int, int, int], ...]  # element offsets of (user a, user b, c, d)
+
+
+def column_major(rows: int, cols: int, row_stride: int, col_stride: int) -> tuple[int, int, int, int] | None:
+    """``(op, stored_rows, stored_cols, ld)`` for a logical ``rows×cols`` view, or None.
+
+    ``op`` is ``OP_N`` when the view is column-major as it is, ``OP_T`` when its transpose is.
+    """
+    if rows == 1 or row_stride == 1:
+        ld = col_stride if cols > 1 else max(rows, 1)
+        if ld >= max(rows, 1):
+            return OP_N, rows, cols, ld
+    if cols == 1 or col_stride == 1:
+        ld = row_stride if rows > 1 else max(cols, 1)
+        if ld >= max(cols, 1):
+            return OP_T, cols, rows, ld
+    return None
+
+
+def _transposed(x: Matrix) -> tuple[int, int, int, int]:
+    return x.cols, x.rows, x.col_stride, x.row_stride
+
+
+def unusable_operands(problem: MatmulProblem, d: Matrix) -> list[str]:
+    """Names of the operands ("a", "b", "c", "out") whose layout needs one copy first."""
+    bad = []
+    for name, x, transposes in (("a", problem.a, True), ("b", problem.b, True), ("c", problem.c, False), ("out", d, False)):
+        if x is None:
+            continue
+        found = column_major(*_transposed(x))
+        if found is None or (not transposes and found[0] != OP_N):
+            bad.append(name)
+    return bad
+
+
+def _fold_batches(batch_shape: tuple[int, ...], strides: list[tuple[int, ...]]):
+    """Fold batch dims into (inner count, inner strides, outer extents, outer strides)."""
+    dims = [(e, [s[i] for s in strides]) for i, e in enumerate(batch_shape) if e > 1]
+    folded: list[tuple[int, list[int]]] = []
+    for extent, dim_strides in dims:
+        if folded:
+            prev_extent, prev_strides = folded[-1]
+            if all(p == s * extent for p, s in zip(prev_strides, dim_strides)):
+                folded[-1] = (prev_extent * extent, dim_strides)
+                continue
+        folded.append((extent, dim_strides))
+    if not folded:
+        return 1, [0] * len(strides), [], []
+    inner_count, inner_strides = folded[-1]
+    return inner_count, inner_strides, [e for e, _ in folded[:-1]], [s for _, s in folded[:-1]]
+
+
+def _outer_offsets(extents: list[int], strides: list[list[int]]) -> tuple[tuple[int, ...], ...]:
+    offsets = []
+    for index in itertools.product(*(range(e) for e in extents)):
+        offsets.append(tuple(sum(i * s[j] for i, s in zip(index, strides)) for j in range(4)))
+    return tuple(offsets) or ((0, 0, 0, 0),)
+
+
+def lt_layout(problem: MatmulProblem, d: Matrix) -> LtLayout:
+    """The cuBLASLt layout of *problem* writing the result *d* (all operands must be usable)."""
+    c = problem.c if problem.c is not None else d
+    inner_count, inner, outer_extents, outer = _fold_batches(
+        problem.batch_shape, [problem.a.batch_strides, problem.b.batch_strides, c.batch_strides, d.batch_strides]
+    )
+
+    def operand(x: Matrix, batch_stride: int) -> LtOperand:
+        op, rows, cols, ld = column_major(*_transposed(x))
+        return LtOperand(op, rows, cols, ld, batch_stride)
+
+    return LtLayout(
+        problem.n,
+        problem.m,
+        problem.k,
+        operand(problem.b, inner[1]),
+        operand(problem.a, inner[0]),
+        None if problem.c is None else operand(problem.c, inner[2]),
+        operand(d, inner[3]),
+        inner_count,
+        _outer_offsets(outer_extents, outer),
+    )

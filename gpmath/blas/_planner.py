@@ -1,0 +1,179 @@
+"""``Matmul``: the stateful matmul planner, and what its CUDA and CPU engines share.
+
+``Matmul(a, b, ...)`` returns the engine for where the call runs: ``CudaMatmul`` (cuBLASLt)
+or ``CpuMatmul`` (NumPy).  Both validate with the same rules and have the same contract.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from .._core.execution import resolve_execution
+from .._core.operand import Operand, locate
+from .._core.planner import Planner
+from ._problem import MatmulProblem
+
+__all__ = ["Matmul", "COMPUTE_MODES"]
+
+COMPUTE_MODES = (None, "default", "tf32", "pedantic", "fast_f16", "fast_bf16")
+_FLOAT32_ONLY = ("tf32", "fast_f16", "fast_bf16")
+
+
+def _library_ready() -> bool:
+    from .._core.errors import NoGPUError
+    from .._bindings import cublaslt
+
+    try:
+        cublaslt.library.cdll
+    except NoGPUError:
+        return False
+    return True
+
+
+def _located(a, b, c, bias, out):
+    named = [("a", a), ("b", b), ("c", c), ("bias", bias), ("out", out)]
+    return [locate(x, name) for name, x in named if x is not None]
+
+
+def _engine_class(execution: str | None, located) -> tuple[type, int | None]:
+    device_id = resolve_execution(execution, located, _library_ready)
+    if device_id is None:
+        from ..cpu.blas import CpuMatmul
+
+        return CpuMatmul, None
+    from ._cuda import CudaMatmul
+
+    return CudaMatmul, device_id
+
+
+class Matmul(Planner):
+    """A reusable plan for ``D = epilog(alpha * (a @ b) + beta * c + bias)``.
+
+    Parameters
+    ----------
+    a, b : array
+        NumPy, CuPy or PyTorch arrays with ``numpy.matmul`` shapes: ``(..., M, K)`` and
+        ``(..., K, N)``; 1-D operands and broadcast batch dimensions work as in NumPy.
+    c : array, optional
+        Added as ``beta * c``; the result's matrix shape ``(M, N)``, batch dimensions broadcast.
+    alpha : number, default 1
+        Scale of the product.
+    beta : number, optional
+        Scale of ``c``: 1 when ``c`` is given, else 0 (a non-zero ``beta`` needs ``c``).
+    epilog : {None, "relu", "gelu", "bias", "bias_relu", "bias_gelu"}
+        Applied to the result; GELU is the tanh approximation; bias variants need ``bias``.
+    bias : array, optional
+        Length-``N`` vector added to every row before the activation.
+    out : array, optional
+        Where :meth:`execute` writes by default (planned for its layout); else every call
+        returns a new array.
+    compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
+        Compute mode: ``"tf32"`` lets float32/complex64 products use TF32 tensor cores.
+    execution : {None, "cuda", "cpu"}
+        Where to run: by default where the operands are, and the GPU for host arrays if one
+        is usable (see docs/execution.md).
+    stream : stream, optional
+        CUDA stream: torch/CuPy stream, ``cuda.bindings`` stream or integer handle; by default
+        the operands' package's current stream, resolved now.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.blas import Matmul
+    >>> a, b = np.random.rand(64, 32), np.random.rand(32, 16)
+    >>> with Matmul(a, b) as mm:
+    ...     mm.plan()
+    ...     d = mm.execute()
+    >>> bool(np.allclose(d, a @ b))
+    True
+    """
+
+    def __new__(cls, a, b, c=None, *, bias=None, out=None, execution=None, **options):
+        if cls is Matmul:
+            cls, _ = _engine_class(execution, _located(a, b, c, bias, out))
+        return super().__new__(cls)
+
+    def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
+                 compute=None, execution=None, stream=None):
+        super().__init__()
+        located = _located(a, b, c, bias, out)
+        _, self.device_id = _engine_class(execution, located)
+        self.package = located[0][1]
+        self.alpha, self.beta = _scalars(alpha, beta, c)
+        self.epilog = epilog
+        self.compute = _check_compute(compute)
+        self.problem: MatmulProblem | None = None
+
+    # -- shared validation -------------------------------------------------------------
+    def _check_scalars_for(self, problem: MatmulProblem) -> None:
+        if not problem.dtype.is_complex:
+            for name, value in (("alpha", self.alpha), ("beta", self.beta)):
+                if isinstance(value, complex):
+                    raise TypeError(f"{name} is complex ({value}) but the operands are {problem.dtype.name}")
+        if self.compute in _FLOAT32_ONLY and problem.dtype.real != "float32":
+            raise ValueError(f"compute={self.compute!r} applies to float32 and complex64 operands, not {problem.dtype.name}")
+
+    def _check_out(self, out: Operand, inputs: dict[str, Operand | None]) -> None:
+        """Raise unless *out* fits the result and does not alias an input (``c`` may be *out* itself)."""
+        problem = self.problem
+        if tuple(out.shape) != problem.out_shape:
+            raise ValueError(f"out has shape {tuple(out.shape)} but the result has shape {problem.out_shape}")
+        if out.dtype is not problem.dtype:
+            raise TypeError(f"out is {out.dtype.name} but the result is {problem.dtype.name}")
+        for name, op in inputs.items():
+            if op is None or not out.overlaps(op):
+                continue
+            if name == "c" and op.ptr == out.ptr and op.strides == out.strides and op.shape == out.shape:
+                continue  # in place: D = alpha*A@B + beta*D
+            raise ValueError(f"out overlaps {name} in memory; pass an out that shares no memory with the inputs")
+
+    def _check_same(self, name: str, old: Operand, new: Operand) -> None:
+        """Raise unless *new* can replace *old* in this plan (reset_operands)."""
+        if new.package is not old.package or new.device_id != old.device_id:
+            raise ValueError(f"{name} must stay a {old.package.name} array on the same device as when planned ({new!r} vs {old!r})")
+        if new.dtype is not old.dtype or tuple(new.shape) != tuple(old.shape):
+            raise ValueError(f"{name} must keep dtype {old.dtype.name} and shape {tuple(old.shape)}; got {new.dtype.name} {tuple(new.shape)}")
+        if _relevant_strides(new) != _relevant_strides(old):
+            raise ValueError(f"{name} has strides {tuple(new.strides)} but the plan was built for strides {tuple(old.strides)}")
+
+    def __repr__(self) -> str:
+        state = "freed" if self._freed else self._state()
+        problem = self.problem
+        if problem is None:
+            return f"<{type(self).__name__} {state}>"
+        batch = f" batch={problem.batch_shape}" if problem.batch_shape else ""
+        where = "cpu" if self.device_id is None else f"cuda:{self.device_id}"
+        return (f"<{type(self).__name__} {problem.dtype.name} ({problem.m}x{problem.k}) @ ({problem.k}x{problem.n})"
+                f"{batch} -> {problem.out_shape} epilog={self.epilog} on {where}, {state}>")
+
+    def _state(self) -> str:
+        return "unplanned"
+
+
+def _relevant_strides(op: Operand) -> tuple[int, ...]:
+    """Strides that matter: those of dimensions longer than 1 (size-1 strides are arbitrary)."""
+    return tuple(s if e > 1 else 0 for e, s in zip(op.shape, op.strides))
+
+
+def _scalars(alpha, beta, c):
+    if beta is None:
+        beta = 0 if c is None else 1
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if not isinstance(value, numbers.Number) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a real or complex number, not {type(value).__name__}")
+    if c is None and beta != 0:
+        raise ValueError(f"beta={beta} needs c: pass c=, or leave beta unset")
+    return _number(alpha), _number(beta)
+
+
+def _number(value) -> float | complex:
+    if isinstance(value, numbers.Real):
+        return float(value)
+    value = complex(value)
+    return value.real if value.imag == 0 else value
+
+
+def _check_compute(compute):
+    if compute not in COMPUTE_MODES:
+        raise ValueError(f"compute must be one of {', '.join(repr(m) for m in COMPUTE_MODES)}, not {compute!r}")
+    return None if compute == "default" else compute

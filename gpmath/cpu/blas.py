@@ -1,0 +1,117 @@
+"""``CpuMatmul``: the matmul planner's CPU engine (NumPy).
+
+float16 and bfloat16 are computed in float32 and rounded once, as cuBLASLt accumulates them in
+float32; GELU is the tanh approximation, as in cuBLASLt's epilogue.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._core.operand import as_operand
+from ..blas._planner import Matmul
+from ..blas._problem import describe
+
+__all__ = ["CpuMatmul", "apply_epilog"]
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+def apply_epilog(r: np.ndarray, epilog: str | None, bias: np.ndarray | None) -> np.ndarray:
+    """Add *bias* (when given) and apply the activation named by *epilog* to *r*."""
+    if bias is not None:
+        r = r + bias
+    if epilog is not None and epilog.endswith("relu"):
+        r = np.maximum(r, 0)
+    elif epilog is not None and epilog.endswith("gelu"):
+        r = 0.5 * r * (1.0 + np.tanh(_GELU_C * (r + 0.044715 * r**3)))
+    return r
+
+
+class CpuMatmul(Matmul):
+    """Matmul computed by NumPy on the host; operands from any package are copied in and out."""
+
+    def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
+                 compute=None, execution=None, stream=None):
+        super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
+                         compute=compute, execution=execution, stream=stream)
+        ops = {name: None if x is None else as_operand(x, name)
+               for name, x in (("a", a), ("b", b), ("c", c), ("bias", bias), ("out", out))}
+        self.problem = describe(ops["a"], ops["b"], ops["c"], ops["bias"], epilog)
+        self._check_scalars_for(self.problem)
+        if ops["out"] is not None:
+            self._check_out(ops["out"], {"a": ops["a"], "b": ops["b"], "c": ops["c"], "bias": ops["bias"]})
+        self._operands = ops
+        self._arrays = [a, b, c, bias]
+        self._out = out
+        self._planned = False
+
+    def plan(self) -> "CpuMatmul":
+        """Nothing to choose on the CPU; kept for the common contract. Returns the plan."""
+        self._check_alive()
+        self._planned = True
+        return self
+
+    def autotune(self, iterations: int = 10) -> dict:
+        """Nothing to tune on the CPU; returns an empty dict of timings."""
+        self._check_alive()
+        return {}
+
+    def _bind(self, a, b, c=None, bias=None) -> None:
+        self._arrays = [a, b, c, bias]
+
+    def reset_operands(self, a=None, b=None, c=None, bias=None) -> None:
+        """Replace operands with arrays of the same package, device, shape, dtype and strides."""
+        self._check_alive()
+        for index, (name, x) in enumerate((("a", a), ("b", b), ("c", c), ("bias", bias))):
+            if x is not None:
+                if self._operands[name] is None:
+                    raise ValueError(f"the plan was built without {name}; build a new plan to add it")
+                self._check_same(name, self._operands[name], as_operand(x, name))
+                self._arrays[index] = x
+
+    def reset_operands_unchecked(self, a=None, b=None, c=None, bias=None) -> None:
+        """Like :meth:`reset_operands` without validation (the caller guarantees compatibility)."""
+        for index, x in enumerate((a, b, c, bias)):
+            if x is not None:
+                self._arrays[index] = x
+
+    def _run(self, a, b, c, bias, out):
+        self.reset_operands_unchecked(a, b, c, bias)
+        return self.execute(out=out)
+
+    def execute(self, stream=None, out=None):
+        """Compute and return the result (written into *out* or the planned out if given)."""
+        self._check_alive()
+        problem = self.problem
+        pkg = self.package
+        compute = np.float32 if problem.dtype.itemsize == 2 else problem.dtype.numpy
+        a, b, c, bias = (None if x is None else pkg.to_numpy(x).astype(compute, copy=False) for x in self._arrays)
+        r = np.matmul(a, b)
+        if self.alpha != 1:
+            r = r * self.alpha
+        if c is not None and self.beta != 0:
+            r = r + (c if self.beta == 1 else self.beta * c)
+        r = apply_epilog(r, self.epilog, bias)
+        result = pkg.from_numpy(r, problem.dtype, self.device_of_result())
+        target = out if out is not None else self._out
+        if target is None:
+            return result
+        if out is not None and out is not self._out:
+            self._check_out(as_operand(out, "out"), {})
+        pkg.copy_into(target, result)
+        return target
+
+    def device_of_result(self) -> int | None:
+        """Device the result goes back to: where the operands live (None: host)."""
+        return self._operands["a"].device_id
+
+    def _state(self) -> str:
+        return "planned" if self._planned else "unplanned"
+
+    def _after_free(self) -> None:
+        self._arrays = [None] * 4
+        self._operands = {}
+        self._out = None

@@ -1,0 +1,238 @@
+"""The CPU backend of :mod:`gpmath.linalg`: NumPy and SciPy (LAPACK) with leading batch dimensions.
+
+Each function takes NumPy arrays already validated by :mod:`gpmath.solver._problem` and returns
+what the matching GPU planner returns, so the public functions are backend-agnostic.  Batches run
+through NumPy's stacked LAPACK gufuncs where NumPy has one, else matrix by matrix through
+``scipy.linalg.lapack``.  On a numerical failure the batch is searched, matrix by matrix, with the
+LAPACK routine that reports ``info``, so the error names the matrix and its pivot or minor.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NoReturn
+
+import numpy as np
+from scipy.linalg import lapack
+
+from .._core.errors import LinAlgError
+from ..solver import _problem as P
+
+__all__ = [
+    "cholesky", "cho_solve", "lu_factor", "lu_solve", "solve", "solve_mixed", "qr", "eigh", "svd", "lstsq",
+    "inv", "det", "slogdet",
+]
+
+_MAX_REFINE_ITERATIONS = 30  # LAPACK's dsgesv ITERMAX
+_QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
+
+
+def _ct(x: np.ndarray) -> np.ndarray:
+    """Conjugate transpose of the last two axes."""
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def _lapack(name: str, x: np.ndarray):
+    return lapack.get_lapack_funcs(name, (x,))
+
+
+def _first_failure(a: np.ndarray, info_of: Callable[[np.ndarray], int]) -> tuple[tuple[int, ...], int]:
+    """``(batch index, info)`` of the first matrix whose routine reports ``info > 0``."""
+    for index in np.ndindex(*a.shape[:-2]):
+        info = info_of(a[index])
+        if info > 0:
+            return index, int(info)
+    raise LinAlgError("LAPACK reported a failure that no single matrix of the batch reproduces")
+
+
+def _raise_not_positive_definite(a: np.ndarray, lower: bool) -> NoReturn:
+    index, minor = _first_failure(a, lambda m: _lapack("potrf", m)(m, lower=lower)[1])
+    raise LinAlgError(P.not_positive_definite("a", index, minor))
+
+
+def _raise_singular(a: np.ndarray) -> NoReturn:
+    index, pivot = _first_failure(a, lambda m: _lapack("getrf", m)(m)[2])
+    raise LinAlgError(P.singular("a", index, pivot))
+
+
+def _raise_not_converged(a: np.ndarray, routine: str, decompose: Callable[[np.ndarray], object]) -> NoReturn:
+    for index in np.ndindex(*a.shape[:-2]):
+        try:
+            decompose(a[index])
+        except np.linalg.LinAlgError:
+            raise LinAlgError(P.not_converged(routine, "a", index, 1)) from None
+    raise LinAlgError(f"{routine} did not converge")
+
+
+def _as_matrices(a: np.ndarray, b: np.ndarray, rhs: P.Rhs) -> tuple[np.ndarray, np.ndarray]:
+    """*a* and *b* broadcast to ``(*batch, n, n)`` and ``(*batch, n, k)``."""
+    b = b[:, None] if rhs.vector else b
+    a = np.broadcast_to(a, rhs.batch_shape + a.shape[-2:])
+    return a, np.broadcast_to(b, rhs.batch_shape + b.shape[-2:])
+
+
+def _per_matrix(func: Callable, out_shape: tuple[int, ...], dtype, *arrays: np.ndarray) -> np.ndarray:
+    """``out[i] = func(*(x[i] for x in arrays))`` over the leading batch axes of ``out_shape``."""
+    out = np.empty(out_shape, dtype=dtype)
+    for index in np.ndindex(*out_shape[:-2]):
+        out[index] = func(*(x[index] for x in arrays))
+    return out
+
+
+def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
+    """The Cholesky factor of each matrix, read from its *lower* (or upper) triangle."""
+    source = a if lower else _ct(a)  # NumPy reads the lower triangle; the upper one of a is aᴴ's lower
+    try:
+        factor = np.linalg.cholesky(source)
+    except np.linalg.LinAlgError:
+        _raise_not_positive_definite(a, lower)
+    return factor if lower else np.ascontiguousarray(_ct(factor))
+
+
+def cho_solve(c: np.ndarray, lower: bool, b: np.ndarray, rhs: P.Rhs) -> np.ndarray:
+    """Solve ``A x = b`` given the Cholesky factor *c* of A."""
+    c, b = _as_matrices(c, b, rhs)
+    potrs = _lapack("potrs", c)
+    x = _per_matrix(lambda cm, bm: potrs(cm, bm, lower=lower)[0], b.shape, c.dtype, c, b)
+    return x.reshape(rhs.out_shape)
+
+
+def lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lu, piv)`` of each matrix, pivots 0-based as in :func:`scipy.linalg.lu_factor`."""
+    getrf = _lapack("getrf", a)
+    lu = np.empty_like(a)
+    piv = np.empty(a.shape[:-1], dtype=np.int32)
+    for index in np.ndindex(*a.shape[:-2]):
+        lu[index], piv[index], info = getrf(a[index])
+        if info > 0:
+            raise LinAlgError(P.singular("a", index, info))
+    return lu, piv
+
+
+def lu_solve(lu: np.ndarray, piv: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int = 0) -> np.ndarray:
+    """Solve ``A x = b`` (``trans`` 0), ``Aᵀ x = b`` (1) or ``Aᴴ x = b`` (2) from an LU factorisation."""
+    lu, b = _as_matrices(lu, b, rhs)
+    piv = np.broadcast_to(piv, rhs.batch_shape + piv.shape[-1:])
+    getrs = _lapack("getrs", lu)
+    x = _per_matrix(lambda m, p, bm: getrs(m, p, bm, trans=trans)[0], b.shape, lu.dtype, lu, piv, b)
+    return x.reshape(rhs.out_shape)
+
+
+def solve(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, lower: bool, transposed: bool) -> np.ndarray:
+    """Solve ``A x = b`` for each matrix (``Aᵀ x = b`` when *transposed*)."""
+    if transposed:
+        a = np.swapaxes(a, -1, -2)
+    if assume_a == "pos":
+        return cho_solve(cholesky(a, lower), lower, b, rhs)
+    a, bm = _as_matrices(a, b, rhs)
+    try:
+        x = np.linalg.solve(a, bm)
+    except np.linalg.LinAlgError:
+        _raise_singular(a)
+    return x.reshape(rhs.out_shape)
+
+
+def _refined_in(a, b, lu, piv, rhs) -> tuple[np.ndarray, int, np.ndarray]:
+    """Iterative refinement of an LU solve: ``(x, iterations, converged per matrix)``."""
+    low = lu.dtype
+    x = lu_solve(lu, piv, b.astype(low), rhs).astype(a.dtype)
+    a_norm = np.abs(a).sum(axis=-1).max(axis=-1)  # ‖A‖∞ per matrix
+    tol = np.finfo(a.dtype).eps * np.sqrt(a.shape[-1])
+    vector_axes = (-1,) if rhs.vector else (-2, -1)
+    for iteration in range(_MAX_REFINE_ITERATIONS + 1):
+        r = b - (a @ x[..., None])[..., 0] if rhs.vector else b - a @ x
+        converged = np.abs(r).max(axis=vector_axes) <= np.abs(x).max(axis=vector_axes) * a_norm * tol
+        if converged.all() or iteration == _MAX_REFINE_ITERATIONS:
+            return x, iteration, converged
+        x = x + lu_solve(lu, piv, r.astype(low), rhs).astype(a.dtype)
+
+
+def solve_mixed(a: np.ndarray, b: np.ndarray, rhs: P.Rhs) -> tuple[np.ndarray, P.Refinement]:
+    """Solve ``A x = b`` with an LU factorisation in single precision refined in double.
+
+    Matrices that do not converge in 30 iterations (or are singular in single precision) are
+    solved again in double precision, and the fallback is reported.  Single-precision inputs
+    have nothing lower to factor in on the CPU and are solved directly.
+    """
+    if a.dtype in (np.float32, np.complex64):
+        return solve(a, b, rhs, "gen", False, False), P.Refinement(0, 0, False)
+    a_full = np.broadcast_to(a, rhs.batch_shape + a.shape[-2:])
+    b_full = np.broadcast_to(b, rhs.out_shape)
+    low = np.complex64 if a.dtype == np.complex128 else np.float32
+    try:
+        lu, piv = lu_factor(a_full.astype(low))
+    except LinAlgError:
+        return solve(a, b, rhs, "gen", False, False), P.Refinement(0, 0, True)
+    x, iterations, converged = _refined_in(a_full, b_full, lu, piv, rhs)
+    if converged.all():
+        return x, P.Refinement(iterations, iterations, False)
+    stuck = ~converged
+    sub = P.Rhs(a_full[stuck].shape[:-2], rhs.rows, rhs.nrhs, rhs.vector)
+    x[stuck] = solve(a_full[stuck], b_full[stuck], sub, "gen", False, False)
+    return x, P.Refinement(iterations, iterations, True)
+
+
+def qr(a: np.ndarray, mode: str) -> tuple[np.ndarray, ...]:
+    """``(Q, R)``, or ``(R,)`` for ``mode="r"`` (R is then ``(..., M, N)``, as in SciPy)."""
+    if mode != "r":
+        return tuple(np.linalg.qr(a, mode=_QR_MODES[mode]))
+    r = np.linalg.qr(a, mode="r")
+    full = np.zeros(a.shape, dtype=a.dtype)
+    full[..., : r.shape[-2], :] = r
+    return (full,)
+
+
+def eigh(a: np.ndarray, lower: bool, eigvals_only: bool):
+    """Eigenvalues ``w`` (ascending), and eigenvectors ``v`` unless *eigvals_only*."""
+    uplo = "L" if lower else "U"
+    try:
+        return np.linalg.eigvalsh(a, UPLO=uplo) if eigvals_only else tuple(np.linalg.eigh(a, UPLO=uplo))
+    except np.linalg.LinAlgError:
+        _raise_not_converged(a, "eigh", lambda m: np.linalg.eigvalsh(m, UPLO=uplo))
+
+
+def svd(a: np.ndarray, full_matrices: bool, compute_uv: bool):
+    """``(U, s, Vh)`` or ``s`` (descending), through LAPACK's ``gesdd``."""
+    try:
+        result = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    except np.linalg.LinAlgError:
+        _raise_not_converged(a, "svd", lambda m: np.linalg.svd(m, compute_uv=False))
+    return tuple(result) if compute_uv else result
+
+
+def lstsq(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None):
+    """``(x, residues, rank, s)`` as :func:`scipy.linalg.lstsq` (``gelsd``) defines them, per matrix."""
+    m, n = a.shape[-2:]
+    u, s, vh = svd(np.broadcast_to(a, rhs.batch_shape + (m, n)), False, True)
+    cutoff = (np.finfo(s.dtype).eps if cond is None else cond) * s[..., :1]
+    keep = s > cutoff
+    inv_s = np.where(keep, 1 / np.where(keep, s, 1), 0)
+    bm = np.broadcast_to(b[:, None] if rhs.vector else b, rhs.batch_shape + (m, rhs.nrhs))
+    x = _ct(vh) @ (inv_s[..., None] * (_ct(u) @ bm))
+    rank = keep.sum(axis=-1)
+    if m > n and (rank == n).all():
+        residues = (np.abs(bm - a @ x) ** 2).sum(axis=-2)
+    else:
+        residues = np.empty((0,), dtype=s.dtype)
+    if rhs.vector:
+        x = x[..., 0]
+        residues = residues[..., 0] if residues.size else residues
+    return x, residues, (rank if rank.ndim else int(rank)), s
+
+
+def inv(a: np.ndarray) -> np.ndarray:
+    """The inverse of each matrix."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        _raise_singular(a)
+
+
+def det(a: np.ndarray) -> np.ndarray:
+    """The determinant of each matrix (0 for a singular one)."""
+    return np.linalg.det(a)
+
+
+def slogdet(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(sign, logabsdet)`` of each matrix (``(0, -inf)`` for a singular one)."""
+    sign, logabsdet = np.linalg.slogdet(a)
+    return sign, logabsdet

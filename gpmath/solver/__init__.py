@@ -1,0 +1,30 @@
+"""Stateful planners for dense linear algebra (cuSOLVER on the GPU, LAPACK on the CPU).
+
+Each planner follows gpmath's contract: build it from operands, ``plan()``, ``execute()`` many
+times, ``reset_operands()`` to swap inputs of the same shape and dtype, ``free()`` (or use it as
+a context manager).  :mod:`gpmath.linalg` offers the same operations as SciPy-style functions.
+"""
+
+from ._plans import (
+    EIGH_DRIVERS,
+    IRS_PRECISIONS,
+    LU,
+    QR,
+    SVD,
+    SVD_DRIVERS,
+    Cholesky,
+    CholeskySolve,
+    Det,
+    Eigh,
+    Inv,
+    Lstsq,
+    LUSolve,
+    Solve,
+)
+from ._problem import Refinement
+from . import _cpu  # noqa: F401  (registers the CPU engines)
+
+__all__ = [
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
+    "Refinement", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
+]

@@ -1,0 +1,364 @@
+"""The solver planners (fronts): options, validation and the CPU result of each factorisation.
+
+Every class here is a planner with the gpmath contract: constructor → ``plan()`` →
+``execute()`` → ``reset_operands()`` → ``free()``, and a context manager.  Constructing one
+returns its CPU or CUDA engine (see :mod:`._base`).  ``execute(check=False)`` leaves cuSOLVER's
+``info`` on the device; ``execute(check=True)`` or :meth:`info` reads it (a sync on the plan's
+stream only) and ``check=True`` raises :class:`~gpmath._core.errors.LinAlgError` naming the
+matrix and its pivot or minor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cpu import linalg as cpu
+from . import _problem as P
+from ._base import SolverPlan
+
+__all__ = [
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
+    "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
+]
+
+EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched")
+SVD_DRIVERS = (None, "gesvd", "gesvdj")
+IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")
+_ASSUME = ("gen", "sym", "her", "pos")
+_QR_MODES = ("full", "economic", "r")
+
+
+def _choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+
+
+class Cholesky(SolverPlan):
+    """Plan the Cholesky factorisation of a batch of Hermitian positive-definite matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        NumPy, CuPy or PyTorch array; only the triangle named by *lower* is read.
+    lower : bool, default False
+        Return lower ``L`` (``a = L Lᴴ``) instead of upper ``U`` (``a = Uᴴ U``).
+    execution : {None, "cuda", "cpu"}
+        Where to run (see docs/execution.md).
+    stream : stream, optional
+        CUDA stream; by default the package's current stream.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Cholesky
+    >>> a = np.array([[4.0, 2.0], [2.0, 3.0]])
+    >>> with Cholesky(a, lower=True) as plan:
+    ...     l = plan.plan().execute(check=True)
+    >>> bool(np.allclose(l @ l.T, a))
+    True
+    """
+
+    def _configure(self, lower: bool = False) -> None:
+        self.lower = bool(lower)
+
+    def _describe(self, ops):
+        return P.describe_square(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.cholesky(arrays["a"], self.lower)
+
+
+class CholeskySolve(SolverPlan):
+    """Plan ``A x = b`` from a Cholesky factor *c* of A (as :func:`gpmath.linalg.cho_solve`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import CholeskySolve
+    >>> c = np.array([[2.0, 1.0], [0.0, 1.0]])  # upper factor of [[4, 2], [2, 2]]
+    >>> x = CholeskySolve(c, np.array([6.0, 4.0])).execute()
+    >>> bool(np.allclose(np.array([[4.0, 2.0], [2.0, 2.0]]) @ x, [6.0, 4.0]))
+    True
+    """
+
+    _names = ("c", "b")
+
+    def _configure(self, lower: bool = False) -> None:
+        self.lower = bool(lower)
+
+    def _describe(self, ops):
+        return P.describe_system(ops["c"], ops["b"], a_name="c")
+
+    def _compute_cpu(self, arrays):
+        return cpu.cho_solve(arrays["c"], self.lower, arrays["b"], self.problem.rhs)
+
+
+class LU(SolverPlan):
+    """Plan the LU factorisation with partial pivoting, ``a = P L U``, of a batch of square matrices.
+
+    :meth:`execute` returns ``(lu, piv)`` as :func:`scipy.linalg.lu_factor` does: ``L`` (unit
+    diagonal) and ``U`` packed in ``lu``; ``piv`` 0-based int32 row interchanges.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import LU
+    >>> lu, piv = LU(np.array([[1.0, 2.0], [3.0, 4.0]])).execute()
+    >>> piv.tolist()
+    [1, 1]
+    """
+
+    def _describe(self, ops):
+        return P.describe_square(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.lu_factor(arrays["a"])
+
+
+class LUSolve(SolverPlan):
+    """Plan ``A x = b`` (or ``Aᵀ``, ``Aᴴ``: *trans* 0, 1, 2) from :class:`LU`'s ``(lu, piv)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import LU, LUSolve
+    >>> a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([5.0, 6.0])
+    >>> lu, piv = LU(a).execute()
+    >>> bool(np.allclose(a @ LUSolve(lu, piv, b).execute(), b))
+    True
+    """
+
+    _names = ("lu", "piv", "b")
+    _index_names = ("piv",)
+
+    def _configure(self, trans: int = 0) -> None:
+        _choice("trans", trans, (0, 1, 2))
+        self.trans = trans
+
+    def _describe(self, ops):
+        problem = P.describe_system(ops["lu"], ops["b"], a_name="lu")
+        expected = tuple(ops["lu"].shape[:-1])
+        if tuple(ops["piv"].shape) != expected:
+            raise ValueError(f"piv must have shape {expected} to match lu {tuple(ops['lu'].shape)}, not {tuple(ops['piv'].shape)}")
+        return problem
+
+    def _compute_cpu(self, arrays):
+        piv = arrays["piv"].astype(np.int32, copy=False)
+        return cpu.lu_solve(arrays["lu"], piv, arrays["b"], self.problem.rhs, self.trans)
+
+
+class Solve(SolverPlan):
+    """Plan ``A x = b`` for a batch of square matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    b : array, (N,) or (..., N, K)
+    assume_a : {"gen", "sym", "her", "pos"}
+        ``"pos"`` factors by Cholesky (reading the *lower* or upper triangle); the others by LU
+        (cuSOLVER has no batched symmetric-indefinite solver, so "sym"/"her" need the full matrix).
+    lower : bool
+        The triangle read when ``assume_a="pos"``.
+    transposed : bool
+        Solve ``Aᵀ x = b``.
+    refine : {None, "mixed"}
+        ``"mixed"``: LU in a lower *precision*, refined to the input's precision (cuSOLVER IRS;
+        on the CPU an f32 LU refined in f64).  :attr:`refinement` then reports what happened.
+    precision : {"f32", "tf32", "f16", "bf16"}
+        The inner precision of ``refine="mixed"`` on the GPU.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Solve
+    >>> a = np.array([[3.0, 1.0], [1.0, 2.0]])
+    >>> with Solve(a, np.array([9.0, 8.0]), refine="mixed") as plan:
+    ...     x = plan.execute(check=True)
+    ...     info = plan.refinement
+    >>> x.round(6).tolist(), info.fell_back
+    ([2.0, 3.0], False)
+    """
+
+    _names = ("a", "b")
+
+    def _configure(self, assume_a="gen", lower=False, transposed=False, refine=None, precision="f32") -> None:
+        _choice("assume_a", assume_a, _ASSUME)
+        _choice("refine", refine, (None, "mixed"))
+        _choice("precision", precision, IRS_PRECISIONS)
+        if refine == "mixed" and (assume_a != "gen" or transposed):
+            raise ValueError('refine="mixed" solves a general A x = b: use assume_a="gen" and transposed=False')
+        self.assume_a, self.lower, self.transposed = assume_a, bool(lower), bool(transposed)
+        self.refine, self.precision = refine, precision
+        self.refinement: P.Refinement | None = None
+
+    def _describe(self, ops):
+        problem = P.describe_system(ops["a"], ops["b"])
+        if self.transposed and problem.dtype.is_complex:
+            raise NotImplementedError("transposed=True is not supported for complex a (as in scipy.linalg.solve)")
+        return problem
+
+    def _compute_cpu(self, arrays):
+        a, b, rhs = arrays["a"], arrays["b"], self.problem.rhs
+        if self.refine == "mixed":
+            x, self.refinement = cpu.solve_mixed(a, b, rhs)
+            return x
+        return cpu.solve(a, b, rhs, self.assume_a, self.lower, self.transposed)
+
+
+class QR(SolverPlan):
+    """Plan the QR factorisation ``a = Q R`` of a batch of matrices.
+
+    *mode* is ``"full"`` (Q ``(..., M, M)``, R ``(..., M, N)``), ``"economic"`` (K = min(M, N):
+    Q ``(..., M, K)``, R ``(..., K, N)``) or ``"r"`` (``(R,)`` with R ``(..., M, N)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import QR
+    >>> a = np.random.default_rng(0).standard_normal((5, 3))
+    >>> q, r = QR(a, mode="economic").execute()
+    >>> q.shape, r.shape, bool(np.allclose(q @ r, a))
+    ((5, 3), (3, 3), True)
+    """
+
+    def _configure(self, mode: str = "full") -> None:
+        _choice("mode", mode, _QR_MODES)
+        self.mode = mode
+
+    def _describe(self, ops):
+        return P.describe_matrix(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.qr(arrays["a"], self.mode)
+
+
+class Eigh(SolverPlan):
+    """Plan the eigendecomposition ``a = V diag(w) Vᴴ`` of a batch of Hermitian matrices.
+
+    Parameters
+    ----------
+    lower : bool, default True
+        Read the lower (or upper) triangle.
+    eigvals_only : bool
+        Return ``w`` only.
+    driver : {None, "syevd", "syevj", "syevjBatched"}
+        GPU routine: ``"syevd"`` (divide and conquer, one matrix at a time) or Jacobi
+        (``"syevj"``/``"syevjBatched"``, all matrices in one launch); ``None`` picks by the
+        measured crossover in :mod:`gpmath.solver._crossover`.  The CPU uses LAPACK's ``evd``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Eigh
+    >>> w, v = Eigh(np.array([[2.0, 1.0], [1.0, 2.0]])).execute()
+    >>> w.round(6).tolist()
+    [1.0, 3.0]
+    """
+
+    def _configure(self, lower=True, eigvals_only=False, driver=None) -> None:
+        _choice("driver", driver, EIGH_DRIVERS)
+        self.lower, self.eigvals_only, self.driver = bool(lower), bool(eigvals_only), driver
+
+    def _describe(self, ops):
+        return P.describe_square(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.eigh(arrays["a"], self.lower, self.eigvals_only)
+
+
+class SVD(SolverPlan):
+    """Plan the singular value decomposition ``a = U diag(s) Vh`` of a batch of matrices.
+
+    Parameters
+    ----------
+    full_matrices : bool, default True
+        U ``(..., M, M)`` and Vh ``(..., N, N)``; else ``(..., M, K)`` and ``(..., K, N)``.
+    compute_uv : bool, default True
+        Else return ``s`` only.
+    driver : {None, "gesvd", "gesvdj"}
+        GPU routine: ``"gesvd"`` (QR iteration, LAPACK-grade accuracy) or ``"gesvdj"`` (Jacobi:
+        batched in one launch for M, N <= 32, much faster for many small matrices, accurate to
+        its tolerance, ~machine epsilon times ``‖a‖``, so tiny singular values carry absolute,
+        not relative, accuracy).  The CPU uses LAPACK's ``gesdd``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import SVD
+    >>> SVD(np.diag([1.0, 3.0, 2.0]), compute_uv=False).execute().tolist()
+    [3.0, 2.0, 1.0]
+    """
+
+    def _configure(self, full_matrices=True, compute_uv=True, driver=None) -> None:
+        _choice("driver", driver, SVD_DRIVERS)
+        self.full_matrices, self.compute_uv, self.driver = bool(full_matrices), bool(compute_uv), driver
+
+    def _describe(self, ops):
+        return P.describe_matrix(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.svd(arrays["a"], self.full_matrices, self.compute_uv)
+
+
+class Lstsq(SolverPlan):
+    """Plan the least-squares solution of ``a x = b`` (as :func:`gpmath.linalg.lstsq`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Lstsq
+    >>> a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> x, residues, rank, s = Lstsq(a, np.array([1.0, 2.0, 3.0])).execute()
+    >>> x.round(6).tolist(), rank
+    ([1.0, 2.0], 2)
+    """
+
+    _names = ("a", "b")
+
+    def _configure(self, cond: float | None = None) -> None:
+        self.cond = None if cond is None else float(cond)
+
+    def _describe(self, ops):
+        return P.describe_system(ops["a"], ops["b"], square_a=False)
+
+    def _compute_cpu(self, arrays):
+        return cpu.lstsq(arrays["a"], arrays["b"], self.problem.rhs, self.cond)
+
+
+class Inv(SolverPlan):
+    """Plan the inverse of a batch of square matrices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Inv
+    >>> Inv(np.array([[2.0, 0.0], [0.0, 4.0]])).execute().tolist()
+    [[0.5, 0.0], [0.0, 0.25]]
+    """
+
+    def _describe(self, ops):
+        return P.describe_square(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.inv(arrays["a"])
+
+
+class Det(SolverPlan):
+    """Plan the determinant (``log=False``) or ``(sign, logabsdet)`` (``log=True``) of square matrices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Det
+    >>> float(Det(np.array([[1.0, 2.0], [3.0, 4.0]])).execute())
+    -2.0
+    """
+
+    def _configure(self, log: bool = False) -> None:
+        self.log = bool(log)
+
+    def _describe(self, ops):
+        return P.describe_square(ops["a"])
+
+    def _compute_cpu(self, arrays):
+        return cpu.slogdet(arrays["a"]) if self.log else cpu.det(arrays["a"])

@@ -1,0 +1,205 @@
+"""Shape and dtype rules of the linear-algebra functions, and their error messages (pure; no GPU).
+
+A matrix argument is ``(..., M, N)``: the last two axes are the matrix, the leading ones a batch.
+A right-hand side ``b`` is a vector ``(N,)`` only when it is 1-D; otherwise it is ``(..., N, K)``
+(NumPy 2's rule), and its batch dimensions broadcast with the matrix's.  The CPU backend and the
+GPU planners both validate through this module, so both raise the same errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .._core.dtypes import DType
+from .._core.operand import Operand
+
+__all__ = [
+    "LINALG_DTYPES",
+    "check_dtype",
+    "check_same_dtype",
+    "square",
+    "matrix",
+    "Rhs",
+    "rhs",
+    "broadcast_batch",
+    "matrix_name",
+    "not_positive_definite",
+    "singular",
+    "not_converged",
+    "Refinement",
+    "Problem",
+    "describe_square",
+    "describe_matrix",
+    "describe_system",
+]
+
+LINALG_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
+def check_dtype(name: str, dtype_name: str) -> None:
+    """``TypeError`` unless *dtype_name* is one the solvers compute in."""
+    if dtype_name not in LINALG_DTYPES:
+        raise TypeError(
+            f"{name} has dtype {dtype_name}; gpmath.linalg computes in {', '.join(LINALG_DTYPES)}: "
+            f"convert {name} first (e.g. {name}.astype('float64'))"
+        )
+
+
+def check_same_dtype(a_dtype: str, b_dtype: str, b_name: str = "b") -> None:
+    """``TypeError`` when the right-hand side's dtype differs from the matrix's."""
+    if a_dtype != b_dtype:
+        raise TypeError(
+            f"a is {a_dtype} but {b_name} is {b_dtype}; gpmath.linalg does not mix dtypes: "
+            f"convert {b_name} to {a_dtype}"
+        )
+
+
+def matrix(name: str, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+    """``(batch_shape, m, n)`` of a ``(..., M, N)`` argument."""
+    if len(shape) < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions (..., M, N), but has shape {tuple(shape)}")
+    return tuple(shape[:-2]), shape[-2], shape[-1]
+
+
+def square(name: str, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """``(batch_shape, n)`` of a ``(..., N, N)`` argument."""
+    batch, m, n = matrix(name, shape)
+    if m != n:
+        raise ValueError(f"{name} must be square in its last two dimensions, but has shape {tuple(shape)}")
+    return batch, n
+
+
+def broadcast_batch(a_batch: tuple[int, ...], b_batch: tuple[int, ...], a_shape, b_shape) -> tuple[int, ...]:
+    """The broadcast of two batch shapes, or a ``ValueError`` quoting both operands' shapes."""
+    n = max(len(a_batch), len(b_batch))
+    padded_a = (1,) * (n - len(a_batch)) + tuple(a_batch)
+    padded_b = (1,) * (n - len(b_batch)) + tuple(b_batch)
+    out = []
+    for x, y in zip(padded_a, padded_b):
+        if x != y and 1 not in (x, y):
+            raise ValueError(
+                f"a has shape {tuple(a_shape)} and b has shape {tuple(b_shape)}: "
+                f"their batch dimensions {tuple(a_batch)} and {tuple(b_batch)} do not broadcast"
+            )
+        out.append(max(x, y))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Rhs:
+    """A validated right-hand side: ``batch_shape`` is the broadcast of the matrix's and b's."""
+
+    batch_shape: tuple[int, ...]
+    rows: int
+    nrhs: int
+    vector: bool  # b was 1-D: x is 1-D too
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return self.batch_shape + ((self.rows,) if self.vector else (self.rows, self.nrhs))
+
+
+def rhs(a_shape: tuple[int, ...], b_shape: tuple[int, ...], rows: int, a_batch: tuple[int, ...]) -> Rhs:
+    """Validate ``b`` against a matrix with *rows* rows and batch shape *a_batch*."""
+    if len(b_shape) == 0:
+        raise ValueError("b must have at least 1 dimension (N,) or (..., N, K), but is a scalar")
+    if len(b_shape) == 1:
+        b_batch, b_rows, nrhs, vector = (), b_shape[0], 1, True
+    else:
+        b_batch, b_rows, nrhs, vector = tuple(b_shape[:-2]), b_shape[-2], b_shape[-1], False
+    if b_rows != rows:
+        layout = "(N,)" if vector else "(..., N, K)"
+        raise ValueError(
+            f"a has shape {tuple(a_shape)} but b has shape {tuple(b_shape)}: b, read as {layout}, "
+            f"must have N = {rows} rows"
+        )
+    return Rhs(broadcast_batch(a_batch, b_batch, a_shape, b_shape), rows, nrhs, vector)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validated call: the batch shape, the matrix extents, the dtype and the right-hand side."""
+
+    batch_shape: tuple[int, ...]
+    m: int
+    n: int
+    dtype: DType
+    rhs: Rhs | None = None
+
+    @property
+    def batch_count(self) -> int:
+        count = 1
+        for extent in self.batch_shape:
+            count *= extent
+        return count
+
+
+def describe_matrix(a: Operand) -> Problem:
+    """The problem of a one-matrix call on ``(..., M, N)``."""
+    check_dtype("a", a.dtype.name)
+    batch, m, n = matrix("a", tuple(a.shape))
+    return Problem(batch, m, n, a.dtype)
+
+
+def describe_square(a: Operand) -> Problem:
+    """The problem of a one-matrix call on ``(..., N, N)``."""
+    check_dtype("a", a.dtype.name)
+    batch, n = square("a", tuple(a.shape))
+    return Problem(batch, n, n, a.dtype)
+
+
+def describe_system(a: Operand, b: Operand, square_a: bool = True, a_name: str = "a") -> Problem:
+    """The problem of ``A x = b`` (A square unless *square_a* is False, as in least squares)."""
+    check_dtype(a_name, a.dtype.name)
+    check_same_dtype(a.dtype.name, b.dtype.name)
+    batch, m, n = matrix(a_name, tuple(a.shape))
+    if square_a and m != n:
+        raise ValueError(f"{a_name} must be square in its last two dimensions, but has shape {tuple(a.shape)}")
+    system = rhs(tuple(a.shape), tuple(b.shape), m, batch)
+    return Problem(system.batch_shape, m, n, a.dtype, system)
+
+
+def matrix_name(name: str, index: tuple[int, ...]) -> str:
+    """``"a"`` or ``"a[2, 0]"``: one matrix of a batch, for error messages."""
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
+def not_positive_definite(name: str, index: tuple[int, ...], minor: int) -> str:
+    """The message for a failed Cholesky factorisation (LAPACK/cuSOLVER ``info = minor``)."""
+    return (
+        f"{matrix_name(name, index)} is not positive definite: its leading minor of order {minor} "
+        "is not positive, so the Cholesky factorisation failed"
+    )
+
+
+def singular(name: str, index: tuple[int, ...], pivot: int) -> str:
+    """The message for an exactly singular LU factor (``info = pivot``, 1-based)."""
+    return (
+        f"{matrix_name(name, index)} is singular: pivot U[{pivot - 1}, {pivot - 1}] of its LU "
+        "factorisation is exactly zero"
+    )
+
+
+def not_converged(routine: str, name: str, index: tuple[int, ...], info: int) -> str:
+    """The message for an eigen- or singular-value solver that did not converge."""
+    return f"{routine} did not converge for {matrix_name(name, index)} (info = {info})"
+
+
+class Refinement(NamedTuple):
+    """What a mixed-precision solve (``refine="mixed"``) did.
+
+    Attributes
+    ----------
+    iterations : int
+        Refinement iterations run (cuSOLVER's ``niters``; on the CPU, the most any matrix needed).
+    outer_iterations : int
+        Outer iterations of a GMRES-based refinement (equal to ``iterations`` otherwise).
+    fell_back : bool
+        Whether some matrix did not converge in the lower precision and was solved again in the
+        input's precision.
+    """
+
+    iterations: int
+    outer_iterations: int
+    fell_back: bool

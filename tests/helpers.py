@@ -1,0 +1,57 @@
+"""Test helpers: random operands in every package and dtype, and tolerances per dtype."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+TOLERANCE = {"float16": 2e-2, "bfloat16": 6e-2, "float32": 2e-5, "float64": 1e-12, "complex64": 2e-5, "complex128": 1e-12}
+REAL_OF = {"complex64": "float32", "complex128": "float64"}
+
+
+def tolerance(dtype_name: str, k: int = 1) -> float:
+    """Relative tolerance (of the max-norm error) for a result of *dtype_name* with contraction length *k*."""
+    base = TOLERANCE[dtype_name]
+    return base * max(1.0, np.sqrt(k) / 4) if dtype_name in ("float32", "complex64") else base
+
+
+def random_array(rng, shape, dtype_name: str) -> np.ndarray:
+    """Random values in [-1, 1) (complex: both parts), as float64/complex128 NumPy (the reference)."""
+    x = rng.uniform(-1, 1, shape)
+    if dtype_name.startswith("complex"):
+        x = x + 1j * rng.uniform(-1, 1, shape)
+    return x
+
+
+def to_package(x: np.ndarray, package: str, dtype_name: str):
+    """*x* converted to *package* ("numpy", "cupy", "torch") and *dtype_name* (device arrays on GPU 0)."""
+    if package == "numpy":
+        return x.astype(dtype_name)
+    if package == "torch":
+        torch = pytest.importorskip("torch")
+        return torch.from_numpy(np.ascontiguousarray(x)).to(device="cuda", dtype=getattr(torch, dtype_name))
+    cupy = pytest.importorskip("cupy")
+    return cupy.asarray(x.astype(dtype_name))
+
+
+def to_numpy(x) -> np.ndarray:
+    """Any package's array as a float64/complex128 NumPy array."""
+    module = type(x).__module__.partition(".")[0]
+    if module == "torch":
+        x = x.detach()
+        x = x.cpu()
+        x = x.to(dtype=importlib.import_module("torch").float64) if not x.is_complex() else x.to(importlib.import_module("torch").complex128)
+        return x.numpy()
+    if module == "cupy":
+        x = x.get()
+    x = np.asarray(x)
+    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
+
+
+def relative_error(result, reference) -> float:
+    """max |result - reference| / max |reference| (1 where the reference is all zero)."""
+    result, reference = to_numpy(result), np.asarray(reference)
+    scale = np.max(np.abs(reference)) if reference.size else 1.0
+    return float(np.max(np.abs(result - reference)) / (scale or 1.0)) if reference.size else 0.0
