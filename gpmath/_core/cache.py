@@ -9,6 +9,7 @@ is never used by two threads or two streams at once.  Evicted plans are freed.
 from __future__ import annotations
 
 import threading
+from threading import get_ident
 from collections import OrderedDict
 from typing import Any, Callable, NamedTuple
 
@@ -50,19 +51,28 @@ class PlanCache:
         self._lock = threading.Lock()
         _CACHES[name] = self
 
+    def get(self, key: tuple):
+        """The plan cached for *key* by this thread, or None (counted as a hit or a miss)."""
+        key = (get_ident(), key)
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is None:
+                self._misses += 1
+                return None
+            self._plans.move_to_end(key)
+            self._hits += 1
+            return plan
+
+    def put(self, key: tuple, plan) -> None:
+        """Cache *plan* under *key* for this thread, evicting (and freeing) the least recently used."""
+        self._insert((get_ident(), key), plan)
+
     def get_or_create(self, key: tuple, create: Callable[[], Any]):
         """The cached plan for *key* in this thread, made by ``create()`` on a miss."""
-        key = (threading.get_ident(), key)
-        plans = self._plans
-        with self._lock:
-            plan = plans.get(key)
-            if plan is not None:
-                plans.move_to_end(key)
-                self._hits += 1
-                return plan
-            self._misses += 1
-        plan = create()
-        self._insert(key, plan)
+        plan = self.get(key)
+        if plan is None:
+            plan = create()
+            self.put(key, plan)
         return plan
 
     def _insert(self, key: tuple, plan) -> None:

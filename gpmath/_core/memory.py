@@ -26,7 +26,9 @@ def _configure_pool(device_id: int) -> None:
         return
     rt = runtime.rt()
     pool = runtime.check(rt.cudaDeviceGetDefaultMemPool(device_id), "cudaDeviceGetDefaultMemPool")
-    threshold = rt.cuuint64_t(2**64 - 1)
+    from cuda.bindings import driver
+
+    threshold = driver.cuuint64_t(2**64 - 1)
     runtime.check(
         rt.cudaMemPoolSetAttribute(pool, rt.cudaMemPoolAttr.cudaMemPoolAttrReleaseThreshold, threshold),
         "cudaMemPoolSetAttribute",

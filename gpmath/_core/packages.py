@@ -131,6 +131,8 @@ class _Torch(Package):
 
     def __init__(self):
         self._devices: dict[int | None, Any] = {}
+        self._dtypes: dict[str, Any] = {}
+        self._raw_stream = None
 
     def device(self, device_id: int | None):
         dev = self._devices.get(device_id)
@@ -141,31 +143,40 @@ class _Torch(Package):
         return dev
 
     def signature(self, x):
-        return (x.shape, x.stride(), x.dtype, x.device)
+        return (x.shape, x.stride(), x.dtype, x.get_device())
 
     def ptr(self, x):
         return x.data_ptr()
 
     def device_id(self, x):
-        return x.get_device() if x.is_cuda else None
+        device = x.get_device()
+        return device if device >= 0 else None
 
     def exportable(self, x):
         return x.detach().resolve_conj().resolve_neg()
 
     def current_stream(self, device_id):
-        torch = self.module
-        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
-        if raw is not None:
-            return raw(device_id)
-        return torch.cuda.current_stream(device_id).cuda_stream
+        raw = self._raw_stream
+        if raw is None:
+            torch = self.module
+            raw = getattr(torch._C, "_cuda_getCurrentRawStream", None) or (
+                lambda d: torch.cuda.current_stream(d).cuda_stream
+            )
+            self._raw_stream = raw
+        return raw(device_id)
+
+    def torch_dtype(self, dtype: DType):
+        found = self._dtypes.get(dtype.name)
+        if found is None:
+            found = self._dtypes[dtype.name] = getattr(self.module, dtype.name)
+        return found
 
     def empty(self, shape, dtype, device_id, stream):
-        torch = self.module
-        out = torch.empty(shape, dtype=getattr(torch, dtype.name), device=self.device(device_id))
+        out = self.module.empty(shape, dtype=self.torch_dtype(dtype), device=self.device(device_id))
         if device_id is not None and stream != self.current_stream(device_id):
             # torch's caching allocator must not hand this memory out again before our stream
             # has finished with it.
-            out.record_stream(torch.cuda.ExternalStream(stream, device=self.device(device_id)))
+            out.record_stream(self.module.cuda.ExternalStream(stream, device=self.device(device_id)))
         return out
 
     def contiguous(self, x):
@@ -183,9 +194,7 @@ class _Torch(Package):
     def from_numpy(self, array, dtype, device_id):
         torch = self.module
         src = np.asarray(array, dtype=np.float32 if dtype.numpy is None else dtype.numpy)
-        return torch.from_numpy(np.ascontiguousarray(src)).to(
-            device=self.device(device_id), dtype=getattr(torch, dtype.name)
-        )
+        return torch.from_numpy(np.ascontiguousarray(src)).to(device=self.device(device_id), dtype=self.torch_dtype(dtype))
 
 
 NUMPY = _Numpy()

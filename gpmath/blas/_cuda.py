@@ -79,9 +79,11 @@ class CudaMatmul(Matmul):
         out_op = None if out is None else as_operand(out, "out", self.stream)
         if out_op is not None:
             self._check_out(out_op, ops)
-        self._original = ops  # what reset_operands compares against
         self._copies = self._layout_copies(ops, out_op)
         self._operands = {name: self._prepared(name, x) for name, x in given.items()}
+        self._direct = not self.staged and not self._copies  # operands used in place: rebinds set pointers only
+        self._has_c = c is not None
+        self._original = {name: _template(op) for name, op in ops.items()}  # what reset_operands compares against
         d_strides = compact_strides(self.problem.out_shape) if self._out_via_copy or out_op is None or self.staged else out_op.strides
         self._d_strides = d_strides
         self.layout: LtLayout = lt_layout(
@@ -224,12 +226,13 @@ class CudaMatmul(Matmul):
 
     def _set_pointers(self) -> None:
         """Copy the operands' device addresses into the argument list."""
-        ops, args = self._operands, self._args
-        ptr = (lambda n: self._staging[n].ptr) if self.staged else (lambda n: ops[n].ptr)
-        args[3], args[5] = ptr("b"), ptr("a")
-        args[8] = ptr("c") if ops["c"] is not None else 0
-        if ops["bias"] is not None:
-            lt.matmul_desc_set_attribute(self._desc, lt.DescAttribute.BIAS_POINTER, ctypes.c_void_p(ptr("bias")))
+        source = self._staging if self.staged else self._operands
+        args = self._args
+        args[3], args[5] = source["b"].ptr, source["a"].ptr
+        if self._has_c:
+            args[8] = source["c"].ptr
+        if self._operands["bias"] is not None:
+            lt.matmul_desc_set_attribute(self._desc, lt.DescAttribute.BIAS_POINTER, ctypes.c_void_p(source["bias"].ptr))
 
     # -- execution --------------------------------------------------------------------------
     def execute(self, stream=None, out=None):
@@ -270,7 +273,7 @@ class CudaMatmul(Matmul):
     def _launch(self, d_ptr: int) -> None:
         args = self._args
         args[10] = d_ptr
-        if self._operands["c"] is None:
+        if not self._has_c:
             args[8] = d_ptr
         if runtime.device_count() > 1:
             with runtime.on_device(self.device_id):
@@ -301,7 +304,7 @@ class CudaMatmul(Matmul):
         if out is self._last_out:
             return out
         op = as_operand(out, "out", self.stream)
-        self._check_out(op, self._original)
+        self._check_out(op, self._operands)
         planned = tuple(s if e > 1 else 0 for e, s in zip(self.problem.out_shape, self._d_strides))
         if not self._out_via_copy and tuple(s if e > 1 else 0 for e, s in zip(op.shape, op.strides)) != planned:
             raise ValueError(f"out has strides {tuple(op.strides)} but the plan was built for {self._d_strides}; "
@@ -320,7 +323,7 @@ class CudaMatmul(Matmul):
         self._launch(staging["out"].ptr)
         target = self._out if out is None else out
         if target is not None and target is not self._out:
-            self._check_out(as_operand(target, "out"), self._original)
+            self._check_out(as_operand(target, "out"), self._operands)
         result = pkg.empty(self.problem.out_shape, self.problem.dtype, None, stream)
         copy_async(pkg.ptr(result), staging["out"].ptr, staging["out"].nbytes, stream)
         synchronize(stream)
@@ -333,9 +336,10 @@ class CudaMatmul(Matmul):
         """The stateless path's rebind-and-execute: layouts already match (the cache key says so)."""
         self.reset_operands_unchecked(a, b, c, bias)
         if out is not None and out is not self._last_out:
-            planned = self._original
-            self._check_out(_fast_operand(self.package, out, _like_out(planned["a"], self.problem.out_shape, self._d_strides)),
-                            self._operands)
+            template = self._original["a"]
+            layout = Operand(out, self.package, self.package.ptr(out), self.problem.out_shape, self._d_strides,
+                             template.dtype, template.device_id)
+            self._check_out(layout, self._operands)
             self._last_out = out
         return self.execute(out=out)
 
@@ -363,13 +367,18 @@ class CudaMatmul(Matmul):
             if self._original[name] is None:
                 raise ValueError(f"the plan was built without {name}; build a new plan to add it")
             self._check_same(name, self._original[name], as_operand(x, name, self.stream))
-        self.reset_operands_unchecked(a, b, c, bias)
+        saved = dict(self._operands)
+        for name, x in zip(_NAMES, (a, b, c, bias)):
+            if x is not None:
+                self._operands[name] = self._prepared(name, x)
         if self._args is not None:
             current = self._current_alignments()
             for name, planned, now in zip(("b", "a", "c"), self._alignments[:3], current[:3]):
                 if now < planned:
+                    self._operands = saved
                     raise ValueError(f"{name} is aligned to {now} bytes but the plan's algorithm needs {planned}; "
                                      "build a new plan for this operand")
+            self._set_pointers()
 
     def reset_operands_unchecked(self, a=None, b=None, c=None, bias=None) -> None:
         """Like :meth:`reset_operands` without validation: the fast rebind for tight loops.
@@ -378,9 +387,16 @@ class CudaMatmul(Matmul):
         dtype, strides and alignment; anything else gives wrong results.
         """
         ops = self._operands
-        for name, x in zip(_NAMES, (a, b, c, bias)):
-            if x is not None:
-                ops[name] = self._prepared(name, x) if (self.staged or name in self._copies) else _fast_operand(self.package, x, ops[name])
+        if not self._direct:
+            for name, x in zip(_NAMES, (a, b, c, bias)):
+                if x is not None:
+                    ops[name] = self._prepared(name, x)
+        else:
+            ptr = self.package.ptr
+            for name, x in (("a", a), ("b", b), ("c", c), ("bias", bias)):
+                if x is not None:
+                    op = ops[name]
+                    op.array, op.ptr, op._capsule = x, ptr(x), None
         if self._args is not None:
             self._set_pointers()
 
@@ -437,11 +453,8 @@ class CudaMatmul(Matmul):
         self._out = self._last_out = None
 
 
-def _like_out(a: Operand, shape, strides) -> Operand:
-    """A template operand with the result's shape and strides (for :func:`_fast_operand`)."""
-    return Operand(None, a.package, 0, shape, strides, a.dtype, a.device_id)
-
-
-def _fast_operand(package, x, planned: Operand) -> Operand:
-    """*x* as an operand with *planned*'s layout and only its address read (no DLPack)."""
-    return Operand(x, package, package.ptr(x), planned.shape, planned.strides, planned.dtype, planned.device_id)
+def _template(op: Operand | None) -> Operand | None:
+    """*op*'s layout without its array: what later operands are compared against."""
+    if op is None:
+        return None
+    return Operand(None, op.package, op.ptr, op.shape, op.strides, op.dtype, op.device_id)

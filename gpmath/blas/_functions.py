@@ -14,8 +14,6 @@ _CACHE = PlanCache("matmul")
 
 def _signature(pkg, x, on_device: bool):
     """Cache-key part of operand *x*: layout, and address alignment where the GPU reads it directly."""
-    if x is None:
-        return None
     if known_package(x) is not pkg:
         raise _Slow
     return pkg.signature(x), (pkg.ptr(x) & 255) if on_device else 0
@@ -74,31 +72,29 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
     >>> bool(np.allclose(gpmath.matmul(a, b, epilog="relu"), np.maximum(a @ b, 0)))
     True
     """
-    pkg = package_of(a, "a")
+    pkg = known_package(a) or package_of(a, "a")
     device_id = pkg.device_id(a)
     try:
-        if device_id is None:
-            where = (execution, stream, runtime.get_device() if runtime.device_count() else None)
-        else:
+        on_device = device_id is not None
+        if on_device:
             if execution == "cpu":
                 raise _Slow
             where = (execution, pkg.current_stream(device_id) if stream is None else stream)
-        on_device = device_id is not None
-        key = (*(_signature(pkg, x, on_device) for x in (a, b, c, bias, out)), alpha, beta, epilog, compute, where)
+        else:
+            where = (execution, stream, runtime.get_device() if runtime.device_count() else None)
+        key = (_signature(pkg, a, on_device), _signature(pkg, b, on_device),
+               None if c is None else _signature(pkg, c, on_device),
+               None if bias is None else _signature(pkg, bias, on_device),
+               None if out is None else _signature(pkg, out, on_device), alpha, beta, epilog, compute, where)
         hash(key)
     except (_Slow, TypeError):  # mixed packages or unhashable stream objects: no caching
         with Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
                     execution=execution, stream=stream) as plan:
             return plan.execute()
-    fresh = []
-
-    def create():
-        plan = Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
-                      execution=execution, stream=stream).plan()
-        fresh.append(plan)
-        return plan
-
-    plan = _CACHE.get_or_create(key, create)
-    if fresh:
-        return plan.execute()
-    return plan._run(a, b, c, bias, out)
+    plan = _CACHE.get(key)
+    if plan is not None:
+        return plan._run(a, b, c, bias, out)
+    plan = Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
+                  execution=execution, stream=stream).plan()
+    _CACHE.put(key, plan)
+    return plan.execute()

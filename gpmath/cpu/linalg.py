@@ -65,7 +65,7 @@ def _raise_not_converged(a: np.ndarray, routine: str, decompose: Callable[[np.nd
 
 def _as_matrices(a: np.ndarray, b: np.ndarray, rhs: P.Rhs) -> tuple[np.ndarray, np.ndarray]:
     """*a* and *b* broadcast to ``(*batch, n, n)`` and ``(*batch, n, k)``."""
-    b = b[:, None] if rhs.vector else b
+    b = b[..., None] if rhs.vector else b
     a = np.broadcast_to(a, rhs.batch_shape + a.shape[-2:])
     return a, np.broadcast_to(b, rhs.batch_shape + b.shape[-2:])
 
@@ -206,7 +206,7 @@ def lstsq(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None):
     cutoff = (np.finfo(s.dtype).eps if cond is None else cond) * s[..., :1]
     keep = s > cutoff
     inv_s = np.where(keep, 1 / np.where(keep, s, 1), 0)
-    bm = np.broadcast_to(b[:, None] if rhs.vector else b, rhs.batch_shape + (m, rhs.nrhs))
+    bm = np.broadcast_to(b[..., None] if rhs.vector else b, rhs.batch_shape + (m, rhs.nrhs))
     x = _ct(vh) @ (inv_s[..., None] * (_ct(u) @ bm))
     rank = keep.sum(axis=-1)
     if m > n and (rank == n).all():

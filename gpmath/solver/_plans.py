@@ -350,7 +350,7 @@ class Det(SolverPlan):
     --------
     >>> import numpy as np
     >>> from gpmath.solver import Det
-    >>> float(Det(np.array([[1.0, 2.0], [3.0, 4.0]])).execute())
+    >>> round(float(Det(np.array([[1.0, 2.0], [3.0, 4.0]])).execute()), 9)
     -2.0
     """
 

@@ -1,0 +1,208 @@
+"""Argument normalisation shared by every FFT function and the planner (pure; no arrays).
+
+SciPy's rules, with errors that name the argument: ``n``/``s`` lengths (``-1`` in ``s`` keeps
+the input's length), ``axis``/``axes`` (negative values count from the end, duplicates are
+refused), ``norm``, ``workers``, and dtype promotion (integers and bool -> float64, float16
+and bfloat16 -> float32, real input to a complex transform -> complex).
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import os
+
+from numpy.exceptions import AxisError
+
+__all__ = [
+    "NORMS",
+    "check_norm",
+    "norm_factor",
+    "check_workers",
+    "one_axis",
+    "many_axes",
+    "c2r_lengths",
+    "promoted_name",
+    "transform_dtypes",
+]
+
+NORMS = ("backward", "ortho", "forward")
+_PRECISION = {
+    "float16": "float32",
+    "bfloat16": "float32",
+    "float32": "float32",
+    "complex32": "float32",
+    "complex64": "float32",
+    "float64": "float64",
+    "complex128": "float64",
+}
+_COMPLEX = {"float32": "complex64", "float64": "complex128"}
+_INTEGER_PREFIXES = ("int", "uint", "bool")
+
+
+def check_norm(norm) -> str:
+    """*norm* as one of :data:`NORMS` (``None`` is ``"backward"``)."""
+    if norm is None:
+        return "backward"
+    if norm not in NORMS:
+        raise ValueError(f'norm must be None, "backward", "ortho" or "forward", not {norm!r}')
+    return norm
+
+
+def norm_factor(norm: str, forward: bool, size: int) -> float:
+    """The factor a transform of *size* points is multiplied by under *norm* (1.0: none).
+
+    Examples
+    --------
+    >>> norm_factor("backward", True, 8), norm_factor("backward", False, 8)
+    (1.0, 0.125)
+    >>> norm_factor("ortho", False, 4)
+    0.5
+    """
+    if norm == "ortho":
+        return 1.0 / size**0.5
+    return 1.0 / size if (norm == "forward") == forward else 1.0
+
+
+def check_workers(workers) -> int | None:
+    """*workers* validated as SciPy does (None, or a non-zero int not below ``-os.cpu_count()``)."""
+    if workers is None:
+        return None
+    workers = _integer(workers, "workers")
+    if workers == 0 or workers < -(os.cpu_count() or 1):
+        raise ValueError(f"workers must be a non-zero integer not below -{os.cpu_count()}, not {workers}")
+    return workers
+
+
+def _integer(value, name: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer, not {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, not {value!r}") from None
+
+
+def _axis(axis, ndim: int, name: str) -> int:
+    axis = _integer(axis, name)
+    if not -ndim <= axis < ndim:
+        raise AxisError(axis, ndim, msg_prefix=name)
+    return axis % ndim
+
+
+def _length(n, name: str) -> int:
+    n = _integer(n, name)
+    if n < 1:
+        raise ValueError(f"invalid number of data points ({n}) specified: {name} must be at least 1")
+    return n
+
+
+def _sequence(value, name: str) -> list:
+    if isinstance(value, numbers.Integral) or not hasattr(value, "__iter__"):
+        return [value]
+    return list(value)
+
+
+def one_axis(shape, n, axis) -> tuple[tuple[int], tuple[int]]:
+    """``((axis,), (n,))`` of a 1-D transform over *axis* of an array of *shape*.
+
+    Examples
+    --------
+    >>> one_axis((4, 6), None, -1)
+    ((1,), (6,))
+    """
+    axis = _axis(axis, len(shape), "axis")
+    length = shape[axis] if n is None else n
+    return (axis,), (_length(length, "n"),)
+
+
+def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(axes, s)`` of an n-D transform, following ``scipy.fft.fftn``'s rules.
+
+    ``axes=None`` means the last ``len(s)`` axes, or every axis when *s* is None too; ``-1``
+    in *s* keeps the input's length.
+
+    Examples
+    --------
+    >>> many_axes((2, 3, 4), None, None)
+    ((0, 1, 2), (2, 3, 4))
+    >>> many_axes((2, 3, 4), (5, -1), None)
+    ((1, 2), (5, 4))
+    >>> many_axes((2, 3, 4), None, (-1, 0))
+    ((2, 0), (4, 2))
+    """
+    ndim = len(shape)
+    if axes is not None:
+        axes = tuple(_axis(a, ndim, "axes") for a in _sequence(axes, "axes"))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"axes must be unique, got {axes}")
+    if s is None:
+        axes = tuple(range(ndim)) if axes is None else axes
+        lengths = [shape[a] for a in axes]
+    else:
+        lengths = [_integer(v, "s") for v in _sequence(s, "s")]
+        if axes is None:
+            if len(lengths) > ndim:
+                raise ValueError(f"s has {len(lengths)} lengths but the input has only {ndim} axes")
+            axes = tuple(range(ndim - len(lengths), ndim))
+        elif len(lengths) != len(axes):
+            raise ValueError(f"s and axes must have the same length, got {len(lengths)} and {len(axes)}")
+        lengths = [shape[a] if v == -1 else v for v, a in zip(lengths, axes)]
+    return axes, tuple(_length(v, "s") for v in lengths)
+
+
+def c2r_lengths(shape, axes, s, given: bool) -> tuple[int, ...]:
+    """Output lengths of a complex-to-real transform: the last defaults to ``2 * (m - 1)``.
+
+    Examples
+    --------
+    >>> c2r_lengths((4, 5), (1,), (5,), given=False)
+    (8,)
+    """
+    if given:
+        return tuple(s)
+    return (*s[:-1], _length(2 * (shape[axes[-1]] - 1), "n"))
+
+
+def promoted_name(name: str, argument: str = "x") -> str:
+    """The dtype an input of dtype *name* is computed from (SciPy's promotion).
+
+    Examples
+    --------
+    >>> promoted_name("int32"), promoted_name("float16"), promoted_name("complex64")
+    ('float64', 'float32', 'complex64')
+    """
+    if name.startswith(_INTEGER_PREFIXES):
+        return "float64"
+    if name == "complex32":
+        return "complex64"
+    if name in ("float16", "bfloat16"):
+        return "float32"
+    if name not in _PRECISION:
+        raise TypeError(
+            f"{argument} has dtype {name}; gpmath.fft computes in float32/complex64 and float64/complex128 "
+            "(integers, bool, float16 and bfloat16 are promoted)"
+        )
+    return name
+
+
+def transform_dtypes(name: str, kind: str, argument: str = "x") -> tuple[str, str]:
+    """``(transform input dtype, result dtype)`` of a *kind* transform of an input of dtype *name*.
+
+    Examples
+    --------
+    >>> transform_dtypes("float32", "c2c")
+    ('complex64', 'complex64')
+    >>> transform_dtypes("int64", "r2c")
+    ('float64', 'complex128')
+    >>> transform_dtypes("float32", "c2r")
+    ('complex64', 'float32')
+    """
+    real = _PRECISION[promoted_name(name, argument)]
+    if kind == "r2c":
+        if name.startswith("complex"):
+            raise TypeError(f"{argument} must be real for a real-to-complex transform, not {name}")
+        return real, _COMPLEX[real]
+    if kind == "c2r":
+        return _COMPLEX[real], real
+    return _COMPLEX[real], _COMPLEX[real]

@@ -1,0 +1,244 @@
+"""Matrix decompositions with scipy.linalg's signatures: Cholesky, LU, QR, eigh, SVD.
+
+Every function takes NumPy, CuPy or PyTorch arrays with leading batch dimensions, returns results
+in the same package and memory space, and raises :class:`gpmath.LinAlgError` naming the matrix
+and its pivot or minor on a numerical failure.  ``execution`` and ``stream`` are as in
+:func:`gpmath.matmul`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..solver import LU, QR, SVD, Cholesky, Eigh
+from ._dispatch import run
+
+__all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eigh", "eigvalsh", "svd", "svdvals"]
+
+
+def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=None):
+    """Cholesky factor of Hermitian positive-definite matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        Only the triangle named by *lower* is read.
+    lower : bool, default False
+        Return lower ``L`` with ``a = L Lᴴ``; else upper ``U`` with ``a = Uᴴ U``.
+    execution : {None, "cuda", "cpu"}
+        Where to run: by default where *a* is, and the GPU for host arrays when one is usable.
+    stream : stream, optional
+        CUDA stream (torch/CuPy stream or integer handle); default: the package's current one.
+
+    Returns
+    -------
+    array, (..., N, N)
+        The triangular factor; the other triangle is zero.
+
+    Raises
+    ------
+    LinAlgError
+        When a matrix is not positive definite (naming it and the failing leading minor).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
+    [[2.0, 1.0], [0.0, 2.0]]
+    """
+    return run(Cholesky, (a,), {"lower": lower}, execution, stream)
+
+
+def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=None) -> tuple[Any, bool]:
+    """Cholesky factorisation for :func:`cho_solve`: ``(c, lower)``.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        Hermitian positive definite; only the triangle named by *lower* is read.
+    lower : bool, default False
+        Which factor to compute.
+    execution, stream
+        As in :func:`cholesky`.
+
+    Returns
+    -------
+    c : array, (..., N, N)
+        The factor (the other triangle is zero, unlike SciPy's, which leaves it arbitrary).
+    lower : bool
+        The flag, for :func:`cho_solve`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[4.0, 2.0], [2.0, 5.0]])
+    >>> linalg.cho_solve(linalg.cho_factor(a), np.array([6.0, 7.0])).tolist()
+    [1.0, 1.0]
+    """
+    return cholesky(a, lower, execution=execution, stream=stream), bool(lower)
+
+
+def lu_factor(a, *, execution: str | None = None, stream=None):
+    """LU factorisation with partial pivoting, ``a = P L U``, for :func:`lu_solve`.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    execution, stream
+        As in :func:`cholesky`.
+
+    Returns
+    -------
+    lu : array, (..., N, N)
+        ``U`` in the upper triangle, ``L`` (unit diagonal, not stored) below it.
+    piv : int32 array, (..., N)
+        0-based pivots: row ``i`` was interchanged with row ``piv[i]``.
+
+    Raises
+    ------
+    LinAlgError
+        When a matrix is exactly singular (naming it and the zero pivot).  SciPy only warns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> lu, piv = linalg.lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> lu.round(4).tolist(), piv.tolist()
+    ([[3.0, 4.0], [0.3333, 0.6667]], [1, 1])
+    """
+    return run(LU, (a,), {}, execution, stream)
+
+
+def qr(a, mode: str = "full", *, execution: str | None = None, stream=None):
+    """QR factorisation ``a = Q R``.
+
+    Parameters
+    ----------
+    a : array, (..., M, N)
+    mode : {"full", "economic", "r"}
+        ``"full"``: Q ``(..., M, M)``, R ``(..., M, N)``; ``"economic"`` with K = min(M, N):
+        Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple.
+    execution, stream
+        As in :func:`cholesky`.
+
+    Returns
+    -------
+    (Q, R) or (R,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[3.0, 1.0], [4.0, 2.0]])
+    >>> q, r = linalg.qr(a)
+    >>> bool(np.allclose(q @ r, a)), bool(np.allclose(q.T @ q, np.eye(2)))
+    (True, True)
+    """
+    return run(QR, (a,), {"mode": mode}, execution, stream)
+
+
+def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | None = None,
+         execution: str | None = None, stream=None):
+    """Eigenvalues and eigenvectors of Hermitian (real symmetric) matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        Only the triangle named by *lower* is read.
+    lower : bool, default True
+        Read the lower triangle (else the upper).
+    eigvals_only : bool, default False
+        Return only the eigenvalues.
+    driver : {None, "syevd", "syevj", "syevjBatched"}
+        GPU routine: divide and conquer (``"syevd"``, LAPACK-grade, one matrix at a time) or
+        Jacobi (``"syevj"``/``"syevjBatched"``, the whole batch in one launch, accurate to
+        about machine epsilon times ``‖a‖``).  ``None`` chooses by the measured (N, batch)
+        crossover (see docs/linalg.md).  The CPU always uses LAPACK's ``evd``.
+    execution, stream
+        As in :func:`cholesky`.
+
+    Returns
+    -------
+    w : array, (..., N)
+        Eigenvalues, ascending (real).
+    v : array, (..., N, N)
+        Unit eigenvectors in the columns (unless *eigvals_only*).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> w, v = linalg.eigh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    >>> w.round(6).tolist()
+    [1.0, 3.0]
+    """
+    options = {"lower": lower, "eigvals_only": eigvals_only, "driver": driver}
+    return run(Eigh, (a,), options, execution, stream)
+
+
+def eigvalsh(a, *, lower: bool = True, driver: str | None = None, execution: str | None = None, stream=None):
+    """Eigenvalues of Hermitian matrices, ascending: :func:`eigh` with ``eigvals_only=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> linalg.eigvalsh(np.diag([3.0, 1.0, 2.0])).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    return eigh(a, lower=lower, eigvals_only=True, driver=driver, execution=execution, stream=stream)
+
+
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str | None = None,
+        execution: str | None = None, stream=None):
+    """Singular value decomposition ``a = U diag(s) Vh``.
+
+    Parameters
+    ----------
+    a : array, (..., M, N)
+    full_matrices : bool, default True
+        U ``(..., M, M)`` and Vh ``(..., N, N)``; else ``(..., M, K)`` and ``(..., K, N)``.
+    compute_uv : bool, default True
+        Else return only ``s``.
+    driver : {None, "gesvd", "gesvdj"}
+        GPU routine: ``"gesvd"`` (QR iteration, LAPACK-grade relative accuracy) or ``"gesvdj"``
+        (Jacobi; the batch in one launch when M, N <= 32; singular values accurate to about
+        machine epsilon times ``‖a‖``, so tiny ones lose relative accuracy).  ``None`` chooses by
+        the measured crossover.  The CPU always uses LAPACK's ``gesdd``.
+    execution, stream
+        As in :func:`cholesky`.
+
+    Returns
+    -------
+    U : array
+    s : array, (..., K)
+        Singular values, descending (real).
+    Vh : array
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[3.0, 0.0], [4.0, 5.0]])
+    >>> u, s, vh = linalg.svd(a)
+    >>> bool(np.allclose(u @ np.diag(s) @ vh, a))
+    True
+    """
+    options = {"full_matrices": full_matrices, "compute_uv": compute_uv, "driver": driver}
+    return run(SVD, (a,), options, execution, stream)
+
+
+def svdvals(a, *, driver: str | None = None, execution: str | None = None, stream=None):
+    """Singular values, descending: :func:`svd` with ``compute_uv=False``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> linalg.svdvals(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
+    [2.0, 1.0]
+    """
+    return svd(a, False, False, driver=driver, execution=execution, stream=stream)

@@ -1,0 +1,203 @@
+"""Linear systems and matrix functions with scipy.linalg's signatures.
+
+``solve``, ``cho_solve``, ``lu_solve``, ``lstsq``, ``inv``, ``det`` and NumPy-style ``slogdet``,
+on NumPy, CuPy or PyTorch arrays with leading batch dimensions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Solve
+from ._dispatch import run
+
+__all__ = ["solve", "cho_solve", "lu_solve", "lstsq", "inv", "det", "slogdet"]
+
+
+def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
+          precision: str = "f32", full_output: bool = False, execution: str | None = None, stream=None):
+    """Solve ``a x = b`` for square ``a``.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    b : array, (N,) or (..., N, K)
+        A 1-D ``b`` is one vector; otherwise its batch dimensions broadcast with ``a``'s.
+    lower : bool, default False
+        With ``assume_a="pos"``, read the lower triangle of ``a`` (else the upper).
+    assume_a : {"gen", "sym", "her", "pos"}
+        ``"pos"``: Cholesky; others: LU with partial pivoting (``"sym"``/``"her"`` must hold the
+        full matrix: the GPU has no batched symmetric-indefinite solver).
+    transposed : bool, default False
+        Solve ``aᵀ x = b`` (real ``a`` only, as in SciPy).
+    refine : {None, "mixed"}
+        ``"mixed"``: factor in the lower *precision* and refine to ``a``'s precision with
+        cuSOLVER's iterative-refinement solver (falling back to a full-precision solve if it
+        does not converge).  On the CPU: an f32 LU refined in f64.
+    precision : {"f32", "tf32", "f16", "bf16"}
+        Inner precision of ``refine="mixed"`` on the GPU.
+    full_output : bool, default False
+        Also return a :class:`gpmath.solver.Refinement` (iterations, fallback) of the mixed solve.
+    execution, stream
+        As in :func:`gpmath.linalg.cholesky`.
+
+    Returns
+    -------
+    x : array, shaped like ``b`` (with the broadcast batch)
+    refinement : Refinement
+        Only with ``full_output=True``.
+
+    Raises
+    ------
+    LinAlgError
+        When a matrix is singular (naming it and the zero pivot) or, for ``"pos"``, not
+        positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[3.0, 1.0], [1.0, 2.0]])
+    >>> linalg.solve(a, np.array([9.0, 8.0])).round(6).tolist()
+    [2.0, 3.0]
+    >>> x, info = linalg.solve(a, np.array([9.0, 8.0]), refine="mixed", full_output=True)
+    >>> x.round(6).tolist(), info.fell_back
+    ([2.0, 3.0], False)
+    """
+    options = {"assume_a": assume_a, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
+    x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True)
+    return (x, plan.refinement) if full_output else x
+
+
+def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None, stream=None):
+    """Solve ``a x = b`` given :func:`cho_factor`'s ``(c, lower)``.
+
+    Parameters
+    ----------
+    c_and_lower : (array, bool)
+        The Cholesky factor ``(..., N, N)`` and whether it is lower.
+    b : array, (N,) or (..., N, K)
+    execution, stream
+        As in :func:`gpmath.linalg.cholesky`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[4.0, 2.0], [2.0, 5.0]])
+    >>> linalg.cho_solve(linalg.cho_factor(a, lower=True), np.array([6.0, 7.0])).tolist()
+    [1.0, 1.0]
+    """
+    c, lower = c_and_lower
+    return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream)
+
+
+def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str | None = None, stream=None):
+    """Solve ``a x = b`` (*trans* 0), ``aᵀ x = b`` (1) or ``aᴴ x = b`` (2) from :func:`lu_factor`.
+
+    Parameters
+    ----------
+    lu_and_piv : (array, int array)
+        :func:`lu_factor`'s result.
+    b : array, (N,) or (..., N, K)
+    trans : {0, 1, 2}
+    execution, stream
+        As in :func:`gpmath.linalg.cholesky`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> linalg.lu_solve(linalg.lu_factor(a), np.array([5.0, 11.0])).round(6).tolist()
+    [1.0, 2.0]
+    """
+    lu, piv = lu_and_piv
+    return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream)
+
+
+def lstsq(a, b, cond: float | None = None, *, execution: str | None = None, stream=None):
+    """Least-squares solution of ``a x = b``, minimising ``‖b - a x‖₂`` (through the SVD).
+
+    Parameters
+    ----------
+    a : array, (..., M, N)
+    b : array, (M,) or (..., M, K)
+    cond : float, optional
+        Singular values below ``cond * s[0]`` count as zero; default: machine epsilon of ``a``.
+    execution, stream
+        As in :func:`gpmath.linalg.cholesky`.
+
+    Returns
+    -------
+    x : array, (..., N) or (..., N, K)
+    residues : array
+        Squared residual norms per column, ``(..., K)`` (``(...)`` for 1-D ``b``), when
+        M > N and every matrix has rank N; otherwise an empty array (as SciPy's ``gelsd``).
+    rank : int or int array (...,)
+        Effective ranks.
+    s : array, (..., min(M, N))
+        Singular values of ``a``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> x, residues, rank, s = linalg.lstsq(a, np.array([1.0, 2.0, 3.0]))
+    >>> x.round(6).tolist(), rank
+    ([1.0, 2.0], 2)
+    """
+    return run(Lstsq, (a, b), {"cond": cond}, execution, stream)
+
+
+def inv(a, *, execution: str | None = None, stream=None):
+    """Inverse of square matrices.
+
+    Raises
+    ------
+    LinAlgError
+        When a matrix is singular (naming it and the zero pivot).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
+    [[0.5, 0.0], [0.0, 0.25]]
+    """
+    return run(Inv, (a,), {}, execution, stream)
+
+
+def det(a, *, execution: str | None = None, stream=None):
+    """Determinant of square matrices (0 for a singular one, which does not raise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> round(float(linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9)
+    -2.0
+    """
+    return run(Det, (a,), {"log": False}, execution, stream)
+
+
+def slogdet(a, *, execution: str | None = None, stream=None):
+    """Sign and natural log of the absolute determinant, as :func:`numpy.linalg.slogdet`.
+
+    Returns
+    -------
+    sign : array, (...)
+        ±1 (a unit-modulus complex number for complex ``a``), 0 for a singular matrix.
+    logabsdet : array, (...)
+        ``log|det a|`` (real), ``-inf`` for a singular matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> sign, logabsdet = linalg.slogdet(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> float(sign), round(float(logabsdet), 6)
+    (-1.0, 0.693147)
+    """
+    return run(Det, (a,), {"log": True}, execution, stream)

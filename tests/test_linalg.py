@@ -1,0 +1,261 @@
+"""gpmath.linalg against scipy.linalg in float64: reconstructions, residuals, dtypes, batches, modes.
+
+These run on the CPU path (``execution="cpu"``); tests/test_linalg_gpu.py repeats the oracle on
+the GPU for NumPy, CuPy and PyTorch inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+from gpmath import linalg
+
+DTYPES = ["float32", "float64", "complex64", "complex128"]
+TOL = {"float32": 2e-4, "complex64": 2e-4, "float64": 1e-10, "complex128": 1e-10}
+BATCHES = [(), (3,), (2, 2)]
+CPU = {"execution": "cpu"}
+
+
+def random(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def ct(x):
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def general(batch, n, dtype, seed=0):
+    """Well conditioned: a random matrix plus a dominant diagonal."""
+    return (random(batch + (n, n), dtype, seed) + 2 * n**0.5 * np.eye(n)).astype(dtype)
+
+
+def hermitian(batch, n, dtype, seed=0):
+    x = random(batch + (n, n), dtype, seed)
+    return ((x + ct(x)) / 2).astype(dtype)
+
+
+def spd(batch, n, dtype, seed=0):
+    x = random(batch + (n, n), dtype, seed)
+    return (x @ ct(x) / n + np.eye(n)).astype(dtype)
+
+
+def close(actual, expected, dtype, scale=1.0):
+    actual = np.asarray(actual, dtype=np.complex128)
+    expected = np.asarray(expected, dtype=np.complex128)
+    assert actual.shape == expected.shape
+    assert np.max(np.abs(actual - expected), initial=0) <= TOL[dtype] * scale * max(1.0, np.abs(expected).max(initial=0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("lower", [False, True])
+def test_cholesky_reconstructs(dtype, batch, lower):
+    a = spd(batch, 6, dtype)
+    c = linalg.cholesky(a, lower, **CPU)
+    assert c.dtype == a.dtype and c.shape == a.shape
+    product = c @ ct(c) if lower else ct(c) @ c
+    close(product, a, dtype, 10)
+    close(c, (np.tril if lower else np.triu)(c), dtype)
+    close(c[(0,) * len(batch)], sl.cholesky(a[(0,) * len(batch)].astype(np.complex128), lower=lower), dtype, 10)
+
+
+def test_cholesky_reads_only_its_triangle():
+    a = spd((), 5, "float64")
+    upper_only = np.triu(a) + np.tril(np.full((5, 5), 7.0), -1)
+    np.testing.assert_allclose(linalg.cholesky(upper_only, **CPU), sl.cholesky(a), atol=1e-12)
+    lower_only = np.tril(a) + np.triu(np.full((5, 5), 7.0), 1)
+    np.testing.assert_allclose(linalg.cholesky(lower_only, True, **CPU), sl.cholesky(a, lower=True), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", BATCHES)
+def test_lu_factor_reconstructs(dtype, batch):
+    a = general(batch, 7, dtype)
+    lu, piv = linalg.lu_factor(a, **CPU)
+    assert piv.dtype == np.int32 and piv.shape == batch + (7,)
+    for index in np.ndindex(*batch):
+        expected_lu, expected_piv = sl.lu_factor(a[index])
+        np.testing.assert_array_equal(piv[index], expected_piv)
+        close(lu[index], expected_lu, dtype, 10)
+        l, u = np.tril(lu[index], -1) + np.eye(7), np.triu(lu[index])
+        perm = np.arange(7)
+        for i, p in enumerate(piv[index]):
+            perm[[i, p]] = perm[[p, i]]
+        close((l @ u)[np.argsort(perm)], a[index], dtype, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_lu_solve_residual(dtype, trans):
+    a, b = general((3,), 6, dtype), random((3, 6, 2), dtype, 1)
+    x = linalg.lu_solve(linalg.lu_factor(a, **CPU), b, trans, **CPU)
+    op = {0: a, 1: np.swapaxes(a, -1, -2), 2: ct(a)}[trans]
+    close(op @ x, b, dtype, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [False, True])
+def test_cho_solve_residual(dtype, lower):
+    a, b = spd((2,), 5, dtype), random((5,), dtype, 1)
+    c_and_lower = linalg.cho_factor(a, lower, **CPU)
+    assert c_and_lower[1] is lower
+    x = linalg.cho_solve(c_and_lower, b, **CPU)
+    assert x.shape == (2, 5)
+    close((a @ x[..., None])[..., 0], np.broadcast_to(b, (2, 5)), dtype, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("assume_a", ["gen", "sym", "her", "pos"])
+@pytest.mark.parametrize("batch", BATCHES)
+def test_solve_matches_scipy(dtype, assume_a, batch):
+    a = spd(batch, 6, dtype) if assume_a in ("pos", "her") else general(batch, 6, dtype)
+    if assume_a == "sym":
+        a = ((a + np.swapaxes(a, -1, -2)) / 2 + 6 * np.eye(6)).astype(dtype)
+    b = random(batch + (6, 3), dtype, 2)
+    x = linalg.solve(a, b, assume_a=assume_a, **CPU)
+    assert x.dtype == a.dtype and x.shape == b.shape
+    close(a @ x, b, dtype, 10)
+    first = (0,) * len(batch)
+    close(x[first], sl.solve(a[first].astype(np.complex128), b[first]), dtype, 10)
+
+
+def test_solve_vector_broadcast_and_transposed():
+    a, b = general((4,), 5, "float64"), random((5,), "float64", 3)
+    x = linalg.solve(a, b, **CPU)
+    assert x.shape == (4, 5)
+    np.testing.assert_allclose(np.einsum("bij,bj->bi", a, x), np.broadcast_to(b, (4, 5)), atol=1e-10)
+    xt = linalg.solve(a[0], b, transposed=True, **CPU)
+    np.testing.assert_allclose(a[0].T @ xt, b, atol=1e-10)
+    b_batch = random((2, 1, 5, 2), "float64", 4)
+    assert linalg.solve(a, b_batch, **CPU).shape == (2, 4, 5, 2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_mixed_solve_reaches_full_precision(dtype):
+    a, b = general((3,), 40, dtype), random((3, 40, 2), dtype, 5)
+    x, info = linalg.solve(a, b, refine="mixed", full_output=True, **CPU)
+    exact = np.linalg.solve(a, b)
+    assert not info.fell_back and 1 <= info.iterations <= 30
+    direct_residual = np.abs(a @ exact - b).max()
+    assert np.abs(a @ x - b).max() <= 10 * max(direct_residual, 1e-14)
+
+
+def test_mixed_solve_falls_back_on_ill_conditioned():
+    n = 12
+    a = sl.hilbert(n)  # condition ~1e16: an f32 LU cannot refine it
+    b = a @ np.ones(n)
+    x, info = linalg.solve(a, b, refine="mixed", full_output=True, **CPU)
+    assert info.fell_back
+    np.testing.assert_allclose(x, np.linalg.solve(a, b))
+
+
+def test_mixed_solve_float32_is_direct():
+    a, b = general((), 8, "float32"), random((8,), "float32", 1)
+    x, info = linalg.solve(a, b, refine="mixed", full_output=True, **CPU)
+    assert info == linalg.Refinement(0, 0, False)
+    close(a @ x, b, "float32", 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 5)])
+@pytest.mark.parametrize("mode", ["full", "economic", "r"])
+def test_qr_reconstructs(dtype, shape, mode):
+    a = random((2,) + shape, dtype)
+    result = linalg.qr(a, mode, **CPU)
+    expected = sl.qr(a[0].astype(np.complex128), mode=mode)
+    assert isinstance(result, tuple) and len(result) == len(expected)
+    for got, want in zip(result, expected):
+        assert got.shape[1:] == want.shape and got.dtype == a.dtype
+    if mode == "r":
+        close(np.abs(result[0][0]), np.abs(expected[0]), dtype, 10)
+        return
+    q, r = result
+    close(q @ r, a, dtype, 10)
+    close(ct(q) @ q, np.broadcast_to(np.eye(q.shape[-1]), (2,) + (q.shape[-1],) * 2), dtype, 10)
+    close(r, np.triu(r), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("driver", [None, "syevd", "syevj"])
+def test_eigh_reconstructs(dtype, batch, driver):
+    a = hermitian(batch, 6, dtype)
+    w, v = linalg.eigh(a, driver=driver, **CPU)
+    assert w.dtype == np.dtype(dtype).type(0).real.dtype and w.shape == batch + (6,)
+    close((v * w[..., None, :]) @ ct(v), a, dtype, 10)
+    close(linalg.eigvalsh(a, **CPU), w, dtype, 10)
+    first = (0,) * len(batch)
+    close(w[first], sl.eigh(a[first].astype(np.complex128), eigvals_only=True), dtype, 10)
+
+
+def test_eigh_reads_the_named_triangle():
+    a = hermitian((), 5, "float64")
+    upper = np.triu(a) + np.tril(np.full((5, 5), 9.0), -1)
+    np.testing.assert_allclose(linalg.eigvalsh(upper, lower=False, **CPU), sl.eigvalsh(a), atol=1e-12)
+    np.testing.assert_allclose(linalg.eigh(upper, lower=False, eigvals_only=True, **CPU), sl.eigvalsh(a), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6)])
+@pytest.mark.parametrize("full_matrices", [True, False])
+def test_svd_reconstructs(dtype, shape, full_matrices):
+    a = random((3,) + shape, dtype)
+    u, s, vh = linalg.svd(a, full_matrices, **CPU)
+    k = min(shape)
+    assert s.shape == (3, k) and u.shape[-1] == (shape[0] if full_matrices else k)
+    close((u[..., :k] * s[..., None, :]) @ vh[..., :k, :], a, dtype, 10)
+    close(s[0], sl.svdvals(a[0].astype(np.complex128)), dtype, 10)
+    close(linalg.svdvals(a, **CPU), s, dtype, 10)
+    close(linalg.svd(a, compute_uv=False, driver="gesvdj", **CPU), s, dtype, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(8, 5), (5, 8)])
+@pytest.mark.parametrize("vector", [True, False])
+def test_lstsq_matches_scipy(dtype, shape, vector):
+    a = random(shape, dtype)
+    b = random((shape[0],) if vector else (shape[0], 2), dtype, 1)
+    x, residues, rank, s = linalg.lstsq(a, b, **CPU)
+    ex, eres, erank, es = sl.lstsq(a.astype(np.complex128), b)
+    close(x, ex, dtype, 10)
+    close(residues, eres, dtype, 100)
+    assert rank == erank
+    close(s, es, dtype, 10)
+
+
+def test_lstsq_rank_deficient_and_batched():
+    a = random((2, 6, 3), "float64")
+    a[1, :, 2] = a[1, :, 0] + a[1, :, 1]
+    b = random((2, 6, 1), "float64", 1)
+    x, residues, rank, s = linalg.lstsq(a, b, **CPU)
+    assert rank.tolist() == [3, 2] and residues.shape == (0,)
+    for i in range(2):
+        np.testing.assert_allclose(x[i], sl.lstsq(a[i], b[i])[0], atol=1e-10)
+    _, residues, _, _ = linalg.lstsq(a[:1], b[:1], **CPU)
+    np.testing.assert_allclose(residues, sl.lstsq(a[0], b[0])[1][None], atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", BATCHES)
+def test_inv_det_slogdet(dtype, batch):
+    a = general(batch, 5, dtype)
+    close(linalg.inv(a, **CPU) @ a, np.broadcast_to(np.eye(5), batch + (5, 5)), dtype, 10)
+    first = (0,) * len(batch)
+    d = linalg.det(a, **CPU)
+    assert np.shape(d) == batch
+    close(np.asarray(d)[first], sl.det(a[first].astype(np.complex128)), dtype, 10)
+    sign, logabsdet = linalg.slogdet(a, **CPU)
+    close(sign * np.exp(logabsdet), d, dtype, 10)
+
+
+def test_det_of_singular_is_zero_without_raising():
+    a = np.ones((3, 3))
+    assert linalg.det(a, **CPU) == 0
+    sign, logabsdet = linalg.slogdet(a, **CPU)
+    assert sign == 0 and logabsdet == -np.inf

@@ -1,0 +1,174 @@
+"""Numerical failures, bad arguments and the planner contract of gpmath.linalg / gpmath.solver (CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpmath
+from gpmath import linalg
+from gpmath.solver import LU, Cholesky, Eigh, Solve
+
+CPU = {"execution": "cpu"}
+
+
+def batch_with_bad_matrix(bad: np.ndarray, batch=(2, 3), index=(1, 2)) -> np.ndarray:
+    n = bad.shape[-1]
+    a = np.broadcast_to(4 * np.eye(n), batch + (n, n)).copy()
+    a[index] = bad
+    return a
+
+
+def not_positive_definite(n=4, minor=3):
+    """Identity except a negative diagonal entry at row minor-1: leading minor of order *minor* fails."""
+    a = np.eye(n)
+    a[minor - 1, minor - 1] = -1.0
+    return a
+
+
+def singular(n=4, zero_row=2):
+    a = np.triu(np.ones((n, n))) + np.eye(n)
+    a[zero_row:, zero_row] = 0.0  # column zero from the pivot down: U[zero_row, zero_row] = 0
+    return a
+
+
+def test_linalgerror_is_numpys():
+    assert issubclass(linalg.LinAlgError, np.linalg.LinAlgError)
+    assert linalg.LinAlgError is gpmath.LinAlgError
+
+
+@pytest.mark.parametrize("func", [
+    lambda a: linalg.cholesky(a, **CPU),
+    lambda a: linalg.cho_factor(a, lower=True, **CPU),
+    lambda a: linalg.solve(a, np.ones(4), assume_a="pos", **CPU),
+])
+def test_not_positive_definite_names_matrix_and_minor(func):
+    a = batch_with_bad_matrix(not_positive_definite(4, 3))
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is not positive definite.*minor of order 3"):
+        func(a)
+
+
+def test_not_positive_definite_single_matrix():
+    with pytest.raises(np.linalg.LinAlgError, match=r"^a is not positive definite.*order 2"):
+        linalg.cholesky(not_positive_definite(3, 2), **CPU)
+
+
+@pytest.mark.parametrize("func", [
+    lambda a: linalg.solve(a, np.ones(4), **CPU),
+    lambda a: linalg.lu_factor(a, **CPU),
+    lambda a: linalg.inv(a, **CPU),
+])
+def test_singular_names_matrix_and_pivot(func):
+    a = batch_with_bad_matrix(singular(4, 2))
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is singular: pivot U\[2, 2\]"):
+        func(a)
+
+
+def test_mixed_solve_of_singular_raises():
+    with pytest.raises(linalg.LinAlgError, match="singular"):
+        linalg.solve(singular(4, 1), np.ones(4), refine="mixed", **CPU)
+
+
+@pytest.mark.parametrize("func, shape, message", [
+    (linalg.cholesky, (3, 4), "square"),
+    (linalg.eigh, (4,), "at least 2 dimensions"),
+    (linalg.inv, (2, 3, 4), "square"),
+    (linalg.svd, (5,), "at least 2 dimensions"),
+])
+def test_bad_shapes(func, shape, message):
+    with pytest.raises(ValueError, match=message):
+        func(np.ones(shape), **CPU)
+
+
+def test_bad_rhs_shapes():
+    a = np.eye(3)
+    with pytest.raises(ValueError, match="must have N = 3 rows"):
+        linalg.solve(a, np.ones(4), **CPU)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        linalg.solve(np.stack([a, a]), np.ones((3, 3, 1)), **CPU)
+    with pytest.raises(ValueError, match="scalar"):
+        linalg.solve(a, np.float64(1.0), **CPU)
+    with pytest.raises(ValueError, match="piv must have shape"):
+        linalg.lu_solve((a, np.zeros(2, dtype=np.int32)), np.ones(3), **CPU)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int64", "bool"])
+def test_bad_dtypes(dtype):
+    with pytest.raises(TypeError, match="dtype"):
+        linalg.cholesky(np.eye(3, dtype=dtype), **CPU)
+
+
+def test_mixed_dtypes_are_refused():
+    with pytest.raises(TypeError, match="does not mix dtypes"):
+        linalg.solve(np.eye(3), np.ones(3, dtype=np.float32), **CPU)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: linalg.qr(np.eye(2), mode="raw", **CPU), "mode"),
+    (lambda: linalg.eigh(np.eye(2), driver="evr", **CPU), "driver"),
+    (lambda: linalg.svd(np.eye(2), driver="gesdd", **CPU), "driver"),
+    (lambda: linalg.solve(np.eye(2), np.ones(2), assume_a="diagonal", **CPU), "assume_a"),
+    (lambda: linalg.solve(np.eye(2), np.ones(2), refine="mixed", precision="f8", **CPU), "precision"),
+    (lambda: linalg.solve(np.eye(2), np.ones(2), refine="mixed", assume_a="pos", **CPU), "general"),
+    (lambda: linalg.lu_solve(linalg.lu_factor(np.eye(2), **CPU), np.ones(2), trans=3, **CPU), "trans"),
+    (lambda: linalg.cholesky(np.eye(2), execution="tpu"), "execution"),
+])
+def test_bad_options(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_transposed_complex_is_not_implemented():
+    with pytest.raises(NotImplementedError):
+        linalg.solve(np.eye(2, dtype=complex), np.ones(2, dtype=complex), transposed=True, **CPU)
+
+
+def test_not_an_array():
+    with pytest.raises(TypeError, match="gpmath accepts"):
+        linalg.cholesky([[1.0, 0.0], [0.0, 1.0]], **CPU)
+
+
+# -- the planner contract ------------------------------------------------------------------------
+def test_plan_execute_reset_free():
+    a = np.array([[4.0, 2.0], [2.0, 3.0]])
+    plan = Cholesky(a, lower=True, **CPU)
+    assert "Cpu" in type(plan).__name__ and isinstance(plan, Cholesky)
+    assert plan.plan() is plan
+    np.testing.assert_allclose(plan.execute(), np.linalg.cholesky(a))
+    plan.reset_operands(2 * a)
+    np.testing.assert_allclose(plan.execute(check=True), np.linalg.cholesky(2 * a))
+    assert plan.info().shape == ()
+    with pytest.raises(ValueError, match="shape"):
+        plan.reset_operands(np.eye(3))
+    plan.free()
+    plan.free()  # idempotent
+    with pytest.raises(gpmath.FreedPlanError):
+        plan.execute()
+
+
+def test_context_manager_and_released_operands():
+    a, b = np.eye(3) * 2, np.ones((4, 3, 1))
+    with Solve(a, b, **CPU) as plan:
+        x = plan.execute()
+        plan.release_operands()
+        with pytest.raises(ValueError, match="reset_operands"):
+            plan.execute()
+        plan.reset_operands(a, 2 * b)
+        np.testing.assert_allclose(plan.execute(), x * 2)
+    with pytest.raises(gpmath.FreedPlanError):
+        plan.execute()
+
+
+def test_results_belong_to_the_caller():
+    a = np.array([[2.0, 1.0], [1.0, 2.0]])
+    plan = Eigh(a, **CPU)
+    w1, _ = plan.execute()
+    w2, _ = plan.execute()
+    assert w1 is not w2 and not np.shares_memory(w1, w2)
+
+
+def test_plan_batch_info_and_repr():
+    plan = LU(np.broadcast_to(np.eye(3), (5, 3, 3)), **CPU)
+    lu, piv = plan.execute()
+    assert plan.info().shape == (5,) and not plan.info().any()
+    assert "LU" in repr(plan) and "float64[5, 3, 3]" in repr(plan)
