@@ -52,6 +52,11 @@ class Package:
         """A new uninitialised C-contiguous array of this package (``device_id=None``: host)."""
         raise NotImplementedError
 
+    def empty_like(self, like, shape: tuple[int, ...], dtype: DType, device_id: int | None, stream: int):
+        """Like :meth:`empty`, where *like* is an array of this package with *dtype* on *device_id*
+        (lets a package allocate without parsing dtype and device again)."""
+        return self.empty(shape, dtype, device_id, stream)
+
     def contiguous(self, x):
         """*x* as a C-contiguous array (no copy when it already is)."""
         raise NotImplementedError
@@ -173,11 +178,19 @@ class _Torch(Package):
 
     def empty(self, shape, dtype, device_id, stream):
         out = self.module.empty(shape, dtype=self.torch_dtype(dtype), device=self.device(device_id))
+        self._guard(out, device_id, stream)
+        return out
+
+    def empty_like(self, like, shape, dtype, device_id, stream):
+        out = like.new_empty(shape)
+        self._guard(out, device_id, stream)
+        return out
+
+    def _guard(self, out, device_id, stream):
         if device_id is not None and stream != self.current_stream(device_id):
             # torch's caching allocator must not hand this memory out again before our stream
             # has finished with it.
             out.record_stream(self.module.cuda.ExternalStream(stream, device=self.device(device_id)))
-        return out
 
     def contiguous(self, x):
         return x.contiguous()

@@ -261,7 +261,8 @@ class CudaMatmul(Matmul):
             return self._execute_staged(out)
         target = self._out if out is None else self._checked_out(out)
         if target is None or self._out_via_copy:
-            result = self.package.empty(self.problem.out_shape, self.problem.dtype, self.device_id, self.stream)
+            result = self.package.empty_like(self._operands["a"].array, self.problem.out_shape, self.problem.dtype,
+                                             self.device_id, self.stream)
             self._launch(self.package.ptr(result))
             if target is None:
                 return result
@@ -402,7 +403,8 @@ class CudaMatmul(Matmul):
 
     # -- autotuning -------------------------------------------------------------------------
     def autotune(self, iterations: int = 10) -> dict[int, float]:
-        """Time every heuristic candidate *iterations* times on a cold L2 and keep the fastest.
+        """Time every heuristic candidate *iterations* times on a cold L2 and keep the fastest
+        (the heuristic's first choice stays unless another is more than 3% faster).
 
         Returns
         -------
@@ -431,6 +433,8 @@ class CudaMatmul(Matmul):
                 flusher.release()
                 scratch.release()
         best = min(timings, key=timings.get)
+        if 0 in timings and timings[best] > 0.97 * timings[0]:
+            best = 0  # within timing noise of the heuristic's first choice: keep it
         self._select(best)
         self.autotune_timings = timings
         logger.info("matmul autotune: %s ms per candidate; chose %d", {k: round(v, 4) for k, v in timings.items()}, best)

@@ -86,12 +86,11 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
                None if c is None else _signature(pkg, c, on_device),
                None if bias is None else _signature(pkg, bias, on_device),
                None if out is None else _signature(pkg, out, on_device), alpha, beta, epilog, compute, where)
-        hash(key)
+        plan = _CACHE.get(key)
     except (_Slow, TypeError):  # mixed packages or unhashable stream objects: no caching
         with Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
                     execution=execution, stream=stream) as plan:
             return plan.execute()
-    plan = _CACHE.get(key)
     if plan is not None:
         return plan._run(a, b, c, bias, out)
     plan = Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
