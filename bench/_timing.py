@@ -8,39 +8,49 @@ import statistics
 import time
 
 
-def cuda_median_ms(fn, warmup: int = 5, reps: int = 20) -> float:
-    """Median milliseconds of ``fn()`` on torch's current stream, timed with CUDA events."""
+def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15) -> dict:
+    """Median milliseconds of each ``fns[name]()`` timed with CUDA events, interleaved.
+
+    One run of each per round, so clock and temperature drift affects all alike.
+    """
     import torch
 
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    return statistics.median(times)
-
-
-def per_call_us(fn, calls: int = 5000, rounds: int = 5) -> float:
-    """Median over *rounds* of the wall time per call of *calls* back-to-back calls (µs), synchronised."""
-    import torch
-
-    for _ in range(200):
-        fn()
-    torch.cuda.synchronize()
-    results = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
+    for fn in fns.values():
+        for _ in range(warmup):
             fn()
-        torch.cuda.synchronize()
-        results.append((time.perf_counter() - start) / calls * 1e6)
-    return statistics.median(results)
+    torch.cuda.synchronize()
+    times = {name: [] for name in fns}
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    for _ in range(reps):
+        for name, fn in fns.items():
+            start.record()
+            fn()
+            stop.record()
+            stop.synchronize()
+            times[name].append(start.elapsed_time(stop))
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def per_call_us(fns: dict, calls: int = 3000, rounds: int = 7) -> dict:
+    """Wall time per call (µs) of *calls* back-to-back calls of each function, synchronised.
+
+    Rounds are interleaved across the functions; the median round counts.
+    """
+    import torch
+
+    for fn in fns.values():
+        for _ in range(200):
+            fn()
+    torch.cuda.synchronize()
+    results = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            torch.cuda.synchronize()
+            results[name].append((time.perf_counter() - start) / calls * 1e6)
+    return {name: statistics.median(v) for name, v in results.items()}
 
 
 def table(title: str, header: list[str], rows: list[list]) -> str:

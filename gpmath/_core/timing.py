@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
-from typing import Callable
+from typing import Callable, Hashable
 
 from . import runtime
+from .errors import LibraryError
 from .memory import DeviceBuffer
 
-__all__ = ["L2Flusher", "median_time_ms"]
+__all__ = ["L2Flusher", "median_times_ms"]
+logger = logging.getLogger("gpmath")
 
 
 class L2Flusher:
@@ -27,22 +30,34 @@ class L2Flusher:
         self.buffer.release()
 
 
-def median_time_ms(launch: Callable[[], None], stream: int, iterations: int, flusher: L2Flusher | None) -> float:
-    """Median time in milliseconds of ``launch()`` on *stream*, each run after an L2 flush."""
+def median_times_ms(
+    launches: dict[Hashable, Callable[[], None]], stream: int, iterations: int, flusher: L2Flusher | None
+) -> dict[Hashable, float]:
+    """Median milliseconds of each ``launches[key]()`` on *stream*, each run after an L2 flush.
+
+    Candidates are timed round-robin (one run of each per round), so clock and temperature
+    drift during tuning affects them alike.  A candidate that raises a
+    :class:`~gpmath._core.errors.LibraryError` is dropped (logged at INFO).
+    """
     rt = runtime.rt()
-    start = runtime.check(rt.cudaEventCreate(), "cudaEventCreate")
-    stop = runtime.check(rt.cudaEventCreate(), "cudaEventCreate")
-    times = []
+    events = [runtime.check(rt.cudaEventCreate(), "cudaEventCreate") for _ in range(2)]
+    times: dict[Hashable, list[float]] = {key: [] for key in launches}
     try:
         for _ in range(iterations):
-            if flusher is not None:
-                flusher.flush()
-            runtime.check(rt.cudaEventRecord(start, stream), "cudaEventRecord")
-            launch()
-            runtime.check(rt.cudaEventRecord(stop, stream), "cudaEventRecord")
-            runtime.check(rt.cudaEventSynchronize(stop), "cudaEventSynchronize")
-            times.append(runtime.check(rt.cudaEventElapsedTime(start, stop), "cudaEventElapsedTime"))
+            for key in list(times):
+                if flusher is not None:
+                    flusher.flush()
+                runtime.check(rt.cudaEventRecord(events[0], stream), "cudaEventRecord")
+                try:
+                    launches[key]()
+                except LibraryError as exc:
+                    logger.info("autotune: candidate %s failed (%s)", key, exc)
+                    del times[key]
+                    continue
+                runtime.check(rt.cudaEventRecord(events[1], stream), "cudaEventRecord")
+                runtime.check(rt.cudaEventSynchronize(events[1]), "cudaEventSynchronize")
+                times[key].append(runtime.check(rt.cudaEventElapsedTime(events[0], events[1]), "cudaEventElapsedTime"))
     finally:
-        rt.cudaEventDestroy(start)
-        rt.cudaEventDestroy(stop)
-    return statistics.median(times)
+        for event in events:
+            rt.cudaEventDestroy(event)
+    return {key: statistics.median(values) for key, values in times.items()}

@@ -18,7 +18,7 @@ from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer, copy_async
 from .._core.operand import Operand, as_operand
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
-from .._core.timing import L2Flusher, median_time_ms
+from .._core.timing import L2Flusher, median_times_ms
 from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import Matmul
 from ._problem import compact_strides, describe, out_matrix
@@ -147,8 +147,11 @@ class CudaMatmul(Matmul):
         addr = ctypes.addressof
         self._fn = lt.matmul_function()
         self._desc = desc
-        self._args = [handle, desc, addr(self._alpha), 0, a_desc, 0, b_desc, addr(self._beta), 0, c_desc, 0, d_desc,
-                      addr(self._algo), workspace.ptr, workspace.nbytes, self.stream]
+        # ctypes objects, so a call converts nothing; pointers that change are updated in place.
+        vp = ctypes.c_void_p
+        self._args = [vp(handle), vp(desc), vp(addr(self._alpha)), vp(), vp(a_desc), vp(), vp(b_desc), vp(addr(self._beta)),
+                      vp(), vp(c_desc), vp(), vp(d_desc), vp(addr(self._algo)), vp(workspace.ptr),
+                      ctypes.c_size_t(workspace.nbytes), vp(self.stream)]
         self._select(0)
         self._set_pointers()
         return self
@@ -219,18 +222,19 @@ class CudaMatmul(Matmul):
             self._hold(buf.release)
         return buffers
 
-    def _select(self, index: int) -> None:
+    def _select(self, index: int, quiet: bool = False) -> None:
         ctypes.memmove(ctypes.addressof(self._algo), ctypes.addressof(self.algorithms[index].algo), ctypes.sizeof(self._algo))
         self._algorithm_index = index
-        logger.info("matmul: %r uses heuristic algorithm %d (workspace %d bytes)", self, index, self.algorithms[index].workspaceSize)
+        if not quiet:
+            logger.info("matmul: %r uses heuristic algorithm %d (workspace %d bytes)", self, index, self.algorithms[index].workspaceSize)
 
     def _set_pointers(self) -> None:
         """Copy the operands' device addresses into the argument list."""
         source = self._staging if self.staged else self._operands
         args = self._args
-        args[3], args[5] = source["b"].ptr, source["a"].ptr
+        args[3].value, args[5].value = source["b"].ptr, source["a"].ptr
         if self._has_c:
-            args[8] = source["c"].ptr
+            args[8].value = source["c"].ptr
         if self._operands["bias"] is not None:
             lt.matmul_desc_set_attribute(self._desc, lt.DescAttribute.BIAS_POINTER, ctypes.c_void_p(source["bias"].ptr))
 
@@ -273,9 +277,9 @@ class CudaMatmul(Matmul):
 
     def _launch(self, d_ptr: int) -> None:
         args = self._args
-        args[10] = d_ptr
+        args[10].value = d_ptr
         if not self._has_c:
-            args[8] = d_ptr
+            args[8].value = d_ptr
         if runtime.device_count() > 1:
             with runtime.on_device(self.device_id):
                 self._call_all(args)
@@ -291,11 +295,12 @@ class CudaMatmul(Matmul):
                 lt.check(status, "cublasLtMatmul")
             return
         item = self.problem.dtype.itemsize
-        base_b, base_a, base_c, base_d = args[3], args[5], args[8], args[10]
+        base_b, base_a, base_c, base_d = (args[i].value or 0 for i in (3, 5, 8, 10))
         call = list(args)
+        vp = ctypes.c_void_p
         for off_a, off_b, off_c, off_d in offsets:
-            call[3], call[5] = base_b + off_b * item, base_a + off_a * item
-            call[8], call[10] = base_c + off_c * item, base_d + off_d * item
+            call[3], call[5] = vp(base_b + off_b * item), vp(base_a + off_a * item)
+            call[8], call[10] = vp(base_c + off_c * item), vp(base_d + off_d * item)
             status = fn(*call)
             if status:
                 lt.check(status, "cublasLtMatmul")
@@ -348,7 +353,7 @@ class CudaMatmul(Matmul):
         if stream != self.stream:
             order_after(stream, self.stream)
             self.stream = stream
-            self._args[15] = stream
+            self._args[15].value = stream
 
     # -- operands ---------------------------------------------------------------------------
     @property
@@ -422,13 +427,8 @@ class CudaMatmul(Matmul):
                     for name, host in zip(_NAMES, self._arrays):
                         if host is not None:
                             copy_async(self._staging[name].ptr, self.package.ptr(host), self._staging[name].nbytes, self.stream)
-                timings = {}
-                for index in range(len(self.algorithms)):
-                    self._select(index)
-                    try:
-                        timings[index] = median_time_ms(lambda: self._launch(scratch.ptr), self.stream, iterations, flusher)
-                    except LibraryError as exc:
-                        logger.info("matmul autotune: candidate %d failed (%s)", index, exc)
+                launches = {index: self._candidate_launch(index, scratch.ptr) for index in range(len(self.algorithms))}
+                timings = median_times_ms(launches, self.stream, iterations, flusher)
             finally:
                 flusher.release()
                 scratch.release()
@@ -439,6 +439,13 @@ class CudaMatmul(Matmul):
         self.autotune_timings = timings
         logger.info("matmul autotune: %s ms per candidate; chose %d", {k: round(v, 4) for k, v in timings.items()}, best)
         return timings
+
+    def _candidate_launch(self, index: int, d_ptr: int):
+        def launch():
+            self._select(index, quiet=True)
+            self._launch(d_ptr)
+
+        return launch
 
     def _d_span_bytes(self) -> int:
         reach = sum((e - 1) * s for e, s in zip(self.problem.out_shape, self._d_strides) if e > 0)
