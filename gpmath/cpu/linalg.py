@@ -1,7 +1,8 @@
-"""The CPU backend of :mod:`gpmath.linalg`: NumPy and SciPy (LAPACK) with leading batch dimensions.
+"""The CPU engines of :mod:`gpmath.solver`: NumPy and SciPy (LAPACK) with leading batch dimensions.
 
-Each function takes NumPy arrays already validated by :mod:`gpmath.solver._problem` and returns
-what the matching GPU planner returns, so the public functions are backend-agnostic.  Batches run
+The functions take NumPy arrays already validated by :mod:`gpmath.solver._problem` and return
+what the matching GPU engine returns; the engine classes at the end (``CpuCholesky`` ...) are
+the solver fronts with :class:`~gpmath.solver._base.CpuEngine` mixed in.  Batches run
 through NumPy's stacked LAPACK gufuncs where NumPy has one, else matrix by matrix through
 ``scipy.linalg.lapack``.  On a numerical failure the batch is searched, matrix by matrix, with the
 LAPACK routine that reports ``info``, so the error names the matrix and its pivot or minor.
@@ -16,6 +17,8 @@ from scipy.linalg import lapack
 
 from .._core.errors import LinAlgError
 from ..solver import _problem as P
+from ..solver._base import CpuEngine
+from ..solver._plans import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Solve
 
 __all__ = [
     "cholesky", "cho_solve", "lu_factor", "lu_solve", "solve", "solve_mixed", "qr", "eigh", "svd", "lstsq",
@@ -236,3 +239,86 @@ def slogdet(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(sign, logabsdet)`` of each matrix (``(0, -inf)`` for a singular one)."""
     sign, logabsdet = np.linalg.slogdet(a)
     return sign, logabsdet
+
+
+# -- engines ------------------------------------------------------------------------------------
+class CpuCholesky(CpuEngine, Cholesky):
+    """:class:`~gpmath.solver.Cholesky` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return cholesky(arrays["a"], self.lower)
+
+
+class CpuCholeskySolve(CpuEngine, CholeskySolve):
+    """:class:`~gpmath.solver.CholeskySolve` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return cho_solve(arrays["c"], self.lower, arrays["b"], self.problem.rhs)
+
+
+class CpuLU(CpuEngine, LU):
+    """:class:`~gpmath.solver.LU` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return lu_factor(arrays["a"])
+
+
+class CpuLUSolve(CpuEngine, LUSolve):
+    """:class:`~gpmath.solver.LUSolve` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        piv = arrays["piv"].astype(np.int32, copy=False)
+        return lu_solve(arrays["lu"], piv, arrays["b"], self.problem.rhs, self.trans)
+
+
+class CpuSolve(CpuEngine, Solve):
+    """:class:`~gpmath.solver.Solve` on the CPU (``refine="mixed"``: an f32 LU refined in f64)."""
+
+    def _compute_cpu(self, arrays):
+        a, b, rhs = arrays["a"], arrays["b"], self.problem.rhs
+        if self.refine == "mixed":
+            x, self.refinement = solve_mixed(a, b, rhs)
+            return x
+        return solve(a, b, rhs, self.assume_a, self.lower, self.transposed)
+
+
+class CpuQR(CpuEngine, QR):
+    """:class:`~gpmath.solver.QR` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return qr(arrays["a"], self.mode)
+
+
+class CpuEigh(CpuEngine, Eigh):
+    """:class:`~gpmath.solver.Eigh` on the CPU (LAPACK ``evd`` whatever the driver)."""
+
+    def _compute_cpu(self, arrays):
+        return eigh(arrays["a"], self.lower, self.eigvals_only)
+
+
+class CpuSVD(CpuEngine, SVD):
+    """:class:`~gpmath.solver.SVD` on the CPU (LAPACK ``gesdd`` whatever the driver)."""
+
+    def _compute_cpu(self, arrays):
+        return svd(arrays["a"], self.full_matrices, self.compute_uv)
+
+
+class CpuLstsq(CpuEngine, Lstsq):
+    """:class:`~gpmath.solver.Lstsq` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return lstsq(arrays["a"], arrays["b"], self.problem.rhs, self.cond)
+
+
+class CpuInv(CpuEngine, Inv):
+    """:class:`~gpmath.solver.Inv` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return inv(arrays["a"])
+
+
+class CpuDet(CpuEngine, Det):
+    """:class:`~gpmath.solver.Det` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return slogdet(arrays["a"]) if self.log else det(arrays["a"])

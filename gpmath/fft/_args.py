@@ -17,6 +17,7 @@ from numpy.exceptions import AxisError
 __all__ = [
     "NORMS",
     "check_norm",
+    "swap_norm",
     "norm_factor",
     "check_workers",
     "one_axis",
@@ -47,6 +48,17 @@ def check_norm(norm) -> str:
     if norm not in NORMS:
         raise ValueError(f'norm must be None, "backward", "ortho" or "forward", not {norm!r}')
     return norm
+
+
+def swap_norm(norm) -> str:
+    """*norm* for the opposite direction (hfft/ihfft run as irfft/rfft with swapped norms).
+
+    Examples
+    --------
+    >>> swap_norm(None), swap_norm("ortho"), swap_norm("forward")
+    ('forward', 'ortho', 'backward')
+    """
+    return {"backward": "forward", "ortho": "ortho", "forward": "backward"}[check_norm(norm)]
 
 
 def norm_factor(norm: str, forward: bool, size: int) -> float:

@@ -46,7 +46,12 @@ class ArrayOps:
         return x.dtype.name
 
     def astype(self, x, name: str):
+        """A copy of *x* converted to dtype *name*."""
         return x.astype(name)
+
+    def plain(self, x):
+        """*x* with any lazy view flags resolved (torch's conjugate and negative bits)."""
+        return x
 
     def permuted(self, x, axes):
         return x.transpose(axes)
@@ -73,8 +78,9 @@ class ArrayOps:
 
 class _CupyOps(ArrayOps):
     def on_stream(self, stream, device_id):
-        cuda = self.xp.cuda
-        return cuda.ExternalStream(stream, device_id)
+        if stream is None or device_id is None:
+            return contextlib.nullcontext()
+        return self.xp.cuda.ExternalStream(stream, device_id)
 
 
 class _TorchOps(ArrayOps):
@@ -86,7 +92,12 @@ class _TorchOps(ArrayOps):
         return str(x.dtype).rpartition(".")[2]
 
     def astype(self, x, name):
-        return x.to(getattr(self.xp, name))
+        return x.to(getattr(self.xp, name), copy=True)
+
+    def plain(self, x):
+        if x.is_conj():
+            x = x.resolve_conj()
+        return x.resolve_neg() if x.is_neg() else x
 
     def permuted(self, x, axes):
         return x.permute(*axes)
@@ -107,7 +118,7 @@ class _TorchOps(ArrayOps):
         return self.xp.roll(x, shifts, axes)
 
     def on_stream(self, stream, device_id):
-        if device_id is None:
+        if stream is None or device_id is None:
             return contextlib.nullcontext()
         key = (stream, device_id)
         external = self._streams.get(key)

@@ -354,7 +354,8 @@ def plan_layout(shape, strides, axes, kind, s, *, must_copy=False, inplace=False
     padded = any(n > m for n, m in zip(in_shape, shape))
     s_of = dict(zip(axes, s))
     if 0 in out_shape or 0 in in_shape:
-        return Layout(in_shape, None, out_shape, None if inplace else _memory_order(shape, strides), ())
+        order = _memory_order(shape, strides)
+        return Layout(in_shape, order if must_copy else None, out_shape, None if inplace else order, ())
     if inplace and padded:
         raise ValueError("inplace=True cannot zero-pad: n/s must not exceed the input's lengths")
     if not (must_copy or padded):

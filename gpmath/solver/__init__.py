@@ -22,7 +22,8 @@ from ._plans import (
     Solve,
 )
 from ._problem import Refinement
-from . import _cpu  # noqa: F401  (registers the CPU engines)
+from ..cpu import linalg as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
+from . import _cuda_engines  # noqa: F401,E402  (defines the CUDA engines)
 
 __all__ = [
     "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",

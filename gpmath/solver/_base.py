@@ -1,12 +1,14 @@
 """The solver planners' shared front end: engine choice, operand intake, validation, the CPU engine.
 
 A planner class such as :class:`~gpmath.solver.Cholesky` is a front: constructing it returns its
-CPU engine (``_engine_kind = "cpu"``, NumPy/SciPy through :mod:`gpmath.cpu.linalg`) or its CUDA
+CPU engine (``_engine_kind = "cpu"``, in :mod:`gpmath.cpu.linalg`) or its CUDA
 engine (``"cuda"``, cuSOLVER), chosen by :func:`~gpmath._core.execution.resolve_execution`.
 Fronts validate (pure rules in :mod:`._problem`) and hold options; engines plan and execute.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 
@@ -16,6 +18,8 @@ from .._core.operand import Operand, as_operand, locate
 from .._core.planner import Planner
 
 __all__ = ["SolverPlan", "CpuEngine", "library_ready", "from_host"]
+
+logger = logging.getLogger("gpmath")
 
 
 def library_ready() -> bool:
@@ -48,9 +52,9 @@ def from_host(package, value, device_id: int | None):
 class SolverPlan(Planner):
     """Base of every solver planner (see the module docstring).
 
-    Subclasses set ``_names`` (the operand argument names) and implement ``_configure(**options)``
-    (validate options), ``_describe(ops)`` (validate operands; returns the problem) and
-    ``_compute_cpu(arrays)`` (the NumPy result).
+    Fronts set ``_names`` (the operand argument names) and implement ``_configure(**options)``
+    (validate options) and ``_describe(ops)`` (validate operands; returns the problem); CPU
+    engines implement ``_compute_cpu(arrays)`` (the NumPy result).
     """
 
     _names: tuple[str, ...] = ("a",)
@@ -60,8 +64,10 @@ class SolverPlan(Planner):
     def __new__(cls, *operands, execution=None, stream=None, **options):
         if not cls._engine_kind:
             device_id = resolve_execution(execution, cls._located(operands), library_ready)
-            kind = "cpu" if device_id is None else "cuda"
-            cls = next(sub for sub in cls.__subclasses__() if sub._engine_kind == kind)
+            engines = {sub._engine_kind: sub for sub in cls.__subclasses__()}
+            if device_id is not None and "cuda" not in engines:
+                logger.info("%s has no CUDA engine yet: computing on the CPU", cls.__name__)
+            cls = engines.get("cpu" if device_id is None else "cuda", engines["cpu"])
         return super().__new__(cls)
 
     def __init__(self, *operands, execution=None, stream=None, **options):
@@ -92,9 +98,6 @@ class SolverPlan(Planner):
             raise TypeError(f"{type(self).__name__} got unexpected options {sorted(options)}")
 
     def _describe(self, ops: dict[str, Operand]):
-        raise NotImplementedError
-
-    def _compute_cpu(self, arrays: dict[str, np.ndarray]):
         raise NotImplementedError
 
     def _operands_or_raise(self) -> dict[str, object]:

@@ -10,9 +10,6 @@ matrix and its pivot or minor.
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..cpu import linalg as cpu
 from . import _problem as P
 from ._base import SolverPlan
 
@@ -64,9 +61,6 @@ class Cholesky(SolverPlan):
     def _describe(self, ops):
         return P.describe_square(ops["a"])
 
-    def _compute_cpu(self, arrays):
-        return cpu.cholesky(arrays["a"], self.lower)
-
 
 class CholeskySolve(SolverPlan):
     """Plan ``A x = b`` from a Cholesky factor *c* of A (as :func:`gpmath.linalg.cho_solve`).
@@ -89,9 +83,6 @@ class CholeskySolve(SolverPlan):
     def _describe(self, ops):
         return P.describe_system(ops["c"], ops["b"], a_name="c")
 
-    def _compute_cpu(self, arrays):
-        return cpu.cho_solve(arrays["c"], self.lower, arrays["b"], self.problem.rhs)
-
 
 class LU(SolverPlan):
     """Plan the LU factorisation with partial pivoting, ``a = P L U``, of a batch of square matrices.
@@ -110,9 +101,6 @@ class LU(SolverPlan):
 
     def _describe(self, ops):
         return P.describe_square(ops["a"])
-
-    def _compute_cpu(self, arrays):
-        return cpu.lu_factor(arrays["a"])
 
 
 class LUSolve(SolverPlan):
@@ -141,10 +129,6 @@ class LUSolve(SolverPlan):
         if tuple(ops["piv"].shape) != expected:
             raise ValueError(f"piv must have shape {expected} to match lu {tuple(ops['lu'].shape)}, not {tuple(ops['piv'].shape)}")
         return problem
-
-    def _compute_cpu(self, arrays):
-        piv = arrays["piv"].astype(np.int32, copy=False)
-        return cpu.lu_solve(arrays["lu"], piv, arrays["b"], self.problem.rhs, self.trans)
 
 
 class Solve(SolverPlan):
@@ -197,13 +181,6 @@ class Solve(SolverPlan):
             raise NotImplementedError("transposed=True is not supported for complex a (as in scipy.linalg.solve)")
         return problem
 
-    def _compute_cpu(self, arrays):
-        a, b, rhs = arrays["a"], arrays["b"], self.problem.rhs
-        if self.refine == "mixed":
-            x, self.refinement = cpu.solve_mixed(a, b, rhs)
-            return x
-        return cpu.solve(a, b, rhs, self.assume_a, self.lower, self.transposed)
-
 
 class QR(SolverPlan):
     """Plan the QR factorisation ``a = Q R`` of a batch of matrices.
@@ -227,9 +204,6 @@ class QR(SolverPlan):
 
     def _describe(self, ops):
         return P.describe_matrix(ops["a"])
-
-    def _compute_cpu(self, arrays):
-        return cpu.qr(arrays["a"], self.mode)
 
 
 class Eigh(SolverPlan):
@@ -262,9 +236,6 @@ class Eigh(SolverPlan):
     def _describe(self, ops):
         return P.describe_square(ops["a"])
 
-    def _compute_cpu(self, arrays):
-        return cpu.eigh(arrays["a"], self.lower, self.eigvals_only)
-
 
 class SVD(SolverPlan):
     """Plan the singular value decomposition ``a = U diag(s) Vh`` of a batch of matrices.
@@ -296,9 +267,6 @@ class SVD(SolverPlan):
     def _describe(self, ops):
         return P.describe_matrix(ops["a"])
 
-    def _compute_cpu(self, arrays):
-        return cpu.svd(arrays["a"], self.full_matrices, self.compute_uv)
-
 
 class Lstsq(SolverPlan):
     """Plan the least-squares solution of ``a x = b`` (as :func:`gpmath.linalg.lstsq`).
@@ -321,9 +289,6 @@ class Lstsq(SolverPlan):
     def _describe(self, ops):
         return P.describe_system(ops["a"], ops["b"], square_a=False)
 
-    def _compute_cpu(self, arrays):
-        return cpu.lstsq(arrays["a"], arrays["b"], self.problem.rhs, self.cond)
-
 
 class Inv(SolverPlan):
     """Plan the inverse of a batch of square matrices.
@@ -338,9 +303,6 @@ class Inv(SolverPlan):
 
     def _describe(self, ops):
         return P.describe_square(ops["a"])
-
-    def _compute_cpu(self, arrays):
-        return cpu.inv(arrays["a"])
 
 
 class Det(SolverPlan):
@@ -360,5 +322,3 @@ class Det(SolverPlan):
     def _describe(self, ops):
         return P.describe_square(ops["a"])
 
-    def _compute_cpu(self, arrays):
-        return cpu.slogdet(arrays["a"]) if self.log else cpu.det(arrays["a"])

@@ -1,0 +1,101 @@
+"""``CpuFFT``: the FFT planner's CPU engine (scipy.fft).
+
+Operands of any package are read on the host (device arrays are copied there when
+``execution="cpu"``) and the result goes back to the operand's package and device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+
+from .._core.operand import as_operand
+from ..fft._planner import FFT
+from ..fft._problem import FFTProblem
+
+__all__ = ["CpuFFT", "transform"]
+
+
+def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int | None = None) -> np.ndarray:
+    """*problem*'s transform of host array *x* in *direction*, computed by scipy.fft.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath._core.dtypes import DTYPES
+    >>> from gpmath.fft._problem import describe
+    >>> x = np.arange(8.0)
+    >>> y = transform(x, describe(x.shape, DTYPES["float64"], kind="c2c"), "forward")
+    >>> bool(np.allclose(y, np.fft.fft(x)))
+    True
+    """
+    p = problem
+    if p.kind == "r2c":
+        fn = scipy.fft.rfftn
+    elif p.kind == "c2r":
+        fn = scipy.fft.irfftn
+    else:
+        fn = scipy.fft.fftn if direction == "forward" else scipy.fft.ifftn
+    with scipy.fft.set_backend("scipy", only=True):  # not back into gpmath when it is the backend
+        out = fn(x, s=p.s, axes=p.axes, norm=p.norm, overwrite_x=p.overwrite_x, workers=workers)
+    return out.astype(p.out_dtype.numpy, copy=False)
+
+
+class CpuFFT(FFT):
+    """FFT computed by scipy.fft on the host (see :class:`gpmath.fft.FFT`)."""
+
+    def __init__(self, x, axes=None, *, kind=None, s=None, norm=None, inplace=False, overwrite_x=False,
+                 workers=None, execution=None, stream=None):
+        super().__init__(x, axes, kind=kind, s=s, norm=norm, inplace=inplace, overwrite_x=overwrite_x,
+                         workers=workers, execution=execution, stream=stream)
+        self._operand = as_operand(x, "x")
+        self.problem = self._describe(self._operand)
+        self._x = x
+        self._planned = False
+
+    def plan(self) -> "CpuFFT":
+        """Nothing to prepare on the CPU; kept for the common contract.  Returns the plan."""
+        self._check_alive()
+        self._planned = True
+        return self
+
+    def reset_operands(self, x) -> None:
+        """Use *x* (same package, device, dtype and shape as planned) from now on."""
+        self._check_alive()
+        self._check_same(self._operand, as_operand(x, "x"), strides_matter=False)
+        self._x = x
+
+    def reset_operands_unchecked(self, x) -> None:
+        """Like :meth:`reset_operands` without validation (the caller guarantees compatibility)."""
+        self._x = x
+
+    def execute(self, direction: str | None = None, stream=None):
+        """Transform the current operand and return the result (*x* itself when in place).
+
+        Parameters
+        ----------
+        direction : {None, "forward", "inverse"}
+            c2c: either (default forward); r2c runs forward and c2r inverse only.
+        stream : ignored on the CPU.
+        """
+        self._check_alive()
+        problem = self.problem
+        direction = problem.check_direction(direction)
+        pkg = self.package
+        result = transform(pkg.to_numpy(self._x), problem, direction, self.workers)
+        result = pkg.from_numpy(result, problem.out_dtype, self._operand.device_id)
+        if problem.inplace:
+            pkg.copy_into(self._x, result)
+            return self._x
+        return result
+
+    def _run(self, x, direction: str | None):
+        """The stateless path: rebind and execute (the cache key guarantees compatibility)."""
+        self._x = x
+        return self.execute(direction)
+
+    def _state(self) -> str:
+        return "planned" if self._planned else "unplanned"
+
+    def _after_free(self) -> None:
+        self._x = None

@@ -1,0 +1,274 @@
+"""Complex FFTs with scipy.fft's signatures: fft, ifft, fft2, ifft2, fftn, ifftn.
+
+Each function validates its arguments and runs a cached :class:`~gpmath.fft.FFT` plan (see
+``_functions.py``).  Inputs may be NumPy, CuPy or PyTorch arrays (array-likes become NumPy);
+the result is in the input's package and on its device.  Beyond SciPy's parameters, every
+function takes keyword-only ``execution`` ({None, "cuda", "cpu"}: where to run; by default
+where *x* lives, and the GPU for host arrays when one is usable) and ``stream`` (a CUDA stream
+for device arrays; by default the package's current stream).
+"""
+
+from __future__ import annotations
+
+from ._functions import Call, run_1d, run_nd
+
+__all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "reject_plan"]
+
+
+def reject_plan(plan) -> None:
+    """SciPy reserves ``plan=`` for vendor plans; gpmath's plans are :class:`gpmath.fft.FFT` objects."""
+    if plan is not None:
+        raise NotImplementedError("plan= is reserved by scipy.fft; build a gpmath.fft.FFT plan and call execute()")
+
+
+def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+    """1-D discrete Fourier transform.
+
+    Parameters
+    ----------
+    x : array_like
+        Input, real or complex (real input gives a complex result; integers count as float64,
+        float16 as float32).
+    n : int, optional
+        Length of the transform: *x* is cropped or zero-padded along *axis* to it.
+    axis : int, default -1
+        Axis to transform.
+    norm : {None, "backward", "ortho", "forward"}
+        Normalisation: ``"backward"`` (default) leaves the forward transform unscaled,
+        ``"ortho"`` scales both directions by ``1/sqrt(n)``, ``"forward"`` scales by ``1/n``.
+    overwrite_x : bool, default False
+        Allows *x*'s contents to be destroyed (only complex-to-real transforms use this).
+    workers : int, optional
+        Threads for the CPU path (as in scipy.fft); ignored on the GPU.
+    plan : None
+        Reserved by SciPy; must be None.
+    execution, stream
+        Where and on which CUDA stream to run (see the module notes).
+
+    Returns
+    -------
+    array
+        Complex result (complex64 for float32/complex64 input, else complex128), in *x*'s
+        package and on its device.
+
+    Raises
+    ------
+    ValueError
+        For an invalid *axis*, *n* < 1 or an unknown *norm*.
+    TypeError
+        For a dtype gpmath cannot compute in (e.g. ``longdouble``).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> from gpmath import fft
+    >>> x = np.random.default_rng(0).standard_normal(12)
+    >>> bool(np.allclose(fft.fft(x), scipy.fft.fft(x)))
+    True
+    >>> fft.fft(x, n=16).shape
+    (16,)
+    """
+    reject_plan(plan)
+    return run_1d(x, n, axis, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
+
+
+def ifft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+    """1-D inverse discrete Fourier transform.
+
+    Parameters
+    ----------
+    x : array_like
+        Input, real or complex.
+    n : int, optional
+        Length of the transform: *x* is cropped or zero-padded along *axis* to it.
+    axis : int, default -1
+        Axis to transform.
+    norm : {None, "backward", "ortho", "forward"}
+        Normalisation: ``"backward"`` (default) scales the inverse by ``1/n``.
+    overwrite_x : bool, default False
+        Allows *x*'s contents to be destroyed.
+    workers : int, optional
+        Threads for the CPU path; ignored on the GPU.
+    plan : None
+        Reserved by SciPy; must be None.
+    execution, stream
+        Where and on which CUDA stream to run.
+
+    Returns
+    -------
+    array
+        Complex result, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import fft
+    >>> x = np.random.default_rng(0).standard_normal(7) + 1j
+    >>> bool(np.allclose(fft.ifft(fft.fft(x)), x))
+    True
+    """
+    reject_plan(plan)
+    return run_1d(x, n, axis, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
+
+
+def fft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
+         stream=None):
+    """2-D discrete Fourier transform.
+
+    Parameters
+    ----------
+    x : array_like
+        Input with at least two dimensions (real or complex).
+    s : sequence of two ints, optional
+        Transform lengths; *x* is cropped or zero-padded to them (``-1`` keeps a length).
+    axes : sequence of two ints, default (-2, -1)
+        Axes to transform.
+    norm : {None, "backward", "ortho", "forward"}
+        Normalisation (see :func:`fft`); the size is the product of *s*.
+    overwrite_x : bool, default False
+        Allows *x*'s contents to be destroyed.
+    workers : int, optional
+        Threads for the CPU path; ignored on the GPU.
+    plan : None
+        Reserved by SciPy; must be None.
+    execution, stream
+        Where and on which CUDA stream to run.
+
+    Returns
+    -------
+    array
+        Complex result, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> from gpmath import fft
+    >>> x = np.random.default_rng(0).standard_normal((3, 5, 6))
+    >>> bool(np.allclose(fft.fft2(x), scipy.fft.fft2(x)))
+    True
+    """
+    reject_plan(plan)
+    return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
+
+
+def ifft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
+          stream=None):
+    """2-D inverse discrete Fourier transform.
+
+    Parameters
+    ----------
+    x : array_like
+        Input with at least two dimensions.
+    s : sequence of two ints, optional
+        Transform lengths; *x* is cropped or zero-padded to them.
+    axes : sequence of two ints, default (-2, -1)
+        Axes to transform.
+    norm : {None, "backward", "ortho", "forward"}
+        Normalisation (see :func:`ifft`).
+    overwrite_x : bool, default False
+        Allows *x*'s contents to be destroyed.
+    workers : int, optional
+        Threads for the CPU path; ignored on the GPU.
+    plan : None
+        Reserved by SciPy; must be None.
+    execution, stream
+        Where and on which CUDA stream to run.
+
+    Returns
+    -------
+    array
+        Complex result, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import fft
+    >>> x = np.random.default_rng(0).standard_normal((4, 6)) + 0j
+    >>> bool(np.allclose(fft.ifft2(fft.fft2(x)), x))
+    True
+    """
+    reject_plan(plan)
+    return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
+
+
+def fftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
+         stream=None):
+    """N-D discrete Fourier transform.
+
+    cuFFT plans up to three axes at once; more axes run as several passes over the result.
+
+    Parameters
+    ----------
+    x : array_like
+        Input (real or complex).
+    s : sequence of int, optional
+        Transform lengths; *x* is cropped or zero-padded to them (``-1`` keeps a length).
+        With *axes* None, the last ``len(s)`` axes are transformed.
+    axes : sequence of int, optional
+        Axes to transform; all by default (an empty sequence returns *x* converted).
+    norm : {None, "backward", "ortho", "forward"}
+        Normalisation (see :func:`fft`).
+    overwrite_x : bool, default False
+        Allows *x*'s contents to be destroyed.
+    workers : int, optional
+        Threads for the CPU path; ignored on the GPU.
+    plan : None
+        Reserved by SciPy; must be None.
+    execution, stream
+        Where and on which CUDA stream to run.
+
+    Returns
+    -------
+    array
+        Complex result, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> from gpmath import fft
+    >>> x = np.random.default_rng(0).standard_normal((4, 5, 6))
+    >>> bool(np.allclose(fft.fftn(x, s=(8, 3), axes=(0, 2)), scipy.fft.fftn(x, s=(8, 3), axes=(0, 2))))
+    True
+    """
+    reject_plan(plan)
+    return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
+
+
+def ifftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
+          stream=None):
+    """N-D inverse discrete Fourier transform.
+
+    Parameters
+    ----------
+    x : array_like
+        Input (real or complex).
+    s : sequence of int, optional
+        Transform lengths; *x* is cropped or zero-padded to them.
+    axes : sequence of int, optional
+        Axes to transform; all by default.
+    norm : {None, "backward", "ortho", "forward"}
+        Normalisation (see :func:`ifft`).
+    overwrite_x : bool, default False
+        Allows *x*'s contents to be destroyed.
+    workers : int, optional
+        Threads for the CPU path; ignored on the GPU.
+    plan : None
+        Reserved by SciPy; must be None.
+    execution, stream
+        Where and on which CUDA stream to run.
+
+    Returns
+    -------
+    array
+        Complex result, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import fft
+    >>> x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)) + 1j
+    >>> bool(np.allclose(fft.ifftn(fft.fftn(x)), x))
+    True
+    """
+    reject_plan(plan)
+    return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))

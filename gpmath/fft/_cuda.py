@@ -1,0 +1,306 @@
+"""``CudaFFT``: the FFT planner's cuFFT engine.
+
+Plan time does the work: DLPack intake with the stream handshake, the layout decision
+(:mod:`gpmath.fft._layout`), one ``cufftXtMakePlanMany`` per pass with auto-allocation off, one
+shared work area from the stream-ordered pool, and any input buffer the layout needs.
+``execute`` on an unchanged plan allocates the result and makes one ``cufftXtExec`` call with
+pre-resolved pointers, stream and direction; copies, normalisation and conjugation run (only
+when needed) as the caller's package's own operations on the plan's stream.  Host operands are
+staged through device buffers, and the host waits for the plan's stream only in that case.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from .._bindings import cufft
+from .._core import runtime
+from .._core.dtypes import DTYPES
+from .._core.errors import OutOfMemoryError
+from .._core.memory import DeviceBuffer, _trim_pool, copy_async
+from .._core.operand import as_operand
+from .._core.streams import order_after, own_stream, resolve_stream, synchronize
+from ._arrays import ops_for
+from ._layout import Layout, Pass, dense_strides, plan_layout
+from ._planner import FFT
+
+__all__ = ["CudaFFT"]
+
+logger = logging.getLogger("gpmath")
+_CODES = {"forward": cufft.FORWARD, "inverse": cufft.INVERSE}
+
+
+def _inverse(order) -> tuple[int, ...]:
+    inverse = [0] * len(order)
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return tuple(inverse)
+
+
+def _ordered(shape, order) -> tuple[int, ...]:
+    return tuple(shape[a] for a in order)
+
+
+class CudaFFT(FFT):
+    """FFT through cuFFT on one CUDA device (see :class:`gpmath.fft.FFT`)."""
+
+    def __init__(self, x, axes=None, *, kind=None, s=None, norm=None, inplace=False, overwrite_x=False,
+                 workers=None, execution=None, stream=None):
+        super().__init__(x, axes, kind=kind, s=s, norm=norm, inplace=inplace, overwrite_x=overwrite_x,
+                         workers=workers, execution=execution, stream=stream)
+        pkg, dev = self.package, self.device_id
+        first = as_operand(x, "x")
+        self.staged = first.on_host
+        self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
+        self._operand = first if self.staged else as_operand(x, "x", self.stream)
+        self.problem = self._describe(self._operand)
+        self._ops = ops_for(pkg)
+        self._x = x
+        self.layout: Layout | None = None
+        self._steps = None
+        self._handles: list[int] = []
+
+    # -- planning ---------------------------------------------------------------------------
+    def plan(self) -> "CudaFFT":
+        """Create the cuFFT plans, their work area and the buffers the layout needs.
+
+        Returns the plan.
+        """
+        self._check_alive()
+        self._release_held()
+        p, op = self.problem, self._operand
+        must_copy = self.staged or p.needs_cast or (p.kind == "c2r" and not p.overwrite_x)
+        self.layout = layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy,
+                                           inplace=p.inplace and not self.staged)
+        if layout.copy_order is not None and not self.staged:
+            logger.info("fft: %r reads a copy of x (strides %s, padding or a dtype change)", self, op.strides)
+        with runtime.on_device(self.device_id):
+            self._handles = [self._make_plan(step) for step in layout.passes]
+            work_bytes = max((cufft.get_size(h) for h in self._handles), default=0)
+            work = DeviceBuffer(work_bytes, self.stream, self.device_id)
+            self._hold(work.release)
+            for handle in self._handles:
+                cufft.set_work_area(handle, work.ptr)
+            self.nbytes = work.nbytes + self._make_buffers(layout)
+        self._fn = cufft.xt_exec_function()
+        self._steps = [self._step(step, handle) for step, handle in zip(layout.passes, self._handles)]
+        self._codes = {None: _CODES[p.default_direction()]}
+        self._codes.update(_CODES if p.kind == "c2c" else {p.default_direction(): self._codes[None]})
+        self._factors = {code: p.factor(name) for name, code in _CODES.items()}
+        order = layout.out_order
+        self._alloc_shape = None if order is None else _ordered(layout.out_shape, order)
+        self._unpermute = None if order is None or order == tuple(sorted(order)) else _inverse(order)
+        self._bind_input()
+        return self
+
+    def _make_plan(self, step: Pass) -> int:
+        """One cuFFT plan for *step*, bound to the plan's stream, without a work area yet."""
+        precision = self.problem.out_dtype.real
+        real, complex_ = DTYPES[precision].cuda, DTYPES["complex64" if precision == "float32" else "complex128"].cuda
+        types = {"c2c": (complex_, complex_), "r2c": (real, complex_), "c2r": (complex_, real)}[step.kind]
+        handle = cufft.create()
+        self._hold(cufft.destroy, handle)
+        cufft.set_auto_allocation(handle, False)
+        args = (handle, step.n, step.inembed, step.istride, step.idist, types[0], step.onembed, step.ostride,
+                step.odist, types[1], step.batch, complex_)
+        try:
+            cufft.xt_make_plan_many(*args)
+        except OutOfMemoryError:
+            logger.info("fft: cuFFT could not allocate while planning; trimming the memory pool and retrying")
+            synchronize(self.stream)
+            _trim_pool(self.device_id)
+            cufft.xt_make_plan_many(*args)
+        cufft.set_stream(handle, self.stream)
+        return handle
+
+    def _step(self, step: Pass, handle: int) -> tuple:
+        p = self.problem
+        in_item = (p.in_dtype if step.source == "input" else p.out_dtype).itemsize
+        out_item = (p.out_dtype if step.target == "output" else p.in_dtype).itemsize
+        offsets = [(a * in_item, b * out_item) for a, b in step.offsets]
+        return handle, step.source == "output", step.target == "output", offsets, step.direction
+
+    def _make_buffers(self, layout: Layout) -> int:
+        """Allocate the input copy (and, for host operands, device staging); return their bytes."""
+        p, pkg = self.problem, self.package
+        self._in_dev = self._out_dev = self._in_buffer = None
+        self._crop = tuple(slice(0, min(m, n)) for m, n in zip(p.shape, layout.in_shape))
+        self._padded = any(n > m for m, n in zip(p.shape, layout.in_shape))
+        in_bytes = math.prod(layout.in_shape) * p.in_dtype.itemsize
+        if self.staged:
+            self._in_dev = DeviceBuffer(in_bytes, self.stream, self.device_id)
+            self._out_dev = DeviceBuffer(math.prod(layout.out_shape) * p.out_dtype.itemsize, self.stream, self.device_id)
+            self._hold(self._in_dev.release)
+            self._hold(self._out_dev.release)
+            self._host_in = np.zeros(_ordered(layout.in_shape, layout.copy_order), p.in_dtype.numpy)
+            self._host_view = self._host_in.transpose(_inverse(layout.copy_order))
+            return self._in_dev.nbytes + self._out_dev.nbytes
+        if layout.copy_order is None:
+            return 0
+        buffer = pkg.empty(_ordered(layout.in_shape, layout.copy_order), p.in_dtype, self.device_id, self.stream)
+        self._in_buffer = self._ops.permuted(buffer, _inverse(layout.copy_order))
+        self._in_buffer_ptr = pkg.ptr(buffer)
+        return in_bytes
+
+    # -- operands ---------------------------------------------------------------------------
+    def _bind_input(self) -> None:
+        """Resolve the address cuFFT reads from: the caller's array or the plan's buffer."""
+        if self.staged:
+            self._host_x = self.package.to_numpy(self._x)
+            self._in_ptr = self._in_dev.ptr
+            self._direct_upload = self._uploads_directly(self._host_x)
+        elif self.layout.copy_order is None:
+            self._in_ptr = self._operand.ptr if self._operand.array is self._x else self.package.ptr(self._x)
+        else:
+            self._in_ptr = self._in_buffer_ptr
+
+    def _uploads_directly(self, host: np.ndarray) -> bool:
+        """Whether *host* already has the staging layout (then it is uploaded as it is)."""
+        layout = self.layout
+        strides = tuple(s // host.itemsize for s in host.strides)
+        dense = dense_strides(layout.in_shape, layout.copy_order)
+        return (host.dtype == self.problem.in_dtype.numpy and host.shape == layout.in_shape
+                and all(a == b for a, b, e in zip(strides, dense, host.shape) if e > 1))
+
+    def reset_operands(self, x) -> None:
+        """Use *x* from now on: same package, device, dtype and shape as planned, and the same
+        strides where the plan reads the caller's array directly.
+
+        Raises ``ValueError`` naming the difference otherwise.
+        """
+        self._check_alive()
+        new = as_operand(x, "x", None if self.staged else self.stream)
+        direct = self.layout is None or self.layout.copy_order is None
+        self._check_same(self._operand, new, strides_matter=direct and not self.staged)
+        self._operand = new
+        self.reset_operands_unchecked(x)
+
+    def reset_operands_unchecked(self, x) -> None:
+        """Like :meth:`reset_operands` without validation or stream handshake: the fast rebind.
+
+        The caller guarantees *x* matches the planned operand and that work producing *x* is
+        ordered before the plan's stream; anything else gives wrong results.
+        """
+        self._x = x
+        if self._steps is not None:
+            self._bind_input()
+
+    # -- execution --------------------------------------------------------------------------
+    def execute(self, direction: str | None = None, stream=None):
+        """Transform the current operand and return the result.
+
+        Parameters
+        ----------
+        direction : {None, "forward", "inverse"}
+            c2c: either (default forward); r2c runs forward and c2r inverse only.
+        stream : stream, optional
+            Run on this stream from now on (the plan's earlier work is ordered first).
+
+        Returns
+        -------
+        array
+            A new array in *x*'s package and on its device (*x* itself when in place).
+        """
+        if self._steps is None:
+            self._check_alive()
+            self.plan()
+        code = self._codes.get(direction)
+        if code is None:
+            self.problem.check_direction(direction)
+        if stream is not None:
+            self._switch_stream(resolve_stream(stream, self.package, self.device_id))
+        if self.staged:
+            return self._execute_staged(code)
+        if self._in_buffer is not None:
+            self._fill_input()
+        if self._alloc_shape is None:  # in place
+            self._launch(self._in_ptr, self._in_ptr, code)
+            return self._finish(self._x, code)
+        result = self.package.empty(self._alloc_shape, self.problem.out_dtype, self.device_id, self.stream)
+        self._launch(self._in_ptr, self.package.ptr(result), code)
+        if self._unpermute is not None:
+            result = self._ops.permuted(result, self._unpermute)
+        return self._finish(result, code)
+
+    def _fill_input(self) -> None:
+        """Copy (crop, cast) the caller's array into the plan's buffer, zero-padded."""
+        ops = self._ops
+        with ops.on_stream(self.stream, self.device_id):
+            if self._padded:
+                ops.zero(self._in_buffer)
+            self.package.copy_into(self._in_buffer[self._crop], self._x[self._crop])
+
+    def _finish(self, result, code: int):
+        factor = self._factors[code]
+        if factor != 1.0:
+            with self._ops.on_stream(self.stream, self.device_id):
+                self._ops.scale_inplace(result, factor)
+        return result
+
+    def _launch(self, in_ptr: int, out_ptr: int, code: int) -> None:
+        if runtime.device_count() > 1:
+            with runtime.on_device(self.device_id):
+                self._call_all(in_ptr, out_ptr, code)
+        else:
+            self._call_all(in_ptr, out_ptr, code)
+
+    def _call_all(self, in_ptr: int, out_ptr: int, code: int) -> None:
+        fn = self._fn
+        for handle, src_is_out, dst_is_out, offsets, fixed in self._steps:
+            src = out_ptr if src_is_out else in_ptr
+            dst = out_ptr if dst_is_out else in_ptr
+            sign = code if fixed is None else fixed
+            for src_off, dst_off in offsets:
+                status = fn(handle, src + src_off, dst + dst_off, sign)
+                if status:
+                    cufft.check(status, "cufftXtExec")
+
+    def _execute_staged(self, code: int):
+        """Host operands: stage in, transform, copy the result back, wait for this stream only."""
+        p, layout, host = self.problem, self.layout, self._host_x
+        if self._direct_upload:
+            source = host
+        else:
+            if self._padded:
+                self._host_in.fill(0)
+            self._host_view[self._crop] = host[self._crop]
+            source = self._host_in
+        copy_async(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
+        self._launch(self._in_dev.ptr, self._out_dev.ptr, code)
+        result = np.empty(_ordered(layout.out_shape, layout.out_order), p.out_dtype.numpy)
+        copy_async(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
+        synchronize(self.stream)
+        result = result.transpose(_inverse(layout.out_order))
+        factor = self._factors[code]
+        if factor != 1.0:
+            result *= factor
+        if p.inplace:
+            self.package.copy_into(self._x, self.package.from_numpy(result, p.out_dtype, None))
+            return self._x
+        return self.package.from_numpy(result, p.out_dtype, None)
+
+    def _run(self, x, direction: str | None):
+        """The stateless path's rebind-and-execute (the cache key guarantees compatibility)."""
+        self.reset_operands_unchecked(x)
+        return self.execute(direction)
+
+    def _switch_stream(self, stream: int) -> None:
+        if stream != self.stream:
+            order_after(stream, self.stream)
+            self.stream = stream
+            for handle in self._handles:
+                cufft.set_stream(handle, stream)
+
+    def _state(self) -> str:
+        if self._steps is None:
+            return "unplanned"
+        copy = "copies x, " if self.layout.copy_order is not None else ""
+        return f"planned ({len(self._steps)} pass(es), {copy}stream {self.stream:#x})"
+
+    def _after_free(self) -> None:
+        self._steps = None
+        self._handles = []
+        self._x = self._operand = self._in_buffer = self._host_x = None

@@ -1,0 +1,198 @@
+"""Helpers with SciPy's signatures: sample frequencies, shifts, fast lengths."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ._args import many_axes
+from ._arrays import as_array, ops_for
+
+__all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len"]
+
+
+def _spacing(n, d) -> tuple[int, float]:
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise ValueError(f"n must be an integer, not {n!r}") from None
+    if n < 1:
+        raise ValueError(f"n must be at least 1, not {n}")
+    return n, 1.0 / (n * d)
+
+
+def _to_namespace(values: np.ndarray, xp, device):
+    if xp is None or xp is np:
+        return values
+    return xp.asarray(values) if device is None else xp.asarray(values, device=device)
+
+
+def fftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
+    """Sample frequencies of an ``n``-point FFT with sample spacing ``d``.
+
+    Parameters
+    ----------
+    n : int
+        Window length.
+    d : float, default 1.0
+        Sample spacing (inverse of the sampling rate).
+    xp : module, optional
+        Array namespace of the result (``numpy``, ``cupy``, ``torch``); NumPy by default.
+    device : optional
+        Device of the result, for namespaces that take one.
+
+    Returns
+    -------
+    array
+        ``[0, 1, ..., n//2 - 1 + n%2, -(n//2), ..., -1] / (d * n)``, float64.
+
+    Examples
+    --------
+    >>> from gpmath.fft import fftfreq
+    >>> fftfreq(5, d=0.1)
+    array([ 0.,  2.,  4., -4., -2.])
+    """
+    n, scale = _spacing(n, d)
+    k = np.arange(n, dtype=np.float64)
+    k[(n + 1) // 2 :] -= n
+    return _to_namespace(k * scale, xp, device)
+
+
+def rfftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
+    """Sample frequencies of :func:`rfft`'s output for an ``n``-point input.
+
+    Parameters
+    ----------
+    n : int
+        Window length.
+    d : float, default 1.0
+        Sample spacing.
+    xp : module, optional
+        Array namespace of the result; NumPy by default.
+    device : optional
+        Device of the result, for namespaces that take one.
+
+    Returns
+    -------
+    array
+        ``[0, 1, ..., n//2] / (d * n)``, float64.
+
+    Examples
+    --------
+    >>> from gpmath.fft import rfftfreq
+    >>> rfftfreq(6, d=2.0)
+    array([0.        , 0.08333333, 0.16666667, 0.25      ])
+    """
+    n, scale = _spacing(n, d)
+    return _to_namespace(np.arange(n // 2 + 1, dtype=np.float64) * scale, xp, device)
+
+
+def _shifted(x, axes, sign: int):
+    x, pkg = as_array(x)
+    axes, _ = many_axes(tuple(x.shape), None, axes)
+    shifts = [sign * (x.shape[a] // 2) for a in axes]
+    return ops_for(pkg).roll(x, shifts, axes)
+
+
+def fftshift(x, axes=None):
+    """Move the zero-frequency term to the centre of the spectrum.
+
+    Parameters
+    ----------
+    x : array
+        NumPy, CuPy or PyTorch array (array-likes become NumPy arrays).
+    axes : int or sequence of int, optional
+        Axes to shift; all by default.
+
+    Returns
+    -------
+    array
+        The shifted array, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.fft import fftshift, fftfreq
+    >>> fftshift(fftfreq(5))
+    array([-0.4, -0.2,  0. ,  0.2,  0.4])
+    """
+    return _shifted(x, axes, 1)
+
+
+def ifftshift(x, axes=None):
+    """The inverse of :func:`fftshift` (they differ for odd lengths).
+
+    Parameters
+    ----------
+    x : array
+        NumPy, CuPy or PyTorch array (array-likes become NumPy arrays).
+    axes : int or sequence of int, optional
+        Axes to shift; all by default.
+
+    Returns
+    -------
+    array
+        The shifted array, in *x*'s package and on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.fft import fftshift, ifftshift
+    >>> x = np.arange(5)
+    >>> ifftshift(fftshift(x))
+    array([0, 1, 2, 3, 4])
+    """
+    return _shifted(x, axes, -1)
+
+
+def next_fast_len(target: int, real: bool = False) -> int:
+    """The smallest length at least *target* that cuFFT transforms fastest.
+
+    cuFFT's kernels are built for lengths ``2**a * 3**b * 5**c * 7**d``; other lengths (large
+    primes above all) run through slower Bluestein algorithms.  Zero-pad to this length (``n=``
+    or ``s=``) when the exact length does not matter.
+
+    Parameters
+    ----------
+    target : int
+        Minimum length (0 returns 0, as in SciPy).
+    real : bool, default False
+        For real transforms (rfft, irfft ...): the length is also even, since cuFFT computes a
+        real transform of even length through a complex one of half the length.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from gpmath.fft import next_fast_len
+    >>> next_fast_len(1021), next_fast_len(11), next_fast_len(11, real=True)
+    (1024, 12, 12)
+    >>> next_fast_len(13), next_fast_len(13, real=True)
+    (14, 14)
+    """
+    try:
+        target = operator.index(target)
+    except TypeError:
+        raise ValueError(f"target must be an integer, not {target!r}") from None
+    if target < 0:
+        raise ValueError(f"target must be non-negative, not {target}")
+    if target <= 1:
+        return target
+    least_twos = 1 if real else 0
+    best = 1 << max(least_twos, (target - 1).bit_length())
+    p7 = 1
+    while p7 < best:
+        p5 = p7
+        while p5 < best:
+            odd = p5
+            while odd < best:
+                need = -(-target // odd)  # ceil(target / odd)
+                candidate = odd << max(least_twos, (need - 1).bit_length())
+                best = min(best, candidate)
+                odd *= 3
+            p5 *= 5
+        p7 *= 7
+    return best

@@ -1,0 +1,138 @@
+"""``FFT``: the stateful FFT planner, and what its CUDA and CPU engines share.
+
+``FFT(x, ...)`` returns the engine for where the call runs: ``CudaFFT`` (cuFFT) or ``CpuFFT``
+(scipy.fft).  Both validate with the same rules and have the same contract.
+"""
+
+from __future__ import annotations
+
+from .._core.execution import resolve_execution
+from .._core.operand import Operand, locate
+from .._core.planner import Planner
+from ._args import check_workers
+from ._problem import FFTProblem, describe
+
+__all__ = ["FFT"]
+
+
+def _library_ready() -> bool:
+    from .._bindings import cufft
+    from .._core.errors import NoGPUError
+
+    try:
+        cufft.library.cdll
+    except NoGPUError:
+        return False
+    return True
+
+
+def _engine_class(execution: str | None, x) -> tuple[type, int | None]:
+    device_id = resolve_execution(execution, [locate(x, "x")], _library_ready)
+    if device_id is None:
+        from ..cpu.fft import CpuFFT
+
+        return CpuFFT, None
+    from ._cuda import CudaFFT
+
+    return CudaFFT, device_id
+
+
+class FFT(Planner):
+    """A reusable plan for one n-D FFT of arrays shaped like *x*.
+
+    Parameters
+    ----------
+    x : array
+        NumPy, CuPy or PyTorch array: float16/bfloat16 (computed in float32), float32, float64,
+        complex64 or complex128.
+    axes : int or sequence of int, optional
+        Axes to transform (default: all, or the last ``len(s)``); r2c and c2r halve the last.
+    kind : {None, "c2c", "r2c", "c2r"}
+        Transform type; by default ``"c2c"`` for complex *x* and ``"r2c"`` for real *x*.
+        ``"c2r"`` takes the non-negative half of a Hermitian spectrum (as ``irfftn``).
+    s : sequence of int, optional
+        Transform lengths: *x* is cropped or zero-padded to them (c2r: the real output's
+        lengths, by default ``2 * (m - 1)`` on the last axis).
+    norm : {None, "backward", "ortho", "forward"}
+        SciPy's normalisation, applied by :meth:`execute` in either direction.
+    inplace : bool
+        c2c only: write the result over *x* (which must have the transform's dtype and
+        lengths) and return *x*.
+    overwrite_x : bool
+        c2r only: let cuFFT overwrite *x* (it does so for complex-to-real transforms) instead
+        of transforming a copy.  *x* is never changed otherwise.
+    workers : int, optional
+        Threads for the CPU engine (as in scipy.fft); ignored on the GPU.
+    execution : {None, "cuda", "cpu"}
+        Where to run: by default where *x* is, and the GPU for host arrays if one is usable.
+    stream : stream, optional
+        CUDA stream: torch/CuPy stream, ``cuda.bindings`` stream or integer handle; by default
+        *x*'s package's current stream, resolved now.
+
+    Notes
+    -----
+    :meth:`plan` creates the cuFFT plans, their work area and any buffer the layout needs;
+    :meth:`execute` then launches the transform and returns a new array (in *x*'s package, on
+    its device), or *x* itself when ``inplace=True``.  Inputs whose strides cuFFT's advanced
+    layout cannot express, that need zero-padding or a dtype conversion, or that a c2r
+    transform would overwrite, are first copied into a buffer the plan owns.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.fft
+    >>> from gpmath.fft import FFT
+    >>> x = np.random.rand(8, 64) + 1j * np.random.rand(8, 64)
+    >>> with FFT(x, axes=-1) as f:
+    ...     _ = f.plan()
+    ...     y = f.execute()
+    ...     z = f.execute(direction="inverse")
+    >>> bool(np.allclose(y, scipy.fft.fft(x))), bool(np.allclose(z, scipy.fft.ifft(x)))
+    (True, True)
+    """
+
+    def __new__(cls, x, axes=None, *, execution=None, **options):
+        if cls is FFT:
+            cls, _ = _engine_class(execution, x)
+        return super().__new__(cls)
+
+    def __init__(self, x, axes=None, *, kind=None, s=None, norm=None, inplace=False, overwrite_x=False,
+                 workers=None, execution=None, stream=None):
+        super().__init__()
+        _, self.device_id = _engine_class(execution, x)
+        self.package = locate(x, "x")[1]
+        self.workers = check_workers(workers)
+        self._options = {"axes": axes, "kind": kind, "s": s, "norm": norm, "inplace": inplace,
+                         "overwrite_x": overwrite_x}
+        self.problem: FFTProblem | None = None
+
+    def _describe(self, operand: Operand) -> FFTProblem:
+        return describe(operand.shape, operand.dtype, **self._options)
+
+    def _check_same(self, old: Operand, new: Operand, strides_matter: bool) -> None:
+        """Raise unless *new* can replace *old* in this plan (reset_operands)."""
+        if new.package is not old.package or new.device_id != old.device_id:
+            raise ValueError(f"x must stay a {old.package.name} array on the same device as when planned "
+                             f"({new!r} vs {old!r})")
+        if new.dtype is not old.dtype or tuple(new.shape) != tuple(old.shape):
+            raise ValueError(f"x must keep dtype {old.dtype.name} and shape {tuple(old.shape)}; "
+                             f"got {new.dtype.name} {tuple(new.shape)}")
+        if strides_matter and _relevant(new) != _relevant(old):
+            raise ValueError(f"x has strides {tuple(new.strides)} but the plan reads strides {tuple(old.strides)}; "
+                             "build a new plan for this layout")
+
+    def __repr__(self) -> str:
+        problem = self.problem
+        state = "freed" if self._freed else self._state()
+        if problem is None:
+            return f"<{type(self).__name__} {state}>"
+        where = "cpu" if self.device_id is None else f"cuda:{self.device_id}"
+        return (f"<{type(self).__name__} {problem.kind} {problem.source.name}{list(problem.shape)} axes={problem.axes} "
+                f"s={problem.s} -> {problem.out_dtype.name}{list(problem.out_shape)} norm={problem.norm} on {where}, {state}>")
+
+    def _state(self) -> str:
+        return "unplanned"
+
+
+def _relevant(op: Operand) -> tuple[int, ...]:
+    """Strides of dimensions longer than 1 (the others are arbitrary)."""
+    return tuple(s if e > 1 else 0 for e, s in zip(op.shape, op.strides))
