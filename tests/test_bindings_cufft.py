@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from cuda_headers import header_folder
 from gpmath._bindings import cufft
 from gpmath._core.dtypes import DTYPES
 from gpmath._core.errors import LibraryError, OutOfMemoryError
 
-_FOLDERS = [Path(__file__).parent / "data" / "headers"]
+_FOLDERS = [f for f in (header_folder("cufft.h"),) if f is not None]
 if os.environ.get("GPMATH_CUFFT_INCLUDE"):
     _FOLDERS.append(Path(os.environ["GPMATH_CUFFT_INCLUDE"]))
 
@@ -80,7 +81,7 @@ def _ctypes_kind(t) -> str:
 
 def _folders():
     present = [f for f in _FOLDERS if (f / "cufft.h").is_file()]
-    return present or [pytest.param(None, marks=pytest.mark.skip(reason="no cufft.h in tests/data/headers"))]
+    return present or [pytest.param(None, marks=pytest.mark.skip(reason="cufft.h not found (set GPMATH_CUDA_INCLUDE or install the NVIDIA CUDA wheels)"))]
 
 
 @pytest.fixture(params=_folders(), ids=str)

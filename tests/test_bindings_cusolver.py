@@ -15,21 +15,24 @@ from pathlib import Path
 
 import pytest
 
-from gpmath._bindings import cublas, cusolver
+from cuda_headers import header_path
+from gpmath._bindings import cublas, cublaslt, cusolver
 
-HEADERS = Path(__file__).parent / "data" / "headers"
 
 # C types that are pointers in disguise (opaque handle typedefs) or 32-bit enums.
 _HANDLES = {
     "cusolverDnHandle_t", "cusolverDnParams_t", "syevjInfo_t", "gesvdjInfo_t", "cusolverDnIRSParams_t",
     "cusolverDnIRSInfos_t", "cudaStream_t", "cublasHandle_t",
+    "cublasLtHandle_t", "cublasLtMatmulDesc_t", "cublasLtMatrixLayout_t", "cublasLtMatmulPreference_t",
 }
 _INT32 = {
     "int", "cusolver_int_t", "cudaDataType", "cudaDataType_t", "cublasFillMode_t", "cublasOperation_t",
     "cublasSideMode_t", "cublasDiagType_t", "cusolverEigMode_t", "cusolverPrecType_t", "cusolverIRSRefinement_t",
     "cusolverStatus_t", "cublasStatus_t",
+    "cublasComputeType_t", "cublasLtMatmulDescAttributes_t", "cublasLtMatrixLayoutAttribute_t",
+    "cublasLtMatmulPreferenceAttributes_t",
 }
-_SCALARS = {"int64_t": "i64", "size_t": "size", "double": "f64", "signed char": "i8"}
+_SCALARS = {"int64_t": "i64", "size_t": "size", "uint64_t": "size", "double": "f64", "signed char": "i8"}
 
 
 def _strip_comments(text: str) -> str:
@@ -37,7 +40,7 @@ def _strip_comments(text: str) -> str:
 
 
 def _header_text(*names: str) -> str:
-    return "\n".join(_strip_comments((HEADERS / name).read_text()) for name in names)
+    return "\n".join(_strip_comments(header_path(name).read_text()) for name in names)
 
 
 def _c_kind(declaration: str) -> str:
@@ -68,12 +71,14 @@ def _prototype(text: str, func: str) -> tuple[str, list[str]]:
     assert len(matches) == 1, f"{func}: found {len(matches)} declarations in the header"
     before = re.split(r"[;}]|\n\s*#[^\n]*", text[max(0, matches[0].start() - 200) : matches[0].start()])[-1]
     kinds = [_c_kind(" ".join(p.split())) for p in matches[0].group(1).split(",") if p.strip() not in ("", "void")]
-    return ("ptr" if "*" in before else "i32"), kinds
+    returns = "ptr" if "*" in before else ("size" if "size_t" in before.split() else "i32")
+    return returns, kinds
 
 
 LIBRARIES = [
     pytest.param(cusolver.library, ("cusolver_common.h", "cusolverDn.h"), id="cusolver"),
     pytest.param(cublas.library, ("cublas_api.h",), id="cublas"),
+    pytest.param(cublaslt.library, ("cublasLt.h",), id="cublasLt"),
 ]
 
 
@@ -136,7 +141,7 @@ def test_status_names_come_from_the_enum():
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("library", [cusolver.library, cublas.library], ids=["cusolver", "cublas"])
+@pytest.mark.parametrize("library", [cusolver.library, cublas.library, cublaslt.library], ids=["cusolver", "cublas", "cublasLt"])
 def test_every_declared_symbol_resolves(library):
     for func in library.declared():
         assert library.function(func) is not None, func

@@ -19,8 +19,8 @@ Examples
 True
 """
 
-from ._backend import ua_domain as __ua_domain__
-from ._backend import ua_function as __ua_function__
+from ._backend import ua_domain as __ua_domain__  # noqa: F401  (the scipy.fft backend protocol)
+from ._backend import ua_function as __ua_function__  # noqa: F401
 from ._basic import fft, fft2, fftn, ifft, ifft2, ifftn
 from ._basic_real import hfft, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
 from ._helper import fftfreq, fftshift, ifftshift, next_fast_len, rfftfreq

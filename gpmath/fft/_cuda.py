@@ -93,6 +93,7 @@ class CudaFFT(FFT):
         order = layout.out_order
         self._alloc_shape = None if order is None else _ordered(layout.out_shape, order)
         self._unpermute = None if order is None or order == tuple(sorted(order)) else _inverse(order)
+        self._like = None if self.staged else self.package.empty((0,), p.out_dtype, self.device_id, self.stream)
         self._bind_input()
         return self
 
@@ -219,7 +220,8 @@ class CudaFFT(FFT):
         if self._alloc_shape is None:  # in place
             self._launch(self._in_ptr, self._in_ptr, code)
             return self._finish(self._x, code)
-        result = self.package.empty(self._alloc_shape, self.problem.out_dtype, self.device_id, self.stream)
+        result = self.package.empty_like(self._like, self._alloc_shape, self.problem.out_dtype, self.device_id,
+                                         self.stream)
         self._launch(self._in_ptr, self.package.ptr(result), code)
         if self._unpermute is not None:
             result = self._ops.permuted(result, self._unpermute)

@@ -57,35 +57,25 @@ def _options(s, call: Call) -> dict:
                 execution=call.execution, stream=call.stream)
 
 
-def _cached_plan(key, x, axes, s, call: Call):
-    """``(plan, fresh)``: the cached plan for *key*, built (and planned) on a miss."""
-    fresh = []
-
-    def create():
-        try:
-            plan = FFT(x, axes, **_options(s, call)).plan()
-        except OutOfMemoryError:  # cuFFT's own allocations failed: free cached plans, retry once
-            _CACHE.clear()
-            plan = FFT(x, axes, **_options(s, call)).plan()
-        fresh.append(plan)
-        return plan
-
-    return _CACHE.get_or_create(key, create), bool(fresh)
-
-
 def _execute(x, pkg, ops, axes, s, call: Call):
     if call.conj_in:
         with ops.on_stream(*_stream_of(call, pkg, x)):
             x = ops.conj(x)
     key = (call.kind, axes, s, call.norm, call.overwrite_x, call.workers, pkg.signature(x), _where(call, pkg, x))
     try:
-        hash(key)
+        plan = _CACHE.get(key)
     except TypeError:  # an unhashable stream object: run uncached
         with FFT(x, axes, **_options(s, call)) as plan:
             return _conj_out(plan.execute(call.direction), plan, ops, call)
-    plan, fresh = _cached_plan(key, x, axes, s, call)
-    result = plan.execute(call.direction) if fresh else plan._run(x, call.direction)
-    return _conj_out(result, plan, ops, call)
+    if plan is not None:
+        return _conj_out(plan._run(x, call.direction), plan, ops, call)
+    try:
+        plan = FFT(x, axes, **_options(s, call)).plan()
+    except OutOfMemoryError:  # cuFFT's own allocations failed: free cached plans, retry once
+        _CACHE.clear()
+        plan = FFT(x, axes, **_options(s, call)).plan()
+    _CACHE.put(key, plan)
+    return _conj_out(plan.execute(call.direction), plan, ops, call)
 
 
 def _conj_out(result, plan, ops, call: Call):
