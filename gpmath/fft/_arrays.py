@@ -77,10 +77,23 @@ class ArrayOps:
 
 
 class _CupyOps(ArrayOps):
+    def __init__(self, package: Package):
+        super().__init__(package)
+        self._streams: dict[tuple[int, int], object] = {}
+
+    @contextlib.contextmanager
+    def _device_stream(self, stream: int, device_id: int):
+        cuda = self.xp.cuda
+        external = self._streams.get((stream, device_id))
+        if external is None:
+            external = self._streams[(stream, device_id)] = cuda.ExternalStream(stream, device_id)
+        with cuda.Device(device_id), external:
+            yield
+
     def on_stream(self, stream, device_id):
         if stream is None or device_id is None:
             return contextlib.nullcontext()
-        return self.xp.cuda.ExternalStream(stream, device_id)
+        return self._device_stream(stream, device_id)
 
 
 class _TorchOps(ArrayOps):

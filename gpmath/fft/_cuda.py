@@ -24,7 +24,7 @@ from .._core.memory import DeviceBuffer, _trim_pool, copy_async
 from .._core.operand import as_operand
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from ._arrays import ops_for
-from ._layout import Layout, Pass, dense_strides, plan_layout
+from ._layout import Layout, Pass, non_overlapping, plan_layout
 from ._planner import FFT
 
 __all__ = ["CudaFFT"]
@@ -42,6 +42,12 @@ def _inverse(order) -> tuple[int, ...]:
 
 def _ordered(shape, order) -> tuple[int, ...]:
     return tuple(shape[a] for a in order)
+
+
+def _dense(op) -> bool:
+    """Whether *op* fills its span exactly, starting at its first element (uploadable as bytes)."""
+    lo, hi = op.span()
+    return lo == op.ptr and hi - lo == op.size * op.dtype.itemsize and non_overlapping(op.shape, op.strides)
 
 
 class CudaFFT(FFT):
@@ -71,12 +77,8 @@ class CudaFFT(FFT):
         """
         self._check_alive()
         self._release_held()
-        p, op = self.problem, self._operand
-        must_copy = self.staged or p.needs_cast or (p.kind == "c2r" and not p.overwrite_x)
-        self.layout = layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy,
-                                           inplace=p.inplace and not self.staged)
-        if layout.copy_order is not None and not self.staged:
-            logger.info("fft: %r reads a copy of x (strides %s, padding or a dtype change)", self, op.strides)
+        p = self.problem
+        self.layout = layout = self._decide_layout()
         with runtime.on_device(self.device_id):
             self._handles = [self._make_plan(step) for step in layout.passes]
             work_bytes = max((cufft.get_size(h) for h in self._handles), default=0)
@@ -96,6 +98,19 @@ class CudaFFT(FFT):
         self._like = None if self.staged else self.package.empty((0,), p.out_dtype, self.device_id, self.stream)
         self._bind_input()
         return self
+
+    def _decide_layout(self) -> Layout:
+        """Device operands are read in place where cuFFT can express their strides; host
+        operands are uploaded as they are when dense, else through a dense host copy."""
+        p, op = self.problem, self._operand
+        if self.staged:  # the upload is a copy: cuFFT may overwrite it
+            must_copy = p.needs_cast or not _dense(op)
+            return plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy)
+        must_copy = p.needs_cast or (p.kind == "c2r" and not p.overwrite_x)
+        layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy, inplace=p.inplace)
+        if layout.copy_order is not None:
+            logger.info("fft: %r reads a copy of x (strides %s, padding, a dtype change or c2r)", self, op.strides)
+        return layout
 
     def _make_plan(self, step: Pass) -> int:
         """One cuFFT plan for *step*, bound to the plan's stream, without a work area yet."""
@@ -130,21 +145,22 @@ class CudaFFT(FFT):
         self._in_dev = self._out_dev = self._in_buffer = None
         self._crop = tuple(slice(0, min(m, n)) for m, n in zip(p.shape, layout.in_shape))
         self._padded = any(n > m for m, n in zip(p.shape, layout.in_shape))
-        in_bytes = math.prod(layout.in_shape) * p.in_dtype.itemsize
+        copy_bytes = 0 if layout.copy_order is None else math.prod(layout.in_shape) * p.in_dtype.itemsize
         if self.staged:
-            self._in_dev = DeviceBuffer(in_bytes, self.stream, self.device_id)
+            lo, hi = self._operand.span()
+            self._in_dev = DeviceBuffer(copy_bytes or hi - lo, self.stream, self.device_id)
             self._out_dev = DeviceBuffer(math.prod(layout.out_shape) * p.out_dtype.itemsize, self.stream, self.device_id)
             self._hold(self._in_dev.release)
             self._hold(self._out_dev.release)
-            self._host_in = np.zeros(_ordered(layout.in_shape, layout.copy_order), p.in_dtype.numpy)
-            self._host_view = self._host_in.transpose(_inverse(layout.copy_order))
+            if layout.copy_order is not None:
+                self._host_in = np.zeros(_ordered(layout.in_shape, layout.copy_order), p.in_dtype.numpy)
+                self._host_view = self._host_in.transpose(_inverse(layout.copy_order))
             return self._in_dev.nbytes + self._out_dev.nbytes
-        if layout.copy_order is None:
-            return 0
-        buffer = pkg.empty(_ordered(layout.in_shape, layout.copy_order), p.in_dtype, self.device_id, self.stream)
-        self._in_buffer = self._ops.permuted(buffer, _inverse(layout.copy_order))
-        self._in_buffer_ptr = pkg.ptr(buffer)
-        return in_bytes
+        if layout.copy_order is not None:
+            buffer = pkg.empty(_ordered(layout.in_shape, layout.copy_order), p.in_dtype, self.device_id, self.stream)
+            self._in_buffer = self._ops.permuted(buffer, _inverse(layout.copy_order))
+            self._in_buffer_ptr = pkg.ptr(buffer)
+        return copy_bytes
 
     # -- operands ---------------------------------------------------------------------------
     def _bind_input(self) -> None:
@@ -152,19 +168,10 @@ class CudaFFT(FFT):
         if self.staged:
             self._host_x = self.package.to_numpy(self._x)
             self._in_ptr = self._in_dev.ptr
-            self._direct_upload = self._uploads_directly(self._host_x)
         elif self.layout.copy_order is None:
             self._in_ptr = self._operand.ptr if self._operand.array is self._x else self.package.ptr(self._x)
         else:
             self._in_ptr = self._in_buffer_ptr
-
-    def _uploads_directly(self, host: np.ndarray) -> bool:
-        """Whether *host* already has the staging layout (then it is uploaded as it is)."""
-        layout = self.layout
-        strides = tuple(s // host.itemsize for s in host.strides)
-        dense = dense_strides(layout.in_shape, layout.copy_order)
-        return (host.dtype == self.problem.in_dtype.numpy and host.shape == layout.in_shape
-                and all(a == b for a, b, e in zip(strides, dense, host.shape) if e > 1))
 
     def reset_operands(self, x) -> None:
         """Use *x* from now on: same package, device, dtype and shape as planned, and the same
@@ -175,7 +182,7 @@ class CudaFFT(FFT):
         self._check_alive()
         new = as_operand(x, "x", None if self.staged else self.stream)
         direct = self.layout is None or self.layout.copy_order is None
-        self._check_same(self._operand, new, strides_matter=direct and not self.staged)
+        self._check_same(self._operand, new, strides_matter=direct)
         self._operand = new
         self.reset_operands_unchecked(x)
 
@@ -263,7 +270,7 @@ class CudaFFT(FFT):
     def _execute_staged(self, code: int):
         """Host operands: stage in, transform, copy the result back, wait for this stream only."""
         p, layout, host = self.problem, self.layout, self._host_x
-        if self._direct_upload:
+        if layout.copy_order is None:  # dense: upload its bytes as they are
             source = host
         else:
             if self._padded:

@@ -28,7 +28,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-__all__ = ["Pass", "Layout", "plan_layout", "transform_shapes", "dense_strides", "KINDS", "MAX_RANK", "MAX_LOOPS"]
+__all__ = ["Pass", "Layout", "plan_layout", "transform_shapes", "dense_strides", "non_overlapping", "KINDS", "MAX_RANK",
+           "MAX_LOOPS"]
 
 KINDS = ("c2c", "r2c", "c2r")
 MAX_RANK = 3  # cufftXtMakePlanMany's rank limit
@@ -372,7 +373,7 @@ def plan_layout(shape, strides, axes, kind, s, *, must_copy=False, inplace=False
     return Layout(in_shape, order, out_shape, order, tuple(passes))
 
 
-def _non_overlapping(shape, strides) -> bool:
+def non_overlapping(shape, strides) -> bool:
     """Whether no two elements share an address (a sufficient test: strides nest when sorted)."""
     reach = 1
     for stride, extent in sorted((abs(st), e) for e, st in zip(shape, strides) if e != 1):
@@ -384,7 +385,7 @@ def _non_overlapping(shape, strides) -> bool:
 
 def _direct(in_shape, strides, axes, kind, s_of, out_shape, inplace) -> Layout | None:
     """The layout reading the caller's array in place, or None when a copy is needed."""
-    if inplace and not _non_overlapping(in_shape, strides):
+    if inplace and not non_overlapping(in_shape, strides):
         return None
     order = _memory_order(in_shape, strides)
     taxes = _transform_order(order, in_shape, axes, kind)

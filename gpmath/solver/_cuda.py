@@ -29,8 +29,8 @@ __all__ = ["CudaEngine", "on_stream", "transpose", "triangle"]
 
 def on_stream(package, stream: int, device_id: int | None):
     """A context making *stream* the package's current stream (array ops then run on it)."""
-    if device_id is None or package.host_only:
-        return contextlib.nullcontext()
+    if device_id is None or package.host_only or stream == package.current_stream(device_id):
+        return contextlib.nullcontext()  # already current: no stream switch (and no external-stream wrapper)
     module = package.module
     if package.name == "torch":
         return module.cuda.stream(module.cuda.ExternalStream(stream, device=package.device(device_id)))

@@ -1,0 +1,253 @@
+"""CudaFFT's logic on the CPU: cuFFT, device memory and streams replaced by a NumPy model.
+
+The model plays cuFFT's part at the ctypes boundary: ``cufftXtMakePlanMany`` records the
+advanced layout, ``cufftXtExec`` reads and writes raw addresses through that layout (as the
+real library would) and checks cuFFT's validity rules; device buffers are host buffers.  Host
+arrays then exercise the staging path unchanged, and NumPy arrays posing as device arrays
+exercise the direct path (cuFFT reading the caller's strides, loops, passes, in-place work).
+The same tests run for real, against cuFFT, in ``test_fft_planner.py`` on a GPU machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import types
+
+import numpy as np
+import pytest
+import scipy.fft
+
+import gpmath
+from gpmath._bindings import cufft as real_cufft
+from gpmath._core.operand import as_operand as real_as_operand
+from gpmath.fft import FFT, _cuda, _planner
+from gpmath import fft
+from test_fft_layout import _check_pass_validity, _signal_addresses, _transform
+
+_DTYPES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
+
+
+class FakeCufft:
+    """cuFFT's plan and execution API over host memory."""
+
+    FORWARD, INVERSE = real_cufft.FORWARD, real_cufft.INVERSE
+    check = staticmethod(real_cufft.check)
+
+    def __init__(self):
+        self.plans: dict[int, dict] = {}
+        self.destroyed: list[int] = []
+        self.exec_calls = 0
+        self._next = 1
+
+    def create(self):
+        handle, self._next = self._next, self._next + 1
+        self.plans[handle] = {"auto": True}
+        return handle
+
+    def destroy(self, handle):
+        self.destroyed.append(handle)
+
+    def set_auto_allocation(self, handle, auto):
+        self.plans[handle]["auto"] = auto
+
+    def xt_make_plan_many(self, handle, n, inembed, istride, idist, in_type, onembed, ostride, odist, out_type,
+                          batch, exec_type):
+        assert not self.plans[handle]["auto"], "work areas are gpmath's: auto-allocation must be off"
+        assert exec_type == (in_type if _DTYPES[in_type]().dtype.kind == "c" else out_type)
+        kind = "r2c" if _DTYPES[in_type]().dtype.kind == "f" else "c2r" if _DTYPES[out_type]().dtype.kind == "f" else "c2c"
+        self.plans[handle].update(kind=kind, n=tuple(n), inembed=tuple(inembed), istride=istride, idist=idist,
+                                  onembed=tuple(onembed), ostride=ostride, odist=odist, batch=batch,
+                                  types=(_DTYPES[in_type], _DTYPES[out_type]))
+        return 256
+
+    def get_size(self, handle):
+        return 256
+
+    def set_work_area(self, handle, ptr):
+        assert ptr, "a work area must be set"
+        self.plans[handle]["work"] = ptr
+
+    def set_stream(self, handle, stream):
+        self.plans[handle]["stream"] = stream
+
+    def xt_exec_function(self):
+        return self._exec
+
+    def _exec(self, handle, src, dst, sign):
+        self.exec_calls += 1
+        plan = self.plans[handle]
+        p = types.SimpleNamespace(direction=None if plan["kind"] == "c2c" else sign,
+                                  source="input", target="input" if src == dst else "output", **plan)
+        in_ext, out_ext = _check_pass_validity(p)
+        assert "work" in plan and "stream" in plan
+        batch = np.arange(plan["batch"])[:, None]
+        reads = batch * plan["idist"] + _signal_addresses(in_ext, plan["inembed"], plan["istride"])
+        writes = batch * plan["odist"] + _signal_addresses(out_ext, plan["onembed"], plan["ostride"])
+        source, target = _memory(src, reads.max() + 1, plan["types"][0]), _memory(dst, writes.max() + 1, plan["types"][1])
+        signals = source[reads].reshape([plan["batch"]] + in_ext).astype(complex)
+        target[writes] = _transform(plan["kind"], signals, plan["n"], sign).reshape(plan["batch"], -1)
+        return 0
+
+
+def _memory(ptr, count, dtype):
+    return np.ctypeslib.as_array((ctypes.c_byte * (int(count) * np.dtype(dtype).itemsize)).from_address(ptr)).view(dtype)
+
+
+class FakeBuffer:
+    """A 'device' buffer in host memory."""
+
+    def __init__(self, nbytes, stream, device_id):
+        self.nbytes, self.stream, self.device_id = nbytes, stream, device_id
+        self._data = np.zeros(max(nbytes, 1), np.uint8)
+        self.ptr = self._data.ctypes.data if nbytes else 0
+
+    def release(self):
+        self.ptr = 0
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """Route gpmath.fft's CUDA engine to the model; returns the fake cuFFT."""
+    model = FakeCufft()
+    monkeypatch.setattr(_cuda, "cufft", model)
+    monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
+    monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
+    monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
+    monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
+    model.ordered = []
+    monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: model.ordered.append((waiting, producer)))
+    monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
+                                                                device_count=lambda: 1))
+    monkeypatch.setattr(_planner, "resolve_execution", lambda execution, located, ready: None if execution == "cpu" else 0)
+    return model
+
+
+@pytest.fixture
+def on_device(fake, monkeypatch):
+    """NumPy arrays pose as arrays on device 0 (the direct path, no staging)."""
+
+    def as_operand(x, argument, stream=None):
+        op = real_as_operand(x, argument, stream)
+        op.device_id = 0
+        return op
+
+    monkeypatch.setattr(_cuda, "as_operand", as_operand)
+    return fake
+
+
+def _random(rng, shape, complex_=True):
+    x = rng.uniform(-1, 1, shape)
+    return x + 1j * rng.uniform(-1, 1, shape) if complex_ else x
+
+
+def _close(a, b):
+    np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("name, kwargs", [("fft", {}), ("ifft", {"n": 11, "norm": "ortho"}), ("rfft", {"axis": 0}),
+                                          ("irfft", {"n": 9}), ("hfft", {}), ("ihfft", {"norm": "forward"}),
+                                          ("fftn", {"axes": (2, 0, 1, 3)}), ("rfftn", {"s": (3, 6, 4)}),
+                                          ("irfftn", {"axes": (1, 3, 0, 2)}), ("ifft2", {"s": (9, 2)})])
+@pytest.mark.parametrize("mode", ["staged", "device"])
+@pytest.mark.parametrize("view", [lambda x: x[:, ::2], lambda x: x, np.asfortranarray], ids=["sliced", "dense", "fortran"])
+def test_functions_through_the_cuda_engine(request, rng, name, kwargs, mode, view):
+    request.getfixturevalue("fake" if mode == "staged" else "on_device")
+    x = view(_random(rng, (4, 5, 3, 6), complex_=name not in ("rfft", "rfftn", "ihfft")))
+    before = x.copy()
+    result = getattr(fft, name)(x, **kwargs)
+    np.testing.assert_array_equal(x, before)
+    assert gpmath.cache_info()["fft"].size == 1
+    assert isinstance(FFT.__new__(FFT, x), _cuda.CudaFFT)
+    _close(result, getattr(scipy.fft, name)(x, **kwargs))
+
+
+@pytest.mark.parametrize("shape, view, axes, copies, launches", [
+    ((8, 64), lambda x: x, (1,), False, 1),
+    ((64, 8), lambda x: x, (0,), False, 1),
+    ((6, 30), lambda x: x[:, ::7], (0, 1), True, 1),
+    ((3, 16, 5), lambda x: x, (1,), False, 3),
+    ((20, 4, 21), lambda x: x, (1,), True, 1),
+    ((2, 3, 2, 4, 3), lambda x: x, (0, 1, 2, 3, 4), False, 2),
+])
+def test_direct_layouts_copies_and_loops(on_device, rng, shape, view, axes, copies, launches):
+    x = view(_random(rng, shape))
+    with FFT(x, axes) as plan:
+        plan.plan()
+        assert (plan.layout.copy_order is not None) == copies
+        for direction, reference in (("forward", scipy.fft.fftn), ("inverse", scipy.fft.ifftn)):
+            calls = on_device.exec_calls
+            _close(plan.execute(direction), reference(x, axes=axes))
+            assert on_device.exec_calls - calls == launches
+
+
+def test_fast_path_is_one_launch_and_nothing_else(on_device, rng, monkeypatch):
+    x = _random(rng, (4, 32))
+    plan = FFT(x, -1).plan()
+    monkeypatch.setattr(plan, "_ops", None)  # any package operation would fail
+    calls = on_device.exec_calls
+    y = plan.execute()
+    assert on_device.exec_calls - calls == 1
+    _close(y, scipy.fft.fft(x))
+    plan.free()
+
+
+def test_repeated_execution_reset_operands_and_free(on_device, rng):
+    x, z = _random(rng, (5, 12)), _random(rng, (5, 12))
+    plan = FFT(x, axes=0, norm="ortho").plan()
+    first = plan.execute()
+    for _ in range(5):
+        np.testing.assert_array_equal(plan.execute(), first)
+    plan.reset_operands(z)
+    _close(plan.execute("inverse"), scipy.fft.ifft(z, axis=0, norm="ortho"))
+    with pytest.raises(ValueError, match="shape"):
+        plan.reset_operands(_random(rng, (5, 13)))
+    with pytest.raises(ValueError, match="dtype"):
+        plan.reset_operands(z.astype(np.complex64))
+    with pytest.raises(ValueError, match="strides"):
+        plan.reset_operands(np.asfortranarray(z))
+    handles = list(plan._handles)
+    plan.free()
+    plan.free()
+    assert set(handles) <= set(on_device.destroyed)
+    with pytest.raises(gpmath.FreedPlanError):
+        plan.execute()
+
+
+def test_copying_plans_accept_any_strides_on_reset(on_device, rng):
+    x = _random(rng, (6, 8))
+    plan = FFT(x, kind="c2r", s=(6, 14)).plan()
+    assert plan.layout.copy_order is not None  # c2r reads a copy: cuFFT overwrites its input
+    z = np.asfortranarray(_random(rng, (6, 8)))
+    plan.reset_operands(z)
+    _close(plan.execute(), scipy.fft.irfftn(z, s=(6, 14)))
+    np.testing.assert_array_equal(z, np.asfortranarray(z))  # unchanged
+    plan.free()
+
+
+def test_inplace_c2c_returns_x_itself(on_device, rng):
+    x = _random(rng, (4, 6, 5))
+    expected = scipy.fft.fftn(x, axes=(0, 2))
+    with FFT(x, axes=(0, 2), inplace=True) as plan:
+        assert plan.execute() is x
+        _close(x, expected)
+
+
+def test_stream_switch_orders_and_rebinds(on_device, rng):
+    x = _random(rng, (3, 16))
+    plan = FFT(x, axes=-1).plan()
+    plan.execute(stream=42)
+    assert on_device.ordered == [(42, 0)] and plan.stream == 42
+    assert all(on_device.plans[h]["stream"] == 42 for h in plan._handles)
+    plan.free()
+
+
+def test_staged_plans_count_their_device_bytes(fake, rng):
+    x = _random(rng, (16, 30), complex_=False)
+    plan = FFT(x, axes=-1).plan()
+    assert plan.staged and plan.nbytes == 256 + x.nbytes + 16 * 16 * 16
+    _close(plan.execute(), scipy.fft.rfft(x))
+    plan.free()
+    assert math.prod(x.shape) == 480
