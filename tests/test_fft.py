@@ -204,7 +204,8 @@ def test_empty_batches_and_empty_axes(rng):
 @pytest.mark.parametrize("name, kwargs", [("irfft", {}), ("irfftn", {}), ("irfft2", {}), ("hfft", {}),
                                           ("irfftn", {"axes": (0,)}), ("irfft", {"n": 31})])
 def test_complex_to_real_never_changes_the_input(rng, package, name, kwargs):
-    x = to_package(_half_spectrum(rng, (6, 10), (0, 1)), package, "complex128")
+    axes = kwargs.get("axes", (0, 1) if name.endswith(("n", "2")) else (1,))
+    x = to_package(_half_spectrum(rng, (6, 10), axes), package, "complex128")
     before = to_numpy(x).copy()
     getattr(fft, name)(x, **kwargs)
     np.testing.assert_array_equal(to_numpy(x), before)

@@ -39,8 +39,12 @@ def test_backend_protocol():
 def test_scipy_functions_run_through_gpmath(rng, calls, package, name, kwargs):
     complex_input = name in ("fft", "ifft", "irfft", "hfft", "fft2", "ifftn", "irfft2")
     data = rng.uniform(-1, 1, (5, 12))
-    if complex_input:
-        data = scipy.fft.rfft(rng.uniform(-1, 1, (5, 22))) if name.startswith(("irfft", "hfft")) else data + 1j * data[::-1]
+    if name in ("irfft", "hfft"):
+        data = scipy.fft.rfft(rng.uniform(-1, 1, (5, 22)))  # genuine half spectra
+    elif name == "irfft2":
+        data = scipy.fft.rfft2(rng.uniform(-1, 1, (5, 22)))
+    elif complex_input:
+        data = data + 1j * data[::-1]
     dtype = "complex128" if complex_input else "float64"
     x = to_package(data, package, dtype)
     with scipy.fft.set_backend(gpmath.fft):

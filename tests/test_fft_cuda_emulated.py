@@ -82,6 +82,8 @@ class FakeCufft:
                                   source="input", target="input" if src == dst else "output", **plan)
         in_ext, out_ext = _check_pass_validity(p)
         assert "work" in plan and "stream" in plan
+        align = max(np.dtype(t).itemsize for t in plan["types"])  # the complex element
+        assert src % align == 0 and dst % align == 0, "cuFFT needs pointers aligned to the complex type"
         batch = np.arange(plan["batch"])[:, None]
         reads = batch * plan["idist"] + _signal_addresses(in_ext, plan["inembed"], plan["istride"])
         writes = batch * plan["odist"] + _signal_addresses(out_ext, plan["onembed"], plan["ostride"])
@@ -251,3 +253,20 @@ def test_staged_plans_count_their_device_bytes(fake, rng):
     _close(plan.execute(), scipy.fft.rfft(x))
     plan.free()
     assert math.prod(x.shape) == 480
+
+
+def test_misaligned_views_are_copied_and_refused_on_reset(on_device, rng):
+    base = rng.uniform(-1, 1, (4, 33)).astype(np.float32)
+    aligned, shifted = base[:, :32], base[:, 1:]
+    assert shifted.ctypes.data % 8 == 4
+    with FFT(shifted, axes=-1) as plan:
+        plan.plan()
+        assert plan.layout.copy_order is not None
+        np.testing.assert_allclose(plan.execute(), scipy.fft.rfft(shifted.astype(np.float64)), rtol=1e-5, atol=1e-5)
+    with FFT(aligned, axes=-1) as plan:
+        plan.plan()
+        assert plan.layout.copy_order is None
+        with pytest.raises(ValueError, match="aligned"):
+            plan.reset_operands(base[:, 1:])
+    np.testing.assert_allclose(fft.rfft(shifted), scipy.fft.rfft(shifted.astype(np.float64)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fft.rfft(aligned), scipy.fft.rfft(aligned.astype(np.float64)), rtol=1e-5, atol=1e-5)

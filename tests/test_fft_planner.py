@@ -174,11 +174,12 @@ def test_cpu_execution_is_forced_with_execution_cpu(rng):
 def test_stateless_calls_reuse_plans_through_the_cache(rng):
     x = _complex(rng, (8, 32))
     gpmath.cache_clear()
+    hits = gpmath.cache_info()["fft"].hits
     fft.fft(x)
     fft.ifft(x)
     fft.fft(x.copy())
     info = gpmath.cache_info()["fft"]
-    assert info.size == 1 and info.hits == 2
+    assert info.size == 1 and info.hits - hits == 2
     fft.fft(x[:, :16])
     assert gpmath.cache_info()["fft"].size == 2
 

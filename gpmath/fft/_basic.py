@@ -10,6 +10,8 @@ for device arrays; by default the package's current stream).
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from ._functions import Call, run_1d, run_nd
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "reject_plan"]
@@ -21,7 +23,8 @@ def reject_plan(plan) -> None:
         raise NotImplementedError("plan= is reserved by scipy.fft; build a gpmath.fft.FFT plan and call execute()")
 
 
-def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+def fft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
     """1-D discrete Fourier transform.
 
     Parameters
@@ -72,7 +75,8 @@ def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=
     return run_1d(x, n, axis, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
 
 
-def ifft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+def ifft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
     """1-D inverse discrete Fourier transform.
 
     Parameters
@@ -111,8 +115,9 @@ def ifft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan
     return run_1d(x, n, axis, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
 
 
-def fft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-         stream=None):
+def fft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """2-D discrete Fourier transform.
 
     Parameters
@@ -151,8 +156,9 @@ def fft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *
     return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
 
 
-def ifft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-          stream=None):
+def ifft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """2-D inverse discrete Fourier transform.
 
     Parameters
@@ -191,8 +197,9 @@ def ifft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, 
     return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
 
 
-def fftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-         stream=None):
+def fftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """N-D discrete Fourier transform.
 
     cuFFT plans up to three axes at once; more axes run as several passes over the result.
@@ -234,8 +241,9 @@ def fftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, pl
     return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
 
 
-def ifftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-          stream=None):
+def ifftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """N-D inverse discrete Fourier transform.
 
     Parameters

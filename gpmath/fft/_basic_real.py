@@ -9,6 +9,8 @@ copy unless ``overwrite_x=True``: the caller's array is never changed otherwise.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from ._basic import reject_plan
 from ._args import swap_norm
 from ._functions import Call, run_1d, run_nd
@@ -16,7 +18,8 @@ from ._functions import Call, run_1d, run_nd
 __all__ = ["rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn", "hfft", "ihfft"]
 
 
-def rfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+def rfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
     """1-D discrete Fourier transform of real input: the ``n//2 + 1`` non-negative frequencies.
 
     Parameters
@@ -61,7 +64,8 @@ def rfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan
     return run_1d(x, n, axis, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream))
 
 
-def irfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+def irfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
     """Inverse of :func:`rfft`: a real signal from its non-negative frequencies.
 
     Parameters
@@ -101,8 +105,9 @@ def irfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, pla
     return run_1d(x, n, axis, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream))
 
 
-def rfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-          stream=None):
+def rfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """2-D discrete Fourier transform of real input (the last axis is halved).
 
     Parameters
@@ -141,8 +146,9 @@ def rfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, 
     return run_nd(x, s, axes, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream))
 
 
-def irfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-           stream=None):
+def irfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """Inverse of :func:`rfft2`.
 
     Parameters
@@ -181,8 +187,9 @@ def irfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None,
     return run_nd(x, s, axes, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream))
 
 
-def rfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-          stream=None):
+def rfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """N-D discrete Fourier transform of real input (the last transformed axis is halved).
 
     Parameters
@@ -221,8 +228,9 @@ def rfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, p
     return run_nd(x, s, axes, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream))
 
 
-def irfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None,
-           stream=None):
+def irfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
+        overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
+        stream: Any = None) -> Any:
     """Inverse of :func:`rfftn`.
 
     Parameters
@@ -261,7 +269,8 @@ def irfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, 
     return run_nd(x, s, axes, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream))
 
 
-def hfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+def hfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
     """FFT of a signal with Hermitian symmetry, given its first half: a real spectrum.
 
     Computed as ``irfft(conj(x))`` with the normalisation directions swapped.
@@ -303,7 +312,8 @@ def hfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan
     return run_1d(x, n, axis, call)
 
 
-def ihfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, execution=None, stream=None):
+def ihfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
     """Inverse of :func:`hfft`: the first half of a Hermitian signal from a real spectrum.
 
     Computed as ``conj(rfft(x))`` with the normalisation directions swapped.

@@ -101,16 +101,40 @@ class CudaFFT(FFT):
 
     def _decide_layout(self) -> Layout:
         """Device operands are read in place where cuFFT can express their strides; host
-        operands are uploaded as they are when dense, else through a dense host copy."""
+        operands are uploaded as they are when dense, else through a dense host copy.  Either
+        falls back to the copy when a launch pointer would be misaligned for cuFFT."""
         p, op = self.problem, self._operand
-        if self.staged:  # the upload is a copy: cuFFT may overwrite it
-            must_copy = p.needs_cast or not _dense(op)
-            return plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy)
-        must_copy = p.needs_cast or (p.kind == "c2r" and not p.overwrite_x)
-        layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy, inplace=p.inplace)
-        if layout.copy_order is not None:
-            logger.info("fft: %r reads a copy of x (strides %s, padding, a dtype change or c2r)", self, op.strides)
+        if self.staged:  # the upload is a copy (at an aligned address): cuFFT may overwrite it
+            must_copy, base = p.needs_cast or not _dense(op), 0
+        else:
+            reversed_axis = any(st < 0 for st, e in zip(op.strides, op.shape) if e > 1)  # cuFFT strides are positive
+            must_copy, base = p.needs_cast or reversed_axis or (p.kind == "c2r" and not p.overwrite_x), op.ptr
+        inplace = p.inplace and not self.staged
+        layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy, inplace=inplace)
+        if layout.copy_order is None and not self._aligned(layout, base):
+            if inplace:
+                raise ValueError(f"inplace=True: x at {base:#x} is not aligned to {self._alignment} bytes as cuFFT needs")
+            layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=True)
+        if layout.copy_order is not None and not self.staged:
+            logger.info("fft: %r reads a copy of x (strides %s, padding, a dtype change, alignment or c2r)",
+                        self, op.strides)
         return layout
+
+    @property
+    def _alignment(self) -> int:
+        """cuFFT needs every data pointer aligned to the complex element of the precision."""
+        return 2 * DTYPES[self.problem.out_dtype.real].itemsize
+
+    def _aligned(self, layout: Layout, in_ptr: int) -> bool:
+        """Whether every launch of *layout* gets aligned pointers (results are allocated aligned)."""
+        p, align = self.problem, self._alignment
+        for step in layout.passes:
+            src = (in_ptr, p.in_dtype.itemsize) if step.source == "input" else (0, p.out_dtype.itemsize)
+            dst = (in_ptr, p.in_dtype.itemsize) if step.target == "input" else (0, p.out_dtype.itemsize)
+            for a, b in step.offsets:
+                if (src[0] + a * src[1]) % align or (dst[0] + b * dst[1]) % align:
+                    return False
+        return True
 
     def _make_plan(self, step: Pass) -> int:
         """One cuFFT plan for *step*, bound to the plan's stream, without a work area yet."""
@@ -183,6 +207,9 @@ class CudaFFT(FFT):
         new = as_operand(x, "x", None if self.staged else self.stream)
         direct = self.layout is None or self.layout.copy_order is None
         self._check_same(self._operand, new, strides_matter=direct)
+        if direct and self.layout is not None and not self.staged and not self._aligned(self.layout, new.ptr):
+            raise ValueError(f"x at {new.ptr:#x} is not aligned to {self._alignment} bytes as this plan needs; "
+                             "build a new plan for it")
         self._operand = new
         self.reset_operands_unchecked(x)
 

@@ -45,11 +45,12 @@ def _prepared(x):
 
 
 def _where(call: Call, pkg, x):
-    """Cache-key part naming where the plan runs: execution, device and stream."""
+    """Cache-key part naming where the plan runs: execution, device, stream (and alignment)."""
     device_id = pkg.device_id(x)
     if device_id is None:
         return call.execution, call.stream, runtime.get_device() if runtime.device_count() else None
-    return call.execution, device_id, resolve_stream(call.stream, pkg, device_id)
+    # cuFFT reads device arrays in place only from pointers aligned to a complex element
+    return call.execution, device_id, resolve_stream(call.stream, pkg, device_id), pkg.ptr(x) & 15
 
 
 def _options(s, call: Call) -> dict:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from .._core.execution import resolve_execution
 from .._core.operand import Operand, locate
 from .._core.planner import Planner
@@ -95,8 +97,10 @@ class FFT(Planner):
             cls, _ = _engine_class(execution, x)
         return super().__new__(cls)
 
-    def __init__(self, x, axes=None, *, kind=None, s=None, norm=None, inplace=False, overwrite_x=False,
-                 workers=None, execution=None, stream=None):
+    def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
+                 s: Sequence[int] | None = None, norm: str | None = None, inplace: bool = False,
+                 overwrite_x: bool = False, workers: int | None = None, execution: str | None = None,
+                 stream: Any = None):
         super().__init__()
         _, self.device_id = _engine_class(execution, x)
         self.package = locate(x, "x")[1]
