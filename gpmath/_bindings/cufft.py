@@ -167,14 +167,10 @@ def xt_make_plan_many(
     return work.value
 
 
-def xt_exec(plan: int, input_ptr: int, output_ptr: int, direction: int) -> None:
-    """``cufftXtExec``."""
-    _LIB.checked("cufftXtExec")(plan, input_ptr, output_ptr, direction)
-
-
 def xt_exec_function():
-    """The raw ``cufftXtExec`` ctypes function (returns the status; the caller checks it).
+    """The raw ``cufftXtExec(plan, input, output, direction)`` ctypes function.
 
-    Returned raw so that a plan's ``execute`` pays one foreign call and nothing else.
+    It returns the status (the caller checks it with :func:`check`); returned raw so that a
+    plan's ``execute`` pays one foreign call and nothing else.
     """
     return _LIB.function("cufftXtExec")

@@ -37,13 +37,21 @@ class ArrayOps:
 
     def __init__(self, package: Package):
         self.package = package
+        self._names: dict = {}
 
     @property
     def xp(self):
         return sys.modules[self.package.name]
 
     def dtype_name(self, x) -> str:
-        return x.dtype.name
+        """*x*'s dtype as a NumPy-style name (``"float32"``, ``"int64"``, ``"bfloat16"`` ...)."""
+        name = self._names.get(x.dtype)
+        if name is None:
+            name = self._names[x.dtype] = self._name_of(x.dtype)
+        return name
+
+    def _name_of(self, dtype) -> str:
+        return dtype.name
 
     def astype(self, x, name: str):
         """A copy of *x* converted to dtype *name*."""
@@ -101,8 +109,8 @@ class _TorchOps(ArrayOps):
         super().__init__(package)
         self._streams: dict[tuple[int, int], object] = {}
 
-    def dtype_name(self, x) -> str:
-        return str(x.dtype).rpartition(".")[2]
+    def _name_of(self, dtype) -> str:
+        return str(dtype).rpartition(".")[2]
 
     def astype(self, x, name):
         return x.to(getattr(self.xp, name), copy=True)

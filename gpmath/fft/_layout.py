@@ -248,8 +248,9 @@ def _offsets(loop_axes, shape, src_strides, dst_strides) -> tuple[tuple[int, int
     return tuple(out)
 
 
-def _make_pass(kind, taxes, s_of, src, dst, order, direction, source, target) -> Pass | None:
-    """One pass over *taxes*; *src*/*dst* are ``(shape, strides)``; None if it cannot be expressed."""
+def _make_pass(kind, taxes, s_of, src, dst, order, direction, source, target, max_loops) -> Pass | None:
+    """One pass over *taxes*; *src*/*dst* are ``(shape, strides)``; None if it cannot be expressed
+    (or needs more than *max_loops* launches, when that is not None)."""
     src_shape, src_strides = src
     dst_shape, dst_strides = dst
     ins, outs = _embed(src_shape, src_strides, taxes), _embed(dst_shape, dst_strides, taxes)
@@ -258,6 +259,8 @@ def _make_pass(kind, taxes, s_of, src, dst, order, direction, source, target) ->
         return None
     groups.sort(key=lambda g: _group_size(g, src_shape))
     batch_group = groups.pop() if groups else []
+    if max_loops is not None and _group_size([a for g in groups for a in g], src_shape) > max_loops:
+        return None
     loop_axes = [a for g in groups for a in g]
     inner = batch_group[-1] if batch_group else None
     idist = src_strides[inner] if inner is not None else _span(*ins)
@@ -284,7 +287,7 @@ def _chunks(taxes) -> list[list[int]]:
     return [taxes[max(0, end - MAX_RANK) : end] for end in range(len(taxes), 0, -MAX_RANK)]
 
 
-def _passes(kind, taxes, s_of, src, dst, order, inplace) -> list[Pass] | None:
+def _passes(kind, taxes, s_of, src, dst, order, inplace, max_loops=None) -> list[Pass] | None:
     """All passes of the transform, or None when one cannot be expressed on these layouts."""
     chunks = _chunks(taxes)
     direction = {"c2c": None, "r2c": -1, "c2r": 1}[kind]
@@ -298,7 +301,7 @@ def _passes(kind, taxes, s_of, src, dst, order, inplace) -> list[Pass] | None:
         steps += [("c2c", c, dst, dst, "output", "output") for c in chunks[1:]]
     passes = []
     for step_kind, chunk, a, b, source, target in steps:
-        p = _make_pass(step_kind, chunk, s_of, a, b, order, direction, source, target)
+        p = _make_pass(step_kind, chunk, s_of, a, b, order, direction, source, target, max_loops)
         if p is None:
             return None
         passes.append(p)
@@ -393,7 +396,7 @@ def _direct(in_shape, strides, axes, kind, s_of, out_shape, inplace) -> Layout |
         return None
     src = (in_shape, strides)
     dst = (out_shape, dense_strides(out_shape, order))
-    passes = _passes(kind, taxes, s_of, src, dst, order, inplace)
-    if passes is None or (not inplace and max(len(p.offsets) for p in passes) > MAX_LOOPS):
+    passes = _passes(kind, taxes, s_of, src, dst, order, inplace, None if inplace else MAX_LOOPS)
+    if passes is None:
         return None
     return Layout(in_shape, None, out_shape, None if inplace else order, tuple(passes))
