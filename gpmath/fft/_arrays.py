@@ -139,7 +139,7 @@ class _TorchOps(ArrayOps):
         return self.xp.roll(x, shifts, axes)
 
     def on_stream(self, stream, device_id):
-        if stream is None or device_id is None:
+        if stream is None or device_id is None or stream == self.package.current_stream(device_id):
             return contextlib.nullcontext()
         key = (stream, device_id)
         external = self._streams.get(key)
