@@ -16,6 +16,7 @@ from ._core.errors import (
     OutOfMemoryError,
 )
 from ._core.runtime import device_count
+from . import blas, fft, linalg
 from .blas import matmul
 
 __version__ = "0.1.0"
