@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .._core.dtypes import DType
 from .._core.operand import Operand
+from .._core.shapes import broadcast_batch
 
 __all__ = ["Matrix", "MatmulProblem", "describe", "out_matrix", "compact_strides", "EPILOGS"]
 
@@ -80,21 +81,6 @@ def _broadcast_batch(name: str, shape, strides, batch_shape) -> tuple[int, ...]:
     return tuple(aligned)
 
 
-def _batch_broadcast(a_batch, b_batch, a_shape, b_shape) -> tuple[int, ...]:
-    n = max(len(a_batch), len(b_batch))
-    padded_a = (1,) * (n - len(a_batch)) + tuple(a_batch)
-    padded_b = (1,) * (n - len(b_batch)) + tuple(b_batch)
-    shape = []
-    for x, y in zip(padded_a, padded_b):
-        if x != y and 1 not in (x, y):
-            raise ValueError(
-                f"a has shape {tuple(a_shape)} and b has shape {tuple(b_shape)}: their batch dimensions "
-                f"{tuple(a_batch)} and {tuple(b_batch)} do not broadcast"
-            )
-        shape.append(max(x, y))
-    return tuple(shape)
-
-
 def _as_matrix_a(a: Operand):
     if a.ndim == 1:  # (K,) -> (1, K)
         return (), (), 1, a.shape[0], 0, a.strides[0]
@@ -158,7 +144,7 @@ def describe(
         raise ValueError(
             f"a has shape {tuple(a.shape)} and b has shape {tuple(b.shape)}: the contracted dimensions differ ({ka} != {kb})"
         )
-    batch_shape = _batch_broadcast(a_batch, b_batch, a.shape, b.shape)
+    batch_shape = broadcast_batch(a_batch, b_batch, a.shape, b.shape)
     out_shape = batch_shape + ((m,) if a.ndim > 1 else ()) + ((n,) if b.ndim > 1 else ())
     c_matrix = None if c is None else _c_matrix(c, a.ndim == 1, b.ndim == 1, m, n, batch_shape, out_shape)
     needs_bias = epilog is not None and epilog.startswith("bias")
