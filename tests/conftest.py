@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
 
@@ -28,6 +31,19 @@ def rng():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(request):
     yield
     gpmath.cache_clear()
+    if "gpu" in request.node.keywords and runtime.device_count() > 0:
+        _stop_if_context_broken(request.node.nodeid)
+
+
+def _stop_if_context_broken(nodeid: str) -> None:
+    """Synchronize after a GPU test: an asynchronous fault (illegal address...) would otherwise
+    surface in whichever test comes next, and it poisons the CUDA context for good, so this
+    process ends (pytest-xdist then restarts the worker and names this test as the crash)."""
+    err, = runtime.rt().cudaDeviceSynchronize()
+    if int(err) != 0:
+        sys.stderr.write(f"\nCUDA context broken after {nodeid}: {getattr(err, 'name', err)}\n")
+        sys.stderr.flush()
+        os._exit(3)
