@@ -3,22 +3,24 @@
 Rules (documented in docs/execution.md and tested):
 
 - Operands on a CUDA device run on that device (``execution="cpu"`` copies them to the host).
-- Host operands (NumPy, CPU tensors) run on the current CUDA device when a usable GPU and the
-  library are present, else on the CPU; ``execution="cpu"`` forces the CPU and
-  ``execution="cuda"`` forces the GPU, raising :class:`NoGPUError` saying what is missing.
+- Host operands (NumPy, CPU tensors) run on the current CUDA device (or on ``device_id``) when a
+  usable GPU and the library are present, else on the CPU; ``execution="cpu"`` forces the CPU
+  and ``execution="cuda"`` forces the GPU, raising :class:`NoGPUError` saying what is missing.
+- ``device_id`` names the GPU for host operands; for device operands it must be their device.
 - All operands must come from one package and one memory space.
 """
 
 from __future__ import annotations
 
 import logging
+import numbers
 from typing import Callable, Sequence
 
 from . import runtime
 from .errors import NoGPUError
 from .packages import Package
 
-__all__ = ["resolve_execution", "check_same_space", "EXECUTIONS"]
+__all__ = ["resolve_execution", "check_same_space", "check_device_id", "EXECUTIONS"]
 
 logger = logging.getLogger("gpmath")
 EXECUTIONS = (None, "cuda", "cpu")
@@ -47,8 +49,21 @@ def check_same_space(operands: Sequence[Located]) -> None:
             )
 
 
+def check_device_id(device_id) -> int | None:
+    """*device_id* as an int (or None), raising ``TypeError``/``ValueError`` for anything else."""
+    if device_id is None:
+        return None
+    if isinstance(device_id, bool) or not isinstance(device_id, numbers.Integral):
+        raise TypeError(f"device_id must be a CUDA device ordinal (int) or None, not {type(device_id).__name__}")
+    device_id = int(device_id)
+    count = runtime.device_count()
+    if device_id < 0 or (count and device_id >= count):
+        raise ValueError(f"device_id={device_id} is not a visible CUDA device (this process sees {count})")
+    return device_id
+
+
 def resolve_execution(
-    execution: str | None, operands: Sequence[Located], library_ready: Callable[[], bool]
+    execution: str | None, operands: Sequence[Located], library_ready: Callable[[], bool], device_id: int | None = None
 ) -> int | None:
     """The CUDA device ordinal to run on, or ``None`` for the CPU path.
 
@@ -61,15 +76,25 @@ def resolve_execution(
         and one memory space.
     library_ready : callable
         Returns whether the CUDA library the call needs can be loaded.
+    device_id : int, optional
+        The GPU for host operands (default: the current device); for device operands it must
+        be theirs (else ``ValueError`` naming both).  Without a usable GPU it is ignored unless
+        ``execution="cuda"``.
     """
     if execution not in EXECUTIONS:
         raise ValueError(f"execution must be None, 'cuda' or 'cpu', not {execution!r}")
     check_same_space(operands)
-    device_id = operands[0][2]
+    requested = check_device_id(device_id)
+    name, _, home = operands[0]
+    if requested is not None and home is not None and requested != home:
+        raise ValueError(f"{name} is on cuda:{home} but device_id={requested} asks for cuda:{requested}; "
+                         "pass operands on that device, or leave device_id unset")
     if execution == "cpu":
+        if requested is not None:
+            raise ValueError(f"device_id={requested} selects a GPU but execution='cpu'; pass one or the other")
         return None
-    if device_id is not None:
-        return device_id
+    if home is not None:
+        return home
     if runtime.device_count() == 0:
         if execution == "cuda":
             raise NoGPUError(f"execution='cuda' was requested but no GPU is usable: {runtime.no_gpu_reason()}")
@@ -77,4 +102,4 @@ def resolve_execution(
     if execution is None and not library_ready():
         logger.warning("a GPU is present but its CUDA library could not be loaded; running on the CPU")
         return None
-    return runtime.get_device()
+    return runtime.get_device() if requested is None else requested

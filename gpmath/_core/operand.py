@@ -140,6 +140,7 @@ def as_operand(x, argument: str, stream: int | None = None) -> Operand:
         raise TypeError(f"{argument} lives on DLPack device type {device_type}, which gpmath cannot use")
     ptr, shape, strides, (code, bits, lanes), (device_type, device_id) = dlpack.describe(capsule)
     dtype = lookup(_dtype_name(code, bits, lanes), argument)
+    strides = package.element_strides(x, strides, dtype.itemsize)
     device = device_id if device_type in _CUDA_DEVICES else None
     return Operand(x, package, ptr, shape, strides, dtype, device, capsule)
 

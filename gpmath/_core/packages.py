@@ -44,6 +44,10 @@ class Package:
         """*x* in a form whose ``__dlpack__`` succeeds (torch: detached, conj/neg bits resolved)."""
         return x
 
+    def element_strides(self, x, exported: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+        """*x*'s strides in elements, given those its DLPack export reported."""
+        return exported
+
     def current_stream(self, device_id: int) -> int:
         """The package's current stream on *device_id*, as an integer handle."""
         raise NotImplementedError
@@ -108,6 +112,11 @@ class _Cupy(Package):
 
     def device_id(self, x):
         return x.data.device_id
+
+    def element_strides(self, x, exported, itemsize):
+        # CuPy exports a negative stride as an unsigned byte count divided by the item size
+        # (2**60 - 72 for -72 complex128 elements), so read the byte strides it keeps itself.
+        return tuple(s // itemsize for s in x.strides)
 
     def current_stream(self, device_id):
         cuda = self.module.cuda

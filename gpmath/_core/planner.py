@@ -9,9 +9,11 @@ backstop if the user forgets (which never raises).  Using a freed planner raises
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from typing import Callable
 
+from . import runtime
 from .errors import FreedPlanError
 
 __all__ = ["Planner"]
@@ -30,6 +32,7 @@ class Planner:
     """Base class of every gpmath plan: lifecycle, resource release, context management."""
 
     nbytes = 0  # device memory held, for the plan caches
+    device_id: int | None = None  # the CUDA device the plan runs on (None: the CPU)
 
     def __init__(self):
         self._resources: list[tuple[Callable, tuple]] = []
@@ -42,7 +45,15 @@ class Planner:
 
     def _release_held(self) -> None:
         """Release what is held now but keep the plan usable (for re-planning)."""
-        _release(self._resources)
+        with self._on_own_device():
+            _release(self._resources)
+
+    def _on_own_device(self):
+        """A context making the plan's device current, where several devices are visible
+        (resources are released there: cuFFT plans, for one, must be destroyed on theirs)."""
+        if self.device_id is None or runtime.device_count() < 2:
+            return contextlib.nullcontext()
+        return runtime.on_device(self.device_id)
 
     def _check_alive(self) -> None:
         if self._freed:
@@ -52,7 +63,8 @@ class Planner:
         """Release every resource the plan holds; the plan cannot be used afterwards (idempotent)."""
         if not self._freed:
             self._freed = True
-            self._finalizer()
+            with self._on_own_device():
+                self._finalizer()
             self._after_free()
 
     def _after_free(self) -> None:

@@ -8,10 +8,15 @@ imported lazily, so ``import gpmath`` works where cuda-python or the driver is m
 from __future__ import annotations
 
 import functools
+import threading
 
 from .errors import LibraryError, NoGPUError, OutOfMemoryError
 
-__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device"]
+__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "stream_device"]
+
+# Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
+# cudaStreamPerThread): they belong to no one device.
+DEVICE_NEUTRAL_STREAMS = (0, 1, 2)
 
 
 @functools.cache
@@ -71,11 +76,28 @@ def set_device(device_id: int) -> None:
     check(_runtime().cudaSetDevice(device_id), "cudaSetDevice")
 
 
+def stream_device(stream: int) -> int | None:
+    """The device ordinal *stream* (an integer handle) belongs to; None for the device-neutral
+    handles 0, 1 and 2, or where the runtime cannot say (``cudaStreamGetDevice`` is CUDA 12.8+)."""
+    if stream in DEVICE_NEUTRAL_STREAMS:
+        return None
+    query = getattr(_runtime(), "cudaStreamGetDevice", None)
+    if query is None:
+        return None
+    return check(query(stream), "cudaStreamGetDevice")
+
+
+_thread = threading.local()  # .bound: this thread has called cudaSetDevice
+
+
 class on_device:
     """Context manager making *device_id* current, restoring the previous device on exit.
 
-    Costs two runtime calls when the device changes and one when it does not; plans use it at
-    plan time, and in ``execute`` only on machines with several devices.
+    Costs one runtime call when the device is already current, two when it changes (three to
+    restore).  A thread's first ``cudaGetDevice`` reports device 0 without binding a context,
+    and libraries such as cuFFT then fail to launch, so the first use in each thread always
+    calls ``cudaSetDevice`` (which binds the device's primary context).  Plans use it at plan
+    time, and in ``execute`` only on machines with several devices.
     """
 
     __slots__ = ("device_id", "previous")
@@ -89,6 +111,9 @@ class on_device:
         if current != self.device_id:
             set_device(self.device_id)
             self.previous = current
+        elif not getattr(_thread, "bound", False):
+            set_device(current)
+        _thread.bound = True
         return self
 
     def __exit__(self, *exc):

@@ -12,19 +12,36 @@ import threading
 from . import runtime
 from .packages import Package
 
-__all__ = ["resolve_stream", "own_stream", "order_after", "synchronize"]
+__all__ = ["resolve_stream", "check_stream_device", "own_stream", "order_after", "synchronize"]
 
 
 def resolve_stream(stream, package: Package, device_id: int) -> int:
     """The integer handle of *stream*; ``None`` means *package*'s current stream on *device_id*.
 
     Accepts a torch stream (``.cuda_stream``), a CuPy stream (``.ptr``), an object with
-    ``__cuda_stream__`` (cuda.core), a ``cuda.bindings`` stream or an integer handle.
+    ``__cuda_stream__`` (cuda.core), a ``cuda.bindings`` stream or an integer handle.  Where
+    several devices are visible, a stream of another device than *device_id* raises
+    ``ValueError`` naming both.
     """
     if stream is None:
         if package.host_only:
             return own_stream(device_id)
         return package.current_stream(device_id)
+    handle = _handle(stream)
+    if runtime.device_count() > 1:
+        check_stream_device(handle, device_id)
+    return handle
+
+
+def check_stream_device(handle: int, device_id: int) -> None:
+    """Raise ``ValueError`` when stream *handle* belongs to another device than *device_id*."""
+    owner = runtime.stream_device(handle)
+    if owner is not None and owner != device_id:
+        raise ValueError(f"stream {handle:#x} is on cuda:{owner} but the operands are on cuda:{device_id}; "
+                         f"pass a stream of cuda:{device_id}")
+
+
+def _handle(stream) -> int:
     if isinstance(stream, int):
         return stream
     for attribute in ("cuda_stream", "ptr"):
@@ -64,6 +81,15 @@ def order_after(waiting: int, producer: int) -> None:
     """Make stream *waiting* wait for the work enqueued so far on stream *producer*."""
     if waiting == producer:
         return
+    if runtime.device_count() > 1:  # the event must be created on the producer's device
+        owner = runtime.stream_device(producer)
+        if owner is not None:
+            with runtime.on_device(owner):
+                return _order_after(waiting, producer)
+    _order_after(waiting, producer)
+
+
+def _order_after(waiting: int, producer: int) -> None:
     rt = runtime.rt()
     event = runtime.check(rt.cudaEventCreateWithFlags(rt.cudaEventDisableTiming), "cudaEventCreateWithFlags")
     try:
