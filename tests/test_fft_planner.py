@@ -189,6 +189,25 @@ def test_stateless_calls_reuse_plans_through_the_cache(rng):
 
 @gpu
 @pytest.mark.parametrize("package", ["torch", "cupy"])
+def test_repeated_stateless_calls_stay_right_on_new_data_and_after_cache_clear(rng, package):
+    """The repeated-call shortcut: fresh data each call, list axes, a cleared cache, views."""
+    for step in range(6):
+        data = _complex(rng, (6, 40))
+        x = to_package(data, package, "complex128")
+        _close(fft.fft(x, axis=0), scipy.fft.fft(data, axis=0))
+        _close(fft.ifftn(x, axes=[0, 1], norm="ortho"), scipy.fft.ifftn(data, axes=[0, 1], norm="ortho"))
+        _close(fft.fft(x[:, 1:], n=50), scipy.fft.fft(data[:, 1:], n=50))
+        if step == 3:
+            gpmath.cache_clear()
+    if package == "torch":  # a lazily conjugated view has the same layout but other values
+        data = _complex(rng, (6, 40))
+        x = to_package(data, package, "complex128")
+        _close(fft.fft(x), scipy.fft.fft(data))
+        _close(fft.fft(x.conj()), scipy.fft.fft(data.conj()))
+
+
+@gpu
+@pytest.mark.parametrize("package", ["torch", "cupy"])
 def test_device_arrays_are_read_in_place_when_cufft_can(rng, package):
     x = to_package(_complex(rng, (16, 6, 8)), package, "complex64")
     for axes in [(2,), (0,), (0, 2), (1, 2)]:

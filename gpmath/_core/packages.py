@@ -157,7 +157,7 @@ class _Torch(Package):
         return dev
 
     def signature(self, x):
-        return (x.shape, x.stride(), x.dtype, x.get_device())
+        return (x.shape, x.stride(), x.dtype, x.get_device(), x.is_conj(), x.is_neg())  # lazy conj/neg views differ
 
     def ptr(self, x):
         return x.data_ptr()
