@@ -54,9 +54,9 @@ class CudaFFT(FFT):
     """FFT through cuFFT on one CUDA device (see :class:`gpmath.fft.FFT`)."""
 
     def __init__(self, x, axes=None, *, kind=None, s=None, norm=None, inplace=False, overwrite_x=False,
-                 workers=None, execution=None, stream=None):
+                 workers=None, execution=None, stream=None, device_id=None):
         super().__init__(x, axes, kind=kind, s=s, norm=norm, inplace=inplace, overwrite_x=overwrite_x,
-                         workers=workers, execution=execution, stream=stream)
+                         workers=workers, execution=execution, stream=stream, device_id=device_id)
         pkg, dev = self.package, self.device_id
         first = as_operand(x, "x")
         self.staged = first.on_host
@@ -67,6 +67,7 @@ class CudaFFT(FFT):
         self._x = x
         self.layout: Layout | None = None
         self._steps = None
+        self._direct: dict = {}  # direction -> cuFFT code, where execute is one allocation and one call
         self._handles: list[int] = []
 
     # -- planning ---------------------------------------------------------------------------
@@ -76,6 +77,7 @@ class CudaFFT(FFT):
         Returns the plan.
         """
         self._check_alive()
+        self._direct = {}
         self._release_held()
         p = self.problem
         self.layout = layout = self._decide_layout()
@@ -97,7 +99,20 @@ class CudaFFT(FFT):
         self._unpermute = None if order is None or order == tuple(sorted(order)) else _inverse(order)
         self._like = None if self.staged else self.package.empty((0,), p.out_dtype, self.device_id, self.stream)
         self._bind_input()
+        self._direct = self._direct_codes()
         return self
+
+    def _direct_codes(self) -> dict:
+        """The directions whose execution is one allocation and one ``cufftXtExec`` reading the
+        caller's array: one pass, no staging, input copy, permutation, scaling or device switch."""
+        if (self.staged or self._in_buffer is not None or self._alloc_shape is None or self._unpermute is not None
+                or len(self._steps) != 1 or runtime.device_count() > 1):
+            return {}
+        handle, src_is_out, dst_is_out, offsets, fixed = self._steps[0]
+        if src_is_out or not dst_is_out or offsets != [(0, 0)] or fixed is not None:
+            return {}
+        self._handle = handle
+        return {d: code for d, code in self._codes.items() if self._factors[code] == 1.0}
 
     def _decide_layout(self) -> Layout:
         """Device operands are read in place where cuFFT can express their strides; host
@@ -239,6 +254,14 @@ class CudaFFT(FFT):
         array
             A new array in *x*'s package and on its device (*x* itself when in place).
         """
+        code = self._direct.get(direction)
+        if code is not None and stream is None:  # the common case, kept to the bare calls
+            result = self.package.empty_like(self._like, self._alloc_shape, self.problem.out_dtype, self.device_id,
+                                             self.stream)
+            status = self._fn(self._handle, self._in_ptr, self.package.ptr(result), code)
+            if status:
+                cufft.check(status, "cufftXtExec")
+            return result
         if self._steps is None:
             self._check_alive()
             self.plan()
@@ -338,5 +361,6 @@ class CudaFFT(FFT):
 
     def _after_free(self) -> None:
         self._steps = None
+        self._direct = {}
         self._handles = []
         self._x = self._operand = self._in_buffer = self._host_x = None
