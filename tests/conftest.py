@@ -14,15 +14,19 @@ from gpmath._core import runtime
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs an NVIDIA GPU (skipped where there is none)")
+    config.addinivalue_line("markers", "multigpu: needs two NVIDIA GPUs in one process (skipped on fewer)")
 
 
 def pytest_collection_modifyitems(config, items):
-    if runtime.device_count() > 0:
-        return
-    skip = pytest.mark.skip(reason=f"no GPU: {runtime.no_gpu_reason()}")
+    count = runtime.device_count()
+    no_gpu = f"no GPU: {runtime.no_gpu_reason()}" if count == 0 else ""
+    skip_gpu = pytest.mark.skip(reason=no_gpu)
+    skip_multi = pytest.mark.skip(reason=f"needs 2 GPUs, this process sees {count}" + (f" ({no_gpu})" if no_gpu else ""))
     for item in items:
-        if "gpu" in item.keywords:
-            item.add_marker(skip)
+        if "multigpu" in item.keywords and count < 2:
+            item.add_marker(skip_multi)
+        elif "gpu" in item.keywords and count == 0:
+            item.add_marker(skip_gpu)
 
 
 @pytest.fixture
@@ -34,7 +38,7 @@ def rng():
 def _fresh_cache(request):
     yield
     gpmath.cache_clear()
-    if "gpu" in request.node.keywords and runtime.device_count() > 0:
+    if ("gpu" in request.node.keywords or "multigpu" in request.node.keywords) and runtime.device_count() > 0:
         _stop_if_context_broken(request.node.nodeid)
 
 

@@ -21,6 +21,8 @@ _LIBRARY_OF = {
     "cusolverDn.h": "cusolver",
     "cusolver_common.h": "cusolver",
     "library_types.h": "cudart",
+    "cublasmp.h": "cublasmp",
+    "nccl.h": "nccl",
 }
 
 

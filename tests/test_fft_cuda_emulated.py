@@ -123,7 +123,7 @@ def fake(monkeypatch):
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: model.ordered.append((waiting, producer)))
     monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
                                                                 device_count=lambda: 1))
-    monkeypatch.setattr(_planner, "resolve_execution", lambda execution, located, ready: None if execution == "cpu" else 0)
+    monkeypatch.setattr(_planner, "resolve_execution", lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
     return model
 
 

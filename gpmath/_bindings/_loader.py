@@ -45,11 +45,20 @@ class Library:
         The ``cuda.pathfinder`` short name, e.g. ``"cublasLt"``.
     check : callable
         ``check(status, func_name)`` raising for a failure status; applied by :meth:`checked`.
+    sonames : sequence of str, optional
+        Sonames tried with the system loader (``LD_LIBRARY_PATH``...) where ``cuda.pathfinder``
+        does not know or cannot find *name*.
+    requires : sequence of Library, optional
+        Libraries loaded first, so that the system loader reuses them for this one's
+        dependencies (for libraries outside the NVIDIA wheels' layout).
     """
 
-    def __init__(self, name: str, check: Callable[[int, str], None]):
+    def __init__(self, name: str, check: Callable[[int, str], None], sonames: Sequence[str] = (),
+                 requires: Sequence["Library"] = ()):
         self.name = name
         self._check = check
+        self._sonames = tuple(sonames)
+        self._requires = tuple(requires)
         self._lock = threading.Lock()
         self._cdll: ctypes.CDLL | None = None
         self._protos: dict[str, tuple] = {}
@@ -60,9 +69,22 @@ class Library:
         if cdll is None:
             with self._lock:
                 if self._cdll is None:
-                    self._cdll = ctypes.CDLL(_locate(self.name))
+                    for dependency in self._requires:
+                        dependency.cdll
+                    self._cdll = self._load()
                 cdll = self._cdll
         return cdll
+
+    def _load(self) -> ctypes.CDLL:
+        try:
+            return ctypes.CDLL(_locate(self.name))
+        except NoGPUError as exc:
+            for soname in self._sonames:
+                try:
+                    return ctypes.CDLL(soname)
+                except OSError:
+                    continue
+            raise exc
 
     def declare(self, func: str, restype, argtypes: Sequence) -> None:
         """Record the prototype of C function *func*; it is resolved on first use."""

@@ -9,6 +9,7 @@ allocators do.  A failed allocation trims the pool and retries once before raisi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from . import runtime
@@ -52,7 +53,7 @@ class DeviceBuffer:
     stream : int
         The stream the memory is used on.
     device_id : int
-        The device (must be current when the buffer is created).
+        The device (made current for the allocation and the release where several are visible).
     """
 
     __slots__ = ("ptr", "nbytes", "stream", "device_id")
@@ -67,6 +68,10 @@ class DeviceBuffer:
             self.ptr = self._allocate()
 
     def _allocate(self) -> int:
+        with _on(self.device_id):
+            return self._allocate_here()
+
+    def _allocate_here(self) -> int:
         rt = runtime.rt()
         try:
             return int(runtime.check(rt.cudaMallocAsync(self.nbytes, self.stream), "cudaMallocAsync"))
@@ -80,13 +85,24 @@ class DeviceBuffer:
         """Return the memory to the pool, ordered after the work on the buffer's stream (idempotent)."""
         if self.ptr:
             ptr, self.ptr = self.ptr, 0
-            runtime.check(runtime.rt().cudaFreeAsync(ptr, self.stream), "cudaFreeAsync")
+            with _on(self.device_id):
+                runtime.check(runtime.rt().cudaFreeAsync(ptr, self.stream), "cudaFreeAsync")
 
     def __repr__(self) -> str:
         return f"<DeviceBuffer {self.nbytes} bytes at {self.ptr:#x} on cuda:{self.device_id}>"
 
 
 def copy_async(dst: int, src: int, nbytes: int, stream: int) -> None:
-    """``cudaMemcpyAsync`` of *nbytes* in either direction (``cudaMemcpyDefault``)."""
+    """``cudaMemcpyAsync`` of *nbytes* in either direction (``cudaMemcpyDefault``), with the
+    stream's device current where several devices are visible (the runtime rejects a stream of
+    another device)."""
     if nbytes:
-        runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, _CUDA_MEMCPY_DEFAULT, stream), "cudaMemcpyAsync")
+        with _on(runtime.stream_device(stream) if runtime.device_count() > 1 else None):
+            runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, _CUDA_MEMCPY_DEFAULT, stream), "cudaMemcpyAsync")
+
+
+def _on(device_id: int | None):
+    """``runtime.on_device(device_id)`` where several devices are visible, else nothing."""
+    if device_id is None or runtime.device_count() < 2:
+        return contextlib.nullcontext()
+    return runtime.on_device(device_id)

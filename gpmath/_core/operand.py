@@ -8,6 +8,7 @@ read through ``__array_interface__``: they live on the host and need no stream h
 from __future__ import annotations
 
 from .._bindings import dlpack
+from . import runtime
 from .dtypes import DType, lookup
 from .packages import NUMPY, Package, package_of
 
@@ -131,9 +132,9 @@ def as_operand(x, argument: str, stream: int | None = None) -> Operand:
     if package is NUMPY:
         return _numpy_operand(x, argument)
     source = package.exportable(x)
-    device_type, _ = source.__dlpack_device__()
+    device_type, exporter_device = source.__dlpack_device__()
     if device_type in _CUDA_DEVICES:
-        capsule = source.__dlpack__(stream=1 if not stream else stream)
+        capsule = _export(source, 1 if not stream else stream, exporter_device)
     elif device_type in _HOST_DEVICES:
         capsule = source.__dlpack__()
     else:
@@ -143,6 +144,15 @@ def as_operand(x, argument: str, stream: int | None = None) -> Operand:
     strides = package.element_strides(x, strides, dtype.itemsize)
     device = device_id if device_type in _CUDA_DEVICES else None
     return Operand(x, package, ptr, shape, strides, dtype, device, capsule)
+
+
+def _export(source, stream: int, device_id: int):
+    """``source.__dlpack__(stream=...)`` with *device_id* current where several devices are
+    visible (torch refuses to export a tensor of another device than the current one)."""
+    if runtime.device_count() > 1:
+        with runtime.on_device(device_id):
+            return source.__dlpack__(stream=stream)
+    return source.__dlpack__(stream=stream)
 
 
 def locate(x, argument: str) -> tuple[str, Package, int | None]:

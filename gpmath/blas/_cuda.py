@@ -64,9 +64,9 @@ class CudaMatmul(Matmul):
     """Matmul through cuBLASLt on one CUDA device (see :class:`gpmath.blas.Matmul`)."""
 
     def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
-                 compute=None, execution=None, stream=None):
+                 compute=None, execution=None, stream=None, device_id=None):
         super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
-                         compute=compute, execution=execution, stream=stream)
+                         compute=compute, execution=execution, stream=stream, device_id=device_id)
         pkg, dev = self.package, self.device_id
         first = as_operand(a, "a")
         self.staged = first.on_host  # host operands computed on the GPU

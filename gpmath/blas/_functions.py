@@ -24,7 +24,7 @@ class _Slow(Exception):
 
 
 def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None, compute=None,
-           execution=None, stream=None):
+           execution=None, stream=None, device_id=None):
     """Matrix product ``epilog(alpha * (a @ b) + beta * c + bias)`` with ``numpy.matmul`` shapes.
 
     Parameters
@@ -50,8 +50,12 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
     execution : {None, "cuda", "cpu"}
         Where to run (default: where the operands live; NumPy arrays use the GPU if present).
     stream : stream, optional
-        CUDA stream (torch/CuPy stream, ``cuda.bindings`` stream or handle); default: the
-        package's current stream.
+        CUDA stream (torch/CuPy stream, ``cuda.bindings`` stream or handle) on the operands'
+        device; default: the package's current stream.
+    device_id : int, optional
+        The GPU that computes on NumPy operands (default: the current device).  Device arrays
+        run on their own device; operands on two devices, a ``device_id`` or a ``stream`` of
+        another device raise ``ValueError`` naming both devices.
 
     Returns
     -------
@@ -73,15 +77,16 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
     True
     """
     pkg = known_package(a) or package_of(a, "a")
-    device_id = pkg.device_id(a)
+    device_id, requested = pkg.device_id(a), device_id
     try:
         on_device = device_id is not None
         if on_device:
             if execution == "cpu":
                 raise _Slow
-            where = (execution, pkg.current_stream(device_id) if stream is None else stream)
+            where = (execution, pkg.current_stream(device_id) if stream is None else stream, requested)
         else:
-            where = (execution, stream, runtime.get_device() if runtime.device_count() else None)
+            gpu = requested if requested is not None else runtime.get_device() if runtime.device_count() else None
+            where = (execution, stream, gpu)
         key = (_signature(pkg, a, on_device), _signature(pkg, b, on_device),
                None if c is None else _signature(pkg, c, on_device),
                None if bias is None else _signature(pkg, bias, on_device),
@@ -89,11 +94,11 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
         plan = _CACHE.get(key)
     except (_Slow, TypeError):  # mixed packages or unhashable stream objects: no caching
         with Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
-                    execution=execution, stream=stream) as plan:
+                    execution=execution, stream=stream, device_id=requested) as plan:
             return plan.execute()
     if plan is not None:
         return plan._run(a, b, c, bias, out)
     plan = Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
-                  execution=execution, stream=stream).plan()
+                  execution=execution, stream=stream, device_id=requested).plan()
     _CACHE.put(key, plan)
     return plan.execute()

@@ -35,8 +35,8 @@ def _located(a, b, c, bias, out):
     return [locate(x, name) for name, x in named if x is not None]
 
 
-def _engine_class(execution: str | None, located) -> tuple[type, int | None]:
-    device_id = resolve_execution(execution, located, _library_ready)
+def _engine_class(execution: str | None, located, device_id: int | None = None) -> tuple[type, int | None]:
+    device_id = resolve_execution(execution, located, _library_ready, device_id)
     if device_id is None:
         from ..cpu.blas import CpuMatmul
 
@@ -74,7 +74,11 @@ class Matmul(Planner):
         is usable (see docs/execution.md).
     stream : stream, optional
         CUDA stream: torch/CuPy stream, ``cuda.bindings`` stream or integer handle; by default
-        the operands' package's current stream, resolved now.
+        the operands' package's current stream, resolved now.  It must be on the operands'
+        device.
+    device_id : int, optional
+        The GPU for NumPy operands (default: the current device); device arrays run on their
+        own device, and a different ``device_id`` raises ``ValueError``.
 
     Examples
     --------
@@ -88,16 +92,16 @@ class Matmul(Planner):
     True
     """
 
-    def __new__(cls, a, b, c=None, *, bias=None, out=None, execution=None, **options):
+    def __new__(cls, a, b, c=None, *, bias=None, out=None, execution=None, device_id=None, **options):
         if cls is Matmul:
-            cls, _ = _engine_class(execution, _located(a, b, c, bias, out))
+            cls, _ = _engine_class(execution, _located(a, b, c, bias, out), device_id)
         return super().__new__(cls)
 
     def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
-                 compute=None, execution=None, stream=None):
+                 compute=None, execution=None, stream=None, device_id=None):
         super().__init__()
         located = _located(a, b, c, bias, out)
-        _, self.device_id = _engine_class(execution, located)
+        _, self.device_id = _engine_class(execution, located, device_id)
         self.package = located[0][1]
         self.alpha, self.beta = _scalars(alpha, beta, c)
         self.epilog = epilog

@@ -34,9 +34,9 @@ class CpuMatmul(Matmul):
     """Matmul computed by NumPy on the host; operands from any package are copied in and out."""
 
     def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
-                 compute=None, execution=None, stream=None):
+                 compute=None, execution=None, stream=None, device_id=None):
         super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
-                         compute=compute, execution=execution, stream=stream)
+                         compute=compute, execution=execution, stream=stream, device_id=device_id)
         ops = {name: None if x is None else as_operand(x, name)
                for name, x in (("a", a), ("b", b), ("c", c), ("bias", bias), ("out", out))}
         self.problem = describe(ops["a"], ops["b"], ops["c"], ops["bias"], epilog)

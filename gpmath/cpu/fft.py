@@ -45,9 +45,9 @@ class CpuFFT(FFT):
     """FFT computed by scipy.fft on the host (see :class:`gpmath.fft.FFT`)."""
 
     def __init__(self, x, axes=None, *, kind=None, s=None, norm=None, inplace=False, overwrite_x=False,
-                 workers=None, execution=None, stream=None):
+                 workers=None, execution=None, stream=None, device_id=None):
         super().__init__(x, axes, kind=kind, s=s, norm=norm, inplace=inplace, overwrite_x=overwrite_x,
-                         workers=workers, execution=execution, stream=stream)
+                         workers=workers, execution=execution, stream=stream, device_id=device_id)
         self._operand = as_operand(x, "x")
         self.problem = self._describe(self._operand)
         self._x = x

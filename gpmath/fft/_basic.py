@@ -4,8 +4,10 @@ Each function validates its arguments and runs a cached :class:`~gpmath.fft.FFT`
 ``_functions.py``).  Inputs may be NumPy, CuPy or PyTorch arrays (array-likes become NumPy);
 the result is in the input's package and on its device.  Beyond SciPy's parameters, every
 function takes keyword-only ``execution`` ({None, "cuda", "cpu"}: where to run; by default
-where *x* lives, and the GPU for host arrays when one is usable) and ``stream`` (a CUDA stream
-for device arrays; by default the package's current stream).
+where *x* lives, and the GPU for host arrays when one is usable), ``stream`` (a CUDA stream
+on *x*'s device; by default the package's current stream) and ``device_id`` (the GPU for host
+arrays; by default the current device; a device array runs on its own device, and another
+``device_id`` raises ``ValueError``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def reject_plan(plan) -> None:
 
 
 def fft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
-        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """1-D discrete Fourier transform.
 
     Parameters
@@ -45,7 +48,7 @@ def fft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, o
         Threads for the CPU path (as in scipy.fft); ignored on the GPU.
     plan : None
         Reserved by SciPy; must be None.
-    execution, stream
+    execution, stream, device_id
         Where and on which CUDA stream to run (see the module notes).
 
     Returns
@@ -72,11 +75,12 @@ def fft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, o
     (16,)
     """
     reject_plan(plan)
-    return run_1d(x, n, axis, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
+    return run_1d(x, n, axis, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def ifft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
-        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """1-D inverse discrete Fourier transform.
 
     Parameters
@@ -87,16 +91,8 @@ def ifft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
         Length of the transform: *x* is cropped or zero-padded along *axis* to it.
     axis : int, default -1
         Axis to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation: ``"backward"`` (default) scales the inverse by ``1/n``.
-    overwrite_x : bool, default False
-        Allows *x*'s contents to be destroyed.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`fft`.
 
     Returns
     -------
@@ -112,12 +108,13 @@ def ifft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
     True
     """
     reject_plan(plan)
-    return run_1d(x, n, axis, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
+    return run_1d(x, n, axis, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def fft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """2-D discrete Fourier transform.
 
     Parameters
@@ -128,16 +125,8 @@ def fft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-
         Transform lengths; *x* is cropped or zero-padded to them (``-1`` keeps a length).
     axes : sequence of two ints, default (-2, -1)
         Axes to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`fft`); the size is the product of *s*.
-    overwrite_x : bool, default False
-        Allows *x*'s contents to be destroyed.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`fft`.
 
     Returns
     -------
@@ -153,12 +142,13 @@ def fft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def ifft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """2-D inverse discrete Fourier transform.
 
     Parameters
@@ -169,16 +159,8 @@ def ifft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (
         Transform lengths; *x* is cropped or zero-padded to them.
     axes : sequence of two ints, default (-2, -1)
         Axes to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`ifft`).
-    overwrite_x : bool, default False
-        Allows *x*'s contents to be destroyed.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`fft`.
 
     Returns
     -------
@@ -194,12 +176,13 @@ def ifft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def fftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """N-D discrete Fourier transform.
 
     cuFFT plans up to three axes at once; more axes run as several passes over the result.
@@ -213,16 +196,8 @@ def fftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = No
         With *axes* None, the last ``len(s)`` axes are transformed.
     axes : sequence of int, optional
         Axes to transform; all by default (an empty sequence returns *x* converted).
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`fft`).
-    overwrite_x : bool, default False
-        Allows *x*'s contents to be destroyed.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`fft`.
 
     Returns
     -------
@@ -238,12 +213,13 @@ def fftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = No
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("c2c", "forward", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def ifftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """N-D inverse discrete Fourier transform.
 
     Parameters
@@ -254,16 +230,8 @@ def ifftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = N
         Transform lengths; *x* is cropped or zero-padded to them.
     axes : sequence of int, optional
         Axes to transform; all by default.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`ifft`).
-    overwrite_x : bool, default False
-        Allows *x*'s contents to be destroyed.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`fft`.
 
     Returns
     -------
@@ -279,4 +247,4 @@ def ifftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = N
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("c2c", "inverse", norm, overwrite_x, workers, execution, stream, device_id=device_id))

@@ -2,8 +2,8 @@
 irfftn, hfft, ihfft.
 
 As in ``_basic.py``: a cached :class:`~gpmath.fft.FFT` plan does the work, the result is in the
-input's package and on its device, and keyword-only ``execution``/``stream`` choose where to
-run.  cuFFT's complex-to-real transforms overwrite their input, so irfft* and hfft transform a
+input's package and on its device, and keyword-only ``execution``/``stream``/``device_id``
+choose where to run.  cuFFT's complex-to-real transforms overwrite their input, so irfft* and hfft transform a
 copy unless ``overwrite_x=True``: the caller's array is never changed otherwise.
 """
 
@@ -19,7 +19,8 @@ __all__ = ["rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn", "hfft", "ihfft
 
 
 def rfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
-        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """1-D discrete Fourier transform of real input: the ``n//2 + 1`` non-negative frequencies.
 
     Parameters
@@ -38,7 +39,7 @@ def rfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
         Threads for the CPU path; ignored on the GPU.
     plan : None
         Reserved by SciPy; must be None.
-    execution, stream
+    execution, stream, device_id
         Where and on which CUDA stream to run.
 
     Returns
@@ -61,11 +62,12 @@ def rfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
     ((3, 6), True)
     """
     reject_plan(plan)
-    return run_1d(x, n, axis, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream))
+    return run_1d(x, n, axis, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def irfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
-        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """Inverse of :func:`rfft`: a real signal from its non-negative frequencies.
 
     Parameters
@@ -77,16 +79,8 @@ def irfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None,
         By default ``2 * (m - 1)`` for input length ``m`` (pass ``n`` for odd lengths).
     axis : int, default -1
         Axis to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`ifft`).
-    overwrite_x : bool, default False
-        Let the transform destroy *x* instead of working on a copy.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -102,12 +96,13 @@ def irfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None,
     True
     """
     reject_plan(plan)
-    return run_1d(x, n, axis, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream))
+    return run_1d(x, n, axis, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def rfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """2-D discrete Fourier transform of real input (the last axis is halved).
 
     Parameters
@@ -118,16 +113,8 @@ def rfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (
         Transform lengths; *x* is cropped or zero-padded to them.
     axes : sequence of two ints, default (-2, -1)
         Axes to transform; the last of them has ``s[-1]//2 + 1`` outputs.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`fft`).
-    overwrite_x : bool, default False
-        Accepted for SciPy compatibility.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -143,12 +130,13 @@ def rfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def irfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = (-2, -1), norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """Inverse of :func:`rfft2`.
 
     Parameters
@@ -159,16 +147,8 @@ def irfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = 
         Lengths of the real output (last: by default ``2 * (m - 1)``).
     axes : sequence of two ints, default (-2, -1)
         Axes to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`ifft`).
-    overwrite_x : bool, default False
-        Let the transform destroy *x* instead of working on a copy.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -184,12 +164,13 @@ def irfft2(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = 
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def rfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """N-D discrete Fourier transform of real input (the last transformed axis is halved).
 
     Parameters
@@ -200,16 +181,8 @@ def rfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = N
         Transform lengths; *x* is cropped or zero-padded to them.
     axes : sequence of int, optional
         Axes to transform (all by default); the last has ``s[-1]//2 + 1`` outputs.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`fft`).
-    overwrite_x : bool, default False
-        Accepted for SciPy compatibility.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -225,12 +198,13 @@ def rfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = N
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("r2c", "forward", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def irfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None, norm: str | None = None,
         overwrite_x: bool = False, workers: int | None = None, *, plan: None = None, execution: str | None = None,
-        stream: Any = None) -> Any:
+        stream: Any = None,
+        device_id: int | None = None) -> Any:
     """Inverse of :func:`rfftn`.
 
     Parameters
@@ -241,16 +215,8 @@ def irfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = 
         Lengths of the real output (last: by default ``2 * (m - 1)``).
     axes : sequence of int, optional
         Axes to transform; all by default.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation (see :func:`ifft`).
-    overwrite_x : bool, default False
-        Let the transform destroy *x* instead of working on a copy.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -266,11 +232,12 @@ def irfftn(x: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = 
     True
     """
     reject_plan(plan)
-    return run_nd(x, s, axes, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream))
+    return run_nd(x, s, axes, Call("c2r", "inverse", norm, overwrite_x, workers, execution, stream, device_id=device_id))
 
 
 def hfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
-        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """FFT of a signal with Hermitian symmetry, given its first half: a real spectrum.
 
     Computed as ``irfft(conj(x))`` with the normalisation directions swapped.
@@ -283,16 +250,8 @@ def hfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
         Length of the (real) output; by default ``2 * (m - 1)``.
     axis : int, default -1
         Axis to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation, as a forward transform (``"backward"``: unscaled).
-    overwrite_x : bool, default False
-        Accepted for SciPy compatibility (the conjugate is a new array anyway).
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -308,12 +267,13 @@ def hfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
     True
     """
     reject_plan(plan)
-    call = Call("c2r", "inverse", swap_norm(norm), True, workers, execution, stream, conj_in=True)
+    call = Call("c2r", "inverse", swap_norm(norm), True, workers, execution, stream, device_id=device_id, conj_in=True)
     return run_1d(x, n, axis, call)
 
 
 def ihfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,
-        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None) -> Any:
+        workers: int | None = None, *, plan: None = None, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """Inverse of :func:`hfft`: the first half of a Hermitian signal from a real spectrum.
 
     Computed as ``conj(rfft(x))`` with the normalisation directions swapped.
@@ -326,16 +286,8 @@ def ihfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None,
         Length of the transform: *x* is cropped or zero-padded along *axis* to it.
     axis : int, default -1
         Axis to transform.
-    norm : {None, "backward", "ortho", "forward"}
-        Normalisation, as an inverse transform (``"backward"``: scaled by ``1/n``).
-    overwrite_x : bool, default False
-        Accepted for SciPy compatibility.
-    workers : int, optional
-        Threads for the CPU path; ignored on the GPU.
-    plan : None
-        Reserved by SciPy; must be None.
-    execution, stream
-        Where and on which CUDA stream to run.
+    norm, overwrite_x, workers, plan, execution, stream, device_id
+        As in :func:`rfft`.
 
     Returns
     -------
@@ -351,5 +303,5 @@ def ihfft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None,
     True
     """
     reject_plan(plan)
-    call = Call("r2c", "forward", swap_norm(norm), overwrite_x, workers, execution, stream, conj_out=True)
+    call = Call("r2c", "forward", swap_norm(norm), overwrite_x, workers, execution, stream, device_id=device_id, conj_out=True)
     return run_1d(x, n, axis, call)

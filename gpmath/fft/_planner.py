@@ -28,8 +28,8 @@ def _library_ready() -> bool:
     return True
 
 
-def _engine_class(execution: str | None, x) -> tuple[type, int | None]:
-    device_id = resolve_execution(execution, [locate(x, "x")], _library_ready)
+def _engine_class(execution: str | None, x, device_id: int | None = None) -> tuple[type, int | None]:
+    device_id = resolve_execution(execution, [locate(x, "x")], _library_ready, device_id)
     if device_id is None:
         from ..cpu.fft import CpuFFT
 
@@ -69,7 +69,10 @@ class FFT(Planner):
         Where to run: by default where *x* is, and the GPU for host arrays if one is usable.
     stream : stream, optional
         CUDA stream: torch/CuPy stream, ``cuda.bindings`` stream or integer handle; by default
-        *x*'s package's current stream, resolved now.
+        *x*'s package's current stream, resolved now.  It must be on *x*'s device.
+    device_id : int, optional
+        The GPU for NumPy input (default: the current device); a device array runs on its own
+        device, and a different ``device_id`` raises ``ValueError``.
 
     Notes
     -----
@@ -92,17 +95,17 @@ class FFT(Planner):
     (True, True)
     """
 
-    def __new__(cls, x, axes=None, *, execution=None, **options):
+    def __new__(cls, x, axes=None, *, execution=None, device_id=None, **options):
         if cls is FFT:
-            cls, _ = _engine_class(execution, x)
+            cls, _ = _engine_class(execution, x, device_id)
         return super().__new__(cls)
 
     def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
                  s: Sequence[int] | None = None, norm: str | None = None, inplace: bool = False,
                  overwrite_x: bool = False, workers: int | None = None, execution: str | None = None,
-                 stream: Any = None):
+                 stream: Any = None, device_id: int | None = None):
         super().__init__()
-        _, self.device_id = _engine_class(execution, x)
+        _, self.device_id = _engine_class(execution, x, device_id)
         self.package = locate(x, "x")[1]
         self.workers = check_workers(workers)
         self._options = {"axes": axes, "kind": kind, "s": s, "norm": norm, "inplace": inplace,

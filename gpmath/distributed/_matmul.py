@@ -1,0 +1,258 @@
+"""Distributed matrix product on block-cyclic matrices, through cuBLASMp.
+
+Every rank passes its local parts (column-major CuPy arrays or CUDA tensors on the GPU that
+:func:`~gpmath.distributed.initialize` chose) and the :class:`BlockCyclic` descriptors of the
+global matrices.  Planning and execution are collective: every rank must build and execute the
+same plans in the same order.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from .._bindings import cublasmp as mp
+from .._core import runtime
+from .._core.operand import Operand, as_operand
+from .._core.planner import Planner
+from .._core.memory import DeviceBuffer
+from .._core.streams import resolve_stream
+from ..blas._cuda import _COMPUTE, _scale
+from ..blas._planner import _check_compute, _scalars
+from ._block_cyclic import BlockCyclic
+from ._runtime import current
+
+__all__ = ["Matmul", "matmul"]
+
+_NAMES = ("a", "b", "c")
+
+
+class Matmul(Planner):
+    """A reusable distributed plan for ``D = alpha * A @ B + beta * C`` (cuBLASMp).
+
+    Parameters
+    ----------
+    a, b : array
+        This rank's local parts of the global ``(m, k)`` matrix ``A`` and ``(k, n)`` matrix
+        ``B``: Fortran-ordered (column-major) 2-D CuPy arrays or CUDA tensors of one dtype
+        (float16, bfloat16, float32, float64, complex64, complex128), shaped as their
+        descriptors' :meth:`~BlockCyclic.local_shape` says.
+    c : array, optional
+        This rank's part of ``C``, distributed like the result.
+    a_dist, b_dist : BlockCyclic
+        The distributions of ``A`` and ``B``; one process grid of all the ranks.  cuBLASMp
+        needs ``a_dist.blocks[1] == b_dist.blocks[0]``.
+    out_dist : BlockCyclic, optional
+        The distribution of the result (and of ``C``); default: blocks
+        ``(a_dist.blocks[0], b_dist.blocks[1])`` on the same grid.
+    alpha, beta : number
+        As in :func:`gpmath.matmul`.
+    compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
+        As in :func:`gpmath.matmul`.
+    stream : stream, optional
+        CUDA stream on this rank's GPU; default: the package's current stream.
+
+    Examples
+    --------
+    Under ``mpirun -n 2`` (each rank runs this; see docs/distributed.md)::
+
+        import cupy as cp, numpy as np
+        import gpmath.distributed as gd
+
+        ctx = gd.initialize()
+        da, db = gd.BlockCyclic((512, 256)), gd.BlockCyclic((256, 128))
+        A, B = np.random.rand(512, 256), np.random.rand(256, 128)   # same seed on every rank
+        a = cp.asfortranarray(cp.asarray(da.local_part(A, ctx.rank)))
+        b = cp.asfortranarray(cp.asarray(db.local_part(B, ctx.rank)))
+        with gd.Matmul(a, b, a_dist=da, b_dist=db) as mm:
+            d = mm.plan().execute()          # this rank's part of A @ B, laid out as mm.out_dist
+        gd.finalize()
+    """
+
+    def __init__(self, a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
+                 alpha=1, beta=None, compute=None, stream=None):
+        super().__init__()
+        self.context = context = current()
+        self.device_id = context.device_id
+        self.alpha, self.beta = _scalars(alpha, beta, c)
+        self.compute = _check_compute(compute)
+        self.out_dist = _output_distribution(a_dist, b_dist, out_dist, context.size)
+        dists = {"a": a_dist, "b": b_dist, "c": self.out_dist}
+        first = as_operand(a, "a")
+        self.package = first.package
+        if first.on_host:
+            raise TypeError("gpmath.distributed.matmul takes device arrays (CuPy or PyTorch) on this rank's GPU, "
+                            "not host arrays")
+        self.stream = resolve_stream(stream, self.package, self.device_id)
+        ops = {name: None if x is None else as_operand(x, name, self.stream) for name, x in zip(_NAMES, (a, b, c))}
+        self.dtype = first.dtype
+        self._lds = {name: self._check_local(name, op, dists[name]) for name, op in ops.items() if op is not None}
+        self._dists = dists
+        self._ops = ops
+        self._args = None
+
+    # -- validation ---------------------------------------------------------------------------------
+    def _check_local(self, name: str, op: Operand, dist: BlockCyclic) -> int:
+        """Raise unless *op* is this rank's column-major part of *dist*; return its leading dimension."""
+        if op.package is not self.package or op.device_id != self.device_id:
+            raise ValueError(f"{name} is a {op.package.name} array on {_where(op.device_id)}, but this rank computes "
+                             f"with {self.package.name} arrays on cuda:{self.device_id}")
+        if op.dtype is not self.dtype:
+            raise TypeError(f"{name} is {op.dtype.name} but a is {self.dtype.name}; pass operands of one dtype")
+        if (self.dtype.real, self.compute) not in _COMPUTE:
+            raise ValueError(f"compute={self.compute!r} does not apply to {self.dtype.name} operands")
+        expected = dist.local_shape(self.context.rank)
+        if tuple(op.shape) != expected:
+            raise ValueError(f"{name} has shape {tuple(op.shape)} but rank {self.context.rank}'s part of {dist!r} "
+                             f"is {expected}")
+        rows, cols = expected
+        lld = op.strides[1] if cols > 1 else max(rows, 1)
+        if (rows > 1 and op.strides[0] != 1) or lld < max(rows, 1):
+            raise ValueError(f"{name} must be column-major (Fortran-ordered); its strides are {tuple(op.strides)}")
+        return lld
+
+    # -- planning -----------------------------------------------------------------------------------
+    def plan(self) -> "Matmul":
+        """Create the cuBLASMp grid, descriptors and workspaces (collective); returns the plan."""
+        self._check_alive()
+        self._release_held()
+        ctx, (nprow, npcol) = self.context, self.out_dist.grid
+        with runtime.on_device(self.device_id):
+            grid = ctx.resource(("cublasmp-grid", nprow, npcol),
+                                lambda: mp.grid_create(nprow, npcol, mp.GridLayout.COL_MAJOR, ctx.nccl_comm),
+                                mp.grid_destroy)
+            handle = ctx.resource(("cublasmp-handle", self.stream), lambda: mp.create(self.stream), mp.destroy)
+            self._d_ld = max(self.out_dist.local_shape(ctx.rank)[0], 1)
+            lds = dict(self._lds, d=self._d_ld)
+            descs = {name: self._descriptor(self._dists.get(name, self.out_dist), lds[name], grid) for name in lds}
+            desc = mp.matmul_descriptor_create(_COMPUTE[(self.dtype.real, self.compute)])
+            self._hold(mp.matmul_descriptor_destroy, desc)
+            self._alpha, self._beta = _scale(self.dtype, self.alpha), _scale(self.dtype, self.beta)
+            (m, k), n = self._dists["a"].shape, self._dists["b"].shape[1]
+            vp = ctypes.c_void_p
+            c_desc = descs.get("c", descs["d"])
+            args = [vp(handle), vp(desc), m, n, k, vp(ctypes.addressof(self._alpha)),
+                    vp(), 1, 1, vp(descs["a"]), vp(), 1, 1, vp(descs["b"]),
+                    vp(ctypes.addressof(self._beta)), vp(), 1, 1, vp(c_desc), vp(), 1, 1, vp(descs["d"])]
+            self._args = args
+            probe = self._new_result()
+            self._set_pointers(self.package.ptr(probe))
+            device_bytes, host_bytes = mp.matmul_buffer_size(*args)
+            work = DeviceBuffer(device_bytes, self.stream, self.device_id)
+            self._hold(work.release)
+            self._host_work = ctypes.create_string_buffer(max(host_bytes, 1))
+            args += [vp(work.ptr), ctypes.c_size_t(device_bytes), vp(ctypes.addressof(self._host_work)),
+                     ctypes.c_size_t(host_bytes)]
+        self.nbytes = device_bytes
+        self._fn = mp.matmul_function()
+        return self
+
+    def _descriptor(self, dist: BlockCyclic, lld: int, grid: int) -> int:
+        (m, n), (mb, nb), (rsrc, csrc) = dist.shape, dist.blocks, dist.source
+        desc = mp.matrix_descriptor_create(m, n, mb, nb, rsrc, csrc, lld, self.dtype.cuda, grid)
+        self._hold(mp.matrix_descriptor_destroy, desc)
+        return desc
+
+    def _new_result(self):
+        """A new column-major local result array (the transpose of a C-order one)."""
+        rows, cols = self.out_dist.local_shape(self.context.rank)
+        return self.package.empty((cols, rows), self.dtype, self.device_id, self.stream).T
+
+    def _set_pointers(self, d_ptr: int) -> None:
+        args, ops = self._args, self._ops
+        args[6].value, args[10].value, args[19].value = ops["a"].ptr, ops["b"].ptr, d_ptr
+        args[15].value = ops["c"].ptr if ops["c"] is not None else d_ptr
+
+    # -- execution ----------------------------------------------------------------------------------
+    def execute(self):
+        """Compute this rank's part of ``D`` (collective) and return it: a new column-major array
+        in the operands' package, distributed as :attr:`out_dist`."""
+        self._check_alive()
+        if self._args is None:
+            self.plan()
+        result = self._new_result()
+        self._set_pointers(self.package.ptr(result))
+        with runtime.on_device(self.device_id):
+            status = self._fn(*self._args)
+        if status:
+            mp.check(status)
+        return result
+
+    def reset_operands(self, a=None, b=None, c=None) -> None:
+        """Use new local parts of the same package, dtype, shape and layout as the planned ones."""
+        self._check_alive()
+        for name, x in zip(_NAMES, (a, b, c)):
+            if x is None:
+                continue
+            if self._ops[name] is None:
+                raise ValueError(f"the plan was built without {name}; build a new plan to add it")
+            op = as_operand(x, name, self.stream)
+            if self._check_local(name, op, self._dists[name]) != self._lds[name]:
+                raise ValueError(f"{name} has leading dimension {op.strides[1]}, not the planned {self._lds[name]}")
+            self._ops[name] = op
+
+    def _after_free(self) -> None:
+        self._args = None
+        self._ops = dict.fromkeys(_NAMES)
+
+    def __repr__(self) -> str:
+        (m, k), n = self._dists["a"].shape, self._dists["b"].shape[1]
+        state = "freed" if self._freed else ("planned" if self._args else "unplanned")
+        return f"<distributed Matmul {self.dtype.name} ({m}x{k}) @ ({k}x{n}) on grid {self.out_dist.grid}, {state}>"
+
+
+def _where(device_id) -> str:
+    return "host memory" if device_id is None else f"cuda:{device_id}"
+
+
+def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None, nranks: int) -> BlockCyclic:
+    """The result's distribution, after checking the three against each other and cuBLASMp's rules."""
+    for name, dist in (("a_dist", a), ("b_dist", b), ("out_dist", out)):
+        if dist is not None and not isinstance(dist, BlockCyclic):
+            raise TypeError(f"{name} must be a gpmath.distributed.BlockCyclic, not {type(dist).__name__}")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"A is {a.shape} and B is {b.shape}: their inner dimensions differ")
+    if out is None:
+        out = BlockCyclic((a.shape[0], b.shape[1]), (a.blocks[0], b.blocks[1]), a.grid, source=a.source)
+    if out.shape != (a.shape[0], b.shape[1]):
+        raise ValueError(f"out_dist is of shape {out.shape} but A @ B has shape {(a.shape[0], b.shape[1])}")
+    for name, dist in (("b_dist", b), ("out_dist", out)):
+        if dist.grid != a.grid:
+            raise ValueError(f"{name} is on a {dist.grid} grid but a_dist on {a.grid}; use one grid")
+    if a.nranks != nranks:
+        raise ValueError(f"the {a.grid} grid has {a.nranks} processes but {nranks} ranks take part")
+    rules = ((a.blocks[1], b.blocks[0], "a_dist's column blocks", "b_dist's row blocks"),
+             (a.blocks[0], out.blocks[0], "a_dist's row blocks", "out_dist's row blocks"),
+             (b.blocks[1], out.blocks[1], "b_dist's column blocks", "out_dist's column blocks"))
+    for x, y, x_name, y_name in rules:
+        if x != y:
+            raise ValueError(f"cuBLASMp needs {x_name} ({x}) to equal {y_name} ({y})")
+    return out
+
+
+def matmul(a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
+           alpha=1, beta=None, compute=None, stream=None):
+    """This rank's part of ``alpha * A @ B + beta * C`` for block-cyclic ``A``, ``B`` (and ``C``).
+
+    Collective: every rank calls it with its own local parts.  Builds a :class:`Matmul` plan,
+    executes it once and frees it; repeated products of one layout should keep a plan.
+
+    Parameters
+    ----------
+    a, b, c, a_dist, b_dist, out_dist, alpha, beta, compute, stream
+        As in :class:`Matmul`.
+
+    Returns
+    -------
+    array
+        This rank's column-major part of the result, distributed as *out_dist* (by default
+        blocks ``(a_dist.blocks[0], b_dist.blocks[1])`` on the same grid).
+
+    Examples
+    --------
+    See :class:`Matmul` and docs/distributed.md (it needs ``mpirun`` and a GPU per rank)::
+
+        d = gd.matmul(a, b, a_dist=da, b_dist=db)
+    """
+    with Matmul(a, b, c, a_dist=a_dist, b_dist=b_dist, out_dist=out_dist, alpha=alpha, beta=beta,
+                compute=compute, stream=stream) as plan:
+        return plan.plan().execute()

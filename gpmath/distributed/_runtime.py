@@ -1,0 +1,194 @@
+"""``initialize`` / ``finalize``: bind each rank to a GPU and set up what cuBLASMp needs.
+
+A communicator adapter gives gpmath the few things it needs from the user's launcher: rank,
+size, the rank within the node (to pick the GPU), a broadcast of bytes and a barrier.  mpi4py
+communicators are recognised by their module, as the array packages are (mpi4py is imported
+only when the caller passes no communicator).  torch.distributed process groups are not
+supported yet.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from .._bindings import nccl
+from .._core import runtime
+from .._core.errors import GpmathError
+
+__all__ = ["initialize", "finalize", "is_initialized", "current", "Context"]
+
+
+class _MPIComm:
+    def __init__(self, comm):
+        self.comm = comm
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+
+    def local_rank(self) -> int:
+        from mpi4py import MPI
+
+        node = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
+        try:
+            return node.Get_rank()
+        finally:
+            node.Free()
+
+    def bcast_bytes(self, data: bytes | None, root: int = 0) -> bytes:
+        return self.comm.bcast(data, root=root)
+
+    def barrier(self) -> None:
+        self.comm.Barrier()
+
+
+def _adapter(comm):
+    if comm is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as exc:
+            raise GpmathError("initialize() without a communicator needs mpi4py (pip install gpmath[distributed])") from exc
+        return _MPIComm(MPI.COMM_WORLD)
+    root = type(comm).__module__.partition(".")[0]
+    if root == "mpi4py":
+        return _MPIComm(comm)
+    if root == "torch":
+        raise NotImplementedError("torch.distributed process groups are not supported yet: launch with mpirun "
+                                  "and pass an mpi4py communicator (see docs/distributed.md)")
+    raise TypeError(f"comm must be an mpi4py communicator, not "
+                    f"{type(comm).__module__}.{type(comm).__qualname__}")
+
+
+class Context:
+    """What :func:`initialize` set up: the communicator, this rank's GPU and NCCL communicator.
+
+    Attributes
+    ----------
+    rank, size : int
+        This process's rank and the number of processes.
+    device_id : int
+        The GPU this rank uses.
+    nccl_comm : int
+        The NCCL communicator (``ncclComm_t``) over the same processes.
+    """
+
+    def __init__(self, comm, device_id: int, nccl_comm: int):
+        self.comm = comm
+        self.rank, self.size = comm.rank, comm.size
+        self.device_id = device_id
+        self.nccl_comm = nccl_comm
+        self._resources: dict[tuple, tuple[int, Callable[[int], None]]] = {}
+        self._lock = threading.Lock()
+
+    def resource(self, key: tuple, create: Callable[[], int], destroy: Callable[[int], None]) -> int:
+        """A library object shared by every plan of this context (e.g. a cuBLASMp grid),
+        created on first use and destroyed by :func:`finalize`."""
+        with self._lock:
+            entry = self._resources.get(key)
+            if entry is None:
+                with runtime.on_device(self.device_id):
+                    entry = self._resources[key] = (create(), destroy)
+            return entry[0]
+
+    def _close(self) -> None:
+        with runtime.on_device(self.device_id):
+            while self._resources:
+                _, (handle, destroy) = self._resources.popitem()
+                destroy(handle)
+            nccl.comm_destroy(self.nccl_comm)
+
+    def __repr__(self) -> str:
+        return f"<gpmath.distributed context: rank {self.rank} of {self.size} on cuda:{self.device_id}>"
+
+
+_CONTEXT: Context | None = None
+
+
+def initialize(comm=None, *, device_id: int | None = None) -> Context:
+    """Bind this process to a GPU and create the NCCL communicator the libraries use.
+
+    Call it once per process, on every rank (it is collective), before any
+    :mod:`gpmath.distributed` function.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator, optional
+        The processes taking part; default: ``mpi4py.MPI.COMM_WORLD``.  (torch.distributed
+        process groups raise ``NotImplementedError`` for now.)
+    device_id : int, optional
+        This rank's GPU; default: its rank within the node modulo the number of visible GPUs.
+
+    Returns
+    -------
+    Context
+        Rank, size, device and NCCL communicator (also what :func:`current` returns).
+
+    Examples
+    --------
+    Run with ``mpirun -n 2 python script.py`` (see docs/distributed.md)::
+
+        from mpi4py import MPI
+        import gpmath.distributed as gd
+
+        ctx = gd.initialize(MPI.COMM_WORLD)
+        ...
+        gd.finalize()
+    """
+    global _CONTEXT
+    if _CONTEXT is not None:
+        raise GpmathError("gpmath.distributed is already initialized; call finalize() first")
+    adapter = _adapter(comm)
+    count = runtime.device_count()
+    if count == 0:
+        raise GpmathError(f"gpmath.distributed needs a GPU on every rank: {runtime.no_gpu_reason()}")
+    device = adapter.local_rank() % count if device_id is None else device_id
+    if not 0 <= device < count:
+        raise ValueError(f"device_id={device} is not a visible CUDA device (this process sees {count})")
+    runtime.set_device(device)
+    unique_id = adapter.bcast_bytes(nccl.get_unique_id() if adapter.rank == 0 else None)
+    _CONTEXT = Context(adapter, device, nccl.comm_init_rank(adapter.size, unique_id, adapter.rank))
+    return _CONTEXT
+
+
+def finalize() -> None:
+    """Release what :func:`initialize` set up (collective; idempotent).
+
+    Free the plans first: this destroys the cuBLASMp grids and the NCCL communicator.
+
+    Examples
+    --------
+    >>> import gpmath.distributed as gd
+    >>> gd.finalize()  # nothing to release before initialize()
+    >>> gd.is_initialized()
+    False
+    """
+    global _CONTEXT
+    context, _CONTEXT = _CONTEXT, None
+    if context is not None:
+        context._close()
+
+
+def is_initialized() -> bool:
+    """Whether :func:`initialize` has run (and :func:`finalize` not since).
+
+    Examples
+    --------
+    >>> import gpmath.distributed as gd
+    >>> gd.is_initialized()
+    False
+    """
+    return _CONTEXT is not None
+
+
+def current() -> Context:
+    """The :class:`Context` of :func:`initialize`; raises :class:`~gpmath.GpmathError` if it has not run.
+
+    Examples
+    --------
+    >>> import gpmath.distributed as gd
+    >>> gd.current()
+    Traceback (most recent call last):
+    ...
+    gpmath._core.errors.GpmathError: call gpmath.distributed.initialize(comm) first (see docs/distributed.md)
+    """
+    if _CONTEXT is None:
+        raise GpmathError("call gpmath.distributed.initialize(comm) first (see docs/distributed.md)")
+    return _CONTEXT
