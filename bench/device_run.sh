@@ -9,7 +9,7 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 tests=(); while [ $# -gt 0 ] && [ "$1" != "--" ]; do tests+=("$1"); shift; done; shift || true
 nvidia-smi --query-gpu=name,memory.used,clocks.sm --format=csv,noheader | tee "$OUT/gpu.txt"
 if [ ${#tests[@]} -gt 0 ]; then
-  timeout ${TEST_TIMEOUT:-300} python3 -m pytest -m gpu -q -n ${WORKERS:-8} -p no:cacheprovider \
+  timeout ${TEST_TIMEOUT:-300} python3 -m pytest -m "${MARK:-gpu or multigpu}" -q -n ${WORKERS:-8} -p no:cacheprovider \
       --tb=short "${tests[@]}" >"$OUT/pytest.log" 2>&1
   echo "pytest rc=$?"; grep -E "^(FAILED|ERROR)|CUDA context broken|crashed|passed|failed" "$OUT/pytest.log" | tail -40
 fi

@@ -3,18 +3,28 @@
 Run on the GPU machine: ``python bench/linalg.py``.  Every case uses random data, warms up, then
 times each library on the same stream with CUDA events and prints medians and ratios
 (``ratio`` > 1: gpmath is faster than the faster peer).  Batched eigh/svd sweep n across the
-n=33 cliff; the IRS row compares ``refine="mixed"`` with torch.linalg.solve and their residuals.
-Total run: about three minutes on an H100.
+n=33 cliff; the IRS rows compare ``refine="mixed"`` in each inner precision with
+torch.linalg.solve and their residuals; the ``crossover`` rows time the routes that
+``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
+format of bench/RESULTS.md.  Total run: about two minutes on an H100.
+Command-line arguments pick sections: large, batched, irs, crossover.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
+import warnings
 
 import cupy
 import torch
 
+import gpmath
 from gpmath import linalg
+from gpmath.solver import _crossover, _cuda_engines, _cuda_lu
+
+ROWS: list[tuple[str, float, float, float]] = []
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # cupy's ExternalStream, used for the peers
 
 
 def median_ms(fn, repeats: int = 10, warmup: int = 2) -> float:
@@ -37,13 +47,46 @@ def spd(batch, n, dtype):
     return x @ x.mT / n + torch.eye(n, dtype=dtype, device="cuda")
 
 
-def report(name: str, ours, torch_fn, cupy_fn, repeats=10) -> None:
+def guarded(fn):
+    """A case that raises is reported and skipped, so one failure does not end the run."""
+    def run(name, *args, **kwargs):
+        try:
+            return fn(name, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001  (a benchmark reports and goes on)
+            print(f"{name:<40} FAILED: {type(exc).__name__}: {exc}", flush=True)
+            return float("nan")
+    return run
+
+
+@guarded
+def report(name: str, ours, torch_fn, cupy_fn, repeats=10, peer_repeats=None) -> float:
+    peer_repeats = peer_repeats or repeats
     with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
         t_ours = median_ms(ours, repeats)
-        t_torch = median_ms(torch_fn, repeats)
-        t_cupy = median_ms(cupy_fn, repeats) if cupy_fn is not None else float("inf")
+        t_torch = median_ms(torch_fn, peer_repeats, 1) if torch_fn is not None else float("inf")
+        t_cupy = median_ms(cupy_fn, peer_repeats, 1) if cupy_fn is not None else float("inf")
     ratio = min(t_torch, t_cupy) / t_ours
-    print(f"{name:<34} gpmath {t_ours:9.3f} ms  torch {t_torch:9.3f}  cupy {t_cupy:9.3f}  ratio {ratio:5.2f}")
+    ROWS.append((name, t_ours, t_torch, t_cupy))
+    print(f"{name:<40} gpmath {t_ours:9.3f} ms  torch {t_torch:9.3f}  cupy {t_cupy:9.3f}  ratio {ratio:5.2f}", flush=True)
+    return t_ours
+
+
+@guarded
+def timed(name: str, fn, repeats=5) -> float:
+    t = median_ms(fn, repeats, 1)
+    print(f"  {name:<38} {t:9.3f} ms", flush=True)
+    return t
+
+
+def swapped_route(name: str, fn) -> None:
+    """Time *fn* with Solve's alternative layout (LU of A itself, getrs "N")."""
+    _cuda_engines.SOLVE_SWAPPED = True
+    gpmath.cache_clear()
+    try:
+        timed(name, fn)
+    finally:
+        _cuda_engines.SOLVE_SWAPPED = False
+        gpmath.cache_clear()
 
 
 def large(dtype) -> None:
@@ -52,13 +95,28 @@ def large(dtype) -> None:
     ca, cb = cupy.asarray(a), cupy.asarray(b)
     report(f"cholesky 4096 {name}", lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
            lambda: cupy.linalg.cholesky(ca), 5)
+    timed("cholesky upper (lower=False)", lambda: linalg.cholesky(a))
     report(f"solve 4096 (1 rhs) {name}", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
            lambda: cupy.linalg.solve(ca, cb), 5)
+    swapped_route("solve 4096 swapped copy + getrs N", lambda: linalg.solve(a, b))
     report(f"qr 4096 {name}", lambda: linalg.qr(a, "economic"), lambda: torch.linalg.qr(a), lambda: cupy.linalg.qr(ca), 3)
     report(f"eigh 4096 {name}", lambda: linalg.eigh(a), lambda: torch.linalg.eigh(a), lambda: cupy.linalg.eigh(ca), 3)
     s, cs_ = a[:2048, :2048].contiguous(), cupy.asarray(a[:2048, :2048].contiguous())
     report(f"svd 2048 {name}", lambda: linalg.svd(s, False), lambda: torch.linalg.svd(s, False),
            lambda: cupy.linalg.svd(cs_, False), 3)
+    for driver in ("gesvd", "gesvdj", "gesvdp"):
+        timed(f"svd 2048 driver={driver}", lambda: linalg.svd(s, False, driver=driver), 3)
+    x = spd((), 1024, dtype)
+    report(f"inv 1024 {name}", lambda: linalg.inv(x), lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(cupy.asarray(x)), 5)
+    report(f"slogdet 1024 {name}", lambda: linalg.slogdet(x), lambda: torch.linalg.slogdet(x),
+           lambda: cupy.linalg.slogdet(cupy.asarray(x)), 5)
+    t = torch.randn(4096, 1024, dtype=dtype, device="cuda")
+    bt = torch.randn(4096, 1, dtype=dtype, device="cuda")
+    ct_, cbt = cupy.asarray(t), cupy.asarray(bt)
+    report(f"lstsq 4096x1024 {name} (gelsy: QR)", lambda: linalg.lstsq(t, bt, lapack_driver="gelsy"),
+           lambda: torch.linalg.lstsq(t, bt, driver="gels"), lambda: cupy.linalg.lstsq(ct_, cbt, rcond=None), 3)
+    report(f"lstsq 4096x1024 {name} (gelsd: SVD)", lambda: linalg.lstsq(t, bt),
+           lambda: torch.linalg.lstsq(t, bt, driver="gels"), lambda: cupy.linalg.lstsq(ct_, cbt, rcond=None), 3)
 
 
 def batched_small() -> None:
@@ -68,28 +126,75 @@ def batched_small() -> None:
            lambda: cupy.linalg.cholesky(ca))
     report("solve 10000x32x32 f64", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
            lambda: cupy.linalg.solve(ca, cb))
+    timed("solve 10000x32x32 assume_a=pos", lambda: linalg.solve(a, b, assume_a="pos", lower=True))
+    swapped_route("solve 10000x32x32 swapped copy + getrs N", lambda: linalg.solve(a, b))
     for n in (16, 32, 33, 48, 64, 96, 128):
         h = spd((128,), n, torch.float64)
         ch = cupy.asarray(h)
-        report(f"eigh 128x{n}x{n} f64", lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch), 5)
+        report(f"eigh 128x{n}x{n} f64", lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch),
+               5, 3)
         report(f"svd 128x{n}x{n} f64", lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False),
-               lambda: cupy.linalg.svd(ch, False), 3)
+               lambda: cupy.linalg.svd(ch, False), 3, 2)
+        if n >= 48:
+            for driver in ("gesvdj", "gesvdp"):
+                timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)
+
+
+def crossover() -> None:
+    """Batched (pointer-array) against looped (64-bit API) factorisations above the table's n = 512."""
+    for n, batch in ((1024, 16),):
+        a, b = spd((batch,), n, torch.float64), torch.randn(batch, n, 1, dtype=torch.float64, device="cuda")
+        for route in ("batched", "looped"):
+            table = ((1, None, route),)
+            _cuda_engines.FACTOR = _cuda_lu.FACTOR = table
+            gpmath.cache_clear()
+            timed(f"crossover cholesky {batch}x{n} {route}", lambda: linalg.cholesky(a, True))
+            timed(f"crossover solve {batch}x{n} {route}", lambda: linalg.solve(a, b))
+    _cuda_engines.FACTOR = _cuda_lu.FACTOR = _crossover.FACTOR
+    gpmath.cache_clear()
+    h = spd((8,), 1024, torch.float64)
+    for driver in ("syevjBatched", "syevd"):
+        timed(f"crossover eigh 8x1024 {driver}", lambda: linalg.eigh(h, driver=driver), 3)
 
 
 def irs() -> None:
-    n = 8192
-    a = torch.randn(n, n, dtype=torch.float64, device="cuda") + n**0.5 * torch.eye(n, dtype=torch.float64, device="cuda")
-    b = torch.randn(n, 1, dtype=torch.float64, device="cuda")
-    report("IRS solve 8192 f64 (f32 inner)", lambda: linalg.solve(a, b, refine="mixed"), lambda: torch.linalg.solve(a, b),
-           None, 5)
-    x, info = linalg.solve(a, b, refine="mixed", full_output=True)
-    res_ours = float((a @ x - b).abs().max())
-    res_torch = float((a @ torch.linalg.solve(a, b) - b).abs().max())
-    print(f"  residual gpmath {res_ours:.3e}  torch {res_torch:.3e}  iterations {info.iterations}  fell back {info.fell_back}")
+    for n, precisions in ((8192, ("f32", "tf32", "f16", "bf16")), (16384, ("f32", "tf32", "f16"))):
+        a = torch.randn(n, n, dtype=torch.float64, device="cuda") + n**0.5 * torch.eye(n, dtype=torch.float64, device="cuda")
+        b = torch.randn(n, 1, dtype=torch.float64, device="cuda")
+        res_torch = float((a @ torch.linalg.solve(a, b) - b).abs().max())
+        for precision in precisions:
+            def ours():
+                return linalg.solve(a, b, refine="mixed", precision=precision)
+            report(f"IRS solve {n} f64 ({precision} inner)", ours, lambda: torch.linalg.solve(a, b), None,
+                   5 if n < 10000 else 2, 3 if n < 10000 else 2)
+            x, info = linalg.solve(a, b, refine="mixed", precision=precision, full_output=True)
+            res_ours = float((a @ x - b).abs().max())
+            print(f"  residual gpmath {res_ours:.3e}  torch {res_torch:.3e}  iterations {info.iterations}  "
+                  f"fell back {info.fell_back}", flush=True)
+        del a, b
+        torch.cuda.empty_cache()
+
+
+def table() -> None:
+    print("\n| case | gpmath ms | torch | cupy | ratio |\n|---|---|---|---|---|")
+    for name, ours, t, c in ROWS:
+        def fmt(v):
+            return "—" if v == float("inf") else f"{v:.3g}"
+        print(f"| {name} | {ours:.3g} | {fmt(t)} | {fmt(c)} | {min(t, c) / ours:.2f} |")
 
 
 if __name__ == "__main__":
-    for dtype in (torch.float32, torch.float64):
-        large(dtype)
-    batched_small()
-    irs()
+    sections = sys.argv[1:] or ["large", "batched", "crossover", "irs"]
+    print(torch.cuda.get_device_name(), torch.__version__, cupy.__version__, flush=True)
+    try:
+        if "large" in sections:
+            for dtype in (torch.float32, torch.float64):
+                large(dtype)
+        if "batched" in sections:
+            batched_small()
+        if "irs" in sections:
+            irs()
+        if "crossover" in sections:
+            crossover()
+    finally:
+        table()

@@ -52,6 +52,19 @@ def close(actual, expected, dtype, scale=1.0):
     assert np.max(np.abs(actual - expected), initial=0) <= TOL[dtype] * scale * max(1.0, np.abs(expected).max(initial=0))
 
 
+def assert_qr_like_cpu(result, a, mode, dtype):
+    """*result* (host arrays) of ``qr(a, mode)`` matches the CPU path: shapes, dtypes, Q R = a, Qᴴ Q = I."""
+    expected = linalg.qr(a, mode, **CPU)
+    assert [(r.shape, r.dtype) for r in result] == [(e.shape, e.dtype) for e in expected]
+    if mode == "r":
+        close(np.abs(result[0]), np.abs(expected[0]), dtype, 10)
+        return
+    q, r = result
+    close(q @ r, a, dtype, 10)
+    close(ct(q) @ q, np.broadcast_to(np.eye(q.shape[-1]), a.shape[:-2] + (q.shape[-1],) * 2), dtype, 10)
+    close(r, np.triu(r), dtype)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("lower", [False, True])
@@ -259,3 +272,16 @@ def test_det_of_singular_is_zero_without_raising():
     assert linalg.det(a, **CPU) == 0
     sign, logabsdet = linalg.slogdet(a, **CPU)
     assert sign == 0 and logabsdet == -np.inf
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(8, 3), (3, 8)])
+def test_lstsq_gelsy_matches_gelsd(dtype, shape):
+    a, b = random((2,) + shape, dtype), random((2, shape[0], 2), dtype, 1)
+    x, residues, rank, s = linalg.lstsq(a, b, lapack_driver="gelsy", **CPU)
+    expected = linalg.lstsq(a, b, **CPU)
+    assert s is None and rank.tolist() == expected[2].tolist()
+    close(x, expected[0], dtype, 100)
+    close(residues, expected[1], dtype, 100)
+    with pytest.raises(ValueError, match="lapack_driver must be one of"):
+        linalg.lstsq(a, b, lapack_driver="gelss", **CPU)

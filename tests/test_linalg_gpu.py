@@ -13,7 +13,7 @@ import scipy.linalg as sl
 from gpmath import linalg
 from gpmath.solver import Cholesky, Eigh, Solve
 
-from test_linalg import TOL, ct, general, hermitian, random, spd
+from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
 
 pytestmark = pytest.mark.gpu
 PACKAGES = ["numpy", "cupy", "torch"]
@@ -98,7 +98,7 @@ def test_eigh(package, dtype, driver, n, batch):
 
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
-@pytest.mark.parametrize("driver", [None, "gesvd", "gesvdj"])
+@pytest.mark.parametrize("driver", [None, "gesvd", "gesvdj", "gesvdp"])
 @pytest.mark.parametrize("shape, batch", [((12, 7), (5,)), ((7, 12), (5,)), ((40, 33), (2,)), ((30, 50), ())])
 @pytest.mark.parametrize("full_matrices", [True, False])
 def test_svd(package, dtype, driver, shape, batch, full_matrices):
@@ -143,3 +143,99 @@ def test_plans_reuse_and_reset(package):
     with Solve(to_package(a1 + 10 * np.eye(10), package), to_package(np.ones((4, 10, 1)), package),
                execution="cuda") as plan:
         assert plan.execute(check=True).shape == (4, 10, 1)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("batch, n", [((), 20), ((300,), 12), ((2,), 140)])
+def test_lu_factor_solve_inv_det(package, dtype, batch, n):
+    a, b = general(batch, n, dtype), random(batch + (n, 2), dtype, 1)
+    lu, piv = host(linalg.lu_factor(to_package(a, package), execution="cuda"))
+    first = (0,) * len(batch)
+    expected_lu, expected_piv = sl.lu_factor(a[first])
+    np.testing.assert_array_equal(piv[first], expected_piv)
+    close(lu[first], expected_lu, dtype)
+    for trans, op in ((0, a), (1, np.swapaxes(a, -1, -2)), (2, ct(a))):
+        x = linalg.lu_solve((to_package(lu, package), to_package(piv, package)), to_package(b, package), trans,
+                            execution="cuda")
+        close(op @ host(x), b, dtype, 100)
+    close(host(linalg.inv(to_package(a, package), execution="cuda")), np.linalg.inv(a), dtype, 100)
+    sign, logabsdet = host(linalg.slogdet(to_package(a, package), execution="cuda"))
+    expected_sign, expected_log = np.linalg.slogdet(a)
+    close(sign, expected_sign, dtype, 100)
+    close(logabsdet, expected_log, dtype, 100)
+    if n <= 20:
+        close(host(linalg.det(to_package(a, package), execution="cuda")), np.linalg.det(a), dtype, 1000)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+@pytest.mark.parametrize("lower", [False, True])
+def test_cho_solve(package, dtype, lower):
+    a, b = spd((3,), 16, dtype), random((3, 16, 2), dtype, 1)
+    c = linalg.cho_factor(to_package(a, package), lower, execution="cuda")
+    close(a @ host(linalg.cho_solve(c, to_package(b, package), execution="cuda")), b, dtype, 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(9, 5), (5, 9), (6, 6)])
+@pytest.mark.parametrize("mode", ["full", "economic", "r"])
+def test_qr(package, dtype, shape, mode):
+    a = random((2,) + shape, dtype)
+    assert_qr_like_cpu(host(linalg.qr(to_package(a, package), mode, execution="cuda")), a, mode, dtype)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("shape, vector", [((12, 5), True), ((12, 5), False), ((5, 12), False)])
+@pytest.mark.parametrize("driver", ["gelsd", "gelsy"])
+def test_lstsq(package, dtype, shape, vector, driver):
+    a = random((2,) + shape, dtype)
+    b = random((shape[0],) if vector else (2, shape[0], 3), dtype, 1)
+    got = linalg.lstsq(to_package(a, package), to_package(b, package), lapack_driver=driver, execution="cuda")
+    want = linalg.lstsq(a, b, lapack_driver=driver, execution="cpu")
+    for g, w in zip(got, want):
+        if w is None:
+            assert g is None
+        else:
+            close(host(g), w, dtype, 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("batch", [(), (300,)])
+def test_solve_swapped_route(package, batch, monkeypatch):
+    import gpmath
+    from gpmath.solver import _cuda_engines
+
+    monkeypatch.setattr(_cuda_engines, "SOLVE_SWAPPED", True)
+    gpmath.cache_clear()
+    a, b = general(batch, 24, "complex128"), random(batch + (24, 2), "complex128", 1)
+    close(a @ host(linalg.solve(to_package(a, package), to_package(b, package), execution="cuda")), b, "complex128", 100)
+    a = a.real.copy()
+    xt = host(linalg.solve(to_package(a, package), to_package(b.real.copy(), package), transposed=True, execution="cuda"))
+    close(np.swapaxes(a, -1, -2) @ xt, b.real, "float64", 100)
+    gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_singular_lu_raises_and_det_is_zero(package):
+    a = np.broadcast_to(4 * np.eye(5), (3, 5, 5)).copy()
+    a[1, :, 2] = 0.0
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular"):
+        linalg.lu_factor(to_package(a, package), execution="cuda")
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular"):
+        linalg.inv(to_package(a, package), execution="cuda")
+    assert host(linalg.det(to_package(a, package), execution="cuda")).tolist() == [1024.0, 0.0, 1024.0]
+
+
+def test_stateless_calls_reuse_their_plan():
+    torch = pytest.importorskip("torch")
+    import gpmath
+
+    a = torch.as_tensor(spd((4,), 8, "float64"), device="cuda")
+    gpmath.cache_clear()
+    first = linalg.cholesky(a)
+    hits = gpmath.cache_info()["linalg"].hits
+    assert torch.equal(linalg.cholesky(a.clone()), first)
+    assert gpmath.cache_info()["linalg"].hits == hits + 1

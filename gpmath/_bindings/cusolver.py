@@ -13,7 +13,7 @@ Every prototype below is checked against ``cusolverDn.h`` of the CUDA 13 wheel (
 from __future__ import annotations
 
 import enum
-from ctypes import byref, c_byte, c_double, c_int, c_int64, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_byte, c_double, c_int, c_int64, c_size_t, c_void_p
 
 from ._loader import Library, c_int_p, c_size_t_p, c_void_p_p, status_checker
 
@@ -129,6 +129,9 @@ _LIB.declare("cusolverDnXsyevd", c_int, _SYEVD + _WORK)
 _GESVD = [_P, _P, c_byte, c_byte, _I64, _I64, _I, _P, _I64, _I, _P, _I, _P, _I64, _I, _P, _I64, _I]
 _LIB.declare("cusolverDnXgesvd_bufferSize", c_int, _GESVD + _HOST_SIZES)
 _LIB.declare("cusolverDnXgesvd", c_int, _GESVD + _WORK)
+_GESVDP = [_P, _P, _I, _I, _I64, _I64, _I, _P, _I64, _I, _P, _I, _P, _I64, _I, _P, _I64, _I]
+_LIB.declare("cusolverDnXgesvdp_bufferSize", c_int, _GESVDP + _HOST_SIZES)
+_LIB.declare("cusolverDnXgesvdp", c_int, _GESVDP + _WORK + [POINTER(c_double)])
 
 # --- legacy typed families, one prototype per family ----------------------------------------------
 _FAMILIES = {
@@ -329,6 +332,22 @@ def xgesvd_buffer_size(handle, params, jobu, jobvt, m, n, *operands) -> tuple[in
 def xgesvd(handle, params, jobu, jobvt, m, n, *operands_and_work) -> None:
     """``cusolverDnXgesvd``: the operands of :func:`xgesvd_buffer_size`, then (dbuf, dbytes, hbuf, hbytes, info)."""
     _LIB.checked("cusolverDnXgesvd")(handle, params, ord(jobu), ord(jobvt), m, n, *operands_and_work)
+
+
+def xgesvdp_buffer_size(handle, params, jobz, econ, m, n, *operands) -> tuple[int, int]:
+    """``cusolverDnXgesvdp_bufferSize`` (polar-decomposition SVD; returns V, not Vᴴ).
+
+    *operands*: (typeA, A, lda, typeS, S, typeU, U, ldu, typeV, V, ldv, computeType).
+    """
+    return _host_sizes("cusolverDnXgesvdp_bufferSize", handle, params, jobz, econ, m, n, *operands)
+
+
+def xgesvdp(handle, params, jobz, econ, m, n, *operands_and_work) -> float:
+    """``cusolverDnXgesvdp``: the operands of :func:`xgesvdp_buffer_size`, then (dbuf, dbytes, hbuf,
+    hbytes, info); returns ``h_err_sigma`` (the host-side error estimate of the singular values)."""
+    err = c_double(0.0)
+    _LIB.checked("cusolverDnXgesvdp")(handle, params, jobz, econ, m, n, *operands_and_work, byref(err))
+    return err.value
 
 
 # ------------------------------------------------------------------------------- typed families

@@ -13,11 +13,14 @@ from __future__ import annotations
 from typing import Callable, NoReturn
 
 import numpy as np
+import scipy.linalg
 from scipy.linalg import lapack
 
 from .._core.errors import LinAlgError
+from .._core.packages import NUMPY
 from ..solver import _problem as P
 from ..solver._base import CpuEngine
+from ..solver._ops import lstsq_from_svd, lstsq_result
 from ..solver._plans import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Solve
 
 __all__ = [
@@ -202,24 +205,27 @@ def svd(a: np.ndarray, full_matrices: bool, compute_uv: bool):
     return tuple(result) if compute_uv else result
 
 
-def lstsq(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None):
-    """``(x, residues, rank, s)`` as :func:`scipy.linalg.lstsq` (``gelsd``) defines them, per matrix."""
+def lstsq(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None, lapack_driver: str = "gelsd"):
+    """``(x, residues, rank, s)`` as :func:`scipy.linalg.lstsq` defines them, per matrix.
+
+    ``"gelsd"``: through the SVD (the formulas the GPU engine shares); ``"gelsy"``: LAPACK's
+    pivoted-QR ``gelsy`` matrix by matrix (``s`` is None).
+    """
     m, n = a.shape[-2:]
+    if lapack_driver == "gelsy":
+        return _lstsq_gelsy(a, b, rhs, cond)
     u, s, vh = svd(np.broadcast_to(a, rhs.batch_shape + (m, n)), False, True)
-    cutoff = (np.finfo(s.dtype).eps if cond is None else cond) * s[..., :1]
-    keep = s > cutoff
-    inv_s = np.where(keep, 1 / np.where(keep, s, 1), 0)
-    bm = np.broadcast_to(b[..., None] if rhs.vector else b, rhs.batch_shape + (m, rhs.nrhs))
-    x = _ct(vh) @ (inv_s[..., None] * (_ct(u) @ bm))
-    rank = keep.sum(axis=-1)
-    if m > n and (rank == n).all():
-        residues = (np.abs(bm - a @ x) ** 2).sum(axis=-2)
-    else:
-        residues = np.empty((0,), dtype=s.dtype)
-    if rhs.vector:
-        x = x[..., 0]
-        residues = residues[..., 0] if residues.size else residues
-    return x, residues, (rank if rank.ndim else int(rank)), s
+    return lstsq_from_svd(NUMPY, a, b, u, s, vh, rhs.vector, cond, np.finfo(s.dtype).eps)
+
+
+def _lstsq_gelsy(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None):
+    a, bm = _as_matrices(a, b, rhs)
+    x = np.empty(rhs.batch_shape + (a.shape[-1], rhs.nrhs), dtype=a.dtype)
+    rank = np.empty(rhs.batch_shape, dtype=np.int64)
+    for index in np.ndindex(*rhs.batch_shape):
+        x[index], _, rank[index], _ = scipy.linalg.lstsq(a[index], bm[index], cond, lapack_driver="gelsy")
+    empty = np.empty((0,), dtype=np.finfo(a.dtype).dtype)
+    return lstsq_result(a, bm, x, rank, None, rhs.vector, empty)
 
 
 def inv(a: np.ndarray) -> np.ndarray:
@@ -307,7 +313,7 @@ class CpuLstsq(CpuEngine, Lstsq):
     """:class:`~gpmath.solver.Lstsq` on the CPU."""
 
     def _compute_cpu(self, arrays):
-        return lstsq(arrays["a"], arrays["b"], self.problem.rhs, self.cond)
+        return lstsq(arrays["a"], arrays["b"], self.problem.rhs, self.cond, self.lapack_driver)
 
 
 class CpuInv(CpuEngine, Inv):

@@ -16,7 +16,8 @@ from ._dispatch import run
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eigh", "eigvalsh", "svd", "svdvals"]
 
 
-def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=None):
+def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Cholesky factor of Hermitian positive-definite matrices.
 
     Parameters
@@ -28,7 +29,11 @@ def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=Non
     execution : {None, "cuda", "cpu"}
         Where to run: by default where *a* is, and the GPU for host arrays when one is usable.
     stream : stream, optional
-        CUDA stream (torch/CuPy stream or integer handle); default: the package's current one.
+        CUDA stream (torch/CuPy stream or integer handle) on *a*'s device; default: the
+        package's current one.
+    device_id : int, optional
+        The GPU for host arrays (default: the current device); a device array runs on its own
+        device, and another ``device_id`` raises ``ValueError``.
 
     Returns
     -------
@@ -47,10 +52,11 @@ def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=Non
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    return run(Cholesky, (a,), {"lower": lower}, execution, stream)
+    return run(Cholesky, (a,), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=None) -> tuple[Any, bool]:
+def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=None,
+        device_id: int | None = None) -> tuple[Any, bool]:
     """Cholesky factorisation for :func:`cho_solve`: ``(c, lower)``.
 
     Parameters
@@ -59,7 +65,7 @@ def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=N
         Hermitian positive definite; only the triangle named by *lower* is read.
     lower : bool, default False
         Which factor to compute.
-    execution, stream
+    execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -77,16 +83,17 @@ def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=N
     >>> linalg.cho_solve(linalg.cho_factor(a), np.array([6.0, 7.0])).tolist()
     [1.0, 1.0]
     """
-    return cholesky(a, lower, execution=execution, stream=stream), bool(lower)
+    return cholesky(a, lower, execution=execution, stream=stream, device_id=device_id), bool(lower)
 
 
-def lu_factor(a, *, execution: str | None = None, stream=None):
+def lu_factor(a, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """LU factorisation with partial pivoting, ``a = P L U``, for :func:`lu_solve`.
 
     Parameters
     ----------
     a : array, (..., N, N)
-    execution, stream
+    execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -109,10 +116,11 @@ def lu_factor(a, *, execution: str | None = None, stream=None):
     >>> lu.round(4).tolist(), piv.tolist()
     ([[3.0, 4.0], [0.3333, 0.6667]], [1, 1])
     """
-    return run(LU, (a,), {}, execution, stream)
+    return run(LU, (a,), {}, execution, stream, device_id=device_id)
 
 
-def qr(a, mode: str = "full", *, execution: str | None = None, stream=None):
+def qr(a, mode: str = "full", *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """QR factorisation ``a = Q R``.
 
     Parameters
@@ -121,7 +129,7 @@ def qr(a, mode: str = "full", *, execution: str | None = None, stream=None):
     mode : {"full", "economic", "r"}
         ``"full"``: Q ``(..., M, M)``, R ``(..., M, N)``; ``"economic"`` with K = min(M, N):
         Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple.
-    execution, stream
+    execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -137,11 +145,12 @@ def qr(a, mode: str = "full", *, execution: str | None = None, stream=None):
     >>> bool(np.allclose(q @ r, a)), bool(np.allclose(q.T @ q, np.eye(2)))
     (True, True)
     """
-    return run(QR, (a,), {"mode": mode}, execution, stream)
+    return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
 
 
 def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | None = None,
-         execution: str | None = None, stream=None):
+         execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Eigenvalues and eigenvectors of Hermitian (real symmetric) matrices.
 
     Parameters
@@ -157,7 +166,7 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
         Jacobi (``"syevj"``/``"syevjBatched"``, the whole batch in one launch, accurate to
         about machine epsilon times ``‖a‖``).  ``None`` chooses by the measured (N, batch)
         crossover (see docs/linalg.md).  The CPU always uses LAPACK's ``evd``.
-    execution, stream
+    execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -176,10 +185,11 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
     [1.0, 3.0]
     """
     options = {"lower": lower, "eigvals_only": eigvals_only, "driver": driver}
-    return run(Eigh, (a,), options, execution, stream)
+    return run(Eigh, (a,), options, execution, stream, device_id=device_id)
 
 
-def eigvalsh(a, *, lower: bool = True, driver: str | None = None, execution: str | None = None, stream=None):
+def eigvalsh(a, *, lower: bool = True, driver: str | None = None, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Eigenvalues of Hermitian matrices, ascending: :func:`eigh` with ``eigvals_only=True``.
 
     Examples
@@ -189,11 +199,12 @@ def eigvalsh(a, *, lower: bool = True, driver: str | None = None, execution: str
     >>> linalg.eigvalsh(np.diag([3.0, 1.0, 2.0])).tolist()
     [1.0, 2.0, 3.0]
     """
-    return eigh(a, lower=lower, eigvals_only=True, driver=driver, execution=execution, stream=stream)
+    return eigh(a, lower=lower, eigvals_only=True, driver=driver, execution=execution, stream=stream, device_id=device_id)
 
 
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str | None = None,
-        execution: str | None = None, stream=None):
+        execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Singular value decomposition ``a = U diag(s) Vh``.
 
     Parameters
@@ -208,7 +219,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
         (Jacobi; the batch in one launch when M, N <= 32; singular values accurate to about
         machine epsilon times ``‖a‖``, so tiny ones lose relative accuracy).  ``None`` chooses by
         the measured crossover.  The CPU always uses LAPACK's ``gesdd``.
-    execution, stream
+    execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -228,10 +239,11 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
     True
     """
     options = {"full_matrices": full_matrices, "compute_uv": compute_uv, "driver": driver}
-    return run(SVD, (a,), options, execution, stream)
+    return run(SVD, (a,), options, execution, stream, device_id=device_id)
 
 
-def svdvals(a, *, driver: str | None = None, execution: str | None = None, stream=None):
+def svdvals(a, *, driver: str | None = None, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Singular values, descending: :func:`svd` with ``compute_uv=False``.
 
     Examples
@@ -241,4 +253,4 @@ def svdvals(a, *, driver: str | None = None, execution: str | None = None, strea
     >>> linalg.svdvals(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
     [2.0, 1.0]
     """
-    return svd(a, False, False, driver=driver, execution=execution, stream=stream)
+    return svd(a, False, False, driver=driver, execution=execution, stream=stream, device_id=device_id)

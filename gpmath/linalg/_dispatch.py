@@ -2,15 +2,17 @@
 
 On the GPU the plan comes from the ``"linalg"`` plan cache, keyed by the planner, its options,
 the device, the stream and the operands' signatures (shape, strides, dtype); the plan holds the
-operands only for the call.  The stateless functions check ``info`` (``execute(check=True)``):
-that reads it after a sync of the call's stream only, never of the device.
+operands only for the call.  A call on CuPy or PyTorch arrays whose key is cached takes the fast
+path: no DLPack export and no validation (the key fixes everything validation looked at), only
+the operands rebound and the plan executed.  The stateless functions check ``info``
+(``execute(check=True)``): that reads it after a sync of the call's stream only, never of the device.
 """
 
 from __future__ import annotations
 
 from .._core.cache import PlanCache
 from .._core.execution import resolve_execution
-from .._core.operand import locate
+from .._core.packages import known_package
 from .._core.streams import resolve_stream
 from ..solver._base import SolverPlan, library_ready
 
@@ -19,27 +21,67 @@ __all__ = ["run"]
 _CACHE = PlanCache("linalg")
 
 
-def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream, with_plan: bool = False):
-    """Execute planner *cls* on *operands* with *options*, raising on a numerical failure.
+class _Slow(Exception):
+    """Internal: the operands do not qualify for the cached fast path."""
 
-    Returns the result, or ``(result, plan)`` when *with_plan* (for plan properties such as
-    :attr:`~gpmath.solver.Solve.refinement`).
-    """
-    located = cls._located(operands)
-    device_id = resolve_execution(execution, located, library_ready)
+
+def _fast_key(cls, operands: tuple, options: dict, execution, stream, requested) -> tuple:
+    """The cache key of a call on device arrays of one package (raises :class:`_Slow` otherwise)."""
+    pkg = known_package(operands[0])
+    if pkg is None or pkg.host_only or execution == "cpu":
+        raise _Slow
+    device_id = pkg.device_id(operands[0])
     if device_id is None:
-        plan = cls(*operands, execution="cpu", **options)
-        result = plan.execute(check=True)
-        return (result, plan) if with_plan else result
-    package = located[0][1]
-    handle = None if stream is None and package.host_only else resolve_stream(stream, package, device_id)
-    key = (cls.__name__, device_id, handle, tuple(package.signature(x) for x in operands), tuple(sorted(options.items())))
-    plan = _CACHE.get_or_create(
-        key, lambda: cls(*operands, execution="cuda", stream=handle, **options).plan()
-    )
-    plan.reset_operands(*operands)
+        raise _Slow
+    signatures = []
+    for x in operands:
+        if known_package(x) is not pkg:
+            raise _Slow
+        signatures.append(pkg.signature(x))
+    where = pkg.current_stream(device_id) if stream is None else stream
+    return cls, device_id, where, execution, requested, tuple(signatures), tuple(options.items())
+
+
+def _execute(plan: SolverPlan, operands: tuple, with_plan: bool):
+    plan._rebind(dict(zip(plan._names, operands)))
     try:
         result = plan.execute(check=True)
     finally:
         plan.release_operands()
     return (result, plan) if with_plan else result
+
+
+def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream, with_plan: bool = False,
+        device_id: int | None = None):
+    """Execute planner *cls* on *operands* with *options*, raising on a numerical failure.
+
+    Returns the result, or ``(result, plan)`` when *with_plan* (for plan properties such as
+    :attr:`~gpmath.solver.Solve.refinement`).  *device_id* names the GPU for host operands (a
+    device operand's own device is checked against it on the validating path).
+    """
+    requested = device_id
+    try:
+        key = _fast_key(cls, operands, options, execution, stream, requested)
+        plan = _CACHE.get(key)
+    except (_Slow, TypeError):  # host or mixed operands, or an unhashable stream object
+        key = plan = None
+    if plan is not None:
+        return _execute(plan, operands, with_plan)
+    located = cls._located(operands)
+    device_id = resolve_execution(execution, located, library_ready, requested)
+    if device_id is None:
+        plan = cls(*operands, execution="cpu", device_id=requested, **options)
+        result = plan.execute(check=True)
+        return (result, plan) if with_plan else result
+    package = located[0][1]
+    handle = None if stream is None and package.host_only else resolve_stream(stream, package, device_id)
+    if key is None:
+        key = (cls.__name__, device_id, handle, tuple(package.signature(x) for x in operands),
+               tuple(sorted(options.items())))
+        plan = _CACHE.get(key)
+    if plan is None:
+        plan = cls(*operands, execution="cuda", stream=handle, device_id=device_id, **options).plan()
+        _CACHE.put(key, plan)
+    else:
+        plan.reset_operands(*operands)
+    return _execute(plan, operands, with_plan)

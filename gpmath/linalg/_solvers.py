@@ -15,7 +15,8 @@ __all__ = ["solve", "cho_solve", "lu_solve", "lstsq", "inv", "det", "slogdet"]
 
 
 def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
-          precision: str = "f32", full_output: bool = False, execution: str | None = None, stream=None):
+          precision: str = "f32", full_output: bool = False, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Solve ``a x = b`` for square ``a``.
 
     Parameters
@@ -38,7 +39,7 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
         Inner precision of ``refine="mixed"`` on the GPU.
     full_output : bool, default False
         Also return a :class:`gpmath.solver.Refinement` (iterations, fallback) of the mixed solve.
-    execution, stream
+    execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -65,11 +66,12 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
     ([2.0, 3.0], False)
     """
     options = {"assume_a": assume_a, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
-    x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True)
+    x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
     return (x, plan.refinement) if full_output else x
 
 
-def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None, stream=None):
+def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Solve ``a x = b`` given :func:`cho_factor`'s ``(c, lower)``.
 
     Parameters
@@ -77,7 +79,7 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None,
     c_and_lower : (array, bool)
         The Cholesky factor ``(..., N, N)`` and whether it is lower.
     b : array, (N,) or (..., N, K)
-    execution, stream
+    execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -89,10 +91,11 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None,
     [1.0, 1.0]
     """
     c, lower = c_and_lower
-    return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream)
+    return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str | None = None, stream=None):
+def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Solve ``a x = b`` (*trans* 0), ``aᵀ x = b`` (1) or ``aᴴ x = b`` (2) from :func:`lu_factor`.
 
     Parameters
@@ -101,7 +104,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str |
         :func:`lu_factor`'s result.
     b : array, (N,) or (..., N, K)
     trans : {0, 1, 2}
-    execution, stream
+    execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -113,19 +116,26 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str |
     [1.0, 2.0]
     """
     lu, piv = lu_and_piv
-    return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream)
+    return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream, device_id=device_id)
 
 
-def lstsq(a, b, cond: float | None = None, *, execution: str | None = None, stream=None):
-    """Least-squares solution of ``a x = b``, minimising ``‖b - a x‖₂`` (through the SVD).
+def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *, execution: str | None = None,
+          stream=None, device_id: int | None = None):
+    """Least-squares solution of ``a x = b``, minimising ``‖b - a x‖₂``.
 
     Parameters
     ----------
     a : array, (..., M, N)
     b : array, (M,) or (..., M, K)
     cond : float, optional
-        Singular values below ``cond * s[0]`` count as zero; default: machine epsilon of ``a``.
-    execution, stream
+        Singular values (``"gelsy"``: diagonal entries of R) below ``cond`` times the largest
+        count as zero; default: machine epsilon of ``a``.
+    lapack_driver : {"gelsd", "gelsy"}
+        ``"gelsd"`` (default): through the SVD, any rank.  ``"gelsy"``: through a QR
+        factorisation, much faster on the GPU (geqrf, ormqr, trsm; see bench/RESULTS.md),
+        returns ``s = None``; the GPU's QR is unpivoted, so a rank-deficient
+        matrix raises :class:`LinAlgError` there (the CPU runs LAPACK's pivoted ``gelsy``).
+    execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -136,8 +146,8 @@ def lstsq(a, b, cond: float | None = None, *, execution: str | None = None, stre
         M > N and every matrix has rank N; otherwise an empty array (as SciPy's ``gelsd``).
     rank : int or int array (...,)
         Effective ranks.
-    s : array, (..., min(M, N))
-        Singular values of ``a``.
+    s : array, (..., min(M, N)), or None
+        Singular values of ``a`` (None for ``"gelsy"``).
 
     Examples
     --------
@@ -148,10 +158,12 @@ def lstsq(a, b, cond: float | None = None, *, execution: str | None = None, stre
     >>> x.round(6).tolist(), rank
     ([1.0, 2.0], 2)
     """
-    return run(Lstsq, (a, b), {"cond": cond}, execution, stream)
+    options = {"cond": cond, "lapack_driver": lapack_driver}
+    return run(Lstsq, (a, b), options, execution, stream, device_id=device_id)
 
 
-def inv(a, *, execution: str | None = None, stream=None):
+def inv(a, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Inverse of square matrices.
 
     Raises
@@ -166,10 +178,11 @@ def inv(a, *, execution: str | None = None, stream=None):
     >>> linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.25]]
     """
-    return run(Inv, (a,), {}, execution, stream)
+    return run(Inv, (a,), {}, execution, stream, device_id=device_id)
 
 
-def det(a, *, execution: str | None = None, stream=None):
+def det(a, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Determinant of square matrices (0 for a singular one, which does not raise).
 
     Examples
@@ -179,10 +192,11 @@ def det(a, *, execution: str | None = None, stream=None):
     >>> round(float(linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9)
     -2.0
     """
-    return run(Det, (a,), {"log": False}, execution, stream)
+    return run(Det, (a,), {"log": False}, execution, stream, device_id=device_id)
 
 
-def slogdet(a, *, execution: str | None = None, stream=None):
+def slogdet(a, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
     """Sign and natural log of the absolute determinant, as :func:`numpy.linalg.slogdet`.
 
     Returns
@@ -200,4 +214,4 @@ def slogdet(a, *, execution: str | None = None, stream=None):
     >>> float(sign), round(float(logabsdet), 6)
     (-1.0, 0.693147)
     """
-    return run(Det, (a,), {"log": True}, execution, stream)
+    return run(Det, (a,), {"log": True}, execution, stream, device_id=device_id)

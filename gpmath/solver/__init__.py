@@ -23,7 +23,7 @@ from ._plans import (
 )
 from ._problem import Refinement
 from ..cpu import linalg as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
-from . import _cuda_engines  # noqa: F401,E402  (defines the CUDA engines)
+from . import _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd  # noqa: F401,E402  (define the CUDA engines)
 
 __all__ = [
     "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",

@@ -61,19 +61,19 @@ class SolverPlan(Planner):
     _index_names: tuple[str, ...] = ()  # integer operands (pivots): shape-checked, not float operands
     _engine_kind = ""  # "" on fronts, "cpu" / "cuda" on engines
 
-    def __new__(cls, *operands, execution=None, stream=None, **options):
+    def __new__(cls, *operands, execution=None, stream=None, device_id=None, **options):
         if not cls._engine_kind:
-            device_id = resolve_execution(execution, cls._located(operands), library_ready)
+            device_id = resolve_execution(execution, cls._located(operands), library_ready, device_id)
             engines = {sub._engine_kind: sub for sub in cls.__subclasses__()}
             if device_id is not None and "cuda" not in engines:
                 logger.info("%s has no CUDA engine yet: computing on the CPU", cls.__name__)
             cls = engines.get("cpu" if device_id is None else "cuda", engines["cpu"])
         return super().__new__(cls)
 
-    def __init__(self, *operands, execution=None, stream=None, **options):
+    def __init__(self, *operands, execution=None, stream=None, device_id=None, **options):
         super().__init__()
         located = self._located(operands)
-        self.device_id = resolve_execution(execution, located, library_ready)
+        self.device_id = resolve_execution(execution, located, library_ready, device_id)
         self.package = located[0][1]
         self._home = located[0][2]  # where results go: the operands' device, or the host
         self._configure(**options)

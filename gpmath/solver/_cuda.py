@@ -23,8 +23,9 @@ from .._core.errors import LinAlgError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer, copy_async
 from .._core.streams import own_stream, resolve_stream, synchronize
+from ._ops import assign, copy, swap
 
-__all__ = ["CudaEngine", "on_stream", "transpose", "triangle"]
+__all__ = ["CudaEngine", "on_stream"]
 
 
 def on_stream(package, stream: int, device_id: int | None):
@@ -37,17 +38,8 @@ def on_stream(package, stream: int, device_id: int | None):
     return module.cuda.ExternalStream(stream, device_id)
 
 
-def transpose(package, x, conjugate: bool = False):
-    """A C-order copy of *x* with its last two axes swapped (and conjugated)."""
-    y = x.transpose(-1, -2) if package.name == "torch" else x.swapaxes(-1, -2)
-    if conjugate:
-        y = y.conj()
-    return package.contiguous(y.resolve_conj() if package.name == "torch" and conjugate else y)
-
-
-def triangle(package, x, upper: bool):
-    """*x* with the other triangle of each matrix set to zero."""
-    return (package.module.triu if upper else package.module.tril)(x)
+def _broadcast(package, x, shape: tuple[int, ...]):
+    return x.expand(*shape) if package.name == "torch" else package.module.broadcast_to(x, shape)
 
 
 class CudaEngine:
@@ -69,7 +61,10 @@ class CudaEngine:
         self.handle = 0
         self._planned = False
         self._staging: dict[str, int] = {}
-        self._pointer_arrays: dict[tuple[int, int], list] = {}
+        self._kept: dict[str, tuple[object, int]] = {}
+        self._pointer_arrays: dict[tuple[int, int, int], list] = {}
+        self._switch_device = runtime.device_count() > 1
+        self._executions = 0
 
     # -- planning --------------------------------------------------------------------------------
     def plan(self):
@@ -78,13 +73,17 @@ class CudaEngine:
         self._release_held()
         self.nbytes = 0
         self._staging.clear()
+        self._kept.clear()
         self._pointer_arrays.clear()
         with runtime.on_device(self.device_id):
             self.handle = get_handle("cusolverDn", self.device_id, cs.create, cs.destroy)
             cs.set_stream(self.handle, self.stream)
             self.params = cs.create_params()
             self._hold(cs.destroy_params, self.params)
-            self._info = self._buffer(4 * max(self.problem.batch_count, 1))
+            count = max(self.problem.batch_count, 1)
+            self._info = self._buffer(4 * count)
+            self._info_host = np.zeros(count, dtype=np.int32)  # zeros: routines that report nothing leave them
+            copy_async(self._info, self._info_host.ctypes.data, 4 * count, self.stream)
             self._plan_cuda()
         self._planned = True
         return self
@@ -100,39 +99,62 @@ class CudaEngine:
         raise NotImplementedError
 
     # -- operands and results --------------------------------------------------------------------
-    def _work(self, name: str, shape: tuple[int, ...], dtype) -> tuple[object, int]:
-        """A new result array *name* on the device, and its address (a plan buffer when staged)."""
+    def _work(self, name: str, shape: tuple[int, ...], dtype, keep: bool = False) -> tuple[object, int]:
+        """A result or scratch array *name* on the device, and its address.
+
+        A new package array each call, or with *keep* one allocated once and reused by every
+        execution (scratch that is never returned: its address, and so its pointer arrays, stay
+        fixed).  Host operands use plan buffers (``(shape, dtype, address)``) either way.
+        """
         if self.staged:
             staging = self._staging
             if name not in staging:
                 staging[name] = self._buffer(dtype.itemsize * int(np.prod(shape)))
             return (shape, dtype, staging[name]), staging[name]
+        if keep:
+            kept = self._kept.get(name)
+            if kept is None:
+                array = self.package.empty(shape, dtype, self.device_id, self.stream)
+                kept = self._kept[name] = (array, self.package.ptr(array))
+            return kept
         array = self.package.empty(shape, dtype, self.device_id, self.stream)
         return array, self.package.ptr(array)
 
-    def _load(self, name: str, x, dtype, shape: tuple[int, ...]) -> tuple[object, int]:
-        """A device copy of operand *x* (C order, broadcast to *shape*) to factor in place."""
+    def _load(self, name: str, x, dtype, shape: tuple[int, ...], keep: bool = False, swapped: bool = False,
+              conjugate: bool = False) -> tuple[object, int]:
+        """A device copy of operand *x* (C order, broadcast to *shape*) to factor in place.
+
+        *shape* is the copy's shape; with *swapped* the copy holds *x* with its last two axes
+        swapped (and conjugated with *conjugate*), i.e. ``x`` itself read column-major.
+        """
         pkg = self.package
-        source = np.broadcast_to(x, shape) if self.staged else x
-        if tuple(source.shape) != shape:
-            source = source.expand(*shape) if pkg.name == "torch" else pkg.module.broadcast_to(source, shape)
-        source = np.ascontiguousarray(source) if self.staged else pkg.contiguous(source)
-        work, ptr = self._work(name, shape, dtype)
-        # a pageable host source may be freed once cudaMemcpyAsync returns (it is staged by then)
-        copy_async(ptr, pkg.ptr(source), dtype.itemsize * int(np.prod(shape)), self.stream)
+        if self.staged:
+            source = np.swapaxes(x, -1, -2) if swapped else x
+            source = np.ascontiguousarray(np.broadcast_to(np.conj(source) if conjugate else source, shape))
+            work, ptr = self._work(name, shape, dtype)
+            copy_async(ptr, source.ctypes.data, source.nbytes, self.stream)  # pageable: staged before it returns
+            return work, ptr
+        with on_stream(pkg, self.stream, self._home):  # one (strided, broadcasting) copy kernel
+            source = swap(pkg, x, conjugate) if swapped else (x.conj() if conjugate else x)
+            if not keep:
+                fresh = copy(pkg, source if tuple(source.shape) == shape else _broadcast(pkg, source, shape))
+                return fresh, pkg.ptr(fresh)
+            work, ptr = self._work(name, shape, dtype, keep)
+            assign(pkg, work, source)
         return work, ptr
 
     def _pointers(self, base: int, step: int, count: int) -> int:
         """A device array of *count* pointers ``base + i * step`` (rebuilt only when *base* moves)."""
         cache = self._pointer_arrays
-        key = (step, count)
+        key = (base, step, count)
         entry = cache.get(key)
-        if entry is None:
-            entry = cache[key] = [self._buffer(8 * count), None]
-        if entry[1] != base:
-            host = (ctypes.c_uint64 * count)(*(base + i * step for i in range(count)))
-            copy_async(entry[0], ctypes.addressof(host), 8 * count, self.stream)
-            entry[1] = base
+        if entry is None:  # a new base: reuse an array of this size unused in this execution (stream order)
+            spare = [k for k, e in cache.items() if k[1:] == key[1:] and e[2] != self._executions]
+            device = cache.pop(spare[0])[0] if len(spare) >= 3 else self._buffer(8 * count)
+            host = np.arange(count, dtype=np.uint64) * np.uint64(step) + np.uint64(base)
+            entry = cache[key] = [device, host, 0]
+            copy_async(device, host.ctypes.data, 8 * count, self.stream)
+        entry[2] = self._executions
         return entry[0]
 
     def _deliver(self, work):
@@ -159,7 +181,8 @@ class CudaEngine:
         if not self._planned:
             self.plan()
         cs.set_stream(self.handle, self.stream)  # the handle is shared by this thread's plans
-        if runtime.device_count() > 1:
+        self._executions += 1
+        if self._switch_device:
             with runtime.on_device(self.device_id):
                 result = self._run(arrays)
         else:
@@ -168,23 +191,28 @@ class CudaEngine:
             self.check()
         return result
 
+    def _read_info(self) -> np.ndarray:
+        """``info`` copied into the plan's host array (a sync of the plan's stream only)."""
+        host = self._info_host
+        with self._on_own_device():  # a default-stream handle (0) means the current device's
+            copy_async(host.ctypes.data, self._info, host.nbytes, self.stream)
+            synchronize(self.stream)
+        return host
+
     def info(self) -> np.ndarray:
         """cuSOLVER's per-matrix ``info`` of the last execution (syncs the plan's stream only)."""
-        count = max(self.problem.batch_count, 1)
-        host = (ctypes.c_int32 * count)()
-        copy_async(ctypes.addressof(host), self._info, 4 * count, self.stream)
-        synchronize(self.stream)
-        return np.frombuffer(host, dtype=np.int32).reshape(self.problem.batch_shape).copy()
+        return self._read_info().reshape(self.problem.batch_shape).copy()
 
     def check(self) -> None:
         """Raise :class:`LinAlgError` for the first matrix whose ``info`` reports a failure."""
+        if not self._read_info().any():  # the common case: one memcpy, one sync, one scan
+            return
         info = self.info()
         failed = np.flatnonzero(info.reshape(-1) > 0)
         if failed.size:
             index = tuple(int(i) for i in np.unravel_index(failed[0], info.shape))
             raise LinAlgError(self._failure_message(index, int(info[index])))
-        if (info < 0).any():
-            raise LinAlgError(f"cuSOLVER rejected argument {-int(info.min())} of {type(self).__name__} (info < 0)")
+        raise LinAlgError(f"cuSOLVER rejected argument {-int(info.min())} of {type(self).__name__} (info < 0)")
 
     def _failure_message(self, index: tuple[int, ...], info: int) -> str:
         raise NotImplementedError

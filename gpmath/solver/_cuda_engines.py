@@ -1,26 +1,31 @@
-"""cuSOLVER engines: Cholesky, Solve (LU, Cholesky, mixed-precision IRS), Eigh and SVD.
+"""cuSOLVER engines: Cholesky, CholeskySolve, Solve (LU, Cholesky, mixed-precision IRS) and Eigh.
 
-Layout conventions (C-order operands read column-major) are explained in :mod:`._cuda`.
+Layout conventions (C-order operands read column-major) are explained in :mod:`._cuda`.  The
+Hermitian routines always run with cuSOLVER's ``LOWER`` fill mode, which is the fast one
+(``potrf`` with ``UPPER`` took 2.3x as long at n = 4096 on an H100): to read the caller's lower
+triangle the engine loads a swapped copy (``A`` itself, column-major, as torch and CuPy do); to
+read the upper one it loads a plain copy, ``conj(A)`` column-major, and conjugates back.
 """
 
 from __future__ import annotations
 
 import ctypes
 
-import numpy as np
-
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
-from .._core.handles import get_handle
 from . import _problem as P
-from ._crossover import EIGH, FACTOR, SVD as SVD_TABLE, choose
-from ._cuda import CudaEngine, on_stream, transpose, triangle
-from ._plans import SVD, Cholesky, Eigh, Solve
+from ._crossover import EIGH, FACTOR, choose
+from ._cuda import CudaEngine, on_stream
+from ._cuda_lu import LETTER, Getrf, Rhs
+from ._ops import swap, triangle
+from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
-__all__ = ["CudaCholesky", "CudaSolve", "CudaEigh", "CudaSVD"]
+__all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_REFINEMENT"]
 
-_LETTER = {"float32": "S", "float64": "D", "complex64": "C", "complex128": "Z"}
+_LOWER, _UPPER = cublas.FillMode.LOWER, cublas.FillMode.UPPER
+IRS_REFINEMENT = cs.IRSRefinement.CLASSICAL  # CLASSICAL_GMRES measured no faster (H100, n = 8192) and needs nrhs = 1
+SOLVE_SWAPPED = False  # LU of a swapped copy (A itself) and getrs "N", instead of Aᵀ and "T" (bench compares)
 _IRS_LOW = {  # (input precision, precision=) -> lowest precision of cusolverDnIRSXgesv
     (False, "f32"): cs.PrecType.R_32F, (False, "tf32"): cs.PrecType.R_TF32,
     (False, "f16"): cs.PrecType.R_16F, (False, "bf16"): cs.PrecType.R_16BF,
@@ -29,32 +34,47 @@ _IRS_LOW = {  # (input precision, precision=) -> lowest precision of cusolverDnI
 }
 
 
-def _uplo(lower: bool) -> int:
-    """cuSOLVER's fill mode for the caller's triangle: C order reads it as the other one."""
-    return cublas.FillMode.UPPER if lower else cublas.FillMode.LOWER
-
-
 class _Potrf:
-    """Cholesky factorisation in place of a batch of C-order matrices (mixed into engines)."""
+    """Cholesky factorisation (``LOWER``) in place of a batch of column-major matrices, and solves."""
 
-    def _plan_potrf(self, lower: bool) -> None:
+    def _plan_potrf(self, factor: bool = True) -> None:
         p = self.problem
         self._factor_route = choose(FACTOR, p.n, p.batch_count)
-        code = p.dtype.cuda
-        device, host = cs.xpotrf_buffer_size(self.handle, self.params, _uplo(lower), p.n, code, 0, p.n, code)
-        self._potrf_work = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
+        if factor and self._factor_route == "looped":
+            code = p.dtype.cuda
+            device, host = cs.xpotrf_buffer_size(self.handle, self.params, _LOWER, p.n, code, 0, p.n, code)
+            self._potrf_work = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
 
-    def _potrf(self, ptr: int, lower: bool) -> None:
+    def _load_hermitian(self, a, lower: bool, keep: bool):
+        """A copy whose column-major lower triangle holds the caller's triangle: ``A`` (*lower*) or ``conj(A)``."""
         p = self.problem
-        step, count = p.n * p.n * p.dtype.itemsize, p.batch_count
+        return self._load("a", a, p.dtype, p.batch_shape + (p.n, p.n), keep=keep, swapped=lower)
+
+    def _potrf(self, ptr: int) -> None:
+        p = self.problem
+        step, count = p.n * p.n * p.dtype.itemsize, max(p.batch_count, 1)
         if self._factor_route == "batched":
             pointers = self._pointers(ptr, step, count)
-            cs.potrf_batched(_LETTER[p.dtype.name], self.handle, _uplo(lower), p.n, pointers, p.n, self._info, count)
+            cs.potrf_batched(LETTER[p.dtype.name], self.handle, _LOWER, p.n, pointers, p.n, self._info, count)
             return
         dwork, dbytes, hwork, hbytes = self._potrf_work
-        for i in range(max(count, 1)):
-            cs.xpotrf(self.handle, self.params, _uplo(lower), p.n, p.dtype.cuda, ptr + i * step, p.n, p.dtype.cuda,
+        for i in range(count):
+            cs.xpotrf(self.handle, self.params, _LOWER, p.n, p.dtype.cuda, ptr + i * step, p.n, p.dtype.cuda,
                       dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info + 4 * i)
+
+    def _potrs(self, uplo: int, a_ptr: int, b_ptr: int) -> None:
+        p = self.problem
+        t, count, k, n = LETTER[p.dtype.name], max(p.batch_count, 1), p.rhs.nrhs, p.n
+        a_step, b_step = n * n * p.dtype.itemsize, n * k * p.dtype.itemsize
+        if self._factor_route == "batched":  # potrsBatched takes one right-hand side: one launch per column
+            a_array = self._pointers(a_ptr, a_step, count)
+            for j in range(k):
+                b_array = self._pointers(b_ptr + j * n * p.dtype.itemsize, b_step, count)
+                cs.potrs_batched(t, self.handle, uplo, n, 1, a_array, n, b_array, n, self._solve_info, count)
+            return
+        for i in range(count):
+            cs.xpotrs(self.handle, self.params, uplo, n, k, p.dtype.cuda, a_ptr + i * a_step, n,
+                      p.dtype.cuda, b_ptr + i * b_step, n, self._solve_info)
 
     def _failure_message(self, index, info):
         return P.not_positive_definite("a", index, info)
@@ -64,34 +84,48 @@ class CudaCholesky(_Potrf, CudaEngine, Cholesky):
     """:class:`~gpmath.solver.Cholesky` through ``cusolverDnXpotrf`` or ``<t>potrfBatched``."""
 
     def _plan_cuda(self):
-        self._plan_potrf(self.lower)
+        self._plan_potrf()
+
+    def _run(self, arrays):
+        work, ptr = self._load_hermitian(arrays["a"], self.lower, keep=True)
+        self._potrf(ptr)
+        factor = self._deliver(work)  # C order holds L_Mᵀ: L (lower: M = A) or U (upper: M = conj(A))
+        with on_stream(self.package, self.stream, self._home):
+            return triangle(self.package, swap(self.package, factor), upper=False) if self.lower else triangle(
+                self.package, factor, upper=True)
+
+
+class CudaCholeskySolve(Rhs, _Potrf, CudaEngine, CholeskySolve):
+    """:class:`~gpmath.solver.CholeskySolve` through ``Xpotrs`` or ``<t>potrsBatched``.
+
+    The C-order factor read column-major is ``Uᵀ`` (lower) or ``Lᵀ`` (upper), a Cholesky factor of
+    ``conj(A)``: the engine solves ``conj(A) conj(x) = conj(b)`` without copying the factor's layout.
+    """
+
+    def _plan_cuda(self):
+        self._plan_potrf(factor=False)
+        self._solve_info = self._info
 
     def _run(self, arrays):
         p = self.problem
-        work, ptr = self._load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n))
-        self._potrf(ptr, self.lower)
-        with on_stream(self.package, self.stream, self._home):
-            return triangle(self.package, self._deliver(work), upper=not self.lower)
+        conj = p.dtype.is_complex
+        _, c_ptr = self._load("c", arrays["c"], p.dtype, p.batch_shape + (p.n, p.n), keep=True)
+        b, b_ptr = self._load_rhs(arrays["b"], conj)
+        self._potrs(_UPPER if self.lower else _LOWER, c_ptr, b_ptr)
+        return self._deliver_x(b, conj)
 
 
-class CudaSolve(_Potrf, CudaEngine, Solve):
+class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
     """:class:`~gpmath.solver.Solve`: LU (``Xgetrf``/``getrfBatched``), Cholesky, or IRS."""
 
     def _plan_cuda(self):
-        p = self.problem
         if self.refine == "mixed":
             return self._plan_irs()
         if self.assume_a == "pos":
-            return self._plan_potrf(self.lower)
-        self._factor_route = choose(FACTOR, p.n, p.batch_count)
-        count, code = max(p.batch_count, 1), p.dtype.cuda
-        if self._factor_route == "batched":
-            self._blas = get_handle("cublas", self.device_id, cublas.create, cublas.destroy)
-            self._pivots = self._buffer(4 * count * p.n)
+            self._plan_potrf()
+            self._solve_info = self._buffer(4 * max(self.problem.batch_count, 1))
             return
-        self._pivots = self._buffer(8 * count * p.n)
-        device, host = cs.xgetrf_buffer_size(self.handle, self.params, p.n, p.n, code, 0, p.n, code)
-        self._getrf_work = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
+        self._plan_getrf()
 
     def _plan_irs(self):
         p = self.problem
@@ -100,92 +134,39 @@ class CudaSolve(_Potrf, CudaEngine, Solve):
         main = (cs.PrecType.C_64F if p.dtype.real == "float64" else cs.PrecType.C_32F) if p.dtype.is_complex else (
             cs.PrecType.R_64F if p.dtype.real == "float64" else cs.PrecType.R_32F)
         cs.irs_params_set_solver_precisions(self._irs_params, main, _IRS_LOW[(p.dtype.is_complex, self.precision)])
-        cs.irs_params_set_refinement_solver(self._irs_params, cs.IRSRefinement.CLASSICAL)
+        cs.irs_params_set_refinement_solver(self._irs_params, IRS_REFINEMENT)
         cs.irs_params_enable_fallback(self._irs_params)
         self._irs_infos = cs.irs_infos_create()
         self._hold(cs.irs_infos_destroy, self._irs_infos)
         nbytes = cs.irs_xgesv_buffer_size(self.handle, self._irs_params, p.n, p.rhs.nrhs)
         self._irs_work = (self._buffer(nbytes), nbytes)
 
-    def _load_rhs(self, b, conjugate: bool = False):
-        """b as column-major ``(n, k)`` matrices: C-order ``(..., k, n)`` (no copy needed for k = 1)."""
-        p, pkg = self.problem, self.package
-        rhs = p.rhs
-        shape = rhs.batch_shape + (rhs.nrhs, p.n)
-        if self.staged:
-            b = np.broadcast_to(b[..., None] if rhs.vector else b, rhs.batch_shape + (p.n, rhs.nrhs))
-            b = np.conj(np.swapaxes(b, -1, -2)) if conjugate else np.swapaxes(b, -1, -2)
-            return self._load("b", b, p.dtype, shape)
-        with on_stream(pkg, self.stream, self._home):
-            b = b.reshape(tuple(b.shape) + (1,)) if rhs.vector else b
-            return self._load("b", transpose(pkg, b, conjugate), p.dtype, shape)
-
-    def _deliver_x(self, work, conjugate: bool = False):
-        p, pkg = self.problem, self.package
-        x = self._deliver(work)
-        with on_stream(pkg, self.stream, self._home):
-            if p.rhs.vector:
-                x = x.reshape(p.rhs.out_shape)
-                return x.conj() if conjugate else x
-            return transpose(pkg, x, conjugate)
-
     def _run(self, arrays):
         p = self.problem
         if self.refine == "mixed":
             return self._run_irs(arrays)
-        complex_pos = self.assume_a == "pos" and p.dtype.is_complex  # A x = b as conj(A) conj(x) = conj(b)
-        a, a_ptr = self._load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n))
-        b, b_ptr = self._load_rhs(arrays["b"], complex_pos)
+        shape = p.batch_shape + (p.n, p.n)
         if self.assume_a == "pos":
-            self._potrf(a_ptr, self.lower)
-            self._potrs(a_ptr, b_ptr)
-        else:
-            self._lu_solve(a_ptr, b_ptr)
-        return self._deliver_x(b, complex_pos)
-
-    def _potrs(self, a_ptr: int, b_ptr: int) -> None:
-        p = self.problem
-        t, count, k = _LETTER[p.dtype.name], max(p.batch_count, 1), p.rhs.nrhs
-        a_step, b_step = p.n * p.n * p.dtype.itemsize, p.n * k * p.dtype.itemsize
-        if self._factor_route == "batched" and k == 1:  # potrsBatched supports one right-hand side
-            a_array, b_array = self._pointers(a_ptr, a_step, count), self._pointers(b_ptr, b_step, count)
-            cs.potrs_batched(t, self.handle, _uplo(self.lower), p.n, 1, a_array, p.n, b_array, p.n, self._info, count)
-            return
-        for i in range(count):
-            cs.xpotrs(self.handle, self.params, _uplo(self.lower), p.n, k, p.dtype.cuda, a_ptr + i * a_step, p.n,
-                      p.dtype.cuda, b_ptr + i * b_step, p.n, self._info + 4 * i)
-
-    def _lu_solve(self, a_ptr: int, b_ptr: int) -> None:
-        p = self.problem
-        t, count, k, code = _LETTER[p.dtype.name], max(p.batch_count, 1), p.rhs.nrhs, p.dtype.cuda
-        a_step, b_step = p.n * p.n * p.dtype.itemsize, p.n * k * p.dtype.itemsize
-        trans = cublas.Operation.N if self.transposed else cublas.Operation.T  # C order holds Aᵀ
-        if self._factor_route == "batched":
-            cublas.set_stream(self._blas, self.stream)
-            a_array, b_array = self._pointers(a_ptr, a_step, count), self._pointers(b_ptr, b_step, count)
-            cublas.getrf_batched(t, self._blas, p.n, a_array, p.n, self._pivots, self._info, count)
-            arg_info = ctypes.c_int(0)
-            cublas.getrs_batched(t, self._blas, trans, p.n, k, a_array, p.n, self._pivots, b_array, p.n,
-                                 ctypes.addressof(arg_info), count)
-            return
-        dwork, dbytes, hwork, hbytes = self._getrf_work
-        for i in range(count):
-            a_i, piv_i, info_i = a_ptr + i * a_step, self._pivots + 8 * p.n * i, self._info + 4 * i
-            cs.xgetrf(self.handle, self.params, p.n, p.n, code, a_i, p.n, piv_i, code, dwork, dbytes,
-                      ctypes.addressof(hwork), hbytes, info_i)
-            cs.xgetrs(self.handle, self.params, trans, p.n, k, code, a_i, p.n, piv_i, code, b_ptr + i * b_step, p.n, info_i)
+            conj = p.dtype.is_complex and not self.lower  # conj(A) conj(x) = conj(b)
+            _, a_ptr = self._load_hermitian(arrays["a"], self.lower, keep=True)
+            b, b_ptr = self._load_rhs(arrays["b"], conj)
+            self._potrf(a_ptr)
+            self._potrs(_LOWER, a_ptr, b_ptr)
+            return self._deliver_x(b, conj)
+        swapped = SOLVE_SWAPPED  # column-major A (swapped copy) or Aᵀ (plain copy)
+        _, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=True, swapped=swapped)
+        b, b_ptr = self._load_rhs(arrays["b"])
+        self._getrf(a_ptr, self._pivots)
+        trans = cublas.Operation.T if swapped == self.transposed else cublas.Operation.N
+        self._getrs(trans, a_ptr, self._pivots, b_ptr, p.rhs.nrhs)
+        return self._deliver_x(b)
 
     def _run_irs(self, arrays):
-        p, pkg = self.problem, self.package
+        p = self.problem
         k, count = p.rhs.nrhs, max(p.batch_count, 1)
-        shape = p.batch_shape + (p.n, p.n)
-        if self.staged:
-            a_source = np.swapaxes(np.broadcast_to(arrays["a"], shape), -1, -2)
-        else:
-            with on_stream(pkg, self.stream, self._home):
-                a_source = transpose(pkg, arrays["a"])  # IRS has no transposed mode: A itself, column-major
-        _, a_ptr = self._load("a", a_source, p.dtype, shape)
-        b, b_ptr = self._load_rhs(arrays["b"])
+        # IRS has no transposed mode: A itself, column-major
+        _, a_ptr = self._load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=True)
+        _, b_ptr = self._load_rhs(arrays["b"])
         x, x_ptr = self._work("x", p.rhs.batch_shape + (k, p.n), p.dtype)
         a_step, b_step = p.n * p.n * p.dtype.itemsize, p.n * k * p.dtype.itemsize
         work, nbytes = self._irs_work
@@ -213,151 +194,41 @@ class CudaEigh(CudaEngine, Eigh):
         jobz = cs.EigMode.NOVECTOR if self.eigvals_only else cs.EigMode.VECTOR
         self._jobz, self._real = jobz, real
         if self.routine == "syevd":
-            device, host = cs.xsyevd_buffer_size(self.handle, self.params, jobz, _uplo(self.lower), p.n, code, 0, p.n,
+            device, host = cs.xsyevd_buffer_size(self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n,
                                                  real.cuda, 0, code)
             self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
             return
         self._syevj = cs.create_syevj_info()
         self._hold(cs.destroy_syevj_info, self._syevj)
         count = max(p.batch_count, 1)
-        lwork = cs.syevj_batched_buffer_size(_LETTER[p.dtype.name], self.handle, jobz, _uplo(self.lower), p.n, 0, p.n,
+        lwork = cs.syevj_batched_buffer_size(LETTER[p.dtype.name], self.handle, jobz, _LOWER, p.n, 0, p.n,
                                              0, self._syevj, count)
         self._work_args = (self._buffer(lwork * p.dtype.itemsize), lwork)
 
     def _run(self, arrays):
         p, pkg = self.problem, self.package
         count, code = max(p.batch_count, 1), p.dtype.cuda
-        a, a_ptr = self._load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n))
+        shape = p.batch_shape + (p.n, p.n)
+        a, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=self.eigvals_only, swapped=self.lower)
         w, w_ptr = self._work("w", p.batch_shape + (p.n,), self._real)
         if self.routine == "syevjBatched":
             work, lwork = self._work_args
-            cs.syevj_batched(_LETTER[p.dtype.name], self.handle, self._jobz, _uplo(self.lower), p.n, a_ptr, p.n, w_ptr,
+            cs.syevj_batched(LETTER[p.dtype.name], self.handle, self._jobz, _LOWER, p.n, a_ptr, p.n, w_ptr,
                              work, lwork, self._info, self._syevj, count)
         else:
             dwork, dbytes, hwork, hbytes = self._work_args
             step = p.n * p.n * p.dtype.itemsize
             for i in range(count):
-                cs.xsyevd(self.handle, self.params, self._jobz, _uplo(self.lower), p.n, code, a_ptr + i * step, p.n,
+                cs.xsyevd(self.handle, self.params, self._jobz, _LOWER, p.n, code, a_ptr + i * step, p.n,
                           self._real.cuda, w_ptr + i * p.n * self._real.itemsize, code, dwork, dbytes,
                           ctypes.addressof(hwork), hbytes, self._info + 4 * i)
         w = self._deliver(w)
         if self.eigvals_only:
             return w
-        with on_stream(pkg, self.stream, self._home):  # C order holds conj(V)ᵀ
-            return w, transpose(pkg, self._deliver(a), conjugate=p.dtype.is_complex)
-
-    def _failure_message(self, index, info):
-        return P.not_converged(self.routine, "a", index, info)
-
-
-class CudaSVD(CudaEngine, SVD):
-    """:class:`~gpmath.solver.SVD` through ``<t>gesvdjBatched``, ``<t>gesvdj`` or ``cusolverDnXgesvd``.
-
-    The engine factors ``M = Aᵀ`` (the C-order buffer read column-major, ``n x m``): Jacobi
-    returns ``U_M`` (C order: ``Vh``) and ``V_M`` (C order: ``V_Mᵀ``, so ``U = conj`` of its
-    transpose); ``gesvd`` needs rows >= columns, so tall inputs are factored as ``Aᴴ``.
-    """
-
-    def _plan_cuda(self):
-        p = self.problem
-        driver = self.driver or choose(SVD_TABLE, max(p.m, p.n), p.batch_count)
-        if driver == "gesvdj" and max(p.m, p.n) <= 32 and p.batch_count > 1:
-            driver = "gesvdjBatched"
-        self.routine = driver
-        self._real = DTYPES[p.dtype.real]
-        self._tall = driver == "gesvd" and p.m > p.n
-        rows, cols = (p.m, p.n) if self._tall else (p.n, p.m)  # the column-major matrix factored
-        self._rows, self._cols = rows, cols
-        if driver == "gesvd":
-            return self._plan_gesvd(rows, cols)
-        self._gesvdj = cs.create_gesvdj_info()
-        self._hold(cs.destroy_gesvdj_info, self._gesvdj)
-        jobz = cs.EigMode.VECTOR if self.compute_uv else cs.EigMode.NOVECTOR
-        t, count = _LETTER[p.dtype.name], max(p.batch_count, 1)
-        if driver == "gesvdjBatched":
-            lwork = cs.gesvdj_batched_buffer_size(t, self.handle, jobz, rows, cols, 0, rows, 0, 0, rows, 0, cols,
-                                                  self._gesvdj, count)
-        else:
-            lwork = cs.gesvdj_buffer_size(t, self.handle, jobz, int(not self.full_matrices), rows, cols, 0, rows, 0, 0,
-                                          rows, 0, cols, self._gesvdj)
-        self._work_args = (jobz, self._buffer(lwork * p.dtype.itemsize), lwork)
-
-    def _plan_gesvd(self, rows: int, cols: int) -> None:
-        code, job = self.problem.dtype.cuda, self._jobs()
-        device, host = cs.xgesvd_buffer_size(self.handle, self.params, job, job, rows, cols, code, 0, rows,
-                                             self._real.cuda, 0, code, 0, rows, code, 0, cols, code)
-        self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
-
-    def _jobs(self) -> str:
-        return "N" if not self.compute_uv else ("A" if self.full_matrices else "S")
-
-    def _factor_shapes(self):
-        """C-order shapes of the left and right factor buffers of the column-major matrix."""
-        p, rows, cols = self.problem, self._rows, self._cols
-        k = min(rows, cols)
-        left = rows if (self.full_matrices or self.routine == "gesvdjBatched") else k
-        right = cols if (self.full_matrices or self.routine == "gesvdjBatched") else k
-        return p.batch_shape + (left, rows), p.batch_shape + (right, cols)
-
-    def _run(self, arrays):
-        p, pkg = self.problem, self.package
-        source = arrays["a"]
-        if self._tall:
-            if self.staged:
-                source = np.conj(np.swapaxes(source, -1, -2))
-            else:
-                with on_stream(pkg, self.stream, self._home):
-                    source = transpose(pkg, source, conjugate=True)
-        a, a_ptr = self._load("a", source, p.dtype, p.batch_shape + (self._cols, self._rows))
-        s, s_ptr = self._work("s", p.batch_shape + (min(p.m, p.n),), self._real)
-        left_shape, right_shape = self._factor_shapes()
-        left, left_ptr = self._work("left", left_shape, p.dtype)
-        right, right_ptr = self._work("right", right_shape, p.dtype)
-        self._launch(a_ptr, s_ptr, left_ptr, right_ptr)
-        s = self._deliver(s)
-        if not self.compute_uv:
-            return s
-        with on_stream(pkg, self.stream, self._home):
-            return self._assemble(self._deliver(left), s, self._deliver(right))
-
-    def _launch(self, a_ptr, s_ptr, left_ptr, right_ptr) -> None:
-        p = self.problem
-        rows, cols, count, t = self._rows, self._cols, max(p.batch_count, 1), _LETTER[p.dtype.name]
-        left_shape, right_shape = self._factor_shapes()
-        item = p.dtype.itemsize
-        steps = (rows * cols * item, min(rows, cols) * self._real.itemsize,
-                 left_shape[-2] * rows * item, right_shape[-2] * cols * item)
-        if self.routine == "gesvdjBatched":
-            jobz, work, lwork = self._work_args
-            cs.gesvdj_batched(t, self.handle, jobz, rows, cols, a_ptr, rows, s_ptr, left_ptr, rows, right_ptr, cols,
-                              work, lwork, self._info, self._gesvdj, count)
-            return
-        for i in range(count):
-            ptrs = [base + i * step for base, step in zip((a_ptr, s_ptr, left_ptr, right_ptr), steps)]
-            if self.routine == "gesvdj":
-                jobz, work, lwork = self._work_args
-                cs.gesvdj(t, self.handle, jobz, int(not self.full_matrices), rows, cols, ptrs[0], rows, ptrs[1],
-                          ptrs[2], rows, ptrs[3], cols, work, lwork, self._info + 4 * i, self._gesvdj)
-            else:
-                code, job = p.dtype.cuda, self._jobs()
-                dwork, dbytes, hwork, hbytes = self._work_args
-                cs.xgesvd(self.handle, self.params, job, job, rows, cols, code, ptrs[0], rows, self._real.cuda,
-                          ptrs[1], code, ptrs[2], rows, code, ptrs[3], cols, code,
-                          dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info + 4 * i)
-
-    def _assemble(self, left, s, right):
-        """(U, s, Vh) of A from the factors of the column-major matrix."""
-        pkg, p = self.package, self.problem
-        k = min(p.m, p.n)
-        if self.routine == "gesvd":  # left: U_M (C order U_Mᵀ), right: VT_M (C order VT_Mᵀ)
-            if not self._tall:
-                return right, s, left
-            return transpose(pkg, left, conjugate=True), s, transpose(pkg, right, conjugate=True)
-        u = transpose(pkg, right, conjugate=p.dtype.is_complex)  # Jacobi: right is V_M
-        vh = left
-        if not self.full_matrices and self.routine == "gesvdjBatched":
-            u, vh = pkg.contiguous(u[..., :k]), pkg.contiguous(vh[..., :k, :])
-        return u, s, vh
+        conj = p.dtype.is_complex and not self.lower  # the upper triangle was factored as conj(A)
+        with on_stream(pkg, self.stream, self._home):  # C order holds Vᵀ (or conj(V)ᵀ): a view, no copy
+            v = swap(pkg, self._deliver(a), conj)
+            return w, (v.resolve_conj() if conj and pkg.name == "torch" else v)
 
     def _failure_message(self, index, info):
         return P.not_converged(self.routine, "a", index, info)

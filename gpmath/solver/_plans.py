@@ -2,7 +2,8 @@
 
 Every class here is a planner with the gpmath contract: constructor → ``plan()`` →
 ``execute()`` → ``reset_operands()`` → ``free()``, and a context manager.  Constructing one
-returns its CPU or CUDA engine (see :mod:`._base`).  ``execute(check=False)`` leaves cuSOLVER's
+returns its CPU or CUDA engine (see :mod:`._base`); every constructor takes keyword-only
+``execution``, ``stream`` and ``device_id`` as :func:`gpmath.linalg.cholesky` does.  ``execute(check=False)`` leaves cuSOLVER's
 ``info`` on the device; ``execute(check=True)`` or :meth:`info` reads it (a sync on the plan's
 stream only) and ``check=True`` raises :class:`~gpmath._core.errors.LinAlgError` naming the
 matrix and its pivot or minor.
@@ -15,12 +16,13 @@ from ._base import SolverPlan
 
 __all__ = [
     "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
-    "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
+    "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
 ]
 
 EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched")
-SVD_DRIVERS = (None, "gesvd", "gesvdj")
+SVD_DRIVERS = (None, "gesvd", "gesvdj", "gesvdp")
 IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")
+LSTSQ_DRIVERS = ("gelsd", "gelsy")
 _ASSUME = ("gen", "sym", "her", "pos")
 _QR_MODES = ("full", "economic", "r")
 
@@ -271,6 +273,9 @@ class SVD(SolverPlan):
 class Lstsq(SolverPlan):
     """Plan the least-squares solution of ``a x = b`` (as :func:`gpmath.linalg.lstsq`).
 
+    *lapack_driver* ``"gelsd"`` goes through the SVD (any rank; returns ``s``); ``"gelsy"``
+    through a QR factorisation (on the GPU without pivoting: full rank only, ``s`` is None).
+
     Examples
     --------
     >>> import numpy as np
@@ -283,8 +288,10 @@ class Lstsq(SolverPlan):
 
     _names = ("a", "b")
 
-    def _configure(self, cond: float | None = None) -> None:
+    def _configure(self, cond: float | None = None, lapack_driver: str = "gelsd") -> None:
+        _choice("lapack_driver", lapack_driver, LSTSQ_DRIVERS)
         self.cond = None if cond is None else float(cond)
+        self.lapack_driver = lapack_driver
 
     def _describe(self, ops):
         return P.describe_system(ops["a"], ops["b"], square_a=False)

@@ -1,0 +1,142 @@
+"""Array operations that work alike on NumPy, CuPy and PyTorch arrays, given gpmath's package adapter.
+
+The CUDA engines use them to shape cuSOLVER's column-major results into C-order results in the
+operands' package (on the plan's stream, see :func:`gpmath.solver._cuda.on_stream`); the CPU
+engines use the same formulas (pseudo-inverse least squares, determinants from LU) on NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "swap", "transpose", "triangle", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
+    "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
+]
+
+
+def swap(package, x, conjugate: bool = False):
+    """A view of *x* with its last two axes swapped (conjugated: torch lazily, others by a copy)."""
+    y = x.transpose(-1, -2) if package.name == "torch" else x.swapaxes(-1, -2)
+    return y.conj() if conjugate else y
+
+
+def transpose(package, x, conjugate: bool = False):
+    """A C-order copy of *x* with its last two axes swapped (and conjugated)."""
+    return copy(package, swap(package, x, conjugate))
+
+
+def triangle(package, x, upper: bool):
+    """*x* with the other triangle of each matrix set to zero (a new array)."""
+    return (package.module.triu if upper else package.module.tril)(x)
+
+
+def diagonal(package, x):
+    """The diagonals of a batch of matrices, ``(..., N)`` (a view)."""
+    if package.name == "torch":
+        return package.module.diagonal(x, dim1=-2, dim2=-1)
+    return x.diagonal(axis1=-2, axis2=-1)
+
+
+def as_int(package, x, bits: int):
+    """*x* as an int32/int64 array of the package (a copy when the type changes)."""
+    if package.name == "torch":
+        module = package.module
+        return x.to(module.int64 if bits == 64 else module.int32)
+    return x.astype(np.int64 if bits == 64 else np.int32, copy=False)
+
+
+def assign(package, destination, source) -> None:
+    """``destination[...] = source`` (a view of a package array)."""
+    if package.name == "torch":
+        destination.copy_(source)
+    else:
+        destination[...] = source
+
+
+def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, eps: float):
+    """``(x, residues, rank, s)`` as :func:`scipy.linalg.lstsq` defines them, from the thin SVD of *a*.
+
+    Singular values below ``cond * s[0]`` (default ``eps * s[0]``) count as zero.  *b* is
+    ``(..., M)`` when *vector*, else ``(..., M, K)``; batch dimensions broadcast.  Residues are
+    returned only when M > N and every matrix has rank N (else an empty array), as ``gelsd``.
+    """
+    module = package.module
+    keep = s > (eps if cond is None else cond) * s[..., :1]
+    inv_s = module.where(keep, 1 / module.where(keep, s, 1), 0)
+    bm = b[..., None] if vector else b
+    x = swap(package, vh, True) @ (inv_s[..., None] * (swap(package, u, True) @ bm))
+    return lstsq_result(a, bm, x, keep.sum(-1), s, vector)
+
+
+def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
+    """``(x, residues, rank, s)`` from a least-squares solution ``x`` of ``a x = bm`` (``bm`` 2-D).
+
+    Residues (squared column norms of ``bm - a x``) only when M > N and every matrix has rank
+    N, else an empty array; 1-D results for a vector right-hand side; a Python int rank for one
+    matrix.  *empty* is an empty array of the result's real dtype (default: from *s*).
+    """
+    m, n = a.shape[-2:]
+    if m > n and bool((rank == n).all()):
+        residues = (abs(bm - a @ x) ** 2).sum(-2)
+    else:
+        residues = (s if empty is None else empty).reshape(-1)[:0]
+    if vector:
+        x = x[..., 0]
+        residues = residues[..., 0] if residues.shape[0] else residues
+    return x, residues, (rank if rank.ndim else int(rank)), s
+
+
+def det_from_lu(package, lu, pivots, first_pivot: int, log: bool):
+    """The determinant, or ``(sign, logabsdet)``, from an LU factorisation's diagonal and pivots.
+
+    *pivots* are row interchanges numbered from *first_pivot* (1 for LAPACK/cuSOLVER); a singular
+    matrix gives 0, or ``(0, -inf)``.
+    """
+    module = package.module
+    d = diagonal(package, lu)
+    n = d.shape[-1]
+    steps = pivots - first_pivot
+    moved = (steps != module.arange(n, dtype=steps.dtype, **_device(package, steps))).sum(-1)
+    parity = 1 - 2 * (moved % 2)
+    if not log:
+        return d.prod(-1) * parity
+    absd = abs(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logabsdet = module.log(absd).sum(-1)
+        phase = (d / module.where(absd == 0, 1, absd)).prod(-1) * parity
+    return module.where((absd == 0).any(-1), 0, phase), logabsdet
+
+
+def _device(package, like) -> dict:
+    return {"device": like.device} if package.name == "torch" else {}
+
+
+def copy(package, x):
+    """A new C-order array with *x*'s values (never a view of *x*'s memory)."""
+    if package.name == "torch":  # copy_ resolves a lazy conjugate (clone would keep the conj bit)
+        out = package.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+        out.copy_(x)
+        return out
+    return package.module.array(x, copy=True, order="C")
+
+
+def zero(package, x) -> None:
+    """Set a view of a package array to zero."""
+    if package.name == "torch":
+        x.zero_()
+    else:
+        x[...] = 0
+
+
+def amax(package, x, axis: int):
+    """The maximum along *axis*, keeping it (torch's ``max`` returns indices too)."""
+    if package.name == "torch":
+        return package.module.amax(x, axis, keepdim=True)
+    return x.max(axis, keepdims=True)
+
+
+def abs_max_ratio_rank(package, d, cond: float):
+    """How many entries of each row of *d* exceed ``cond`` times the row's largest, in modulus."""
+    magnitude = abs(d)
+    return (magnitude > cond * amax(package, magnitude, -1)).sum(-1)

@@ -1,0 +1,446 @@
+"""The solver planners' CUDA engines on the CPU: cuSOLVER, cuBLAS and device memory replaced by a model.
+
+The model plays cuSOLVER's and cuBLAS's part at the ctypes boundary: each routine reads and
+writes column-major matrices at raw addresses (``lda`` and all), pointer arrays included, with
+LAPACK (through SciPy) doing the arithmetic, and writes ``info`` where cuSOLVER would.  Device
+buffers are host buffers, so the engines' layout logic (C order read column-major, fill modes,
+swapped and conjugated copies, pivots, batches) is checked here against scipy.linalg; the
+real libraries run the same oracle in ``test_linalg_gpu.py`` on a GPU machine.  "staged" runs
+NumPy operands through the host-staging path; "device" lets NumPy arrays pose as device arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import types
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+from scipy.linalg import lapack
+
+import gpmath
+from gpmath import linalg
+from gpmath._bindings import cublas as real_cublas
+from gpmath._bindings import cusolver as real_cusolver
+from gpmath.solver import _base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd
+from gpmath.linalg import _dispatch
+
+from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
+
+_CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
+_LETTERS = {"S": np.float32, "D": np.float64, "C": np.complex64, "Z": np.complex128}
+
+
+def _mat(ptr, dtype, rows, cols, ld):
+    """A writable view of the column-major ``rows x cols`` matrix at *ptr* (leading dimension *ld*)."""
+    dtype = np.dtype(dtype)
+    raw = (ctypes.c_byte * (ld * cols * dtype.itemsize)).from_address(ptr)
+    return np.frombuffer(raw, dtype=dtype).reshape(cols, ld)[:, :rows].T
+
+
+def _vec(ptr, dtype, count):
+    return _mat(ptr, dtype, count, 1, count)[:, 0]
+
+
+def _pointers(array_ptr, count):
+    return [int(p) for p in _vec(array_ptr, np.uint64, count)]
+
+
+def _hermitian(m, lower):
+    tri = np.tril(m) if lower else np.triu(m)
+    return tri + ct(tri) - np.diag(np.diag(tri).real)
+
+
+class FakeSolvers(types.SimpleNamespace):
+    """cuSOLVER's and cuBLAS's routines used by gpmath, over host memory (module attributes pass through)."""
+
+    def __init__(self, real):
+        super().__init__()
+        self.real, self.calls = real, []
+
+    def __getattr__(self, name):
+        if name.endswith("_buffer_size"):
+            return lambda *args: (64, 8) if name.startswith("x") else 16
+        if name.startswith(("create", "irs_params_create", "irs_infos_create")):
+            return lambda *args: 1
+        if name.startswith(("destroy", "set_", "irs_params_", "irs_infos_destroy", "syevj_set", "gesvdj_set")):
+            return lambda *args: None
+        return getattr(self.real, name)
+
+    # -- Cholesky
+    def _potrf_one(self, dtype, uplo, n, a, lda, info):
+        m = _mat(a, dtype, n, n, lda)
+        c, code = lapack.get_lapack_funcs("potrf", (m,))(np.array(m), lower=uplo == 0, clean=0)
+        m[...] = c
+        _vec(info, np.int32, 1)[0] = code
+
+    def xpotrf(self, handle, params, uplo, n, code, a, lda, compute, *work):
+        self.calls.append("xpotrf")
+        self._potrf_one(_CODES[code], uplo, n, a, lda, work[-1])
+
+    def potrf_batched(self, t, handle, uplo, n, a_array, lda, info, batch):
+        self.calls.append("potrfBatched")
+        for i, a in enumerate(_pointers(a_array, batch)):
+            self._potrf_one(_LETTERS[t], uplo, n, a, lda, info + 4 * i)
+
+    def _potrs_one(self, dtype, uplo, n, nrhs, a, lda, b, ldb):
+        m, rhs = _mat(a, dtype, n, n, lda), _mat(b, dtype, n, nrhs, ldb)
+        rhs[...] = lapack.get_lapack_funcs("potrs", (m,))(np.array(m), np.array(rhs), lower=uplo == 0)[0]
+
+    def xpotrs(self, handle, params, uplo, n, nrhs, code, a, lda, code_b, b, ldb, info):
+        self._potrs_one(_CODES[code], uplo, n, nrhs, a, lda, b, ldb)
+
+    def potrs_batched(self, t, handle, uplo, n, nrhs, a_array, lda, b_array, ldb, info, batch):
+        assert nrhs == 1, "cuSOLVER's potrsBatched takes one right-hand side"
+        for a, b in zip(_pointers(a_array, batch), _pointers(b_array, batch)):
+            self._potrs_one(_LETTERS[t], uplo, n, 1, a, lda, b, ldb)
+
+    # -- LU
+    def _getrf_one(self, dtype, n, a, lda, piv, piv_type, info):
+        m = _mat(a, dtype, n, n, lda)
+        lu, p, code = lapack.get_lapack_funcs("getrf", (m,))(np.array(m))
+        m[...] = lu
+        _vec(piv, piv_type, n)[...] = p + 1
+        _vec(info, np.int32, 1)[0] = code
+
+    def xgetrf(self, handle, params, m, n, code, a, lda, piv, compute, *work):
+        self._getrf_one(_CODES[code], n, a, lda, piv, np.int64, work[-1])
+
+    def getrf_batched(self, t, handle, n, a_array, lda, pivots, info, batch):
+        for i, a in enumerate(_pointers(a_array, batch)):
+            self._getrf_one(_LETTERS[t], n, a, lda, pivots + 4 * n * i, np.int32, info + 4 * i)
+
+    def _getrs_one(self, dtype, trans, n, nrhs, a, lda, piv, piv_type, b, ldb):
+        m, rhs = _mat(a, dtype, n, n, lda), _mat(b, dtype, n, nrhs, ldb)
+        p = _vec(piv, piv_type, n).astype(np.int32) - 1
+        rhs[...] = lapack.get_lapack_funcs("getrs", (m,))(np.array(m), p, np.array(rhs), trans=int(trans))[0]
+
+    def xgetrs(self, handle, params, trans, n, nrhs, code, a, lda, piv, code_b, b, ldb, info):
+        self._getrs_one(_CODES[code], trans, n, nrhs, a, lda, piv, np.int64, b, ldb)
+
+    def getrs_batched(self, t, handle, trans, n, nrhs, a_array, lda, pivots, b_array, ldb, info, batch):
+        for i, (a, b) in enumerate(zip(_pointers(a_array, batch), _pointers(b_array, batch))):
+            self._getrs_one(_LETTERS[t], trans, n, nrhs, a, lda, pivots + 4 * n * i, np.int32, b, ldb)
+
+    # -- QR
+    def xgeqrf(self, handle, params, m, n, code, a, lda, code_tau, tau, compute, *work):
+        dtype = _CODES[code]
+        mat = _mat(a, dtype, m, n, lda)
+        qr, t, _, code_ = lapack.get_lapack_funcs("geqrf", (mat,))(np.array(mat))
+        mat[...] = qr
+        _vec(tau, dtype, min(m, n))[...] = t
+
+    def orgqr(self, t, handle, m, n, k, a, lda, tau, work, lwork, info):
+        dtype = _LETTERS[t]
+        mat = _mat(a, dtype, m, n, lda)
+        name = "ungqr" if t in "CZ" else "orgqr"
+        mat[...] = lapack.get_lapack_funcs(name, (mat,))(np.array(mat), np.array(_vec(tau, dtype, k)))[0]
+
+    def ormqr(self, t, handle, side, trans, m, n, k, a, lda, tau, c, ldc, work, lwork, info):
+        assert side == real_cublas.SideMode.LEFT
+        dtype = _LETTERS[t]
+        reflectors, rhs = _mat(a, dtype, m, k, lda), _mat(c, dtype, m, n, ldc)
+        name = "ungqr" if t in "CZ" else "orgqr"
+        padded = np.zeros((m, m), dtype)
+        padded[:, :k] = reflectors
+        q = lapack.get_lapack_funcs(name, (padded,))(padded, np.array(_vec(tau, dtype, k)))[0]
+        rhs[...] = {0: q, 1: q.T, 2: ct(q)}[int(trans)] @ rhs
+
+    def trsm(self, t, handle, side, uplo, trans, diag, m, n, alpha, a, lda, b, ldb):
+        assert side == real_cublas.SideMode.LEFT and diag == real_cublas.DiagType.NON_UNIT
+        dtype = _LETTERS[t]
+        tri = (np.triu if uplo == real_cublas.FillMode.UPPER else np.tril)(_mat(a, dtype, m, m, lda))
+        op = {0: tri, 1: tri.T, 2: ct(tri)}[int(trans)]
+        rhs = _mat(b, dtype, m, n, ldb)
+        rhs[...] = np.linalg.solve(op, _vec(alpha, dtype, 1)[0] * rhs)
+
+    # -- eigenvalues
+    def _syev_one(self, dtype, jobz, uplo, n, a, lda, w):
+        mat = _mat(a, dtype, n, n, lda)
+        values, vectors = np.linalg.eigh(_hermitian(mat, uplo == 0))
+        _vec(w, np.dtype(dtype).type(0).real.dtype, n)[...] = values
+        if jobz:
+            mat[...] = vectors
+
+    def xsyevd(self, handle, params, jobz, uplo, n, code, a, lda, code_w, w, compute, *work):
+        self._syev_one(_CODES[code], jobz, uplo, n, a, lda, w)
+
+    def syevj_batched(self, t, handle, jobz, uplo, n, a, lda, w, work, lwork, info, params, batch):
+        dtype = np.dtype(_LETTERS[t])
+        for i in range(batch):
+            self._syev_one(dtype, jobz, uplo, n, a + i * n * lda * dtype.itemsize, lda, w + i * n * dtype.itemsize // (
+                2 if dtype.kind == "c" else 1))
+
+    # -- SVD
+    def _svd_one(self, dtype, m, n, a, lda, s, u, ldu, v, ldv, full, transpose_v):
+        mat = _mat(a, dtype, m, n, lda)
+        left, values, right = np.linalg.svd(np.array(mat), full_matrices=full)
+        _vec(s, np.dtype(dtype).type(0).real.dtype, min(m, n))[...] = values
+        if u:
+            _mat(u, dtype, m, left.shape[1], ldu)[...] = left
+        if v:
+            right = ct(right) if transpose_v else right
+            _mat(v, dtype, *right.shape, ldv)[...] = right
+
+    def xgesvd(self, handle, params, jobu, jobvt, m, n, code, a, lda, code_s, s, code_u, u, ldu, code_v, vt, ldvt,
+               compute, *work):
+        vectors = jobu != "N"
+        self._svd_one(_CODES[code], m, n, a, lda, s, vectors and u, ldu, vectors and vt, ldvt, jobu == "A", False)
+
+    def xgesvdp(self, handle, params, jobz, econ, m, n, code, a, lda, code_s, s, code_u, u, ldu, code_v, v, ldv,
+                compute, *work):
+        self._svd_one(_CODES[code], m, n, a, lda, s, jobz and u, ldu, jobz and v, ldv, not econ, True)
+        return 0.0
+
+    def gesvdj(self, t, handle, jobz, econ, m, n, a, lda, s, u, ldu, v, ldv, work, lwork, info, params):
+        self._svd_one(_LETTERS[t], m, n, a, lda, s, jobz and u, ldu, jobz and v, ldv, not econ, True)
+
+    def gesvdj_batched(self, t, handle, jobz, m, n, a, lda, s, u, ldu, v, ldv, work, lwork, info, params, batch):
+        dtype = np.dtype(_LETTERS[t])
+        real = dtype.itemsize // (2 if dtype.kind == "c" else 1)
+        for i in range(batch):
+            self._svd_one(dtype, m, n, a + i * lda * n * dtype.itemsize, lda, s + i * min(m, n) * real,
+                          jobz and u + i * ldu * m * dtype.itemsize, ldu, jobz and v + i * ldv * n * dtype.itemsize,
+                          ldv, True, True)
+
+    # -- mixed precision
+    def irs_xgesv(self, handle, params, infos, n, nrhs, a, lda, b, ldb, x, ldx, work, work_bytes, info):
+        dtype = self.irs_dtype
+        _mat(x, dtype, n, nrhs, ldx)[...] = np.linalg.solve(_mat(a, dtype, n, n, lda), _mat(b, dtype, n, nrhs, ldb))
+        return 2
+
+    def irs_infos_get_outer_niters(self, infos):
+        return 2
+
+
+class FakeBuffer:
+    """A 'device' buffer in host memory, filled with garbage as cudaMallocAsync's may be."""
+
+    def __init__(self, nbytes, stream, device_id):
+        self._data = np.full(max(nbytes, 1), 0x5A, np.uint8)
+        self.ptr = self._data.ctypes.data
+
+    def release(self):
+        self.ptr = 0
+
+
+@pytest.fixture(params=["staged", "device", "torch"])
+def model(request, monkeypatch):
+    """Route the solver engines to the model; "device" makes NumPy arrays pose as device arrays."""
+    solvers, blas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
+    for module in (_cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd):
+        monkeypatch.setattr(module, "cs", solvers, raising=False)
+        monkeypatch.setattr(module, "cublas", blas, raising=False)
+    for name in ("getrf_batched", "getrs_batched", "trsm"):
+        setattr(blas, name, getattr(solvers, name))
+    monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
+    monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
+    monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
+    monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0)
+    monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
+    monkeypatch.setattr(_cuda_lu, "get_handle", lambda *args: 1)
+    monkeypatch.setattr(_cuda_lstsq, "get_handle", lambda *args: 1)
+    monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
+                                                                device_count=lambda: 1))
+    ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
+    monkeypatch.setattr(_base, "resolve_execution", ready)
+    monkeypatch.setattr(_dispatch, "resolve_execution", ready)
+    monkeypatch.setattr(_dispatch, "resolve_stream", lambda stream, pkg, device_id: 0)
+    solvers.put = lambda x: x
+    if request.param == "torch":  # CPU tensors pose as tensors on cuda:0
+        torch = pytest.importorskip("torch")
+        from gpmath._core.packages import package_of
+
+        adapter = package_of(torch.zeros(1), "x")
+        monkeypatch.setitem(adapter._devices, 0, torch.device("cpu"))
+        monkeypatch.setattr(adapter, "current_stream", lambda device_id: 0, raising=False)
+        solvers.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
+    if request.param in ("device", "torch"):
+        real_locate, real_as_operand = _base.locate, _base.as_operand
+
+        def as_operand(x, name, stream=None):
+            op = real_as_operand(x, name, stream)
+            op.device_id = 0
+            return op
+
+        monkeypatch.setattr(_base, "locate", lambda x, name: real_locate(x, name)[:2] + (0,))
+        monkeypatch.setattr(_base, "as_operand", as_operand)
+    solvers.mode = request.param
+    return solvers
+
+
+def host(x):
+    """NumPy values of a result (tuples too)."""
+    if isinstance(x, tuple):
+        return tuple(host(v) for v in x)
+    return x.numpy() if type(x).__module__.startswith("torch") else np.asarray(x)
+
+
+def close(actual, expected, dtype, scale=10.0):
+    actual, expected = host(actual), host(expected)
+    actual, expected = np.asarray(actual, np.complex128), np.asarray(expected, np.complex128)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    assert np.abs(actual - expected).max(initial=0) <= TOL[dtype] * scale * max(1.0, np.abs(expected).max(initial=0))
+
+
+DTYPES = ["float32", "float64", "complex64", "complex128"]
+CUDA = {"execution": "cuda"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, n", [((), 6), ((3,), 5), ((2,), 140)])
+@pytest.mark.parametrize("lower", [False, True])
+def test_cholesky_and_cho_solve(model, dtype, batch, n, lower):
+    P = model.put
+    a = spd(batch, n, dtype)
+    noisy = a + (np.triu if lower else np.tril)(np.full((n, n), 7.0), 1 if lower else -1)  # unread triangle
+    c = host(linalg.cholesky(P(noisy.astype(dtype)), lower, **CUDA))
+    close(c @ ct(c) if lower else ct(c) @ c, a, dtype)
+    close(c, (np.tril if lower else np.triu)(c), dtype)
+    b = random(batch + (n, 2), dtype, 1)
+    close(a @ host(linalg.cho_solve((P(c), lower), P(b), **CUDA)), b, dtype, 100)
+    x = host(linalg.solve(P(noisy.astype(dtype)), P(b[..., 0] if not batch else b), assume_a="pos", lower=lower, **CUDA))
+    close(a @ x if batch else a @ x[:, None], b if batch else b[..., :1], dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, n", [((), 6), ((4,), 5), ((2,), 130)])
+def test_lu_family(model, dtype, batch, n):
+    P = model.put
+    a, b = general(batch, n, dtype), random(batch + (n, 3), dtype, 1)
+    lu, piv = host(linalg.lu_factor(P(a), **CUDA))
+    for index in np.ndindex(*batch):
+        expected_lu, expected_piv = sl.lu_factor(a[index])
+        np.testing.assert_array_equal(piv[index], expected_piv)
+        close(lu[index], expected_lu, dtype)
+    for trans, op in ((0, a), (1, np.swapaxes(a, -1, -2)), (2, ct(a))):
+        close(op @ host(linalg.lu_solve((P(lu), P(piv)), P(b), trans, **CUDA)), b, dtype, 100)
+    for swapped in (False, True):
+        _cuda_engines.SOLVE_SWAPPED = swapped
+        try:
+            close(a @ host(linalg.solve(P(a), P(b), **CUDA)), b, dtype, 100)
+            if dtype in ("float32", "float64"):
+                close(np.swapaxes(a, -1, -2) @ host(linalg.solve(P(a), P(b), transposed=True, **CUDA)), b, dtype, 100)
+        finally:
+            _cuda_engines.SOLVE_SWAPPED = False
+            gpmath.cache_clear()
+    close(linalg.inv(P(a), **CUDA), np.linalg.inv(a), dtype, 100)
+    if n < 20:  # larger determinants overflow
+        close(linalg.det(P(a), **CUDA), np.linalg.det(a), dtype, 1000)
+    sign, logabsdet = host(linalg.slogdet(P(a), **CUDA))
+    expected_sign, expected_log = np.linalg.slogdet(a)
+    close(sign, expected_sign, dtype, 100)
+    close(logabsdet, expected_log, dtype, 100)
+
+
+def test_singular_raises_and_det_is_zero(model):
+    P = model.put
+    a = np.broadcast_to(4 * np.eye(5), (3, 5, 5)).copy()
+    a[1, :, 2] = 0.0
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular"):
+        linalg.lu_factor(P(a), **CUDA)
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular"):
+        linalg.inv(P(a), **CUDA)
+    assert host(linalg.det(P(a), **CUDA)).tolist() == [1024.0, 0.0, 1024.0]
+    sign, logabsdet = host(linalg.slogdet(P(a), **CUDA))
+    assert sign.tolist() == [1.0, 0.0, 1.0] and logabsdet[1] == -np.inf
+    a[1] = 4 * np.eye(5)
+    a[2, 3, 3] = -1.0
+    with pytest.raises(linalg.LinAlgError, match=r"a\[2\] is not positive definite.*order 4"):
+        linalg.cholesky(P(a), **CUDA)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 5)])
+@pytest.mark.parametrize("mode", ["full", "economic", "r"])
+def test_qr(model, dtype, shape, mode):
+    P = model.put
+    a = random((2,) + shape, dtype)
+    assert_qr_like_cpu(host(linalg.qr(P(a), mode, **CUDA)), a, mode, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", [None, "syevd", "syevj"])
+@pytest.mark.parametrize("lower", [True, False])
+def test_eigh(model, dtype, driver, lower):
+    P = model.put
+    a = hermitian((3,), 7, dtype)
+    noisy = (a + (np.triu if lower else np.tril)(np.full((7, 7), 5.0), 1 if lower else -1)).astype(dtype)
+    w, v = host(linalg.eigh(P(noisy), lower=lower, driver=driver, **CUDA))
+    close((v * w[..., None, :]) @ ct(v), a, dtype, 100)
+    close(linalg.eigvalsh(P(noisy), lower=lower, driver=driver, **CUDA), np.linalg.eigvalsh(a), dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", [None, "gesvd", "gesvdj", "gesvdp"])
+@pytest.mark.parametrize("shape, batch", [((12, 7), (3,)), ((7, 12), (3,)), ((40, 33), ()), ((9, 9), (2,))])
+@pytest.mark.parametrize("full_matrices", [True, False])
+def test_svd(model, dtype, driver, shape, batch, full_matrices):
+    P = model.put
+    a = random(batch + shape, dtype)
+    u, s, vh = host(linalg.svd(P(a), full_matrices, driver=driver, **CUDA))
+    k = min(shape)
+    assert u.shape == batch + (shape[0], shape[0] if full_matrices else k)
+    assert vh.shape == batch + (shape[1] if full_matrices else k, shape[1])
+    close((u[..., :k] * s[..., None, :]) @ vh[..., :k, :], a, dtype, 100)
+    close(s, np.linalg.svd(a, compute_uv=False), dtype, 100)
+    close(linalg.svdvals(P(a), driver=driver, **CUDA), s, dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(9, 4), (4, 9)])
+@pytest.mark.parametrize("vector", [True, False])
+@pytest.mark.parametrize("driver", ["gelsd", "gelsy"])
+def test_lstsq(model, dtype, shape, vector, driver):
+    P = model.put
+    a = random((2,) + shape, dtype)
+    b = random((shape[0],) if vector else (2, shape[0], 3), dtype, 1)
+    got = linalg.lstsq(P(a), P(b), lapack_driver=driver, **CUDA)
+    want = linalg.lstsq(a, b, lapack_driver=driver, execution="cpu")
+    for g, w in zip(got, want):
+        if w is None:
+            assert g is None
+        else:
+            close(g, w, dtype, 100)
+
+
+def test_lstsq_gelsy_rank_deficient_raises(model):
+    a = random((3, 6, 4), "float64")
+    a[1, :, 3] = a[1, :, 0]
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is rank deficient"):
+        linalg.lstsq(model.put(a), model.put(np.ones(6)), lapack_driver="gelsy", **CUDA)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_mixed_solve(model, dtype):
+    P = model.put
+    model.irs_dtype = np.dtype(dtype)
+    a, b = general((2,), 16, dtype), random((2, 16, 2), dtype, 3)
+    x, info = linalg.solve(P(a), P(b), refine="mixed", precision="tf32", full_output=True, **CUDA)
+    close(a @ host(x), b, dtype, 100)
+    assert info == linalg.Refinement(2, 2, False)
+
+
+def test_plans_are_cached_and_reused(model):
+    P = model.put
+    a = spd((3,), 6, "float64")
+    first = host(linalg.cholesky(P(a), **CUDA))
+    calls = len(model.calls)
+    np.testing.assert_array_equal(host(linalg.cholesky(P(a.copy()), **CUDA)), first)
+    assert len(model.calls) == calls + 1  # one more factorisation, same plan
+
+
+def test_every_planner_has_a_cuda_engine(model):
+    P = model.put
+    from gpmath import solver
+
+    a, b = general((), 4, "float64"), random((4,), "float64")
+    piv = np.zeros(4, np.int32)
+    cases = {"Cholesky": (a,), "CholeskySolve": (a, b), "LU": (a,), "LUSolve": (a, piv, b), "Solve": (a, b),
+             "QR": (a,), "Eigh": (a,), "SVD": (a,), "Lstsq": (a, b), "Inv": (a,), "Det": (a,)}
+    for name, operands in cases.items():
+        with getattr(solver, name)(*operands, execution="cuda") as plan:
+            assert type(plan).__name__ == "Cuda" + name
