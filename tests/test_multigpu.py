@@ -219,7 +219,10 @@ def test_stream_of_another_device_raises():
         plan.plan()
         with pytest.raises(ValueError, match=r"cuda:1.*cuda:0"):
             plan.execute(stream=other)
-        assert relative_error(plan.execute(stream=torch.cuda.Stream(device=0)), np.full((8, 8), 8.0)) == 0
+        side = torch.cuda.Stream(device=0)
+        result = plan.execute(stream=side)
+        side.synchronize()  # the result is produced on *side*; read it after that stream's work
+        assert relative_error(result, np.full((8, 8), 8.0)) == 0
 
 
 # -- argument checks (no GPU needed) --------------------------------------------------------------
