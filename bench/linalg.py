@@ -158,7 +158,8 @@ def crossover() -> None:
 
 
 def irs() -> None:
-    for n, precisions in ((8192, ("f32", "tf32", "f16", "bf16")), (16384, ("f32", "tf32", "f16"))):
+    for n, precisions in ((8192, ("f32", "tf32", "f16", "bf16")), (16384, ("f32", "tf32", "f16")),
+                          (32768, ("tf32", "f16"))):
         a = torch.randn(n, n, dtype=torch.float64, device="cuda") + n**0.5 * torch.eye(n, dtype=torch.float64, device="cuda")
         b = torch.randn(n, 1, dtype=torch.float64, device="cuda")
         res_torch = float((a @ torch.linalg.solve(a, b) - b).abs().max())
