@@ -1,6 +1,6 @@
 """FFT benchmark on the device: gpmath beside torch.fft and cupy.fft, measured in the same run.
 
-Run: PYTHONPATH=$PWD python3 bench/fft.py [--quick]
+Run: PYTHONPATH=$PWD python3 bench/fft.py [--quick] [--per-call]
 Large cases: CUDA-event medians after warm-up (interleaved rounds), random data, effective
 TB/s (bytes read + written per second) against a device-to-device copy measured in the same
 run; ratios are peer time / gpmath time (> 1: gpmath is faster).  Small case: per-call cost of
@@ -90,6 +90,8 @@ def main() -> None:
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  cupy {cupy.__version__}", flush=True)
     print(table("1024-pt c64 FFT per call (us; ratio = torch's / this)", ["call", "us/call", "torch/this"], small_loop()),
           flush=True)
+    if "--per-call" in sys.argv:  # the per-call table alone (e.g. with several GPUs visible)
+        return
     rows, copy = large()
     print(table(f"large FFTs (ms; device copy {copy:.2f} TB/s; ratios = peer/gpmath plan)",
                 ["case", "torch", "cupy", "gpmath plan", "gpmath fn", "TB/s", "of copy", "torch/plan", "cupy/plan",

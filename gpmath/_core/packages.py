@@ -44,6 +44,11 @@ class Package:
         """*x* in a form whose ``__dlpack__`` succeeds (torch: detached, conj/neg bits resolved)."""
         return x
 
+    def device_query(self):
+        """A zero-argument function returning the current CUDA device faster than a
+        ``cuda.bindings`` call (the package's own compiled ``cudaGetDevice``), or None."""
+        return None
+
     def element_strides(self, x, exported: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
         """*x*'s strides in elements, given those its DLPack export reported."""
         return exported
@@ -113,6 +118,9 @@ class _Cupy(Package):
     def device_id(self, x):
         return x.data.device_id
 
+    def device_query(self):
+        return self.module.cuda.runtime.getDevice
+
     def element_strides(self, x, exported, itemsize):
         # CuPy exports a negative stride as an unsigned byte count divided by the item size
         # (2**60 - 72 for -72 complex128 elements), so read the byte strides it keeps itself.
@@ -168,6 +176,9 @@ class _Torch(Package):
 
     def exportable(self, x):
         return x.detach().resolve_conj().resolve_neg()
+
+    def device_query(self):
+        return getattr(self.module._C, "_cuda_getDevice", None)
 
     def current_stream(self, device_id):
         raw = self._raw_stream

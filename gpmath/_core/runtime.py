@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import Callable
 
 from .errors import LibraryError, NoGPUError, OutOfMemoryError
 
@@ -100,14 +101,15 @@ class on_device:
     time, and in ``execute`` only on machines with several devices.
     """
 
-    __slots__ = ("device_id", "previous")
+    __slots__ = ("device_id", "previous", "query")
 
-    def __init__(self, device_id: int):
+    def __init__(self, device_id: int, query: Callable[[], int] | None = None):
         self.device_id = device_id
         self.previous = None
+        self.query = query  # a cheaper cudaGetDevice (an array package's own), for execute paths
 
     def __enter__(self):
-        current = get_device()
+        current = get_device() if self.query is None else self.query()
         if current != self.device_id:
             set_device(self.device_id)
             self.previous = current

@@ -68,6 +68,7 @@ class CudaMatmul(Matmul):
         super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
                          compute=compute, execution=execution, stream=stream, device_id=device_id)
         pkg, dev = self.package, self.device_id
+        self._device_query = pkg.device_query()
         first = as_operand(a, "a")
         self.staged = first.on_host  # host operands computed on the GPU
         self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
@@ -281,7 +282,7 @@ class CudaMatmul(Matmul):
         if not self._has_c:
             args[8].value = d_ptr
         if runtime.device_count() > 1:
-            with runtime.on_device(self.device_id):
+            with runtime.on_device(self.device_id, self._device_query):
                 self._call_all(args)
         else:
             self._call_all(args)

@@ -64,6 +64,7 @@ class CudaFFT(FFT):
         self._operand = first if self.staged else as_operand(x, "x", self.stream)
         self.problem = self._describe(self._operand)
         self._ops = ops_for(pkg)
+        self._device_query = pkg.device_query()
         self._x = x
         self.layout: Layout | None = None
         self._steps = None
@@ -301,7 +302,7 @@ class CudaFFT(FFT):
 
     def _launch(self, in_ptr: int, out_ptr: int, code: int) -> None:
         if runtime.device_count() > 1:
-            with runtime.on_device(self.device_id):
+            with runtime.on_device(self.device_id, self._device_query):
                 self._call_all(in_ptr, out_ptr, code)
         else:
             self._call_all(in_ptr, out_ptr, code)

@@ -64,6 +64,7 @@ class CudaEngine:
         self._kept: dict[str, tuple[object, int]] = {}
         self._pointer_arrays: dict[tuple[int, int, int], list] = {}
         self._switch_device = runtime.device_count() > 1
+        self._device_query = self.package.device_query()
         self._executions = 0
 
     # -- planning --------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ class CudaEngine:
         cs.set_stream(self.handle, self.stream)  # the handle is shared by this thread's plans
         self._executions += 1
         if self._switch_device:
-            with runtime.on_device(self.device_id):
+            with runtime.on_device(self.device_id, self._device_query):
                 result = self._run(arrays)
         else:
             result = self._run(arrays)
