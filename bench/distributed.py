@@ -1,22 +1,32 @@
-"""Distributed GEMM scaling through gpmath.distributed (cuBLASMp), beside torch on one GPU.
+"""Distributed GEMM and FFT scaling through gpmath.distributed (cuBLASMp, cuFFTMp), beside torch on one GPU.
 
 Run on 1, 2, 4 ... ranks and compare the lines: ``mpirun -n 1 python bench/distributed.py`` then
-``mpirun -n 2 python bench/distributed.py``.  Strong scaling: the same ``N x N x N`` product on
-every rank count; weak scaling: ``(N * ranks) x N x N`` (the work per GPU stays the same).
+``mpirun -n 2 python bench/distributed.py`` (``--only fft`` or ``--only gemm`` for one part).
+GEMM: strong scaling, the same ``N x N x N`` product on every rank count, and weak scaling,
+``(N * ranks) x N x N``.  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
+``n = 1024``; sizes that do not fit in the GPUs' memory are skipped), timed twice: ``execute()``
+(copies in and out of the symmetric buffer included) and the transform alone in symmetric memory.
+Its throughput is ``2 * 8 n^3`` bytes (one read and one write of the array) per second per GPU.
 Each case is timed as the wall time of ``--iterations`` executions between device syncs and an
 MPI barrier (the slowest rank counts), after one warm-up execution.  Rank 0 prints one line per
-case: TFLOP/s per GPU, and, on one rank, torch.matmul of the same shape.
+case; on one rank also torch's time (torch.matmul, torch.fft.fftn).  Rank 0 keeps every result
+in ``--results`` (JSON), so that a run on N ranks prints its parallel efficiency against the
+one-rank run made before it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import tempfile
 import time
 
 import torch
 from mpi4py import MPI
 
 import gpmath.distributed as gd
+from gpmath._bindings import cufftmp
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
@@ -54,14 +64,73 @@ def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int) ->
     return result
 
 
+def fft_fits(comm, n: int) -> bool:
+    """Whether every rank has room for its slab four times (buffer, cuFFTMp's work area, input,
+    output), and rank 0 alone for torch's three global arrays on one rank."""
+    free = torch.cuda.mem_get_info()[0]
+    need = 4 * 8 * n**3 // comm.size + (3 * 8 * n**3 if comm.size == 1 else 0)
+    return bool(comm.allreduce(need < 0.9 * free, op=MPI.LAND))
+
+
+def fft_case(comm, ctx, n: int, iterations: int) -> dict:
+    shape = (n, n, n)
+    box = gd.Slab(0).box(shape, ctx.rank, comm.size)
+    x = torch.randn(box.shape, dtype=torch.complex64, device=f"cuda:{ctx.device_id}")
+    with gd.fft.FFT(x, gd.Slab(0)) as plan:
+        plan.plan()
+        execute = timed(comm, plan.execute, iterations)
+        transform = timed(comm, lambda: plan._transform(cufftmp.FORWARD), iterations)
+    del x
+    moved = 2 * 8 * n**3 / comm.size / 1e12
+    result = {"ms": 1e3 * execute, "transform_ms": 1e3 * transform, "tbs_per_gpu": moved / execute,
+              "transform_tbs_per_gpu": moved / transform}
+    if comm.size == 1:
+        t = torch.randn(shape, dtype=torch.complex64, device="cuda")
+        result["torch_ms"] = 1e3 * timed(comm, lambda: torch.fft.fftn(t), iterations)
+    return result
+
+
+def report(results: dict, key: str, ranks: int, line: str, result: dict, ms_key: str = "ms") -> str:
+    """*line* with the parallel efficiency against the one-rank result of *key*, if known."""
+    results[f"{key} on {ranks}"] = result
+    single = results.get(f"{key} on 1")
+    if ranks > 1 and single:
+        line += f", efficiency {100 * single[ms_key] / (ranks * result[ms_key]):.0f} % of 1 rank"
+    return line
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32768)
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--dtypes", default="bfloat16,float32")
+    parser.add_argument("--fft-sizes", default="1024,2048")
+    parser.add_argument("--only", choices=("gemm", "fft"), default=None)
+    parser.add_argument("--results", default=os.path.join(tempfile.gettempdir(), "gpmath_bench_distributed.json"))
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
     ctx = gd.initialize(comm)
+    results = {}
+    if comm.rank == 0 and os.path.exists(args.results):
+        with open(args.results) as file:
+            results = json.load(file)
+    if args.only != "gemm":
+        for n in map(int, args.fft_sizes.split(",")):
+            if not fft_fits(comm, n):
+                if comm.rank == 0:
+                    print(f"fft c64 {n}^3 on {comm.size} GPU(s): skipped, too large for the GPUs' memory", flush=True)
+                continue
+            result = fft_case(comm, ctx, n, args.iterations)
+            if comm.rank == 0:
+                extra = f", torch.fft.fftn {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
+                line = (f"fft c64 {n}^3 on {comm.size} GPU(s): execute {result['ms']:.1f} ms "
+                        f"({result['tbs_per_gpu']:.2f} TB/s per GPU), transform {result['transform_ms']:.1f} ms "
+                        f"({result['transform_tbs_per_gpu']:.2f} TB/s per GPU){extra}")
+                print(report(results, f"fft {n}", comm.size, line, result, "transform_ms"), flush=True)
+    if args.only == "fft":
+        gd.finalize()
+        _save(comm, args.results, results)
+        return
     size = args.size
     for dtype_name in args.dtypes.split(","):
         shapes = [("strong", (size, size, size))]
@@ -71,9 +140,19 @@ def main() -> None:
             result = case(comm, ctx, m, k, n, dtype_name, args.iterations)
             if comm.rank == 0:
                 extra = f", torch {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
-                print(f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s): {result['ms']:.1f} ms, "
-                      f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU{extra}", flush=True)
+                line = (f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s): {result['ms']:.1f} ms, "
+                        f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU{extra}")
+                if kind == "strong":
+                    line = report(results, f"gemm {dtype_name} {size}", comm.size, line, result)
+                print(line, flush=True)
     gd.finalize()
+    _save(comm, args.results, results)
+
+
+def _save(comm, path: str, results: dict) -> None:
+    if comm.rank == 0:
+        with open(path, "w") as file:
+            json.dump(results, file, indent=1)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gpmath.distributed as gd
+from gpmath._bindings.cufftmp import SubFormat
+from gpmath._core.dtypes import DTYPES
 from gpmath._core.errors import GpmathError
+from gpmath.distributed._fft import _check_kind, _local_report, _out_dtype, _raise_reported
+from gpmath.distributed._fft_layout import complex_shape, fft_layout
 from gpmath.distributed._matmul import _output_distribution
 
 
@@ -147,3 +151,140 @@ def test_initialize_says_torch_groups_are_not_supported_yet():
     group = type("ProcessGroup", (), {"__module__": "torch._C._distributed_c10d"})()
     with pytest.raises(NotImplementedError, match="mpirun"):
         gd.initialize(group)
+
+
+# -- the distributed FFT's layouts (what cuFFTMp is told, and the errors every rank raises) --------------
+def _slab_layout(kind, shape, axis, nranks, rank=0, s=None):
+    """The layout every rank computes for slab input of a global array of *shape*."""
+    locals_ = [b.shape for b in gd.Slab(axis).boxes(shape, nranks)]
+    return fft_layout(kind, [gd.Slab(axis)] * nranks, locals_, rank, s=s)
+
+
+def test_c2c_slabs_use_cufftmps_builtin_formats():
+    lay = _slab_layout("c2c", (5, 4, 3), 0, 2, rank=1)
+    assert lay.shape_in == lay.shape_out == lay.plan_shape == (5, 4, 3)
+    assert lay.in_box == gd.Box((3, 0, 0), (5, 4, 3)) and lay.out_box == gd.Box((0, 2, 0), (5, 4, 3))
+    assert lay.out_distribution == gd.Slab(1) and lay.distribution is None
+    assert (lay.subformat, lay.malloc_format) == (SubFormat.CUFFT_XT_FORMAT_INPLACE, SubFormat.CUFFT_XT_FORMAT_INPLACE)
+    back = _slab_layout("c2c", (7, 9), 1, 2)
+    assert back.subformat == SubFormat.CUFFT_XT_FORMAT_INPLACE_SHUFFLED and back.out_distribution == gd.Slab(0)
+    assert back.in_box.shape == (7, 5) and back.out_box.shape == (4, 9) and back.in_strides == (5, 1)
+
+
+def test_r2c_slabs_become_padded_boxes():
+    lay = _slab_layout("r2c", (5, 6, 7), 0, 2)
+    assert lay.shape_out == complex_shape((5, 6, 7)) == (5, 6, 4) and lay.plan_shape == (5, 6, 7)
+    assert lay.in_strides == (6 * 8, 8, 1) and lay.out_strides == (3 * 4, 4, 1)
+    assert lay.distribution == ((0, 0, 0), (3, 6, 7), (0, 0, 0), (5, 3, 4), (48, 8, 1), (12, 4, 1))
+    assert lay.subformat == lay.malloc_format == SubFormat.CUFFT_XT_FORMAT_DISTRIBUTED_INPUT
+    assert lay.spans() == ((3 - 1) * 48 + 5 * 8 + 6 + 1, 5 * 3 * 4)
+    split_last = _slab_layout("r2c", (6, 9), 1, 2)  # rows cut in two: no padding
+    assert split_last.in_strides == (5, 1) and split_last.out_box.shape == (3, 5)
+
+
+def test_c2r_takes_the_complex_box_as_output():
+    lay = _slab_layout("c2r", (5, 6, 4), 1, 2, rank=1, s=(5, 6, 7))
+    assert lay.shape_out == lay.plan_shape == (5, 6, 7) and lay.out_distribution == gd.Slab(0)
+    real, cplx = lay.out_box, lay.in_box
+    assert lay.distribution == (real.lower, real.upper, cplx.lower, cplx.upper, (48, 8, 1), (12, 4, 1))
+    assert lay.subformat == lay.malloc_format == SubFormat.CUFFT_XT_FORMAT_DISTRIBUTED_OUTPUT
+    assert _slab_layout("c2r", (5, 6, 4), 1, 2).shape_out == (5, 6, 6)  # default: 2 * (m - 1)
+    with pytest.raises(ValueError, match=r"s=\(5, 6, 9\)"):
+        _slab_layout("c2r", (5, 6, 4), 1, 2, s=(5, 6, 9))
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(st.integers(4, 11), min_size=2, max_size=3), nranks=st.integers(1, 4), axis=st.integers(0, 1),
+       kind=st.sampled_from(["c2c", "r2c"]))
+def test_slab_round_trip_layouts(shape, nranks, axis, kind):
+    shape = tuple(shape)
+    out_shape = complex_shape(shape) if kind == "r2c" else shape
+    if out_shape[1 - axis] < nranks:
+        with pytest.raises(ValueError, match="fewer than"):
+            _slab_layout(kind, shape, axis, nranks)
+        return
+    forward = [_slab_layout(kind, shape, axis, nranks, r) for r in range(nranks)]
+    for lay in forward:
+        gd.check_tiling(lay.out_boxes, lay.shape_out)
+        assert max(lay.spans()) >= lay.in_box.size
+    back_kind = "c2r" if kind == "r2c" else "c2c"
+    back = fft_layout(back_kind, [forward[0].out_distribution] * nranks, [lay.out_box.shape for lay in forward], 0,
+                      s=shape if kind == "r2c" else None)
+    assert back.out_boxes == forward[0].in_boxes and back.shape_out == shape
+
+
+def _pencils(shape, grid):
+    """Boxes of a (p0, p1) grid over axes 0 and 1 (rank r at row r // p1, column r % p1)."""
+    (p0, p1), boxes = grid, []
+    for r in range(p0 * p1):
+        a, b = gd.Slab(0).box(shape, r // p1, p0), gd.Slab(1).box(shape, r % p1, p1)
+        boxes.append(a.intersect(b))
+    return boxes
+
+
+def test_box_layouts_take_every_ranks_boxes():
+    shape = (6, 8, 5)
+    boxes = _pencils(shape, (2, 2))
+    lay = fft_layout("c2c", boxes, [b.shape for b in boxes], 3)
+    assert lay.shape_in == shape and lay.out_boxes == tuple(boxes) and lay.out_distribution == boxes[3]
+    assert lay.distribution == (boxes[3].lower, boxes[3].upper, boxes[3].lower, boxes[3].upper, (20, 5, 1), (20, 5, 1))
+    outs = [gd.Box((0,) + b.lower[1:], (6,) + b.upper[1:]) for b in _pencils((1, 8, 5), (1, 4))]
+    lay = fft_layout("c2c", boxes, [b.shape for b in boxes], 1, outs)
+    assert lay.out_box == outs[1] and lay.subformat == SubFormat.CUFFT_XT_FORMAT_DISTRIBUTED_INPUT
+    real = fft_layout("r2c", boxes, [b.shape for b in boxes], 0)
+    assert real.out_box == gd.Box((0, 0, 0), (3, 4, 3)) and real.in_strides == (24, 6, 1)
+
+
+@pytest.mark.parametrize("case, error, match", [
+    ("1d", ValueError, "2-D or 3-D"), ("4d", ValueError, "2-D or 3-D"), ("slab2", ValueError, "axis 0 or 1"),
+    ("mixed", ValueError, "same Slab on every rank"), ("thin", ValueError, "fewer than the 2 ranks"),
+    ("wrong-local", ValueError, r"x on rank 0 has shape \(2, 4\), but its part of Slab\(0\) is \(3, 4\)"), ("overlap", ValueError, "do not tile"),
+    ("no-out-box", ValueError, "out_box is needed"), ("not-a-box", TypeError, "Slab or Box"),
+    ("out-box-axes", ValueError, "out_box on rank 0"), ("empty", ValueError, "empty"),
+])
+def test_fft_layout_errors_name_the_argument_and_rank(case, error, match):
+    halves = [gd.Box((0, 0), (2, 4)), gd.Box((2, 0), (4, 4))]
+    cases = {
+        "1d": ("c2c", [gd.Slab(0)] * 2, [(3,), (2,)], None),
+        "4d": ("c2c", [gd.Slab(0)] * 2, [(2, 2, 2, 2)] * 2, None),
+        "slab2": ("c2c", [gd.Slab(2)] * 2, [(4, 4, 2)] * 2, None),
+        "mixed": ("c2c", [gd.Slab(0), gd.Slab(1)], [(2, 4)] * 2, None),
+        "thin": ("c2c", [gd.Slab(0)] * 2, [(4, 1), (4, 1)], None),
+        "wrong-local": ("c2c", [gd.Slab(0)] * 2, [(2, 4), (3, 4)], None),
+        "overlap": ("c2c", [gd.Box((0, 0), (3, 4)), gd.Box((2, 0), (4, 4))], [(3, 4), (2, 4)], None),
+        "no-out-box": ("r2c", [gd.Box((0, 0), (4, 2)), gd.Box((0, 2), (4, 4))], [(4, 2)] * 2, None),
+        "not-a-box": ("c2c", [gd.Box((0, 0), (2, 4)), "rows"], [(2, 4)] * 2, None),
+        "out-box-axes": ("c2c", halves, [(2, 4)] * 2, [gd.Box((0,), (2,)), None]),
+        "empty": ("c2c", [gd.Box((0, 0), (4, 4)), gd.Box((4, 0), (4, 4))], [(4, 4), (0, 4)], None),
+    }
+    kind, dists, shapes, outs = cases[case]
+    with pytest.raises(error, match=match):
+        fft_layout(kind, dists, shapes, 0, outs)
+
+
+def test_fft_dtype_rules():
+    assert _check_kind(None, DTYPES["complex64"]) == "c2c" and _check_kind(None, DTYPES["float64"]) == "r2c"
+    assert _out_dtype("r2c", DTYPES["float32"]).name == "complex64"
+    assert _out_dtype("c2r", DTYPES["complex128"]).name == "float64"
+    with pytest.raises(ValueError, match="x has dtype float32.*rfftn"):
+        _check_kind("c2c", DTYPES["float32"])
+    with pytest.raises(ValueError, match="x has dtype complex64"):
+        _check_kind("r2c", DTYPES["complex64"])
+    with pytest.raises(ValueError, match="kind must be"):
+        _check_kind("dct", DTYPES["float32"])
+
+
+def test_fft_plan_errors_reach_every_rank():
+    report, found = _local_report(np.zeros((4, 4), np.complex64), gd.Slab(0), None, None, None, None, 0)
+    assert report["error"][0] == "ValueError" and "host memory" in report["error"][1]
+    with pytest.raises(ValueError, match="host memory"):
+        _raise_reported([report], found, 0)
+    with pytest.raises(ValueError, match="rank 1: bad"):
+        _raise_reported([{"error": None}, {"error": ("ValueError", "bad")}], {}, 0)
+    with pytest.raises(GpmathError, match="rank 0: boom"):
+        _raise_reported([{"error": ("OutOfMemoryError", "boom")}], {}, 1)
+
+
+def test_fft_needs_initialize():
+    with pytest.raises(GpmathError, match="initialize"):
+        gd.fft.fftn(np.zeros((4, 4), np.complex64), gd.Slab(0))

@@ -38,18 +38,26 @@ def _run(command: list[str]) -> str:
     return output
 
 
+def run_on(script: Path, ranks: int) -> str:
+    """*script*'s output on *ranks* ranks: in this Python for one, under ``mpirun`` for more."""
+    command = [sys.executable, str(script)]
+    if ranks > 1:
+        mpirun = shutil.which("mpirun")
+        if mpirun is None:
+            pytest.skip("mpirun is not on PATH")
+        command = [mpirun, "-n", str(ranks), "--oversubscribe"] + command
+    return _run(command)
+
+
 @pytest.mark.gpu
 def test_distributed_matmul_on_one_rank():
     _requirements()
-    output = _run([sys.executable, str(SCRIPT)])
+    output = run_on(SCRIPT, 1)
     assert "all cases passed on 1 rank(s)" in output, output
 
 
 @pytest.mark.multigpu
 def test_distributed_matmul_on_two_ranks():
     _requirements()
-    mpirun = shutil.which("mpirun")
-    if mpirun is None:
-        pytest.skip("mpirun is not on PATH")
-    output = _run([mpirun, "-n", "2", "--oversubscribe", sys.executable, str(SCRIPT)])
+    output = run_on(SCRIPT, 2)
     assert "all cases passed on 2 rank(s)" in output, output

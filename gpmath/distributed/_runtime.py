@@ -1,15 +1,24 @@
-"""``initialize`` / ``finalize``: bind each rank to a GPU and set up what cuBLASMp needs.
+"""``initialize`` / ``finalize``: bind each rank to a GPU and set up what cuBLASMp and cuFFTMp need.
 
 A communicator adapter gives gpmath the few things it needs from the user's launcher: rank,
-size, the rank within the node (to pick the GPU), a broadcast of bytes and a barrier.  mpi4py
-communicators are recognised by their module, as the array packages are (mpi4py is imported
-only when the caller passes no communicator).  torch.distributed process groups are not
-supported yet.
+size, the rank within the node (to pick the GPU), a broadcast of bytes, an all-gather of small
+Python objects and a barrier.  mpi4py communicators are recognised by their module, as the array
+packages are (mpi4py is imported only when the caller passes no communicator).  torch.distributed
+process groups are not supported yet.
+
+NVSHMEM (cuFFTMp's symmetric memory) is initialized by the first distributed FFT plan, not by
+:func:`initialize`, so that matmul-only programs never start it: rank 0 makes an NVSHMEM unique
+id, the communicator broadcasts it, and every rank calls ``nvshmemx_hostlib_init_attr`` with it
+(``GPMATH_NVSHMEM_BOOTSTRAP=mpi`` selects NVSHMEM's MPI bootstrap instead, which needs
+``nvshmem_bootstrap_mpi.so`` built for the MPI in use).  :func:`finalize` frees the FFT plans
+still alive, then finalizes NVSHMEM if gpmath started it.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from typing import Callable
 
 from .._bindings import nccl
@@ -36,8 +45,17 @@ class _MPIComm:
     def bcast_bytes(self, data: bytes | None, root: int = 0) -> bytes:
         return self.comm.bcast(data, root=root)
 
+    def allgather(self, obj) -> list:
+        return self.comm.allgather(obj)
+
     def barrier(self) -> None:
         self.comm.Barrier()
+
+    def handle_address(self) -> int:
+        """Address of the ``MPI_Comm`` handle (what NVSHMEM's MPI bootstrap reads)."""
+        from mpi4py import MPI
+
+        return MPI._addressof(self.comm)
 
 
 def _adapter(comm):
@@ -77,6 +95,8 @@ class Context:
         self.nccl_comm = nccl_comm
         self._resources: dict[tuple, tuple[int, Callable[[int], None]]] = {}
         self._lock = threading.Lock()
+        self._plans: dict[int, weakref.ref] = {}  # collective plans to free before NVSHMEM goes
+        self._nvshmem_owned = False
 
     def resource(self, key: tuple, create: Callable[[], int], destroy: Callable[[int], None]) -> int:
         """A library object shared by every plan of this context (e.g. a cuBLASMp grid),
@@ -88,12 +108,47 @@ class Context:
                     entry = self._resources[key] = (create(), destroy)
             return entry[0]
 
+    def track(self, plan) -> None:
+        """Remember a collective plan (creation order) so that :func:`finalize` frees it first."""
+        key = id(plan)
+        self._plans[key] = weakref.ref(plan, lambda _, key=key: self._plans.pop(key, None))
+
+    def start_nvshmem(self) -> None:
+        """Initialize NVSHMEM over this context's ranks unless it already runs (collective)."""
+        from .._bindings import nvshmem
+
+        with self._lock:
+            if nvshmem.init_status() >= nvshmem.InitStatus.NVSHMEM_STATUS_IS_INITIALIZED:
+                return
+            bootstrap = os.environ.get("GPMATH_NVSHMEM_BOOTSTRAP", "uid").lower()
+            with runtime.on_device(self.device_id):
+                if bootstrap == "mpi":
+                    nvshmem.init_with_mpi_comm(self.comm.handle_address())
+                elif bootstrap == "uid":
+                    unique_id = self.comm.bcast_bytes(nvshmem.get_unique_id() if self.rank == 0 else None)
+                    nvshmem.init_with_unique_id(unique_id, self.rank, self.size)
+                else:
+                    raise ValueError(f"GPMATH_NVSHMEM_BOOTSTRAP={bootstrap!r}: use 'uid' (default) or 'mpi'")
+            self._nvshmem_owned = True
+            if (nvshmem.my_pe(), nvshmem.n_pes()) != (self.rank, self.size):
+                raise GpmathError(f"NVSHMEM numbers this process PE {nvshmem.my_pe()} of {nvshmem.n_pes()}, "
+                                  f"but it is rank {self.rank} of {self.size}")
+
     def _close(self) -> None:
+        for ref in list(self._plans.values()):
+            plan = ref()
+            if plan is not None:
+                plan.free()
         with runtime.on_device(self.device_id):
             while self._resources:
                 _, (handle, destroy) = self._resources.popitem()
                 destroy(handle)
             nccl.comm_destroy(self.nccl_comm)
+            if self._nvshmem_owned:
+                from .._bindings import nvshmem
+
+                self._nvshmem_owned = False
+                nvshmem.finalize()
 
     def __repr__(self) -> str:
         return f"<gpmath.distributed context: rank {self.rank} of {self.size} on cuda:{self.device_id}>"
@@ -151,7 +206,8 @@ def initialize(comm=None, *, device_id: int | None = None) -> Context:
 def finalize() -> None:
     """Release what :func:`initialize` set up (collective; idempotent).
 
-    Free the plans first: this destroys the cuBLASMp grids and the NCCL communicator.
+    Free the plans first: this destroys the cuBLASMp grids and the NCCL communicator (FFT plans
+    still alive are freed here, in the order they were made, before NVSHMEM is finalized).
 
     Examples
     --------
