@@ -180,6 +180,28 @@ def case_plan_reuse(ctx, rng, package, dtype, shape) -> bool:
     return compare(f"{name} execute inverse", back, out, shape, scipy.fft.ifftn(X2.astype(np.complex128)), dtype) and ok
 
 
+def case_symmetric_operand(ctx, rng, package, dtype, shape) -> bool:
+    """Operands filled in the plan's symmetric buffer and results read there (no copies)."""
+    box = gd.Slab(0).box(shape, ctx.rank, ctx.size)
+    name = f"{package} {dtype} {shape} Slab(0) operand in symmetric memory, copy=False"
+    say(f"{name}: plan", everyone=True)
+    ok = True
+    with gd.fft.FFT(to_device(np.zeros(box.shape, dtype), package, ctx.device_id), gd.Slab(0)) as plan:
+        buffer = plan.operand
+        plan.reset_operands(buffer)
+        for step in range(2):  # in place: refilled before each execution
+            X = random(rng, shape, dtype)
+            part = to_device(X[box.slices], package, ctx.device_id)
+            if package == "cupy":
+                buffer[...] = part
+            else:
+                buffer.copy_(part)
+            y = plan.execute(copy=False)
+            ok &= compare(f"{name}, execute {step + 1}", y, plan.out_box, shape,
+                          scipy.fft.fftn(X.astype(np.complex128)), dtype)
+    return ok
+
+
 def case_real(ctx, rng, package, dtype, shape, dist_kind) -> bool:
     U = random(rng, shape, dtype)
     if dist_kind == "slab":
@@ -231,6 +253,8 @@ def cases(packages: list[str]):
     yield "boxes c2c 2-D", case_boxes_c2c, (p0, "complex64", (15, 13))
     yield "plan reuse", case_plan_reuse, (p0, "complex128", (9, 10, 11))
     yield "plan reuse torch", case_plan_reuse, (p1, "complex64", (12, 7))
+    yield "symmetric operand", case_symmetric_operand, (p0, "complex64", (10, 6, 5))
+    yield "symmetric operand torch", case_symmetric_operand, (p1, "complex128", (9, 8))
     yield "real slab 3-D", case_real, (p0, "float64", (12, 10, 9), "slab")
     yield "real box 2-D", case_real, (p1, "float32", (15, 8), "box")
     yield "errors", lambda ctx, rng, package: case_errors(ctx, package), (p0,)

@@ -6,6 +6,8 @@ tests/test_distributed_gpu.py.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -147,10 +149,62 @@ def test_initialize_rejects_unknown_communicators():
         gd.initialize(object())
 
 
-def test_initialize_says_torch_groups_are_not_supported_yet():
-    group = type("ProcessGroup", (), {"__module__": "torch._C._distributed_c10d"})()
-    with pytest.raises(NotImplementedError, match="mpirun"):
-        gd.initialize(group)
+class _FakeTorchDistributed:
+    """torch.distributed's object collectives for one process of *size* (rank 1), recorded."""
+
+    def __init__(self, initialized=True):
+        self.initialized, self.calls = initialized, []
+
+    def is_initialized(self):
+        return self.initialized
+
+    def get_rank(self, group):
+        return 1
+
+    def get_world_size(self, group):
+        return 3
+
+    def get_global_rank(self, group, rank):
+        return rank
+
+    def broadcast_object_list(self, box, src, group):
+        self.calls.append(("broadcast", src))
+        box[0] = b"from root"
+
+    def all_gather_object(self, out, obj, group):
+        out[:] = [obj] * len(out)
+
+    def barrier(self, group):
+        self.calls.append(("barrier",))
+
+
+def _torch_group(monkeypatch, fake):
+    torch = type(sys)("torch")
+    torch.distributed = fake
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "torch.distributed", fake)
+    return type("ProcessGroup", (), {"__module__": "torch._C._distributed_c10d"})()
+
+
+def test_torch_process_groups_are_adapted(monkeypatch):
+    from gpmath.distributed._runtime import _adapter
+
+    fake = _FakeTorchDistributed()
+    adapter = _adapter(_torch_group(monkeypatch, fake))
+    assert (adapter.rank, adapter.size) == (1, 3)
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    assert adapter.local_rank() == 2
+    assert adapter.bcast_bytes(None) == b"from root" and fake.calls == [("broadcast", 0)]
+    assert adapter.allgather({"x": 1}) == [{"x": 1}] * 3
+    with pytest.raises(GpmathError, match="mpi4py"):
+        adapter.handle_address()
+
+
+def test_torch_process_groups_must_be_initialized(monkeypatch):
+    from gpmath.distributed._runtime import _adapter
+
+    with pytest.raises(GpmathError, match="init_process_group"):
+        _adapter(_torch_group(monkeypatch, _FakeTorchDistributed(initialized=False)))
 
 
 # -- the distributed FFT's layouts (what cuFFTMp is told, and the errors every rank raises) --------------

@@ -7,11 +7,12 @@ The script compares every result with SciPy in float64 and prints what it ran.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from test_distributed_gpu import run_on
+from test_distributed_gpu import _run, run_on
 
 SCRIPT = Path(__file__).with_name("distributed_fft_check.py")
 
@@ -40,3 +41,18 @@ def test_distributed_fft_on_two_ranks():
     _requirements()
     output = run_on(SCRIPT, 2)
     assert "distributed FFT: all cases passed on 2 rank(s)" in output, output
+
+
+TORCHRUN_SCRIPT = Path(__file__).with_name("distributed_torchrun_check.py")
+
+
+@pytest.mark.multigpu
+def test_torchrun_process_group_on_two_ranks():
+    """initialize() from a torch.distributed process group (NCCL backend) under torchrun."""
+    _requirements()
+    pytest.importorskip("torch", reason="torch is not installed")
+    torchrun = shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("torchrun is not on PATH")
+    output = _run([torchrun, "--standalone", "--nproc_per_node=2", str(TORCHRUN_SCRIPT)])
+    assert "torchrun check: all cases passed on 2 rank(s)" in output, output

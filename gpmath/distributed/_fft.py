@@ -159,9 +159,12 @@ class FFT(Planner):
             self._hold(cufftmp.xt_free, desc)
             self._hold(synchronize, self.stream)  # nvshmem_free is not stream-ordered
         buffer, nbytes = self._buffer(desc)
+        in_buffer = self._x is getattr(self, "_in_view", None)  # re-planned: follow to the new buffer
         self._in_view = _view(self.package, buffer, lay.in_box.shape, lay.in_strides, self.dtype, self.device_id)
         self._out_view = _view(self.package, buffer, lay.out_box.shape, lay.out_strides, self.out_dtype,
                                self.device_id)
+        if in_buffer:
+            self._x = self._in_view
         self.nbytes = nbytes
         self._desc = cufftmp.descriptor(desc)
         self._exec = (cufftmp.exec_descriptor_function(), handle, desc)
@@ -177,7 +180,21 @@ class FFT(Planner):
         return xt.data[0], xt.size[0]
 
     # -- execution -----------------------------------------------------------------------------------
-    def execute(self, direction: str | None = None):
+    @property
+    def operand(self):
+        """This rank's input part *inside* the plan's symmetric buffer (plans first if needed).
+
+        Fill it and pass it as the operand (``reset_operands(plan.operand)``) to skip the copy
+        in; with ``execute(copy=False)`` too, a transform moves no data besides cuFFTMp's own.
+        The transform is in place: the buffer holds the result afterwards, so refill it before
+        each execution.
+        """
+        self._check_alive()
+        if self._exec is None:
+            self.plan()
+        return self._in_view
+
+    def execute(self, direction: str | None = None, *, copy: bool = True):
         """Transform the current operand (collective) and return this rank's part of the result.
 
         Parameters
@@ -185,24 +202,31 @@ class FFT(Planner):
         direction : {None, "forward", "inverse"}
             c2c: either (default forward); r2c runs forward and c2r inverse only.  Either way the
             input is distributed as planned and the result as :attr:`out_distribution`.
+        copy : bool, default True
+            False: return a view of the result in the plan's symmetric buffer (no copy out),
+            valid until the plan executes again or is freed.
 
         Returns
         -------
         array
-            A new array of *x*'s package on this rank's GPU, of shape ``out_box.shape``.
+            An array of *x*'s package on this rank's GPU, of shape ``out_box.shape``: new, or
+            with ``copy=False`` the plan's buffer.
         """
         self._check_alive()
         if self._exec is None:
             self.plan()
         direction = self._direction(direction)
         package, ops = self.package, self._ops
-        with ops.on_stream(self.stream, self.device_id):
-            package.copy_into(self._in_view, self._x)
+        if self._x is not self._in_view:  # the operand lives outside the symmetric buffer
+            with ops.on_stream(self.stream, self.device_id):
+                package.copy_into(self._in_view, self._x)
         self._transform(_CODES[direction])
-        result = package.empty(self.layout.out_box.shape, self.out_dtype, self.device_id, self.stream)
+        result = self._out_view
         factor = norm_factor(self.norm, direction == "forward", self.layout.size)
         with ops.on_stream(self.stream, self.device_id):
-            package.copy_into(result, self._out_view)
+            if copy:
+                result = package.empty(self.layout.out_box.shape, self.out_dtype, self.device_id, self.stream)
+                package.copy_into(result, self._out_view)
             if factor != 1.0:
                 ops.scale_inplace(result, factor)
         return result

@@ -3,8 +3,8 @@
 A communicator adapter gives gpmath the few things it needs from the user's launcher: rank,
 size, the rank within the node (to pick the GPU), a broadcast of bytes, an all-gather of small
 Python objects and a barrier.  mpi4py communicators are recognised by their module, as the array
-packages are (mpi4py is imported only when the caller passes no communicator).  torch.distributed
-process groups are not supported yet.
+packages are (mpi4py is imported only when the caller passes no communicator); so are
+torch.distributed process groups (``torchrun``), whose object collectives serve the same needs.
 
 NVSHMEM (cuFFTMp's symmetric memory) is initialized by the first distributed FFT plan, not by
 :func:`initialize`, so that matmul-only programs never start it: rank 0 makes an NVSHMEM unique
@@ -58,6 +58,41 @@ class _MPIComm:
         return MPI._addressof(self.comm)
 
 
+class _TorchComm:
+    """A ``torch.distributed`` process group (``torchrun``): objects travel through its own
+    collectives, so any backend works (NCCL moves them through the current GPU)."""
+
+    def __init__(self, group):
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            raise GpmathError("torch.distributed is not initialized: call torch.distributed.init_process_group() "
+                              "first (torchrun sets up its environment)")
+        self.dist, self.group = dist, group
+        self.rank, self.size = dist.get_rank(group), dist.get_world_size(group)
+
+    def local_rank(self) -> int:
+        local = os.environ.get("LOCAL_RANK")  # torchrun's; else ranks of one node are consecutive
+        return int(local) if local is not None else self.rank
+
+    def bcast_bytes(self, data: bytes | None, root: int = 0) -> bytes:
+        box = [data]
+        self.dist.broadcast_object_list(box, src=self.dist.get_global_rank(self.group, root), group=self.group)
+        return box[0]
+
+    def allgather(self, obj) -> list:
+        out = [None] * self.size
+        self.dist.all_gather_object(out, obj, group=self.group)
+        return out
+
+    def barrier(self) -> None:
+        self.dist.barrier(group=self.group)
+
+    def handle_address(self) -> int:
+        raise GpmathError("GPMATH_NVSHMEM_BOOTSTRAP=mpi needs an mpi4py communicator; with torch.distributed "
+                          "use the default unique-id bootstrap")
+
+
 def _adapter(comm):
     if comm is None:
         try:
@@ -69,9 +104,8 @@ def _adapter(comm):
     if root == "mpi4py":
         return _MPIComm(comm)
     if root == "torch":
-        raise NotImplementedError("torch.distributed process groups are not supported yet: launch with mpirun "
-                                  "and pass an mpi4py communicator (see docs/distributed.md)")
-    raise TypeError(f"comm must be an mpi4py communicator, not "
+        return _TorchComm(comm)
+    raise TypeError(f"comm must be an mpi4py communicator or a torch.distributed process group, not "
                     f"{type(comm).__module__}.{type(comm).__qualname__}")
 
 
@@ -165,9 +199,10 @@ def initialize(comm=None, *, device_id: int | None = None) -> Context:
 
     Parameters
     ----------
-    comm : mpi4py communicator, optional
-        The processes taking part; default: ``mpi4py.MPI.COMM_WORLD``.  (torch.distributed
-        process groups raise ``NotImplementedError`` for now.)
+    comm : mpi4py communicator or torch.distributed process group, optional
+        The processes taking part; default: ``mpi4py.MPI.COMM_WORLD``.  Under ``torchrun``,
+        pass ``torch.distributed.group.WORLD`` (after ``init_process_group``); the GPU is then
+        picked by ``LOCAL_RANK``.
     device_id : int, optional
         This rank's GPU; default: its rank within the node modulo the number of visible GPUs.
 
