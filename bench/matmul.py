@@ -1,6 +1,6 @@
 """Matmul benchmark on the device: gpmath beside torch and cupy, measured in the same run.
 
-Run: PYTHONPATH=$PWD python3 bench/matmul.py [--quick]
+Run: PYTHONPATH=$PWD python3 bench/matmul.py [--quick] [--per-call]
 Prints ratio tables (time of the peer / time of gpmath: > 1 means gpmath is faster).
 """
 
@@ -107,6 +107,8 @@ def main() -> None:
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  cupy {cupy.__version__}", flush=True)
     print(table("64x64 f32 per call (us; ratios = torch's / this)", ["call", "us/call", "torch out=/this", "torch/this"],
                 small_loop()), flush=True)
+    if "--per-call" in sys.argv:  # the per-call table alone
+        return
     print(table("large GEMM (ms; ratios = peer/gpmath)", ["case", "TFLOP/s", "torch", "cupy", "gpmath plan", "gpmath tuned",
                                                           "torch/plan", "torch/tuned", "cupy/tuned"], large(4096 if QUICK else 8192)), flush=True)
     print(table("odd shapes (ms; ratios = torch/gpmath)", ["case", "torch", "plan", "tuned", "torch/plan", "torch/tuned"], odd()), flush=True)
