@@ -11,7 +11,7 @@ It prints what a failed run needs to be understood from its log alone: versions,
 the NVSHMEM environment, each step on each rank (``[rank r] ...``), and one line per case on rank
 0; a case that hangs longer than ``GPMATH_CHECK_TIMEOUT`` seconds (default 240) dumps every
 thread's stack and exits.  Ends with ``distributed FFT: all cases passed on N rank(s)``.
-Used by tests/test_distributed_fft_gpu.py (1 rank, and 2 ranks where two GPUs are visible).
+Used by tests/test_distributed_gpu.py (1 rank, and 2 ranks where two GPUs are visible).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ host stand-ins, and the emulated ``cufftXtExecDescriptor`` reads this rank's inp
 symmetric buffer with the layout's input strides, transforms with NumPy and writes the output
 with its output strides.  What it checks is gpmath's side: the calls a plan makes and their
 order, the copies in and out (strided input, padded real rows), normalisation, directions,
-``reset_operands`` and ``free``.  The GPU runs are tests/test_distributed_fft_gpu.py.
+``reset_operands`` and ``free``.  The GPU runs are tests/test_distributed_gpu.py.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
-"""gpmath.distributed on GPUs: tests/distributed_matmul_check.py on 1 rank, and on 2 under mpirun.
+"""gpmath.distributed on GPUs: the check scripts on 1 rank, on 2 under ``mpirun``, and ``torchrun``.
 
-Skipped, saying why, without mpi4py, without cuBLASMp (``pip install gpmath[distributed]``), or
-with fewer GPUs than ranks.  The script compares every result with NumPy in float64.
+``distributed_matmul_check.py`` (cuBLASMp) and ``distributed_fft_check.py`` (cuFFTMp) compare
+every result with NumPy/SciPy in float64 and print what they ran; ``distributed_torchrun_check.py``
+initializes from a torch.distributed process group.  Skipped, saying why, without mpi4py, without
+the libraries (``pip install gpmath[distributed]``, or their folders on ``LD_LIBRARY_PATH``), or
+with fewer GPUs than ranks.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -14,19 +18,24 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).with_name("distributed_matmul_check.py")
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+CHECKS = {  # name: (script, the gpmath._bindings modules whose libraries it needs, its last line)
+    "matmul": ("distributed_matmul_check.py", ("cublasmp",), "distributed matmul: all cases passed on {} rank(s)"),
+    "fft": ("distributed_fft_check.py", ("nvshmem", "cufftmp"), "distributed FFT: all cases passed on {} rank(s)"),
+}
+RANKS = [pytest.param(1, marks=pytest.mark.gpu, id="1-rank"), pytest.param(2, marks=pytest.mark.multigpu, id="2-ranks")]
 
 
-def _requirements() -> None:
-    pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install gpmath[distributed])")
-    from gpmath._bindings import cublasmp
+def _requirements(bindings, launcher: str = "mpi4py") -> None:
+    pytest.importorskip(launcher, reason=f"{launcher} is not installed")
     from gpmath._core.errors import NoGPUError
 
-    try:
-        cublasmp.library.cdll
-    except (NoGPUError, OSError) as exc:
-        pytest.skip(f"cuBLASMp cannot be loaded: {exc}")
+    for name in bindings:
+        try:
+            importlib.import_module(f"gpmath._bindings.{name}").library.cdll
+        except (NoGPUError, OSError) as exc:
+            pytest.skip(f"the library behind gpmath._bindings.{name} cannot be loaded: {exc}")
 
 
 def _run(command: list[str]) -> str:
@@ -38,26 +47,30 @@ def _run(command: list[str]) -> str:
     return output
 
 
-def run_on(script: Path, ranks: int) -> str:
-    """*script*'s output on *ranks* ranks: in this Python for one, under ``mpirun`` for more."""
-    command = [sys.executable, str(script)]
+def _launcher(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not on PATH")
+    return path
+
+
+@pytest.mark.parametrize("ranks", RANKS)
+@pytest.mark.parametrize("check", list(CHECKS))
+def test_check_script(check, ranks):
+    """The script on *ranks* ranks: in this Python for one, under ``mpirun`` for more."""
+    script, bindings, last_line = CHECKS[check]
+    _requirements(bindings)
+    command = [sys.executable, str(HERE / script)]
     if ranks > 1:
-        mpirun = shutil.which("mpirun")
-        if mpirun is None:
-            pytest.skip("mpirun is not on PATH")
-        command = [mpirun, "-n", str(ranks), "--oversubscribe"] + command
-    return _run(command)
-
-
-@pytest.mark.gpu
-def test_distributed_matmul_on_one_rank():
-    _requirements()
-    output = run_on(SCRIPT, 1)
-    assert "all cases passed on 1 rank(s)" in output, output
+        command = [_launcher("mpirun"), "-n", str(ranks), "--oversubscribe"] + command
+    output = _run(command)
+    assert last_line.format(ranks) in output, output
 
 
 @pytest.mark.multigpu
-def test_distributed_matmul_on_two_ranks():
-    _requirements()
-    output = run_on(SCRIPT, 2)
-    assert "all cases passed on 2 rank(s)" in output, output
+def test_torchrun_process_group_on_two_ranks():
+    """initialize() from a torch.distributed process group (NCCL backend) under torchrun."""
+    _requirements(("nvshmem", "cufftmp"), launcher="torch")
+    output = _run([_launcher("torchrun"), "--standalone", "--nproc_per_node=2",
+                   str(HERE / "distributed_torchrun_check.py")])
+    assert "torchrun check: all cases passed on 2 rank(s)" in output, output
