@@ -3,7 +3,8 @@
 Run on 1, 2, 4 ... ranks and compare the lines: ``mpirun -n 1 python bench/distributed.py`` then
 ``mpirun -n 2 python bench/distributed.py`` (``--only fft`` or ``--only gemm`` for one part).
 GEMM: strong scaling, the same ``N x N x N`` product on every rank count, and weak scaling,
-``(N * ranks) x N x N``.  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
+``(N * ranks) x N x N``; ``--blocks 0,8192,4096`` compares block-cyclic layouts on several ranks
+(0: one block per process, the descriptors' default).  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
 ``n = 1024``; sizes that do not fit in the GPUs' memory are skipped), timed twice: ``execute()``
 (copies in and out of the symmetric buffer included) and with the operand and result in the plan's
 symmetric buffer (``reset_operands(plan.operand)``, ``execute(copy=False)``: the transform alone).
@@ -48,10 +49,14 @@ def timed(comm, launch, iterations: int) -> float:
     return comm.allreduce(elapsed, op=MPI.MAX)
 
 
-def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int) -> dict:
+def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, block: int = 0) -> dict:
     dtype = DTYPES[dtype_name]
-    da = gd.BlockCyclic((m, k))
-    db = gd.BlockCyclic((k, n), (da.blocks[1], -(-n // da.grid[1])), da.grid)
+    if block:  # square blocks dealt round-robin: cuBLASMp can overlap the panels' transfers with work
+        da = gd.BlockCyclic((m, k), (block, block))
+        db = gd.BlockCyclic((k, n), (block, block), da.grid)
+    else:  # one block per process
+        da = gd.BlockCyclic((m, k))
+        db = gd.BlockCyclic((k, n), (da.blocks[1], -(-n // da.grid[1])), da.grid)
     a, b = local(da, ctx.rank, dtype, ctx.device_id), local(db, ctx.rank, dtype, ctx.device_id)
     with gd.Matmul(a, b, a_dist=da, b_dist=db) as plan:
         plan.plan()
@@ -109,6 +114,8 @@ def main() -> None:
     parser.add_argument("--dtypes", default="bfloat16,float32")
     parser.add_argument("--fft-sizes", default="1024,2048")
     parser.add_argument("--only", choices=("gemm", "fft"), default=None)
+    parser.add_argument("--blocks", default="0",
+                        help="GEMM block sizes to try on several ranks, comma-separated (0: one block per process)")
     parser.add_argument("--results", default=os.path.join(tempfile.gettempdir(), "gpmath_bench_distributed.json"))
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
@@ -139,11 +146,13 @@ def main() -> None:
         shapes = [("strong", (size, size, size))]
         if comm.size > 1:
             shapes.append(("weak", (size * comm.size, size, size)))
-        for kind, (m, k, n) in shapes:
-            result = case(comm, ctx, m, k, n, dtype_name, args.iterations)
+        blocks = [int(b) for b in args.blocks.split(",")] if comm.size > 1 else [0]
+        for (kind, (m, k, n)), block in ((shape, block) for shape in shapes for block in blocks):
+            result = case(comm, ctx, m, k, n, dtype_name, args.iterations, block)
             if comm.rank == 0:
                 extra = f", torch {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
-                line = (f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s): {result['ms']:.1f} ms, "
+                layout = f", blocks {block}" if block else ""
+                line = (f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s){layout}: {result['ms']:.1f} ms, "
                         f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU{extra}")
                 if kind == "strong":
                     line = report(results, f"gemm {dtype_name} {size}", comm.size, line, result)

@@ -87,7 +87,7 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
         else:
             gpu = requested if requested is not None else runtime.get_device() if runtime.device_count() else None
             where = (execution, stream, gpu)
-        key = (_signature(pkg, a, on_device), _signature(pkg, b, on_device),
+        key = (pkg.signature(a), (pkg.ptr(a) & 255) if on_device else 0, _signature(pkg, b, on_device),
                None if c is None else _signature(pkg, c, on_device),
                None if bias is None else _signature(pkg, bias, on_device),
                None if out is None else _signature(pkg, out, on_device), alpha, beta, epilog, compute, where)
