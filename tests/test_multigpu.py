@@ -247,3 +247,34 @@ def test_device_id_beyond_the_visible_devices_raises():
         pytest.skip("without a GPU device_id only picks the GPU when one is used")
     with pytest.raises(ValueError, match=f"device_id={count} is not a visible CUDA device"):
         gpmath.matmul(np.eye(2), np.eye(2), device_id=count)
+
+
+def test_device_switches_happen_only_where_several_devices_are_visible(monkeypatch):
+    """The core's one switch rule (allocations, copies, exports, releases): the logic on the CPU."""
+    import contextlib
+
+    from gpmath._core import runtime
+
+    entered = []
+
+    class Recorder:
+        def __init__(self, device_id):
+            self.device_id = device_id
+
+        def __enter__(self):
+            entered.append(self.device_id)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(runtime, "on_device", Recorder)
+    monkeypatch.setattr(runtime, "stream_device", lambda stream: {0: None, 7: 1}[stream])
+    for count, expected in ((1, []), (2, [0, 1])):
+        entered.clear()
+        monkeypatch.setattr(runtime, "device_count", lambda: count)
+        for context in (runtime.on_device_if_several(None), runtime.on_device_if_several(0),
+                        runtime.on_device_of_stream(0), runtime.on_device_of_stream(7)):
+            with context:
+                pass
+        assert entered == expected
+    assert isinstance(runtime.on_device_if_several(None), contextlib.nullcontext)

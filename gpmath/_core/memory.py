@@ -9,7 +9,6 @@ allocators do.  A failed allocation trims the pool and retries once before raisi
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from . import runtime
@@ -68,7 +67,7 @@ class DeviceBuffer:
             self.ptr = self._allocate()
 
     def _allocate(self) -> int:
-        with _on(self.device_id):
+        with runtime.on_device_if_several(self.device_id):
             return self._allocate_here()
 
     def _allocate_here(self) -> int:
@@ -85,7 +84,7 @@ class DeviceBuffer:
         """Return the memory to the pool, ordered after the work on the buffer's stream (idempotent)."""
         if self.ptr:
             ptr, self.ptr = self.ptr, 0
-            with _on(self.device_id):
+            with runtime.on_device_if_several(self.device_id):
                 runtime.check(runtime.rt().cudaFreeAsync(ptr, self.stream), "cudaFreeAsync")
 
     def __repr__(self) -> str:
@@ -97,12 +96,5 @@ def copy_async(dst: int, src: int, nbytes: int, stream: int) -> None:
     stream's device current where several devices are visible (the runtime rejects a stream of
     another device)."""
     if nbytes:
-        with _on(runtime.stream_device(stream) if runtime.device_count() > 1 else None):
+        with runtime.on_device_of_stream(stream):
             runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, _CUDA_MEMCPY_DEFAULT, stream), "cudaMemcpyAsync")
-
-
-def _on(device_id: int | None):
-    """``runtime.on_device(device_id)`` where several devices are visible, else nothing."""
-    if device_id is None or runtime.device_count() < 2:
-        return contextlib.nullcontext()
-    return runtime.on_device(device_id)

@@ -149,10 +149,8 @@ def as_operand(x, argument: str, stream: int | None = None) -> Operand:
 def _export(source, stream: int, device_id: int):
     """``source.__dlpack__(stream=...)`` with *device_id* current where several devices are
     visible (torch refuses to export a tensor of another device than the current one)."""
-    if runtime.device_count() > 1:
-        with runtime.on_device(device_id):
-            return source.__dlpack__(stream=stream)
-    return source.__dlpack__(stream=stream)
+    with runtime.on_device_if_several(device_id):
+        return source.__dlpack__(stream=stream)
 
 
 def locate(x, argument: str) -> tuple[str, Package, int | None]:

@@ -9,7 +9,6 @@ backstop if the user forgets (which never raises).  Using a freed planner raises
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from typing import Callable
 
@@ -51,9 +50,7 @@ class Planner:
     def _on_own_device(self):
         """A context making the plan's device current, where several devices are visible
         (resources are released there: cuFFT plans, for one, must be destroyed on theirs)."""
-        if self.device_id is None or runtime.device_count() < 2:
-            return contextlib.nullcontext()
-        return runtime.on_device(self.device_id)
+        return runtime.on_device_if_several(self.device_id)
 
     def _check_alive(self) -> None:
         if self._freed:

@@ -7,13 +7,15 @@ imported lazily, so ``import gpmath`` works where cuda-python or the driver is m
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from typing import Callable
 
 from .errors import LibraryError, NoGPUError, OutOfMemoryError
 
-__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "stream_device"]
+__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device",
+           "on_device_if_several", "on_device_of_stream", "stream_device"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
 # cudaStreamPerThread): they belong to no one device.
@@ -122,3 +124,18 @@ class on_device:
         if self.previous is not None:
             set_device(self.previous)
             self.previous = None
+
+
+def on_device_if_several(device_id: int | None):
+    """:class:`on_device` where several devices are visible and *device_id* is known; else a
+    context that does nothing (with one device, that device is the current one)."""
+    if device_id is None or device_count() < 2:
+        return contextlib.nullcontext()
+    return on_device(device_id)
+
+
+def on_device_of_stream(stream: int):
+    """:func:`on_device_if_several` for the device stream *stream* belongs to."""
+    if device_count() < 2:
+        return contextlib.nullcontext()
+    return on_device_if_several(stream_device(stream))

@@ -81,12 +81,8 @@ def order_after(waiting: int, producer: int) -> None:
     """Make stream *waiting* wait for the work enqueued so far on stream *producer*."""
     if waiting == producer:
         return
-    if runtime.device_count() > 1:  # the event must be created on the producer's device
-        owner = runtime.stream_device(producer)
-        if owner is not None:
-            with runtime.on_device(owner):
-                return _order_after(waiting, producer)
-    _order_after(waiting, producer)
+    with runtime.on_device_of_stream(producer):  # the event must be created on the producer's device
+        _order_after(waiting, producer)
 
 
 def _order_after(waiting: int, producer: int) -> None:
