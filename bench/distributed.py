@@ -49,6 +49,32 @@ def timed(comm, launch, iterations: int) -> float:
     return comm.allreduce(elapsed, op=MPI.MAX)
 
 
+PROFILE = False  # --profile: rank 0 prints the kernels of one more execution of each case
+
+
+def kernels(comm, launch, title: str) -> None:
+    """One more *launch* on every rank; on rank 0 under torch's profiler, printing its top kernels."""
+    if not PROFILE:
+        return
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    comm.Barrier()
+    if comm.rank != 0:
+        launch()
+        torch.cuda.synchronize()
+        return
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        launch()
+        torch.cuda.synchronize()
+    events = sorted((e for e in prof.key_averages() if e.device_type == DeviceType.CUDA),
+                    key=lambda e: -e.self_device_time_total)
+    total = sum(e.self_device_time_total for e in events)
+    print(f"  kernels of one {title} on rank 0: {total / 1e3:.1f} ms in all", flush=True)
+    for e in events[:8]:
+        print(f"    {e.count:4d}x {e.self_device_time_total / 1e3:8.2f} ms  {e.key[:100]}", flush=True)
+
+
 def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, block: int = 0) -> dict:
     dtype = DTYPES[dtype_name]
     if block:  # square blocks dealt round-robin: cuBLASMp can overlap the panels' transfers with work
@@ -61,6 +87,7 @@ def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, bl
     with gd.Matmul(a, b, a_dist=da, b_dist=db) as plan:
         plan.plan()
         seconds = timed(comm, plan.execute, iterations)
+        kernels(comm, plan.execute, f"{dtype_name} {m}x{k}x{n} matmul, blocks {block or 'one per process'}")
     result = {"dtype": dtype_name, "shape": (m, k, n), "ranks": comm.size, "ms": 1e3 * seconds,
               "tflops_per_gpu": 2 * m * k * n / seconds / comm.size / 1e12}
     if comm.size == 1:
@@ -88,6 +115,7 @@ def fft_case(comm, ctx, n: int, iterations: int) -> dict:
         plan.operand.copy_(x)
         # forward and inverse in turn keep the values bounded (the inverse includes its 1/n scaling)
         transform = timed(comm, lambda: (plan.execute(copy=False), plan.execute("inverse", copy=False)), iterations) / 2
+        kernels(comm, lambda: plan.execute(copy=False), f"c64 {n}^3 forward FFT")
     del x
     moved = 2 * 8 * n**3 / comm.size / 1e12
     result = {"ms": 1e3 * execute, "transform_ms": 1e3 * transform, "tbs_per_gpu": moved / execute,
@@ -116,8 +144,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("gemm", "fft"), default=None)
     parser.add_argument("--blocks", default="0",
                         help="GEMM block sizes to try on several ranks, comma-separated (0: one block per process)")
+    parser.add_argument("--profile", action="store_true", help="print the kernels of one execution of each case")
     parser.add_argument("--results", default=os.path.join(tempfile.gettempdir(), "gpmath_bench_distributed.json"))
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     comm = MPI.COMM_WORLD
     ctx = gd.initialize(comm)
     results = {}

@@ -7,13 +7,16 @@ n=33 cliff; the IRS rows compare ``refine="mixed"`` in each inner precision with
 torch.linalg.solve and their residuals; the ``crossover`` rows time the routes that
 ``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
 format of bench/RESULTS.md.  Total run: about two minutes on an H100.
-Command-line arguments pick sections: large, batched, irs, crossover.
+Command-line arguments pick sections: large, batched, irs, crossover; ``profile`` (not in the
+default run) splits the small batched cases into GPU kernel time and host time per call, and
+``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
 """
 
 from __future__ import annotations
 
 import statistics
 import sys
+import time
 import warnings
 
 import cupy
@@ -23,6 +26,7 @@ import gpmath
 from gpmath import linalg
 from gpmath.solver import _crossover, _cuda_engines, _cuda_lu
 
+_DEFAULT_IRS_TOLERANCE = _cuda_engines.IRS_TOLERANCE
 ROWS: list[tuple[str, float, float, float]] = []
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # cupy's ExternalStream, used for the peers
 
@@ -176,6 +180,69 @@ def irs() -> None:
         torch.cuda.empty_cache()
 
 
+def profile() -> None:
+    """Kernel time (torch profiler) and wall time per synchronised call of the small batched cases."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    a, b = spd((10000,), 32, torch.float64), torch.randn(10000, 32, 1, dtype=torch.float64, device="cuda")
+    h, x = spd((128,), 16, torch.float64), spd((), 1024, torch.float64)
+    ca, cb, ch, cx = (cupy.asarray(t) for t in (a, b, h, x))
+    cases = {
+        "cholesky 10000x32": (lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
+                              lambda: cupy.linalg.cholesky(ca)),
+        "solve 10000x32": (lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b), lambda: cupy.linalg.solve(ca, cb)),
+        "eigh 128x16": (lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch)),
+        "svd 128x16": (lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False), lambda: cupy.linalg.svd(ch, False)),
+        "slogdet 1024": (lambda: linalg.slogdet(x), lambda: torch.linalg.slogdet(x), lambda: cupy.linalg.slogdet(cx)),
+    }
+    calls = 20
+    for case, fns in cases.items():
+        for library, fn in zip(("gpmath", "torch", "cupy"), fns):
+            for _ in range(3):
+                fn()
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+                torch.cuda.synchronize()
+            wall = (time.perf_counter() - start) / calls * 1e6
+            with torch_profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                for _ in range(calls):
+                    fn()
+                    torch.cuda.synchronize()
+            kernels = sorted((e for e in prof.key_averages() if e.device_type == DeviceType.CUDA),
+                             key=lambda e: -e.self_device_time_total)
+            gpu = sum(e.self_device_time_total for e in kernels) / calls
+            print(f"{case:<18} {library:<6} wall {wall:8.1f} us/call  kernels {gpu:8.1f} us/call  "
+                  f"host+gaps {wall - gpu:8.1f}", flush=True)
+            for e in kernels[:6]:
+                print(f"      {e.count / calls:4.1f}x {e.self_device_time_total / e.count:8.1f} us  {e.key[:90]}")
+
+
+def irs_tolerance() -> None:
+    """Time, iterations and residual of the f16/tf32 IRS solve at n = 32768 for stopping tolerances."""
+    n = 32768
+    a = torch.randn(n, n, dtype=torch.float64, device="cuda") + n**0.5 * torch.eye(n, dtype=torch.float64, device="cuda")
+    b = torch.randn(n, 1, dtype=torch.float64, device="cuda")
+    t_torch = median_ms(lambda: torch.linalg.solve(a, b), 2, 1)
+    res_torch = float((a @ torch.linalg.solve(a, b) - b).abs().max())
+    print(f"IRS tolerance sweep n={n}: torch.linalg.solve {t_torch:.1f} ms, residual {res_torch:.2e}", flush=True)
+    for factor in (None, n**0.5, 16.0, 4.0, 1.0):
+        _cuda_engines.IRS_TOLERANCE = factor
+        gpmath.cache_clear()
+        for precision in ("f16", "tf32"):
+            t = median_ms(lambda: linalg.solve(a, b, refine="mixed", precision=precision), 2, 1)
+            x, info = linalg.solve(a, b, refine="mixed", precision=precision, full_output=True)
+            res = float((a @ x - b).abs().max())
+            print(f"  tol factor {factor!s:>8} {precision:>5}: {t:7.1f} ms ({t_torch / t:4.2f}x torch)  residual "
+                  f"{res:.2e} ({res / res_torch:5.1f}x torch)  iterations {info.iterations}  fell back {info.fell_back}",
+                  flush=True)
+    _cuda_engines.IRS_TOLERANCE = _DEFAULT_IRS_TOLERANCE
+    gpmath.cache_clear()
+
+
 def table() -> None:
     print("\n| case | gpmath ms | torch | cupy | ratio |\n|---|---|---|---|---|")
     for name, ours, t, c in ROWS:
@@ -197,5 +264,9 @@ if __name__ == "__main__":
             irs()
         if "crossover" in sections:
             crossover()
+        if "profile" in sections:
+            profile()
+        if "irs-tol" in sections:
+            irs_tolerance()
     finally:
         table()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ctypes
 
+import numpy as np
+
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
@@ -18,13 +20,16 @@ from . import _problem as P
 from ._crossover import EIGH, FACTOR, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER, Getrf, Rhs
-from ._ops import swap, triangle
+from ._ops import clear_lower, swap
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
 __all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_REFINEMENT"]
 
 _LOWER, _UPPER = cublas.FillMode.LOWER, cublas.FillMode.UPPER
 IRS_REFINEMENT = cs.IRSRefinement.CLASSICAL  # CLASSICAL_GMRES measured no faster (H100, n = 8192) and needs nrhs = 1
+# IRS stops when max|r| < max|x| * ‖A‖∞ * eps * IRS_TOLERANCE (eps of a's precision); None keeps
+# cuSOLVER's sqrt(N).  ``bench/linalg.py irs-tol`` measures the choice.
+IRS_TOLERANCE: float | None = None
 SOLVE_SWAPPED = False  # LU of a swapped copy (A itself) and getrs "N", instead of Aᵀ and "T" (bench compares)
 _IRS_LOW = {  # (input precision, precision=) -> lowest precision of cusolverDnIRSXgesv
     (False, "f32"): cs.PrecType.R_32F, (False, "tf32"): cs.PrecType.R_TF32,
@@ -87,12 +92,13 @@ class CudaCholesky(_Potrf, CudaEngine, Cholesky):
         self._plan_potrf()
 
     def _run(self, arrays):
-        work, ptr = self._load_hermitian(arrays["a"], self.lower, keep=True)
+        pkg = self.package
+        work, ptr = self._load_hermitian(arrays["a"], self.lower, keep=False)  # a fresh array: the result
         self._potrf(ptr)
-        factor = self._deliver(work)  # C order holds L_Mᵀ: L (lower: M = A) or U (upper: M = conj(A))
-        with on_stream(self.package, self.stream, self._home):
-            return triangle(self.package, swap(self.package, factor), upper=False) if self.lower else triangle(
-                self.package, factor, upper=True)
+        factor = self._deliver(work)  # C order holds L_Mᵀ: Lᵀ (lower: M = A) or U (upper: M = conj(A))
+        with on_stream(pkg, self.stream, self._home):
+            clear_lower(pkg, factor)  # in place; the lower factor is its transposed view (column-major, as LAPACK's)
+            return swap(pkg, factor) if self.lower else factor
 
 
 class CudaCholeskySolve(Rhs, _Potrf, CudaEngine, CholeskySolve):
@@ -136,6 +142,8 @@ class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
         cs.irs_params_set_solver_precisions(self._irs_params, main, _IRS_LOW[(p.dtype.is_complex, self.precision)])
         cs.irs_params_set_refinement_solver(self._irs_params, IRS_REFINEMENT)
         cs.irs_params_enable_fallback(self._irs_params)
+        if IRS_TOLERANCE is not None:
+            cs.irs_params_set_tol(self._irs_params, IRS_TOLERANCE * float(np.finfo(p.dtype.numpy).eps))
         self._irs_infos = cs.irs_infos_create()
         self._hold(cs.irs_infos_destroy, self._irs_infos)
         nbytes = cs.irs_xgesv_buffer_size(self.handle, self._irs_params, p.n, p.rhs.nrhs)

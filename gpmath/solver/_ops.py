@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "swap", "transpose", "triangle", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
+    "swap", "transpose", "triangle", "clear_lower", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
     "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
 ]
 
@@ -29,6 +29,15 @@ def transpose(package, x, conjugate: bool = False):
 def triangle(package, x, upper: bool):
     """*x* with the other triangle of each matrix set to zero (a new array)."""
     return (package.module.triu if upper else package.module.tril)(x)
+
+
+def clear_lower(package, x) -> None:
+    """Set the strictly lower triangle of each matrix of *x* to zero, in place (one kernel)."""
+    if package.name == "torch":
+        x.triu_()
+        return
+    module = package.module
+    module.copyto(x, 0, where=module.tri(x.shape[-2], x.shape[-1], -1, dtype=bool))
 
 
 def diagonal(package, x):
