@@ -26,7 +26,7 @@ import gpmath
 from gpmath import linalg
 from gpmath.solver import _crossover, _cuda_engines, _cuda_lu
 
-_DEFAULT_IRS_TOLERANCE = _cuda_engines.IRS_TOLERANCE
+_DEFAULT_IRS = (_cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # cupy's ExternalStream, used for the peers
 
@@ -222,24 +222,30 @@ def profile() -> None:
 
 
 def irs_tolerance() -> None:
-    """Time, iterations and residual of the f16/tf32 IRS solve at n = 32768 for stopping tolerances."""
+    """Time, iterations and residual of the IRS solve at n = 32768 for refinement solvers and tolerances."""
+    from gpmath._bindings.cusolver import IRSRefinement
+
     n = 32768
     a = torch.randn(n, n, dtype=torch.float64, device="cuda") + n**0.5 * torch.eye(n, dtype=torch.float64, device="cuda")
     b = torch.randn(n, 1, dtype=torch.float64, device="cuda")
     t_torch = median_ms(lambda: torch.linalg.solve(a, b), 2, 1)
     res_torch = float((a @ torch.linalg.solve(a, b) - b).abs().max())
-    print(f"IRS tolerance sweep n={n}: torch.linalg.solve {t_torch:.1f} ms, residual {res_torch:.2e}", flush=True)
-    for factor in (None, n**0.5, 16.0, 4.0, 1.0):
-        _cuda_engines.IRS_TOLERANCE = factor
+    print(f"IRS sweep n={n}: torch.linalg.solve {t_torch:.1f} ms, residual {res_torch:.2e}, "
+          f"max|x| {float(torch.linalg.solve(a, b).abs().max()):.2e}, |A|inf {float(a.abs().sum(1).max()):.3e}", flush=True)
+    configs = [(IRSRefinement.CLASSICAL, None, ("f16", "tf32"))]
+    configs += [(IRSRefinement.CLASSICAL, tol, ("f16",)) for tol in (1e-8, 1e-10, 1e-11, 1e-12)]
+    configs += [(IRSRefinement.CLASSICAL_GMRES, None, ("f16", "tf32")), (IRSRefinement.GMRES, None, ("f16",))]
+    for refinement, tol, precisions in configs:
+        _cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE = refinement, tol
         gpmath.cache_clear()
-        for precision in ("f16", "tf32"):
+        for precision in precisions:
             t = median_ms(lambda: linalg.solve(a, b, refine="mixed", precision=precision), 2, 1)
             x, info = linalg.solve(a, b, refine="mixed", precision=precision, full_output=True)
             res = float((a @ x - b).abs().max())
-            print(f"  tol factor {factor!s:>8} {precision:>5}: {t:7.1f} ms ({t_torch / t:4.2f}x torch)  residual "
-                  f"{res:.2e} ({res / res_torch:5.1f}x torch)  iterations {info.iterations}  fell back {info.fell_back}",
-                  flush=True)
-    _cuda_engines.IRS_TOLERANCE = _DEFAULT_IRS_TOLERANCE
+            print(f"  {refinement.name:<16} tol {tol!s:>6} {precision:>5}: {t:7.1f} ms ({t_torch / t:4.2f}x torch)  "
+                  f"residual {res:.2e} ({res / res_torch:6.1f}x torch)  iterations {info.iterations}/{info.outer_iterations}"
+                  f"  fell back {info.fell_back}", flush=True)
+    _cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE = _DEFAULT_IRS
     gpmath.cache_clear()
 
 

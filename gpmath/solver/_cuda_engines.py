@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import ctypes
 
-import numpy as np
-
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
@@ -27,8 +25,8 @@ __all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_RE
 
 _LOWER, _UPPER = cublas.FillMode.LOWER, cublas.FillMode.UPPER
 IRS_REFINEMENT = cs.IRSRefinement.CLASSICAL  # CLASSICAL_GMRES measured no faster (H100, n = 8192) and needs nrhs = 1
-# IRS stops when max|r| < max|x| * ‖A‖∞ * eps * IRS_TOLERANCE (eps of a's precision); None keeps
-# cuSOLVER's sqrt(N).  ``bench/linalg.py irs-tol`` measures the choice.
+# The value given to cusolverDnIRSParamsSetTol; None keeps cuSOLVER's default stopping test
+# (max|r| < sqrt(N) max|x| ‖A‖∞ eps).  ``bench/linalg.py irs-tol`` measures the choice.
 IRS_TOLERANCE: float | None = None
 SOLVE_SWAPPED = False  # LU of a swapped copy (A itself) and getrs "N", instead of Aᵀ and "T" (bench compares)
 _IRS_LOW = {  # (input precision, precision=) -> lowest precision of cusolverDnIRSXgesv
@@ -143,7 +141,7 @@ class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
         cs.irs_params_set_refinement_solver(self._irs_params, IRS_REFINEMENT)
         cs.irs_params_enable_fallback(self._irs_params)
         if IRS_TOLERANCE is not None:
-            cs.irs_params_set_tol(self._irs_params, IRS_TOLERANCE * float(np.finfo(p.dtype.numpy).eps))
+            cs.irs_params_set_tol(self._irs_params, IRS_TOLERANCE)
         self._irs_infos = cs.irs_infos_create()
         self._hold(cs.irs_infos_destroy, self._irs_infos)
         nbytes = cs.irs_xgesv_buffer_size(self.handle, self._irs_params, p.n, p.rhs.nrhs)
