@@ -62,6 +62,7 @@ class Library:
         self._lock = threading.Lock()
         self._cdll: ctypes.CDLL | None = None
         self._protos: dict[str, tuple] = {}
+        self._checked: dict[str, Callable] = {}
 
     @property
     def cdll(self) -> ctypes.CDLL:
@@ -104,7 +105,10 @@ class Library:
         return fn
 
     def checked(self, func: str):
-        """A Python callable that calls *func* and raises on a failure status."""
+        """A Python callable that calls *func* and raises on a failure status (made once per name)."""
+        call = self._checked.get(func)
+        if call is not None:
+            return call
         fn = self.function(func)
         check = self._check
 
@@ -115,6 +119,7 @@ class Library:
 
         call.__name__ = func
         call.__doc__ = f"Call ``{func}`` and raise on a failure status."
+        self._checked[func] = call
         return call
 
 

@@ -54,7 +54,6 @@ _LIB.declare("cublasSetStream_v2", _I, [_P, _P])
 for _t in "SDCZ":
     _LIB.declare(f"cublas{_t}getrfBatched", _I, [_P, _I, _P, _I, _P, _P, _I])
     _LIB.declare(f"cublas{_t}getrsBatched", _I, [_P, _I, _I, _I, _P, _I, _P, _P, _I, _P, _I])
-    _LIB.declare(f"cublas{_t}matinvBatched", _I, [_P, _I, _P, _I, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsm_v2", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I])
 
 
@@ -83,11 +82,6 @@ def getrf_batched(t: str, handle, n, a_array, lda, pivots, info, batch) -> None:
 def getrs_batched(t: str, handle, trans, n, nrhs, a_array, lda, pivots, b_array, ldb, info_host, batch) -> None:
     """``cublas<t>getrsBatched`` (*info_host*: a host int pointer, set on invalid arguments only)."""
     _LIB.checked(f"cublas{t}getrsBatched")(handle, trans, n, nrhs, a_array, lda, pivots, b_array, ldb, info_host, batch)
-
-
-def matinv_batched(t: str, handle, n, a_array, lda, ainv_array, lda_inv, info, batch) -> None:
-    """``cublas<t>matinvBatched`` (n <= 32; *info*: device int per matrix, the singular pivot or 0)."""
-    _LIB.checked(f"cublas{t}matinvBatched")(handle, n, a_array, lda, ainv_array, lda_inv, info, batch)
 
 
 def trsm(t: str, handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb) -> None:

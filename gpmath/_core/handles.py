@@ -13,13 +13,15 @@ from typing import Callable
 
 from . import runtime
 
-__all__ = ["get_handle"]
+__all__ = ["get_handle", "bind_stream"]
 
 _local = threading.local()
+_bound: dict[int, int] = {}  # handle -> the stream bind_stream last set on it
 
 
 def _destroy_all(entries: list[tuple[Callable[[int], None], int]]) -> None:
     for destroy, handle in entries:
+        _bound.pop(handle, None)  # a later handle may reuse the address
         try:
             destroy(handle)
         except Exception:  # a finalizer must not raise
@@ -47,3 +49,14 @@ def get_handle(library: str, device_id: int, create: Callable[[], int], destroy:
         table.handles[(library, device_id)] = handle
         table.entries.append((destroy, handle))
     return handle
+
+
+def bind_stream(handle: int, stream: int, set_stream: Callable[[int, int], None]) -> None:
+    """``set_stream(handle, stream)`` unless *handle* is bound to *stream* already.
+
+    Every stream change of a shared handle must come through here, so that the record of the
+    bound stream stays true.
+    """
+    if _bound.get(handle) != stream:
+        set_stream(handle, stream)
+        _bound[handle] = stream

@@ -142,7 +142,7 @@ def _refined_in(a, b, lu, piv, rhs) -> tuple[np.ndarray, int, np.ndarray]:
     low = lu.dtype
     x = lu_solve(lu, piv, b.astype(low), rhs).astype(a.dtype)
     a_norm = np.abs(a).sum(axis=-1).max(axis=-1)  # ‖A‖∞ per matrix
-    tol = np.finfo(a.dtype).eps * np.sqrt(a.shape[-1])
+    tol = np.finfo(a.dtype).eps * P.MIXED_TOLERANCE
     vector_axes = (-1,) if rhs.vector else (-2, -1)
     for iteration in range(_MAX_REFINE_ITERATIONS + 1):
         r = b - (a @ x[..., None])[..., 0] if rhs.vector else b - a @ x

@@ -20,7 +20,7 @@ import numpy as np
 from .._bindings import cusolver as cs
 from .._core import runtime
 from .._core.errors import LinAlgError
-from .._core.handles import get_handle
+from .._core.handles import bind_stream, get_handle
 from .._core.memory import DeviceBuffer, copy_async
 from .._core.streams import own_stream, resolve_stream, synchronize
 from ._ops import assign, copy, swap
@@ -78,7 +78,7 @@ class CudaEngine:
         self._pointer_arrays.clear()
         with runtime.on_device(self.device_id):
             self.handle = get_handle("cusolverDn", self.device_id, cs.create, cs.destroy)
-            cs.set_stream(self.handle, self.stream)
+            bind_stream(self.handle, self.stream, cs.set_stream)
             self.params = cs.create_params()
             self._hold(cs.destroy_params, self.params)
             count = max(self.problem.batch_count, 1)
@@ -181,7 +181,7 @@ class CudaEngine:
         arrays = self._operands_or_raise()
         if not self._planned:
             self.plan()
-        cs.set_stream(self.handle, self.stream)  # the handle is shared by this thread's plans
+        bind_stream(self.handle, self.stream, cs.set_stream)  # the handle is shared by this thread's plans
         self._executions += 1
         if self._switch_device:
             with runtime.on_device(self.device_id, self._device_query):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ctypes
 
+import numpy as np
+
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
@@ -18,16 +20,17 @@ from . import _problem as P
 from ._crossover import EIGH, FACTOR, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER, Getrf, Rhs
-from ._ops import clear_lower, swap
+from ._ops import clear_lower, inf_norms, swap
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
 __all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_REFINEMENT"]
 
 _LOWER, _UPPER = cublas.FillMode.LOWER, cublas.FillMode.UPPER
 IRS_REFINEMENT = cs.IRSRefinement.CLASSICAL  # CLASSICAL_GMRES measured no faster (H100, n = 8192) and needs nrhs = 1
-# The value given to cusolverDnIRSParamsSetTol; None keeps cuSOLVER's default stopping test
-# (max|r| < sqrt(N) max|x| ‖A‖∞ eps).  ``bench/linalg.py irs-tol`` measures the choice.
-IRS_TOLERANCE: float | None = None
+# IRS stops when max|r| < IRS_TOLERANCE * eps * ‖A‖∞ * max|x| (cuSOLVER's tolerance value, set per
+# matrix, is the factor of max|x|); None keeps cuSOLVER's default, sqrt(N) in place of
+# IRS_TOLERANCE.  ``bench/linalg.py irs-tol`` measures the choice.
+IRS_TOLERANCE: float | None = P.MIXED_TOLERANCE
 SOLVE_SWAPPED = False  # LU of a swapped copy (A itself) and getrs "N", instead of Aᵀ and "T" (bench compares)
 _IRS_LOW = {  # (input precision, precision=) -> lowest precision of cusolverDnIRSXgesv
     (False, "f32"): cs.PrecType.R_32F, (False, "tf32"): cs.PrecType.R_TF32,
@@ -171,19 +174,34 @@ class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
         p = self.problem
         k, count = p.rhs.nrhs, max(p.batch_count, 1)
         # IRS has no transposed mode: A itself, column-major
-        _, a_ptr = self._load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=True)
+        a, a_ptr = self._load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=True)
         _, b_ptr = self._load_rhs(arrays["b"])
         x, x_ptr = self._work("x", p.rhs.batch_shape + (k, p.n), p.dtype)
         a_step, b_step = p.n * p.n * p.dtype.itemsize, p.n * k * p.dtype.itemsize
         work, nbytes = self._irs_work
+        tolerances = self._irs_tolerances(arrays["a"], a)
         most, fell_back = 0, False
         for i in range(count):
+            if tolerances is not None:
+                cs.irs_params_set_tol(self._irs_params, float(tolerances[i]))
             niters = cs.irs_xgesv(self.handle, self._irs_params, self._irs_infos, p.n, k, a_ptr + i * a_step, p.n,
                                   b_ptr + i * b_step, p.n, x_ptr + i * b_step, p.n, work, nbytes, self._info + 4 * i)
             most, fell_back = max(most, abs(niters)), fell_back or niters < 0
         outer = cs.irs_infos_get_outer_niters(self._irs_infos)
         self.refinement = P.Refinement(most, outer, fell_back)
         return self._deliver_x(x)
+
+    def _irs_tolerances(self, a, loaded):
+        """cuSOLVER's tolerance per matrix, ``IRS_TOLERANCE * eps * ‖A‖∞`` (reading the norms syncs the stream)."""
+        if IRS_TOLERANCE is None:
+            return None
+        p, pkg = self.problem, self.package
+        if self.staged:
+            norms = np.broadcast_to(inf_norms(pkg, a), p.batch_shape)
+        else:
+            with on_stream(pkg, self.stream, self._home):  # the loaded copy holds Aᵀ
+                norms = pkg.to_numpy(inf_norms(pkg, loaded, transposed=True))
+        return (IRS_TOLERANCE * float(np.finfo(p.dtype.numpy).eps)) * np.asarray(norms, dtype=np.float64).reshape(-1)
 
     def _failure_message(self, index, info):
         return P.not_positive_definite("a", index, info) if self.assume_a == "pos" else P.singular("a", index, info)

@@ -20,7 +20,7 @@ from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
 from .._core.errors import LinAlgError
-from .._core.handles import get_handle
+from .._core.handles import bind_stream, get_handle
 from . import _problem as P
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER
@@ -92,7 +92,7 @@ class CudaLstsq(CudaEngine, Lstsq):
         p = self.problem
         rows, k, nrhs, item, t, code = self._rows, self._cols, p.rhs.nrhs, p.dtype.itemsize, LETTER[p.dtype.name], p.dtype.cuda
         dwork, dbytes, hwork, hbytes = self._qr_work
-        cublas.set_stream(self._blas, self.stream)
+        bind_stream(self._blas, self.stream, cublas.set_stream)
         left, upper, non_unit = cublas.SideMode.LEFT, cublas.FillMode.UPPER, cublas.DiagType.NON_UNIT
         one = self._one.ctypes.data
         for i in range(max(p.batch_count, 1)):

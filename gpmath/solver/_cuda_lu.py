@@ -18,7 +18,7 @@ from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DType
 from .._core.errors import LinAlgError
-from .._core.handles import get_handle
+from .._core.handles import bind_stream, get_handle
 from . import _problem as P
 from ._base import from_host
 from ._crossover import FACTOR, choose
@@ -79,7 +79,7 @@ class Getrf:
         n, count, code = p.n, max(p.batch_count, 1), p.dtype.cuda
         step = n * n * p.dtype.itemsize
         if self._factor_route == "batched":
-            cublas.set_stream(self._blas, self.stream)
+            bind_stream(self._blas, self.stream, cublas.set_stream)
             cublas.getrf_batched(LETTER[p.dtype.name], self._blas, n, self._pointers(a_ptr, step, count), n, piv_ptr,
                                  self._info, count)
             return
@@ -93,7 +93,7 @@ class Getrf:
         n, count, code = p.n, max(p.batch_count, 1), p.dtype.cuda
         a_step, b_step = n * n * p.dtype.itemsize, n * k * p.dtype.itemsize
         if self._factor_route == "batched":
-            cublas.set_stream(self._blas, self.stream)
+            bind_stream(self._blas, self.stream, cublas.set_stream)
             arg_info = ctypes.c_int(0)
             cublas.getrs_batched(LETTER[p.dtype.name], self._blas, trans, n, k, self._pointers(a_ptr, a_step, count),
                                  n, piv_ptr, self._pointers(b_ptr, b_step, count), n, ctypes.addressof(arg_info), count)

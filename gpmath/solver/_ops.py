@@ -7,10 +7,12 @@ engines use the same formulas (pseudo-inverse least squares, determinants from L
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = [
-    "swap", "transpose", "triangle", "clear_lower", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
+    "swap", "transpose", "triangle", "clear_lower", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
     "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
 ]
 
@@ -36,8 +38,22 @@ def clear_lower(package, x) -> None:
     if package.name == "torch":
         x.triu_()
         return
-    module = package.module
-    module.copyto(x, 0, where=module.tri(x.shape[-2], x.shape[-1], -1, dtype=bool))
+    device = None if package.host_only else x.device.id
+    package.module.copyto(x, 0, where=_strictly_lower(package.module, x.shape[-2], x.shape[-1], device))
+
+
+@functools.lru_cache(maxsize=32)
+def _strictly_lower(module, rows: int, cols: int, device: int | None):
+    """A boolean mask of the strictly lower triangle (NumPy, or CuPy on *device*), made once."""
+    if device is None:
+        return module.tri(rows, cols, -1, dtype=bool)
+    with module.cuda.Device(device):
+        return module.tri(rows, cols, -1, dtype=bool)
+
+
+def inf_norms(package, x, transposed: bool = False):
+    """``‖x‖∞`` (the largest absolute row sum) of each matrix of *x*; of ``xᵀ`` when *transposed*."""
+    return amax(package, abs(x).sum(-2 if transposed else -1), -1)[..., 0]
 
 
 def diagonal(package, x):
@@ -99,22 +115,25 @@ def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
 def det_from_lu(package, lu, pivots, first_pivot: int, log: bool):
     """The determinant, or ``(sign, logabsdet)``, from an LU factorisation's diagonal and pivots.
 
-    *pivots* are row interchanges numbered from *first_pivot* (1 for LAPACK/cuSOLVER); a singular
-    matrix gives 0, or ``(0, -inf)``.
+    *pivots* are row interchanges numbered from *first_pivot* (1 for LAPACK/cuSOLVER); each
+    interchange flips the sign.  A singular matrix gives 0, or ``(0, -inf)``.  Few array
+    operations (each is a kernel launch on the GPU).
     """
     module = package.module
     d = diagonal(package, lu)
     n = d.shape[-1]
-    steps = pivots - first_pivot
-    moved = (steps != module.arange(n, dtype=steps.dtype, **_device(package, steps))).sum(-1)
-    parity = 1 - 2 * (moved % 2)
+    moved = pivots != module.arange(first_pivot, first_pivot + n, dtype=pivots.dtype, **_device(package, pivots))
+    flips = module.where(moved, -1.0, 1.0)  # torch: float32, which promotes to d's precision
+    if package.name != "torch":
+        flips = flips.astype(d.real.dtype, copy=False)
     if not log:
-        return d.prod(-1) * parity
+        return (d * flips).prod(-1)
     absd = abs(d)
+    is_complex = d.is_complex() if package.name == "torch" else d.dtype.kind == "c"
     with np.errstate(divide="ignore", invalid="ignore"):
         logabsdet = module.log(absd).sum(-1)
-        phase = (d / module.where(absd == 0, 1, absd)).prod(-1) * parity
-    return module.where((absd == 0).any(-1), 0, phase), logabsdet
+        unit = d / module.where(absd == 0, 1, absd) if is_complex else module.sign(d)
+    return (unit * flips).prod(-1), logabsdet
 
 
 def _device(package, like) -> dict:

@@ -148,8 +148,9 @@ class Solve(SolverPlan):
     transposed : bool
         Solve ``Aᵀ x = b``.
     refine : {None, "mixed"}
-        ``"mixed"``: LU in a lower *precision*, refined to the input's precision (cuSOLVER IRS;
-        on the CPU an f32 LU refined in f64).  :attr:`refinement` then reports what happened.
+        ``"mixed"``: LU in a lower *precision*, refined until ``max|b - a x| <= eps ‖a‖∞ max|x|``
+        in the input's precision (cuSOLVER IRS; on the CPU an f32 LU refined in f64).
+        :attr:`refinement` then reports what happened.
     precision : {"f32", "tf32", "f16", "bf16"}
         The inner precision of ``refine="mixed"`` on the GPU.
 
