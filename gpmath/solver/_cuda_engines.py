@@ -20,7 +20,7 @@ from . import _problem as P
 from ._crossover import EIGH, FACTOR, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER, Getrf, Rhs
-from ._ops import clear_lower, inf_norms, swap
+from ._ops import inf_norms, swap, upper_copy
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
 __all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_REFINEMENT"]
@@ -93,13 +93,18 @@ class CudaCholesky(_Potrf, CudaEngine, Cholesky):
         self._plan_potrf()
 
     def _run(self, arrays):
-        pkg = self.package
-        work, ptr = self._load_hermitian(arrays["a"], self.lower, keep=False)  # a fresh array: the result
+        p, pkg, a = self.problem, self.package, arrays["a"]
+        # the result array: the triangle read (column-major lower) and zeros in the other, made in one pass
+        source = swap(pkg, a) if self.lower else a
+        if self.staged:
+            work, ptr = self._load("a", np.triu(source), p.dtype, p.batch_shape + (p.n, p.n))
+        else:
+            with on_stream(pkg, self.stream, self._home):
+                work = upper_copy(pkg, source)
+            ptr = pkg.ptr(work)
         self._potrf(ptr)
         factor = self._deliver(work)  # C order holds L_Mᵀ: Lᵀ (lower: M = A) or U (upper: M = conj(A))
-        with on_stream(pkg, self.stream, self._home):
-            clear_lower(pkg, factor)  # in place; the lower factor is its transposed view (column-major, as LAPACK's)
-            return swap(pkg, factor) if self.lower else factor
+        return swap(pkg, factor) if self.lower else factor  # L: a transposed view (column-major, as LAPACK's)
 
 
 class CudaCholeskySolve(Rhs, _Potrf, CudaEngine, CholeskySolve):

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 __all__ = [
-    "swap", "transpose", "triangle", "clear_lower", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
+    "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
     "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
 ]
 
@@ -33,20 +33,20 @@ def triangle(package, x, upper: bool):
     return (package.module.triu if upper else package.module.tril)(x)
 
 
-def clear_lower(package, x) -> None:
-    """Set the strictly lower triangle of each matrix of *x* to zero, in place (one kernel)."""
+def upper_copy(package, x):
+    """A new C-order device array with the upper triangle of each matrix of *x* and zeros below it
+    (one kernel with torch; a copy and a masked fill with CuPy)."""
     if package.name == "torch":
-        x.triu_()
-        return
-    device = None if package.host_only else x.device.id
-    package.module.copyto(x, 0, where=_strictly_lower(package.module, x.shape[-2], x.shape[-1], device))
+        out = package.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+        return package.module.triu(x, out=out)  # writes through a lazy conjugate or negation
+    out = copy(package, x)
+    package.module.copyto(out, 0, where=_strictly_lower(package.module, x.shape[-2], x.shape[-1], out.device.id))
+    return out
 
 
 @functools.lru_cache(maxsize=32)
-def _strictly_lower(module, rows: int, cols: int, device: int | None):
-    """A boolean mask of the strictly lower triangle (NumPy, or CuPy on *device*), made once."""
-    if device is None:
-        return module.tri(rows, cols, -1, dtype=bool)
+def _strictly_lower(module, rows: int, cols: int, device: int):
+    """A CuPy boolean mask of the strictly lower triangle on *device*, made once."""
     with module.cuda.Device(device):
         return module.tri(rows, cols, -1, dtype=bool)
 
@@ -142,9 +142,11 @@ def _device(package, like) -> dict:
 
 def copy(package, x):
     """A new C-order array with *x*'s values (never a view of *x*'s memory)."""
-    if package.name == "torch":  # copy_ resolves a lazy conjugate (clone would keep the conj bit)
+    if package.name == "torch":
+        if not (x.is_conj() or x.is_neg()):
+            return x.clone(memory_format=package.module.contiguous_format)
         out = package.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
-        out.copy_(x)
+        out.copy_(x)  # copy_ resolves a lazy conjugate or negation (clone would keep the bit)
         return out
     return package.module.array(x, copy=True, order="C")
 
