@@ -7,7 +7,9 @@ GEMM: strong scaling, the same ``N x N x N`` product on every rank count, and we
 (0: one block per process, the descriptors' default).  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
 ``n = 1024``; sizes that do not fit in the GPUs' memory are skipped), timed twice: ``execute()``
 (copies in and out of the symmetric buffer included) and with the operand and result in the plan's
-symmetric buffer (``reset_operands(plan.operand)``, ``execute(copy=False)``: the transform alone).
+symmetric buffer (``reset_operands(plan.operand)``, ``execute(copy=False)``: the transform alone, as a
+forward/inverse pair halved and as forward transforms alone, the figure to set beside
+``bench/distributed_nvmath.py``).
 Its throughput is ``2 * 8 n^3`` bytes (one read and one write of the array) per second per GPU.
 Each case is timed as the wall time of ``--iterations`` executions between device syncs and an
 MPI barrier (the slowest rank counts), after one warm-up execution.  Rank 0 prints one line per
@@ -115,10 +117,11 @@ def fft_case(comm, ctx, n: int, iterations: int) -> dict:
         plan.operand.copy_(x)
         # forward and inverse in turn keep the values bounded (the inverse includes its 1/n scaling)
         transform = timed(comm, lambda: (plan.execute(copy=False), plan.execute("inverse", copy=False)), iterations) / 2
+        forward = timed(comm, lambda: plan.execute(copy=False), iterations)  # values grow; the time does not change
         kernels(comm, lambda: plan.execute(copy=False), f"c64 {n}^3 forward FFT")
     del x
     moved = 2 * 8 * n**3 / comm.size / 1e12
-    result = {"ms": 1e3 * execute, "transform_ms": 1e3 * transform, "tbs_per_gpu": moved / execute,
+    result = {"ms": 1e3 * execute, "transform_ms": 1e3 * transform, "forward_ms": 1e3 * forward, "tbs_per_gpu": moved / execute,
               "transform_tbs_per_gpu": moved / transform}
     if comm.size == 1:
         t = torch.randn(shape, dtype=torch.complex64, device="cuda")
@@ -166,7 +169,7 @@ def main() -> None:
                 extra = f", torch.fft.fftn {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
                 line = (f"fft c64 {n}^3 on {comm.size} GPU(s): execute {result['ms']:.1f} ms "
                         f"({result['tbs_per_gpu']:.2f} TB/s per GPU), transform {result['transform_ms']:.1f} ms "
-                        f"({result['transform_tbs_per_gpu']:.2f} TB/s per GPU){extra}")
+                        f"({result['transform_tbs_per_gpu']:.2f} TB/s per GPU), forward alone {result['forward_ms']:.1f} ms{extra}")
                 print(report(results, f"fft {n}", comm.size, line, result, "transform_ms"), flush=True)
     if args.only == "fft":
         gd.finalize()

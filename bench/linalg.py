@@ -127,18 +127,19 @@ def batched_small() -> None:
     a, b = spd((10000,), 32, torch.float64), torch.randn(10000, 32, 1, dtype=torch.float64, device="cuda")
     ca, cb = cupy.asarray(a), cupy.asarray(b)
     report("cholesky 10000x32x32 f64", lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
-           lambda: cupy.linalg.cholesky(ca))
+           lambda: cupy.linalg.cholesky(ca), 30)
     report("solve 10000x32x32 f64", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
-           lambda: cupy.linalg.solve(ca, cb))
+           lambda: cupy.linalg.solve(ca, cb), 30)
     timed("solve 10000x32x32 assume_a=pos", lambda: linalg.solve(a, b, assume_a="pos", lower=True))
     swapped_route("solve 10000x32x32 swapped copy + getrs N", lambda: linalg.solve(a, b))
     for n in (16, 32, 33, 48, 64, 96, 128):
         h = spd((128,), n, torch.float64)
         ch = cupy.asarray(h)
+        small = n <= 32  # sub-millisecond for every library: more repeats for a steady median
         report(f"eigh 128x{n}x{n} f64", lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch),
-               5, 3)
+               30 if n < 128 else 5, 30 if small else 3)
         report(f"svd 128x{n}x{n} f64", lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False),
-               lambda: cupy.linalg.svd(ch, False), 3, 2)
+               lambda: cupy.linalg.svd(ch, False), 30 if small else 3, 30 if small else 2)
         if n >= 48:
             for driver in ("gesvdj", "gesvdp"):
                 timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)

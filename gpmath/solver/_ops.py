@@ -34,19 +34,22 @@ def triangle(package, x, upper: bool):
 
 
 def upper_copy(package, x):
-    """A new C-order device array with the upper triangle of each matrix of *x* and zeros below it
-    (one kernel with torch; a copy and a masked fill with CuPy)."""
+    """A new C-order array with the upper triangle of each matrix of *x* and zeros below it
+    (one kernel with torch; a copy and a masked fill with CuPy and NumPy)."""
     if package.name == "torch":
         out = package.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
         return package.module.triu(x, out=out)  # writes through a lazy conjugate or negation
     out = copy(package, x)
-    package.module.copyto(out, 0, where=_strictly_lower(package.module, x.shape[-2], x.shape[-1], out.device.id))
+    device = None if package.host_only else out.device.id
+    package.module.copyto(out, 0, where=_strictly_lower(package.module, x.shape[-2], x.shape[-1], device))
     return out
 
 
 @functools.lru_cache(maxsize=32)
-def _strictly_lower(module, rows: int, cols: int, device: int):
-    """A CuPy boolean mask of the strictly lower triangle on *device*, made once."""
+def _strictly_lower(module, rows: int, cols: int, device: int | None):
+    """A boolean mask of the strictly lower triangle (NumPy, or CuPy on *device*), made once."""
+    if device is None:
+        return module.tri(rows, cols, -1, dtype=bool)
     with module.cuda.Device(device):
         return module.tri(rows, cols, -1, dtype=bool)
 
