@@ -36,7 +36,7 @@ def main() -> None:
     nd.initialize(device, comm, backends=["nvshmem"])
     n = args.size
     local = (n // comm.size, n, n)
-    x = nd.fft.allocate_operand(local, torch, input_dtype=torch.complex64, distribution=Slab.X)
+    x = nd.fft.allocate_operand(local, torch, input_dtype=torch.complex64, distribution=Slab.X, memory_space="cuda")
     x.copy_(torch.randn(local, dtype=torch.complex64, device=f"cuda:{device}"))
     with nd.fft.FFT(x, distribution=Slab.X) as plan:
         plan.plan()

@@ -22,6 +22,9 @@ import warnings
 import cupy
 import torch
 
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _timing import cuda_medians_ms  # noqa: E402
+
 import gpmath
 from gpmath import linalg
 from gpmath.solver import _crossover, _cuda_engines, _cuda_lu
@@ -63,12 +66,12 @@ def guarded(fn):
 
 
 @guarded
-def report(name: str, ours, torch_fn, cupy_fn, repeats=10, peer_repeats=None) -> float:
-    peer_repeats = peer_repeats or repeats
+def report(name: str, ours, torch_fn, cupy_fn, repeats=10) -> float:
+    """Time gpmath and the peers in interleaved rounds (clock and temperature drift hit all alike)."""
+    fns = {"gpmath": ours, "torch": torch_fn, "cupy": cupy_fn}
     with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
-        t_ours = median_ms(ours, repeats)
-        t_torch = median_ms(torch_fn, peer_repeats, 1) if torch_fn is not None else float("inf")
-        t_cupy = median_ms(cupy_fn, peer_repeats, 1) if cupy_fn is not None else float("inf")
+        times = cuda_medians_ms({k: f for k, f in fns.items() if f is not None}, warmup=2, reps=repeats)
+    t_ours, t_torch, t_cupy = (times.get(k, float("inf")) for k in fns)
     ratio = min(t_torch, t_cupy) / t_ours
     ROWS.append((name, t_ours, t_torch, t_cupy))
     print(f"{name:<40} gpmath {t_ours:9.3f} ms  torch {t_torch:9.3f}  cupy {t_cupy:9.3f}  ratio {ratio:5.2f}", flush=True)
@@ -137,9 +140,9 @@ def batched_small() -> None:
         ch = cupy.asarray(h)
         small = n <= 32  # sub-millisecond for every library: more repeats for a steady median
         report(f"eigh 128x{n}x{n} f64", lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch),
-               30 if n < 128 else 5, 30 if small else 3)
+               30 if small else 5)
         report(f"svd 128x{n}x{n} f64", lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False),
-               lambda: cupy.linalg.svd(ch, False), 30 if small else 3, 30 if small else 2)
+               lambda: cupy.linalg.svd(ch, False), 30 if small else 3)
         if n >= 48:
             for driver in ("gesvdj", "gesvdp"):
                 timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)
@@ -172,7 +175,7 @@ def irs() -> None:
             def ours():
                 return linalg.solve(a, b, refine="mixed", precision=precision)
             report(f"IRS solve {n} f64 ({precision} inner)", ours, lambda: torch.linalg.solve(a, b), None,
-                   5 if n < 10000 else 2, 3 if n < 10000 else 2)
+                   5 if n < 10000 else 2)
             x, info = linalg.solve(a, b, refine="mixed", precision=precision, full_output=True)
             res_ours = float((a @ x - b).abs().max())
             print(f"  residual gpmath {res_ours:.3e}  torch {res_torch:.3e}  iterations {info.iterations}  "
