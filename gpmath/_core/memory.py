@@ -9,12 +9,16 @@ allocators do.  A failed allocation trims the pool and retries once before raisi
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import weakref
+
+import numpy as np
 
 from . import runtime
 from .errors import OutOfMemoryError
 
-__all__ = ["DeviceBuffer", "copy_async"]
+__all__ = ["DeviceBuffer", "copy_async", "pinned_empty"]
 
 logger = logging.getLogger("gpmath")
 _CUDA_MEMCPY_DEFAULT = 4
@@ -98,3 +102,25 @@ def copy_async(dst: int, src: int, nbytes: int, stream: int) -> None:
     if nbytes:
         with runtime.on_device_of_stream(stream):
             runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, _CUDA_MEMCPY_DEFAULT, stream), "cudaMemcpyAsync")
+
+
+def pinned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A NumPy array in page-locked host memory (``cudaMallocHost``), freed with the array.
+
+    Copies from the device into it are direct and asynchronous (no staging through the
+    driver's pageable-memory path): read it after a sync of the copying stream.
+    """
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    nbytes = max(count * dtype.itemsize, 1)
+    ptr = int(runtime.check(runtime.rt().cudaMallocHost(nbytes), "cudaMallocHost"))
+    raw = (ctypes.c_char * nbytes).from_address(ptr)
+    weakref.finalize(raw, _free_host, ptr)
+    return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
+
+
+def _free_host(ptr: int) -> None:
+    try:
+        runtime.rt().cudaFreeHost(ptr)
+    except Exception:  # a finalizer must not raise (the runtime may be gone at exit)
+        pass

@@ -21,7 +21,7 @@ from .._bindings import cusolver as cs
 from .._core import runtime
 from .._core.errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
-from .._core.memory import DeviceBuffer, copy_async
+from .._core.memory import DeviceBuffer, copy_async, pinned_empty
 from .._core.streams import own_stream, resolve_stream, synchronize
 from ._ops import assign, copy, swap
 
@@ -83,7 +83,8 @@ class CudaEngine:
             self._hold(cs.destroy_params, self.params)
             count = max(self.problem.batch_count, 1)
             self._info = self._buffer(4 * count)
-            self._info_host = np.zeros(count, dtype=np.int32)  # zeros: routines that report nothing leave them
+            self._info_host = pinned_empty((count,), np.int32)  # read back without the driver's staging
+            self._info_host[:] = 0  # routines that report nothing leave the zeros
             copy_async(self._info, self._info_host.ctypes.data, 4 * count, self.stream)
             self._plan_cuda()
         self._planned = True
