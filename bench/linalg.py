@@ -141,6 +141,8 @@ def batched_small() -> None:
         small = n <= 32  # sub-millisecond for every library: more repeats for a steady median
         report(f"eigh 128x{n}x{n} f64", lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch),
                30 if small else 5)
+        for driver in ("syevjBatched", "syevBatched"):
+            timed(f"eigh 128x{n} driver={driver}", lambda: linalg.eigh(h, driver=driver), 10)
         report(f"svd 128x{n}x{n} f64", lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False),
                lambda: cupy.linalg.svd(ch, False), 30 if small else 3)
         if n >= 48:

@@ -86,7 +86,7 @@ def test_mixed_solve_reaches_f64_residual(package, precision):
 
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
-@pytest.mark.parametrize("driver", [None, "syevd", "syevj"])
+@pytest.mark.parametrize("driver", [None, "syevd", "syevj", "syevBatched"])
 @pytest.mark.parametrize("n, batch", [(8, ()), (33, (16,)), (100, (3,))])
 def test_eigh(package, dtype, driver, n, batch):
     a = hermitian(batch, n, dtype)
@@ -129,6 +129,14 @@ def test_info_stays_on_device_until_asked():
         assert plan.info().tolist() == [0, 1]
         with pytest.raises(linalg.LinAlgError):
             plan.execute(check=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+@pytest.mark.parametrize("driver", ["syevjBatched", "syevBatched"])
+def test_eigvalsh_of_a_batch_with_each_batched_driver(dtype, driver):
+    a = hermitian((6,), 24, dtype, 3)
+    w = host(linalg.eigvalsh(to_package(a, "torch"), driver=driver, execution="cuda"))
+    close(w, np.linalg.eigvalsh(a.astype(np.complex128)), dtype, 100)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -126,6 +126,8 @@ _LIB.declare("cusolverDnXgeqrf", c_int, _GEQRF + _WORK)
 _SYEVD = [_P, _P, _I, _I, _I64, _I, _P, _I64, _I, _P, _I]
 _LIB.declare("cusolverDnXsyevd_bufferSize", c_int, _SYEVD + _HOST_SIZES)
 _LIB.declare("cusolverDnXsyevd", c_int, _SYEVD + _WORK)
+_LIB.declare("cusolverDnXsyevBatched_bufferSize", c_int, _SYEVD + _HOST_SIZES + [_I64])  # cuSOLVER 11.7+ (CUDA 12.6)
+_LIB.declare("cusolverDnXsyevBatched", c_int, _SYEVD + _WORK + [_I64])
 _GESVD = [_P, _P, c_byte, c_byte, _I64, _I64, _I, _P, _I64, _I, _P, _I, _P, _I64, _I, _P, _I64, _I]
 _LIB.declare("cusolverDnXgesvd_bufferSize", c_int, _GESVD + _HOST_SIZES)
 _LIB.declare("cusolverDnXgesvd", c_int, _GESVD + _WORK)
@@ -319,6 +321,22 @@ def xsyevd_buffer_size(handle, params, jobz, uplo, n, data_type, a, lda, data_ty
 def xsyevd(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type, *work) -> None:
     """``cusolverDnXsyevd``; *work* is (device buffer, bytes, host buffer, bytes, info)."""
     _LIB.checked("cusolverDnXsyevd")(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type, *work)
+
+
+def xsyev_batched_buffer_size(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type,
+                              batch) -> tuple[int, int]:
+    """``cusolverDnXsyevBatched_bufferSize`` (cuSOLVER 11.7, CUDA 12.6, and later): (device bytes, host bytes)."""
+    device, host = c_size_t(0), c_size_t(0)
+    _LIB.checked("cusolverDnXsyevBatched_bufferSize")(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w,
+                                                       compute_type, byref(device), byref(host), batch)
+    return device.value, host.value
+
+
+def xsyev_batched(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type, *work_and_batch) -> None:
+    """``cusolverDnXsyevBatched`` on *batch* contiguous column-major matrices; then (dbuf, dbytes, hbuf, hbytes,
+    info, batch), *info* one int per matrix."""
+    _LIB.checked("cusolverDnXsyevBatched")(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w,
+                                           compute_type, *work_and_batch)
 
 
 def xgesvd_buffer_size(handle, params, jobu, jobvt, m, n, *operands) -> tuple[int, int]:

@@ -161,11 +161,12 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
         Read the lower triangle (else the upper).
     eigvals_only : bool, default False
         Return only the eigenvalues.
-    driver : {None, "syevd", "syevj", "syevjBatched"}
-        GPU routine: divide and conquer (``"syevd"``, LAPACK-grade, one matrix at a time) or
+    driver : {None, "syevd", "syevj", "syevjBatched", "syevBatched"}
+        GPU routine: divide and conquer (``"syevd"``, LAPACK-grade, one matrix at a time),
         Jacobi (``"syevj"``/``"syevjBatched"``, the whole batch in one launch, accurate to
-        about machine epsilon times ``‖a‖``).  ``None`` chooses by the measured (N, batch)
-        crossover (see docs/linalg.md).  The CPU always uses LAPACK's ``evd``.
+        about machine epsilon times ``‖a‖``) or ``"syevBatched"`` (tridiagonal reduction of the
+        whole batch in one call, LAPACK-grade; cuSOLVER 11.7+).  ``None`` chooses by the
+        measured (N, batch) crossover (see docs/linalg.md).  The CPU always uses LAPACK's ``evd``.
     execution, stream, device_id
         As in :func:`cholesky`.
 

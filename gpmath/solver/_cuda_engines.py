@@ -213,23 +213,31 @@ class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
 
 
 class CudaEigh(CudaEngine, Eigh):
-    """:class:`~gpmath.solver.Eigh` through ``cusolverDnXsyevd`` (looped) or ``<t>syevjBatched``."""
+    """:class:`~gpmath.solver.Eigh` through ``cusolverDnXsyevd`` (looped), ``<t>syevjBatched`` or ``XsyevBatched``."""
 
     def _plan_cuda(self):
         p = self.problem
         driver = self.driver or choose(EIGH, p.n, p.batch_count)
-        self.routine = "syevd" if driver == "syevd" else "syevjBatched"
+        self.routine = driver if driver in ("syevd", "syevBatched") else "syevjBatched"
         real, code = DTYPES[p.dtype.real], p.dtype.cuda
         jobz = cs.EigMode.NOVECTOR if self.eigvals_only else cs.EigMode.VECTOR
         self._jobz, self._real = jobz, real
+        count = max(p.batch_count, 1)
         if self.routine == "syevd":
             device, host = cs.xsyevd_buffer_size(self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n,
                                                  real.cuda, 0, code)
             self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
             return
+        if self.routine == "syevBatched":
+            try:
+                device, host = cs.xsyev_batched_buffer_size(self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n,
+                                                            real.cuda, 0, code, count)
+            except AttributeError:  # the symbol is missing: cuSOLVER older than 11.7
+                raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer') from None
+            self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
+            return
         self._syevj = cs.create_syevj_info()
         self._hold(cs.destroy_syevj_info, self._syevj)
-        count = max(p.batch_count, 1)
         lwork = cs.syevj_batched_buffer_size(LETTER[p.dtype.name], self.handle, jobz, _LOWER, p.n, 0, p.n,
                                              0, self._syevj, count)
         self._work_args = (self._buffer(lwork * p.dtype.itemsize), lwork)
@@ -244,6 +252,10 @@ class CudaEigh(CudaEngine, Eigh):
             work, lwork = self._work_args
             cs.syevj_batched(LETTER[p.dtype.name], self.handle, self._jobz, _LOWER, p.n, a_ptr, p.n, w_ptr,
                              work, lwork, self._info, self._syevj, count)
+        elif self.routine == "syevBatched":
+            dwork, dbytes, hwork, hbytes = self._work_args
+            cs.xsyev_batched(self.handle, self.params, self._jobz, _LOWER, p.n, code, a_ptr, p.n, self._real.cuda,
+                             w_ptr, code, dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info, count)
         else:
             dwork, dbytes, hwork, hbytes = self._work_args
             step = p.n * p.n * p.dtype.itemsize

@@ -19,7 +19,7 @@ __all__ = [
     "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
 ]
 
-EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched")
+EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched", "syevBatched")
 SVD_DRIVERS = (None, "gesvd", "gesvdj", "gesvdp")
 IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")
 LSTSQ_DRIVERS = ("gelsd", "gelsy")
@@ -218,10 +218,12 @@ class Eigh(SolverPlan):
         Read the lower (or upper) triangle.
     eigvals_only : bool
         Return ``w`` only.
-    driver : {None, "syevd", "syevj", "syevjBatched"}
-        GPU routine: ``"syevd"`` (divide and conquer, one matrix at a time) or Jacobi
-        (``"syevj"``/``"syevjBatched"``, all matrices in one launch); ``None`` picks by the
-        measured crossover in :mod:`gpmath.solver._crossover`.  The CPU uses LAPACK's ``evd``.
+    driver : {None, "syevd", "syevj", "syevjBatched", "syevBatched"}
+        GPU routine: ``"syevd"`` (divide and conquer, one matrix at a time), Jacobi
+        (``"syevj"``/``"syevjBatched"``, all matrices in one launch; converges to about the input's
+        precision), or ``"syevBatched"`` (cuSOLVER 11.7+: tridiagonal reduction for all matrices in
+        one call, as accurate as ``syevd``); ``None`` picks by the measured crossover in
+        :mod:`gpmath.solver._crossover`.  The CPU uses LAPACK's ``evd``.
 
     Examples
     --------
