@@ -194,7 +194,8 @@ def profile() -> None:
 
     a, b = spd((10000,), 32, torch.float64), torch.randn(10000, 32, 1, dtype=torch.float64, device="cuda")
     h, x = spd((128,), 16, torch.float64), spd((), 1024, torch.float64)
-    ca, cb, ch, cx = (cupy.asarray(t) for t in (a, b, h, x))
+    g, gb = spd((), 4096, torch.float32), torch.randn(4096, 1, dtype=torch.float32, device="cuda")
+    ca, cb, ch, cx, cg, cgb = (cupy.asarray(t) for t in (a, b, h, x, g, gb))
     cases = {
         "cholesky 10000x32": (lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
                               lambda: cupy.linalg.cholesky(ca)),
@@ -202,6 +203,8 @@ def profile() -> None:
         "eigh 128x16": (lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch)),
         "svd 128x16": (lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False), lambda: cupy.linalg.svd(ch, False)),
         "slogdet 1024": (lambda: linalg.slogdet(x), lambda: torch.linalg.slogdet(x), lambda: cupy.linalg.slogdet(cx)),
+        "solve 4096 f32": (lambda: linalg.solve(g, gb), lambda: torch.linalg.solve(g, gb),
+                           lambda: cupy.linalg.solve(cg, cgb)),
     }
     calls = 20
     for case, fns in cases.items():
