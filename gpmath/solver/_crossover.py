@@ -11,6 +11,9 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
   solve (LU) n=64 0.30 vs 9.57, n=128 0.55 vs 17.2, n=256 1.80 vs 34.9, n=512 5.71 vs 78.1.
 - EIGH, batch 32, syevjBatched vs looped syevd: n=128 9.6 vs 53.6, n=256 28.4 vs 66.8,
   n=512 135 vs 153; batch 128: syevjBatched 0.19 (n=16) to 20.5 ms (n=128), no cliff at n=33.
+  Batch 128, syevjBatched vs syevBatched (third session): n=16 0.154 vs 0.233, n=32 0.257 vs
+  0.340, n=33 0.518 vs 0.697, n=48 0.800 vs 0.619, n=64 1.13 vs 0.759, n=96 2.68 vs 1.37,
+  n=128 20.0 vs 1.90.
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.
@@ -21,7 +24,9 @@ from __future__ import annotations
 __all__ = ["EIGH", "SVD", "FACTOR", "choose"]
 
 EIGH = (
-    (2, 512, "syevjBatched"),
+    (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
+    (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
+    (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
     (1, None, "syevd"),
 )
 SVD = (
