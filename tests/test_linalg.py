@@ -285,3 +285,14 @@ def test_lstsq_gelsy_matches_gelsd(dtype, shape):
     close(residues, expected[1], dtype, 100)
     with pytest.raises(ValueError, match="lapack_driver must be one of"):
         linalg.lstsq(a, b, lapack_driver="gelss", **CPU)
+
+
+def test_planners_are_reachable_from_linalg_and_run():
+    import gpmath.solver
+
+    for name in ("Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det"):
+        assert getattr(linalg, name) is getattr(gpmath.solver, name)
+    a = spd((3,), 5, "float64")
+    with linalg.Cholesky(a, lower=True) as plan:
+        l = plan.plan().execute(check=True)
+    np.testing.assert_allclose(l @ np.swapaxes(l, -1, -2), a, rtol=1e-12, atol=1e-12)

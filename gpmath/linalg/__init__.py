@@ -4,15 +4,17 @@ The functions mirror :mod:`scipy.linalg`'s signatures, defaults and results, acc
 batch dimensions, and return results in the input's package and memory space.  Numerical
 failures raise :class:`gpmath.LinAlgError` (a :class:`numpy.linalg.LinAlgError`) naming the
 matrix of the batch and its pivot or minor.  For repeated calls on same-shaped inputs, the
-planners in :mod:`gpmath.solver` skip the per-call set-up.
+planners (:class:`Cholesky`, :class:`Solve`, :class:`Eigh` ..., defined in :mod:`gpmath.solver`
+and exported here too) skip the per-call set-up.
 """
 
 from .._core.errors import LinAlgError
-from ..solver import Refinement
+from ..solver import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Refinement, Solve
 from ._decompositions import cho_factor, cholesky, eigh, eigvalsh, lu_factor, qr, svd, svdvals
 from ._solvers import cho_solve, det, inv, lstsq, lu_solve, slogdet, solve
 
 __all__ = [
     "solve", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr", "eigh", "eigvalsh",
     "svd", "svdvals", "lstsq", "inv", "det", "slogdet", "LinAlgError", "Refinement",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
 ]
