@@ -173,6 +173,12 @@ class FakeSolvers(types.SimpleNamespace):
             self._syev_one(dtype, jobz, uplo, n, a + i * n * lda * dtype.itemsize, lda, w + i * n * dtype.itemsize // (
                 2 if dtype.kind == "c" else 1))
 
+    def xsyev_batched(self, handle, params, jobz, uplo, n, code, a, lda, code_w, w, compute, *work_and_batch):
+        dtype, batch = np.dtype(_CODES[code]), work_and_batch[-1]
+        real = dtype.itemsize // (2 if dtype.kind == "c" else 1)
+        for i in range(batch):
+            self._syev_one(dtype, jobz, uplo, n, a + i * n * lda * dtype.itemsize, lda, w + i * n * real)
+
     # -- SVD
     def _svd_one(self, dtype, m, n, a, lda, s, u, ldu, v, ldv, full, transpose_v):
         mat = _mat(a, dtype, m, n, lda)
@@ -364,7 +370,7 @@ def test_qr(model, dtype, shape, mode):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("driver", [None, "syevd", "syevj"])
+@pytest.mark.parametrize("driver", [None, "syevd", "syevj", "syevBatched"])
 @pytest.mark.parametrize("lower", [True, False])
 def test_eigh(model, dtype, driver, lower):
     P = model.put
@@ -445,3 +451,14 @@ def test_every_planner_has_a_cuda_engine(model):
     for name, operands in cases.items():
         with getattr(solver, name)(*operands, execution="cuda") as plan:
             assert type(plan).__name__ == "Cuda" + name
+
+
+@pytest.mark.parametrize("n, routine", [(16, "syevjBatched"), (40, "syevBatched"), (200, "syevjBatched")])
+def test_eigh_default_route_follows_the_crossover_table(model, n, routine):
+    from gpmath.solver import Eigh
+
+    a = hermitian((2,), n, "float64")
+    with Eigh(model.put(a), **CUDA) as plan:
+        assert plan.plan().routine == routine
+        w, v = host(plan.execute(check=True))
+    close((v * w[..., None, :]) @ ct(v), a, "float64", 100)
