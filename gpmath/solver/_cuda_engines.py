@@ -147,9 +147,7 @@ class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
             cs.PrecType.R_64F if p.dtype.real == "float64" else cs.PrecType.R_32F)
         cs.irs_params_set_solver_precisions(self._irs_params, main, _IRS_LOW[(p.dtype.is_complex, self.precision)])
         cs.irs_params_set_refinement_solver(self._irs_params, IRS_REFINEMENT)
-        cs.irs_params_enable_fallback(self._irs_params)
-        if IRS_TOLERANCE is not None:
-            cs.irs_params_set_tol(self._irs_params, IRS_TOLERANCE)
+        cs.irs_params_enable_fallback(self._irs_params)  # the tolerance is set per matrix in _run_irs
         self._irs_infos = cs.irs_infos_create()
         self._hold(cs.irs_infos_destroy, self._irs_infos)
         nbytes = cs.irs_xgesv_buffer_size(self.handle, self._irs_params, p.n, p.rhs.nrhs)
@@ -223,17 +221,15 @@ class CudaEigh(CudaEngine, Eigh):
         jobz = cs.EigMode.NOVECTOR if self.eigvals_only else cs.EigMode.VECTOR
         self._jobz, self._real = jobz, real
         count = max(p.batch_count, 1)
-        if self.routine == "syevd":
-            device, host = cs.xsyevd_buffer_size(self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n,
-                                                 real.cuda, 0, code)
-            self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
-            return
-        if self.routine == "syevBatched":
-            try:
-                device, host = cs.xsyev_batched_buffer_size(self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n,
-                                                            real.cuda, 0, code, count)
-            except AttributeError:  # the symbol is missing: cuSOLVER older than 11.7
-                raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer') from None
+        if self.routine != "syevjBatched":  # the 64-bit API: device and host workspaces
+            sizes = (self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n, real.cuda, 0, code)
+            if self.routine == "syevd":
+                device, host = cs.xsyevd_buffer_size(*sizes)
+            else:
+                try:
+                    device, host = cs.xsyev_batched_buffer_size(*sizes, count)
+                except AttributeError:  # the symbol is missing: cuSOLVER older than 11.7
+                    raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer') from None
             self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
             return
         self._syevj = cs.create_syevj_info()
