@@ -14,7 +14,6 @@ default run) splits the small batched cases into GPU kernel time and host time p
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 import warnings
@@ -35,18 +34,8 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)  # cupy's Externa
 
 
 def median_ms(fn, repeats: int = 10, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    return statistics.median(times)
+    """Median CUDA-event milliseconds of *fn* alone (the shared helper with one function)."""
+    return cuda_medians_ms({"fn": fn}, warmup=warmup, reps=repeats)["fn"]
 
 
 def spd(batch, n, dtype):
