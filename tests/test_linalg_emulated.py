@@ -59,6 +59,10 @@ class FakeSolvers(types.SimpleNamespace):
     def __init__(self, real):
         super().__init__()
         self.real, self.calls = real, []
+        self.has_syev_batched = True  # cusolverDnXsyevBatched: cuSOLVER 11.7+
+
+    def xsyev_batched_available(self):
+        return self.has_syev_batched
 
     def __getattr__(self, name):
         if name.endswith("_buffer_size"):
@@ -462,3 +466,12 @@ def test_eigh_default_route_follows_the_crossover_table(model, n, routine):
         assert plan.plan().routine == routine
         w, v = host(plan.execute(check=True))
     close((v * w[..., None, :]) @ ct(v), a, "float64", 100)
+
+
+def test_eigh_without_syev_batched_falls_back_by_default_and_names_the_version_when_asked(model):
+    model.has_syev_batched = False  # cuSOLVER older than 11.7 (CUDA 12.0-12.5)
+    a = hermitian((2,), 40, "float64")
+    w, v = host(linalg.eigh(model.put(a), **CUDA))
+    close((v * w[..., None, :]) @ ct(v), a, "float64", 100)
+    with pytest.raises(NotImplementedError, match="cuSOLVER 11.7"):
+        linalg.eigh(model.put(a), driver="syevBatched", **CUDA)

@@ -323,6 +323,11 @@ def xsyevd(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, com
     _LIB.checked("cusolverDnXsyevd")(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type, *work)
 
 
+def xsyev_batched_available() -> bool:
+    """Whether the loaded cuSOLVER has ``cusolverDnXsyevBatched`` (11.7, CUDA 12.6, and later)."""
+    return hasattr(_LIB.cdll, "cusolverDnXsyevBatched")
+
+
 def xsyev_batched_buffer_size(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type,
                               batch) -> tuple[int, int]:
     """``cusolverDnXsyevBatched_bufferSize`` (cuSOLVER 11.7, CUDA 12.6, and later): (device bytes, host bytes)."""

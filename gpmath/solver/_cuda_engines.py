@@ -216,6 +216,10 @@ class CudaEigh(CudaEngine, Eigh):
     def _plan_cuda(self):
         p = self.problem
         driver = self.driver or choose(EIGH, p.n, p.batch_count)
+        if driver == "syevBatched" and not cs.xsyev_batched_available():
+            if self.driver:
+                raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer')
+            driver = "syevjBatched"  # the default's choice on older cuSOLVER
         self.routine = driver if driver in ("syevd", "syevBatched") else "syevjBatched"
         real, code = DTYPES[p.dtype.real], p.dtype.cuda
         jobz = cs.EigMode.NOVECTOR if self.eigvals_only else cs.EigMode.VECTOR
@@ -223,13 +227,8 @@ class CudaEigh(CudaEngine, Eigh):
         count = max(p.batch_count, 1)
         if self.routine != "syevjBatched":  # the 64-bit API: device and host workspaces
             sizes = (self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n, real.cuda, 0, code)
-            if self.routine == "syevd":
-                device, host = cs.xsyevd_buffer_size(*sizes)
-            else:
-                try:
-                    device, host = cs.xsyev_batched_buffer_size(*sizes, count)
-                except AttributeError:  # the symbol is missing: cuSOLVER older than 11.7
-                    raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer') from None
+            device, host = (cs.xsyevd_buffer_size(*sizes) if self.routine == "syevd"
+                            else cs.xsyev_batched_buffer_size(*sizes, count))
             self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
             return
         self._syevj = cs.create_syevj_info()
