@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from ctypes import POINTER, byref, c_int, c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p, c_char_p
+from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_size_t, c_uint64, c_void_p
 
 from ._loader import Library, c_int_p, c_void_p_p, status_checker
 

@@ -12,8 +12,6 @@ import math
 import numbers
 from typing import Sequence
 
-import numpy as np
-
 __all__ = ["Box", "Slab", "BlockCyclic", "process_grid", "numroc", "check_tiling"]
 
 

@@ -13,7 +13,6 @@ matrix itself (``lu_factor``, QR), the engine makes one transposed copy with the
 from __future__ import annotations
 
 import contextlib
-import ctypes
 
 import numpy as np
 
