@@ -74,14 +74,18 @@ def timed(name: str, fn, repeats=5) -> float:
     return t
 
 
-def swapped_route(name: str, fn) -> None:
-    """Time *fn* with Solve's alternative layout (LU of A itself, getrs "N")."""
-    _cuda_engines.SOLVE_SWAPPED = True
+def alternative(name: str, fn, **settings) -> None:
+    """Time *fn* with the Solve engine's module settings changed, e.g. ``SOLVE_SWAPPED=True`` (LU of
+    A itself, getrs "N") or ``SOLVE=...`` (another route)."""
+    saved = {key: getattr(_cuda_engines, key) for key in settings}
+    for key, value in settings.items():
+        setattr(_cuda_engines, key, value)
     gpmath.cache_clear()
     try:
         timed(name, fn)
     finally:
-        _cuda_engines.SOLVE_SWAPPED = False
+        for key, value in saved.items():
+            setattr(_cuda_engines, key, value)
         gpmath.cache_clear()
 
 
@@ -94,7 +98,7 @@ def large(dtype) -> None:
     timed("cholesky upper (lower=False)", lambda: linalg.cholesky(a))
     report(f"solve 4096 (1 rhs) {name}", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
            lambda: cupy.linalg.solve(ca, cb), 5)
-    swapped_route("solve 4096 swapped copy + getrs N", lambda: linalg.solve(a, b))
+    alternative("solve 4096 swapped copy + getrs N", lambda: linalg.solve(a, b), SOLVE_SWAPPED=True)
     report(f"qr 4096 {name}", lambda: linalg.qr(a, "economic"), lambda: torch.linalg.qr(a), lambda: cupy.linalg.qr(ca), 3)
     report(f"eigh 4096 {name}", lambda: linalg.eigh(a), lambda: torch.linalg.eigh(a), lambda: cupy.linalg.eigh(ca), 3)
     s, cs_ = a[:2048, :2048].contiguous(), cupy.asarray(a[:2048, :2048].contiguous())
@@ -123,7 +127,16 @@ def batched_small() -> None:
     report("solve 10000x32x32 f64", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
            lambda: cupy.linalg.solve(ca, cb), 30)
     timed("solve 10000x32x32 assume_a=pos", lambda: linalg.solve(a, b, assume_a="pos", lower=True))
-    swapped_route("solve 10000x32x32 swapped copy + getrs N", lambda: linalg.solve(a, b))
+    factored = {"SOLVE": ((1, None, "factor"),)}  # cuBLAS getrfBatched + getrsBatched, not gpmath's kernel
+    alternative("solve 10000x32x32 getrfBatched + getrsBatched", lambda: linalg.solve(a, b), **factored)
+    alternative("solve 10000x32x32 the same, swapped copy + getrs N", lambda: linalg.solve(a, b), SOLVE_SWAPPED=True,
+                **factored)
+    for n, dtype in ((8, torch.float64), (16, torch.float64), (32, torch.float32), (32, torch.complex128)):
+        x, y = torch.randn(10000, n, n, dtype=dtype, device="cuda"), torch.randn(10000, n, 1, dtype=dtype, device="cuda")
+        x = x + 2 * n**0.5 * torch.eye(n, dtype=dtype, device="cuda")
+        cx, cy = cupy.asarray(x), cupy.asarray(y)
+        report(f"solve 10000x{n}x{n} {str(dtype).split('.')[-1]}", lambda: linalg.solve(x, y),
+               lambda: torch.linalg.solve(x, y), lambda: cupy.linalg.solve(cx, cy), 30)
     for n in (16, 32, 33, 48, 64, 96, 128):
         h = spd((128,), n, torch.float64)
         ch = cupy.asarray(h)

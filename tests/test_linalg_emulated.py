@@ -24,7 +24,7 @@ import gpmath
 from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
-from gpmath.solver import _base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd
+from gpmath.solver import _base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_small, _cuda_svd
 from gpmath.linalg import _dispatch
 
 from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
@@ -225,6 +225,46 @@ class FakeSolvers(types.SimpleNamespace):
         return 2
 
 
+class FakeKernel:
+    """gpmath's small-solve kernel of order *n*: :class:`FakeLaunch` runs it."""
+
+    def __init__(self, n, dtype_name):
+        self.n, self.dtype = n, np.dtype(dtype_name)
+
+    def function(self, device_id):
+        return self
+
+
+class FakeLaunch:
+    """``small_lu_solve.cu`` in NumPy: reads ``a`` and ``b`` and writes ``x`` and ``info`` through the
+    packed addresses and element strides, as the kernel does, so the engine's packing is checked."""
+
+    def __init__(self, function, count, grid, block, shared=0):
+        self.kernel, self.values = function, [0] * count
+        assert grid * block // 32 >= 1 and shared > 0
+
+    def set(self, index, value):
+        self.values[index] = value
+
+    def _elements(self, first, m, rows, cols):
+        ptr, batch, row, col = self.values[first:first + 4]
+        item = self.kernel.dtype.itemsize
+        return [[(ctypes.c_byte * item).from_address(ptr + item * (m * batch + i * row + j * col)) for j in range(cols)]
+                for i in range(rows)]
+
+    def __call__(self, stream):
+        n, dtype, (info, count, nrhs) = self.kernel.n, self.kernel.dtype, self.values[12:15]
+        getrf = lapack.get_lapack_funcs("getrf", dtype=dtype)
+        for m in range(count):
+            read = lambda first, cols: np.array([[np.frombuffer(e, dtype)[0] for e in row]  # noqa: E731
+                                                 for row in self._elements(first, m, n, cols)])
+            a, b = read(0, n), read(4, nrhs)
+            _vec(info, np.int32, count)[m] = getrf(a)[2]
+            for row, values in zip(self._elements(8, m, n, nrhs), np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b):
+                for element, value in zip(row, values):
+                    np.frombuffer(element, dtype)[0] = value
+
+
 class FakeBuffer:
     """A 'device' buffer in host memory, filled with garbage as cudaMallocAsync's may be."""
 
@@ -246,6 +286,9 @@ def model(request, monkeypatch):
     for name in ("getrf_batched", "getrs_batched", "trsm"):
         setattr(blas, name, getattr(solvers, name))
     monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
+    monkeypatch.setattr(_cuda_engines, "compiler_available", lambda: True)
+    monkeypatch.setattr(_cuda_small, "_kernel", FakeKernel)
+    monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
     monkeypatch.setattr(_cuda, "pinned_empty", lambda shape, dtype: np.empty(shape, dtype))
@@ -423,6 +466,33 @@ def test_lstsq_gelsy_rank_deficient_raises(model):
     a[1, :, 3] = a[1, :, 0]
     with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is rank deficient"):
         linalg.lstsq(model.put(a), model.put(np.ones(6)), lapack_driver="gelsy", **CUDA)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_solve_kernel_reads_operands_where_they_lie(model, dtype):
+    """The kernel route (n <= 32) on broadcast, strided, transposed and vector operands."""
+    from gpmath.solver import Solve
+
+    P = model.put
+    a, b = general((2, 3), 4, dtype), random((2, 3, 4, 2), dtype, 1)
+    cases = [  # (a, b, expected solution of the full batch)
+        (a, b, np.linalg.solve(a, b)),
+        (a[0, 1], b, np.linalg.solve(a[0, 1], b)),  # one matrix for every b
+        (a, b[1, 2, :, 0], np.linalg.solve(a, b[1, 2, :, :1])[..., 0]),  # one vector b for every matrix
+        (a[:, ::2], b[:, ::2], np.linalg.solve(a[:, ::2], b[:, ::2])),  # a strided batch
+        (a[:1], b, np.linalg.solve(a[:1], b)),  # a batch extent of 1, broadcast
+        (np.swapaxes(a, 0, 1), b[0, 0], np.linalg.solve(np.swapaxes(a, 0, 1), b[0, 0])),  # no one batch stride: copied
+    ]
+    for x_a, x_b, expected in cases:
+        with Solve(P(np.ascontiguousarray(x_a) if model.mode == "torch" else x_a), P(x_b), execution="cuda") as plan:
+            close(plan.execute(check=True), expected, dtype, 100)
+            assert plan._route == "kernel"
+    if dtype in ("float32", "float64"):
+        close(linalg.solve(P(a), P(b), transposed=True, **CUDA), np.linalg.solve(np.swapaxes(a, -1, -2), b), dtype, 100)
+    singular = a.copy()
+    singular[1, 2, :, 1] = 0
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is singular"):
+        linalg.solve(P(singular), P(b), **CUDA)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])

@@ -57,9 +57,10 @@ def test_cholesky(package, dtype, batch, lower):
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("assume_a", ["gen", "pos"])
 @pytest.mark.parametrize("batch, nrhs", [((), 1), ((4,), 3), ((300,), 1), ((300,), 2)])
-def test_solve(package, dtype, assume_a, batch, nrhs):
-    a = spd(batch, 20, dtype) if assume_a == "pos" else general(batch, 20, dtype)
-    b = random(batch + (20, nrhs), dtype, 1)
+@pytest.mark.parametrize("n", [20, 40])  # gpmath's small-solve kernel (n <= 32), getrf + getrs
+def test_solve(package, dtype, assume_a, batch, nrhs, n):
+    a = spd(batch, n, dtype) if assume_a == "pos" else general(batch, n, dtype)
+    b = random(batch + (n, nrhs), dtype, 1)
     x = host(linalg.solve(to_package(a, package), to_package(b, package), assume_a=assume_a, execution="cuda"))
     close(a @ x, b, dtype, 100)
 
@@ -218,12 +219,53 @@ def test_solve_swapped_route(package, batch, monkeypatch):
 
     monkeypatch.setattr(_cuda_engines, "SOLVE_SWAPPED", True)
     gpmath.cache_clear()
-    a, b = general(batch, 24, "complex128"), random(batch + (24, 2), "complex128", 1)
+    a, b = general(batch, 40, "complex128"), random(batch + (40, 2), "complex128", 1)  # n > 32: getrf + getrs
     close(a @ host(linalg.solve(to_package(a, package), to_package(b, package), execution="cuda")), b, "complex128", 100)
     a = a.real.copy()
     xt = host(linalg.solve(to_package(a, package), to_package(b.real.copy(), package), transposed=True, execution="cuda"))
     close(np.swapaxes(a, -1, -2) @ xt, b.real, "float64", 100)
     gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("n", [1, 2, 7, 16, 31, 32])
+def test_small_solve_kernel_matches_lapack(package, dtype, n):
+    """The one-launch kernel (n <= 32) on contiguous, broadcast, strided and vector operands, read
+    where they lie on the device; its x agrees with LAPACK's getrf + getrs to rounding."""
+    a, b = general((5, 40), n, dtype), random((5, 40, n, 3), dtype, 1)
+    pa, pb = to_package(a, package), to_package(b, package)
+
+    def swap01(x):
+        return x.transpose(0, 1) if type(x).__module__.startswith("torch") else x.swapaxes(0, 1)
+
+    views = (  # (of a, of b), applied alike to the NumPy oracle and the package's arrays
+        (lambda x: x, lambda x: x), (lambda x: x[2, 7], lambda x: x), (lambda x: x, lambda x: x[1, 3, :, 0]),
+        (lambda x: x[:, ::3], lambda x: x[:, ::3, :, 1:]), (lambda x: x[:1], lambda x: x), (swap01, swap01),
+    )
+    for view_a, view_b in views:
+        x_a, x_b = view_a(a), view_b(b)
+        with Solve(view_a(pa), view_b(pb), execution="cuda") as plan:
+            x = host(plan.execute(check=True))
+            assert plan._route == "kernel"
+        column = np.broadcast_to(x_b[:, None], x_a.shape[:-1] + (1,)) if x_b.ndim == 1 else x_b
+        expected = np.linalg.solve(x_a, column)
+        close(x, expected[..., 0] if x_b.ndim == 1 else expected, dtype, 10 * n)
+    if dtype in ("float32", "float64"):
+        xt = host(linalg.solve(to_package(a, package), to_package(b, package), transposed=True, execution="cuda"))
+        close(xt, np.linalg.solve(np.swapaxes(a, -1, -2), b), dtype, 10 * n)
+    singular = a.copy()
+    singular[3, 11, :, n // 2] = 0
+    with pytest.raises(linalg.LinAlgError, match=rf"a\[3, 11\] is singular: pivot U\[{n // 2}"):
+        linalg.solve(to_package(singular, package), to_package(b, package), execution="cuda")
+
+
+def test_small_solve_kernel_reads_lazy_torch_views():
+    torch = pytest.importorskip("torch")
+    a, b = general((6,), 9, "complex128"), random((6, 9, 2), "complex128", 1)
+    ta, tb = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
+    x = host(linalg.solve(ta.conj(), tb, execution="cuda"))  # a lazy conjugate: its memory holds a
+    close(x, np.linalg.solve(a.conj(), b), "complex128", 100)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -53,6 +53,15 @@ class Package:
         """*x*'s strides in elements, given those its DLPack export reported."""
         return exported
 
+    def strides(self, x, itemsize: int) -> tuple[int, ...]:
+        """*x*'s strides in elements, read from the array itself."""
+        return tuple(s // itemsize for s in x.strides)
+
+    def resolved(self, x):
+        """*x* with any lazy conjugation or negation applied (torch's views), so that its memory
+        holds its values; *x* itself otherwise."""
+        return x
+
     def current_stream(self, device_id: int) -> int:
         """The package's current stream on *device_id*, as an integer handle."""
         raise NotImplementedError
@@ -176,6 +185,12 @@ class _Torch(Package):
 
     def exportable(self, x):
         return x.detach().resolve_conj().resolve_neg()
+
+    def strides(self, x, itemsize):
+        return x.stride()
+
+    def resolved(self, x):
+        return x.resolve_conj().resolve_neg()
 
     def device_query(self):
         return getattr(self.module._C, "_cuda_getDevice", None)

@@ -21,7 +21,7 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 
 from __future__ import annotations
 
-__all__ = ["EIGH", "SVD", "FACTOR", "choose"]
+__all__ = ["EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
 
 EIGH = (
     (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
@@ -33,6 +33,10 @@ SVD = (
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
     (1, None, "gesvdp"),  # polar decomposition (QDWH): 3-5x faster than gesvd/gesvdj at n = 2048
+)
+SOLVE = (  # general A x = b: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available
+    (1, 32, "kernel"),
+    (1, None, "factor"),  # getrf + getrs, by the FACTOR table
 )
 FACTOR = (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices
     (2, 512, "batched"),

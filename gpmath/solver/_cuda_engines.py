@@ -17,9 +17,11 @@ from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
 from . import _problem as P
-from ._crossover import EIGH, FACTOR, choose
+from .._core.kernels import compiler_available
+from ._crossover import EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER, Getrf, Rhs
+from ._cuda_small import SmallSolve
 from ._ops import inf_norms, swap, upper_copy
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
@@ -127,16 +129,22 @@ class CudaCholeskySolve(Rhs, _Potrf, CudaEngine, CholeskySolve):
         return self._deliver_x(b, conj)
 
 
-class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
-    """:class:`~gpmath.solver.Solve`: LU (``Xgetrf``/``getrfBatched``), Cholesky, or IRS."""
+class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, CudaEngine, Solve):
+    """:class:`~gpmath.solver.Solve`: gpmath's small-matrix kernel, LU (``Xgetrf``/``getrfBatched``),
+    Cholesky, or IRS."""
 
     def _plan_cuda(self):
+        p = self.problem
+        self._route = "factor"
         if self.refine == "mixed":
             return self._plan_irs()
         if self.assume_a == "pos":
             self._plan_potrf()
-            self._solve_info = self._buffer(4 * max(self.problem.batch_count, 1))
+            self._solve_info = self._buffer(4 * max(p.batch_count, 1))
             return
+        if choose(SOLVE, p.n, p.batch_count) == "kernel" and p.n >= 1 and compiler_available():
+            self._route = "kernel"
+            return self._plan_small()
         self._plan_getrf()
 
     def _plan_irs(self):
@@ -157,6 +165,8 @@ class CudaSolve(Rhs, Getrf, _Potrf, CudaEngine, Solve):
         p = self.problem
         if self.refine == "mixed":
             return self._run_irs(arrays)
+        if self._route == "kernel":
+            return self._run_small(arrays)
         shape = p.batch_shape + (p.n, p.n)
         if self.assume_a == "pos":
             conj = p.dtype.is_complex and not self.lower  # conj(A) conj(x) = conj(b)

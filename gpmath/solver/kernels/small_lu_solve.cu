@@ -1,0 +1,163 @@
+// Solve A X = B for a batch of N x N matrices (N <= 32) in one launch: one warp per matrix.
+//
+// Lane i holds row i of A in registers.  LU with partial pivoting runs without moving rows:
+// at step k the warp picks, among the rows not yet used as pivots, the one of largest |a[i][k]|
+// (LAPACK's choice; |re| + |im| for complex, ties to the lower row), and every row below it
+// subtracts its multiple of the pivot row, which it reads with a shuffle.  Each row keeps its
+// multiplier in column k (the factor L) and the step at which it was the pivot, so after N
+// steps a row with step s holds row s of U right of its multipliers.  The right-hand sides are
+// then solved column by column, a forward and a back substitution in pivot order, and the row
+// with step s writes x[s].  A matrix is read once and nothing but X and info is written.
+//
+// info[m] = k + 1 for the first step k whose pivot is exactly zero (as getrf reports it), else 0.
+//
+// Compiled by NVRTC with -DGPM_N=<1..32> and -DGPM_TYPE=<0: float, 1: double, 2: complex
+// float, 3: complex double>.  Every parameter is 8 bytes wide (the host packs them alike).
+
+#ifndef GPM_N
+#error "GPM_N (the matrix order, 1 to 32) must be defined"
+#endif
+#define N GPM_N
+#define FULL 0xffffffffu
+
+#if GPM_TYPE == 0 || GPM_TYPE == 2
+typedef float real;
+#else
+typedef double real;
+#endif
+
+__device__ __forceinline__ float absolute(float v) { return fabsf(v); }
+__device__ __forceinline__ double absolute(double v) { return absolute(v); }
+__device__ __forceinline__ real infinity() {
+    return sizeof(real) == 4 ? __int_as_float(0x7f800000) : __longlong_as_double(0x7ff0000000000000LL);
+}
+
+#if GPM_TYPE >= 2
+struct value { real re, im; };
+__device__ __forceinline__ value make(real re, real im) { value v; v.re = re; v.im = im; return v; }
+__device__ __forceinline__ value zero() { return make(0, 0); }
+__device__ __forceinline__ value shfl(value v, int lane) {
+    return make(__shfl_sync(FULL, v.re, lane), __shfl_sync(FULL, v.im, lane));
+}
+__device__ __forceinline__ real magnitude(value v) { return absolute(v.re) + absolute(v.im); }
+__device__ __forceinline__ value mul(value a, value b) {
+    return make(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+__device__ __forceinline__ value sub_mul(value c, value a, value b) {  // c - a b
+    return make(c.re - (a.re * b.re - a.im * b.im), c.im - (a.re * b.im + a.im * b.re));
+}
+__device__ __forceinline__ value reciprocal(value v) {  // Smith's algorithm: no overflow in |v|^2
+    if (absolute(v.re) >= absolute(v.im)) {
+        real r = v.im / v.re, d = v.re + v.im * r;
+        return make(1 / d, -r / d);
+    }
+    real r = v.re / v.im, d = v.im + v.re * r;
+    return make(r / d, -1 / d);
+}
+#else
+typedef real value;
+__device__ __forceinline__ value zero() { return 0; }
+__device__ __forceinline__ value shfl(value v, int lane) { return __shfl_sync(FULL, v, lane); }
+__device__ __forceinline__ real magnitude(value v) { return absolute(v); }
+__device__ __forceinline__ value mul(value a, value b) { return a * b; }
+__device__ __forceinline__ value sub_mul(value c, value a, value b) { return c - a * b; }
+__device__ __forceinline__ value reciprocal(value v) { return 1 / v; }
+#endif
+
+#define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices per block (the host computes the same)
+
+// r[k] for a k known only at run time: selects, so that r stays in registers.
+__device__ __forceinline__ value pick(const value (&r)[N], int k) {
+    value s = r[0];
+#pragma unroll
+    for (int j = 1; j < N; ++j)
+        if (j == k) s = r[j];
+    return s;
+}
+
+__device__ __forceinline__ void place(value (&r)[N], int k, value v) {
+#pragma unroll
+    for (int j = 0; j < N; ++j)
+        if (j == k) r[j] = v;
+}
+
+extern "C" __global__ void __launch_bounds__(128)
+small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
+               const value* __restrict__ b, long long b_batch, long long b_row, long long b_col,
+               value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
+               int* __restrict__ info, long long count, long long nrhs) {
+    extern __shared__ unsigned char shared[];
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const long long m = (long long)blockIdx.x * WARPS + warp;
+    if (m >= count) return;  // a whole warp leaves together
+
+    // Stage A through shared memory, reading along its unit-stride axis (coalesced).
+    value* tile = reinterpret_cast<value*>(shared) + warp * N * (N + 1);
+    const value* am = a + m * a_batch;
+    for (int e = lane; e < N * N; e += 32) {
+        const int i = a_col == 1 ? e / N : e % N, j = a_col == 1 ? e % N : e / N;
+        tile[i * (N + 1) + j] = am[i * a_row + j * a_col];
+    }
+    __syncwarp();
+    value r[N];
+#pragma unroll
+    for (int j = 0; j < N; ++j) r[j] = lane < N ? tile[lane * (N + 1) + j] : zero();
+
+    int step = lane < N ? -1 : N;  // the step at which this row was the pivot (-1: not yet)
+    int singular = 0;
+#pragma unroll 1
+    for (int k = 0; k < N; ++k) {
+        const value rk = pick(r, k);
+        real best = -1;  // used rows and lanes past N never win
+        if (step < 0) {
+            best = magnitude(rk);
+            if (best != best) best = infinity();  // a NaN pivot wins (and propagates), keeping the order total
+        }
+        int p = lane;
+#pragma unroll
+        for (int offset = 16; offset; offset >>= 1) {
+            const real other = __shfl_xor_sync(FULL, best, offset);
+            const int other_lane = __shfl_xor_sync(FULL, p, offset);
+            if (other > best || (other == best && other_lane < p)) {
+                best = other;
+                p = other_lane;
+            }
+        }
+        if (best == 0 && !singular) singular = k + 1;
+        if (lane == p) step = k;
+        const bool below = step < 0;
+        const value pivot = shfl(rk, p);
+        const value l = below && best != 0 ? mul(rk, reciprocal(pivot)) : zero();
+        if (below) place(r, k, l);
+#pragma unroll
+        for (int j = 1; j < N; ++j) {
+            if (j > k) {  // k is the same in every lane: no divergence
+                const value u = shfl(r[j], p);
+                if (below) r[j] = sub_mul(r[j], l, u);
+            }
+        }
+    }
+    if (lane == 0) info[m] = singular;
+
+    const value* bm = b + m * b_batch;
+    value* xm = x + m * x_batch;
+#pragma unroll 1
+    for (long long c = 0; c < nrhs; ++c) {
+        value y = lane < N ? bm[lane * b_row + c * b_col] : zero();
+#pragma unroll 1
+        for (int k = 0; k < N; ++k) {  // L y = P b
+            const int p = __ffs(__ballot_sync(FULL, step == k)) - 1;
+            const value yk = shfl(y, p);
+            if (step > k) y = sub_mul(y, pick(r, k), yk);
+        }
+#pragma unroll 1
+        for (int k = N - 1; k >= 0; --k) {  // U x = y
+            const int p = __ffs(__ballot_sync(FULL, step == k)) - 1;
+            if (lane == p) y = mul(y, reciprocal(pick(r, k)));
+            const value xk = shfl(y, p);
+            if (step < k) y = sub_mul(y, pick(r, k), xk);
+        }
+        if (lane < N) xm[step * x_row + c * x_col] = y;
+    }
+}

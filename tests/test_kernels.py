@@ -1,0 +1,60 @@
+"""gpmath's own CUDA kernels: NVRTC compiles every variant, the disk cache serves later calls,
+a compile error names the file and carries NVRTC's log.  Runs on the CPU where NVRTC loads (the
+kernels' results are checked on a GPU in test_linalg_gpu.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gpmath._core import kernels
+from gpmath._core.errors import LibraryError
+from gpmath.solver._cuda_small import KERNEL_PATH, _batch_stride
+
+needs_nvrtc = pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("n", [1, 2, 17, 32])
+@pytest.mark.parametrize("value_type", [0, 1, 2, 3])
+def test_small_solve_kernel_compiles_for_every_type(n, value_type, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    image = kernels.compile_source(kernels._read(KERNEL_PATH), "small_lu_solve.cu",
+                                   (f"-DGPM_N={n}", f"-DGPM_TYPE={value_type}"), 90)
+    assert image.startswith(b"\x7fELF")  # a cubin for sm_90
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+@needs_nvrtc
+def test_the_disk_cache_serves_a_second_compile(tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    source = 'extern "C" __global__ void twice(double* x) { x[threadIdx.x] *= 2; }'
+    first = kernels.compile_source(source, "twice.cu", (), 80)
+    monkeypatch.setattr(kernels._nvrtc(), "nvrtcCreateProgram", None, raising=False)  # NVRTC would now fail
+    assert kernels.compile_source(source, "twice.cu", (), 80) == first
+
+
+@needs_nvrtc
+def test_an_architecture_newer_than_nvrtc_gets_ptx(tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    image = kernels.compile_source('extern "C" __global__ void k() {}', "k.cu", (), 999)
+    assert b".target" in image  # PTX text, for the driver to compile
+
+
+@needs_nvrtc
+def test_a_compile_error_names_the_file_and_shows_the_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    with pytest.raises(LibraryError, match=r"nvrtcCompileProgram.*small_lu_solve\.cu(.|\n)*GPM_N"):
+        kernels.compile_source(kernels._read(KERNEL_PATH), "small_lu_solve.cu", ("-DGPM_TYPE=1",), 90)
+
+
+@pytest.mark.parametrize("batch, shape, strides, expected", [
+    ((4, 5), (4, 5), (50, 10), 10),  # C order
+    ((4, 5), (), (), 0),  # one matrix for the batch
+    ((4, 5), (5,), (10,), None),  # broadcast over the leading axis: no one stride
+    ((4, 5), (4, 1), (10, 10), None),
+    ((1, 5), (1, 5), (7, 3), 3),  # extents of 1 are skipped
+    ((4, 5), (4, 5), (10, 40), None),  # swapped batch axes
+    ((3,), (3,), (-16,), -16),  # negative strides
+])
+def test_batch_stride(batch, shape, strides, expected):
+    assert _batch_stride(batch, shape, strides) == expected
