@@ -195,6 +195,7 @@ def profile() -> None:
     from torch.profiler import profile as torch_profile
 
     a, b = spd((10000,), 32, torch.float64), torch.randn(10000, 32, 1, dtype=torch.float64, device="cuda")
+    a32, b32 = a.float(), b.float()
     h, x = spd((128,), 16, torch.float64), spd((), 1024, torch.float64)
     g, gb = spd((), 4096, torch.float32), torch.randn(4096, 1, dtype=torch.float32, device="cuda")
     ca, cb, ch, cx, cg, cgb = (cupy.asarray(t) for t in (a, b, h, x, g, gb))
@@ -202,6 +203,7 @@ def profile() -> None:
         "cholesky 10000x32": (lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
                               lambda: cupy.linalg.cholesky(ca)),
         "solve 10000x32": (lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b), lambda: cupy.linalg.solve(ca, cb)),
+        "solve 10000x32 f32": (lambda: linalg.solve(a32, b32), lambda: torch.linalg.solve(a32, b32), None),
         "eigh 128x16": (lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch)),
         "svd 128x16": (lambda: linalg.svd(h, False), lambda: torch.linalg.svd(h, False), lambda: cupy.linalg.svd(ch, False)),
         "slogdet 1024": (lambda: linalg.slogdet(x), lambda: torch.linalg.slogdet(x), lambda: cupy.linalg.slogdet(cx)),
@@ -211,6 +213,8 @@ def profile() -> None:
     calls = 20
     for case, fns in cases.items():
         for library, fn in zip(("gpmath", "torch", "cupy"), fns):
+            if fn is None:
+                continue
             for _ in range(3):
                 fn()
             torch.cuda.synchronize()

@@ -27,7 +27,7 @@ typedef double real;
 #endif
 
 __device__ __forceinline__ float absolute(float v) { return fabsf(v); }
-__device__ __forceinline__ double absolute(double v) { return absolute(v); }
+__device__ __forceinline__ double absolute(double v) { return fabs(v); }
 __device__ __forceinline__ real infinity() {
     return sizeof(real) == 4 ? __int_as_float(0x7f800000) : __longlong_as_double(0x7ff0000000000000LL);
 }
