@@ -66,6 +66,36 @@ __device__ __forceinline__ value reciprocal(value v) { return 1 / v; }
 
 #define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices per block (the host computes the same)
 
+// The lane whose row holds the largest magnitude among the candidates (ties to the lower lane),
+// and whether that magnitude is zero.  A magnitude's bits plus one order like the magnitude
+// (non-negative IEEE values); non-candidates send 0.
+struct Pivot { int lane; bool zero; };
+
+__device__ __forceinline__ unsigned warp_max(unsigned key) {
+#if __CUDA_ARCH__ >= 800
+    return __reduce_max_sync(FULL, key);
+#else
+#pragma unroll
+    for (int offset = 16; offset; offset >>= 1) key = max(key, __shfl_xor_sync(FULL, key, offset));
+    return key;
+#endif
+}
+
+__device__ __forceinline__ Pivot find_pivot(float magnitude, bool candidate) {
+    const unsigned key = candidate ? __float_as_uint(magnitude) + 1u : 0u;
+    const unsigned best = warp_max(key);
+    return Pivot{__ffs(__ballot_sync(FULL, key == best)) - 1, best <= 1u};
+}
+
+__device__ __forceinline__ Pivot find_pivot(double magnitude, bool candidate) {
+    const unsigned long long key = candidate ? (unsigned long long)__double_as_longlong(magnitude) + 1ull : 0ull;
+    const unsigned high = (unsigned)(key >> 32), low = (unsigned)key;
+    const unsigned best_high = warp_max(high);
+    const unsigned best_low = warp_max(high == best_high ? low : 0u);
+    return Pivot{__ffs(__ballot_sync(FULL, high == best_high && low == best_low)) - 1,
+                 best_high == 0u && best_low <= 1u};
+}
+
 // r[k] for a k known only at run time: selects, so that r stays in registers.
 __device__ __forceinline__ value pick(const value (&r)[N], int k) {
     value s = r[0];
@@ -75,13 +105,7 @@ __device__ __forceinline__ value pick(const value (&r)[N], int k) {
     return s;
 }
 
-__device__ __forceinline__ void place(value (&r)[N], int k, value v) {
-#pragma unroll
-    for (int j = 0; j < N; ++j)
-        if (j == k) r[j] = v;
-}
-
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)  // 16 warps an SM for 8-byte values, 8 for 16-byte ones
 small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
                const value* __restrict__ b, long long b_batch, long long b_row, long long b_col,
                value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
@@ -104,59 +128,46 @@ small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, 
 #pragma unroll
     for (int j = 0; j < N; ++j) r[j] = lane < N ? tile[lane * (N + 1) + j] : zero();
 
+    // Factor, every loop unrolled: column indices are constants and r stays in registers.
     int step = lane < N ? -1 : N;  // the step at which this row was the pivot (-1: not yet)
     int singular = 0;
-#pragma unroll 1
+#pragma unroll
     for (int k = 0; k < N; ++k) {
-        const value rk = pick(r, k);
-        real best = -1;  // used rows and lanes past N never win
-        if (step < 0) {
-            best = magnitude(rk);
-            if (best != best) best = infinity();  // a NaN pivot wins (and propagates), keeping the order total
-        }
-        int p = lane;
-#pragma unroll
-        for (int offset = 16; offset; offset >>= 1) {
-            const real other = __shfl_xor_sync(FULL, best, offset);
-            const int other_lane = __shfl_xor_sync(FULL, p, offset);
-            if (other > best || (other == best && other_lane < p)) {
-                best = other;
-                p = other_lane;
-            }
-        }
-        if (best == 0 && !singular) singular = k + 1;
-        if (lane == p) step = k;
+        real size = magnitude(r[k]);
+        if (size != size) size = infinity();  // a NaN pivot wins (and propagates): the order stays total
+        const Pivot pivot = find_pivot(size, step < 0);
+        if (pivot.zero && !singular) singular = k + 1;
+        if (lane == pivot.lane) step = k;
         const bool below = step < 0;
-        const value pivot = shfl(rk, p);
-        const value l = below && best != 0 ? mul(rk, reciprocal(pivot)) : zero();
-        if (below) place(r, k, l);
+        const value head = shfl(r[k], pivot.lane);
+        const value l = below && !pivot.zero ? mul(r[k], reciprocal(head)) : zero();
+        if (below) r[k] = l;
 #pragma unroll
-        for (int j = 1; j < N; ++j) {
-            if (j > k) {  // k is the same in every lane: no divergence
-                const value u = shfl(r[j], p);
-                if (below) r[j] = sub_mul(r[j], l, u);
-            }
+        for (int j = k + 1; j < N; ++j) {
+            const value u = shfl(r[j], pivot.lane);
+            if (below) r[j] = sub_mul(r[j], l, u);
         }
     }
     if (lane == 0) info[m] = singular;
+    const value inverse_diagonal = lane < N ? reciprocal(pick(r, step)) : zero();  // 1 / U[step][step]
 
     const value* bm = b + m * b_batch;
     value* xm = x + m * x_batch;
 #pragma unroll 1
     for (long long c = 0; c < nrhs; ++c) {
         value y = lane < N ? bm[lane * b_row + c * b_col] : zero();
-#pragma unroll 1
-        for (int k = 0; k < N; ++k) {  // L y = P b
-            const int p = __ffs(__ballot_sync(FULL, step == k)) - 1;
-            const value yk = shfl(y, p);
-            if (step > k) y = sub_mul(y, pick(r, k), yk);
+#pragma unroll
+        for (int k = 0; k < N - 1; ++k) {  // L y = P b
+            const value yk = shfl(y, __ffs(__ballot_sync(FULL, step == k)) - 1);
+            if (step > k) y = sub_mul(y, r[k], yk);
         }
-#pragma unroll 1
+#pragma unroll
         for (int k = N - 1; k >= 0; --k) {  // U x = y
-            const int p = __ffs(__ballot_sync(FULL, step == k)) - 1;
-            if (lane == p) y = mul(y, reciprocal(pick(r, k)));
-            const value xk = shfl(y, p);
-            if (step < k) y = sub_mul(y, pick(r, k), xk);
+            if (step == k) y = mul(y, inverse_diagonal);
+            if (k > 0) {
+                const value xk = shfl(y, __ffs(__ballot_sync(FULL, step == k)) - 1);
+                if (step < k) y = sub_mul(y, r[k], xk);
+            }
         }
         if (lane < N) xm[step * x_row + c * x_col] = y;
     }
