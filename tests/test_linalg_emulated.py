@@ -291,7 +291,7 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
-    monkeypatch.setattr(_cuda, "pinned_empty", lambda shape, dtype: np.empty(shape, dtype))
+    monkeypatch.setattr(_cuda, "mapped_empty", lambda shape, dtype: (lambda x: (x, x.ctypes.data))(np.empty(shape, dtype)))
     monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
     monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0)
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)

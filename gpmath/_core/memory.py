@@ -18,7 +18,7 @@ import numpy as np
 from . import runtime
 from .errors import OutOfMemoryError
 
-__all__ = ["DeviceBuffer", "copy_async", "pinned_empty"]
+__all__ = ["DeviceBuffer", "copy_async", "pinned_empty", "mapped_empty"]
 
 logger = logging.getLogger("gpmath")
 _CUDA_MEMCPY_DEFAULT = 4
@@ -111,9 +111,30 @@ def pinned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
     driver's pageable-memory path): read it after a sync of the copying stream.
     """
     dtype = np.dtype(dtype)
+    nbytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
+    return _host_array(int(runtime.check(runtime.rt().cudaMallocHost(nbytes), "cudaMallocHost")), shape, dtype)
+
+
+def mapped_empty(shape: tuple[int, ...], dtype) -> tuple[np.ndarray, int]:
+    """A NumPy array in page-locked host memory that kernels write directly (zero copy), and the
+    address kernels use for it (``cudaHostAlloc`` mapped and portable: every device's).
+
+    For small results such as ``info``: the library writes them in place, and the host reads
+    them after a sync of the writing stream, with no copy to enqueue.
+    """
+    rt = runtime.rt()
+    dtype = np.dtype(dtype)
+    nbytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
+    flags = rt.cudaHostAllocMapped | rt.cudaHostAllocPortable
+    ptr = int(runtime.check(rt.cudaHostAlloc(nbytes, flags), "cudaHostAlloc"))
+    array = _host_array(ptr, shape, dtype)
+    return array, int(runtime.check(rt.cudaHostGetDevicePointer(ptr, 0), "cudaHostGetDevicePointer"))
+
+
+def _host_array(ptr: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A NumPy view of host allocation *ptr*, which ``cudaFreeHost`` frees with the array."""
     count = int(np.prod(shape))
     nbytes = max(count * dtype.itemsize, 1)
-    ptr = int(runtime.check(runtime.rt().cudaMallocHost(nbytes), "cudaMallocHost"))
     raw = (ctypes.c_char * nbytes).from_address(ptr)
     weakref.finalize(raw, _free_host, ptr)
     return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)

@@ -20,7 +20,7 @@ from .._bindings import cusolver as cs
 from .._core import runtime
 from .._core.errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
-from .._core.memory import DeviceBuffer, copy_async, pinned_empty
+from .._core.memory import DeviceBuffer, copy_async, mapped_empty
 from .._core.streams import own_stream, resolve_stream, synchronize
 from ._ops import assign, copy, swap
 
@@ -81,10 +81,9 @@ class CudaEngine:
             self.params = cs.create_params()
             self._hold(cs.destroy_params, self.params)
             count = max(self.problem.batch_count, 1)
-            self._info = self._buffer(4 * count)
-            self._info_host = pinned_empty((count,), np.int32)  # read back without the driver's staging
+            # the libraries write info into host memory directly: reading it is a sync, no copy
+            self._info_host, self._info = mapped_empty((count,), np.int32)
             self._info_host[:] = 0  # routines that report nothing leave the zeros
-            copy_async(self._info, self._info_host.ctypes.data, 4 * count, self.stream)
             self._plan_cuda()
         self._planned = True
         return self
@@ -193,12 +192,11 @@ class CudaEngine:
         return result
 
     def _read_info(self) -> np.ndarray:
-        """``info`` copied into the plan's host array (a sync of the plan's stream only)."""
-        host = self._info_host
+        """``info``, written by the libraries into the plan's host array (after a sync of the plan's
+        stream only)."""
         with self._on_own_device():  # a default-stream handle (0) means the current device's
-            copy_async(host.ctypes.data, self._info, host.nbytes, self.stream)
             synchronize(self.stream)
-        return host
+        return self._info_host
 
     def info(self) -> np.ndarray:
         """cuSOLVER's per-matrix ``info`` of the last execution (syncs the plan's stream only)."""

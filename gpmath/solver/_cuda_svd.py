@@ -13,7 +13,7 @@ from . import _problem as P
 from ._crossover import SVD as SVD_TABLE, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER as _LETTER
-from ._ops import transpose
+from ._ops import swap, transpose
 from ._plans import SVD
 
 __all__ = ["CudaSVD"]
@@ -136,7 +136,8 @@ class CudaSVD(CudaEngine, SVD):
             return transpose(pkg, left, conjugate=True), s, transpose(pkg, right, conjugate=True)
         if self._tall:  # gesvdp of M = conj(A): U = conj(U_M), Vh = V_Mᵀ
             return transpose(pkg, left, conjugate=True), s, right
-        u = transpose(pkg, right, conjugate=p.dtype.is_complex)  # Jacobi and gesvdp: right is V_M
+        # Jacobi and gesvdp: right is V_M, and U = conj(V_M)ᵀ (real: a view, no copy, as eigh's vectors)
+        u = transpose(pkg, right, conjugate=True) if p.dtype.is_complex else swap(pkg, right)
         vh = left
         if not self.full_matrices and self.routine == "gesvdjBatched":
             u, vh = pkg.contiguous(u[..., :k]), pkg.contiguous(vh[..., :k, :])
