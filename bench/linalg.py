@@ -26,7 +26,7 @@ from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
 from gpmath import linalg
-from gpmath.solver import _crossover, _cuda_engines, _cuda_lu
+from gpmath.solver import Solve, _crossover, _cuda_engines, _cuda_lu
 
 _DEFAULT_IRS = (_cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
@@ -89,6 +89,28 @@ def alternative(name: str, fn, **settings) -> None:
         gpmath.cache_clear()
 
 
+@guarded
+def layouts(name: str, a, b, peers: dict, repeats: int = 5) -> None:
+    """Solve's two layouts, the LU of Aᵀ (a plain copy) with getrs "T" and the LU of A (a swapped
+    copy) with getrs "N", beside the peers, timed in interleaved rounds."""
+    default = _cuda_engines.SOLVE_SWAPPED
+    plans = {swapped: Solve(a, b).plan() for swapped in (False, True)}
+
+    def run(swapped):
+        _cuda_engines.SOLVE_SWAPPED = swapped
+        return plans[swapped].execute(check=True)
+
+    fns = {"LU of A^T, getrs T": lambda: run(False), "LU of A, getrs N": lambda: run(True), **peers}
+    try:
+        with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
+            times = cuda_medians_ms(fns, warmup=2, reps=repeats)
+    finally:
+        _cuda_engines.SOLVE_SWAPPED = default
+        for plan in plans.values():
+            plan.free()
+    print(f"  {name}: " + ", ".join(f"{key} {t:.3f} ms" for key, t in times.items()), flush=True)
+
+
 def large(dtype) -> None:
     name = str(dtype).split(".")[-1]
     a, b = spd((), 4096, dtype), torch.randn(4096, 1, dtype=dtype, device="cuda")
@@ -98,7 +120,9 @@ def large(dtype) -> None:
     timed("cholesky upper (lower=False)", lambda: linalg.cholesky(a))
     report(f"solve 4096 (1 rhs) {name}", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
            lambda: cupy.linalg.solve(ca, cb), 5)
-    alternative("solve 4096 swapped copy + getrs N", lambda: linalg.solve(a, b), SOLVE_SWAPPED=True)
+    layouts(f"solve 4096 {name}", a, b, {"torch": lambda: torch.linalg.solve(a, b), "cupy": lambda: cupy.linalg.solve(ca, cb)})
+    m, mb = spd((128,), 64, dtype), torch.randn(128, 64, 1, dtype=dtype, device="cuda")
+    layouts(f"solve 128x64x64 {name}", m, mb, {"torch": lambda: torch.linalg.solve(m, mb)}, 20)
     report(f"qr 4096 {name}", lambda: linalg.qr(a, "economic"), lambda: torch.linalg.qr(a), lambda: cupy.linalg.qr(ca), 3)
     report(f"eigh 4096 {name}", lambda: linalg.eigh(a), lambda: torch.linalg.eigh(a), lambda: cupy.linalg.eigh(ca), 3)
     s, cs_ = a[:2048, :2048].contiguous(), cupy.asarray(a[:2048, :2048].contiguous())
@@ -129,8 +153,6 @@ def batched_small() -> None:
     timed("solve 10000x32x32 assume_a=pos", lambda: linalg.solve(a, b, assume_a="pos", lower=True))
     factored = {"SOLVE": ((1, None, "factor"),)}  # cuBLAS getrfBatched + getrsBatched, not gpmath's kernel
     alternative("solve 10000x32x32 getrfBatched + getrsBatched", lambda: linalg.solve(a, b), **factored)
-    alternative("solve 10000x32x32 the same, swapped copy + getrs N", lambda: linalg.solve(a, b), SOLVE_SWAPPED=True,
-                **factored)
     for n, dtype in ((8, torch.float64), (16, torch.float64), (32, torch.float32), (32, torch.complex128)):
         x, y = torch.randn(10000, n, n, dtype=dtype, device="cuda"), torch.randn(10000, n, 1, dtype=dtype, device="cuda")
         x = x + 2 * n**0.5 * torch.eye(n, dtype=dtype, device="cuda")

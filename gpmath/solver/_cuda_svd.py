@@ -139,8 +139,9 @@ class CudaSVD(CudaEngine, SVD):
         # Jacobi and gesvdp: right is V_M, and U = conj(V_M)ᵀ (real: a view, no copy, as eigh's vectors)
         u = transpose(pkg, right, conjugate=True) if p.dtype.is_complex else swap(pkg, right)
         vh = left
-        if not self.full_matrices and self.routine == "gesvdjBatched":
-            u, vh = pkg.contiguous(u[..., :k]), pkg.contiguous(vh[..., :k, :])
+        if not self.full_matrices and self.routine == "gesvdjBatched":  # it computes full factors: keep k columns
+            u = u if u.shape[-1] == k else pkg.contiguous(u[..., :k])
+            vh = vh if vh.shape[-2] == k else pkg.contiguous(vh[..., :k, :])
         return u, s, vh
 
     def _failure_message(self, index, info):
