@@ -8,6 +8,7 @@ import pytest
 
 from gpmath._core import kernels
 from gpmath._core.errors import LibraryError
+from gpmath.solver import _cuda_permute
 from gpmath.solver._cuda_small import KERNEL_PATH, _batch_stride
 
 needs_nvrtc = pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
@@ -22,6 +23,15 @@ def test_small_solve_kernel_compiles_for_every_type(n, value_type, tmp_path, mon
                                    (f"-DGPM_N={n}", f"-DGPM_TYPE={value_type}"), 90)
     assert image.startswith(b"\x7fELF")  # a cubin for sm_90
     assert len(list(tmp_path.iterdir())) == 1
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("itemsize", [4, 8, 16])
+def test_lu_permute_kernel_compiles_for_every_element_size(itemsize, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    image = kernels.compile_source(kernels._read(_cuda_permute.KERNEL_PATH), "lu_permute.cu",
+                                   (f"-DGPM_BYTES={itemsize}",), 90)
+    assert image.startswith(b"\x7fELF")
 
 
 @needs_nvrtc

@@ -24,7 +24,8 @@ import gpmath
 from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
-from gpmath.solver import _base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_small, _cuda_svd
+from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_permute, _cuda_qr, _cuda_small,
+                           _cuda_svd)
 from gpmath.linalg import _dispatch
 
 from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
@@ -118,7 +119,7 @@ class FakeSolvers(types.SimpleNamespace):
 
     def _getrs_one(self, dtype, trans, n, nrhs, a, lda, piv, piv_type, b, ldb):
         m, rhs = _mat(a, dtype, n, n, lda), _mat(b, dtype, n, nrhs, ldb)
-        p = _vec(piv, piv_type, n).astype(np.int32) - 1
+        p = _vec(piv, piv_type, n).astype(np.int32) - 1 if piv else np.arange(n, dtype=np.int32)  # NULL: none
         rhs[...] = lapack.get_lapack_funcs("getrs", (m,))(np.array(m), p, np.array(rhs), trans=int(trans))[0]
 
     def xgetrs(self, handle, params, trans, n, nrhs, code, a, lda, piv, code_b, b, ldb, info):
@@ -226,43 +227,61 @@ class FakeSolvers(types.SimpleNamespace):
 
 
 class FakeKernel:
-    """gpmath's small-solve kernel of order *n*: :class:`FakeLaunch` runs it."""
+    """One of gpmath's kernels (the small solve of order *n*, or the interchanges of elements of
+    *itemsize* bytes): :class:`FakeLaunch` runs it in NumPy."""
 
-    def __init__(self, n, dtype_name):
-        self.n, self.dtype = n, np.dtype(dtype_name)
+    def __init__(self, name, n=None, dtype_name=None, itemsize=None):
+        self.name, self.n, self.itemsize = name, n, itemsize
+        self.dtype = np.dtype(dtype_name) if dtype_name else None
 
     def function(self, device_id):
         return self
 
 
 class FakeLaunch:
-    """``small_lu_solve.cu`` in NumPy: reads ``a`` and ``b`` and writes ``x`` and ``info`` through the
-    packed addresses and element strides, as the kernel does, so the engine's packing is checked."""
+    """gpmath's kernels in NumPy, reading and writing through the packed addresses and element
+    strides as the kernels do, so the engines' packing is checked."""
 
     def __init__(self, function, count, grid, block, shared=0):
-        self.kernel, self.values = function, [0] * count
-        assert grid * block // 32 >= 1 and shared > 0
+        self.kernel, self.values, self.grid = function, [0] * count, grid
+        assert grid >= 1 and block % 32 == 0 and shared > 0
 
     def set(self, index, value):
         self.values[index] = value
 
-    def _elements(self, first, m, rows, cols):
+    def _elements(self, first, m, rows, cols, item):
         ptr, batch, row, col = self.values[first:first + 4]
-        item = self.kernel.dtype.itemsize
         return [[(ctypes.c_byte * item).from_address(ptr + item * (m * batch + i * row + j * col)) for j in range(cols)]
                 for i in range(rows)]
 
     def __call__(self, stream):
+        (self._small_solve if self.kernel.name == "small_lu_solve" else self._permute)()
+
+    def _small_solve(self):  # small_lu_solve.cu
         n, dtype, (info, count, nrhs) = self.kernel.n, self.kernel.dtype, self.values[12:15]
         getrf = lapack.get_lapack_funcs("getrf", dtype=dtype)
         for m in range(count):
             read = lambda first, cols: np.array([[np.frombuffer(e, dtype)[0] for e in row]  # noqa: E731
-                                                 for row in self._elements(first, m, n, cols)])
+                                                 for row in self._elements(first, m, n, cols, dtype.itemsize)])
             a, b = read(0, n), read(4, nrhs)
             _vec(info, np.int32, count)[m] = getrf(a)[2]
-            for row, values in zip(self._elements(8, m, n, nrhs), np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b):
+            for row, values in zip(self._elements(8, m, n, nrhs, dtype.itemsize),
+                                   np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b):
                 for element, value in zip(row, values):
                     np.frombuffer(element, dtype)[0] = value
+
+    def _permute(self):  # lu_permute.cu: y = P b, column by column
+        b, b_matrix, ldb, y, y_matrix, ldy, pivots, n, nrhs = self.values
+        item = self.kernel.itemsize
+        raw = np.dtype((np.void, item))
+        assert self.grid >= 1
+        for m in range(self.grid):
+            where = np.arange(n)
+            for i, p in enumerate(_vec(pivots + 8 * n * m, np.int64, n) - 1):
+                where[[i, p]] = where[[p, i]]
+            for c in range(nrhs):
+                source = _vec(b + item * (m * b_matrix + c * ldb), raw, n).copy()
+                _vec(y + item * (m * y_matrix + c * ldy), raw, n)[...] = source[where]
 
 
 class FakeBuffer:
@@ -287,8 +306,10 @@ def model(request, monkeypatch):
         setattr(blas, name, getattr(solvers, name))
     monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
     monkeypatch.setattr(_cuda_engines, "compiler_available", lambda: True)
-    monkeypatch.setattr(_cuda_small, "_kernel", FakeKernel)
+    monkeypatch.setattr(_cuda_small, "_kernel", lambda n, dtype_name: FakeKernel("small_lu_solve", n, dtype_name))
     monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
+    monkeypatch.setattr(_cuda_permute, "_kernel", lambda itemsize: FakeKernel("lu_permute", itemsize=itemsize))
+    monkeypatch.setattr(_cuda_permute, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
     monkeypatch.setattr(_cuda, "mapped_empty", lambda shape, dtype: (lambda x: (x, x.ctypes.data))(np.empty(shape, dtype)))
@@ -361,7 +382,7 @@ def test_cholesky_and_cho_solve(model, dtype, batch, n, lower):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("batch, n", [((), 6), ((4,), 5), ((2,), 130)])
+@pytest.mark.parametrize("batch, n", [((), 6), ((4,), 5), ((2,), 130), ((), 40)])
 def test_lu_family(model, dtype, batch, n):
     P = model.put
     a, b = general(batch, n, dtype), random(batch + (n, 3), dtype, 1)

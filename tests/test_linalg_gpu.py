@@ -212,6 +212,27 @@ def test_lstsq(package, dtype, shape, vector, driver):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+@pytest.mark.parametrize("swapped", [False, True])
+def test_solve_looped_route_with_the_interchanges_on_the_device(package, dtype, swapped, monkeypatch):
+    """n > 512: one matrix at a time; with the LU of A itself (getrs "N") gpmath's kernel applies
+    the interchanges to b, for each matrix of the batch."""
+    import gpmath
+    from gpmath.solver import _cuda_engines
+
+    monkeypatch.setattr(_cuda_engines, "SOLVE_SWAPPED", swapped)
+    gpmath.cache_clear()
+    a, b = general((2,), 600, dtype), random((2, 600, 3), dtype, 4)
+    with Solve(to_package(a, package), to_package(b, package), execution="cuda") as plan:
+        x = host(plan.execute(check=True))
+        assert (plan._permute is not None) and plan._factor_route == "looped"
+    close(x, np.linalg.solve(a, b), dtype, 1000)
+    x = host(linalg.solve(to_package(a[0], package), to_package(b[0, :, 1], package), execution="cuda"))
+    close(x, np.linalg.solve(a[0], b[0, :, 1]), dtype, 1000)
+    gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("batch", [(), (300,)])
 def test_solve_swapped_route(package, batch, monkeypatch):
     import gpmath

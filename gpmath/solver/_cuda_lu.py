@@ -98,9 +98,9 @@ class Getrf:
             cublas.getrs_batched(LETTER[p.dtype.name], self._blas, trans, n, k, self._pointers(a_ptr, a_step, count),
                                  n, piv_ptr, self._pointers(b_ptr, b_step, count), n, ctypes.addressof(arg_info), count)
             return
-        for i in range(count):
-            cs.xgetrs(self.handle, self.params, trans, n, k, code, a_ptr + i * a_step, n, piv_ptr + 8 * n * i, code,
-                      b_ptr + i * b_step, n, self._getrs_info + 4 * i)
+        for i in range(count):  # piv_ptr 0: no interchanges (b already permuted)
+            cs.xgetrs(self.handle, self.params, trans, n, k, code, a_ptr + i * a_step, n, piv_ptr and piv_ptr + 8 * n * i,
+                      code, b_ptr + i * b_step, n, self._getrs_info + 4 * i)
 
     def _failure_message(self, index, info):
         return P.singular("a", index, info)
