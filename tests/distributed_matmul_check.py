@@ -73,6 +73,16 @@ def main() -> int:
             plan.execute()
             plan.reset_operands(a=to_device(a_dist.local_part(2 * A, ctx.rank), package))
             ok &= check(comm, name + " plan, c, reset", to_host(plan.execute()), out, A @ B + 2 * C, dtype)
+    for package, dtype in (("cupy", "float32"), ("torch", "float64")):  # tensor-parallel layouts: three grids
+        (m, k, n), p = (128, 96, 64), ctx.size
+        a_dist = gd.BlockCyclic((m, k), (-(-m // p), k), (p, 1))
+        b_dist = gd.BlockCyclic((k, n), (k, -(-n // p)), (1, p))
+        out = gd.BlockCyclic((m, n), (-(-m // p), n), (p, 1))
+        A, B = random(rng, (m, k), dtype), random(rng, (k, n), dtype)
+        a, b = (to_device(d.local_part(x, ctx.rank), package) for d, x in ((a_dist, A), (b_dist, B)))
+        d = gd.matmul(a, b, a_dist=a_dist, b_dist=b_dist, out_dist=out)
+        name = f"{package} {dtype} ({m}x{k})@({k}x{n}) A, D in row panels, B in column panels on {ctx.size} rank(s)"
+        ok &= check(comm, name, to_host(d), out, A.astype(np.float64) @ B, dtype)
     gd.finalize()
     if comm.rank == 0:
         print(f"distributed matmul: {'all cases passed' if ok else 'FAILURES'} on {comm.size} rank(s)", flush=True)

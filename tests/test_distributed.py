@@ -125,7 +125,7 @@ def test_default_output_distribution():
 @pytest.mark.parametrize("b, out, nranks, match", [
     (gd.BlockCyclic((5, 10), (3, 5), (1, 2)), None, 2, "inner dimensions"),
     (gd.BlockCyclic((6, 10), (2, 5), (1, 2)), None, 2, r"column blocks \(3\) to equal b_dist's row blocks \(2\)"),
-    (gd.BlockCyclic((6, 10), (3, 5), (2, 1)), None, 2, "one grid"),
+    (gd.BlockCyclic((6, 10), (3, 5), (2, 2)), None, 2, "b_dist's \\(2, 2\\) grid has 4 processes but 2 ranks"),
     (gd.BlockCyclic((6, 10), (3, 5), (1, 2)), None, 4, "2 processes but 4 ranks"),
     (gd.BlockCyclic((6, 10), (3, 5), (1, 2)), gd.BlockCyclic((8, 10), (2, 5), (1, 2)), 2, "row blocks"),
     (gd.BlockCyclic((6, 10), (3, 5), (1, 2)), gd.BlockCyclic((8, 9), (4, 5), (1, 2)), 2, "shape"),
@@ -134,6 +134,17 @@ def test_output_distribution_rules(b, out, nranks, match):
     a = gd.BlockCyclic((8, 6), (4, 3), (1, 2))
     with pytest.raises(ValueError, match=match):
         _output_distribution(a, b, out, nranks)
+
+
+def test_tensor_parallel_layouts_may_use_different_grids():
+    """Row panels of A and of the result on (P, 1), column panels of B on (1, P): cuBLASMp's
+    AllGather+GEMM layout passes (only the inner blocks must agree); one grid keeps every rule."""
+    a = gd.BlockCyclic((8, 6), (4, 6), (2, 1))
+    b = gd.BlockCyclic((6, 10), (6, 5), (1, 2))
+    out = gd.BlockCyclic((8, 10), (4, 10), (2, 1))
+    assert _output_distribution(a, b, out, 2) == out
+    with pytest.raises(ValueError, match="inner"):
+        _output_distribution(a, gd.BlockCyclic((7, 10), (6, 5), (1, 2)), out, 2)
 
 
 # -- initialize ----------------------------------------------------------------------------------------

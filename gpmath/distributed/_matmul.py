@@ -39,11 +39,16 @@ class Matmul(Planner):
     c : array, optional
         This rank's part of ``C``, distributed like the result.
     a_dist, b_dist : BlockCyclic
-        The distributions of ``A`` and ``B``; one process grid of all the ranks.  cuBLASMp
-        needs ``a_dist.blocks[1] == b_dist.blocks[0]``.
+        The distributions of ``A`` and ``B``, each over all the ranks.  cuBLASMp needs
+        ``a_dist.blocks[1] == b_dist.blocks[0]``.
     out_dist : BlockCyclic, optional
         The distribution of the result (and of ``C``); default: blocks
-        ``(a_dist.blocks[0], b_dist.blocks[1])`` on the same grid.
+        ``(a_dist.blocks[0], b_dist.blocks[1])`` on ``a_dist``'s grid.  On one grid, cuBLASMp
+        runs its general (PBLAS) algorithm: broadcasts, then local products, without overlap.
+        The tensor-parallel layouts, where the grids differ, let it overlap the communication
+        with the products: for ``A`` in row panels on a ``(P, 1)`` grid (blocks ``(m / P, k)``),
+        ``B`` in column panels on ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels
+        on ``(P, 1)`` (blocks ``(m / P, n)``), it gathers ``B`` while it multiplies (AllGather+GEMM).
     alpha, beta : number
         As in :func:`gpmath.matmul`.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
@@ -115,15 +120,12 @@ class Matmul(Planner):
         """Create the cuBLASMp grid, descriptors and workspaces (collective); returns the plan."""
         self._check_alive()
         self._release_held()
-        ctx, (nprow, npcol) = self.context, self.out_dist.grid
+        ctx = self.context
         with runtime.on_device(self.device_id):
-            grid = ctx.resource(("cublasmp-grid", nprow, npcol),
-                                lambda: mp.grid_create(nprow, npcol, mp.GridLayout.COL_MAJOR, ctx.nccl_comm),
-                                mp.grid_destroy)
             handle = ctx.resource(("cublasmp-handle", self.stream), lambda: mp.create(self.stream), mp.destroy)
             self._d_ld = max(self.out_dist.local_shape(ctx.rank)[0], 1)
             lds = dict(self._lds, d=self._d_ld)
-            descs = {name: self._descriptor(self._dists.get(name, self.out_dist), lds[name], grid) for name in lds}
+            descs = {name: self._descriptor(self._dists.get(name, self.out_dist), lds[name]) for name in lds}
             desc = mp.matmul_descriptor_create(_COMPUTE[(self.dtype.real, self.compute)])
             self._hold(mp.matmul_descriptor_destroy, desc)
             self._alpha, self._beta = _scale(self.dtype, self.alpha), _scale(self.dtype, self.beta)
@@ -146,7 +148,12 @@ class Matmul(Planner):
         self._fn = mp.matmul_function()
         return self
 
-    def _descriptor(self, dist: BlockCyclic, lld: int, grid: int) -> int:
+    def _descriptor(self, dist: BlockCyclic, lld: int) -> int:
+        """A cuBLASMp matrix descriptor of *dist* on its process grid (grids are shared per shape)."""
+        ctx, (nprow, npcol) = self.context, dist.grid
+        grid = ctx.resource(("cublasmp-grid", nprow, npcol),
+                            lambda: mp.grid_create(nprow, npcol, mp.GridLayout.COL_MAJOR, ctx.nccl_comm),
+                            mp.grid_destroy)
         (m, n), (mb, nb), (rsrc, csrc) = dist.shape, dist.blocks, dist.source
         desc = mp.matrix_descriptor_create(m, n, mb, nb, rsrc, csrc, lld, self.dtype.cuda, grid)
         self._hold(mp.matrix_descriptor_destroy, desc)
@@ -215,14 +222,13 @@ def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None
         out = BlockCyclic((a.shape[0], b.shape[1]), (a.blocks[0], b.blocks[1]), a.grid, source=a.source)
     if out.shape != (a.shape[0], b.shape[1]):
         raise ValueError(f"out_dist is of shape {out.shape} but A @ B has shape {(a.shape[0], b.shape[1])}")
-    for name, dist in (("b_dist", b), ("out_dist", out)):
-        if dist.grid != a.grid:
-            raise ValueError(f"{name} is on a {dist.grid} grid but a_dist on {a.grid}; use one grid")
-    if a.nranks != nranks:
-        raise ValueError(f"the {a.grid} grid has {a.nranks} processes but {nranks} ranks take part")
-    rules = ((a.blocks[1], b.blocks[0], "a_dist's column blocks", "b_dist's row blocks"),
-             (a.blocks[0], out.blocks[0], "a_dist's row blocks", "out_dist's row blocks"),
-             (b.blocks[1], out.blocks[1], "b_dist's column blocks", "out_dist's column blocks"))
+    for name, dist in (("a_dist", a), ("b_dist", b), ("out_dist", out)):
+        if dist.nranks != nranks:
+            raise ValueError(f"{name}'s {dist.grid} grid has {dist.nranks} processes but {nranks} ranks take part")
+    rules = [(a.blocks[1], b.blocks[0], "a_dist's column blocks", "b_dist's row blocks")]
+    if a.grid == b.grid == out.grid:  # the general algorithm; other layouts are cuBLASMp's to accept
+        rules += [(a.blocks[0], out.blocks[0], "a_dist's row blocks", "out_dist's row blocks"),
+                  (b.blocks[1], out.blocks[1], "b_dist's column blocks", "out_dist's column blocks")]
     for x, y, x_name, y_name in rules:
         if x != y:
             raise ValueError(f"cuBLASMp needs {x_name} ({x}) to equal {y_name} ({y})")
