@@ -3,8 +3,9 @@
 Run on 1, 2, 4 ... ranks and compare the lines: ``mpirun -n 1 python bench/distributed.py`` then
 ``mpirun -n 2 python bench/distributed.py`` (``--only fft`` or ``--only gemm`` for one part).
 GEMM: strong scaling, the same ``N x N x N`` product on every rank count, and weak scaling,
-``(N * ranks) x N x N``; ``--blocks 0,8192,4096`` compares block-cyclic layouts on several ranks
-(0: one block per process, the descriptors' default).  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
+``(N * ranks) x N x N``; ``--blocks 0,8192,-1`` compares layouts on several ranks (0: one block per
+process on one grid, the descriptors' default; -1: the tensor-parallel panels of cuBLASMp's
+AllGather+GEMM, A and the result in row panels, B in column panels).  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
 ``n = 1024``; sizes that do not fit in the GPUs' memory are skipped), timed twice: ``execute()``
 (copies in and out of the symmetric buffer included) and with the operand and result in the plan's
 symmetric buffer (``reset_operands(plan.operand)``, ``execute(copy=False)``: the transform alone, as a
@@ -79,14 +80,20 @@ def kernels(comm, launch, title: str) -> None:
 
 def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, block: int = 0) -> dict:
     dtype = DTYPES[dtype_name]
-    if block:  # square blocks dealt round-robin: cuBLASMp can overlap the panels' transfers with work
+    out = None
+    if block == -1:  # tensor-parallel panels: A and the result in row panels, B in column panels (AG+GEMM)
+        p = comm.size
+        da = gd.BlockCyclic((m, k), (-(-m // p), k), (p, 1))
+        db = gd.BlockCyclic((k, n), (k, -(-n // p)), (1, p))
+        out = gd.BlockCyclic((m, n), (-(-m // p), -(-n // p)), (p, 1))  # cuBLASMp: B's and D's column blocks agree
+    elif block:  # square blocks dealt round-robin on one grid
         da = gd.BlockCyclic((m, k), (block, block))
         db = gd.BlockCyclic((k, n), (block, block), da.grid)
     else:  # one block per process
         da = gd.BlockCyclic((m, k))
         db = gd.BlockCyclic((k, n), (da.blocks[1], -(-n // da.grid[1])), da.grid)
     a, b = local(da, ctx.rank, dtype, ctx.device_id), local(db, ctx.rank, dtype, ctx.device_id)
-    with gd.Matmul(a, b, a_dist=da, b_dist=db) as plan:
+    with gd.Matmul(a, b, a_dist=da, b_dist=db, out_dist=out) as plan:
         plan.plan()
         seconds = timed(comm, plan.execute, iterations)
         kernels(comm, plan.execute, f"{dtype_name} {m}x{k}x{n} matmul, blocks {block or 'one per process'}")
@@ -146,7 +153,8 @@ def main() -> None:
     parser.add_argument("--fft-sizes", default="1024,2048")
     parser.add_argument("--only", choices=("gemm", "fft"), default=None)
     parser.add_argument("--blocks", default="0",
-                        help="GEMM block sizes to try on several ranks, comma-separated (0: one block per process)")
+                        help="GEMM layouts to try on several ranks, comma-separated: a block size, 0 (one block "
+                             "per process) or -1 (row panels of A and the result, column panels of B: AG+GEMM)")
     parser.add_argument("--profile", action="store_true", help="print the kernels of one execution of each case")
     parser.add_argument("--results", default=os.path.join(tempfile.gettempdir(), "gpmath_bench_distributed.json"))
     args = parser.parse_args()
@@ -185,7 +193,7 @@ def main() -> None:
             result = case(comm, ctx, m, k, n, dtype_name, args.iterations, block)
             if comm.rank == 0:
                 extra = f", torch {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
-                layout = f", blocks {block}" if block else ""
+                layout = {0: "", -1: ", A/D row panels, B column panels"}.get(block, f", blocks {block}")
                 line = (f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s){layout}: {result['ms']:.1f} ms, "
                         f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU{extra}")
                 if kind == "strong":

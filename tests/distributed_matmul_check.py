@@ -77,7 +77,7 @@ def main() -> int:
         (m, k, n), p = (128, 96, 64), ctx.size
         a_dist = gd.BlockCyclic((m, k), (-(-m // p), k), (p, 1))
         b_dist = gd.BlockCyclic((k, n), (k, -(-n // p)), (1, p))
-        out = gd.BlockCyclic((m, n), (-(-m // p), n), (p, 1))
+        out = gd.BlockCyclic((m, n), (-(-m // p), -(-n // p)), (p, 1))
         A, B = random(rng, (m, k), dtype), random(rng, (k, n), dtype)
         a, b = (to_device(d.local_part(x, ctx.rank), package) for d, x in ((a_dist, A), (b_dist, B)))
         d = gd.matmul(a, b, a_dist=a_dist, b_dist=b_dist, out_dist=out)

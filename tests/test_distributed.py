@@ -137,14 +137,16 @@ def test_output_distribution_rules(b, out, nranks, match):
 
 
 def test_tensor_parallel_layouts_may_use_different_grids():
-    """Row panels of A and of the result on (P, 1), column panels of B on (1, P): cuBLASMp's
-    AllGather+GEMM layout passes (only the inner blocks must agree); one grid keeps every rule."""
+    """Row panels of A and of the result on (P, 1), column panels of B on (1, P): three grids,
+    the block rules as on one grid (cuBLASMp 0.7 checks them whatever the grids)."""
     a = gd.BlockCyclic((8, 6), (4, 6), (2, 1))
     b = gd.BlockCyclic((6, 10), (6, 5), (1, 2))
-    out = gd.BlockCyclic((8, 10), (4, 10), (2, 1))
+    out = gd.BlockCyclic((8, 10), (4, 5), (2, 1))
     assert _output_distribution(a, b, out, 2) == out
     with pytest.raises(ValueError, match="inner"):
         _output_distribution(a, gd.BlockCyclic((7, 10), (6, 5), (1, 2)), out, 2)
+    with pytest.raises(ValueError, match=r"b_dist's column blocks \(5\) to equal out_dist's column blocks \(10\)"):
+        _output_distribution(a, b, gd.BlockCyclic((8, 10), (4, 10), (2, 1)), 2)
 
 
 # -- initialize ----------------------------------------------------------------------------------------

@@ -45,10 +45,11 @@ class Matmul(Planner):
         The distribution of the result (and of ``C``); default: blocks
         ``(a_dist.blocks[0], b_dist.blocks[1])`` on ``a_dist``'s grid.  On one grid, cuBLASMp
         runs its general (PBLAS) algorithm: broadcasts, then local products, without overlap.
-        The tensor-parallel layouts, where the grids differ, let it overlap the communication
-        with the products: for ``A`` in row panels on a ``(P, 1)`` grid (blocks ``(m / P, k)``),
-        ``B`` in column panels on ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels
-        on ``(P, 1)`` (blocks ``(m / P, n)``), it gathers ``B`` while it multiplies (AllGather+GEMM).
+        The grids may differ (each of all the ranks); cuBLASMp still needs the result's blocks to
+        be ``(a_dist.blocks[0], b_dist.blocks[1])``.  Panels are the tensor-parallel layout:
+        ``A`` in row panels on a ``(P, 1)`` grid (blocks ``(m / P, k)``), ``B`` in column panels on
+        ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels on ``(P, 1)`` (blocks
+        ``(m / P, n / P)``): every rank multiplies its rows of ``A`` by all of ``B``, gathered.
     alpha, beta : number
         As in :func:`gpmath.matmul`.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
@@ -225,10 +226,9 @@ def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None
     for name, dist in (("a_dist", a), ("b_dist", b), ("out_dist", out)):
         if dist.nranks != nranks:
             raise ValueError(f"{name}'s {dist.grid} grid has {dist.nranks} processes but {nranks} ranks take part")
-    rules = [(a.blocks[1], b.blocks[0], "a_dist's column blocks", "b_dist's row blocks")]
-    if a.grid == b.grid == out.grid:  # the general algorithm; other layouts are cuBLASMp's to accept
-        rules += [(a.blocks[0], out.blocks[0], "a_dist's row blocks", "out_dist's row blocks"),
-                  (b.blocks[1], out.blocks[1], "b_dist's column blocks", "out_dist's column blocks")]
+    rules = ((a.blocks[1], b.blocks[0], "a_dist's column blocks", "b_dist's row blocks"),
+             (a.blocks[0], out.blocks[0], "a_dist's row blocks", "out_dist's row blocks"),
+             (b.blocks[1], out.blocks[1], "b_dist's column blocks", "out_dist's column blocks"))
     for x, y, x_name, y_name in rules:
         if x != y:
             raise ValueError(f"cuBLASMp needs {x_name} ({x}) to equal {y_name} ({y})")
