@@ -68,3 +68,31 @@ def test_a_compile_error_names_the_file_and_shows_the_log(tmp_path, monkeypatch)
 ])
 def test_batch_stride(batch, shape, strides, expected):
     assert _batch_stride(batch, shape, strides) == expected
+
+
+def test_launch_packs_every_parameter_behind_one_pointer_array(monkeypatch):
+    """``kernelParams`` is an array of pointers, each to its 8-byte value (negative strides and
+    addresses above 2**63 included); the launch passes it, the grid and the stream unchanged."""
+    import ctypes
+
+    driver = pytest.importorskip("cuda.bindings.driver")
+    calls = []
+    monkeypatch.setattr(driver, "cuLaunchKernel", lambda *args: calls.append(args) or (0,))
+    launch = kernels.Launch("function", 3, grid=7, block=64, shared=128)
+    values = (-16, 2**64 - 4096, 12345)
+    for index, value in enumerate(values):
+        launch.set(index, value)
+    launch(99)
+    (function, gx, gy, gz, bx, by, bz, shared, stream, params, extra), = calls
+    assert (function, gx, gy, gz, bx, by, bz, shared, stream, extra) == ("function", 7, 1, 1, 64, 1, 1, 128, 99, 0)
+    pointers = (ctypes.c_uint64 * 3).from_address(params)
+    assert [ctypes.c_int64.from_address(p).value for p in pointers] == [-16, -4096, 12345]
+    assert ctypes.c_uint64.from_address(pointers[1]).value == 2**64 - 4096
+
+
+def test_a_failed_launch_raises(monkeypatch):
+    driver = pytest.importorskip("cuda.bindings.driver")
+
+    monkeypatch.setattr(driver, "cuLaunchKernel", lambda *args: (driver.CUresult.CUDA_ERROR_INVALID_VALUE,))
+    with pytest.raises(LibraryError, match="CUDA_ERROR_INVALID_VALUE in cuLaunchKernel"):
+        kernels.Launch("function", 1, grid=1, block=32)(0)
