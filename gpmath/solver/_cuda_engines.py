@@ -16,8 +16,8 @@ import numpy as np
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
-from . import _problem as P
 from .._core.kernels import compiler_available
+from . import _problem as P
 from ._crossover import EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER, Getrf, Rhs
