@@ -9,6 +9,9 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 - FACTOR, batch 64, pointer-array batched vs a loop of the 64-bit API:
   cholesky n=64 0.16 vs 1.47, n=128 0.24 vs 3.08, n=256 0.48 vs 6.57, n=512 1.33 vs 13.7;
   solve (LU) n=64 0.30 vs 9.57, n=128 0.55 vs 17.2, n=256 1.80 vs 34.9, n=512 5.71 vs 78.1.
+- SOLVE (fourth session), 10 000 matrices, 1 rhs: gpmath's kernel vs getrfBatched + getrsBatched:
+  n=32 f64 0.205 vs 0.556 (torch 0.499), n=16 0.124, n=8 0.091 (torch 0.16, 0.12); n=32 f32
+  0.152, c128 0.552 (torch 0.387, 1.26).  The kernel holds a row per lane: n <= 32.
 - EIGH, batch 32, syevjBatched vs looped syevd: n=128 9.6 vs 53.6, n=256 28.4 vs 66.8,
   n=512 135 vs 153; batch 128: syevjBatched 0.19 (n=16) to 20.5 ms (n=128), no cliff at n=33.
   Batch 128, syevjBatched vs syevBatched (third session): n=16 0.154 vs 0.233, n=32 0.257 vs
