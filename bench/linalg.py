@@ -7,7 +7,8 @@ n=33 cliff; the IRS rows compare ``refine="mixed"`` in each inner precision with
 torch.linalg.solve and their residuals; the ``crossover`` rows time the routes that
 ``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
 format of bench/RESULTS.md.  Total run: about two minutes on an H100.
-Command-line arguments pick sections: large, batched, irs, crossover; ``profile`` (not in the
+Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
+at n = 4096, also in large); ``profile`` (not in the
 default run) splits the small batched cases into GPU kernel time and host time per call, and
 ``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
 """
@@ -111,6 +112,26 @@ def layouts(name: str, a, b, peers: dict, repeats: int = 5) -> None:
     print(f"  {name}: " + ", ".join(f"{key} {t:.3f} ms" for key, t in times.items()), flush=True)
 
 
+def factored(dtype, a, b, ca, cb) -> None:
+    """lu_solve with a factorisation made once (1 rhs), and qr, of the n = 4096 matrix *a*."""
+    import cupyx.scipy.linalg
+
+    name = str(dtype).split(".")[-1]
+    lu, piv = linalg.lu_factor(a)
+    tlu, tpiv = torch.linalg.lu_factor(a)
+    clu = cupyx.scipy.linalg.lu_factor(ca)
+    report(f"lu_solve 4096 (1 rhs) {name}", lambda: linalg.lu_solve((lu, piv), b),
+           lambda: torch.linalg.lu_solve(tlu, tpiv, b), lambda: cupyx.scipy.linalg.lu_solve(clu, cb), 10)
+    report(f"qr 4096 {name}", lambda: linalg.qr(a, "economic"), lambda: torch.linalg.qr(a), lambda: cupy.linalg.qr(ca), 3)
+
+
+def lu_and_qr() -> None:
+    """The ``lu`` section: :func:`factored` alone, in f32 and f64."""
+    for dtype in (torch.float32, torch.float64):
+        a, b = spd((), 4096, dtype), torch.randn(4096, 1, dtype=dtype, device="cuda")
+        factored(dtype, a, b, cupy.asarray(a), cupy.asarray(b))
+
+
 def large(dtype) -> None:
     name = str(dtype).split(".")[-1]
     a, b = spd((), 4096, dtype), torch.randn(4096, 1, dtype=dtype, device="cuda")
@@ -123,7 +144,7 @@ def large(dtype) -> None:
     layouts(f"solve 4096 {name}", a, b, {"torch": lambda: torch.linalg.solve(a, b), "cupy": lambda: cupy.linalg.solve(ca, cb)})
     m, mb = spd((128,), 64, dtype), torch.randn(128, 64, 1, dtype=dtype, device="cuda")
     layouts(f"solve 128x64x64 {name}", m, mb, {"torch": lambda: torch.linalg.solve(m, mb)}, 20)
-    report(f"qr 4096 {name}", lambda: linalg.qr(a, "economic"), lambda: torch.linalg.qr(a), lambda: cupy.linalg.qr(ca), 3)
+    factored(dtype, a, b, ca, cb)
     report(f"eigh 4096 {name}", lambda: linalg.eigh(a), lambda: torch.linalg.eigh(a), lambda: cupy.linalg.eigh(ca), 3)
     s, cs_ = a[:2048, :2048].contiguous(), cupy.asarray(a[:2048, :2048].contiguous())
     report(f"svd 2048 {name}", lambda: linalg.svd(s, False), lambda: torch.linalg.svd(s, False),
@@ -302,6 +323,8 @@ if __name__ == "__main__":
         if "large" in sections:
             for dtype in (torch.float32, torch.float64):
                 large(dtype)
+        if "lu" in sections:
+            lu_and_qr()
         if "batched" in sections:
             batched_small()
         if "irs" in sections:

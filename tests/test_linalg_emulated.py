@@ -24,6 +24,7 @@ import gpmath
 from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
+from gpmath._core import kernels
 from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_permute, _cuda_qr, _cuda_small,
                            _cuda_svd)
 from gpmath.linalg import _dispatch
@@ -305,7 +306,7 @@ def model(request, monkeypatch):
     for name in ("getrf_batched", "getrs_batched", "trsm"):
         setattr(blas, name, getattr(solvers, name))
     monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
-    monkeypatch.setattr(_cuda_engines, "compiler_available", lambda: True)
+    monkeypatch.setattr(kernels, "compiler_available", lambda: True)
     monkeypatch.setattr(_cuda_small, "_kernel", lambda n, dtype_name: FakeKernel("small_lu_solve", n, dtype_name))
     monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda_permute, "_kernel", lambda itemsize: FakeKernel("lu_permute", itemsize=itemsize))

@@ -15,13 +15,13 @@ import numpy as np
 
 from .._bindings import cublas
 from .._bindings import cusolver as cs
+from .._core import kernels
 from .._core.dtypes import DTYPES
-from .._core.kernels import compiler_available
 from . import _problem as P
 from ._crossover import EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_lu import LETTER, Getrf, Rhs
-from ._cuda_permute import PERMUTE_MAX_N, PermutedRhs
+from ._cuda_permute import PermutedRhs
 from ._cuda_small import SmallSolve
 from ._ops import inf_norms, swap, upper_copy
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
@@ -143,13 +143,11 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
             self._plan_potrf()
             self._solve_info = self._buffer(4 * max(p.batch_count, 1))
             return
-        if choose(SOLVE, p.n, p.batch_count) == "kernel" and p.n >= 1 and compiler_available():
+        if choose(SOLVE, p.n, p.batch_count) == "kernel" and p.n >= 1 and kernels.compiler_available():
             self._route = "kernel"
             return self._plan_small()
         self._plan_getrf()
-        self._permute = None
-        if self._factor_route == "looped" and p.batch_count >= 1 and p.n <= PERMUTE_MAX_N and compiler_available():
-            self._plan_permute()
+        self._plan_permute_if_it_serves()
 
     def _plan_irs(self):
         p = self.problem
@@ -184,11 +182,11 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
         b, b_ptr = self._load_rhs(arrays["b"])
         self._getrf(a_ptr, self._pivots)
         trans = cublas.Operation.T if swapped == self.transposed else cublas.Operation.N
+        pivots = self._pivots
         if trans == cublas.Operation.N and self._permute is not None:  # P b by gpmath's kernel, then no pivots
-            b, b_ptr = self._permuted(b_ptr)
-            self._getrs(trans, a_ptr, 0, b_ptr, p.rhs.nrhs)
-        else:
-            self._getrs(trans, a_ptr, self._pivots, b_ptr, p.rhs.nrhs)
+            b, b_ptr = self._permuted(b_ptr, pivots)
+            pivots = 0
+        self._getrs(trans, a_ptr, pivots, b_ptr, p.rhs.nrhs)
         return self._deliver_x(b)
 
     def _run_irs(self, arrays):

@@ -22,6 +22,7 @@ from . import _problem as P
 from ._base import from_host
 from ._crossover import FACTOR, choose
 from ._cuda import CudaEngine, on_stream
+from ._cuda_permute import PermutedRhs
 from ._ops import as_int, det_from_lu, transpose
 from ._plans import LU, Det, Inv, LUSolve
 
@@ -121,11 +122,13 @@ class CudaLU(Getrf, CudaEngine, LU):
             return transpose(pkg, lu), as_int(pkg, piv - 1, 32)
 
 
-class CudaLUSolve(Rhs, Getrf, CudaEngine, LUSolve):
-    """:class:`~gpmath.solver.LUSolve` through ``Xgetrs`` or ``<t>getrsBatched``."""
+class CudaLUSolve(Rhs, Getrf, PermutedRhs, CudaEngine, LUSolve):
+    """:class:`~gpmath.solver.LUSolve` through ``Xgetrs`` (for ``trans=0``, the interchanges applied
+    to b by gpmath's kernel) or ``<t>getrsBatched``."""
 
     def _plan_cuda(self):
         self._plan_getrf(workspace=False)
+        self._plan_permute_if_it_serves()
 
     def _run(self, arrays):
         p, pkg = self.problem, self.package
@@ -135,6 +138,9 @@ class CudaLUSolve(Rhs, Getrf, CudaEngine, LUSolve):
             one_based = as_int(pkg, arrays["piv"], bits) + 1
         _, piv_ptr = self._load("piv", one_based, INT[bits], p.batch_shape + (p.n,), keep=True)
         b, b_ptr = self._load_rhs(arrays["b"])
+        if self.trans == 0 and self._permute is not None:  # P b by gpmath's kernel, then no pivots
+            b, b_ptr = self._permuted(b_ptr, piv_ptr)
+            piv_ptr = 0
         self._getrs(_TRANS[self.trans], lu_ptr, piv_ptr, b_ptr, p.rhs.nrhs)
         return self._deliver_x(b)
 

@@ -40,11 +40,12 @@ class CudaQR(CudaEngine, QR):
         self._geqrf_work = (self._buffer(max(device, lwork * item, 1)), device, (ctypes.c_char * max(host, 1))(), host)
 
     def _load_matrix(self, a):
-        """The swapped copy of *a*, padded to ``self._cols`` columns (a plan-held scratch buffer)."""
+        """The swapped copy of *a*, padded to ``self._cols`` columns.  Unpadded, it is a new array
+        each call (Q is returned as a view of it) unless only R is wanted; padded, a plan-held one."""
         p = self.problem
         shape = p.batch_shape + (self._cols, p.m)
         if self._cols == p.n:
-            return self._load("a", a, p.dtype, shape, keep=True, swapped=True)
+            return self._load("a", a, p.dtype, shape, keep=self.mode == "r", swapped=True)
         if self.staged:
             padded = np.zeros(shape, dtype=p.dtype.numpy)
             padded[..., : p.n, :] = np.swapaxes(a, -1, -2)
@@ -71,8 +72,9 @@ class CudaQR(CudaEngine, QR):
         for i in range(count):
             cs.orgqr(LETTER[p.dtype.name], self.handle, m, self._qcols, k, ptr + i * step, m, self._tau + i * k * item,
                      dwork, self._lwork, self._info + 4 * i)
-        with on_stream(pkg, self.stream, self._home):
-            return copy(pkg, swap(pkg, self._deliver(work))[..., :, : self._qcols]), r
+        with on_stream(pkg, self.stream, self._home):  # C order holds Qᵀ: Q is a view, as eigh's vectors
+            q = swap(pkg, self._deliver(work))[..., :, : self._qcols]
+            return (q if self._cols == n or self.staged else copy(pkg, q)), r
 
     def _failure_message(self, index, info):
         return f"QR of {P.matrix_name('a', index)} failed (info = {info})"

@@ -32,7 +32,9 @@ lu_permute(const element* __restrict__ b, long long b_matrix, long long ldb,
         const int rows = (int)n;
 #pragma unroll 16
         for (int i = 0; i < rows; ++i) {  // the pivot loads do not depend on the chain: unrolled, they overlap
-            const int p = (int)pivots[i] - 1;
+            int p = (int)pivots[i] - 1;
+            if (p < i || p >= rows) p = i;  // getrf's pivots satisfy i <= p < n; a bad one (lu_solve takes
+                                            // the caller's) swaps nothing rather than write out of bounds
             const int kept = where[i];
             where[i] = where[p];
             where[p] = kept;
