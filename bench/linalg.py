@@ -316,24 +316,18 @@ def table() -> None:
         print(f"| {name} | {ours:.3g} | {fmt(t)} | {fmt(c)} | {min(t, c) / ours:.2f} |")
 
 
+SECTIONS = {
+    "large": lambda: [large(dtype) for dtype in (torch.float32, torch.float64)],
+    "lu": lu_and_qr, "batched": batched_small, "irs": irs, "crossover": crossover, "profile": profile,
+    "irs-tol": irs_tolerance,
+}
+
 if __name__ == "__main__":
     sections = sys.argv[1:] or ["large", "batched", "crossover", "irs"]
     print(torch.cuda.get_device_name(), torch.__version__, cupy.__version__, flush=True)
     try:
-        if "large" in sections:
-            for dtype in (torch.float32, torch.float64):
-                large(dtype)
-        if "lu" in sections:
-            lu_and_qr()
-        if "batched" in sections:
-            batched_small()
-        if "irs" in sections:
-            irs()
-        if "crossover" in sections:
-            crossover()
-        if "profile" in sections:
-            profile()
-        if "irs-tol" in sections:
-            irs_tolerance()
+        for section in SECTIONS:  # in this order, whatever the command line's
+            if section in sections:
+                SECTIONS[section]()
     finally:
         table()

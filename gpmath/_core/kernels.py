@@ -38,16 +38,11 @@ def _nvrtc():
     return nvrtc
 
 
-def _check(result, func: str):
-    """:func:`runtime.check` for NVRTC and driver result tuples."""
-    return runtime.check(result, func)
-
-
 @functools.cache
 def compiler_available() -> bool:
     """Whether NVRTC can be loaded (never raises)."""
     try:
-        _check(_nvrtc().nvrtcVersion(), "nvrtcVersion")
+        runtime.check(_nvrtc().nvrtcVersion(), "nvrtcVersion")
     except Exception as exc:  # the package, or libnvrtc, is missing
         logger.info("NVRTC is not available (%s): gpmath's own kernels are not used", exc)
         return False
@@ -57,7 +52,7 @@ def compiler_available() -> bool:
 def _target(capability: int) -> tuple[str, bool]:
     """NVRTC's ``--gpu-architecture`` for a device of *capability* (e.g. 90), and whether it is a
     cubin (else PTX of the newest architecture NVRTC knows below it, for the driver to compile)."""
-    supported = _check(_nvrtc().nvrtcGetSupportedArchs(), "nvrtcGetSupportedArchs")
+    supported = runtime.check(_nvrtc().nvrtcGetSupportedArchs(), "nvrtcGetSupportedArchs")
     if capability in supported:
         return f"sm_{capability}", True
     older = [arch for arch in supported if arch <= capability]
@@ -76,7 +71,7 @@ def compile_source(source: str, name: str, options: tuple[str, ...], capability:
     Raises :class:`LibraryError` with NVRTC's log when the source does not compile.
     """
     nvrtc = _nvrtc()
-    version = _check(nvrtc.nvrtcVersion(), "nvrtcVersion")
+    version = runtime.check(nvrtc.nvrtcVersion(), "nvrtcVersion")
     arch, cubin = _target(capability)
     flags = (f"--gpu-architecture={arch}", "--std=c++17", *options)
     key = hashlib.sha256(repr((source, flags, version)).encode()).hexdigest()[:32]
@@ -86,20 +81,20 @@ def compile_source(source: str, name: str, options: tuple[str, ...], capability:
             return file.read()
     except OSError:
         pass
-    program = _check(nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], []), "nvrtcCreateProgram")
+    program = runtime.check(nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], []), "nvrtcCreateProgram")
     try:
         encoded = [flag.encode() for flag in flags]
         status = nvrtc.nvrtcCompileProgram(program, len(encoded), encoded)[0]
         if int(status) != 0:
-            size = _check(nvrtc.nvrtcGetProgramLogSize(program), "nvrtcGetProgramLogSize")
+            size = runtime.check(nvrtc.nvrtcGetProgramLogSize(program), "nvrtcGetProgramLogSize")
             log = b" " * size
-            _check(nvrtc.nvrtcGetProgramLog(program, log), "nvrtcGetProgramLog")
+            runtime.check(nvrtc.nvrtcGetProgramLog(program, log), "nvrtcGetProgramLog")
             raise LibraryError(int(status), status.name, "nvrtcCompileProgram",
                                f"{name} with {' '.join(flags)}:\n{log.decode(errors='replace').strip()}")
         get_size, get = ((nvrtc.nvrtcGetCUBINSize, nvrtc.nvrtcGetCUBIN) if cubin
                          else (nvrtc.nvrtcGetPTXSize, nvrtc.nvrtcGetPTX))
-        image = b" " * _check(get_size(program), get_size.__name__)
-        _check(get(program, image), get.__name__)
+        image = b" " * runtime.check(get_size(program), get_size.__name__)
+        runtime.check(get(program, image), get.__name__)
     finally:
         nvrtc.nvrtcDestroyProgram(program)
     _store(path, image)
@@ -153,14 +148,14 @@ class Kernel:
 
         rt = runtime.rt()
         attribute = rt.cudaDeviceAttr
-        major = _check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMajor, device_id),
+        major = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMajor, device_id),
                        "cudaDeviceGetAttribute")
-        minor = _check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMinor, device_id),
+        minor = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMinor, device_id),
                        "cudaDeviceGetAttribute")
         name = os.path.basename(self.path)
         image = compile_source(_read(self.path), name, self.options, 10 * major + minor)
-        module = _check(driver.cuModuleLoadData(image), "cuModuleLoadData")  # lives as long as the process
-        return _check(driver.cuModuleGetFunction(module, self.function_name.encode()), "cuModuleGetFunction")
+        module = runtime.check(driver.cuModuleLoadData(image), "cuModuleLoadData")  # lives as long as the process
+        return runtime.check(driver.cuModuleGetFunction(module, self.function_name.encode()), "cuModuleGetFunction")
 
 
 @functools.cache

@@ -133,7 +133,7 @@ class _Cupy(Package):
     def element_strides(self, x, exported, itemsize):
         # CuPy exports a negative stride as an unsigned byte count divided by the item size
         # (2**60 - 72 for -72 complex128 elements), so read the byte strides it keeps itself.
-        return tuple(s // itemsize for s in x.strides)
+        return self.strides(x, itemsize)
 
     def current_stream(self, device_id):
         cuda = self.module.cuda

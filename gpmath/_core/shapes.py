@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["broadcast_batch"]
+__all__ = ["broadcast_batch", "compact_strides", "broadcast_strides", "fold_batches"]
 
 
 def broadcast_batch(a_batch: tuple[int, ...], b_batch: tuple[int, ...], a_shape, b_shape) -> tuple[int, ...]:
@@ -19,3 +19,43 @@ def broadcast_batch(a_batch: tuple[int, ...], b_batch: tuple[int, ...], a_shape,
             )
         out.append(max(x, y))
     return tuple(out)
+
+
+def compact_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Row-major (C-order) strides in elements of a compact array of *shape*."""
+    strides, step = [], 1
+    for extent in reversed(shape):
+        strides.append(step)
+        step *= max(extent, 1)
+    return tuple(reversed(strides))
+
+
+def broadcast_strides(name: str, shape, strides, batch_shape) -> tuple[int, ...]:
+    """Strides of *name*'s batch dims aligned right with *batch_shape* (0 where broadcast)."""
+    pad = len(batch_shape) - len(shape)
+    aligned = [0] * pad
+    for extent, stride, target in zip(shape, strides, batch_shape[pad:]):
+        if extent == target:
+            aligned.append(stride if extent > 1 else 0)
+        elif extent == 1:
+            aligned.append(0)
+        else:
+            raise ValueError(f"{name} has batch shape {tuple(shape)}, which does not broadcast to {tuple(batch_shape)}")
+    return tuple(aligned)
+
+
+def fold_batches(batch_shape: tuple[int, ...], strides: list[tuple[int, ...]]):
+    """Fold batch dims into (inner count, inner strides, outer extents, outer strides)."""
+    dims = [(e, [s[i] for s in strides]) for i, e in enumerate(batch_shape) if e > 1]
+    folded: list[tuple[int, list[int]]] = []
+    for extent, dim_strides in dims:
+        if folded:
+            prev_extent, prev_strides = folded[-1]
+            if all(p == s * extent for p, s in zip(prev_strides, dim_strides)):
+                folded[-1] = (prev_extent * extent, dim_strides)
+                continue
+        folded.append((extent, dim_strides))
+    if not folded:
+        return 1, [0] * len(strides), [], []
+    inner_count, inner_strides = folded[-1]
+    return inner_count, inner_strides, [e for e, _ in folded[:-1]], [s for _, s in folded[:-1]]

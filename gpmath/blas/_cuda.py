@@ -21,7 +21,8 @@ from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from .._core.timing import L2Flusher, median_times_ms
 from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import Matmul
-from ._problem import compact_strides, describe, out_matrix
+from .._core.shapes import compact_strides
+from ._problem import describe, out_matrix
 
 __all__ = ["CudaMatmul"]
 

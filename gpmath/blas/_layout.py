@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from .._core.shapes import fold_batches
 from ._problem import Matrix, MatmulProblem
 
 __all__ = ["LtOperand", "LtLayout", "column_major", "lt_layout", "unusable_operands", "OP_N", "OP_T"]
@@ -78,23 +79,6 @@ def unusable_operands(problem: MatmulProblem, d: Matrix) -> list[str]:
     return bad
 
 
-def _fold_batches(batch_shape: tuple[int, ...], strides: list[tuple[int, ...]]):
-    """Fold batch dims into (inner count, inner strides, outer extents, outer strides)."""
-    dims = [(e, [s[i] for s in strides]) for i, e in enumerate(batch_shape) if e > 1]
-    folded: list[tuple[int, list[int]]] = []
-    for extent, dim_strides in dims:
-        if folded:
-            prev_extent, prev_strides = folded[-1]
-            if all(p == s * extent for p, s in zip(prev_strides, dim_strides)):
-                folded[-1] = (prev_extent * extent, dim_strides)
-                continue
-        folded.append((extent, dim_strides))
-    if not folded:
-        return 1, [0] * len(strides), [], []
-    inner_count, inner_strides = folded[-1]
-    return inner_count, inner_strides, [e for e, _ in folded[:-1]], [s for _, s in folded[:-1]]
-
-
 def _outer_offsets(extents: list[int], strides: list[list[int]]) -> tuple[tuple[int, ...], ...]:
     offsets = []
     for index in itertools.product(*(range(e) for e in extents)):
@@ -105,7 +89,7 @@ def _outer_offsets(extents: list[int], strides: list[list[int]]) -> tuple[tuple[
 def lt_layout(problem: MatmulProblem, d: Matrix) -> LtLayout:
     """The cuBLASLt layout of *problem* writing the result *d* (all operands must be usable)."""
     c = problem.c if problem.c is not None else d
-    inner_count, inner, outer_extents, outer = _fold_batches(
+    inner_count, inner, outer_extents, outer = fold_batches(
         problem.batch_shape, [problem.a.batch_strides, problem.b.batch_strides, c.batch_strides, d.batch_strides]
     )
 

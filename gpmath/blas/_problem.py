@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from .._core.dtypes import DType
 from .._core.operand import Operand
-from .._core.shapes import broadcast_batch
+from .._core.shapes import broadcast_batch, broadcast_strides
 
-__all__ = ["Matrix", "MatmulProblem", "describe", "out_matrix", "compact_strides", "EPILOGS"]
+__all__ = ["Matrix", "MatmulProblem", "describe", "out_matrix", "EPILOGS"]
 
 EPILOGS = (None, "relu", "gelu", "bias", "bias_relu", "bias_gelu")
 
@@ -58,29 +58,6 @@ class MatmulProblem:
         return count
 
 
-def compact_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Row-major (C-order) strides in elements of a compact array of *shape*."""
-    strides, step = [], 1
-    for extent in reversed(shape):
-        strides.append(step)
-        step *= max(extent, 1)
-    return tuple(reversed(strides))
-
-
-def _broadcast_batch(name: str, shape, strides, batch_shape) -> tuple[int, ...]:
-    """Strides of *name*'s batch dims aligned right with *batch_shape* (0 where broadcast)."""
-    pad = len(batch_shape) - len(shape)
-    aligned = [0] * pad
-    for extent, stride, target in zip(shape, strides, batch_shape[pad:]):
-        if extent == target:
-            aligned.append(stride if extent > 1 else 0)
-        elif extent == 1:
-            aligned.append(0)
-        else:
-            raise ValueError(f"{name} has batch shape {tuple(shape)}, which does not broadcast to {tuple(batch_shape)}")
-    return tuple(aligned)
-
-
 def _as_matrix_a(a: Operand):
     if a.ndim == 1:  # (K,) -> (1, K)
         return (), (), 1, a.shape[0], 0, a.strides[0]
@@ -115,7 +92,7 @@ def _c_matrix(c: Operand, a_vector: bool, b_vector: bool, m: int, n: int, batch_
             f"c has shape {tuple(c.shape)} but the result has shape {tuple(out_shape)}: c must have the "
             "result's matrix shape (batch dimensions may broadcast); use bias= for a vector added to every row"
         )
-    batch = _broadcast_batch("c", shape[:-2], strides[:-2], batch_shape)
+    batch = broadcast_strides("c", shape[:-2], strides[:-2], batch_shape)
     return Matrix(m, n, strides[-2], strides[-1], batch)
 
 
@@ -159,8 +136,8 @@ def describe(
         ka,
         out_shape,
         a.dtype,
-        Matrix(m, ka, a_rs, a_cs, _broadcast_batch("a", a_batch, a_bstr, batch_shape)),
-        Matrix(kb, n, b_rs, b_cs, _broadcast_batch("b", b_batch, b_bstr, batch_shape)),
+        Matrix(m, ka, a_rs, a_cs, broadcast_strides("a", a_batch, a_bstr, batch_shape)),
+        Matrix(kb, n, b_rs, b_cs, broadcast_strides("b", b_batch, b_bstr, batch_shape)),
         c_matrix,
         a.ndim == 1,
         b.ndim == 1,

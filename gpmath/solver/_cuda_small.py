@@ -15,6 +15,7 @@ import functools
 import os
 
 from .._core.kernels import Kernel, Launch
+from .._core.shapes import broadcast_strides, compact_strides, fold_batches
 
 __all__ = ["SmallSolve", "KERNEL_PATH"]
 
@@ -32,28 +33,8 @@ def _kernel(n: int, dtype_name: str) -> Kernel:
 def _batch_stride(batch: tuple[int, ...], shape: tuple[int, ...], strides: tuple[int, ...]) -> int | None:
     """The one stride (elements) stepping through the flattened *batch* of an array whose batch
     dimensions have *shape* and *strides* (broadcast to *batch*), or None if there is none."""
-    offset = len(batch) - len(shape)
-    step, span = None, 1
-    for i in reversed(range(len(batch))):
-        if batch[i] == 1:
-            continue
-        j = i - offset
-        stride = strides[j] if j >= 0 and shape[j] != 1 else 0
-        if step is None:
-            step = stride
-        elif stride != step * span:
-            return None
-        span *= batch[i]
-    return step or 0
-
-
-def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The element strides of a C-order array of *shape*."""
-    strides, step = [], 1
-    for extent in reversed(shape):
-        strides.append(step)
-        step *= extent
-    return tuple(reversed(strides))
+    _, (inner,), outer, _ = fold_batches(batch, [broadcast_strides("a", shape, strides, batch)])
+    return None if outer else inner
 
 
 class SmallSolve:
@@ -85,7 +66,7 @@ class SmallSolve:
         shape = tuple(x.shape)
         if self.staged:
             _, ptr = self._load(name, x, dtype, shape, keep=True)
-            strides = _c_strides(shape)
+            strides = compact_strides(shape)
         else:
             x = pkg.resolved(x)
             ptr, strides = pkg.ptr(x), pkg.strides(x, dtype.itemsize)
@@ -95,7 +76,7 @@ class SmallSolve:
         if step is None:  # a C-order copy of the whole batch
             shape = batch + shape[-2:]
             _, ptr = self._load(f"{name}, broadcast", x, dtype, shape, keep=True)
-            step, strides = shape[-2] * shape[-1], _c_strides(shape)
+            step, strides = shape[-2] * shape[-1], compact_strides(shape)
         return ptr, step, strides[-2], strides[-1]
 
     def _run_small(self, arrays):
