@@ -310,3 +310,33 @@ def test_stateless_calls_reuse_their_plan():
     hits = gpmath.cache_info()["linalg"].hits
     assert torch.equal(linalg.cholesky(a.clone()), first)
     assert gpmath.cache_info()["linalg"].hits == hits + 1
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("n, batch, driver", [(16, (64,), None), (40, (3,), "syevBatched"), (24, (), "syevd")])
+def test_eigh_reads_only_the_named_triangle(package, dtype, lower, n, batch, driver):
+    a = hermitian(batch, n, dtype)
+    noisy = (a + (np.triu if lower else np.tril)(np.full((n, n), 5.0), 1 if lower else -1)).astype(dtype)
+    w, v = host(linalg.eigh(to_package(noisy, package), lower=lower, driver=driver, execution="cuda"))
+    close((v * w[..., None, :]) @ ct(v), a, dtype, 100)
+    close(host(linalg.eigvalsh(to_package(noisy, package), lower=lower, driver=driver, execution="cuda")),
+          np.linalg.eigvalsh(a), dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_operands_copied_as_bytes_only_where_memory_holds_their_values(dtype):
+    """Contiguous operands are copied as bytes; lazy torch views and strided arrays by a copy kernel."""
+    torch = pytest.importorskip("torch")
+    a, n = random((16, 12, 12), dtype, 5), 12
+    h = hermitian((16,), n, dtype)
+    t, th = torch.as_tensor(a, device="cuda"), torch.as_tensor(h, device="cuda")
+    cases = {"plain": (t, a), "conj": (t.conj(), a.conj()), "neg": (torch._neg_view(t), -a),
+             "transposed": (t.mT, np.swapaxes(a, -1, -2)), "every other": (t[::2], a[::2])}
+    for name, (x, expected) in cases.items():
+        close(host(linalg.svdvals(x, execution="cuda")), np.linalg.svd(expected, compute_uv=False), dtype, 100)
+    w = host(linalg.eigvalsh(th.conj(), execution="cuda"))  # conj(h) is Hermitian with the same eigenvalues
+    close(w, np.linalg.eigvalsh(h), dtype, 100)
+    ca = pytest.importorskip("cupy").asarray(a)
+    close(host(linalg.svdvals(ca[:, ::-1], execution="cuda")), np.linalg.svd(a[:, ::-1], compute_uv=False), dtype, 100)

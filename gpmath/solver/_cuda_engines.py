@@ -4,7 +4,10 @@ Layout conventions (C-order operands read column-major) are explained in :mod:`.
 Hermitian routines always run with cuSOLVER's ``LOWER`` fill mode, which is the fast one
 (``potrf`` with ``UPPER`` took 2.3x as long at n = 4096 on an H100): to read the caller's lower
 triangle the engine loads a swapped copy (``A`` itself, column-major, as torch and CuPy do); to
-read the upper one it loads a plain copy, ``conj(A)`` column-major, and conjugates back.
+read the upper one it loads a plain copy, ``conj(A)`` column-major, and conjugates back.  The
+exception is batched Jacobi (``syevjBatched``) on real matrices, which loads a plain copy either
+way and flips the fill mode: a byte copy costs less host time than a transposing copy kernel, and
+the fill mode makes no difference to the Jacobi kernel.
 """
 
 from __future__ import annotations
@@ -237,6 +240,9 @@ class CudaEigh(CudaEngine, Eigh):
                 raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer')
             driver = "syevjBatched"  # the default's choice on older cuSOLVER
         self.routine = driver if driver in ("syevd", "syevBatched") else "syevjBatched"
+        # Jacobi on real matrices: a plain copy (one memcpy) read with the fill mode flipped
+        plain = self.routine == "syevjBatched" and not p.dtype.is_complex
+        self._swapped, self._uplo = self.lower and not plain, (_UPPER if plain and self.lower else _LOWER)
         real, code = DTYPES[p.dtype.real], p.dtype.cuda
         jobz = cs.EigMode.NOVECTOR if self.eigvals_only else cs.EigMode.VECTOR
         self._jobz, self._real = jobz, real
@@ -249,7 +255,7 @@ class CudaEigh(CudaEngine, Eigh):
             return
         self._syevj = cs.create_syevj_info()
         self._hold(cs.destroy_syevj_info, self._syevj)
-        lwork = cs.syevj_batched_buffer_size(LETTER[p.dtype.name], self.handle, jobz, _LOWER, p.n, 0, p.n,
+        lwork = cs.syevj_batched_buffer_size(LETTER[p.dtype.name], self.handle, jobz, self._uplo, p.n, 0, p.n,
                                              0, self._syevj, count)
         self._work_args = (self._buffer(lwork * p.dtype.itemsize), lwork)
 
@@ -257,11 +263,11 @@ class CudaEigh(CudaEngine, Eigh):
         p, pkg = self.problem, self.package
         count, code = max(p.batch_count, 1), p.dtype.cuda
         shape = p.batch_shape + (p.n, p.n)
-        a, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=self.eigvals_only, swapped=self.lower)
+        a, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=self.eigvals_only, swapped=self._swapped)
         w, w_ptr = self._work("w", p.batch_shape + (p.n,), self._real)
         if self.routine == "syevjBatched":
             work, lwork = self._work_args
-            cs.syevj_batched(LETTER[p.dtype.name], self.handle, self._jobz, _LOWER, p.n, a_ptr, p.n, w_ptr,
+            cs.syevj_batched(LETTER[p.dtype.name], self.handle, self._jobz, self._uplo, p.n, a_ptr, p.n, w_ptr,
                              work, lwork, self._info, self._syevj, count)
         elif self.routine == "syevBatched":
             dwork, dbytes, hwork, hbytes = self._work_args
