@@ -193,6 +193,14 @@ def batched_small() -> None:
         if n >= 48:
             for driver in ("gesvdj", "gesvdp"):
                 timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)
+        else:  # cuSOLVER's batched Jacobi (gpmath's kernel is the default to n = 24)
+            timed(f"svd 128x{n} driver=gesvdj (gesvdjBatched)", lambda: linalg.svd(h, False, driver="gesvdj"), 10)
+    for n in (8, 16, 24, 32):  # one matrix: gpmath's kernel against cuSOLVER's one-matrix routines
+        h = spd((), n, torch.float64)
+        timed(f"eigh 1x{n} driver=None ({'kernel' if n <= 24 else 'syevd'})", lambda: linalg.eigh(h), 30)
+        timed(f"eigh 1x{n} driver=syevd", lambda: linalg.eigh(h, driver="syevd"), 30)
+        timed(f"svd 1x{n} driver=None (kernel)", lambda: linalg.svd(h), 30)
+        timed(f"svd 1x{n} driver=gesvdj", lambda: linalg.svd(h, driver="gesvdj"), 30)
 
 
 def crossover() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from gpmath._core import kernels
 from gpmath._core.errors import LibraryError
-from gpmath.solver import _cuda_permute
+from gpmath.solver import _cuda_jacobi, _cuda_permute
 from gpmath.solver._cuda_small import KERNEL_PATH, _batch_stride
 
 needs_nvrtc = pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
@@ -23,6 +23,22 @@ def test_small_solve_kernel_compiles_for_every_type(n, value_type, tmp_path, mon
                                    (f"-DGPM_N={n}", f"-DGPM_TYPE={value_type}"), 90)
     assert image.startswith(b"\x7fELF")  # a cubin for sm_90
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_jacobi_kernel_block_is_whole_warps_of_power_of_two_rows():
+    assert [_cuda_jacobi.threads(n) for n in (1, 2, 3, 5, 8, 9, 16, 17, 31, 32)] == [32, 32, 32, 64, 64, 160, 256,
+                                                                                      544, 992, 1024]
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("n", [1, 2, 7, 32])
+@pytest.mark.parametrize("value_type", [0, 1])
+@pytest.mark.parametrize("svd", [0, 1])
+def test_jacobi_kernel_compiles_for_every_variant(n, value_type, svd, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    image = kernels.compile_source(kernels._read(_cuda_jacobi.KERNEL_PATH), "small_jacobi.cu",
+                                   (f"-DGPM_N={n}", f"-DGPM_TYPE={value_type}", f"-DGPM_SVD={svd}"), 90)
+    assert image.startswith(b"\x7fELF")
 
 
 @needs_nvrtc

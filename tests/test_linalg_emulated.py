@@ -25,8 +25,8 @@ from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
 from gpmath._core import kernels
-from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_permute, _cuda_qr, _cuda_small,
-                           _cuda_svd)
+from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_jacobi, _cuda_lstsq, _cuda_lu, _cuda_permute, _cuda_qr,
+                           _cuda_small, _cuda_svd)
 from gpmath.linalg import _dispatch
 
 from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
@@ -228,11 +228,11 @@ class FakeSolvers(types.SimpleNamespace):
 
 
 class FakeKernel:
-    """One of gpmath's kernels (the small solve of order *n*, or the interchanges of elements of
-    *itemsize* bytes): :class:`FakeLaunch` runs it in NumPy."""
+    """One of gpmath's kernels (the small solve or Jacobi of order *n*, or the interchanges of
+    elements of *itemsize* bytes): :class:`FakeLaunch` runs it in NumPy."""
 
-    def __init__(self, name, n=None, dtype_name=None, itemsize=None):
-        self.name, self.n, self.itemsize = name, n, itemsize
+    def __init__(self, name, n=None, dtype_name=None, itemsize=None, svd=False):
+        self.name, self.n, self.itemsize, self.svd = name, n, itemsize, svd
         self.dtype = np.dtype(dtype_name) if dtype_name else None
 
     def function(self, device_id):
@@ -245,7 +245,9 @@ class FakeLaunch:
 
     def __init__(self, function, count, grid, block, shared=0):
         self.kernel, self.values, self.grid = function, [0] * count, grid
-        assert grid >= 1 and block % 32 == 0 and shared > 0
+        n = function.n
+        assert grid >= 1 and (block == _cuda_jacobi.threads(n) if function.name == "small_jacobi"
+                              else block % 32 == 0 and shared > 0)
 
     def set(self, index, value):
         self.values[index] = value
@@ -256,7 +258,25 @@ class FakeLaunch:
                 for i in range(rows)]
 
     def __call__(self, stream):
-        (self._small_solve if self.kernel.name == "small_lu_solve" else self._permute)()
+        {"small_lu_solve": self._small_solve, "small_jacobi": self._jacobi, "lu_permute": self._permute}[self.kernel.name]()
+
+    def _jacobi(self):  # small_jacobi.cu: sorted values, C-order vectors, u signed as the kernel's
+        n, dtype, svd = self.kernel.n, self.kernel.dtype, self.kernel.svd
+        values, u, v, info, count, lower = self.values[4:10]
+        assert self.grid == max(1, count)
+        for m in range(count):
+            a = np.array([[np.frombuffer(e, dtype)[0] for e in row] for row in self._elements(0, m, n, n, dtype.itemsize)])
+            if svd:
+                left, w, right = np.linalg.svd(a)
+            else:
+                w, left = np.linalg.eigh(a, UPLO="L" if lower else "U")
+                right = left.T
+            _vec(values + m * n * dtype.itemsize, dtype, n)[...] = w
+            if v:
+                _vec(v + m * n * n * dtype.itemsize, dtype, n * n)[...] = (right if svd else left).reshape(-1)
+                if svd:
+                    _vec(u + m * n * n * dtype.itemsize, dtype, n * n)[...] = left.reshape(-1)
+            _vec(info, np.int32, count)[m] = 0 if np.isfinite(a).all() else n + 1
 
     def _small_solve(self):  # small_lu_solve.cu
         n, dtype, (info, count, nrhs) = self.kernel.n, self.kernel.dtype, self.values[12:15]
@@ -311,6 +331,9 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda_permute, "_kernel", lambda itemsize: FakeKernel("lu_permute", itemsize=itemsize))
     monkeypatch.setattr(_cuda_permute, "Launch", FakeLaunch)
+    monkeypatch.setattr(_cuda_jacobi, "_kernel",
+                        lambda n, dtype_name, svd: FakeKernel("small_jacobi", n, dtype_name, svd=svd))
+    monkeypatch.setattr(_cuda_jacobi, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
     monkeypatch.setattr(_cuda, "mapped_empty", lambda shape, dtype: (lambda x: (x, x.ctypes.data))(np.empty(shape, dtype)))
@@ -549,15 +572,33 @@ def test_every_planner_has_a_cuda_engine(model):
             assert type(plan).__name__ == "Cuda" + name
 
 
-@pytest.mark.parametrize("n, routine", [(16, "syevjBatched"), (40, "syevBatched"), (200, "syevjBatched")])
-def test_eigh_default_route_follows_the_crossover_table(model, n, routine):
+@pytest.mark.parametrize("n, dtype, routine", [(8, "float64", "gpmath's Jacobi kernel"), (8, "complex128", "syevjBatched"),
+                                               (16, "float64", "syevjBatched"), (40, "float64", "syevBatched"),
+                                               (200, "float64", "syevjBatched")])
+def test_eigh_default_route_follows_the_crossover_table(model, n, dtype, routine):
     from gpmath.solver import Eigh
 
-    a = hermitian((2,), n, "float64")
+    a = hermitian((2,), n, dtype)
     with Eigh(model.put(a), **CUDA) as plan:
         assert plan.plan().routine == routine
         w, v = host(plan.execute(check=True))
     close((v * w[..., None, :]) @ ct(v), a, "float64", 100)
+
+
+@pytest.mark.parametrize("shape, dtype, routine", [((2, 16, 16), "float64", "gpmath's Jacobi kernel"),
+                                                   ((2, 32, 32), "float32", "gesvdjBatched"),
+                                                   ((32, 32), "float64", "gpmath's Jacobi kernel"),
+                                                   ((2, 16, 16), "complex64", "gesvdjBatched"),
+                                                   ((2, 12, 7), "float64", "gesvdjBatched")])
+def test_svd_default_route_follows_the_crossover_table(model, shape, dtype, routine):
+    from gpmath.solver import SVD
+
+    a = random(shape, dtype)
+    with SVD(model.put(a), **CUDA) as plan:
+        assert plan.plan().routine == routine
+        u, s, vh = host(plan.execute(check=True))
+    k = min(shape[-2:])
+    close((u[..., :k] * s[..., None, :]) @ vh[..., :k, :], a, dtype, 100)
 
 
 def test_eigh_without_syev_batched_falls_back_by_default_and_names_the_version_when_asked(model):

@@ -340,3 +340,90 @@ def test_operands_copied_as_bytes_only_where_memory_holds_their_values(dtype):
     close(w, np.linalg.eigvalsh(h), dtype, 100)
     ca = pytest.importorskip("cupy").asarray(a)
     close(host(linalg.svdvals(ca[:, ::-1], execution="cuda")), np.linalg.svd(a[:, ::-1], compute_uv=False), dtype, 100)
+
+
+@pytest.fixture
+def jacobi_kernel_everywhere(monkeypatch):
+    """Route every real N <= 32 eigh and square SVD to gpmath's Jacobi kernel (the crossover rows
+    send only part of them there)."""
+    from gpmath.solver import _cuda_engines, _cuda_svd
+
+    monkeypatch.setattr(_cuda_engines, "EIGH", ((1, 32, "kernel"),) + _cuda_engines.EIGH)
+    monkeypatch.setattr(_cuda_svd, "SVD_TABLE", ((1, 32, "kernel"),) + _cuda_svd.SVD_TABLE)
+
+
+def _jacobi_inputs(n, dtype, symmetric):
+    """Random, rank-deficient, repeated-value, graded, zero and identity matrices, stacked."""
+    rng = np.random.default_rng(n)
+    q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    p = q if symmetric else np.linalg.qr(rng.standard_normal((n, n)))[0]
+    spectra = [rng.standard_normal(n), np.r_[rng.standard_normal(n - n // 2), np.zeros(n // 2)],
+               np.r_[np.ones(n // 2), -np.ones(n - n // 2)], np.logspace(-9, 0, n) * rng.choice([-1, 1], n)]
+    made = [(q * d) @ p.T for d in spectra] + [np.zeros((n, n)), np.eye(n)]
+    made.append(random((n, n), "float64", n) if not symmetric else hermitian((), n, "float64", n))
+    return np.stack(made).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 31, 32])
+@pytest.mark.parametrize("package", ["cupy", "torch"])
+def test_jacobi_kernel_matches_lapack(dtype, n, package, jacobi_kernel_everywhere):
+    """gpmath's Jacobi kernel (the default for small real matrices): values against LAPACK, vectors
+    orthonormal and reconstructing A, to a few epsilons of max|A| (Jacobi's accuracy)."""
+    from gpmath.solver import SVD
+
+    eps, one = np.finfo(dtype).eps, np.eye(n)
+    bound = lambda x: 60 * n * eps * max(np.abs(x).max(), 1e-30)  # noqa: E731
+    a = _jacobi_inputs(n, dtype, True)
+    with Eigh(to_package(a, package), execution="cuda") as plan:
+        assert plan.plan().routine == "gpmath's Jacobi kernel"
+        w, v = host(plan.execute(check=True))
+    for x, wi, vi in zip(a.astype(np.float64), w, v):
+        assert np.abs(wi - np.linalg.eigvalsh(x)).max() <= bound(x)
+        assert np.abs(vi.T @ vi - one).max() <= 60 * n * eps
+        assert np.abs((vi * wi) @ vi.T - x).max() <= bound(x)
+    a = _jacobi_inputs(n, dtype, False)
+    with SVD(to_package(a, package), execution="cuda") as plan:
+        assert plan.plan().routine == "gpmath's Jacobi kernel"
+        u, s, vh = host(plan.execute(check=True))
+    for x, ui, si, vhi in zip(a.astype(np.float64), u, s, vh):
+        assert np.all(si[:-1] >= si[1:]) and np.all(si >= 0)
+        assert np.abs(si - np.linalg.svd(x, compute_uv=False)).max() <= bound(x)
+        assert max(np.abs(ui.T @ ui - one).max(), np.abs(vhi @ vhi.T - one).max()) <= 60 * n * eps
+        assert np.abs((ui * si) @ vhi - x).max() <= bound(x)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_jacobi_kernel_reads_operands_where_they_lie(package, jacobi_kernel_everywhere):
+    """Broadcast, strided and transposed operands, the named triangle, values-only plans."""
+    a = hermitian((6,), 12, "float64", 3)
+    noisy = a + np.triu(np.full((12, 12), 9.0), 1)  # the lower triangle is a's
+    x = to_package(noisy, package)
+    wide = to_package(np.stack([noisy, 0 * noisy], axis=1), package)[:, 0]  # every other matrix of a batch
+    for operand in (x, wide):
+        w, v = host(linalg.eigh(operand, execution="cuda"))
+        close((v * w[..., None, :]) @ ct(v), a, "float64", 100)
+    close(host(linalg.eigvalsh(x[::2], execution="cuda")), np.linalg.eigvalsh(a[::2]), "float64", 100)
+    g = random((5, 9, 9), "float64", 4)
+    gt = to_package(np.swapaxes(g, -1, -2).copy(), package)
+    transposed = gt.swapaxes(-1, -2) if package != "torch" else gt.mT  # g itself, column-major in memory
+    close(host(linalg.svdvals(transposed, execution="cuda")), np.linalg.svd(g, compute_uv=False), "float64", 100)
+    one = to_package(g[0], package)
+    u, s, vh = host(linalg.svd(one, execution="cuda"))
+    close((u * s) @ vh, g[0], "float64", 100)
+    if package != "numpy":
+        module = pytest.importorskip(package)
+        b = module.broadcast_to(one, (4, 9, 9)) if package == "cupy" else one.expand(4, 9, 9)
+        close(host(linalg.svdvals(b, execution="cuda")), np.linalg.svd(np.broadcast_to(g[0], (4, 9, 9)),
+                                                                        compute_uv=False), "float64", 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_jacobi_kernel_reports_non_finite_matrices(package, jacobi_kernel_everywhere):
+    a = hermitian((4,), 8, "float64")
+    a[2, 1, 5] = a[2, 5, 1] = np.nan
+    with pytest.raises(linalg.LinAlgError, match=r"Jacobi kernel did not converge for a\[2\] \(info = 9\)"):
+        linalg.eigh(to_package(a, package), execution="cuda")
+    a[2, 1, 5] = a[2, 5, 1] = np.inf
+    with pytest.raises(linalg.LinAlgError, match=r"a\[2\]"):
+        linalg.svd(to_package(a, package), execution="cuda")

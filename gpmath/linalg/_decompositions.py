@@ -166,7 +166,9 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
         Jacobi (``"syevj"``/``"syevjBatched"``, the whole batch in one launch, accurate to
         about machine epsilon times ``‖a‖``) or ``"syevBatched"`` (tridiagonal reduction of the
         whole batch in one call, LAPACK-grade; cuSOLVER 11.7+).  ``None`` chooses by the
-        measured (N, batch) crossover (see docs/linalg.md).  The CPU always uses LAPACK's ``evd``.
+        measured (N, batch) crossover (see docs/linalg.md), which for small real matrices is
+        gpmath's own Jacobi kernel (the same accuracy as ``"syevj"``).  The CPU always uses
+        LAPACK's ``evd``.
     execution, stream, device_id
         As in :func:`cholesky`.
 
@@ -219,7 +221,8 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
         GPU routine: ``"gesvd"`` (QR iteration, LAPACK-grade relative accuracy) or ``"gesvdj"``
         (Jacobi; the batch in one launch when M, N <= 32; singular values accurate to about
         machine epsilon times ``‖a‖``, so tiny ones lose relative accuracy).  ``None`` chooses by
-        the measured crossover.  The CPU always uses LAPACK's ``gesdd``.
+        the measured crossover, which for small real square matrices is gpmath's own Jacobi
+        kernel (the accuracy of ``"gesvdj"``).  The CPU always uses LAPACK's ``gesdd``.
     execution, stream, device_id
         As in :func:`cholesky`.
 

@@ -17,6 +17,11 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
   Batch 128, syevjBatched vs syevBatched (third session): n=16 0.154 vs 0.233, n=32 0.257 vs
   0.340, n=33 0.518 vs 0.697, n=48 0.800 vs 0.619, n=64 1.13 vs 0.759, n=96 2.68 vs 1.37,
   n=128 20.0 vs 1.90.
+- Jacobi kernel (fifth session, H200, 2026-11-26), batch 128, f64 µs per stateless call, kernel vs
+  syevjBatched / gesvdjBatched: eigh n=4 84 vs 98, n=8 108 vs 125, n=12 153 vs 149, n=16 178 vs
+  156, n=32 405 vs 274; svd n=8 120 vs 205, n=16 190 vs 314, n=24 378 vs 421, n=32 462 vs 428
+  (f32: eigh wins to n=20, svd to n=24).  One matrix: eigh n=8 78 vs syevd 189, n=32 358 vs 347;
+  svd n=8 113 vs gesvdj 598, n=32 427 vs 831.
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.
@@ -26,15 +31,19 @@ from __future__ import annotations
 
 __all__ = ["EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
 
-EIGH = (
+EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
+    (2, 8, "kernel"),
     (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
     (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
     (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
+    (1, 24, "kernel"),
     (1, None, "syevd"),
 )
-SVD = (
+SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC is available)
+    (2, 24, "kernel"),
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
+    (1, 32, "kernel"),
     (1, None, "gesvdp"),  # polar decomposition (QDWH): 3-5x faster than gesvd/gesvdj at n = 2048
 )
 SOLVE = (  # general A x = b: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available
@@ -47,9 +56,10 @@ FACTOR = (  # Cholesky and LU: the batched (pointer-array) routines for many sma
 )
 
 
-def choose(table, n: int, batch: int) -> str:
-    """The routine the table picks for a batch of *batch* matrices of size *n*."""
+def choose(table, n: int, batch: int, kernel: bool = True) -> str:
+    """The routine the table picks for a batch of *batch* matrices of size *n* (skipping the
+    ``"kernel"`` rows unless *kernel*: gpmath's kernel can take the matrices)."""
     for min_batch, max_n, choice in table:
-        if batch >= min_batch and (max_n is None or n <= max_n):
+        if batch >= min_batch and (max_n is None or n <= max_n) and (kernel or choice != "kernel"):
             return choice
     raise ValueError(f"the crossover table has no row for n={n}, batch={batch}")

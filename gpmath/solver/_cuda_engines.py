@@ -23,6 +23,7 @@ from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine, on_stream
+from ._cuda_jacobi import SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER, Getrf, Rhs
 from ._cuda_permute import PermutedRhs
 from ._cuda_small import SmallSolve
@@ -229,12 +230,16 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
         return P.not_positive_definite("a", index, info) if self.assume_a == "pos" else P.singular("a", index, info)
 
 
-class CudaEigh(CudaEngine, Eigh):
-    """:class:`~gpmath.solver.Eigh` through ``cusolverDnXsyevd`` (looped), ``<t>syevjBatched`` or ``XsyevBatched``."""
+class CudaEigh(SmallJacobi, CudaEngine, Eigh):
+    """:class:`~gpmath.solver.Eigh` through gpmath's Jacobi kernel, ``cusolverDnXsyevd`` (looped),
+    ``<t>syevjBatched`` or ``XsyevBatched``."""
 
     def _plan_cuda(self):
         p = self.problem
-        driver = self.driver or choose(EIGH, p.n, p.batch_count)
+        driver = self.driver or choose(EIGH, p.n, p.batch_count, jacobi_serves(p.dtype, p.n, p.n))
+        if driver == "kernel":
+            self.routine = "gpmath's Jacobi kernel"
+            return self._plan_jacobi(svd=False, lower=self.lower)
         if driver == "syevBatched" and not cs.xsyev_batched_available():
             if self.driver:
                 raise NotImplementedError('driver="syevBatched" needs cuSOLVER 11.7 (CUDA 12.6) or newer')
@@ -260,6 +265,8 @@ class CudaEigh(CudaEngine, Eigh):
         self._work_args = (self._buffer(lwork * p.dtype.itemsize), lwork)
 
     def _run(self, arrays):
+        if self.routine == "gpmath's Jacobi kernel":
+            return self._run_jacobi(arrays, not self.eigvals_only)
         p, pkg = self.problem, self.package
         count, code = max(p.batch_count, 1), p.dtype.cuda
         shape = p.batch_shape + (p.n, p.n)

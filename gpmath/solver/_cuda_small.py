@@ -17,7 +17,7 @@ import os
 from .._core.kernels import Kernel, Launch
 from .._core.shapes import broadcast_strides, compact_strides, fold_batches
 
-__all__ = ["SmallSolve", "KERNEL_PATH"]
+__all__ = ["KernelOperands", "SmallSolve", "KERNEL_PATH"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_lu_solve.cu")
 _TYPE = {"float32": 0, "float64": 1, "complex64": 2, "complex128": 3}
@@ -37,22 +37,12 @@ def _batch_stride(batch: tuple[int, ...], shape: tuple[int, ...], strides: tuple
     return None if outer else inner
 
 
-class SmallSolve:
-    """The kernel route of the Solve engine (mixed in before :class:`~._cuda.CudaEngine`)."""
+class KernelOperands:
+    """What the engines' routes through gpmath's kernels share: operands read where they lie."""
 
-    def _plan_small(self) -> None:
-        p = self.problem
-        itemsize = p.dtype.itemsize
-        warps = 2 if itemsize > 8 else 4  # as WARPS in the kernel
-        function = _kernel(p.n, p.dtype.name).function(self.device_id)
-        launch = self._small = Launch(function, _PARAMETERS, grid=max(1, -(-p.batch_count // warps)),
-                                      block=32 * warps, shared=warps * p.n * (p.n + 1) * itemsize)
-        launch.set(_INFO, self._info)
-        launch.set(_COUNT, p.batch_count)
-        launch.set(_NRHS, p.rhs.nrhs)
-
-    def _place(self, first: int, ptr: int, batch: int, row: int, col: int) -> None:
-        launch = self._small
+    @staticmethod
+    def _place(launch: Launch, first: int, ptr: int, batch: int, row: int, col: int) -> None:
+        """Set parameters *first* to *first* + 3 of *launch*: an operand's address and strides."""
         launch.set(first, ptr)
         launch.set(first + 1, batch)
         launch.set(first + 2, row)
@@ -79,15 +69,30 @@ class SmallSolve:
             step, strides = shape[-2] * shape[-1], compact_strides(shape)
         return ptr, step, strides[-2], strides[-1]
 
+
+class SmallSolve(KernelOperands):
+    """The kernel route of the Solve engine (mixed in before :class:`~._cuda.CudaEngine`)."""
+
+    def _plan_small(self) -> None:
+        p = self.problem
+        itemsize = p.dtype.itemsize
+        warps = 2 if itemsize > 8 else 4  # as WARPS in the kernel
+        function = _kernel(p.n, p.dtype.name).function(self.device_id)
+        launch = self._small = Launch(function, _PARAMETERS, grid=max(1, -(-p.batch_count // warps)),
+                                      block=32 * warps, shared=warps * p.n * (p.n + 1) * itemsize)
+        launch.set(_INFO, self._info)
+        launch.set(_COUNT, p.batch_count)
+        launch.set(_NRHS, p.rhs.nrhs)
+
     def _run_small(self, arrays):
         p = self.problem
         n, rhs = p.n, p.rhs
         a = self._operand("a", arrays["a"])
         if self.transposed:
             a = (a[0], a[1], a[3], a[2])
-        self._place(_A, *a)
-        self._place(_B, *self._operand("b", arrays["b"]))
+        self._place(self._small, _A, *a)
+        self._place(self._small, _B, *self._operand("b", arrays["b"]))
         x, x_ptr = self._work("x", rhs.out_shape, p.dtype)
-        self._place(_X, x_ptr, n * rhs.nrhs, 1 if rhs.vector else rhs.nrhs, 0 if rhs.vector else 1)
+        self._place(self._small, _X, x_ptr, n * rhs.nrhs, 1 if rhs.vector else rhs.nrhs, 0 if rhs.vector else 1)
         self._small(self.stream)
         return self._deliver(x)

@@ -12,6 +12,7 @@ from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import SVD as SVD_TABLE, choose
 from ._cuda import CudaEngine, on_stream
+from ._cuda_jacobi import SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER as _LETTER
 from ._ops import swap, transpose
 from ._plans import SVD
@@ -21,7 +22,7 @@ __all__ = ["CudaSVD"]
 _LAPACK_LIKE = ("gesvd", "gesvdp")  # 64-bit API routines that need rows >= columns
 
 
-class CudaSVD(CudaEngine, SVD):
+class CudaSVD(SmallJacobi, CudaEngine, SVD):
     """:class:`~gpmath.solver.SVD` through ``<t>gesvdjBatched``, ``<t>gesvdj``, ``Xgesvdp`` or ``Xgesvd``.
 
     The engine factors ``M = Aᵀ`` (the C-order buffer read column-major, ``n x m``): Jacobi
@@ -32,7 +33,10 @@ class CudaSVD(CudaEngine, SVD):
 
     def _plan_cuda(self):
         p = self.problem
-        driver = self.driver or choose(SVD_TABLE, max(p.m, p.n), p.batch_count)
+        driver = self.driver or choose(SVD_TABLE, max(p.m, p.n), p.batch_count, jacobi_serves(p.dtype, p.m, p.n))
+        if driver == "kernel":
+            self.routine = "gpmath's Jacobi kernel"
+            return self._plan_jacobi(svd=True)
         if driver == "gesvdj" and max(p.m, p.n) <= 32 and p.batch_count > 1:
             driver = "gesvdjBatched"
         self.routine = driver
@@ -77,6 +81,8 @@ class CudaSVD(CudaEngine, SVD):
         return p.batch_shape + (left, rows), p.batch_shape + (right, cols)
 
     def _run(self, arrays):
+        if self.routine == "gpmath's Jacobi kernel":
+            return self._run_jacobi(arrays, self.compute_uv)
         p, pkg = self.problem, self.package
         shape = p.batch_shape + (self._cols, self._rows)  # tall inputs: Aᴴ, read column-major as conj(A)
         _, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall, conjugate=self._tall)

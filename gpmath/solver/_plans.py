@@ -223,7 +223,8 @@ class Eigh(SolverPlan):
         (``"syevj"``/``"syevjBatched"``, all matrices in one launch; converges to about the input's
         precision), or ``"syevBatched"`` (cuSOLVER 11.7+: tridiagonal reduction for all matrices in
         one call, as accurate as ``syevd``); ``None`` picks by the measured crossover in
-        :mod:`gpmath.solver._crossover`.  The CPU uses LAPACK's ``evd``.
+        :mod:`gpmath.solver._crossover` (for small real matrices: gpmath's own Jacobi kernel, as
+        accurate as ``"syevj"``).  The CPU uses LAPACK's ``evd``.
 
     Examples
     --------
@@ -255,7 +256,9 @@ class SVD(SolverPlan):
         GPU routine: ``"gesvd"`` (QR iteration, LAPACK-grade accuracy) or ``"gesvdj"`` (Jacobi:
         batched in one launch for M, N <= 32, much faster for many small matrices, accurate to
         its tolerance, ~machine epsilon times ``‖a‖``, so tiny singular values carry absolute,
-        not relative, accuracy).  The CPU uses LAPACK's ``gesdd``.
+        not relative, accuracy).  ``None`` picks by the measured crossover (for small real
+        square matrices: gpmath's own Jacobi kernel, as accurate as ``"gesvdj"``).  The CPU uses
+        LAPACK's ``gesdd``.
 
     Examples
     --------

@@ -1,0 +1,77 @@
+"""Eigh and SVD of small real matrices (N <= 32) in one launch of gpmath's own Jacobi kernel.
+
+``kernels/small_jacobi.cu`` gives each matrix a block with a thread for each element and runs
+two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of a square matrix);
+A stays in shared memory, U and V in registers.  It reads ``a`` where it lies (the named triangle for eigh) and writes sorted
+values, vectors and ``info`` only.  Accuracy is Jacobi's: values to a few machine epsilons of
+``max|a|``, vectors orthonormal to a few epsilons.  The EIGH and SVD crossover rows say where it
+runs; complex matrices, rectangular ones and machines without NVRTC take cuSOLVER's routes.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from .._core import kernels
+from .._core.kernels import Kernel, Launch
+from ._cuda_small import KernelOperands
+
+__all__ = ["SmallJacobi", "KERNEL_PATH", "serves"]
+
+KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_jacobi.cu")
+MAX_N = 32  # a block of a thread per element
+_PARAMETERS = 10  # a (4), values, u, v, info, count, lower
+_A, _VALUES, _U, _V, _INFO, _COUNT, _LOWER = 0, 4, 5, 6, 7, 8, 9
+
+
+@functools.cache
+def _kernel(n: int, dtype_name: str, svd: bool) -> Kernel:
+    return Kernel(KERNEL_PATH, "small_jacobi", {"GPM_N": n, "GPM_TYPE": int(dtype_name == "float64"),
+                                                "GPM_SVD": int(svd)})
+
+
+def threads(n: int) -> int:
+    """The kernel's block: N rows of L lanes (L the power of two >= N), in whole warps (as THREADS)."""
+    lanes = 1 << (n - 1).bit_length()
+    return -(-n * lanes // 32) * 32
+
+
+def serves(dtype, m: int, n: int) -> bool:
+    """Whether the kernel can factor real ``m x n`` matrices of *dtype* here (square, N <= 32)."""
+    return m == n and 1 <= n <= MAX_N and not dtype.is_complex and kernels.compiler_available()
+
+
+class SmallJacobi(KernelOperands):
+    """The kernel route of the Eigh and SVD engines (mixed in before :class:`~._cuda.CudaEngine`)."""
+
+    def _plan_jacobi(self, svd: bool, lower: bool = True) -> None:
+        p = self.problem
+        function = _kernel(p.n, p.dtype.name, svd).function(self.device_id)
+        launch = self._jacobi = Launch(function, _PARAMETERS, grid=max(1, p.batch_count), block=threads(p.n))
+        launch.set(_INFO, self._info)
+        launch.set(_COUNT, p.batch_count)
+        launch.set(_LOWER, int(lower))
+        self._jacobi_svd = svd
+
+    def _run_jacobi(self, arrays, vectors: bool):
+        """Values, or with *vectors* ``(w, v)`` (eigh) or ``(u, s, vh)`` (SVD), as new arrays."""
+        p, launch = self.problem, self._jacobi
+        self._place(launch, _A, *self._operand("a", arrays["a"]))
+        square = p.batch_shape + (p.n, p.n)
+        values, ptr = self._work("values", p.batch_shape + (p.n,), p.dtype)
+        launch.set(_VALUES, ptr)
+        v = u = None
+        if vectors:
+            v, ptr = self._work("v", square, p.dtype)
+            launch.set(_V, ptr)
+            if self._jacobi_svd:
+                u, ptr = self._work("u", square, p.dtype)
+                launch.set(_U, ptr)
+        launch(self.stream)
+        values = self._deliver(values)
+        if not vectors:
+            return values
+        if self._jacobi_svd:
+            return self._deliver(u), values, self._deliver(v)
+        return values, self._deliver(v)
