@@ -23,7 +23,7 @@ from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine, on_stream
-from ._cuda_jacobi import SmallJacobi, serves as jacobi_serves
+from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER, Getrf, Rhs
 from ._cuda_permute import PermutedRhs
 from ._cuda_small import SmallSolve
@@ -238,7 +238,6 @@ class CudaEigh(SmallJacobi, CudaEngine, Eigh):
         p = self.problem
         driver = self.driver or choose(EIGH, p.n, p.batch_count, jacobi_serves(p.dtype, p.n, p.n))
         if driver == "kernel":
-            self.routine = "gpmath's Jacobi kernel"
             return self._plan_jacobi(svd=False, lower=self.lower)
         if driver == "syevBatched" and not cs.xsyev_batched_available():
             if self.driver:
@@ -265,7 +264,7 @@ class CudaEigh(SmallJacobi, CudaEngine, Eigh):
         self._work_args = (self._buffer(lwork * p.dtype.itemsize), lwork)
 
     def _run(self, arrays):
-        if self.routine == "gpmath's Jacobi kernel":
+        if self.routine == JACOBI:
             return self._run_jacobi(arrays, not self.eigvals_only)
         p, pkg = self.problem, self.package
         count, code = max(p.batch_count, 1), p.dtype.cuda

@@ -2,10 +2,11 @@
 
 ``kernels/small_jacobi.cu`` gives each matrix a block with a thread for each element and runs
 two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of a square matrix);
-A stays in shared memory, U and V in registers.  It reads ``a`` where it lies (the named triangle for eigh) and writes sorted
-values, vectors and ``info`` only.  Accuracy is Jacobi's: values to a few machine epsilons of
-``max|a|``, vectors orthonormal to a few epsilons.  The EIGH and SVD crossover rows say where it
-runs; complex matrices, rectangular ones and machines without NVRTC take cuSOLVER's routes.
+A stays in shared memory, U and V in registers.  It reads ``a`` where it lies (the named triangle
+for eigh) and writes sorted values, vectors and ``info`` only.  Accuracy is Jacobi's: values to a
+few machine epsilons of ``max|a|``, vectors orthonormal to a few epsilons.  The EIGH and SVD
+crossover rows say where it runs; complex matrices, rectangular ones and machines without NVRTC
+take cuSOLVER's routes.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from .._core import kernels
 from .._core.kernels import Kernel, Launch
 from ._cuda_small import KernelOperands
 
-__all__ = ["SmallJacobi", "KERNEL_PATH", "serves"]
+__all__ = ["SmallJacobi", "KERNEL_PATH", "ROUTINE", "serves"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_jacobi.cu")
+ROUTINE = "gpmath's Jacobi kernel"  # the engines' ``routine`` (and error messages) on this route
 MAX_N = 32  # a block of a thread per element
 _PARAMETERS = 10  # a (4), values, u, v, info, count, lower
 _A, _VALUES, _U, _V, _INFO, _COUNT, _LOWER = 0, 4, 5, 6, 7, 8, 9
@@ -53,6 +55,7 @@ class SmallJacobi(KernelOperands):
         launch.set(_COUNT, p.batch_count)
         launch.set(_LOWER, int(lower))
         self._jacobi_svd = svd
+        self.routine = ROUTINE
 
     def _run_jacobi(self, arrays, vectors: bool):
         """Values, or with *vectors* ``(w, v)`` (eigh) or ``(u, s, vh)`` (SVD), as new arrays."""

@@ -12,7 +12,7 @@ from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import SVD as SVD_TABLE, choose
 from ._cuda import CudaEngine, on_stream
-from ._cuda_jacobi import SmallJacobi, serves as jacobi_serves
+from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER as _LETTER
 from ._ops import swap, transpose
 from ._plans import SVD
@@ -23,7 +23,8 @@ _LAPACK_LIKE = ("gesvd", "gesvdp")  # 64-bit API routines that need rows >= colu
 
 
 class CudaSVD(SmallJacobi, CudaEngine, SVD):
-    """:class:`~gpmath.solver.SVD` through ``<t>gesvdjBatched``, ``<t>gesvdj``, ``Xgesvdp`` or ``Xgesvd``.
+    """:class:`~gpmath.solver.SVD` through gpmath's Jacobi kernel, ``<t>gesvdjBatched``, ``<t>gesvdj``,
+    ``Xgesvdp`` or ``Xgesvd``.
 
     The engine factors ``M = Aᵀ`` (the C-order buffer read column-major, ``n x m``): Jacobi
     returns ``U_M`` (C order: ``Vh``) and ``V_M`` (C order: ``V_Mᵀ``, so ``U = conj`` of its
@@ -35,7 +36,6 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
         p = self.problem
         driver = self.driver or choose(SVD_TABLE, max(p.m, p.n), p.batch_count, jacobi_serves(p.dtype, p.m, p.n))
         if driver == "kernel":
-            self.routine = "gpmath's Jacobi kernel"
             return self._plan_jacobi(svd=True)
         if driver == "gesvdj" and max(p.m, p.n) <= 32 and p.batch_count > 1:
             driver = "gesvdjBatched"
@@ -81,7 +81,7 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
         return p.batch_shape + (left, rows), p.batch_shape + (right, cols)
 
     def _run(self, arrays):
-        if self.routine == "gpmath's Jacobi kernel":
+        if self.routine == JACOBI:
             return self._run_jacobi(arrays, self.compute_uv)
         p, pkg = self.problem, self.package
         shape = p.batch_shape + (self._cols, self._rows)  # tall inputs: Aᴴ, read column-major as conj(A)
