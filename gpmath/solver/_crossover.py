@@ -18,10 +18,10 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
   0.340, n=33 0.518 vs 0.697, n=48 0.800 vs 0.619, n=64 1.13 vs 0.759, n=96 2.68 vs 1.37,
   n=128 20.0 vs 1.90.
 - Jacobi kernel (fifth session, H200, 2026-11-26), batch 128, f64 µs per stateless call, kernel vs
-  syevjBatched / gesvdjBatched: eigh n=4 84 vs 98, n=8 108 vs 125, n=12 153 vs 149, n=16 178 vs
-  156, n=32 405 vs 274; svd n=8 120 vs 205, n=16 190 vs 314, n=24 378 vs 421, n=32 462 vs 428
-  (f32: eigh wins to n=20, svd to n=24).  One matrix: eigh n=8 78 vs syevd 189, n=32 358 vs 347;
-  svd n=8 113 vs gesvdj 598, n=32 427 vs 831.
+  syevjBatched / gesvdjBatched: eigh n=4 81 vs 98, n=8 114 vs 126, n=12 200 vs 153, n=16 162 vs
+  146, n=32 263 vs 251; svd n=8 110 vs 203, n=16 181 vs 305, n=24 288 vs 351, n=32 410 vs 394
+  (f32: eigh wins to n=8, svd to n=24).  One matrix: eigh n=8 78 vs syevd 139, n=24 233 vs 277,
+  n=32 276 vs 276; svd n=8 84 vs gesvdj 434, n=32 392 vs 682.
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.

@@ -8,13 +8,16 @@
 // (i, j) rotate at once, A <- Jlᵀ A Jr, U <- U Jl, V <- V Jr, which zeroes a_ij and a_ji.
 // Symmetric: Jl = Jr, Rutishauser's rotation (|angle| <= pi/4).  SVD (Kogbetliantz): a rotation
 // that makes the 2 x 2 block symmetric, then that rotation.  A pair rotates while
-// max(|a_ij|, |a_ji|) > max(TOL sqrt(|a_ii| |a_jj|), EPS max|A|); a sweep in which no pair rotates
-// ends the iteration.  A is first scaled by a power of two so that max|A| lies in [1/2, 1).
+// max(|a_ij|, |a_ji|) > max(TOL sqrt(|a_ii| |a_jj|), EPS max|A|) (else its a_ij and a_ji, below
+// that, are set to zero); a sweep in which no pair rotates ends the iteration.  A is first scaled
+// by a power of two so that max|A| lies in [1/2, 1).
 //
-// Per round: the N / 2 pair threads (warp 0) compute the rotations from A in shared memory; then
-// each thread rotates its row with the row of its partner (one shared-memory read), its column
-// with the column of its partner (a shuffle: same row, same warp) and its elements of U and V
-// (shuffles: they never leave registers), and writes A into the other of two buffers.
+// Per round: the N / 2 pair threads (warp 0) compute the rotations (the identity for a pair that
+// does not rotate) from A in shared memory; then each thread rotates its row with the row of its
+// partner (one shared-memory read), its column with the column of its partner (a shuffle: same
+// row, same warp) and its elements of U and V (shuffles: they never leave registers), and writes
+// A into the other of two buffers.  The rotations are stored as (cos, sin) pairs, one 16-byte
+// read (no bank conflicts) per thread and side.
 //
 // Results, C order per matrix: symmetric: w ascending, v[r][k] the eigenvector of w[k];
 // SVD: s descending, u[r][k] and vh[k][c] (u's columns signed so that s >= 0).  Vectors are
@@ -36,6 +39,7 @@
 
 #if GPM_TYPE == 0
 typedef float real;
+typedef float2 real2;
 #define EPS 1.1920929e-7f
 #define HUGE_VALUE 3.4028235e38f
 __device__ __forceinline__ real absolute(real v) { return fabsf(v); }
@@ -46,6 +50,7 @@ __device__ __forceinline__ real fast_inverse_root(real v) { return rsqrtf(v); }
 __device__ __forceinline__ real fast_reciprocal(real v) { return __frcp_rn(v); }
 #else
 typedef double real;
+typedef double2 real2;
 #define EPS 2.220446049250313e-16
 #define HUGE_VALUE 1.7976931348623157e308
 __device__ __forceinline__ real absolute(real v) { return fabs(v); }
@@ -84,7 +89,7 @@ __device__ __forceinline__ int partner_of(int i, int k) {
 }
 
 // The rotations (cl, sl) and (cr, sr) that zero the off-diagonal of [[w, x], [y, z]].
-__device__ __forceinline__ void rotations(real w, real x, real y, real z, real* out) {
+__device__ __forceinline__ void rotations(real w, real x, real y, real z, real2& left, real2& right) {
     real c1 = 1, s1 = 0;
 #if GPM_SVD
     const real p = w + z, q = x - y, norm2 = p * p + q * q;
@@ -103,10 +108,10 @@ __device__ __forceinline__ void rotations(real w, real x, real y, real z, real* 
         c = fast_inverse_root(1 + t * t);
         s = t * c;
     }
-    out[0] = c1 * c - s1 * s;
-    out[1] = c1 * s + s1 * c;
-    out[2] = c;
-    out[3] = s;
+    left.x = c1 * c - s1 * s;
+    left.y = c1 * s + s1 * c;
+    right.x = c;
+    right.y = s;
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS)
@@ -115,8 +120,7 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
              int* __restrict__ info, long long count, long long lower) {
     __shared__ real A[2][N][N + 1];
     __shared__ int schedule[M - 1][M];
-    __shared__ real rotation[M / 2][4];
-    __shared__ int active[M / 2];
+    __shared__ real2 left_rotation[M / 2], right_rotation[M / 2];  // (cos, sin) of each pair's rotations
     __shared__ int round_active, rotated;
     __shared__ real largest[N];
     __shared__ real limits[2];  // the scale (a power of two; -1: A is not finite) and the floor
@@ -173,12 +177,14 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
                 bool go = false;
                 if (t < M / 2) {
                     const int i = index_at(t, k), j = index_at(M - 1 - t, k);
+                    real2 left = {1, 0}, right = {1, 0};  // a pair that does not rotate: the identity
                     if (i < N && j < N) {
                         const real w = A[p][i][i], x = A[p][i][j], y = A[p][j][i], z = A[p][j][j];
                         go = larger(x * x, y * y) > larger(TOL * TOL * absolute(w * z), floor2);
-                        if (go) rotations(w, x, y, z, rotation[t]);
+                        if (go) rotations(w, x, y, z, left, right);
                     }
-                    active[t] = go;
+                    left_rotation[t] = left;
+                    right_rotation[t] = right;
                 }
                 const unsigned any = __ballot_sync(FULL, go);
                 if (t == 0) {
@@ -190,11 +196,11 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
             if (round_active) {  // the same for every thread
                 const int row = owner ? schedule[k][r] : r, col = owner ? schedule[k][c] : c;
                 const int rr = row & 255, pr = (row >> 8) & 255, cc = col & 255, pc = (col >> 8) & 255;
-                const bool row_on = owner && rr < N && active[pr], col_on = owner && cc < N && active[pc];
+                const bool row_on = owner && rr < N, col_on = owner && cc < N;  // else: the dummy index
                 real left = a_self;  // row r of Jlᵀ A: cl a_r - sl a_partner (first) or cl a_r + sl a_partner
                 if (row_on) {
-                    const real sl = rotation[pr][1];
-                    left = rotation[pr][0] * a_self + (row >> 16 ? -sl : sl) * A[p][rr][c];
+                    const real2 l = left_rotation[pr];
+                    left = l.x * a_self + (row >> 16 ? -l.y : l.y) * A[p][rr][c];
                 }
                 const int source = lane - c + (col_on ? cc : c);  // the partner column's thread (same warp)
                 const real left_partner = __shfl_sync(FULL, left, source), v_partner = __shfl_sync(FULL, v_self, source);
@@ -204,12 +210,14 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
                 a_self = left;
                 if (col_on) {
                     const bool first = col >> 16;
-                    const real cr = rotation[pc][2], sr = first ? -rotation[pc][3] : rotation[pc][3];
-                    a_self = row_on && pr == pc && r != c ? 0 : cr * left + sr * left_partner;
-                    v_self = cr * v_self + sr * v_partner;
+                    const real2 rt = right_rotation[pc];
+                    const real sr = first ? -rt.y : rt.y;
+                    // the pair's own off-diagonal: zero (exactly, if it rotated; else below the threshold)
+                    a_self = row_on && pr == pc && r != c ? 0 : rt.x * left + sr * left_partner;
+                    v_self = rt.x * v_self + sr * v_partner;
 #if GPM_SVD
-                    const real sl = first ? -rotation[pc][1] : rotation[pc][1];
-                    u_self = rotation[pc][0] * u_self + sl * u_partner;
+                    const real2 lt = left_rotation[pc];
+                    u_self = lt.x * u_self + (first ? -lt.y : lt.y) * u_partner;
 #endif
                 }
                 p ^= 1;
