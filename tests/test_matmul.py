@@ -211,6 +211,48 @@ def test_cache_is_bounded():
     assert all(p.freed for p in plans)
 
 
+def test_cache_never_frees_a_plan_of_another_live_thread():
+    """A thread's inserts evict its own plans and those of ended threads, not those another
+    running thread may be executing."""
+    import threading
+
+    from gpmath._core.cache import PlanCache
+
+    class Plan:
+        nbytes = 0
+        freed = False
+
+        def free(self):
+            self.freed = True
+
+    cache = PlanCache("test-threads", maxsize=2)
+    theirs, ended, go_on = {}, {}, threading.Event()
+
+    def keep_running():
+        theirs["plan"] = cache.get_or_create("theirs", Plan)
+        go_on.wait(10)
+
+    def finish():
+        ended["plan"] = cache.get_or_create("ended", Plan)
+
+    running = threading.Thread(target=keep_running)
+    running.start()
+    finished = threading.Thread(target=finish)
+    finished.start()
+    finished.join()
+    while "plan" not in theirs:
+        pass
+    mine = [cache.get_or_create(i, Plan) for i in range(3)]  # over the bound: the ended thread's, then mine go
+    assert ended["plan"].freed and not theirs["plan"].freed
+    assert mine[0].freed and mine[1].freed and not mine[2].freed and cache.info().size == 2
+    go_on.set()
+    running.join()
+    cache.get_or_create(3, Plan)  # the other thread has ended: its plan may go now
+    assert theirs["plan"].freed and not mine[2].freed
+    cache.release()
+    assert mine[2].freed and cache.info().size == 0
+
+
 def test_execution_cpu_matches(rng):
     a, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
     _check(gpmath.matmul(a, b, execution="cpu"), a @ b, "float64")

@@ -3,7 +3,9 @@
 One cache per capability ("matmul", "fft", "linalg"), bounded by the number of plans and by
 the bytes of device memory they hold.  Keys are built by the capability and always include the
 device and the stream; the cache adds the calling thread, so a cached plan (and its work area)
-is never used by two threads or two streams at once.  Evicted plans are freed.
+is never used by two threads or two streams at once.  Evicted plans are freed; a thread evicts
+only its own plans and those of threads that have ended, never a plan another live thread may be
+running (so a cache shared by live threads may hold more than its bounds until they insert).
 """
 
 from __future__ import annotations
@@ -80,10 +82,32 @@ class PlanCache:
         with self._lock:
             self._plans[key] = plan
             self._nbytes += plan.nbytes
-            while len(self._plans) > 1 and (len(self._plans) > self.maxsize or self._nbytes > self.max_bytes):
-                _, old = self._plans.popitem(last=False)
+            if len(self._plans) > self.maxsize or self._nbytes > self.max_bytes:
+                evicted = self._evict(key)
+        for old in evicted:
+            old.free()
+
+    def _evict(self, kept: tuple | None = None, bounded: bool = True) -> list:
+        """Drop least recently used plans (under the lock), skipping *kept* and plans of other
+        live threads, until the bounds hold (or, unless *bounded*, all such plans); returns the
+        dropped plans, to be freed."""
+        mine = get_ident()
+        live = {thread.ident for thread in threading.enumerate()}
+        evicted = []
+        for key in list(self._plans):
+            if bounded and len(self._plans) <= self.maxsize and self._nbytes <= self.max_bytes:
+                break
+            if key != kept and (key[0] == mine or key[0] not in live):
+                old = self._plans.pop(key)
                 self._nbytes -= old.nbytes
                 evicted.append(old)
+        return evicted
+
+    def release(self) -> None:
+        """Free the calling thread's cached plans and those of ended threads (to retry after an
+        out-of-memory failure without touching plans other threads may be running)."""
+        with self._lock:
+            evicted = self._evict(bounded=False)
         for old in evicted:
             old.free()
 

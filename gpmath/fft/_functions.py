@@ -133,8 +133,8 @@ def _execute(x, pkg, ops, axes, s, call: Call, repeat_key=None):
     if plan is None:
         try:
             plan = FFT(x, axes, **_options(s, call)).plan()
-        except OutOfMemoryError:  # cuFFT's own allocations failed: free cached plans, retry once
-            _CACHE.clear()
+        except OutOfMemoryError:  # cuFFT's own allocations failed: free this thread's cached plans, retry once
+            _CACHE.release()
             plan = FFT(x, axes, **_options(s, call)).plan()
         _CACHE.put(key, plan)
     if repeat_key is not None:
