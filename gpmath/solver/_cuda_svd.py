@@ -44,6 +44,7 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
         self._tall = driver in _LAPACK_LIKE and p.m > p.n
         rows, cols = (p.m, p.n) if self._tall else (p.n, p.m)  # the column-major matrix factored
         self._rows, self._cols = rows, cols
+        self._factors = self._factor_shapes()  # fixed by the plan: not recomputed per call
         if driver in _LAPACK_LIKE:
             return self._plan_gesvd(rows, cols)
         self._gesvdj = cs.create_gesvdj_info()
@@ -87,7 +88,7 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
         shape = p.batch_shape + (self._cols, self._rows)  # tall inputs: Aᴴ, read column-major as conj(A)
         _, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall, conjugate=self._tall)
         s, s_ptr = self._work("s", p.batch_shape + (min(p.m, p.n),), self._real)
-        left_shape, right_shape = self._factor_shapes()
+        left_shape, right_shape = self._factors
         keep = not self.compute_uv  # unused factors: scratch
         left, left_ptr = self._work("left", left_shape, p.dtype, keep)
         right, right_ptr = self._work("right", right_shape, p.dtype, keep)
@@ -101,15 +102,14 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
     def _launch(self, a_ptr, s_ptr, left_ptr, right_ptr) -> None:
         p = self.problem
         rows, cols, count, t = self._rows, self._cols, max(p.batch_count, 1), _LETTER[p.dtype.name]
-        left_shape, right_shape = self._factor_shapes()
-        item = p.dtype.itemsize
-        steps = (rows * cols * item, min(rows, cols) * self._real.itemsize,
-                 left_shape[-2] * rows * item, right_shape[-2] * cols * item)
         if self.routine == "gesvdjBatched":
             jobz, work, lwork = self._work_args
             cs.gesvdj_batched(t, self.handle, jobz, rows, cols, a_ptr, rows, s_ptr, left_ptr, rows, right_ptr, cols,
                               work, lwork, self._info, self._gesvdj, count)
             return
+        (left_shape, right_shape), item = self._factors, p.dtype.itemsize
+        steps = (rows * cols * item, min(rows, cols) * self._real.itemsize, left_shape[-2] * rows * item,
+                 right_shape[-2] * cols * item)
         for i in range(count):
             ptrs = [base + i * step for base, step in zip((a_ptr, s_ptr, left_ptr, right_ptr), steps)]
             if self.routine == "gesvdj":
