@@ -6,11 +6,11 @@
 // Two-sided cyclic Jacobi in round-robin order: a sweep is M - 1 rounds (M = N rounded up to even;
 // an odd N adds a dummy index that never rotates), and in each round the N / 2 disjoint pairs
 // (i, j) rotate at once, A <- Jlᵀ A Jr, U <- U Jl, V <- V Jr, which zeroes a_ij and a_ji.
-// Symmetric: Jl = Jr, the inner rotation (|angle| <= pi/4), from two inverse square roots.  SVD
-// (Kogbetliantz): a rotation that makes the 2 x 2 block symmetric, then that rotation.  A pair
-// rotates while max(|a_ij|, |a_ji|) > max(TOL sqrt(|a_ii| |a_jj|), EPS max|A|) (else its a_ij and
-// a_ji, below that, are set to zero); a sweep in which no pair rotates ends the iteration.  A is
-// first scaled by a power of two so that max|A| lies in [1/2, 1).
+// Symmetric: Jl = Jr, Rutishauser's rotation (|angle| <= pi/4).  SVD (Kogbetliantz): a rotation
+// that makes the 2 x 2 block symmetric, then that rotation.  A pair rotates while
+// max(|a_ij|, |a_ji|) > max(TOL sqrt(|a_ii| |a_jj|), EPS max|A|) (else its a_ij and a_ji, below
+// that, are set to zero); a sweep in which no pair rotates ends the iteration.  A is first scaled
+// by a power of two so that max|A| lies in [1/2, 1).
 //
 // Per round: the N / 2 pair threads (warp 0) compute the rotations (the identity for a pair that
 // does not rotate) from A in shared memory; then each thread rotates its row with the row of its
@@ -47,6 +47,7 @@ __device__ __forceinline__ real larger(real p, real q) { return fmaxf(p, q); }
 __device__ __forceinline__ real sign_of(real v) { return copysignf(1.0f, v); }
 __device__ __forceinline__ real power_of_two_below(real v) { int e; frexpf(v, &e); return ldexpf(1.0f, -e); }
 __device__ __forceinline__ real fast_inverse_root(real v) { return rsqrtf(v); }
+__device__ __forceinline__ real fast_reciprocal(real v) { return __frcp_rn(v); }
 #else
 typedef double real;
 typedef double2 real2;
@@ -56,13 +57,19 @@ __device__ __forceinline__ real absolute(real v) { return fabs(v); }
 __device__ __forceinline__ real larger(real p, real q) { return fmax(p, q); }
 __device__ __forceinline__ real sign_of(real v) { return copysign(1.0, v); }
 __device__ __forceinline__ real power_of_two_below(real v) { int e; frexp(v, &e); return ldexp(1.0, -e); }
-// 1 / sqrt(v) to within a few ulps for v in [1e-36, 1e36]: single precision's hardware estimate
-// and two Newton steps (each doubles the correct bits), some 6 dependent FMAs instead of the long
-// IEEE-rounded sequences of sqrt and division, which would dominate a round.
+// 1 / sqrt(v) and 1 / v to within a few ulps for v in [1e-36, 1e36]: single precision's hardware
+// estimate and two Newton steps (each doubles the correct bits), some 8 dependent FMAs instead
+// of the long IEEE-rounded sequences, which would dominate a round.
 __device__ __forceinline__ real fast_inverse_root(real v) {
     real y = rsqrtf((float)v);
 #pragma unroll
     for (int step = 0; step < 2; ++step) y = fma(0.5 * y, fma(-v * y, y, 1.0), y);
+    return y;
+}
+__device__ __forceinline__ real fast_reciprocal(real v) {
+    real y = __frcp_rn((float)v);
+#pragma unroll
+    for (int step = 0; step < 2; ++step) y = fma(y, fma(-v, y, 1.0), y);
     return y;
 }
 #endif
@@ -86,8 +93,7 @@ __device__ __forceinline__ void rotations(real w, real x, real y, real z, real2&
     real c1 = 1, s1 = 0;
 #if GPM_SVD
     const real p = w + z, q = x - y, norm2 = p * p + q * q;
-    // Rᵀ B symmetric: tan(phi) = q / p, cos(phi) >= 0 (a smaller q is negligible)
-    if (q != 0 && norm2 > (real)1e-36) {
+    if (q != 0 && norm2 > (real)1e-36) {  // Rᵀ B symmetric: tan(phi) = q / p, cos(phi) >= 0 (a smaller q: negligible)
         const real scale = fast_inverse_root(norm2);
         c1 = absolute(p) * scale;
         s1 = sign_of(p) * q * scale;
@@ -96,13 +102,11 @@ __device__ __forceinline__ void rotations(real w, real x, real y, real z, real2&
     }
 #endif
     real c = 1, s = 0;
-    // tan(2 theta) = 2x / d, |theta| <= pi/4: cos(2 theta) = |d| r, sin(2 theta) = 2x sign(d) r, with
-    // r = 1 / sqrt(d^2 + 4x^2) (its argument exceeds 4 floor^2: in range); cos^2(theta) in [1/2, 1]
-    if (x != 0) {
-        const real d = z - w, r = fast_inverse_root(d * d + 4 * x * x);
-        const real half = (1 + absolute(d) * r) / 2, root_half = fast_inverse_root(half);
-        c = half * root_half;
-        s = sign_of(d) * x * r * root_half;  // sin(2 theta) / (2 cos(theta))
+    if (x != 0) {  // t = tan(theta), |theta| <= pi/4: t = sign(d) 2x / (|d| + sqrt(d^2 + 4x^2))
+        const real d = z - w, h = d * d + 4 * x * x;  // h > 4 floor^2: in the fast functions' range
+        const real t = sign_of(d) * 2 * x * fast_reciprocal(absolute(d) + h * fast_inverse_root(h));
+        c = fast_inverse_root(1 + t * t);
+        s = t * c;
     }
     left.x = c1 * c - s1 * s;
     left.y = c1 * s + s1 * c;
