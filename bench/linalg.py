@@ -27,7 +27,7 @@ from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
 from gpmath import linalg
-from gpmath.solver import Solve, _crossover, _cuda_engines, _cuda_lu, _cuda_svd
+from gpmath.solver import Solve, _crossover, _cuda_engines, _cuda_lu
 
 _DEFAULT_IRS = (_cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
@@ -75,18 +75,18 @@ def timed(name: str, fn, repeats=5) -> float:
     return t
 
 
-def alternative(name: str, fn, module=_cuda_engines, repeats: int = 5, **settings) -> None:
-    """Time *fn* with an engine module's settings changed, e.g. ``SOLVE_SWAPPED=True`` (LU of A
-    itself, getrs "N") or ``SOLVE=...`` (another route) in the Solve engine's module."""
-    saved = {key: getattr(module, key) for key in settings}
+def alternative(name: str, fn, repeats: int = 5, **settings) -> None:
+    """Time *fn* with the engines' settings changed, e.g. ``SOLVE_SWAPPED=True`` (LU of A itself,
+    getrs "N") or ``SOLVE=...`` (another route)."""
+    saved = {key: getattr(_cuda_engines, key) for key in settings}
     for key, value in settings.items():
-        setattr(module, key, value)
+        setattr(_cuda_engines, key, value)
     gpmath.cache_clear()
     try:
         timed(name, fn, repeats)
     finally:
         for key, value in saved.items():
-            setattr(module, key, value)
+            setattr(_cuda_engines, key, value)
         gpmath.cache_clear()
 
 
@@ -193,14 +193,11 @@ def batched_small() -> None:
         if n >= 48:
             for driver in ("gesvdj", "gesvdp"):
                 timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)
-        else:  # both Jacobi routes: cuSOLVER's batched one and gpmath's kernel (the crossover rows choose)
+        else:  # the default is gpmath's Jacobi kernel; cuSOLVER's batched Jacobi (CuPy's route) beside it
             timed(f"svd 128x{n} driver=gesvdj (gesvdjBatched)", lambda: linalg.svd(h, False, driver="gesvdj"), 10)
-            kernel = ((1, 32, "kernel"),)
-            alternative(f"eigh 128x{n} gpmath's kernel", lambda: linalg.eigh(h), repeats=10, EIGH=kernel)
-            alternative(f"svd 128x{n} gpmath's kernel", lambda: linalg.svd(h, False), _cuda_svd, 10, SVD_TABLE=kernel)
     for n in (8, 16, 24, 32):  # one matrix: gpmath's kernel against cuSOLVER's one-matrix routines
         h = spd((), n, torch.float64)
-        timed(f"eigh 1x{n} driver=None ({'kernel' if n <= 24 else 'syevd'})", lambda: linalg.eigh(h), 30)
+        timed(f"eigh 1x{n} driver=None (kernel)", lambda: linalg.eigh(h), 30)
         timed(f"eigh 1x{n} driver=syevd", lambda: linalg.eigh(h, driver="syevd"), 30)
         timed(f"svd 1x{n} driver=None (kernel)", lambda: linalg.svd(h), 30)
         timed(f"svd 1x{n} driver=gesvdj", lambda: linalg.svd(h, driver="gesvdj"), 30)

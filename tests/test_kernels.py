@@ -25,9 +25,9 @@ def test_small_solve_kernel_compiles_for_every_type(n, value_type, tmp_path, mon
     assert len(list(tmp_path.iterdir())) == 1
 
 
-def test_jacobi_kernel_block_is_whole_warps_of_power_of_two_rows():
-    assert [_cuda_jacobi.threads(n) for n in (1, 2, 3, 5, 8, 9, 16, 17, 31, 32)] == [32, 32, 32, 64, 64, 160, 256,
-                                                                                      544, 992, 1024]
+def test_jacobi_kernel_block_is_whole_warps_of_row_pairs_of_power_of_two_lanes():
+    assert [_cuda_jacobi.threads(n) for n in (1, 2, 3, 5, 8, 9, 16, 17, 31, 32)] == [32, 32, 32, 32, 32, 96, 128,
+                                                                                      288, 512, 512]
 
 
 @needs_nvrtc

@@ -573,7 +573,8 @@ def test_every_planner_has_a_cuda_engine(model):
 
 
 @pytest.mark.parametrize("n, dtype, routine", [(8, "float64", _cuda_jacobi.ROUTINE), (8, "complex128", "syevjBatched"),
-                                               (16, "float64", "syevjBatched"), (40, "float64", "syevBatched"),
+                                               (32, "float64", _cuda_jacobi.ROUTINE), (33, "float64", "syevjBatched"),
+                                               (40, "float64", "syevBatched"),
                                                (200, "float64", "syevjBatched")])
 def test_eigh_default_route_follows_the_crossover_table(model, n, dtype, routine):
     from gpmath.solver import Eigh
@@ -586,7 +587,7 @@ def test_eigh_default_route_follows_the_crossover_table(model, n, dtype, routine
 
 
 @pytest.mark.parametrize("shape, dtype, routine", [((2, 16, 16), "float64", _cuda_jacobi.ROUTINE),
-                                                   ((2, 32, 32), "float32", "gesvdjBatched"),
+                                                   ((2, 32, 32), "float32", _cuda_jacobi.ROUTINE),
                                                    ((32, 32), "float64", _cuda_jacobi.ROUTINE),
                                                    ((2, 16, 16), "complex64", "gesvdjBatched"),
                                                    ((2, 12, 7), "float64", "gesvdjBatched")])

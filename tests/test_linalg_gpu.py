@@ -342,16 +342,6 @@ def test_operands_copied_as_bytes_only_where_memory_holds_their_values(dtype):
     close(host(linalg.svdvals(ca[:, ::-1], execution="cuda")), np.linalg.svd(a[:, ::-1], compute_uv=False), dtype, 100)
 
 
-@pytest.fixture
-def jacobi_kernel_everywhere(monkeypatch):
-    """Route every real N <= 32 eigh and square SVD to gpmath's Jacobi kernel (the crossover rows
-    send only part of them there)."""
-    from gpmath.solver import _cuda_engines, _cuda_svd
-
-    monkeypatch.setattr(_cuda_engines, "EIGH", ((1, 32, "kernel"),) + _cuda_engines.EIGH)
-    monkeypatch.setattr(_cuda_svd, "SVD_TABLE", ((1, 32, "kernel"),) + _cuda_svd.SVD_TABLE)
-
-
 def _jacobi_inputs(n, dtype, symmetric):
     """Random, rank-deficient, repeated-value, graded, zero and identity matrices, stacked."""
     rng = np.random.default_rng(n)
@@ -367,7 +357,7 @@ def _jacobi_inputs(n, dtype, symmetric):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 31, 32])
 @pytest.mark.parametrize("package", ["cupy", "torch"])
-def test_jacobi_kernel_matches_lapack(dtype, n, package, jacobi_kernel_everywhere):
+def test_jacobi_kernel_matches_lapack(dtype, n, package):
     """gpmath's Jacobi kernel (the default for small real matrices): values against LAPACK, vectors
     orthonormal and reconstructing A, to a few epsilons of max|A| (Jacobi's accuracy)."""
     from gpmath.solver import SVD
@@ -395,7 +385,7 @@ def test_jacobi_kernel_matches_lapack(dtype, n, package, jacobi_kernel_everywher
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_jacobi_kernel_reads_operands_where_they_lie(package, jacobi_kernel_everywhere):
+def test_jacobi_kernel_reads_operands_where_they_lie(package):
     """Broadcast, strided and transposed operands, the named triangle, values-only plans."""
     a = hermitian((6,), 12, "float64", 3)
     noisy = a + np.triu(np.full((12, 12), 9.0), 1)  # the lower triangle is a's
@@ -420,7 +410,7 @@ def test_jacobi_kernel_reads_operands_where_they_lie(package, jacobi_kernel_ever
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_jacobi_kernel_reports_non_finite_matrices(package, jacobi_kernel_everywhere):
+def test_jacobi_kernel_reports_non_finite_matrices(package):
     a = hermitian((4,), 8, "float64")
     a[2, 1, 5] = a[2, 5, 1] = np.nan
     with pytest.raises(linalg.LinAlgError, match=r"Jacobi kernel did not converge for a\[2\] \(info = 9\)"):

@@ -17,11 +17,12 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
   Batch 128, syevjBatched vs syevBatched (third session): n=16 0.154 vs 0.233, n=32 0.257 vs
   0.340, n=33 0.518 vs 0.697, n=48 0.800 vs 0.619, n=64 1.13 vs 0.759, n=96 2.68 vs 1.37,
   n=128 20.0 vs 1.90.
-- Jacobi kernel (fifth session, H200, 2026-11-26), batch 128, f64 µs per stateless call, kernel vs
-  syevjBatched / gesvdjBatched: eigh n=4 81 vs 98, n=8 114 vs 126, n=12 200 vs 153, n=16 162 vs
-  146, n=32 263 vs 251; svd n=8 110 vs 203, n=16 181 vs 305, n=24 288 vs 351, n=32 410 vs 394
-  (f32: eigh wins to n=8, svd to n=24).  One matrix: eigh n=8 78 vs syevd 139, n=24 233 vs 277,
-  n=32 276 vs 276; svd n=8 84 vs gesvdj 434, n=32 392 vs 682.
+- Jacobi kernel, slot layout (sixth session, H100, 2026-11-26), f64 µs per stateless call, kernel
+  vs syevjBatched (CuPy's route) / gesvdjBatched: batch 128: eigh n=4 61 vs 113, n=16 103 vs 164,
+  n=32 203-220 vs 266-271; svd n=16 126 vs 314, n=32 261-267 vs 402-411.  Batch 1000, n=32: eigh
+  687 vs 807, svd 1073 vs 2502; batch 10 000: eigh n=16 664 vs 995, n=32 5611 vs 6201; svd n=32
+  9404 vs 22 710.  One matrix, n=32: eigh 191 vs 279 (syevd), svd 261 vs 748 (gesvdj).  f32 alike
+  (batch 10 000, n=32: eigh 2725 vs 3024).  The kernel wins at every n <= 32 and batch measured.
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.
@@ -32,18 +33,16 @@ from __future__ import annotations
 __all__ = ["EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
 
 EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
-    (2, 8, "kernel"),
+    (1, 32, "kernel"),
     (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
     (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
     (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
-    (1, 24, "kernel"),
     (1, None, "syevd"),
 )
 SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC is available)
-    (2, 24, "kernel"),
+    (1, 32, "kernel"),
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
-    (1, 32, "kernel"),
     (1, None, "gesvdp"),  # polar decomposition (QDWH): 3-5x faster than gesvd/gesvdj at n = 2048
 )
 SOLVE = (  # general A x = b: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available

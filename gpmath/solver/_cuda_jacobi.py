@@ -1,7 +1,8 @@
 """Eigh and SVD of small real matrices (N <= 32) in one launch of gpmath's own Jacobi kernel.
 
-``kernels/small_jacobi.cu`` gives each matrix a block with a thread for each element and runs
-two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of a square matrix);
+``kernels/small_jacobi.cu`` gives each matrix a block with a thread for each column of each pair
+of rows and runs two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of
+a square matrix), the indices laid out so that every round pairs the same rows and columns;
 A stays in shared memory, U and V in registers.  It reads ``a`` where it lies (the named triangle
 for eigh) and writes sorted values, vectors and ``info`` only.  Accuracy is Jacobi's: values to a
 few machine epsilons of ``max|a|``, vectors orthonormal to a few epsilons.  The EIGH and SVD
@@ -22,7 +23,7 @@ __all__ = ["SmallJacobi", "KERNEL_PATH", "ROUTINE", "serves"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_jacobi.cu")
 ROUTINE = "gpmath's Jacobi kernel"  # the engines' ``routine`` (and error messages) on this route
-MAX_N = 32  # a block of a thread per element
+MAX_N = 32  # a block of 16 row pairs of 32 lanes
 _PARAMETERS = 10  # a (4), values, u, v, info, count, lower
 _A, _VALUES, _U, _V, _INFO, _COUNT, _LOWER = 0, 4, 5, 6, 7, 8, 9
 
@@ -34,9 +35,11 @@ def _kernel(n: int, dtype_name: str, svd: bool) -> Kernel:
 
 
 def threads(n: int) -> int:
-    """The kernel's block: N rows of L lanes (L the power of two >= N), in whole warps (as THREADS)."""
-    lanes = 1 << (n - 1).bit_length()
-    return -(-n * lanes // 32) * 32
+    """The kernel's block: M / 2 row pairs of L lanes (M = n rounded up to even, L the power of two
+    >= M), in whole warps (as THREADS)."""
+    m = n + (n & 1)
+    lanes = 1 << (m - 1).bit_length()
+    return -(-(m // 2) * lanes // 32) * 32
 
 
 def serves(dtype, m: int, n: int) -> bool:

@@ -1,23 +1,29 @@
 // Eigen-decompositions of real symmetric matrices (GPM_SVD = 0) or singular value decompositions
 // of real square matrices (GPM_SVD = 1), N x N with N <= 32, a batch in one launch: one block per
-// matrix, thread (r, c) owning element (r, c) of A, U and V (rows padded to L lanes, L a power of
-// two, so that a row lies in one warp).
+// matrix.
 //
 // Two-sided cyclic Jacobi in round-robin order: a sweep is M - 1 rounds (M = N rounded up to even;
-// an odd N adds a dummy index that never rotates), and in each round the N / 2 disjoint pairs
-// (i, j) rotate at once, A <- Jlᵀ A Jr, U <- U Jl, V <- V Jr, which zeroes a_ij and a_ji.
-// Symmetric: Jl = Jr, Rutishauser's rotation (|angle| <= pi/4).  SVD (Kogbetliantz): a rotation
-// that makes the 2 x 2 block symmetric, then that rotation.  A pair rotates while
-// max(|a_ij|, |a_ji|) > max(TOL sqrt(|a_ii| |a_jj|), EPS max|A|) (else its a_ij and a_ji, below
-// that, are set to zero); a sweep in which no pair rotates ends the iteration.  A is first scaled
-// by a power of two so that max|A| lies in [1/2, 1).
+// an odd N adds a dummy index, a zero row and column, which never rotates), and in each round the
+// M / 2 disjoint pairs (i, j) rotate at once, A <- Jlᵀ A Jr, U <- U Jl, V <- V Jr, which zeroes
+// a_ij and a_ji.  Symmetric: Jl = Jr, the inner rotation (|angle| <= pi/4).  SVD (Kogbetliantz):
+// the exact 2 x 2 SVD, from the angles of its block's symmetric and antisymmetric parts.  A pair
+// rotates while max(|a_ij|, |a_ji|) > max(TOL sqrt(|a_ii| |a_jj|), EPS max|A|) (else its a_ij and
+// a_ji, below that, are set to zero); the iteration ends before a sweep in which no element is
+// above that.  A is first scaled by a power of two so that max|A| lies in [1/2, 1).
 //
-// Per round: the N / 2 pair threads (warp 0) compute the rotations (the identity for a pair that
-// does not rotate) from A in shared memory; then each thread rotates its row with the row of its
-// partner (one shared-memory read), its column with the column of its partner (a shuffle: same
-// row, same warp) and its elements of U and V (shuffles: they never leave registers), and writes
-// A into the other of two buffers.  The rotations are stored as (cos, sin) pairs, one 16-byte
-// read (no bank conflicts) per thread and side.
+// Layout: the indices sit in slots, the pairs of a round in slots (2p, 2p + 1), so that every
+// thread's partners are the same in every round: index i of round k lies at position q (0 fixed,
+// the others moving down by one each round, 1 wrapping to M - 1; positions q and M - 1 - q pair)
+// and in slot 2q (the smaller of the two positions) or 2 (M - 1 - q) + 1 (the larger).  After a
+// round every element moves to its index's slot of the next round, and after a sweep's M - 1
+// rounds every index is back in its first slot.  Thread (p, c) holds slots (2p, c) and (2p + 1, c)
+// of A (in shared memory, two buffers), U and V (in registers; U and V keep their rows, their
+// columns move with A's), rows of L lanes, L the power of two >= M.
+//
+// Per round: the M / 2 pair threads (warp 0) compute the rotations (the identity for a pair that
+// does not rotate) from A; then each thread rotates its two rows (both in hand), its columns with
+// those of its partner lane (a shuffle) and writes A at the next round's slots of its elements;
+// U and V rotate the same way, and a second shuffle moves their columns to the next slots.
 //
 // Results, C order per matrix: symmetric: w ascending, v[r][k] the eigenvector of w[k];
 // SVD: s descending, u[r][k] and vh[k][c] (u's columns signed so that s >= 0).  Vectors are
@@ -32,14 +38,18 @@
 #endif
 #define N GPM_N
 #define M (N + (N & 1))
-#define L (N <= 1 ? 1 : N <= 2 ? 2 : N <= 4 ? 4 : N <= 8 ? 8 : N <= 16 ? 16 : 32)  // lanes a row
-#define THREADS (((N * L + 31) / 32) * 32)                                        // the host computes the same
+#define PAIRS (M / 2)
+#define L (M <= 2 ? 2 : M <= 4 ? 4 : M <= 8 ? 8 : M <= 16 ? 16 : 32)  // lanes a row pair
+#define THREADS (((PAIRS * L + 31) / 32) * 32)                     // the host computes the same
 #define MAX_SWEEPS 30
 #define FULL 0xffffffffu
 
 #if GPM_TYPE == 0
 typedef float real;
 typedef float2 real2;
+typedef unsigned int bits;
+#define SIGN_BIT 0x80000000u
+__device__ __forceinline__ real flipped(real v, bits sign) { return __int_as_float(__float_as_int(v) ^ sign); }
 #define EPS 1.1920929e-7f
 #define HUGE_VALUE 3.4028235e38f
 __device__ __forceinline__ real absolute(real v) { return fabsf(v); }
@@ -47,108 +57,124 @@ __device__ __forceinline__ real larger(real p, real q) { return fmaxf(p, q); }
 __device__ __forceinline__ real sign_of(real v) { return copysignf(1.0f, v); }
 __device__ __forceinline__ real power_of_two_below(real v) { int e; frexpf(v, &e); return ldexpf(1.0f, -e); }
 __device__ __forceinline__ real fast_inverse_root(real v) { return rsqrtf(v); }
-__device__ __forceinline__ real fast_reciprocal(real v) { return __frcp_rn(v); }
 #else
 typedef double real;
 typedef double2 real2;
+typedef unsigned long long bits;
+#define SIGN_BIT 0x8000000000000000ull
+__device__ __forceinline__ real flipped(real v, bits sign) {
+    return __longlong_as_double(__double_as_longlong(v) ^ (long long)sign);
+}
 #define EPS 2.220446049250313e-16
 #define HUGE_VALUE 1.7976931348623157e308
 __device__ __forceinline__ real absolute(real v) { return fabs(v); }
 __device__ __forceinline__ real larger(real p, real q) { return fmax(p, q); }
 __device__ __forceinline__ real sign_of(real v) { return copysign(1.0, v); }
 __device__ __forceinline__ real power_of_two_below(real v) { int e; frexp(v, &e); return ldexp(1.0, -e); }
-// 1 / sqrt(v) and 1 / v to within a few ulps for v in [1e-36, 1e36]: single precision's hardware
-// estimate and two Newton steps (each doubles the correct bits), some 8 dependent FMAs instead
-// of the long IEEE-rounded sequences, which would dominate a round.
+// 1 / sqrt(v) to within a few ulps for v in [1e-36, 1e36]: single precision's hardware estimate
+// and two Newton steps (each doubles the correct bits), some 6 dependent FMAs instead of the long
+// IEEE-rounded sequences of sqrt and division, which would dominate a round.
 __device__ __forceinline__ real fast_inverse_root(real v) {
     real y = rsqrtf((float)v);
 #pragma unroll
     for (int step = 0; step < 2; ++step) y = fma(0.5 * y, fma(-v * y, y, 1.0), y);
     return y;
 }
-__device__ __forceinline__ real fast_reciprocal(real v) {
-    real y = __frcp_rn((float)v);
-#pragma unroll
-    for (int step = 0; step < 2; ++step) y = fma(y, fma(-v, y, 1.0), y);
-    return y;
-}
 #endif
 #define TOL (32 * EPS)
 
-// The round-robin schedule: position 0 holds index 0; position q > 0 holds 1 + (q - 1 + k) mod
-// (M - 1) in round k; positions q and M - 1 - q form pair min(q, M - 1 - q).
-__device__ __forceinline__ int index_at(int q, int k) { return q == 0 ? 0 : 1 + (q - 1 + k) % (M - 1); }
-__device__ __forceinline__ int position_of(int i, int k) {
-    return i == 0 ? 0 : 1 + (i - 1 - k + (M - 1)) % (M - 1);
+// Slots and positions (see the layout above); a slot's index in a sweep's first round is its position.
+__device__ __forceinline__ int position_of(int slot) { return slot & 1 ? M - 1 - (slot >> 1) : slot >> 1; }
+__device__ __forceinline__ int slot_of(int q) { return q < M - 1 - q ? 2 * q : 2 * (M - 1 - q) + 1; }
+__device__ __forceinline__ int next_slot(int slot) {
+    const int q = position_of(slot);
+    return slot_of(q == 0 ? 0 : q == 1 ? M - 1 : q - 1);
+}
+__device__ __forceinline__ int previous_slot(int slot) {
+    const int q = position_of(slot);
+    return slot_of(q == 0 ? 0 : q == M - 1 ? 1 : q + 1);
 }
 
-// Index i's partner in round k, packed: partner | pair << 8 | first << 16.
-__device__ __forceinline__ int partner_of(int i, int k) {
-    const int q = position_of(i, k), other = M - 1 - q;
-    return index_at(other, k) | (q < other ? q : other) << 8 | (q < other) << 16;
+// Whether off-diagonal x, between diagonal elements w and z, is above the rotation threshold.
+__device__ __forceinline__ bool above(real x, real w, real z, real floor2) {
+    return x * x > larger(TOL * TOL * absolute(w * z), floor2);
 }
 
-// The rotations (cl, sl) and (cr, sr) that zero the off-diagonal of [[w, x], [y, z]].
+// (cos, sin) of the angle of vector (p, q), taken with cos >= 0 (the angle in [-pi/2, pi/2]); the
+// angle 0 for a vector shorter than 1e-18 (its angle is then negligible: see the threshold).
+__device__ __forceinline__ real2 direction(real p, real q) {
+    const real norm2 = p * p + q * q;
+    if (!(norm2 > (real)1e-36)) return {1, 0};
+    const real r = fast_inverse_root(norm2);
+    return {absolute(p) * r, sign_of(p) * q * r};
+}
+
+// (cos, sin) of half the angle whose (cos, sin) are (C, S), the half in [-pi/2, pi/2]: from
+// sqrt((1 + |C|) / 2), the larger of |cos| and |sin|, and sin(2x) = 2 sin(x) cos(x).
+__device__ __forceinline__ real2 half_angle(real C, real S) {
+    const real half = (1 + absolute(C)) / 2, root = fast_inverse_root(half);
+    const real larger_part = half * root, smaller_part = S * root / 2;
+    return C >= 0 ? real2{larger_part, smaller_part} : real2{absolute(smaller_part), sign_of(S) * larger_part};
+}
+
+// The rotations Jl = (cl, sl) and Jr = (cr, sr) that make Jlᵀ [[w, x], [y, z]] Jr diagonal: with
+// B = e I + f K + g D + h S (I, the rotation K = [[0, 1], [-1, 0]], the reflections
+// D = diag(1, -1) and S = [[0, 1], [1, 0]]) and angles b1 of (e, f), b2 of (g, h), the left angle
+// is (b1 - b2) / 2 and the right one (-b1 - b2) / 2.  Two inverse square roots deep; symmetric
+// (f = 0): the inner rotation, tan(2 theta) = 2x / (z - w), |theta| <= pi/4.
 __device__ __forceinline__ void rotations(real w, real x, real y, real z, real2& left, real2& right) {
-    real c1 = 1, s1 = 0;
+    const real2 b2 = direction(w - z, x + y);
 #if GPM_SVD
-    const real p = w + z, q = x - y, norm2 = p * p + q * q;
-    if (q != 0 && norm2 > (real)1e-36) {  // Rᵀ B symmetric: tan(phi) = q / p, cos(phi) >= 0 (a smaller q: negligible)
-        const real scale = fast_inverse_root(norm2);
-        c1 = absolute(p) * scale;
-        s1 = sign_of(p) * q * scale;
-        const real w1 = c1 * w - s1 * y, x1 = c1 * x - s1 * z, z1 = s1 * x + c1 * z;
-        w = w1; x = x1; z = z1;
-    }
+    const real2 b1 = direction(w + z, x - y);
+    const real cc = b1.x * b2.x, ss = b1.y * b2.y, sc = b1.y * b2.x, cs = b1.x * b2.y;
+    left = half_angle(cc + ss, sc - cs);
+    right = half_angle(cc - ss, -sc - cs);
+#else
+    left = right = half_angle(b2.x, -b2.y);
 #endif
-    real c = 1, s = 0;
-    if (x != 0) {  // t = tan(theta), |theta| <= pi/4: t = sign(d) 2x / (|d| + sqrt(d^2 + 4x^2))
-        const real d = z - w, h = d * d + 4 * x * x;  // h > 4 floor^2: in the fast functions' range
-        const real t = sign_of(d) * 2 * x * fast_reciprocal(absolute(d) + h * fast_inverse_root(h));
-        c = fast_inverse_root(1 + t * t);
-        s = t * c;
-    }
-    left.x = c1 * c - s1 * s;
-    left.y = c1 * s + s1 * c;
-    right.x = c;
-    right.y = s;
 }
+
+// Element (i, j) of matrix a (symmetric: from the named triangle).
+__device__ __forceinline__ real element(const real* a, long long row, long long col, int i, int j, bool lower) {
+    const bool mirrored = GPM_SVD == 0 && (lower ? i < j : i > j);
+    return mirrored ? a[j * row + i * col] : a[i * row + j * col];
+}
+
+// |v|, a NaN counting as infinite.
+__device__ __forceinline__ real magnitude(real v) { return v != v ? HUGE_VALUE * 2 : absolute(v); }
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, long long a_col,
              real* __restrict__ values, real* __restrict__ u, real* __restrict__ v,
              int* __restrict__ info, long long count, long long lower) {
-    __shared__ real A[2][N][N + 1];
-    __shared__ int schedule[M - 1][M];
-    __shared__ real2 left_rotation[M / 2], right_rotation[M / 2];  // (cos, sin) of each pair's rotations
-    __shared__ int round_active, rotated;
-    __shared__ real largest[N];
+    __shared__ __align__(16) real A[2][M][L];
+    __shared__ real2 turns[1 + GPM_SVD][PAIRS];  // (cos, sin) of each pair's rotations: left, right (SVD)
+    real2* const left_rotation = turns[0];
+    real2* const right_rotation = turns[GPM_SVD];
+    __shared__ real largest[THREADS / 32];
     __shared__ real limits[2];  // the scale (a power of two; -1: A is not finite) and the floor
 
     const long long m = blockIdx.x;
     if (m >= count) return;
-    const int t = threadIdx.x, r = t / L, c = t % L, lane = t & 31;
-    const bool owner = r < N && c < N;
-    for (int e = t; e < (M - 1) * M; e += THREADS) schedule[e / M][e % M] = partner_of(e % M, e / M);
+    const int t = threadIdx.x, pair = t / L, c = t % L, lane = t & 31;
+    const int r0 = 2 * pair, r1 = r0 + 1;  // this thread's row slots, the pair's first and second
+    const bool active = pair < PAIRS && c < M;
 
-    // Load (symmetric: the named triangle, mirrored) and find max|A|, row by row.
+    // Load (symmetric: the named triangle, mirrored; the dummy index: zero) and find max|A|.
     const real* am = a + m * a_batch;
-    real value = 0;
-    if (owner) {
-        const bool mirrored = GPM_SVD == 0 && (lower ? r < c : r > c);
-        value = mirrored ? am[c * a_row + r * a_col] : am[r * a_row + c * a_col];
-        A[0][r][c] = value != value ? HUGE_VALUE * 2 : absolute(value);  // NaN counts as infinite
+    real a0 = 0, a1 = 0;
+    if (active) {
+        const int i0 = position_of(r0), i1 = position_of(r1), j = position_of(c);
+        if (j < N && i0 < N) a0 = element(am, a_row, a_col, i0, j, lower);
+        if (j < N && i1 < N) a1 = element(am, a_row, a_col, i1, j, lower);
     }
-    __syncthreads();
-    if (owner && c == 0) {
-        real top = 0;
-        for (int j = 0; j < N; ++j) top = larger(top, A[0][r][j]);
-        largest[r] = top;
-    }
+    real top = larger(magnitude(a0), magnitude(a1));
+#pragma unroll
+    for (int step = 16; step > 0; step >>= 1) top = larger(top, __shfl_xor_sync(FULL, top, step));
+    if (lane == 0) largest[t / 32] = top;
     __syncthreads();
     if (t == 0) {
-        real top = 0;
-        for (int i = 0; i < N; ++i) top = larger(top, largest[i]);
+        for (int w = 1; w < THREADS / 32; ++w) top = larger(top, largest[w]);
         const real scale = top > HUGE_VALUE ? -1 : (top > 0 ? power_of_two_below(top) : 1);
         limits[0] = scale;
         limits[1] = EPS * top * scale;  // max|A| after scaling is in [1/2, 1)
@@ -159,83 +185,94 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
         if (t == 0) info[m] = N + 1;
         return;
     }
-    real a_self = value * scale, v_self = r == c;
-#if GPM_SVD
-    real u_self = r == c;
-#endif
-    if (owner) A[0][r][c] = a_self;
-    int p = 0;  // the buffer holding A
 
+    // Per thread, the same in every round: where its elements are read and written, its partner
+    // lane for the columns' moves, the sign of its columns' sines (the pair's first: -), which of
+    // its elements is its pair's off-diagonal.
+    const int half = active ? c >> 1 : 0, rows = active ? pair : 0;
+    const int own0 = active ? r0 * L + c : 0, own1 = active ? r1 * L + c : 0;
+    const int next_column = active ? next_slot(c) : 0;
+    const int out0 = next_slot(r0 % M) * L + next_column, out1 = next_slot(r1 % M) * L + next_column;
+    const int source = lane - c + (active ? previous_slot(c) : c);
+    const bits column_sign = c & 1 ? 0 : SIGN_BIT;
+    const bool zero0 = c == r1, zero1 = c == r0;
+    real* const buffers = &A[0][0][0];
+
+    if (active) {
+        buffers[own0] = a0 * scale;
+        buffers[own1] = a1 * scale;
+    }
+    __syncthreads();
+    real v0 = r0 == c, v1 = r1 == c;
+#if GPM_SVD
+    real u0 = v0, u1 = v1;
+#endif
+    int p = 0;  // the buffer holding A
     bool converged = false;
 #pragma unroll 1
-    for (int sweep = 0; sweep < MAX_SWEEPS; ++sweep) {
-        if (t == 0) rotated = 0;
-        __syncthreads();
-#pragma unroll 1
-        for (int k = 0; k < M - 1; ++k) {
-            if (t < 32) {  // warp 0: one thread a pair decides and computes its rotations
-                bool go = false;
-                if (t < M / 2) {
-                    const int i = index_at(t, k), j = index_at(M - 1 - t, k);
-                    real2 left = {1, 0}, right = {1, 0};  // a pair that does not rotate: the identity
-                    if (i < N && j < N) {
-                        const real w = A[p][i][i], x = A[p][i][j], y = A[p][j][i], z = A[p][j][j];
-                        go = larger(x * x, y * y) > larger(TOL * TOL * absolute(w * z), floor2);
-                        if (go) rotations(w, x, y, z, left, right);
-                    }
-                    left_rotation[t] = left;
-                    right_rotation[t] = right;
-                }
-                const unsigned any = __ballot_sync(FULL, go);
-                if (t == 0) {
-                    round_active = any != 0;
-                    if (any) rotated = 1;
-                }
-            }
-            __syncthreads();
-            if (round_active) {  // the same for every thread
-                const int row = owner ? schedule[k][r] : r, col = owner ? schedule[k][c] : c;
-                const int rr = row & 255, pr = (row >> 8) & 255, cc = col & 255, pc = (col >> 8) & 255;
-                const bool row_on = owner && rr < N, col_on = owner && cc < N;  // else: the dummy index
-                real left = a_self;  // row r of Jlᵀ A: cl a_r - sl a_partner (first) or cl a_r + sl a_partner
-                if (row_on) {
-                    const real2 l = left_rotation[pr];
-                    left = l.x * a_self + (row >> 16 ? -l.y : l.y) * A[p][rr][c];
-                }
-                const int source = lane - c + (col_on ? cc : c);  // the partner column's thread (same warp)
-                const real left_partner = __shfl_sync(FULL, left, source), v_partner = __shfl_sync(FULL, v_self, source);
-#if GPM_SVD
-                const real u_partner = __shfl_sync(FULL, u_self, source);
-#endif
-                a_self = left;
-                if (col_on) {
-                    const bool first = col >> 16;
-                    const real2 rt = right_rotation[pc];
-                    const real sr = first ? -rt.y : rt.y;
-                    // the pair's own off-diagonal: zero (exactly, if it rotated; else below the threshold)
-                    a_self = row_on && pr == pc && r != c ? 0 : rt.x * left + sr * left_partner;
-                    v_self = rt.x * v_self + sr * v_partner;
-#if GPM_SVD
-                    const real2 lt = left_rotation[pc];
-                    u_self = lt.x * u_self + (first ? -lt.y : lt.y) * u_partner;
-#endif
-                }
-                p ^= 1;
-                if (owner) A[p][r][c] = a_self;
-            }
-            __syncthreads();
+    for (int sweep = 0;; ++sweep) {
+        bool off = false;  // an element of this thread above the threshold
+        if (active) {
+            const real* const now = buffers + p * M * L;
+            const real dc = now[c * L + c];
+            off = (r0 != c && above(now[own0], now[r0 * L + r0], dc, floor2)) ||
+                  (r1 != c && above(now[own1], now[r1 * L + r1], dc, floor2));
         }
-        if (!rotated) {  // read by every thread after the round's last barrier
+        if (!__syncthreads_or(off)) {
             converged = true;
             break;
         }
-        __syncthreads();
+        if (sweep == MAX_SWEEPS) break;
+#pragma unroll 1
+        for (int k = 0; k < M - 1; ++k) {
+            const real* const now = buffers + p * M * L;
+            real* const next = buffers + (p ^ 1) * M * L;
+            if (t < PAIRS) {  // warp 0: one thread a pair decides and computes its rotations
+                const real2 top_row = *(const real2*)(now + 2 * t * L + 2 * t);
+                const real2 bottom_row = *(const real2*)(now + (2 * t + 1) * L + 2 * t);
+                const real w = top_row.x, x = top_row.y, y = bottom_row.x, z = bottom_row.y;
+                real2 left = {1, 0}, right = {1, 0};  // a pair that does not rotate: the identity
+                if (above(x, w, z, floor2) || above(y, w, z, floor2)) rotations(w, x, y, z, left, right);
+                left_rotation[t] = left;
+#if GPM_SVD
+                right_rotation[t] = right;
+#endif
+            }
+            __syncthreads();
+            // Rows: both in hand.  Columns: the partner lane's (same warp), then the next slots.
+            const real2 rl = left_rotation[rows], rr = right_rotation[half];
+            const real b0 = now[own0], b1 = now[own1];
+            const real l0 = rl.x * b0 - rl.y * b1, l1 = rl.y * b0 + rl.x * b1;
+            const real q0 = __shfl_xor_sync(FULL, l0, 1), q1 = __shfl_xor_sync(FULL, l1, 1);
+            const real sr = flipped(rr.y, column_sign);
+            // the pair's own off-diagonal: zero (exactly, if it rotated; else below the threshold)
+            const real n0 = zero0 ? 0 : rr.x * l0 + sr * q0, n1 = zero1 ? 0 : rr.x * l1 + sr * q1;
+            if (active) {
+                next[out0] = n0;
+                next[out1] = n1;
+            }
+            const real w0 = __shfl_xor_sync(FULL, v0, 1), w1 = __shfl_xor_sync(FULL, v1, 1);
+            v0 = __shfl_sync(FULL, rr.x * v0 + sr * w0, source);
+            v1 = __shfl_sync(FULL, rr.x * v1 + sr * w1, source);
+#if GPM_SVD
+            const real2 ru = left_rotation[half];
+            const real su = flipped(ru.y, column_sign);
+            const real x0 = __shfl_xor_sync(FULL, u0, 1), x1 = __shfl_xor_sync(FULL, u1, 1);
+            u0 = __shfl_sync(FULL, ru.x * u0 + su * x0, source);
+            u1 = __shfl_sync(FULL, ru.x * u1 + su * x1, source);
+#endif
+            p ^= 1;
+            __syncthreads();
+        }
     }
     if (t == 0) info[m] = converged ? 0 : N + 1;
-    if (!owner) return;
+    if (!active) return;
+    const int j = position_of(c);
+    if (j >= N) return;  // the dummy index
 
     // Sort (ties keep index order) and write.
-    const real d = A[p][c][c] / scale;
+    const real* const now = buffers + p * M * L;
+    const real d = now[c * L + c] / scale;
 #if GPM_SVD
     const real key = absolute(d);
 #else
@@ -243,23 +280,31 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
 #endif
     int rank = 0;
 #pragma unroll
-    for (int k = 0; k < N; ++k) {
-        const real other = A[p][k][k] / scale;
+    for (int s = 0; s < M; ++s) {
+        const int i = position_of(s);
+        const real other = now[s * L + s] / scale;
 #if GPM_SVD
         const real other_key = absolute(other);
-        rank += other_key > key || (other_key == key && k < c);
+        rank += i < N && (other_key > key || (other_key == key && i < j));
 #else
-        rank += other < key || (other == key && k < c);
+        rank += i < N && (other < key || (other == key && i < j));
 #endif
     }
     const long long base = m * N * N;
-    if (r == 0) values[m * N + rank] = key;
-    if (v != nullptr) {
+    if (pair == 0) values[m * N + rank] = key;
+    if (v == nullptr) return;
+    const int i0 = position_of(r0), i1 = position_of(r1);
 #if GPM_SVD
-        u[base + r * N + rank] = d < 0 ? -u_self : u_self;
-        v[base + rank * N + r] = v_self;
-#else
-        v[base + r * N + rank] = v_self;
-#endif
+    if (i0 < N) {
+        u[base + i0 * N + rank] = d < 0 ? -u0 : u0;
+        v[base + rank * N + i0] = v0;
     }
+    if (i1 < N) {
+        u[base + i1 * N + rank] = d < 0 ? -u1 : u1;
+        v[base + rank * N + i1] = v1;
+    }
+#else
+    if (i0 < N) v[base + i0 * N + rank] = v0;
+    if (i1 < N) v[base + i1 * N + rank] = v1;
+#endif
 }
