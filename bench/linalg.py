@@ -193,7 +193,7 @@ def batched_small() -> None:
         if n >= 48:
             for driver in ("gesvdj", "gesvdp"):
                 timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)
-        else:  # the default is gpmath's Jacobi kernel; cuSOLVER's batched Jacobi (CuPy's route) beside it
+        else:  # the default is gpmath's Jacobi kernel; cuSOLVER's Jacobi (CuPy's route at n <= 32) beside it
             timed(f"svd 128x{n} driver=gesvdj (gesvdjBatched)", lambda: linalg.svd(h, False, driver="gesvdj"), 10)
     for n in (8, 16, 24, 32):  # one matrix: gpmath's kernel against cuSOLVER's one-matrix routines
         h = spd((), n, torch.float64)

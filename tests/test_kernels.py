@@ -26,12 +26,18 @@ def test_small_solve_kernel_compiles_for_every_type(n, value_type, tmp_path, mon
 
 
 def test_jacobi_kernel_block_is_whole_warps_of_row_pairs_of_power_of_two_lanes():
-    assert [_cuda_jacobi.threads(n) for n in (1, 2, 3, 5, 8, 9, 16, 17, 31, 32)] == [32, 32, 32, 32, 32, 96, 128,
-                                                                                      288, 512, 512]
+    assert [_cuda_jacobi.threads(n) for n in (1, 2, 3, 5, 8, 9, 16, 17, 31, 32, 33, 48, 64)] == [
+        32, 32, 32, 32, 32, 96, 128, 288, 512, 512, 544, 768, 1024]
+
+
+def test_jacobi_kernel_shared_memory_holds_two_buffers_of_padded_rows():
+    # M rows of L lanes times the columns of a lane (M = n rounded up to even)
+    assert [_cuda_jacobi.shared_bytes(n, 8) for n in (1, 5, 32, 33, 64)] == [
+        2 * 2 * 2 * 8, 2 * 6 * 8 * 8, 2 * 32 * 32 * 8, 2 * 34 * 64 * 8, 2 * 64 * 64 * 8]
 
 
 @needs_nvrtc
-@pytest.mark.parametrize("n", [1, 2, 7, 32])
+@pytest.mark.parametrize("n", [1, 2, 7, 32, 33, 64])
 @pytest.mark.parametrize("value_type", [0, 1])
 @pytest.mark.parametrize("svd", [0, 1])
 def test_jacobi_kernel_compiles_for_every_variant(n, value_type, svd, tmp_path, monkeypatch):
@@ -88,13 +94,16 @@ def test_batch_stride(batch, shape, strides, expected):
 
 def test_launch_packs_every_parameter_behind_one_pointer_array(monkeypatch):
     """``kernelParams`` is an array of pointers, each to its 8-byte value (negative strides and
-    addresses above 2**63 included); the launch passes it, the grid and the stream unchanged."""
+    addresses above 2**63 included); the launch passes it, the grid and the stream unchanged, and
+    lets the function take its dynamic shared memory."""
     import ctypes
 
     driver = pytest.importorskip("cuda.bindings.driver")
-    calls = []
+    calls, attributes = [], []
     monkeypatch.setattr(driver, "cuLaunchKernel", lambda *args: calls.append(args) or (0,))
+    monkeypatch.setattr(driver, "cuFuncSetAttribute", lambda *args: attributes.append(args) or (0,))
     launch = kernels.Launch("function", 3, grid=7, block=64, shared=128)
+    assert attributes == [("function", driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 128)]
     values = (-16, 2**64 - 4096, 12345)
     for index, value in enumerate(values):
         launch.set(index, value)

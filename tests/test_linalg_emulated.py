@@ -572,14 +572,14 @@ def test_every_planner_has_a_cuda_engine(model):
             assert type(plan).__name__ == "Cuda" + name
 
 
-@pytest.mark.parametrize("n, dtype, routine", [(8, "float64", _cuda_jacobi.ROUTINE), (8, "complex128", "syevjBatched"),
-                                               (32, "float64", _cuda_jacobi.ROUTINE), (33, "float64", "syevjBatched"),
-                                               (40, "float64", "syevBatched"),
-                                               (200, "float64", "syevjBatched")])
-def test_eigh_default_route_follows_the_crossover_table(model, n, dtype, routine):
+@pytest.mark.parametrize("batch, n, dtype, routine", [
+    (2, 8, "float64", _cuda_jacobi.ROUTINE), (2, 8, "complex128", "syevjBatched"), (300, 32, "float64", _cuda_jacobi.ROUTINE),
+    (300, 33, "float64", "syevjBatched"), (2, 40, "float64", _cuda_jacobi.ROUTINE), (2, 40, "complex128", "syevBatched"),
+    (300, 40, "float64", "syevBatched"), (2, 200, "float64", "syevjBatched"), (1, 40, "float64", "syevd")])
+def test_eigh_default_route_follows_the_crossover_table(model, batch, n, dtype, routine):
     from gpmath.solver import Eigh
 
-    a = hermitian((2,), n, dtype)
+    a = hermitian((batch,) if batch > 1 else (), n, dtype)
     with Eigh(model.put(a), **CUDA) as plan:
         assert plan.plan().routine == routine
         w, v = host(plan.execute(check=True))
@@ -590,6 +590,8 @@ def test_eigh_default_route_follows_the_crossover_table(model, n, dtype, routine
                                                    ((2, 32, 32), "float32", _cuda_jacobi.ROUTINE),
                                                    ((32, 32), "float64", _cuda_jacobi.ROUTINE),
                                                    ((2, 16, 16), "complex64", "gesvdjBatched"),
+                                                   ((3, 40, 40), "float64", _cuda_jacobi.ROUTINE),
+                                                   ((40, 40), "float64", "gesvdp"),
                                                    ((2, 12, 7), "float64", "gesvdjBatched")])
 def test_svd_default_route_follows_the_crossover_table(model, shape, dtype, routine):
     from gpmath.solver import SVD

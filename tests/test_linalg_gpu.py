@@ -342,6 +342,17 @@ def test_operands_copied_as_bytes_only_where_memory_holds_their_values(dtype):
     close(host(linalg.svdvals(ca[:, ::-1], execution="cuda")), np.linalg.svd(a[:, ::-1], compute_uv=False), dtype, 100)
 
 
+@pytest.fixture
+def jacobi_kernel_to_its_limit(monkeypatch):
+    """Route every real eigh and square SVD the kernel can take (N <= 64) to it (the crossover
+    rows send only part of them there)."""
+    from gpmath.solver import _cuda_engines, _cuda_jacobi, _cuda_svd
+
+    kernel = ((1, _cuda_jacobi.MAX_N, "kernel"),)
+    monkeypatch.setattr(_cuda_engines, "EIGH", kernel + _cuda_engines.EIGH)
+    monkeypatch.setattr(_cuda_svd, "SVD_TABLE", kernel + _cuda_svd.SVD_TABLE)
+
+
 def _jacobi_inputs(n, dtype, symmetric):
     """Random, rank-deficient, repeated-value, graded, zero and identity matrices, stacked."""
     rng = np.random.default_rng(n)
@@ -355,9 +366,9 @@ def _jacobi_inputs(n, dtype, symmetric):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 31, 32])
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 31, 32, 33, 48, 64])
 @pytest.mark.parametrize("package", ["cupy", "torch"])
-def test_jacobi_kernel_matches_lapack(dtype, n, package):
+def test_jacobi_kernel_matches_lapack(dtype, n, package, jacobi_kernel_to_its_limit):
     """gpmath's Jacobi kernel (the default for small real matrices): values against LAPACK, vectors
     orthonormal and reconstructing A, to a few epsilons of max|A| (Jacobi's accuracy)."""
     from gpmath.solver import SVD

@@ -158,6 +158,15 @@ class Kernel:
         return runtime.check(driver.cuModuleGetFunction(module, self.function_name.encode()), "cuModuleGetFunction")
 
 
+def _allow_shared(function, size: int) -> None:
+    """Let *function*'s launches take *size* bytes of dynamic shared memory (beyond 48 KiB with its
+    static shared memory, it must be asked for; the device's limit then applies)."""
+    from cuda.bindings import driver
+
+    attribute = driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    runtime.check(driver.cuFuncSetAttribute(function, attribute, size), "cuFuncSetAttribute")
+
+
 @functools.cache
 def _read(path: str) -> str:
     with open(path, encoding="utf-8") as file:
@@ -168,7 +177,7 @@ class Launch:
     """One kernel launch, its arguments packed once: :meth:`set` changes one, calling launches.
 
     Every kernel parameter must be 8 bytes wide (a pointer, ``long long`` or ``double``);
-    *count* is their number.
+    *count* is their number; *shared*, the bytes of dynamic shared memory.
     """
 
     __slots__ = ("function", "grid", "block", "shared", "_values", "_pointers", "_params", "_launch")
@@ -177,6 +186,8 @@ class Launch:
         from cuda.bindings import driver
 
         self.function, self.grid, self.block, self.shared = function, grid, block, shared
+        if shared:
+            _allow_shared(function, shared)
         self._values = np.zeros(count, dtype=np.int64)
         base = self._values.ctypes.data
         self._pointers = np.arange(base, base + 8 * count, 8, dtype=np.uint64)  # void* kernelParams[]

@@ -23,6 +23,10 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
   687 vs 807, svd 1073 vs 2502; batch 10 000: eigh n=16 664 vs 995, n=32 5611 vs 6201; svd n=32
   9404 vs 22 710.  One matrix, n=32: eigh 191 vs 279 (syevd), svd 261 vs 748 (gesvdj).  f32 alike
   (batch 10 000, n=32: eigh 2725 vs 3024).  The kernel wins at every n <= 32 and batch measured.
+  Above n = 32 (two columns a lane; H200, batch 128, ms): eigh n=33 0.49 vs 0.73 (syevjBatched),
+  n=48 0.61 vs 0.84, n=64 0.91 vs 0.99 (syevBatched); svd n=33 0.62 vs 144 (gesvdj), n=48 0.78
+  vs 176, n=64 1.25 (CuPy 1.36 s at f32).  Batch 1000: eigh n=48 3.81 vs 2.85, n=64 6.15 vs 3.91
+  (syevBatched wins); svd n=48 5.4 vs 1347.
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.
@@ -34,6 +38,9 @@ __all__ = ["EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
 
 EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
     (1, 32, "kernel"),
+    (256, 33, "syevjBatched"),  # many matrices: cuSOLVER's batch routines (1000 x 64²: 3.9 ms, kernel 6.2)
+    (256, 128, "syevBatched"),
+    (2, 64, "kernel"),  # fewer: the kernel to n = 64 (128 x 64²: 0.91 ms, syevBatched 0.99)
     (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
     (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
     (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
@@ -41,6 +48,7 @@ EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is avai
 )
 SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC is available)
     (1, 32, "kernel"),
+    (2, 64, "kernel"),  # 130-290x faster than gesvdj's loop at n = 33-64 (one matrix above 32: not measured)
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
     (1, None, "gesvdp"),  # polar decomposition (QDWH): 3-5x faster than gesvd/gesvdj at n = 2048

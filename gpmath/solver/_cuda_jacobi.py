@@ -1,4 +1,4 @@
-"""Eigh and SVD of small real matrices (N <= 32) in one launch of gpmath's own Jacobi kernel.
+"""Eigh and SVD of small real matrices (N <= 64) in one launch of gpmath's own Jacobi kernel.
 
 ``kernels/small_jacobi.cu`` gives each matrix a block with a thread for each column of each pair
 of rows and runs two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of
@@ -23,7 +23,7 @@ __all__ = ["SmallJacobi", "KERNEL_PATH", "ROUTINE", "serves"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_jacobi.cu")
 ROUTINE = "gpmath's Jacobi kernel"  # the engines' ``routine`` (and error messages) on this route
-MAX_N = 32  # a block of 16 row pairs of 32 lanes
+MAX_N = 64  # a block of up to 32 row pairs of 32 lanes, two columns a lane
 _PARAMETERS = 10  # a (4), values, u, v, info, count, lower
 _A, _VALUES, _U, _V, _INFO, _COUNT, _LOWER = 0, 4, 5, 6, 7, 8, 9
 
@@ -34,16 +34,28 @@ def _kernel(n: int, dtype_name: str, svd: bool) -> Kernel:
                                                 "GPM_SVD": int(svd)})
 
 
-def threads(n: int) -> int:
-    """The kernel's block: M / 2 row pairs of L lanes (M = n rounded up to even, L the power of two
-    >= M), in whole warps (as THREADS)."""
+def _layout(n: int) -> tuple[int, int, int]:
+    """M (n rounded up to even), the lanes L of a row pair (the power of two >= M, at most 32) and
+    the reals of a row of A in shared memory (L times the columns of a lane), as the kernel's."""
     m = n + (n & 1)
-    lanes = 1 << (m - 1).bit_length()
+    lanes = min(32, 1 << (m - 1).bit_length())
+    return m, lanes, lanes * -(-m // lanes)
+
+
+def threads(n: int) -> int:
+    """The kernel's block: M / 2 row pairs of L lanes, in whole warps (as THREADS)."""
+    m, lanes, _ = _layout(n)
     return -(-(m // 2) * lanes // 32) * 32
 
 
+def shared_bytes(n: int, itemsize: int) -> int:
+    """The kernel's dynamic shared memory: A's two buffers of M rows."""
+    m, _, row = _layout(n)
+    return 2 * m * row * itemsize
+
+
 def serves(dtype, m: int, n: int) -> bool:
-    """Whether the kernel can factor real ``m x n`` matrices of *dtype* here (square, N <= 32)."""
+    """Whether the kernel can factor real ``m x n`` matrices of *dtype* here (square, N <= 64)."""
     return m == n and 1 <= n <= MAX_N and not dtype.is_complex and kernels.compiler_available()
 
 
@@ -53,7 +65,8 @@ class SmallJacobi(KernelOperands):
     def _plan_jacobi(self, svd: bool, lower: bool = True) -> None:
         p = self.problem
         function = _kernel(p.n, p.dtype.name, svd).function(self.device_id)
-        launch = self._jacobi = Launch(function, _PARAMETERS, grid=max(1, p.batch_count), block=threads(p.n))
+        launch = self._jacobi = Launch(function, _PARAMETERS, grid=max(1, p.batch_count), block=threads(p.n),
+                                       shared=shared_bytes(p.n, p.dtype.itemsize))
         launch.set(_INFO, self._info)
         launch.set(_COUNT, p.batch_count)
         launch.set(_LOWER, int(lower))

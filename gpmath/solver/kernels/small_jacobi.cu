@@ -1,5 +1,5 @@
 // Eigen-decompositions of real symmetric matrices (GPM_SVD = 0) or singular value decompositions
-// of real square matrices (GPM_SVD = 1), N x N with N <= 32, a batch in one launch: one block per
+// of real square matrices (GPM_SVD = 1), N x N with N <= 64, a batch in one launch: one block per
 // matrix.
 //
 // Two-sided cyclic Jacobi in round-robin order: a sweep is M - 1 rounds (M = N rounded up to even;
@@ -16,9 +16,10 @@
 // the others moving down by one each round, 1 wrapping to M - 1; positions q and M - 1 - q pair)
 // and in slot 2q (the smaller of the two positions) or 2 (M - 1 - q) + 1 (the larger).  After a
 // round every element moves to its index's slot of the next round, and after a sweep's M - 1
-// rounds every index is back in its first slot.  Thread (p, c) holds slots (2p, c) and (2p + 1, c)
-// of A (in shared memory, two buffers), U and V (in registers; U and V keep their rows, their
-// columns move with A's), rows of L lanes, L the power of two >= M.
+// rounds every index is back in its first slot.  Thread (p, c) holds slots (2p, c + L w) and
+// (2p + 1, c + L w), w < W, of A (in shared memory, two buffers: dynamic, sized by the host), U
+// and V (in registers; U and V keep their rows, their columns move with A's): a row pair has L
+// lanes (the power of two >= M, at most 32), each with W = M / L columns (rounded up: 1 or 2).
 //
 // Per round: the M / 2 pair threads (warp 0) compute the rotations (the identity for a pair that
 // does not rotate) from A; then each thread rotates its two rows (both in hand), its columns with
@@ -30,16 +31,18 @@
 // written only where their pointer is not null.  info[m] = N + 1 if the sweeps did not converge
 // (or A holds an infinity or NaN), else 0.
 //
-// Compiled by NVRTC with -DGPM_N=<1..32>, -DGPM_TYPE=<0: float, 1: double> and -DGPM_SVD=<0|1>.
+// Compiled by NVRTC with -DGPM_N=<1..64>, -DGPM_TYPE=<0: float, 1: double> and -DGPM_SVD=<0|1>.
 // Every parameter is 8 bytes wide (the host packs them alike).
 
 #ifndef GPM_N
-#error "GPM_N (the matrix order, 1 to 32) must be defined"
+#error "GPM_N (the matrix order, 1 to 64) must be defined"
 #endif
 #define N GPM_N
 #define M (N + (N & 1))
 #define PAIRS (M / 2)
 #define L (M <= 2 ? 2 : M <= 4 ? 4 : M <= 8 ? 8 : M <= 16 ? 16 : 32)  // lanes a row pair
+#define W ((M + L - 1) / L)                                         // columns a lane
+#define ROW (L * W)                                                 // a row of A in shared memory
 #define THREADS (((PAIRS * L + 31) / 32) * 32)                     // the host computes the same
 #define MAX_SWEEPS 30
 #define FULL 0xffffffffu
@@ -134,6 +137,37 @@ __device__ __forceinline__ void rotations(real w, real x, real y, real z, real2&
 #endif
 }
 
+// The value of values[index] in lane *source* (every lane takes part).
+__device__ __forceinline__ real pick(const real (&values)[W], int source, int index) {
+    real found = __shfl_sync(FULL, values[0], source);
+#pragma unroll
+    for (int w = 1; w < W; ++w) {
+        const real other = __shfl_sync(FULL, values[w], source);
+        if (index == w) found = other;
+    }
+    return found;
+}
+
+// Rows x0 and x1 of U or V (a lane's columns, slots c + L w) turned by their pairs' rotations
+// (the pair's first column negates the sine) and moved to their next round's slots: slot s takes
+// the column turned at slot previous(s), in lane source[w], column from[w].
+__device__ __forceinline__ void turn(real (&x0)[W], real (&x1)[W], const real2 (&rotation)[W], bits sign,
+                                     const int (&source)[W], const int (&from)[W]) {
+    real t0[W], t1[W];
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+        const real s = flipped(rotation[w].y, sign);
+        const real y0 = __shfl_xor_sync(FULL, x0[w], 1), y1 = __shfl_xor_sync(FULL, x1[w], 1);
+        t0[w] = rotation[w].x * x0[w] + s * y0;
+        t1[w] = rotation[w].x * x1[w] + s * y1;
+    }
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+        x0[w] = pick(t0, source[w], from[w]);
+        x1[w] = pick(t1, source[w], from[w]);
+    }
+}
+
 // Element (i, j) of matrix a (symmetric: from the named triangle).
 __device__ __forceinline__ real element(const real* a, long long row, long long col, int i, int j, bool lower) {
     const bool mirrored = GPM_SVD == 0 && (lower ? i < j : i > j);
@@ -147,7 +181,8 @@ extern "C" __global__ void __launch_bounds__(THREADS)
 small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, long long a_col,
              real* __restrict__ values, real* __restrict__ u, real* __restrict__ v,
              int* __restrict__ info, long long count, long long lower) {
-    __shared__ __align__(16) real A[2][M][L];
+    extern __shared__ __align__(16) unsigned char dynamic[];  // A's two buffers: 2 M ROW reals
+    real* const buffers = reinterpret_cast<real*>(dynamic);
     __shared__ real2 turns[1 + GPM_SVD][PAIRS];  // (cos, sin) of each pair's rotations: left, right (SVD)
     real2* const left_rotation = turns[0];
     real2* const right_rotation = turns[GPM_SVD];
@@ -158,17 +193,24 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
     if (m >= count) return;
     const int t = threadIdx.x, pair = t / L, c = t % L, lane = t & 31;
     const int r0 = 2 * pair, r1 = r0 + 1;  // this thread's row slots, the pair's first and second
-    const bool active = pair < PAIRS && c < M;
+    const bool paired = pair < PAIRS;
+    bool on[W];  // column slot c + L w: a slot of A
+#pragma unroll
+    for (int w = 0; w < W; ++w) on[w] = paired && c + L * w < M;
 
     // Load (symmetric: the named triangle, mirrored; the dummy index: zero) and find max|A|.
     const real* am = a + m * a_batch;
-    real a0 = 0, a1 = 0;
-    if (active) {
-        const int i0 = position_of(r0), i1 = position_of(r1), j = position_of(c);
-        if (j < N && i0 < N) a0 = element(am, a_row, a_col, i0, j, lower);
-        if (j < N && i1 < N) a1 = element(am, a_row, a_col, i1, j, lower);
+    real a0[W], a1[W], top = 0;
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+        a0[w] = a1[w] = 0;
+        if (on[w]) {
+            const int i0 = position_of(r0), i1 = position_of(r1), j = position_of(c + L * w);
+            if (j < N && i0 < N) a0[w] = element(am, a_row, a_col, i0, j, lower);
+            if (j < N && i1 < N) a1[w] = element(am, a_row, a_col, i1, j, lower);
+        }
+        top = larger(top, larger(magnitude(a0[w]), magnitude(a1[w])));
     }
-    real top = larger(magnitude(a0), magnitude(a1));
 #pragma unroll
     for (int step = 16; step > 0; step >>= 1) top = larger(top, __shfl_xor_sync(FULL, top, step));
     if (lane == 0) largest[t / 32] = top;
@@ -186,37 +228,62 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
         return;
     }
 
-    // Per thread, the same in every round: where its elements are read and written, its partner
-    // lane for the columns' moves, the sign of its columns' sines (the pair's first: -), which of
-    // its elements is its pair's off-diagonal.
-    const int half = active ? c >> 1 : 0, rows = active ? pair : 0;
-    const int own0 = active ? r0 * L + c : 0, own1 = active ? r1 * L + c : 0;
-    const int next_column = active ? next_slot(c) : 0;
-    const int out0 = next_slot(r0 % M) * L + next_column, out1 = next_slot(r1 % M) * L + next_column;
-    const int source = lane - c + (active ? previous_slot(c) : c);
+    // Per thread and column, the same in every round: where its elements are read and written,
+    // its pairs, where its columns of U and V come from, which element is its pair's off-diagonal;
+    // and the sign of its columns' sines (the pair's first: -).
+    const int rows = paired ? pair : 0, next0 = next_slot(paired ? r0 : 0), next1 = next_slot(paired ? r1 : 1);
+    int own0[W], own1[W], out0[W], out1[W], half[W], source[W], from[W];
+    bool zero0[W], zero1[W];
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+        const int slot = c + L * w, previous = on[w] ? previous_slot(slot) : slot;
+        own0[w] = on[w] ? r0 * ROW + slot : 0;
+        own1[w] = on[w] ? r1 * ROW + slot : 0;
+        out0[w] = next0 * ROW + (on[w] ? next_slot(slot) : 0);
+        out1[w] = next1 * ROW + (on[w] ? next_slot(slot) : 0);
+        half[w] = on[w] ? slot >> 1 : 0;
+        source[w] = lane - c + previous % L;
+        from[w] = previous / L;
+        zero0[w] = slot == r1;
+        zero1[w] = slot == r0;
+    }
     const bits column_sign = c & 1 ? 0 : SIGN_BIT;
-    const bool zero0 = c == r1, zero1 = c == r0;
-    real* const buffers = &A[0][0][0];
 
-    if (active) {
-        buffers[own0] = a0 * scale;
-        buffers[own1] = a1 * scale;
+    real v0[W], v1[W];
+#if GPM_SVD
+    real u0[W], u1[W];
+#endif
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+        if (on[w]) {
+            buffers[own0[w]] = a0[w] * scale;
+            buffers[own1[w]] = a1[w] * scale;
+        }
+        v0[w] = r0 == c + L * w;
+        v1[w] = r1 == c + L * w;
+#if GPM_SVD
+        u0[w] = v0[w];
+        u1[w] = v1[w];
+#endif
     }
     __syncthreads();
-    real v0 = r0 == c, v1 = r1 == c;
-#if GPM_SVD
-    real u0 = v0, u1 = v1;
-#endif
     int p = 0;  // the buffer holding A
     bool converged = false;
 #pragma unroll 1
     for (int sweep = 0;; ++sweep) {
         bool off = false;  // an element of this thread above the threshold
-        if (active) {
-            const real* const now = buffers + p * M * L;
-            const real dc = now[c * L + c];
-            off = (r0 != c && above(now[own0], now[r0 * L + r0], dc, floor2)) ||
-                  (r1 != c && above(now[own1], now[r1 * L + r1], dc, floor2));
+        if (paired) {
+            const real* const now = buffers + p * M * ROW;
+            const real d0 = now[r0 * ROW + r0], d1 = now[r1 * ROW + r1];
+#pragma unroll
+            for (int w = 0; w < W; ++w) {
+                const int slot = c + L * w;
+                if (on[w]) {
+                    const real dc = now[slot * ROW + slot];
+                    off = off || (r0 != slot && above(now[own0[w]], d0, dc, floor2)) ||
+                          (r1 != slot && above(now[own1[w]], d1, dc, floor2));
+                }
+            }
         }
         if (!__syncthreads_or(off)) {
             converged = true;
@@ -225,11 +292,11 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
         if (sweep == MAX_SWEEPS) break;
 #pragma unroll 1
         for (int k = 0; k < M - 1; ++k) {
-            const real* const now = buffers + p * M * L;
-            real* const next = buffers + (p ^ 1) * M * L;
+            const real* const now = buffers + p * M * ROW;
+            real* const next = buffers + (p ^ 1) * M * ROW;
             if (t < PAIRS) {  // warp 0: one thread a pair decides and computes its rotations
-                const real2 top_row = *(const real2*)(now + 2 * t * L + 2 * t);
-                const real2 bottom_row = *(const real2*)(now + (2 * t + 1) * L + 2 * t);
+                const real2 top_row = *(const real2*)(now + 2 * t * ROW + 2 * t);
+                const real2 bottom_row = *(const real2*)(now + (2 * t + 1) * ROW + 2 * t);
                 const real w = top_row.x, x = top_row.y, y = bottom_row.x, z = bottom_row.y;
                 real2 left = {1, 0}, right = {1, 0};  // a pair that does not rotate: the identity
                 if (above(x, w, z, floor2) || above(y, w, z, floor2)) rotations(w, x, y, z, left, right);
@@ -240,71 +307,75 @@ small_jacobi(const real* __restrict__ a, long long a_batch, long long a_row, lon
             }
             __syncthreads();
             // Rows: both in hand.  Columns: the partner lane's (same warp), then the next slots.
-            const real2 rl = left_rotation[rows], rr = right_rotation[half];
-            const real b0 = now[own0], b1 = now[own1];
-            const real l0 = rl.x * b0 - rl.y * b1, l1 = rl.y * b0 + rl.x * b1;
-            const real q0 = __shfl_xor_sync(FULL, l0, 1), q1 = __shfl_xor_sync(FULL, l1, 1);
-            const real sr = flipped(rr.y, column_sign);
-            // the pair's own off-diagonal: zero (exactly, if it rotated; else below the threshold)
-            const real n0 = zero0 ? 0 : rr.x * l0 + sr * q0, n1 = zero1 ? 0 : rr.x * l1 + sr * q1;
-            if (active) {
-                next[out0] = n0;
-                next[out1] = n1;
+            const real2 rl = left_rotation[rows];
+            real2 rr[W];
+#pragma unroll
+            for (int w = 0; w < W; ++w) {
+                rr[w] = right_rotation[half[w]];
+                const real b0 = now[own0[w]], b1 = now[own1[w]];
+                const real l0 = rl.x * b0 - rl.y * b1, l1 = rl.y * b0 + rl.x * b1;
+                const real q0 = __shfl_xor_sync(FULL, l0, 1), q1 = __shfl_xor_sync(FULL, l1, 1);
+                const real sr = flipped(rr[w].y, column_sign);
+                // the pair's own off-diagonal: zero (exactly, if it rotated; else below the threshold)
+                const real n0 = zero0[w] ? 0 : rr[w].x * l0 + sr * q0, n1 = zero1[w] ? 0 : rr[w].x * l1 + sr * q1;
+                if (on[w]) {
+                    next[out0[w]] = n0;
+                    next[out1[w]] = n1;
+                }
             }
-            const real w0 = __shfl_xor_sync(FULL, v0, 1), w1 = __shfl_xor_sync(FULL, v1, 1);
-            v0 = __shfl_sync(FULL, rr.x * v0 + sr * w0, source);
-            v1 = __shfl_sync(FULL, rr.x * v1 + sr * w1, source);
+            turn(v0, v1, rr, column_sign, source, from);
 #if GPM_SVD
-            const real2 ru = left_rotation[half];
-            const real su = flipped(ru.y, column_sign);
-            const real x0 = __shfl_xor_sync(FULL, u0, 1), x1 = __shfl_xor_sync(FULL, u1, 1);
-            u0 = __shfl_sync(FULL, ru.x * u0 + su * x0, source);
-            u1 = __shfl_sync(FULL, ru.x * u1 + su * x1, source);
+            real2 ru[W];
+#pragma unroll
+            for (int w = 0; w < W; ++w) ru[w] = left_rotation[half[w]];
+            turn(u0, u1, ru, column_sign, source, from);
 #endif
             p ^= 1;
             __syncthreads();
         }
     }
     if (t == 0) info[m] = converged ? 0 : N + 1;
-    if (!active) return;
-    const int j = position_of(c);
-    if (j >= N) return;  // the dummy index
 
     // Sort (ties keep index order) and write.
-    const real* const now = buffers + p * M * L;
-    const real d = now[c * L + c] / scale;
-#if GPM_SVD
-    const real key = absolute(d);
-#else
-    const real key = d;
-#endif
-    int rank = 0;
-#pragma unroll
-    for (int s = 0; s < M; ++s) {
-        const int i = position_of(s);
-        const real other = now[s * L + s] / scale;
-#if GPM_SVD
-        const real other_key = absolute(other);
-        rank += i < N && (other_key > key || (other_key == key && i < j));
-#else
-        rank += i < N && (other < key || (other == key && i < j));
-#endif
-    }
+    const real* const now = buffers + p * M * ROW;
     const long long base = m * N * N;
-    if (pair == 0) values[m * N + rank] = key;
-    if (v == nullptr) return;
     const int i0 = position_of(r0), i1 = position_of(r1);
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+        const int slot = c + L * w, j = position_of(slot);
+        if (!on[w] || j >= N) continue;  // not a slot, or the dummy index
+        const real d = now[slot * ROW + slot] / scale;
 #if GPM_SVD
-    if (i0 < N) {
-        u[base + i0 * N + rank] = d < 0 ? -u0 : u0;
-        v[base + rank * N + i0] = v0;
-    }
-    if (i1 < N) {
-        u[base + i1 * N + rank] = d < 0 ? -u1 : u1;
-        v[base + rank * N + i1] = v1;
-    }
+        const real key = absolute(d);
 #else
-    if (i0 < N) v[base + i0 * N + rank] = v0;
-    if (i1 < N) v[base + i1 * N + rank] = v1;
+        const real key = d;
 #endif
+        int rank = 0;
+#pragma unroll 8
+        for (int s = 0; s < M; ++s) {
+            const int i = position_of(s);
+            const real other = now[s * ROW + s] / scale;
+#if GPM_SVD
+            const real other_key = absolute(other);
+            rank += i < N && (other_key > key || (other_key == key && i < j));
+#else
+            rank += i < N && (other < key || (other == key && i < j));
+#endif
+        }
+        if (pair == 0) values[m * N + rank] = key;
+        if (v == nullptr) continue;
+#if GPM_SVD
+        if (i0 < N) {
+            u[base + i0 * N + rank] = d < 0 ? -u0[w] : u0[w];
+            v[base + rank * N + i0] = v0[w];
+        }
+        if (i1 < N) {
+            u[base + i1 * N + rank] = d < 0 ? -u1[w] : u1[w];
+            v[base + rank * N + i1] = v1[w];
+        }
+#else
+        if (i0 < N) v[base + i0 * N + rank] = v0[w];
+        if (i1 < N) v[base + i1 * N + rank] = v1[w];
+#endif
+    }
 }
