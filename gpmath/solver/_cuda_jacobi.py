@@ -1,7 +1,7 @@
 """Eigh and SVD of small real matrices (N <= 64) in one launch of gpmath's own Jacobi kernel.
 
-``kernels/small_jacobi.cu`` gives each matrix a block with a thread for each column of each pair
-of rows and runs two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of
+``kernels/small_jacobi.cu`` gives each matrix a block with a thread for one or two columns of each
+pair of rows and runs two-sided cyclic Jacobi, N / 2 rotations at once (Kogbetliantz's for the SVD of
 a square matrix), the indices laid out so that every round pairs the same rows and columns;
 A stays in shared memory, U and V in registers.  It reads ``a`` where it lies (the named triangle
 for eigh) and writes sorted values, vectors and ``info`` only.  Accuracy is Jacobi's: values to a
