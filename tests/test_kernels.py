@@ -9,7 +9,7 @@ import pytest
 from gpmath._core import kernels
 from gpmath._core.errors import LibraryError
 from gpmath.solver import _cuda_jacobi, _cuda_permute
-from gpmath.solver._cuda_small import KERNEL_PATH, _batch_stride
+from gpmath.solver._cuda_small import CHOLESKY_KERNEL_PATH, KERNEL_PATH, _batch_stride
 
 needs_nvrtc = pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
 
@@ -17,12 +17,22 @@ needs_nvrtc = pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC
 @needs_nvrtc
 @pytest.mark.parametrize("n", [1, 2, 17, 32])
 @pytest.mark.parametrize("value_type", [0, 1, 2, 3])
-def test_small_solve_kernel_compiles_for_every_type(n, value_type, tmp_path, monkeypatch):
+@pytest.mark.parametrize("path", [KERNEL_PATH, CHOLESKY_KERNEL_PATH])
+def test_small_solve_and_cholesky_kernels_compile_for_every_type(n, value_type, path, tmp_path, monkeypatch):
     monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
-    image = kernels.compile_source(kernels._read(KERNEL_PATH), "small_lu_solve.cu",
-                                   (f"-DGPM_N={n}", f"-DGPM_TYPE={value_type}"), 90)
+    image = kernels.compile_source(kernels._read(path), "small.cu", (f"-DGPM_N={n}", f"-DGPM_TYPE={value_type}"), 90)
     assert image.startswith(b"\x7fELF")  # a cubin for sm_90
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_sources_carry_their_included_files(tmp_path):
+    """``#include "file"`` lines are replaced by the file beside the source (so the cache key
+    covers it), nested includes too; other includes stay for NVRTC."""
+    (tmp_path / "inner.cuh").write_text("#define INNER 1\n")
+    (tmp_path / "outer.cuh").write_text('#include "inner.cuh"\n#define OUTER 2\n')
+    (tmp_path / "kernel.cu").write_text('#include <cuda_fp16.h>\n#include "outer.cuh"\nint x;\n')
+    assert kernels._read(str(tmp_path / "kernel.cu")) == "#include <cuda_fp16.h>\n#define INNER 1\n\n#define OUTER 2\n\nint x;\n"
+    assert '#include "' not in kernels._read(KERNEL_PATH) and "#define WARPS" in kernels._read(CHOLESKY_KERNEL_PATH)
 
 
 def test_jacobi_kernel_block_is_whole_warps_of_row_pairs_of_power_of_two_lanes():

@@ -228,8 +228,8 @@ class FakeSolvers(types.SimpleNamespace):
 
 
 class FakeKernel:
-    """One of gpmath's kernels (the small solve or Jacobi of order *n*, or the interchanges of
-    elements of *itemsize* bytes): :class:`FakeLaunch` runs it in NumPy."""
+    """One of gpmath's kernels (the small solve, Cholesky or Jacobi of order *n*, or the interchanges
+    of elements of *itemsize* bytes): :class:`FakeLaunch` runs it in NumPy."""
 
     def __init__(self, name, n=None, dtype_name=None, itemsize=None, svd=False):
         self.name, self.n, self.itemsize, self.svd = name, n, itemsize, svd
@@ -258,7 +258,18 @@ class FakeLaunch:
                 for i in range(rows)]
 
     def __call__(self, stream):
-        {"small_lu_solve": self._small_solve, "small_jacobi": self._jacobi, "lu_permute": self._permute}[self.kernel.name]()
+        {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_jacobi": self._jacobi,
+         "lu_permute": self._permute}[self.kernel.name]()
+
+    def _cholesky(self):  # small_cholesky.cu: f = Lᵀ (lower) or Lᴴ (upper) in C order, potrf's info
+        n, dtype = self.kernel.n, self.kernel.dtype
+        f, info, count, lower = self.values[4:8]
+        potrf = lapack.get_lapack_funcs("potrf", dtype=dtype)
+        for m in range(count):
+            a = np.array([[np.frombuffer(e, dtype)[0] for e in row] for row in self._elements(0, m, n, n, dtype.itemsize)])
+            factor, failed = potrf(a if lower else a.conj().T, lower=True, clean=True)
+            _vec(f + m * n * n * dtype.itemsize, dtype, n * n)[...] = (factor.T if lower else factor.conj().T).reshape(-1)
+            _vec(info, np.int32, count)[m] = failed
 
     def _jacobi(self):  # small_jacobi.cu: sorted values, C-order vectors, u signed as the kernel's
         n, dtype, svd = self.kernel.n, self.kernel.dtype, self.kernel.svd
@@ -327,7 +338,8 @@ def model(request, monkeypatch):
         setattr(blas, name, getattr(solvers, name))
     monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
     monkeypatch.setattr(kernels, "compiler_available", lambda: True)
-    monkeypatch.setattr(_cuda_small, "_kernel", lambda n, dtype_name: FakeKernel("small_lu_solve", n, dtype_name))
+    monkeypatch.setattr(_cuda_small, "_kernel", lambda n, dtype_name, path=None, function="small_lu_solve":
+                        FakeKernel(function, n, dtype_name))
     monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda_permute, "_kernel", lambda itemsize: FakeKernel("lu_permute", itemsize=itemsize))
     monkeypatch.setattr(_cuda_permute, "Launch", FakeLaunch)
@@ -552,7 +564,7 @@ def test_mixed_solve(model, dtype):
 
 def test_plans_are_cached_and_reused(model):
     P = model.put
-    a = spd((3,), 6, "float64")
+    a = spd((3,), 40, "float64")  # above the kernel's n: cuSOLVER's potrfBatched, whose calls the model counts
     first = host(linalg.cholesky(P(a), **CUDA))
     calls = len(model.calls)
     np.testing.assert_array_equal(host(linalg.cholesky(P(a.copy()), **CUDA)), first)

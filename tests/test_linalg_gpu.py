@@ -46,11 +46,42 @@ def close(actual, expected, dtype, scale=10.0):
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("batch", [(), (3,), (200,)])
 @pytest.mark.parametrize("lower", [False, True])
-def test_cholesky(package, dtype, batch, lower):
-    a = spd(batch, 24, dtype)
+@pytest.mark.parametrize("n", [24, 40])  # gpmath's small Cholesky kernel (n <= 32), potrf
+def test_cholesky(package, dtype, batch, lower, n):
+    a = spd(batch, n, dtype)
     c = host(linalg.cholesky(to_package(a, package), lower, execution="cuda"))
     close(c @ ct(c) if lower else ct(c) @ c, a, dtype)
     close(c, (np.tril if lower else np.triu)(c), dtype)
+    close(c, np.linalg.cholesky(a) if lower else ct(np.linalg.cholesky(a)), dtype, 100)
+
+
+@pytest.mark.parametrize("package", ["cupy", "torch"])
+@pytest.mark.parametrize("dtype", ["float64", "complex64"])
+@pytest.mark.parametrize("n", [1, 2, 7, 31, 32])
+def test_cholesky_kernel_reads_the_named_triangle_where_it_lies(package, dtype, n):
+    """The kernel route: every order, strided, transposed and broadcast operands, the other
+    triangle holding garbage, and potrf's info for a matrix that is not positive definite."""
+    a = spd((6,), n, dtype)
+    for lower in (False, True):
+        junk = np.full((n, n), 7.0 + 3.0j if dtype == "complex64" else 7.0)
+        noisy = (a + (np.triu(junk, 1) if lower else np.tril(junk, -1))).astype(dtype)  # the other triangle: junk
+        x = to_package(np.stack([noisy, 0 * noisy], axis=1), package)[:, 0]  # every other matrix of a batch
+        with Cholesky(x, lower=lower, execution="cuda") as plan:
+            assert plan.plan()._kernel_route
+            c = host(plan.execute(check=True))
+        close(c, np.linalg.cholesky(a) if lower else ct(np.linalg.cholesky(a)), dtype, 100)
+        t = to_package(np.swapaxes(noisy, -1, -2).copy(), package)  # column-major in memory: its transpose
+        c = host(linalg.cholesky(t.swapaxes(-1, -2) if package == "cupy" else t.mT, lower, execution="cuda"))
+        close(c, np.linalg.cholesky(a) if lower else ct(np.linalg.cholesky(a)), dtype, 100)
+    one = to_package(a[0], package)
+    b = pytest.importorskip(package)
+    broadcast = b.broadcast_to(one, (3, n, n)) if package == "cupy" else one.expand(3, n, n)
+    close(host(linalg.cholesky(broadcast, True, execution="cuda")), np.broadcast_to(np.linalg.cholesky(a[0]), (3, n, n)),
+          dtype, 100)
+    bad = a.copy()
+    bad[4, n - 1, n - 1] = -1.0
+    with pytest.raises(linalg.LinAlgError, match=rf"a\[4\] is not positive definite.*order {n}"):
+        linalg.cholesky(to_package(bad, package), execution="cuda")
 
 
 @pytest.mark.parametrize("package", PACKAGES)

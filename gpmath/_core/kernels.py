@@ -16,6 +16,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 
@@ -167,10 +168,17 @@ def _allow_shared(function, size: int) -> None:
     runtime.check(driver.cuFuncSetAttribute(function, attribute, size), "cuFuncSetAttribute")
 
 
+_INCLUDE = re.compile(r'^#include "([^"]+)"$', re.MULTILINE)
+
+
 @functools.cache
 def _read(path: str) -> str:
+    """The source of *path*, its ``#include "file"`` lines replaced by the files (beside it), so
+    that the disk cache's key covers them and NVRTC needs no include path."""
     with open(path, encoding="utf-8") as file:
-        return file.read()
+        source = file.read()
+    folder = os.path.dirname(path)
+    return _INCLUDE.sub(lambda match: _read(os.path.join(folder, match.group(1))), source)
 
 
 class Launch:

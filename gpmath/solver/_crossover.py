@@ -12,6 +12,9 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 - SOLVE (fourth session), 10 000 matrices, 1 rhs: gpmath's kernel vs getrfBatched + getrsBatched:
   n=32 f64 0.205 vs 0.556 (torch 0.499), n=16 0.124, n=8 0.091 (torch 0.16, 0.12); n=32 f32
   0.152, c128 0.552 (torch 0.387, 1.26).  The kernel holds a row per lane: n <= 32.
+- CHOLESKY (sixth session, H200), ms per stateless call, gpmath's kernel vs potrf(Batched) (torch):
+  f64 10 000 x 32² 0.141 vs 0.386 (0.410), 10 000 x 8² 0.061 vs 0.115, one 32² 0.052 vs 0.107
+  (0.090); f32 10 000 x 32² 0.121 vs 0.322; c128 10 000 x 32² 0.498 vs 0.687 (0.736).
 - EIGH, batch 32, syevjBatched vs looped syevd: n=128 9.6 vs 53.6, n=256 28.4 vs 66.8,
   n=512 135 vs 153; batch 128: syevjBatched 0.19 (n=16) to 20.5 ms (n=128), no cliff at n=33.
   Batch 128, syevjBatched vs syevBatched (third session): n=16 0.154 vs 0.233, n=32 0.257 vs
@@ -34,7 +37,7 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 
 from __future__ import annotations
 
-__all__ = ["EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
+__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
 
 EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
     (1, 32, "kernel"),
@@ -56,6 +59,10 @@ SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC i
 SOLVE = (  # general A x = b: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available
     (1, 32, "kernel"),
     (1, None, "factor"),  # getrf + getrs, by the FACTOR table
+)
+CHOLESKY = (  # the Cholesky factor: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available
+    (1, 32, "kernel"),
+    (1, None, "factor"),  # potrf, by the FACTOR table
 )
 FACTOR = (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices
     (2, 512, "batched"),

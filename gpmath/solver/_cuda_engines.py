@@ -21,12 +21,12 @@ from .._bindings import cusolver as cs
 from .._core import kernels
 from .._core.dtypes import DTYPES
 from . import _problem as P
-from ._crossover import EIGH, FACTOR, SOLVE, choose
+from ._crossover import CHOLESKY, EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine, on_stream
 from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER, Getrf, Rhs
 from ._cuda_permute import PermutedRhs
-from ._cuda_small import SmallSolve
+from ._cuda_small import SmallCholesky, SmallSolve
 from ._ops import inf_norms, swap, upper_copy
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
@@ -93,14 +93,26 @@ class _Potrf:
         return P.not_positive_definite("a", index, info)
 
 
-class CudaCholesky(_Potrf, CudaEngine, Cholesky):
-    """:class:`~gpmath.solver.Cholesky` through ``cusolverDnXpotrf`` or ``<t>potrfBatched``."""
+class CudaCholesky(SmallCholesky, _Potrf, CudaEngine, Cholesky):
+    """:class:`~gpmath.solver.Cholesky` through gpmath's small-matrix kernel, ``cusolverDnXpotrf``
+    or ``<t>potrfBatched``."""
 
     def _plan_cuda(self):
+        p = self.problem
+        self._kernel_route = (choose(CHOLESKY, p.n, p.batch_count) == "kernel" and p.n >= 1
+                              and kernels.compiler_available())
+        if self._kernel_route:
+            return self._plan_small_cholesky()
         self._plan_potrf()
 
     def _run(self, arrays):
-        p, pkg, a = self.problem, self.package, arrays["a"]
+        pkg = self.package
+        # C order holds L_Mᵀ: Lᵀ (lower: M = A) or U (upper: M = conj(A)), zeros below the diagonal
+        factor = self._run_small_cholesky(arrays) if self._kernel_route else self._run_potrf(arrays["a"])
+        return swap(pkg, factor) if self.lower else factor  # L: a transposed view (column-major, as LAPACK's)
+
+    def _run_potrf(self, a):
+        p, pkg = self.problem, self.package
         # the result array: the triangle read (column-major lower) and zeros in the other, made in one pass
         source = swap(pkg, a) if self.lower else a
         if self.staged:
@@ -110,8 +122,7 @@ class CudaCholesky(_Potrf, CudaEngine, Cholesky):
                 work = upper_copy(pkg, source)
             ptr = pkg.ptr(work)
         self._potrf(ptr)
-        factor = self._deliver(work)  # C order holds L_Mᵀ: Lᵀ (lower: M = A) or U (upper: M = conj(A))
-        return swap(pkg, factor) if self.lower else factor  # L: a transposed view (column-major, as LAPACK's)
+        return self._deliver(work)
 
 
 class CudaCholeskySolve(Rhs, _Potrf, CudaEngine, CholeskySolve):

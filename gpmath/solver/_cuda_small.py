@@ -1,4 +1,4 @@
-"""General solves of small matrices (N <= 32) in one launch of gpmath's own kernel.
+"""General solves and Cholesky factors of small matrices (N <= 32) in one launch of gpmath's kernels.
 
 cuBLAS's ``getrfBatched`` + ``getrsBatched`` take 2.4x as long as MAGMA's batched LU for
 10 000 matrices of 32 x 32 (H100), and no NVIDIA library has a faster batched LU; so where the
@@ -7,6 +7,9 @@ the Solve engine) runs ``kernels/small_lu_solve.cu``: one warp factors a matrix 
 pivoting in registers and solves every right-hand side, reading ``a`` and ``b`` where they lie
 (any strides that step through the batch with one stride, broadcasting included) and writing
 ``x`` and ``info`` only.  Its pivots are LAPACK's, so results match getrf/getrs to rounding.
+:class:`SmallCholesky` (the Cholesky engine, where the ``CHOLESKY`` row says ``"kernel"``) runs
+``kernels/small_cholesky.cu`` alike: one warp a matrix, the named triangle read where it lies,
+the factor (zeros in the other triangle) and ``info`` written.
 """
 
 from __future__ import annotations
@@ -17,17 +20,29 @@ import os
 from .._core.kernels import Kernel, Launch
 from .._core.shapes import broadcast_strides, compact_strides, fold_batches
 
-__all__ = ["KernelOperands", "SmallSolve", "KERNEL_PATH"]
+__all__ = ["KernelOperands", "SmallCholesky", "SmallSolve", "KERNEL_PATH", "CHOLESKY_KERNEL_PATH"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_lu_solve.cu")
+CHOLESKY_KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_cholesky.cu")
 _TYPE = {"float32": 0, "float64": 1, "complex64": 2, "complex128": 3}
 _PARAMETERS = 15  # a (4), b (4), x (4), info, count, nrhs
 _A, _B, _X, _INFO, _COUNT, _NRHS = 0, 4, 8, 12, 13, 14
+_CHOLESKY_PARAMETERS = 8  # a (4), f, info, count, lower
+_F, _CHOLESKY_INFO, _CHOLESKY_COUNT, _LOWER = 4, 5, 6, 7
 
 
 @functools.cache
-def _kernel(n: int, dtype_name: str) -> Kernel:
-    return Kernel(KERNEL_PATH, "small_lu_solve", {"GPM_N": n, "GPM_TYPE": _TYPE[dtype_name]})
+def _kernel(n: int, dtype_name: str, path: str = KERNEL_PATH, function: str = "small_lu_solve") -> Kernel:
+    return Kernel(path, function, {"GPM_N": n, "GPM_TYPE": _TYPE[dtype_name]})
+
+
+def _warp_launch(kernel: Kernel, parameters: int, problem, device_id: int) -> Launch:
+    """A launch of a one-warp-a-matrix kernel: ``WARPS`` matrices a block (small_values.cuh),
+    each staged through its part of the shared memory."""
+    itemsize = problem.dtype.itemsize
+    warps = 2 if itemsize > 8 else 4
+    return Launch(kernel.function(device_id), parameters, grid=max(1, -(-problem.batch_count // warps)),
+                  block=32 * warps, shared=warps * problem.n * (problem.n + 1) * itemsize)
 
 
 def _batch_stride(batch: tuple[int, ...], shape: tuple[int, ...], strides: tuple[int, ...]) -> int | None:
@@ -75,11 +90,7 @@ class SmallSolve(KernelOperands):
 
     def _plan_small(self) -> None:
         p = self.problem
-        itemsize = p.dtype.itemsize
-        warps = 2 if itemsize > 8 else 4  # as WARPS in the kernel
-        function = _kernel(p.n, p.dtype.name).function(self.device_id)
-        launch = self._small = Launch(function, _PARAMETERS, grid=max(1, -(-p.batch_count // warps)),
-                                      block=32 * warps, shared=warps * p.n * (p.n + 1) * itemsize)
+        launch = self._small = _warp_launch(_kernel(p.n, p.dtype.name), _PARAMETERS, p, self.device_id)
         launch.set(_INFO, self._info)
         launch.set(_COUNT, p.batch_count)
         launch.set(_NRHS, p.rhs.nrhs)
@@ -96,3 +107,24 @@ class SmallSolve(KernelOperands):
         self._place(self._small, _X, x_ptr, n * rhs.nrhs, 1 if rhs.vector else rhs.nrhs, 0 if rhs.vector else 1)
         self._small(self.stream)
         return self._deliver(x)
+
+
+class SmallCholesky(KernelOperands):
+    """The kernel route of the Cholesky engine (mixed in before :class:`~._cuda.CudaEngine`)."""
+
+    def _plan_small_cholesky(self) -> None:
+        p = self.problem
+        kernel = _kernel(p.n, p.dtype.name, CHOLESKY_KERNEL_PATH, "small_cholesky")
+        launch = self._small_cholesky = _warp_launch(kernel, _CHOLESKY_PARAMETERS, p, self.device_id)
+        launch.set(_CHOLESKY_INFO, self._info)
+        launch.set(_CHOLESKY_COUNT, p.batch_count)
+        launch.set(_LOWER, int(self.lower))
+
+    def _run_small_cholesky(self, arrays):
+        """The factor in C order, transposed: ``Lᵀ`` (lower) or ``U`` (upper), zeros below."""
+        p, launch = self.problem, self._small_cholesky
+        self._place(launch, _A, *self._operand("a", arrays["a"]))
+        factor, ptr = self._work("factor", p.batch_shape + (p.n, p.n), p.dtype)
+        launch.set(_F, ptr)
+        launch(self.stream)
+        return self._deliver(factor)

@@ -1,0 +1,72 @@
+// Cholesky factors of a batch of N x N Hermitian positive definite matrices (N <= 32) in one
+// launch: one warp per matrix.
+//
+// A is staged through shared memory (read along its unit-stride axis, coalesced); lane i then
+// holds row i of L, the lower triangle of A (lower) or of conj(Aᵀ) (upper), in registers.  Step k
+// takes the updated diagonal from lane k, and every lane scales its column-k element by its
+// inverse square root and subtracts l_ik conj(l_jk), read with a shuffle, from its elements
+// j <= i.  The factor goes back through shared memory and is written in C order, transposed:
+// f[j][i] = l_ij (lower: Lᵀ, whose column-major reading is L) or conj(l_ij) (upper: U = Lᴴ),
+// zero below the diagonal.
+//
+// info[m] = k + 1 for the first step k whose diagonal is not positive (or not a number), as
+// potrf reports it, else 0.
+//
+// Compiled by NVRTC with -DGPM_N=<1..32> and -DGPM_TYPE=<0: float, 1: double, 2: complex
+// float, 3: complex double>.  Every parameter is 8 bytes wide (the host packs them alike).
+
+#ifndef GPM_N
+#error "GPM_N (the matrix order, 1 to 32) must be defined"
+#endif
+#define N GPM_N
+#define FULL 0xffffffffu
+
+#include "small_values.cuh"
+
+extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
+small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
+               value* __restrict__ f, int* __restrict__ info, long long count, long long lower) {
+    extern __shared__ unsigned char shared[];
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const long long m = (long long)blockIdx.x * WARPS + warp;
+    if (m >= count) return;  // a whole warp leaves together
+
+    value* tile = reinterpret_cast<value*>(shared) + warp * N * (N + 1);
+    const value* am = a + m * a_batch;
+    for (int e = lane; e < N * N; e += 32) {
+        const int i = a_col == 1 ? e / N : e % N, j = a_col == 1 ? e % N : e / N;
+        tile[i * (N + 1) + j] = am[i * a_row + j * a_col];
+    }
+    __syncwarp();
+    value r[N];
+#pragma unroll
+    for (int j = 0; j < N; ++j)
+        r[j] = lane < N && j <= lane ? (lower ? tile[lane * (N + 1) + j] : conjugate(tile[j * (N + 1) + lane])) : zero();
+
+    // Factor, every loop unrolled: column indices are constants and r stays in registers.
+    int failed = 0;
+#pragma unroll
+    for (int k = 0; k < N; ++k) {
+        const real d = real_part(shfl(r[k], k));
+        if (!(d > 0) && !failed) failed = k + 1;
+        const real root = sqrt(d);
+        if (lane == k) r[k] = of_real(root);
+        if (lane > k) r[k] = scaled(r[k], 1 / root);
+#pragma unroll
+        for (int j = k + 1; j < N; ++j) {
+            const value ljk = shfl(r[k], j);
+            if (lane >= j) r[j] = sub_mul(r[j], r[k], conjugate(ljk));
+        }
+    }
+    if (lane == 0) info[m] = failed;
+
+    // Write f through the tile: f[j][i] = l_ij (or its conjugate), zero where j > i.
+    __syncwarp();
+#pragma unroll
+    for (int j = 0; j < N; ++j)
+        if (lane < N) tile[j * (N + 1) + lane] = j <= lane ? (lower ? r[j] : conjugate(r[j])) : zero();
+    __syncwarp();
+    value* fm = f + m * N * N;
+    for (int e = lane; e < N * N; e += 32) fm[e] = tile[(e / N) * (N + 1) + e % N];
+}

@@ -1,0 +1,66 @@
+// The value types of gpmath's one-warp-a-matrix kernels (included by them; gpmath inlines it
+// before NVRTC compiles): GPM_TYPE 0: float, 1: double, 2: complex float, 3: complex double.
+// "real" is the type of a magnitude; "value", of an element.
+
+#ifndef GPM_SMALL_VALUES
+#define GPM_SMALL_VALUES
+#ifndef FULL
+#define FULL 0xffffffffu
+#define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices a block, a warp each (the host computes the same)
+#endif
+
+#if GPM_TYPE == 0 || GPM_TYPE == 2
+typedef float real;
+#else
+typedef double real;
+#define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices a block, a warp each (the host computes the same)
+#endif
+
+__device__ __forceinline__ float absolute(float v) { return fabsf(v); }
+__device__ __forceinline__ double absolute(double v) { return fabs(v); }
+__device__ __forceinline__ real infinity() {
+    return sizeof(real) == 4 ? __int_as_float(0x7f800000) : __longlong_as_double(0x7ff0000000000000LL);
+}
+
+#if GPM_TYPE >= 2
+struct value { real re, im; };
+__device__ __forceinline__ value make(real re, real im) { value v; v.re = re; v.im = im; return v; }
+__device__ __forceinline__ value zero() { return make(0, 0); }
+__device__ __forceinline__ value shfl(value v, int lane) {
+    return make(__shfl_sync(FULL, v.re, lane), __shfl_sync(FULL, v.im, lane));
+}
+__device__ __forceinline__ real magnitude(value v) { return absolute(v.re) + absolute(v.im); }
+__device__ __forceinline__ value mul(value a, value b) {
+    return make(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+__device__ __forceinline__ value sub_mul(value c, value a, value b) {  // c - a b
+    return make(c.re - (a.re * b.re - a.im * b.im), c.im - (a.re * b.im + a.im * b.re));
+}
+__device__ __forceinline__ value conjugate(value v) { return make(v.re, -v.im); }
+__device__ __forceinline__ real real_part(value v) { return v.re; }
+__device__ __forceinline__ value of_real(real v) { return make(v, 0); }
+__device__ __forceinline__ value scaled(value v, real s) { return make(v.re * s, v.im * s); }
+__device__ __forceinline__ value reciprocal(value v) {  // Smith's algorithm: no overflow in |v|^2
+    if (absolute(v.re) >= absolute(v.im)) {
+        real r = v.im / v.re, d = v.re + v.im * r;
+        return make(1 / d, -r / d);
+    }
+    real r = v.re / v.im, d = v.im + v.re * r;
+    return make(r / d, -1 / d);
+}
+#else
+typedef real value;
+__device__ __forceinline__ value zero() { return 0; }
+__device__ __forceinline__ value shfl(value v, int lane) { return __shfl_sync(FULL, v, lane); }
+__device__ __forceinline__ real magnitude(value v) { return absolute(v); }
+__device__ __forceinline__ value mul(value a, value b) { return a * b; }
+__device__ __forceinline__ value sub_mul(value c, value a, value b) { return c - a * b; }
+__device__ __forceinline__ value conjugate(value v) { return v; }
+__device__ __forceinline__ real real_part(value v) { return v; }
+__device__ __forceinline__ value of_real(real v) { return v; }
+__device__ __forceinline__ value scaled(value v, real s) { return v * s; }
+__device__ __forceinline__ value reciprocal(value v) { return 1 / v; }
+#endif
+
+#define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices a block, a warp each (the host computes the same)
+#endif
