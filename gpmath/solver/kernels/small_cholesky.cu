@@ -32,13 +32,7 @@ small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, 
     const long long m = (long long)blockIdx.x * WARPS + warp;
     if (m >= count) return;  // a whole warp leaves together
 
-    value* tile = reinterpret_cast<value*>(shared) + warp * N * (N + 1);
-    const value* am = a + m * a_batch;
-    for (int e = lane; e < N * N; e += 32) {
-        const int i = a_col == 1 ? e / N : e % N, j = a_col == 1 ? e % N : e / N;
-        tile[i * (N + 1) + j] = am[i * a_row + j * a_col];
-    }
-    __syncwarp();
+    value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
     value r[N];
 #pragma unroll
     for (int j = 0; j < N; ++j)

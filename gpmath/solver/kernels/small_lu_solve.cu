@@ -72,14 +72,7 @@ small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, 
     const long long m = (long long)blockIdx.x * WARPS + warp;
     if (m >= count) return;  // a whole warp leaves together
 
-    // Stage A through shared memory, reading along its unit-stride axis (coalesced).
-    value* tile = reinterpret_cast<value*>(shared) + warp * N * (N + 1);
-    const value* am = a + m * a_batch;
-    for (int e = lane; e < N * N; e += 32) {
-        const int i = a_col == 1 ? e / N : e % N, j = a_col == 1 ? e % N : e / N;
-        tile[i * (N + 1) + j] = am[i * a_row + j * a_col];
-    }
-    __syncwarp();
+    const value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
     value r[N];
 #pragma unroll
     for (int j = 0; j < N; ++j) r[j] = lane < N ? tile[lane * (N + 1) + j] : zero();

@@ -1,6 +1,6 @@
-// The value types of gpmath's one-warp-a-matrix kernels (included by them; gpmath inlines it
-// before NVRTC compiles): GPM_TYPE 0: float, 1: double, 2: complex float, 3: complex double.
-// "real" is the type of a magnitude; "value", of an element.
+// The value types of gpmath's one-warp-a-matrix kernels and their staging of a matrix (included by
+// them after N is defined; gpmath inlines it before NVRTC compiles): GPM_TYPE 0: float, 1: double,
+// 2: complex float, 3: complex double.  "real" is the type of a magnitude; "value", of an element.
 
 #ifndef GPM_SMALL_VALUES
 #define GPM_SMALL_VALUES
@@ -63,4 +63,18 @@ __device__ __forceinline__ value reciprocal(value v) { return 1 / v; }
 #endif
 
 #define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices a block, a warp each (the host computes the same)
+
+// This warp's N x N tile of the block's dynamic shared memory (rows of N + 1), holding matrix m of
+// a (element strides: batch, row, column), read along its unit-stride axis (coalesced).
+__device__ __forceinline__ value* staged(const value* a, long long m, long long batch, long long row, long long col,
+                                         unsigned char* shared, int warp, int lane) {
+    value* tile = reinterpret_cast<value*>(shared) + warp * N * (N + 1);
+    const value* am = a + m * batch;
+    for (int e = lane; e < N * N; e += 32) {
+        const int i = col == 1 ? e / N : e % N, j = col == 1 ? e % N : e / N;
+        tile[i * (N + 1) + j] = am[i * row + j * col];
+    }
+    __syncwarp();
+    return tile;
+}
 #endif
