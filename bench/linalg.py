@@ -195,7 +195,7 @@ def batched_small() -> None:
                 timed(f"svd 128x{n} driver={driver}", lambda: linalg.svd(h, False, driver=driver), 2)
         else:  # the default is gpmath's Jacobi kernel; cuSOLVER's Jacobi (CuPy's route at n <= 32) beside it
             timed(f"svd 128x{n} driver=gesvdj (gesvdjBatched)", lambda: linalg.svd(h, False, driver="gesvdj"), 10)
-    for n in (8, 16, 24, 32):  # one matrix: gpmath's kernel against cuSOLVER's one-matrix routines
+    for n in (8, 16, 24, 32, 48, 64):  # one matrix: gpmath's kernel against cuSOLVER's one-matrix routines
         h = spd((), n, torch.float64)
         timed(f"eigh 1x{n} driver=None (kernel)", lambda: linalg.eigh(h), 30)
         timed(f"eigh 1x{n} driver=syevd", lambda: linalg.eigh(h, driver="syevd"), 30)

@@ -587,7 +587,8 @@ def test_every_planner_has_a_cuda_engine(model):
 @pytest.mark.parametrize("batch, n, dtype, routine", [
     (2, 8, "float64", _cuda_jacobi.ROUTINE), (2, 8, "complex128", "syevjBatched"), (300, 32, "float64", _cuda_jacobi.ROUTINE),
     (300, 33, "float64", "syevjBatched"), (2, 40, "float64", _cuda_jacobi.ROUTINE), (2, 40, "complex128", "syevBatched"),
-    (300, 40, "float64", "syevBatched"), (2, 200, "float64", "syevjBatched"), (1, 40, "float64", "syevd")])
+    (300, 40, "float64", "syevBatched"), (2, 200, "float64", "syevjBatched"), (1, 40, "float64", _cuda_jacobi.ROUTINE),
+    (1, 40, "complex128", "syevd"), (1, 70, "float64", "syevd")])
 def test_eigh_default_route_follows_the_crossover_table(model, batch, n, dtype, routine):
     from gpmath.solver import Eigh
 
@@ -603,7 +604,8 @@ def test_eigh_default_route_follows_the_crossover_table(model, batch, n, dtype, 
                                                    ((32, 32), "float64", _cuda_jacobi.ROUTINE),
                                                    ((2, 16, 16), "complex64", "gesvdjBatched"),
                                                    ((3, 40, 40), "float64", _cuda_jacobi.ROUTINE),
-                                                   ((40, 40), "float64", "gesvdp"),
+                                                   ((40, 40), "float64", _cuda_jacobi.ROUTINE),
+                                                   ((70, 70), "float64", "gesvdp"),
                                                    ((2, 12, 7), "float64", "gesvdjBatched")])
 def test_svd_default_route_follows_the_crossover_table(model, shape, dtype, routine):
     from gpmath.solver import SVD

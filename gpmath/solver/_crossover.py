@@ -29,7 +29,9 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
   Above n = 32 (two columns a lane; H200, batch 128, ms): eigh n=33 0.49 vs 0.73 (syevjBatched),
   n=48 0.61 vs 0.84, n=64 0.91 vs 0.99 (syevBatched); svd n=33 0.62 vs 144 (gesvdj), n=48 0.78
   vs 176, n=64 1.25 (CuPy 1.36 s at f32).  Batch 1000: eigh n=48 3.81 vs 2.85, n=64 6.15 vs 3.91
-  (syevBatched wins); svd n=48 5.4 vs 1347.
+  (syevBatched wins); svd n=48 5.4 vs 1347.  One matrix, f64: eigh n=33 0.30 vs syevd 0.60 (torch
+  0.52), n=48 0.49 vs 0.72, n=64 0.84 vs 0.85 (torch 0.78); svd n=33 0.45 vs gesvdp 1.61 (torch
+  1.27), n=64 1.25 vs 2.30 (1.57); f32 n=64: eigh 0.46 vs 0.78, svd 0.65 vs 2.35.
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.
@@ -43,15 +45,14 @@ EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is avai
     (1, 32, "kernel"),
     (256, 33, "syevjBatched"),  # many matrices: cuSOLVER's batch routines (1000 x 64²: 3.9 ms, kernel 6.2)
     (256, 128, "syevBatched"),
-    (2, 64, "kernel"),  # fewer: the kernel to n = 64 (128 x 64²: 0.91 ms, syevBatched 0.99)
+    (1, 64, "kernel"),  # fewer: the kernel to n = 64 (128 x 64²: 0.91 ms, syevBatched 0.99; one 48²: 0.49, syevd 0.72)
     (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
     (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
     (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
     (1, None, "syevd"),
 )
 SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC is available)
-    (1, 32, "kernel"),
-    (2, 64, "kernel"),  # 130-290x faster than gesvdj's loop at n = 33-64 (one matrix above 32: not measured)
+    (1, 64, "kernel"),  # 130-290x faster than gesvdj's loop at n = 33-64 (one 64²: 1.25 ms, gesvdj 1.55, gesvdp 2.30)
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
     (1, None, "gesvdp"),  # polar decomposition (QDWH): 3-5x faster than gesvd/gesvdj at n = 2048
