@@ -588,7 +588,7 @@ def test_every_planner_has_a_cuda_engine(model):
     (2, 8, "float64", _cuda_jacobi.ROUTINE), (2, 8, "complex128", "syevjBatched"), (300, 32, "float64", _cuda_jacobi.ROUTINE),
     (300, 33, "float64", "syevjBatched"), (2, 40, "float64", _cuda_jacobi.ROUTINE), (2, 40, "complex128", "syevBatched"),
     (300, 40, "float64", "syevBatched"), (2, 200, "float64", "syevjBatched"), (1, 40, "float64", _cuda_jacobi.ROUTINE),
-    (1, 40, "complex128", "syevd"), (1, 70, "float64", "syevd")])
+    (1, 40, "complex128", "syevd"), (1, 64, "float64", "syevd"), (2, 64, "float64", _cuda_jacobi.ROUTINE)])
 def test_eigh_default_route_follows_the_crossover_table(model, batch, n, dtype, routine):
     from gpmath.solver import Eigh
 

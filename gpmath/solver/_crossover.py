@@ -45,7 +45,8 @@ EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is avai
     (1, 32, "kernel"),
     (256, 33, "syevjBatched"),  # many matrices: cuSOLVER's batch routines (1000 x 64²: 3.9 ms, kernel 6.2)
     (256, 128, "syevBatched"),
-    (1, 64, "kernel"),  # fewer: the kernel to n = 64 (128 x 64²: 0.91 ms, syevBatched 0.99; one 48²: 0.49, syevd 0.72)
+    (2, 64, "kernel"),  # fewer: the kernel to n = 64 (128 x 64²: 0.91 ms, syevBatched 0.99)
+    (1, 48, "kernel"),  # one matrix: to n = 48 (48²: 0.49, syevd 0.63-0.72; 64²: 0.81-0.84, syevd 0.77-0.85)
     (2, 33, "syevjBatched"),  # Jacobi wins for tiny matrices
     (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
     (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
