@@ -171,7 +171,8 @@ def batched_small() -> None:
            lambda: cupy.linalg.cholesky(ca), 30)
     report("solve 10000x32x32 f64", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
            lambda: cupy.linalg.solve(ca, cb), 30)
-    timed("solve 10000x32x32 assume_a=pos", lambda: linalg.solve(a, b, assume_a="pos", lower=True))
+    report("solve 10000x32x32 f64 assume_a=pos", lambda: linalg.solve(a, b, assume_a="pos", lower=True),
+           lambda: torch.cholesky_solve(b, torch.linalg.cholesky(a)), lambda: cupy.linalg.solve(ca, cb), 30)
     factored = {"SOLVE": ((1, None, "factor"),)}  # cuBLAS getrfBatched + getrsBatched, not gpmath's kernel
     alternative("solve 10000x32x32 getrfBatched + getrsBatched", lambda: linalg.solve(a, b), **factored)
     for n, dtype in ((8, torch.float64), (16, torch.float64), (32, torch.float32), (32, torch.complex128)):

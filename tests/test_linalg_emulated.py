@@ -258,15 +258,15 @@ class FakeLaunch:
                 for i in range(rows)]
 
     def __call__(self, stream):
-        {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_jacobi": self._jacobi,
-         "lu_permute": self._permute}[self.kernel.name]()
+        {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_cholesky_solve": self._cholesky_solve,
+         "small_jacobi": self._jacobi, "lu_permute": self._permute}[self.kernel.name]()
 
     def _cholesky(self):  # small_cholesky.cu: f = Lᵀ (lower) or Lᴴ (upper) in C order, potrf's info
         n, dtype = self.kernel.n, self.kernel.dtype
         f, info, count, lower = self.values[4:8]
         potrf = lapack.get_lapack_funcs("potrf", dtype=dtype)
         for m in range(count):
-            a = np.array([[np.frombuffer(e, dtype)[0] for e in row] for row in self._elements(0, m, n, n, dtype.itemsize)])
+            a = self._matrix(0, m, n, n, dtype)
             factor, failed = potrf(a if lower else a.conj().T, lower=True, clean=True)
             _vec(f + m * n * n * dtype.itemsize, dtype, n * n)[...] = (factor.T if lower else factor.conj().T).reshape(-1)
             _vec(info, np.int32, count)[m] = failed
@@ -276,7 +276,7 @@ class FakeLaunch:
         values, u, v, info, count, lower = self.values[4:10]
         assert self.grid == max(1, count)
         for m in range(count):
-            a = np.array([[np.frombuffer(e, dtype)[0] for e in row] for row in self._elements(0, m, n, n, dtype.itemsize)])
+            a = self._matrix(0, m, n, n, dtype)
             if svd:
                 left, w, right = np.linalg.svd(a)
             else:
@@ -289,18 +289,32 @@ class FakeLaunch:
                     _vec(u + m * n * n * dtype.itemsize, dtype, n * n)[...] = left.reshape(-1)
             _vec(info, np.int32, count)[m] = 0 if np.isfinite(a).all() else n + 1
 
+    def _matrix(self, first, m, rows, cols, dtype):
+        """Matrix *m* of the operand at parameters *first*.. (address and strides), as NumPy."""
+        return np.array([[np.frombuffer(e, dtype)[0] for e in row] for row in self._elements(first, m, rows, cols,
+                                                                                                  dtype.itemsize)])
+
+    def _store(self, first, m, values, dtype):
+        for row, row_values in zip(self._elements(first, m, *values.shape, dtype.itemsize), values):
+            for element, value in zip(row, row_values):
+                np.frombuffer(element, dtype)[0] = value
+
     def _small_solve(self):  # small_lu_solve.cu
         n, dtype, (info, count, nrhs) = self.kernel.n, self.kernel.dtype, self.values[12:15]
         getrf = lapack.get_lapack_funcs("getrf", dtype=dtype)
         for m in range(count):
-            read = lambda first, cols: np.array([[np.frombuffer(e, dtype)[0] for e in row]  # noqa: E731
-                                                 for row in self._elements(first, m, n, cols, dtype.itemsize)])
-            a, b = read(0, n), read(4, nrhs)
+            a, b = self._matrix(0, m, n, n, dtype), self._matrix(4, m, n, nrhs, dtype)
             _vec(info, np.int32, count)[m] = getrf(a)[2]
-            for row, values in zip(self._elements(8, m, n, nrhs, dtype.itemsize),
-                                   np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b):
-                for element, value in zip(row, values):
-                    np.frombuffer(element, dtype)[0] = value
+            self._store(8, m, np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b, dtype)
+
+    def _cholesky_solve(self):  # small_cholesky.cu's solve: by the named triangle's factor, potrf's info
+        n, dtype, (info, count, nrhs, lower) = self.kernel.n, self.kernel.dtype, self.values[12:16]
+        potrf = lapack.get_lapack_funcs("potrf", dtype=dtype)
+        for m in range(count):
+            a, b = self._matrix(0, m, n, n, dtype), self._matrix(4, m, n, nrhs, dtype)
+            factor, failed = potrf(a if lower else a.conj().T, lower=True, clean=True)
+            _vec(info, np.int32, count)[m] = failed
+            self._store(8, m, b if failed else sl.cho_solve((factor, True), b), dtype)
 
     def _permute(self):  # lu_permute.cu: y = P b, column by column
         b, b_matrix, ldb, y, y_matrix, ldy, pivots, n, nrhs = self.values

@@ -96,6 +96,25 @@ def test_solve(package, dtype, assume_a, batch, nrhs, n):
     close(a @ x, b, dtype, 100)
 
 
+@pytest.mark.parametrize("package", ["cupy", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_positive_solve_kernel_reads_the_named_triangle(package, dtype):
+    """assume_a="pos" at n <= 32 (gpmath's Cholesky-solve kernel): the triangle named by *lower*,
+    junk in the other, transposed (real), and potrf's order of the failing minor."""
+    a, b = spd((5,), 12, dtype), random((5, 12, 3), dtype, 1)
+    junk = np.full((12, 12), 5.0 + 2.0j if dtype == "complex128" else 5.0)
+    for lower in (False, True):
+        noisy = (a + (np.triu(junk, 1) if lower else np.tril(junk, -1))).astype(dtype)
+        for transposed in (False, True) if dtype == "float32" else (False,):
+            x = host(linalg.solve(to_package(noisy, package), to_package(b, package), lower=lower, assume_a="pos",
+                                  transposed=transposed, execution="cuda"))
+            close(a @ x, b, dtype, 100)
+    bad = a.copy()
+    bad[3, 6, 6] = -50.0
+    with pytest.raises(linalg.LinAlgError, match=r"a\[3\] is not positive definite.*order 7"):
+        linalg.solve(to_package(bad, package), to_package(b, package), assume_a="pos", execution="cuda")
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 def test_solve_vector_and_transposed(package):
     a, b = general((2,), 16, "float64"), random((16,), "float64", 2)

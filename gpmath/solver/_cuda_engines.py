@@ -146,21 +146,22 @@ class CudaCholeskySolve(Rhs, _Potrf, CudaEngine, CholeskySolve):
 
 
 class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
-    """:class:`~gpmath.solver.Solve`: gpmath's small-matrix kernel, LU (``Xgetrf``/``getrfBatched``,
-    the interchanges applied to b by gpmath's kernel where the LU is of A itself), Cholesky, or IRS."""
+    """:class:`~gpmath.solver.Solve`: gpmath's small-matrix kernels (LU, or Cholesky for
+    ``assume_a="pos"``), LU (``Xgetrf``/``getrfBatched``, the interchanges applied to b by gpmath's
+    kernel where the LU is of A itself), Cholesky (``potrf``), or IRS."""
 
     def _plan_cuda(self):
         p = self.problem
         self._route = "factor"
         if self.refine == "mixed":
             return self._plan_irs()
+        if choose(SOLVE, p.n, p.batch_count) == "kernel" and p.n >= 1 and kernels.compiler_available():
+            self._route = "kernel"
+            return self._plan_small(positive=self.assume_a == "pos")
         if self.assume_a == "pos":
             self._plan_potrf()
             self._solve_info = self._buffer(4 * max(p.batch_count, 1))
             return
-        if choose(SOLVE, p.n, p.batch_count) == "kernel" and p.n >= 1 and kernels.compiler_available():
-            self._route = "kernel"
-            return self._plan_small()
         self._plan_getrf()
         self._plan_permute_if_it_serves()
 

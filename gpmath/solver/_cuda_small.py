@@ -88,18 +88,24 @@ class KernelOperands:
 class SmallSolve(KernelOperands):
     """The kernel route of the Solve engine (mixed in before :class:`~._cuda.CudaEngine`)."""
 
-    def _plan_small(self) -> None:
+    def _plan_small(self, positive: bool = False) -> None:
+        """LU with partial pivoting, or (*positive*: ``assume_a="pos"``) Cholesky of the named triangle."""
         p = self.problem
-        launch = self._small = _warp_launch(_kernel(p.n, p.dtype.name), _PARAMETERS, p, self.device_id)
+        kernel = (_kernel(p.n, p.dtype.name, CHOLESKY_KERNEL_PATH, "small_cholesky_solve") if positive
+                  else _kernel(p.n, p.dtype.name))
+        launch = self._small = _warp_launch(kernel, _PARAMETERS + positive, p, self.device_id)
         launch.set(_INFO, self._info)
         launch.set(_COUNT, p.batch_count)
         launch.set(_NRHS, p.rhs.nrhs)
+        if positive:
+            launch.set(_PARAMETERS, int(self.lower))  # the Cholesky solve's last parameter
+        self._small_positive = positive
 
     def _run_small(self, arrays):
         p = self.problem
         n, rhs = p.n, p.rhs
         a = self._operand("a", arrays["a"])
-        if self.transposed:
+        if self.transposed and not self._small_positive:  # (a positive definite a is its transpose)
             a = (a[0], a[1], a[3], a[2])
         self._place(self._small, _A, *a)
         self._place(self._small, _B, *self._operand("b", arrays["b"]))

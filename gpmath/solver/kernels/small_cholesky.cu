@@ -1,13 +1,15 @@
-// Cholesky factors of a batch of N x N Hermitian positive definite matrices (N <= 32) in one
-// launch: one warp per matrix.
+// Cholesky factors (small_cholesky) of a batch of N x N Hermitian positive definite matrices
+// (N <= 32), or solves A X = B by them (small_cholesky_solve), in one launch: one warp per matrix.
 //
 // A is staged through shared memory (read along its unit-stride axis, coalesced); lane i then
 // holds row i of L, the lower triangle of A (lower) or of conj(Aᵀ) (upper), in registers.  Step k
 // takes the updated diagonal from lane k, and every lane scales its column-k element by its
 // inverse square root and subtracts l_ik conj(l_jk), read with a shuffle, from its elements
-// j <= i.  The factor goes back through shared memory and is written in C order, transposed:
+// j <= i.  small_cholesky writes the factor back through shared memory in C order, transposed:
 // f[j][i] = l_ij (lower: Lᵀ, whose column-major reading is L) or conj(l_ij) (upper: U = Lᴴ),
-// zero below the diagonal.
+// zero below the diagonal.  small_cholesky_solve solves each right-hand side by L y = b (rows of
+// L in hand) and Lᴴ x = y (the rows of Lᴴ, columns of L, brought through shared memory) and
+// writes x only.
 //
 // info[m] = k + 1 for the first step k whose diagonal is not positive (or not a number), as
 // potrf reports it, else 0.
@@ -23,6 +25,33 @@
 
 #include "small_values.cuh"
 
+// Row `lane` of L into r, from the named triangle of the staged tile; returns potrf's info and
+// sets *diagonal* to l_ii (1 for lanes past N).  Every loop unrolled: r stays in registers.
+__device__ __forceinline__ int factor(value (&r)[N], const value* tile, bool lower, int lane, real& diagonal) {
+#pragma unroll
+    for (int j = 0; j < N; ++j)
+        r[j] = lane < N && j <= lane ? (lower ? tile[lane * (N + 1) + j] : conjugate(tile[j * (N + 1) + lane])) : zero();
+    int failed = 0;
+    diagonal = 1;
+#pragma unroll
+    for (int k = 0; k < N; ++k) {
+        const real d = real_part(shfl(r[k], k));
+        if (!(d > 0) && !failed) failed = k + 1;
+        const real root = sqrt(d);
+        if (lane == k) {
+            r[k] = of_real(root);
+            diagonal = root;
+        }
+        if (lane > k) r[k] = scaled(r[k], 1 / root);
+#pragma unroll
+        for (int j = k + 1; j < N; ++j) {
+            const value ljk = shfl(r[k], j);
+            if (lane >= j) r[j] = sub_mul(r[j], r[k], conjugate(ljk));
+        }
+    }
+    return failed;
+}
+
 extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
 small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
                value* __restrict__ f, int* __restrict__ info, long long count, long long lower) {
@@ -34,25 +63,8 @@ small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, 
 
     value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
     value r[N];
-#pragma unroll
-    for (int j = 0; j < N; ++j)
-        r[j] = lane < N && j <= lane ? (lower ? tile[lane * (N + 1) + j] : conjugate(tile[j * (N + 1) + lane])) : zero();
-
-    // Factor, every loop unrolled: column indices are constants and r stays in registers.
-    int failed = 0;
-#pragma unroll
-    for (int k = 0; k < N; ++k) {
-        const real d = real_part(shfl(r[k], k));
-        if (!(d > 0) && !failed) failed = k + 1;
-        const real root = sqrt(d);
-        if (lane == k) r[k] = of_real(root);
-        if (lane > k) r[k] = scaled(r[k], 1 / root);
-#pragma unroll
-        for (int j = k + 1; j < N; ++j) {
-            const value ljk = shfl(r[k], j);
-            if (lane >= j) r[j] = sub_mul(r[j], r[k], conjugate(ljk));
-        }
-    }
+    real diagonal;
+    const int failed = factor(r, tile, lower, lane, diagonal);
     if (lane == 0) info[m] = failed;
 
     // Write f through the tile: f[j][i] = l_ij (or its conjugate), zero where j > i.
@@ -63,4 +75,55 @@ small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, 
     __syncwarp();
     value* fm = f + m * N * N;
     for (int e = lane; e < N * N; e += 32) fm[e] = tile[(e / N) * (N + 1) + e % N];
+}
+
+extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
+small_cholesky_solve(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
+                     const value* __restrict__ b, long long b_batch, long long b_row, long long b_col,
+                     value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
+                     int* __restrict__ info, long long count, long long nrhs, long long lower) {
+    extern __shared__ unsigned char shared[];
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const long long m = (long long)blockIdx.x * WARPS + warp;
+    if (m >= count) return;  // a whole warp leaves together
+
+    value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
+    value r[N];
+    real diagonal;
+    const int failed = factor(r, tile, lower, lane, diagonal);
+    if (lane == 0) info[m] = failed;
+    const real inverse = 1 / diagonal;
+    const value* bm = b + m * b_batch;
+    value* xm = x + m * x_batch;
+#pragma unroll 1
+    for (long long c = 0; c < nrhs; ++c) {  // L y = b; y goes to x
+        value y = lane < N ? bm[lane * b_row + c * b_col] : zero();
+#pragma unroll
+        for (int k = 0; k < N; ++k) {
+            if (lane == k) y = scaled(y, inverse);
+            const value yk = shfl(y, k);
+            if (lane > k) y = sub_mul(y, r[k], yk);
+        }
+        if (lane < N) xm[lane * x_row + c * x_col] = y;
+    }
+    // r becomes row `lane` of Lᴴ: r[k] = conj(l_k,lane) for k >= lane
+    __syncwarp();
+#pragma unroll
+    for (int j = 0; j < N; ++j)
+        if (lane < N) tile[lane * (N + 1) + j] = r[j];
+    __syncwarp();
+#pragma unroll
+    for (int k = 0; k < N; ++k) r[k] = lane < N && k >= lane ? conjugate(tile[k * (N + 1) + lane]) : zero();
+#pragma unroll 1
+    for (long long c = 0; c < nrhs; ++c) {  // Lᴴ x = y
+        value y = lane < N ? xm[lane * x_row + c * x_col] : zero();
+#pragma unroll
+        for (int k = N - 1; k >= 0; --k) {
+            if (lane == k) y = scaled(y, inverse);
+            const value xk = shfl(y, k);
+            if (lane < k) y = sub_mul(y, r[k], xk);
+        }
+        if (lane < N) xm[lane * x_row + c * x_col] = y;
+    }
 }
