@@ -138,6 +138,18 @@ def test_solve_matches_scipy(dtype, assume_a, batch):
     close(x[first], sl.solve(a[first].astype(np.complex128), b[first]), dtype, 10)
 
 
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_positive_solve_reads_the_named_triangle_of_a_itself(lower, transposed):
+    """As scipy.linalg.solve(assume_a="pos"): the triangle of ``a`` named by *lower* (junk in the
+    other), whether or not *transposed* (a positive definite matrix is its own transpose)."""
+    a, b = spd((), 6, "float64"), random((6,), "float64", 5)
+    noisy = a + (np.triu if lower else np.tril)(np.full((6, 6), 7.0), 1 if lower else -1)
+    x = linalg.solve(noisy, b, lower=lower, assume_a="pos", transposed=transposed, **CPU)
+    np.testing.assert_allclose(x, sl.solve(noisy, b, lower=lower, assume_a="pos", transposed=transposed), rtol=1e-12)
+    np.testing.assert_allclose(a @ x, b, atol=1e-12)
+
+
 def test_solve_vector_broadcast_and_transposed():
     a, b = general((4,), 5, "float64"), random((5,), "float64", 3)
     x = linalg.solve(a, b, **CPU)

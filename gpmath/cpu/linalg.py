@@ -124,11 +124,12 @@ def lu_solve(lu: np.ndarray, piv: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: 
 
 
 def solve(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, lower: bool, transposed: bool) -> np.ndarray:
-    """Solve ``A x = b`` for each matrix (``Aᵀ x = b`` when *transposed*)."""
-    if transposed:
-        a = np.swapaxes(a, -1, -2)
+    """Solve ``A x = b`` for each matrix (``Aᵀ x = b`` when *transposed*; a positive definite A,
+    read from the triangle *lower* names, is its own transpose, as SciPy's ``posv`` path has it)."""
     if assume_a == "pos":
         return cho_solve(cholesky(a, lower), lower, b, rhs)
+    if transposed:
+        a = np.swapaxes(a, -1, -2)
     a, bm = _as_matrices(a, b, rhs)
     try:
         x = np.linalg.solve(a, bm)
