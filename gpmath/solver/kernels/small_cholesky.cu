@@ -52,29 +52,38 @@ __device__ __forceinline__ int factor(value (&r)[N], const value* tile, bool low
     return failed;
 }
 
+// This warp's matrix of a, staged and factored: row `lane` of L, l_ii and the tile; info written.
+struct Factor {
+    value r[N];
+    real diagonal;
+    value* tile;
+};
+__device__ __forceinline__ Factor factored(const value* a, long long batch, long long row, long long col, bool lower,
+                                          int* info, unsigned char* shared, const Warp& w) {
+    Factor l;
+    l.tile = staged(a, batch, row, col, shared, w);
+    const int failed = factor(l.r, l.tile, lower, w.lane, l.diagonal);
+    if (w.lane == 0) info[w.m] = failed;
+    return l;
+}
+
 extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
 small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
                value* __restrict__ f, int* __restrict__ info, long long count, long long lower) {
     extern __shared__ unsigned char shared[];
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const long long m = (long long)blockIdx.x * WARPS + warp;
-    if (m >= count) return;  // a whole warp leaves together
-
-    value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
-    value r[N];
-    real diagonal;
-    const int failed = factor(r, tile, lower, lane, diagonal);
-    if (lane == 0) info[m] = failed;
+    const Warp w = this_warp();
+    if (w.m >= count) return;  // a whole warp leaves together
+    Factor l = factored(a, a_batch, a_row, a_col, lower, info, shared, w);
+    const int lane = w.lane;
 
     // Write f through the tile: f[j][i] = l_ij (or its conjugate), zero where j > i.
     __syncwarp();
 #pragma unroll
     for (int j = 0; j < N; ++j)
-        if (lane < N) tile[j * (N + 1) + lane] = j <= lane ? (lower ? r[j] : conjugate(r[j])) : zero();
+        if (lane < N) l.tile[j * (N + 1) + lane] = j <= lane ? (lower ? l.r[j] : conjugate(l.r[j])) : zero();
     __syncwarp();
-    value* fm = f + m * N * N;
-    for (int e = lane; e < N * N; e += 32) fm[e] = tile[(e / N) * (N + 1) + e % N];
+    value* fm = f + w.m * N * N;
+    for (int e = lane; e < N * N; e += 32) fm[e] = l.tile[(e / N) * (N + 1) + e % N];
 }
 
 extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
@@ -83,19 +92,13 @@ small_cholesky_solve(const value* __restrict__ a, long long a_batch, long long a
                      value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
                      int* __restrict__ info, long long count, long long nrhs, long long lower) {
     extern __shared__ unsigned char shared[];
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const long long m = (long long)blockIdx.x * WARPS + warp;
-    if (m >= count) return;  // a whole warp leaves together
-
-    value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
-    value r[N];
-    real diagonal;
-    const int failed = factor(r, tile, lower, lane, diagonal);
-    if (lane == 0) info[m] = failed;
-    const real inverse = 1 / diagonal;
-    const value* bm = b + m * b_batch;
-    value* xm = x + m * x_batch;
+    const Warp w = this_warp();
+    if (w.m >= count) return;  // a whole warp leaves together
+    Factor l = factored(a, a_batch, a_row, a_col, lower, info, shared, w);
+    const int lane = w.lane;
+    const real inverse = 1 / l.diagonal;
+    const value* bm = b + w.m * b_batch;
+    value* xm = x + w.m * x_batch;
 #pragma unroll 1
     for (long long c = 0; c < nrhs; ++c) {  // L y = b; y goes to x
         value y = lane < N ? bm[lane * b_row + c * b_col] : zero();
@@ -103,18 +106,18 @@ small_cholesky_solve(const value* __restrict__ a, long long a_batch, long long a
         for (int k = 0; k < N; ++k) {
             if (lane == k) y = scaled(y, inverse);
             const value yk = shfl(y, k);
-            if (lane > k) y = sub_mul(y, r[k], yk);
+            if (lane > k) y = sub_mul(y, l.r[k], yk);
         }
         if (lane < N) xm[lane * x_row + c * x_col] = y;
     }
-    // r becomes row `lane` of Lᴴ: r[k] = conj(l_k,lane) for k >= lane
+    // l.r becomes row `lane` of Lᴴ: l.r[k] = conj(l_k,lane) for k >= lane
     __syncwarp();
 #pragma unroll
     for (int j = 0; j < N; ++j)
-        if (lane < N) tile[lane * (N + 1) + j] = r[j];
+        if (lane < N) l.tile[lane * (N + 1) + j] = l.r[j];
     __syncwarp();
 #pragma unroll
-    for (int k = 0; k < N; ++k) r[k] = lane < N && k >= lane ? conjugate(tile[k * (N + 1) + lane]) : zero();
+    for (int k = 0; k < N; ++k) l.r[k] = lane < N && k >= lane ? conjugate(l.tile[k * (N + 1) + lane]) : zero();
 #pragma unroll 1
     for (long long c = 0; c < nrhs; ++c) {  // Lᴴ x = y
         value y = lane < N ? xm[lane * x_row + c * x_col] : zero();
@@ -122,7 +125,7 @@ small_cholesky_solve(const value* __restrict__ a, long long a_batch, long long a
         for (int k = N - 1; k >= 0; --k) {
             if (lane == k) y = scaled(y, inverse);
             const value xk = shfl(y, k);
-            if (lane < k) y = sub_mul(y, r[k], xk);
+            if (lane < k) y = sub_mul(y, l.r[k], xk);
         }
         if (lane < N) xm[lane * x_row + c * x_col] = y;
     }

@@ -67,12 +67,12 @@ small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, 
                value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
                int* __restrict__ info, long long count, long long nrhs) {
     extern __shared__ unsigned char shared[];
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const long long m = (long long)blockIdx.x * WARPS + warp;
+    const Warp w = this_warp();
+    const int lane = w.lane;
+    const long long m = w.m;
     if (m >= count) return;  // a whole warp leaves together
 
-    const value* tile = staged(a, m, a_batch, a_row, a_col, shared, warp, lane);
+    const value* tile = staged(a, a_batch, a_row, a_col, shared, w);
     value r[N];
 #pragma unroll
     for (int j = 0; j < N; ++j) r[j] = lane < N ? tile[lane * (N + 1) + j] : zero();

@@ -64,12 +64,23 @@ __device__ __forceinline__ value reciprocal(value v) { return 1 / v; }
 
 #define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices a block, a warp each (the host computes the same)
 
-// This warp's N x N tile of the block's dynamic shared memory (rows of N + 1), holding matrix m of
-// a (element strides: batch, row, column), read along its unit-stride axis (coalesced).
-__device__ __forceinline__ value* staged(const value* a, long long m, long long batch, long long row, long long col,
-                                         unsigned char* shared, int warp, int lane) {
-    value* tile = reinterpret_cast<value*>(shared) + warp * N * (N + 1);
-    const value* am = a + m * batch;
+// A thread's lane, its warp in the block and the warp's matrix (blockIdx.x WARPS + warp).
+struct Warp {
+    int lane, warp;
+    long long m;
+};
+__device__ __forceinline__ Warp this_warp() {
+    const int warp = threadIdx.x >> 5;
+    return Warp{int(threadIdx.x & 31), warp, (long long)blockIdx.x * WARPS + warp};
+}
+
+// This warp's N x N tile of the block's dynamic shared memory (rows of N + 1), holding its matrix
+// of a (element strides: batch, row, column), read along its unit-stride axis (coalesced).
+__device__ __forceinline__ value* staged(const value* a, long long batch, long long row, long long col,
+                                         unsigned char* shared, const Warp& w) {
+    value* tile = reinterpret_cast<value*>(shared) + w.warp * N * (N + 1);
+    const value* am = a + w.m * batch;
+    const int lane = w.lane;
     for (int e = lane; e < N * N; e += 32) {
         const int i = col == 1 ? e / N : e % N, j = col == 1 ? e % N : e / N;
         tile[i * (N + 1) + j] = am[i * row + j * col];
