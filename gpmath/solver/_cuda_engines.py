@@ -18,7 +18,6 @@ import numpy as np
 
 from .._bindings import cublas
 from .._bindings import cusolver as cs
-from .._core import kernels
 from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import CHOLESKY, EIGH, FACTOR, SOLVE, choose
@@ -26,7 +25,7 @@ from ._cuda import CudaEngine, on_stream
 from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER, Getrf, Rhs
 from ._cuda_permute import PermutedRhs
-from ._cuda_small import SmallCholesky, SmallSolve
+from ._cuda_small import SmallCholesky, SmallSolve, serves as small_serves
 from ._ops import inf_norms, swap, upper_copy
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
@@ -99,8 +98,7 @@ class CudaCholesky(SmallCholesky, _Potrf, CudaEngine, Cholesky):
 
     def _plan_cuda(self):
         p = self.problem
-        self._kernel_route = (choose(CHOLESKY, p.n, p.batch_count) == "kernel" and p.n >= 1
-                              and kernels.compiler_available())
+        self._kernel_route = choose(CHOLESKY, p.n, p.batch_count, small_serves(p.n)) == "kernel"
         if self._kernel_route:
             return self._plan_small_cholesky()
         self._plan_potrf()
@@ -155,7 +153,7 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
         self._route = "factor"
         if self.refine == "mixed":
             return self._plan_irs()
-        if choose(SOLVE, p.n, p.batch_count) == "kernel" and p.n >= 1 and kernels.compiler_available():
+        if choose(SOLVE, p.n, p.batch_count, small_serves(p.n)) == "kernel":
             self._route = "kernel"
             return self._plan_small(positive=self.assume_a == "pos")
         if self.assume_a == "pos":

@@ -17,10 +17,11 @@ from __future__ import annotations
 import functools
 import os
 
+from .._core import kernels
 from .._core.kernels import Kernel, Launch
 from .._core.shapes import broadcast_strides, compact_strides, fold_batches
 
-__all__ = ["KernelOperands", "SmallCholesky", "SmallSolve", "KERNEL_PATH", "CHOLESKY_KERNEL_PATH"]
+__all__ = ["KernelOperands", "SmallCholesky", "SmallSolve", "KERNEL_PATH", "CHOLESKY_KERNEL_PATH", "serves"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_lu_solve.cu")
 CHOLESKY_KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_cholesky.cu")
@@ -29,6 +30,12 @@ _PARAMETERS = 15  # a (4), b (4), x (4), info, count, nrhs
 _A, _B, _X, _INFO, _COUNT, _NRHS = 0, 4, 8, 12, 13, 14
 _CHOLESKY_PARAMETERS = 8  # a (4), f, info, count, lower
 _F, _CHOLESKY_INFO, _CHOLESKY_COUNT, _LOWER = 4, 5, 6, 7
+MAX_N = 32  # a matrix row a lane
+
+
+def serves(n: int) -> bool:
+    """Whether the one-warp kernels can take matrices of order *n* here (1 <= n <= 32, NVRTC)."""
+    return 1 <= n <= MAX_N and kernels.compiler_available()
 
 
 @functools.cache

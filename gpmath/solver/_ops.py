@@ -12,8 +12,8 @@ import functools
 import numpy as np
 
 __all__ = [
-    "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero", "amax", "lstsq_from_svd",
-    "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
+    "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero",
+    "amax", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
 ]
 
 

@@ -55,10 +55,6 @@ typedef unsigned int bits;
 __device__ __forceinline__ real flipped(real v, bits sign) { return __int_as_float(__float_as_int(v) ^ sign); }
 #define EPS 1.1920929e-7f
 #define HUGE_VALUE 3.4028235e38f
-__device__ __forceinline__ real absolute(real v) { return fabsf(v); }
-__device__ __forceinline__ real larger(real p, real q) { return fmaxf(p, q); }
-__device__ __forceinline__ real sign_of(real v) { return copysignf(1.0f, v); }
-__device__ __forceinline__ real power_of_two_below(real v) { int e; frexpf(v, &e); return ldexpf(1.0f, -e); }
 __device__ __forceinline__ real fast_inverse_root(real v) { return rsqrtf(v); }
 #else
 typedef double real;
@@ -70,10 +66,6 @@ __device__ __forceinline__ real flipped(real v, bits sign) {
 }
 #define EPS 2.220446049250313e-16
 #define HUGE_VALUE 1.7976931348623157e308
-__device__ __forceinline__ real absolute(real v) { return fabs(v); }
-__device__ __forceinline__ real larger(real p, real q) { return fmax(p, q); }
-__device__ __forceinline__ real sign_of(real v) { return copysign(1.0, v); }
-__device__ __forceinline__ real power_of_two_below(real v) { int e; frexp(v, &e); return ldexp(1.0, -e); }
 // 1 / sqrt(v) to within a few ulps for v in [1e-36, 1e36]: single precision's hardware estimate
 // and two Newton steps (each doubles the correct bits), some 6 dependent FMAs instead of the long
 // IEEE-rounded sequences of sqrt and division, which would dominate a round.
@@ -85,6 +77,11 @@ __device__ __forceinline__ real fast_inverse_root(real v) {
 }
 #endif
 #define TOL (32 * EPS)
+// CUDA's math functions are overloaded for float: one set serves both types.
+__device__ __forceinline__ real absolute(real v) { return fabs(v); }
+__device__ __forceinline__ real larger(real p, real q) { return fmax(p, q); }
+__device__ __forceinline__ real sign_of(real v) { return copysign(real(1), v); }
+__device__ __forceinline__ real power_of_two_below(real v) { int e; frexp(v, &e); return ldexp(real(1), -e); }
 
 // Slots and positions (see the layout above); a slot's index in a sweep's first round is its position.
 __device__ __forceinline__ int position_of(int slot) { return slot & 1 ? M - 1 - (slot >> 1) : slot >> 1; }
