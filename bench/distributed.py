@@ -31,6 +31,7 @@ import torch
 from mpi4py import MPI
 
 import gpmath.distributed as gd
+from gpmath._bindings import cublasmp, nccl
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
@@ -98,7 +99,8 @@ def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, bl
         seconds = timed(comm, plan.execute, iterations)
         kernels(comm, plan.execute, f"{dtype_name} {m}x{k}x{n} matmul, blocks {block or 'one per process'}")
     result = {"dtype": dtype_name, "shape": (m, k, n), "ranks": comm.size, "ms": 1e3 * seconds,
-              "tflops_per_gpu": 2 * m * k * n / seconds / comm.size / 1e12}
+              "tflops_per_gpu": 2 * m * k * n / seconds / comm.size / 1e12,
+              "workspace": "NCCL symmetric" if plan.symmetric_workspace else "stream-ordered"}
     if comm.size == 1:
         ta, tb = torch.randn(m, k, dtype=dtype, device="cuda"), torch.randn(k, n, dtype=dtype, device="cuda")
         result["torch_ms"] = 1e3 * timed(comm, lambda: torch.matmul(ta, tb), iterations)
@@ -183,6 +185,8 @@ def main() -> None:
         gd.finalize()
         _save(comm, args.results, results)
         return
+    if comm.rank == 0:
+        print(f"cuBLASMp {cublasmp.get_version()}, NCCL {nccl.get_version()}", flush=True)
     size = args.size
     for dtype_name in args.dtypes.split(","):
         shapes = [("strong", (size, size, size))]
@@ -195,7 +199,7 @@ def main() -> None:
                 extra = f", torch {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
                 layout = {0: "", -1: ", A/D row panels, B column panels"}.get(block, f", blocks {block}")
                 line = (f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s){layout}: {result['ms']:.1f} ms, "
-                        f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU{extra}")
+                        f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU (workspace: {result['workspace']}){extra}")
                 if kind == "strong":
                     line = report(results, f"gemm {dtype_name} {size}", comm.size, line, result)
                 print(line, flush=True)

@@ -14,6 +14,7 @@ import numpy as np
 from mpi4py import MPI
 
 import gpmath.distributed as gd
+from gpmath._bindings import cublasmp
 
 TOL = {"float32": 1e-5, "float64": 1e-12, "complex64": 1e-5, "complex128": 1e-12}
 
@@ -73,16 +74,27 @@ def main() -> int:
             plan.execute()
             plan.reset_operands(a=to_device(a_dist.local_part(2 * A, ctx.rank), package))
             ok &= check(comm, name + " plan, c, reset", to_host(plan.execute()), out, A @ B + 2 * C, dtype)
-    for package, dtype in (("cupy", "float32"), ("torch", "float64")):  # tensor-parallel layouts: three grids
-        (m, k, n), p = (128, 96, 64), ctx.size
+    kept = None
+    for package, dtype, (m, k, n) in (("cupy", "float32", (128, 96, 64)), ("torch", "float64", (128, 96, 64)),
+                                      ("torch", "float32", (1024, 512, 768))):  # tensor-parallel layouts: three grids
+        p = ctx.size
         a_dist = gd.BlockCyclic((m, k), (-(-m // p), k), (p, 1))
         b_dist = gd.BlockCyclic((k, n), (k, -(-n // p)), (1, p))
         out = gd.BlockCyclic((m, n), (-(-m // p), -(-n // p)), (p, 1))
         A, B = random(rng, (m, k), dtype), random(rng, (k, n), dtype)
         a, b = (to_device(d.local_part(x, ctx.rank), package) for d, x in ((a_dist, A), (b_dist, B)))
-        d = gd.matmul(a, b, a_dist=a_dist, b_dist=b_dist, out_dist=out)
         name = f"{package} {dtype} ({m}x{k})@({k}x{n}) A, D in row panels, B in column panels on {ctx.size} rank(s)"
+        if m < 1024:
+            d = gd.matmul(a, b, a_dist=a_dist, b_dist=b_dist, out_dist=out)
+        else:  # a plan left for finalize() to free, before the grids its workspace is registered with
+            kept = gd.Matmul(a, b, a_dist=a_dist, b_dist=b_dist, out_dist=out).plan()
+            kept.execute()
+            d = kept.execute()
+            name += " (plan freed by finalize)"
         ok &= check(comm, name, to_host(d), out, A.astype(np.float64) @ B, dtype)
+    if comm.rank == 0:
+        memory = "NCCL symmetric" if kept.symmetric_workspace else "stream-ordered"
+        print(f"cuBLASMp {cublasmp.get_version()}: workspaces in {memory} memory", flush=True)
     gd.finalize()
     if comm.rank == 0:
         print(f"distributed matmul: {'all cases passed' if ok else 'FAILURES'} on {comm.size} rank(s)", flush=True)

@@ -77,12 +77,15 @@ def _prototype(text: str, name: str) -> tuple[str, list[str]]:
     return match.group(1).split()[-1] if "*" not in match.group(1) else match.group(1).strip(), params
 
 
-def _check_library(library, *headers: Path) -> None:
+def _check_library(library, *headers: Path, newer: frozenset = frozenset()) -> None:
+    """Compare every declared prototype with the headers; those in *newer* only where declared."""
     text = "\n".join(header.read_text() for header in headers)  # the first declaration wins
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
     text = re.sub(r"\b(CUFFTAPI|NVSHMEMI_HOSTDEVICE_PREFIX)\b", " ", text)
     for name in library.declared():
+        if name in newer and not re.search(rf"\b{name}\s*\(", text):
+            continue
         restype, argtypes = library._protos[name]
         c_restype, c_params = _prototype(text, name)
         assert _ctypes_kind(restype) == _kind(c_restype), name
@@ -100,8 +103,11 @@ def test_nccl_prototypes_match_the_header(header):
 
 @pytest.mark.parametrize("header", _folders("cublasmp.h", "GPMATH_CUBLASMP_INCLUDE"), ids=str)
 def test_cublasmp_prototypes_match_the_header(header):
-    _check_library(cublasmp.library, header)
+    _check_library(cublasmp.library, header, newer=cublasmp.SINCE_0_8)
     text = header.read_text()
+    minor = int(re.search(r"#define CUBLASMP_VER_MINOR (\d+)", text).group(1))
+    declared = {name for name in cublasmp.SINCE_0_8 if re.search(rf"\b{name}\s*\(", text)}
+    assert declared == (cublasmp.SINCE_0_8 if minor >= 8 else set()), f"cuBLASMp 0.{minor}"
     for enum in (cublasmp.Status, cublasmp.GridLayout):
         for member in enum:
             prefix = "CUBLASMP_GRID_LAYOUT_" if enum is cublasmp.GridLayout else ""
@@ -178,3 +184,25 @@ def test_kind_parser_reads_multiword_types():
     assert _kind("unsigned int flags") == "u32"
     assert _kind("cudaLibXtDesc ** descriptor") == "ptr(ptr(void))"
     assert _kind("cudaStream_t") == "ptr(void)"
+
+
+@pytest.mark.parametrize("message, raised", [
+    ("libcublasmp.so.0: undefined symbol: ncclPutSignal", "GpmathError"),
+    ("libcublas.so.13: cannot open shared object file", "OSError"),
+])
+def test_cublasmp_on_an_older_nccl_says_what_to_install(monkeypatch, message, raised):
+    from gpmath._bindings import _loader
+    from gpmath._core.errors import GpmathError
+
+    def load(self):
+        raise OSError(message)
+
+    monkeypatch.setattr(_loader.Library, "_load", load)
+    monkeypatch.setattr(nccl, "get_version", lambda: 22809)
+    fresh = cublasmp._CublasMp("cublasmp", cublasmp.library._check, sonames=("libcublasmp.so.0",))
+    with pytest.raises(GpmathError if raised == "GpmathError" else OSError) as info:
+        fresh.cdll
+    if raised == "GpmathError":
+        assert "NCCL 22809" in str(info.value) and "NCCL 2.29" in str(info.value) and "ncclPutSignal" in str(info.value)
+    else:
+        assert not isinstance(info.value, GpmathError)

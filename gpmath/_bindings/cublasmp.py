@@ -1,10 +1,12 @@
 """ctypes bindings to the cuBLASMp functions gpmath's distributed matmul uses (``cublasmp.h``).
 
 Ints in, ints out: handles, grids and descriptors are integer addresses; streams and NCCL
-communicators are integer handles.  Only functions whose prototypes are the same in cuBLASMp
+communicators are integer handles.  The functions bound have the same prototypes in cuBLASMp
 0.7 (the last release that runs with NCCL 2.28, which needs NVSHMEM 3.3+) and 0.10 (NCCL
-2.29+) are bound; they were checked against ``cublasmp.h`` of the ``nvidia-cublasmp-cu13``
-0.7.0 and 0.10.0 wheels and are re-checked by ``tests/test_bindings_distributed.py``.
+2.29+), except :data:`SINCE_0_8`, which 0.7 lacks (:func:`has_symmetric_memory` says whether the
+loaded release has them).  They were checked against ``cublasmp.h`` of the
+``nvidia-cublasmp-cu13`` 0.7.0 and 0.10.0 wheels and are re-checked by
+``tests/test_bindings_distributed.py``.
 
 cuBLASMp needs NCCL, cuBLAS and (0.6 to 0.7) NVSHMEM's host library; they are loaded first so
 that a copy of ``libcublasmp.so.0`` outside the NVIDIA wheels' layout finds them.
@@ -20,7 +22,8 @@ from ._loader import Library, c_int_p, c_size_t_p, c_void_p_p, status_checker
 
 __all__ = ["Status", "GridLayout", "library", "create", "destroy", "grid_create", "grid_destroy",
            "matrix_descriptor_create", "matrix_descriptor_destroy", "matmul_descriptor_create",
-           "matmul_descriptor_destroy", "matmul_buffer_size", "matmul_function", "numroc", "get_version"]
+           "matmul_descriptor_destroy", "matmul_buffer_size", "matmul_function", "numroc", "get_version",
+           "SINCE_0_8", "has_symmetric_memory", "malloc", "free"]
 
 
 class Status(enum.IntEnum):
@@ -58,7 +61,18 @@ class _CublasMp(Library):
             _nvshmem_host.cdll
         except Exception:  # cuBLASMp 0.8+ does not need it; the load below says what is missing
             pass
-        return super()._load()
+        try:
+            return super()._load()
+        except OSError as exc:
+            if "undefined symbol: nccl" not in str(exc):
+                raise
+            from .._core.errors import GpmathError
+
+            raise GpmathError(
+                f"libcublasmp cannot use the NCCL this process loaded (NCCL {nccl.get_version()}): {exc}. "
+                "cuBLASMp 0.8 and later need NCCL 2.29 or later: install nvidia-nccl-cu13>=2.29 (or -cu12), "
+                "or load a newer libnccl.so.2 first (LD_PRELOAD), or use cuBLASMp 0.7 with NCCL 2.28"
+            ) from exc
 
 
 library = _CublasMp(
@@ -86,6 +100,11 @@ _MATMUL_ARGS = [c_void_p, c_void_p, c_int64, c_int64, c_int64, c_void_p,  # hand
 _declare("cublasMpMatmul_bufferSize", c_int, _MATMUL_ARGS + [c_size_t_p, c_size_t_p])
 _declare("cublasMpMatmul", c_int, _MATMUL_ARGS + [c_void_p, c_size_t, c_void_p, c_size_t])
 _declare("cublasMpNumroc", c_int64, [c_int64, c_int64, c_uint32, c_uint32, c_uint32])
+# cuBLASMp 0.8+: a workspace in NCCL symmetric memory lets cublasMpMatmul overlap its
+# communication with the local products (0.7 overlaps only with an NVSHMEM workspace).
+_declare("cublasMpMalloc", c_int, [c_void_p, c_void_p_p, c_size_t])
+_declare("cublasMpFree", c_int, [c_void_p, c_void_p])
+SINCE_0_8 = frozenset({"cublasMpMalloc", "cublasMpFree"})
 
 
 def _out(func: str, *args) -> int:
@@ -168,3 +187,21 @@ def check(status: int, func: str = "cublasMpMatmul") -> None:
 def numroc(n: int, nb: int, iproc: int, isrcproc: int, nprocs: int) -> int:
     """``cublasMpNumroc``: rows (or columns) of an ``n``-long block-cyclic axis held by *iproc*."""
     return library.function("cublasMpNumroc")(n, nb, iproc, isrcproc, nprocs)
+
+
+def has_symmetric_memory() -> bool:
+    """Whether the loaded cuBLASMp allocates workspaces in NCCL symmetric memory (0.8 and later)."""
+    return hasattr(library.cdll, "cublasMpMalloc")
+
+
+def malloc(grid: int, size: int) -> int:
+    """``cublasMpMalloc``: *size* bytes of NCCL symmetric memory registered with *grid*
+    (collective over the grid's ranks; cuBLASMp 0.8+)."""
+    ptr = c_void_p()
+    library.checked("cublasMpMalloc")(grid, byref(ptr), size)
+    return ptr.value
+
+
+def free(grid: int, ptr: int) -> None:
+    """``cublasMpFree``: deregister and free memory from :func:`malloc` (collective; not stream-ordered)."""
+    library.checked("cublasMpFree")(grid, ptr)

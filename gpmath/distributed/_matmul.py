@@ -15,7 +15,7 @@ from .._core import runtime
 from .._core.operand import Operand, as_operand
 from .._core.planner import Planner
 from .._core.memory import DeviceBuffer
-from .._core.streams import resolve_stream
+from .._core.streams import resolve_stream, synchronize
 from ..blas._cuda import _COMPUTE, _scale
 from ..blas._planner import _check_compute, _scalars
 from ._block_cyclic import BlockCyclic
@@ -50,6 +50,9 @@ class Matmul(Planner):
         ``A`` in row panels on a ``(P, 1)`` grid (blocks ``(m / P, k)``), ``B`` in column panels on
         ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels on ``(P, 1)`` (blocks
         ``(m / P, n / P)``): every rank multiplies its rows of ``A`` by all of ``B``, gathered.
+        With cuBLASMp 0.8 or later (NCCL 2.29+) the plan's workspace is NCCL symmetric memory,
+        so that cuBLASMp overlaps gathering ``B`` with the local products
+        (:attr:`symmetric_workspace`).
     alpha, beta : number
         As in :func:`gpmath.matmul`.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
@@ -74,6 +77,8 @@ class Matmul(Planner):
         gd.finalize()
     """
 
+    symmetric_workspace = False  # set by plan(): the workspace is NCCL symmetric memory (cuBLASMp 0.8+)
+
     def __init__(self, a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
                  alpha=1, beta=None, compute=None, stream=None):
         super().__init__()
@@ -95,6 +100,7 @@ class Matmul(Planner):
         self._dists = dists
         self._ops = ops
         self._args = None
+        context.track(self)  # finalize() frees the plan before the grids its workspace is registered with
 
     # -- validation ---------------------------------------------------------------------------------
     def _check_local(self, name: str, op: Operand, dist: BlockCyclic) -> int:
@@ -140,25 +146,41 @@ class Matmul(Planner):
             probe = self._new_result()
             self._set_pointers(self.package.ptr(probe))
             device_bytes, host_bytes = mp.matmul_buffer_size(*args)
-            work = DeviceBuffer(device_bytes, self.stream, self.device_id)
-            self._hold(work.release)
             self._host_work = ctypes.create_string_buffer(max(host_bytes, 1))
-            args += [vp(work.ptr), ctypes.c_size_t(device_bytes), vp(ctypes.addressof(self._host_work)),
-                     ctypes.c_size_t(host_bytes)]
+            args += [vp(self._workspace(device_bytes)), ctypes.c_size_t(device_bytes),
+                     vp(ctypes.addressof(self._host_work)), ctypes.c_size_t(host_bytes)]
         self.nbytes = device_bytes
         self._fn = mp.matmul_function()
         return self
 
-    def _descriptor(self, dist: BlockCyclic, lld: int) -> int:
-        """A cuBLASMp matrix descriptor of *dist* on its process grid (grids are shared per shape)."""
+    def _grid(self, dist: BlockCyclic) -> int:
+        """The cuBLASMp process grid of *dist* (one per grid shape, shared by the context's plans)."""
         ctx, (nprow, npcol) = self.context, dist.grid
-        grid = ctx.resource(("cublasmp-grid", nprow, npcol),
+        return ctx.resource(("cublasmp-grid", nprow, npcol),
                             lambda: mp.grid_create(nprow, npcol, mp.GridLayout.COL_MAJOR, ctx.nccl_comm),
                             mp.grid_destroy)
+
+    def _descriptor(self, dist: BlockCyclic, lld: int) -> int:
+        """A cuBLASMp matrix descriptor of *dist* on its process grid."""
         (m, n), (mb, nb), (rsrc, csrc) = dist.shape, dist.blocks, dist.source
-        desc = mp.matrix_descriptor_create(m, n, mb, nb, rsrc, csrc, lld, self.dtype.cuda, grid)
+        desc = mp.matrix_descriptor_create(m, n, mb, nb, rsrc, csrc, lld, self.dtype.cuda, self._grid(dist))
         self._hold(mp.matrix_descriptor_destroy, desc)
         return desc
+
+    def _workspace(self, nbytes: int) -> int:
+        """The device workspace's address: NCCL symmetric memory registered with the result's grid
+        where cuBLASMp allocates it (0.8+; collective), else stream-ordered memory.  Without a
+        registered workspace cuBLASMp gathers, then multiplies, one after the other."""
+        self.symmetric_workspace = mp.has_symmetric_memory()
+        if self.symmetric_workspace:
+            grid = self._grid(self.out_dist)
+            ptr = mp.malloc(grid, max(nbytes, 1))
+            self._hold(mp.free, grid, ptr)
+            self._hold(synchronize, self.stream)  # cublasMpFree is not stream-ordered
+            return ptr
+        work = DeviceBuffer(nbytes, self.stream, self.device_id)
+        self._hold(work.release)
+        return work.ptr
 
     def _new_result(self):
         """A new column-major local result array (the transpose of a C-order one)."""
