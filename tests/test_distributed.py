@@ -19,6 +19,7 @@ from gpmath._core.dtypes import DTYPES
 from gpmath._core.errors import GpmathError
 from gpmath.distributed._fft import _check_kind, _local_report, _out_dtype, _raise_reported
 from gpmath.distributed._fft_layout import complex_shape, fft_layout
+from gpmath.distributed import _matmul
 from gpmath.distributed._matmul import _output_distribution
 
 
@@ -134,6 +135,50 @@ def test_output_distribution_rules(b, out, nranks, match):
     a = gd.BlockCyclic((8, 6), (4, 3), (1, 2))
     with pytest.raises(ValueError, match=match):
         _output_distribution(a, b, out, nranks)
+
+
+class _WorkspacePlan:
+    """What Matmul._symmetric_workspace reads of a plan, with the other ranks' outcomes given."""
+
+    def __init__(self, others):
+        self.out_dist, self.stream, self.held = None, 7, []
+        self.context = type("Context", (), {"size": 1 + len(others),
+                                            "comm": type("Comm", (), {"allgather": lambda _, x: [x, *others]})()})()
+
+    def _grid(self, dist):
+        return 1234
+
+    def _hold(self, release, *args):
+        self.held.append((release, args))
+
+
+@pytest.mark.parametrize("here_fails, others, outcome", [
+    (False, [None], "symmetric"),
+    (True, ["CUBLASMP_STATUS_NOT_SUPPORTED"], "ordinary"),
+    (False, ["CUBLASMP_STATUS_NOT_SUPPORTED"], r"not on ranks \[1\]"),
+    (True, [None, None], r"not on ranks \[0\]"),
+])
+def test_symmetric_workspace_is_taken_on_every_rank_or_on_none(monkeypatch, here_fails, others, outcome):
+    """cublasMpMalloc and cublasMpFree are collective: every rank takes symmetric memory, or every
+    rank ordinary memory, or every rank raises."""
+    from gpmath._core.errors import LibraryError
+
+    def malloc(grid, size):
+        assert (grid, size) == (1234, 1)
+        if here_fails:
+            raise LibraryError(7, "CUBLASMP_STATUS_NOT_SUPPORTED", "cublasMpMalloc")
+        return 0xBEEF
+
+    monkeypatch.setattr(_matmul.mp, "malloc", malloc)
+    plan = _WorkspacePlan(others)
+    if outcome in ("symmetric", "ordinary"):
+        ptr = _matmul.Matmul._symmetric_workspace(plan, 0)
+        assert ptr == (0xBEEF if outcome == "symmetric" else None)
+        assert plan.held == ([(_matmul.mp.free, (1234, 0xBEEF)), (_matmul.synchronize, (7,))]
+                             if outcome == "symmetric" else [])
+    else:
+        with pytest.raises(GpmathError, match=outcome):
+            _matmul.Matmul._symmetric_workspace(plan, 0)
 
 
 def test_tensor_parallel_layouts_may_use_different_grids():

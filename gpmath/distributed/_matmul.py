@@ -9,11 +9,13 @@ same plans in the same order.
 from __future__ import annotations
 
 import ctypes
+import logging
 
 from .._bindings import cublasmp as mp
 from .._core import runtime
 from .._core.operand import Operand, as_operand
 from .._core.planner import Planner
+from .._core.errors import GpmathError, LibraryError
 from .._core.memory import DeviceBuffer
 from .._core.streams import resolve_stream, synchronize
 from ..blas._cuda import _COMPUTE, _scale
@@ -22,6 +24,8 @@ from ._block_cyclic import BlockCyclic
 from ._runtime import current
 
 __all__ = ["Matmul", "matmul"]
+
+logger = logging.getLogger("gpmath")
 
 _NAMES = ("a", "b", "c")
 
@@ -171,16 +175,33 @@ class Matmul(Planner):
         """The device workspace's address: NCCL symmetric memory registered with the result's grid
         where cuBLASMp allocates it (0.8+; collective), else stream-ordered memory.  Without a
         registered workspace cuBLASMp gathers, then multiplies, one after the other."""
-        self.symmetric_workspace = mp.has_symmetric_memory()
-        if self.symmetric_workspace:
-            grid = self._grid(self.out_dist)
-            ptr = mp.malloc(grid, max(nbytes, 1))
-            self._hold(mp.free, grid, ptr)
-            self._hold(synchronize, self.stream)  # cublasMpFree is not stream-ordered
+        ptr = self._symmetric_workspace(nbytes) if mp.has_symmetric_memory() else None
+        self.symmetric_workspace = ptr is not None
+        if ptr is not None:
             return ptr
         work = DeviceBuffer(nbytes, self.stream, self.device_id)
         self._hold(work.release)
         return work.ptr
+
+    def _symmetric_workspace(self, nbytes: int) -> int | None:
+        """``cublasMpMalloc`` on every rank; ``None`` where no rank could (NCCL without symmetric
+        memory for this communicator, e.g. no CUDA VMM): the plan then takes ordinary memory."""
+        grid = self._grid(self.out_dist)
+        try:
+            ptr, failure = mp.malloc(grid, max(nbytes, 1)), None
+        except LibraryError as exc:
+            ptr, failure = None, str(exc)
+        failures = {rank: text for rank, text in enumerate(self.context.comm.allgather(failure)) if text}
+        if failures and len(failures) < self.context.size:  # every rank raises: the plans would differ
+            raise GpmathError(f"cuBLASMp allocated the workspace in NCCL symmetric memory on some ranks but not on "
+                              f"ranks {sorted(failures)}: {next(iter(failures.values()))}")
+        if failures:
+            logger.info("distributed matmul: no NCCL symmetric memory (%s); the workspace is ordinary memory, "
+                        "and cuBLASMp will not overlap communication with the local products", failure)
+            return None
+        self._hold(mp.free, grid, ptr)
+        self._hold(synchronize, self.stream)  # cublasMpFree is not stream-ordered
+        return ptr
 
     def _new_result(self):
         """A new column-major local result array (the transpose of a C-order one)."""
