@@ -79,14 +79,19 @@ def kernels(comm, launch, title: str) -> None:
         print(f"    {e.count:4d}x {e.self_device_time_total / 1e3:8.2f} ms  {e.key[:100]}", flush=True)
 
 
-def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, block: int = 0) -> dict:
+def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, block: int = 0,
+         trans_a: str = "N") -> dict:
     dtype = DTYPES[dtype_name]
     out = None
     if block == -1:  # tensor-parallel panels: A and the result in row panels, B in column panels (AG+GEMM)
         p = comm.size
         da = gd.BlockCyclic((m, k), (-(-m // p), k), (p, 1))
+        if trans_a == "T":  # NVIDIA's TN layout: A stored k x m, in column panels
+            da = gd.BlockCyclic((k, m), (k, -(-m // p)), (1, p))
         db = gd.BlockCyclic((k, n), (k, -(-n // p)), (1, p))
         out = gd.BlockCyclic((m, n), (-(-m // p), -(-n // p)), (p, 1))  # cuBLASMp: B's and D's column blocks agree
+    elif trans_a != "N":
+        raise SystemExit("--trans-a T applies to the panel layout (--blocks=-1) only")
     elif block:  # square blocks dealt round-robin on one grid
         da = gd.BlockCyclic((m, k), (block, block))
         db = gd.BlockCyclic((k, n), (block, block), da.grid)
@@ -94,7 +99,7 @@ def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, bl
         da = gd.BlockCyclic((m, k))
         db = gd.BlockCyclic((k, n), (da.blocks[1], -(-n // da.grid[1])), da.grid)
     a, b = local(da, ctx.rank, dtype, ctx.device_id), local(db, ctx.rank, dtype, ctx.device_id)
-    with gd.Matmul(a, b, a_dist=da, b_dist=db, out_dist=out) as plan:
+    with gd.Matmul(a, b, a_dist=da, b_dist=db, out_dist=out, trans_a=trans_a) as plan:
         plan.plan()
         seconds = timed(comm, plan.execute, iterations)
         kernels(comm, plan.execute, f"{dtype_name} {m}x{k}x{n} matmul, blocks {block or 'one per process'}")
@@ -157,6 +162,9 @@ def main() -> None:
     parser.add_argument("--blocks", default="0",
                         help="GEMM layouts to try on several ranks, comma-separated: a block size, 0 (one block "
                              "per process) or -1 (row panels of A and the result, column panels of B: AG+GEMM)")
+    parser.add_argument("--trans-a", choices=("N", "T"), default="N",
+                        help="T: multiply A^T, A stored k x m in column panels (NVIDIA's TN AllGather+GEMM); "
+                             "with --blocks=-1")
     parser.add_argument("--profile", action="store_true", help="print the kernels of one execution of each case")
     parser.add_argument("--results", default=os.path.join(tempfile.gettempdir(), "gpmath_bench_distributed.json"))
     args = parser.parse_args()
@@ -192,12 +200,14 @@ def main() -> None:
         shapes = [("strong", (size, size, size))]
         if comm.size > 1:
             shapes.append(("weak", (size * comm.size, size, size)))
-        blocks = [int(b) for b in args.blocks.split(",")] if comm.size > 1 else [0]
+        blocks = [int(b) for b in args.blocks.split(",")] if comm.size > 1 else [-1 if args.trans_a == "T" else 0]
         for (kind, (m, k, n)), block in ((shape, block) for shape in shapes for block in blocks):
-            result = case(comm, ctx, m, k, n, dtype_name, args.iterations, block)
+            result = case(comm, ctx, m, k, n, dtype_name, args.iterations, block, args.trans_a)
             if comm.rank == 0:
                 extra = f", torch {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
                 layout = {0: "", -1: ", A/D row panels, B column panels"}.get(block, f", blocks {block}")
+                if args.trans_a == "T":
+                    layout = ", A^T: A and B in column panels, D in row panels"
                 line = (f"{kind} {dtype_name} {m}x{k}x{n} on {comm.size} GPU(s){layout}: {result['ms']:.1f} ms, "
                         f"{result['tflops_per_gpu']:.1f} TFLOP/s per GPU (workspace: {result['workspace']}){extra}")
                 if kind == "strong":

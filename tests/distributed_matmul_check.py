@@ -74,6 +74,28 @@ def main() -> int:
             plan.execute()
             plan.reset_operands(a=to_device(a_dist.local_part(2 * A, ctx.rank), package))
             ok &= check(comm, name + " plan, c, reset", to_host(plan.execute()), out, A @ B + 2 * C, dtype)
+    ops = {"N": lambda x: x, "T": lambda x: x.T, "C": lambda x: x.conj().T}
+    for package, dtype, (m, k, n), trans_a, trans_b, panels in (
+            ("cupy", "float64", (96, 64, 80), "T", "N", False), ("torch", "complex128", (50, 30, 40), "C", "T", False),
+            ("cupy", "complex128", (64, 48, 40), "N", "C", False), ("torch", "float32", (128, 96, 64), "T", "N", True)):
+        p = ctx.size
+        if panels:  # NVIDIA's TN AllGather+GEMM: A (k x m) and B in column panels, the result in row panels
+            a_dist = gd.BlockCyclic((k, m), (k, -(-m // p)), (1, p))
+            b_dist = gd.BlockCyclic((k, n), (k, -(-n // p)), (1, p))
+            out = gd.BlockCyclic((m, n), (-(-m // p), -(-n // p)), (p, 1))
+        else:  # one grid, 16 x 16 (8 x 8) blocks
+            block = 16 if m > 60 else 8
+            a_dist = gd.BlockCyclic((m, k) if trans_a == "N" else (k, m), (block, block))
+            b_dist = gd.BlockCyclic((k, n) if trans_b == "N" else (n, k), (block, block), a_dist.grid)
+            out = None
+        A = random(rng, a_dist.shape, dtype)
+        B = random(rng, b_dist.shape, dtype)
+        a, b = (to_device(d.local_part(x, ctx.rank), package) for d, x in ((a_dist, A), (b_dist, B)))
+        with gd.Matmul(a, b, a_dist=a_dist, b_dist=b_dist, out_dist=out, trans_a=trans_a, trans_b=trans_b) as plan:
+            d = plan.plan().execute()
+            name = f"{package} {dtype} {plan!r}"
+            reference = ops[trans_a](A.astype(np.complex128)) @ ops[trans_b](B)
+            ok &= check(comm, name, to_host(d), plan.out_dist, reference, dtype)
     kept = None
     for package, dtype, (m, k, n) in (("cupy", "float32", (128, 96, 64)), ("torch", "float64", (128, 96, 64)),
                                       ("torch", "float32", (1024, 512, 768))):  # tensor-parallel layouts: three grids

@@ -26,7 +26,7 @@ from gpmath._bindings import cublasmp, cufftmp, nccl, nvshmem
 _SCALARS = {
     "int": "i32", "int64_t": "i64", "uint32_t": "u32", "size_t": "u64", "void": "void", "char": "i8",
     "ncclResult_t": "i32", "cublasMpStatus_t": "i32", "cublasMpGridLayout_t": "i32", "cudaDataType_t": "i32",
-    "cublasComputeType_t": "i32", "ncclUniqueId": "struct128",
+    "cublasComputeType_t": "i32", "cublasMpMatmulDescriptorAttribute_t": "i32", "ncclUniqueId": "struct128",
     "ncclComm_t": "ptr(void)", "cudaStream_t": "ptr(void)", "cublasMpHandle_t": "ptr(void)", "cublasMpGrid_t": "ptr(void)",
     "cublasMpMatrixDescriptor_t": "ptr(void)", "cublasMpMatmulDescriptor_t": "ptr(void)",
     "long long int": "i64", "unsigned int": "u32", "cufftResult": "i32", "cufftHandle": "i32", "cufftType": "i32",
@@ -77,14 +77,14 @@ def _prototype(text: str, name: str) -> tuple[str, list[str]]:
     return match.group(1).split()[-1] if "*" not in match.group(1) else match.group(1).strip(), params
 
 
-def _check_library(library, *headers: Path, newer: frozenset = frozenset()) -> None:
-    """Compare every declared prototype with the headers; those in *newer* only where declared."""
+def _check_library(library, *headers: Path, optional: frozenset = frozenset()) -> None:
+    """Compare every declared prototype with the headers; those in *optional* only where declared."""
     text = "\n".join(header.read_text() for header in headers)  # the first declaration wins
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
     text = re.sub(r"\b(CUFFTAPI|NVSHMEMI_HOSTDEVICE_PREFIX)\b", " ", text)
     for name in library.declared():
-        if name in newer and not re.search(rf"\b{name}\s*\(", text):
+        if name in optional and not re.search(rf"\b{name}\s*\(", text):
             continue
         restype, argtypes = library._protos[name]
         c_restype, c_params = _prototype(text, name)
@@ -103,14 +103,17 @@ def test_nccl_prototypes_match_the_header(header):
 
 @pytest.mark.parametrize("header", _folders("cublasmp.h", "GPMATH_CUBLASMP_INCLUDE"), ids=str)
 def test_cublasmp_prototypes_match_the_header(header):
-    _check_library(cublasmp.library, header, newer=cublasmp.SINCE_0_8)
+    _check_library(cublasmp.library, header, optional=cublasmp.SINCE_0_8 | cublasmp.UNTIL_0_7)
     text = header.read_text()
     minor = int(re.search(r"#define CUBLASMP_VER_MINOR (\d+)", text).group(1))
-    declared = {name for name in cublasmp.SINCE_0_8 if re.search(rf"\b{name}\s*\(", text)}
-    assert declared == (cublasmp.SINCE_0_8 if minor >= 8 else set()), f"cuBLASMp 0.{minor}"
-    for enum in (cublasmp.Status, cublasmp.GridLayout):
+    for names, present in ((cublasmp.SINCE_0_8, minor >= 8), (cublasmp.UNTIL_0_7, minor < 8)):
+        declared = {name for name in names if re.search(rf"\b{name}\s*\(", text)}
+        assert declared == (names if present else set()), f"cuBLASMp 0.{minor}"
+    prefixes = {cublasmp.GridLayout: "CUBLASMP_GRID_LAYOUT_",
+                cublasmp.MatmulAttribute: "CUBLASMP_MATMUL_DESCRIPTOR_ATTRIBUTE_"}
+    for enum in (cublasmp.Status, cublasmp.GridLayout, cublasmp.MatmulAttribute):
         for member in enum:
-            prefix = "CUBLASMP_GRID_LAYOUT_" if enum is cublasmp.GridLayout else ""
+            prefix = prefixes.get(enum, "")
             assert re.search(rf"\b{prefix}{member.name}\s*=\s*{member.value}\b", text), member
 
 

@@ -137,6 +137,45 @@ def test_output_distribution_rules(b, out, nranks, match):
         _output_distribution(a, b, out, nranks)
 
 
+@pytest.mark.parametrize("trans_a, trans_b, a, b, expected", [
+    # A^T B, NVIDIA's TN panels: A (k, m) in column panels on (1, 2), the result in row panels on (2, 1)
+    ("T", "N", gd.BlockCyclic((6, 8), (6, 4), (1, 2)), gd.BlockCyclic((6, 10), (6, 5), (1, 2)),
+     gd.BlockCyclic((8, 10), (4, 5), (2, 1))),
+    ("N", "C", gd.BlockCyclic((8, 6), (4, 3), (1, 2)), gd.BlockCyclic((10, 6), (5, 3), (1, 2)),
+     gd.BlockCyclic((8, 10), (4, 5), (1, 2))),
+    ("C", "T", gd.BlockCyclic((6, 8), (3, 4), (2, 1), source=(1, 0)), gd.BlockCyclic((10, 6), (5, 3), (1, 2)),
+     gd.BlockCyclic((8, 10), (4, 5), (1, 2), source=(0, 1))),
+])
+def test_output_distribution_of_transposed_operands(trans_a, trans_b, a, b, expected):
+    assert _output_distribution(a, b, None, 2, trans_a, trans_b) == expected
+
+
+@pytest.mark.parametrize("trans_a, trans_b, b, match", [
+    ("T", "N", gd.BlockCyclic((8, 10), (4, 5), (1, 2)), r"A\^T is \(8, 6\) and B is \(8, 10\): their inner"),
+    ("N", "T", gd.BlockCyclic((10, 6), (5, 2), (1, 2)),
+     r"a_dist's column blocks \(3\) to equal b_dist's column blocks \(2\)"),
+    ("N", "C", gd.BlockCyclic((10, 6), (5, 3), (1, 2)), None),
+])
+def test_transposed_operands_follow_cublasmps_rules(trans_a, trans_b, b, match):
+    a = gd.BlockCyclic((8, 6) if trans_a == "N" else (6, 8), (4, 3) if trans_a == "N" else (3, 4), (1, 2))
+    if match is None:
+        assert _output_distribution(a, b, None, 2, trans_a, trans_b).shape == (8, 10)
+        with pytest.raises(ValueError, match=r"b_dist's row blocks \(5\) to equal out_dist's column blocks \(2\)"):
+            _output_distribution(a, b, gd.BlockCyclic((8, 10), (4, 2), (1, 2)), 2, trans_a, trans_b)
+    else:
+        with pytest.raises(ValueError, match=match):
+            _output_distribution(a, b, None, 2, trans_a, trans_b)
+
+
+def test_operations_are_checked_and_real_conjugates_are_transposes():
+    assert _matmul._operation("c", "trans_a", DTYPES["float64"]) == "T"
+    assert _matmul._operation("C", "trans_a", DTYPES["complex64"]) == "C"
+    assert _matmul._operation("n", "trans_b", DTYPES["float32"]) == "N"
+    for bad in ("X", 1, None, "NT"):
+        with pytest.raises(ValueError, match=r'trans_b must be "N", "T" or "C"'):
+            _matmul._operation(bad, "trans_b", DTYPES["float32"])
+
+
 class _WorkspacePlan:
     """What Matmul._symmetric_workspace reads of a plan, with the other ranks' outcomes given."""
 

@@ -4,7 +4,7 @@ Ints in, ints out: handles, grids and descriptors are integer addresses; streams
 communicators are integer handles.  The functions bound have the same prototypes in cuBLASMp
 0.7 (the last release that runs with NCCL 2.28, which needs NVSHMEM 3.3+) and 0.10 (NCCL
 2.29+), except :data:`SINCE_0_8`, which 0.7 lacks (:func:`has_symmetric_memory` says whether the
-loaded release has them).  They were checked against ``cublasmp.h`` of the
+loaded release has them), and :data:`UNTIL_0_7`, which 0.8 renamed.  They were checked against ``cublasmp.h`` of the
 ``nvidia-cublasmp-cu13`` 0.7.0 and 0.10.0 wheels and are re-checked by
 ``tests/test_bindings_distributed.py``.
 
@@ -14,6 +14,7 @@ that a copy of ``libcublasmp.so.0`` outside the NVIDIA wheels' layout finds them
 
 from __future__ import annotations
 
+import ctypes
 import enum
 from ctypes import byref, c_int, c_int64, c_size_t, c_uint32, c_void_p
 
@@ -23,7 +24,8 @@ from ._loader import Library, c_int_p, c_size_t_p, c_void_p_p, status_checker
 __all__ = ["Status", "GridLayout", "library", "create", "destroy", "grid_create", "grid_destroy",
            "matrix_descriptor_create", "matrix_descriptor_destroy", "matmul_descriptor_create",
            "matmul_descriptor_destroy", "matmul_buffer_size", "matmul_function", "numroc", "get_version",
-           "SINCE_0_8", "has_symmetric_memory", "malloc", "free"]
+           "SINCE_0_8", "UNTIL_0_7", "MatmulAttribute", "matmul_descriptor_set_attribute", "has_symmetric_memory",
+           "malloc", "free"]
 
 
 class Status(enum.IntEnum):
@@ -44,6 +46,14 @@ class GridLayout(enum.IntEnum):
 
     COL_MAJOR = 0
     ROW_MAJOR = 1
+
+
+class MatmulAttribute(enum.IntEnum):
+    """``cublasMpMatmulDescriptorAttribute_t`` (the int32 ones gpmath sets)."""
+
+    TRANSA = 0
+    TRANSB = 1
+    ALGO_TYPE = 3
 
 
 def _status_name(status: int) -> str:
@@ -104,7 +114,10 @@ _declare("cublasMpNumroc", c_int64, [c_int64, c_int64, c_uint32, c_uint32, c_uin
 # communication with the local products (0.7 overlaps only with an NVSHMEM workspace).
 _declare("cublasMpMalloc", c_int, [c_void_p, c_void_p_p, c_size_t])
 _declare("cublasMpFree", c_int, [c_void_p, c_void_p])
-SINCE_0_8 = frozenset({"cublasMpMalloc", "cublasMpFree"})
+_declare("cublasMpMatmulDescriptorSetAttribute", c_int, [c_void_p, c_int, c_void_p, c_size_t])
+_declare("cublasMpMatmulDescriptorAttributeSet", c_int, [c_void_p, c_int, c_void_p, c_size_t])  # its 0.7 name
+SINCE_0_8 = frozenset({"cublasMpMalloc", "cublasMpFree", "cublasMpMatmulDescriptorSetAttribute"})
+UNTIL_0_7 = frozenset({"cublasMpMatmulDescriptorAttributeSet"})
 
 
 def _out(func: str, *args) -> int:
@@ -164,6 +177,16 @@ def matmul_descriptor_create(compute_type: int) -> int:
 def matmul_descriptor_destroy(desc: int) -> None:
     """``cublasMpMatmulDescriptorDestroy``."""
     library.checked("cublasMpMatmulDescriptorDestroy")(desc)
+
+
+def matmul_descriptor_set_attribute(desc: int, attribute: MatmulAttribute, value: int) -> None:
+    """Set an int32 attribute of a matmul descriptor (``cublasMpMatmulDescriptorSetAttribute``,
+    ``...AttributeSet`` in 0.7)."""
+    name = "cublasMpMatmulDescriptorSetAttribute"
+    if not hasattr(library.cdll, name):
+        name = "cublasMpMatmulDescriptorAttributeSet"
+    buf = c_int(value)
+    library.checked(name)(desc, attribute, ctypes.addressof(buf), ctypes.sizeof(buf))
 
 
 def matmul_buffer_size(*args) -> tuple[int, int]:

@@ -31,26 +31,28 @@ _NAMES = ("a", "b", "c")
 
 
 class Matmul(Planner):
-    """A reusable distributed plan for ``D = alpha * A @ B + beta * C`` (cuBLASMp).
+    """A reusable distributed plan for ``D = alpha * op(A) @ op(B) + beta * C`` (cuBLASMp).
 
     Parameters
     ----------
     a, b : array
-        This rank's local parts of the global ``(m, k)`` matrix ``A`` and ``(k, n)`` matrix
-        ``B``: Fortran-ordered (column-major) 2-D CuPy arrays or CUDA tensors of one dtype
-        (float16, bfloat16, float32, float64, complex64, complex128), shaped as their
-        descriptors' :meth:`~BlockCyclic.local_shape` says.
+        This rank's local parts of the global matrices ``A`` and ``B``, where ``op(A)`` is
+        ``(m, k)`` and ``op(B)`` is ``(k, n)``: Fortran-ordered (column-major) 2-D CuPy arrays or
+        CUDA tensors of one dtype (float16, bfloat16, float32, float64, complex64, complex128),
+        shaped as their descriptors' :meth:`~BlockCyclic.local_shape` says.
     c : array, optional
         This rank's part of ``C``, distributed like the result.
     a_dist, b_dist : BlockCyclic
-        The distributions of ``A`` and ``B``, each over all the ranks.  cuBLASMp needs
-        ``a_dist.blocks[1] == b_dist.blocks[0]``.
+        The distributions of ``A`` and ``B`` as stored, each over all the ranks.  cuBLASMp needs
+        the column blocks of ``op(A)`` to equal the row blocks of ``op(B)`` (without transposes:
+        ``a_dist.blocks[1] == b_dist.blocks[0]``).
     out_dist : BlockCyclic, optional
-        The distribution of the result (and of ``C``); default: blocks
-        ``(a_dist.blocks[0], b_dist.blocks[1])`` on ``a_dist``'s grid.  On one grid, cuBLASMp
+        The distribution of the result (and of ``C``); default: the row blocks of ``op(A)`` and
+        the column blocks of ``op(B)``, on ``a_dist``'s grid (its transpose where ``A`` is
+        transposed).  On one grid, cuBLASMp
         runs its general (PBLAS) algorithm: broadcasts, then local products, without overlap.
         The grids may differ (each of all the ranks); cuBLASMp still needs the result's blocks to
-        be ``(a_dist.blocks[0], b_dist.blocks[1])``.  Panels are the tensor-parallel layout:
+        be those of ``op(A)``'s rows and ``op(B)``'s columns.  Panels are the tensor-parallel layout:
         ``A`` in row panels on a ``(P, 1)`` grid (blocks ``(m / P, k)``), ``B`` in column panels on
         ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels on ``(P, 1)`` (blocks
         ``(m / P, n / P)``): every rank multiplies its rows of ``A`` by all of ``B``, gathered.
@@ -59,6 +61,10 @@ class Matmul(Planner):
         (:attr:`symmetric_workspace`).
     alpha, beta : number
         As in :func:`gpmath.matmul`.
+    trans_a, trans_b : {"N", "T", "C"}, default "N"
+        ``op(X)`` as in PBLAS ``p?gemm``: ``X``, its transpose, or its conjugate transpose (the
+        transpose for real dtypes).  With ``trans_a="T"`` and ``A`` in column panels on a
+        ``(1, P)`` grid (blocks ``(k, m / P)``), the panel layout is NVIDIA's TN AllGather+GEMM.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
         As in :func:`gpmath.matmul`.
     stream : stream, optional
@@ -84,15 +90,16 @@ class Matmul(Planner):
     symmetric_workspace = False  # set by plan(): the workspace is NCCL symmetric memory (cuBLASMp 0.8+)
 
     def __init__(self, a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
-                 alpha=1, beta=None, compute=None, stream=None):
+                 alpha=1, beta=None, trans_a: str = "N", trans_b: str = "N", compute=None, stream=None):
         super().__init__()
         self.context = context = current()
         self.device_id = context.device_id
         self.alpha, self.beta = _scalars(alpha, beta, c)
         self.compute = _check_compute(compute)
-        self.out_dist = _output_distribution(a_dist, b_dist, out_dist, context.size)
-        dists = {"a": a_dist, "b": b_dist, "c": self.out_dist}
         first = as_operand(a, "a")
+        self.trans = (_operation(trans_a, "trans_a", first.dtype), _operation(trans_b, "trans_b", first.dtype))
+        self.out_dist = _output_distribution(a_dist, b_dist, out_dist, context.size, *self.trans)
+        dists = {"a": a_dist, "b": b_dist, "c": self.out_dist}
         self.package = first.package
         if first.on_host:
             raise TypeError("gpmath.distributed.matmul takes device arrays (CuPy or PyTorch) on this rank's GPU, "
@@ -139,8 +146,11 @@ class Matmul(Planner):
             descs = {name: self._descriptor(self._dists.get(name, self.out_dist), lds[name]) for name in lds}
             desc = mp.matmul_descriptor_create(_COMPUTE[(self.dtype.real, self.compute)])
             self._hold(mp.matmul_descriptor_destroy, desc)
+            for attribute, trans in zip((mp.MatmulAttribute.TRANSA, mp.MatmulAttribute.TRANSB), self.trans):
+                if trans != "N":
+                    mp.matmul_descriptor_set_attribute(desc, attribute, _OPERATIONS[trans])
             self._alpha, self._beta = _scale(self.dtype, self.alpha), _scale(self.dtype, self.beta)
-            (m, k), n = self._dists["a"].shape, self._dists["b"].shape[1]
+            (m, n), k = self.out_dist.shape, _op(self._dists["a"], self.trans[0])[0][1]
             vp = ctypes.c_void_p
             c_desc = descs.get("c", descs["d"])
             args = [vp(handle), vp(desc), m, n, k, vp(ctypes.addressof(self._alpha)),
@@ -246,32 +256,57 @@ class Matmul(Planner):
         self._ops = dict.fromkeys(_NAMES)
 
     def __repr__(self) -> str:
-        (m, k), n = self._dists["a"].shape, self._dists["b"].shape[1]
+        (m, n), k = self.out_dist.shape, _op(self._dists["a"], self.trans[0])[0][1]
+        ops = "".join(self.trans)
         state = "freed" if self._freed else ("planned" if self._args else "unplanned")
-        return f"<distributed Matmul {self.dtype.name} ({m}x{k}) @ ({k}x{n}) on grid {self.out_dist.grid}, {state}>"
+        return (f"<distributed Matmul {self.dtype.name} {ops} ({m}x{k}) @ ({k}x{n}) on grid {self.out_dist.grid}, "
+                f"{state}>")
 
 
 def _where(device_id) -> str:
     return "host memory" if device_id is None else f"cuda:{device_id}"
 
 
-def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None, nranks: int) -> BlockCyclic:
+_OPERATIONS = {"N": 0, "T": 1, "C": 2}  # cublasOperation_t
+_OP_NAMES = {"N": "", "T": "^T", "C": "^H"}
+
+
+def _operation(trans, name: str, dtype) -> str:
+    """*trans* checked: "N", "T" or "C" (any case); "C" of a real dtype is "T"."""
+    if not isinstance(trans, str) or trans.upper() not in _OPERATIONS:
+        raise ValueError(f'{name} must be "N", "T" or "C", not {trans!r}')
+    trans = trans.upper()
+    return "T" if trans == "C" and not dtype.is_complex else trans
+
+
+def _op(dist: BlockCyclic, trans: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Shape and blocks of op(X) for X distributed as *dist*."""
+    return (dist.shape, dist.blocks) if trans == "N" else (dist.shape[::-1], dist.blocks[::-1])
+
+
+def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None, nranks: int,
+                         trans_a: str = "N", trans_b: str = "N") -> BlockCyclic:
     """The result's distribution, after checking the three against each other and cuBLASMp's rules."""
     for name, dist in (("a_dist", a), ("b_dist", b), ("out_dist", out)):
         if dist is not None and not isinstance(dist, BlockCyclic):
             raise TypeError(f"{name} must be a gpmath.distributed.BlockCyclic, not {type(dist).__name__}")
-    if a.shape[1] != b.shape[0]:
-        raise ValueError(f"A is {a.shape} and B is {b.shape}: their inner dimensions differ")
+    ((m, k), (mb, kb)), ((k_b, n), (kb_b, nb)) = _op(a, trans_a), _op(b, trans_b)
+    a_name, b_name = f"A{_OP_NAMES[trans_a]}", f"B{_OP_NAMES[trans_b]}"
+    if k != k_b:
+        raise ValueError(f"{a_name} is {(m, k)} and {b_name} is {(k_b, n)}: their inner dimensions differ")
     if out is None:
-        out = BlockCyclic((a.shape[0], b.shape[1]), (a.blocks[0], b.blocks[1]), a.grid, source=a.source)
-    if out.shape != (a.shape[0], b.shape[1]):
-        raise ValueError(f"out_dist is of shape {out.shape} but A @ B has shape {(a.shape[0], b.shape[1])}")
+        grid, source = (a.grid, a.source) if trans_a == "N" else (a.grid[::-1], a.source[::-1])
+        out = BlockCyclic((m, n), (mb, nb), grid, source=source)
+    if out.shape != (m, n):
+        raise ValueError(f"out_dist is of shape {out.shape} but {a_name} @ {b_name} has shape {(m, n)}")
     for name, dist in (("a_dist", a), ("b_dist", b), ("out_dist", out)):
         if dist.nranks != nranks:
             raise ValueError(f"{name}'s {dist.grid} grid has {dist.nranks} processes but {nranks} ranks take part")
-    rules = ((a.blocks[1], b.blocks[0], "a_dist's column blocks", "b_dist's row blocks"),
-             (a.blocks[0], out.blocks[0], "a_dist's row blocks", "out_dist's row blocks"),
-             (b.blocks[1], out.blocks[1], "b_dist's column blocks", "out_dist's column blocks"))
+    a_rows, a_cols = ("row", "column") if trans_a == "N" else ("column", "row")
+    b_rows, b_cols = ("row", "column") if trans_b == "N" else ("column", "row")
+    rules = ((kb, kb_b, f"a_dist's {a_cols} blocks", f"b_dist's {b_rows} blocks"),
+             (mb, out.blocks[0], f"a_dist's {a_rows} blocks", "out_dist's row blocks"),
+             (nb, out.blocks[1], f"b_dist's {b_cols} blocks", "out_dist's column blocks"))
     for x, y, x_name, y_name in rules:
         if x != y:
             raise ValueError(f"cuBLASMp needs {x_name} ({x}) to equal {y_name} ({y})")
@@ -279,22 +314,22 @@ def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None
 
 
 def matmul(a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
-           alpha=1, beta=None, compute=None, stream=None):
-    """This rank's part of ``alpha * A @ B + beta * C`` for block-cyclic ``A``, ``B`` (and ``C``).
+           alpha=1, beta=None, trans_a: str = "N", trans_b: str = "N", compute=None, stream=None):
+    """This rank's part of ``alpha * op(A) @ op(B) + beta * C`` for block-cyclic ``A``, ``B`` (and ``C``).
 
     Collective: every rank calls it with its own local parts.  Builds a :class:`Matmul` plan,
     executes it once and frees it; repeated products of one layout should keep a plan.
 
     Parameters
     ----------
-    a, b, c, a_dist, b_dist, out_dist, alpha, beta, compute, stream
+    a, b, c, a_dist, b_dist, out_dist, alpha, beta, trans_a, trans_b, compute, stream
         As in :class:`Matmul`.
 
     Returns
     -------
     array
         This rank's column-major part of the result, distributed as *out_dist* (by default
-        blocks ``(a_dist.blocks[0], b_dist.blocks[1])`` on the same grid).
+        the row blocks of ``op(A)`` and the column blocks of ``op(B)``, on ``a_dist``'s grid).
 
     Examples
     --------
@@ -303,5 +338,5 @@ def matmul(a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: 
         d = gd.matmul(a, b, a_dist=da, b_dist=db)
     """
     with Matmul(a, b, c, a_dist=a_dist, b_dist=b_dist, out_dist=out_dist, alpha=alpha, beta=beta,
-                compute=compute, stream=stream) as plan:
+                trans_a=trans_a, trans_b=trans_b, compute=compute, stream=stream) as plan:
         return plan.plan().execute()
