@@ -3,10 +3,10 @@
 Ints in, ints out: handles, grids and descriptors are integer addresses; streams and NCCL
 communicators are integer handles.  The functions bound have the same prototypes in cuBLASMp
 0.7 (the last release that runs with NCCL 2.28, which needs NVSHMEM 3.3+) and 0.10 (NCCL
-2.29+), except :data:`SINCE_0_8`, which 0.7 lacks (:func:`has_symmetric_memory` says whether the
-loaded release has them), and :data:`UNTIL_0_7`, which 0.8 renamed.  They were checked against ``cublasmp.h`` of the
-``nvidia-cublasmp-cu13`` 0.7.0 and 0.10.0 wheels and are re-checked by
-``tests/test_bindings_distributed.py``.
+2.29+), except :data:`SINCE_0_8`, which 0.7 lacks (:func:`has_symmetric_memory` says whether
+the loaded release has them), and :data:`UNTIL_0_7`, which 0.8 renamed.  They were checked
+against ``cublasmp.h`` of the ``nvidia-cublasmp-cu13`` 0.7.0 and 0.10.0 wheels and are
+re-checked by ``tests/test_bindings_distributed.py``.
 
 cuBLASMp needs NCCL, cuBLAS and (0.6 to 0.7) NVSHMEM's host library; they are loaded first so
 that a copy of ``libcublasmp.so.0`` outside the NVIDIA wheels' layout finds them.
@@ -53,7 +53,6 @@ class MatmulAttribute(enum.IntEnum):
 
     TRANSA = 0
     TRANSB = 1
-    ALGO_TYPE = 3
 
 
 def _status_name(status: int) -> str:

@@ -49,10 +49,10 @@ class Matmul(Planner):
     out_dist : BlockCyclic, optional
         The distribution of the result (and of ``C``); default: the row blocks of ``op(A)`` and
         the column blocks of ``op(B)``, on ``a_dist``'s grid (its transpose where ``A`` is
-        transposed).  On one grid, cuBLASMp
-        runs its general (PBLAS) algorithm: broadcasts, then local products, without overlap.
-        The grids may differ (each of all the ranks); cuBLASMp still needs the result's blocks to
-        be those of ``op(A)``'s rows and ``op(B)``'s columns.  Panels are the tensor-parallel layout:
+        transposed).  On one grid, cuBLASMp runs its general (PBLAS) algorithm: broadcasts,
+        then local products, without overlap.  The grids may differ (each of all the ranks);
+        cuBLASMp still needs the result's blocks to be those of ``op(A)``'s rows and ``op(B)``'s
+        columns.  Panels are the tensor-parallel layout:
         ``A`` in row panels on a ``(P, 1)`` grid (blocks ``(m / P, k)``), ``B`` in column panels on
         ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels on ``(P, 1)`` (blocks
         ``(m / P, n / P)``): every rank multiplies its rows of ``A`` by all of ``B``, gathered.
