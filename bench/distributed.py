@@ -5,13 +5,14 @@ Run on 1, 2, 4 ... ranks and compare the lines: ``mpirun -n 1 python bench/distr
 GEMM: strong scaling, the same ``N x N x N`` product on every rank count, and weak scaling,
 ``(N * ranks) x N x N``; ``--blocks 0,8192,-1`` compares layouts on several ranks (0: one block per
 process on one grid, the descriptors' default; -1: the tensor-parallel panels of cuBLASMp's
-AllGather+GEMM, A and the result in row panels, B in column panels).  FFT: strong scaling of a c64 ``n^3`` transform in slabs (default
-``n = 1024``; sizes that do not fit in the GPUs' memory are skipped), timed twice: ``execute()``
-(copies in and out of the symmetric buffer included) and with the operand and result in the plan's
-symmetric buffer (``reset_operands(plan.operand)``, ``execute(copy=False)``: the transform alone, as a
+AllGather+GEMM, A and the result in row panels, B in column panels).  FFT: strong scaling of a
+c64 ``n^3`` transform in slabs (default ``n = 1024``; sizes that do not fit in the GPUs' memory
+are skipped) and weak scaling, ``(n * ranks) x n x n``, timed twice: ``execute()`` (copies in and
+out of the symmetric buffer included) and with the operand and result in the plan's symmetric
+buffer (``reset_operands(plan.operand)``, ``execute(copy=False)``: the transform alone, as a
 forward/inverse pair halved and as forward transforms alone, the figure to set beside
-``bench/distributed_nvmath.py``).
-Its throughput is ``2 * 8 n^3`` bytes (one read and one write of the array) per second per GPU.
+``bench/distributed_nvmath.py``).  Its throughput is one read and one write of the array
+(8 bytes an element) per second per GPU.
 Each case is timed as the wall time of ``--iterations`` executions between device syncs and an
 MPI barrier (the slowest rank counts), after one warm-up execution.  Rank 0 prints one line per
 case; on one rank also torch's time (torch.matmul, torch.fft.fftn).  Rank 0 keeps every result
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tempfile
 import time
@@ -112,16 +114,16 @@ def case(comm, ctx, m: int, k: int, n: int, dtype_name: str, iterations: int, bl
     return result
 
 
-def fft_fits(comm, n: int) -> bool:
+def fft_fits(comm, shape: tuple) -> bool:
     """Whether every rank has room for its slab four times (buffer, cuFFTMp's work area, input,
     output), and rank 0 alone for torch's three global arrays on one rank."""
-    free = torch.cuda.mem_get_info()[0]
-    need = 4 * 8 * n**3 // comm.size + (3 * 8 * n**3 if comm.size == 1 else 0)
+    free, size = torch.cuda.mem_get_info()[0], 8 * math.prod(shape)
+    need = 4 * size // comm.size + (3 * size if comm.size == 1 else 0)
     return bool(comm.allreduce(need < 0.9 * free, op=MPI.LAND))
 
 
-def fft_case(comm, ctx, n: int, iterations: int) -> dict:
-    shape = (n, n, n)
+def fft_case(comm, ctx, shape: tuple, iterations: int) -> dict:
+    n = "x".join(map(str, shape))
     box = gd.Slab(0).box(shape, ctx.rank, comm.size)
     x = torch.randn(box.shape, dtype=torch.complex64, device=f"cuda:{ctx.device_id}")
     with gd.fft.FFT(x, gd.Slab(0)) as plan:
@@ -132,9 +134,9 @@ def fft_case(comm, ctx, n: int, iterations: int) -> dict:
         # forward and inverse in turn keep the values bounded (the inverse includes its 1/n scaling)
         transform = timed(comm, lambda: (plan.execute(copy=False), plan.execute("inverse", copy=False)), iterations) / 2
         forward = timed(comm, lambda: plan.execute(copy=False), iterations)  # values grow; the time does not change
-        kernels(comm, lambda: plan.execute(copy=False), f"c64 {n}^3 forward FFT")
+        kernels(comm, lambda: plan.execute(copy=False), f"c64 {n} forward FFT")
     del x
-    moved = 2 * 8 * n**3 / comm.size / 1e12
+    moved = 2 * 8 * math.prod(shape) / comm.size / 1e12
     result = {"ms": 1e3 * execute, "transform_ms": 1e3 * transform, "forward_ms": 1e3 * forward, "tbs_per_gpu": moved / execute,
               "transform_tbs_per_gpu": moved / transform}
     if comm.size == 1:
@@ -177,18 +179,26 @@ def main() -> None:
         with open(args.results) as file:
             results = json.load(file)
     if args.only != "gemm":
-        for n in map(int, args.fft_sizes.split(",")):
-            if not fft_fits(comm, n):
+        sizes = [int(n) for n in args.fft_sizes.split(",")]
+        cases = [("strong", n, (n, n, n)) for n in sizes]
+        if comm.size > 1:  # weak: the first axis grows with the ranks, every rank keeps an n^3 slab
+            cases += [("weak", n, (n * comm.size, n, n)) for n in sizes]
+        for kind, n, shape in cases:
+            label = "x".join(map(str, shape))
+            if not fft_fits(comm, shape):
                 if comm.rank == 0:
-                    print(f"fft c64 {n}^3 on {comm.size} GPU(s): skipped, too large for the GPUs' memory", flush=True)
+                    print(f"fft c64 {label} on {comm.size} GPU(s): skipped, too large for the GPUs' memory", flush=True)
                 continue
-            result = fft_case(comm, ctx, n, args.iterations)
+            result = fft_case(comm, ctx, shape, args.iterations)
             if comm.rank == 0:
                 extra = f", torch.fft.fftn {result['torch_ms']:.1f} ms" if "torch_ms" in result else ""
-                line = (f"fft c64 {n}^3 on {comm.size} GPU(s): execute {result['ms']:.1f} ms "
+                line = (f"{kind} fft c64 {label} on {comm.size} GPU(s): execute {result['ms']:.1f} ms "
                         f"({result['tbs_per_gpu']:.2f} TB/s per GPU), transform {result['transform_ms']:.1f} ms "
-                        f"({result['transform_tbs_per_gpu']:.2f} TB/s per GPU), forward alone {result['forward_ms']:.1f} ms{extra}")
-                print(report(results, f"fft {n}", comm.size, line, result, "transform_ms"), flush=True)
+                        f"({result['transform_tbs_per_gpu']:.2f} TB/s per GPU), forward alone "
+                        f"{result['forward_ms']:.1f} ms{extra}")
+                if kind == "strong":
+                    line = report(results, f"fft {n}", comm.size, line, result, "transform_ms")
+                print(line, flush=True)
     if args.only == "fft":
         gd.finalize()
         _save(comm, args.results, results)
