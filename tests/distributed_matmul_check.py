@@ -74,6 +74,15 @@ def main() -> int:
             plan.execute()
             plan.reset_operands(a=to_device(a_dist.local_part(2 * A, ctx.rank), package))
             ok &= check(comm, name + " plan, c, reset", to_host(plan.execute()), out, A @ B + 2 * C, dtype)
+            rows, cols = out.local_shape(ctx.rank)
+            target = to_device(np.zeros((rows, cols), dtype), package)
+            same = plan.execute(out=target) is target and plan.execute(out=target) is target
+            ok &= check(comm, name + " into out=", to_host(target), out, A @ B + 2 * C, dtype) and same
+            try:  # every rank's part has several columns here, so every rank raises before the product
+                plan.execute(out=to_device(np.zeros((rows + 3, cols), dtype), package)[:rows])
+                ok = False
+            except ValueError as exc:
+                ok &= "no padding" in str(exc)
     ops = {"N": lambda x: x, "T": lambda x: x.T, "C": lambda x: x.conj().T}
     for package, dtype, (m, k, n), trans_a, trans_b, panels in (
             ("cupy", "float64", (96, 64, 80), "T", "N", False), ("torch", "complex128", (50, 30, 40), "C", "T", False),

@@ -110,7 +110,7 @@ class Matmul(Planner):
         self._lds = {name: self._check_local(name, op, dists[name]) for name, op in ops.items() if op is not None}
         self._dists = dists
         self._ops = ops
-        self._args = None
+        self._args = self._last_out = None
         context.track(self)  # finalize() frees the plan before the grids its workspace is registered with
 
     # -- validation ---------------------------------------------------------------------------------
@@ -224,19 +224,43 @@ class Matmul(Planner):
         args[15].value = ops["c"].ptr if ops["c"] is not None else d_ptr
 
     # -- execution ----------------------------------------------------------------------------------
-    def execute(self):
-        """Compute this rank's part of ``D`` (collective) and return it: a new column-major array
-        in the operands' package, distributed as :attr:`out_dist`."""
+    def execute(self, out=None):
+        """Compute this rank's part of ``D`` (collective) and return it, distributed as :attr:`out_dist`.
+
+        Parameters
+        ----------
+        out : array, optional
+            Where to write this rank's part: a column-major array of the operands' package,
+            dtype and device, shaped ``out_dist.local_shape(rank)``, with no padding between
+            columns (``cupy.empty(shape, dtype, order="F")``, or ``torch.empty(cols, rows).T``).
+            Checked once; passing the same array again costs nothing.  Default: a new array.
+
+        Returns
+        -------
+        array
+            *out*, or a new column-major array in the operands' package.
+        """
         self._check_alive()
         if self._args is None:
             self.plan()
-        result = self._new_result()
+        result = self._new_result() if out is None else self._checked_out(out)
         self._set_pointers(self.package.ptr(result))
         with runtime.on_device(self.device_id):
             status = self._fn(*self._args)
         if status:
             mp.check(status)
         return result
+
+    def _checked_out(self, out):
+        """*out* validated against the planned result (cached for the last one seen)."""
+        if out is self._last_out:
+            return out
+        op = as_operand(out, "out", self.stream)
+        if self._check_local("out", op, self.out_dist) != self._d_ld:
+            raise ValueError(f"out has strides {tuple(op.strides)}: its columns must follow each other with no "
+                             f"padding (leading dimension {self._d_ld})")
+        self._last_out = out
+        return out
 
     def reset_operands(self, a=None, b=None, c=None) -> None:
         """Use new local parts of the same package, dtype, shape and layout as the planned ones."""
@@ -252,7 +276,7 @@ class Matmul(Planner):
             self._ops[name] = op
 
     def _after_free(self) -> None:
-        self._args = None
+        self._args = self._last_out = None
         self._ops = dict.fromkeys(_NAMES)
 
     def __repr__(self) -> str:
