@@ -57,8 +57,8 @@ class Matmul(Planner):
         ``(1, P)`` (blocks ``(k, n / P)``) and the result in row panels on ``(P, 1)`` (blocks
         ``(m / P, n / P)``): every rank multiplies its rows of ``A`` by all of ``B``, gathered.
         With cuBLASMp 0.8 or later (NCCL 2.29+) the plan's workspace is NCCL symmetric memory,
-        so that cuBLASMp overlaps gathering ``B`` with the local products
-        (:attr:`symmetric_workspace`).
+        so that cuBLASMp overlaps gathering ``B`` with the local products (see
+        *symmetric_workspace*).
     alpha, beta : number
         As in :func:`gpmath.matmul`.
     trans_a, trans_b : {"N", "T", "C"}, default "N"
@@ -67,6 +67,12 @@ class Matmul(Planner):
         ``(1, P)`` grid (blocks ``(k, m / P)``), the panel layout is NVIDIA's TN AllGather+GEMM.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
         As in :func:`gpmath.matmul`.
+    symmetric_workspace : bool, default True
+        Take the workspace from NCCL symmetric memory where cuBLASMp can (0.8+), so that it
+        overlaps communication with the local products; the attribute of the same name says,
+        once planned, whether it did.  Registering it is collective and costs about 6 ms at plan
+        time (2 × H200), which a plan executed many times repays; False: ordinary
+        stream-ordered memory, as :func:`matmul` takes.
     stream : stream, optional
         CUDA stream on this rank's GPU; default: the package's current stream.
 
@@ -87,11 +93,13 @@ class Matmul(Planner):
         gd.finalize()
     """
 
-    symmetric_workspace = False  # set by plan(): the workspace is NCCL symmetric memory (cuBLASMp 0.8+)
+    symmetric_workspace = False  # set by plan(): whether the workspace is NCCL symmetric memory
 
     def __init__(self, a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
-                 alpha=1, beta=None, trans_a: str = "N", trans_b: str = "N", compute=None, stream=None):
+                 alpha=1, beta=None, trans_a: str = "N", trans_b: str = "N", compute=None,
+                 symmetric_workspace: bool = True, stream=None):
         super().__init__()
+        self._symmetric_wanted = bool(symmetric_workspace)
         self.context = context = current()
         self.device_id = context.device_id
         self.alpha, self.beta = _scalars(alpha, beta, c)
@@ -185,7 +193,7 @@ class Matmul(Planner):
         """The device workspace's address: NCCL symmetric memory registered with the result's grid
         where cuBLASMp allocates it (0.8+; collective), else stream-ordered memory.  Without a
         registered workspace cuBLASMp gathers, then multiplies, one after the other."""
-        ptr = self._symmetric_workspace(nbytes) if mp.has_symmetric_memory() else None
+        ptr = self._symmetric_workspace(nbytes) if self._symmetric_wanted and mp.has_symmetric_memory() else None
         self.symmetric_workspace = ptr is not None
         if ptr is not None:
             return ptr
@@ -342,7 +350,10 @@ def matmul(a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: 
     """This rank's part of ``alpha * op(A) @ op(B) + beta * C`` for block-cyclic ``A``, ``B`` (and ``C``).
 
     Collective: every rank calls it with its own local parts.  Builds a :class:`Matmul` plan,
-    executes it once and frees it; repeated products of one layout should keep a plan.
+    executes it once and frees it; repeated products of one layout should keep a plan.  The
+    one-off plan takes ordinary workspace memory: registering NCCL symmetric memory (cuBLASMp
+    0.8+) costs more than its overlap gains in one product (6 ms per call on 2 × H200, where a
+    16384³ bf16 product takes 7).
 
     Parameters
     ----------
@@ -362,5 +373,6 @@ def matmul(a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: 
         d = gd.matmul(a, b, a_dist=da, b_dist=db)
     """
     with Matmul(a, b, c, a_dist=a_dist, b_dist=b_dist, out_dist=out_dist, alpha=alpha, beta=beta,
-                trans_a=trans_a, trans_b=trans_b, compute=compute, stream=stream) as plan:
+                trans_a=trans_a, trans_b=trans_b, compute=compute, symmetric_workspace=False,
+                stream=stream) as plan:
         return plan.plan().execute()
