@@ -191,6 +191,29 @@ class _WorkspacePlan:
         self.held.append((release, args))
 
 
+@pytest.mark.parametrize("wanted, available, symmetric", [(True, True, True), (False, True, False),
+                                                         (True, False, False)])
+def test_workspace_is_symmetric_only_where_wanted_and_available(monkeypatch, wanted, available, symmetric):
+    """Plans take NCCL symmetric memory where cuBLASMp has it; the stateless matmul (and
+    ``symmetric_workspace=False``) takes ordinary memory, without the collective registration."""
+
+    class Buffer:
+        def __init__(self, nbytes, stream, device_id):
+            self.ptr = 0xA000 + nbytes
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(_matmul.mp, "has_symmetric_memory", lambda: available)
+    monkeypatch.setattr(_matmul.mp, "malloc", lambda grid, size: 0xBEEF)
+    monkeypatch.setattr(_matmul, "DeviceBuffer", Buffer)
+    plan = _WorkspacePlan([None])
+    plan._symmetric_wanted, plan.device_id = wanted, 0
+    plan._symmetric_workspace = lambda nbytes: _matmul.Matmul._symmetric_workspace(plan, nbytes)
+    assert _matmul.Matmul._workspace(plan, 16) == (0xBEEF if symmetric else 0xA010)
+    assert plan.symmetric_workspace is symmetric
+
+
 @pytest.mark.parametrize("here_fails, others, outcome", [
     (False, [None], "symmetric"),
     (True, ["CUBLASMP_STATUS_NOT_SUPPORTED"], "ordinary"),
