@@ -150,9 +150,9 @@ class Kernel:
         rt = runtime.rt()
         attribute = rt.cudaDeviceAttr
         major = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMajor, device_id),
-                       "cudaDeviceGetAttribute")
+                              "cudaDeviceGetAttribute")
         minor = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMinor, device_id),
-                       "cudaDeviceGetAttribute")
+                              "cudaDeviceGetAttribute")
         name = os.path.basename(self.path)
         image = compile_source(_read(self.path), name, self.options, 10 * major + minor)
         module = runtime.check(driver.cuModuleLoadData(image), "cuModuleLoadData")  # lives as long as the process

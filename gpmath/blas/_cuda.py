@@ -17,11 +17,11 @@ from .._core.errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer, copy_async
 from .._core.operand import Operand, as_operand
+from .._core.shapes import compact_strides
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from .._core.timing import L2Flusher, median_times_ms
 from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import Matmul
-from .._core.shapes import compact_strides
 from ._problem import describe, out_matrix
 
 __all__ = ["CudaMatmul"]

@@ -13,10 +13,10 @@ import logging
 
 from .._bindings import cublasmp as mp
 from .._core import runtime
-from .._core.operand import Operand, as_operand
-from .._core.planner import Planner
 from .._core.errors import GpmathError, LibraryError
 from .._core.memory import DeviceBuffer
+from .._core.operand import Operand, as_operand
+from .._core.planner import Planner
 from .._core.streams import resolve_stream, synchronize
 from ..blas._cuda import _COMPUTE, _scale
 from ..blas._planner import _check_compute, _scalars
