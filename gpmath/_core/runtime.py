@@ -14,7 +14,7 @@ from typing import Callable
 
 from .errors import LibraryError, NoGPUError, OutOfMemoryError
 
-__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device",
+__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "bind_thread",
            "on_device_if_several", "on_device_of_stream", "stream_device"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
@@ -124,6 +124,19 @@ class on_device:
         if self.previous is not None:
             set_device(self.previous)
             self.previous = None
+
+
+def bind_thread(device_id: int) -> None:
+    """Bind this thread to *device_id*'s primary context unless it has bound one already.
+
+    For execute paths on a machine with one device, which skip :class:`on_device`: a plan made
+    in another thread (or taken from a plan cache that a thread now ended filled) may be this
+    thread's first CUDA work, and cuFFT, cuBLASLt or a kernel launch would then find no context.
+    Once bound it costs one thread-local lookup.
+    """
+    if not getattr(_thread, "bound", False):
+        with on_device(device_id):
+            pass
 
 
 def on_device_if_several(device_id: int | None):

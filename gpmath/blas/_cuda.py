@@ -286,6 +286,7 @@ class CudaMatmul(Matmul):
             with runtime.on_device(self.device_id, self._device_query):
                 self._call_all(args)
         else:
+            runtime.bind_thread(self.device_id)
             self._call_all(args)
 
     def _call_all(self, args: list) -> None:

@@ -257,6 +257,7 @@ class CudaFFT(FFT):
         """
         code = self._direct.get(direction)
         if code is not None and stream is None:  # the common case, kept to the bare calls
+            runtime.bind_thread(self.device_id)
             result = self.package.empty_like(self._like, self._alloc_shape, self.problem.out_dtype, self.device_id,
                                              self.stream)
             status = self._fn(self._handle, self._in_ptr, self.package.ptr(result), code)
@@ -305,6 +306,7 @@ class CudaFFT(FFT):
             with runtime.on_device(self.device_id, self._device_query):
                 self._call_all(in_ptr, out_ptr, code)
         else:
+            runtime.bind_thread(self.device_id)
             self._call_all(in_ptr, out_ptr, code)
 
     def _call_all(self, in_ptr: int, out_ptr: int, code: int) -> None:

@@ -191,6 +191,7 @@ class CudaEngine:
             with runtime.on_device(self.device_id, self._device_query):
                 result = self._run(arrays)
         else:
+            runtime.bind_thread(self.device_id)
             result = self._run(arrays)
         if check:
             self.check()
