@@ -122,7 +122,7 @@ def fake(monkeypatch):
     model.ordered = []
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: model.ordered.append((waiting, producer)))
     monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
-                                                                device_count=lambda: 1))
+                                                                device_count=lambda: 1, bind_thread=lambda d: None))
     monkeypatch.setattr(_planner, "resolve_execution", lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
     return model
 

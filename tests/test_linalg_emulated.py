@@ -369,7 +369,7 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda_lu, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda_lstsq, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
-                                                                device_count=lambda: 1))
+                                                                device_count=lambda: 1, bind_thread=lambda d: None))
     ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
     monkeypatch.setattr(_base, "resolve_execution", ready)
     monkeypatch.setattr(_dispatch, "resolve_execution", ready)

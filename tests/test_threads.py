@@ -1,4 +1,4 @@
-"""Plans made in one thread execute in another whose first CUDA work they are (one GPU).
+"""Plans made in one thread execute in another whose first CUDA work they are.
 
 A new thread has no CUDA context bound until something binds one; cuFFT, cuBLASLt and kernel
 launches then fail.  Plans bind the thread at plan time, so a plan made in the main thread and
@@ -16,6 +16,7 @@ import scipy.fft
 
 import gpmath
 from gpmath import fft, linalg
+from gpmath._core import runtime
 from gpmath.blas import Matmul
 from gpmath.fft import FFT
 from helpers import relative_error, to_numpy, to_package
@@ -39,6 +40,32 @@ def _in_fresh_thread(fn):
     if isinstance(out[0], BaseException):
         raise out[0]
     return out[0]
+
+
+def test_bind_thread_binds_a_fresh_thread_once(monkeypatch):
+    """The first call in a thread sets the (current) device, which binds its primary context;
+    later calls in that thread, and calls in a thread that planned, make no CUDA call."""
+    calls = []
+    monkeypatch.setattr(runtime, "get_device", lambda: calls.append("get") or 0)
+    monkeypatch.setattr(runtime, "set_device", lambda device: calls.append(("set", device)))
+
+    def fresh():
+        runtime.bind_thread(0)
+        runtime.bind_thread(0)
+        with runtime.on_device(0):
+            pass
+        return list(calls)
+
+    assert _in_fresh_thread(fresh) == ["get", ("set", 0), "get"]
+    calls.clear()
+
+    def planned():
+        with runtime.on_device(0):  # what plan() does
+            pass
+        runtime.bind_thread(0)
+        return list(calls)
+
+    assert _in_fresh_thread(planned) == ["get", ("set", 0)]
 
 
 @gpu
