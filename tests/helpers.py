@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import types
 
 import numpy as np
 import pytest
@@ -55,3 +57,11 @@ def relative_error(result, reference) -> float:
     result, reference = to_numpy(result), np.asarray(reference)
     scale = np.max(np.abs(reference)) if reference.size else 1.0
     return float(np.max(np.abs(result - reference)) / (scale or 1.0)) if reference.size else 0.0
+
+
+def one_device_runtime():
+    """A stand-in for ``gpmath._core.runtime`` in emulated engine tests: one device, current, and
+    a thread already bound to it."""
+    return types.SimpleNamespace(on_device=lambda device_id: contextlib.nullcontext(), device_count=lambda: 1,
+                                 bind_thread=lambda device_id: None,
+                                 call_on_device=lambda device_id, query, fn, *args: fn(*args))

@@ -10,7 +10,6 @@ The same tests run for real, against cuFFT, in ``test_fft_planner.py`` on a GPU 
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import math
 import types
@@ -24,6 +23,7 @@ from gpmath._bindings import cufft as real_cufft
 from gpmath._core.operand import as_operand as real_as_operand
 from gpmath.fft import FFT, _cuda, _planner
 from gpmath import fft
+from helpers import one_device_runtime
 from test_fft_layout import _check_pass_validity, _signal_addresses, _transform
 
 _DTYPES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -121,8 +121,7 @@ def fake(monkeypatch):
     monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
     model.ordered = []
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: model.ordered.append((waiting, producer)))
-    monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
-                                                                device_count=lambda: 1, bind_thread=lambda d: None))
+    monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
     monkeypatch.setattr(_planner, "resolve_execution", lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
     return model
 

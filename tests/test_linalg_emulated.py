@@ -11,7 +11,6 @@ NumPy operands through the host-staging path; "device" lets NumPy arrays pose as
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import types
 
@@ -29,6 +28,7 @@ from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_jacobi, _cuda_lsts
                            _cuda_small, _cuda_svd)
 from gpmath.linalg import _dispatch
 
+from helpers import one_device_runtime
 from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -368,8 +368,7 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda_lu, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda_lstsq, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda, "runtime", types.SimpleNamespace(on_device=lambda d: contextlib.nullcontext(),
-                                                                device_count=lambda: 1, bind_thread=lambda d: None))
+    monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
     ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
     monkeypatch.setattr(_base, "resolve_execution", ready)
     monkeypatch.setattr(_dispatch, "resolve_execution", ready)

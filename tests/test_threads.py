@@ -68,6 +68,25 @@ def test_bind_thread_binds_a_fresh_thread_once(monkeypatch):
     assert _in_fresh_thread(planned) == ["get", ("set", 0)]
 
 
+@pytest.mark.parametrize("devices", [1, 2])
+def test_call_on_device_binds_or_switches(monkeypatch, devices):
+    """With one device, an unbound thread is bound before the call and nothing is switched; with
+    several, the plan's device is made current around the call (asking *query*) and restored."""
+    calls = []
+    monkeypatch.setattr(runtime, "device_count", lambda: devices)
+    monkeypatch.setattr(runtime, "get_device", lambda: calls.append("get") or 0)
+    monkeypatch.setattr(runtime, "set_device", lambda device: calls.append(("set", device)))
+    query = lambda: calls.append("query") or 0  # noqa: E731
+
+    def fresh():
+        first = runtime.call_on_device(1 if devices > 1 else 0, query, lambda x, y: calls.append("fn") or x - y, 7, 2)
+        return first, list(calls)
+
+    result, seen = _in_fresh_thread(fresh)
+    assert result == 5
+    assert seen == (["get", ("set", 0), "fn"] if devices == 1 else ["query", ("set", 1), "fn", ("set", 0)])
+
+
 @gpu
 @pytest.mark.parametrize("package", ["torch", "cupy"])
 def test_plans_made_in_one_thread_execute_in_another(package):

@@ -15,7 +15,7 @@ from typing import Callable
 from .errors import LibraryError, NoGPUError, OutOfMemoryError
 
 __all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "bind_thread",
-           "on_device_if_several", "on_device_of_stream", "stream_device"]
+           "call_on_device", "on_device_if_several", "on_device_of_stream", "stream_device"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
 # cudaStreamPerThread): they belong to no one device.
@@ -137,6 +137,20 @@ def bind_thread(device_id: int) -> None:
     if not getattr(_thread, "bound", False):
         with on_device(device_id):
             pass
+
+
+def call_on_device(device_id: int, query: Callable[[], int] | None, fn: Callable, *args):
+    """``fn(*args)`` run with *device_id* current, for execute paths.
+
+    With several devices visible, inside :class:`on_device` (with *query* as its
+    ``cudaGetDevice``); with one, that device is current already and only an unbound thread is
+    bound first (:func:`bind_thread`).
+    """
+    if device_count() > 1:
+        with on_device(device_id, query):
+            return fn(*args)
+    bind_thread(device_id)
+    return fn(*args)
 
 
 def on_device_if_several(device_id: int | None):

@@ -282,12 +282,7 @@ class CudaMatmul(Matmul):
         args[10].value = d_ptr
         if not self._has_c:
             args[8].value = d_ptr
-        if runtime.device_count() > 1:
-            with runtime.on_device(self.device_id, self._device_query):
-                self._call_all(args)
-        else:
-            runtime.bind_thread(self.device_id)
-            self._call_all(args)
+        runtime.call_on_device(self.device_id, self._device_query, self._call_all, args)
 
     def _call_all(self, args: list) -> None:
         fn = self._fn

@@ -302,12 +302,7 @@ class CudaFFT(FFT):
         return result
 
     def _launch(self, in_ptr: int, out_ptr: int, code: int) -> None:
-        if runtime.device_count() > 1:
-            with runtime.on_device(self.device_id, self._device_query):
-                self._call_all(in_ptr, out_ptr, code)
-        else:
-            runtime.bind_thread(self.device_id)
-            self._call_all(in_ptr, out_ptr, code)
+        runtime.call_on_device(self.device_id, self._device_query, self._call_all, in_ptr, out_ptr, code)
 
     def _call_all(self, in_ptr: int, out_ptr: int, code: int) -> None:
         fn = self._fn

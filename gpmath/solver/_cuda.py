@@ -63,7 +63,6 @@ class CudaEngine:
         self._staging: dict[str, int] = {}
         self._kept: dict[str, tuple[object, int]] = {}
         self._pointer_arrays: dict[tuple[int, int, int], list] = {}
-        self._switch_device = runtime.device_count() > 1
         self._device_query = self.package.device_query()
         self._executions = 0
 
@@ -187,12 +186,7 @@ class CudaEngine:
             self.plan()
         bind_stream(self.handle, self.stream, cs.set_stream)  # the handle is shared by this thread's plans
         self._executions += 1
-        if self._switch_device:
-            with runtime.on_device(self.device_id, self._device_query):
-                result = self._run(arrays)
-        else:
-            runtime.bind_thread(self.device_id)
-            result = self._run(arrays)
+        result = runtime.call_on_device(self.device_id, self._device_query, self._run, arrays)
         if check:
             self.check()
         return result
