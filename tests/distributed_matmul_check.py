@@ -82,7 +82,13 @@ def main() -> int:
                 plan.execute(out=to_device(np.zeros((rows + 3, cols), dtype), package)[:rows])
                 ok = False
             except ValueError as exc:
-                ok &= "no padding" in str(exc)
+                ok &= "leading dimension must be" in str(exc)
+            rows_a, cols_a = a_dist.local_shape(ctx.rank)
+            try:  # a part padded between its columns: not the planned layout
+                plan.reset_operands(a=to_device(np.zeros((rows_a + 3, cols_a), dtype), package)[:rows_a])
+                ok &= cols_a < 2  # a single column has no leading dimension to differ
+            except ValueError as exc:
+                ok &= "leading dimension must be" in str(exc)
     ops = {"N": lambda x: x, "T": lambda x: x.T, "C": lambda x: x.conj().T}
     for package, dtype, (m, k, n), trans_a, trans_b, panels in (
             ("cupy", "float64", (96, 64, 80), "T", "N", False), ("torch", "complex128", (50, 30, 40), "C", "T", False),

@@ -67,7 +67,7 @@ def test_cholesky_kernel_reads_the_named_triangle_where_it_lies(package, dtype, 
         noisy = (a + (np.triu(junk, 1) if lower else np.tril(junk, -1))).astype(dtype)  # the other triangle: junk
         x = to_package(np.stack([noisy, 0 * noisy], axis=1), package)[:, 0]  # every other matrix of a batch
         with Cholesky(x, lower=lower, execution="cuda") as plan:
-            assert plan.plan()._kernel_route
+            assert plan.plan()._route == "kernel"
             c = host(plan.execute(check=True))
         close(c, np.linalg.cholesky(a) if lower else ct(np.linalg.cholesky(a)), dtype, 100)
         t = to_package(np.swapaxes(noisy, -1, -2).copy(), package)  # column-major in memory: its transpose

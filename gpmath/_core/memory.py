@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import weakref
+from typing import Callable
 
 import numpy as np
 
@@ -110,9 +111,8 @@ def pinned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
     Copies from the device into it are direct and asynchronous (no staging through the
     driver's pageable-memory path): read it after a sync of the copying stream.
     """
-    dtype = np.dtype(dtype)
-    nbytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
-    return _host_array(int(runtime.check(runtime.rt().cudaMallocHost(nbytes), "cudaMallocHost")), shape, dtype)
+    rt = runtime.rt()
+    return _host_array(lambda nbytes: runtime.check(rt.cudaMallocHost(nbytes), "cudaMallocHost"), shape, dtype)
 
 
 def mapped_empty(shape: tuple[int, ...], dtype) -> tuple[np.ndarray, int]:
@@ -123,18 +123,18 @@ def mapped_empty(shape: tuple[int, ...], dtype) -> tuple[np.ndarray, int]:
     them after a sync of the writing stream, with no copy to enqueue.
     """
     rt = runtime.rt()
-    dtype = np.dtype(dtype)
-    nbytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
     flags = rt.cudaHostAllocMapped | rt.cudaHostAllocPortable
-    ptr = int(runtime.check(rt.cudaHostAlloc(nbytes, flags), "cudaHostAlloc"))
-    array = _host_array(ptr, shape, dtype)
-    return array, int(runtime.check(rt.cudaHostGetDevicePointer(ptr, 0), "cudaHostGetDevicePointer"))
+    array = _host_array(lambda nbytes: runtime.check(rt.cudaHostAlloc(nbytes, flags), "cudaHostAlloc"), shape, dtype)
+    return array, int(runtime.check(rt.cudaHostGetDevicePointer(array.ctypes.data, 0), "cudaHostGetDevicePointer"))
 
 
-def _host_array(ptr: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A NumPy view of host allocation *ptr*, which ``cudaFreeHost`` frees with the array."""
+def _host_array(allocate: Callable[[int], int], shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A NumPy array over the host memory ``allocate(nbytes)`` returns, which ``cudaFreeHost``
+    frees with the array."""
+    dtype = np.dtype(dtype)
     count = int(np.prod(shape))
     nbytes = max(count * dtype.itemsize, 1)
+    ptr = int(allocate(nbytes))
     raw = (ctypes.c_char * nbytes).from_address(ptr)
     weakref.finalize(raw, _free_host, ptr)
     return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)

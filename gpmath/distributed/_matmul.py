@@ -107,6 +107,7 @@ class Matmul(Planner):
         first = as_operand(a, "a")
         self.trans = (_operation(trans_a, "trans_a", first.dtype), _operation(trans_b, "trans_b", first.dtype))
         self.out_dist = _output_distribution(a_dist, b_dist, out_dist, context.size, *self.trans)
+        self._mnk = (*self.out_dist.shape, _op(a_dist, self.trans[0])[0][1])
         dists = {"a": a_dist, "b": b_dist, "c": self.out_dist}
         self.package = first.package
         if first.on_host:
@@ -158,7 +159,7 @@ class Matmul(Planner):
                 if trans != "N":
                     mp.matmul_descriptor_set_attribute(desc, attribute, _OPERATIONS[trans])
             self._alpha, self._beta = _scale(self.dtype, self.alpha), _scale(self.dtype, self.beta)
-            (m, n), k = self.out_dist.shape, _op(self._dists["a"], self.trans[0])[0][1]
+            m, n, k = self._mnk
             vp = ctypes.c_void_p
             c_desc = descs.get("c", descs["d"])
             args = [vp(handle), vp(desc), m, n, k, vp(ctypes.addressof(self._alpha)),
@@ -263,10 +264,7 @@ class Matmul(Planner):
         """*out* validated against the planned result (cached for the last one seen)."""
         if out is self._last_out:
             return out
-        op = as_operand(out, "out", self.stream)
-        if self._check_local("out", op, self.out_dist) != self._d_ld:
-            raise ValueError(f"out has strides {tuple(op.strides)}: its columns must follow each other with no "
-                             f"padding (leading dimension {self._d_ld})")
+        self._as_planned("out", out, self.out_dist, self._d_ld)  # columns with no padding between them
         self._last_out = out
         return out
 
@@ -278,17 +276,21 @@ class Matmul(Planner):
                 continue
             if self._ops[name] is None:
                 raise ValueError(f"the plan was built without {name}; build a new plan to add it")
-            op = as_operand(x, name, self.stream)
-            if self._check_local(name, op, self._dists[name]) != self._lds[name]:
-                raise ValueError(f"{name} has leading dimension {op.strides[1]}, not the planned {self._lds[name]}")
-            self._ops[name] = op
+            self._ops[name] = self._as_planned(name, x, self._dists[name], self._lds[name])
+
+    def _as_planned(self, name: str, x, dist: BlockCyclic, ld: int) -> Operand:
+        """*x* as an operand, checked to be this rank's part of *dist* with leading dimension *ld*."""
+        op = as_operand(x, name, self.stream)
+        if self._check_local(name, op, dist) != ld:
+            raise ValueError(f"{name} has strides {tuple(op.strides)}: its leading dimension must be the planned {ld}")
+        return op
 
     def _after_free(self) -> None:
         self._args = self._last_out = None
         self._ops = dict.fromkeys(_NAMES)
 
     def __repr__(self) -> str:
-        (m, n), k = self.out_dist.shape, _op(self._dists["a"], self.trans[0])[0][1]
+        m, n, k = self._mnk
         ops = "".join(self.trans)
         state = "freed" if self._freed else ("planned" if self._args else "unplanned")
         return (f"<distributed Matmul {self.dtype.name} {ops} ({m}x{k}) @ ({k}x{n}) on grid {self.out_dist.grid}, "

@@ -98,15 +98,15 @@ class CudaCholesky(SmallCholesky, _Potrf, CudaEngine, Cholesky):
 
     def _plan_cuda(self):
         p = self.problem
-        self._kernel_route = choose(CHOLESKY, p.n, p.batch_count, small_serves(p.n)) == "kernel"
-        if self._kernel_route:
+        self._route = choose(CHOLESKY, p.n, p.batch_count, small_serves(p.n))
+        if self._route == "kernel":
             return self._plan_small_cholesky()
         self._plan_potrf()
 
     def _run(self, arrays):
         pkg = self.package
         # C order holds L_Mᵀ: Lᵀ (lower: M = A) or U (upper: M = conj(A)), zeros below the diagonal
-        factor = self._run_small_cholesky(arrays) if self._kernel_route else self._run_potrf(arrays["a"])
+        factor = self._run_small_cholesky(arrays) if self._route == "kernel" else self._run_potrf(arrays["a"])
         return swap(pkg, factor) if self.lower else factor  # L: a transposed view (column-major, as LAPACK's)
 
     def _run_potrf(self, a):
