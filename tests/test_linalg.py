@@ -124,6 +124,28 @@ def test_cho_solve_residual(dtype, lower):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans", [0, 1, 2, "N", "T", "C"])
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("unit_diagonal", [False, True])
+@pytest.mark.parametrize("batch", BATCHES)
+def test_solve_triangular_matches_scipy(dtype, trans, lower, unit_diagonal, batch):
+    a, b = general(batch, 5, dtype), random(batch + (5, 2), dtype, 1)  # both triangles and the diagonal filled
+    x = linalg.solve_triangular(a, b, trans, lower, unit_diagonal, **CPU)
+    assert x.shape == b.shape and x.dtype == b.dtype
+    for index in np.ndindex(*batch):
+        close(x[index], sl.solve_triangular(a[index], b[index], trans, lower, unit_diagonal), dtype, 10)
+
+
+def test_solve_triangular_broadcasts_and_takes_vectors():
+    a, b = general((), 6, "float64"), random((4, 6, 3), "float64", 1)
+    x = linalg.solve_triangular(a, b, lower=True, **CPU)
+    close(np.tril(a) @ x, b, "float64", 10)
+    v = linalg.solve_triangular(general((3,), 6, "float64"), b[0, :, 0], **CPU)
+    assert v.shape == (3, 6)
+    close((np.triu(general((3,), 6, "float64")) @ v[..., None])[..., 0], np.broadcast_to(b[0, :, 0], (3, 6)), "float64", 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("assume_a", ["gen", "sym", "her", "pos"])
 @pytest.mark.parametrize("batch", BATCHES)
 def test_solve_matches_scipy(dtype, assume_a, batch):

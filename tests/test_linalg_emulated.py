@@ -25,7 +25,7 @@ from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
 from gpmath._core import kernels
 from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_jacobi, _cuda_lstsq, _cuda_lu, _cuda_permute, _cuda_qr,
-                           _cuda_small, _cuda_svd)
+                           _cuda_small, _cuda_svd, _cuda_triangular)
 from gpmath.linalg import _dispatch
 
 from helpers import one_device_runtime
@@ -155,12 +155,23 @@ class FakeSolvers(types.SimpleNamespace):
         rhs[...] = {0: q, 1: q.T, 2: ct(q)}[int(trans)] @ rhs
 
     def trsm(self, t, handle, side, uplo, trans, diag, m, n, alpha, a, lda, b, ldb):
-        assert side == real_cublas.SideMode.LEFT and diag == real_cublas.DiagType.NON_UNIT
-        dtype = _LETTERS[t]
-        tri = (np.triu if uplo == real_cublas.FillMode.UPPER else np.tril)(_mat(a, dtype, m, m, lda))
+        dtype, left = _LETTERS[t], side == real_cublas.SideMode.LEFT
+        order = m if left else n
+        tri = (np.triu if uplo == real_cublas.FillMode.UPPER else np.tril)(_mat(a, dtype, order, order, lda))
+        if diag == real_cublas.DiagType.UNIT:
+            np.fill_diagonal(tri, 1)
         op = {0: tri, 1: tri.T, 2: ct(tri)}[int(trans)]
         rhs = _mat(b, dtype, m, n, ldb)
-        rhs[...] = np.linalg.solve(op, _vec(alpha, dtype, 1)[0] * rhs)
+        scaled = _vec(alpha, dtype, 1)[0] * rhs
+        try:
+            rhs[...] = np.linalg.solve(op, scaled) if left else np.linalg.solve(op.T, scaled.T).T  # x op = b from the right
+        except np.linalg.LinAlgError:  # a zero on the diagonal: cuBLAS divides by it
+            rhs[...] = np.nan
+
+    def trsm_batched(self, t, handle, side, uplo, trans, diag, m, n, alpha, a_array, lda, b_array, ldb, batch):
+        self.calls.append("trsmBatched")
+        for a, b in zip(_pointers(a_array, batch), _pointers(b_array, batch)):
+            self.trsm(t, handle, side, uplo, trans, diag, m, n, alpha, a, lda, b, ldb)
 
     # -- eigenvalues
     def _syev_one(self, dtype, jobz, uplo, n, a, lda, w):
@@ -345,10 +356,10 @@ class FakeBuffer:
 def model(request, monkeypatch):
     """Route the solver engines to the model; "device" makes NumPy arrays pose as device arrays."""
     solvers, blas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
-    for module in (_cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd):
+    for module in (_cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular):
         monkeypatch.setattr(module, "cs", solvers, raising=False)
         monkeypatch.setattr(module, "cublas", blas, raising=False)
-    for name in ("getrf_batched", "getrs_batched", "trsm"):
+    for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched"):
         setattr(blas, name, getattr(solvers, name))
     monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
     monkeypatch.setattr(kernels, "compiler_available", lambda: True)
@@ -360,7 +371,8 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda_jacobi, "_kernel",
                         lambda n, dtype_name, svd: FakeKernel("small_jacobi", n, dtype_name, svd=svd))
     monkeypatch.setattr(_cuda_jacobi, "Launch", FakeLaunch)
-    monkeypatch.setattr(_cuda, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    for module in (_cuda, _cuda_triangular):
+        monkeypatch.setattr(module, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
     monkeypatch.setattr(_cuda, "mapped_empty", lambda shape, dtype: (lambda x: (x, x.ctypes.data))(np.empty(shape, dtype)))
     monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
@@ -368,6 +380,7 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda_lu, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda_lstsq, "get_handle", lambda *args: 1)
+    monkeypatch.setattr(_cuda_triangular, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
     ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
     monkeypatch.setattr(_base, "resolve_execution", ready)
@@ -458,6 +471,42 @@ def test_lu_family(model, dtype, batch, n):
     expected_sign, expected_log = np.linalg.slogdet(a)
     close(sign, expected_sign, dtype, 100)
     close(logabsdet, expected_log, dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, a_batch, n", [((), (), 6), ((3,), (3,), 5), ((3,), (), 5), ((2, 2), (2, 1), 4)])
+@pytest.mark.parametrize("batched_max_n", [0, 512])  # matrix by matrix, or trsmBatched
+def test_solve_triangular(model, dtype, batch, a_batch, n, batched_max_n, monkeypatch):
+    """Every trans, fill and diagonal choice; A shared by a batch of b, A broadcast along one axis;
+    the unread triangle (and, with unit_diagonal, the diagonal) holding junk."""
+    monkeypatch.setattr(_cuda_triangular, "BATCHED_MAX_N", batched_max_n)
+    P = model.put
+    a, b = general(a_batch, n, dtype), random(batch + (n, 2), dtype, 1)
+    for lower in (False, True):
+        tri = (np.tril if lower else np.triu)(a)
+        noisy = a + (np.triu if lower else np.tril)(np.full((n, n), 7.0), 1 if lower else -1)
+        for unit in (False, True):
+            used = tri - np.eye(n) * np.diagonal(tri, axis1=-2, axis2=-1)[..., None] + np.eye(n) if unit else tri
+            source = (noisy + 5 * np.eye(n) if unit else noisy).astype(dtype)  # a junk diagonal too
+            for trans, op in ((0, used), ("T", np.swapaxes(used, -1, -2)), (2, ct(used))):
+                x = host(linalg.solve_triangular(P(source), P(b), trans, lower, unit, **CUDA))
+                close(op @ x, np.broadcast_to(b, x.shape), dtype, 100)
+    v = b.reshape(-1, n, 2)[0, :, 0]
+    x = host(linalg.solve_triangular(P(np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)), P(v), **CUDA))
+    assert x.shape == a_batch + (n,)  # a column-major A (copied), a vector b
+    close((np.triu(a) @ x[..., None])[..., 0], np.broadcast_to(v, x.shape), dtype, 100)
+    gpmath.cache_clear()
+
+
+def test_solve_triangular_zero_diagonal_names_the_matrix(model):
+    P = model.put
+    a = np.triu(general((3,), 4, "float64"))
+    a[2, 1, 1] = 0.0
+    b = random((3, 4, 1), "float64", 1)
+    with pytest.raises(linalg.LinAlgError, match=r"a\[2\] is singular: its diagonal entry \[1, 1\] is exactly zero"):
+        linalg.solve_triangular(P(a), P(b), **CUDA)
+    x = host(linalg.solve_triangular(P(a), P(b), unit_diagonal=True, **CUDA))  # the diagonal is not read
+    close(np.triu(a, 1) @ x + x, b, "float64", 100)
 
 
 def test_singular_raises_and_det_is_zero(model):

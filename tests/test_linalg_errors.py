@@ -64,6 +64,15 @@ def test_singular_names_matrix_and_pivot(func):
         func(a)
 
 
+def test_zero_diagonal_names_matrix_and_entry():
+    a = np.triu(np.random.default_rng(3).uniform(1, 2, (2, 3, 4, 4)))
+    a[1, 2, 3, 3] = 0.0
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is singular: its diagonal entry \[3, 3\] is exactly zero"):
+        linalg.solve_triangular(a, np.ones(4), **CPU)
+    x = linalg.solve_triangular(a, np.ones(4), unit_diagonal=True, **CPU)  # the diagonal is not read
+    assert np.isfinite(x).all()
+
+
 def test_mixed_solve_of_singular_raises():
     with pytest.raises(linalg.LinAlgError, match="singular"):
         linalg.solve(singular(4, 1), np.ones(4), refine="mixed", **CPU)
@@ -111,6 +120,8 @@ def test_mixed_dtypes_are_refused():
     (lambda: linalg.solve(np.eye(2), np.ones(2), refine="mixed", precision="f8", **CPU), "precision"),
     (lambda: linalg.solve(np.eye(2), np.ones(2), refine="mixed", assume_a="pos", **CPU), "general"),
     (lambda: linalg.lu_solve(linalg.lu_factor(np.eye(2), **CPU), np.ones(2), trans=3, **CPU), "trans"),
+    (lambda: linalg.solve_triangular(np.eye(2), np.ones(2), trans="H", **CPU), "trans must be one of"),
+    (lambda: linalg.solve_triangular(np.eye(2), np.ones(2), trans=True, **CPU), "trans must be one of"),
     (lambda: linalg.cholesky(np.eye(2), execution="tpu"), "execution"),
 ])
 def test_bad_options(call, message):

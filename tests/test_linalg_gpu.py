@@ -11,7 +11,7 @@ import pytest
 import scipy.linalg as sl
 
 from gpmath import linalg
-from gpmath.solver import Cholesky, Eigh, Solve
+from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
 
 from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
 
@@ -234,6 +234,54 @@ def test_cho_solve(package, dtype, lower):
     a, b = spd((3,), 16, dtype), random((3, 16, 2), dtype, 1)
     c = linalg.cho_factor(to_package(a, package), lower, execution="cuda")
     close(a @ host(linalg.cho_solve(c, to_package(b, package), execution="cuda")), b, dtype, 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("batch, a_batch, n", [((), (), 24), ((3,), (3,), 24), ((200,), (), 24), ((200,), (200,), 24),
+                                               ((), (), 700), ((3,), (3,), 700), ((3,), (), 700)])
+def test_solve_triangular(package, dtype, batch, a_batch, n):
+    """trsmBatched (n = 24) and one trsm per matrix (n = 700), A shared by a batch of b, every
+    trans and fill mode; the unread triangle holds junk."""
+    a, b = general(a_batch, n, dtype), random(batch + (n, 3), dtype, 1)
+    for lower in (False, True):
+        tri = (np.tril if lower else np.triu)(a)
+        noisy = (a + (np.triu if lower else np.tril)(np.full((n, n), 7.0), 1 if lower else -1)).astype(dtype)
+        for trans, op in ((0, tri), (1, np.swapaxes(tri, -1, -2)), ("C", ct(tri))):
+            x = host(linalg.solve_triangular(to_package(noisy, package), to_package(b, package), trans, lower,
+                                             execution="cuda"))
+            close(op @ x, np.broadcast_to(b, x.shape), dtype, 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_solve_triangular_views_vectors_and_unit_diagonal(package):
+    """A transposed (column-major) A and a lazily conjugated torch A are copied; a vector b; the
+    diagonal left unread with unit_diagonal."""
+    a, b = general((2,), 9, "complex128"), random((2, 9), "complex128", 1)
+    view = to_package(np.swapaxes(a, -1, -2).copy(), package)
+    view = view.mT if package == "torch" else view.swapaxes(-1, -2)
+    x = host(linalg.solve_triangular(view, to_package(b[0], package), lower=True, execution="cuda"))
+    close((np.tril(a) @ x[..., None])[..., 0], np.broadcast_to(b[0], (2, 9)), "complex128", 100)
+    if package == "torch":
+        x = host(linalg.solve_triangular(to_package(a, package).conj(), to_package(b[0], package), execution="cuda"))
+        close((np.triu(a.conj()) @ x[..., None])[..., 0], np.broadcast_to(b[0], (2, 9)), "complex128", 100)
+    unit = np.triu(a, 1) + np.eye(9)
+    x = host(linalg.solve_triangular(to_package(a, package), to_package(b[..., None], package), unit_diagonal=True,
+                                     execution="cuda"))
+    close(unit @ x, b[..., None], "complex128", 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_solve_triangular_zero_diagonal(package):
+    a = np.triu(general((3,), 5, "float64"))
+    a[1, 4, 4] = 0.0
+    b = to_package(random((5,), "float64", 1), package)
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular: its diagonal entry \[4, 4\] is exactly zero"):
+        linalg.solve_triangular(to_package(a, package), b, execution="cuda")
+    with SolveTriangular(to_package(a, package), b, execution="cuda") as plan:
+        x = host(plan.execute())  # no check: cuBLAS divides by the zero
+        assert not np.isfinite(x[1]).all() and np.isfinite(x[[0, 2]]).all()
+        assert plan.info().tolist() == [0, 5, 0]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -55,6 +55,7 @@ for _t in "SDCZ":
     _LIB.declare(f"cublas{_t}getrfBatched", _I, [_P, _I, _P, _I, _P, _P, _I])
     _LIB.declare(f"cublas{_t}getrsBatched", _I, [_P, _I, _I, _I, _P, _I, _P, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsm_v2", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I])
+    _LIB.declare(f"cublas{_t}trsmBatched", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I, _I])
 
 
 def create() -> int:
@@ -87,3 +88,10 @@ def getrs_batched(t: str, handle, trans, n, nrhs, a_array, lda, pivots, b_array,
 def trsm(t: str, handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb) -> None:
     """``cublas<t>trsm_v2`` (*alpha_host*: host pointer to a scalar of the matrix type)."""
     _LIB.checked(f"cublas{t}trsm_v2")(handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb)
+
+
+def trsm_batched(t: str, handle, side, uplo, trans, diag, m, n, alpha_host, a_array, lda, b_array, ldb, batch) -> None:
+    """``cublas<t>trsmBatched`` (*a_array*, *b_array*: device arrays of pointers; *alpha_host*: a
+    host pointer to a scalar of the matrix type)."""
+    _LIB.checked(f"cublas{t}trsmBatched")(handle, side, uplo, trans, diag, m, n, alpha_host, a_array, lda, b_array, ldb,
+                                          batch)

@@ -20,8 +20,8 @@ from .._core.errors import LinAlgError
 from .._core.packages import NUMPY
 from ..solver import _problem as P
 from ..solver._base import CpuEngine
-from ..solver._ops import lstsq_from_svd, lstsq_result
-from ..solver._plans import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Solve
+from ..solver._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result
+from ..solver._plans import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Solve, SolveTriangular
 
 __all__ = [
     "cholesky", "cho_solve", "lu_factor", "lu_solve", "solve", "solve_mixed", "qr", "eigh", "svd", "lstsq",
@@ -100,6 +100,20 @@ def cho_solve(c: np.ndarray, lower: bool, b: np.ndarray, rhs: P.Rhs) -> np.ndarr
     potrs = _lapack("potrs", c)
     x = _per_matrix(lambda cm, bm: potrs(cm, bm, lower=lower)[0], b.shape, c.dtype, c, b)
     return x.reshape(rhs.out_shape)
+
+
+def solve_triangular(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int, lower: bool,
+                     unit_diagonal: bool) -> np.ndarray:
+    """Solve ``op(A) x = b`` for triangular A (LAPACK ``trtrs``), raising for a zero diagonal entry."""
+    a, b = _as_matrices(a, b, rhs)
+    if not unit_diagonal:
+        info = first_zero_diagonal(NUMPY, a)
+        if info.any():
+            index = tuple(int(i) for i in np.argwhere(info)[0])
+            raise LinAlgError(P.zero_diagonal("a", index, int(info[index])))
+    trtrs = _lapack("trtrs", a)
+    solve = lambda am, bm: trtrs(am, bm, lower=lower, trans=trans, unitdiag=unit_diagonal)[0]  # noqa: E731
+    return _per_matrix(solve, b.shape, a.dtype, a, b).reshape(rhs.out_shape)
 
 
 def lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,6 +275,13 @@ class CpuCholeskySolve(CpuEngine, CholeskySolve):
 
     def _compute_cpu(self, arrays):
         return cho_solve(arrays["c"], self.lower, arrays["b"], self.problem.rhs)
+
+
+class CpuSolveTriangular(CpuEngine, SolveTriangular):
+    """:class:`~gpmath.solver.SolveTriangular` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return solve_triangular(arrays["a"], arrays["b"], self.problem.rhs, self.trans, self.lower, self.unit_diagonal)
 
 
 class CpuLU(CpuEngine, LU):

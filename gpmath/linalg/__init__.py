@@ -9,12 +9,12 @@ and exported here too) skip the per-call set-up.
 """
 
 from .._core.errors import LinAlgError
-from ..solver import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Refinement, Solve
+from ..solver import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Refinement, Solve, SolveTriangular
 from ._decompositions import cho_factor, cholesky, eigh, eigvalsh, lu_factor, qr, svd, svdvals
-from ._solvers import cho_solve, det, inv, lstsq, lu_solve, slogdet, solve
+from ._solvers import cho_solve, det, inv, lstsq, lu_solve, slogdet, solve, solve_triangular
 
 __all__ = [
-    "solve", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr", "eigh", "eigvalsh",
+    "solve", "solve_triangular", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr", "eigh", "eigvalsh",
     "svd", "svdvals", "lstsq", "inv", "det", "slogdet", "LinAlgError", "Refinement",
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
 ]

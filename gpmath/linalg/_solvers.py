@@ -1,6 +1,6 @@
 """Linear systems and matrix functions with scipy.linalg's signatures.
 
-``solve``, ``cho_solve``, ``lu_solve``, ``lstsq``, ``inv``, ``det`` and NumPy-style ``slogdet``,
+``solve``, ``solve_triangular``, ``cho_solve``, ``lu_solve``, ``lstsq``, ``inv``, ``det`` and NumPy-style ``slogdet``,
 on NumPy, CuPy or PyTorch arrays with leading batch dimensions.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Solve
+from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Solve, SolveTriangular
 from ._dispatch import run
 
-__all__ = ["solve", "cho_solve", "lu_solve", "lstsq", "inv", "det", "slogdet"]
+__all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "inv", "det", "slogdet"]
 
 
 def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
@@ -71,6 +71,48 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
     options = {"assume_a": assume_a, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
     x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
     return (x, plan.refinement) if full_output else x
+
+
+def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False, *,
+                     execution: str | None = None, stream=None, device_id: int | None = None):
+    """Solve ``a x = b`` (or ``aᵀ x = b``, ``aᴴ x = b``) for triangular ``a``.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        Only the triangle named by *lower* is read (and not its diagonal, with *unit_diagonal*).
+    b : array, (N,) or (..., N, K)
+        A 1-D ``b`` is one vector; otherwise its batch dimensions broadcast with ``a``'s.
+    trans : {0, 1, 2, "N", "T", "C"}, default 0
+        Solve ``a x = b`` (0, "N"), ``aᵀ x = b`` (1, "T") or ``aᴴ x = b`` (2, "C").
+    lower : bool, default False
+        Read the lower triangle of ``a`` (else the upper).
+    unit_diagonal : bool, default False
+        Take ``a``'s diagonal entries as ones.
+    execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
+
+    Returns
+    -------
+    x : array, shaped like ``b`` (with the broadcast batch)
+
+    Raises
+    ------
+    LinAlgError
+        When a diagonal entry is exactly zero (naming the matrix and the entry), as SciPy does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[2.0, 0.0], [1.0, 4.0]])
+    >>> linalg.solve_triangular(a, np.array([2.0, 9.0]), lower=True).tolist()
+    [1.0, 2.0]
+    >>> linalg.solve_triangular(a, np.array([4.0, 8.0]), trans="T", lower=True).tolist()
+    [1.0, 2.0]
+    """
+    options = {"trans": trans, "lower": lower, "unit_diagonal": unit_diagonal}
+    return run(SolveTriangular, (a, b), options, execution, stream, device_id=device_id)
 
 
 def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None, stream=None,

@@ -20,12 +20,13 @@ from ._plans import (
     Lstsq,
     LUSolve,
     Solve,
+    SolveTriangular,
 )
 from ._problem import Refinement
 from ..cpu import linalg as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
-from . import _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd  # noqa: F401,E402  (define the CUDA engines)
+from . import _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular  # noqa: F401,E402  (define the CUDA engines)
 
 __all__ = [
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
     "Refinement", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = [
     "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero",
-    "amax", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
+    "amax", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank", "first_zero_diagonal",
 ]
 
 
@@ -64,6 +64,14 @@ def diagonal(package, x):
     if package.name == "torch":
         return package.module.diagonal(x, dim1=-2, dim2=-1)
     return x.diagonal(axis1=-2, axis2=-1)
+
+
+def first_zero_diagonal(package, a):
+    """LAPACK ``trtrs``'s ``info`` for each matrix of *a*: 1 + the index of its first diagonal entry
+    that is exactly zero, or 0 (int32, *a*'s batch shape)."""
+    zero = diagonal(package, a) == 0
+    first = as_int(package, zero, 32).argmax(-1)  # torch has no argmax of booleans
+    return as_int(package, zero.any(-1) * (first + 1), 32)
 
 
 def as_int(package, x, bits: int):

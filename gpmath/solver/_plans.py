@@ -15,8 +15,8 @@ from . import _problem as P
 from ._base import SolverPlan
 
 __all__ = [
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
-    "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eigh", "SVD", "Lstsq", "Inv",
+    "Det", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
 ]
 
 EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched", "syevBatched")
@@ -183,6 +183,55 @@ class Solve(SolverPlan):
         if self.transposed and problem.dtype.is_complex:
             raise NotImplementedError("transposed=True is not supported for complex a (as in scipy.linalg.solve)")
         return problem
+
+
+class SolveTriangular(SolverPlan):
+    """Plan ``op(A) x = b`` for a batch of triangular matrices (as :func:`scipy.linalg.solve_triangular`).
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        NumPy, CuPy or PyTorch array; only the triangle named by *lower* is read (and not its
+        diagonal, with *unit_diagonal*).
+    b : array, (N,) or (..., N, K)
+        Right-hand sides; batch dimensions broadcast with *a*'s.
+    trans : {0, 1, 2, "N", "T", "C"}, default 0
+        Solve ``A x = b`` (0, "N"), ``Aᵀ x = b`` (1, "T") or ``Aᴴ x = b`` (2, "C").
+    lower : bool, default False
+        Read the lower triangle instead of the upper one.
+    unit_diagonal : bool, default False
+        Take the diagonal entries as ones.
+    execution, stream, device_id
+        As :class:`Cholesky`.
+
+    Notes
+    -----
+    ``execute(check=True)`` raises :class:`~gpmath.LinAlgError` naming the matrix and its first
+    diagonal entry that is exactly zero, as LAPACK's ``trtrs`` reports it (without the check, such
+    a matrix gives infinities or NaNs, as torch's and CuPy's solvers do).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import SolveTriangular
+    >>> a = np.array([[2.0, 1.0], [0.0, 4.0]])
+    >>> with SolveTriangular(a, np.array([4.0, 8.0])) as plan:
+    ...     plan.plan().execute(check=True).tolist()
+    [1.0, 2.0]
+    """
+
+    _names = ("a", "b")
+    _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
+
+    def _configure(self, trans=0, lower: bool = False, unit_diagonal: bool = False) -> None:
+        if isinstance(trans, bool) or trans not in self._TRANS:
+            raise ValueError(f"trans must be one of 0, 1, 2, 'N', 'T', 'C', not {trans!r}")
+        self.trans = self._TRANS[trans]
+        self.lower = bool(lower)
+        self.unit_diagonal = bool(unit_diagonal)
+
+    def _describe(self, ops):
+        return P.describe_system(ops["a"], ops["b"])
 
 
 class QR(SolverPlan):

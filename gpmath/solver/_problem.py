@@ -166,6 +166,16 @@ def singular(name: str, index: tuple[int, ...], pivot: int) -> str:
     )
 
 
+def zero_diagonal(name: str, index: tuple[int, ...], position: int) -> str:
+    """The message for a triangular matrix with an exactly zero diagonal entry (LAPACK ``trtrs``'s
+    ``info = position``, 1-based)."""
+    i = position - 1
+    return (
+        f"{matrix_name(name, index)} is singular: its diagonal entry [{i}, {i}] is exactly zero, so the "
+        "triangular solve would divide by zero"
+    )
+
+
 def not_converged(routine: str, name: str, index: tuple[int, ...], info: int) -> str:
     """The message for an eigen- or singular-value solver that did not converge."""
     return f"{routine} did not converge for {matrix_name(name, index)} (info = {info})"
