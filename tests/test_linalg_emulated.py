@@ -258,7 +258,7 @@ class FakeLaunch:
         self.kernel, self.values, self.grid = function, [0] * count, grid
         n = function.n
         assert grid >= 1 and (block == _cuda_jacobi.threads(n) if function.name == "small_jacobi"
-                              else block % 32 == 0 and shared > 0)
+                              else block % 32 == 0 and (shared > 0 or function.name == "zero_diagonal"))
 
     def set(self, index, value):
         self.values[index] = value
@@ -270,7 +270,7 @@ class FakeLaunch:
 
     def __call__(self, stream):
         {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_cholesky_solve": self._cholesky_solve,
-         "small_jacobi": self._jacobi, "lu_permute": self._permute}[self.kernel.name]()
+         "small_jacobi": self._jacobi, "lu_permute": self._permute, "zero_diagonal": self._zero_diagonal}[self.kernel.name]()
 
     def _cholesky(self):  # small_cholesky.cu: f = Lᵀ (lower) or Lᴴ (upper) in C order, potrf's info
         n, dtype = self.kernel.n, self.kernel.dtype
@@ -327,6 +327,14 @@ class FakeLaunch:
             _vec(info, np.int32, count)[m] = failed
             self._store(8, m, b if failed else sl.cho_solve((factor, True), b), dtype)
 
+    def _zero_diagonal(self):  # zero_diagonal.cu: trtrs's info, the first exactly zero diagonal entry (1-based)
+        a, matrix, n, info = self.values
+        dtype = self.kernel.dtype
+        for m in range(self.grid):
+            diagonal = np.array([_vec(a + dtype.itemsize * (m * matrix + i * (n + 1)), dtype, 1)[0] for i in range(n)])
+            zeros = np.flatnonzero(diagonal == 0)
+            _vec(info, np.int32, self.grid)[m] = zeros[0] + 1 if zeros.size else 0
+
     def _permute(self):  # lu_permute.cu: y = P b, column by column
         b, b_matrix, ldb, y, y_matrix, ldy, pivots, n, nrhs = self.values
         item = self.kernel.itemsize
@@ -368,6 +376,8 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda_permute, "_kernel", lambda itemsize: FakeKernel("lu_permute", itemsize=itemsize))
     monkeypatch.setattr(_cuda_permute, "Launch", FakeLaunch)
+    monkeypatch.setattr(_cuda_triangular, "_kernel", lambda dtype_name: FakeKernel("zero_diagonal", dtype_name=dtype_name))
+    monkeypatch.setattr(_cuda_triangular, "Launch", FakeLaunch)
     monkeypatch.setattr(_cuda_jacobi, "_kernel",
                         lambda n, dtype_name, svd: FakeKernel("small_jacobi", n, dtype_name, svd=svd))
     monkeypatch.setattr(_cuda_jacobi, "Launch", FakeLaunch)
@@ -498,7 +508,9 @@ def test_solve_triangular(model, dtype, batch, a_batch, n, batched_max_n, monkey
     gpmath.cache_clear()
 
 
-def test_solve_triangular_zero_diagonal_names_the_matrix(model):
+@pytest.mark.parametrize("compiler", [True, False])  # gpmath's kernel, or the package's array operations
+def test_solve_triangular_zero_diagonal_names_the_matrix(model, compiler, monkeypatch):
+    monkeypatch.setattr(kernels, "compiler_available", lambda: compiler)
     P = model.put
     a = np.triu(general((3,), 4, "float64"))
     a[2, 1, 1] = 0.0

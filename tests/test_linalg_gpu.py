@@ -272,10 +272,11 @@ def test_solve_triangular_views_vectors_and_unit_diagonal(package):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_solve_triangular_zero_diagonal(package):
-    a = np.triu(general((3,), 5, "float64"))
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_solve_triangular_zero_diagonal(package, dtype):
+    a = np.triu(general((3,), 5, dtype))
     a[1, 4, 4] = 0.0
-    b = to_package(random((5,), "float64", 1), package)
+    b = to_package(random((5,), dtype, 1), package)
     with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular: its diagonal entry \[4, 4\] is exactly zero"):
         linalg.solve_triangular(to_package(a, package), b, execution="cuda")
     with SolveTriangular(to_package(a, package), b, execution="cuda") as plan:
