@@ -8,7 +8,7 @@ torch.linalg.solve and their residuals; the ``crossover`` rows time the routes t
 ``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
 format of bench/RESULTS.md.  Total run: about two minutes on an H100.
 Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
-at n = 4096, also in large); ``triangular`` (solve_triangular, its routes and its zero-diagonal check); ``profile`` (not in the
+at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``profile`` (not in the
 default run) splits the small batched cases into GPU kernel time and host time per call, and
 ``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
 """
@@ -319,13 +319,11 @@ def irs_tolerance() -> None:
 
 def triangular() -> None:
     """solve_triangular against torch.linalg.solve_triangular and cupyx.scipy.linalg's (one matrix
-    only); the engine's two routes where both apply, and the cost of the zero-diagonal check."""
+    only), and the cost of the zero-diagonal check (``unit_diagonal=True`` skips it)."""
     import cupyx.scipy.linalg
 
-    from gpmath.solver import _cuda_triangular
-
-    default = _cuda_triangular.BATCHED_MAX_N
-    for batch, n, k in ((1, 4096, 1), (1, 4096, 512), (1000, 32, 1), (100, 128, 8), (16, 512, 16), (8, 1024, 64)):
+    for batch, n, k in ((1, 4096, 1), (1, 4096, 512), (1000, 32, 1), (100, 128, 8), (16, 512, 16), (8, 1024, 64),
+                        (4, 4096, 64)):
         for dtype in (torch.float32, torch.float64):
             a = torch.randn(batch, n, n, dtype=dtype, device="cuda").triu() + n**0.5 * torch.eye(n, dtype=dtype, device="cuda")
             b = torch.randn(batch, n, k, dtype=dtype, device="cuda")
@@ -335,14 +333,7 @@ def triangular() -> None:
             name = f"solve_triangular {batch}x{n} k={k} {str(dtype).split('.')[-1]}"
             report(name, lambda: linalg.solve_triangular(a, b), lambda: torch.linalg.solve_triangular(a, b, upper=True),
                    (lambda: cupyx.scipy.linalg.solve_triangular(ca, cb)) if batch == 1 else None)
-            timed("unit_diagonal (no zero-diagonal check)", lambda: linalg.solve_triangular(a, b, unit_diagonal=True))
-            if batch > 1:
-                for label, limit in (("trsmBatched", 1 << 30), ("one trsm per matrix", 0)):
-                    _cuda_triangular.BATCHED_MAX_N = limit
-                    gpmath.cache_clear()
-                    timed(label, lambda: linalg.solve_triangular(a, b))
-                _cuda_triangular.BATCHED_MAX_N = default
-                gpmath.cache_clear()
+            timed("unit_diagonal (trsm without divisions, no check)", lambda: linalg.solve_triangular(a, b, unit_diagonal=True))
 
 
 def table() -> None:

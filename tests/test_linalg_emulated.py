@@ -485,11 +485,9 @@ def test_lu_family(model, dtype, batch, n):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch, a_batch, n", [((), (), 6), ((3,), (3,), 5), ((3,), (), 5), ((2, 2), (2, 1), 4)])
-@pytest.mark.parametrize("batched_max_n", [0, 512])  # matrix by matrix, or trsmBatched
-def test_solve_triangular(model, dtype, batch, a_batch, n, batched_max_n, monkeypatch):
+def test_solve_triangular(model, dtype, batch, a_batch, n):
     """Every trans, fill and diagonal choice; A shared by a batch of b, A broadcast along one axis;
     the unread triangle (and, with unit_diagonal, the diagonal) holding junk."""
-    monkeypatch.setattr(_cuda_triangular, "BATCHED_MAX_N", batched_max_n)
     P = model.put
     a, b = general(a_batch, n, dtype), random(batch + (n, 2), dtype, 1)
     for lower in (False, True):

@@ -241,8 +241,8 @@ def test_cho_solve(package, dtype, lower):
 @pytest.mark.parametrize("batch, a_batch, n", [((), (), 24), ((3,), (3,), 24), ((200,), (), 24), ((200,), (200,), 24),
                                                ((), (), 700), ((3,), (3,), 700), ((3,), (), 700)])
 def test_solve_triangular(package, dtype, batch, a_batch, n):
-    """trsmBatched (n = 24) and one trsm per matrix (n = 700), A shared by a batch of b, every
-    trans and fill mode; the unread triangle holds junk."""
+    """trsm (one matrix) and trsmBatched, A shared by a batch of b, every trans and fill mode;
+    the unread triangle holds junk."""
     a, b = general(a_batch, n, dtype), random(batch + (n, 3), dtype, 1)
     for lower in (False, True):
         tri = (np.tril if lower else np.triu)(a)
