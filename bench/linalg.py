@@ -8,7 +8,7 @@ torch.linalg.solve and their residuals; the ``crossover`` rows time the routes t
 ``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
 format of bench/RESULTS.md.  Total run: about two minutes on an H100.
 Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
-at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``profile`` (not in the
+at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``profile`` (not in the
 default run) splits the small batched cases into GPU kernel time and host time per call, and
 ``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
 """
@@ -336,6 +336,21 @@ def triangular() -> None:
             timed("unit_diagonal (trsm without divisions, no check)", lambda: linalg.solve_triangular(a, b, unit_diagonal=True))
 
 
+def eig() -> None:
+    """linalg.eig (cusolverDnXgeev) against torch.linalg.eig and, where CuPy has it, cupy.linalg.eig."""
+    cupy_eig = getattr(cupy.linalg, "eig", None)
+    for batch, n in ((1, 256), (1, 1024), (1, 2048), (16, 64)):
+        for dtype in (torch.float32, torch.float64):
+            a = torch.randn(batch, n, n, dtype=dtype, device="cuda")
+            if batch == 1:
+                a = a[0]
+            ca = cupy.asarray(a)
+            name = f"eig {batch}x{n} {str(dtype).split('.')[-1]}"
+            report(name, lambda: linalg.eig(a), lambda: torch.linalg.eig(a),
+                   (lambda: cupy_eig(ca)) if cupy_eig is not None else None, 3)
+            timed("eigvals", lambda: linalg.eigvals(a), 3)
+
+
 def table() -> None:
     print("\n| case | gpmath ms | torch | cupy | ratio |\n|---|---|---|---|---|")
     for name, ours, t, c in ROWS:
@@ -347,7 +362,7 @@ def table() -> None:
 SECTIONS = {
     "large": lambda: [large(dtype) for dtype in (torch.float32, torch.float64)],
     "lu": lu_and_qr, "batched": batched_small, "irs": irs, "crossover": crossover, "profile": profile,
-    "irs-tol": irs_tolerance, "triangular": triangular,
+    "irs-tol": irs_tolerance, "triangular": triangular, "eig": eig,
 }
 
 if __name__ == "__main__":

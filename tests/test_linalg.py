@@ -248,6 +248,30 @@ def test_eigh_reads_the_named_triangle():
     np.testing.assert_allclose(linalg.eigh(upper, lower=False, eigvals_only=True, **CPU), sl.eigvalsh(a), atol=1e-12)
 
 
+def assert_eig(a, w, v, dtype, scale=100):
+    """*w*, *v* (host arrays) are eigenpairs of *a*: ``a v = v diag(w)``, unit columns, and the same
+    spectrum as scipy.linalg.eig's (each of SciPy's eigenvalues has one of ours close by)."""
+    complex_dtype = np.result_type(np.dtype(dtype), np.complex64)
+    assert w.dtype == complex_dtype and w.shape == a.shape[:-1]
+    for index in np.ndindex(*a.shape[:-2]):
+        expected = sl.eigvals(a[index].astype(np.complex128))
+        gaps = np.abs(w[index][:, None] - expected[None, :]).min(axis=0)
+        assert gaps.max(initial=0) <= TOL[dtype] * scale * max(1.0, np.abs(expected).max(initial=0))
+    if v is not None:
+        assert v.dtype == complex_dtype and v.shape == a.shape
+        close(a @ v, v * w[..., None, :], dtype, scale * np.abs(a).max())
+        close(np.linalg.norm(v, axis=-2), np.ones(w.shape), dtype, scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", BATCHES)
+def test_eig_matches_scipy(dtype, batch):
+    a = random(batch + (7, 7), dtype)  # real ones have complex conjugate pairs
+    w, v = linalg.eig(a, **CPU)
+    assert_eig(a, w, v, dtype)
+    assert_eig(a, linalg.eigvals(a, **CPU), None, dtype)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6)])
 @pytest.mark.parametrize("full_matrices", [True, False])

@@ -24,12 +24,12 @@ from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
 from gpmath._core import kernels
-from gpmath.solver import (_base, _cuda, _cuda_engines, _cuda_jacobi, _cuda_lstsq, _cuda_lu, _cuda_permute, _cuda_qr,
-                           _cuda_small, _cuda_svd, _cuda_triangular)
+from gpmath.solver import (_base, _cuda, _cuda_eig, _cuda_engines, _cuda_jacobi, _cuda_lstsq, _cuda_lu, _cuda_permute,
+                           _cuda_qr, _cuda_small, _cuda_svd, _cuda_triangular)
 from gpmath.linalg import _dispatch
 
 from helpers import one_device_runtime
-from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
+from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, spd
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
 _LETTERS = {"S": np.float32, "D": np.float64, "C": np.complex64, "Z": np.complex128}
@@ -174,6 +174,27 @@ class FakeSolvers(types.SimpleNamespace):
             self.trsm(t, handle, side, uplo, trans, diag, m, n, alpha, a, lda, b, ldb)
 
     # -- eigenvalues
+    def xgeev_available(self):
+        return True
+
+    def xgeev(self, handle, params, jobvl, jobvr, n, code, a, lda, code_w, w, code_vl, vl, ldvl, code_vr, vr, ldvr,
+              compute, *work):
+        """LAPACK's geev, its results laid out as cuSOLVER's: complex W (asked for real A too), VR
+        in LAPACK's real packing for real A."""
+        assert jobvl == real_cusolver.EigMode.NOVECTOR and (vr != 0) == (jobvr == real_cusolver.EigMode.VECTOR)
+        dtype, w_dtype = _CODES[code], _CODES[code_w]
+        m = np.array(_mat(a, dtype, n, n, lda))
+        geev = lapack.get_lapack_funcs("geev", (m,))
+        if np.dtype(dtype).kind == "c":
+            values, _, vectors, info = geev(m, compute_vl=0, compute_vr=int(jobvr))
+        else:
+            wr, wi, _, vectors, info = geev(m, compute_vl=0, compute_vr=int(jobvr))
+            values = wr + 1j * wi
+        _vec(w, w_dtype, n)[...] = values
+        if vr:
+            _mat(vr, dtype, n, n, ldvr)[...] = vectors
+        _vec(work[-1], np.int32, 1)[0] = info
+
     def _syev_one(self, dtype, jobz, uplo, n, a, lda, w):
         mat = _mat(a, dtype, n, n, lda)
         values, vectors = np.linalg.eigh(_hermitian(mat, uplo == 0))
@@ -364,7 +385,7 @@ class FakeBuffer:
 def model(request, monkeypatch):
     """Route the solver engines to the model; "device" makes NumPy arrays pose as device arrays."""
     solvers, blas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
-    for module in (_cuda, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular):
+    for module in (_cuda, _cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular):
         monkeypatch.setattr(module, "cs", solvers, raising=False)
         monkeypatch.setattr(module, "cublas", blas, raising=False)
     for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched"):
@@ -517,6 +538,19 @@ def test_solve_triangular_zero_diagonal_names_the_matrix(model, compiler, monkey
         linalg.solve_triangular(P(a), P(b), **CUDA)
     x = host(linalg.solve_triangular(P(a), P(b), unit_diagonal=True, **CUDA))  # the diagonal is not read
     close(np.triu(a, 1) @ x + x, b, "float64", 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, n", [((), 1), ((), 6), ((3,), 7)])
+def test_eig(model, dtype, batch, n):
+    """Complex eigenvalues asked for real matrices too, LAPACK's packed eigenvectors unpacked."""
+    a = random(batch + (n, n), dtype)
+    rotation = np.kron(np.eye(n // 2), np.array([[0.0, -1.0], [1.0, 0.0]]))  # pairs ±i: packed columns
+    for matrix in (a, (a + 3 * np.pad(rotation, (0, n % 2))).astype(dtype)):
+        w, v = host(linalg.eig(model.put(matrix), **CUDA))
+        assert_eig(matrix, w, v, dtype)
+        assert_eig(matrix, host(linalg.eigvals(model.put(matrix), **CUDA)), None, dtype)
+    gpmath.cache_clear()
 
 
 def test_singular_raises_and_det_is_zero(model):

@@ -129,6 +129,15 @@ def test_bad_options(call, message):
         call()
 
 
+def test_eig_offers_the_standard_problem_and_right_vectors_only():
+    with pytest.raises(NotImplementedError, match="b must be None"):
+        linalg.eig(np.eye(2), np.eye(2), **CPU)
+    with pytest.raises(NotImplementedError, match="left must be False"):
+        linalg.eig(np.eye(2), left=True, **CPU)
+    with pytest.raises(ValueError, match="square"):
+        linalg.eigvals(np.ones((2, 3)), **CPU)
+
+
 def test_transposed_complex_is_not_implemented():
     with pytest.raises(NotImplementedError):
         linalg.solve(np.eye(2, dtype=complex), np.ones(2, dtype=complex), transposed=True, **CPU)

@@ -13,7 +13,7 @@ import scipy.linalg as sl
 from gpmath import linalg
 from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
 
-from test_linalg import TOL, assert_qr_like_cpu, ct, general, hermitian, random, spd
+from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, spd
 
 pytestmark = pytest.mark.gpu
 PACKAGES = ["numpy", "cupy", "torch"]
@@ -234,6 +234,25 @@ def test_cho_solve(package, dtype, lower):
     a, b = spd((3,), 16, dtype), random((3, 16, 2), dtype, 1)
     c = linalg.cho_factor(to_package(a, package), lower, execution="cuda")
     close(a @ host(linalg.cho_solve(c, to_package(b, package), execution="cuda")), b, dtype, 100)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("batch, n", [((), 1), ((), 9), ((3,), 40), ((), 200)])
+def test_eig(package, dtype, batch, n):
+    """cusolverDnXgeev: complex eigenvalues for real matrices too, their packed eigenvectors unpacked."""
+    a = random(batch + (n, n), dtype, 4)
+    w, v = host(linalg.eig(to_package(a, package), execution="cuda"))
+    assert_eig(a, w, v, dtype)
+    assert_eig(a, host(linalg.eigvals(to_package(a, package), execution="cuda")), None, dtype)
+
+
+@pytest.mark.parametrize("package", ["cupy", "torch"])
+def test_eig_of_a_transposed_view(package):
+    a = random((2, 12, 12), "float64", 5)
+    x = to_package(np.swapaxes(a, -1, -2).copy(), package)
+    w, v = host(linalg.eig(x.mT if package == "torch" else x.swapaxes(-1, -2), execution="cuda"))
+    assert_eig(a, w, v, "float64")
 
 
 @pytest.mark.parametrize("package", PACKAGES)

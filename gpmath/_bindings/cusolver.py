@@ -128,6 +128,9 @@ _LIB.declare("cusolverDnXsyevd_bufferSize", c_int, _SYEVD + _HOST_SIZES)
 _LIB.declare("cusolverDnXsyevd", c_int, _SYEVD + _WORK)
 _LIB.declare("cusolverDnXsyevBatched_bufferSize", c_int, _SYEVD + _HOST_SIZES + [_I64])  # cuSOLVER 11.7+ (CUDA 12.6)
 _LIB.declare("cusolverDnXsyevBatched", c_int, _SYEVD + _WORK + [_I64])
+_GEEV = [_P, _P, _I, _I, _I64, _I, _P, _I64, _I, _P, _I, _P, _I64, _I, _P, _I64, _I]
+_LIB.declare("cusolverDnXgeev_bufferSize", c_int, _GEEV + _HOST_SIZES)  # recent cuSOLVER only: xgeev_available()
+_LIB.declare("cusolverDnXgeev", c_int, _GEEV + _WORK)
 _GESVD = [_P, _P, c_byte, c_byte, _I64, _I64, _I, _P, _I64, _I, _P, _I, _P, _I64, _I, _P, _I64, _I]
 _LIB.declare("cusolverDnXgesvd_bufferSize", c_int, _GESVD + _HOST_SIZES)
 _LIB.declare("cusolverDnXgesvd", c_int, _GESVD + _WORK)
@@ -321,6 +324,27 @@ def xsyevd_buffer_size(handle, params, jobz, uplo, n, data_type, a, lda, data_ty
 def xsyevd(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type, *work) -> None:
     """``cusolverDnXsyevd``; *work* is (device buffer, bytes, host buffer, bytes, info)."""
     _LIB.checked("cusolverDnXsyevd")(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type, *work)
+
+
+def xgeev_available() -> bool:
+    """Whether the loaded cuSOLVER has ``cusolverDnXgeev`` (the 11.7.5 header in tests/data declares it;
+    older releases lack it)."""
+    return hasattr(_LIB.cdll, "cusolverDnXgeev")
+
+
+def xgeev_buffer_size(handle, params, jobvl, jobvr, n, data_type_a, a, lda, data_type_w, w, data_type_vl, vl, ldvl,
+                      data_type_vr, vr, ldvr, compute_type) -> tuple[int, int]:
+    """``cusolverDnXgeev_bufferSize``: (device bytes, host bytes)."""
+    return _host_sizes("cusolverDnXgeev_bufferSize", handle, params, jobvl, jobvr, n, data_type_a, a, lda, data_type_w,
+                       w, data_type_vl, vl, ldvl, data_type_vr, vr, ldvr, compute_type)
+
+
+def xgeev(handle, params, jobvl, jobvr, n, data_type_a, a, lda, data_type_w, w, data_type_vl, vl, ldvl, data_type_vr,
+          vr, ldvr, compute_type, *work) -> None:
+    """``cusolverDnXgeev``; *work* is (device buffer, bytes, host buffer, bytes, info).  A real *a* with a
+    complex *data_type_w* gives complex eigenvalues and LAPACK's real packing of the eigenvectors."""
+    _LIB.checked("cusolverDnXgeev")(handle, params, jobvl, jobvr, n, data_type_a, a, lda, data_type_w, w, data_type_vl,
+                                    vl, ldvl, data_type_vr, vr, ldvr, compute_type, *work)
 
 
 def xsyev_batched_available() -> bool:

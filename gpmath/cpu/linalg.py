@@ -21,7 +21,8 @@ from .._core.packages import NUMPY
 from ..solver import _problem as P
 from ..solver._base import CpuEngine
 from ..solver._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result
-from ..solver._plans import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Solve, SolveTriangular
+from ..solver._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Solve,
+                             SolveTriangular)
 
 __all__ = [
     "cholesky", "cho_solve", "lu_factor", "lu_solve", "solve", "solve_mixed", "qr", "eigh", "svd", "lstsq",
@@ -211,6 +212,18 @@ def eigh(a: np.ndarray, lower: bool, eigvals_only: bool):
         _raise_not_converged(a, "eigh", lambda m: np.linalg.eigvalsh(m, UPLO=uplo))
 
 
+def eig(a: np.ndarray, right: bool):
+    """Eigenvalues (and right eigenvectors) of each general matrix, complex (LAPACK ``geev``)."""
+    complex_dtype = np.result_type(a.dtype, np.complex64)
+    try:
+        if not right:
+            return np.linalg.eigvals(a).astype(complex_dtype, copy=False)
+        w, v = np.linalg.eig(a)
+    except np.linalg.LinAlgError:
+        _raise_not_converged(a, "geev", np.linalg.eigvals)
+    return w.astype(complex_dtype, copy=False), v.astype(complex_dtype, copy=False)
+
+
 def svd(a: np.ndarray, full_matrices: bool, compute_uv: bool):
     """``(U, s, Vh)`` or ``s`` (descending), through LAPACK's ``gesdd``."""
     try:
@@ -322,6 +335,13 @@ class CpuEigh(CpuEngine, Eigh):
 
     def _compute_cpu(self, arrays):
         return eigh(arrays["a"], self.lower, self.eigvals_only)
+
+
+class CpuEig(CpuEngine, Eig):
+    """:class:`~gpmath.solver.Eig` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return eig(arrays["a"], self.right)
 
 
 class CpuSVD(CpuEngine, SVD):

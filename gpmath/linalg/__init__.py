@@ -9,12 +9,14 @@ and exported here too) skip the per-call set-up.
 """
 
 from .._core.errors import LinAlgError
-from ..solver import LU, QR, SVD, Cholesky, CholeskySolve, Det, Eigh, Inv, Lstsq, LUSolve, Refinement, Solve, SolveTriangular
-from ._decompositions import cho_factor, cholesky, eigh, eigvalsh, lu_factor, qr, svd, svdvals
+from ..solver import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Refinement, Solve,
+                      SolveTriangular)
+from ._decompositions import cho_factor, cholesky, eig, eigh, eigvals, eigvalsh, lu_factor, qr, svd, svdvals
 from ._solvers import cho_solve, det, inv, lstsq, lu_solve, slogdet, solve, solve_triangular
 
 __all__ = [
-    "solve", "solve_triangular", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr", "eigh", "eigvalsh",
-    "svd", "svdvals", "lstsq", "inv", "det", "slogdet", "LinAlgError", "Refinement",
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
+    "solve", "solve_triangular", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr", "eig", "eigvals",
+    "eigh", "eigvalsh", "svd", "svdvals", "lstsq", "inv", "det", "slogdet", "LinAlgError", "Refinement",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq", "Inv",
+    "Det",
 ]

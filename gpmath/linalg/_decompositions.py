@@ -1,4 +1,4 @@
-"""Matrix decompositions with scipy.linalg's signatures: Cholesky, LU, QR, eigh, SVD.
+"""Matrix decompositions with scipy.linalg's signatures: Cholesky, LU, QR, eig, eigh, SVD.
 
 Every function takes NumPy, CuPy or PyTorch arrays with leading batch dimensions, returns results
 in the same package and memory space, and raises :class:`gpmath.LinAlgError` naming the matrix
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..solver import LU, QR, SVD, Cholesky, Eigh
+from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
 from ._dispatch import run
 
-__all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eigh", "eigvalsh", "svd", "svdvals"]
+__all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
 
 
 def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=None,
@@ -146,6 +146,71 @@ def qr(a, mode: str = "full", *, execution: str | None = None, stream=None,
     (True, True)
     """
     return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
+
+
+def eig(a, b=None, left: bool = False, right: bool = True, *, execution: str | None = None, stream=None,
+        device_id: int | None = None):
+    """Eigenvalues and right eigenvectors of general square matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        Real or complex, not assumed symmetric (for Hermitian matrices, :func:`eigh` is faster).
+    b : None
+        The generalized problem ``a v = w b v`` is not offered: passing *b* raises
+        ``NotImplementedError``.
+    left : bool, default False
+        Left eigenvectors are not offered (cuSOLVER's ``geev`` does not compute them):
+        ``left=True`` raises ``NotImplementedError``.
+    right : bool, default True
+        Return the right eigenvectors too.
+    execution, stream, device_id
+        As in :func:`cholesky`.
+
+    Returns
+    -------
+    w : array, (..., N)
+        The eigenvalues, complex (in no particular order; a real matrix's conjugate pairs come
+        consecutively, positive imaginary part first).
+    v : array, (..., N, N)
+        Complex unit eigenvectors in the columns, each with its largest component real (unless
+        ``right=False``).
+
+    Raises
+    ------
+    LinAlgError
+        When the QR iteration does not converge for a matrix (naming it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    >>> w, v = linalg.eig(a)
+    >>> w.real.round(6).tolist()
+    [2.0, 3.0]
+    >>> bool(np.allclose(a @ v, v * w))
+    True
+    """
+    if b is not None:
+        raise NotImplementedError("gpmath.linalg.eig solves the standard problem a v = w v only: b must be None")
+    if left:
+        raise NotImplementedError("gpmath.linalg.eig does not compute left eigenvectors (cuSOLVER's geev does not): "
+                                  "left must be False; the left eigenvectors of a are the right ones of a^H")
+    return run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
+
+
+def eigvals(a, b=None, *, execution: str | None = None, stream=None, device_id: int | None = None):
+    """Eigenvalues of general square matrices, complex: :func:`eig` with ``right=False``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> sorted(linalg.eigvals(np.array([[0.0, -2.0], [2.0, 0.0]])).imag.round(6).tolist())
+    [-2.0, 2.0]
+    """
+    return eig(a, b, right=False, execution=execution, stream=stream, device_id=device_id)
 
 
 def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | None = None,

@@ -15,6 +15,7 @@ from ._plans import (
     Cholesky,
     CholeskySolve,
     Det,
+    Eig,
     Eigh,
     Inv,
     Lstsq,
@@ -24,9 +25,10 @@ from ._plans import (
 )
 from ._problem import Refinement
 from ..cpu import linalg as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
-from . import _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular  # noqa: F401,E402  (define the CUDA engines)
+# the CUDA engines (defined on import)
+from . import _cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular  # noqa: F401,E402
 
 __all__ = [
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eigh", "SVD", "Lstsq", "Inv", "Det",
-    "Refinement", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq",
+    "Inv", "Det", "Refinement", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
 ]

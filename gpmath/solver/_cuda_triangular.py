@@ -42,7 +42,8 @@ KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "zero_diagonal.
 @functools.cache
 def _kernel(dtype_name: str) -> Kernel:
     real = 4 if dtype_name in ("float32", "complex64") else 8
-    return Kernel(KERNEL_PATH, "zero_diagonal", {"GPM_REAL": real, "GPM_COMPLEX": int(dtype_name.startswith("complex"))})
+    complex_ = int(dtype_name.startswith("complex"))
+    return Kernel(KERNEL_PATH, "zero_diagonal", {"GPM_REAL": real, "GPM_COMPLEX": complex_})
 
 
 class CudaSolveTriangular(CudaEngine, SolveTriangular):

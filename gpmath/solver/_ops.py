@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero",
     "amax", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank", "first_zero_diagonal",
+    "unpack_eigenvectors",
 ]
 
 
@@ -72,6 +73,24 @@ def first_zero_diagonal(package, a):
     zero = diagonal(package, a) == 0
     first = as_int(package, zero, 32).argmax(-1)  # torch has no argmax of booleans
     return as_int(package, zero.any(-1) * (first + 1), 32)
+
+
+def unpack_eigenvectors(package, v, w):
+    """The complex eigenvectors of real matrices from LAPACK's real packing in *v* (``(..., N, N)``,
+    a column per eigenvalue of *w*): for a complex conjugate pair ``w[j], w[j + 1]`` (positive
+    imaginary part first), columns j and j + 1 hold the real and imaginary parts of ``v[:, j]``,
+    and ``v[:, j + 1]`` is its conjugate."""
+    module = package.module
+    first, second = (w.imag > 0)[..., None, :], (w.imag < 0)[..., None, :]
+    if package.name == "torch":
+        following, preceding = module.roll(v, -1, -1), module.roll(v, 1, -1)
+    else:
+        following, preceding = module.roll(v, -1, axis=-1), module.roll(v, 1, axis=-1)
+    real = module.where(second, preceding, v)
+    imag = module.where(first, following, module.where(second, -v, 0))
+    if package.name == "torch":
+        return module.complex(real, imag)
+    return (real + 1j * imag).astype(w.dtype, copy=False)
 
 
 def as_int(package, x, bits: int):

@@ -15,7 +15,7 @@ from . import _problem as P
 from ._base import SolverPlan
 
 __all__ = [
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eigh", "SVD", "Lstsq", "Inv",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq", "Inv",
     "Det", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
 ]
 
@@ -287,6 +287,45 @@ class Eigh(SolverPlan):
     def _configure(self, lower=True, eigvals_only=False, driver=None) -> None:
         _choice("driver", driver, EIGH_DRIVERS)
         self.lower, self.eigvals_only, self.driver = bool(lower), bool(eigvals_only), driver
+
+    def _describe(self, ops):
+        return P.describe_square(ops["a"])
+
+
+class Eig(SolverPlan):
+    """Plan the eigendecomposition ``a V = V diag(w)`` of a batch of general square matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+        Real or complex; not symmetric or Hermitian (for those, :class:`Eigh` is faster and exact
+        in its symmetry).
+    right : bool, default True
+        Also return the right eigenvectors, unit-norm columns with their largest component real
+        (LAPACK's ``geev`` normalisation); else ``w`` only.
+
+    Notes
+    -----
+    ``w`` and ``V`` are complex for every input, real matrices included (their complex conjugate
+    pairs of eigenvalues come consecutively, the one with positive imaginary part first).  Left
+    eigenvectors are not offered: cuSOLVER's ``geev`` does not compute them.  The GPU runs
+    ``cusolverDnXgeev`` one matrix at a time; ``execute(check=True)`` raises
+    :class:`~gpmath.LinAlgError` naming the matrix whose QR iteration did not converge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Eig
+    >>> a = np.array([[0.0, -1.0], [1.0, 0.0]])  # a rotation: eigenvalues ±i
+    >>> w, v = Eig(a).execute(check=True)
+    >>> sorted(w.imag.round(6).tolist())
+    [-1.0, 1.0]
+    >>> bool(np.allclose(a @ v, v * w))
+    True
+    """
+
+    def _configure(self, right: bool = True) -> None:
+        self.right = bool(right)
 
     def _describe(self, ops):
         return P.describe_square(ops["a"])

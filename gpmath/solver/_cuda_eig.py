@@ -1,0 +1,63 @@
+"""Eigenvalues and right eigenvectors of general matrices: ``cusolverDnXgeev``, one matrix at a time.
+
+A is loaded column-major (a swapped copy, which geev overwrites).  The eigenvalues are asked for in
+the complex type even for real A (cuSOLVER's second option: the arithmetic stays real), so ``w``
+needs no reassembly; a real A's eigenvectors come in LAPACK's real packing, column-major, and
+:func:`~gpmath.solver._ops.unpack_eigenvectors` makes them complex.  Left eigenvectors are not
+computed (cuSOLVER's geev does not).
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from .._bindings import cusolver as cs
+from .._core.dtypes import DTYPES
+from . import _problem as P
+from ._cuda import CudaEngine, on_stream
+from ._ops import swap, unpack_eigenvectors
+from ._plans import Eig
+
+__all__ = ["CudaEig"]
+
+_COMPLEX = {"float32": "complex64", "float64": "complex128", "complex64": "complex64", "complex128": "complex128"}
+
+
+class CudaEig(CudaEngine, Eig):
+    """:class:`~gpmath.solver.Eig` through ``cusolverDnXgeev``."""
+
+    def _plan_cuda(self):
+        if not cs.xgeev_available():
+            raise NotImplementedError("gpmath.linalg.eig on the GPU needs a cuSOLVER with cusolverDnXgeev (CUDA 13's "
+                                      "has it; this one does not): pass execution='cpu' or update the CUDA libraries")
+        p = self.problem
+        self._w_type = DTYPES[_COMPLEX[p.dtype.name]]
+        self._jobvr = cs.EigMode.VECTOR if self.right else cs.EigMode.NOVECTOR
+        code, lead = p.dtype.cuda, max(p.n, 1)
+        device, host = cs.xgeev_buffer_size(self.handle, self.params, cs.EigMode.NOVECTOR, self._jobvr, p.n, code, 0,
+                                            lead, self._w_type.cuda, 0, code, 0, lead, code, 0, lead, code)
+        self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
+
+    def _run(self, arrays):
+        p, pkg = self.problem, self.package
+        n, lead, code, count = p.n, max(p.n, 1), p.dtype.cuda, max(p.batch_count, 1)
+        matrix = p.batch_shape + (n, n)
+        _, a_ptr = self._load("a", arrays["a"], p.dtype, matrix, keep=True, swapped=True)
+        w, w_ptr = self._work("w", p.batch_shape + (n,), self._w_type)
+        v, v_ptr = self._work("v", matrix, p.dtype) if self.right else (None, 0)
+        dwork, dbytes, hwork, hbytes = self._work_args
+        step, w_step = n * n * p.dtype.itemsize, n * self._w_type.itemsize
+        for i in range(count if n else 0):
+            cs.xgeev(self.handle, self.params, cs.EigMode.NOVECTOR, self._jobvr, n, code, a_ptr + i * step, lead,
+                     self._w_type.cuda, w_ptr + i * w_step, code, 0, lead, code, v_ptr + i * step if v_ptr else 0, lead,
+                     code, dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info + 4 * i)
+        w = self._deliver(w)
+        if not self.right:
+            return w
+        v = self._deliver(v)
+        with on_stream(pkg, self.stream, self._home):  # C order holds Vᵀ: a view, column-major V
+            v = swap(pkg, v)
+            return w, (v if p.dtype.is_complex else unpack_eigenvectors(pkg, v, w))
+
+    def _failure_message(self, index, info):
+        return P.not_converged("geev", "a", index, info)
