@@ -322,15 +322,19 @@ def triangular() -> None:
     only), and the cost of the zero-diagonal check (``unit_diagonal=True`` skips it)."""
     import cupyx.scipy.linalg
 
-    for batch, n, k in ((1, 4096, 1), (1, 4096, 512), (1000, 32, 1), (100, 128, 8), (16, 512, 16), (8, 1024, 64),
-                        (4, 4096, 64)):
+    cases = [(1, 4096, 1), (1, 4096, 512), (1000, 32, 1), (100, 128, 8), (16, 512, 16), (8, 1024, 64), (4, 4096, 64)]
+    for batch, n, k in cases + [(-200, 512, 4), (-1000, 64, 1)]:  # negative: one A for that many b
+        shared, batch = batch < 0, abs(batch)
         for dtype in (torch.float32, torch.float64):
-            a = torch.randn(batch, n, n, dtype=dtype, device="cuda").triu() + n**0.5 * torch.eye(n, dtype=dtype, device="cuda")
+            a = torch.randn(1 if shared else batch, n, n, dtype=dtype, device="cuda").triu()
+            a += n**0.5 * torch.eye(n, dtype=dtype, device="cuda")
             b = torch.randn(batch, n, k, dtype=dtype, device="cuda")
+            if batch == 1 or shared:
+                a = a[0]
             if batch == 1:
-                a, b = a[0], b[0]
+                b = b[0]
             ca, cb = cupy.asarray(a), cupy.asarray(b)
-            name = f"solve_triangular {batch}x{n} k={k} {str(dtype).split('.')[-1]}"
+            name = f"solve_triangular {'one A, ' if shared else ''}{batch}x{n} k={k} {str(dtype).split('.')[-1]}"
             report(name, lambda: linalg.solve_triangular(a, b), lambda: torch.linalg.solve_triangular(a, b, upper=True),
                    (lambda: cupyx.scipy.linalg.solve_triangular(ca, cb)) if batch == 1 else None)
             timed("unit_diagonal (trsm without divisions, no check)", lambda: linalg.solve_triangular(a, b, unit_diagonal=True))

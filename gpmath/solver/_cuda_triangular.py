@@ -7,9 +7,10 @@ with b's batch shape, or one matrix for every b.  b is loaded column-major (a tr
 copy, none for one column) and solved in place from the left: at n = 4096 with one right-hand
 side, trsm from the left took 0.26 ms on an H100 and the transposed system solved from the right
 1.56 ms.  The result is that work array read back as ``(..., N, K)``: a view, column-major per
-matrix, as LAPACK's and torch's results are.  A batch is one ``trsmBatched``: on an H100 it beat
-one trsm per matrix at every order measured, 32 to 4096 (2.9 against 4.7 ms for 4 x 4096 x 4096
-with 64 right-hand sides, where torch takes 4.6), see bench/RESULTS.md.
+matrix, as LAPACK's and torch's results are.  A batch of matrices is one ``trsmBatched``: on an
+H100 it beat one trsm per matrix at every order measured, 32 to 4096 (2.9 against 4.7 ms for
+4 x 4096 x 4096 with 64 right-hand sides, where torch takes 4.6), see bench/RESULTS.md.  One A for
+a batch of b is one trsm on all their columns, with no pointer arrays.
 
 With ``unit_diagonal=False``, gpmath's kernel ``kernels/zero_diagonal.cu`` writes ``trtrs``'s
 ``info`` (the first exactly zero diagonal entry) in one launch; without NVRTC, array operations
@@ -83,17 +84,20 @@ class CudaSolveTriangular(CudaEngine, SolveTriangular):
         count, n, k = max(p.batch_count, 1), p.n, rhs.nrhs
         if n and p.batch_count and not self.unit_diagonal:
             self._find_zero_diagonals(a, a_ptr, a_step)
-        x, x_ptr = self._load("b", b[..., None] if rhs.vector else b, p.dtype, rhs.batch_shape + (k, n), swapped=True)
+        if rhs.vector:  # (..., N): every vector is an N x 1 column-major matrix already
+            x, x_ptr = self._load("b", b, p.dtype, rhs.out_shape)
+        else:  # (..., N, K) column-major: a C-order (..., K, N) copy
+            x, x_ptr = self._load("b", b, p.dtype, rhs.batch_shape + (k, n), swapped=True)
         if n and k and p.batch_count:
             t, one, item = LETTER[p.dtype.name], self._one.ctypes.data, p.dtype.itemsize
             bind_stream(self._blas, self.stream, cublas.set_stream)
-            if count > 1:
+            if a_step and count > 1:  # a matrix of its own for every b: one batched call
                 cublas.trsm_batched(t, self._blas, *self._mode, n, k, one, self._pointers(a_ptr, a_step * item, count),
                                     n, self._pointers(x_ptr, n * k * item, count), n, count)
-            else:
-                cublas.trsm(t, self._blas, *self._mode, n, k, one, a_ptr, n, x_ptr, n)
+            else:  # one A: the b's side by side are one N x (count K) column-major matrix, one call
+                cublas.trsm(t, self._blas, *self._mode, n, count * k, one, a_ptr, n, x_ptr, n)
         x = self._deliver(x)
-        return x.reshape(rhs.out_shape) if rhs.vector else swap(self.package, x)
+        return x if rhs.vector else swap(self.package, x)
 
     def _find_zero_diagonals(self, a, a_ptr: int, a_step: int) -> None:
         """Write ``trtrs``'s ``info`` of every matrix into the plan's info array (stream-ordered)."""
