@@ -60,8 +60,9 @@ class CudaSolveTriangular(CudaEngine, SolveTriangular):
                       cublas.DiagType.UNIT if self.unit_diagonal else cublas.DiagType.NON_UNIT)
         self._zero_check = None
         if not (self.unit_diagonal or self.staged) and kernels.compiler_available():
+            threads = 32 * min(-(-p.n // 32), 32)  # a warp for every 32 diagonal entries, up to 1024
             self._zero_check = Launch(_kernel(p.dtype.name).function(self.device_id), 4, grid=max(p.batch_count, 1),
-                                      block=256)
+                                      block=max(threads, 32))
             self._zero_check.set(2, p.n)
             self._zero_check.set(3, self._info)
 

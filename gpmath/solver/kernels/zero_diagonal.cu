@@ -1,6 +1,7 @@
 // LAPACK trtrs's info for a batch of triangular matrices, before cuBLAS's trsm divides by their
 // diagonals: 1 + the index of the first diagonal entry that is exactly zero, or 0.  One block a
-// matrix: its threads read the diagonal in strides and keep the smallest index of a zero.
+// matrix (a warp for every 32 entries, up to 1024 threads: four loads a thread at n = 4096): its threads
+// read the diagonal in strides and keep the smallest index of a zero.
 //
 // Compiled by NVRTC with -DGPM_REAL=<4 or 8> (float or double) and -DGPM_COMPLEX=<0 or 1>.
 // Every parameter is 8 bytes wide; `matrix` (the step between matrices, 0 for one matrix read by
@@ -22,7 +23,7 @@ typedef real element;
 __device__ bool is_zero(element v) { return v == 0; }
 #endif
 
-extern "C" __global__ void __launch_bounds__(256)
+extern "C" __global__ void __launch_bounds__(1024)
 zero_diagonal(const element* __restrict__ a, long long matrix, long long n, int* __restrict__ info) {
     __shared__ int first;
     if (threadIdx.x == 0) first = (int)n;
