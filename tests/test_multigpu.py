@@ -96,6 +96,12 @@ def test_linalg_on_device(rng, device, package):
     arrays = on_device(a, package, device), on_device(b, package, device)
     check_result(linalg.cholesky(arrays[0], **kw), scipy.linalg.cholesky(a), package, device)
     check_result(linalg.solve(*arrays, **kw), np.linalg.solve(a, b), package, device, tol=1e-9)
+    u = np.triu(a)  # gpmath's zero-diagonal kernel, compiled and loaded per device
+    check_result(linalg.solve_triangular(on_device(u, package, device), arrays[1], **kw),
+                 scipy.linalg.solve_triangular(u, b), package, device, tol=1e-9)
+    w = linalg.eigvals(arrays[0], **kw)  # geev; a is symmetric: real eigenvalues
+    assert device_of(w) == (None if package == "numpy" else device)
+    assert relative_error(np.sort(to_numpy(w).real), np.linalg.eigvalsh(a)) < 1e-9
     with Cholesky(arrays[0], lower=True, **kw) as plan:
         assert plan.device_id == device
         check_result(plan.plan().execute(check=True), np.linalg.cholesky(a), package, device)
