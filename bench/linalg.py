@@ -8,7 +8,7 @@ torch.linalg.solve and their residuals; the ``crossover`` rows time the routes t
 ``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
 format of bench/RESULTS.md.  Total run: about two minutes on an H100.
 Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
-at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``profile`` (not in the
+at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``pinv``; ``profile`` (not in the
 default run) splits the small batched cases into GPU kernel time and host time per call, and
 ``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
 """
@@ -355,6 +355,18 @@ def eig() -> None:
             timed("eigvals", lambda: linalg.eigvals(a), 3)
 
 
+def pinv() -> None:
+    """linalg.pinv (the SVD engine, then array operations) against torch.linalg.pinv and cupy.linalg.pinv."""
+    for batch, m, n in ((1, 1024, 512), (1, 4096, 1024), (100, 64, 32), (1000, 16, 16)):
+        for dtype in (torch.float32, torch.float64):
+            a = torch.randn(batch, m, n, dtype=dtype, device="cuda")
+            if batch == 1:
+                a = a[0]
+            ca = cupy.asarray(a)
+            report(f"pinv {batch}x{m}x{n} {str(dtype).split('.')[-1]}", lambda: linalg.pinv(a),
+                   lambda: torch.linalg.pinv(a), lambda: cupy.linalg.pinv(ca), 5)
+
+
 def table() -> None:
     print("\n| case | gpmath ms | torch | cupy | ratio |\n|---|---|---|---|---|")
     for name, ours, t, c in ROWS:
@@ -367,6 +379,7 @@ SECTIONS = {
     "large": lambda: [large(dtype) for dtype in (torch.float32, torch.float64)],
     "lu": lu_and_qr, "batched": batched_small, "irs": irs, "crossover": crossover, "profile": profile,
     "irs-tol": irs_tolerance, "triangular": triangular, "eig": eig,
+    "pinv": pinv,
 }
 
 if __name__ == "__main__":

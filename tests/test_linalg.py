@@ -312,6 +312,32 @@ def test_lstsq_rank_deficient_and_batched():
     np.testing.assert_allclose(residues, sl.lstsq(a[0], b[0])[1][None], atol=1e-10)
 
 
+def rank_deficient(batch, m, n, rank, dtype, seed=0):
+    """Products of (m x rank) and (rank x n) random matrices: rank *rank*."""
+    return (random(batch + (m, rank), dtype, seed) @ random(batch + (rank, n), dtype, seed + 1)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6)])
+@pytest.mark.parametrize("batch", BATCHES)
+def test_pinv_matches_scipy(dtype, shape, batch):
+    for a, rank in ((random(batch + shape, dtype), min(shape)), (rank_deficient(batch, *shape, 2, dtype), 2)):
+        b, found = linalg.pinv(a, return_rank=True, **CPU)
+        assert b.shape == batch + shape[::-1] and b.dtype == a.dtype
+        assert np.all(np.asarray(found) == rank)
+        for index in np.ndindex(*batch):
+            close(b[index], sl.pinv(a[index]), dtype, 100)
+
+
+def test_pinv_thresholds_as_scipy():
+    a = np.diag([4.0, 1.0, 1e-3, 0.0])[:, :3]
+    for atol, rtol in ((None, None), (0.01, None), (None, 0.5), (0.9, 0.1)):
+        b, rank = linalg.pinv(a, atol=atol, rtol=rtol, return_rank=True, **CPU)
+        expected, expected_rank = sl.pinv(a, atol=atol, rtol=rtol, return_rank=True)
+        close(b, expected, "float64")
+        assert rank == expected_rank
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", BATCHES)
 def test_inv_det_slogdet(dtype, batch):

@@ -29,7 +29,7 @@ from gpmath.solver import (_base, _cuda, _cuda_eig, _cuda_engines, _cuda_jacobi,
 from gpmath.linalg import _dispatch
 
 from helpers import one_device_runtime
-from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, spd
+from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
 _LETTERS = {"S": np.float32, "D": np.float64, "C": np.complex64, "Z": np.complex128}
@@ -622,6 +622,18 @@ def test_lstsq(model, dtype, shape, vector, driver):
             assert g is None
         else:
             close(g, w, dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(9, 4), (4, 9)])
+def test_pinv(model, dtype, shape):
+    """The inner SVD plan, then the pseudo-inverse in the package: as the CPU path, rank included."""
+    for a in (random((2,) + shape, dtype), rank_deficient((2,), *shape, 2, dtype)):
+        b, rank = host(linalg.pinv(model.put(a), return_rank=True, **CUDA))
+        expected, expected_rank = linalg.pinv(a, return_rank=True, execution="cpu")
+        close(b, expected, dtype, 100)
+        assert np.array_equal(np.asarray(rank), expected_rank)
+    gpmath.cache_clear()
 
 
 def test_lstsq_gelsy_rank_deficient_raises(model):

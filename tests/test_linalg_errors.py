@@ -121,6 +121,8 @@ def test_mixed_dtypes_are_refused():
     (lambda: linalg.solve(np.eye(2), np.ones(2), refine="mixed", assume_a="pos", **CPU), "general"),
     (lambda: linalg.lu_solve(linalg.lu_factor(np.eye(2), **CPU), np.ones(2), trans=3, **CPU), "trans"),
     (lambda: linalg.solve_triangular(np.eye(2), np.ones(2), trans="H", **CPU), "trans must be one of"),
+    (lambda: linalg.pinv(np.eye(2), atol=-1.0, **CPU), "atol must be a non-negative number"),
+    (lambda: linalg.pinv(np.eye(2), rtol=float("nan"), **CPU), "rtol must be a non-negative number"),
     (lambda: linalg.solve_triangular(np.eye(2), np.ones(2), trans=True, **CPU), "trans must be one of"),
     (lambda: linalg.cholesky(np.eye(2), execution="tpu"), "execution"),
 ])

@@ -13,7 +13,7 @@ import scipy.linalg as sl
 from gpmath import linalg
 from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
 
-from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, spd
+from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
 
 pytestmark = pytest.mark.gpu
 PACKAGES = ["numpy", "cupy", "torch"]
@@ -245,6 +245,20 @@ def test_eig(package, dtype, batch, n):
     w, v = host(linalg.eig(to_package(a, package), execution="cuda"))
     assert_eig(a, w, v, dtype)
     assert_eig(a, host(linalg.eigvals(to_package(a, package), execution="cuda")), None, dtype)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("shape, batch", [((9, 5), ()), ((5, 9), (3,)), ((70, 40), (2,))])
+def test_pinv(package, dtype, shape, batch):
+    """Full rank with SciPy's thresholds; rank 3 with rtol=1e-4 (above the rounding of the inputs, so
+    that the float64 reference sees the same rank)."""
+    for a, rank, rtol in ((random(batch + shape, dtype), min(shape), None),
+                          (rank_deficient(batch, *shape, 3, dtype), 3, 1e-4)):
+        b, found = host(linalg.pinv(to_package(a, package), rtol=rtol, return_rank=True, execution="cuda"))
+        assert np.all(np.asarray(found) == rank)
+        for index in np.ndindex(*batch):
+            close(b[index], sl.pinv(a[index].astype(np.complex128), rtol=rtol), dtype, 1000)
 
 
 @pytest.mark.parametrize("package", ["cupy", "torch"])

@@ -20,8 +20,8 @@ from .._core.errors import LinAlgError
 from .._core.packages import NUMPY
 from ..solver import _problem as P
 from ..solver._base import CpuEngine
-from ..solver._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result
-from ..solver._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Solve,
+from ..solver._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result, pinv_from_svd
+from ..solver._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Solve,
                              SolveTriangular)
 
 __all__ = [
@@ -356,6 +356,13 @@ class CpuLstsq(CpuEngine, Lstsq):
 
     def _compute_cpu(self, arrays):
         return lstsq(arrays["a"], arrays["b"], self.problem.rhs, self.cond, self.lapack_driver)
+
+
+class CpuPinv(CpuEngine, Pinv):
+    """:class:`~gpmath.solver.Pinv` on the CPU."""
+
+    def _compute_cpu(self, arrays):
+        return pinv_from_svd(NUMPY, *svd(arrays["a"], False, True), *self.cutoff)
 
 
 class CpuInv(CpuEngine, Inv):

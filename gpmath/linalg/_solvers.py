@@ -1,6 +1,6 @@
 """Linear systems and matrix functions with scipy.linalg's signatures.
 
-``solve``, ``solve_triangular``, ``cho_solve``, ``lu_solve``, ``lstsq``, ``inv``, ``det`` and NumPy-style ``slogdet``,
+``solve``, ``solve_triangular``, ``cho_solve``, ``lu_solve``, ``lstsq``, ``pinv``, ``inv``, ``det`` and NumPy-style ``slogdet``,
 on NumPy, CuPy or PyTorch arrays with leading batch dimensions.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Solve, SolveTriangular
+from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from ._dispatch import run
 
-__all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "inv", "det", "slogdet"]
+__all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
 
 
 def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
@@ -205,6 +205,41 @@ def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *, exec
     """
     options = {"cond": cond, "lapack_driver": lapack_driver}
     return run(Lstsq, (a, b), options, execution, stream, device_id=device_id)
+
+
+def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False,
+         execution: str | None = None, stream=None, device_id: int | None = None):
+    """The Moore-Penrose pseudo-inverse, through the SVD (as :func:`scipy.linalg.pinv`).
+
+    Parameters
+    ----------
+    a : array, (..., M, N)
+    atol, rtol : float, optional
+        Singular values at most ``atol + rtol * max(s)`` count as zero; defaults 0 and
+        ``max(M, N) * eps`` of the dtype, as SciPy's.
+    return_rank : bool, default False
+        Also return the effective rank (an int, or an array for a batch).
+    execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
+
+    Returns
+    -------
+    b : array, (..., N, M)
+    rank : int or array
+        Only with ``return_rank=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> bool(np.allclose(linalg.pinv(a) @ a, np.eye(2)))
+    True
+    >>> linalg.pinv(np.array([[1.0, 1.0], [1.0, 1.0]]), return_rank=True)[1]
+    1
+    """
+    b, rank = run(Pinv, (a,), {"atol": atol, "rtol": rtol}, execution, stream, device_id=device_id)
+    return (b, rank) if return_rank else b
 
 
 def inv(a, *, execution: str | None = None, stream=None,

@@ -20,15 +20,17 @@ from ._plans import (
     Inv,
     Lstsq,
     LUSolve,
+    Pinv,
     Solve,
     SolveTriangular,
 )
 from ._problem import Refinement
 from ..cpu import linalg as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
 # the CUDA engines (defined on import)
-from . import _cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular  # noqa: F401,E402
+from . import (_cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_pinv, _cuda_qr, _cuda_svd,  # noqa: F401,E402
+               _cuda_triangular)
 
 __all__ = [
     "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq",
-    "Inv", "Det", "Refinement", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
+    "Pinv", "Inv", "Det", "Refinement", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 __all__ = [
     "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero",
     "amax", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank", "first_zero_diagonal",
-    "unpack_eigenvectors",
+    "unpack_eigenvectors", "pinv_from_svd",
 ]
 
 
@@ -122,6 +122,18 @@ def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, ep
     bm = b[..., None] if vector else b
     x = swap(package, vh, True) @ (inv_s[..., None] * (swap(package, u, True) @ bm))
     return lstsq_result(a, bm, x, keep.sum(-1), s, vector)
+
+
+def pinv_from_svd(package, u, s, vh, atol: float, rtol: float):
+    """``(b, rank)``: the pseudo-inverse ``V diag(1/s) Uᴴ`` from the thin SVD of a matrix (or a
+    batch), singular values at most ``atol + rtol * max(s)`` counted as zero; *rank* a Python int
+    for one matrix."""
+    module = package.module
+    keep = s > atol + rtol * s[..., :1]  # s is descending; an empty s keeps nothing
+    inv_s = module.where(keep, 1 / module.where(keep, s, 1), 0)
+    b = swap(package, vh, True) @ (inv_s[..., None] * swap(package, u, True))
+    rank = keep.sum(-1)
+    return b, (rank if rank.ndim else int(rank))
 
 
 def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):

@@ -11,12 +11,15 @@ matrix and its pivot or minor.
 
 from __future__ import annotations
 
+import numpy as np
+
+from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._base import SolverPlan
 
 __all__ = [
-    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq", "Inv",
-    "Det", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
+    "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq", "Pinv",
+    "Inv", "Det", "EIGH_DRIVERS", "SVD_DRIVERS", "IRS_PRECISIONS", "LSTSQ_DRIVERS",
 ]
 
 EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched", "syevBatched")
@@ -389,6 +392,43 @@ class Lstsq(SolverPlan):
 
     def _describe(self, ops):
         return P.describe_system(ops["a"], ops["b"], square_a=False)
+
+
+class Pinv(SolverPlan):
+    """Plan the Moore-Penrose pseudo-inverse of a batch of matrices (as :func:`scipy.linalg.pinv`).
+
+    Through the thin SVD ``a = U diag(s) Vh``: singular values at most ``atol + rtol * max(s)``
+    count as zero.  :meth:`execute` returns ``(b, rank)``, *b* of shape ``(..., N, M)``.
+
+    Parameters
+    ----------
+    atol : float, optional
+        Absolute threshold (default 0).
+    rtol : float, optional
+        Relative threshold (default ``max(M, N) * eps`` of the dtype, as SciPy's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.solver import Pinv
+    >>> a = np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])  # rank 1
+    >>> b, rank = Pinv(a).execute(check=True)
+    >>> rank, bool(np.allclose(a @ b @ a, a))
+    (1, True)
+    """
+
+    def _configure(self, atol: float | None = None, rtol: float | None = None) -> None:
+        for name, value in (("atol", atol), ("rtol", rtol)):
+            if value is not None and not float(value) >= 0:
+                raise ValueError(f"{name} must be a non-negative number, not {value!r}")
+        self.atol, self.rtol = atol, rtol
+
+    def _describe(self, ops):
+        problem = P.describe_matrix(ops["a"])
+        eps = float(np.finfo(DTYPES[problem.dtype.real].numpy).eps)
+        self.cutoff = (0.0 if self.atol is None else float(self.atol),
+                       max(problem.m, problem.n) * eps if self.rtol is None else float(self.rtol))
+        return problem
 
 
 class Inv(SolverPlan):
