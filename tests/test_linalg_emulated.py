@@ -723,7 +723,7 @@ def test_eigh_default_route_follows_the_crossover_table(model, batch, n, dtype, 
                                                    ((2, 16, 16), "complex64", "gesvdjBatched"),
                                                    ((3, 40, 40), "float64", _cuda_jacobi.ROUTINE),
                                                    ((40, 40), "float64", _cuda_jacobi.ROUTINE),
-                                                   ((70, 70), "float64", "gesvdp"),
+                                                   ((70, 70), "float64", "gesvd"),
                                                    ((2, 12, 7), "float64", "gesvdjBatched")])
 def test_svd_default_route_follows_the_crossover_table(model, shape, dtype, routine):
     from gpmath.solver import SVD

@@ -282,12 +282,14 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
         U ``(..., M, M)`` and Vh ``(..., N, N)``; else ``(..., M, K)`` and ``(..., K, N)``.
     compute_uv : bool, default True
         Else return only ``s``.
-    driver : {None, "gesvd", "gesvdj"}
+    driver : {None, "gesvd", "gesvdj", "gesvdp"}
         GPU routine: ``"gesvd"`` (QR iteration, LAPACK-grade relative accuracy) or ``"gesvdj"``
         (Jacobi; the batch in one launch when M, N <= 32; singular values accurate to about
-        machine epsilon times ``‖a‖``, so tiny ones lose relative accuracy).  ``None`` chooses by
-        the measured crossover, which for small real square matrices is gpmath's own Jacobi
-        kernel (the accuracy of ``"gesvdj"``).  The CPU always uses LAPACK's ``gesdd``.
+        machine epsilon times ``‖a‖``, so tiny ones lose relative accuracy); ``"gesvdp"``
+        (polar decomposition) is fast but inaccurate (see docs/linalg.md), never chosen for you.
+        ``None`` chooses by the measured crossover: gpmath's own Jacobi kernel for small real
+        square matrices (the accuracy of ``"gesvdj"``), Jacobi for batches, ``"gesvd"`` for one
+        larger matrix.  The CPU always uses LAPACK's ``gesdd``.
     execution, stream, device_id
         As in :func:`cholesky`.
 

@@ -37,6 +37,12 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 - SVD, batch 128: gesvdj (looped) vs gesvd: n=48 177 vs 263, n=64 183 vs 355, n=96 316 vs 869,
   n=128 465 vs 1056; one 2048 matrix: gesvdp 66.7 (f32) / 75.3 (f64) vs gesvdj 208 / 352 vs
   gesvd 347 / 535.
+- SVD accuracy (eighth session, H100), max |s - s_ref| / s_ref[0] against float64 LAPACK, one
+  matrix: gesvdp in f32 6.2 (300x200 of rank 100), 9.9 (1024x512 of rank 256), 27 (2048², full
+  rank): wrong values, not rounding; in f64 1e-10 to 3e-10 for matrices of half rank (gesvd 1e-15).
+  gesvdj: f32 2e-4 to 3e-4 at 2048² (torch's, which runs it, alike), f64 7e-13.  gesvd: 6e-8 to
+  3e-7 (f32), 9e-15 (f64) everywhere.  So the one-matrix default is gesvd; gesvdp stays an
+  explicit driver.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC i
     (1, 64, "kernel"),  # 130-290x faster than gesvdj's loop at n = 33-64 (one 64²: 1.25 ms, gesvdj 1.55, gesvdp 2.30)
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
-    (1, None, "gesvdp"),  # polar decomposition (QDWH): 3-5x faster than gesvd/gesvdj at n = 2048
+    (1, None, "gesvd"),  # QR iteration: the only LAPACK-accurate one (gesvdp, 3-5x faster, was wrong in f32)
 )
 SOLVE = (  # A x = b: gpmath's one-launch kernels (one warp a matrix; LU, or Cholesky for assume_a="pos")
     (1, 32, "kernel"),
