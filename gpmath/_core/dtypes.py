@@ -53,6 +53,12 @@ DTYPES: dict[str, DType] = {
     )
 }
 SUPPORTED_NAMES = tuple(DTYPES)
+_COMPLEX_OF = {"float32": "complex64", "float64": "complex128", "complex64": "complex64", "complex128": "complex128"}
+
+
+def complex_name(name: str) -> str:
+    """The complex dtype of the precision of float32, float64, complex64 or complex128 *name*."""
+    return _COMPLEX_OF[name]
 
 
 def lookup(name: str, argument: str) -> DType:

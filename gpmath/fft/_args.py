@@ -14,6 +14,8 @@ import os
 
 from numpy.exceptions import AxisError
 
+from .._core.dtypes import complex_name
+
 __all__ = [
     "NORMS",
     "check_norm",
@@ -37,7 +39,6 @@ _PRECISION = {
     "float64": "float64",
     "complex128": "float64",
 }
-_COMPLEX = {"float32": "complex64", "float64": "complex128"}
 _INTEGER_PREFIXES = ("int", "uint", "bool")
 
 
@@ -214,7 +215,7 @@ def transform_dtypes(name: str, kind: str, argument: str = "x") -> tuple[str, st
     if kind == "r2c":
         if name.startswith("complex"):
             raise TypeError(f"{argument} must be real for a real-to-complex transform, not {name}")
-        return real, _COMPLEX[real]
+        return real, complex_name(real)
     if kind == "c2r":
-        return _COMPLEX[real], real
-    return _COMPLEX[real], _COMPLEX[real]
+        return complex_name(real), real
+    return complex_name(real), complex_name(real)

@@ -12,16 +12,13 @@ from __future__ import annotations
 import ctypes
 
 from .._bindings import cusolver as cs
-from .._core.dtypes import DTYPES
+from .._core.dtypes import DTYPES, complex_name
 from . import _problem as P
 from ._cuda import CudaEngine, on_stream
 from ._ops import swap, unpack_eigenvectors
 from ._plans import Eig
 
 __all__ = ["CudaEig"]
-
-_COMPLEX = {"float32": "complex64", "float64": "complex128", "complex64": "complex64", "complex128": "complex128"}
-
 
 class CudaEig(CudaEngine, Eig):
     """:class:`~gpmath.solver.Eig` through ``cusolverDnXgeev``."""
@@ -31,7 +28,7 @@ class CudaEig(CudaEngine, Eig):
             raise NotImplementedError("gpmath.linalg.eig on the GPU needs a cuSOLVER with cusolverDnXgeev (CUDA 13's "
                                       "has it; this one does not): pass execution='cpu' or update the CUDA libraries")
         p = self.problem
-        self._w_type = DTYPES[_COMPLEX[p.dtype.name]]
+        self._w_type = DTYPES[complex_name(p.dtype.name)]
         self._jobvr = cs.EigMode.VECTOR if self.right else cs.EigMode.NOVECTOR
         code, lead = p.dtype.cuda, max(p.n, 1)
         device, host = cs.xgeev_buffer_size(self.handle, self.params, cs.EigMode.NOVECTOR, self._jobvr, p.n, code, 0,

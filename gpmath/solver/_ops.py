@@ -116,9 +116,7 @@ def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, ep
     ``(..., M)`` when *vector*, else ``(..., M, K)``; batch dimensions broadcast.  Residues are
     returned only when M > N and every matrix has rank N (else an empty array), as ``gelsd``.
     """
-    module = package.module
-    keep = s > (eps if cond is None else cond) * s[..., :1]
-    inv_s = module.where(keep, 1 / module.where(keep, s, 1), 0)
+    keep, inv_s = _inverted_above(package, s, (eps if cond is None else cond) * s[..., :1])
     bm = b[..., None] if vector else b
     x = swap(package, vh, True) @ (inv_s[..., None] * (swap(package, u, True) @ bm))
     return lstsq_result(a, bm, x, keep.sum(-1), s, vector)
@@ -128,12 +126,17 @@ def pinv_from_svd(package, u, s, vh, atol: float, rtol: float):
     """``(b, rank)``: the pseudo-inverse ``V diag(1/s) Uᴴ`` from the thin SVD of a matrix (or a
     batch), singular values at most ``atol + rtol * max(s)`` counted as zero; *rank* a Python int
     for one matrix."""
-    module = package.module
-    keep = s > atol + rtol * s[..., :1]  # s is descending; an empty s keeps nothing
-    inv_s = module.where(keep, 1 / module.where(keep, s, 1), 0)
+    keep, inv_s = _inverted_above(package, s, atol + rtol * s[..., :1])  # s is descending; an empty s keeps nothing
     b = swap(package, vh, True) @ (inv_s[..., None] * swap(package, u, True))
     rank = keep.sum(-1)
     return b, (rank if rank.ndim else int(rank))
+
+
+def _inverted_above(package, s, cutoff):
+    """``(keep, 1 / s where kept, else 0)`` for singular values *s* above *cutoff*."""
+    module = package.module
+    keep = s > cutoff
+    return keep, module.where(keep, 1 / module.where(keep, s, 1), 0)
 
 
 def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
