@@ -136,6 +136,12 @@ def test_solve_triangular_matches_scipy(dtype, trans, lower, unit_diagonal, batc
         close(x[index], sl.solve_triangular(a[index], b[index], trans, lower, unit_diagonal), dtype, 10)
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 0), (0,)), ((2, 0, 0), (2, 0, 3)), ((0, 3, 3), (0, 3, 2))])
+def test_solve_triangular_of_empty_operands(a_shape, b_shape):
+    x = linalg.solve_triangular(np.zeros(a_shape), np.zeros(b_shape), **CPU)
+    assert x.shape == b_shape
+
+
 def test_solve_triangular_broadcasts_and_takes_vectors():
     a, b = general((), 6, "float64"), random((4, 6, 3), "float64", 1)
     x = linalg.solve_triangular(a, b, lower=True, **CPU)

@@ -527,6 +527,19 @@ def test_solve_triangular(model, dtype, batch, a_batch, n):
     gpmath.cache_clear()
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 0), (0,)), ((2, 0, 0), (2, 0, 3)), ((0, 3, 3), (0, 3, 2))])
+def test_solve_triangular_of_empty_operands(model, a_shape, b_shape):
+    x = host(linalg.solve_triangular(model.put(np.zeros(a_shape)), model.put(np.zeros(b_shape)), **CUDA))
+    assert x.shape == b_shape
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (3, 0, 0)])
+def test_eig_and_pinv_of_empty_matrices(model, shape):
+    w, v = host(linalg.eig(model.put(np.zeros(shape)), **CUDA))
+    assert w.shape == shape[:-1] and v.shape == shape
+    assert host(linalg.pinv(model.put(np.zeros(shape[:-1] + (4,))), **CUDA)).shape == shape[:-2] + (4, 0)
+
+
 @pytest.mark.parametrize("compiler", [True, False])  # gpmath's kernel, or the package's array operations
 def test_solve_triangular_zero_diagonal_names_the_matrix(model, compiler, monkeypatch):
     monkeypatch.setattr(kernels, "compiler_available", lambda: compiler)

@@ -71,8 +71,11 @@ def first_zero_diagonal(package, a):
     """LAPACK ``trtrs``'s ``info`` for each matrix of *a*: 1 + the index of its first diagonal entry
     that is exactly zero, or 0 (int32, *a*'s batch shape)."""
     zero = diagonal(package, a) == 0
+    found = zero.any(-1)
+    if zero.shape[-1] == 0:  # no diagonal: nothing to find (and no argmax of an empty axis)
+        return as_int(package, found, 32)
     first = as_int(package, zero, 32).argmax(-1)  # torch has no argmax of booleans
-    return as_int(package, zero.any(-1) * (first + 1), 32)
+    return as_int(package, found * (first + 1), 32)
 
 
 def unpack_eigenvectors(package, v, w):
