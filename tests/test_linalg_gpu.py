@@ -272,6 +272,17 @@ def test_pinv(package, dtype, shape, batch):
             close(b[index], sl.pinv(a[index].astype(np.complex128), rtol=rtol), dtype, 1000)
 
 
+@pytest.mark.parametrize("package", PACKAGES)
+def test_empty_operands(package):
+    """No launch on empty matrices (cuBLAS and cuSOLVER reject zero leading dimensions)."""
+    x = host(linalg.solve_triangular(to_package(np.zeros((2, 0, 0)), package), to_package(np.zeros((2, 0, 3)), package),
+                                     execution="cuda"))
+    assert x.shape == (2, 0, 3)
+    w, v = host(linalg.eig(to_package(np.zeros((3, 0, 0)), package), execution="cuda"))
+    assert w.shape == (3, 0) and v.shape == (3, 0, 0)
+    assert host(linalg.pinv(to_package(np.zeros((0, 4)), package), execution="cuda")).shape == (4, 0)
+
+
 @pytest.mark.parametrize("package", ["cupy", "torch"])
 def test_eig_of_a_transposed_view(package):
     a = random((2, 12, 12), "float64", 5)
