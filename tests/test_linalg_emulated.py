@@ -533,6 +533,21 @@ def test_solve_triangular_of_empty_operands(model, a_shape, b_shape):
     assert x.shape == b_shape
 
 
+@pytest.mark.parametrize("shape", [(0, 4), (3, 0), (2, 5, 0), (0, 3, 3)])
+@pytest.mark.parametrize("full_matrices", [True, False])
+def test_empty_operands_take_the_cpu_engine(model, shape, full_matrices):
+    """No launch (cuSOLVER rejects empty matrices): the CPU engine's results, NumPy's identities
+    and empty factors, in the operands' package."""
+    from gpmath.solver import SVD
+
+    with SVD(model.put(np.zeros(shape)), full_matrices=full_matrices, **CUDA) as plan:
+        assert plan._engine_kind == "cpu"
+    got = host(linalg.svd(model.put(np.zeros(shape)), full_matrices, **CUDA))
+    for g, expected in zip(got, np.linalg.svd(np.zeros(shape), full_matrices)):
+        assert g.shape == expected.shape
+        np.testing.assert_array_equal(g, expected)
+
+
 @pytest.mark.parametrize("shape", [(0, 0), (3, 0, 0)])
 def test_eig_and_pinv_of_empty_matrices(model, shape):
     w, v = host(linalg.eig(model.put(np.zeros(shape)), **CUDA))

@@ -49,6 +49,12 @@ def from_host(package, value, device_id: int | None):
         return package.module.asarray(value)
 
 
+def _empty(operands) -> bool:
+    """Whether an operand has no elements: its result is found on the CPU, with no launch, and
+    delivered in the operands' package and device."""
+    return any(0 in tuple(getattr(x, "shape", ())) for x in operands)
+
+
 class SolverPlan(Planner):
     """Base of every solver planner (see the module docstring).
 
@@ -67,6 +73,8 @@ class SolverPlan(Planner):
             engines = {sub._engine_kind: sub for sub in cls.__subclasses__()}
             if device_id is not None and "cuda" not in engines:
                 logger.info("%s has no CUDA engine yet: computing on the CPU", cls.__name__)
+            elif device_id is not None and _empty(operands):  # nothing to compute (cuSOLVER rejects empty matrices)
+                device_id = None
             cls = engines.get("cpu" if device_id is None else "cuda", engines["cpu"])
         return super().__new__(cls)
 
