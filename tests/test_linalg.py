@@ -137,9 +137,17 @@ def test_solve_triangular_matches_scipy(dtype, trans, lower, unit_diagonal, batc
 
 
 @pytest.mark.parametrize("a_shape, b_shape", [((0, 0), (0,)), ((2, 0, 0), (2, 0, 3)), ((0, 3, 3), (0, 3, 2))])
-def test_solve_triangular_of_empty_operands(a_shape, b_shape):
-    x = linalg.solve_triangular(np.zeros(a_shape), np.zeros(b_shape), **CPU)
-    assert x.shape == b_shape
+def test_empty_operands_reach_no_lapack_routine(a_shape, b_shape, capfd):
+    """Empty systems and factorisations have empty results, and LAPACK (which prints an error for
+    a leading dimension of 0) is not called."""
+    a, b = np.zeros(a_shape), np.zeros(b_shape)
+    assert linalg.solve_triangular(a, b, **CPU).shape == b_shape
+    assert linalg.solve(a, b, **CPU).shape == b_shape
+    lu, piv = linalg.lu_factor(a, **CPU)
+    assert lu.shape == a_shape and piv.shape == a_shape[:-1]
+    assert linalg.lu_solve((lu, piv), b, **CPU).shape == b_shape
+    assert linalg.cho_solve((a, False), b, **CPU).shape == b_shape
+    assert capfd.readouterr().err == ""
 
 
 def test_solve_triangular_broadcasts_and_takes_vectors():

@@ -80,7 +80,7 @@ def _as_matrices(a: np.ndarray, b: np.ndarray, rhs: P.Rhs) -> tuple[np.ndarray, 
 def _per_matrix(func: Callable, out_shape: tuple[int, ...], dtype, *arrays: np.ndarray) -> np.ndarray:
     """``out[i] = func(*(x[i] for x in arrays))`` over the leading batch axes of ``out_shape``."""
     out = np.empty(out_shape, dtype=dtype)
-    for index in np.ndindex(*out_shape[:-2]):
+    for index in np.ndindex(*out_shape[:-2]) if out.size else ():  # LAPACK rejects empty matrices
         out[index] = func(*(x[index] for x in arrays))
     return out
 
@@ -122,7 +122,7 @@ def lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     getrf = _lapack("getrf", a)
     lu = np.empty_like(a)
     piv = np.empty(a.shape[:-1], dtype=np.int32)
-    for index in np.ndindex(*a.shape[:-2]):
+    for index in np.ndindex(*a.shape[:-2]) if a.size else ():  # LAPACK rejects empty matrices
         lu[index], piv[index], info = getrf(a[index])
         if info > 0:
             raise LinAlgError(P.singular("a", index, info))
