@@ -38,6 +38,8 @@ def from_host(package, value, device_id: int | None):
     """A host result (array, tuple of them, or Python scalar) in *package* on *device_id*."""
     if isinstance(value, tuple):
         return tuple(from_host(package, v, device_id) for v in value)
+    if isinstance(value, np.generic) and not package.host_only:  # a NumPy scalar: a 0-d array, as the GPU gives
+        value = np.asarray(value)
     if not isinstance(value, np.ndarray) or package.host_only:
         return value
     dtype = DTYPES.get(value.dtype.name)
