@@ -7,7 +7,7 @@ computes with NumPy/SciPy.
 """
 
 from ._core.cache import cache_clear, cache_info
-from ._core.errors import (
+from ._errors import (
     FreedPlanError,
     GpmathError,
     LibraryError,

@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 import gpmath.distributed as gd
-from gpmath._core.errors import NoGPUError
+from gpmath._errors import NoGPUError
 
 
 def _gather(local: np.ndarray) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ import pytest
 from cuda_headers import header_folder, header_path
 from gpmath._bindings import cufft
 from gpmath._core.dtypes import DTYPES
-from gpmath._core.errors import LibraryError, OutOfMemoryError
+from gpmath._errors import LibraryError, OutOfMemoryError
 
 _FOLDERS = [f for f in (header_folder("cufft.h"),) if f is not None]
 if os.environ.get("GPMATH_CUFFT_INCLUDE"):

@@ -132,7 +132,7 @@ def test_cublas_enums_match_header(members: type[enum.IntEnum], typedef: str, pr
 
 
 def test_status_names_come_from_the_enum():
-    from gpmath._core.errors import LibraryError, OutOfMemoryError
+    from gpmath._errors import LibraryError, OutOfMemoryError
 
     with pytest.raises(OutOfMemoryError, match="CUSOLVER_STATUS_ALLOC_FAILED in cusolverDnXpotrf"):
         cusolver.check(2, "cusolverDnXpotrf")

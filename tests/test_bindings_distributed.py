@@ -195,7 +195,7 @@ def test_kind_parser_reads_multiword_types():
 ])
 def test_cublasmp_on_an_older_nccl_says_what_to_install(monkeypatch, message, raised):
     from gpmath._bindings import _loader
-    from gpmath._core.errors import GpmathError
+    from gpmath._errors import GpmathError
 
     def load(self):
         raise OSError(message)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import gpmath.distributed as gd
 from gpmath._bindings.cufftmp import SubFormat
 from gpmath._core.dtypes import DTYPES
-from gpmath._core.errors import GpmathError
+from gpmath._errors import GpmathError
 from gpmath.distributed._fft import _check_kind, _local_report, _out_dtype, _raise_reported
 from gpmath.distributed._fft_layout import complex_shape, fft_layout
 from gpmath.distributed import _matmul
@@ -223,7 +223,7 @@ def test_workspace_is_symmetric_only_where_wanted_and_available(monkeypatch, wan
 def test_symmetric_workspace_is_taken_on_every_rank_or_on_none(monkeypatch, here_fails, others, outcome):
     """cublasMpMalloc and cublasMpFree are collective: every rank takes symmetric memory, or every
     rank ordinary memory, or every rank raises."""
-    from gpmath._core.errors import LibraryError
+    from gpmath._errors import LibraryError
 
     def malloc(grid, size):
         assert (grid, size) == (1234, 1)

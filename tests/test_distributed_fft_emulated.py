@@ -19,7 +19,7 @@ import scipy.fft
 
 import gpmath.distributed as gd
 from gpmath._bindings import cufftmp
-from gpmath._core.errors import FreedPlanError
+from gpmath._errors import FreedPlanError
 from gpmath._core.operand import Operand
 from gpmath._core.packages import NUMPY
 from gpmath.distributed import _fft

@@ -29,7 +29,7 @@ RANKS = [pytest.param(1, marks=pytest.mark.gpu, id="1-rank"), pytest.param(2, ma
 
 def _requirements(bindings, launcher: str = "mpi4py") -> None:
     pytest.importorskip(launcher, reason=f"{launcher} is not installed")
-    from gpmath._core.errors import NoGPUError
+    from gpmath._errors import NoGPUError
 
     for name in bindings:
         try:

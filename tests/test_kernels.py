@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from gpmath._core import kernels
-from gpmath._core.errors import LibraryError
+from gpmath._errors import LibraryError
 from gpmath.solver import _cuda_jacobi, _cuda_permute
 from gpmath.solver._cuda_small import CHOLESKY_KERNEL_PATH, KERNEL_PATH, _batch_stride
 

@@ -3,7 +3,7 @@
 import pytest
 
 from gpmath._bindings import _loader
-from gpmath._core.errors import NoGPUError
+from gpmath._errors import NoGPUError
 
 
 @pytest.mark.parametrize("name, sonames", [("cublasLt", ("libcublasLt.so.13", "libcublasLt.so.12")),

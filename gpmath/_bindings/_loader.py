@@ -11,7 +11,7 @@ import ctypes
 import threading
 from typing import Callable, Sequence
 
-from .._core.errors import NoGPUError
+from .._errors import NoGPUError
 
 __all__ = ["Library", "status_checker", "c_int_p", "c_size_t_p", "c_void_p_p"]
 
@@ -134,7 +134,7 @@ def status_checker(
     function, or an ``IntEnum`` transcribed from the header); codes in *out_of_memory* raise
     :class:`OutOfMemoryError`.
     """
-    from .._core.errors import LibraryError, OutOfMemoryError
+    from .._errors import LibraryError, OutOfMemoryError
 
     def check(status: int, func: str) -> None:
         if status == 0:

@@ -75,7 +75,7 @@ class _CublasMp(Library):
         except OSError as exc:
             if "undefined symbol: nccl" not in str(exc):
                 raise
-            from .._core.errors import GpmathError
+            from .._errors import GpmathError
 
             raise GpmathError(
                 f"libcublasmp cannot use the NCCL this process loaded (NCCL {nccl.get_version()}): {exc}. "

@@ -21,7 +21,7 @@ import enum
 import os
 from ctypes import POINTER, Structure, byref, c_int, c_longlong, c_size_t, c_void_p
 
-from .._core.errors import NoGPUError
+from .._errors import NoGPUError
 from . import cufft, nvshmem
 from ._loader import Library, _locate, c_int_p, c_size_t_p, c_void_p_p, status_checker
 

@@ -17,7 +17,7 @@ import numbers
 from typing import Callable, Sequence
 
 from . import runtime
-from .errors import NoGPUError
+from .._errors import NoGPUError
 from .packages import Package
 
 __all__ = ["resolve_execution", "check_same_space", "check_device_id", "EXECUTIONS"]

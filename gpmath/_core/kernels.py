@@ -23,7 +23,7 @@ import threading
 import numpy as np
 
 from . import runtime
-from .errors import LibraryError, NoGPUError
+from .._errors import LibraryError, NoGPUError
 
 __all__ = ["Kernel", "Launch", "compiler_available", "compile_source"]
 

@@ -4,7 +4,7 @@ Allocations come from the device's default CUDA memory pool (``cudaMallocAsync``
 that uses them), so no allocation or free synchronises the host.  The pool keeps freed memory
 for reuse (its release threshold is raised once per device), as the frameworks' caching
 allocators do.  A failed allocation trims the pool and retries once before raising
-:class:`~gpmath._core.errors.OutOfMemoryError`.
+:class:`~gpmath._errors.OutOfMemoryError`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from . import runtime
-from .errors import OutOfMemoryError
+from .._errors import OutOfMemoryError
 
 __all__ = ["DeviceBuffer", "copy_async", "pinned_empty", "mapped_empty"]
 

@@ -4,7 +4,7 @@ constructor → ``plan()`` → ``autotune()`` (where it applies) → ``execute()
 ``reset_operands()`` → ``free()``.  A planner is a context manager; resources it acquires are
 registered with :meth:`Planner._hold` and released by :meth:`free`, or by a ``weakref.finalize``
 backstop if the user forgets (which never raises).  Using a freed planner raises
-:class:`~gpmath._core.errors.FreedPlanError`.
+:class:`~gpmath._errors.FreedPlanError`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import weakref
 from typing import Callable
 
 from . import runtime
-from .errors import FreedPlanError
+from .._errors import FreedPlanError
 
 __all__ = ["Planner"]
 

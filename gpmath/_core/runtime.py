@@ -1,7 +1,7 @@
 """The few CUDA runtime calls gpmath makes, through ``cuda.bindings.runtime``.
 
 ``cuda.bindings`` returns ``(error, value...)`` tuples; :func:`check` turns a failure into a
-:class:`~gpmath._core.errors.GpmathError` that names the runtime function.  The module is
+:class:`~gpmath._errors.GpmathError` that names the runtime function.  The module is
 imported lazily, so ``import gpmath`` works where cuda-python or the driver is missing.
 """
 
@@ -12,7 +12,7 @@ import functools
 import threading
 from typing import Callable
 
-from .errors import LibraryError, NoGPUError, OutOfMemoryError
+from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 
 __all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "bind_thread",
            "call_on_device", "on_device_if_several", "on_device_of_stream", "stream_device"]

@@ -7,7 +7,7 @@ import statistics
 from typing import Callable, Hashable
 
 from . import runtime
-from .errors import LibraryError
+from .._errors import LibraryError
 from .memory import DeviceBuffer
 
 __all__ = ["L2Flusher", "median_times_ms"]
@@ -37,7 +37,7 @@ def median_times_ms(
 
     Candidates are timed round-robin (one run of each per round), so clock and temperature
     drift during tuning affects them alike.  A candidate that raises a
-    :class:`~gpmath._core.errors.LibraryError` is dropped (logged at INFO).
+    :class:`~gpmath._errors.LibraryError` is dropped (logged at INFO).
     """
     rt = runtime.rt()
     events = [runtime.check(rt.cudaEventCreate(), "cudaEventCreate") for _ in range(2)]

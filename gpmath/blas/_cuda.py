@@ -13,7 +13,7 @@ import logging
 
 from .._bindings import cublaslt as lt
 from .._core import runtime
-from .._core.errors import LibraryError
+from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer, copy_async
 from .._core.operand import Operand, as_operand

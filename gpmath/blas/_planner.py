@@ -20,7 +20,7 @@ _FLOAT32_ONLY = ("tf32", "fast_f16", "fast_bf16")
 
 
 def _library_ready() -> bool:
-    from .._core.errors import NoGPUError
+    from .._errors import NoGPUError
     from .._bindings import cublaslt
 
     try:

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import lapack
 
-from .._core.errors import LinAlgError
+from .._errors import LinAlgError
 from .._core.packages import NUMPY
 from ..solver import _problem as P
 from ..solver._base import CpuEngine

@@ -34,7 +34,7 @@ import numpy as np
 from .._bindings import cufftmp, nvshmem
 from .._core import runtime
 from .._core.dtypes import DTYPES, DType
-from .._core.errors import GpmathError
+from .._errors import GpmathError
 from .._core.operand import as_operand, locate
 from .._core.planner import Planner
 from .._core.streams import resolve_stream, synchronize

@@ -13,7 +13,7 @@ import logging
 
 from .._bindings import cublasmp as mp
 from .._core import runtime
-from .._core.errors import GpmathError, LibraryError
+from .._errors import GpmathError, LibraryError
 from .._core.memory import DeviceBuffer
 from .._core.operand import Operand, as_operand
 from .._core.planner import Planner

@@ -23,7 +23,7 @@ from typing import Callable
 
 from .._bindings import nccl
 from .._core import runtime
-from .._core.errors import GpmathError
+from .._errors import GpmathError
 
 __all__ = ["initialize", "finalize", "is_initialized", "current", "Context"]
 
@@ -278,7 +278,7 @@ def current() -> Context:
     >>> gd.current()
     Traceback (most recent call last):
     ...
-    gpmath._core.errors.GpmathError: call gpmath.distributed.initialize(comm) first (see docs/distributed.md)
+    gpmath._errors.GpmathError: call gpmath.distributed.initialize(comm) first (see docs/distributed.md)
     """
     if _CONTEXT is None:
         raise GpmathError("call gpmath.distributed.initialize(comm) first (see docs/distributed.md)")

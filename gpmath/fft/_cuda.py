@@ -19,7 +19,7 @@ import numpy as np
 from .._bindings import cufft
 from .._core import runtime
 from .._core.dtypes import DTYPES
-from .._core.errors import OutOfMemoryError
+from .._errors import OutOfMemoryError
 from .._core.memory import DeviceBuffer, _trim_pool, copy_async
 from .._core.operand import as_operand
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize

@@ -17,7 +17,7 @@ import threading
 from .._core import runtime
 from .._core.cache import PlanCache
 from .._core.dtypes import DTYPES
-from .._core.errors import OutOfMemoryError
+from .._errors import OutOfMemoryError
 from .._core.packages import known_package
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name

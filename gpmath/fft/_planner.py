@@ -19,7 +19,7 @@ __all__ = ["FFT"]
 
 def _library_ready() -> bool:
     from .._bindings import cufft
-    from .._core.errors import NoGPUError
+    from .._errors import NoGPUError
 
     try:
         cufft.library.cdll

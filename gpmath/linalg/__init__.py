@@ -8,7 +8,7 @@ planners (:class:`Cholesky`, :class:`Solve`, :class:`Eigh` ..., defined in :mod:
 and exported here too) skip the per-call set-up.
 """
 
-from .._core.errors import LinAlgError
+from .._errors import LinAlgError
 from ..solver import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Refinement,
                       Solve, SolveTriangular)
 from ._decompositions import cho_factor, cholesky, eig, eigh, eigvals, eigvalsh, lu_factor, qr, svd, svdvals

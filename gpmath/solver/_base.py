@@ -25,7 +25,7 @@ logger = logging.getLogger("gpmath")
 def library_ready() -> bool:
     """Whether cuSOLVER can be loaded (host operands then run on the GPU)."""
     from .._bindings import cusolver
-    from .._core.errors import NoGPUError
+    from .._errors import NoGPUError
 
     try:
         cusolver.library.cdll

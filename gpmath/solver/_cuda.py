@@ -19,7 +19,7 @@ import numpy as np
 
 from .._bindings import cusolver as cs
 from .._core import runtime
-from .._core.errors import LinAlgError
+from .._errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
 from .._core.memory import DeviceBuffer, copy_async, mapped_empty
 from .._core.streams import own_stream, resolve_stream, synchronize
@@ -179,7 +179,7 @@ class CudaEngine:
         ----------
         check : bool, default False
             Read ``info`` (a sync of the plan's stream only) and raise
-            :class:`~gpmath._core.errors.LinAlgError` naming the matrix and its pivot or minor.
+            :class:`~gpmath._errors.LinAlgError` naming the matrix and its pivot or minor.
         """
         arrays = self._operands_or_raise()
         if not self._planned:

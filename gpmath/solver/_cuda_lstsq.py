@@ -19,7 +19,7 @@ import numpy as np
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
-from .._core.errors import LinAlgError
+from .._errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
 from . import _problem as P
 from ._cuda import CudaEngine, on_stream

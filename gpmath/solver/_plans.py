@@ -5,7 +5,7 @@ Every class here is a planner with the gpmath contract: constructor → ``plan()
 returns its CPU or CUDA engine (see :mod:`._base`); every constructor takes keyword-only
 ``execution``, ``stream`` and ``device_id`` as :func:`gpmath.linalg.cholesky` does.  ``execute(check=False)`` leaves cuSOLVER's
 ``info`` on the device; ``execute(check=True)`` or :meth:`info` reads it (a sync on the plan's
-stream only) and ``check=True`` raises :class:`~gpmath._core.errors.LinAlgError` naming the
+stream only) and ``check=True`` raises :class:`~gpmath._errors.LinAlgError` naming the
 matrix and its pivot or minor.
 """
 
