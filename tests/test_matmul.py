@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import gpmath
 from gpmath.blas import Matmul
-from gpmath.cpu.blas import apply_epilog
+from gpmath.blas._cpu import apply_epilog
 from helpers import random_array, relative_error, to_numpy, to_package, tolerance
 
 gpu = pytest.mark.gpu

@@ -38,7 +38,7 @@ def _located(a, b, c, bias, out):
 def _engine_class(execution: str | None, located, device_id: int | None = None) -> tuple[type, int | None]:
     device_id = resolve_execution(execution, located, _library_ready, device_id)
     if device_id is None:
-        from ..cpu.blas import CpuMatmul
+        from ._cpu import CpuMatmul
 
         return CpuMatmul, None
     from ._cuda import CudaMatmul

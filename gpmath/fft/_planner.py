@@ -31,7 +31,7 @@ def _library_ready() -> bool:
 def _engine_class(execution: str | None, x, device_id: int | None = None) -> tuple[type, int | None]:
     device_id = resolve_execution(execution, [locate(x, "x")], _library_ready, device_id)
     if device_id is None:
-        from ..cpu.fft import CpuFFT
+        from ._cpu import CpuFFT
 
         return CpuFFT, None
     from ._cuda import CudaFFT

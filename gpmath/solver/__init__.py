@@ -25,7 +25,7 @@ from ._plans import (
     SolveTriangular,
 )
 from ._problem import Refinement
-from ..cpu import linalg as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
+from . import _cpu as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
 # the CUDA engines (defined on import)
 from . import (_cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_pinv, _cuda_qr, _cuda_svd,  # noqa: F401,E402
                _cuda_triangular)

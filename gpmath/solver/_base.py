@@ -1,7 +1,7 @@
 """The solver planners' shared front end: engine choice, operand intake, validation, the CPU engine.
 
 A planner class such as :class:`~gpmath.solver.Cholesky` is a front: constructing it returns its
-CPU engine (``_engine_kind = "cpu"``, in :mod:`gpmath.cpu.linalg`) or its CUDA
+CPU engine (``_engine_kind = "cpu"``, in :mod:`gpmath.solver._cpu`) or its CUDA
 engine (``"cuda"``, cuSOLVER), chosen by :func:`~gpmath._core.execution.resolve_execution`.
 Fronts validate (pure rules in :mod:`._problem`) and hold options; engines plan and execute.
 """
@@ -149,7 +149,7 @@ class SolverPlan(Planner):
 
 
 class CpuEngine:
-    """The CPU engine mixin: NumPy/SciPy through :mod:`gpmath.cpu.linalg`.
+    """The CPU engine mixin: NumPy/SciPy through :mod:`gpmath.solver._cpu`.
 
     Failures are known as soon as LAPACK returns, so :meth:`execute` raises them at once whatever
     ``check`` says, and :meth:`info` reports zeros.

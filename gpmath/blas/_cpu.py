@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from .._core.operand import as_operand
-from ..blas._planner import Matmul
-from ..blas._problem import describe
+from ._planner import Matmul
+from ._problem import describe
 
 __all__ = ["CpuMatmul", "apply_epilog"]
 

@@ -18,10 +18,10 @@ from scipy.linalg import lapack
 
 from .._errors import LinAlgError
 from .._core.packages import NUMPY
-from ..solver import _problem as P
-from ..solver._base import CpuEngine
-from ..solver._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result, pinv_from_svd
-from ..solver._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Solve,
+from . import _problem as P
+from ._base import CpuEngine
+from ._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result, pinv_from_svd
+from ._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Solve,
                              SolveTriangular)
 
 __all__ = [

@@ -10,8 +10,8 @@ import numpy as np
 import scipy.fft
 
 from .._core.operand import as_operand
-from ..fft._planner import FFT
-from ..fft._problem import FFTProblem
+from ._planner import FFT
+from ._problem import FFTProblem
 
 __all__ = ["CpuFFT", "transform"]
 
