@@ -23,7 +23,7 @@ import gpmath
 from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
-from gpmath._core import kernels
+from gpmath._core import engines, kernels
 from gpmath.solver import (_base, _cuda, _cuda_eig, _cuda_engines, _cuda_jacobi, _cuda_lstsq, _cuda_lu, _cuda_permute,
                            _cuda_qr, _cuda_small, _cuda_svd, _cuda_triangular)
 from gpmath.linalg import _dispatch
@@ -414,8 +414,7 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_cuda_triangular, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
     ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
-    monkeypatch.setattr(_base, "resolve_execution", ready)
-    monkeypatch.setattr(_dispatch, "resolve_execution", ready)
+    monkeypatch.setattr(engines, "resolve_execution", ready)
     monkeypatch.setattr(_dispatch, "resolve_stream", lambda stream, pkg, device_id: 0)
     solvers.put = lambda x: x
     if request.param == "torch":  # CPU tensors pose as tensors on cuda:0

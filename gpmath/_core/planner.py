@@ -12,8 +12,11 @@ from __future__ import annotations
 import weakref
 from typing import Callable
 
-from . import runtime
 from .._errors import FreedPlanError
+from . import runtime
+from .engines import TABLE, Choice, choose
+from .execution import Located
+from .packages import NUMPY, package_of
 
 __all__ = ["Planner"]
 
@@ -32,6 +35,42 @@ class Planner:
 
     nbytes = 0  # device memory held, for the plan caches
     device_id: int | None = None  # the CUDA device the plan runs on (None: the CPU)
+    staging = None  # the HostStaging of host operands computed on a GPU, else None
+
+    @classmethod
+    def _new(cls, front: type, execution, located: list[Located], device_id, empty: bool):
+        """``__new__`` of a front: an instance of the engine :func:`~gpmath._core.engines.choose`
+        picks (constructing an engine class directly gives that engine)."""
+        if cls is not front:
+            return object.__new__(cls)
+        choice = choose(front.__name__, execution, located, device_id, empty)
+        plan = object.__new__(choice.engine)
+        plan._choice = choice
+        return plan
+
+    def _take_choice(self, execution, located: list[Located], device_id, empty: bool) -> Choice:
+        """The plan's :class:`~gpmath._core.engines.Choice` (made by ``__new__`` or
+        :func:`~gpmath._core.engines.build`, else now), recorded on the plan: ``device_id``,
+        ``package`` (NumPy for staged host operands, whose values the engine sees as NumPy
+        arrays) and ``staging``."""
+        choice = self.__dict__.pop("_choice", None)
+        if choice is None:
+            front = next(k.__name__ for k in type(self).__mro__ if k.__name__ in TABLE)
+            choice = choose(front, execution, located, device_id, empty)
+        self.device_id = choice.device_id
+        self.staging = choice.staging
+        self.package = NUMPY if choice.staging is not None else choice.package
+        return choice
+
+    def _inward(self, name: str, x):
+        """*x* as the engine sees it: for a staged plan, its host values (after checking that it is
+        an array of the planned package); otherwise *x* itself."""
+        staging = self.staging
+        if staging is None or x is None:
+            return x
+        if package_of(x, name) is not staging.package:
+            raise ValueError(f"{name} must stay a {staging.package.name} array in host memory, as when planned")
+        return staging.inward(x)
 
     def __init__(self):
         self._resources: list[tuple[Callable, tuple]] = []

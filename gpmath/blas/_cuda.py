@@ -2,8 +2,9 @@
 
 Plan time does the work (DLPack intake with the stream handshake, layout analysis, cuBLASLt
 descriptors, heuristics, workspace); ``execute`` on an unchanged plan sets the output pointer
-and makes one ``cublasLtMatmul`` call.  Host operands (NumPy) are staged through device buffers
-allocated once at plan time, and the host waits for the plan's stream only in that case.
+and makes one ``cublasLtMatmul`` call.  Host operands (their values as NumPy arrays, see
+:mod:`gpmath._core.staging`) are uploaded into device buffers allocated once at plan time, and
+the host waits for the plan's stream only in that case.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer, copy_async
 from .._core.operand import Operand, as_operand
+from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from .._core.timing import L2Flusher, median_times_ms
@@ -70,10 +72,10 @@ class CudaMatmul(Matmul):
                          compute=compute, execution=execution, stream=stream, device_id=device_id)
         pkg, dev = self.package, self.device_id
         self._device_query = pkg.device_query()
-        first = as_operand(a, "a")
-        self.staged = first.on_host  # host operands computed on the GPU
+        self.staged = self.staging is not None  # host operands computed on the GPU
         self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
-        given = dict(zip(_NAMES, (a, b, c, bias)))
+        given = {name: self._given[name] for name in _NAMES}
+        out = self._given["out"]
         ops = {name: None if x is None else as_operand(x, name, self.stream) for name, x in given.items()}
         self.problem = describe(ops["a"], ops["b"], ops["c"], ops["bias"], epilog)
         self._check_scalars_for(self.problem)
@@ -81,7 +83,8 @@ class CudaMatmul(Matmul):
         out_op = None if out is None else as_operand(out, "out", self.stream)
         if out_op is not None:
             self._check_out(out_op, ops)
-        self._copies = self._layout_copies(ops, out_op)
+        self._copies = self._layout_copies(ops, out_op) | {
+            name for name, x in given.items() if x is not None and pkg.resolved(x) is not x}  # lazy conj/neg views
         self._operands = {name: self._prepared(name, x) for name, x in given.items()}
         self._direct = not self.staged and not self._copies  # operands used in place: rebinds set pointers only
         self._has_c = c is not None
@@ -140,8 +143,8 @@ class CudaMatmul(Matmul):
             self.algorithms = results
             workspace = DeviceBuffer(max(r.workspaceSize for r in results), self.stream, self.device_id)
             self._hold(workspace.release)
-            self._staging = self._staging_buffers() if self.staged else None
-        self.nbytes = workspace.nbytes + sum(buf.nbytes for buf in (self._staging or {}).values())
+            self._uploads = self._upload_buffers() if self.staged else None
+        self.nbytes = workspace.nbytes + sum(buf.nbytes for buf in (self._uploads or {}).values())
         self._algo = lt.MatmulAlgo()
         self._alpha = _scale(self.problem.dtype, self.alpha)
         self._beta = _scale(self.problem.dtype, self.beta)
@@ -211,7 +214,7 @@ class CudaMatmul(Matmul):
         return (align(ops["b"], layout.a, 1), align(ops["a"], layout.b, 0), c_align,
                 _alignment(d_ptr, layout.d.batch_stride * item, *steps[3]))
 
-    def _staging_buffers(self) -> dict[str, DeviceBuffer]:
+    def _upload_buffers(self) -> dict[str, DeviceBuffer]:
         buffers = {}
         for name, op in self._operands.items():
             if op is not None:
@@ -232,7 +235,7 @@ class CudaMatmul(Matmul):
 
     def _set_pointers(self) -> None:
         """Copy the operands' device addresses into the argument list."""
-        source = self._staging if self.staged else self._operands
+        source = self._uploads if self.staged else self._operands
         args = self._args
         args[3].value, args[5].value = source["b"].ptr, source["a"].ptr
         if self._has_c:
@@ -319,27 +322,33 @@ class CudaMatmul(Matmul):
         return out
 
     def _execute_staged(self, out):
-        """Host operands: copy in, compute, copy the result back, wait for this stream only."""
-        pkg, stream, staging = self.package, self.stream, self._staging
-        for name, host in zip(_NAMES, self._arrays):
-            if host is not None:
-                copy_async(staging[name].ptr, pkg.ptr(host), staging[name].nbytes, stream)
-        self._launch(staging["out"].ptr)
-        target = self._out if out is None else out
+        """Host operands: copy in, compute, copy the result back, wait for this stream only; the
+        result leaves through the plan's staging, in the caller's package."""
+        pkg, stream, uploads, staging = self.package, self.stream, self._uploads, self.staging
+        self._upload()
+        self._launch(uploads["out"].ptr)
+        caller_out, target = (self._caller_out, self._out) if out is None else (out, self._inward("out", out))
         if target is not None and target is not self._out:
             self._check_out(as_operand(target, "out"), self._operands)
         result = pkg.empty(self.problem.out_shape, self.problem.dtype, None, stream)
-        copy_async(pkg.ptr(result), staging["out"].ptr, staging["out"].nbytes, stream)
+        copy_async(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
         synchronize(stream)
         if target is None:
-            return result
+            return staging.outward(result)
         pkg.copy_into(target, result)
-        return target
+        return staging.written(caller_out, target)
+
+    def _upload(self) -> None:
+        """Copy the host operands into the plan's device buffers (on the plan's stream)."""
+        for name, host in zip(_NAMES, self._arrays):
+            if host is not None:
+                buffer = self._uploads[name]
+                copy_async(buffer.ptr, NUMPY.ptr(host), buffer.nbytes, self.stream)
 
     def _run(self, a, b, c, bias, out):
         """The stateless path's rebind-and-execute: layouts already match (the cache key says so)."""
         self.reset_operands_unchecked(a, b, c, bias)
-        if out is not None and out is not self._last_out:
+        if out is not None and not self.staged and out is not self._last_out:
             template = self._original["a"]
             layout = Operand(out, self.package, self.package.ptr(out), self.problem.out_shape, self._d_strides,
                              template.dtype, template.device_id)
@@ -370,11 +379,11 @@ class CudaMatmul(Matmul):
                 continue
             if self._original[name] is None:
                 raise ValueError(f"the plan was built without {name}; build a new plan to add it")
-            self._check_same(name, self._original[name], as_operand(x, name, self.stream))
+            self._check_same(name, self._original[name], as_operand(self._inward(name, x), name, self.stream))
         saved = dict(self._operands)
         for name, x in zip(_NAMES, (a, b, c, bias)):
             if x is not None:
-                self._operands[name] = self._prepared(name, x)
+                self._operands[name] = self._prepared(name, self._inward(name, x))
         if self._args is not None:
             current = self._current_alignments()
             for name, planned, now in zip(("b", "a", "c"), self._alignments[:3], current[:3]):
@@ -391,6 +400,8 @@ class CudaMatmul(Matmul):
         dtype, strides and alignment; anything else gives wrong results.
         """
         ops = self._operands
+        if self.staging is not None:
+            a, b, c, bias = (self.staging.inward(x) for x in (a, b, c, bias))
         if not self._direct:
             for name, x in zip(_NAMES, (a, b, c, bias)):
                 if x is not None:
@@ -422,9 +433,7 @@ class CudaMatmul(Matmul):
             flusher = L2Flusher(self.device_id, self.stream)
             try:
                 if self.staged:
-                    for name, host in zip(_NAMES, self._arrays):
-                        if host is not None:
-                            copy_async(self._staging[name].ptr, self.package.ptr(host), self._staging[name].nbytes, self.stream)
+                    self._upload()
                 launches = {index: self._candidate_launch(index, scratch.ptr) for index in range(len(self.algorithms))}
                 timings = median_times_ms(launches, self.stream, iterations, flusher)
             finally:
@@ -459,7 +468,8 @@ class CudaMatmul(Matmul):
         self._args = None
         self._operands = dict.fromkeys(_NAMES)
         self._original = {}
-        self._out = self._last_out = None
+        self._out = self._last_out = self._caller_out = None
+        self._given = {}
 
 
 def _template(op: Operand | None) -> Operand | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numbers
 
-from .._core.execution import resolve_execution
+from .._core.engines import any_empty
 from .._core.operand import Operand, locate
 from .._core.planner import Planner
 from ._problem import MatmulProblem
@@ -19,31 +19,9 @@ COMPUTE_MODES = (None, "default", "tf32", "pedantic", "fast_f16", "fast_bf16")
 _FLOAT32_ONLY = ("tf32", "fast_f16", "fast_bf16")
 
 
-def _library_ready() -> bool:
-    from .._errors import NoGPUError
-    from .._bindings import cublaslt
-
-    try:
-        cublaslt.library.cdll
-    except NoGPUError:
-        return False
-    return True
-
-
 def _located(a, b, c, bias, out):
     named = [("a", a), ("b", b), ("c", c), ("bias", bias), ("out", out)]
     return [locate(x, name) for name, x in named if x is not None]
-
-
-def _engine_class(execution: str | None, located, device_id: int | None = None) -> tuple[type, int | None]:
-    device_id = resolve_execution(execution, located, _library_ready, device_id)
-    if device_id is None:
-        from ._cpu import CpuMatmul
-
-        return CpuMatmul, None
-    from ._cuda import CudaMatmul
-
-    return CudaMatmul, device_id
 
 
 class Matmul(Planner):
@@ -93,16 +71,16 @@ class Matmul(Planner):
     """
 
     def __new__(cls, a, b, c=None, *, bias=None, out=None, execution=None, device_id=None, **options):
-        if cls is Matmul:
-            cls, _ = _engine_class(execution, _located(a, b, c, bias, out), device_id)
-        return super().__new__(cls)
+        return cls._new(Matmul, execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c))
 
     def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):
         super().__init__()
-        located = _located(a, b, c, bias, out)
-        _, self.device_id = _engine_class(execution, located, device_id)
-        self.package = located[0][1]
+        self._take_choice(execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c))
+        staging = self.staging
+        given = dict(a=a, b=b, c=c, bias=bias, out=out)
+        self._given = given if staging is None else {name: staging.inward(x) for name, x in given.items()}
+        self._caller_out = out
         self.alpha, self.beta = _scalars(alpha, beta, c)
         self.epilog = epilog
         self.compute = _check_compute(compute)

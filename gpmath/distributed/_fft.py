@@ -39,7 +39,6 @@ from .._core.operand import as_operand, locate
 from .._core.planner import Planner
 from .._core.streams import resolve_stream, synchronize
 from ..fft._args import check_norm, norm_factor
-from ..fft._arrays import ops_for
 from ._descriptors import Box, Slab
 from ._fft_layout import FFTLayout, fft_layout
 from ._runtime import current
@@ -128,7 +127,6 @@ class FFT(Planner):
                                             [r["out_box"] for r in reports], s)
         self.package, self.stream, self._x = found["package"], found["stream"], found["operand"].array
         self.out_dtype = _out_dtype(self.kind, self.dtype)
-        self._ops = ops_for(self.package)
         self._exec = None
         context.track(self)
 
@@ -216,19 +214,19 @@ class FFT(Planner):
         if self._exec is None:
             self.plan()
         direction = self._direction(direction)
-        package, ops = self.package, self._ops
+        package = self.package
         if self._x is not self._in_view:  # the operand lives outside the symmetric buffer
-            with ops.on_stream(self.stream, self.device_id):
+            with package.on_stream(self.stream, self.device_id):
                 package.copy_into(self._in_view, self._x)
         self._transform(_CODES[direction])
         result = self._out_view
         factor = norm_factor(self.norm, direction == "forward", self.layout.size)
-        with ops.on_stream(self.stream, self.device_id):
+        with package.on_stream(self.stream, self.device_id):
             if copy:
                 result = package.empty(self.layout.out_box.shape, self.out_dtype, self.device_id, self.stream)
                 package.copy_into(result, self._out_view)
             if factor != 1.0:
-                ops.scale_inplace(result, factor)
+                package.scale_inplace(result, factor)
         return result
 
     def _direction(self, direction) -> str:
@@ -338,12 +336,7 @@ def _view(package, address: int, shape, strides, dtype: DType, device_id: int):
     """An array of *package* over device memory at *address* (no copy; the plan keeps the memory)."""
     itemsize = dtype.itemsize
     interface = _Interface(address, shape, tuple(s * itemsize for s in strides), np.dtype(dtype.numpy).str)
-    if package.name == "torch":
-        torch = package.module
-        return torch.as_tensor(interface, device=torch.device("cuda", device_id))
-    cupy = package.module
-    with cupy.cuda.Device(device_id):
-        return cupy.asarray(interface)
+    return package.over_device_memory(interface, device_id)
 
 
 class _Interface:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import _basic, _basic_real
 from ._args import promoted_name
-from ._arrays import as_array, ops_for
+from .._core.packages import as_array
 
 __all__ = ["ua_domain", "ua_function"]
 
@@ -22,7 +22,7 @@ _IMPLEMENTED = {name: getattr(module, name) for module in (_basic, _basic_real) 
 def _supported(x) -> bool:
     try:
         x, pkg = as_array(x)
-        promoted_name(ops_for(pkg).dtype_name(x))
+        promoted_name(pkg.dtype_name(x))
     except TypeError:
         return False
     return True

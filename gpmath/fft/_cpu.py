@@ -50,7 +50,6 @@ class CpuFFT(FFT):
                          workers=workers, execution=execution, stream=stream, device_id=device_id)
         self._operand = as_operand(x, "x")
         self.problem = self._describe(self._operand)
-        self._x = x
         self._planned = False
 
     def plan(self) -> "CpuFFT":

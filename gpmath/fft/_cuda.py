@@ -23,7 +23,6 @@ from .._errors import OutOfMemoryError
 from .._core.memory import DeviceBuffer, _trim_pool, copy_async
 from .._core.operand import as_operand
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
-from ._arrays import ops_for
 from ._layout import Layout, Pass, non_overlapping, plan_layout
 from ._planner import FFT
 
@@ -58,14 +57,11 @@ class CudaFFT(FFT):
         super().__init__(x, axes, kind=kind, s=s, norm=norm, inplace=inplace, overwrite_x=overwrite_x,
                          workers=workers, execution=execution, stream=stream, device_id=device_id)
         pkg, dev = self.package, self.device_id
-        first = as_operand(x, "x")
-        self.staged = first.on_host
+        self.staged = self.staging is not None  # host operands computed on the GPU
         self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
-        self._operand = first if self.staged else as_operand(x, "x", self.stream)
+        self._operand = as_operand(self._x, "x", None if self.staged else self.stream)
         self.problem = self._describe(self._operand)
-        self._ops = ops_for(pkg)
         self._device_query = pkg.device_query()
-        self._x = x
         self.layout: Layout | None = None
         self._steps = None
         self._direct: dict = {}  # direction -> cuFFT code, where execute is one allocation and one call
@@ -124,7 +120,9 @@ class CudaFFT(FFT):
             must_copy, base = p.needs_cast or not _dense(op), 0
         else:
             reversed_axis = any(st < 0 for st, e in zip(op.strides, op.shape) if e > 1)  # cuFFT strides are positive
-            must_copy, base = p.needs_cast or reversed_axis or (p.kind == "c2r" and not p.overwrite_x), op.ptr
+            lazy = self.package.resolved(self._x) is not self._x  # a conjugate or negative view: its memory is not its values
+            must_copy = p.needs_cast or reversed_axis or lazy or (p.kind == "c2r" and not p.overwrite_x)
+            base = op.ptr
         inplace = p.inplace and not self.staged
         layout = plan_layout(op.shape, op.strides, p.axes, p.kind, p.s, must_copy=must_copy, inplace=inplace)
         if layout.copy_order is None and not self._aligned(layout, base):
@@ -198,7 +196,7 @@ class CudaFFT(FFT):
             return self._in_dev.nbytes + self._out_dev.nbytes
         if layout.copy_order is not None:
             buffer = pkg.empty(_ordered(layout.in_shape, layout.copy_order), p.in_dtype, self.device_id, self.stream)
-            self._in_buffer = self._ops.permuted(buffer, _inverse(layout.copy_order))
+            self._in_buffer = self.package.permuted(buffer, _inverse(layout.copy_order))
             self._in_buffer_ptr = pkg.ptr(buffer)
         return copy_bytes
 
@@ -206,7 +204,7 @@ class CudaFFT(FFT):
     def _bind_input(self) -> None:
         """Resolve the address cuFFT reads from: the caller's array or the plan's buffer."""
         if self.staged:
-            self._host_x = self.package.to_numpy(self._x)
+            self._host_x = self._x
             self._in_ptr = self._in_dev.ptr
         elif self.layout.copy_order is None:
             self._in_ptr = self._operand.ptr if self._operand.array is self._x else self.package.ptr(self._x)
@@ -220,12 +218,16 @@ class CudaFFT(FFT):
         Raises ``ValueError`` naming the difference otherwise.
         """
         self._check_alive()
-        new = as_operand(x, "x", None if self.staged else self.stream)
+        new = as_operand(self._inward("x", x), "x", None if self.staged else self.stream)
         direct = self.layout is None or self.layout.copy_order is None
         self._check_same(self._operand, new, strides_matter=direct)
-        if direct and self.layout is not None and not self.staged and not self._aligned(self.layout, new.ptr):
-            raise ValueError(f"x at {new.ptr:#x} is not aligned to {self._alignment} bytes as this plan needs; "
-                             "build a new plan for it")
+        if direct and self.layout is not None and not self.staged:
+            if not self._aligned(self.layout, new.ptr):
+                raise ValueError(f"x at {new.ptr:#x} is not aligned to {self._alignment} bytes as this plan needs; "
+                                 "build a new plan for it")
+            if self.package.resolved(x) is not x:
+                raise ValueError("x is a lazily conjugated or negated view but this plan reads x's memory in place; "
+                                 "pass x.resolve_conj().resolve_neg(), or build a new plan for x")
         self._operand = new
         self.reset_operands_unchecked(x)
 
@@ -235,7 +237,8 @@ class CudaFFT(FFT):
         The caller guarantees *x* matches the planned operand and that work producing *x* is
         ordered before the plan's stream; anything else gives wrong results.
         """
-        self._x = x
+        self._caller_x = x
+        self._x = x if self.staging is None else self.staging.inward(x)
         if self._steps is not None:
             self._bind_input()
 
@@ -283,22 +286,22 @@ class CudaFFT(FFT):
                                          self.stream)
         self._launch(self._in_ptr, self.package.ptr(result), code)
         if self._unpermute is not None:
-            result = self._ops.permuted(result, self._unpermute)
+            result = self.package.permuted(result, self._unpermute)
         return self._finish(result, code)
 
     def _fill_input(self) -> None:
         """Copy (crop, cast) the caller's array into the plan's buffer, zero-padded."""
-        ops = self._ops
-        with ops.on_stream(self.stream, self.device_id):
+        pkg = self.package
+        with pkg.on_stream(self.stream, self.device_id):
             if self._padded:
-                ops.zero(self._in_buffer)
+                pkg.zero(self._in_buffer)
             self.package.copy_into(self._in_buffer[self._crop], self._x[self._crop])
 
     def _finish(self, result, code: int):
         factor = self._factors[code]
         if factor != 1.0:
-            with self._ops.on_stream(self.stream, self.device_id):
-                self._ops.scale_inplace(result, factor)
+            with self.package.on_stream(self.stream, self.device_id):
+                self.package.scale_inplace(result, factor)
         return result
 
     def _launch(self, in_ptr: int, out_ptr: int, code: int) -> None:
@@ -335,9 +338,9 @@ class CudaFFT(FFT):
         if factor != 1.0:
             result *= factor
         if p.inplace:
-            self.package.copy_into(self._x, self.package.from_numpy(result, p.out_dtype, None))
-            return self._x
-        return self.package.from_numpy(result, p.out_dtype, None)
+            self._x[...] = result
+            return self.staging.written(self._caller_x, self._x)
+        return self.staging.outward(result)
 
     def _run(self, x, direction: str | None):
         """The stateless path's rebind-and-execute (the cache key guarantees compatibility)."""
@@ -361,4 +364,4 @@ class CudaFFT(FFT):
         self._steps = None
         self._direct = {}
         self._handles = []
-        self._x = self._operand = self._in_buffer = self._host_x = None
+        self._x = self._caller_x = self._operand = self._in_buffer = self._host_x = None

@@ -18,10 +18,9 @@ from .._core import runtime
 from .._core.cache import PlanCache
 from .._core.dtypes import DTYPES
 from .._errors import OutOfMemoryError
-from .._core.packages import known_package
+from .._core.packages import as_array, known_package
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
-from ._arrays import as_array, ops_for
 from ._planner import FFT
 
 __all__ = ["Call", "run_1d", "run_nd"]
@@ -47,13 +46,12 @@ class Call:
 
 
 def _prepared(x):
-    """``(x, package, ops)`` with *x* in a dtype gpmath computes in (integers -> float64 ...)."""
+    """``(x, package)`` with *x* in a dtype gpmath computes in (integers -> float64 ...)."""
     x, pkg = as_array(x)
-    ops = ops_for(pkg)
-    name = ops.dtype_name(x)
+    name = pkg.dtype_name(x)
     if name not in DTYPES:
-        x = ops.astype(x, promoted_name(name))
-    return ops.plain(x), pkg, ops
+        x = pkg.astype(x, promoted_name(name))
+    return pkg.resolved(x), pkg
 
 
 def _where(call: Call, pkg, x):
@@ -120,10 +118,10 @@ def _run_repeat(x, repeat_key, call: Call):
     return _conj_out(plan._run(x, call.direction), plan, call)
 
 
-def _execute(x, pkg, ops, axes, s, call: Call, repeat_key=None):
+def _execute(x, pkg, axes, s, call: Call, repeat_key=None):
     if call.conj_in:
-        with ops.on_stream(*_stream_of(call, pkg, x)):
-            x = ops.conj(x)
+        with pkg.on_stream(*_stream_of(call, pkg, x)):
+            x = pkg.conj(x)
     key = (call.kind, axes, s, call.norm, call.overwrite_x, call.workers, pkg.signature(x), _where(call, pkg, x))
     try:
         plan = _CACHE.get(key)
@@ -144,9 +142,10 @@ def _execute(x, pkg, ops, axes, s, call: Call, repeat_key=None):
 
 def _conj_out(result, plan, call: Call):
     if call.conj_out:
-        ops = ops_for(plan.package)
-        with ops.on_stream(getattr(plan, "stream", None), plan.device_id):
-            ops.conj_inplace(result)
+        pkg = known_package(result)
+        device_id = pkg.device_id(result)
+        with pkg.on_stream(None if device_id is None else plan.stream, device_id):
+            pkg.conj_inplace(result)
     return result
 
 
@@ -165,11 +164,11 @@ def run_1d(x, n, axis, call: Call):
         if result is not None:
             return result
     given = x
-    x, pkg, ops = _prepared(x)
+    x, pkg = _prepared(x)
     axes, s = one_axis(tuple(x.shape), n, axis)
     if call.kind == "c2r":
         s = c2r_lengths(tuple(x.shape), axes, s, given=n is not None)
-    return _execute(x, pkg, ops, axes, s, call, repeat_key if x is given else None)
+    return _execute(x, pkg, axes, s, call, repeat_key if x is given else None)
 
 
 def run_nd(x, s, axes, call: Call):
@@ -180,16 +179,16 @@ def run_nd(x, s, axes, call: Call):
         if result is not None:
             return result
     given = x
-    x, pkg, ops = _prepared(x)
+    x, pkg = _prepared(x)
     shape = tuple(x.shape)
     axes, lengths = many_axes(shape, s, axes)
     if not axes:
         if call.kind != "c2c":
             raise ValueError("axes must name at least one axis to transform")
-        return ops.astype(x, promoted_name(ops.dtype_name(x)))
+        return pkg.astype(x, promoted_name(pkg.dtype_name(x)))
     if call.kind == "c2r":
         lengths = c2r_lengths(shape, axes, lengths, given=s is not None)
-    return _execute(x, pkg, ops, axes, lengths, call, repeat_key if x is given else None)
+    return _execute(x, pkg, axes, lengths, call, repeat_key if x is given else None)
 
 
 def _hashable(value):

@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from ._args import many_axes
-from ._arrays import as_array, ops_for
+from .._core.packages import as_array
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len"]
 
@@ -92,7 +92,7 @@ def _shifted(x, axes, sign: int):
     x, pkg = as_array(x)
     axes, _ = many_axes(tuple(x.shape), None, axes)
     shifts = [sign * (x.shape[a] // 2) for a in axes]
-    return ops_for(pkg).roll(x, shifts, axes)
+    return pkg.roll(x, shifts, axes)
 
 
 def fftshift(x, axes=None):

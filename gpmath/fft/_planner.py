@@ -8,35 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .._core.execution import resolve_execution
+from .._core.engines import any_empty
 from .._core.operand import Operand, locate
 from .._core.planner import Planner
 from ._args import check_workers
 from ._problem import FFTProblem, describe
 
 __all__ = ["FFT"]
-
-
-def _library_ready() -> bool:
-    from .._bindings import cufft
-    from .._errors import NoGPUError
-
-    try:
-        cufft.library.cdll
-    except NoGPUError:
-        return False
-    return True
-
-
-def _engine_class(execution: str | None, x, device_id: int | None = None) -> tuple[type, int | None]:
-    device_id = resolve_execution(execution, [locate(x, "x")], _library_ready, device_id)
-    if device_id is None:
-        from ._cpu import CpuFFT
-
-        return CpuFFT, None
-    from ._cuda import CudaFFT
-
-    return CudaFFT, device_id
 
 
 class FFT(Planner):
@@ -96,17 +74,16 @@ class FFT(Planner):
     """
 
     def __new__(cls, x, axes=None, *, execution=None, device_id=None, **options):
-        if cls is FFT:
-            cls, _ = _engine_class(execution, x, device_id)
-        return super().__new__(cls)
+        return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x))
 
     def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
                  s: Sequence[int] | None = None, norm: str | None = None, inplace: bool = False,
                  overwrite_x: bool = False, workers: int | None = None, execution: str | None = None,
                  stream: Any = None, device_id: int | None = None):
         super().__init__()
-        _, self.device_id = _engine_class(execution, x, device_id)
-        self.package = locate(x, "x")[1]
+        self._take_choice(execution, [locate(x, "x")], device_id, any_empty(x))
+        self._caller_x = x
+        self._x = self._inward("x", x)
         self.workers = check_workers(workers)
         self._options = {"axes": axes, "kind": kind, "s": s, "norm": norm, "inplace": inplace,
                          "overwrite_x": overwrite_x}

@@ -11,10 +11,10 @@ the operands rebound and the plan executed.  The stateless functions check ``inf
 from __future__ import annotations
 
 from .._core.cache import PlanCache
-from .._core.execution import resolve_execution
+from .._core.engines import any_empty, build, choose
 from .._core.packages import known_package
 from .._core.streams import resolve_stream
-from ..solver._base import SolverPlan, library_ready
+from ..solver._base import SolverPlan
 
 __all__ = ["run"]
 
@@ -67,20 +67,19 @@ def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream
         key = plan = None
     if plan is not None:
         return _execute(plan, operands, with_plan)
-    located = cls._located(operands)
-    device_id = resolve_execution(execution, located, library_ready, requested)
-    if device_id is None:
-        plan = cls(*operands, execution="cpu", device_id=requested, **options)
+    choice = choose(cls.__name__, execution, cls._located(operands), requested, any_empty(*operands))
+    if choice.device_id is None:
+        plan = build(choice, *operands, **options)
         result = plan.execute(check=True)
         return (result, plan) if with_plan else result
-    package = located[0][1]
-    handle = None if stream is None and package.host_only else resolve_stream(stream, package, device_id)
+    handle = None if stream is None and choice.home is None else resolve_stream(stream, choice.package,
+                                                                                  choice.device_id)
     if key is None:
-        key = (cls.__name__, device_id, handle, tuple(package.signature(x) for x in operands),
+        key = (cls.__name__, choice.device_id, handle, tuple(choice.package.signature(x) for x in operands),
                tuple(sorted(options.items())))
         plan = _CACHE.get(key)
     if plan is None:
-        plan = cls(*operands, execution="cuda", stream=handle, device_id=device_id, **options).plan()
+        plan = build(choice, *operands, stream=handle, **options).plan()
         _CACHE.put(key, plan)
     else:
         plan.reset_operands(*operands)

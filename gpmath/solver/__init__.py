@@ -25,10 +25,6 @@ from ._plans import (
     SolveTriangular,
 )
 from ._problem import Refinement
-from . import _cpu as _cpu_engines  # noqa: F401,E402  (defines the CPU engines)
-# the CUDA engines (defined on import)
-from . import (_cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_pinv, _cuda_qr, _cuda_svd,  # noqa: F401,E402
-               _cuda_triangular)
 
 __all__ = [
     "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq",

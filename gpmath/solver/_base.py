@@ -1,60 +1,22 @@
 """The solver planners' shared front end: engine choice, operand intake, validation, the CPU engine.
 
 A planner class such as :class:`~gpmath.solver.Cholesky` is a front: constructing it returns its
-CPU engine (``_engine_kind = "cpu"``, in :mod:`gpmath.solver._cpu`) or its CUDA
-engine (``"cuda"``, cuSOLVER), chosen by :func:`~gpmath._core.execution.resolve_execution`.
-Fronts validate (pure rules in :mod:`._problem`) and hold options; engines plan and execute.
+CPU engine (``_engine_kind = "cpu"``, in :mod:`gpmath.solver._cpu`) or its CUDA engine
+(``"cuda"``, cuSOLVER), chosen by :func:`gpmath._core.engines.choose`.  Fronts validate (pure
+rules in :mod:`._problem`) and hold options; engines plan and execute.  Host operands computed on
+a GPU reach the engines as NumPy arrays (:mod:`gpmath._core.staging`).
 """
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
-from .._core.dtypes import DTYPES
-from .._core.execution import resolve_execution
+from .._core.engines import any_empty
 from .._core.operand import Operand, as_operand, locate
 from .._core.planner import Planner
+from .._core.staging import deliver
 
-__all__ = ["SolverPlan", "CpuEngine", "library_ready", "from_host"]
-
-logger = logging.getLogger("gpmath")
-
-
-def library_ready() -> bool:
-    """Whether cuSOLVER can be loaded (host operands then run on the GPU)."""
-    from .._bindings import cusolver
-    from .._errors import NoGPUError
-
-    try:
-        cusolver.library.cdll
-    except NoGPUError:
-        return False
-    return True
-
-
-def from_host(package, value, device_id: int | None):
-    """A host result (array, tuple of them, or Python scalar) in *package* on *device_id*."""
-    if isinstance(value, tuple):
-        return tuple(from_host(package, v, device_id) for v in value)
-    if isinstance(value, np.generic) and not package.host_only:  # a NumPy scalar: a 0-d array, as the GPU gives
-        value = np.asarray(value)
-    if not isinstance(value, np.ndarray) or package.host_only:
-        return value
-    dtype = DTYPES.get(value.dtype.name)
-    if dtype is not None:
-        return package.from_numpy(value, dtype, device_id)
-    if package.name == "torch":  # integer pivots and ranks
-        return package.module.as_tensor(value, device=package.device(device_id))
-    with package.module.cuda.Device(device_id):
-        return package.module.asarray(value)
-
-
-def _empty(operands) -> bool:
-    """Whether an operand has no elements: its result is found on the CPU, with no launch, and
-    delivered in the operands' package and device."""
-    return any(0 in tuple(getattr(x, "shape", ())) for x in operands)
+__all__ = ["SolverPlan", "CpuEngine"]
 
 
 class SolverPlan(Planner):
@@ -70,24 +32,16 @@ class SolverPlan(Planner):
     _engine_kind = ""  # "" on fronts, "cpu" / "cuda" on engines
 
     def __new__(cls, *operands, execution=None, stream=None, device_id=None, **options):
-        if not cls._engine_kind:
-            device_id = resolve_execution(execution, cls._located(operands), library_ready, device_id)
-            engines = {sub._engine_kind: sub for sub in cls.__subclasses__()}
-            if device_id is not None and "cuda" not in engines:
-                logger.info("%s has no CUDA engine yet: computing on the CPU", cls.__name__)
-            elif device_id is not None and _empty(operands):  # nothing to compute (cuSOLVER rejects empty matrices)
-                device_id = None
-            cls = engines.get("cpu" if device_id is None else "cuda", engines["cpu"])
-        return super().__new__(cls)
+        front = next(k for k in cls.__mro__ if SolverPlan in k.__bases__)
+        return cls._new(front, execution, cls._located(operands), device_id, any_empty(*operands))
 
     def __init__(self, *operands, execution=None, stream=None, device_id=None, **options):
         super().__init__()
-        located = self._located(operands)
-        self.device_id = resolve_execution(execution, located, library_ready, device_id)
-        self.package = located[0][1]
-        self._home = located[0][2]  # where results go: the operands' device, or the host
+        choice = self._take_choice(execution, self._located(operands), device_id, any_empty(*operands))
+        self._home = choice.home  # where results go: the operands' device, or the host
         self._configure(**options)
         self._stream_argument = stream
+        operands = tuple(self._inward(name, x) for name, x in zip(self._names, operands))
         ops = {name: self._intake(name, x) for name, x in zip(self._names, operands)}
         self.problem = self._describe(ops)
         self._shapes = {name: (getattr(op, "dtype", None), tuple(op.shape)) for name, op in ops.items()}
@@ -123,17 +77,18 @@ class SolverPlan(Planner):
         """
         self._check_alive()
         located = self._located(operands)
+        planned = self.package if self.staging is None else self.staging.package
         for (name, package, device_id), x in zip(located, operands):
-            if package is not self.package or device_id != self._home:
-                raise ValueError(f"{name} must stay a {self.package.name} array on the device the plan was built for")
-            op = self._intake(name, x)
+            if package is not planned or device_id != self._home:
+                raise ValueError(f"{name} must stay a {planned.name} array on the device the plan was built for")
+            op = self._intake(name, self._inward(name, x))
             dtype, shape = self._shapes[name]
             if getattr(op, "dtype", None) is not dtype or tuple(op.shape) != shape:
                 raise ValueError(f"{name} must keep the planned dtype and shape {shape}; got {op!r}")
         self._rebind(dict(zip(self._names, operands)))
 
     def _rebind(self, arrays: dict[str, object]) -> None:
-        self._arrays = arrays
+        self._arrays = arrays if self.staging is None else {name: self._inward(name, x) for name, x in arrays.items()}
 
     def release_operands(self) -> None:
         """Drop the plan's references to its operands (the plan stays usable after :meth:`reset_operands`)."""
@@ -165,7 +120,7 @@ class CpuEngine:
     def execute(self, *, check: bool = False):
         """Compute the result on the CPU; it is returned in the operands' package and device."""
         arrays = {name: self.package.to_numpy(x) for name, x in self._operands_or_raise().items()}
-        return from_host(self.package, self._compute_cpu(arrays), self._home)
+        return deliver(self.package, self._compute_cpu(arrays), self._home)
 
     def info(self) -> np.ndarray:
         """Per-matrix LAPACK ``info`` of the last execution: always zeros (failures raise at once)."""

@@ -12,7 +12,6 @@ matrix itself (``lu_factor``, QR), the engine makes one transposed copy with the
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -23,23 +22,8 @@ from .._errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
 from .._core.memory import DeviceBuffer, copy_async, mapped_empty
 from .._core.streams import own_stream, resolve_stream, synchronize
-from ._ops import assign, copy, swap
 
-__all__ = ["CudaEngine", "on_stream"]
-
-
-def on_stream(package, stream: int, device_id: int | None):
-    """A context making *stream* the package's current stream (array ops then run on it)."""
-    if device_id is None or package.host_only or stream == package.current_stream(device_id):
-        return contextlib.nullcontext()  # already current: no stream switch (and no external-stream wrapper)
-    module = package.module
-    if package.name == "torch":
-        return module.cuda.stream(module.cuda.ExternalStream(stream, device=package.device(device_id)))
-    return module.cuda.ExternalStream(stream, device_id)
-
-
-def _broadcast(package, x, shape: tuple[int, ...]):
-    return x.expand(*shape) if package.name == "torch" else package.module.broadcast_to(x, shape)
+__all__ = ["CudaEngine"]
 
 
 class CudaEngine:
@@ -53,14 +37,14 @@ class CudaEngine:
 
     def __init__(self, *operands, execution=None, stream=None, **options):
         super().__init__(*operands, execution=execution, stream=stream, **options)
-        self.staged = self._home is None  # host operands computed on the GPU
+        self.staged = self.staging is not None  # host operands computed on the GPU
         if self.staged and stream is None:
             self.stream = own_stream(self.device_id)
         else:
             self.stream = resolve_stream(stream, self.package, self.device_id)
         self.handle = 0
         self._planned = False
-        self._staging: dict[str, int] = {}
+        self._uploads: dict[str, int] = {}
         self._kept: dict[str, tuple[object, int]] = {}
         self._pointer_arrays: dict[tuple[int, int, int], list] = {}
         self._device_query = self.package.device_query()
@@ -72,7 +56,7 @@ class CudaEngine:
         self._check_alive()
         self._release_held()
         self.nbytes = 0
-        self._staging.clear()
+        self._uploads.clear()
         self._kept.clear()
         self._pointer_arrays.clear()
         with runtime.on_device(self.device_id):
@@ -107,7 +91,7 @@ class CudaEngine:
         fixed).  Host operands use plan buffers (``(shape, dtype, address)``) either way.
         """
         if self.staged:
-            staging = self._staging
+            staging = self._uploads
             if name not in staging:
                 staging[name] = self._buffer(dtype.itemsize * int(np.prod(shape)))
             return (shape, dtype, staging[name]), staging[name]
@@ -138,13 +122,13 @@ class CudaEngine:
             work, ptr = self._work(name, shape, dtype, keep)  # a byte copy: less host time than a copy kernel
             copy_async(ptr, pkg.ptr(x), dtype.itemsize * math.prod(shape), self.stream)
             return work, ptr
-        with on_stream(pkg, self.stream, self._home):  # one (strided, broadcasting) copy kernel
-            source = swap(pkg, x, conjugate) if swapped else (x.conj() if conjugate else x)
+        with pkg.on_stream(self.stream, self._home):  # one (strided, broadcasting) copy kernel
+            source = pkg.swap(x, conjugate) if swapped else (x.conj() if conjugate else x)
             if not keep:
-                fresh = copy(pkg, source if tuple(source.shape) == shape else _broadcast(pkg, source, shape))
+                fresh = pkg.copy(source if tuple(source.shape) == shape else pkg.broadcast(source, shape))
                 return fresh, pkg.ptr(fresh)
             work, ptr = self._work(name, shape, dtype, keep)
-            assign(pkg, work, source)
+            pkg.copy_into(work, source)
         return work, ptr
 
     def _pointers(self, base: int, step: int, count: int) -> int:
@@ -189,7 +173,7 @@ class CudaEngine:
         result = runtime.call_on_device(self.device_id, self._device_query, self._run, arrays)
         if check:
             self.check()
-        return result
+        return result if self.staging is None else self.staging.outward(result)
 
     def _read_info(self) -> np.ndarray:
         """``info``, written by the libraries into the plan's host array (after a sync of the plan's

@@ -14,8 +14,8 @@ import ctypes
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES, complex_name
 from . import _problem as P
-from ._cuda import CudaEngine, on_stream
-from ._ops import swap, unpack_eigenvectors
+from ._cuda import CudaEngine
+from ._ops import unpack_eigenvectors
 from ._plans import Eig
 
 __all__ = ["CudaEig"]
@@ -52,8 +52,8 @@ class CudaEig(CudaEngine, Eig):
         if not self.right:
             return w
         v = self._deliver(v)
-        with on_stream(pkg, self.stream, self._home):  # C order holds Vᵀ: a view, column-major V
-            v = swap(pkg, v)
+        with pkg.on_stream(self.stream, self._home):  # C order holds Vᵀ: a view, column-major V
+            v = pkg.swap(v)
             return w, (v if p.dtype.is_complex else unpack_eigenvectors(pkg, v, w))
 
     def _failure_message(self, index, info):

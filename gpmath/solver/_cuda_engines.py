@@ -21,12 +21,12 @@ from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import CHOLESKY, EIGH, FACTOR, SOLVE, choose
-from ._cuda import CudaEngine, on_stream
+from ._cuda import CudaEngine
 from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER, Getrf, Rhs
 from ._cuda_permute import PermutedRhs
 from ._cuda_small import SmallCholesky, SmallSolve, serves as small_serves
-from ._ops import inf_norms, swap, upper_copy
+from ._ops import inf_norms
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
 __all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_REFINEMENT"]
@@ -107,17 +107,17 @@ class CudaCholesky(SmallCholesky, _Potrf, CudaEngine, Cholesky):
         pkg = self.package
         # C order holds L_Mᵀ: Lᵀ (lower: M = A) or U (upper: M = conj(A)), zeros below the diagonal
         factor = self._run_small_cholesky(arrays) if self._route == "kernel" else self._run_potrf(arrays["a"])
-        return swap(pkg, factor) if self.lower else factor  # L: a transposed view (column-major, as LAPACK's)
+        return pkg.swap(factor) if self.lower else factor  # L: a transposed view (column-major, as LAPACK's)
 
     def _run_potrf(self, a):
         p, pkg = self.problem, self.package
         # the result array: the triangle read (column-major lower) and zeros in the other, made in one pass
-        source = swap(pkg, a) if self.lower else a
+        source = pkg.swap(a) if self.lower else a
         if self.staged:
             work, ptr = self._load("a", np.triu(source), p.dtype, p.batch_shape + (p.n, p.n))
         else:
-            with on_stream(pkg, self.stream, self._home):
-                work = upper_copy(pkg, source)
+            with pkg.on_stream(self.stream, self._home):
+                work = pkg.upper_copy(source)
             ptr = pkg.ptr(work)
         self._potrf(ptr)
         return self._deliver(work)
@@ -232,7 +232,7 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
         if self.staged:
             norms = np.broadcast_to(inf_norms(pkg, a), p.batch_shape)
         else:
-            with on_stream(pkg, self.stream, self._home):  # the loaded copy holds Aᵀ
+            with pkg.on_stream(self.stream, self._home):  # the loaded copy holds Aᵀ
                 norms = pkg.to_numpy(inf_norms(pkg, loaded, transposed=True))
         return (IRS_TOLERANCE * float(np.finfo(p.dtype.numpy).eps)) * np.asarray(norms, dtype=np.float64).reshape(-1)
 
@@ -300,8 +300,8 @@ class CudaEigh(SmallJacobi, CudaEngine, Eigh):
         if self.eigvals_only:
             return w
         conj = p.dtype.is_complex and not self.lower  # the upper triangle was factored as conj(A)
-        with on_stream(pkg, self.stream, self._home):  # C order holds Vᵀ (or conj(V)ᵀ): a view, no copy
-            v = swap(pkg, self._deliver(a), conj)
+        with pkg.on_stream(self.stream, self._home):  # C order holds Vᵀ (or conj(V)ᵀ): a view, no copy
+            v = pkg.swap(self._deliver(a), conj)
             return w, (v.resolve_conj() if conj and pkg.name == "torch" else v)
 
     def _failure_message(self, index, info):

@@ -22,9 +22,9 @@ from .._core.dtypes import DTYPES
 from .._errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
 from . import _problem as P
-from ._cuda import CudaEngine, on_stream
+from ._cuda import CudaEngine
 from ._cuda_lu import LETTER
-from ._ops import abs_max_ratio_rank, assign, copy, diagonal, lstsq_from_svd, lstsq_result, swap, zero
+from ._ops import abs_max_ratio_rank, lstsq_from_svd, lstsq_result
 from ._plans import SVD, Lstsq
 
 __all__ = ["CudaLstsq"]
@@ -61,7 +61,7 @@ class CudaLstsq(CudaEngine, Lstsq):
         if self.lapack_driver == "gelsd":
             self._svd._rebind({"a": arrays["a"]})
             u, s, vh = self._svd.execute()
-            with on_stream(pkg, self.stream, self._home):
+            with pkg.on_stream(self.stream, self._home):
                 return lstsq_from_svd(pkg, arrays["a"], arrays["b"], u, s, vh, p.rhs.vector, self.cond, self._eps)
         tall = p.m >= p.n
         shape = p.rhs.batch_shape + (self._cols, self._rows)
@@ -69,7 +69,7 @@ class CudaLstsq(CudaEngine, Lstsq):
         b_work, b_ptr = self._load_padded_rhs(arrays["b"])
         self._factor_and_solve(a_ptr, b_ptr, tall)
         a_work, b_work = self._deliver(a_work), self._deliver(b_work)
-        with on_stream(pkg, self.stream, self._home):
+        with pkg.on_stream(self.stream, self._home):
             return self._result(arrays, a_work, b_work)
 
     def _load_padded_rhs(self, b):
@@ -82,10 +82,10 @@ class CudaLstsq(CudaEngine, Lstsq):
             padded[..., : p.m] = np.swapaxes(b, -1, -2)
             return self._load("b", padded, p.dtype, shape)
         work, ptr = self._work("b", shape, p.dtype, keep=True)
-        with on_stream(pkg, self.stream, self._home):
-            assign(pkg, work[..., : p.m], swap(pkg, b))
+        with pkg.on_stream(self.stream, self._home):
+            pkg.copy_into(work[..., : p.m], pkg.swap(b))
             if self._rows > p.m:
-                zero(pkg, work[..., p.m:])
+                pkg.zero(work[..., p.m:])
         return work, ptr
 
     def _factor_and_solve(self, a_ptr: int, b_ptr: int, tall: bool) -> None:
@@ -112,8 +112,8 @@ class CudaLstsq(CudaEngine, Lstsq):
 
     def _result(self, arrays, a_work, b_work):
         p, pkg = self.problem, self.package
-        x = copy(pkg, swap(pkg, b_work)[..., : p.n, :])
-        rank = abs_max_ratio_rank(pkg, diagonal(pkg, a_work), self._eps if self.cond is None else self.cond)
+        x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
+        rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._eps if self.cond is None else self.cond)
         short = rank < self._cols
         if bool(short.any()):
             index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(pkg.to_numpy(short).reshape(-1))[0]),

@@ -18,12 +18,12 @@ from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DType
 from .._core.handles import bind_stream, get_handle
+from .._core.staging import deliver
 from . import _problem as P
-from ._base import from_host
 from ._crossover import FACTOR, choose
-from ._cuda import CudaEngine, on_stream
+from ._cuda import CudaEngine
 from ._cuda_permute import PermutedRhs
-from ._ops import as_int, det_from_lu, transpose
+from ._ops import det_from_lu, transpose
 from ._plans import LU, Det, Inv, LUSolve
 
 __all__ = ["LETTER", "Getrf", "Rhs", "CudaLU", "CudaLUSolve", "CudaInv", "CudaDet"]
@@ -48,7 +48,7 @@ class Rhs:
     def _deliver_x(self, work, conjugate: bool = False):
         p, pkg = self.problem, self.package
         x = self._deliver(work)
-        with on_stream(pkg, self.stream, self._home):
+        with pkg.on_stream(self.stream, self._home):
             if not p.rhs.vector:
                 return transpose(pkg, x, conjugate)
             x = x.reshape(p.rhs.out_shape)
@@ -118,8 +118,8 @@ class CudaLU(Getrf, CudaEngine, LU):
         piv, piv_ptr = self._work("piv", p.batch_shape + (p.n,), INT[self._pivot_bits], keep=True)
         self._getrf(a_ptr, piv_ptr)
         lu, piv = self._deliver(work), self._deliver(piv)
-        with on_stream(pkg, self.stream, self._home):
-            return transpose(pkg, lu), as_int(pkg, piv - 1, 32)
+        with pkg.on_stream(self.stream, self._home):
+            return transpose(pkg, lu), pkg.as_int(piv - 1, 32)
 
 
 class CudaLUSolve(Rhs, Getrf, PermutedRhs, CudaEngine, LUSolve):
@@ -134,8 +134,8 @@ class CudaLUSolve(Rhs, Getrf, PermutedRhs, CudaEngine, LUSolve):
         p, pkg = self.problem, self.package
         bits = self._pivot_bits
         _, lu_ptr = self._load("lu", arrays["lu"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=True)
-        with on_stream(pkg, self.stream, self._home):
-            one_based = as_int(pkg, arrays["piv"], bits) + 1
+        with pkg.on_stream(self.stream, self._home):
+            one_based = pkg.as_int(arrays["piv"], bits) + 1
         _, piv_ptr = self._load("piv", one_based, INT[bits], p.batch_shape + (p.n,), keep=True)
         b, b_ptr = self._load_rhs(arrays["b"])
         if self.trans == 0 and self._permute is not None:  # P b by gpmath's kernel, then no pivots
@@ -152,7 +152,7 @@ class CudaInv(Getrf, CudaEngine, Inv):
         p = self.problem
         self._plan_getrf()
         eye = np.eye(p.n, dtype=p.dtype.numpy)
-        self._eye = eye if self.staged else from_host(self.package, eye, self._home)
+        self._eye = eye if self.staged else deliver(self.package, eye, self._home)
 
     def _run(self, arrays):
         p = self.problem
@@ -176,7 +176,7 @@ class CudaDet(Getrf, CudaEngine, Det):
         piv, piv_ptr = self._work("piv", p.batch_shape + (p.n,), INT[self._pivot_bits], keep=True)
         self._getrf(a_ptr, piv_ptr)
         lu, piv = self._deliver(work), self._deliver(piv)
-        with on_stream(pkg, self.stream, self._home):
+        with pkg.on_stream(self.stream, self._home):
             return det_from_lu(pkg, lu, piv, 1, self.log)
 
     def check(self) -> None:

@@ -3,7 +3,7 @@ routine), then :func:`~gpmath.solver._ops.pinv_from_svd` in the operands' packag
 
 from __future__ import annotations
 
-from ._cuda import CudaEngine, on_stream
+from ._cuda import CudaEngine
 from ._ops import pinv_from_svd
 from ._plans import SVD, Pinv
 
@@ -21,7 +21,7 @@ class CudaPinv(CudaEngine, Pinv):
     def _run(self, arrays):
         self._svd._rebind({"a": arrays["a"]})
         u, s, vh = self._svd.execute()
-        with on_stream(self.package, self.stream, self._home):
+        with self.package.on_stream(self.stream, self._home):
             return pinv_from_svd(self.package, u, s, vh, *self.cutoff)
 
     def info(self):

@@ -15,9 +15,9 @@ import numpy as np
 
 from .._bindings import cusolver as cs
 from . import _problem as P
-from ._cuda import CudaEngine, on_stream
+from ._cuda import CudaEngine
 from ._cuda_lu import LETTER
-from ._ops import assign, copy, swap, triangle
+from ._ops import triangle
 from ._plans import QR
 
 __all__ = ["CudaQR"]
@@ -51,8 +51,8 @@ class CudaQR(CudaEngine, QR):
             padded[..., : p.n, :] = np.swapaxes(a, -1, -2)
             return self._load("a", padded, p.dtype, shape)
         work, ptr = self._work("a", shape, p.dtype, keep=True)
-        with on_stream(self.package, self.stream, self._home):
-            assign(self.package, work[..., : p.n, :], swap(self.package, a))
+        with self.package.on_stream(self.stream, self._home):
+            self.package.copy_into(work[..., : p.n, :], self.package.swap(a))
         return work, ptr
 
     def _run(self, arrays):
@@ -65,16 +65,16 @@ class CudaQR(CudaEngine, QR):
             cs.xgeqrf(self.handle, self.params, m, n, code, ptr + i * step, m, code, self._tau + i * k * item, code,
                       dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info + 4 * i)
         rows = k if self.mode == "economic" else m
-        with on_stream(pkg, self.stream, self._home):
-            r = triangle(pkg, swap(pkg, self._deliver(work))[..., :rows, :n], upper=True)
+        with pkg.on_stream(self.stream, self._home):
+            r = triangle(pkg, pkg.swap(self._deliver(work))[..., :rows, :n], upper=True)
         if self.mode == "r":
             return (r,)
         for i in range(count):
             cs.orgqr(LETTER[p.dtype.name], self.handle, m, self._qcols, k, ptr + i * step, m, self._tau + i * k * item,
                      dwork, self._lwork, self._info + 4 * i)
-        with on_stream(pkg, self.stream, self._home):  # C order holds Qᵀ: Q is a view, as eigh's vectors
-            q = swap(pkg, self._deliver(work))[..., :, : self._qcols]
-            return (q if self._cols == n or self.staged else copy(pkg, q)), r
+        with pkg.on_stream(self.stream, self._home):  # C order holds Qᵀ: Q is a view, as eigh's vectors
+            q = pkg.swap(self._deliver(work))[..., :, : self._qcols]
+            return (q if self._cols == n or self.staged else pkg.copy(q)), r
 
     def _failure_message(self, index, info):
         return f"QR of {P.matrix_name('a', index)} failed (info = {info})"

@@ -11,10 +11,10 @@ from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
 from . import _problem as P
 from ._crossover import SVD as SVD_TABLE, choose
-from ._cuda import CudaEngine, on_stream
+from ._cuda import CudaEngine
 from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serves
 from ._cuda_lu import LETTER as _LETTER
-from ._ops import swap, transpose
+from ._ops import transpose
 from ._plans import SVD
 
 __all__ = ["CudaSVD"]
@@ -96,7 +96,7 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
         s = self._deliver(s)
         if not self.compute_uv:
             return s
-        with on_stream(pkg, self.stream, self._home):
+        with pkg.on_stream(self.stream, self._home):
             return self._assemble(self._deliver(left), s, self._deliver(right))
 
     def _launch(self, a_ptr, s_ptr, left_ptr, right_ptr) -> None:
@@ -143,7 +143,7 @@ class CudaSVD(SmallJacobi, CudaEngine, SVD):
         if self._tall:  # gesvdp of M = conj(A): U = conj(U_M), Vh = V_Mᵀ
             return transpose(pkg, left, conjugate=True), s, right
         # Jacobi and gesvdp: right is V_M, and U = conj(V_M)ᵀ (real: a view, no copy, as eigh's vectors)
-        u = transpose(pkg, right, conjugate=True) if p.dtype.is_complex else swap(pkg, right)
+        u = transpose(pkg, right, conjugate=True) if p.dtype.is_complex else pkg.swap(right)
         vh = left
         if not self.full_matrices and self.routine == "gesvdjBatched":  # it computes full factors: keep k columns
             u = u if u.shape[-1] == k else pkg.contiguous(u[..., :k])

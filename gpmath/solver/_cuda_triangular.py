@@ -30,9 +30,9 @@ from .._core.handles import bind_stream, get_handle
 from .._core.kernels import Kernel, Launch
 from .._core.memory import copy_async
 from . import _problem as P
-from ._cuda import CudaEngine, _broadcast, on_stream
+from ._cuda import CudaEngine
 from ._cuda_lu import LETTER
-from ._ops import copy, first_zero_diagonal, swap
+from ._ops import first_zero_diagonal
 from ._plans import SolveTriangular
 
 __all__ = ["CudaSolveTriangular", "KERNEL_PATH"]
@@ -98,7 +98,7 @@ class CudaSolveTriangular(CudaEngine, SolveTriangular):
             else:  # one A: the b's side by side are one N x (count K) column-major matrix, one call
                 cublas.trsm(t, self._blas, *self._mode, n, count * k, one, a_ptr, n, x_ptr, n)
         x = self._deliver(x)
-        return x if rhs.vector else swap(self.package, x)
+        return x if rhs.vector else self.package.swap(x)
 
     def _find_zero_diagonals(self, a, a_ptr: int, a_step: int) -> None:
         """Write ``trtrs``'s ``info`` of every matrix into the plan's info array (stream-ordered)."""
@@ -110,10 +110,10 @@ class CudaSolveTriangular(CudaEngine, SolveTriangular):
         elif self.staged:
             self._info_host.reshape(p.batch_shape)[...] = np.broadcast_to(first_zero_diagonal(pkg, a), p.batch_shape)
         else:
-            with on_stream(pkg, self.stream, self._home):
+            with pkg.on_stream(self.stream, self._home):
                 info = first_zero_diagonal(pkg, a)
                 if tuple(info.shape) != p.batch_shape:
-                    info = copy(pkg, _broadcast(pkg, info, p.batch_shape))
+                    info = pkg.copy(pkg.broadcast(info, p.batch_shape))
                 copy_async(self._info, pkg.ptr(info), 4 * max(p.batch_count, 1), self.stream)
 
     def _failure_message(self, index, info):

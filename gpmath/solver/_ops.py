@@ -1,32 +1,24 @@
-"""Array operations that work alike on NumPy, CuPy and PyTorch arrays, given gpmath's package adapter.
+"""The solvers' array formulas, written once for NumPy, CuPy and PyTorch through the package adapter.
 
 The CUDA engines use them to shape cuSOLVER's column-major results into C-order results in the
-operands' package (on the plan's stream, see :func:`gpmath.solver._cuda.on_stream`); the CPU
-engines use the same formulas (pseudo-inverse least squares, determinants from LU) on NumPy.
+operands' package (on the plan's stream, inside ``package.on_stream``); the CPU engines use the
+same formulas (pseudo-inverse least squares, determinants from LU) on NumPy.  Every difference
+between the packages is the adapter's (:mod:`gpmath._core.packages`); none is spelled here.
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 __all__ = [
-    "swap", "transpose", "triangle", "upper_copy", "inf_norms", "diagonal", "as_int", "assign", "copy", "zero",
-    "amax", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank", "first_zero_diagonal",
-    "unpack_eigenvectors", "pinv_from_svd",
+    "transpose", "triangle", "inf_norms", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
+    "first_zero_diagonal", "unpack_eigenvectors", "pinv_from_svd",
 ]
-
-
-def swap(package, x, conjugate: bool = False):
-    """A view of *x* with its last two axes swapped (conjugated: torch lazily, others by a copy)."""
-    y = x.transpose(-1, -2) if package.name == "torch" else x.swapaxes(-1, -2)
-    return y.conj() if conjugate else y
 
 
 def transpose(package, x, conjugate: bool = False):
     """A C-order copy of *x* with its last two axes swapped (and conjugated)."""
-    return copy(package, swap(package, x, conjugate))
+    return package.copy(package.swap(x, conjugate))
 
 
 def triangle(package, x, upper: bool):
@@ -34,48 +26,20 @@ def triangle(package, x, upper: bool):
     return (package.module.triu if upper else package.module.tril)(x)
 
 
-def upper_copy(package, x):
-    """A new C-order array with the upper triangle of each matrix of *x* and zeros below it
-    (one kernel with torch; a copy and a masked fill with CuPy and NumPy)."""
-    if package.name == "torch":
-        out = package.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
-        return package.module.triu(x, out=out)  # writes through a lazy conjugate or negation
-    out = copy(package, x)
-    device = None if package.host_only else out.device.id
-    package.module.copyto(out, 0, where=_strictly_lower(package.module, x.shape[-2], x.shape[-1], device))
-    return out
-
-
-@functools.lru_cache(maxsize=32)
-def _strictly_lower(module, rows: int, cols: int, device: int | None):
-    """A boolean mask of the strictly lower triangle (NumPy, or CuPy on *device*), made once."""
-    if device is None:
-        return module.tri(rows, cols, -1, dtype=bool)
-    with module.cuda.Device(device):
-        return module.tri(rows, cols, -1, dtype=bool)
-
-
 def inf_norms(package, x, transposed: bool = False):
     """``‖x‖∞`` (the largest absolute row sum) of each matrix of *x*; of ``xᵀ`` when *transposed*."""
-    return amax(package, abs(x).sum(-2 if transposed else -1), -1)[..., 0]
-
-
-def diagonal(package, x):
-    """The diagonals of a batch of matrices, ``(..., N)`` (a view)."""
-    if package.name == "torch":
-        return package.module.diagonal(x, dim1=-2, dim2=-1)
-    return x.diagonal(axis1=-2, axis2=-1)
+    return package.amax(abs(x).sum(-2 if transposed else -1), -1)[..., 0]
 
 
 def first_zero_diagonal(package, a):
     """LAPACK ``trtrs``'s ``info`` for each matrix of *a*: 1 + the index of its first diagonal entry
     that is exactly zero, or 0 (int32, *a*'s batch shape)."""
-    zero = diagonal(package, a) == 0
+    zero = package.diagonal(a) == 0
     found = zero.any(-1)
     if zero.shape[-1] == 0:  # no diagonal: nothing to find (and no argmax of an empty axis)
-        return as_int(package, found, 32)
-    first = as_int(package, zero, 32).argmax(-1)  # torch has no argmax of booleans
-    return as_int(package, found * (first + 1), 32)
+        return package.as_int(found, 32)
+    first = package.as_int(zero, 32).argmax(-1)  # torch has no argmax of booleans
+    return package.as_int(found * (first + 1), 32)
 
 
 def unpack_eigenvectors(package, v, w):
@@ -85,31 +49,10 @@ def unpack_eigenvectors(package, v, w):
     and ``v[:, j + 1]`` is its conjugate."""
     module = package.module
     first, second = (w.imag > 0)[..., None, :], (w.imag < 0)[..., None, :]
-    if package.name == "torch":
-        following, preceding = module.roll(v, -1, -1), module.roll(v, 1, -1)
-    else:
-        following, preceding = module.roll(v, -1, axis=-1), module.roll(v, 1, axis=-1)
+    following, preceding = package.roll(v, -1, -1), package.roll(v, 1, -1)
     real = module.where(second, preceding, v)
     imag = module.where(first, following, module.where(second, -v, 0))
-    if package.name == "torch":
-        return module.complex(real, imag)
-    return (real + 1j * imag).astype(w.dtype, copy=False)
-
-
-def as_int(package, x, bits: int):
-    """*x* as an int32/int64 array of the package (a copy when the type changes)."""
-    if package.name == "torch":
-        module = package.module
-        return x.to(module.int64 if bits == 64 else module.int32)
-    return x.astype(np.int64 if bits == 64 else np.int32, copy=False)
-
-
-def assign(package, destination, source) -> None:
-    """``destination[...] = source`` (a view of a package array)."""
-    if package.name == "torch":
-        destination.copy_(source)
-    else:
-        destination[...] = source
+    return package.complex(real, imag)
 
 
 def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, eps: float):
@@ -121,7 +64,7 @@ def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, ep
     """
     keep, inv_s = _inverted_above(package, s, (eps if cond is None else cond) * s[..., :1])
     bm = b[..., None] if vector else b
-    x = swap(package, vh, True) @ (inv_s[..., None] * (swap(package, u, True) @ bm))
+    x = package.swap(vh, True) @ (inv_s[..., None] * (package.swap(u, True) @ bm))
     return lstsq_result(a, bm, x, keep.sum(-1), s, vector)
 
 
@@ -130,7 +73,7 @@ def pinv_from_svd(package, u, s, vh, atol: float, rtol: float):
     batch), singular values at most ``atol + rtol * max(s)`` counted as zero; *rank* a Python int
     for one matrix."""
     keep, inv_s = _inverted_above(package, s, atol + rtol * s[..., :1])  # s is descending; an empty s keeps nothing
-    b = swap(package, vh, True) @ (inv_s[..., None] * swap(package, u, True))
+    b = package.swap(vh, True) @ (inv_s[..., None] * package.swap(u, True))
     rank = keep.sum(-1)
     return b, (rank if rank.ndim else int(rank))
 
@@ -168,53 +111,19 @@ def det_from_lu(package, lu, pivots, first_pivot: int, log: bool):
     operations (each is a kernel launch on the GPU).
     """
     module = package.module
-    d = diagonal(package, lu)
+    d = package.diagonal(lu)
     n = d.shape[-1]
-    moved = pivots != module.arange(first_pivot, first_pivot + n, dtype=pivots.dtype, **_device(package, pivots))
-    flips = module.where(moved, -1.0, 1.0)  # torch: float32, which promotes to d's precision
-    if package.name != "torch":
-        flips = flips.astype(d.real.dtype, copy=False)
+    moved = pivots != package.arange_like(first_pivot, first_pivot + n, pivots)  # each flips the sign
     if not log:
-        return (d * flips).prod(-1)
+        return module.where(moved, -d, d).prod(-1)
     absd = abs(d)
-    is_complex = d.is_complex() if package.name == "torch" else d.dtype.kind == "c"
     with np.errstate(divide="ignore", invalid="ignore"):
         logabsdet = module.log(absd).sum(-1)
-        unit = d / module.where(absd == 0, 1, absd) if is_complex else module.sign(d)
-    return (unit * flips).prod(-1), logabsdet
-
-
-def _device(package, like) -> dict:
-    return {"device": like.device} if package.name == "torch" else {}
-
-
-def copy(package, x):
-    """A new C-order array with *x*'s values (never a view of *x*'s memory)."""
-    if package.name == "torch":
-        if not (x.is_conj() or x.is_neg()):
-            return x.clone(memory_format=package.module.contiguous_format)
-        out = package.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
-        out.copy_(x)  # copy_ resolves a lazy conjugate or negation (clone would keep the bit)
-        return out
-    return package.module.array(x, copy=True, order="C")
-
-
-def zero(package, x) -> None:
-    """Set a view of a package array to zero."""
-    if package.name == "torch":
-        x.zero_()
-    else:
-        x[...] = 0
-
-
-def amax(package, x, axis: int):
-    """The maximum along *axis*, keeping it (torch's ``max`` returns indices too)."""
-    if package.name == "torch":
-        return package.module.amax(x, axis, keepdim=True)
-    return x.max(axis, keepdims=True)
+        unit = d / module.where(absd == 0, 1, absd) if package.is_complex(d) else module.sign(d)
+    return module.where(moved, -unit, unit).prod(-1), logabsdet
 
 
 def abs_max_ratio_rank(package, d, cond: float):
     """How many entries of each row of *d* exceed ``cond`` times the row's largest, in modulus."""
     magnitude = abs(d)
-    return (magnitude > cond * amax(package, magnitude, -1)).sum(-1)
+    return (magnitude > cond * package.amax(magnitude, -1)).sum(-1)

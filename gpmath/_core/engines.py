@@ -1,0 +1,104 @@
+"""Which engine runs a plan: one table for every planner, consulted once per plan.
+
+A public planner (``Matmul``, ``FFT``, ``Cholesky`` ...) is a front: constructing it asks
+:func:`choose` where the call runs (:func:`~gpmath._core.execution.resolve_execution`'s rules)
+and returns an instance of the engine the table names for that place, its CUDA engine or its CPU
+engine, each defined beside its front.  Engines are imported by name on first use, so fronts
+and engines never import each other in a circle.
+
+The choice travels with the plan (:class:`Choice`): the device that computes, the operands'
+package and home, and, for host operands computed on a GPU, their :class:`HostStaging`.
+Operands with no elements take the CPU engine wherever they live: there is nothing to compute,
+and the libraries reject empty problems.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Sequence
+
+from .._errors import NoGPUError
+from .execution import Located, resolve_execution
+from .packages import Package
+from .staging import HostStaging
+
+__all__ = ["Choice", "choose", "build", "any_empty"]
+
+_SOLVER_CUDA = {
+    "Cholesky": "_cuda_engines", "CholeskySolve": "_cuda_engines", "Solve": "_cuda_engines",
+    "Eigh": "_cuda_engines", "LU": "_cuda_lu", "LUSolve": "_cuda_lu", "Inv": "_cuda_lu", "Det": "_cuda_lu",
+    "SolveTriangular": "_cuda_triangular", "QR": "_cuda_qr", "Eig": "_cuda_eig", "SVD": "_cuda_svd",
+    "Lstsq": "_cuda_lstsq", "Pinv": "_cuda_pinv",
+}
+# front name -> (CUDA engine "module:class", CPU engine "module:class", the CUDA library it loads)
+TABLE: dict[str, tuple[str, str, str]] = {
+    "Matmul": ("gpmath.blas._cuda:CudaMatmul", "gpmath.blas._cpu:CpuMatmul", "cublaslt"),
+    "FFT": ("gpmath.fft._cuda:CudaFFT", "gpmath.fft._cpu:CpuFFT", "cufft"),
+    **{front: (f"gpmath.solver.{module}:Cuda{front}", f"gpmath.solver._cpu:Cpu{front}", "cusolver")
+       for front, module in _SOLVER_CUDA.items()},
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Where one plan runs.
+
+    Attributes
+    ----------
+    engine : type
+        The engine class.
+    device_id : int or None
+        The GPU that computes; None for the CPU.
+    package : Package
+        The operands' package.
+    home : int or None
+        The operands' device, where results go; None for host memory.
+    staging : HostStaging or None
+        Host operands computed on a GPU go through it; None otherwise.
+    """
+
+    engine: type
+    device_id: int | None
+    package: Package
+    home: int | None
+    staging: HostStaging | None
+
+
+def any_empty(*arrays) -> bool:
+    """Whether one of *arrays* (None skipped) has no elements."""
+    return any(x is not None and 0 in tuple(getattr(x, "shape", ())) for x in arrays)
+
+
+def _load(path: str) -> type:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _library_ready(name: str) -> bool:
+    try:
+        importlib.import_module(f"gpmath._bindings.{name}").library.cdll
+    except NoGPUError:
+        return False
+    return True
+
+
+def choose(front: str, execution: str | None, located: Sequence[Located], device_id: int | None = None,
+           empty: bool = False) -> Choice:
+    """The :class:`Choice` for planner *front* on operands *located* (see
+    :func:`~gpmath._core.operand.locate`), with the caller's *execution* and *device_id*; *empty*
+    says an operand has no elements."""
+    cuda, cpu, library = TABLE[front]
+    where = resolve_execution(execution, located, lambda: _library_ready(library), device_id)
+    _, package, home = located[0]
+    if where is None or empty:
+        return Choice(_load(cpu), None, package, home, None)
+    return Choice(_load(cuda), where, package, home, HostStaging(package) if home is None else None)
+
+
+def build(choice: Choice, *args, **kwargs):
+    """A plan of *choice*'s engine constructed from *args*/*kwargs*, without choosing again."""
+    plan = object.__new__(choice.engine)
+    plan._choice = choice
+    plan.__init__(*args, **kwargs)
+    return plan

@@ -1,0 +1,202 @@
+"""The package adapter's contract, with NumPy's API as the default (CuPy shares it)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+
+import numpy as np
+
+from ..dtypes import DType
+
+__all__ = ["Package"]
+
+
+class Package:
+    """What gpmath needs from an array package: one subclass per package, one instance each.
+
+    The operations are written against NumPy's API here (``self.module`` is ``numpy`` or
+    ``cupy``); the torch adapter overrides those torch spells differently.
+    """
+
+    name = ""
+    host_only = False
+
+    @property
+    def module(self):
+        return sys.modules[self.name]
+
+    # -- reading arrays ----------------------------------------------------------------------
+    def signature(self, x) -> tuple:
+        """A hashable description of *x* (shape, strides, dtype, device, lazy flags) without its address."""
+        raise NotImplementedError
+
+    def ptr(self, x) -> int:
+        """Address of the first element."""
+        raise NotImplementedError
+
+    def device_id(self, x) -> int | None:
+        """CUDA device ordinal of *x*, or None for host memory."""
+        return None
+
+    def exportable(self, x):
+        """*x* in a form whose ``__dlpack__`` succeeds and describes its values (torch: detached,
+        conjugate and negative bits resolved)."""
+        return x
+
+    def device_query(self):
+        """A zero-argument function returning the current CUDA device faster than a
+        ``cuda.bindings`` call (the package's own compiled ``cudaGetDevice``), or None."""
+        return None
+
+    def element_strides(self, x, exported: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+        """*x*'s strides in elements, given those its DLPack export reported."""
+        return exported
+
+    def strides(self, x, itemsize: int) -> tuple[int, ...]:
+        """*x*'s strides in elements, read from the array itself."""
+        return tuple(s // itemsize for s in x.strides)
+
+    def dtype_name(self, x) -> str:
+        """*x*'s dtype as a NumPy-style name (``"float32"``, ``"int64"``, ``"bfloat16"`` ...)."""
+        return x.dtype.name
+
+    def holds_plainly(self, x, dtype: DType) -> bool:
+        """Whether *x*'s memory is C-contiguous and holds its values in *dtype* as they are (no lazy
+        conjugation or negation): a byte copy of it is then a copy of its values."""
+        return x.flags.c_contiguous and x.dtype == dtype.numpy
+
+    def resolved(self, x):
+        """*x* with any lazy conjugation or negation applied (torch's views); *x* itself otherwise."""
+        return x
+
+    # -- host arrays ---------------------------------------------------------------------------
+    def host_values(self, x) -> np.ndarray:
+        """Host array *x* as a NumPy array holding its values in native byte order (a view of
+        *x*'s memory where it already does; bfloat16 becomes float32)."""
+        raise TypeError(f"{self.name} arrays on a device have no host values; use to_numpy")
+
+    def to_numpy(self, x) -> np.ndarray:
+        """A NumPy array with *x*'s values (bfloat16 becomes float32); blocks for device data."""
+        raise NotImplementedError
+
+    def from_numpy(self, array: np.ndarray, dtype: DType, device_id: int | None):
+        """*array* converted to this package, *dtype* and device (a copy on a device)."""
+        raise NotImplementedError
+
+    def asarray(self, array: np.ndarray, device_id: int | None):
+        """*array* (any dtype: integer pivots, ranks ...) as an array of this package on *device_id*."""
+        raise NotImplementedError
+
+    def over_device_memory(self, interface, device_id: int):
+        """An array of this package over the device memory *interface* describes (an object with
+        ``__cuda_array_interface__``), without a copy."""
+        raise TypeError(f"{self.name} arrays cannot live in device memory")
+
+    # -- streams -------------------------------------------------------------------------------
+    def current_stream(self, device_id: int) -> int:
+        """The package's current stream on *device_id*, as an integer handle."""
+        raise NotImplementedError
+
+    def on_stream(self, stream: int | None, device_id: int | None):
+        """A context in which this package enqueues its work on *stream* of *device_id* (host
+        packages, or a stream already current: a context that does nothing)."""
+        return contextlib.nullcontext()
+
+    # -- creating arrays -------------------------------------------------------------------------
+    def empty(self, shape: tuple[int, ...], dtype: DType, device_id: int | None, stream: int):
+        """A new uninitialised C-contiguous array of this package (``device_id=None``: host)."""
+        raise NotImplementedError
+
+    def empty_like(self, like, shape: tuple[int, ...], dtype: DType, device_id: int | None, stream: int):
+        """Like :meth:`empty`, where *like* is an array of this package with *dtype* on *device_id*
+        (lets a package allocate without parsing dtype and device again)."""
+        return self.empty(shape, dtype, device_id, stream)
+
+    def arange_like(self, start: int, stop: int, like):
+        """``arange(start, stop)`` with *like*'s dtype, on *like*'s device."""
+        return self.module.arange(start, stop, dtype=like.dtype)
+
+    # -- copies and views ------------------------------------------------------------------------
+    def contiguous(self, x):
+        """*x* as a C-contiguous array holding its values (no copy when it already is)."""
+        return self.module.ascontiguousarray(x)
+
+    def copy(self, x):
+        """A new C-order array with *x*'s values (never a view of *x*'s memory)."""
+        return self.module.array(x, copy=True, order="C")
+
+    def copy_into(self, dst, src) -> None:
+        """``dst[...] = src`` (*dst* a view of an array of this package)."""
+        dst[...] = src
+
+    def astype(self, x, name: str):
+        """A copy of *x* converted to dtype *name*."""
+        return x.astype(name)
+
+    def as_int(self, x, bits: int):
+        """*x* as an int32/int64 array (a copy when the type changes)."""
+        return x.astype(np.int64 if bits == 64 else np.int32, copy=False)
+
+    def permuted(self, x, axes):
+        """A view of *x* with its axes in the order *axes*."""
+        return x.transpose(axes)
+
+    def swap(self, x, conjugate: bool = False):
+        """*x* with its last two axes swapped: a view (conjugated: torch lazily, others by a copy)."""
+        y = x.swapaxes(-1, -2)
+        return y.conj() if conjugate else y
+
+    def broadcast(self, x, shape: tuple[int, ...]):
+        """A read-only view of *x* broadcast to *shape*."""
+        return self.module.broadcast_to(x, shape)
+
+    def diagonal(self, x):
+        """The diagonals of a batch of matrices, ``(..., N)`` (a view)."""
+        return x.diagonal(axis1=-2, axis2=-1)
+
+    def upper_copy(self, x):
+        """A new C-order array with the upper triangle of each matrix of *x* and zeros below it."""
+        out = self.copy(x)
+        mask = _strictly_lower(self.module, x.shape[-2], x.shape[-1], self.device_id(out))
+        self.module.copyto(out, 0, where=mask)
+        return out
+
+    # -- arithmetic ------------------------------------------------------------------------------
+    def is_complex(self, x) -> bool:
+        return x.dtype.kind == "c"
+
+    def complex(self, real, imag):
+        """The complex array ``real + 1j * imag`` (of their precision)."""
+        return (real + 1j * imag).astype(self.module.result_type(real.dtype, np.complex64), copy=False)
+
+    def conj(self, x):
+        """A new array holding the complex conjugate of *x*."""
+        return self.module.conj(x)
+
+    def conj_inplace(self, x) -> None:
+        self.module.conj(x, out=x)
+
+    def scale_inplace(self, x, factor: float) -> None:
+        x *= factor
+
+    def zero(self, x) -> None:
+        """Set a view of an array of this package to zero."""
+        x[...] = 0
+
+    def roll(self, x, shifts, axes):
+        return self.module.roll(x, shifts, axes)
+
+    def amax(self, x, axis: int):
+        """The maximum along *axis*, keeping it."""
+        return x.max(axis, keepdims=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _strictly_lower(module, rows: int, cols: int, device: int | None):
+    """A boolean mask of the strictly lower triangle (NumPy, or CuPy on *device*), made once."""
+    if device is None:
+        return module.tri(rows, cols, -1, dtype=bool)
+    with module.cuda.Device(device):
+        return module.tri(rows, cols, -1, dtype=bool)

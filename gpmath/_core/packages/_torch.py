@@ -1,0 +1,197 @@
+"""The PyTorch adapter: CPU and CUDA tensors, with their lazy conjugate and negative bits."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+from ..dtypes import DType
+from ._base import Package
+
+__all__ = ["TorchPackage"]
+
+
+class TorchPackage(Package):
+    name = "torch"
+
+    def __init__(self):
+        self._devices: dict[int | None, Any] = {}
+        self._dtypes: dict[str, Any] = {}
+        self._names: dict[Any, str] = {}
+        self._streams: dict[tuple[int, int], object] = {}
+        self._raw_stream = None
+
+    def device(self, device_id: int | None):
+        """torch's device object for *device_id* (None: the CPU), made once."""
+        dev = self._devices.get(device_id)
+        if dev is None:
+            torch = self.module
+            dev = torch.device("cpu") if device_id is None else torch.device("cuda", device_id)
+            self._devices[device_id] = dev
+        return dev
+
+    def torch_dtype(self, dtype: DType):
+        found = self._dtypes.get(dtype.name)
+        if found is None:
+            found = self._dtypes[dtype.name] = getattr(self.module, dtype.name)
+        return found
+
+    # -- reading tensors ---------------------------------------------------------------------------
+    def signature(self, x):
+        return (x.shape, x.stride(), x.dtype, x.get_device(), x.is_conj(), x.is_neg())  # lazy conj/neg views differ
+
+    def ptr(self, x):
+        return x.data_ptr()
+
+    def device_id(self, x):
+        device = x.get_device()
+        return device if device >= 0 else None
+
+    def exportable(self, x):
+        return self.resolved(x.detach())
+
+    def device_query(self):
+        return getattr(self.module._C, "_cuda_getDevice", None)
+
+    def strides(self, x, itemsize):
+        return x.stride()
+
+    def dtype_name(self, x):
+        name = self._names.get(x.dtype)
+        if name is None:
+            name = self._names[x.dtype] = str(x.dtype).rpartition(".")[2]
+        return name
+
+    def holds_plainly(self, x, dtype):
+        return x.is_contiguous() and x.dtype == self.torch_dtype(dtype) and not (x.is_conj() or x.is_neg())
+
+    def resolved(self, x):
+        if x.is_conj():
+            x = x.resolve_conj()
+        return x.resolve_neg() if x.is_neg() else x
+
+    # -- host tensors ------------------------------------------------------------------------------
+    def host_values(self, x):
+        x = self.resolved(x.detach())
+        if x.dtype == self.module.bfloat16:
+            x = x.float()
+        return x.numpy()
+
+    def to_numpy(self, x):
+        return self.host_values(x.detach().cpu())
+
+    def from_numpy(self, array, dtype, device_id):
+        torch = self.module
+        src = np.asarray(array, dtype=np.float32 if dtype.numpy is None else dtype.numpy)
+        if any(s < 0 for s in src.strides):  # torch.from_numpy takes no negative strides
+            src = np.ascontiguousarray(src)
+        return torch.from_numpy(src).to(device=self.device(device_id), dtype=self.torch_dtype(dtype))
+
+    def over_device_memory(self, interface, device_id):
+        return self.module.as_tensor(interface, device=self.device(device_id))
+
+    def asarray(self, array, device_id):
+        return self.module.as_tensor(np.ascontiguousarray(array), device=self.device(device_id))
+
+    # -- streams -----------------------------------------------------------------------------------
+    def current_stream(self, device_id):
+        raw = self._raw_stream
+        if raw is None:
+            torch = self.module
+            raw = getattr(torch._C, "_cuda_getCurrentRawStream", None) or (
+                lambda d: torch.cuda.current_stream(d).cuda_stream
+            )
+            self._raw_stream = raw
+        return raw(device_id)
+
+    def on_stream(self, stream, device_id):
+        if stream is None or device_id is None or stream == self.current_stream(device_id):
+            return contextlib.nullcontext()
+        key = (stream, device_id)
+        external = self._streams.get(key)
+        if external is None:
+            cuda = self.module.cuda
+            external = self._streams[key] = cuda.ExternalStream(stream, device=self.device(device_id))
+        return self.module.cuda.stream(external)
+
+    # -- creating tensors --------------------------------------------------------------------------
+    def empty(self, shape, dtype, device_id, stream):
+        out = self.module.empty(shape, dtype=self.torch_dtype(dtype), device=self.device(device_id))
+        self._guard(out, device_id, stream)
+        return out
+
+    def empty_like(self, like, shape, dtype, device_id, stream):
+        out = like.new_empty(shape)
+        self._guard(out, device_id, stream)
+        return out
+
+    def _guard(self, out, device_id, stream):
+        if device_id is not None and stream != self.current_stream(device_id):
+            # torch's caching allocator must not hand this memory out again before our stream
+            # has finished with it.
+            out.record_stream(self.module.cuda.ExternalStream(stream, device=self.device(device_id)))
+
+    def arange_like(self, start, stop, like):
+        return self.module.arange(start, stop, dtype=like.dtype, device=like.device)
+
+    # -- copies and views --------------------------------------------------------------------------
+    def contiguous(self, x):
+        return self.resolved(x).contiguous()
+
+    def copy(self, x):
+        if not (x.is_conj() or x.is_neg()):
+            return x.clone(memory_format=self.module.contiguous_format)
+        out = self.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+        out.copy_(x)  # copy_ resolves a lazy conjugate or negation (clone would keep the bit)
+        return out
+
+    def copy_into(self, dst, src):
+        dst.copy_(src)
+
+    def astype(self, x, name):
+        return x.to(getattr(self.module, name), copy=True)
+
+    def as_int(self, x, bits):
+        module = self.module
+        return x.to(module.int64 if bits == 64 else module.int32)
+
+    def permuted(self, x, axes):
+        return x.permute(*axes)
+
+    def swap(self, x, conjugate=False):
+        y = x.transpose(-1, -2)
+        return y.conj() if conjugate else y
+
+    def broadcast(self, x, shape):
+        return x.expand(*shape)
+
+    def diagonal(self, x):
+        return self.module.diagonal(x, dim1=-2, dim2=-1)
+
+    def upper_copy(self, x):
+        out = self.module.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+        return self.module.triu(x, out=out)  # writes through a lazy conjugate or negation
+
+    # -- arithmetic --------------------------------------------------------------------------------
+    def is_complex(self, x):
+        return x.is_complex()
+
+    def complex(self, real, imag):
+        return self.module.complex(real, imag)
+
+    def conj(self, x):
+        return self.module.conj_physical(x)
+
+    def conj_inplace(self, x):
+        x.conj_physical_()
+
+    def scale_inplace(self, x, factor):
+        x.mul_(factor)
+
+    def zero(self, x):
+        x.zero_()
+
+    def amax(self, x, axis):
+        return self.module.amax(x, axis, keepdim=True)
