@@ -301,8 +301,7 @@ class CudaEigh(SmallJacobi, CudaEngine, Eigh):
             return w
         conj = p.dtype.is_complex and not self.lower  # the upper triangle was factored as conj(A)
         with pkg.on_stream(self.stream, self._home):  # C order holds Vᵀ (or conj(V)ᵀ): a view, no copy
-            v = pkg.swap(self._deliver(a), conj)
-            return w, (v.resolve_conj() if conj and pkg.name == "torch" else v)
+            return w, pkg.resolved(pkg.swap(self._deliver(a), conj))
 
     def _failure_message(self, index, info):
         return P.not_converged(self.routine, "a", index, info)

@@ -53,7 +53,7 @@ class Rhs:
                 return transpose(pkg, x, conjugate)
             x = x.reshape(p.rhs.out_shape)
             if conjugate:
-                x = x.conj().resolve_conj() if pkg.name == "torch" else x.conj()
+                x = pkg.resolved(x.conj())
             return x
 
 
