@@ -127,6 +127,16 @@ class PlanCache:
 _CACHES: dict[str, PlanCache] = {}
 
 
+def _forget() -> None:
+    """In a forked child (called by :mod:`.runtime`, after it detached the plans' finalizers):
+    drop every cached plan without freeing it (its CUDA resources belong to the parent), and
+    renew the locks (another thread of the parent may have held one at the fork)."""
+    for cache in _CACHES.values():
+        cache._lock = threading.Lock()
+        cache._plans.clear()
+        cache._nbytes = 0
+
+
 def cache_info() -> dict[str, CacheInfo]:
     """Statistics of every plan cache, by capability.
 

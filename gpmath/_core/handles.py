@@ -37,6 +37,14 @@ class _Table:
         weakref.finalize(self, _destroy_all, self.entries)
 
 
+def _forget() -> None:
+    """In a forked child (called by :mod:`.runtime`, after it detached the tables' finalizers):
+    drop the parent's handles without destroying them (they belong to the parent's contexts)."""
+    global _local
+    _local = threading.local()
+    _bound.clear()
+
+
 def get_handle(library: str, device_id: int, create: Callable[[], int], destroy: Callable[[int], None]) -> int:
     """This thread's handle of *library* on *device_id*, created with ``create()`` on first use."""
     table = getattr(_local, "table", None)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import sys
 import threading
+import weakref
 from typing import Callable
 
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
@@ -20,6 +23,13 @@ __all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_de
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
 # cudaStreamPerThread): they belong to no one device.
 DEVICE_NEUTRAL_STREAMS = (0, 1, 2)
+
+# Fork safety: a process that has initialised CUDA cannot hand its CUDA state to a forked child
+# (the driver's contexts, streams, handles and device memory belong to the parent).
+_initialised = False  # this process has made a CUDA runtime call that succeeded
+_forked_child = False  # this process is a fork of one that had (CUDA is off limits here)
+FORK_REASON = ("forked child of a process that initialised CUDA: CUDA cannot be used after fork; "
+               "use the 'spawn' start method")
 
 
 @functools.cache
@@ -44,23 +54,42 @@ def check(result, func: str):
         name = getattr(err, "name", str(code))
         cls = OutOfMemoryError if code == 2 else LibraryError  # 2: cudaErrorMemoryAllocation
         raise cls(code, name, func)
+    if not _initialised:
+        _mark_initialised()
     if len(result) == 1:
         return None
     return result[1] if len(result) == 2 else result[1:]
 
 
+def _mark_initialised() -> None:
+    global _initialised
+    _initialised = True
+
+
 @functools.cache
 def device_count() -> int:
-    """Number of visible CUDA devices; 0 where there is no driver or device (never raises)."""
+    """Number of visible CUDA devices; 0 where there is no driver or device (never raises), and
+    in a forked child of a process that had initialised CUDA (see :func:`no_gpu_reason`)."""
+    if _forked_child:
+        return 0
     try:
         err, count = _runtime().cudaGetDeviceCount()
     except Exception:
         return 0
-    return count if int(err) == 0 else 0
+    if int(err) != 0:
+        return 0
+    if count:
+        _mark_initialised()  # cudaGetDeviceCount initialises the driver: a fork can no longer use it
+    return count
+
+
+_device_count = device_count  # the cached function itself (tests may monkeypatch the module name)
 
 
 def no_gpu_reason() -> str:
-    """Why :func:`device_count` is 0, in words (driver, device or package missing)."""
+    """Why :func:`device_count` is 0, in words (driver, device or package missing, or a fork)."""
+    if _forked_child:
+        return FORK_REASON
     try:
         runtime = _runtime()
     except NoGPUError as exc:
@@ -166,3 +195,52 @@ def on_device_of_stream(stream: int):
     if device_count() < 2:
         return contextlib.nullcontext()
     return on_device_if_several(stream_device(stream))
+
+
+# -- fork safety ---------------------------------------------------------------------------------
+def _detach_finalizers() -> None:
+    """In a forked child: detach gpmath's finalizers (plans, library handles, page-locked host
+    memory) so that no CUDA resource of the parent is released from the child, and mark the
+    parent's GPU plans freed (executing one raises ``FreedPlanError``)."""
+    registry = getattr(weakref.finalize, "_registry", {})
+    for finalizer in list(registry):
+        found = finalizer.peek()
+        if found is None:
+            continue
+        obj, func = found[0], found[1]
+        if not getattr(func, "__module__", "").startswith("gpmath."):
+            continue
+        if getattr(func, "__name__", "") == "_release" and getattr(obj, "device_id", None) is None:
+            continue  # a CPU plan: nothing of CUDA to leak or guard
+        finalizer.detach()
+        if hasattr(obj, "_freed") and hasattr(obj, "_after_free"):  # a plan
+            obj._freed = True
+            try:
+                obj._after_free()
+            except Exception:
+                pass
+
+
+def _after_fork_in_child() -> None:
+    """``os.register_at_fork(after_in_child=...)``: where the parent had initialised CUDA, the
+    child sees no GPU (:func:`device_count` is 0, :func:`no_gpu_reason` says why) and forgets the
+    parent's per-thread CUDA state, handles, streams and cached plans; otherwise nothing changes."""
+    global _forked_child, _thread
+    if not _initialised or _forked_child:
+        return
+    _forked_child = True
+    _device_count.cache_clear()
+    _thread = threading.local()
+    _detach_finalizers()
+    for name in ("gpmath._core.streams", "gpmath._core.handles", "gpmath._core.cache"):
+        module = sys.modules.get(name)
+        forget = getattr(module, "_forget", None)
+        if forget is not None:
+            try:
+                forget()
+            except Exception:
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -63,6 +63,12 @@ def _handle(stream) -> int:
 _local = threading.local()
 
 
+def _forget() -> None:
+    """In a forked child (called by :mod:`.runtime`): drop the parent's stream handles."""
+    global _local
+    _local = threading.local()
+
+
 def own_stream(device_id: int) -> int:
     """gpmath's own non-blocking stream for this thread on *device_id* (for NumPy inputs)."""
     streams = getattr(_local, "streams", None)

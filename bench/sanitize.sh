@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run the GPU test suite under compute-sanitizer (memcheck, racecheck, synccheck).
+#
+# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-k EXPR] [-o OUT] [TESTS...]
+#   -t TOOLS   tools to run (default: all three)
+#   -k EXPR    pytest -k selection, for every tool
+#   -o OUT     output folder (default: $OUT, else ./sanitize-out)
+#   TESTS      test files or node ids (default: tests/)
+# Per-tool subsets (racecheck and synccheck are very slow): SANITIZE_TESTS_<TOOL> and
+# SANITIZE_K_<TOOL> override TESTS and -k for that tool, e.g.
+#   SANITIZE_TESTS_RACECHECK="tests/test_robust_gpu.py tests/test_threads.py" bench/sanitize.sh
+# Each tool's full output goes to OUT/sanitizer_<tool>.log; one summary line per tool is printed.
+# The exit status is 1 if any tool reported errors or pytest failed, else 0.
+set -u
+TOOLS="memcheck racecheck synccheck"
+KEXPR=""
+OUT_DIR="${OUT:-./sanitize-out}"
+while getopts "t:k:o:h" opt; do
+  case "$opt" in
+    t) TOOLS="$OPTARG" ;;
+    k) KEXPR="$OPTARG" ;;
+    o) OUT_DIR="$OPTARG" ;;
+    h) sed -n '2,14p' "$0"; exit 0 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+DEFAULT_TESTS=("$@")
+[ ${#DEFAULT_TESTS[@]} -eq 0 ] && DEFAULT_TESTS=(tests/)
+mkdir -p "$OUT_DIR"
+# capture children (tests/test_robust_gpu.py) run under the sanitizer too: give them time
+export GPMATH_ROBUST_CHILD_TIMEOUT="${GPMATH_ROBUST_CHILD_TIMEOUT:-3000}"
+status=0
+for tool in $TOOLS; do
+  upper=$(echo "$tool" | tr '[:lower:]' '[:upper:]')
+  tests_var="SANITIZE_TESTS_${upper}"; k_var="SANITIZE_K_${upper}"
+  if [ -n "${!tests_var:-}" ]; then read -r -a tests <<< "${!tests_var}"; else tests=("${DEFAULT_TESTS[@]}"); fi
+  k="${!k_var:-$KEXPR}"
+  log="$OUT_DIR/sanitizer_${tool}.log"
+  args=(python3 -m pytest -q -m gpu -x -p no:cacheprovider)
+  [ -n "$k" ] && args+=(-k "$k")
+  args+=("${tests[@]}")
+  echo "== $tool: ${args[*]}" > "$log"
+  compute-sanitizer --tool "$tool" --target-processes all --error-exitcode 1 "${args[@]}" >> "$log" 2>&1
+  rc=$?
+  # one summary per sanitized process (capture children included): add them up
+  count=$(grep -cE "ERROR SUMMARY: [0-9]+ error" "$log")
+  total=$(grep -oE "ERROR SUMMARY: [0-9]+" "$log" | awk '{s += $3} END {print s + 0}')
+  if [ "$count" -gt 0 ]; then summary="ERROR SUMMARY: $total errors ($count processes)"
+  else summary="ERROR SUMMARY: not reported (see $log)"; fi
+  pytest_line=$(grep -E "[0-9]+ (passed|failed|error)" "$log" | tail -n 1)
+  echo "$tool: $summary | pytest: ${pytest_line:-?} | exit $rc | $log"
+  [ "$rc" -ne 0 ] && status=1
+done
+exit $status
