@@ -69,7 +69,7 @@ class Planner:
         if staging is None or x is None:
             return x
         if package_of(x, name) is not staging.package:
-            raise ValueError(f"{name} must stay a {staging.package.name} array in host memory, as when planned")
+            raise ValueError(f"{name} must stay a {staging.package.name} array on the same device as when planned (host memory)")
         return staging.inward(x)
 
     def __init__(self):

@@ -19,6 +19,7 @@ import numpy as np
 from .._bindings import cublas
 from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
+from .._errors import LinAlgError
 from . import _problem as P
 from ._crossover import CHOLESKY, EIGH, FACTOR, SOLVE, choose
 from ._cuda import CudaEngine
@@ -26,7 +27,7 @@ from ._cuda_jacobi import ROUTINE as JACOBI, SmallJacobi, serves as jacobi_serve
 from ._cuda_lu import LETTER, Getrf, Rhs
 from ._cuda_permute import PermutedRhs
 from ._cuda_small import SmallCholesky, SmallSolve, serves as small_serves
-from ._ops import inf_norms
+from ._ops import finite_matrices, inf_norms
 from ._plans import Cholesky, CholeskySolve, Eigh, Solve
 
 __all__ = ["CudaCholesky", "CudaCholeskySolve", "CudaSolve", "CudaEigh", "IRS_REFINEMENT"]
@@ -165,6 +166,7 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
 
     def _plan_irs(self):
         p = self.problem
+        self._solution = None
         self._irs_params = cs.irs_params_create()
         self._hold(cs.irs_params_destroy, self._irs_params)
         main = (cs.PrecType.C_64F if p.dtype.real == "float64" else cs.PrecType.C_32F) if p.dtype.is_complex else (
@@ -222,7 +224,21 @@ class CudaSolve(Rhs, Getrf, _Potrf, SmallSolve, PermutedRhs, CudaEngine, Solve):
             most, fell_back = max(most, abs(niters)), fell_back or niters < 0
         outer = cs.irs_infos_get_outer_niters(self._irs_infos)
         self.refinement = P.Refinement(most, outer, fell_back)
-        return self._deliver_x(x)
+        self._solution = self._deliver_x(x)
+        return self._solution
+
+    def check(self) -> None:
+        """:meth:`CudaEngine.check`, and for a mixed-precision solve a scan of the solution: IRS
+        reports a singular ``a`` with ``info = 0`` and a solution of NaNs (measured on an H200)."""
+        super().check()
+        if self.refine != "mixed" or self._solution is None:
+            return
+        p, pkg = self.problem, self.package
+        with pkg.on_stream(self.stream, self._home):
+            finite = pkg.to_numpy(finite_matrices(pkg, self._solution, len(p.rhs.batch_shape)))
+        if not finite.all():
+            index = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise LinAlgError(P.not_solved("a", index))
 
     def _irs_tolerances(self, a, loaded):
         """cuSOLVER's tolerance per matrix, ``IRS_TOLERANCE * eps * ‖A‖∞`` (reading the norms syncs the stream)."""

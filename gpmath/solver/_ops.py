@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     "transpose", "triangle", "inf_norms", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
-    "first_zero_diagonal", "unpack_eigenvectors", "pinv_from_svd",
+    "first_zero_diagonal", "unpack_eigenvectors", "pinv_from_svd", "finite_matrices",
 ]
 
 
@@ -114,13 +114,23 @@ def det_from_lu(package, lu, pivots, first_pivot: int, log: bool):
     d = package.diagonal(lu)
     n = d.shape[-1]
     moved = pivots != package.arange_like(first_pivot, first_pivot + n, pivots)  # each flips the sign
+    finite = finite_matrices(package, lu, lu.ndim - 2)  # LU of a matrix holding NaN or inf: NaN, as LAPACK's
+    nan = float("nan")
     if not log:
-        return module.where(moved, -d, d).prod(-1)
+        return module.where(finite, module.where(moved, -d, d).prod(-1), nan)
     absd = abs(d)
     with np.errstate(divide="ignore", invalid="ignore"):
         logabsdet = module.log(absd).sum(-1)
         unit = d / module.where(absd == 0, 1, absd) if package.is_complex(d) else module.sign(d)
-    return module.where(moved, -unit, unit).prod(-1), logabsdet
+    sign = module.where(finite, module.where(moved, -unit, unit).prod(-1), 1)  # NumPy's sign of a non-finite matrix
+    return sign, module.where(finite, logabsdet, nan)
+
+
+def finite_matrices(package, x, batch_ndim: int):
+    """Whether each of the leading *batch_ndim* axes' entries of *x* is all finite (a boolean array
+    of the batch shape; one reduction)."""
+    finite = package.module.isfinite(x)
+    return finite.reshape(tuple(x.shape[:batch_ndim]) + (-1,)).all(-1)
 
 
 def abs_max_ratio_rank(package, d, cond: float):

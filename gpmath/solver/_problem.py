@@ -166,6 +166,14 @@ def singular(name: str, index: tuple[int, ...], pivot: int) -> str:
     )
 
 
+def not_solved(name: str, index: tuple[int, ...]) -> str:
+    """The message for a solve whose result is not finite though no pivot was exactly zero."""
+    return (
+        f"{matrix_name(name, index)} is singular or too ill-conditioned for its precision: the solution "
+        "holds infinities or NaNs"
+    )
+
+
 def zero_diagonal(name: str, index: tuple[int, ...], position: int) -> str:
     """The message for a triangular matrix with an exactly zero diagonal entry (LAPACK ``trtrs``'s
     ``info = position``, 1-based)."""
