@@ -85,7 +85,7 @@ class CudaMatmul(Matmul):
             self._check_out(out_op, ops)
         self._copies = self._layout_copies(ops, out_op) | {
             name for name, x in given.items() if x is not None and pkg.resolved(x) is not x}  # lazy conj/neg views
-        self._operands = {name: self._prepared(name, x) for name, x in given.items()}
+        self._operands = {name: self._prepared(name, x, ops[name]) for name, x in given.items()}
         self._direct = not self.staged and not self._copies  # operands used in place: rebinds set pointers only
         self._has_c = c is not None
         self._original = {name: _template(op) for name, op in ops.items()}  # what reset_operands compares against
@@ -114,13 +114,16 @@ class CudaMatmul(Matmul):
             logger.info("matmul: copying %s to C order first: cuBLASLt cannot use their strides", sorted(copies))
         return copies
 
-    def _prepared(self, name: str, x) -> Operand | None:
-        """The operand as the plan uses it: a C-order copy where needed; on the host when staged."""
+    def _prepared(self, name: str, x, intake: Operand | None = None) -> Operand | None:
+        """The operand as the plan uses it: a C-order copy where needed; on the host when staged.
+        *intake* is *x*'s record when one was made already (reused unless a copy is taken)."""
         if x is None:
             return None
         if self.staged or name in self._copies:
-            x = self.package.contiguous(x)
-        return as_operand(x, name, self.stream)
+            copied = self.package.contiguous(x)
+            if copied is not x:
+                return as_operand(copied, name, self.stream)
+        return intake if intake is not None else as_operand(x, name, self.stream)
 
     # -- planning ---------------------------------------------------------------------------
     def plan(self, max_workspace: int = DEFAULT_WORKSPACE, max_algorithms: int = 8) -> "CudaMatmul":

@@ -8,9 +8,10 @@ import sys
 
 import numpy as np
 
+from ..._errors import OutOfMemoryError
 from ..dtypes import DType
 
-__all__ = ["Package"]
+__all__ = ["Package", "allocation_failed"]
 
 
 class Package:
@@ -200,3 +201,9 @@ def _strictly_lower(module, rows: int, cols: int, device: int | None):
         return module.tri(rows, cols, -1, dtype=bool)
     with module.cuda.Device(device):
         return module.tri(rows, cols, -1, dtype=bool)
+
+
+def allocation_failed(package: str, shape, dtype: DType, device_id: int | None, error: Exception) -> OutOfMemoryError:
+    """gpmath's :class:`~gpmath.OutOfMemoryError` for a package allocation that failed with *error*."""
+    return OutOfMemoryError(2, "cudaErrorMemoryAllocation", f"{package}.empty",
+                            f"{dtype.name}{list(shape)} on cuda:{device_id}: {error}")

@@ -6,7 +6,7 @@ import contextlib
 
 import numpy as np
 
-from ._base import Package
+from ._base import Package, allocation_failed
 
 __all__ = ["CupyPackage"]
 
@@ -60,7 +60,10 @@ class CupyPackage(Package):
         return self._device_stream(stream, device_id)
 
     def empty(self, shape, dtype, device_id, stream):
-        return self._on(device_id, lambda: self.module.empty(shape, dtype=dtype.numpy))
+        try:
+            return self._on(device_id, lambda: self.module.empty(shape, dtype=dtype.numpy))
+        except self.module.cuda.memory.OutOfMemoryError as exc:
+            raise allocation_failed(self.name, shape, dtype, device_id, exc) from exc
 
     def to_numpy(self, x):
         return x.get()

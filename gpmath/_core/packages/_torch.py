@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import DType
-from ._base import Package
+from ._base import Package, allocation_failed
 
 __all__ = ["TorchPackage"]
 
@@ -118,12 +118,18 @@ class TorchPackage(Package):
 
     # -- creating tensors --------------------------------------------------------------------------
     def empty(self, shape, dtype, device_id, stream):
-        out = self.module.empty(shape, dtype=self.torch_dtype(dtype), device=self.device(device_id))
+        try:
+            out = self.module.empty(shape, dtype=self.torch_dtype(dtype), device=self.device(device_id))
+        except self.module.OutOfMemoryError as exc:
+            raise allocation_failed(self.name, shape, dtype, device_id, exc) from exc
         self._guard(out, device_id, stream)
         return out
 
     def empty_like(self, like, shape, dtype, device_id, stream):
-        out = like.new_empty(shape)
+        try:
+            out = like.new_empty(shape)
+        except self.module.OutOfMemoryError as exc:
+            raise allocation_failed(self.name, shape, dtype, device_id, exc) from exc
         self._guard(out, device_id, stream)
         return out
 

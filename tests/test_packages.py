@@ -1,0 +1,97 @@
+"""The package adapter, host staging and the engine table, without a GPU (torch CPU where installed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpmath
+from gpmath._core import engines
+from gpmath._core.dtypes import DTYPES
+from gpmath._core.packages import NUMPY, as_array, package_of
+from gpmath._core.staging import HostStaging, deliver
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+def test_numpy_host_values_are_native_and_equal(rng, dtype):
+    x = rng.standard_normal((5, 4)).astype(dtype)
+    swapped = x.astype(x.dtype.newbyteorder(">" if x.dtype.byteorder in "=<" else "<"))
+    values = NUMPY.host_values(swapped)
+    assert values.dtype.isnative and values.dtype == x.dtype
+    np.testing.assert_array_equal(values, x)
+    assert NUMPY.host_values(x) is x  # native: no copy
+
+
+def test_torch_host_values_resolve_lazy_views(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    t = torch.from_numpy(x)
+    pkg = package_of(t, "x")
+    np.testing.assert_array_equal(pkg.host_values(t.conj()), np.conj(x))
+    np.testing.assert_array_equal(pkg.host_values(torch._neg_view(t)), -x)
+    plain = pkg.host_values(t)
+    assert np.shares_memory(plain, x)  # a view where the memory holds the values
+    bf16 = torch.tensor([1.5, -2.0], dtype=torch.bfloat16)
+    np.testing.assert_array_equal(pkg.host_values(bf16), np.array([1.5, -2.0], np.float32))
+
+
+def test_deliver_keeps_the_callers_package_and_makes_0d_arrays():
+    torch = pytest.importorskip("torch")
+    pkg = package_of(torch.zeros(1), "x")
+    w, rank, s = deliver(pkg, (np.arange(3.0), 2, np.float64(4.0)), None)
+    assert isinstance(w, torch.Tensor) and w.dtype == torch.float64 and rank == 2
+    assert isinstance(s, torch.Tensor) and s.shape == ()
+    pivots = deliver(pkg, np.array([1, 0], np.int32), None)
+    assert pivots.dtype == torch.int32
+    assert deliver(NUMPY, np.float64(4.0), None) == 4.0
+
+
+def test_staging_writes_back_into_an_out_that_is_not_its_memory(rng):
+    x = rng.standard_normal((3, 3))
+    out = np.zeros((3, 3), ">f8")
+    staging = HostStaging(NUMPY)
+    mirror = staging.inward(out)
+    mirror[...] = x
+    assert staging.written(out, mirror) is out
+    np.testing.assert_array_equal(out, x)
+
+
+def test_as_array_rejects_ragged_and_object_input():
+    with pytest.raises(ValueError, match="x is not a rectangular array"):
+        as_array([[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match="must hold numbers"):
+        as_array([object()])
+    array, pkg = as_array([1, 2, 3])
+    assert pkg is NUMPY and array.tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("front", sorted(engines.TABLE))
+def test_every_table_row_names_engines_of_its_front(front):
+    cuda, cpu, _ = engines.TABLE[front]
+    cuda_engine, cpu_engine = engines._load(cuda), engines._load(cpu)
+    assert [k.__name__ for k in cuda_engine.__mro__].index(front) > 0
+    assert [k.__name__ for k in cpu_engine.__mro__].index(front) > 0
+
+
+def test_empty_operands_choose_the_cpu_engine():
+    a = np.ones((0, 3))
+    located = [("a", NUMPY, None)]
+    choice = engines.choose("Matmul", None, located, empty=engines.any_empty(a))
+    assert choice.device_id is None and choice.staging is None
+    assert choice.engine.__name__ == "CpuMatmul"
+
+
+def test_a_plan_chooses_its_engine_once(monkeypatch):
+    calls = []
+    real = engines.resolve_execution
+    monkeypatch.setattr(engines, "resolve_execution", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    a = np.eye(3)
+    gpmath.linalg.solve(a, np.ones(3))
+    gpmath.blas.Matmul(a, a)
+    gpmath.fft.FFT(a)
+    assert len(calls) == 3
+
+
+def test_dtype_table_names_numpy_dtypes():
+    for name, dtype in DTYPES.items():
+        assert dtype.numpy is None or dtype.numpy.name == name
