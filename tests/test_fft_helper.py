@@ -81,3 +81,13 @@ def test_next_fast_len_large_and_edge_values():
         fft.next_fast_len(-1)
     with pytest.raises(ValueError, match="target"):
         fft.next_fast_len(1.5)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 5)])
+@pytest.mark.parametrize("axes", [None, 0, -1, ()])
+def test_shifts_of_zero_length_axes_match_numpy(shape, axes):
+    data = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    for ours, theirs in ((fft.fftshift, np.fft.fftshift), (fft.ifftshift, np.fft.ifftshift)):
+        result = ours(data, axes=axes)
+        assert result.shape == shape
+        np.testing.assert_array_equal(result, theirs(data, axes=axes))

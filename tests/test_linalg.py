@@ -150,6 +150,21 @@ def test_empty_operands_reach_no_lapack_routine(a_shape, b_shape, capfd):
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 3, 3), (3,)), ((0, 3, 3), (1, 3, 2)), ((3, 0, 2, 2), (2, 4)),
+                                              ((3, 0, 2, 2), (0, 2, 1))])
+def test_solve_of_an_empty_batch_matches_numpy(a_shape, b_shape):
+    expected = np.linalg.solve(np.ones(a_shape), np.ones(b_shape))
+    x = linalg.solve(np.ones(a_shape), np.ones(b_shape), **CPU)
+    assert (x.shape, x.dtype) == (expected.shape, expected.dtype)
+
+
+def test_empty_batches_broadcast_as_in_numpy():
+    with pytest.raises(ValueError, match="do not broadcast"):
+        linalg.solve(np.ones((0, 3, 3)), np.ones((2, 3, 1)), **CPU)
+    with pytest.raises(ValueError):
+        np.linalg.solve(np.ones((0, 3, 3)), np.ones((2, 3, 1)))
+
+
 def test_solve_triangular_broadcasts_and_takes_vectors():
     a, b = general((), 6, "float64"), random((4, 6, 3), "float64", 1)
     x = linalg.solve_triangular(a, b, lower=True, **CPU)

@@ -269,6 +269,8 @@ def test_execution_cuda_without_gpu_raises(rng):
     [
         ((3, 4), (5, 6), {}, ValueError, r"\(3, 4\).*\(5, 6\).*4 != 5"),
         ((2, 3, 4), (3, 4, 5), {}, ValueError, "do not broadcast"),
+        ((0, 3, 4), (3, 4, 5), {}, ValueError, "do not broadcast"),
+        ((3, 4), (4, 5), {"c": np.ones((2, 3, 5))}, ValueError, "c has batch shape"),
         ((), (3,), {}, ValueError, "0-d"),
         ((3, 4), (4, 5), {"epilog": "tanh"}, ValueError, "epilog must be"),
         ((3, 4), (4, 5), {"epilog": "bias"}, ValueError, "bias= must be given"),
@@ -324,3 +326,67 @@ def test_property_shapes_and_transposes(m, k, n, batch, ta, tb, seed):
     a = np.swapaxes(a, -1, -2) if ta else a
     b = np.swapaxes(b, -1, -2) if tb else b
     _check(gpmath.matmul(a, b), np.matmul(a, b), "float64")
+
+
+def _on_cpu(x: np.ndarray, package: str):
+    """*x* as a host array of *package* ("numpy" or "torch", skipped without torch)."""
+    if package == "torch":
+        return pytest.importorskip("torch").from_numpy(x)
+    return x
+
+
+@pytest.mark.parametrize(
+    "a_batch, b_batch",
+    [((0,), ()), ((0,), (1,)), ((1,), (0,)), ((2, 0), (1, 1)), ((0,), (3,)), ((2, 1), (3,)), ((0, 2), (2, 0))],
+)
+def test_broadcast_batch_follows_numpy(a_batch, b_batch):
+    from gpmath._core.shapes import broadcast_batch
+
+    try:
+        expected = np.broadcast_shapes(a_batch, b_batch)
+    except ValueError:
+        with pytest.raises(ValueError, match="do not broadcast"):
+            broadcast_batch(a_batch, b_batch, a_batch, b_batch)
+        return
+    assert broadcast_batch(a_batch, b_batch, a_batch, b_batch) == expected
+
+
+EMPTY_SHAPES = [((0, 3, 4), (4, 5)), ((0, 3, 4), (1, 4, 5)), ((3, 0, 2, 4), (4, 5)), ((0, 4), (4, 5)),
+                ((3, 4), (4, 0)), ((3, 0), (0, 5)), ((2, 3, 0), (0, 5)), ((0,), (0,)), ((0,), (0, 5)), ((3, 0), (0,))]
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+@pytest.mark.parametrize("a_shape, b_shape", EMPTY_SHAPES)
+def test_empty_operands_on_the_cpu(rng, package, a_shape, b_shape):
+    ra, rb = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    expected = np.matmul(ra, rb)
+    d = gpmath.matmul(_on_cpu(ra, package), _on_cpu(rb, package), execution="cpu")
+    assert tuple(d.shape) == expected.shape
+    _check(d, expected, "float64")
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+@pytest.mark.parametrize("epilog", [None, "relu", "bias", "bias_relu"])
+def test_empty_contraction_is_beta_c_plus_epilog(rng, package, epilog):
+    ra, rb, rc, rbias = (rng.standard_normal(s) for s in ((2, 3, 0), (0, 5), (1, 3, 5), (5,)))
+    expected = 0.5 * rc + (rbias if epilog and epilog.startswith("bias") else 0)
+    expected = np.maximum(expected, 0) if epilog and epilog.endswith("relu") else expected
+    bias = _on_cpu(rbias, package) if epilog and epilog.startswith("bias") else None
+    a, b, c = (_on_cpu(x, package) for x in (ra, rb, rc))
+    _check(gpmath.matmul(a, b, c, alpha=3.0, beta=0.5, epilog=epilog, bias=bias, execution="cpu"), expected, "float64")
+
+
+@pytest.mark.parametrize("a_shape, b_shape", EMPTY_SHAPES)
+def test_empty_layout_calls_nothing_or_has_valid_leading_dimensions(a_shape, b_shape):
+    from gpmath._core.operand import as_operand
+    from gpmath._core.shapes import compact_strides
+    from gpmath.blas._layout import lt_layout
+    from gpmath.blas._problem import describe, out_matrix
+
+    problem = describe(as_operand(np.empty(a_shape), "a"), as_operand(np.empty(b_shape), "b"))
+    assert problem.out_shape == np.matmul(np.empty(a_shape), np.empty(b_shape)).shape
+    layout = lt_layout(problem, out_matrix(problem, compact_strides(problem.out_shape)))
+    if np.matmul(np.empty(a_shape), np.empty(b_shape)).size == 0:
+        assert layout.outer_offsets == ()
+    for x in (layout.a, layout.b, layout.d):
+        assert x.ld >= max(x.rows, 1)

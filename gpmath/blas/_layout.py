@@ -44,7 +44,7 @@ class LtLayout:
     c: LtOperand | None
     d: LtOperand
     batch_count: int
-    outer_offsets: tuple[tuple[int, int, int, int], ...]  # element offsets of (user a, user b, c, d)
+    outer_offsets: tuple[tuple[int, int, int, int], ...]  # element offsets of (user a, user b, c, d); () = no call
 
 
 def column_major(rows: int, cols: int, row_stride: int, col_stride: int) -> tuple[int, int, int, int] | None:
@@ -86,6 +86,11 @@ def _outer_offsets(extents: list[int], strides: list[list[int]]) -> tuple[tuple[
     return tuple(offsets) or ((0, 0, 0, 0),)
 
 
+def _is_empty(problem: MatmulProblem) -> bool:
+    """Whether the result has no elements: then no call is made (``outer_offsets`` is empty)."""
+    return problem.m == 0 or problem.n == 0 or 0 in problem.batch_shape
+
+
 def lt_layout(problem: MatmulProblem, d: Matrix) -> LtLayout:
     """The cuBLASLt layout of *problem* writing the result *d* (all operands must be usable)."""
     c = problem.c if problem.c is not None else d
@@ -106,5 +111,5 @@ def lt_layout(problem: MatmulProblem, d: Matrix) -> LtLayout:
         None if problem.c is None else operand(problem.c, inner[2]),
         operand(d, inner[3]),
         inner_count,
-        _outer_offsets(outer_extents, outer),
+        () if _is_empty(problem) else _outer_offsets(outer_extents, outer),
     )

@@ -23,6 +23,7 @@ __all__ = [
     "norm_factor",
     "check_workers",
     "one_axis",
+    "unique_axes",
     "many_axes",
     "c2r_lengths",
     "promoted_name",
@@ -129,6 +130,22 @@ def one_axis(shape, n, axis) -> tuple[tuple[int], tuple[int]]:
     return (axis,), (_length(length, "n"),)
 
 
+def unique_axes(ndim: int, axes) -> tuple[int, ...] | None:
+    """*axes* (an int or a sequence) as unique non-negative axes of an *ndim*-D array; None stays.
+
+    Examples
+    --------
+    >>> unique_axes(3, -1), unique_axes(3, (0, -1)), unique_axes(3, None)
+    ((2,), (0, 2), None)
+    """
+    if axes is None:
+        return None
+    axes = tuple(_axis(a, ndim, "axes") for a in _sequence(axes, "axes"))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axes must be unique, got {axes}")
+    return axes
+
+
 def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``(axes, s)`` of an n-D transform, following ``scipy.fft.fftn``'s rules.
 
@@ -145,10 +162,7 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     ((2, 0), (4, 2))
     """
     ndim = len(shape)
-    if axes is not None:
-        axes = tuple(_axis(a, ndim, "axes") for a in _sequence(axes, "axes"))
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"axes must be unique, got {axes}")
+    axes = unique_axes(ndim, axes)
     if s is None:
         axes = tuple(range(ndim)) if axes is None else axes
         lengths = [shape[a] for a in axes]

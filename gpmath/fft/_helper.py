@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from ._args import many_axes
+from ._args import unique_axes
 from ._arrays import as_array, ops_for
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len"]
@@ -90,7 +90,7 @@ def rfftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
 
 def _shifted(x, axes, sign: int):
     x, pkg = as_array(x)
-    axes, _ = many_axes(tuple(x.shape), None, axes)
+    axes = tuple(range(x.ndim)) if axes is None else unique_axes(x.ndim, axes)  # no lengths: 0 is fine
     shifts = [sign * (x.shape[a] // 2) for a in axes]
     return ops_for(pkg).roll(x, shifts, axes)
 
