@@ -194,3 +194,72 @@ def test_plan_batch_info_and_repr():
     lu, piv = plan.execute()
     assert plan.info().shape == (5,) and not plan.info().any()
     assert "LU" in repr(plan) and "float64[5, 3, 3]" in repr(plan)
+
+
+def _huge(shape, dtype=np.float64):
+    """A read-only view of *shape* over one element: sizes past 32 bits without the memory."""
+    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=dtype), shape=shape, strides=(0,) * len(shape))
+
+
+@pytest.mark.parametrize("shape", [(4799, 53130), (53130, 4799)])
+def test_svd_too_large_for_32_bit_lapack_is_refused_at_once_as_in_scipy(shape):
+    import scipy.linalg
+
+    a = _huge(shape)
+    with pytest.raises(ValueError) as theirs:
+        scipy.linalg.svd(a, check_finite=False)
+    with pytest.raises(ValueError, match="32-bit LAPACK"):
+        linalg.svd(a, **CPU)
+    assert type(theirs.value) is ValueError
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4799, 53130), (1000, 1000), (1000, 2000), (3000, 1000)])
+@pytest.mark.parametrize("full_matrices", [False, True])
+def test_gesdd_work_size_is_lapacks(dtype, shape, full_matrices):
+    from scipy.linalg import lapack
+
+    from gpmath.solver._cpu import _gesdd_work
+
+    query = lapack.get_lapack_funcs("gesdd_lwork", (np.zeros(1, dtype),))
+    expected, info = query(*shape, compute_uv=1, full_matrices=int(full_matrices))
+    assert info == 0
+    assert _gesdd_work(*shape, "A" if full_matrices else "S", False) == pytest.approx(expected.real, rel=1e-3)
+
+
+def test_svd_whose_work_array_overflows_32_bits_is_refused():
+    with pytest.raises(ValueError, match="Too large work array"):
+        linalg.svd(_huge((30000, 30000)), full_matrices=False, **CPU)
+
+
+@pytest.mark.parametrize(
+    "problem, argument",
+    [
+        (dict(batch_shape=(2**31,), m=4, n=4), "batch count"),
+        (dict(batch_shape=(2**16, 2**15), m=4, n=4), "batch count"),
+        (dict(batch_shape=(), m=2**31, n=4), "m \\(rows"),
+        (dict(batch_shape=(), m=4, n=2**31), "n \\(columns"),
+        (dict(batch_shape=(), m=4, n=4, nrhs=2**31), "nrhs"),
+    ],
+)
+def test_index_range_names_the_int32_argument(problem, argument):
+    from gpmath._core.dtypes import DTYPES
+    from gpmath.solver._problem import Problem, Rhs, check_index_range
+
+    nrhs = problem.pop("nrhs", None)
+    rhs = None if nrhs is None else Rhs(problem["batch_shape"], problem["m"], nrhs, False)
+    huge = Problem(**problem, dtype=DTYPES["float64"], rhs=rhs)
+    with pytest.raises(ValueError, match=f"CudaSolve: {argument}.*int32"):
+        check_index_range(huge, "CudaSolve")
+    fitting = Problem((2**31 - 1,), 4, 4, DTYPES["float64"], Rhs((2**31 - 1,), 4, 1, False))
+    check_index_range(fitting, "CudaSolve")
+
+
+def test_index_range_of_one_trsm_over_the_batch():
+    from gpmath._core.dtypes import DTYPES
+    from gpmath.solver._problem import Problem, Rhs, check_index_range
+
+    problem = Problem((2**16,), 4, 4, DTYPES["float64"], Rhs((2**16,), 4, 2**15, False))
+    check_index_range(problem, "CudaSolve")  # batched routines: the columns stay per matrix
+    with pytest.raises(ValueError, match="batch count \\* nrhs"):
+        check_index_range(problem, "CudaSolveTriangular")

@@ -390,3 +390,55 @@ def test_empty_layout_calls_nothing_or_has_valid_leading_dimensions(a_shape, b_s
         assert layout.outer_offsets == ()
     for x in (layout.a, layout.b, layout.d):
         assert x.ld >= max(x.rows, 1)
+
+
+def _layout_of(a, b):
+    from gpmath._core.operand import as_operand
+    from gpmath._core.shapes import compact_strides
+    from gpmath.blas._layout import lt_layout
+    from gpmath.blas._problem import describe, out_matrix
+
+    problem = describe(as_operand(a, "a"), as_operand(b, "b"))
+    return problem, lt_layout(problem, out_matrix(problem, compact_strides(problem.out_shape)))
+
+
+def _calls(layout):
+    """Element offsets (user a, user b, d) of every matrix the layout's calls compute."""
+    return sorted((off_a + i * layout.b.batch_stride, off_b + i * layout.a.batch_stride, off_d + i * layout.d.batch_stride)
+                  for off_a, off_b, _, off_d in layout.outer_offsets for i in range(layout.batch_count))
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 7, 100])
+@pytest.mark.parametrize("a_shape, b_shape", [((12, 2, 3), (3, 4)), ((2, 6, 2, 3), (6, 3, 4)), ((5, 2, 3), (5, 3, 4))])
+def test_layout_cuts_a_batch_above_the_limit_into_equal_calls(monkeypatch, limit, a_shape, b_shape):
+    import gpmath.blas._layout as layout_module
+    from gpmath._core.shapes import compact_strides
+
+    monkeypatch.setattr(layout_module, "MAX_BATCH_COUNT", limit)
+    problem, layout = _layout_of(np.empty(a_shape), np.empty(b_shape))
+    assert layout.batch_count <= limit
+    strides = [problem.a.batch_strides, problem.b.batch_strides, compact_strides(problem.out_shape)[:len(problem.batch_shape)]]
+    expected = sorted(tuple(sum(i * s for i, s in zip(index, st)) for st in strides) for index in np.ndindex(problem.batch_shape))
+    assert _calls(layout) == expected
+
+
+def test_layout_of_a_batch_past_int32_makes_equal_calls_within_it():
+    from numpy.lib.stride_tricks import as_strided
+
+    count = 2**31 + 1  # 3 * 715827883: no memory, the operand is a strided view
+    a = as_strided(np.empty(6), shape=(count, 2, 3), strides=(48, 24, 8))
+    _, layout = _layout_of(a, np.empty((3, 4)))
+    assert layout.batch_count <= 2**31 - 1
+    assert layout.batch_count * len(layout.outer_offsets) == count
+    starts = sorted(off[0] for off in layout.outer_offsets)
+    assert starts == [k * layout.batch_count * 6 for k in range(len(starts))]
+    assert [off[3] for off in sorted(layout.outer_offsets)] == [k * layout.batch_count * 8 for k in range(len(starts))]
+
+
+def test_layout_refuses_a_batch_it_cannot_cut(monkeypatch):
+    import gpmath.blas._layout as layout_module
+
+    monkeypatch.setattr(layout_module, "MAX_BATCH_COUNT", 2)
+    monkeypatch.setattr(layout_module, "MAX_SPLIT_CALLS", 4)
+    with pytest.raises(ValueError, match="batch of 13 matrices"):
+        _layout_of(np.empty((13, 2, 3)), np.empty((3, 4)))
