@@ -263,3 +263,71 @@ def test_index_range_of_one_trsm_over_the_batch():
     check_index_range(problem, "CudaSolve")  # batched routines: the columns stay per matrix
     with pytest.raises(ValueError, match="batch count \\* nrhs"):
         check_index_range(problem, "CudaSolveTriangular")
+
+
+def _finite_calls(a, b):
+    """``name -> (gpmath call, scipy.linalg call)`` of every linalg function on *a* (and *b*)."""
+    import scipy.linalg as sl
+
+    lu_piv = (np.eye(3), np.arange(3, dtype=np.int32))
+    pairs = {
+        "solve": lambda m, **k: m.solve(a, b, **k), "solve_triangular": lambda m, **k: m.solve_triangular(a, b, **k),
+        "cho_solve": lambda m, **k: m.cho_solve((a, False), b, **k), "lu_solve": lambda m, **k: m.lu_solve(lu_piv, b, **k),
+        "lstsq": lambda m, **k: m.lstsq(a, b, **k), "pinv": lambda m, **k: m.pinv(a, **k), "inv": lambda m, **k: m.inv(a, **k),
+        "det": lambda m, **k: m.det(a, **k), "cholesky": lambda m, **k: m.cholesky(a, **k),
+        "cho_factor": lambda m, **k: m.cho_factor(a, **k), "lu_factor": lambda m, **k: m.lu_factor(a, **k),
+        "qr": lambda m, **k: m.qr(a, **k), "eig": lambda m, **k: m.eig(a, **k), "eigvals": lambda m, **k: m.eigvals(a, **k),
+        "eigh": lambda m, **k: m.eigh(a, **k), "eigvalsh": lambda m, **k: m.eigvalsh(a, **k),
+        "svd": lambda m, **k: m.svd(a, **k), "svdvals": lambda m, **k: m.svdvals(a, **k),
+    }
+    return {name: (lambda f=f, **k: f(linalg, execution="cpu", **k), lambda f=f, **k: f(sl, **k)) for name, f in pairs.items()}
+
+
+FINITE_NAMES = sorted(_finite_calls(None, None))
+
+
+@pytest.mark.parametrize("name", FINITE_NAMES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, complex(0, np.nan)])
+@pytest.mark.parametrize("where", ["a", "b"])
+def test_non_finite_operands_raise_as_in_scipy(name, bad, where):
+    a = np.eye(3) * 4 + 1
+    b = np.ones(3)
+    (a if where == "a" else b)[1] = bad.real if not np.iscomplex(bad) else np.nan
+    ours, theirs = _finite_calls(a, b)[name]
+    argument = {"cho_solve": "c"}.get(name, "a") if where == "a" else "b"
+    try:
+        theirs()
+    except ValueError as error:
+        assert "infs or NaNs" in str(error)
+        with pytest.raises(ValueError, match=f"array must not contain infs or NaNs: {argument}"):
+            ours()
+    else:  # the call does not read that operand (lu_solve's a, b of one-matrix functions): neither do we
+        ours()
+
+
+@pytest.mark.parametrize("name", ["det", "inv", "lu_factor"])
+def test_check_finite_false_skips_the_check_as_in_scipy(name):
+    a = np.eye(3) * 4
+    a[0, 2] = np.nan
+    ours, theirs = _finite_calls(a, None)[name]
+    expected, result = theirs(check_finite=False), ours(check_finite=False)
+    assert np.isnan(np.asarray(result[0] if name == "lu_factor" else result)).any()
+    assert np.isnan(np.asarray(expected[0] if name == "lu_factor" else expected)).any()
+
+
+def test_slogdet_checks_finiteness():
+    with pytest.raises(ValueError, match="infs or NaNs: a"):
+        linalg.slogdet(np.full((2, 2), np.inf), **CPU)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -np.inf])
+def test_finiteness_of_torch_tensors_in_their_package(bad):
+    torch = pytest.importorskip("torch")
+    from gpmath.linalg._finite import require_finite
+
+    good = torch.eye(3, dtype=torch.complex64)
+    require_finite(True, a=good, b=torch.eye(2, dtype=torch.bfloat16))
+    with pytest.raises(ValueError, match="infs or NaNs: b"):
+        require_finite(True, a=good, b=torch.tensor([1.0, bad]))
+    with pytest.raises(ValueError, match="infs or NaNs: a"):
+        linalg.det(torch.tensor([[1.0, bad], [0.0, 1.0]], dtype=torch.float64), **CPU)
