@@ -409,3 +409,27 @@ def test_planners_are_reachable_from_linalg_and_run():
     with linalg.Cholesky(a, lower=True) as plan:
         l = plan.plan().execute(check=True)
     np.testing.assert_allclose(l @ np.swapaxes(l, -1, -2), a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (0, 0), (2, 3, 3)])
+def test_det_and_slogdet_have_scipys_type_and_the_batch_shape(shape):
+    a = (np.ones(shape) + 3 * np.eye(shape[-1])) if shape[-1] else np.ones(shape)
+    expected, (sign, logabsdet) = sl.det(a), np.linalg.slogdet(a)
+    result = linalg.det(a, **CPU)
+    assert (type(result), np.shape(result)) == (type(expected), np.shape(expected))
+    close(result, expected, "float64")
+    for ours, theirs in zip(linalg.slogdet(a, **CPU), (sign, logabsdet)):
+        assert (type(ours), np.shape(ours)) == (type(theirs), np.shape(theirs))
+        close(ours, theirs, "float64")
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (0, 0), (2, 3, 3)])
+def test_det_and_slogdet_of_torch_tensors_have_the_batch_shape(shape):
+    torch = pytest.importorskip("torch")
+    a = (np.ones(shape) + 3 * np.eye(shape[-1])) if shape[-1] else np.ones(shape)
+    result = linalg.det(torch.from_numpy(a), **CPU)
+    assert isinstance(result, torch.Tensor) and tuple(result.shape) == shape[:-2]
+    close(result.numpy(), sl.det(a), "float64")
+    for ours, theirs in zip(linalg.slogdet(torch.from_numpy(a), **CPU), np.linalg.slogdet(a)):
+        assert isinstance(ours, torch.Tensor) and tuple(ours.shape) == shape[:-2]
+        close(ours.numpy(), theirs, "float64")

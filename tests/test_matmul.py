@@ -442,3 +442,18 @@ def test_layout_refuses_a_batch_it_cannot_cut(monkeypatch):
     monkeypatch.setattr(layout_module, "MAX_SPLIT_CALLS", 4)
     with pytest.raises(ValueError, match="batch of 13 matrices"):
         _layout_of(np.empty((13, 2, 3)), np.empty((3, 4)))
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+def test_vector_dot_vector_is_zero_dimensional(rng, package):
+    ra, rb = rng.standard_normal(5), rng.standard_normal(5)
+    d = gpmath.matmul(_on_cpu(ra, package), _on_cpu(rb, package), execution="cpu")
+    assert tuple(d.shape) == np.matmul(ra, rb).shape == ()
+    _check(d, np.matmul(ra, rb), "float64")
+
+
+def test_layout_of_vector_dot_vector_writes_one_element():
+    problem, layout = _layout_of(np.empty(5), np.empty(5))
+    assert problem.out_shape == ()
+    assert (layout.m, layout.n, layout.k, layout.batch_count, layout.outer_offsets) == (1, 1, 5, 1, ((0, 0, 0, 0),))
+    assert (layout.d.rows, layout.d.cols, layout.d.ld) == (1, 1, 1)
