@@ -331,3 +331,17 @@ def test_finiteness_of_torch_tensors_in_their_package(bad):
         require_finite(True, a=good, b=torch.tensor([1.0, bad]))
     with pytest.raises(ValueError, match="infs or NaNs: a"):
         linalg.det(torch.tensor([[1.0, bad], [0.0, 1.0]], dtype=torch.float64), **CPU)
+
+
+@pytest.mark.parametrize("bare", [np.eye(3), np.eye(2), np.eye(3)[None], (np.eye(3),)])
+@pytest.mark.parametrize("name, argument", [("cho_solve", "c_and_lower"), ("lu_solve", "lu_and_piv")])
+def test_factor_pairs_must_be_pairs_as_in_scipy(bare, name, argument):
+    import scipy.linalg as sl
+
+    b = np.ones(len(bare[0]) if isinstance(bare, tuple) else bare.shape[-1])
+    with pytest.raises(Exception) as theirs:  # ValueError, but f2py's own error for lu_solve of a 2 x 2 array
+        getattr(sl, name)(bare, b)
+    expected = ValueError if type(theirs.value).__module__ == "builtins" else Exception
+    assert issubclass(ValueError, expected) and issubclass(type(theirs.value), expected)
+    with pytest.raises(ValueError, match=argument):
+        getattr(linalg, name)(bare, b, **CPU)

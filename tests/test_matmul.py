@@ -457,3 +457,24 @@ def test_layout_of_vector_dot_vector_writes_one_element():
     assert problem.out_shape == ()
     assert (layout.m, layout.n, layout.k, layout.batch_count, layout.outer_offsets) == (1, 1, 5, 1, ((0, 0, 0, 0),))
     assert (layout.d.rows, layout.d.cols, layout.d.ld) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("alias", ["a", "b", "shifted a", "b.T"])
+def test_cpu_execute_refuses_an_out_that_aliases_an_operand(rng, alias):
+    memory = rng.standard_normal((4, 3))
+    a, b = memory[:3], rng.standard_normal((3, 3))
+    out = {"a": a, "b": b, "shifted a": memory[1:], "b.T": b.T}[alias]
+    with Matmul(a, b, execution="cpu") as mm:
+        with pytest.raises(ValueError, match="out overlaps"):
+            mm.execute(out=out)
+        free = np.empty((3, 3))
+        assert mm.execute(out=free) is free
+        _check(free, a @ b, "float64")
+
+
+def test_cpu_execute_out_may_be_c_in_place(rng):
+    a, b, c = (rng.standard_normal((3, 3)) for _ in range(3))
+    expected = a @ b + c
+    with Matmul(a, b, c, execution="cpu") as mm:
+        assert mm.execute(out=c) is c
+    _check(c, expected, "float64")

@@ -101,9 +101,13 @@ class CpuMatmul(Matmul):
         if target is None:
             return result
         if out is not None and out is not self._out:
-            self._check_out(as_operand(out, "out"), {})
+            self._check_out(as_operand(out, "out"), self._current_operands())
         pkg.copy_into(target, result)
         return target
+
+    def _current_operands(self) -> dict:
+        """The operands now bound (after any reset), for the check that *out* aliases none."""
+        return {name: as_operand(x, name) for name, x in zip(("a", "b", "c", "bias"), self._arrays) if x is not None}
 
     def device_of_result(self) -> int | None:
         """Device the result goes back to: where the operands live (None: host)."""

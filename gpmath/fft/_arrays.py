@@ -25,6 +25,8 @@ def as_array(x, argument: str = "x"):
     except TypeError:
         try:
             array = np.asarray(x)
+        except ValueError as error:  # ragged nesting: NumPy's and SciPy's ValueError
+            raise ValueError(f"{argument} is not a regular array: {error}") from None
         except Exception:
             raise TypeError(f"{argument} must be an array or array-like, not {type(x).__name__}") from None
         if array.dtype == object:

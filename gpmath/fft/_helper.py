@@ -176,7 +176,7 @@ def next_fast_len(target: int, real: bool = False) -> int:
     try:
         target = operator.index(target)
     except TypeError:
-        raise ValueError(f"target must be an integer, not {target!r}") from None
+        raise TypeError(f"target must be an integer, not {target!r}") from None
     if target < 0:
         raise ValueError(f"target must be non-negative, not {target}")
     if target <= 1:

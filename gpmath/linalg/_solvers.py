@@ -15,6 +15,15 @@ from ._finite import require_finite
 __all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
 
 
+def _pair(value, name: str, pair: str) -> tuple:
+    """*value* unpacked as a 2-tuple, else a ``ValueError`` naming *name* (the error SciPy raises)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        shape = getattr(value, "shape", None)
+        given = type(value).__name__ + ("" if shape is None else f" of shape {tuple(shape)}")
+        raise ValueError(f"{name} must be the pair {pair}, not a {given}")
+    return tuple(value)
+
+
 def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
           precision: str = "f32", full_output: bool = False,
         check_finite: bool = True, execution: str | None = None, stream=None,
@@ -140,7 +149,7 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, check_finite: bool = True, ex
     >>> linalg.cho_solve(linalg.cho_factor(a, lower=True), np.array([6.0, 7.0])).tolist()
     [1.0, 1.0]
     """
-    c, lower = c_and_lower
+    c, lower = _pair(c_and_lower, "c_and_lower", "(c, lower) that cho_factor returns")
     require_finite(check_finite, c=c, b=b)
     return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream, device_id=device_id)
 
@@ -167,7 +176,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *,
     >>> linalg.lu_solve(linalg.lu_factor(a), np.array([5.0, 11.0])).round(6).tolist()
     [1.0, 2.0]
     """
-    lu, piv = lu_and_piv
+    lu, piv = _pair(lu_and_piv, "lu_and_piv", "(lu, piv) that lu_factor returns")
     require_finite(check_finite, lu=lu, piv=piv, b=b)
     return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream, device_id=device_id)
 
