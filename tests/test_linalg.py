@@ -158,6 +158,20 @@ def test_solve_of_an_empty_batch_matches_numpy(a_shape, b_shape):
     assert (x.shape, x.dtype) == (expected.shape, expected.dtype)
 
 
+@pytest.mark.parametrize("shape", [(0, 3, 3), (3, 0, 2, 2)])
+@pytest.mark.parametrize("ours, numpys", [
+    (lambda a: linalg.inv(a, **CPU), np.linalg.inv), (lambda a: linalg.det(a, **CPU), np.linalg.det),
+    (lambda a: linalg.cholesky(a, lower=True, **CPU), np.linalg.cholesky),
+    (lambda a: linalg.eigh(a, **CPU)[0], lambda a: np.linalg.eigh(a)[0]),
+    (lambda a: linalg.svd(a, **CPU)[1], lambda a: np.linalg.svd(a)[1]),
+    (lambda a: linalg.solve_triangular(a, np.ones((a.shape[-1], 2)), **CPU), lambda a: np.linalg.solve(a, np.ones((a.shape[-1], 2)))),
+])
+def test_empty_batches_give_numpys_shapes(shape, ours, numpys):
+    a = np.ones(shape) + np.eye(shape[-1])
+    expected = numpys(a)
+    assert ours(a).shape == expected.shape
+
+
 def test_empty_batches_broadcast_as_in_numpy():
     with pytest.raises(ValueError, match="do not broadcast"):
         linalg.solve(np.ones((0, 3, 3)), np.ones((2, 3, 1)), **CPU)

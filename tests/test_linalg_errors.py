@@ -209,7 +209,7 @@ def test_svd_too_large_for_32_bit_lapack_is_refused_at_once_as_in_scipy(shape):
     with pytest.raises(ValueError) as theirs:
         scipy.linalg.svd(a, check_finite=False)
     with pytest.raises(ValueError, match="32-bit LAPACK"):
-        linalg.svd(a, **CPU)
+        linalg.svd(a, check_finite=False, **CPU)
     assert type(theirs.value) is ValueError
 
 
@@ -227,9 +227,12 @@ def test_gesdd_work_size_is_lapacks(dtype, shape, full_matrices):
     assert _gesdd_work(*shape, "A" if full_matrices else "S", False) == pytest.approx(expected.real, rel=1e-3)
 
 
-def test_svd_whose_work_array_overflows_32_bits_is_refused():
+@pytest.mark.parametrize("call", [lambda a: linalg.svd(a, full_matrices=False, check_finite=False, **CPU),
+                                  lambda a: linalg.pinv(a, check_finite=False, **CPU),
+                                  lambda a: linalg.lstsq(a, np.ones(a.shape[0]), check_finite=False, **CPU)])
+def test_svd_whose_work_array_overflows_32_bits_is_refused(call):
     with pytest.raises(ValueError, match="Too large work array"):
-        linalg.svd(_huge((30000, 30000)), full_matrices=False, **CPU)
+        call(_huge((30000, 30000)))
 
 
 @pytest.mark.parametrize(
