@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Run the GPU test suite under compute-sanitizer (memcheck, racecheck, synccheck).
 #
-# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-k EXPR] [-o OUT] [TESTS...]
+# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-k EXPR] [-n WORKERS] [-o OUT] [TESTS...]
 #   -t TOOLS   tools to run (default: all three)
 #   -k EXPR    pytest -k selection, for every tool
+#   -n WORKERS pytest-xdist workers, each sanitized (default: 0, one process)
 #   -o OUT     output folder (default: $OUT, else ./sanitize-out)
 #   TESTS      test files or node ids (default: tests/)
 # Per-tool subsets (racecheck and synccheck are very slow): SANITIZE_TESTS_<TOOL> and
@@ -14,14 +15,16 @@
 set -u
 TOOLS="memcheck racecheck synccheck"
 KEXPR=""
+WORKERS=0
 OUT_DIR="${OUT:-./sanitize-out}"
-while getopts "t:k:o:h" opt; do
+while getopts "t:k:n:o:h" opt; do
   case "$opt" in
     t) TOOLS="$OPTARG" ;;
+    n) WORKERS="$OPTARG" ;;
     k) KEXPR="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
-    h) sed -n '2,14p' "$0"; exit 0 ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    h) sed -n '2,15p' "$0"; exit 0 ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -38,6 +41,7 @@ for tool in $TOOLS; do
   k="${!k_var:-$KEXPR}"
   log="$OUT_DIR/sanitizer_${tool}.log"
   args=(python3 -m pytest -q -m gpu -x -p no:cacheprovider)
+  [ "$WORKERS" -gt 0 ] && args+=(-n "$WORKERS")
   [ -n "$k" ] && args+=(-k "$k")
   args+=("${tests[@]}")
   echo "== $tool: ${args[*]}" > "$log"

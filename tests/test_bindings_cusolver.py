@@ -145,3 +145,19 @@ def test_status_names_come_from_the_enum():
 def test_every_declared_symbol_resolves(library):
     for func in library.declared():
         assert library.function(func) is not None, func
+
+
+def test_cublas_status_constants_match_header():
+    header = _header_enum(_header_text("cublas_api.h"), "cublasStatus_t")
+    assert header["CUBLAS_STATUS_ALLOC_FAILED"] == cublaslt.STATUS_ALLOC_FAILED
+    assert header["CUBLAS_STATUS_NOT_SUPPORTED"] == cublaslt.STATUS_NOT_SUPPORTED
+
+
+def test_no_status_is_written_by_hand():
+    """Library errors take status codes and names from the bindings (each library's status
+    function or transcribed enum), never a literal (a hand-kept name was wrong: 3 is not NOT_SUPPORTED)."""
+    package = Path(cublaslt.__file__).parents[1]
+    literal = re.compile(r"(LibraryError|OutOfMemoryError)\(\s*(\d|[^)]*[\"'][A-Z]{2,}_[A-Z_]+[\"'])")
+    written = [f"{path.relative_to(package)}:{number}" for path in package.rglob("*.py")
+               for number, line in enumerate(path.read_text().splitlines(), 1) if literal.search(line)]
+    assert not written, written

@@ -222,14 +222,14 @@ def test_workers_are_accepted(rng, package):
 
 @pytest.mark.parametrize("call, error, match", [
     (lambda x: fft.fft(x, axis=2), ValueError, "axis"),
-    (lambda x: fft.fft(x, axis=1.5), ValueError, "axis must be an integer"),
+    (lambda x: fft.fft(x, axis=1.5), TypeError, "axis must be an integer"),
     (lambda x: fft.fftn(x, axes=(0, 0)), ValueError, "axes must be unique"),
     (lambda x: fft.fftn(x, axes=(0, 5)), ValueError, "axes"),
     (lambda x: fft.fftn(x, s=(3, 3, 3)), ValueError, "s has 3 lengths"),
     (lambda x: fft.fftn(x, s=(3,), axes=(0, 1)), ValueError, "same length"),
     (lambda x: fft.fft(x, n=0), ValueError, "n must be at least 1"),
     (lambda x: fft.fft(x, n=-4), ValueError, "n must be at least 1"),
-    (lambda x: fft.fft(x, n=2.5), ValueError, "n must be an integer"),
+    (lambda x: fft.fft(x, n=2.5), TypeError, "n must be an integer"),
     (lambda x: fft.fftn(x, s=(0, 4)), ValueError, "s must be at least 1"),
     (lambda x: fft.fft(x, norm="unitary"), ValueError, "norm"),
     (lambda x: fft.hfft(x, norm="unitary"), ValueError, "norm"),
@@ -250,3 +250,32 @@ def test_errors_name_the_argument(call, error, match):
 def test_bad_axis_is_also_an_index_error_like_numpy():
     with pytest.raises(IndexError):
         fft.fft(np.ones(4), axis=1)
+
+
+SCIPY_ARGUMENT_ERRORS = [
+    ("fft", (), {"n": 2.5}), ("fft", (), {"n": "3"}), ("fft", (), {"n": np.float64(3)}), ("fft", (), {"n": 0}),
+    ("fft", (), {"axis": "0"}), ("fft", (), {"axis": 0.0}), ("fft", (), {"axis": None}), ("rfft", (), {"n": 2.5}),
+    ("irfft", (), {"n": 2.5}), ("hfft", (), {"n": 2.5}), ("ihfft", (), {"axis": 1.5}), ("fft", (), {"workers": 1.5}),
+    ("fft", (), {"workers": "2"}), ("fft", (), {"workers": 0}), ("fft", (), {"norm": 1}),
+    ("fftn", (), {"s": (2.5,)}), ("fftn", (), {"s": 2.5}), ("fft2", (), {"s": (2, 2.5)}), ("fftn", (), {"s": [None]}),
+    ("fftn", (), {"axes": (0.5,)}), ("fftn", (), {"axes": "0"}), ("irfftn", (), {"s": (2.5,)}),
+    ("fftn", (), {"s": (3,), "axes": (0, 1)}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", SCIPY_ARGUMENT_ERRORS)
+def test_argument_errors_have_scipys_type(name, args, kwargs):
+    x = np.ones((4, 6))
+    with pytest.raises(Exception) as theirs:
+        getattr(scipy.fft, name)(x, *args, **kwargs)
+    with pytest.raises(type(theirs.value)) as ours:
+        getattr(fft, name)(x, *args, **kwargs)
+    assert next(iter(kwargs)) in str(ours.value)
+
+
+@pytest.mark.parametrize("ragged", [[[1, 2], [3]], [[1.0], [2.0, 3.0], []]])
+def test_ragged_lists_raise_value_error_as_in_scipy(ragged):
+    with pytest.raises(ValueError):
+        scipy.fft.fft(ragged)
+    with pytest.raises(ValueError, match="x is not a regular array"):
+        fft.fft(ragged)

@@ -79,5 +79,25 @@ def test_next_fast_len_large_and_edge_values():
     assert _smooth(fft.next_fast_len(10**15 + 37))
     with pytest.raises(ValueError, match="target"):
         fft.next_fast_len(-1)
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(TypeError, match="target"):
         fft.next_fast_len(1.5)
+
+
+@pytest.mark.parametrize("call", [lambda m: m.next_fast_len(2.5), lambda m: m.next_fast_len("3"),
+                                  lambda m: m.fftshift(np.ones((2, 3)), 0.5), lambda m: m.fftshift(np.ones((2, 3)), "0"),
+                                  lambda m: m.ifftshift(np.ones((2, 3)), (0, 1.5)), lambda m: m.fftfreq(2.5)])
+def test_helper_argument_errors_have_scipys_type(call):
+    with pytest.raises(Exception) as theirs:
+        call(scipy.fft)
+    with pytest.raises(type(theirs.value)):
+        call(fft)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 5)])
+@pytest.mark.parametrize("axes", [None, 0, -1, ()])
+def test_shifts_of_zero_length_axes_match_numpy(shape, axes):
+    data = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    for ours, theirs in ((fft.fftshift, np.fft.fftshift), (fft.ifftshift, np.fft.ifftshift)):
+        result = ours(data, axes=axes)
+        assert result.shape == shape
+        np.testing.assert_array_equal(result, theirs(data, axes=axes))

@@ -150,6 +150,35 @@ def test_empty_operands_reach_no_lapack_routine(a_shape, b_shape, capfd):
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 3, 3), (3,)), ((0, 3, 3), (1, 3, 2)), ((3, 0, 2, 2), (2, 4)),
+                                              ((3, 0, 2, 2), (0, 2, 1))])
+def test_solve_of_an_empty_batch_matches_numpy(a_shape, b_shape):
+    expected = np.linalg.solve(np.ones(a_shape), np.ones(b_shape))
+    x = linalg.solve(np.ones(a_shape), np.ones(b_shape), **CPU)
+    assert (x.shape, x.dtype) == (expected.shape, expected.dtype)
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 3), (3, 0, 2, 2)])
+@pytest.mark.parametrize("ours, numpys", [
+    (lambda a: linalg.inv(a, **CPU), np.linalg.inv), (lambda a: linalg.det(a, **CPU), np.linalg.det),
+    (lambda a: linalg.cholesky(a, lower=True, **CPU), np.linalg.cholesky),
+    (lambda a: linalg.eigh(a, **CPU)[0], lambda a: np.linalg.eigh(a)[0]),
+    (lambda a: linalg.svd(a, **CPU)[1], lambda a: np.linalg.svd(a)[1]),
+    (lambda a: linalg.solve_triangular(a, np.ones((a.shape[-1], 2)), **CPU), lambda a: np.linalg.solve(a, np.ones((a.shape[-1], 2)))),
+])
+def test_empty_batches_give_numpys_shapes(shape, ours, numpys):
+    a = np.ones(shape) + np.eye(shape[-1])
+    expected = numpys(a)
+    assert ours(a).shape == expected.shape
+
+
+def test_empty_batches_broadcast_as_in_numpy():
+    with pytest.raises(ValueError, match="do not broadcast"):
+        linalg.solve(np.ones((0, 3, 3)), np.ones((2, 3, 1)), **CPU)
+    with pytest.raises(ValueError):
+        np.linalg.solve(np.ones((0, 3, 3)), np.ones((2, 3, 1)))
+
+
 def test_solve_triangular_broadcasts_and_takes_vectors():
     a, b = general((), 6, "float64"), random((4, 6, 3), "float64", 1)
     x = linalg.solve_triangular(a, b, lower=True, **CPU)
@@ -394,3 +423,27 @@ def test_planners_are_reachable_from_linalg_and_run():
     with linalg.Cholesky(a, lower=True) as plan:
         l = plan.plan().execute(check=True)
     np.testing.assert_allclose(l @ np.swapaxes(l, -1, -2), a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (0, 0), (2, 3, 3)])
+def test_det_and_slogdet_have_scipys_type_and_the_batch_shape(shape):
+    a = (np.ones(shape) + 3 * np.eye(shape[-1])) if shape[-1] else np.ones(shape)
+    expected, (sign, logabsdet) = sl.det(a), np.linalg.slogdet(a)
+    result = linalg.det(a, **CPU)
+    assert (type(result), np.shape(result)) == (type(expected), np.shape(expected))
+    close(result, expected, "float64")
+    for ours, theirs in zip(linalg.slogdet(a, **CPU), (sign, logabsdet)):
+        assert (type(ours), np.shape(ours)) == (type(theirs), np.shape(theirs))
+        close(ours, theirs, "float64")
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (0, 0), (2, 3, 3)])
+def test_det_and_slogdet_of_torch_tensors_have_the_batch_shape(shape):
+    torch = pytest.importorskip("torch")
+    a = (np.ones(shape) + 3 * np.eye(shape[-1])) if shape[-1] else np.ones(shape)
+    result = linalg.det(torch.from_numpy(a), **CPU)
+    assert isinstance(result, torch.Tensor) and tuple(result.shape) == shape[:-2]
+    close(result.numpy(), sl.det(a), "float64")
+    for ours, theirs in zip(linalg.slogdet(torch.from_numpy(a), **CPU), np.linalg.slogdet(a)):
+        assert isinstance(ours, torch.Tensor) and tuple(ours.shape) == shape[:-2]
+        close(ours.numpy(), theirs, "float64")

@@ -194,3 +194,157 @@ def test_plan_batch_info_and_repr():
     lu, piv = plan.execute()
     assert plan.info().shape == (5,) and not plan.info().any()
     assert "LU" in repr(plan) and "float64[5, 3, 3]" in repr(plan)
+
+
+def _huge(shape, dtype=np.float64):
+    """A read-only view of *shape* over one element: sizes past 32 bits without the memory."""
+    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=dtype), shape=shape, strides=(0,) * len(shape))
+
+
+@pytest.mark.parametrize("shape", [(4799, 53130), (53130, 4799)])
+def test_svd_too_large_for_32_bit_lapack_is_refused_at_once_as_in_scipy(shape):
+    import scipy.linalg
+
+    a = _huge(shape)
+    with pytest.raises(ValueError) as theirs:
+        scipy.linalg.svd(a, check_finite=False)
+    with pytest.raises(ValueError, match="32-bit LAPACK"):
+        linalg.svd(a, check_finite=False, **CPU)
+    assert type(theirs.value) is ValueError
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4799, 53130), (1000, 1000), (1000, 2000), (3000, 1000)])
+@pytest.mark.parametrize("full_matrices", [False, True])
+def test_gesdd_work_size_is_lapacks(dtype, shape, full_matrices):
+    from scipy.linalg import lapack
+
+    from gpmath.solver._cpu import _gesdd_work
+
+    query = lapack.get_lapack_funcs("gesdd_lwork", (np.zeros(1, dtype),))
+    expected, info = query(*shape, compute_uv=1, full_matrices=int(full_matrices))
+    assert info == 0
+    assert _gesdd_work(*shape, "A" if full_matrices else "S", False) == pytest.approx(expected.real, rel=1e-3)
+
+
+@pytest.mark.parametrize("call", [lambda a: linalg.svd(a, full_matrices=False, check_finite=False, **CPU),
+                                  lambda a: linalg.pinv(a, check_finite=False, **CPU),
+                                  lambda a: linalg.lstsq(a, np.ones(a.shape[0]), check_finite=False, **CPU)])
+def test_svd_whose_work_array_overflows_32_bits_is_refused(call):
+    with pytest.raises(ValueError, match="Too large work array"):
+        call(_huge((30000, 30000)))
+
+
+@pytest.mark.parametrize(
+    "problem, argument",
+    [
+        (dict(batch_shape=(2**31,), m=4, n=4), "batch count"),
+        (dict(batch_shape=(2**16, 2**15), m=4, n=4), "batch count"),
+        (dict(batch_shape=(), m=2**31, n=4), "m \\(rows"),
+        (dict(batch_shape=(), m=4, n=2**31), "n \\(columns"),
+        (dict(batch_shape=(), m=4, n=4, nrhs=2**31), "nrhs"),
+    ],
+)
+def test_index_range_names_the_int32_argument(problem, argument):
+    from gpmath._core.dtypes import DTYPES
+    from gpmath.solver._problem import Problem, Rhs, check_index_range
+
+    nrhs = problem.pop("nrhs", None)
+    rhs = None if nrhs is None else Rhs(problem["batch_shape"], problem["m"], nrhs, False)
+    huge = Problem(**problem, dtype=DTYPES["float64"], rhs=rhs)
+    with pytest.raises(ValueError, match=f"CudaSolve: {argument}.*int32"):
+        check_index_range(huge, "CudaSolve")
+    fitting = Problem((2**31 - 1,), 4, 4, DTYPES["float64"], Rhs((2**31 - 1,), 4, 1, False))
+    check_index_range(fitting, "CudaSolve")
+
+
+def test_index_range_of_one_trsm_over_the_batch():
+    from gpmath._core.dtypes import DTYPES
+    from gpmath.solver._problem import Problem, Rhs, check_index_range
+
+    problem = Problem((2**16,), 4, 4, DTYPES["float64"], Rhs((2**16,), 4, 2**15, False))
+    check_index_range(problem, "CudaSolve")  # batched routines: the columns stay per matrix
+    with pytest.raises(ValueError, match="batch count \\* nrhs"):
+        check_index_range(problem, "CudaSolveTriangular")
+
+
+def _finite_calls(a, b):
+    """``name -> (gpmath call, scipy.linalg call)`` of every linalg function on *a* (and *b*)."""
+    import scipy.linalg as sl
+
+    lu_piv = (np.eye(3), np.arange(3, dtype=np.int32))
+    pairs = {
+        "solve": lambda m, **k: m.solve(a, b, **k), "solve_triangular": lambda m, **k: m.solve_triangular(a, b, **k),
+        "cho_solve": lambda m, **k: m.cho_solve((a, False), b, **k), "lu_solve": lambda m, **k: m.lu_solve(lu_piv, b, **k),
+        "lstsq": lambda m, **k: m.lstsq(a, b, **k), "pinv": lambda m, **k: m.pinv(a, **k), "inv": lambda m, **k: m.inv(a, **k),
+        "det": lambda m, **k: m.det(a, **k), "cholesky": lambda m, **k: m.cholesky(a, **k),
+        "cho_factor": lambda m, **k: m.cho_factor(a, **k), "lu_factor": lambda m, **k: m.lu_factor(a, **k),
+        "qr": lambda m, **k: m.qr(a, **k), "eig": lambda m, **k: m.eig(a, **k), "eigvals": lambda m, **k: m.eigvals(a, **k),
+        "eigh": lambda m, **k: m.eigh(a, **k), "eigvalsh": lambda m, **k: m.eigvalsh(a, **k),
+        "svd": lambda m, **k: m.svd(a, **k), "svdvals": lambda m, **k: m.svdvals(a, **k),
+    }
+    return {name: (lambda f=f, **k: f(linalg, execution="cpu", **k), lambda f=f, **k: f(sl, **k)) for name, f in pairs.items()}
+
+
+FINITE_NAMES = sorted(_finite_calls(None, None))
+
+
+@pytest.mark.parametrize("name", FINITE_NAMES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, complex(0, np.nan)])
+@pytest.mark.parametrize("where", ["a", "b"])
+def test_non_finite_operands_raise_as_in_scipy(name, bad, where):
+    a = np.eye(3) * 4 + 1
+    b = np.ones(3)
+    (a if where == "a" else b)[1] = bad.real if not np.iscomplex(bad) else np.nan
+    ours, theirs = _finite_calls(a, b)[name]
+    argument = {"cho_solve": "c"}.get(name, "a") if where == "a" else "b"
+    try:
+        theirs()
+    except ValueError as error:
+        assert "infs or NaNs" in str(error)
+        with pytest.raises(ValueError, match=f"array must not contain infs or NaNs: {argument}"):
+            ours()
+    else:  # the call does not read that operand (lu_solve's a, b of one-matrix functions): neither do we
+        ours()
+
+
+@pytest.mark.parametrize("name", ["det", "inv", "lu_factor"])
+def test_check_finite_false_skips_the_check_as_in_scipy(name):
+    a = np.eye(3) * 4
+    a[0, 2] = np.nan
+    ours, theirs = _finite_calls(a, None)[name]
+    expected, result = theirs(check_finite=False), ours(check_finite=False)
+    assert np.isnan(np.asarray(result[0] if name == "lu_factor" else result)).any()
+    assert np.isnan(np.asarray(expected[0] if name == "lu_factor" else expected)).any()
+
+
+def test_slogdet_checks_finiteness():
+    with pytest.raises(ValueError, match="infs or NaNs: a"):
+        linalg.slogdet(np.full((2, 2), np.inf), **CPU)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -np.inf])
+def test_finiteness_of_torch_tensors_in_their_package(bad):
+    torch = pytest.importorskip("torch")
+    from gpmath.linalg._finite import require_finite
+
+    good = torch.eye(3, dtype=torch.complex64)
+    require_finite(True, a=good, b=torch.eye(2, dtype=torch.bfloat16))
+    with pytest.raises(ValueError, match="infs or NaNs: b"):
+        require_finite(True, a=good, b=torch.tensor([1.0, bad]))
+    with pytest.raises(ValueError, match="infs or NaNs: a"):
+        linalg.det(torch.tensor([[1.0, bad], [0.0, 1.0]], dtype=torch.float64), **CPU)
+
+
+@pytest.mark.parametrize("bare", [np.eye(3), np.eye(2), np.eye(3)[None], (np.eye(3),)])
+@pytest.mark.parametrize("name, argument", [("cho_solve", "c_and_lower"), ("lu_solve", "lu_and_piv")])
+def test_factor_pairs_must_be_pairs_as_in_scipy(bare, name, argument):
+    import scipy.linalg as sl
+
+    b = np.ones(len(bare[0]) if isinstance(bare, tuple) else bare.shape[-1])
+    with pytest.raises(Exception) as theirs:  # ValueError, but f2py's own error for lu_solve of a 2 x 2 array
+        getattr(sl, name)(bare, b)
+    expected = ValueError if type(theirs.value).__module__ == "builtins" else Exception
+    assert issubclass(ValueError, expected) and issubclass(type(theirs.value), expected)
+    with pytest.raises(ValueError, match=argument):
+        getattr(linalg, name)(bare, b, **CPU)

@@ -269,6 +269,8 @@ def test_execution_cuda_without_gpu_raises(rng):
     [
         ((3, 4), (5, 6), {}, ValueError, r"\(3, 4\).*\(5, 6\).*4 != 5"),
         ((2, 3, 4), (3, 4, 5), {}, ValueError, "do not broadcast"),
+        ((0, 3, 4), (3, 4, 5), {}, ValueError, "do not broadcast"),
+        ((3, 4), (4, 5), {"c": np.ones((2, 3, 5))}, ValueError, "c has batch shape"),
         ((), (3,), {}, ValueError, "0-d"),
         ((3, 4), (4, 5), {"epilog": "tanh"}, ValueError, "epilog must be"),
         ((3, 4), (4, 5), {"epilog": "bias"}, ValueError, "bias= must be given"),
@@ -324,3 +326,155 @@ def test_property_shapes_and_transposes(m, k, n, batch, ta, tb, seed):
     a = np.swapaxes(a, -1, -2) if ta else a
     b = np.swapaxes(b, -1, -2) if tb else b
     _check(gpmath.matmul(a, b), np.matmul(a, b), "float64")
+
+
+def _on_cpu(x: np.ndarray, package: str):
+    """*x* as a host array of *package* ("numpy" or "torch", skipped without torch)."""
+    if package == "torch":
+        return pytest.importorskip("torch").from_numpy(x)
+    return x
+
+
+@pytest.mark.parametrize(
+    "a_batch, b_batch",
+    [((0,), ()), ((0,), (1,)), ((1,), (0,)), ((2, 0), (1, 1)), ((0,), (3,)), ((2, 1), (3,)), ((0, 2), (2, 0))],
+)
+def test_broadcast_batch_follows_numpy(a_batch, b_batch):
+    from gpmath._core.shapes import broadcast_batch
+
+    try:
+        expected = np.broadcast_shapes(a_batch, b_batch)
+    except ValueError:
+        with pytest.raises(ValueError, match="do not broadcast"):
+            broadcast_batch(a_batch, b_batch, a_batch, b_batch)
+        return
+    assert broadcast_batch(a_batch, b_batch, a_batch, b_batch) == expected
+
+
+EMPTY_SHAPES = [((0, 3, 4), (4, 5)), ((0, 3, 4), (1, 4, 5)), ((3, 0, 2, 4), (4, 5)), ((0, 4), (4, 5)),
+                ((3, 4), (4, 0)), ((3, 0), (0, 5)), ((2, 3, 0), (0, 5)), ((0,), (0,)), ((0,), (0, 5)), ((3, 0), (0,))]
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+@pytest.mark.parametrize("a_shape, b_shape", EMPTY_SHAPES)
+def test_empty_operands_on_the_cpu(rng, package, a_shape, b_shape):
+    ra, rb = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    expected = np.matmul(ra, rb)
+    d = gpmath.matmul(_on_cpu(ra, package), _on_cpu(rb, package), execution="cpu")
+    assert tuple(d.shape) == expected.shape
+    _check(d, expected, "float64")
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+@pytest.mark.parametrize("epilog", [None, "relu", "bias", "bias_relu"])
+def test_empty_contraction_is_beta_c_plus_epilog(rng, package, epilog):
+    ra, rb, rc, rbias = (rng.standard_normal(s) for s in ((2, 3, 0), (0, 5), (1, 3, 5), (5,)))
+    expected = 0.5 * rc + (rbias if epilog and epilog.startswith("bias") else 0)
+    expected = np.maximum(expected, 0) if epilog and epilog.endswith("relu") else expected
+    bias = _on_cpu(rbias, package) if epilog and epilog.startswith("bias") else None
+    a, b, c = (_on_cpu(x, package) for x in (ra, rb, rc))
+    _check(gpmath.matmul(a, b, c, alpha=3.0, beta=0.5, epilog=epilog, bias=bias, execution="cpu"), expected, "float64")
+
+
+@pytest.mark.parametrize("a_shape, b_shape", EMPTY_SHAPES)
+def test_empty_layout_calls_nothing_or_has_valid_leading_dimensions(a_shape, b_shape):
+    from gpmath._core.operand import as_operand
+    from gpmath._core.shapes import compact_strides
+    from gpmath.blas._layout import lt_layout
+    from gpmath.blas._problem import describe, out_matrix
+
+    problem = describe(as_operand(np.empty(a_shape), "a"), as_operand(np.empty(b_shape), "b"))
+    assert problem.out_shape == np.matmul(np.empty(a_shape), np.empty(b_shape)).shape
+    layout = lt_layout(problem, out_matrix(problem, compact_strides(problem.out_shape)))
+    if np.matmul(np.empty(a_shape), np.empty(b_shape)).size == 0:
+        assert layout.outer_offsets == ()
+    for x in (layout.a, layout.b, layout.d):
+        assert x.ld >= max(x.rows, 1)
+
+
+def _layout_of(a, b):
+    from gpmath._core.operand import as_operand
+    from gpmath._core.shapes import compact_strides
+    from gpmath.blas._layout import lt_layout
+    from gpmath.blas._problem import describe, out_matrix
+
+    problem = describe(as_operand(a, "a"), as_operand(b, "b"))
+    return problem, lt_layout(problem, out_matrix(problem, compact_strides(problem.out_shape)))
+
+
+def _calls(layout):
+    """Element offsets (user a, user b, d) of every matrix the layout's calls compute."""
+    return sorted((off_a + i * layout.b.batch_stride, off_b + i * layout.a.batch_stride, off_d + i * layout.d.batch_stride)
+                  for off_a, off_b, _, off_d in layout.outer_offsets for i in range(layout.batch_count))
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 7, 100])
+@pytest.mark.parametrize("a_shape, b_shape", [((12, 2, 3), (3, 4)), ((2, 6, 2, 3), (6, 3, 4)), ((5, 2, 3), (5, 3, 4))])
+def test_layout_cuts_a_batch_above_the_limit_into_equal_calls(monkeypatch, limit, a_shape, b_shape):
+    import gpmath.blas._layout as layout_module
+    from gpmath._core.shapes import compact_strides
+
+    monkeypatch.setattr(layout_module, "MAX_BATCH_COUNT", limit)
+    problem, layout = _layout_of(np.empty(a_shape), np.empty(b_shape))
+    assert layout.batch_count <= limit
+    strides = [problem.a.batch_strides, problem.b.batch_strides, compact_strides(problem.out_shape)[:len(problem.batch_shape)]]
+    expected = sorted(tuple(sum(i * s for i, s in zip(index, st)) for st in strides) for index in np.ndindex(problem.batch_shape))
+    assert _calls(layout) == expected
+
+
+def test_layout_of_a_batch_past_int32_makes_equal_calls_within_it():
+    from numpy.lib.stride_tricks import as_strided
+
+    count = 2**31 + 1  # 3 * 715827883: no memory, the operand is a strided view
+    a = as_strided(np.empty(6), shape=(count, 2, 3), strides=(48, 24, 8))
+    _, layout = _layout_of(a, np.empty((3, 4)))
+    assert layout.batch_count <= 2**31 - 1
+    assert layout.batch_count * len(layout.outer_offsets) == count
+    starts = sorted(off[0] for off in layout.outer_offsets)
+    assert starts == [k * layout.batch_count * 6 for k in range(len(starts))]
+    assert [off[3] for off in sorted(layout.outer_offsets)] == [k * layout.batch_count * 8 for k in range(len(starts))]
+
+
+def test_layout_refuses_a_batch_it_cannot_cut(monkeypatch):
+    import gpmath.blas._layout as layout_module
+
+    monkeypatch.setattr(layout_module, "MAX_BATCH_COUNT", 2)
+    monkeypatch.setattr(layout_module, "MAX_SPLIT_CALLS", 4)
+    with pytest.raises(ValueError, match="batch of 13 matrices"):
+        _layout_of(np.empty((13, 2, 3)), np.empty((3, 4)))
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+def test_vector_dot_vector_is_zero_dimensional(rng, package):
+    ra, rb = rng.standard_normal(5), rng.standard_normal(5)
+    d = gpmath.matmul(_on_cpu(ra, package), _on_cpu(rb, package), execution="cpu")
+    assert tuple(d.shape) == np.matmul(ra, rb).shape == ()
+    _check(d, np.matmul(ra, rb), "float64")
+
+
+def test_layout_of_vector_dot_vector_writes_one_element():
+    problem, layout = _layout_of(np.empty(5), np.empty(5))
+    assert problem.out_shape == ()
+    assert (layout.m, layout.n, layout.k, layout.batch_count, layout.outer_offsets) == (1, 1, 5, 1, ((0, 0, 0, 0),))
+    assert (layout.d.rows, layout.d.cols, layout.d.ld) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("alias", ["a", "b", "shifted a", "b.T"])
+def test_cpu_execute_refuses_an_out_that_aliases_an_operand(rng, alias):
+    memory = rng.standard_normal((4, 3))
+    a, b = memory[:3], rng.standard_normal((3, 3))
+    out = {"a": a, "b": b, "shifted a": memory[1:], "b.T": b.T}[alias]
+    with Matmul(a, b, execution="cpu") as mm:
+        with pytest.raises(ValueError, match="out overlaps"):
+            mm.execute(out=out)
+        free = np.empty((3, 3))
+        assert mm.execute(out=free) is free
+        _check(free, a @ b, "float64")
+
+
+def test_cpu_execute_out_may_be_c_in_place(rng):
+    a, b, c = (rng.standard_normal((3, 3)) for _ in range(3))
+    expected = a @ b + c
+    with Matmul(a, b, c, execution="cpu") as mm:
+        assert mm.execute(out=c) is c
+    _check(c, expected, "float64")

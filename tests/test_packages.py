@@ -57,7 +57,7 @@ def test_staging_writes_back_into_an_out_that_is_not_its_memory(rng):
 
 
 def test_as_array_rejects_ragged_and_object_input():
-    with pytest.raises(ValueError, match="x is not a rectangular array"):
+    with pytest.raises(ValueError, match="x is not a regular array"):
         as_array([[1.0, 2.0], [3.0]])
     with pytest.raises(TypeError, match="must hold numbers"):
         as_array([object()])

@@ -14,7 +14,8 @@ from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_size_t, c_uint64,
 from ._loader import Library, c_int_p, c_void_p_p, status_checker
 
 
-STATUS_ALLOC_FAILED = 3  # CUBLAS_STATUS_ALLOC_FAILED
+STATUS_ALLOC_FAILED = 3  # CUBLAS_STATUS_ALLOC_FAILED (cublas_api.h)
+STATUS_NOT_SUPPORTED = 15  # CUBLAS_STATUS_NOT_SUPPORTED (cublas_api.h)
 
 
 class ComputeType(enum.IntEnum):
@@ -107,11 +108,12 @@ class HeuristicResult(ctypes.Structure):
     ]
 
 
-def _status_name(status: int) -> str:
+def status_name(status: int) -> str:
+    """``cublasLtGetStatusName``: the enumerator name of a ``cublasStatus_t``."""
     return _LIB.function("cublasLtGetStatusName")(status).decode()
 
 
-_LIB = Library("cublasLt", status_checker("cuBLASLt", _status_name, frozenset({STATUS_ALLOC_FAILED})))
+_LIB = Library("cublasLt", status_checker("cuBLASLt", status_name, frozenset({STATUS_ALLOC_FAILED})))
 _LIB.declare("cublasLtGetStatusName", c_char_p, [c_int])
 _LIB.declare("cublasLtGetVersion", c_size_t, [])
 _LIB.declare("cublasLtCreate", c_int, [c_void_p_p])

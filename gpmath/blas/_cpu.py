@@ -95,14 +95,19 @@ class CpuMatmul(Matmul):
         if c is not None and self.beta != 0:
             r = r + (c if self.beta == 1 else self.beta * c)
         r = apply_epilog(r, self.epilog, bias)
-        result = pkg.from_numpy(r, problem.dtype, self.device_of_result())
+        # from_numpy may give a 0-d result (vector @ vector) one dimension: the problem's shape is the result's
+        result = pkg.from_numpy(r, problem.dtype, self.device_of_result()).reshape(problem.out_shape)
         target = out if out is not None else self._out
         if target is None:
             return result
         if out is not None and out is not self._out:
-            self._check_out(as_operand(out, "out"), {})
+            self._check_out(as_operand(out, "out"), self._current_operands())
         pkg.copy_into(target, result)
         return target
+
+    def _current_operands(self) -> dict:
+        """The operands now bound (after any reset), for the check that *out* aliases none."""
+        return {name: as_operand(x, name) for name, x in zip(("a", "b", "c", "bias"), self._arrays) if x is not None}
 
     def device_of_result(self) -> int | None:
         """Device the result goes back to: where the operands live (None: host)."""

@@ -141,7 +141,8 @@ class CudaMatmul(Matmul):
             pref = self._preference(max_workspace)
             results = lt.matmul_algo_get_heuristic(handle, desc, *layouts, pref, max_algorithms)
             if not results:
-                raise LibraryError(3, "CUBLAS_STATUS_NOT_SUPPORTED", "cublasLtMatmulAlgoGetHeuristic",
+                status = lt.STATUS_NOT_SUPPORTED
+                raise LibraryError(status, lt.status_name(status), "cublasLtMatmulAlgoGetHeuristic",
                                    f"cuBLASLt has no algorithm for {self!r} within {max_workspace} bytes of workspace")
             self.algorithms = results
             workspace = DeviceBuffer(max(r.workspaceSize for r in results), self.stream, self.device_id)

@@ -5,7 +5,8 @@ gpmath computes the transposed product: row-major ``D = A @ B`` is column-major
 view is usable without a copy when one of its strides is 1 (or its extent along it is 1, where
 any stride will do) and the other is a valid leading dimension; transposed views become the
 ``T`` operation.  Batch dimensions fold into one strided batch where the strides allow, and
-the rest become a short loop of calls at fixed offsets.
+the rest become a short loop of calls at fixed offsets; so does a folded batch of more matrices
+than cuBLASLt's int32 ``BATCH_COUNT`` holds, cut into equal calls.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ._problem import Matrix, MatmulProblem
 __all__ = ["LtOperand", "LtLayout", "column_major", "lt_layout", "unusable_operands", "OP_N", "OP_T"]
 
 OP_N, OP_T = 0, 1
+MAX_BATCH_COUNT = 2**31 - 1  # cuBLASLt's BATCH_COUNT is an int32_t
+MAX_SPLIT_CALLS = 1 << 16  # a larger batch is cut into at most this many equal calls
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class LtLayout:
     c: LtOperand | None
     d: LtOperand
     batch_count: int
-    outer_offsets: tuple[tuple[int, int, int, int], ...]  # element offsets of (user a, user b, c, d)
+    outer_offsets: tuple[tuple[int, int, int, int], ...]  # element offsets of (user a, user b, c, d); () = no call
 
 
 def column_major(rows: int, cols: int, row_stride: int, col_stride: int) -> tuple[int, int, int, int] | None:
@@ -86,12 +89,42 @@ def _outer_offsets(extents: list[int], strides: list[list[int]]) -> tuple[tuple[
     return tuple(offsets) or ((0, 0, 0, 0),)
 
 
+def _split_count(count: int) -> tuple[int, int]:
+    """``(calls, per_call)``: the fewest equal calls of at most :data:`MAX_BATCH_COUNT` matrices each.
+
+    Raises ``ValueError`` when *count* has no divisor that makes at most :data:`MAX_SPLIT_CALLS`
+    such calls (a prime count above the limit, for one).
+    """
+    calls = -(-count // MAX_BATCH_COUNT)
+    while count % calls:
+        calls += 1
+        if calls > MAX_SPLIT_CALLS:
+            raise ValueError(
+                f"the batch of {count} matrices is larger than cuBLASLt's {MAX_BATCH_COUNT} per call and cannot "
+                f"be cut into at most {MAX_SPLIT_CALLS} equal calls: compute it in parts"
+            )
+    return calls, count // calls
+
+
+def _within_batch_limit(inner_count: int, inner: list[int], outer_extents: list[int], outer: list[list[int]]):
+    """The folded batch with an inner count above cuBLASLt's limit cut into an extra outer loop."""
+    if inner_count <= MAX_BATCH_COUNT:
+        return inner_count, inner, outer_extents, outer
+    calls, per_call = _split_count(inner_count)
+    return per_call, inner, [*outer_extents, calls], [*outer, [per_call * s for s in inner]]
+
+
+def _is_empty(problem: MatmulProblem) -> bool:
+    """Whether the result has no elements: then no call is made (``outer_offsets`` is empty)."""
+    return problem.m == 0 or problem.n == 0 or 0 in problem.batch_shape
+
+
 def lt_layout(problem: MatmulProblem, d: Matrix) -> LtLayout:
     """The cuBLASLt layout of *problem* writing the result *d* (all operands must be usable)."""
     c = problem.c if problem.c is not None else d
-    inner_count, inner, outer_extents, outer = fold_batches(
+    inner_count, inner, outer_extents, outer = _within_batch_limit(*fold_batches(
         problem.batch_shape, [problem.a.batch_strides, problem.b.batch_strides, c.batch_strides, d.batch_strides]
-    )
+    ))
 
     def operand(x: Matrix, batch_stride: int) -> LtOperand:
         op, rows, cols, ld = column_major(*_transposed(x))
@@ -106,5 +139,5 @@ def lt_layout(problem: MatmulProblem, d: Matrix) -> LtLayout:
         None if problem.c is None else operand(problem.c, inner[2]),
         operand(d, inner[3]),
         inner_count,
-        _outer_offsets(outer_extents, outer),
+        () if _is_empty(problem) else _outer_offsets(outer_extents, outer),
     )

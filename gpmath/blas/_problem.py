@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .._core.dtypes import DType
 from .._core.operand import Operand
-from .._core.shapes import broadcast_batch, broadcast_strides
+from .._core.shapes import broadcast_batch, broadcast_strides, compact_strides
 
 __all__ = ["Matrix", "MatmulProblem", "describe", "out_matrix", "EPILOGS"]
 
@@ -58,16 +58,24 @@ class MatmulProblem:
         return count
 
 
+def _strides(x: Operand) -> tuple[int, ...]:
+    """*x*'s strides, or C-order ones when it has no elements (an empty array's strides are
+    arbitrary: packages report 0 or 1, which no BLAS leading dimension accepts)."""
+    return tuple(x.strides) if x.size else compact_strides(tuple(x.shape))
+
+
 def _as_matrix_a(a: Operand):
+    strides = _strides(a)
     if a.ndim == 1:  # (K,) -> (1, K)
-        return (), (), 1, a.shape[0], 0, a.strides[0]
-    return a.shape[:-2], a.strides[:-2], a.shape[-2], a.shape[-1], a.strides[-2], a.strides[-1]
+        return (), (), 1, a.shape[0], 0, strides[0]
+    return a.shape[:-2], strides[:-2], a.shape[-2], a.shape[-1], strides[-2], strides[-1]
 
 
 def _as_matrix_b(b: Operand):
+    strides = _strides(b)
     if b.ndim == 1:  # (K,) -> (K, 1)
-        return (), (), b.shape[0], 1, b.strides[0], 0
-    return b.shape[:-2], b.strides[:-2], b.shape[-2], b.shape[-1], b.strides[-2], b.strides[-1]
+        return (), (), b.shape[0], 1, strides[0], 0
+    return b.shape[:-2], strides[:-2], b.shape[-2], b.shape[-1], strides[-2], strides[-1]
 
 
 def _check_dtypes(a: Operand, others: dict[str, Operand | None]) -> None:
@@ -80,7 +88,7 @@ def _check_dtypes(a: Operand, others: dict[str, Operand | None]) -> None:
 
 
 def _c_matrix(c: Operand, a_vector: bool, b_vector: bool, m: int, n: int, batch_shape, out_shape) -> Matrix:
-    shape, strides = list(c.shape), list(c.strides)
+    shape, strides = list(c.shape), list(_strides(c))
     if a_vector:  # the result has no M axis: restore it with extent 1
         shape.insert(len(shape) - (0 if b_vector else 1), 1)
         strides.insert(len(strides) - (0 if b_vector else 1), 0)
@@ -145,7 +153,10 @@ def describe(
 
 
 def out_matrix(problem: MatmulProblem, out_strides: tuple[int, ...]) -> Matrix:
-    """The result as a :class:`Matrix`, given the strides of an array of ``problem.out_shape``."""
+    """The result as a :class:`Matrix`, given the strides of an array of ``problem.out_shape``
+    (C-order ones stand in for an empty result's arbitrary strides)."""
+    if 0 in problem.out_shape:
+        out_strides = compact_strides(problem.out_shape)
     nb = len(problem.batch_shape)
     tail = list(out_strides[nb:])
     if problem.a_vector:

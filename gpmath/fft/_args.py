@@ -23,6 +23,7 @@ __all__ = [
     "norm_factor",
     "check_workers",
     "one_axis",
+    "unique_axes",
     "many_axes",
     "c2r_lengths",
     "promoted_name",
@@ -87,17 +88,19 @@ def check_workers(workers) -> int | None:
     return workers
 
 
-def _integer(value, name: str) -> int:
+def _integer(value, name: str, error: type[Exception] = TypeError) -> int:
+    """*value* as an int, else *error* naming *name*: SciPy raises ``TypeError`` for ``n``, ``axis``
+    and ``workers``, and ``ValueError`` for the ``s`` and ``axes`` of the n-D functions."""
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, not {value!r}")
+        raise error(f"{name} must be an integer, not {value!r}")
     try:
         return operator.index(value)
     except TypeError:
-        raise ValueError(f"{name} must be an integer, not {value!r}") from None
+        raise error(f"{name} must be an integer, not {value!r}") from None
 
 
-def _axis(axis, ndim: int, name: str) -> int:
-    axis = _integer(axis, name)
+def _axis(axis, ndim: int, name: str, error: type[Exception] = TypeError) -> int:
+    axis = _integer(axis, name, error)
     if not -ndim <= axis < ndim:
         raise AxisError(axis, ndim, msg_prefix=name)
     return axis % ndim
@@ -129,6 +132,25 @@ def one_axis(shape, n, axis) -> tuple[tuple[int], tuple[int]]:
     return (axis,), (_length(length, "n"),)
 
 
+def unique_axes(ndim: int, axes, error: type[Exception] = TypeError) -> tuple[int, ...] | None:
+    """*axes* (an int or a sequence) as unique non-negative axes of an *ndim*-D array; None stays.
+
+    A non-integer axis raises *error* (``TypeError`` as ``numpy.fft.fftshift``; the n-D
+    transforms pass ``ValueError``, as SciPy's raise).
+
+    Examples
+    --------
+    >>> unique_axes(3, -1), unique_axes(3, (0, -1)), unique_axes(3, None)
+    ((2,), (0, 2), None)
+    """
+    if axes is None:
+        return None
+    axes = tuple(_axis(a, ndim, "axes", error) for a in _sequence(axes, "axes"))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axes must be unique, got {axes}")
+    return axes
+
+
 def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``(axes, s)`` of an n-D transform, following ``scipy.fft.fftn``'s rules.
 
@@ -145,15 +167,12 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     ((2, 0), (4, 2))
     """
     ndim = len(shape)
-    if axes is not None:
-        axes = tuple(_axis(a, ndim, "axes") for a in _sequence(axes, "axes"))
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"axes must be unique, got {axes}")
+    axes = unique_axes(ndim, axes, ValueError)
     if s is None:
         axes = tuple(range(ndim)) if axes is None else axes
         lengths = [shape[a] for a in axes]
     else:
-        lengths = [_integer(v, "s") for v in _sequence(s, "s")]
+        lengths = [_integer(v, "s", ValueError) for v in _sequence(s, "s")]
         if axes is None:
             if len(lengths) > ndim:
                 raise ValueError(f"s has {len(lengths)} lengths but the input has only {ndim} axes")

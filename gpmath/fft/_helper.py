@@ -6,8 +6,8 @@ import operator
 
 import numpy as np
 
-from ._args import many_axes
 from .._core.packages import as_array
+from ._args import unique_axes
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len"]
 
@@ -90,7 +90,7 @@ def rfftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
 
 def _shifted(x, axes, sign: int):
     x, pkg = as_array(x)
-    axes, _ = many_axes(tuple(x.shape), None, axes)
+    axes = tuple(range(x.ndim)) if axes is None else unique_axes(x.ndim, axes)  # no lengths: 0 is fine
     shifts = [sign * (x.shape[a] // 2) for a in axes]
     return pkg.roll(x, shifts, axes)
 
@@ -176,7 +176,7 @@ def next_fast_len(target: int, real: bool = False) -> int:
     try:
         target = operator.index(target)
     except TypeError:
-        raise ValueError(f"target must be an integer, not {target!r}") from None
+        raise TypeError(f"target must be an integer, not {target!r}") from None
     if target < 0:
         raise ValueError(f"target must be non-negative, not {target}")
     if target <= 1:

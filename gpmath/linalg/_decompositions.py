@@ -12,11 +12,12 @@ from typing import Any
 
 from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
 from ._dispatch import run
+from ._finite import require_finite
 
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
 
 
-def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=None,
+def cholesky(a, lower: bool = False, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Cholesky factor of Hermitian positive-definite matrices.
 
@@ -26,6 +27,9 @@ def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=Non
         Only the triangle named by *lower* is read.
     lower : bool, default False
         Return lower ``L`` with ``a = L Lᴴ``; else upper ``U`` with ``a = Uᴴ U``.
+    check_finite : bool, default True
+        Raise ``ValueError`` when an operand holds an inf or a NaN, as SciPy does (for device
+        arrays the check reads one bool: a sync of the current stream); ``False`` skips it.
     execution : {None, "cuda", "cpu"}
         Where to run: by default where *a* is, and the GPU for host arrays when one is usable.
     stream : stream, optional
@@ -52,10 +56,11 @@ def cholesky(a, lower: bool = False, *, execution: str | None = None, stream=Non
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
+    require_finite(check_finite, a=a)
     return run(Cholesky, (a,), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=None,
+def cho_factor(a, lower: bool = False, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None) -> tuple[Any, bool]:
     """Cholesky factorisation for :func:`cho_solve`: ``(c, lower)``.
 
@@ -65,7 +70,7 @@ def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=N
         Hermitian positive definite; only the triangle named by *lower* is read.
     lower : bool, default False
         Which factor to compute.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -83,17 +88,18 @@ def cho_factor(a, lower: bool = False, *, execution: str | None = None, stream=N
     >>> linalg.cho_solve(linalg.cho_factor(a), np.array([6.0, 7.0])).tolist()
     [1.0, 1.0]
     """
-    return cholesky(a, lower, execution=execution, stream=stream, device_id=device_id), bool(lower)
+    c = cholesky(a, lower, check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)
+    return c, bool(lower)
 
 
-def lu_factor(a, *, execution: str | None = None, stream=None,
+def lu_factor(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """LU factorisation with partial pivoting, ``a = P L U``, for :func:`lu_solve`.
 
     Parameters
     ----------
     a : array, (..., N, N)
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -116,10 +122,11 @@ def lu_factor(a, *, execution: str | None = None, stream=None,
     >>> lu.round(4).tolist(), piv.tolist()
     ([[3.0, 4.0], [0.3333, 0.6667]], [1, 1])
     """
+    require_finite(check_finite, a=a)
     return run(LU, (a,), {}, execution, stream, device_id=device_id)
 
 
-def qr(a, mode: str = "full", *, execution: str | None = None, stream=None,
+def qr(a, mode: str = "full", *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """QR factorisation ``a = Q R``.
 
@@ -129,7 +136,7 @@ def qr(a, mode: str = "full", *, execution: str | None = None, stream=None,
     mode : {"full", "economic", "r"}
         ``"full"``: Q ``(..., M, M)``, R ``(..., M, N)``; ``"economic"`` with K = min(M, N):
         Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -145,10 +152,12 @@ def qr(a, mode: str = "full", *, execution: str | None = None, stream=None,
     >>> bool(np.allclose(q @ r, a)), bool(np.allclose(q.T @ q, np.eye(2)))
     (True, True)
     """
+    require_finite(check_finite, a=a)
     return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
 
 
-def eig(a, b=None, left: bool = False, right: bool = True, *, execution: str | None = None, stream=None,
+def eig(a, b=None, left: bool = False, right: bool = True, *,
+        check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Eigenvalues and right eigenvectors of general square matrices.
 
@@ -164,7 +173,7 @@ def eig(a, b=None, left: bool = False, right: bool = True, *, execution: str | N
         ``left=True`` raises ``NotImplementedError``.
     right : bool, default True
         Return the right eigenvectors too.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -192,6 +201,7 @@ def eig(a, b=None, left: bool = False, right: bool = True, *, execution: str | N
     >>> bool(np.allclose(a @ v, v * w))
     True
     """
+    require_finite(check_finite, a=a, b=b)
     if b is not None:
         raise NotImplementedError("gpmath.linalg.eig solves the standard problem a v = w v only: b must be None")
     if left:
@@ -200,8 +210,15 @@ def eig(a, b=None, left: bool = False, right: bool = True, *, execution: str | N
     return run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
 
 
-def eigvals(a, b=None, *, execution: str | None = None, stream=None, device_id: int | None = None):
+def eigvals(a, b=None, *,
+        check_finite: bool = True, execution: str | None = None, stream=None, device_id: int | None = None):
     """Eigenvalues of general square matrices, complex: :func:`eig` with ``right=False``.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    check_finite, execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
 
     Examples
     --------
@@ -210,11 +227,11 @@ def eigvals(a, b=None, *, execution: str | None = None, stream=None, device_id: 
     >>> sorted(linalg.eigvals(np.array([[0.0, -2.0], [2.0, 0.0]])).imag.round(6).tolist())
     [-2.0, 2.0]
     """
-    return eig(a, b, right=False, execution=execution, stream=stream, device_id=device_id)
+    return eig(a, b, right=False, check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)
 
 
 def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | None = None,
-         execution: str | None = None, stream=None,
+         check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Eigenvalues and eigenvectors of Hermitian (real symmetric) matrices.
 
@@ -234,7 +251,7 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
         measured (N, batch) crossover (see docs/linalg.md), which for small real matrices is
         gpmath's own Jacobi kernel (the same accuracy as ``"syevj"``).  The CPU always uses
         LAPACK's ``evd``.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -252,13 +269,21 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
     >>> w.round(6).tolist()
     [1.0, 3.0]
     """
+    require_finite(check_finite, a=a)
     options = {"lower": lower, "eigvals_only": eigvals_only, "driver": driver}
     return run(Eigh, (a,), options, execution, stream, device_id=device_id)
 
 
-def eigvalsh(a, *, lower: bool = True, driver: str | None = None, execution: str | None = None, stream=None,
+def eigvalsh(a, *, lower: bool = True, driver: str | None = None,
+        check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Eigenvalues of Hermitian matrices, ascending: :func:`eigh` with ``eigvals_only=True``.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    check_finite, execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
 
     Examples
     --------
@@ -267,11 +292,12 @@ def eigvalsh(a, *, lower: bool = True, driver: str | None = None, execution: str
     >>> linalg.eigvalsh(np.diag([3.0, 1.0, 2.0])).tolist()
     [1.0, 2.0, 3.0]
     """
-    return eigh(a, lower=lower, eigvals_only=True, driver=driver, execution=execution, stream=stream, device_id=device_id)
+    return eigh(a, lower=lower, eigvals_only=True, driver=driver,
+               check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)
 
 
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str | None = None,
-        execution: str | None = None, stream=None,
+        check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Singular value decomposition ``a = U diag(s) Vh``.
 
@@ -290,7 +316,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
         ``None`` chooses by the measured crossover: gpmath's own Jacobi kernel for small real
         square matrices (the accuracy of ``"gesvdj"``), Jacobi for batches, ``"gesvd"`` for one
         larger matrix.  The CPU always uses LAPACK's ``gesdd``.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -309,13 +335,20 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
     >>> bool(np.allclose(u @ np.diag(s) @ vh, a))
     True
     """
+    require_finite(check_finite, a=a)
     options = {"full_matrices": full_matrices, "compute_uv": compute_uv, "driver": driver}
     return run(SVD, (a,), options, execution, stream, device_id=device_id)
 
 
-def svdvals(a, *, driver: str | None = None, execution: str | None = None, stream=None,
+def svdvals(a, *, driver: str | None = None, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Singular values, descending: :func:`svd` with ``compute_uv=False``.
+
+    Parameters
+    ----------
+    a : array, (..., M, N)
+    check_finite, execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
 
     Examples
     --------
@@ -324,4 +357,5 @@ def svdvals(a, *, driver: str | None = None, execution: str | None = None, strea
     >>> linalg.svdvals(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
     [2.0, 1.0]
     """
-    return svd(a, False, False, driver=driver, execution=execution, stream=stream, device_id=device_id)
+    return svd(a, False, False, driver=driver,
+               check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)

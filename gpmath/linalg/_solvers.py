@@ -10,12 +10,23 @@ from typing import Any
 
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from ._dispatch import run
+from ._finite import require_finite
 
 __all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
 
 
+def _pair(value, name: str, pair: str) -> tuple:
+    """*value* unpacked as a 2-tuple, else a ``ValueError`` naming *name* (the error SciPy raises)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        shape = getattr(value, "shape", None)
+        given = type(value).__name__ + ("" if shape is None else f" of shape {tuple(shape)}")
+        raise ValueError(f"{name} must be the pair {pair}, not a {given}")
+    return tuple(value)
+
+
 def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
-          precision: str = "f32", full_output: bool = False, execution: str | None = None, stream=None,
+          precision: str = "f32", full_output: bool = False,
+        check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Solve ``a x = b`` for square ``a``.
 
@@ -42,7 +53,7 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
         Inner precision of ``refine="mixed"`` on the GPU.
     full_output : bool, default False
         Also return a :class:`gpmath.solver.Refinement` (iterations, fallback) of the mixed solve.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -68,13 +79,15 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
     >>> x.round(6).tolist(), info.fell_back
     ([2.0, 3.0], False)
     """
+    require_finite(check_finite, a=a, b=b)
     options = {"assume_a": assume_a, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
     x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
     return (x, plan.refinement) if full_output else x
 
 
 def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False, *,
-                     execution: str | None = None, stream=None, device_id: int | None = None):
+
+        check_finite: bool = True, execution: str | None = None, stream=None, device_id: int | None = None):
     """Solve ``a x = b`` (or ``aᵀ x = b``, ``aᴴ x = b``) for triangular ``a``.
 
     Parameters
@@ -89,7 +102,7 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
         Read the lower triangle of ``a`` (else the upper).
     unit_diagonal : bool, default False
         Take ``a``'s diagonal entries as ones.
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -111,11 +124,12 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
     >>> linalg.solve_triangular(a, np.array([4.0, 8.0]), trans="T", lower=True).tolist()
     [1.0, 2.0]
     """
+    require_finite(check_finite, a=a, b=b)
     options = {"trans": trans, "lower": lower, "unit_diagonal": unit_diagonal}
     return run(SolveTriangular, (a, b), options, execution, stream, device_id=device_id)
 
 
-def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None, stream=None,
+def cho_solve(c_and_lower: tuple[Any, bool], b, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Solve ``a x = b`` given :func:`cho_factor`'s ``(c, lower)``.
 
@@ -124,7 +138,7 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None,
     c_and_lower : (array, bool)
         The Cholesky factor ``(..., N, N)`` and whether it is lower.
     b : array, (N,) or (..., N, K)
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -135,11 +149,13 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, execution: str | None = None,
     >>> linalg.cho_solve(linalg.cho_factor(a, lower=True), np.array([6.0, 7.0])).tolist()
     [1.0, 1.0]
     """
-    c, lower = c_and_lower
+    c, lower = _pair(c_and_lower, "c_and_lower", "(c, lower) that cho_factor returns")
+    require_finite(check_finite, c=c, b=b)
     return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str | None = None, stream=None,
+def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *,
+        check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Solve ``a x = b`` (*trans* 0), ``aᵀ x = b`` (1) or ``aᴴ x = b`` (2) from :func:`lu_factor`.
 
@@ -149,7 +165,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str |
         :func:`lu_factor`'s result.
     b : array, (N,) or (..., N, K)
     trans : {0, 1, 2}
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -160,11 +176,13 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *, execution: str |
     >>> linalg.lu_solve(linalg.lu_factor(a), np.array([5.0, 11.0])).round(6).tolist()
     [1.0, 2.0]
     """
-    lu, piv = lu_and_piv
+    lu, piv = _pair(lu_and_piv, "lu_and_piv", "(lu, piv) that lu_factor returns")
+    require_finite(check_finite, lu=lu, piv=piv, b=b)
     return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream, device_id=device_id)
 
 
-def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *, execution: str | None = None,
+def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *,
+        check_finite: bool = True, execution: str | None = None,
           stream=None, device_id: int | None = None):
     """Least-squares solution of ``a x = b``, minimising ``‖b - a x‖₂``.
 
@@ -180,7 +198,7 @@ def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *, exec
         factorisation, much faster on the GPU (geqrf, ormqr, trsm; see bench/RESULTS.md),
         returns ``s = None``; the GPU's QR is unpivoted, so a rank-deficient
         matrix raises :class:`LinAlgError` there (the CPU runs LAPACK's pivoted ``gelsy``).
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -203,12 +221,13 @@ def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *, exec
     >>> x.round(6).tolist(), rank
     ([1.0, 2.0], 2)
     """
+    require_finite(check_finite, a=a, b=b)
     options = {"cond": cond, "lapack_driver": lapack_driver}
     return run(Lstsq, (a, b), options, execution, stream, device_id=device_id)
 
 
 def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False,
-         execution: str | None = None, stream=None, device_id: int | None = None):
+         check_finite: bool = True, execution: str | None = None, stream=None, device_id: int | None = None):
     """The Moore-Penrose pseudo-inverse, through the SVD (as :func:`scipy.linalg.pinv`).
 
     Parameters
@@ -219,7 +238,7 @@ def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank
         ``max(M, N) * eps`` of the dtype, as SciPy's.
     return_rank : bool, default False
         Also return the effective rank (an int, or an array for a batch).
-    execution, stream, device_id
+    check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -238,13 +257,20 @@ def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank
     >>> linalg.pinv(np.array([[1.0, 1.0], [1.0, 1.0]]), return_rank=True)[1]
     1
     """
+    require_finite(check_finite, a=a)
     b, rank = run(Pinv, (a,), {"atol": atol, "rtol": rtol}, execution, stream, device_id=device_id)
     return (b, rank) if return_rank else b
 
 
-def inv(a, *, execution: str | None = None, stream=None,
+def inv(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Inverse of square matrices.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    check_finite, execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
 
     Raises
     ------
@@ -258,12 +284,19 @@ def inv(a, *, execution: str | None = None, stream=None,
     >>> linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.25]]
     """
+    require_finite(check_finite, a=a)
     return run(Inv, (a,), {}, execution, stream, device_id=device_id)
 
 
-def det(a, *, execution: str | None = None, stream=None,
+def det(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Determinant of square matrices (0 for a singular one, which does not raise).
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    check_finite, execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
 
     Examples
     --------
@@ -272,12 +305,19 @@ def det(a, *, execution: str | None = None, stream=None,
     >>> round(float(linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9)
     -2.0
     """
+    require_finite(check_finite, a=a)
     return run(Det, (a,), {"log": False}, execution, stream, device_id=device_id)
 
 
-def slogdet(a, *, execution: str | None = None, stream=None,
+def slogdet(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Sign and natural log of the absolute determinant, as :func:`numpy.linalg.slogdet`.
+
+    Parameters
+    ----------
+    a : array, (..., N, N)
+    check_finite, execution, stream, device_id
+        As in :func:`gpmath.linalg.cholesky`.
 
     Returns
     -------
@@ -294,4 +334,5 @@ def slogdet(a, *, execution: str | None = None, stream=None,
     >>> float(sign), round(float(logabsdet), 6)
     (-1.0, 0.693147)
     """
+    require_finite(check_finite, a=a)
     return run(Det, (a,), {"log": True}, execution, stream, device_id=device_id)

@@ -224,8 +224,41 @@ def eig(a: np.ndarray, right: bool):
     return w.astype(complex_dtype, copy=False), v.astype(complex_dtype, copy=False)
 
 
+def _gesdd_work(m: int, n: int, jobz: str, is_complex: bool) -> int:
+    """The largest work array (``lwork``, or ``lrwork`` for complex) LAPACK's ``gesdd`` needs at least,
+    from its documented minima; computed in Python integers, since LAPACK's own 32-bit workspace
+    query wraps around (it answers 2010000 for a 30000 x 30000 matrix)."""
+    mn, mx = min(m, n), max(m, n)
+    if not is_complex:
+        if jobz == "N":
+            return 3 * mn + max(mx, 7 * mn)
+        if mx >= mn * 11 // 6:  # LAPACK's MNTHR: a QR of the long side first
+            return 4 * mn * mn + 7 * mn if jobz == "S" else 4 * mn * mn + 6 * mn + mx
+        return 3 * mn + max(mx, 3 * mn * mn + 4 * mn)
+    lwork = {"N": 2 * mn + mx, "S": mn * mn + 3 * mn, "A": mn * mn + 2 * mn + mx}[jobz]
+    lrwork = 7 * mn if jobz == "N" else max(5 * mn * mn + 5 * mn, 2 * mx * mn + 2 * mn * mn + mn)
+    return max(lwork, lrwork)
+
+
+def _check_svd_size(a: np.ndarray, full_matrices: bool, compute_uv: bool) -> None:
+    """Refuse at once, as :func:`scipy.linalg.svd` does, an SVD that 32-bit LAPACK cannot index:
+    factors of more than ``2**31 - 1`` elements, or a ``gesdd`` work array as large."""
+    m, n = a.shape[-2:]
+    big, small = max(m, n), min(m, n)
+    elements = (big * big if full_matrices else big * small) if compute_uv else 0
+    if elements > P.INT32_MAX:
+        raise ValueError(f"a has matrices of shape ({m}, {n}): their SVD factors would have {elements} elements, "
+                         "which overflows 32-bit LAPACK indexing (scipy.linalg.svd refuses it too); "
+                         + ("pass full_matrices=False" if full_matrices else "compute it in parts"))
+    jobz = ("A" if full_matrices else "S") if compute_uv else "N"
+    if _gesdd_work(m, n, jobz, np.iscomplexobj(a)) > P.INT32_MAX:
+        raise ValueError(f"a has matrices of shape ({m}, {n}): Too large work array required -- computation "
+                         "cannot be performed with standard 32-bit LAPACK.")
+
+
 def svd(a: np.ndarray, full_matrices: bool, compute_uv: bool):
     """``(U, s, Vh)`` or ``s`` (descending), through LAPACK's ``gesdd``."""
+    _check_svd_size(a, full_matrices, compute_uv)
     try:
         result = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
     except np.linalg.LinAlgError:
@@ -377,3 +410,16 @@ class CpuDet(CpuEngine, Det):
 
     def _compute_cpu(self, arrays):
         return slogdet(arrays["a"]) if self.log else det(arrays["a"])
+
+    def execute(self, *, check: bool = False):
+        """The determinant, or ``(sign, logabsdet)``, shaped like the batch: one matrix's is a NumPy
+        scalar (as SciPy's) or a 0-d array of the operands' package (converting a host scalar can
+        give it one dimension)."""
+        result = super().execute(check=check)
+        shape = self.problem.batch_shape
+        return tuple(_batch_shaped(r, shape) for r in result) if self.log else _batch_shaped(result, shape)
+
+
+def _batch_shaped(value, shape: tuple[int, ...]):
+    """*value* reshaped to *shape*, unless it is a NumPy scalar (which stays one)."""
+    return value if isinstance(value, np.generic) else value.reshape(shape)

@@ -22,6 +22,7 @@ from .._errors import LinAlgError
 from .._core.handles import bind_stream, get_handle
 from .._core.memory import DeviceBuffer, copy_async, mapped_empty
 from .._core.streams import own_stream, resolve_stream, synchronize
+from ._problem import check_index_range
 
 __all__ = ["CudaEngine"]
 
@@ -54,6 +55,7 @@ class CudaEngine:
     def plan(self):
         """Create the cuSOLVER parameters, query and allocate the workspace; returns the plan."""
         self._check_alive()
+        check_index_range(self.problem, type(self).__name__)
         self._release_held()
         self.nbytes = 0
         self._uploads.clear()

@@ -30,6 +30,7 @@ __all__ = [
     "not_converged",
     "Refinement", "MIXED_TOLERANCE",
     "Problem",
+    "check_index_range",
     "describe_square",
     "describe_matrix",
     "describe_system",
@@ -143,6 +144,42 @@ def describe_system(a: Operand, b: Operand, square_a: bool = True, a_name: str =
         raise ValueError(f"{a_name} must be square in its last two dimensions, but has shape {tuple(a.shape)}")
     system = rhs(tuple(a.shape), tuple(b.shape), m, batch)
     return Problem(system.batch_shape, m, n, a.dtype, system)
+
+
+INT32_MAX = 2**31 - 1
+_COLUMNS_OF_ONE_CALL = ("CudaSolveTriangular",)  # one trsm over every right-hand side of the batch
+
+
+def index_arguments(problem: Problem, routine: str) -> dict[str, int]:
+    """The values *problem* gives the int32 arguments of *routine*'s cuSOLVER/cuBLAS calls.
+
+    Every engine has a route through the 32-bit API (``potrfBatched``, ``getrfBatched``,
+    ``trsm``, ``orgqr``, ``ormqr``, ``syevjBatched``, ``gesvdj``, the IRS solvers), whose
+    extents, leading dimensions and batch counts are ``int``.
+    """
+    values = {"m (rows of a, a leading dimension)": problem.m, "n (columns of a, lda)": problem.n,
+              "batch count (batchSize of the batched routines)": problem.batch_count}
+    if problem.rhs is not None:
+        values["nrhs (columns of b)"] = problem.rhs.nrhs
+        if routine in _COLUMNS_OF_ONE_CALL:
+            values["batch count * nrhs (the columns of one trsm)"] = problem.batch_count * problem.rhs.nrhs
+    return values
+
+
+def check_index_range(problem: Problem, routine: str) -> None:
+    """Raise ``ValueError`` naming the argument when *problem* overflows one of *routine*'s int32 arguments.
+
+    Examples
+    --------
+    >>> from gpmath._core.dtypes import DTYPES
+    >>> check_index_range(Problem((2**31,), 4, 4, DTYPES["float64"]), "CudaCholesky")
+    Traceback (most recent call last):
+    ...
+    ValueError: CudaCholesky: batch count (batchSize of the batched routines) = 2147483648 exceeds cuSOLVER/cuBLAS's int32 limit 2147483647; split the call
+    """
+    for name, value in index_arguments(problem, routine).items():
+        if value > INT32_MAX:
+            raise ValueError(f"{routine}: {name} = {value} exceeds cuSOLVER/cuBLAS's int32 limit {INT32_MAX}; split the call")
 
 
 def matrix_name(name: str, index: tuple[int, ...]) -> str:

@@ -57,7 +57,7 @@ def as_array(x, argument: str = "x"):
         try:
             array = np.asarray(x)
         except ValueError as exc:
-            raise ValueError(f"{argument} is not a rectangular array of numbers: {exc}") from None
+            raise ValueError(f"{argument} is not a regular array: {exc}") from None
         except Exception:
             raise TypeError(f"{argument} must be an array or array-like, not {type(x).__name__}") from None
         if array.dtype == object:
