@@ -95,8 +95,7 @@ class CpuMatmul(Matmul):
         if c is not None and self.beta != 0:
             r = r + (c if self.beta == 1 else self.beta * c)
         r = apply_epilog(r, self.epilog, bias)
-        # from_numpy may give a 0-d result (vector @ vector) one dimension: the problem's shape is the result's
-        result = pkg.from_numpy(r, problem.dtype, self.device_of_result()).reshape(problem.out_shape)
+        result = pkg.from_numpy(r, problem.dtype, self.device_of_result())
         target = out if out is not None else self._out
         if target is None:
             return result

@@ -411,15 +411,3 @@ class CpuDet(CpuEngine, Det):
     def _compute_cpu(self, arrays):
         return slogdet(arrays["a"]) if self.log else det(arrays["a"])
 
-    def execute(self, *, check: bool = False):
-        """The determinant, or ``(sign, logabsdet)``, shaped like the batch: one matrix's is a NumPy
-        scalar (as SciPy's) or a 0-d array of the operands' package (converting a host scalar can
-        give it one dimension)."""
-        result = super().execute(check=check)
-        shape = self.problem.batch_shape
-        return tuple(_batch_shaped(r, shape) for r in result) if self.log else _batch_shaped(result, shape)
-
-
-def _batch_shaped(value, shape: tuple[int, ...]):
-    """*value* reshaped to *shape*, unless it is a NumPy scalar (which stays one)."""
-    return value if isinstance(value, np.generic) else value.reshape(shape)
