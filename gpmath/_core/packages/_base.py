@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from ..._errors import OutOfMemoryError
+from .. import runtime
 from ..dtypes import DType
 
 __all__ = ["Package", "allocation_failed"]
@@ -205,5 +206,6 @@ def _strictly_lower(module, rows: int, cols: int, device: int | None):
 
 def allocation_failed(package: str, shape, dtype: DType, device_id: int | None, error: Exception) -> OutOfMemoryError:
     """gpmath's :class:`~gpmath.OutOfMemoryError` for a package allocation that failed with *error*."""
-    return OutOfMemoryError(2, "cudaErrorMemoryAllocation", f"{package}.empty",
+    status = runtime.rt().cudaError_t.cudaErrorMemoryAllocation
+    return OutOfMemoryError(int(status), status.name, f"{package}.empty",
                             f"{dtype.name}{list(shape)} on cuda:{device_id}: {error}")
