@@ -63,5 +63,5 @@ def one_device_runtime():
     """A stand-in for ``gpmath._core.runtime`` in emulated engine tests: one device, current, and
     a thread already bound to it."""
     return types.SimpleNamespace(on_device=lambda device_id: contextlib.nullcontext(), device_count=lambda: 1,
-                                 bind_thread=lambda device_id: None,
+                                 bind_thread=lambda device_id: None, capturing=lambda stream: False,
                                  call_on_device=lambda device_id, query, fn, *args: fn(*args))

@@ -18,7 +18,7 @@ from typing import Callable
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 
 __all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "bind_thread",
-           "call_on_device", "on_device_if_several", "on_device_of_stream", "stream_device"]
+           "call_on_device", "on_device_if_several", "on_device_of_stream", "stream_device", "capturing"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
 # cudaStreamPerThread): they belong to no one device.
@@ -106,6 +106,13 @@ def get_device() -> int:
 def set_device(device_id: int) -> None:
     """``cudaSetDevice``."""
     check(_runtime().cudaSetDevice(device_id), "cudaSetDevice")
+
+
+def capturing(stream: int) -> bool:
+    """Whether *stream* is capturing a CUDA graph (``cudaStreamIsCapturing``)."""
+    runtime = _runtime()
+    status = check(runtime.cudaStreamIsCapturing(stream), "cudaStreamIsCapturing")
+    return status != runtime.cudaStreamCaptureStatus.cudaStreamCaptureStatusNone
 
 
 def stream_device(stream: int) -> int | None:

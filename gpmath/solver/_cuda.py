@@ -177,6 +177,10 @@ class CudaEngine:
             self.check()
         return result if self.staging is None else self.staging.outward(result)
 
+    def _capturing(self) -> bool:
+        """Whether the plan's stream is capturing a CUDA graph now (one runtime call)."""
+        return runtime.capturing(self.stream)
+
     def _read_info(self) -> np.ndarray:
         """``info``, written by the libraries into the plan's host array (after a sync of the plan's
         stream only)."""

@@ -277,10 +277,17 @@ class CudaEigh(SmallJacobi, CudaEngine, Eigh):
         jobz = cs.EigMode.NOVECTOR if self.eigvals_only else cs.EigMode.VECTOR
         self._jobz, self._real = jobz, real
         count = max(p.batch_count, 1)
+        # syevd cannot be captured in a CUDA graph (the capture is invalidated, measured on an H200):
+        # under capture its plans run syevBatched instead, in a workspace large enough for both
+        self._capture_route = "syevBatched" if self.routine == "syevd" and cs.xsyev_batched_available() else None
         if self.routine != "syevjBatched":  # the 64-bit API: device and host workspaces
             sizes = (self.handle, self.params, jobz, _LOWER, p.n, code, 0, p.n, real.cuda, 0, code)
-            device, host = (cs.xsyevd_buffer_size(*sizes) if self.routine == "syevd"
-                            else cs.xsyev_batched_buffer_size(*sizes, count))
+            needs = []
+            if self.routine == "syevd":
+                needs.append(cs.xsyevd_buffer_size(*sizes))
+            if "syevBatched" in (self.routine, self._capture_route):
+                needs.append(cs.xsyev_batched_buffer_size(*sizes, count))
+            device, host = max(d for d, _ in needs), max(h for _, h in needs)
             self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
             return
         self._syevj = cs.create_syevj_info()
@@ -297,11 +304,14 @@ class CudaEigh(SmallJacobi, CudaEngine, Eigh):
         shape = p.batch_shape + (p.n, p.n)
         a, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=self.eigvals_only, swapped=self._swapped)
         w, w_ptr = self._work("w", p.batch_shape + (p.n,), self._real)
-        if self.routine == "syevjBatched":
+        routine = self.routine
+        if self._capture_route is not None and self._capturing():
+            routine = self._capture_route
+        if routine == "syevjBatched":
             work, lwork = self._work_args
             cs.syevj_batched(LETTER[p.dtype.name], self.handle, self._jobz, self._uplo, p.n, a_ptr, p.n, w_ptr,
                              work, lwork, self._info, self._syevj, count)
-        elif self.routine == "syevBatched":
+        elif routine == "syevBatched":
             dwork, dbytes, hwork, hbytes = self._work_args
             cs.xsyev_batched(self.handle, self.params, self._jobz, _LOWER, p.n, code, a_ptr, p.n, self._real.cuda,
                              w_ptr, code, dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info, count)
