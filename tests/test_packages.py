@@ -56,6 +56,15 @@ def test_staging_writes_back_into_an_out_that_is_not_its_memory(rng):
     np.testing.assert_array_equal(out, x)
 
 
+def test_bfloat16_host_operands_come_back_bfloat16(rng):
+    torch = pytest.importorskip("torch")
+    a = torch.from_numpy(rng.standard_normal((4, 3)).astype(np.float32)).to(torch.bfloat16)
+    staging = HostStaging(package_of(a, "a"))
+    mirror = staging.inward(a)
+    assert mirror.dtype == np.float32
+    assert staging.outward(mirror @ mirror.T).dtype == torch.bfloat16
+
+
 def test_as_array_rejects_ragged_and_object_input():
     with pytest.raises(ValueError, match="x is not a regular array"):
         as_array([[1.0, 2.0], [3.0]])

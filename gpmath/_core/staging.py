@@ -22,18 +22,27 @@ __all__ = ["HostStaging", "deliver"]
 class HostStaging:
     """The staging of one plan's host operands, whose package is *package*."""
 
-    __slots__ = ("package",)
+    __slots__ = ("package", "bfloat16")
 
     def __init__(self, package: Package):
         self.package = package
+        self.bfloat16 = False  # an operand was bfloat16 (NumPy has none: staged as float32)
 
     def inward(self, x):
         """*x*'s values as a native NumPy array (None stays None)."""
-        return None if x is None else self.package.host_values(x)
+        if x is None:
+            return None
+        if self.package.dtype_name(x) == "bfloat16":
+            self.bfloat16 = True
+        return self.package.host_values(x)
 
     def outward(self, value):
-        """A result of the engine (NumPy arrays, a tuple of them, scalars) in the caller's package."""
-        return deliver(self.package, value, None)
+        """A result of the engine (NumPy arrays, a tuple of them, scalars) in the caller's package;
+        float32 results of bfloat16 operands are bfloat16 again."""
+        result = deliver(self.package, value, None)
+        if self.bfloat16 and getattr(result, "dtype", None) is not None and self.package.dtype_name(result) == "float32":
+            result = self.package.astype(result, "bfloat16")
+        return result
 
     def written(self, original, mirror):
         """*original* (an ``out`` array the caller passed) once the engine wrote *mirror*, its
