@@ -294,8 +294,9 @@ def test_bad_dtypes_and_types(rng):
         gpmath.matmul(a, np.ones((4, 2), dtype=np.int64))
     with pytest.raises(TypeError, match="a is float64 but b is float32"):
         gpmath.matmul(a, np.ones((4, 2), dtype=np.float32))
-    with pytest.raises(TypeError, match="a is a builtins.list"):
-        gpmath.matmul([[1.0]], a)
+    assert gpmath.matmul([[1.0, 2.0]], [[3.0], [4.0]]).tolist() == [[11.0]]  # array-likes, as NumPy reads them
+    with pytest.raises(ValueError, match="b is not a regular array"):
+        gpmath.matmul(a, [[1.0], [2.0, 3.0]])
     with pytest.raises(ValueError, match="c has shape"):
         gpmath.matmul(a, a.T, c=np.ones(3))
     with pytest.raises(ValueError, match="bias has shape"):

@@ -62,6 +62,12 @@ class Planner:
         self.package = NUMPY if choice.staging is not None else choice.package
         return choice
 
+    @property
+    def caller_package(self):
+        """The package of the operands as the caller passed them (staged plans compute on their
+        NumPy values)."""
+        return self.package if self.staging is None else self.staging.package
+
     def _inward(self, name: str, x):
         """*x* as the engine sees it: for a staged plan, its host values (after checking that it is
         an array of the planned package); otherwise *x* itself."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._core import runtime
 from .._core.cache import PlanCache
-from .._core.packages import known_package, package_of
+from .._core.packages import as_array, known_package, package_of
 from ._planner import Matmul
 
 __all__ = ["matmul"]
@@ -76,6 +76,8 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
     >>> bool(np.allclose(gpmath.matmul(a, b, epilog="relu"), np.maximum(a @ b, 0)))
     True
     """
+    if known_package(a) is None or known_package(b) is None:  # array-likes, read as NumPy reads them
+        a, b = as_array(a, "a")[0], as_array(b, "b")[0]
     pkg = known_package(a) or package_of(a, "a")
     device_id, requested = pkg.device_id(a), device_id
     try:

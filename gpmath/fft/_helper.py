@@ -23,9 +23,11 @@ def _spacing(n, d) -> tuple[int, float]:
 
 
 def _to_namespace(values: np.ndarray, xp, device):
+    """*values* in namespace *xp*, in its default floating dtype (torch's is float32), as SciPy gives."""
     if xp is None or xp is np:
         return values
-    return xp.asarray(values) if device is None else xp.asarray(values, device=device)
+    dtype = xp.asarray(0.0).dtype
+    return xp.asarray(values, dtype=dtype) if device is None else xp.asarray(values, dtype=dtype, device=device)
 
 
 def fftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
@@ -45,7 +47,8 @@ def fftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
     Returns
     -------
     array
-        ``[0, 1, ..., n//2 - 1 + n%2, -(n//2), ..., -1] / (d * n)``, float64.
+        ``[0, 1, ..., n//2 - 1 + n%2, -(n//2), ..., -1] / (d * n)``, float64 (or *xp*'s default
+        floating dtype).
 
     Examples
     --------
@@ -76,7 +79,7 @@ def rfftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
     Returns
     -------
     array
-        ``[0, 1, ..., n//2] / (d * n)``, float64.
+        ``[0, 1, ..., n//2] / (d * n)``, float64 (or *xp*'s default floating dtype).
 
     Examples
     --------

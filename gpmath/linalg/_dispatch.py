@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .._core.cache import PlanCache
 from .._core.engines import any_empty, build, choose
-from .._core.packages import known_package
+from .._core.packages import as_array, known_package
 from .._core.streams import resolve_stream
 from ..solver._base import SolverPlan
 
@@ -60,6 +60,8 @@ def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream
     device operand's own device is checked against it on the validating path).
     """
     requested = device_id
+    if any(known_package(x) is None for x in operands):  # array-likes, read as NumPy reads them
+        operands = tuple(as_array(x, name)[0] for name, x in zip(cls._names, operands))
     try:
         key = _fast_key(cls, operands, options, execution, stream, requested)
         plan = _CACHE.get(key)

@@ -1,23 +1,17 @@
 """SciPy's ``check_finite``: refuse operands holding an inf or a NaN before any plan sees them.
 
-The test runs in the operand's own package (``numpy``, ``cupy`` or ``torch``, found through
-``sys.modules`` from the array's type, never imported here): ``isfinite(x).all()`` read as a bool,
-which for device arrays is one sync of the package's current stream.
+The test runs in the operand's own package, through the package adapter (``isfinite(x).all()``
+read as a bool, which for device arrays is one sync of the package's current stream); array-likes
+are read as NumPy reads them.
 """
 
 from __future__ import annotations
 
-import sys
+from .._core.packages import as_array
 
 __all__ = ["require_finite"]
 
 MESSAGE = "array must not contain infs or NaNs"  # scipy.linalg's words
-
-
-def _all_finite(x) -> bool:
-    """Whether every element of *x* is finite (True for objects no array package claims)."""
-    isfinite = getattr(sys.modules.get(type(x).__module__.partition(".")[0]), "isfinite", None)
-    return True if isfinite is None else bool(isfinite(x).all())
 
 
 def require_finite(check: bool, **operands) -> None:
@@ -36,5 +30,8 @@ def require_finite(check: bool, **operands) -> None:
     if not check:
         return
     for name, x in operands.items():
-        if x is not None and not _all_finite(x):
+        if x is None:
+            continue
+        x, package = as_array(x, name)
+        if not package.all_finite(x):
             raise ValueError(f"{MESSAGE}: {name} holds an inf or a NaN")

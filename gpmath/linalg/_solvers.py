@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
+from .._core.packages import package_of
 from ._dispatch import run
 from ._finite import require_finite
 
@@ -290,7 +291,9 @@ def inv(a, *, check_finite: bool = True, execution: str | None = None, stream=No
 
 def det(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
         device_id: int | None = None):
-    """Determinant of square matrices (0 for a singular one, which does not raise).
+    """Determinant of square matrices (0 for a singular one, which does not raise), in float64 or
+    complex128 as :func:`scipy.linalg.det` returns it (the :class:`~gpmath.linalg.Det` planner
+    keeps the input's precision).
 
     Parameters
     ----------
@@ -306,7 +309,17 @@ def det(a, *, check_finite: bool = True, execution: str | None = None, stream=No
     -2.0
     """
     require_finite(check_finite, a=a)
-    return run(Det, (a,), {"log": False}, execution, stream, device_id=device_id)
+    return _in_double(run(Det, (a,), {"log": False}, execution, stream, device_id=device_id))
+
+
+_DOUBLE = {"float16": "float64", "bfloat16": "float64", "float32": "float64", "complex64": "complex128"}
+
+
+def _in_double(d):
+    """*d* in float64 or complex128, whatever the input's precision, as :func:`scipy.linalg.det` gives it."""
+    pkg = package_of(d, "det")
+    target = _DOUBLE.get(pkg.dtype_name(d))
+    return d if target is None else pkg.astype(d, target)
 
 
 def slogdet(a, *, check_finite: bool = True, execution: str | None = None, stream=None,

@@ -77,7 +77,7 @@ class SolverPlan(Planner):
         """
         self._check_alive()
         located = self._located(operands)
-        planned = self.package if self.staging is None else self.staging.package
+        planned = self.caller_package
         for (name, package, device_id), x in zip(located, operands):
             if package is not planned or device_id != self._home:
                 raise ValueError(f"{name} must stay a {planned.name} array on the device the plan was built for")
@@ -89,6 +89,21 @@ class SolverPlan(Planner):
 
     def _rebind(self, arrays: dict[str, object]) -> None:
         self._arrays = arrays if self.staging is None else {name: self._inward(name, x) for name, x in arrays.items()}
+
+    def info(self):
+        """Per-matrix LAPACK/cuSOLVER ``info`` of the last execution (0: success; > 0: the pivot,
+        minor or count the routine reports; reading it on the GPU syncs the plan's stream only).
+
+        Returns
+        -------
+        int or array
+            A Python int for one matrix; for a batch, an int32 array of the batch's shape in the
+            operands' package and on their device.
+        """
+        info = self._info_values()
+        if not self.problem.batch_shape:
+            return int(info.reshape(-1)[0]) if info.size else 0
+        return deliver(self.caller_package, info, self._home)
 
     def release_operands(self) -> None:
         """Drop the plan's references to its operands (the plan stays usable after :meth:`reset_operands`)."""
@@ -122,6 +137,6 @@ class CpuEngine:
         arrays = {name: self.package.to_numpy(x) for name, x in self._operands_or_raise().items()}
         return deliver(self.package, self._compute_cpu(arrays), self._home)
 
-    def info(self) -> np.ndarray:
-        """Per-matrix LAPACK ``info`` of the last execution: always zeros (failures raise at once)."""
+    def _info_values(self) -> np.ndarray:
+        """LAPACK's ``info`` is always zeros here: failures raise at once."""
         return np.zeros(self.problem.batch_shape, dtype=np.int32)

@@ -188,7 +188,7 @@ class CudaEngine:
             synchronize(self.stream)
         return self._info_host
 
-    def info(self) -> np.ndarray:
+    def _info_values(self) -> np.ndarray:
         """cuSOLVER's per-matrix ``info`` of the last execution (syncs the plan's stream only)."""
         return self._read_info().reshape(self.problem.batch_shape).copy()
 
@@ -196,7 +196,7 @@ class CudaEngine:
         """Raise :class:`LinAlgError` for the first matrix whose ``info`` reports a failure."""
         if not self._read_info().any():  # the common case: one memcpy, one sync, one scan
             return
-        info = self.info()
+        info = self._info_values()
         failed = np.flatnonzero(info.reshape(-1) > 0)
         if failed.size:
             index = tuple(int(i) for i in np.unravel_index(failed[0], info.shape))

@@ -125,9 +125,9 @@ class CudaLstsq(CudaEngine, Lstsq):
         x, residues, rank, _ = lstsq_result(arrays["a"], bm, x, rank, None, p.rhs.vector, empty)
         return x, residues, rank, None
 
-    def info(self) -> np.ndarray:
+    def _info_values(self) -> np.ndarray:
         """Per-matrix ``info`` (of the inner SVD for ``"gelsd"``)."""
-        return self._svd.info() if self.lapack_driver == "gelsd" else super().info()
+        return self._svd._info_values() if self.lapack_driver == "gelsd" else super()._info_values()
 
     def check(self) -> None:
         """Raise :class:`LinAlgError` where the SVD did not converge or an argument was rejected."""

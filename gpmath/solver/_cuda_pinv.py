@@ -24,9 +24,9 @@ class CudaPinv(CudaEngine, Pinv):
         with self.package.on_stream(self.stream, self._home):
             return pinv_from_svd(self.package, u, s, vh, *self.cutoff)
 
-    def info(self):
+    def _info_values(self):
         """Per-matrix ``info`` of the inner SVD."""
-        return self._svd.info()
+        return self._svd._info_values()
 
     def check(self) -> None:
         """Raise :class:`LinAlgError` where the SVD did not converge."""

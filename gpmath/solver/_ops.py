@@ -89,11 +89,13 @@ def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
     """``(x, residues, rank, s)`` from a least-squares solution ``x`` of ``a x = bm`` (``bm`` 2-D).
 
     Residues (squared column norms of ``bm - a x``) only when M > N and every matrix has rank
-    N, else an empty array; 1-D results for a vector right-hand side; a Python int rank for one
+    N, or when N is 0, else an empty array; 1-D results for a vector right-hand side; a Python int rank for one
     matrix.  *empty* is an empty array of the result's real dtype (default: from *s*).
     """
     m, n = a.shape[-2:]
-    if m > n and bool((rank == n).all()):
+    if n == 0:  # no unknowns: x is empty and the residues are b's squared norms, as SciPy has them
+        residues = (abs(bm) ** 2).sum(-2)
+    elif m > n and bool((rank == n).all()):
         residues = (abs(bm - a @ x) ** 2).sum(-2)
     else:
         residues = (s if empty is None else empty).reshape(-1)[:0]

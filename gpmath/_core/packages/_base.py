@@ -190,6 +190,10 @@ class Package:
     def roll(self, x, shifts, axes):
         return self.module.roll(x, shifts, axes)
 
+    def all_finite(self, x) -> bool:
+        """Whether every element of *x* is finite (reading the answer waits for device work)."""
+        return bool(self.module.isfinite(x).all())
+
     def amax(self, x, axis: int):
         """The maximum along *axis*, keeping it."""
         return x.max(axis, keepdims=True)
