@@ -605,7 +605,7 @@ def test_edge(row: Row, package: str):
             with pytest.raises(Exception) as scipy_error:
                 row.ref(*natives)
             assert issubclass(row.expect.type, type(scipy_error.value)), f"NumPy/SciPy raise {scipy_error.value!r}"
-        if row.isolated:
+        if row.isolated and target.device == "cpu":  # a forked child cannot use the parent's CUDA context
             kind, message = raised_in_child(call)
             assert kind is not None and issubclass(kind, row.expect.type), f"{kind}: {message}"
             assert re.search(row.expect.fragment, message), f"{message!r} does not match {row.expect.fragment!r}"

@@ -122,6 +122,8 @@ def _child_of_plain_parent(parent_plan) -> dict:
     return found
 
 
+@pytest.mark.skipif(runtime.device_count() > 0, reason="on a GPU machine this process has initialised CUDA already: "
+                    "a parent without CUDA can only be seen where there is none")
 def test_child_of_a_parent_without_cuda_is_left_alone(monkeypatch):
     """No CUDA initialised in the parent: the hook changes nothing (caches and plans carry over)."""
     monkeypatch.setattr(runtime, "_initialised", False)

@@ -594,7 +594,7 @@ def test_jacobi_kernel_reports_non_finite_matrices(package):
     a = hermitian((4,), 8, "float64")
     a[2, 1, 5] = a[2, 5, 1] = np.nan
     with pytest.raises(linalg.LinAlgError, match=r"Jacobi kernel did not converge for a\[2\] \(info = 9\)"):
-        linalg.eigh(to_package(a, package), execution="cuda")
+        linalg.eigh(to_package(a, package), execution="cuda", check_finite=False)  # the kernel's own report
     a[2, 1, 5] = a[2, 5, 1] = np.inf
     with pytest.raises(linalg.LinAlgError, match=r"a\[2\]"):
-        linalg.svd(to_package(a, package), execution="cuda")
+        linalg.svd(to_package(a, package), execution="cuda", check_finite=False)

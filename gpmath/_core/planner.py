@@ -36,6 +36,7 @@ class Planner:
     nbytes = 0  # device memory held, for the plan caches
     device_id: int | None = None  # the CUDA device the plan runs on (None: the CPU)
     staging = None  # the HostStaging of host operands computed on a GPU, else None
+    stream: int | None = None  # the CUDA stream the plan runs on (None: the CPU)
 
     @classmethod
     def _new(cls, front: type, execution, located: list[Located], device_id, empty: bool):

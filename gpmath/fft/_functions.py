@@ -143,8 +143,7 @@ def _execute(x, pkg, axes, s, call: Call, repeat_key=None):
 def _conj_out(result, plan, call: Call):
     if call.conj_out:
         pkg = known_package(result)
-        device_id = pkg.device_id(result)
-        with pkg.on_stream(None if device_id is None else plan.stream, device_id):
+        with pkg.on_stream(plan.stream, pkg.device_id(result)):  # a host result: no stream
             pkg.conj_inplace(result)
     return result
 

@@ -48,6 +48,7 @@ class CudaEngine:
         self._uploads: dict[str, int] = {}
         self._kept: dict[str, tuple[object, int]] = {}
         self._pointer_arrays: dict[tuple[int, int, int], list] = {}
+        self._resolved_copies: dict[str, object] = {}
         self._device_query = self.package.device_query()
         self._executions = 0
 

@@ -23,7 +23,7 @@ from . import _problem as P
 from ._crossover import FACTOR, choose
 from ._cuda import CudaEngine
 from ._cuda_permute import PermutedRhs
-from ._ops import det_from_lu, transpose
+from ._ops import det_from_lu, finite_matrices, transpose
 from ._plans import LU, Det, Inv, LUSolve
 
 __all__ = ["LETTER", "Getrf", "Rhs", "CudaLU", "CudaLUSolve", "CudaInv", "CudaDet"]
@@ -146,7 +146,9 @@ class CudaLUSolve(Rhs, Getrf, PermutedRhs, CudaEngine, LUSolve):
 
 
 class CudaInv(Getrf, CudaEngine, Inv):
-    """:class:`~gpmath.solver.Inv`: LU of ``Aᵀ``, then ``getrs`` on the identity (``inv(A)`` in C order)."""
+    """:class:`~gpmath.solver.Inv`: LU of ``A`` itself (a swapped copy read column-major, so an exactly
+    singular matrix meets the zero pivot LAPACK's LU meets), then ``getrs`` of ``Aᵀ Y = I``: ``Y``
+    read column-major is ``inv(A)`` in C order."""
 
     def _plan_cuda(self):
         p = self.problem
@@ -157,10 +159,10 @@ class CudaInv(Getrf, CudaEngine, Inv):
     def _run(self, arrays):
         p = self.problem
         shape = p.batch_shape + (p.n, p.n)
-        _, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=True)
+        _, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=True, swapped=True)
         x, x_ptr = self._load("x", self._eye, p.dtype, shape)
         self._getrf(a_ptr, self._pivots)
-        self._getrs(cublas.Operation.N, a_ptr, self._pivots, x_ptr, p.n)
+        self._getrs(cublas.Operation.T, a_ptr, self._pivots, x_ptr, p.n)
         return self._deliver(x)
 
 
@@ -177,7 +179,8 @@ class CudaDet(Getrf, CudaEngine, Det):
         self._getrf(a_ptr, piv_ptr)
         lu, piv = self._deliver(work), self._deliver(piv)
         with pkg.on_stream(self.stream, self._home):
-            return det_from_lu(pkg, lu, piv, 1, self.log)
+            finite = finite_matrices(pkg, arrays["a"], len(arrays["a"].shape) - 2)
+            return det_from_lu(pkg, lu, piv, 1, self.log, finite)
 
     def check(self) -> None:
         """Nothing to check, so no stream sync: a singular matrix has determinant 0 (``info > 0``

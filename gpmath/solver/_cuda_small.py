@@ -62,6 +62,8 @@ def _batch_stride(batch: tuple[int, ...], shape: tuple[int, ...], strides: tuple
 class KernelOperands:
     """What the engines' routes through gpmath's kernels share: operands read where they lie."""
 
+    _resolved_copies: dict  # name -> the resolved copy of a lazy view that a launch reads
+
     @staticmethod
     def _place(launch: Launch, first: int, ptr: int, batch: int, row: int, col: int) -> None:
         """Set parameters *first* to *first* + 3 of *launch*: an operand's address and strides."""
@@ -80,7 +82,10 @@ class KernelOperands:
             _, ptr = self._load(name, x, dtype, shape, keep=True)
             strides = compact_strides(shape)
         else:
-            x = pkg.resolved(x)
+            if pkg.resolved(x) is not x:  # a lazily conjugated or negated view: its memory is not its values
+                with pkg.on_stream(self.stream, self._home):
+                    x = pkg.resolved(x)
+                self._resolved_copies[name] = x  # alive until the next execution has launched
             ptr, strides = pkg.ptr(x), pkg.strides(x, dtype.itemsize)
         if len(shape) == 1:  # the same b for every matrix
             return ptr, 0, strides[0], 0

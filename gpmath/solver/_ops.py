@@ -105,18 +105,19 @@ def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
     return x, residues, (rank if rank.ndim else int(rank)), s
 
 
-def det_from_lu(package, lu, pivots, first_pivot: int, log: bool):
+def det_from_lu(package, lu, pivots, first_pivot: int, log: bool, finite):
     """The determinant, or ``(sign, logabsdet)``, from an LU factorisation's diagonal and pivots.
 
     *pivots* are row interchanges numbered from *first_pivot* (1 for LAPACK/cuSOLVER); each
-    interchange flips the sign.  A singular matrix gives 0, or ``(0, -inf)``.  Few array
-    operations (each is a kernel launch on the GPU).
+    interchange flips the sign.  A singular matrix gives 0, or ``(0, -inf)``.  *finite* says which
+    factored matrices were all finite (:func:`finite_matrices`): the others give NaN, as NumPy's
+    do (cuSOLVER's LU of a matrix holding a NaN can be finite).  Few array operations (each is a
+    kernel launch on the GPU).
     """
     module = package.module
     d = package.diagonal(lu)
     n = d.shape[-1]
     moved = pivots != package.arange_like(first_pivot, first_pivot + n, pivots)  # each flips the sign
-    finite = finite_matrices(package, lu, lu.ndim - 2)  # LU of a matrix holding NaN or inf: NaN, as LAPACK's
     nan = float("nan")
     if not log:
         return module.where(finite, module.where(moved, -d, d).prod(-1), nan)
