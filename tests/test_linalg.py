@@ -447,3 +447,30 @@ def test_det_and_slogdet_of_torch_tensors_have_the_batch_shape(shape):
     for ours, theirs in zip(linalg.slogdet(torch.from_numpy(a), **CPU), np.linalg.slogdet(a)):
         assert isinstance(ours, torch.Tensor) and tuple(ours.shape) == shape[:-2]
         close(ours.numpy(), theirs, "float64")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_det_from_lu_of_non_finite_matrices_is_numpys(rng, dtype, bad):
+    """The GPU engines' determinant formula, fed LAPACK's LU, gives NumPy's det and slogdet of
+    matrices holding a NaN or an infinity; a NaN matrix gives NumPy's NaN whatever its LU holds
+    (cuSOLVER's LU of one can be finite)."""
+    from gpmath._core.packages import NUMPY
+    from gpmath.solver._ops import det_from_lu, nan_free_matrices
+
+    a = (rng.standard_normal((4, 3, 3)) + 3 * np.eye(3)).astype(dtype)
+    a[1, 0, 0], a[2, 2, 1] = bad, bad
+    lu, piv = np.empty_like(a), np.empty(a.shape[:-1], np.int32)
+    for i in range(len(a)):
+        lu[i], piv[i] = sl.lu_factor(a[i], check_finite=False)
+    if np.isnan(bad):
+        lu[1:3] = 1.0
+    defined = nan_free_matrices(NUMPY, a, 1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        det, (sign, logdet) = np.linalg.det(a), np.linalg.slogdet(a)
+        ours = det_from_lu(NUMPY, lu, piv + 1, 1, False, defined)
+        our_sign, our_log = det_from_lu(NUMPY, lu, piv + 1, 1, True, defined)
+    if np.isnan(bad) and dtype == "float64":  # NumPy's sign of a real NaN matrix follows its LU's NaNs
+        our_sign, sign = np.delete(our_sign, [1, 2]), np.delete(sign, [1, 2])
+    for got, want in ((ours, det), (our_sign, sign), (our_log, logdet)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

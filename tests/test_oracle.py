@@ -344,9 +344,9 @@ def test_fft_shift(packages, name, data):
 @given(n=st.integers(1, 12), d=st.sampled_from([1.0, 0.1, 3]))
 def test_fft_freq(packages, name, n, d):
     xp = None if packages.module == "numpy" else packages.xp
-    device = packages.device if packages.module == "torch" else None  # CuPy's fftfreq takes no device
-    expected = getattr(scipy.fft, name)(n, d, xp=xp or np, device=device)
-    compare(getattr(gfft, name)(n, d, xp=xp, device=device), getattr(scipy.fft, name)(n, d), expected.dtype, packages)
+    where = {"device": packages.device} if packages.module == "torch" else {}  # CuPy's fftfreq takes no device
+    expected = getattr(scipy.fft, name)(n, d, xp=xp or np, **where)
+    compare(getattr(gfft, name)(n, d, xp=xp, **where), getattr(scipy.fft, name)(n, d), expected.dtype, packages)
 
 
 PLAN_KINDS = {"c2c": (scipy.fft.fftn, scipy.fft.ifftn, FLOATS), "r2c": (scipy.fft.rfftn, None, REAL),

@@ -23,7 +23,7 @@ from . import _problem as P
 from ._crossover import FACTOR, choose
 from ._cuda import CudaEngine
 from ._cuda_permute import PermutedRhs
-from ._ops import det_from_lu, finite_matrices, transpose
+from ._ops import det_from_lu, nan_free_matrices, transpose
 from ._plans import LU, Det, Inv, LUSolve
 
 __all__ = ["LETTER", "Getrf", "Rhs", "CudaLU", "CudaLUSolve", "CudaInv", "CudaDet"]
@@ -179,8 +179,8 @@ class CudaDet(Getrf, CudaEngine, Det):
         self._getrf(a_ptr, piv_ptr)
         lu, piv = self._deliver(work), self._deliver(piv)
         with pkg.on_stream(self.stream, self._home):
-            finite = finite_matrices(pkg, arrays["a"], len(arrays["a"].shape) - 2)
-            return det_from_lu(pkg, lu, piv, 1, self.log, finite)
+            defined = nan_free_matrices(pkg, arrays["a"], len(arrays["a"].shape) - 2)
+            return det_from_lu(pkg, lu, piv, 1, self.log, defined)
 
     def check(self) -> None:
         """Nothing to check, so no stream sync: a singular matrix has determinant 0 (``info > 0``

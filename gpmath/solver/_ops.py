@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     "transpose", "triangle", "inf_norms", "lstsq_from_svd", "lstsq_result", "det_from_lu", "abs_max_ratio_rank",
-    "first_zero_diagonal", "unpack_eigenvectors", "pinv_from_svd", "finite_matrices",
+    "first_zero_diagonal", "unpack_eigenvectors", "pinv_from_svd", "finite_matrices", "nan_free_matrices",
 ]
 
 
@@ -105,14 +105,14 @@ def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
     return x, residues, (rank if rank.ndim else int(rank)), s
 
 
-def det_from_lu(package, lu, pivots, first_pivot: int, log: bool, finite):
+def det_from_lu(package, lu, pivots, first_pivot: int, log: bool, defined):
     """The determinant, or ``(sign, logabsdet)``, from an LU factorisation's diagonal and pivots.
 
     *pivots* are row interchanges numbered from *first_pivot* (1 for LAPACK/cuSOLVER); each
-    interchange flips the sign.  A singular matrix gives 0, or ``(0, -inf)``.  *finite* says which
-    factored matrices were all finite (:func:`finite_matrices`): the others give NaN, as NumPy's
-    do (cuSOLVER's LU of a matrix holding a NaN can be finite).  Few array operations (each is a
-    kernel launch on the GPU).
+    interchange flips the sign.  A singular matrix gives 0, or ``(0, -inf)``.  *defined* says which
+    factored matrices held no NaN (:func:`nan_free_matrices`): the others give NaN, as NumPy's do
+    (cuSOLVER's LU of a matrix holding a NaN can be finite); the sign of such a matrix is NaN for
+    complex ones, as NumPy's, and 1 for real ones (NumPy's follows the NaNs in its LU).  Few array operations (each is a kernel launch on the GPU).
     """
     module = package.module
     d = package.diagonal(lu)
@@ -120,20 +120,29 @@ def det_from_lu(package, lu, pivots, first_pivot: int, log: bool, finite):
     moved = pivots != package.arange_like(first_pivot, first_pivot + n, pivots)  # each flips the sign
     nan = float("nan")
     if not log:
-        return module.where(finite, module.where(moved, -d, d).prod(-1), nan)
+        return module.where(defined, module.where(moved, -d, d).prod(-1), nan)
     absd = abs(d)
+    complex_ = package.is_complex(d)
     with np.errstate(divide="ignore", invalid="ignore"):
         logabsdet = module.log(absd).sum(-1)
-        unit = d / module.where(absd == 0, 1, absd) if package.is_complex(d) else module.sign(d)
-    sign = module.where(finite, module.where(moved, -unit, unit).prod(-1), 1)  # NumPy's sign of a non-finite matrix
-    return sign, module.where(finite, logabsdet, nan)
+        unit = d / module.where(absd == 0, 1, absd) if complex_ else module.sign(d)
+    sign = module.where(defined, module.where(moved, -unit, unit).prod(-1), complex(nan, nan) if complex_ else 1)
+    return sign, module.where(defined, logabsdet, nan)
 
 
 def finite_matrices(package, x, batch_ndim: int):
-    """Whether each of the leading *batch_ndim* axes' entries of *x* is all finite (a boolean array
-    of the batch shape; one reduction)."""
-    finite = package.module.isfinite(x)
-    return finite.reshape(tuple(x.shape[:batch_ndim]) + (-1,)).all(-1)
+    """Whether each matrix (the entries under the leading *batch_ndim* axes) of *x* is all finite:
+    a boolean array of the batch shape, in one reduction."""
+    return _each_matrix_all(package.module.isfinite(x), batch_ndim)
+
+
+def nan_free_matrices(package, x, batch_ndim: int):
+    """Whether each matrix (the entries under the leading *batch_ndim* axes) of *x* holds no NaN."""
+    return _each_matrix_all(~package.module.isnan(x), batch_ndim)
+
+
+def _each_matrix_all(flags, batch_ndim: int):
+    return flags.reshape(tuple(flags.shape[:batch_ndim]) + (-1,)).all(-1)
 
 
 def abs_max_ratio_rank(package, d, cond: float):
