@@ -284,3 +284,20 @@ def test_misaligned_views_are_copied_and_refused_on_reset(on_device, rng):
             plan.reset_operands(base[:, 1:])
     np.testing.assert_allclose(fft.rfft(shifted), scipy.fft.rfft(shifted.astype(np.float64)), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(fft.rfft(aligned), scipy.fft.rfft(aligned.astype(np.float64)), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("lazy", ["plain", "conj", "neg"])
+def test_staged_torch_cpu_tensors_keep_their_package_and_values(fake, rng, lazy):
+    """torch CPU tensors through host staging: their values (lazy conjugate or negative views
+    resolved) reach cuFFT, and the results are torch CPU tensors."""
+    torch = pytest.importorskip("torch")
+    x = _random(rng, (4, 6))
+    t = torch.from_numpy(x)
+    t, values = {"plain": (t, x), "conj": (t.conj(), np.conj(x)), "neg": (torch._neg_view(t), -x)}[lazy]
+    result = fft.fft(t, axis=0)
+    assert isinstance(result, torch.Tensor) and result.device.type == "cpu"
+    _close(result.numpy(), scipy.fft.fft(values, axis=0))
+    with FFT(t, axes=-1) as plan:
+        planned = plan.execute(direction="inverse")
+    assert isinstance(planned, torch.Tensor)
+    _close(planned.numpy(), scipy.fft.ifft(values, axis=-1))

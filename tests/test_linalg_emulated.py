@@ -381,9 +381,11 @@ class FakeBuffer:
         self.ptr = 0
 
 
-@pytest.fixture(params=["staged", "device", "torch"])
+@pytest.fixture(params=["staged", "device", "torch", "torch-staged"])
 def model(request, monkeypatch):
-    """Route the solver engines to the model; "device" makes NumPy arrays pose as device arrays."""
+    """Route the solver engines to the model; "device" makes NumPy arrays pose as device arrays,
+    "torch" CPU tensors pose as CUDA tensors, and "torch-staged" CPU tensors take the host-staging
+    path as they are."""
     solvers, blas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
     for module in (_cuda, _cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular):
         monkeypatch.setattr(module, "cs", solvers, raising=False)
@@ -424,6 +426,9 @@ def model(request, monkeypatch):
         adapter = package_of(torch.zeros(1), "x")
         monkeypatch.setitem(adapter._devices, 0, torch.device("cpu"))
         monkeypatch.setattr(adapter, "current_stream", lambda device_id: 0, raising=False)
+        solvers.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
+    if request.param == "torch-staged":  # CPU tensors computed "on the GPU" through host staging
+        torch = pytest.importorskip("torch")
         solvers.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
     if request.param in ("device", "torch"):
         real_locate, real_as_operand = _base.locate, _base.as_operand
@@ -770,3 +775,20 @@ def test_eigh_without_syev_batched_falls_back_by_default_and_names_the_version_w
     close((v * w[..., None, :]) @ ct(v), a, "float64", 100)
     with pytest.raises(NotImplementedError, match="cuSOLVER 11.7"):
         linalg.eigh(model.put(a), driver="syevBatched", **CUDA)
+
+
+def test_staged_torch_cpu_operands_get_torch_results(model):
+    """Host staging delivers every result of torch CPU operands as torch CPU tensors (it returned
+    NumPy arrays before the staging path was built once)."""
+    if model.mode != "torch-staged":
+        pytest.skip("the package of staged results is what this test checks")
+    import torch
+
+    a = spd((2,), 5, "float64")
+    b = random((2, 5, 3), "float64", 1)
+    results = [linalg.solve(model.put(a), model.put(b), **CUDA), linalg.cholesky(model.put(a), **CUDA),
+               *linalg.eigh(model.put(a), **CUDA), *linalg.lu_factor(model.put(a), **CUDA),
+               linalg.inv(model.put(a), **CUDA), linalg.det(model.put(a), **CUDA)]
+    for result in results:
+        assert isinstance(result, torch.Tensor) and result.device.type == "cpu", type(result)
+    close(results[0], np.linalg.solve(a, b), "float64")
