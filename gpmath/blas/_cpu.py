@@ -59,9 +59,6 @@ class CpuMatmul(Matmul):
         self._check_alive()
         return {}
 
-    def _bind(self, a, b, c=None, bias=None) -> None:
-        self._arrays = [a, b, c, bias]
-
     def reset_operands(self, a=None, b=None, c=None, bias=None) -> None:
         """Replace operands with arrays of the same package, device, shape, dtype and strides."""
         self._check_alive()
