@@ -104,3 +104,13 @@ def test_a_plan_chooses_its_engine_once(monkeypatch):
 def test_dtype_table_names_numpy_dtypes():
     for name, dtype in DTYPES.items():
         assert dtype.numpy is None or dtype.numpy.name == name
+
+
+def test_a_plan_locates_each_operand_once(monkeypatch):
+    from gpmath.blas import _planner
+
+    calls = []
+    real = _planner.locate
+    monkeypatch.setattr(_planner, "locate", lambda x, name: calls.append(name) or real(x, name))
+    gpmath.blas.Matmul(np.eye(3), np.eye(3))
+    assert calls == ["a", "b"]

@@ -49,15 +49,16 @@ class Planner:
         plan._choice = choice
         return plan
 
-    def _take_choice(self, execution, located: list[Located], device_id, empty: bool) -> Choice:
+    def _take_choice(self, ask: Callable[[], tuple]) -> Choice:
         """The plan's :class:`~gpmath._core.engines.Choice` (made by ``__new__`` or
-        :func:`~gpmath._core.engines.build`, else now), recorded on the plan: ``device_id``,
+        :func:`~gpmath._core.engines.build`, else now from ``ask()``'s ``(execution, located,
+        device_id, empty)``: operands are located once), recorded on the plan: ``device_id``,
         ``package`` (NumPy for staged host operands, whose values the engine sees as NumPy
         arrays) and ``staging``."""
         choice = self.__dict__.pop("_choice", None)
         if choice is None:
             front = next(k.__name__ for k in type(self).__mro__ if k.__name__ in TABLE)
-            choice = choose(front, execution, located, device_id, empty)
+            choice = choose(front, *ask())
         self.device_id = choice.device_id
         self.staging = choice.staging
         self.package = NUMPY if choice.staging is not None else choice.package

@@ -76,7 +76,7 @@ class Matmul(Planner):
     def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):
         super().__init__()
-        self._take_choice(execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c))
+        self._take_choice(lambda: (execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c)))
         staging = self.staging
         given = dict(a=a, b=b, c=c, bias=bias, out=out)
         self._given = given if staging is None else {name: staging.inward(x) for name, x in given.items()}

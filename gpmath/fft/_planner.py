@@ -81,7 +81,7 @@ class FFT(Planner):
                  overwrite_x: bool = False, workers: int | None = None, execution: str | None = None,
                  stream: Any = None, device_id: int | None = None):
         super().__init__()
-        self._take_choice(execution, [locate(x, "x")], device_id, any_empty(x))
+        self._take_choice(lambda: (execution, [locate(x, "x")], device_id, any_empty(x)))
         self._caller_x = x
         self._x = self._inward("x", x)
         self.workers = check_workers(workers)

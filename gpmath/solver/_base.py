@@ -37,7 +37,7 @@ class SolverPlan(Planner):
 
     def __init__(self, *operands, execution=None, stream=None, device_id=None, **options):
         super().__init__()
-        choice = self._take_choice(execution, self._located(operands), device_id, any_empty(*operands))
+        choice = self._take_choice(lambda: (execution, self._located(operands), device_id, any_empty(*operands)))
         self._home = choice.home  # where results go: the operands' device, or the host
         self._configure(**options)
         self._stream_argument = stream
