@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run the GPU test suite under compute-sanitizer (memcheck, racecheck, synccheck).
 #
-# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-k EXPR] [-n WORKERS] [-o OUT] [TESTS...]
+# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-m MARKS] [-k EXPR] [-n WORKERS] [-o OUT] [TESTS...]
 #   -t TOOLS   tools to run (default: all three)
+#   -m MARKS   pytest -m selection (default: "gpu or not gpu": every test, host arrays computed on
+#              the GPU included); hypothesis tests take GPMATH_TEST_MAX_EXAMPLES examples (default 3)
 #   -k EXPR    pytest -k selection, for every tool
 #   -n WORKERS pytest-xdist workers, each sanitized (default: 0, one process)
 #   -o OUT     output folder (default: $OUT, else ./sanitize-out)
@@ -15,16 +17,18 @@
 set -u
 TOOLS="memcheck racecheck synccheck"
 KEXPR=""
+MARKS="gpu or not gpu"
 WORKERS=0
 OUT_DIR="${OUT:-./sanitize-out}"
-while getopts "t:k:n:o:h" opt; do
+while getopts "t:m:k:n:o:h" opt; do
   case "$opt" in
     t) TOOLS="$OPTARG" ;;
+    m) MARKS="$OPTARG" ;;
     n) WORKERS="$OPTARG" ;;
     k) KEXPR="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
-    h) sed -n '2,15p' "$0"; exit 0 ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    h) sed -n '2,17p' "$0"; exit 0 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -33,6 +37,7 @@ DEFAULT_TESTS=("$@")
 mkdir -p "$OUT_DIR"
 # capture children (tests/test_robust_gpu.py) run under the sanitizer too: give them time
 export GPMATH_ROBUST_CHILD_TIMEOUT="${GPMATH_ROBUST_CHILD_TIMEOUT:-3000}"
+export GPMATH_TEST_MAX_EXAMPLES="${GPMATH_TEST_MAX_EXAMPLES:-3}"
 status=0
 for tool in $TOOLS; do
   upper=$(echo "$tool" | tr '[:lower:]' '[:upper:]')
@@ -40,7 +45,7 @@ for tool in $TOOLS; do
   if [ -n "${!tests_var:-}" ]; then read -r -a tests <<< "${!tests_var}"; else tests=("${DEFAULT_TESTS[@]}"); fi
   k="${!k_var:-$KEXPR}"
   log="$OUT_DIR/sanitizer_${tool}.log"
-  args=(python3 -m pytest -q -m gpu -x -p no:cacheprovider)
+  args=(python3 -m pytest -q -m "$MARKS" -p no:cacheprovider)
   [ "$WORKERS" -gt 0 ] && args+=(-n "$WORKERS")
   [ -n "$k" ] && args+=(-k "$k")
   args+=("${tests[@]}")

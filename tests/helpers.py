@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import types
 
 import numpy as np
@@ -11,6 +12,13 @@ import pytest
 
 TOLERANCE = {"float16": 2e-2, "bfloat16": 6e-2, "float32": 2e-5, "float64": 1e-12, "complex64": 2e-5, "complex128": 1e-12}
 REAL_OF = {"complex64": "float32", "complex128": "float64"}
+
+
+def examples(count: int) -> int:
+    """A hypothesis test's example count, capped by ``GPMATH_TEST_MAX_EXAMPLES`` where set (the
+    sanitizer runs, ``bench/sanitize.sh``, take every test with a few examples each)."""
+    cap = os.environ.get("GPMATH_TEST_MAX_EXAMPLES")
+    return min(count, int(cap)) if cap else count
 
 
 def tolerance(dtype_name: str, k: int = 1) -> float:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import gpmath
 from gpmath.blas import Matmul
 from gpmath.blas._cpu import apply_epilog
-from helpers import random_array, relative_error, to_numpy, to_package, tolerance
+from helpers import examples, random_array, relative_error, to_numpy, to_package, tolerance
 
 gpu = pytest.mark.gpu
 PACKAGES = ["numpy", pytest.param("torch", marks=gpu), pytest.param("cupy", marks=gpu)]
@@ -315,7 +315,7 @@ def test_mixed_packages_rejected(rng):
         gpmath.matmul(a, torch.ones((4, 2), dtype=torch.float64, device="cuda"))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     m=st.integers(1, 9), k=st.integers(1, 9), n=st.integers(1, 9), batch=st.lists(st.integers(1, 3), max_size=2),
     ta=st.booleans(), tb=st.booleans(), seed=st.integers(0, 2**32 - 1),

@@ -22,9 +22,9 @@ from gpmath import fft as gfft
 from gpmath import linalg as gla
 from gpmath.blas import Matmul
 
-from helpers import relative_error, to_numpy, tolerance
+from helpers import examples, relative_error, to_numpy, tolerance
 
-ORACLE = settings(max_examples=30, deadline=None, derandomize=True, database=None,
+ORACLE = settings(max_examples=examples(30), deadline=None, derandomize=True, database=None,
                   phases=(Phase.explicit, Phase.generate),
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
