@@ -5,7 +5,9 @@ writes column-major matrices at raw addresses (``lda`` and all), pointer arrays 
 LAPACK (through SciPy) doing the arithmetic, and writes ``info`` where cuSOLVER would.  Device
 buffers are host buffers, so the engines' layout logic (C order read column-major, fill modes,
 swapped and conjugated copies, pivots, batches) is checked here against scipy.linalg; the
-real libraries run the same oracle in ``test_linalg_gpu.py`` on a GPU machine.  "staged" runs
+real libraries run the same oracle in ``test_linalg_gpu.py`` on a GPU machine.  The engines reach
+the libraries, memory, streams and kernels through one object, ``gpmath.solver._device.LIBRARIES``,
+which the ``model`` fixture replaces with a :class:`FakeLibraries`.  "staged" runs
 NumPy operands through the host-staging path; "device" lets NumPy arrays pose as device arrays.
 """
 

@@ -74,16 +74,16 @@ class CudaEngine:
         self._check_alive()
         check_index_range(self.problem, type(self).__name__)
         self._release_held()
-        lib = self.lib
+        lib, ws = self.lib, self.workspace
+        ws.reset()
         with lib.runtime.on_device(self.device_id):
-            handle = lib.solver_handle(self.device_id)
-            lib.bind_stream(handle, self.stream, lib.cs.set_stream)
-            params = lib.cs.create_params()
-            self._hold(lib.cs.destroy_params, params)
+            ws.handle = lib.solver_handle(self.device_id)
+            lib.bind_stream(ws.handle, self.stream, lib.cs.set_stream)
+            ws.params = lib.cs.create_params()
+            self._hold(lib.cs.destroy_params, ws.params)
             # the libraries write info into host memory directly: reading it is a sync, no copy
-            info_host, info = lib.mapped_empty((max(self.problem.batch_count, 1),), np.int32)
-            info_host[:] = 0  # routines that report nothing leave the zeros
-            self.workspace.reset(handle, params, info_host, info)
+            ws.info_host, ws.info = lib.mapped_empty((max(self.problem.batch_count, 1),), np.int32)
+            ws.info_host[:] = 0  # routines that report nothing leave the zeros
             self.route = self._plan_route()
         self._planned = True
         return self

@@ -20,7 +20,7 @@ __all__ = ["Workspace"]
 
 
 class Workspace:
-    """The device side of one plan (made once by the engine; :meth:`reset` at every ``plan()``).
+    """The device side of one plan (made once by the engine; :meth:`reset` by every ``plan()``).
 
     Parameters
     ----------
@@ -41,10 +41,10 @@ class Workspace:
     ----------
     handle, params : int
         The cuSOLVER handle (this thread's, bound to *stream* by every execution) and the 64-bit
-        API's parameters.
+        API's parameters (set by the engine at plan time).
     info, info_host : int, ndarray
         The int32 ``info`` array, one per matrix: its device address and its host view (mapped
-        memory: read after a sync of the stream).
+        memory: read after a sync of the stream; set by the engine at plan time).
     nbytes : int
         Device memory held.
     executions : int
@@ -67,10 +67,8 @@ class Workspace:
         self._kept: dict[str, tuple[object, int]] = {}
         self._pointer_arrays: dict[tuple[int, int, int], list] = {}
 
-    def reset(self, handle: int, params: int, info_host: np.ndarray, info: int) -> None:
-        """Start a plan: forget the memory of the last one (released by the plan) and take the new
-        handle, parameters and ``info`` array."""
-        self.handle, self.params, self.info_host, self.info = handle, params, info_host, info
+    def reset(self) -> None:
+        """Forget the memory of the last plan (released by the plan) before planning again."""
         self.nbytes = 0
         self._uploads.clear()
         self._kept.clear()
