@@ -27,9 +27,9 @@ from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
 from gpmath import linalg
-from gpmath.solver import Solve, _crossover, _cuda_engines, _cuda_lu
+from gpmath.solver import Solve, _crossover, _cuda_factor, _cuda_irs, _cuda_solve
 
-_DEFAULT_IRS = (_cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE)
+_DEFAULT_IRS = (_cuda_irs.IRS_REFINEMENT, _cuda_irs.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # cupy's ExternalStream, used for the peers
 
@@ -76,17 +76,17 @@ def timed(name: str, fn, repeats=5) -> float:
 
 
 def alternative(name: str, fn, repeats: int = 5, **settings) -> None:
-    """Time *fn* with the engines' settings changed, e.g. ``SOLVE_SWAPPED=True`` (LU of A itself,
-    getrs "N") or ``SOLVE=...`` (another route)."""
-    saved = {key: getattr(_cuda_engines, key) for key in settings}
+    """Time *fn* with the Solve engine's settings changed, e.g. ``SOLVE_SWAPPED=True`` (LU of A
+    itself, getrs "N") or ``SOLVE=...`` (another route)."""
+    saved = {key: getattr(_cuda_solve, key) for key in settings}
     for key, value in settings.items():
-        setattr(_cuda_engines, key, value)
+        setattr(_cuda_solve, key, value)
     gpmath.cache_clear()
     try:
         timed(name, fn, repeats)
     finally:
         for key, value in saved.items():
-            setattr(_cuda_engines, key, value)
+            setattr(_cuda_solve, key, value)
         gpmath.cache_clear()
 
 
@@ -94,11 +94,11 @@ def alternative(name: str, fn, repeats: int = 5, **settings) -> None:
 def layouts(name: str, a, b, peers: dict, repeats: int = 5) -> None:
     """Solve's two layouts, the LU of Aᵀ (a plain copy) with getrs "T" and the LU of A (a swapped
     copy) with getrs "N", beside the peers, timed in interleaved rounds."""
-    default = _cuda_engines.SOLVE_SWAPPED
+    default = _cuda_solve.SOLVE_SWAPPED
     plans = {swapped: Solve(a, b).plan() for swapped in (False, True)}
 
     def run(swapped):
-        _cuda_engines.SOLVE_SWAPPED = swapped
+        _cuda_solve.SOLVE_SWAPPED = swapped
         return plans[swapped].execute(check=True)
 
     fns = {"LU of A^T, getrs T": lambda: run(False), "LU of A, getrs N": lambda: run(True), **peers}
@@ -106,7 +106,7 @@ def layouts(name: str, a, b, peers: dict, repeats: int = 5) -> None:
         with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
             times = cuda_medians_ms(fns, warmup=2, reps=repeats)
     finally:
-        _cuda_engines.SOLVE_SWAPPED = default
+        _cuda_solve.SOLVE_SWAPPED = default
         for plan in plans.values():
             plan.free()
     print(f"  {name}: " + ", ".join(f"{key} {t:.3f} ms" for key, t in times.items()), flush=True)
@@ -210,11 +210,11 @@ def crossover() -> None:
         a, b = spd((batch,), n, torch.float64), torch.randn(batch, n, 1, dtype=torch.float64, device="cuda")
         for route in ("batched", "looped"):
             table = ((1, None, route),)
-            _cuda_engines.FACTOR = _cuda_lu.FACTOR = table
+            _cuda_factor.FACTOR = table
             gpmath.cache_clear()
             timed(f"crossover cholesky {batch}x{n} {route}", lambda: linalg.cholesky(a, True))
             timed(f"crossover solve {batch}x{n} {route}", lambda: linalg.solve(a, b))
-    _cuda_engines.FACTOR = _cuda_lu.FACTOR = _crossover.FACTOR
+    _cuda_factor.FACTOR = _crossover.FACTOR
     gpmath.cache_clear()
     h = spd((8,), 1024, torch.float64)
     for driver in ("syevjBatched", "syevd"):
@@ -290,8 +290,6 @@ def profile() -> None:
 
 def irs_tolerance() -> None:
     """Time, iterations and residual of the IRS solve at n = 32768 for refinement solvers and stopping tolerances."""
-    from gpmath._bindings.cusolver import IRSRefinement
-
     n = 32768
     a = torch.randn(n, n, dtype=torch.float64, device="cuda") + n**0.5 * torch.eye(n, dtype=torch.float64, device="cuda")
     b = torch.randn(n, 1, dtype=torch.float64, device="cuda")
@@ -300,20 +298,20 @@ def irs_tolerance() -> None:
     print(f"IRS sweep n={n}: torch.linalg.solve {t_torch:.1f} ms, residual {res_torch:.2e}, "
           f"max|x| {float(torch.linalg.solve(a, b).abs().max()):.2e}, |A|inf {float(a.abs().sum(1).max()):.3e}", flush=True)
     # tolerance: the factor of eps * ‖A‖∞ * max|x| (None: cuSOLVER's default, sqrt(N))
-    configs = [(IRSRefinement.CLASSICAL, None, ("f16", "tf32")), (IRSRefinement.CLASSICAL, 1.0, ("f16", "tf32"))]
-    configs += [(IRSRefinement.CLASSICAL, tol, ("f16",)) for tol in (4.0, 0.5)]
-    configs += [(IRSRefinement.GMRES, 1.0, ("f16",)), (IRSRefinement.CLASSICAL_GMRES, 1.0, ("f16",))]
+    configs = [("CLASSICAL", None, ("f16", "tf32")), ("CLASSICAL", 1.0, ("f16", "tf32"))]  # IRSRefinement names
+    configs += [("CLASSICAL", tol, ("f16",)) for tol in (4.0, 0.5)]
+    configs += [("GMRES", 1.0, ("f16",)), ("CLASSICAL_GMRES", 1.0, ("f16",))]
     for refinement, tol, precisions in configs:
-        _cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE = refinement, tol
+        _cuda_irs.IRS_REFINEMENT, _cuda_irs.IRS_TOLERANCE = refinement, tol
         gpmath.cache_clear()
         for precision in precisions:
             t = median_ms(lambda: linalg.solve(a, b, refine="mixed", precision=precision), 2, 1)
             x, info = linalg.solve(a, b, refine="mixed", precision=precision, full_output=True)
             res = float((a @ x - b).abs().max())
-            print(f"  {refinement.name:<16} tol {tol!s:>6} {precision:>5}: {t:7.1f} ms ({t_torch / t:4.2f}x torch)  "
+            print(f"  {refinement:<16} tol {tol!s:>6} {precision:>5}: {t:7.1f} ms ({t_torch / t:4.2f}x torch)  "
                   f"residual {res:.2e} ({res / res_torch:6.1f}x torch)  iterations {info.iterations}/{info.outer_iterations}"
                   f"  fell back {info.fell_back}", flush=True)
-    _cuda_engines.IRS_REFINEMENT, _cuda_engines.IRS_TOLERANCE = _DEFAULT_IRS
+    _cuda_irs.IRS_REFINEMENT, _cuda_irs.IRS_TOLERANCE = _DEFAULT_IRS
     gpmath.cache_clear()
 
 

@@ -5,7 +5,9 @@ writes column-major matrices at raw addresses (``lda`` and all), pointer arrays 
 LAPACK (through SciPy) doing the arithmetic, and writes ``info`` where cuSOLVER would.  Device
 buffers are host buffers, so the engines' layout logic (C order read column-major, fill modes,
 swapped and conjugated copies, pivots, batches) is checked here against scipy.linalg; the
-real libraries run the same oracle in ``test_linalg_gpu.py`` on a GPU machine.  "staged" runs
+real libraries run the same oracle in ``test_linalg_gpu.py`` on a GPU machine.  The engines reach
+the libraries, memory, streams and kernels through one object, ``gpmath.solver._device.LIBRARIES``,
+which the ``model`` fixture replaces with a :class:`FakeLibraries`.  "staged" runs
 NumPy operands through the host-staging path; "device" lets NumPy arrays pose as device arrays.
 """
 
@@ -23,9 +25,9 @@ import gpmath
 from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
-from gpmath._core import engines, kernels
-from gpmath.solver import (_base, _cuda, _cuda_eig, _cuda_engines, _cuda_jacobi, _cuda_lstsq, _cuda_lu, _cuda_permute,
-                           _cuda_qr, _cuda_small, _cuda_svd, _cuda_triangular)
+from gpmath._core import engines
+from gpmath.solver import _base, _cuda_jacobi, _cuda_solve, _device
+from gpmath.solver._cuda_small import SmallKernelSolve
 from gpmath.linalg import _dispatch
 
 from helpers import one_device_runtime
@@ -260,12 +262,22 @@ class FakeSolvers(types.SimpleNamespace):
 
 
 class FakeKernel:
-    """One of gpmath's kernels (the small solve, Cholesky or Jacobi of order *n*, or the interchanges
-    of elements of *itemsize* bytes): :class:`FakeLaunch` runs it in NumPy."""
+    """One of gpmath's kernels, the entry point *name* of a source compiled with *defines* (the
+    small solve, Cholesky or Jacobi of order GPM_N, the interchanges of elements of GPM_BYTES bytes,
+    the zero-diagonal check): :class:`FakeLaunch` runs it in NumPy."""
 
-    def __init__(self, name, n=None, dtype_name=None, itemsize=None, svd=False):
-        self.name, self.n, self.itemsize, self.svd = name, n, itemsize, svd
-        self.dtype = np.dtype(dtype_name) if dtype_name else None
+    _TYPES = {0: np.float32, 1: np.float64, 2: np.complex64, 3: np.complex128}  # GPM_TYPE
+    _REALS = {(4, 0): np.float32, (8, 0): np.float64, (4, 1): np.complex64, (8, 1): np.complex128}  # GPM_REAL, GPM_COMPLEX
+
+    def __init__(self, name, defines):
+        self.name, self.n, self.itemsize = name, defines.get("GPM_N"), defines.get("GPM_BYTES")
+        self.svd = bool(defines.get("GPM_SVD"))
+        if "GPM_TYPE" in defines:
+            self.dtype = np.dtype(self._TYPES[defines["GPM_TYPE"]])
+        elif "GPM_REAL" in defines:
+            self.dtype = np.dtype(self._REALS[defines["GPM_REAL"], defines["GPM_COMPLEX"]])
+        else:
+            self.dtype = None
 
     def function(self, device_id):
         return self
@@ -381,44 +393,71 @@ class FakeBuffer:
         self.ptr = 0
 
 
+class FakeLibraries(_device.SolverLibraries):
+    """The solver engines' one door outside Python, on the CPU: the model's cuSOLVER and cuBLAS,
+    host memory posing as device memory, one current device, gpmath's kernels run in NumPy.
+
+    Also what the tests ask of the model: ``put`` (a NumPy array as the mode's operand), ``mode``
+    and ``compiler`` (whether NVRTC "loads").
+    """
+
+    def __init__(self, mode):
+        self.cs, self.cublas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
+        for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched"):
+            setattr(self.cublas, name, getattr(self.cs, name))
+        self.runtime = one_device_runtime()
+        self.mode, self.compiler, self.put = mode, True, lambda x: x
+
+    @staticmethod
+    def copy_async(dst, src, nbytes, stream):
+        ctypes.memmove(dst, src, nbytes)
+
+    @staticmethod
+    def synchronize(stream):
+        pass
+
+    @staticmethod
+    def mapped_empty(shape, dtype):
+        array = np.empty(shape, dtype)
+        return array, array.ctypes.data
+
+    @staticmethod
+    def own_stream(device_id):
+        return 7
+
+    @staticmethod
+    def resolve_stream(stream, package, device_id):
+        return 0
+
+    def buffer(self, nbytes, stream, device_id):
+        return FakeBuffer(nbytes, stream, device_id)
+
+    def solver_handle(self, device_id):
+        return 1
+
+    def blas_handle(self, device_id):
+        return 1
+
+    def compiler_available(self):
+        return self.compiler
+
+    def kernel(self, path, function, **defines):
+        return FakeKernel(function, defines)
+
+    def launch(self, kernel, device_id, count, grid, block, shared=0):
+        return FakeLaunch(kernel.function(device_id), count, grid, block, shared)
+
+
 @pytest.fixture(params=["staged", "device", "torch", "torch-staged"])
 def model(request, monkeypatch):
-    """Route the solver engines to the model; "device" makes NumPy arrays pose as device arrays,
-    "torch" CPU tensors pose as CUDA tensors, and "torch-staged" CPU tensors take the host-staging
-    path as they are."""
-    solvers, blas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
-    for module in (_cuda, _cuda_eig, _cuda_engines, _cuda_lstsq, _cuda_lu, _cuda_qr, _cuda_svd, _cuda_triangular):
-        monkeypatch.setattr(module, "cs", solvers, raising=False)
-        monkeypatch.setattr(module, "cublas", blas, raising=False)
-    for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched"):
-        setattr(blas, name, getattr(solvers, name))
-    monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
-    monkeypatch.setattr(kernels, "compiler_available", lambda: True)
-    monkeypatch.setattr(_cuda_small, "_kernel", lambda n, dtype_name, path=None, function="small_lu_solve":
-                        FakeKernel(function, n, dtype_name))
-    monkeypatch.setattr(_cuda_small, "Launch", FakeLaunch)
-    monkeypatch.setattr(_cuda_permute, "_kernel", lambda itemsize: FakeKernel("lu_permute", itemsize=itemsize))
-    monkeypatch.setattr(_cuda_permute, "Launch", FakeLaunch)
-    monkeypatch.setattr(_cuda_triangular, "_kernel", lambda dtype_name: FakeKernel("zero_diagonal", dtype_name=dtype_name))
-    monkeypatch.setattr(_cuda_triangular, "Launch", FakeLaunch)
-    monkeypatch.setattr(_cuda_jacobi, "_kernel",
-                        lambda n, dtype_name, svd: FakeKernel("small_jacobi", n, dtype_name, svd=svd))
-    monkeypatch.setattr(_cuda_jacobi, "Launch", FakeLaunch)
-    for module in (_cuda, _cuda_triangular):
-        monkeypatch.setattr(module, "copy_async", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
-    monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
-    monkeypatch.setattr(_cuda, "mapped_empty", lambda shape, dtype: (lambda x: (x, x.ctypes.data))(np.empty(shape, dtype)))
-    monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
-    monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0)
-    monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda_lu, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda_lstsq, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda_triangular, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
+    """Route the solver engines to the model (one :class:`FakeLibraries`); "device" makes NumPy
+    arrays pose as device arrays, "torch" CPU tensors pose as CUDA tensors, and "torch-staged" CPU
+    tensors take the host-staging path as they are."""
+    lib = FakeLibraries(request.param)
+    monkeypatch.setattr(_device, "LIBRARIES", lib)
     ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
     monkeypatch.setattr(engines, "resolve_execution", ready)
     monkeypatch.setattr(_dispatch, "resolve_stream", lambda stream, pkg, device_id: 0)
-    solvers.put = lambda x: x
     if request.param == "torch":  # CPU tensors pose as tensors on cuda:0
         torch = pytest.importorskip("torch")
         from gpmath._core.packages import package_of
@@ -426,10 +465,10 @@ def model(request, monkeypatch):
         adapter = package_of(torch.zeros(1), "x")
         monkeypatch.setitem(adapter._devices, 0, torch.device("cpu"))
         monkeypatch.setattr(adapter, "current_stream", lambda device_id: 0, raising=False)
-        solvers.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
+        lib.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
     if request.param == "torch-staged":  # CPU tensors computed "on the GPU" through host staging
         torch = pytest.importorskip("torch")
-        solvers.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
+        lib.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
     if request.param in ("device", "torch"):
         real_locate, real_as_operand = _base.locate, _base.as_operand
 
@@ -440,8 +479,7 @@ def model(request, monkeypatch):
 
         monkeypatch.setattr(_base, "locate", lambda x, name: real_locate(x, name)[:2] + (0,))
         monkeypatch.setattr(_base, "as_operand", as_operand)
-    solvers.mode = request.param
-    return solvers
+    return lib
 
 
 def host(x):
@@ -480,7 +518,7 @@ def test_cholesky_and_cho_solve(model, dtype, batch, n, lower):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch, n", [((), 6), ((4,), 5), ((2,), 130), ((), 40)])
-def test_lu_family(model, dtype, batch, n):
+def test_lu_family(model, dtype, batch, n, monkeypatch):
     P = model.put
     a, b = general(batch, n, dtype), random(batch + (n, 3), dtype, 1)
     lu, piv = host(linalg.lu_factor(P(a), **CUDA))
@@ -491,13 +529,12 @@ def test_lu_family(model, dtype, batch, n):
     for trans, op in ((0, a), (1, np.swapaxes(a, -1, -2)), (2, ct(a))):
         close(op @ host(linalg.lu_solve((P(lu), P(piv)), P(b), trans, **CUDA)), b, dtype, 100)
     for swapped in (False, True):
-        _cuda_engines.SOLVE_SWAPPED = swapped
+        monkeypatch.setattr(_cuda_solve, "SOLVE_SWAPPED", swapped)
         try:
             close(a @ host(linalg.solve(P(a), P(b), **CUDA)), b, dtype, 100)
             if dtype in ("float32", "float64"):
                 close(np.swapaxes(a, -1, -2) @ host(linalg.solve(P(a), P(b), transposed=True, **CUDA)), b, dtype, 100)
         finally:
-            _cuda_engines.SOLVE_SWAPPED = False
             gpmath.cache_clear()
     close(linalg.inv(P(a), **CUDA), np.linalg.inv(a), dtype, 100)
     if n < 20:  # larger determinants overflow
@@ -560,8 +597,8 @@ def test_eig_and_pinv_of_empty_matrices(model, shape):
 
 
 @pytest.mark.parametrize("compiler", [True, False])  # gpmath's kernel, or the package's array operations
-def test_solve_triangular_zero_diagonal_names_the_matrix(model, compiler, monkeypatch):
-    monkeypatch.setattr(kernels, "compiler_available", lambda: compiler)
+def test_solve_triangular_zero_diagonal_names_the_matrix(model, compiler):
+    model.compiler = compiler
     P = model.put
     a = np.triu(general((3,), 4, "float64"))
     a[2, 1, 1] = 0.0
@@ -693,7 +730,7 @@ def test_small_solve_kernel_reads_operands_where_they_lie(model, dtype):
     for x_a, x_b, expected in cases:
         with Solve(P(np.ascontiguousarray(x_a) if model.mode == "torch" else x_a), P(x_b), execution="cuda") as plan:
             close(plan.execute(check=True), expected, dtype, 100)
-            assert plan._route == "kernel"
+            assert isinstance(plan.route, SmallKernelSolve)
     if dtype in ("float32", "float64"):
         close(linalg.solve(P(a), P(b), transposed=True, **CUDA), np.linalg.solve(np.swapaxes(a, -1, -2), b), dtype, 100)
     singular = a.copy()
@@ -705,7 +742,7 @@ def test_small_solve_kernel_reads_operands_where_they_lie(model, dtype):
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])
 def test_mixed_solve(model, dtype):
     P = model.put
-    model.irs_dtype = np.dtype(dtype)
+    model.cs.irs_dtype = np.dtype(dtype)
     a, b = general((2,), 16, dtype), random((2, 16, 2), dtype, 3)
     x, info = linalg.solve(P(a), P(b), refine="mixed", precision="tf32", full_output=True, **CUDA)
     close(a @ host(x), b, dtype, 100)
@@ -716,9 +753,9 @@ def test_plans_are_cached_and_reused(model):
     P = model.put
     a = spd((3,), 40, "float64")  # above the kernel's n: cuSOLVER's potrfBatched, whose calls the model counts
     first = host(linalg.cholesky(P(a), **CUDA))
-    calls = len(model.calls)
+    calls = len(model.cs.calls)
     np.testing.assert_array_equal(host(linalg.cholesky(P(a.copy()), **CUDA)), first)
-    assert len(model.calls) == calls + 1  # one more factorisation, same plan
+    assert len(model.cs.calls) == calls + 1  # one more factorisation, same plan
 
 
 def test_every_planner_has_a_cuda_engine(model):
@@ -769,7 +806,7 @@ def test_svd_default_route_follows_the_crossover_table(model, shape, dtype, rout
 
 
 def test_eigh_without_syev_batched_falls_back_by_default_and_names_the_version_when_asked(model):
-    model.has_syev_batched = False  # cuSOLVER older than 11.7 (CUDA 12.0-12.5)
+    model.cs.has_syev_batched = False  # cuSOLVER older than 11.7 (CUDA 12.0-12.5)
     a = hermitian((2,), 40, "float64")
     w, v = host(linalg.eigh(model.put(a), **CUDA))
     close((v * w[..., None, :]) @ ct(v), a, "float64", 100)

@@ -12,6 +12,7 @@ import scipy.linalg as sl
 
 from gpmath import linalg
 from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
+from gpmath.solver._cuda_small import SmallKernelCholesky, SmallKernelSolve
 
 from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
 
@@ -67,7 +68,7 @@ def test_cholesky_kernel_reads_the_named_triangle_where_it_lies(package, dtype, 
         noisy = (a + (np.triu(junk, 1) if lower else np.tril(junk, -1))).astype(dtype)  # the other triangle: junk
         x = to_package(np.stack([noisy, 0 * noisy], axis=1), package)[:, 0]  # every other matrix of a batch
         with Cholesky(x, lower=lower, execution="cuda") as plan:
-            assert plan.plan()._route == "kernel"
+            assert isinstance(plan.plan().route, SmallKernelCholesky)
             c = host(plan.execute(check=True))
         close(c, np.linalg.cholesky(a) if lower else ct(np.linalg.cholesky(a)), dtype, 100)
         t = to_package(np.swapaxes(noisy, -1, -2).copy(), package)  # column-major in memory: its transpose
@@ -387,14 +388,14 @@ def test_solve_looped_route_with_the_interchanges_on_the_device(package, dtype, 
     """n > 512: one matrix at a time; with the LU of A itself (getrs "N") gpmath's kernel applies
     the interchanges to b, for each matrix of the batch."""
     import gpmath
-    from gpmath.solver import _cuda_engines
+    from gpmath.solver import _cuda_solve
 
-    monkeypatch.setattr(_cuda_engines, "SOLVE_SWAPPED", swapped)
+    monkeypatch.setattr(_cuda_solve, "SOLVE_SWAPPED", swapped)
     gpmath.cache_clear()
     a, b = general((2,), 600, dtype), random((2, 600, 3), dtype, 4)
     with Solve(to_package(a, package), to_package(b, package), execution="cuda") as plan:
         x = host(plan.execute(check=True))
-        assert (plan._permute is not None) and plan._factor_route == "looped"
+        assert (plan.route.permute is not None) and not plan.route.lu.batched
     close(x, np.linalg.solve(a, b), dtype, 1000)
     x = host(linalg.solve(to_package(a[0], package), to_package(b[0, :, 1], package), execution="cuda"))
     close(x, np.linalg.solve(a[0], b[0, :, 1]), dtype, 1000)
@@ -405,9 +406,9 @@ def test_solve_looped_route_with_the_interchanges_on_the_device(package, dtype, 
 @pytest.mark.parametrize("batch", [(), (300,)])
 def test_solve_swapped_route(package, batch, monkeypatch):
     import gpmath
-    from gpmath.solver import _cuda_engines
+    from gpmath.solver import _cuda_solve
 
-    monkeypatch.setattr(_cuda_engines, "SOLVE_SWAPPED", True)
+    monkeypatch.setattr(_cuda_solve, "SOLVE_SWAPPED", True)
     gpmath.cache_clear()
     a, b = general(batch, 40, "complex128"), random(batch + (40, 2), "complex128", 1)  # n > 32: getrf + getrs
     close(a @ host(linalg.solve(to_package(a, package), to_package(b, package), execution="cuda")), b, "complex128", 100)
@@ -437,7 +438,7 @@ def test_small_solve_kernel_matches_lapack(package, dtype, n):
         x_a, x_b = view_a(a), view_b(b)
         with Solve(view_a(pa), view_b(pb), execution="cuda") as plan:
             x = host(plan.execute(check=True))
-            assert plan._route == "kernel"
+            assert isinstance(plan.route, SmallKernelSolve)
         column = np.broadcast_to(x_b[:, None], x_a.shape[:-1] + (1,)) if x_b.ndim == 1 else x_b
         expected = np.linalg.solve(x_a, column)
         close(x, expected[..., 0] if x_b.ndim == 1 else expected, dtype, 10 * n)
@@ -515,10 +516,10 @@ def test_operands_copied_as_bytes_only_where_memory_holds_their_values(dtype):
 def jacobi_kernel_to_its_limit(monkeypatch):
     """Route every real eigh and square SVD the kernel can take (N <= 64) to it (the crossover
     rows send only part of them there)."""
-    from gpmath.solver import _cuda_engines, _cuda_jacobi, _cuda_svd
+    from gpmath.solver import _cuda_eigh, _cuda_jacobi, _cuda_svd
 
     kernel = ((1, _cuda_jacobi.MAX_N, "kernel"),)
-    monkeypatch.setattr(_cuda_engines, "EIGH", kernel + _cuda_engines.EIGH)
+    monkeypatch.setattr(_cuda_eigh, "EIGH", kernel + _cuda_eigh.EIGH)
     monkeypatch.setattr(_cuda_svd, "SVD_TABLE", kernel + _cuda_svd.SVD_TABLE)
 
 

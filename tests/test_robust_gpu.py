@@ -173,10 +173,12 @@ class _CupyAdapter:
 
 
 def _route(plan) -> str:
-    route = getattr(plan, "_route", None) or getattr(plan, "routine", None) or type(plan).__name__
-    if route == "factor":
-        route += "/" + str(getattr(plan, "_factor_route", "?"))
-    return str(route)
+    """How *plan* computes, for the report: a solver's route (and the routine it names), else its class."""
+    route = getattr(plan, "route", None)
+    if route is None:
+        return type(plan).__name__
+    routine = getattr(route, "routine", None)
+    return type(route).__name__ + (f"/{routine}" if routine else "")
 
 
 def _graph_child(package: str, name: str) -> None:

@@ -26,8 +26,8 @@ from .staging import HostStaging
 __all__ = ["Choice", "choose", "build", "any_empty"]
 
 _SOLVER_CUDA = {
-    "Cholesky": "_cuda_engines", "CholeskySolve": "_cuda_engines", "Solve": "_cuda_engines",
-    "Eigh": "_cuda_engines", "LU": "_cuda_lu", "LUSolve": "_cuda_lu", "Inv": "_cuda_lu", "Det": "_cuda_lu",
+    "Cholesky": "_cuda_cholesky", "CholeskySolve": "_cuda_cholesky", "Solve": "_cuda_solve",
+    "Eigh": "_cuda_eigh", "LU": "_cuda_lu", "LUSolve": "_cuda_lu", "Inv": "_cuda_lu", "Det": "_cuda_lu",
     "SolveTriangular": "_cuda_triangular", "QR": "_cuda_qr", "Eig": "_cuda_eig", "SVD": "_cuda_svd",
     "Lstsq": "_cuda_lstsq", "Pinv": "_cuda_pinv",
 }

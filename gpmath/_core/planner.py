@@ -89,6 +89,12 @@ class Planner:
         """Register ``release(*args)`` to run when the plan is freed (last held, first released)."""
         self._resources.append((release, args))
 
+    def _holder(self) -> Callable:
+        """:meth:`_hold` for an object the plan owns, without a reference to the plan (no cycle
+        delays its release)."""
+        resources = self._resources
+        return lambda release, *args: resources.append((release, args))
+
     def _release_held(self) -> None:
         """Release what is held now but keep the plan usable (for re-planning)."""
         with self._on_own_device():

@@ -11,50 +11,62 @@ from __future__ import annotations
 
 import ctypes
 
-from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES, complex_name
 from . import _problem as P
 from ._cuda import CudaEngine
 from ._ops import unpack_eigenvectors
 from ._plans import Eig
+from ._problem import Problem
+from ._workspace import Workspace
 
-__all__ = ["CudaEig"]
+__all__ = ["CudaEig", "Geev"]
 
-class CudaEig(CudaEngine, Eig):
-    """:class:`~gpmath.solver.Eig` through ``cusolverDnXgeev``."""
 
-    def _plan_cuda(self):
+class Geev:
+    """``w``, and with *right* ``(w, V)``, through ``cusolverDnXgeev``."""
+
+    def __init__(self, problem: Problem, ws: Workspace, right: bool):
+        p, cs = problem, ws.lib.cs
         if not cs.xgeev_available():
             raise NotImplementedError("gpmath.linalg.eig on the GPU needs a cuSOLVER with cusolverDnXgeev (CUDA 13's "
                                       "has it; this one does not): pass execution='cpu' or update the CUDA libraries")
-        p = self.problem
+        self.problem, self.ws, self._right = problem, ws, right
         self._w_type = DTYPES[complex_name(p.dtype.name)]
-        self._jobvr = cs.EigMode.VECTOR if self.right else cs.EigMode.NOVECTOR
+        self._novector = cs.EigMode.NOVECTOR
+        self._jobvr = cs.EigMode.VECTOR if right else cs.EigMode.NOVECTOR
         code, lead = p.dtype.cuda, max(p.n, 1)
-        device, host = cs.xgeev_buffer_size(self.handle, self.params, cs.EigMode.NOVECTOR, self._jobvr, p.n, code, 0,
-                                            lead, self._w_type.cuda, 0, code, 0, lead, code, 0, lead, code)
-        self._work_args = (self._buffer(device), device, (ctypes.c_char * max(host, 1))(), host)
+        device, host = cs.xgeev_buffer_size(ws.handle, ws.params, self._novector, self._jobvr, p.n, code, 0, lead,
+                                            self._w_type.cuda, 0, code, 0, lead, code, 0, lead, code)
+        self._work = ws.routine_work(device, host)
 
-    def _run(self, arrays):
-        p, pkg = self.problem, self.package
+    def run(self, arrays):
+        p, ws = self.problem, self.ws
+        pkg, cs = ws.package, ws.lib.cs
         n, lead, code, count = p.n, max(p.n, 1), p.dtype.cuda, max(p.batch_count, 1)
         matrix = p.batch_shape + (n, n)
-        _, a_ptr = self._load("a", arrays["a"], p.dtype, matrix, keep=True, swapped=True)
-        w, w_ptr = self._work("w", p.batch_shape + (n,), self._w_type)
-        v, v_ptr = self._work("v", matrix, p.dtype) if self.right else (None, 0)
-        dwork, dbytes, hwork, hbytes = self._work_args
+        _, a_ptr = ws.load("a", arrays["a"], p.dtype, matrix, keep=True, swapped=True)
+        w, w_ptr = ws.work("w", p.batch_shape + (n,), self._w_type)
+        v, v_ptr = ws.work("v", matrix, p.dtype) if self._right else (None, 0)
+        dwork, dbytes, hwork, hbytes = self._work
         step, w_step = n * n * p.dtype.itemsize, n * self._w_type.itemsize
         for i in range(count if n else 0):
-            cs.xgeev(self.handle, self.params, cs.EigMode.NOVECTOR, self._jobvr, n, code, a_ptr + i * step, lead,
+            cs.xgeev(ws.handle, ws.params, self._novector, self._jobvr, n, code, a_ptr + i * step, lead,
                      self._w_type.cuda, w_ptr + i * w_step, code, 0, lead, code, v_ptr + i * step if v_ptr else 0, lead,
-                     code, dwork, dbytes, ctypes.addressof(hwork), hbytes, self._info + 4 * i)
-        w = self._deliver(w)
-        if not self.right:
+                     code, dwork, dbytes, ctypes.addressof(hwork), hbytes, ws.info + 4 * i)
+        w = ws.deliver(w)
+        if not self._right:
             return w
-        v = self._deliver(v)
-        with pkg.on_stream(self.stream, self._home):  # C order holds Vᵀ: a view, column-major V
+        v = ws.deliver(v)
+        with pkg.on_stream(ws.stream, ws.home):  # C order holds Vᵀ: a view, column-major V
             v = pkg.swap(v)
             return w, (v if p.dtype.is_complex else unpack_eigenvectors(pkg, v, w))
+
+
+class CudaEig(CudaEngine, Eig):
+    """:class:`~gpmath.solver.Eig` through ``cusolverDnXgeev`` (:class:`Geev`)."""
+
+    def _plan_route(self):
+        return Geev(self.problem, self.workspace, self.right)
 
     def _failure_message(self, index, info):
         return P.not_converged("geev", "a", index, info)

@@ -12,26 +12,20 @@ take cuSOLVER's routes.
 
 from __future__ import annotations
 
-import functools
 import os
 
-from .._core import kernels
-from .._core.kernels import Kernel, Launch
-from ._cuda_small import KernelOperands
+from ._cuda_small import kernel_operand, place
+from ._device import SolverLibraries
+from ._problem import Problem
+from ._workspace import Workspace
 
-__all__ = ["SmallJacobi", "KERNEL_PATH", "ROUTINE", "serves"]
+__all__ = ["JacobiKernel", "KERNEL_PATH", "ROUTINE", "serves"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_jacobi.cu")
 ROUTINE = "gpmath's Jacobi kernel"  # the engines' ``routine`` (and error messages) on this route
 MAX_N = 64  # a block of up to 32 row pairs of 32 lanes, two columns a lane
 _PARAMETERS = 10  # a (4), values, u, v, info, count, lower
 _A, _VALUES, _U, _V, _INFO, _COUNT, _LOWER = 0, 4, 5, 6, 7, 8, 9
-
-
-@functools.cache
-def _kernel(n: int, dtype_name: str, svd: bool) -> Kernel:
-    return Kernel(KERNEL_PATH, "small_jacobi", {"GPM_N": n, "GPM_TYPE": int(dtype_name == "float64"),
-                                                "GPM_SVD": int(svd)})
 
 
 def _layout(n: int) -> tuple[int, int, int]:
@@ -54,43 +48,45 @@ def shared_bytes(n: int, itemsize: int) -> int:
     return 2 * m * row * itemsize
 
 
-def serves(dtype, m: int, n: int) -> bool:
+def serves(dtype, m: int, n: int, lib: SolverLibraries) -> bool:
     """Whether the kernel can factor real ``m x n`` matrices of *dtype* here (square, N <= 64)."""
-    return m == n and 1 <= n <= MAX_N and not dtype.is_complex and kernels.compiler_available()
+    return m == n and 1 <= n <= MAX_N and not dtype.is_complex and lib.compiler_available()
 
 
-class SmallJacobi(KernelOperands):
-    """The kernel route of the Eigh and SVD engines (mixed in before :class:`~._cuda.CudaEngine`)."""
+class JacobiKernel:
+    """The route of the Eigh (*svd* False; the *lower* or upper triangle) and SVD engines through
+    the kernel: values, or with *vectors* ``(w, v)`` (eigh) or ``(u, s, vh)`` (SVD), as new arrays."""
 
-    def _plan_jacobi(self, svd: bool, lower: bool = True) -> None:
-        p = self.problem
-        function = _kernel(p.n, p.dtype.name, svd).function(self.device_id)
-        launch = self._jacobi = Launch(function, _PARAMETERS, grid=max(1, p.batch_count), block=threads(p.n),
-                                       shared=shared_bytes(p.n, p.dtype.itemsize))
-        launch.set(_INFO, self._info)
+    routine = ROUTINE
+
+    def __init__(self, problem: Problem, ws: Workspace, svd: bool, vectors: bool, lower: bool = True):
+        p, lib = problem, ws.lib
+        self.problem, self.ws, self._svd, self._vectors = problem, ws, svd, vectors
+        kernel = lib.kernel(KERNEL_PATH, "small_jacobi", GPM_N=p.n, GPM_TYPE=int(p.dtype.name == "float64"),
+                            GPM_SVD=int(svd))
+        launch = self._launch = lib.launch(kernel, ws.device_id, _PARAMETERS, grid=max(1, p.batch_count),
+                                           block=threads(p.n), shared=shared_bytes(p.n, p.dtype.itemsize))
+        launch.set(_INFO, ws.info)
         launch.set(_COUNT, p.batch_count)
         launch.set(_LOWER, int(lower))
-        self._jacobi_svd = svd
-        self.routine = ROUTINE
 
-    def _run_jacobi(self, arrays, vectors: bool):
-        """Values, or with *vectors* ``(w, v)`` (eigh) or ``(u, s, vh)`` (SVD), as new arrays."""
-        p, launch = self.problem, self._jacobi
-        self._place(launch, _A, *self._operand("a", arrays["a"]))
+    def run(self, arrays):
+        p, ws, launch = self.problem, self.ws, self._launch
+        place(launch, _A, *kernel_operand(ws, p, "a", arrays["a"]))
         square = p.batch_shape + (p.n, p.n)
-        values, ptr = self._work("values", p.batch_shape + (p.n,), p.dtype)
+        values, ptr = ws.work("values", p.batch_shape + (p.n,), p.dtype)
         launch.set(_VALUES, ptr)
         v = u = None
-        if vectors:
-            v, ptr = self._work("v", square, p.dtype)
+        if self._vectors:
+            v, ptr = ws.work("v", square, p.dtype)
             launch.set(_V, ptr)
-            if self._jacobi_svd:
-                u, ptr = self._work("u", square, p.dtype)
+            if self._svd:
+                u, ptr = ws.work("u", square, p.dtype)
                 launch.set(_U, ptr)
-        launch(self.stream)
-        values = self._deliver(values)
-        if not vectors:
+        launch(ws.stream)
+        values = ws.deliver(values)
+        if not self._vectors:
             return values
-        if self._jacobi_svd:
-            return self._deliver(u), values, self._deliver(v)
-        return values, self._deliver(v)
+        if self._svd:
+            return ws.deliver(u), values, ws.deliver(v)
+        return values, ws.deliver(v)

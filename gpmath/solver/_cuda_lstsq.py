@@ -1,4 +1,5 @@
-"""The least-squares engine: through the SVD (``lapack_driver="gelsd"``) or a QR factorisation ("gelsy").
+"""The least-squares engine and its routes: through the SVD (``lapack_driver="gelsd"``,
+:class:`SvdLeastSquares`) or a QR factorisation ("gelsy", :class:`QrLeastSquares`).
 
 ``gelsd``: an inner :class:`~gpmath.solver._cuda_svd.CudaSVD` plan (thin SVD), then the
 pseudo-inverse with the package's array operations on the plan's stream, as LAPACK's ``gelsd``
@@ -16,104 +17,127 @@ import ctypes
 
 import numpy as np
 
-from .._bindings import cublas
-from .._bindings import cusolver as cs
 from .._core.dtypes import DTYPES
 from .._errors import LinAlgError
-from .._core.handles import bind_stream, get_handle
 from . import _problem as P
 from ._cuda import CudaEngine
-from ._cuda_lu import LETTER
+from ._device import LETTER
 from ._ops import abs_max_ratio_rank, lstsq_from_svd, lstsq_result
 from ._plans import SVD, Lstsq
+from ._problem import Problem
+from ._workspace import Workspace
 
-__all__ = ["CudaLstsq"]
+__all__ = ["CudaLstsq", "QrLeastSquares", "SvdLeastSquares"]
 
 
-class CudaLstsq(CudaEngine, Lstsq):
-    """:class:`~gpmath.solver.Lstsq` on the GPU (see the module docstring)."""
+def _eps(problem: Problem) -> float:
+    return float(np.finfo(DTYPES[problem.dtype.real].numpy).eps)
 
-    def _plan_cuda(self):
-        p = self.problem
-        self._eps = float(np.finfo(DTYPES[p.dtype.real].numpy).eps)
-        if self.lapack_driver == "gelsd":
-            a = self._operands_or_raise()["a"]
-            self._svd = SVD(a, full_matrices=False, execution="cuda", stream=self.stream, device_id=self.device_id).plan()
-            self._hold(self._svd.free)
-            return
+
+class SvdLeastSquares:
+    """``(x, residues, rank, s)`` from the thin SVD of the operand *a* (``cond`` as LAPACK's gelsd).
+
+    Attributes
+    ----------
+    svd : SVD
+        The inner plan (freed with the outer one).
+    """
+
+    def __init__(self, problem: Problem, ws: Workspace, a, cond: float | None):
+        self.problem, self.ws, self._cond, self._eps = problem, ws, cond, _eps(problem)
+        self.svd = SVD(a, full_matrices=False, execution="cuda", stream=ws.stream, device_id=ws.device_id).plan()
+        ws.hold(self.svd.free)
+
+    def run(self, arrays):
+        ws = self.ws
+        self.svd._rebind({"a": arrays["a"]})
+        u, s, vh = self.svd.execute()
+        with ws.package.on_stream(ws.stream, ws.home):
+            return lstsq_from_svd(ws.package, arrays["a"], arrays["b"], u, s, vh, self.problem.rhs.vector, self._cond,
+                                  self._eps)
+
+
+class QrLeastSquares:
+    """``(x, residues, rank, None)`` through ``Xgeqrf`` without pivoting, ``<t>ormqr`` and cuBLAS
+    ``<t>trsm``: of ``A`` (M >= N) or ``Aᴴ`` (M < N); *cond* sets the rank test."""
+
+    def __init__(self, problem: Problem, ws: Workspace, cond: float | None):
+        p, lib = problem, ws.lib
+        cs, blas = lib.cs, lib.cublas
+        self.problem, self.ws, self._cond, self._eps = problem, ws, cond, _eps(problem)
         m, n, item = p.m, p.n, p.dtype.itemsize
-        self._rows, self._cols = (m, n) if m >= n else (n, m)  # the column-major matrix factored: A or Aᴴ
+        self._tall = m >= n
+        self._rows, self._cols = (m, n) if self._tall else (n, m)  # the column-major matrix factored: A or Aᴴ
         k, rows, t = self._cols, self._rows, LETTER[p.dtype.name]
-        self._tau = self._buffer(max(p.batch_count, 1) * k * item)
+        self._tau = ws.buffer(max(p.batch_count, 1) * k * item)
         code = p.dtype.cuda
-        device, host = cs.xgeqrf_buffer_size(self.handle, self.params, rows, k, code, 0, rows, code, 0, code)
-        self._ormqr_trans = (cublas.Operation.C if p.dtype.is_complex else cublas.Operation.T) if m >= n else (
-            cublas.Operation.N)
-        lwork = cs.ormqr_buffer_size(t, self.handle, cublas.SideMode.LEFT, self._ormqr_trans, rows, p.rhs.nrhs, k, 0,
+        device, host = cs.xgeqrf_buffer_size(ws.handle, ws.params, rows, k, code, 0, rows, code, 0, code)
+        conjugate = blas.Operation.C if p.dtype.is_complex else blas.Operation.T
+        self._ormqr_trans = conjugate if self._tall else blas.Operation.N
+        self._trsm_trans = blas.Operation.N if self._tall else conjugate
+        self._trsm_mode = (blas.SideMode.LEFT, blas.FillMode.UPPER, blas.DiagType.NON_UNIT)
+        lwork = cs.ormqr_buffer_size(t, ws.handle, blas.SideMode.LEFT, self._ormqr_trans, rows, p.rhs.nrhs, k, 0,
                                      rows, 0, 0, rows)
         self._lwork = lwork
-        self._qr_work = (self._buffer(max(device, lwork * item, 1)), device, (ctypes.c_char * max(host, 1))(), host)
-        self._blas = get_handle("cublas", self.device_id, cublas.create, cublas.destroy)
+        self._work = ws.routine_work(device, host, allocate=max(device, lwork * item, 1))  # ormqr shares it
+        self._blas = lib.blas_handle(ws.device_id)
         self._one = np.ones(1, dtype=p.dtype.numpy)
 
-    def _run(self, arrays):
-        p, pkg = self.problem, self.package
-        if self.lapack_driver == "gelsd":
-            self._svd._rebind({"a": arrays["a"]})
-            u, s, vh = self._svd.execute()
-            with pkg.on_stream(self.stream, self._home):
-                return lstsq_from_svd(pkg, arrays["a"], arrays["b"], u, s, vh, p.rhs.vector, self.cond, self._eps)
-        tall = p.m >= p.n
+    def run(self, arrays):
+        p, ws = self.problem, self.ws
         shape = p.rhs.batch_shape + (self._cols, self._rows)
-        a_work, a_ptr = self._load("a", arrays["a"], p.dtype, shape, keep=True, swapped=tall, conjugate=not tall)
+        a_work, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall,
+                                conjugate=not self._tall)
         b_work, b_ptr = self._load_padded_rhs(arrays["b"])
-        self._factor_and_solve(a_ptr, b_ptr, tall)
-        a_work, b_work = self._deliver(a_work), self._deliver(b_work)
-        with pkg.on_stream(self.stream, self._home):
+        self._factor_and_solve(a_ptr, b_ptr)
+        a_work, b_work = ws.deliver(a_work), ws.deliver(b_work)
+        with ws.package.on_stream(ws.stream, ws.home):
             return self._result(arrays, a_work, b_work)
 
     def _load_padded_rhs(self, b):
         """b as column-major ``rows x nrhs`` (C order ``(..., nrhs, rows)``), zero below its M rows."""
-        p, pkg = self.problem, self.package
+        p, ws = self.problem, self.ws
+        pkg = ws.package
         b = b[..., None] if p.rhs.vector else b
         shape = p.rhs.batch_shape + (p.rhs.nrhs, self._rows)
-        if self.staged:
+        if ws.staged:
             padded = np.zeros(shape, dtype=p.dtype.numpy)
             padded[..., : p.m] = np.swapaxes(b, -1, -2)
-            return self._load("b", padded, p.dtype, shape)
-        work, ptr = self._work("b", shape, p.dtype, keep=True)
-        with pkg.on_stream(self.stream, self._home):
+            return ws.load("b", padded, p.dtype, shape)
+        work, ptr = ws.work("b", shape, p.dtype, keep=True)
+        with pkg.on_stream(ws.stream, ws.home):
             pkg.copy_into(work[..., : p.m], pkg.swap(b))
             if self._rows > p.m:
                 pkg.zero(work[..., p.m:])
         return work, ptr
 
-    def _factor_and_solve(self, a_ptr: int, b_ptr: int, tall: bool) -> None:
-        p = self.problem
+    def _factor_and_solve(self, a_ptr: int, b_ptr: int) -> None:
+        p, ws = self.problem, self.ws
+        lib = ws.lib
+        cs, blas = lib.cs, lib.cublas
         rows, k, nrhs, item, t, code = self._rows, self._cols, p.rhs.nrhs, p.dtype.itemsize, LETTER[p.dtype.name], p.dtype.cuda
-        dwork, dbytes, hwork, hbytes = self._qr_work
-        bind_stream(self._blas, self.stream, cublas.set_stream)
-        left, upper, non_unit = cublas.SideMode.LEFT, cublas.FillMode.UPPER, cublas.DiagType.NON_UNIT
+        dwork, dbytes, hwork, hbytes = self._work
+        lib.bind_stream(self._blas, ws.stream, blas.set_stream)
+        (left, upper, non_unit), trans = self._trsm_mode, self._trsm_trans
         one = self._one.ctypes.data
         for i in range(max(p.batch_count, 1)):
             a_i, b_i, tau_i, info_i = a_ptr + i * rows * k * item, b_ptr + i * rows * nrhs * item, self._tau + i * k * item, (
-                self._info + 4 * i)
-            cs.xgeqrf(self.handle, self.params, rows, k, code, a_i, rows, code, tau_i, code, dwork, dbytes,
+                ws.info + 4 * i)
+            cs.xgeqrf(ws.handle, ws.params, rows, k, code, a_i, rows, code, tau_i, code, dwork, dbytes,
                       ctypes.addressof(hwork), hbytes, info_i)
-            if tall:  # x = R⁻¹ (Qᴴ b)
-                cs.ormqr(t, self.handle, left, self._ormqr_trans, rows, nrhs, k, a_i, rows, tau_i, b_i, rows, dwork,
+            if self._tall:  # x = R⁻¹ (Qᴴ b)
+                cs.ormqr(t, ws.handle, left, self._ormqr_trans, rows, nrhs, k, a_i, rows, tau_i, b_i, rows, dwork,
                          self._lwork, info_i)
-                cublas.trsm(t, self._blas, left, upper, cublas.Operation.N, non_unit, k, nrhs, one, a_i, rows, b_i, rows)
+                blas.trsm(t, self._blas, left, upper, trans, non_unit, k, nrhs, one, a_i, rows, b_i, rows)
             else:  # x = Q [R⁻ᴴ b; 0]
-                trans = cublas.Operation.C if p.dtype.is_complex else cublas.Operation.T
-                cublas.trsm(t, self._blas, left, upper, trans, non_unit, k, nrhs, one, a_i, rows, b_i, rows)
-                cs.ormqr(t, self.handle, left, self._ormqr_trans, rows, nrhs, k, a_i, rows, tau_i, b_i, rows, dwork,
+                blas.trsm(t, self._blas, left, upper, trans, non_unit, k, nrhs, one, a_i, rows, b_i, rows)
+                cs.ormqr(t, ws.handle, left, self._ormqr_trans, rows, nrhs, k, a_i, rows, tau_i, b_i, rows, dwork,
                          self._lwork, info_i)
 
     def _result(self, arrays, a_work, b_work):
-        p, pkg = self.problem, self.package
+        p, pkg = self.problem, self.ws.package
         x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
-        rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._eps if self.cond is None else self.cond)
+        rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._eps if self._cond is None else self._cond)
         short = rank < self._cols
         if bool(short.any()):
             index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(pkg.to_numpy(short).reshape(-1))[0]),
@@ -125,16 +149,25 @@ class CudaLstsq(CudaEngine, Lstsq):
         x, residues, rank, _ = lstsq_result(arrays["a"], bm, x, rank, None, p.rhs.vector, empty)
         return x, residues, rank, None
 
+
+class CudaLstsq(CudaEngine, Lstsq):
+    """:class:`~gpmath.solver.Lstsq` on the GPU (see the module docstring)."""
+
+    def _plan_route(self):
+        if self.lapack_driver == "gelsd":
+            return SvdLeastSquares(self.problem, self.workspace, self._operands_or_raise()["a"], self.cond)
+        return QrLeastSquares(self.problem, self.workspace, self.cond)
+
     def _info_values(self) -> np.ndarray:
         """Per-matrix ``info`` (of the inner SVD for ``"gelsd"``)."""
-        return self._svd._info_values() if self.lapack_driver == "gelsd" else super()._info_values()
+        return self.route.svd._info_values() if self.lapack_driver == "gelsd" else super()._info_values()
 
     def check(self) -> None:
         """Raise :class:`LinAlgError` where the SVD did not converge or an argument was rejected."""
         if self.lapack_driver == "gelsd":
-            self._svd.check()
+            self.route.svd.check()
         else:
             super().check()
 
     def _failure_message(self, index, info):
-        return P.not_converged(self._svd.routine if self.lapack_driver == "gelsd" else "geqrf", "a", index, info)
+        return P.not_converged(self.route.svd.routine if self.lapack_driver == "gelsd" else "geqrf", "a", index, info)

@@ -1,0 +1,160 @@
+"""A CUDA solver plan's workspace: what its routes compute with, passed to them explicitly.
+
+C order and column-major are explained in :mod:`._cuda`.  The workspace holds the plan's
+libraries object, stream, cuSOLVER handle and ``info`` array, and the device memory the plan
+owns: buffers allocated at plan time, staging buffers for host operands, scratch arrays kept
+from one execution to the next, and pointer arrays for cuBLAS's and cuSOLVER's batched routines.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from typing import Callable
+
+import numpy as np
+
+from ._device import SolverLibraries
+
+__all__ = ["Workspace"]
+
+
+class Workspace:
+    """The device side of one plan (made once by the engine; :meth:`reset` by every ``plan()``).
+
+    Parameters
+    ----------
+    lib : SolverLibraries
+        Everything outside Python.
+    package : Package
+        The operands' package (NumPy for host operands staged through the GPU).
+    stream, device_id : int
+        Where the plan runs.
+    home : int or None
+        The operands' device (None: host memory).
+    staged : bool
+        Host operands computed on the GPU: work arrays are plan buffers, ``(shape, dtype, address)``.
+    hold : callable
+        ``hold(release, *args)`` registers a release with the plan (run by ``free()`` or a re-plan).
+
+    Attributes
+    ----------
+    handle, params : int
+        The cuSOLVER handle (this thread's, bound to *stream* by every execution) and the 64-bit
+        API's parameters (set by the engine at plan time).
+    info, info_host : int, ndarray
+        The int32 ``info`` array, one per matrix: its device address and its host view (mapped
+        memory: read after a sync of the stream; set by the engine at plan time).
+    nbytes : int
+        Device memory held.
+    executions : int
+        Executions so far (a pointer array is reused only by a later one).
+    resolved_copies : dict
+        Resolved copies of lazily conjugated or negated views that a launch reads, by operand
+        name: kept alive until the next execution has launched.
+    """
+
+    def __init__(self, lib: SolverLibraries, package, stream: int, device_id: int, home: int | None, staged: bool,
+                 hold: Callable):
+        self.lib, self.package, self.stream, self.device_id = lib, package, stream, device_id
+        self.home, self.staged, self.hold = home, staged, hold
+        self.handle = self.params = self.info = 0
+        self.info_host: np.ndarray | None = None
+        self.nbytes = 0
+        self.executions = 0
+        self.resolved_copies: dict[str, object] = {}
+        self._uploads: dict[str, int] = {}
+        self._kept: dict[str, tuple[object, int]] = {}
+        self._pointer_arrays: dict[tuple[int, int, int], list] = {}
+
+    def reset(self) -> None:
+        """Forget the memory of the last plan (released by the plan) before planning again."""
+        self.nbytes = 0
+        self._uploads.clear()
+        self._kept.clear()
+        self._pointer_arrays.clear()
+
+    def buffer(self, nbytes: int) -> int:
+        """Device memory held by the plan (stream-ordered); returns its address."""
+        buffer = self.lib.buffer(nbytes, self.stream, self.device_id)
+        self.hold(buffer.release)
+        self.nbytes += nbytes
+        return buffer.ptr
+
+    def routine_work(self, device: int, host: int, allocate: int | None = None) -> tuple[int, int, object, int]:
+        """The workspaces of a 64-bit API routine that asks for *device* and *host* bytes:
+        ``(device address, device bytes, host buffer, host bytes)``; *allocate* bytes of device
+        memory where a later routine shares the buffer (default *device*)."""
+        return self.buffer(device if allocate is None else allocate), device, (ctypes.c_char * max(host, 1))(), host
+
+    def work(self, name: str, shape: tuple[int, ...], dtype, keep: bool = False) -> tuple[object, int]:
+        """A result or scratch array *name* on the device, and its address.
+
+        A new package array each call, or with *keep* one allocated once and reused by every
+        execution (scratch that is never returned: its address, and so its pointer arrays, stay
+        fixed).  Host operands use plan buffers (``(shape, dtype, address)``) either way.
+        """
+        if self.staged:
+            staging = self._uploads
+            if name not in staging:
+                staging[name] = self.buffer(dtype.itemsize * int(np.prod(shape)))
+            return (shape, dtype, staging[name]), staging[name]
+        if keep:
+            kept = self._kept.get(name)
+            if kept is None:
+                array = self.package.empty(shape, dtype, self.device_id, self.stream)
+                kept = self._kept[name] = (array, self.package.ptr(array))
+            return kept
+        array = self.package.empty(shape, dtype, self.device_id, self.stream)
+        return array, self.package.ptr(array)
+
+    def load(self, name: str, x, dtype, shape: tuple[int, ...], keep: bool = False, swapped: bool = False,
+             conjugate: bool = False) -> tuple[object, int]:
+        """A device copy of operand *x* (C order, broadcast to *shape*) to factor in place.
+
+        *shape* is the copy's shape; with *swapped* the copy holds *x* with its last two axes
+        swapped (and conjugated with *conjugate*), i.e. ``x`` itself read column-major.
+        """
+        pkg = self.package
+        if self.staged:
+            source = np.swapaxes(x, -1, -2) if swapped else x
+            source = np.ascontiguousarray(np.broadcast_to(np.conj(source) if conjugate else source, shape))
+            work, ptr = self.work(name, shape, dtype)
+            self.lib.copy_async(ptr, source.ctypes.data, source.nbytes, self.stream)  # pageable: staged before it returns
+            return work, ptr
+        if not (swapped or conjugate) and x.shape == shape and pkg.holds_plainly(x, dtype):
+            work, ptr = self.work(name, shape, dtype, keep)  # a byte copy: less host time than a copy kernel
+            self.lib.copy_async(ptr, pkg.ptr(x), dtype.itemsize * math.prod(shape), self.stream)
+            return work, ptr
+        with pkg.on_stream(self.stream, self.home):  # one (strided, broadcasting) copy kernel
+            source = pkg.swap(x, conjugate) if swapped else (x.conj() if conjugate else x)
+            if not keep:
+                fresh = pkg.copy(source if tuple(source.shape) == shape else pkg.broadcast(source, shape))
+                return fresh, pkg.ptr(fresh)
+            work, ptr = self.work(name, shape, dtype, keep)
+            pkg.copy_into(work, source)
+        return work, ptr
+
+    def pointers(self, base: int, step: int, count: int) -> int:
+        """A device array of *count* pointers ``base + i * step`` (rebuilt only when *base* moves)."""
+        cache = self._pointer_arrays
+        key = (base, step, count)
+        entry = cache.get(key)
+        if entry is None:  # a new base: reuse an array of this size unused in this execution (stream order)
+            spare = [k for k, e in cache.items() if k[1:] == key[1:] and e[2] != self.executions]
+            device = cache.pop(spare[0])[0] if len(spare) >= 3 else self.buffer(8 * count)
+            host = np.arange(count, dtype=np.uint64) * np.uint64(step) + np.uint64(base)
+            entry = cache[key] = [device, host, 0]
+            self.lib.copy_async(device, host.ctypes.data, 8 * count, self.stream)
+        entry[2] = self.executions
+        return entry[0]
+
+    def deliver(self, work):
+        """The caller's array for a work array (host arrays are copied back; one stream sync)."""
+        if not self.staged:
+            return work
+        shape, dtype, ptr = work
+        host = np.empty(shape, dtype=dtype.numpy)
+        self.lib.copy_async(host.ctypes.data, ptr, host.nbytes, self.stream)
+        self.lib.synchronize(self.stream)
+        return host
