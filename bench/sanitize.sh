@@ -50,7 +50,10 @@ for tool in $TOOLS; do
   [ -n "$k" ] && args+=(-k "$k")
   args+=("${tests[@]}")
   echo "== $tool: ${args[*]}" > "$log"
-  compute-sanitizer --tool "$tool" --target-processes all --error-exitcode 1 "${args[@]}" >> "$log" 2>&1
+  # API errors are not reported: cuda-bindings probes driver entry points with cuGetProcAddress,
+  # which answers "invalid argument" for those this driver lacks (one report per process)
+  compute-sanitizer --tool "$tool" --target-processes all --report-api-errors no --error-exitcode 1 \
+      "${args[@]}" >> "$log" 2>&1
   rc=$?
   # one summary per sanitized process (capture children included): add them up
   count=$(grep -cE "ERROR SUMMARY: [0-9]+ error" "$log")
