@@ -7,6 +7,7 @@ computes with NumPy/SciPy.
 """
 
 from ._core.cache import cache_clear, cache_info
+from ._core.config import show_config
 from ._errors import (
     FreedPlanError,
     GpmathError,
@@ -26,6 +27,7 @@ __all__ = [
     "cache_info",
     "cache_clear",
     "device_count",
+    "show_config",
     "GpmathError",
     "LibraryError",
     "OutOfMemoryError",

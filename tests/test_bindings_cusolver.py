@@ -28,7 +28,7 @@ _HANDLES = {
 _INT32 = {
     "int", "cusolver_int_t", "cudaDataType", "cudaDataType_t", "cublasFillMode_t", "cublasOperation_t",
     "cublasSideMode_t", "cublasDiagType_t", "cusolverEigMode_t", "cusolverPrecType_t", "cusolverIRSRefinement_t",
-    "cusolverStatus_t", "cublasStatus_t",
+    "cusolverStatus_t", "cublasStatus_t", "libraryPropertyType",
     "cublasComputeType_t", "cublasLtMatmulDescAttributes_t", "cublasLtMatrixLayoutAttribute_t",
     "cublasLtMatmulPreferenceAttributes_t",
 }

@@ -76,6 +76,11 @@ class Library:
                 cdll = self._cdll
         return cdll
 
+    @property
+    def path(self) -> str:
+        """The file the library was loaded from (loads it)."""
+        return self.cdll._name
+
     def _load(self) -> ctypes.CDLL:
         try:
             return ctypes.CDLL(_locate(self.name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from ctypes import byref, c_char_p, c_int, c_void_p
 
-from ._loader import Library, c_void_p_p, status_checker
+from ._loader import Library, c_int_p, c_void_p_p, status_checker
 from .cublaslt import STATUS_ALLOC_FAILED, Operation
 
 __all__ = ["FillMode", "SideMode", "DiagType", "Operation"]
@@ -48,6 +48,7 @@ check = _LIB._check
 
 _P, _I = c_void_p, c_int
 _LIB.declare("cublasGetStatusName", c_char_p, [_I])
+_LIB.declare("cublasGetProperty", _I, [_I, c_int_p])
 _LIB.declare("cublasCreate_v2", _I, [c_void_p_p])
 _LIB.declare("cublasDestroy_v2", _I, [_P])
 _LIB.declare("cublasSetStream_v2", _I, [_P, _P])
@@ -56,6 +57,17 @@ for _t in "SDCZ":
     _LIB.declare(f"cublas{_t}getrsBatched", _I, [_P, _I, _I, _I, _P, _I, _P, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsm_v2", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsmBatched", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I, _I])
+
+
+def get_version() -> int:
+    """cuBLAS's version from ``cublasGetProperty`` (major * 10000 + minor * 100 + patch, e.g.
+    130100 for cuBLAS 13.1.0), without a handle."""
+    parts = []
+    for kind in (0, 1, 2):  # libraryPropertyType: MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL
+        value = c_int()
+        _LIB.checked("cublasGetProperty")(kind, byref(value))
+        parts.append(value.value)
+    return parts[0] * 10000 + parts[1] * 100 + parts[2]
 
 
 def create() -> int:

@@ -90,6 +90,8 @@ check = _LIB._check
 
 _P, _I, _I64, _SZ = c_void_p, c_int, c_int64, c_size_t
 
+_LIB.declare("cusolverGetVersion", c_int, [c_int_p])
+
 # --- handles, parameters, Jacobi and IRS parameter objects -----------------------------------
 for _name in ("Create", "CreateParams", "CreateSyevjInfo", "CreateGesvdjInfo", "IRSParamsCreate", "IRSInfosCreate"):
     _LIB.declare(f"cusolverDn{_name}", c_int, [c_void_p_p])
@@ -204,6 +206,13 @@ def _lwork(func: str, *args) -> int:
 
 
 # ---------------------------------------------------------------------------- handles and params
+def get_version() -> int:
+    """``cusolverGetVersion`` (major * 1000 + minor * 100 + patch, e.g. 12000 for cuSOLVER 12.0.0)."""
+    version = c_int()
+    _LIB.checked("cusolverGetVersion")(byref(version))
+    return version.value
+
+
 def create() -> int:
     """``cusolverDnCreate``."""
     return _create("cusolverDnCreate")

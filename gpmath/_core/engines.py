@@ -75,12 +75,13 @@ def _load(path: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def _library_ready(name: str) -> bool:
+def _library_missing(name: str) -> str | None:
+    """None where library *name* loads, else why not."""
     try:
         importlib.import_module(f"gpmath._bindings.{name}").library.cdll
-    except NoGPUError:
-        return False
-    return True
+    except NoGPUError as exc:
+        return str(exc)
+    return None
 
 
 def choose(front: str, execution: str | None, located: Sequence[Located], device_id: int | None = None,
@@ -89,7 +90,7 @@ def choose(front: str, execution: str | None, located: Sequence[Located], device
     :func:`~gpmath._core.operand.locate`), with the caller's *execution* and *device_id*; *empty*
     says an operand has no elements."""
     cuda, cpu, library = TABLE[front]
-    where = resolve_execution(execution, located, lambda: _library_ready(library), device_id)
+    where = resolve_execution(execution, located, lambda: _library_missing(library), device_id)
     _, package, home = located[0]
     if where is None or empty:
         return Choice(_load(cpu), None, package, home, None)

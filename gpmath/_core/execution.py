@@ -6,6 +6,8 @@ Rules (documented in docs/execution.md and tested):
 - Host operands (NumPy, CPU tensors) run on the current CUDA device (or on ``device_id``) when a
   usable GPU and the library are present, else on the CPU; ``execution="cpu"`` forces the CPU
   and ``execution="cuda"`` forces the GPU, raising :class:`NoGPUError` saying what is missing.
+  Where a GPU is present but unusable (a driver older than the CUDA runtime, a library missing),
+  the first such call logs one WARNING on the ``gpmath`` logger saying why work runs on the CPU.
 - ``device_id`` names the GPU for host operands; for device operands it must be their device.
 - All operands must come from one package and one memory space.
 """
@@ -24,6 +26,7 @@ __all__ = ["resolve_execution", "check_same_space", "check_device_id", "EXECUTIO
 
 logger = logging.getLogger("gpmath")
 EXECUTIONS = (None, "cuda", "cpu")
+_warned: set[str] = set()  # what the CPU fallback has been explained for (once per process each)
 
 
 Located = tuple[str, Package, "int | None"]  # (argument name, package, device or None for host)
@@ -63,7 +66,8 @@ def check_device_id(device_id) -> int | None:
 
 
 def resolve_execution(
-    execution: str | None, operands: Sequence[Located], library_ready: Callable[[], bool], device_id: int | None = None
+    execution: str | None, operands: Sequence[Located], library_missing: Callable[[], str | None],
+    device_id: int | None = None,
 ) -> int | None:
     """The CUDA device ordinal to run on, or ``None`` for the CPU path.
 
@@ -74,8 +78,8 @@ def resolve_execution(
     operands : sequence of (name, Package, device_id)
         The call's operands (see :func:`~gpmath._core.operand.locate`), checked for one package
         and one memory space.
-    library_ready : callable
-        Returns whether the CUDA library the call needs can be loaded.
+    library_missing : callable
+        Returns None when the CUDA library the call needs loads, else why it does not.
     device_id : int, optional
         The GPU for host operands (default: the current device); for device operands it must
         be theirs (else ``ValueError`` naming both).  Without a usable GPU it is ignored unless
@@ -98,8 +102,19 @@ def resolve_execution(
     if runtime.device_count() == 0:
         if execution == "cuda":
             raise NoGPUError(f"execution='cuda' was requested but no GPU is usable: {runtime.no_gpu_reason()}")
+        if runtime.gpu_hardware_present():
+            _warn_once("driver", lambda: f"a GPU is present but unusable: {runtime.no_gpu_reason()}; "
+                                         "running on the CPU")
         return None
-    if execution is None and not library_ready():
-        logger.warning("a GPU is present but its CUDA library could not be loaded; running on the CPU")
-        return None
+    if execution is None:
+        missing = library_missing()
+        if missing is not None:
+            _warn_once(missing, lambda: f"a GPU is present but {missing}; running on the CPU")
+            return None
     return runtime.get_device() if requested is None else requested
+
+
+def _warn_once(topic: str, message: Callable[[], str]) -> None:
+    if topic not in _warned:
+        _warned.add(topic)
+        logger.warning(message())

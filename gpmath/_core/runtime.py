@@ -17,7 +17,7 @@ from typing import Callable
 
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 
-__all__ = ["rt", "check", "device_count", "no_gpu_reason", "get_device", "set_device", "on_device", "bind_thread",
+__all__ = ["rt", "check", "device_count", "no_gpu_reason", "driver_version", "runtime_version", "gpu_hardware_present", "get_device", "set_device", "on_device", "bind_thread",
            "call_on_device", "on_device_if_several", "on_device_of_stream", "stream_device", "capturing"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
@@ -86,8 +86,40 @@ def device_count() -> int:
 _device_count = device_count  # the cached function itself (tests may monkeypatch the module name)
 
 
+def _cuda_version(value: int) -> str:
+    return f"{value // 1000}.{value % 1000 // 10}"
+
+
+def driver_version() -> int:
+    """The CUDA version the NVIDIA driver supports (``cudaDriverGetVersion``, e.g. 13000 for 13.0);
+    0 where there is no driver (never raises)."""
+    try:
+        err, version = _runtime().cudaDriverGetVersion()
+    except Exception:
+        return 0
+    return int(version) if int(err) == 0 else 0
+
+
+def runtime_version() -> int:
+    """The version of the CUDA runtime gpmath calls (``cudaRuntimeGetVersion``); 0 if unavailable."""
+    try:
+        err, version = _runtime().cudaRuntimeGetVersion()
+    except Exception:
+        return 0
+    return int(version) if int(err) == 0 else 0
+
+
+def gpu_hardware_present() -> bool:
+    """Whether the NVIDIA kernel driver reports a GPU (``/proc/driver/nvidia/gpus``), usable or not."""
+    try:
+        return bool(os.listdir("/proc/driver/nvidia/gpus"))
+    except OSError:
+        return False
+
+
 def no_gpu_reason() -> str:
-    """Why :func:`device_count` is 0, in words (driver, device or package missing, or a fork)."""
+    """Why :func:`device_count` is 0, in words (driver, device or package missing, a driver older
+    than the CUDA runtime, or a fork)."""
     if _forked_child:
         return FORK_REASON
     try:
@@ -95,7 +127,13 @@ def no_gpu_reason() -> str:
     except NoGPUError as exc:
         return str(exc)
     err, _ = runtime.cudaGetDeviceCount()
-    return f"cudaGetDeviceCount returned {getattr(err, 'name', err)} (no usable NVIDIA driver or device)"
+    name = getattr(err, "name", err)
+    driver, cuda = driver_version(), runtime_version()
+    if name == "cudaErrorInsufficientDriver" and driver:
+        return (f"the NVIDIA driver supports CUDA {_cuda_version(driver)} but the CUDA runtime installed is "
+                f"{_cuda_version(cuda)} (cudaErrorInsufficientDriver): update the driver, or install "
+                f"gpmath[cu{driver // 1000}]")
+    return f"cudaGetDeviceCount returned {name} (no usable NVIDIA driver or device)"
 
 
 def get_device() -> int:
