@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ._core.config import show_config
@@ -16,10 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     info = commands.add_parser("info", help="where gpmath's work runs and why: versions, driver, GPUs, libraries")
     info.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    if args.json:
-        print(json.dumps(show_config(mode="dicts"), indent=2, default=str))
-    else:
-        show_config()
+    try:
+        if args.json:
+            print(json.dumps(show_config(mode="dicts"), indent=2, default=str))
+        else:
+            show_config()
+    except BrokenPipeError:  # the reader stopped early (``| head``): not an error
+        sys.stdout = open(os.devnull, "w")
     return 0
 
 

@@ -1,14 +1,18 @@
-"""The install extras pin one consistent CUDA stack each (pyproject.toml)."""
+"""Packaging metadata (pyproject.toml): one CUDA stack per extra, the version in one place, the
+license, typing; and an installed gpmath reports the version the source holds."""
 
 from __future__ import annotations
 
 import re
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 tomllib = pytest.importorskip("tomllib")
-PROJECT = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+ROOT = Path(__file__).parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
 EXTRAS = PROJECT["optional-dependencies"]
 
 
@@ -40,3 +44,22 @@ def test_the_base_requirements_leave_the_cuda_major_to_the_extras():
     names = _names(PROJECT["dependencies"])
     assert "cuda-python" not in names  # the metapackage would pull cuda-bindings 13 into a cu12 install
     assert "<" not in names["cuda-bindings"] and "cuda-pathfinder" in names
+
+
+def test_the_version_lives_in_gpmath_only():
+    import gpmath
+
+    assert "version" not in PROJECT and "version" in PROJECT["dynamic"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "gpmath.__version__"}
+    try:
+        installed = metadata.version("gpmath")
+    except metadata.PackageNotFoundError:
+        pytest.skip("gpmath is not installed (running from a source tree)")
+    assert installed == gpmath.__version__
+
+
+def test_license_and_typing_ship():
+    assert PROJECT["license"] == "Apache-2.0" and PROJECT["license-files"] == ["LICENSE"]
+    assert "Apache License" in (ROOT / "LICENSE").read_text()[:200]
+    assert (ROOT / "gpmath" / "py.typed").exists()
+    assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["gpmath"]
