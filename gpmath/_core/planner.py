@@ -9,6 +9,7 @@ backstop if the user forgets (which never raises).  Using a freed planner raises
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from typing import Callable
 
@@ -38,10 +39,27 @@ class Planner:
     staging = None  # the HostStaging of host operands computed on a GPU, else None
     stream: int | None = None  # the CUDA stream the plan runs on (None: the CPU)
 
+    def __init_subclass__(cls, **kwargs):
+        """A front (a class named in the engine table) shows its constructor's real parameters
+        in :func:`inspect.signature` (its ``__new__`` takes ``**options``)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ in TABLE and "__signature__" not in cls.__dict__:
+            cls.__signature__ = cls._constructor_signature()
+
     @classmethod
-    def _new(cls, front: type, execution, located: list[Located], device_id, empty: bool):
+    def _constructor_signature(cls) -> inspect.Signature:
+        """The front's constructor parameters (by default its ``__init__``'s, without ``self``)."""
+        signature = inspect.signature(cls.__init__)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    @classmethod
+    def _new(cls, front: type, execution, located: list[Located], device_id, empty: bool, options: dict):
         """``__new__`` of a front: an instance of the engine :func:`~gpmath._core.engines.choose`
-        picks (constructing an engine class directly gives that engine)."""
+        picks (constructing an engine class directly gives that engine).  An option the front
+        does not take raises ``TypeError`` naming the front."""
+        unknown = options.keys() - front.__signature__.parameters.keys()
+        if unknown:
+            raise TypeError(f"{front.__name__}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         if cls is not front:
             return object.__new__(cls)
         choice = choose(front.__name__, execution, located, device_id, empty)

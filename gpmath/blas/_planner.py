@@ -64,14 +64,14 @@ class Matmul(Planner):
     >>> from gpmath.blas import Matmul
     >>> a, b = np.random.rand(64, 32), np.random.rand(32, 16)
     >>> with Matmul(a, b) as mm:
-    ...     mm.plan()
+    ...     _ = mm.plan()
     ...     d = mm.execute()
     >>> bool(np.allclose(d, a @ b))
     True
     """
 
     def __new__(cls, a, b, c=None, *, bias=None, out=None, execution=None, device_id=None, **options):
-        return cls._new(Matmul, execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c))
+        return cls._new(Matmul, execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c), options)
 
     def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):

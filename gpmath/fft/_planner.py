@@ -74,7 +74,7 @@ class FFT(Planner):
     """
 
     def __new__(cls, x, axes=None, *, execution=None, device_id=None, **options):
-        return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x))
+        return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x), options)
 
     def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
                  s: Sequence[int] | None = None, norm: str | None = None, inplace: bool = False,

@@ -9,6 +9,8 @@ a GPU reach the engines as NumPy arrays (:mod:`gpmath._core.staging`).
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .._core.engines import any_empty
@@ -33,7 +35,8 @@ class SolverPlan(Planner):
 
     def __new__(cls, *operands, execution=None, stream=None, device_id=None, **options):
         front = next(k for k in cls.__mro__ if SolverPlan in k.__bases__)
-        return cls._new(front, execution, cls._located(operands), device_id, any_empty(*operands))
+        return cls._new(front, execution, cls._located(operands), device_id, any_empty(*operands),
+                        options)
 
     def __init__(self, *operands, execution=None, stream=None, device_id=None, **options):
         super().__init__()
@@ -46,6 +49,17 @@ class SolverPlan(Planner):
         self.problem = self._describe(ops)
         self._shapes = {name: (getattr(op, "dtype", None), tuple(op.shape)) for name, op in ops.items()}
         self._arrays: dict[str, object] | None = dict(zip(self._names, operands))
+
+    @classmethod
+    def _constructor_signature(cls) -> inspect.Signature:
+        """The operands (positional), the front's options (its ``_configure``'s keywords) and
+        ``execution``, ``stream``, ``device_id``."""
+        options = list(inspect.signature(cls._configure).parameters.values())[1:]
+        where = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
+                 for name in ("execution", "stream", "device_id")]
+        return inspect.Signature(
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in cls._names]
+            + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in options] + where)
 
     @classmethod
     def _located(cls, operands) -> list:
