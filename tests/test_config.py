@@ -147,3 +147,25 @@ def test_report_on_a_gpu_lists_every_device_and_library():
     for entry in report["libraries"][:4]:
         assert "version" in entry and entry["path"].startswith("/"), entry
     assert report["cuda"]["driver supports CUDA"] != "none"
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("cpu", "Matmul: CPU engine: execution='cpu' (numpy operands in host memory)"),
+    ("no-gpu", "Matmul: CPU engine: no usable GPU (numpy operands in host memory)"),
+    ("empty", "Matmul: CPU engine: an operand has no elements (numpy operands in host memory)"),
+])
+def test_each_engine_choice_is_logged_with_its_reason(monkeypatch, caplog, case, expected):
+    monkeypatch.setattr(runtime, "device_count", lambda: 0)
+    a = np.ones((0, 2)) if case == "empty" else np.ones((2, 2))
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        gpmath.blas.Matmul(a, np.ones((2, 2)), execution="cpu" if case == "cpu" else None)
+    assert expected in [r.getMessage() for r in caplog.records if r.name == "gpmath"]
+
+
+def test_a_gpu_choice_is_logged_with_its_device(monkeypatch, caplog):
+    monkeypatch.setattr(engines, "resolve_execution", lambda *args: 0)
+    monkeypatch.setattr(engines, "_load", lambda path: path)  # the engine's name: nothing is built
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        choice = engines.choose("Solve", None, [("a", gpmath._core.packages.NUMPY, None)])
+    assert choice.engine == "gpmath.solver._cuda_solve:CudaSolve" and choice.staging is not None
+    assert "Solve: CUDA engine on cuda:0 (numpy operands in host memory, copied to the device and back)" in caplog.messages

@@ -479,3 +479,15 @@ def test_cpu_execute_out_may_be_c_in_place(rng):
     with Matmul(a, b, c, execution="cpu") as mm:
         assert mm.execute(out=c) is c
     _check(c, expected, "float64")
+
+
+def test_cpu_plan_takes_the_cuda_plan_limits_and_checks_them():
+    a = np.ones((3, 3))
+    with Matmul(a, a, execution="cpu") as mm:
+        assert mm.plan(max_workspace=1 << 20, max_algorithms=4) is mm
+        assert mm.autotune(iterations=3) == {} and mm.autotune_timings == {}
+        np.testing.assert_allclose(mm.execute(), a @ a)
+        with pytest.raises(ValueError, match="max_algorithms must be >= 1"):
+            mm.plan(max_algorithms=0)
+        with pytest.raises(TypeError, match="max_workspace must be an int"):
+            mm.plan(max_workspace=1.5)

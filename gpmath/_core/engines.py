@@ -9,17 +9,20 @@ and engines never import each other in a circle.
 The choice travels with the plan (:class:`Choice`): the device that computes, the operands'
 package and home, and, for host operands computed on a GPU, their :class:`HostStaging`.
 Operands with no elements take the CPU engine wherever they live: there is nothing to compute,
-and the libraries reject empty problems.
+and the libraries reject empty problems.  Each choice is logged (INFO, ``gpmath`` logger) with
+its reason, for the CPU engine as for the CUDA one.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass
 from typing import Sequence
 
 from .._errors import NoGPUError
-from .execution import Located, resolve_execution
+from . import runtime
+from .execution import Located, logger, resolve_execution
 from .packages import Package
 from .staging import HostStaging
 
@@ -92,9 +95,24 @@ def choose(front: str, execution: str | None, located: Sequence[Located], device
     cuda, cpu, library = TABLE[front]
     where = resolve_execution(execution, located, lambda: _library_missing(library), device_id)
     _, package, home = located[0]
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("%s: %s", front, _reason(execution, package, home, where, empty))
     if where is None or empty:
         return Choice(_load(cpu), None, package, home, None)
     return Choice(_load(cuda), where, package, home, HostStaging(package) if home is None else None)
+
+
+def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool) -> str:
+    """Why :func:`choose` picked its engine, in words."""
+    operands = f"{package.name} operands in " + ("host memory" if home is None else f"cuda:{home}")
+    if empty:
+        return f"CPU engine: an operand has no elements ({operands})"
+    if where is not None:
+        return f"CUDA engine on cuda:{where} ({operands}" + (", copied to the device and back)" if home is None else ")")
+    if execution == "cpu":
+        return f"CPU engine: execution='cpu' ({operands})"
+    why = "no usable GPU" if runtime.device_count() == 0 else "the CUDA library cannot be loaded"
+    return f"CPU engine: {why} ({operands})"
 
 
 def build(choice: Choice, *args, **kwargs):

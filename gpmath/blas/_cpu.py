@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .._core.operand import as_operand
-from ._planner import Matmul
+from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
 
 __all__ = ["CpuMatmul", "apply_epilog"]
@@ -47,17 +47,21 @@ class CpuMatmul(Matmul):
         self._arrays = [a, b, c, bias]
         self._out = out
         self._planned = False
+        self.autotune_timings: dict[int, float] = {}
 
-    def plan(self) -> "CpuMatmul":
-        """Nothing to choose on the CPU; kept for the common contract. Returns the plan."""
+    def plan(self, max_workspace: int = DEFAULT_WORKSPACE, max_algorithms: int = 8) -> "CpuMatmul":
+        """Nothing to choose on the CPU: the limits of the CUDA engine's ``plan`` are checked and
+        otherwise unused, so code written for either engine runs on both. Returns the plan."""
         self._check_alive()
+        check_plan_limits(max_workspace, max_algorithms)
         self._planned = True
         return self
 
-    def autotune(self, iterations: int = 10) -> dict:
-        """Nothing to tune on the CPU; returns an empty dict of timings."""
+    def autotune(self, iterations: int = 10) -> dict[int, float]:
+        """Nothing to tune on the CPU (NumPy picks its BLAS kernel); returns the empty
+        :attr:`autotune_timings`."""
         self._check_alive()
-        return {}
+        return self.autotune_timings
 
     def reset_operands(self, a=None, b=None, c=None, bias=None) -> None:
         """Replace operands with arrays of the same package, device, shape, dtype and strides."""

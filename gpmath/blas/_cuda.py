@@ -23,7 +23,7 @@ from .._core.shapes import compact_strides
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from .._core.timing import L2Flusher, median_times_ms
 from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
-from ._planner import Matmul
+from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe, out_matrix
 
 __all__ = ["CudaMatmul"]
@@ -44,7 +44,6 @@ _COMPUTE = {  # (real dtype, compute mode) -> cublasComputeType_t
 _EPILOGUE = {None: lt.Epilogue.DEFAULT, "relu": lt.Epilogue.RELU, "gelu": lt.Epilogue.GELU, "bias": lt.Epilogue.BIAS,
              "bias_relu": lt.Epilogue.RELU_BIAS, "bias_gelu": lt.Epilogue.GELU_BIAS}
 _CUDA_R_32F, _CUDA_R_64F, _CUDA_C_32F, _CUDA_C_64F = 0, 1, 4, 5
-DEFAULT_WORKSPACE = 32 << 20  # cuBLASLt's recommendation for Hopper
 
 
 def _alignment(ptr: int, *byte_steps: int) -> int:
@@ -133,6 +132,7 @@ class CudaMatmul(Matmul):
         Returns the plan (the best heuristic algorithm is selected; see :meth:`autotune`).
         """
         self._check_alive()
+        check_plan_limits(max_workspace, max_algorithms)
         self._release_held()
         with runtime.on_device(self.device_id):
             handle = get_handle("cublasLt", self.device_id, lt.create, lt.destroy)

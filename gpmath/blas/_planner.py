@@ -13,8 +13,9 @@ from .._core.operand import Operand, locate
 from .._core.planner import Planner
 from ._problem import MatmulProblem
 
-__all__ = ["Matmul", "COMPUTE_MODES"]
+__all__ = ["Matmul", "COMPUTE_MODES", "DEFAULT_WORKSPACE", "check_plan_limits"]
 
+DEFAULT_WORKSPACE = 32 << 20  # cuBLASLt's recommendation for Hopper
 COMPUTE_MODES = (None, "default", "tf32", "pedantic", "fast_f16", "fast_bf16")
 _FLOAT32_ONLY = ("tf32", "fast_f16", "fast_bf16")
 
@@ -159,3 +160,12 @@ def _check_compute(compute):
     if compute not in COMPUTE_MODES:
         raise ValueError(f"compute must be one of {', '.join(repr(m) for m in COMPUTE_MODES)}, not {compute!r}")
     return None if compute == "default" else compute
+
+
+def check_plan_limits(max_workspace, max_algorithms) -> None:
+    """``plan()``'s limits, checked alike by every engine: a byte count >= 0 and a count >= 1."""
+    for name, value, least in (("max_workspace", max_workspace, 0), ("max_algorithms", max_algorithms, 1)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        if value < least:
+            raise ValueError(f"{name} must be >= {least}, not {value}")
