@@ -1,0 +1,224 @@
+"""Host arrays at device speed? NumPy in, NumPy out, over sizes, beside every alternative.
+
+Run on the GPU machine: ``PYTHONPATH=$PWD python3 bench/host.py [--quick] [--only matmul,fft,solve,eigh]
+[--sizes 64,4096] [--full] [--json PATH] [--csv PATH] [--plot DIR]`` (the whole sweep takes minutes:
+the CPU columns of the large sizes dominate; ``--quick`` is 64, 1024 and 4096).
+
+For matmul (f32), fft (c64, batched rows), solve and eigh (f64) of size n (16 ... 8192), with
+NumPy operands, it times (wall clock, medians of interleaved rounds, results on the host):
+
+- ``default``: gpmath as a user calls it (``execution=None``);
+- ``cuda`` and ``cpu``: gpmath with the GPU, or the CPU, forced;
+- ``numpy``: NumPy/SciPy (``a @ b``, ``scipy.fft.fft``, ``scipy.linalg.solve``/``eigh``);
+- ``nvmath``: nvmath-python's NumPy path where it is installed (matmul, fft);
+- ``ideal``: pinned host buffers copied in, torch's device operation, copied back (the floor a
+  host path can reach).
+
+and prints ``best/default`` (the faster of cpu and cuda over default: >= 0.91 is the placement
+target) and ``ideal/cuda`` (>= 0.83 is the transfer target at large sizes).  Then the per-call
+cost of the stateless functions on torch CUDA operands beside torch, the time of
+``import gpmath`` in a fresh process, and the first matmul in a fresh process beside torch's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import scipy.fft
+import scipy.linalg
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _cli import Table, add_output_options, emit  # noqa: E402
+from _timing import fmt  # noqa: E402
+
+import gpmath  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+try:
+    import nvmath
+except ImportError:
+    nvmath = None
+
+GPU = gpmath.device_count() > 0
+TORCH_CUDA = torch is not None and torch.cuda.is_available()
+SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
+LIMITS = {"matmul": 8192, "fft": 8192, "solve": 8192, "eigh": 4096}  # --full: every size
+
+
+def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
+    """Median seconds of each ``fns[name]()`` (each returns with its result on the host), rounds
+    interleaved; the round count fits *budget_s* for the slowest function (3 at least)."""
+    first = {}
+    for name, fn in fns.items():
+        fn()  # warm-up: plans, caches, kernels
+        start = time.perf_counter()
+        fn()
+        first[name] = time.perf_counter() - start
+    rounds = max(3, min(most, int(budget_s / max(max(first.values()), 1e-6))))
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def _ideal(inputs: list[np.ndarray], device_op, result_shape, result_dtype):
+    """Pinned copies of *inputs* in, ``device_op(*device_inputs)`` on the GPU, a pinned copy out."""
+    pinned = [torch.from_numpy(x).pin_memory() for x in inputs]
+    device = [torch.empty_like(p, device="cuda") for p in pinned]
+    out = torch.empty(result_shape, dtype=result_dtype).pin_memory()
+
+    def run():
+        for d, p in zip(device, pinned):
+            d.copy_(p, non_blocking=True)
+        out.copy_(device_op(*device), non_blocking=True)
+        torch.cuda.current_stream().synchronize()
+
+    return run
+
+
+def _cases(family: str, n: int, rng) -> dict:
+    """{column: callable} of *family* at size *n* (columns this machine cannot run left out)."""
+    fns = _all_cases(family, n, rng)
+    if not GPU:
+        fns = {k: v for k, v in fns.items() if k not in ("cuda", "nvmath")}
+    return fns
+
+
+def _all_cases(family: str, n: int, rng) -> dict:
+    if family == "matmul":
+        a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+        fns = {"default": lambda: gpmath.matmul(a, b), "cuda": lambda: gpmath.matmul(a, b, execution="cuda"),
+               "cpu": lambda: gpmath.matmul(a, b, execution="cpu"), "numpy": lambda: a @ b}
+        if nvmath is not None:
+            fns["nvmath"] = lambda: nvmath.linalg.advanced.matmul(a, b)
+        if TORCH_CUDA:
+            fns["ideal"] = _ideal([a, b], torch.matmul, (n, n), torch.float32)
+    elif family == "fft":
+        x = (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))).astype(np.complex64)
+        fns = {"default": lambda: gpmath.fft.fft(x), "cuda": lambda: gpmath.fft.fft(x, execution="cuda"),
+               "cpu": lambda: gpmath.fft.fft(x, execution="cpu"), "numpy": lambda: scipy.fft.fft(x)}
+        if nvmath is not None:
+            fns["nvmath"] = lambda: nvmath.fft.fft(x)
+        if TORCH_CUDA:
+            fns["ideal"] = _ideal([x], lambda d: torch.fft.fft(d), (n, n), torch.complex64)
+    elif family == "solve":
+        a = rng.standard_normal((n, n)) + n * np.eye(n)
+        b = rng.standard_normal(n)
+        fns = {"default": lambda: gpmath.linalg.solve(a, b), "cuda": lambda: gpmath.linalg.solve(a, b, execution="cuda"),
+               "cpu": lambda: gpmath.linalg.solve(a, b, execution="cpu"), "numpy": lambda: scipy.linalg.solve(a, b)}
+        if TORCH_CUDA:
+            fns["ideal"] = _ideal([a, b], lambda da, db: torch.linalg.solve(da, db), (n,), torch.float64)
+    else:  # eigh
+        r = rng.standard_normal((n, n))
+        a = (r + r.T) / 2
+        fns = {"default": lambda: gpmath.linalg.eigh(a), "cuda": lambda: gpmath.linalg.eigh(a, execution="cuda"),
+               "cpu": lambda: gpmath.linalg.eigh(a, execution="cpu"), "numpy": lambda: scipy.linalg.eigh(a)}
+        if TORCH_CUDA:
+            fns["ideal"] = _ideal([a], lambda d: torch.linalg.eigh(d)[1], (n, n), torch.float64)
+    return fns
+
+
+COLUMNS = ["default", "cuda", "cpu", "numpy", "nvmath", "ideal"]
+
+
+def sweep(family: str, sizes: list[int]) -> Table:
+    rng = np.random.default_rng(0)
+    header = ["n"] + [f"{c} ms" for c in COLUMNS] + ["best/default", "ideal/cuda"]
+    t = Table(f"{family}, NumPy in and out (ms; best/default >= 0.91 and ideal/cuda >= 0.83 are the targets)",
+              header, times=tuple(f"{c} ms" for c in COLUMNS), name=family)
+    for n in sizes:
+        ms = {k: v * 1e3 for k, v in wall_medians_s(_cases(family, n, rng)).items()}
+        cells = [round(ms[c], 4) if c in ms else "n/a" for c in COLUMNS]
+        best = min(ms.get("cuda", float("inf")), ms["cpu"])
+        ideal = ms.get("ideal")
+        t.rows.append([n, *cells, fmt(best / ms["default"]), fmt(ideal / ms["cuda"]) if ideal and GPU else "n/a"])
+        print(f"  {family} n={n}: default {ms['default']:.4g} ms", file=sys.stderr, flush=True)
+    return t
+
+
+def per_call() -> Table:
+    """Stateless calls on torch CUDA operands beside torch (µs per call, loops of thousands)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _timing import per_call_us
+
+    a = torch.randn(64, 64, device="cuda")
+    x = torch.randn(1024, dtype=torch.complex64, device="cuda")
+    s = torch.randn(32, 32, device="cuda", dtype=torch.float64)
+    spd = s @ s.T + 32 * torch.eye(32, device="cuda", dtype=torch.float64)
+    rhs = torch.randn(32, 1, device="cuda", dtype=torch.float64)
+    pairs = {
+        "matmul 64² f32": (lambda: gpmath.matmul(a, a), lambda: torch.matmul(a, a)),
+        "fft 1024 c64": (lambda: gpmath.fft.fft(x), lambda: torch.fft.fft(x)),
+        "solve 32² f64": (lambda: gpmath.linalg.solve(spd, rhs), lambda: torch.linalg.solve(spd, rhs)),
+        "cholesky 32² f64": (lambda: gpmath.linalg.cholesky(spd, lower=True), lambda: torch.linalg.cholesky(spd)),
+    }
+    t = Table("stateless calls on torch CUDA operands (µs per call; torch/gpmath >= 1 is the target)",
+              ["call", "gpmath µs", "torch µs", "torch/gpmath"], name="per-call")
+    for name, (ours, theirs) in pairs.items():
+        us = per_call_us({"gpmath": ours, "torch": theirs}, calls=2000, rounds=5)
+        t.rows.append([name, round(us["gpmath"], 2), round(us["torch"], 2), fmt(us["torch"] / us["gpmath"])])
+    return t
+
+
+def _fresh_process_s(code: str, runs: int = 5) -> float:
+    """Least wall time of *code* in a fresh interpreter, less an empty interpreter's."""
+    def least(snippet):
+        best = float("inf")
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", snippet], check=True)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    return least(code) - least("pass")
+
+
+def startup() -> Table:
+    t = Table("fresh process (ms beyond an empty interpreter)", ["what", "gpmath", "torch"], name="startup")
+    t.rows.append(["import", round(_fresh_process_s("import gpmath") * 1e3, 1),
+                   round(_fresh_process_s("import torch") * 1e3, 1) if torch is not None else "n/a"])
+    first_gpmath = ("import numpy as np, gpmath; a = np.ones((64, 64), np.float32); gpmath.matmul(a, a)")
+    first_torch = ("import torch; a = torch.ones(64, 64, device='cuda'); (a @ a).cpu()")
+    t.rows.append(["first 64² f32 matmul", round(_fresh_process_s(first_gpmath, 3) * 1e3, 1),
+                   round(_fresh_process_s(first_torch, 3) * 1e3, 1) if TORCH_CUDA else "n/a"])
+    return t
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="matmul,fft,solve,eigh,per-call,startup",
+                        help="comma-separated sections (default: all)")
+    parser.add_argument("--quick", action="store_true", help="sizes 64, 1024 and 4096 only")
+    parser.add_argument("--full", action="store_true", help="every size for every family (eigh to 8192)")
+    parser.add_argument("--sizes", help="comma-separated sizes instead of the default sweep")
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    sections = args.only.split(",")
+    print(f"gpmath {gpmath.__version__}, torch {getattr(torch, '__version__', 'n/a')}, "
+          f"nvmath {getattr(nvmath, '__version__', 'not installed')}, GPUs {gpmath.device_count()}", flush=True)
+    tables = []
+    for family in ("matmul", "fft", "solve", "eigh"):
+        if family in sections:
+            sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [64, 1024, 4096] if args.quick else SIZES
+            tables.append(sweep(family, [n for n in sizes if args.full or n <= LIMITS[family]]))
+    if "per-call" in sections and TORCH_CUDA and GPU:
+        tables.append(per_call())
+    if "startup" in sections:
+        tables.append(startup())
+    emit(tables, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The host-path benchmark runs on any machine (missing peers and GPU columns say n/a) and
+writes what its options ask for."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def test_host_benchmark_smoke(tmp_path):
+    out = tmp_path / "host.json"
+    done = subprocess.run([sys.executable, "bench/host.py", "--sizes", "8,16", "--only", "matmul,solve",
+                           "--json", str(out), "--csv", str(tmp_path / "host.csv")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    tables = json.loads(out.read_text())
+    assert [t["title"].split(",")[0] for t in tables] == ["matmul", "solve"]
+    for t in tables:
+        header = t["header"]
+        assert [row[0] for row in t["rows"]] == [8, 16]
+        for row in t["rows"]:
+            cells = dict(zip(header, row))
+            assert cells["default ms"] > 0 and cells["cpu ms"] > 0 and cells["numpy ms"] > 0
+        assert (tmp_path / f"host-{t['title'].split(',')[0]}.csv").exists()
