@@ -1,10 +1,13 @@
 """FFT benchmark on the device: gpmath beside torch.fft and cupy.fft, measured in the same run.
 
-Run: PYTHONPATH=$PWD python3 bench/fft.py [--quick] [--per-call]
+Run: PYTHONPATH=$PWD python3 bench/fft.py [--quick] [--per-call] [--dct]
 Large cases: CUDA-event medians after warm-up (interleaved rounds), random data, effective
 TB/s (bytes read + written per second) against a device-to-device copy measured in the same
 run; ratios are peer time / gpmath time (> 1: gpmath is faster).  Small case: per-call cost of
 a 1024-point complex64 FFT in a tight loop (FFT.execute, gpmath.fft.fft, torch, cupy).
+DCT section (``--dct``): DCT/DST types 1-4 of 4096x4096 float32/float64 along the last axis
+(stateless and ``DCT``/``DST`` plans) against cupyx.scipy.fft.dct (types 2, 3; target: ratio
+>= 1.0) and against gpmath's rfft of the same array (types 1, 4; target: at most 2x).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import sys
 
 import cupy
+import cupyx.scipy.fft
 import torch
 
 from gpmath import fft as gfft
-from gpmath.fft import FFT
+from gpmath.fft import DCT, DST, FFT
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _timing import cuda_medians_ms, fmt, per_call_us, table  # noqa: E402
@@ -85,12 +89,43 @@ def small_loop() -> list[list]:
     return [[name, fmt(us), fmt(base / us)] for name, us in results.items()]
 
 
+def dct_rows() -> list[list]:
+    """DCT/DST of 4096x4096 along the last axis: gpmath (plan and stateless) vs cupyx and vs rfft."""
+    rows = []
+    for dtype in (torch.float32, torch.float64):
+        x = torch.randn(4096, 4096, dtype=dtype, device="cuda")
+        cx = cupy.asarray(x)
+        rfft_ms = cuda_medians_ms({"rfft": lambda: gfft.rfft(x)})["rfft"]
+        for family, planner in (("dct", DCT), ("dst", DST)):
+            for kind in (1, 2, 3, 4):
+                plan = planner(x, type=kind, axes=-1).plan()
+                fn = getattr(gfft, family)
+                fns = {"plan": plan.execute, "stateless": lambda: fn(x, type=kind)}
+                if kind in (2, 3):
+                    fns["cupyx"] = lambda: getattr(cupyx.scipy.fft, family)(cx, type=kind)
+                t = cuda_medians_ms(fns)
+                reference = torch.as_tensor(getattr(cupyx.scipy.fft, family)(cx, type=kind), device="cuda")
+                err = (plan.execute() - reference).abs().max() / reference.abs().max()
+                plan.free()
+                cupyx_ratio = fmt(t["cupyx"] / t["plan"]) if "cupyx" in t else "-"
+                rows.append([f"{family.upper()}-{kind} {str(dtype)[6:]}", fmt(t["plan"]), fmt(t["stateless"]),
+                             fmt(t.get("cupyx", float("nan"))), cupyx_ratio, fmt(rfft_ms),
+                             fmt(t["plan"] / rfft_ms), fmt(float(err))])
+        cupy.get_default_memory_pool().free_all_blocks()
+    return rows
+
+
 def main() -> None:
     torch.manual_seed(0)
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  cupy {cupy.__version__}", flush=True)
     print(table("1024-pt c64 FFT per call (us; ratio = torch's / this)", ["call", "us/call", "torch/this"], small_loop()),
           flush=True)
     if "--per-call" in sys.argv:  # the per-call table alone (e.g. with several GPUs visible)
+        return
+    if "--dct" in sys.argv:  # the DCT/DST table alone
+        print(table("DCT/DST 4096x4096 last axis (ms; targets: cupyx/plan >= 1 for types 2, 3; plan/rfft <= 2 "
+                    "for types 1, 4)", ["case", "gpmath plan", "gpmath fn", "cupyx", "cupyx/plan", "rfft",
+                                         "plan/rfft", "rel err vs cupyx"], dct_rows()), flush=True)
         return
     rows, copy = large()
     print(table(f"large FFTs (ms; device copy {copy:.2f} TB/s; ratios = peer/gpmath plan)",

@@ -83,8 +83,10 @@ def check_workers(workers) -> int | None:
     if workers is None:
         return None
     workers = _integer(workers, "workers")
-    if workers == 0 or workers < -(os.cpu_count() or 1):
-        raise ValueError(f"workers must be a non-zero integer not below -{os.cpu_count()}, not {workers}")
+    if workers == 0:
+        raise ValueError("workers must not be zero")
+    if workers < -(os.cpu_count() or 1):
+        raise ValueError(f"workers value out of range: {workers} is below -{os.cpu_count()} (-os.cpu_count())")
     return workers
 
 

@@ -22,7 +22,8 @@ __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "reject_plan"]
 def reject_plan(plan) -> None:
     """SciPy reserves ``plan=`` for vendor plans; gpmath's plans are :class:`gpmath.fft.FFT` objects."""
     if plan is not None:
-        raise NotImplementedError("plan= is reserved by scipy.fft; build a gpmath.fft.FFT plan and call execute()")
+        raise NotImplementedError("gpmath takes no precomputed plan= (SciPy reserves it); "
+                                  "build a gpmath.fft.FFT plan and call execute()")
 
 
 def fft(x: Any, n: int | None = None, axis: int = -1, norm: str | None = None, overwrite_x: bool = False,

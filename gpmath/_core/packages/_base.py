@@ -150,6 +150,18 @@ class Package:
         y = x.swapaxes(-1, -2)
         return y.conj() if conjugate else y
 
+    def flip(self, x, axis: int):
+        """*x* reversed along *axis* (a view where the package has negative strides, else a copy)."""
+        return self.module.flip(x, axis)
+
+    def concatenate(self, arrays, axis: int):
+        """A new array joining *arrays* (of this package, on one device) along *axis*."""
+        return self.module.concatenate(arrays, axis)
+
+    def zeros(self, shape: tuple[int, ...], like):
+        """A new zero-filled C-order array with *like*'s dtype, on *like*'s device."""
+        return self.module.zeros(shape, dtype=like.dtype)
+
     def broadcast(self, x, shape: tuple[int, ...]):
         """A read-only view of *x* broadcast to *shape*."""
         return self.module.broadcast_to(x, shape)

@@ -65,6 +65,9 @@ class CupyPackage(Package):
         except self.module.cuda.memory.OutOfMemoryError as exc:
             raise allocation_failed(self.name, shape, dtype, device_id, exc) from exc
 
+    def zeros(self, shape, like):
+        return self._on(like.data.device_id, lambda: self.module.zeros(shape, dtype=like.dtype))
+
     def to_numpy(self, x):
         return x.get()
 

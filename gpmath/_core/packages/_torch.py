@@ -170,6 +170,15 @@ class TorchPackage(Package):
         y = x.transpose(-1, -2)
         return y.conj() if conjugate else y
 
+    def flip(self, x, axis):
+        return self.module.flip(x, (axis,))
+
+    def concatenate(self, arrays, axis):
+        return self.module.cat(arrays, axis)
+
+    def zeros(self, shape, like):
+        return like.new_zeros(shape)
+
     def broadcast(self, x, shape):
         return x.expand(*shape)
 

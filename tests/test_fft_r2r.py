@@ -1,0 +1,198 @@
+"""DCT/DST (types 1-4), the n-D Hermitian FFTs and the fast Hankel transform against scipy.fft.
+
+The oracle: random data, every type, norm and orthogonalisation, lengths (odd, even, 1, padded,
+cropped), axes, layouts and dtypes, computed by gpmath on each package and by SciPy in float64.
+Packages: NumPy and torch on the CPU here; torch CUDA and CuPy in the ``gpu`` variants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.fft
+
+import gpmath.fft as gfft
+from gpmath._errors import FreedPlanError
+from gpmath.fft import DCT, DST
+from helpers import relative_error, to_numpy
+
+gpu = pytest.mark.gpu
+PACKAGES = ["numpy", "torch-cpu", pytest.param("torch", marks=gpu), pytest.param("cupy", marks=gpu)]
+TOL = {"float32": 2e-5, "float64": 1e-12, "complex64": 2e-5, "complex128": 1e-12}
+NORMS = [None, "ortho", "forward"]
+
+
+def convert(x: np.ndarray, package: str, dtype: str):
+    """*x* as *package*'s array of *dtype*, keeping *x*'s strides where the package can."""
+    if package == "numpy":
+        return x.astype(dtype, copy=False)
+    if package == "cupy":
+        return pytest.importorskip("cupy").asarray(x.astype(dtype))
+    torch = pytest.importorskip("torch")
+    t = torch.from_numpy(np.ascontiguousarray(x)).to(dtype=getattr(torch, dtype))
+    return t if package == "torch-cpu" else t.to("cuda")
+
+
+def check(result, reference, dtype: str) -> None:
+    reference = np.asarray(reference)
+    assert tuple(result.shape) == reference.shape
+    precision = "float32" if dtype in ("float16", "float32", "complex64") else "float64"
+    assert relative_error(result, reference) < TOL[precision] * max(1, reference.shape[-1] if reference.ndim else 1)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("name", ["dct", "idct", "dst", "idst"])
+@pytest.mark.parametrize("kind", [1, 2, 3, 4])
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 17])
+def test_1d_every_norm_and_orthogonalize(rng, package, name, kind, n):
+    if name.endswith("dct") and kind == 1 and n == 1:
+        pytest.skip("DCT-I needs 2 points")
+    x = rng.uniform(-1, 1, (3, n))
+    xp = convert(x, package, "float64")
+    for norm, orthogonalize in itertools.product(NORMS, [None, True, False]):
+        result = getattr(gfft, name)(xp, type=kind, norm=norm, orthogonalize=orthogonalize)
+        assert type(result).__module__.partition(".")[0] == package.partition("-")[0]
+        check(result, getattr(scipy.fft, name)(x, type=kind, norm=norm, orthogonalize=orthogonalize), "float64")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "complex64", "complex128"])
+@pytest.mark.parametrize("name", ["dct", "dst"])
+def test_dtypes_follow_scipy(rng, package, dtype, name):
+    if package != "numpy" and dtype == "float16":
+        dtype = "float32"
+    x = rng.uniform(-10, 10, (4, 12))
+    if dtype.startswith("complex"):
+        x = x + 1j * rng.uniform(-1, 1, x.shape)
+    x = x.astype(dtype)
+    for type in (1, 2, 3, 4):
+        result = getattr(gfft, name)(convert(x, package, dtype), type=type)
+        reference = getattr(scipy.fft, name)(x, type=type)
+        assert str(result.dtype).rpartition(".")[2] == reference.dtype.name
+        wide = x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+        check(result, getattr(scipy.fft, name)(wide, type=type), dtype)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_layouts_axes_and_lengths(rng, package, layout, axis):
+    base = rng.uniform(-1, 1, (9, 10, 7))
+    x = {"C": base, "F": np.asfortranarray(base), "strided": base[::2, 1::2], "reversed": base[::-1, :, ::-1]}[layout]
+    xp = convert(x, package, "float64") if package == "numpy" else convert(np.ascontiguousarray(x), package, "float64")
+    for name, type, n in itertools.product(["dct", "idst"], [1, 2, 3, 4], [None, 3, 12]):
+        reference = getattr(scipy.fft, name)(x, type=type, n=n, axis=axis)
+        check(getattr(gfft, name)(xp, type=type, n=n, axis=axis), reference, "float64")
+    assert np.array_equal(to_numpy(xp), x)  # the caller's array is unchanged
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("name", ["dctn", "idctn", "dstn", "idstn"])
+@pytest.mark.parametrize("s, axes", [(None, None), ((4, 6), None), (None, (0, 2)), ((5, -1), (2, 0)), (None, -2)])
+def test_nd(rng, package, name, s, axes):
+    x = rng.uniform(-1, 1, (4, 5, 6))
+    for type, norm in itertools.product([1, 2, 3, 4], NORMS):
+        result = getattr(gfft, name)(convert(x, package, "float64"), type=type, s=s, axes=axes, norm=norm)
+        check(result, getattr(scipy.fft, name)(x, type=type, s=s, axes=axes, norm=norm), "float64")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_empty_batches(package):
+    x = np.zeros((0, 6))
+    for name, type in itertools.product(["dct", "dst", "idct"], [1, 2, 3, 4]):
+        result = getattr(gfft, name)(convert(x, package, "float32"), type=type)
+        assert tuple(result.shape) == (0, 6)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("planner, name", [(DCT, "dctn"), (DST, "dstn")])
+def test_planner_contract(rng, package, planner, name):
+    x, x2 = rng.uniform(-1, 1, (2, 6, 8)), rng.uniform(-1, 1, (2, 6, 8))
+    with planner(convert(x, package, "float32"), type=3, axes=(1, 2), norm="ortho") as plan:
+        assert plan.plan() is plan and "planned" in repr(plan)
+        check(plan.execute(), getattr(scipy.fft, name)(x, type=3, axes=(1, 2), norm="ortho"), "float32")
+        plan.reset_operands(convert(x2, package, "float32"))
+        check(plan.execute("inverse"), getattr(scipy.fft, "i" + name)(x2, type=3, axes=(1, 2), norm="ortho"), "float32")
+        plan.reset_operands_unchecked(convert(x, package, "float32"))
+        check(plan.execute(), getattr(scipy.fft, name)(x, type=3, axes=(1, 2), norm="ortho"), "float32")
+        with pytest.raises(ValueError, match="shape"):
+            plan.reset_operands(convert(x[:1], package, "float32"))
+        with pytest.raises(ValueError, match="direction"):
+            plan.execute("sideways")
+    assert "freed" in repr(plan)
+    with pytest.raises(FreedPlanError):
+        plan.execute()
+
+
+def test_bad_arguments_raise_scipys_errors():
+    x = np.ones((3, 4))
+    with pytest.raises(ValueError, match="type"):
+        gfft.dct(x, type=5)
+    with pytest.raises(ValueError, match="at least 2"):
+        gfft.dct(np.ones(1), type=1)
+    with pytest.raises(ValueError, match="invalid number of data points"):
+        gfft.dst(x, n=0)
+    with pytest.raises(ValueError, match="norm"):
+        gfft.idct(x, norm="both")
+    with pytest.raises(IndexError):
+        gfft.dct(x, axis=2)
+    with pytest.raises(ValueError, match="workers must not be zero"):
+        gfft.dctn(x, workers=0)
+    with pytest.raises(TypeError, match="longdouble|float128"):
+        gfft.dct(x.astype(np.longdouble))
+    with pytest.raises(NotImplementedError, match="precomputed plan"):
+        gfft.hfft2(x, plan="foo")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("name, s, axes", [("hfft2", None, (-2, -1)), ("hfftn", (4, 9), None), ("hfftn", None, (2, 0)),
+                                           ("ihfft2", None, (0, 1)), ("ihfftn", (5, 6), None), ("ihfftn", None, None)])
+def test_hermitian_nd(rng, package, name, s, axes):
+    x = rng.uniform(-1, 1, (4, 5, 6))
+    if name.startswith("h"):
+        x = x + 1j * rng.uniform(-1, 1, x.shape)
+    dtype = "complex128" if name.startswith("h") else "float64"
+    xp = convert(x, package, dtype)
+    for norm in NORMS:
+        result = getattr(gfft, name)(xp, s=s, axes=axes, norm=norm)
+        check(result, getattr(scipy.fft, name)(x, s=s, axes=axes, norm=norm), dtype)
+    assert np.array_equal(to_numpy(xp), x)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("n", [63, 64])
+@pytest.mark.parametrize("mu, bias, offset", [(0.3, 0.0, 0.0), (-1.5, 0.4, 0.7), (2.0, -0.3, "optimal")])
+def test_fht(rng, package, n, mu, bias, offset):
+    a = rng.standard_normal((2, n))
+    dln = 0.07
+    if offset == "optimal":
+        offset = gfft.fhtoffset(dln, mu, initial=0.2, bias=bias)
+        assert abs(offset - scipy.fft.fhtoffset(dln, mu, initial=0.2, bias=bias)) < 1e-12
+    forward = gfft.fht(convert(a, package, "float64"), dln, mu, offset=offset, bias=bias)
+    check(forward, scipy.fft.fht(a, dln, mu, offset=offset, bias=bias), "float64")
+    back = gfft.ifht(forward, dln, mu, offset=offset, bias=bias)
+    check(back, scipy.fft.ifht(to_numpy(forward), dln, mu, offset=offset, bias=bias), "float64")
+    assert relative_error(back, a) < 1e-7
+
+
+def test_fht_warns_for_singular_transforms():
+    a = np.random.default_rng(1).standard_normal(16)
+    with pytest.warns(RuntimeWarning, match="singular transform"):
+        gfft.fht(a, 0.1, -3.5, bias=0.5)
+    with pytest.warns(RuntimeWarning, match="singular inverse transform"):
+        gfft.ifht(a, 0.1, -2.5, bias=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gfft.fht(a, 0.1, -4.0, bias=1.0)
+
+
+@pytest.mark.parametrize("name", ["dct", "idstn", "hfft2", "ihfftn", "fht"])
+def test_scipy_backend_runs_gpmath(rng, name):
+    x = rng.uniform(-1, 1, (6, 8))
+    args = (0.1, 0.5) if name == "fht" else ()
+    with scipy.fft.set_backend(gfft, only=True):
+        result = getattr(scipy.fft, name)(x, *args)
+    check(result, getattr(scipy.fft, name)(x, *args), "float64")

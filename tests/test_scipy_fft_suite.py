@@ -1,0 +1,44 @@
+"""SciPy's own scipy.fft test suite, with gpmath.fft as the only global backend.
+
+Runs the installed ``scipy.fft.tests`` in a subprocess (the plugin ``scipy_fft_suite_plugin``
+calls ``scipy.fft.set_global_backend(gpmath.fft, only=True)``) and checks that the only failures
+are the tests of ``longdouble``/``clongdouble`` inputs: gpmath computes in float32/float64,
+returns ``NotImplemented`` for them, and SciPy then raises ``BackendNotImplementedError``.
+Where a GPU is usable, the NumPy arrays of SciPy's tests compute on it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("scipy.fft.tests")
+
+HERE = Path(__file__).resolve().parent
+
+
+def _failures(report: Path) -> tuple[int, list[str]]:
+    """``(tests run, names of failed or errored tests)`` from a JUnit XML report."""
+    root = ElementTree.parse(report).getroot()
+    cases = list(root.iter("testcase"))
+    failed = [f"{c.get('classname')}::{c.get('name')}" for c in cases
+              if c.find("failure") is not None or c.find("error") is not None]
+    return len(cases), failed
+
+
+def test_scipy_fft_suite_passes_with_gpmath_as_the_only_backend(tmp_path):
+    report = tmp_path / "scipy_fft.xml"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "pytest", "--pyargs", "scipy.fft.tests", "-p", "scipy_fft_suite_plugin",
+               "-p", "no:cacheprovider", "-q", "-o", "addopts=", f"--junitxml={report}"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    run, failed = _failures(report)
+    unexpected = [name for name in failed if "longdouble" not in name]
+    assert run > 3000, done.stdout[-3000:]
+    assert not unexpected, "\n".join(unexpected) + "\n" + done.stdout[-6000:]
