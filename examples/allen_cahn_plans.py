@@ -28,7 +28,7 @@ print(f"gpmath runs on the {'GPU' if gpmath.device_count() else 'CPU'}")
 
 def free_energy(u):
     """The integral of eps^2 |grad u|^2 / 2 + (u^2 - 1)^2 / 4 over the unit square."""
-    gradient = np.fft.irfft2(np.fft.rfft2(u) * np.sqrt(k2), s=u.shape)  # |grad u|'s spectrum in |k|
+    gradient = np.fft.irfft2(np.fft.rfft2(u) * np.sqrt(k2), s=u.shape)  # has the mean square of |grad u| (Parseval)
     return np.mean(eps**2 * gradient**2 / 2 + (u**2 - 1) ** 2 / 4)
 
 
