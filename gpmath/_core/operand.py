@@ -158,5 +158,6 @@ def locate(x, argument: str) -> tuple[str, Package, int | None]:
     package = package_of(x, argument)
     if package is NUMPY:
         return argument, package, None
+    package.warn_if_differentiable(x, argument)
     device_type, device_id = x.__dlpack_device__()
     return argument, package, (int(device_id) if device_type in _CUDA_DEVICES else None)

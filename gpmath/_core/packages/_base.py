@@ -73,6 +73,10 @@ class Package:
         """*x* with any lazy conjugation or negation applied (torch's views); *x* itself otherwise."""
         return x
 
+    def warn_if_differentiable(self, x, argument: str) -> None:
+        """Warn where *x* takes part in automatic differentiation (torch's ``requires_grad``):
+        gpmath's results carry no gradient."""
+
     # -- host arrays ---------------------------------------------------------------------------
     def host_values(self, x) -> np.ndarray:
         """Host array *x* as a NumPy array holding its values in native byte order (a view of

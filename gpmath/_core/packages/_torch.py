@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,14 @@ from ..dtypes import DType
 from ._base import Package, allocation_failed
 
 __all__ = ["TorchPackage"]
+
+
+def _first_frame_outside_gpmath() -> int:
+    """The ``stacklevel`` of a warning that points at the caller's line, not gpmath's."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("gpmath."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class TorchPackage(Package):
@@ -48,6 +58,14 @@ class TorchPackage(Package):
     def device_id(self, x):
         device = x.get_device()
         return device if device >= 0 else None
+
+    def warn_if_differentiable(self, x, argument: str) -> None:
+        if x.requires_grad and self.module.is_grad_enabled():
+            warnings.warn(
+                f"{argument} requires grad, but gpmath records no autograd graph: the result carries no "
+                "gradient. Detach it, compute under torch.no_grad(), or wrap the call in a "
+                "torch.autograd.Function (see examples/torch_epilog_training.py)", UserWarning,
+                stacklevel=_first_frame_outside_gpmath())
 
     def exportable(self, x):
         return self.resolved(x.detach())
