@@ -38,10 +38,11 @@ _ALIGNMENT = 255  # device addresses enter keys modulo 256: the largest alignmen
 
 def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
     """The cache key of a call, or None when its operands are not all arrays of one known package."""
-    pkg = known_package(operands[0])
+    first = operands[0]
+    pkg = known_package(first)
     if pkg is None:
         return None
-    home = pkg.device_id(operands[0])
+    home = pkg.device_id(first)
     on_device = home is not None and execution != "cpu"
     if on_device:
         where = (execution, pkg.current_stream(home) if stream is None else stream, device_id)
@@ -54,7 +55,7 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
     for x in (*operands, out):
         if x is None:
             key.append(None)
-        elif known_package(x) is not pkg:
+        elif x is not first and known_package(x) is not pkg:
             return None
         elif on_device:
             key += (signature(x), ptr(x) & _ALIGNMENT)

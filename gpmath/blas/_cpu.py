@@ -73,7 +73,8 @@ class CpuMatmul(Matmul):
 
     def release_operands(self) -> None:
         """Drop the references to the operands and the planned ``out`` (see :meth:`Planner.release_operands`)."""
-        self._arrays = [None] * 4
+        arrays = self._arrays
+        arrays[0] = arrays[1] = arrays[2] = arrays[3] = None
         self._out = self._caller_out = None
 
     def execute(self, stream=None, out=None):
