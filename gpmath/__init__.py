@@ -6,7 +6,7 @@ planners (``gpmath.blas.Matmul`` ...) make repeated calls cheap.  Without a GPU,
 computes with NumPy/SciPy.
 """
 
-from ._core.cache import cache_clear, cache_info
+from ._core.cache import cache_clear, cache_info, get_cache_limits, set_cache_limits
 from ._core.config import show_config
 from ._errors import (
     FreedPlanError,
@@ -26,6 +26,8 @@ __all__ = [
     "matmul",
     "cache_info",
     "cache_clear",
+    "set_cache_limits",
+    "get_cache_limits",
     "device_count",
     "show_config",
     "GpmathError",

@@ -301,3 +301,22 @@ def test_staged_torch_cpu_tensors_keep_their_package_and_values(fake, rng, lazy)
         planned = plan.execute(direction="inverse")
     assert isinstance(planned, torch.Tensor)
     _close(planned.numpy(), scipy.fft.ifft(values, axis=-1))
+
+
+@pytest.mark.parametrize("mode", ["staged", "device"])
+def test_stateless_repeats_hit_one_cuda_plan_that_keeps_no_input(request, rng, mode):
+    import gc
+    import weakref
+
+    request.getfixturevalue("fake" if mode == "staged" else "on_device")
+    before = gpmath.cache_info()["fft"]
+    for direction in ("fft", "ifft", "fft"):
+        x = _random(rng, (6, 10))
+        ref = weakref.ref(x)
+        _close(getattr(fft, direction)(x, axis=0), getattr(scipy.fft, direction)(x, axis=0))
+        del x
+        gc.collect()
+        assert ref() is None
+    info = gpmath.cache_info()["fft"]
+    assert (info.hits - before.hits, info.misses - before.misses, info.size) == (2, 1, 1)
+    assert isinstance(FFT.__new__(FFT, _random(rng, (6, 10))), _cuda.CudaFFT)

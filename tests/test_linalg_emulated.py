@@ -28,7 +28,6 @@ from gpmath._bindings import cusolver as real_cusolver
 from gpmath._core import engines
 from gpmath.solver import _base, _cuda_jacobi, _cuda_solve, _device
 from gpmath.solver._cuda_small import SmallKernelSolve
-from gpmath.linalg import _dispatch
 
 from helpers import one_device_runtime
 from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
@@ -457,7 +456,6 @@ def model(request, monkeypatch):
     monkeypatch.setattr(_device, "LIBRARIES", lib)
     ready = lambda execution, located, library_ready, device_id=None: None if execution == "cpu" else 0  # noqa: E731
     monkeypatch.setattr(engines, "resolve_execution", ready)
-    monkeypatch.setattr(_dispatch, "resolve_stream", lambda stream, pkg, device_id: 0)
     if request.param == "torch":  # CPU tensors pose as tensors on cuda:0
         torch = pytest.importorskip("torch")
         from gpmath._core.packages import package_of
@@ -829,3 +827,23 @@ def test_staged_torch_cpu_operands_get_torch_results(model):
     for result in results:
         assert isinstance(result, torch.Tensor) and result.device.type == "cpu", type(result)
     close(results[0], np.linalg.solve(a, b), "float64")
+
+
+def test_stateless_repeats_hit_and_keep_no_operand(model):
+    import gc
+    import weakref
+
+    P = model.put
+    before = gpmath.cache_info()["linalg"]
+    for _ in range(3):
+        a, b = spd((), 6, "float64"), random((6, 2), "float64")
+        x = host(linalg.solve(P(a), P(b), assume_a="pos", **CUDA))
+        close(a @ x, b, "float64")
+        operand = P(a.copy())  # numpy modes: put returns its argument
+        ref = weakref.ref(operand)
+        close(linalg.cholesky(operand, **CUDA), sl.cholesky(a), "float64")
+        del operand
+        gc.collect()
+        assert ref() is None
+    info = gpmath.cache_info()["linalg"]
+    assert (info.hits - before.hits, info.misses - before.misses, info.size) == (4, 2, 2)

@@ -87,6 +87,11 @@ class Operand:
         item = self.dtype.itemsize
         return self.ptr + lo * item, self.ptr + (hi + 1) * item
 
+    def detach(self) -> "Operand":
+        """Forget the array (and any DLPack export) but keep the layout; returns the record."""
+        self.array = self._capsule = None
+        return self
+
     def overlaps(self, other: "Operand") -> bool:
         """Whether the two views may share memory (same device, intersecting spans)."""
         if self.device_id != other.device_id:

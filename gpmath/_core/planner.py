@@ -1,10 +1,14 @@
 """The planner contract shared by Matmul, FFT and the solvers.
 
 constructor → ``plan()`` → ``autotune()`` (where it applies) → ``execute()`` (many times) →
-``reset_operands()`` → ``free()``.  A planner is a context manager; resources it acquires are
-registered with :meth:`Planner._hold` and released by :meth:`free`, or by a ``weakref.finalize``
-backstop if the user forgets (which never raises).  Using a freed planner raises
-:class:`~gpmath._errors.FreedPlanError`.
+``reset_operands()`` → ``free()``.  The protocol is declared here, on :class:`Planner`, and every
+engine (CPU and CUDA) implements the same names; the stateless functions
+(:mod:`gpmath._core.stateless`) use nothing else: ``plan``, ``execute``,
+``reset_operands_unchecked``, ``release_operands``, ``free`` and ``freed``.
+
+A planner is a context manager; resources it acquires are registered with :meth:`Planner._hold`
+and released by :meth:`free`, or by a ``weakref.finalize`` backstop if the user forgets (which
+never raises).  Using a freed planner raises :class:`~gpmath._errors.FreedPlanError`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ def _release(resources: list[tuple[Callable, tuple]]) -> None:
 class Planner:
     """Base class of every gpmath plan: lifecycle, resource release, context management."""
 
+    operand_names: tuple[str, ...] = ()  # the operands of the constructor and of reset_operands*, in order
     nbytes = 0  # device memory held, for the plan caches
     device_id: int | None = None  # the CUDA device the plan runs on (None: the CPU)
     staging = None  # the HostStaging of host operands computed on a GPU, else None
@@ -122,6 +127,43 @@ class Planner:
         """A context making the plan's device current, where several devices are visible
         (resources are released there: cuFFT plans, for one, must be destroyed on theirs)."""
         return runtime.on_device_if_several(self.device_id)
+
+    # -- the protocol every engine implements --------------------------------------------------
+    def plan(self) -> "Planner":
+        """Prepare everything execution needs (descriptors, work areas); returns the plan."""
+        raise NotImplementedError
+
+    def autotune(self, iterations: int = 10) -> dict:
+        """Time the candidate algorithms and keep the fastest; returns the timings (empty where
+        there is nothing to choose, as on the CPU)."""
+        self._check_alive()
+        return {}
+
+    def execute(self, *args, **kwargs):
+        """Compute with the bound operands and return the result (arguments per planner)."""
+        raise NotImplementedError
+
+    def reset_operands(self, *operands) -> None:
+        """Bind new operands, validated against the planned ones (raises ``ValueError`` naming the
+        difference)."""
+        raise NotImplementedError
+
+    def reset_operands_unchecked(self, *operands) -> None:
+        """Bind new operands without validation: the caller guarantees each matches the planned one
+        in package, device, dtype, shape, strides and alignment (anything else gives wrong results)."""
+        raise NotImplementedError
+
+    def release_operands(self) -> None:
+        """Drop every reference the plan holds to the caller's operands (and ``out``), so they can
+        be garbage collected; the plan stays planned, and executes again once all its operands are
+        bound again with :meth:`reset_operands` or :meth:`reset_operands_unchecked` (executing
+        before that raises ``ValueError``).  The stateless functions call it after every call."""
+        raise NotImplementedError
+
+    @property
+    def freed(self) -> bool:
+        """Whether :meth:`free` ran (a freed plan never executes again)."""
+        return self._freed
 
     def _check_alive(self) -> None:
         if self._freed:

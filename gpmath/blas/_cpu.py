@@ -33,7 +33,7 @@ def apply_epilog(r: np.ndarray, epilog: str | None, bias: np.ndarray | None) -> 
 class CpuMatmul(Matmul):
     """Matmul computed by NumPy on the host; operands from any package are copied in and out."""
 
-    def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
+    def __init__(self, a, b, c=None, bias=None, *, alpha=1, beta=None, epilog=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):
         super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
                          compute=compute, execution=execution, stream=stream, device_id=device_id)
@@ -43,9 +43,10 @@ class CpuMatmul(Matmul):
         self._check_scalars_for(self.problem)
         if ops["out"] is not None:
             self._check_out(ops["out"], {"a": ops["a"], "b": ops["b"], "c": ops["c"], "bias": ops["bias"]})
-        self._operands = ops
+        self._operands = {name: None if op is None else op.detach() for name, op in ops.items()}  # layouts only
         self._arrays = [a, b, c, bias]
         self._out = out
+        self._given = {}  # the operands live on in self._arrays only
         self._planned = False
         self.autotune_timings: dict[int, float] = {}
 
@@ -79,13 +80,17 @@ class CpuMatmul(Matmul):
             if x is not None:
                 self._arrays[index] = x
 
-    def _run(self, a, b, c, bias, out):
-        self.reset_operands_unchecked(a, b, c, bias)
-        return self.execute(out=out)
+    def release_operands(self) -> None:
+        """Drop the references to the operands and the planned ``out`` (see :meth:`Planner.release_operands`)."""
+        arrays = self._arrays
+        arrays[0] = arrays[1] = arrays[2] = arrays[3] = None
+        self._out = self._caller_out = None
 
     def execute(self, stream=None, out=None):
         """Compute and return the result (written into *out* or the planned out if given)."""
         self._check_alive()
+        if self._arrays[0] is None:
+            raise ValueError("this plan has no operands bound; pass them with reset_operands()")
         problem = self.problem
         pkg = self.package
         compute = np.float32 if problem.dtype.itemsize == 2 else problem.dtype.numpy
@@ -117,6 +122,5 @@ class CpuMatmul(Matmul):
         return "planned" if self._planned else "unplanned"
 
     def _after_free(self) -> None:
-        self._arrays = [None] * 4
+        self.release_operands()
         self._operands = {}
-        self._out = None

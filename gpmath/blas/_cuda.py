@@ -65,7 +65,7 @@ def _scale(dtype, value):
 class CudaMatmul(Matmul):
     """Matmul through cuBLASLt on one CUDA device (see :class:`gpmath.blas.Matmul`)."""
 
-    def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
+    def __init__(self, a, b, c=None, bias=None, *, alpha=1, beta=None, epilog=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):
         super().__init__(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out,
                          compute=compute, execution=execution, stream=stream, device_id=device_id)
@@ -93,8 +93,10 @@ class CudaMatmul(Matmul):
         self.layout: LtLayout = lt_layout(
             describe(*(self._operands[n] for n in _NAMES), epilog), out_matrix(self.problem, d_strides)
         )
+        self._given = {}  # the operands live on in self._operands only
         self._args = None
         self._last_out = None
+        self._bound = True  # operands bound (release_operands unbinds them)
         self.algorithms: list = []
         self.autotune_timings: dict[int, float] = {}
         self._algorithm_index = None
@@ -264,8 +266,8 @@ class CudaMatmul(Matmul):
         array
             The result, in the operands' package and on their device.
         """
-        if self._freed:
-            self._check_alive()
+        if self._freed or not self._bound:
+            self._check_bound()
         if self._args is None:
             self.plan()
         if stream is not None:
@@ -349,16 +351,10 @@ class CudaMatmul(Matmul):
                 buffer = self._uploads[name]
                 copy_async(buffer.ptr, NUMPY.ptr(host), buffer.nbytes, self.stream)
 
-    def _run(self, a, b, c, bias, out):
-        """The stateless path's rebind-and-execute: layouts already match (the cache key says so)."""
-        self.reset_operands_unchecked(a, b, c, bias)
-        if out is not None and not self.staged and out is not self._last_out:
-            template = self._original["a"]
-            layout = Operand(out, self.package, self.package.ptr(out), self.problem.out_shape, self._d_strides,
-                             template.dtype, template.device_id)
-            self._check_out(layout, self._operands)
-            self._last_out = out
-        return self.execute(out=out)
+    def _check_bound(self) -> None:
+        self._check_alive()
+        if not self._bound:
+            raise ValueError("this plan has no operands bound; pass them with reset_operands()")
 
     def _switch_stream(self, stream: int) -> None:
         if stream != self.stream:
@@ -396,6 +392,7 @@ class CudaMatmul(Matmul):
                     raise ValueError(f"{name} is aligned to {now} bytes but the plan's algorithm needs {planned}; "
                                      "build a new plan for this operand")
             self._set_pointers()
+        self._bound = True
 
     def reset_operands_unchecked(self, a=None, b=None, c=None, bias=None) -> None:
         """Like :meth:`reset_operands` without validation: the fast rebind for tight loops.
@@ -404,6 +401,7 @@ class CudaMatmul(Matmul):
         dtype, strides and alignment; anything else gives wrong results.
         """
         ops = self._operands
+        self._bound = True
         if self.staging is not None:
             a, b, c, bias = (self.staging.inward(x) for x in (a, b, c, bias))
         if not self._direct:
@@ -418,6 +416,14 @@ class CudaMatmul(Matmul):
                     op.array, op.ptr, op._capsule = x, ptr(x), None
         if self._args is not None:
             self._set_pointers()
+
+    def release_operands(self) -> None:
+        """Drop the references to the operands and the planned ``out`` (see :meth:`Planner.release_operands`)."""
+        for op in self._operands.values():
+            if op is not None:
+                op.detach()
+        self._out = self._last_out = self._caller_out = None
+        self._bound = False
 
     # -- autotuning -------------------------------------------------------------------------
     def autotune(self, iterations: int = 10) -> dict[int, float]:
@@ -473,7 +479,6 @@ class CudaMatmul(Matmul):
         self._operands = dict.fromkeys(_NAMES)
         self._original = {}
         self._out = self._last_out = self._caller_out = None
-        self._given = {}
 
 
 def _template(op: Operand | None) -> Operand | None:

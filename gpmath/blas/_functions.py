@@ -1,26 +1,14 @@
-"""``gpmath.matmul``: the stateless function over cached :class:`~gpmath.blas.Matmul` plans."""
+"""``gpmath.matmul``: the stateless function over cached :class:`~gpmath.blas.Matmul` plans
+(:mod:`gpmath._core.stateless`)."""
 
 from __future__ import annotations
 
-from .._core import runtime
-from .._core.cache import PlanCache
-from .._core.packages import as_array, known_package, package_of
+from .._core.stateless import Stateless
 from ._planner import Matmul
 
 __all__ = ["matmul"]
 
-_CACHE = PlanCache("matmul")
-
-
-def _signature(pkg, x, on_device: bool):
-    """Cache-key part of operand *x*: layout, and address alignment where the GPU reads it directly."""
-    if known_package(x) is not pkg:
-        raise _Slow
-    return pkg.signature(x), (pkg.ptr(x) & 255) if on_device else 0
-
-
-class _Slow(Exception):
-    """Internal: operands of several packages; take the validating path (which raises clearly)."""
+_PATH = Stateless("matmul")
 
 
 def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None, compute=None,
@@ -64,7 +52,8 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
 
     Notes
     -----
-    Plans are cached (see :func:`gpmath.cache_info`).  A call on device arrays only enqueues
+    Plans are cached per layout, options, stream, device and thread (see :func:`gpmath.cache_info`
+    and :func:`gpmath.set_cache_limits`); a cached plan keeps no reference to the operands.  A call on device arrays only enqueues
     work on the stream; a call on NumPy arrays computed on the GPU waits for that stream.
 
     Examples
@@ -76,31 +65,5 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
     >>> bool(np.allclose(gpmath.matmul(a, b, epilog="relu"), np.maximum(a @ b, 0)))
     True
     """
-    if known_package(a) is None or known_package(b) is None:  # array-likes, read as NumPy reads them
-        a, b = as_array(a, "a")[0], as_array(b, "b")[0]
-    pkg = known_package(a) or package_of(a, "a")
-    device_id, requested = pkg.device_id(a), device_id
-    try:
-        on_device = device_id is not None
-        if on_device:
-            if execution == "cpu":
-                raise _Slow
-            where = (execution, pkg.current_stream(device_id) if stream is None else stream, requested)
-        else:
-            gpu = requested if requested is not None else runtime.get_device() if runtime.device_count() else None
-            where = (execution, stream, gpu)
-        key = (pkg.signature(a), (pkg.ptr(a) & 255) if on_device else 0, _signature(pkg, b, on_device),
-               None if c is None else _signature(pkg, c, on_device),
-               None if bias is None else _signature(pkg, bias, on_device),
-               None if out is None else _signature(pkg, out, on_device), alpha, beta, epilog, compute, where)
-        plan = _CACHE.get(key)
-    except (_Slow, TypeError):  # mixed packages or unhashable stream objects: no caching
-        with Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
-                    execution=execution, stream=stream, device_id=requested) as plan:
-            return plan.execute()
-    if plan is not None:
-        return plan._run(a, b, c, bias, out)
-    plan = Matmul(a, b, c, alpha=alpha, beta=beta, epilog=epilog, bias=bias, out=out, compute=compute,
-                  execution=execution, stream=stream, device_id=requested).plan()
-    _CACHE.put(key, plan)
-    return plan.execute()
+    options = {"alpha": alpha, "beta": beta, "epilog": epilog, "compute": compute}
+    return _PATH(Matmul, (a, b, c, bias), options, execution, stream, device_id, out=out)

@@ -71,10 +71,12 @@ class Matmul(Planner):
     True
     """
 
-    def __new__(cls, a, b, c=None, *, bias=None, out=None, execution=None, device_id=None, **options):
+    operand_names = ("a", "b", "c", "bias")
+
+    def __new__(cls, a, b, c=None, bias=None, *, out=None, execution=None, device_id=None, **options):
         return cls._new(Matmul, execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c), options)
 
-    def __init__(self, a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None,
+    def __init__(self, a, b, c=None, bias=None, *, alpha=1, beta=None, epilog=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):
         super().__init__()
         self._take_choice(lambda: (execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c)))

@@ -48,7 +48,7 @@ class CpuFFT(FFT):
                  workers=None, execution=None, stream=None, device_id=None):
         super().__init__(x, axes, kind=kind, s=s, norm=norm, inplace=inplace, overwrite_x=overwrite_x,
                          workers=workers, execution=execution, stream=stream, device_id=device_id)
-        self._operand = as_operand(x, "x")
+        self._operand = as_operand(x, "x").detach()  # the layout only
         self.problem = self._describe(self._operand)
         self._planned = False
 
@@ -68,6 +68,10 @@ class CpuFFT(FFT):
         """Like :meth:`reset_operands` without validation (the caller guarantees compatibility)."""
         self._x = x
 
+    def release_operands(self) -> None:
+        """Drop the reference to the operand (see :meth:`Planner.release_operands`)."""
+        self._x = self._caller_x = None
+
     def execute(self, direction: str | None = None, stream=None):
         """Transform the current operand and return the result (*x* itself when in place).
 
@@ -78,6 +82,8 @@ class CpuFFT(FFT):
         stream : ignored on the CPU.
         """
         self._check_alive()
+        if self._x is None:
+            raise ValueError("this plan has no operand bound; pass it with reset_operands()")
         problem = self.problem
         direction = problem.check_direction(direction)
         pkg = self.package
@@ -88,13 +94,8 @@ class CpuFFT(FFT):
             return self._x
         return result
 
-    def _run(self, x, direction: str | None):
-        """The stateless path: rebind and execute (the cache key guarantees compatibility)."""
-        self._x = x
-        return self.execute(direction)
-
     def _state(self) -> str:
         return "planned" if self._planned else "unplanned"
 
     def _after_free(self) -> None:
-        self._x = None
+        self.release_operands()

@@ -96,7 +96,7 @@ class CudaFFT(FFT):
         self._unpermute = None if order is None or order == tuple(sorted(order)) else _inverse(order)
         self._like = None if self.staged else self.package.empty((0,), p.out_dtype, self.device_id, self.stream)
         self._bind_input()
-        self._direct = self._direct_codes()
+        self._direct = self._planned_direct = self._direct_codes()
         return self
 
     def _direct_codes(self) -> dict:
@@ -241,6 +241,14 @@ class CudaFFT(FFT):
         self._x = x if self.staging is None else self.staging.inward(x)
         if self._steps is not None:
             self._bind_input()
+            self._direct = self._planned_direct
+
+    def release_operands(self) -> None:
+        """Drop the references to the operand (see :meth:`Planner.release_operands`)."""
+        self._x = self._caller_x = self._host_x = None
+        if self._operand is not None:  # None once freed
+            self._operand.detach()
+        self._direct = {}  # the bare path reads no operand: take the one that checks
 
     # -- execution --------------------------------------------------------------------------
     def execute(self, direction: str | None = None, stream=None):
@@ -270,6 +278,8 @@ class CudaFFT(FFT):
         if self._steps is None:
             self._check_alive()
             self.plan()
+        if self._x is None:
+            raise ValueError("this plan has no operand bound; pass it with reset_operands()")
         code = self._codes.get(direction)
         if code is None:
             self.problem.check_direction(direction)
@@ -341,11 +351,6 @@ class CudaFFT(FFT):
             self._x[...] = result
             return self.staging.written(self._caller_x, self._x)
         return self.staging.outward(result)
-
-    def _run(self, x, direction: str | None):
-        """The stateless path's rebind-and-execute (the cache key guarantees compatibility)."""
-        self.reset_operands_unchecked(x)
-        return self.execute(direction)
 
     def _switch_stream(self, stream: int) -> None:
         if stream != self.stream:

@@ -73,6 +73,8 @@ class FFT(Planner):
     (True, True)
     """
 
+    operand_names = ("x",)
+
     def __new__(cls, x, axes=None, *, execution=None, device_id=None, **options):
         return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x), options)
 

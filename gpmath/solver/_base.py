@@ -24,12 +24,12 @@ __all__ = ["SolverPlan", "CpuEngine"]
 class SolverPlan(Planner):
     """Base of every solver planner (see the module docstring).
 
-    Fronts set ``_names`` (the operand argument names) and implement ``_configure(**options)``
+    Fronts set ``operand_names`` (the operand argument names, in order) and implement ``_configure(**options)``
     (validate options) and ``_describe(ops)`` (validate operands; returns the problem); CPU
     engines implement ``_compute_cpu(arrays)`` (the NumPy result).
     """
 
-    _names: tuple[str, ...] = ("a",)
+    operand_names: tuple[str, ...] = ("a",)
     _index_names: tuple[str, ...] = ()  # integer operands (pivots): shape-checked, not float operands
     _engine_kind = ""  # "" on fronts, "cpu" / "cuda" on engines
 
@@ -44,11 +44,11 @@ class SolverPlan(Planner):
         self._home = choice.home  # where results go: the operands' device, or the host
         self._configure(**options)
         self._stream_argument = stream
-        operands = tuple(self._inward(name, x) for name, x in zip(self._names, operands))
-        ops = {name: self._intake(name, x) for name, x in zip(self._names, operands)}
+        operands = tuple(self._inward(name, x) for name, x in zip(self.operand_names, operands))
+        ops = {name: self._intake(name, x) for name, x in zip(self.operand_names, operands)}
         self.problem = self._describe(ops)
         self._shapes = {name: (getattr(op, "dtype", None), tuple(op.shape)) for name, op in ops.items()}
-        self._arrays: dict[str, object] | None = dict(zip(self._names, operands))
+        self._arrays: dict[str, object] | None = dict(zip(self.operand_names, operands))
 
     @classmethod
     def _constructor_signature(cls) -> inspect.Signature:
@@ -58,14 +58,14 @@ class SolverPlan(Planner):
         where = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
                  for name in ("execution", "stream", "device_id")]
         return inspect.Signature(
-            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in cls._names]
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in cls.operand_names]
             + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in options] + where)
 
     @classmethod
     def _located(cls, operands) -> list:
-        if len(operands) != len(cls._names):
-            raise TypeError(f"{cls.__name__} takes {len(cls._names)} array(s) ({', '.join(cls._names)}), got {len(operands)}")
-        return [locate(x, name) for name, x in zip(cls._names, operands)]
+        if len(operands) != len(cls.operand_names):
+            raise TypeError(f"{cls.__name__} takes {len(cls.operand_names)} array(s) ({', '.join(cls.operand_names)}), got {len(operands)}")
+        return [locate(x, name) for name, x in zip(cls.operand_names, operands)]
 
     def _intake(self, name: str, x):
         """The operand record of *x*, or *x* itself for an integer (index) operand."""
@@ -99,10 +99,16 @@ class SolverPlan(Planner):
             dtype, shape = self._shapes[name]
             if getattr(op, "dtype", None) is not dtype or tuple(op.shape) != shape:
                 raise ValueError(f"{name} must keep the planned dtype and shape {shape}; got {op!r}")
-        self._rebind(dict(zip(self._names, operands)))
+        self.reset_operands_unchecked(*operands)
 
-    def _rebind(self, arrays: dict[str, object]) -> None:
-        self._arrays = arrays if self.staging is None else {name: self._inward(name, x) for name, x in arrays.items()}
+    def reset_operands_unchecked(self, *operands) -> None:
+        """Like :meth:`reset_operands` without validation: the caller guarantees each operand
+        matches the planned one in package, device, dtype and shape."""
+        staging = self.staging
+        if staging is None:
+            self._arrays = dict(zip(self.operand_names, operands))
+        else:
+            self._arrays = {name: self._inward(name, x) for name, x in zip(self.operand_names, operands)}
 
     def info(self):
         """Per-matrix LAPACK/cuSOLVER ``info`` of the last execution (0: success; > 0: the pivot,

@@ -50,8 +50,9 @@ class SvdLeastSquares:
 
     def run(self, arrays):
         ws = self.ws
-        self.svd._rebind({"a": arrays["a"]})
+        self.svd.reset_operands_unchecked(arrays["a"])
         u, s, vh = self.svd.execute()
+        self.svd.release_operands()  # the outer plan holds the operands only while it runs
         with ws.package.on_stream(ws.stream, ws.home):
             return lstsq_from_svd(ws.package, arrays["a"], arrays["b"], u, s, vh, self.problem.rhs.vector, self._cond,
                                   self._eps)

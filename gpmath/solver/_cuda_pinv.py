@@ -28,8 +28,9 @@ class SvdPseudoInverse:
 
     def run(self, arrays):
         ws = self.ws
-        self.svd._rebind({"a": arrays["a"]})
+        self.svd.reset_operands_unchecked(arrays["a"])
         u, s, vh = self.svd.execute()
+        self.svd.release_operands()  # the outer plan holds the operands only while it runs
         with ws.package.on_stream(ws.stream, ws.home):
             return pinv_from_svd(ws.package, u, s, vh, *self._cutoff)
 

@@ -80,7 +80,7 @@ class CholeskySolve(SolverPlan):
     True
     """
 
-    _names = ("c", "b")
+    operand_names = ("c", "b")
 
     def _configure(self, lower: bool = False) -> None:
         self.lower = bool(lower)
@@ -121,7 +121,7 @@ class LUSolve(SolverPlan):
     True
     """
 
-    _names = ("lu", "piv", "b")
+    operand_names = ("lu", "piv", "b")
     _index_names = ("piv",)
 
     def _configure(self, trans: int = 0) -> None:
@@ -169,7 +169,7 @@ class Solve(SolverPlan):
     ([2.0, 3.0], False)
     """
 
-    _names = ("a", "b")
+    operand_names = ("a", "b")
 
     def _configure(self, assume_a="gen", lower=False, transposed=False, refine=None, precision="f32") -> None:
         _choice("assume_a", assume_a, _ASSUME)
@@ -223,7 +223,7 @@ class SolveTriangular(SolverPlan):
     [1.0, 2.0]
     """
 
-    _names = ("a", "b")
+    operand_names = ("a", "b")
     _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
     def _configure(self, trans=0, lower: bool = False, unit_diagonal: bool = False) -> None:
@@ -383,7 +383,7 @@ class Lstsq(SolverPlan):
     ([1.0, 2.0], 2)
     """
 
-    _names = ("a", "b")
+    operand_names = ("a", "b")
 
     def _configure(self, cond: float | None = None, lapack_driver: str = "gelsd") -> None:
         _choice("lapack_driver", lapack_driver, LSTSQ_DRIVERS)

@@ -1,0 +1,164 @@
+"""The one cached-plan path behind the stateless functions (``gpmath.matmul``, ``gpmath.fft.*``,
+``gpmath.linalg.*``).
+
+A call becomes a key: the planner (its front), the options, where the call runs, and one
+signature per operand and ``out`` (:meth:`Package.signature <gpmath._core.packages.Package.signature>`:
+shape, strides, dtype, device and torch's lazy conj/neg flags; for device operands also the
+address modulo 256, since a plan may rely on its alignment).  Where a call runs is, for device
+operands, the stream (the package's current one when none is given), the requested device and
+the execution; for host operands (the CPU engine, or staged through a GPU) the execution, the
+stream as given and the GPU that would compute (``device_id``, else the current device where
+there is one).  The :class:`~gpmath._core.cache.PlanCache` adds the calling thread.
+
+The key fixes everything the plan validated, so a hit does no validation: it binds the operands
+(``reset_operands_unchecked``), executes, and releases them (``release_operands``), so a cached
+plan never keeps the caller's arrays alive.  A miss builds the plan through its front (which
+chooses the engine, CPU or CUDA), plans it (after an out-of-memory failure: once more, having
+freed this thread's cached plans) and caches it.  Operands of several packages, and streams or
+options that cannot be hashed, run an uncached plan that is freed at once; so does every call
+when the cache's ``maxsize`` is 0.  Only the planner protocol of
+:class:`~gpmath._core.planner.Planner` is used.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .._errors import OutOfMemoryError
+from . import runtime
+from .cache import PlanCache
+from .packages import as_array, known_package
+from .planner import Planner
+
+__all__ = ["Stateless"]
+
+_NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
+_ALIGNMENT = 255  # device addresses enter keys modulo 256: the largest alignment a plan relies on
+
+
+def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
+    """The cache key of a call, or None when its operands are not all arrays of one known package."""
+    first = operands[0]
+    pkg = known_package(first)
+    if pkg is None:
+        return None
+    home = pkg.device_id(first)
+    on_device = home is not None and execution != "cpu"
+    if on_device:
+        where = (execution, pkg.current_stream(home) if stream is None else stream, device_id)
+    else:
+        if device_id is None and execution != "cpu" and runtime.device_count():
+            device_id = runtime.get_device()  # the GPU that computes on host operands
+        where = (execution, stream, device_id)
+    key = [front, where, *options.values()]
+    signature, ptr = pkg.signature, pkg.ptr
+    for x in (*operands, out):
+        if x is None:
+            key.append(None)
+        elif x is not first and known_package(x) is not pkg:
+            return None
+        elif on_device:
+            key += (signature(x), ptr(x) & _ALIGNMENT)
+        else:
+            key.append(signature(x))
+    return tuple(key)
+
+
+def _as_arrays(names: tuple[str, ...], operands: tuple) -> tuple:
+    """*operands* with array-likes converted as NumPy converts them (None stays None)."""
+    return tuple(x if x is None else as_array(x, name)[0] for name, x in zip(names, operands))
+
+
+class Stateless:
+    """The cached-plan path of one capability: its :class:`~gpmath._core.cache.PlanCache` and
+    the call that uses it.
+
+    Parameters
+    ----------
+    name : str
+        The cache's name (``"matmul"``, ``"fft"``, ``"linalg"``), as in :func:`gpmath.cache_info`.
+
+    Examples
+    --------
+    ``gpmath.matmul`` is one call of its path (``_PATH`` in :mod:`gpmath.blas._functions`):
+
+    >>> import numpy as np, gpmath
+    >>> from gpmath.blas import Matmul, _functions
+    >>> a = np.ones((2, 3))
+    >>> _functions._PATH(Matmul, (a, a.T, None, None), {"alpha": 2.0}, execution="cpu").tolist()
+    [[6.0, 6.0], [6.0, 6.0]]
+    >>> hits = gpmath.cache_info()["matmul"].hits
+    >>> _ = _functions._PATH(Matmul, (a.copy(), a.T, None, None), {"alpha": 2.0}, execution="cpu")
+    >>> gpmath.cache_info()["matmul"].hits - hits
+    1
+    """
+
+    def __init__(self, name: str):
+        self.cache = PlanCache(name)
+
+    def __call__(self, front: Callable[..., Planner], operands: tuple, options: dict, execution=None, stream=None,
+                 device_id=None, run: dict | None = None, *, out=None, with_plan: bool = False):
+        """Execute planner *front* on *operands* through a cached plan.
+
+        Parameters
+        ----------
+        front : Planner class
+            Called as ``front(*operands, **options, execution=, stream=, device_id=[, out=])`` on a
+            miss; its ``operand_names`` name array-likes in errors.
+        operands : tuple
+            The operands in the order of ``reset_operands_unchecked`` (None: absent, e.g. matmul's
+            ``c``).  Array-likes are converted as NumPy converts them.
+        options : dict
+            The planner's options; their values (the same names in the same order on every call)
+            enter the key, so they must be hashable (otherwise the call is not cached).
+        execution, stream, device_id
+            As the stateless functions take them.
+        run : dict, optional
+            Keyword arguments of ``execute`` (fft's ``direction``, the solvers' ``check``).
+        out : array, optional
+            An array ``execute`` writes (matmul's ``out=``): keyed like the operands, passed to the
+            planner and to ``execute``.
+        with_plan : bool
+            Return ``(result, plan)`` (for plan properties; the plan may be cached or freed).
+
+        Returns
+        -------
+        The result of ``execute``, or ``(result, plan)``.
+        """
+        key = _key(front, operands, out, options, execution, stream, device_id)
+        if key is None:  # array-likes, types not seen yet, or several packages
+            operands = _as_arrays(front.operand_names, operands)
+            key = _key(front, operands, out, options, execution, stream, device_id)
+        try:
+            plan = None if key is None else self.cache.get(key)
+        except TypeError:  # an unhashable stream or option: no caching
+            key = plan = None
+        if run is None:
+            run = _NO_ARGUMENTS
+        if out is not None:
+            run = {**run, "out": out}
+        if plan is not None:
+            plan.reset_operands_unchecked(*operands)
+        else:
+            plan = self._planned(front, operands, options, execution, stream, device_id, out)
+            if key is None or not self.cache.put(key, plan):
+                with plan:
+                    result = plan.execute(**run)
+                return (result, plan) if with_plan else result
+        try:
+            result = plan.execute(**run)
+        finally:
+            plan.release_operands()
+        return (result, plan) if with_plan else result
+
+    def _planned(self, front, operands: tuple, options: dict, execution, stream, device_id, out) -> Planner:
+        """A new plan, planned; after an out-of-memory failure, once more having freed this thread's
+        cached plans."""
+        arguments = dict(options, execution=execution, stream=stream, device_id=device_id)
+        if out is not None:
+            arguments["out"] = out
+        try:
+            return front(*operands, **arguments).plan()
+        except OutOfMemoryError:
+            self.cache.release()
+            return front(*operands, **arguments).plan()

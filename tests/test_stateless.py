@@ -1,0 +1,250 @@
+"""The one cached-plan path (gpmath._core.stateless) and the plan caches' limits, on the CPU engines.
+
+Results are compared with NumPy/SciPy; hits and misses are counted; cached plans must not keep
+the caller's arrays alive, must never be freed plans, and obey the limits set by function or
+environment variable.  (The CUDA engines' side is in test_fft_cuda_emulated.py and
+test_linalg_emulated.py.)
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+import weakref
+
+import numpy as np
+import pytest
+import scipy.fft
+import scipy.linalg
+
+import gpmath
+from gpmath import linalg
+from gpmath._core import cache, engines
+from gpmath._core.cache import PlanCache
+from gpmath._core.planner import Planner
+from gpmath._core.stateless import Stateless
+from gpmath.blas import Matmul
+
+CPU = {"execution": "cpu"}
+PROTOCOL = ("plan", "execute", "reset_operands", "reset_operands_unchecked", "release_operands")
+
+
+@pytest.fixture(autouse=True)
+def forget_test_caches():
+    """Unregister the caches these tests create (gpmath.cache_info() lists every cache)."""
+    yield
+    for name in [name for name in cache._CACHES if name.startswith("test")]:
+        cache._CACHES.pop(name).clear()
+
+
+def counts(name: str) -> tuple[int, int, int]:
+    info = gpmath.cache_info()[name]
+    return info.hits, info.misses, info.size
+
+
+def counted(name: str):
+    """A function giving the hits and misses of cache *name* since now, and its size."""
+    hits, misses, _ = counts(name)
+    return lambda: (counts(name)[0] - hits, counts(name)[1] - misses, counts(name)[2])
+
+
+def spd(rng, n: int) -> np.ndarray:
+    a = rng.standard_normal((n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+CALLS = {  # name: (cache, gpmath call, reference, operands)
+    "matmul": ("matmul", lambda a, b: gpmath.matmul(a, b, **CPU), np.matmul, lambda rng: (rng.random((5, 4)), rng.random((4, 3)))),
+    "fft": ("fft", lambda x: gpmath.fft.fft(x, **CPU), scipy.fft.fft, lambda rng: (rng.random(12) + 1j * rng.random(12),)),
+    "rfft2": ("fft", lambda x: gpmath.fft.rfft2(x, **CPU), scipy.fft.rfft2, lambda rng: (rng.random((6, 8)),)),
+    "solve": ("linalg", lambda a, b: linalg.solve(a, b, **CPU), scipy.linalg.solve, lambda rng: (spd(rng, 5), rng.random(5))),
+    "cholesky": ("linalg", lambda a: linalg.cholesky(a, **CPU), scipy.linalg.cholesky, lambda rng: (spd(rng, 6),)),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_repeat_calls_hit_one_plan_and_match_the_reference(rng, name):
+    cache, call, reference, make = CALLS[name]
+    hits, misses, size = counts(cache)
+    for _ in range(3):
+        operands = make(rng)  # new arrays, same layouts
+        np.testing.assert_allclose(call(*operands), reference(*operands), rtol=1e-10, atol=1e-12)
+    assert counts(cache) == (hits + 2, misses + 1, size + 1)
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_cached_plans_keep_no_operand_alive(rng, name):
+    cache, call, _, make = CALLS[name]
+    for _ in range(2):  # a miss, then a hit
+        operands = make(rng)
+        refs = [weakref.ref(x) for x in operands]
+        call(*operands)
+        del operands
+        gc.collect()
+        assert all(ref() is None for ref in refs)
+    assert counts(cache)[2] == 1
+
+
+def test_matmul_out_is_not_kept_alive_and_still_checked_for_aliasing(rng):
+    a, b = rng.random((4, 4)), rng.random((4, 4))
+    out = np.empty((4, 4))
+    assert gpmath.matmul(a, b, out=out, **CPU) is out
+    np.testing.assert_allclose(out, a @ b)
+    ref = weakref.ref(out)
+    del out
+    gc.collect()
+    assert ref() is None
+    c = rng.random((4, 4))
+    with pytest.raises(ValueError, match="overlaps"):
+        gpmath.matmul(c, b, out=c, **CPU)  # same layouts as the cached plan: a hit must still check
+    assert counts("matmul")[0] >= 1
+
+
+def test_layout_options_and_execution_split_the_key(rng):
+    since = counted("matmul")
+    a, b = rng.random((4, 4)), rng.random((4, 4))
+    gpmath.matmul(a, b, **CPU)
+    gpmath.matmul(a, b, alpha=2.0, **CPU)
+    np.testing.assert_allclose(gpmath.matmul(np.asfortranarray(a), b, **CPU), a @ b)
+    np.testing.assert_allclose(gpmath.matmul(a.astype(np.float32), b.astype(np.float32), **CPU), a @ b, rtol=1e-5)
+    assert since() == (0, 4, 4)
+
+
+def test_array_likes_convert_as_numpy_does():
+    np.testing.assert_allclose(gpmath.matmul([[1.0, 2.0], [3.0, 4.0]], [[1.0], [1.0]], **CPU), [[3], [7]])
+    np.testing.assert_allclose(linalg.inv([[2.0, 0.0], [0.0, 4.0]], **CPU), [[0.5, 0], [0, 0.25]])
+    with pytest.raises(TypeError, match="numbers"):
+        gpmath.matmul([[object()]], [[1]], **CPU)
+
+
+def test_fft_and_ifft_share_a_plan(rng):
+    since = counted("fft")
+    x = rng.random(16) + 1j * rng.random(16)
+    np.testing.assert_allclose(gpmath.fft.fft(x, **CPU), scipy.fft.fft(x))
+    np.testing.assert_allclose(gpmath.fft.ifft(x, **CPU), scipy.fft.ifft(x))
+    assert since() == (1, 1, 1)
+
+
+def test_an_unhashable_stream_runs_uncached(rng):
+    since = counted("matmul")
+    a, b = rng.random((3, 3)), rng.random((3, 3))
+    np.testing.assert_allclose(gpmath.matmul(a, b, stream=[0], **CPU), a @ b)
+    assert since() == (0, 0, 0)
+
+
+def test_a_freed_plan_is_never_returned(rng):
+    a = spd(rng, 4)
+    path = Stateless("test-freed")
+    _, plan = path(type(gpmath.solver.Cholesky(a, **CPU)), (a,), {}, "cpu", with_plan=True)
+    plan.free()
+    np.testing.assert_allclose(path(type(plan), (a,), {}, "cpu"), scipy.linalg.cholesky(a))
+    info = path.cache.info()
+    assert (info.hits, info.misses, info.size) == (0, 2, 1)
+
+
+def test_plans_are_per_thread(rng):
+    since = counted("matmul")
+    a, b = rng.random((3, 3)), rng.random((3, 3))
+    gpmath.matmul(a, b, **CPU)
+    thread = threading.Thread(target=lambda: gpmath.matmul(a, b, **CPU))
+    thread.start()
+    thread.join()
+    assert since() == (0, 2, 2)
+
+
+def test_eviction_frees_the_least_recently_used_plan(rng):
+    path = Stateless("test-evict")
+    path.cache.set_limits(maxsize=1)
+    a = rng.random((3, 3))
+    _, first = path(Matmul, (a, a, None, None), {}, "cpu", with_plan=True)
+    _, second = path(Matmul, (a[:2], a, None, None), {}, "cpu", with_plan=True)
+    assert first.freed and not second.freed
+    assert path.cache.info().size == 1
+
+
+def test_maxsize_zero_caches_nothing(rng):
+    path = Stateless("test-none")
+    path.cache.set_limits(maxsize=0)
+    a = rng.random((3, 3))
+    result, plan = path(Matmul, (a, a, None, None), {}, "cpu", with_plan=True)
+    np.testing.assert_allclose(result, a @ a)
+    assert plan.freed and path.cache.info().size == 0
+
+
+def test_set_cache_limits_shrinks_and_evicts(rng):
+    before = gpmath.get_cache_limits("fft")
+    try:
+        for n in (8, 9, 10):
+            gpmath.fft.fft(rng.random(n), **CPU)
+        assert counts("fft")[2] == 3
+        gpmath.set_cache_limits("fft", maxsize=1)
+        assert gpmath.get_cache_limits("fft") == (1, before.max_bytes)
+        assert counts("fft")[2] == 1
+        assert gpmath.get_cache_limits()["fft"].maxsize == 1
+    finally:
+        gpmath.set_cache_limits("fft", maxsize=before.maxsize)
+
+
+def test_cache_limits_reject_bad_values():
+    with pytest.raises(ValueError, match="no plan cache"):
+        gpmath.set_cache_limits("nope", maxsize=1)
+    with pytest.raises(ValueError, match="non-negative"):
+        gpmath.set_cache_limits("fft", maxsize=-1)
+
+
+def test_limits_come_from_the_environment_at_creation(monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_SIZE", "7")
+    monkeypatch.setenv("GPMATH_CACHE_BYTES", "1000")
+    monkeypatch.setenv("GPMATH_TEST_ENV_CACHE_SIZE", "3")
+    assert PlanCache("test-env").info()[3:] == (3, 0, 1000)
+    assert PlanCache("test-other").info()[3:] == (7, 0, 1000)
+
+
+def test_environment_limits_apply_to_gpmath_caches():
+    env = dict(os.environ, GPMATH_CACHE_SIZE="5", GPMATH_FFT_CACHE_SIZE="2", GPMATH_LINALG_CACHE_BYTES="4096")
+    code = "import json, gpmath; print(json.dumps(gpmath.get_cache_limits()))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    limits = json.loads(out)
+    assert limits["matmul"][0] == 5 and limits["fft"][0] == 2 and limits["linalg"] == [5, 4096]
+
+
+def test_a_planner_used_directly_never_touches_the_cache(rng):
+    since = counted("matmul")
+    a = rng.random((3, 3))
+    with Matmul(a, a, **CPU) as plan:
+        plan.plan()
+        for _ in range(3):
+            plan.execute()
+    assert since() == (0, 0, 0)
+
+
+def test_a_released_plan_refuses_to_execute_until_rebound(rng):
+    a, x = rng.random((3, 3)), rng.random(8) + 0j
+    for plan, operands, run in ((Matmul(a, a, **CPU), (a, a), {}),
+                                (gpmath.fft.FFT(x, **CPU), (x,), {}),
+                                (gpmath.solver.Cholesky(spd(rng, 3), **CPU), (spd(rng, 3),), {"check": True})):
+        with plan:
+            plan.plan()
+            plan.release_operands()
+            with pytest.raises(ValueError, match="no operand"):
+                plan.execute(**run)
+            plan.reset_operands(*operands)
+            plan.execute(**run)
+
+
+def _engines():
+    for cuda, cpu, _ in engines.TABLE.values():
+        yield engines._load(cuda)
+        yield engines._load(cpu)
+
+
+@pytest.mark.parametrize("engine", list(_engines()), ids=lambda engine: engine.__name__)
+def test_every_engine_implements_the_protocol(engine):
+    assert issubclass(engine, Planner)
+    for name in PROTOCOL:
+        assert getattr(engine, name) is not getattr(Planner, name), f"{engine.__name__} lacks {name}"
+    assert engine.operand_names
