@@ -23,7 +23,8 @@ from . import _problem as P
 from ._cuda import CudaEngine
 from ._device import LETTER
 from ._ops import abs_max_ratio_rank, lstsq_from_svd, lstsq_result
-from ._plans import SVD, Lstsq
+from ._cuda_svd import ThinSvd
+from ._plans import Lstsq
 from ._problem import Problem
 from ._workspace import Workspace
 
@@ -39,20 +40,17 @@ class SvdLeastSquares:
 
     Attributes
     ----------
-    svd : SVD
-        The inner plan (freed with the outer one).
+    svd : ThinSvd
+        The inner SVD (freed with the outer plan).
     """
 
     def __init__(self, problem: Problem, ws: Workspace, a, cond: float | None):
         self.problem, self.ws, self._cond, self._eps = problem, ws, cond, _eps(problem)
-        self.svd = SVD(a, full_matrices=False, execution="cuda", stream=ws.stream, device_id=ws.device_id).plan()
-        ws.hold(self.svd.free)
+        self.svd = ThinSvd(ws, a)
 
     def run(self, arrays):
         ws = self.ws
-        self.svd.reset_operands_unchecked(arrays["a"])
-        u, s, vh = self.svd.execute()
-        self.svd.release_operands()  # the outer plan holds the operands only while it runs
+        u, s, vh = self.svd(arrays["a"])
         with ws.package.on_stream(ws.stream, ws.home):
             return lstsq_from_svd(ws.package, arrays["a"], arrays["b"], u, s, vh, self.problem.rhs.vector, self._cond,
                                   self._eps)
@@ -161,14 +159,14 @@ class CudaLstsq(CudaEngine, Lstsq):
 
     def _info_values(self) -> np.ndarray:
         """Per-matrix ``info`` (of the inner SVD for ``"gelsd"``)."""
-        return self.route.svd._info_values() if self.lapack_driver == "gelsd" else super()._info_values()
+        return self.route.svd.plan._info_values() if self.lapack_driver == "gelsd" else super()._info_values()
 
     def check(self) -> None:
         """Raise :class:`LinAlgError` where the SVD did not converge or an argument was rejected."""
         if self.lapack_driver == "gelsd":
-            self.route.svd.check()
+            self.route.svd.plan.check()
         else:
             super().check()
 
     def _failure_message(self, index, info):
-        return P.not_converged(self.route.svd.routine if self.lapack_driver == "gelsd" else "geqrf", "a", index, info)
+        return P.not_converged(self.route.svd.plan.routine if self.lapack_driver == "gelsd" else "geqrf", "a", index, info)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ._cuda import CudaEngine
 from ._ops import pinv_from_svd
-from ._plans import SVD, Pinv
+from ._cuda_svd import ThinSvd
+from ._plans import Pinv
 from ._workspace import Workspace
 
 __all__ = ["CudaPinv", "SvdPseudoInverse"]
@@ -17,20 +18,17 @@ class SvdPseudoInverse:
 
     Attributes
     ----------
-    svd : SVD
-        The inner plan (freed with the outer one).
+    svd : ThinSvd
+        The inner SVD (freed with the outer plan).
     """
 
     def __init__(self, ws: Workspace, a, cutoff: tuple[float, float]):
         self.ws, self._cutoff = ws, cutoff
-        self.svd = SVD(a, full_matrices=False, execution="cuda", stream=ws.stream, device_id=ws.device_id).plan()
-        ws.hold(self.svd.free)
+        self.svd = ThinSvd(ws, a)
 
     def run(self, arrays):
         ws = self.ws
-        self.svd.reset_operands_unchecked(arrays["a"])
-        u, s, vh = self.svd.execute()
-        self.svd.release_operands()  # the outer plan holds the operands only while it runs
+        u, s, vh = self.svd(arrays["a"])
         with ws.package.on_stream(ws.stream, ws.home):
             return pinv_from_svd(ws.package, u, s, vh, *self._cutoff)
 
@@ -43,8 +41,8 @@ class CudaPinv(CudaEngine, Pinv):
 
     def _info_values(self):
         """Per-matrix ``info`` of the inner SVD."""
-        return self.route.svd._info_values()
+        return self.route.svd.plan._info_values()
 
     def check(self) -> None:
         """Raise :class:`LinAlgError` where the SVD did not converge."""
-        self.route.svd.check()
+        self.route.svd.plan.check()

@@ -22,7 +22,7 @@ from ._plans import SVD
 from ._problem import Problem
 from ._workspace import Workspace
 
-__all__ = ["CudaSVD", "CusolverSvd"]
+__all__ = ["CudaSVD", "CusolverSvd", "ThinSvd"]
 
 _LAPACK_LIKE = ("gesvd", "gesvdp")  # 64-bit API routines that need rows >= columns
 
@@ -163,3 +163,27 @@ class CudaSVD(CudaEngine, SVD):
 
     def _failure_message(self, index, info):
         return P.not_converged(self.routine, "a", index, info)
+
+
+class ThinSvd:
+    """The thin SVD of an outer plan's operand ``a`` by an inner :class:`~gpmath.solver.SVD` plan
+    (its own choice of routine) on the outer plan's stream, freed with the outer plan; the
+    inner plan holds ``a`` only while it runs.
+
+    Attributes
+    ----------
+    plan : SVD
+        The inner plan.
+    """
+
+    def __init__(self, ws: Workspace, a):
+        self.plan = SVD(a, full_matrices=False, execution="cuda", stream=ws.stream, device_id=ws.device_id).plan()
+        ws.hold(self.plan.free)
+
+    def __call__(self, a):
+        """``(u, s, vh)`` of *a* (of the planned package, dtype and shape)."""
+        self.plan.reset_operands_unchecked(a)
+        try:
+            return self.plan.execute()
+        finally:
+            self.plan.release_operands()
