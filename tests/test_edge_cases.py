@@ -517,7 +517,7 @@ def contract_rows():
     ]
     options = [
         ("solve-assume-bad", lambda a, b, **kw: gla.solve(a, b, assume_a="bad", **kw),
-         lambda a, b: scipy.linalg.solve(a, b, assume_a="bad"), (general(3), rand(3)), "assume_a"),
+         lambda a, b: scipy.linalg.solve(a, b, assume_a="bad"), (general(3), rand(3)), "recognized matrix structure"),
         ("qr-mode-bad", lambda a, **kw: gla.qr(a, mode="bad", **kw), lambda a: scipy.linalg.qr(a, mode="bad"),
          (general(3),), "mode"),
         ("lstsq-driver-bad", lambda a, b, **kw: gla.lstsq(a, b, lapack_driver="bad", **kw),
@@ -525,21 +525,37 @@ def contract_rows():
     ]
     rows += [Row(f"contract-{name}", gp, ref, tuple(Arg(a) for a in args), expect=Raises(ValueError, fragment))
              for name, gp, ref, args, fragment in [case + (shape,) for case in shape_errors] + options]
-    mixed = [("matmul-f32-f64", gpmath.matmul, (Arg(sq, "float32"), Arg(sq, "float64")), "float32|float64"),
-             ("solve-f32-c128", gla.solve, (Arg(sq, "float32"), Arg(rand(4), "complex128")), "float32|complex128")]
+    mixed = [("matmul-f32-f64", gpmath.matmul, (Arg(sq, "float32"), Arg(sq, "float64")), "float32|float64")]
     rows += [Row(f"contract-mixed-{name}", gp, None, args, expect=Raises(TypeError, m)) for name, gp, args, m in mixed]
-    for dtype, packages in (("int8", ALL), ("int64", ALL), ("bool", ALL), ("float16", ALL), ("longdouble", ("numpy",))):
-        fragment = "float128|longdouble" if dtype == "longdouble" else dtype
-        dtype_rows = [("solve", gla.solve, (general(3), np.ones(3))), ("inv", gla.inv, (general(3),)),
-                      ("eigh", gla.eigh, (herm(3),)), ("det", gla.det, (general(3),)),
-                      ("cholesky", gla.cholesky, (spd(3),)), ("svd", gla.svd, (general(3),))]
-        if dtype != "float16":
-            dtype_rows.append(("matmul", gpmath.matmul, (general(3), general(3))))
-        rows += [Row(f"contract-dtype-{name}-{dtype}", gp, None, tuple(Arg(a, dtype) for a in args),
-                     expect=Raises(TypeError, fragment), packages=packages) for name, gp, args in dtype_rows]
+    rows.append(Row("contract-mixed-solve-f32-c128", gla.solve, scipy.linalg.solve,
+                    (Arg(sq, "float32"), Arg(rand(4), "complex128"))))
+    linalg_rows = [("solve", gla.solve, scipy.linalg.solve, (general(3), np.ones(3))),
+                   ("inv", gla.inv, scipy.linalg.inv, (general(3),)), ("eigvalsh", gla.eigvalsh, scipy.linalg.eigvalsh, (herm(3),)),
+                   ("det", gla.det, scipy.linalg.det, (general(3),)),
+                   ("cholesky", gla.cholesky, scipy.linalg.cholesky, (spd(3),)),
+                   ("svd", gla.svd, scipy.linalg.svd, (general(3),))]
+    for dtype, packages in (("int8", ALL), ("int64", ALL), ("bool", ALL), ("float16", ALL)):  # SciPy's promotions
+        rows += [Row(f"contract-dtype-{name}-{dtype}", gp, ref, tuple(Arg(_integral(a, dtype), dtype) for a in args),
+                     packages=packages) for name, gp, ref, args in linalg_rows]
+    rows += [Row(f"contract-dtype-{name}-longdouble", gp, None, tuple(Arg(a, "longdouble") for a in args),
+                 expect=Raises(TypeError, "float128|longdouble"), packages=("numpy",))
+             for name, gp, args in [("matmul", gpmath.matmul, (general(3), general(3)))]]
+    rows += [Row(f"contract-dtype-matmul-{dtype}", gpmath.matmul, None, (Arg(general(3), dtype),) * 2,
+                 expect=Raises(TypeError, dtype)) for dtype in ("int8", "int64", "bool")]
     rows += [Row(f"contract-fft-int-{dtype}", gfft.fft, scipy.fft.fft, (Arg(np.arange(6.0), dtype),))
              for dtype in ("int8", "int32", "int64", "bool")]
     return rows
+
+
+def _integral(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Integral values near *values* for an integer or bool *dtype* (matrices made diagonally dominant,
+    so that they stay regular, symmetric ones positive definite); *values* for other dtypes."""
+    if dtype not in ("int8", "int64", "bool"):
+        return values
+    if values.ndim == 1:
+        return np.ones_like(values) if dtype == "bool" else np.round(values)
+    eye = np.eye(values.shape[-1])
+    return eye if dtype == "bool" else np.round(values) + 4 * values.shape[-1] * eye
 
 
 CONTRACTS = contract_rows()

@@ -54,7 +54,7 @@ def close(actual, expected, dtype, scale=1.0):
 
 def assert_qr_like_cpu(result, a, mode, dtype):
     """*result* (host arrays) of ``qr(a, mode)`` matches the CPU path: shapes, dtypes, Q R = a, Qᴴ Q = I."""
-    expected = linalg.qr(a, mode, **CPU)
+    expected = linalg.qr(a, mode=mode, **CPU)
     assert [(r.shape, r.dtype) for r in result] == [(e.shape, e.dtype) for e in expected]
     if mode == "r":
         close(np.abs(result[0]), np.abs(expected[0]), dtype, 10)
@@ -257,7 +257,7 @@ def test_mixed_solve_float32_is_direct():
 @pytest.mark.parametrize("mode", ["full", "economic", "r"])
 def test_qr_reconstructs(dtype, shape, mode):
     a = random((2,) + shape, dtype)
-    result = linalg.qr(a, mode, **CPU)
+    result = linalg.qr(a, mode=mode, **CPU)
     expected = sl.qr(a[0].astype(np.complex128), mode=mode)
     assert isinstance(result, tuple) and len(result) == len(expected)
     for got, want in zip(result, expected):
@@ -410,8 +410,11 @@ def test_lstsq_gelsy_matches_gelsd(dtype, shape):
     assert s is None and rank.tolist() == expected[2].tolist()
     close(x, expected[0], dtype, 100)
     close(residues, expected[1], dtype, 100)
+    gelss = linalg.lstsq(a, b, lapack_driver="gelss", **CPU)  # SciPy's other SVD driver: the same results
+    for got, want in zip(gelss, expected):
+        close(got, want, dtype, 1)
     with pytest.raises(ValueError, match="lapack_driver must be one of"):
-        linalg.lstsq(a, b, lapack_driver="gelss", **CPU)
+        linalg.lstsq(a, b, lapack_driver="gelsx", **CPU)
 
 
 def test_planners_are_reachable_from_linalg_and_run():

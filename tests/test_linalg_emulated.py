@@ -643,7 +643,7 @@ def test_singular_raises_and_det_is_zero(model):
 def test_qr(model, dtype, shape, mode):
     P = model.put
     a = random((2,) + shape, dtype)
-    assert_qr_like_cpu(host(linalg.qr(P(a), mode, **CUDA)), a, mode, dtype)
+    assert_qr_like_cpu(host(linalg.qr(P(a), mode=mode, **CUDA)), a, mode, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

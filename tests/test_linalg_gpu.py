@@ -362,7 +362,7 @@ def test_solve_triangular_zero_diagonal(package, dtype):
 @pytest.mark.parametrize("mode", ["full", "economic", "r"])
 def test_qr(package, dtype, shape, mode):
     a = random((2,) + shape, dtype)
-    assert_qr_like_cpu(host(linalg.qr(to_package(a, package), mode, execution="cuda")), a, mode, dtype)
+    assert_qr_like_cpu(host(linalg.qr(to_package(a, package), mode=mode, execution="cuda")), a, mode, dtype)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -12,13 +12,13 @@ from typing import Any
 
 from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
 from ._dispatch import run
-from ._finite import require_finite
+from ._convert import prepared
 
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
 
 
-def cholesky(a, lower: bool = False, *, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
+             execution: str | None = None, stream=None, device_id: int | None = None):
     """Cholesky factor of Hermitian positive-definite matrices.
 
     Parameters
@@ -27,6 +27,9 @@ def cholesky(a, lower: bool = False, *, check_finite: bool = True, execution: st
         Only the triangle named by *lower* is read.
     lower : bool, default False
         Return lower ``L`` with ``a = L Lᴴ``; else upper ``U`` with ``a = Uᴴ U``.
+    overwrite_a : bool, default False
+        Accepted for SciPy's signature (as every function's ``overwrite_a`` and ``overwrite_b``);
+        gpmath never writes into its operands.
     check_finite : bool, default True
         Raise ``ValueError`` when an operand holds an inf or a NaN, as SciPy does (for device
         arrays the check reads one bool: a sync of the current stream); ``False`` skips it.
@@ -56,12 +59,12 @@ def cholesky(a, lower: bool = False, *, check_finite: bool = True, execution: st
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    require_finite(check_finite, a=a)
+    a, = prepared(check_finite, a=a)
     return run(Cholesky, (a,), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def cho_factor(a, lower: bool = False, *, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None) -> tuple[Any, bool]:
+def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
+               execution: str | None = None, stream=None, device_id: int | None = None) -> tuple[Any, bool]:
     """Cholesky factorisation for :func:`cho_solve`: ``(c, lower)``.
 
     Parameters
@@ -70,7 +73,7 @@ def cho_factor(a, lower: bool = False, *, check_finite: bool = True, execution: 
         Hermitian positive definite; only the triangle named by *lower* is read.
     lower : bool, default False
         Which factor to compute.
-    check_finite, execution, stream, device_id
+    overwrite_a, check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -92,14 +95,14 @@ def cho_factor(a, lower: bool = False, *, check_finite: bool = True, execution: 
     return c, bool(lower)
 
 
-def lu_factor(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
+              device_id: int | None = None):
     """LU factorisation with partial pivoting, ``a = P L U``, for :func:`lu_solve`.
 
     Parameters
     ----------
     a : array, (..., N, N)
-    check_finite, execution, stream, device_id
+    overwrite_a, check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
@@ -122,12 +125,12 @@ def lu_factor(a, *, check_finite: bool = True, execution: str | None = None, str
     >>> lu.round(4).tolist(), piv.tolist()
     ([[3.0, 4.0], [0.3333, 0.6667]], [1, 1])
     """
-    require_finite(check_finite, a=a)
+    a, = prepared(check_finite, a=a)
     return run(LU, (a,), {}, execution, stream, device_id=device_id)
 
 
-def qr(a, mode: str = "full", *, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full", pivoting: bool = False,
+       check_finite: bool = True, *, execution: str | None = None, stream=None, device_id: int | None = None):
     """QR factorisation ``a = Q R``.
 
     Parameters
@@ -136,6 +139,12 @@ def qr(a, mode: str = "full", *, check_finite: bool = True, execution: str | Non
     mode : {"full", "economic", "r"}
         ``"full"``: Q ``(..., M, M)``, R ``(..., M, N)``; ``"economic"`` with K = min(M, N):
         Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple.
+        SciPy's ``"raw"`` is not offered (``NotImplementedError``).
+    overwrite_a, lwork
+        Accepted for SciPy's signature; gpmath never writes into its operands and sizes its own
+        workspace.
+    pivoting : bool, default False
+        Column pivoting is not offered: ``True`` raises ``NotImplementedError``.
     check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
@@ -152,12 +161,15 @@ def qr(a, mode: str = "full", *, check_finite: bool = True, execution: str | Non
     >>> bool(np.allclose(q @ r, a)), bool(np.allclose(q.T @ q, np.eye(2)))
     (True, True)
     """
-    require_finite(check_finite, a=a)
+    if pivoting or mode == "raw":
+        raise NotImplementedError("gpmath.linalg.qr computes unpivoted Q and R: pivoting must be False and mode "
+                                  "one of 'full', 'economic', 'r'")
+    a, = prepared(check_finite, a=a)
     return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
 
 
-def eig(a, b=None, left: bool = False, right: bool = True, *,
-        check_finite: bool = True, execution: str | None = None, stream=None,
+def eig(a, b=None, left: bool = False, right: bool = True, overwrite_a: bool = False, overwrite_b: bool = False,
+        check_finite: bool = True, homogeneous_eigvals: bool = False, *, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Eigenvalues and right eigenvectors of general square matrices.
 
@@ -173,6 +185,11 @@ def eig(a, b=None, left: bool = False, right: bool = True, *,
         ``left=True`` raises ``NotImplementedError``.
     right : bool, default True
         Return the right eigenvectors too.
+    overwrite_a, overwrite_b : bool, default False
+        Accepted for SciPy's signature; gpmath never writes into its operands.
+    homogeneous_eigvals : bool, default False
+        SciPy's ``(alpha, beta)`` eigenvalue pairs are not offered: ``True`` raises
+        ``NotImplementedError``.
     check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
@@ -201,23 +218,25 @@ def eig(a, b=None, left: bool = False, right: bool = True, *,
     >>> bool(np.allclose(a @ v, v * w))
     True
     """
-    require_finite(check_finite, a=a, b=b)
+    a, b = prepared(check_finite, a=a, b=b)
     if b is not None:
         raise NotImplementedError("gpmath.linalg.eig solves the standard problem a v = w v only: b must be None")
+    if homogeneous_eigvals:
+        raise NotImplementedError("gpmath.linalg.eig returns eigenvalues, not homogeneous (alpha, beta) pairs")
     if left:
         raise NotImplementedError("gpmath.linalg.eig does not compute left eigenvectors (cuSOLVER's geev does not): "
                                   "left must be False; the left eigenvectors of a are the right ones of a^H")
     return run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
 
 
-def eigvals(a, b=None, *,
-        check_finite: bool = True, execution: str | None = None, stream=None, device_id: int | None = None):
+def eigvals(a, b=None, overwrite_a: bool = False, check_finite: bool = True, homogeneous_eigvals: bool = False, *,
+            execution: str | None = None, stream=None, device_id: int | None = None):
     """Eigenvalues of general square matrices, complex: :func:`eig` with ``right=False``.
 
     Parameters
     ----------
     a : array, (..., N, N)
-    check_finite, execution, stream, device_id
+    overwrite_a, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -227,30 +246,36 @@ def eigvals(a, b=None, *,
     >>> sorted(linalg.eigvals(np.array([[0.0, -2.0], [2.0, 0.0]])).imag.round(6).tolist())
     [-2.0, 2.0]
     """
-    return eig(a, b, right=False, check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)
+    return eig(a, b, right=False, check_finite=check_finite, homogeneous_eigvals=homogeneous_eigvals,
+               execution=execution, stream=stream, device_id=device_id)
 
 
-def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | None = None,
-         check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
+         overwrite_b: bool = False, type: int = 1, check_finite: bool = True, subset_by_index=None, subset_by_value=None,
+         driver: str | None = None, execution: str | None = None, stream=None, device_id: int | None = None):
     """Eigenvalues and eigenvectors of Hermitian (real symmetric) matrices.
 
     Parameters
     ----------
     a : array, (..., N, N)
         Only the triangle named by *lower* is read.
+    b, type, subset_by_index, subset_by_value
+        The generalized problem and eigenvalue subsets are not offered yet: anything but
+        SciPy's defaults (None, 1, None, None) raises ``NotImplementedError``.
     lower : bool, default True
         Read the lower triangle (else the upper).
     eigvals_only : bool, default False
         Return only the eigenvalues.
-    driver : {None, "syevd", "syevj", "syevjBatched", "syevBatched"}
+    overwrite_a, overwrite_b : bool, default False
+        Accepted for SciPy's signature; gpmath never writes into its operands.
+    driver : {None, "syevd", "syevj", "syevjBatched", "syevBatched", "ev", "evd", "evr", "evx"}
         GPU routine: divide and conquer (``"syevd"``, LAPACK-grade, one matrix at a time),
         Jacobi (``"syevj"``/``"syevjBatched"``, the whole batch in one launch, accurate to
         about machine epsilon times ``‖a‖``) or ``"syevBatched"`` (tridiagonal reduction of the
         whole batch in one call, LAPACK-grade; cuSOLVER 11.7+).  ``None`` chooses by the
         measured (N, batch) crossover (see docs/linalg.md), which for small real matrices is
         gpmath's own Jacobi kernel (the same accuracy as ``"syevj"``).  The CPU always uses
-        LAPACK's ``evd``.
+        LAPACK's ``evd``; SciPy's LAPACK driver names choose as ``None`` does.
     check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
@@ -269,20 +294,26 @@ def eigh(a, *, lower: bool = True, eigvals_only: bool = False, driver: str | Non
     >>> w.round(6).tolist()
     [1.0, 3.0]
     """
-    require_finite(check_finite, a=a)
-    options = {"lower": lower, "eigvals_only": eigvals_only, "driver": driver}
+    a, b = prepared(check_finite, a=a, b=b)
+    if b is not None or type != 1 or subset_by_index is not None or subset_by_value is not None:
+        raise NotImplementedError("gpmath.linalg.eigh solves the standard problem for all eigenvalues only: "
+                                  "b, type, subset_by_index and subset_by_value must keep their defaults")
+    options = {"lower": lower, "eigvals_only": eigvals_only, "driver": None if driver in _LAPACK_EIGH else driver}
     return run(Eigh, (a,), options, execution, stream, device_id=device_id)
 
 
-def eigvalsh(a, *, lower: bool = True, driver: str | None = None,
-        check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+_LAPACK_EIGH = frozenset({"ev", "evd", "evr", "evx", "gv", "gvd", "gvx"})  # SciPy's drivers: gpmath chooses its own
+
+
+def eigvalsh(a, b=None, *, lower: bool = True, overwrite_a: bool = False, overwrite_b: bool = False, type: int = 1,
+             check_finite: bool = True, subset_by_index=None, subset_by_value=None, driver: str | None = None,
+             execution: str | None = None, stream=None, device_id: int | None = None):
     """Eigenvalues of Hermitian matrices, ascending: :func:`eigh` with ``eigvals_only=True``.
 
     Parameters
     ----------
     a : array, (..., N, N)
-    check_finite, execution, stream, device_id
+    overwrite_a, overwrite_b, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -292,12 +323,13 @@ def eigvalsh(a, *, lower: bool = True, driver: str | None = None,
     >>> linalg.eigvalsh(np.diag([3.0, 1.0, 2.0])).tolist()
     [1.0, 2.0, 3.0]
     """
-    return eigh(a, lower=lower, eigvals_only=True, driver=driver,
-               check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)
+    return eigh(a, b, lower=lower, eigvals_only=True, type=type, check_finite=check_finite,
+                subset_by_index=subset_by_index, subset_by_value=subset_by_value, driver=driver,
+                execution=execution, stream=stream, device_id=device_id)
 
 
-def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str | None = None,
-        check_finite: bool = True, execution: str | None = None, stream=None,
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False, check_finite: bool = True,
+        lapack_driver: str = "gesdd", *, driver: str | None = None, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Singular value decomposition ``a = U diag(s) Vh``.
 
@@ -308,6 +340,11 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
         U ``(..., M, M)`` and Vh ``(..., N, N)``; else ``(..., M, K)`` and ``(..., K, N)``.
     compute_uv : bool, default True
         Else return only ``s``.
+    overwrite_a : bool, default False
+        Accepted for SciPy's signature; gpmath never writes into its operands.
+    lapack_driver : {"gesdd", "gesvd"}
+        SciPy's choice of LAPACK routine, checked and otherwise not used: gpmath chooses by
+        *driver*.
     driver : {None, "gesvd", "gesvdj", "gesvdp"}
         GPU routine: ``"gesvd"`` (QR iteration, LAPACK-grade relative accuracy) or ``"gesvdj"``
         (Jacobi; the batch in one launch when M, N <= 32; singular values accurate to about
@@ -335,19 +372,21 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, *, driver: str |
     >>> bool(np.allclose(u @ np.diag(s) @ vh, a))
     True
     """
-    require_finite(check_finite, a=a)
+    if lapack_driver not in ("gesdd", "gesvd"):
+        raise ValueError(f'lapack_driver must be "gesdd" or "gesvd", not "{lapack_driver}"')
+    a, = prepared(check_finite, a=a)
     options = {"full_matrices": full_matrices, "compute_uv": compute_uv, "driver": driver}
     return run(SVD, (a,), options, execution, stream, device_id=device_id)
 
 
-def svdvals(a, *, driver: str | None = None, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def svdvals(a, overwrite_a: bool = False, check_finite: bool = True, *, driver: str | None = None,
+            execution: str | None = None, stream=None, device_id: int | None = None):
     """Singular values, descending: :func:`svd` with ``compute_uv=False``.
 
     Parameters
     ----------
     a : array, (..., M, N)
-    check_finite, execution, stream, device_id
+    overwrite_a, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples

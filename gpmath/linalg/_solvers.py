@@ -11,6 +11,7 @@ from typing import Any
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from .._core.packages import package_of
 from ._dispatch import run
+from ._convert import prepared, structure
 from ._finite import require_finite
 
 __all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
@@ -25,10 +26,9 @@ def _pair(value, name: str, pair: str) -> tuple:
     return tuple(value)
 
 
-def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool = False, refine: str | None = None,
-          precision: str = "f32", full_output: bool = False,
-        check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False, check_finite: bool = True,
+          assume_a: str | None = None, transposed: bool = False, *, refine: str | None = None, precision: str = "f32",
+          full_output: bool = False, execution: str | None = None, stream=None, device_id: int | None = None):
     """Solve ``a x = b`` for square ``a``.
 
     Parameters
@@ -38,9 +38,17 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
         A 1-D ``b`` is one vector; otherwise its batch dimensions broadcast with ``a``'s.
     lower : bool, default False
         With ``assume_a="pos"``, read the lower triangle of ``a`` (else the upper).
-    assume_a : {"gen", "sym", "her", "pos"}
-        ``"pos"``: Cholesky; others: LU with partial pivoting (``"sym"``/``"her"`` must hold the
-        full matrix: the GPU has no batched symmetric-indefinite solver).
+    overwrite_a, overwrite_b : bool, default False
+        Accepted for SciPy's signature; gpmath never writes into its operands.
+    check_finite : bool, default True
+        As in :func:`gpmath.linalg.cholesky`.
+    assume_a : str, optional
+        SciPy's names: ``"pos"``/``"positive definite"``: Cholesky; ``"upper triangular"``,
+        ``"lower triangular"``: a triangular solve; ``"diagonal"``: a triangular solve of the
+        diagonal (the lower triangle is read); ``None``, ``"gen"``/``"general"``,
+        ``"sym"``/``"symmetric"``, ``"her"``/``"hermitian"``, ``"tridiagonal"``, ``"banded"``: LU
+        with partial pivoting (``"sym"``/``"her"`` must hold the full matrix: the GPU has no
+        batched symmetric-indefinite solver; ``None`` does not detect structure).
     transposed : bool, default False
         Solve ``aᵀ x = b`` (real ``a`` only, as in SciPy).
     refine : {None, "mixed"}
@@ -54,14 +62,14 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
         Inner precision of ``refine="mixed"`` on the GPU.
     full_output : bool, default False
         Also return a :class:`gpmath.solver.Refinement` (iterations, fallback) of the mixed solve.
-    check_finite, execution, stream, device_id
+    execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
     -------
     x : array, shaped like ``b`` (with the broadcast batch)
     refinement : Refinement
-        Only with ``full_output=True``.
+        Only with ``full_output=True`` (None for a triangular or diagonal ``assume_a``).
 
     Raises
     ------
@@ -80,15 +88,20 @@ def solve(a, b, lower: bool = False, *, assume_a: str = "gen", transposed: bool 
     >>> x.round(6).tolist(), info.fell_back
     ([2.0, 3.0], False)
     """
-    require_finite(check_finite, a=a, b=b)
-    options = {"assume_a": assume_a, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
+    a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
+    route = structure(assume_a)
+    if route in ("upper triangular", "lower triangular", "diagonal"):
+        x = solve_triangular(a, b, trans=int(transposed), lower=route != "upper triangular", check_finite=False,
+                             execution=execution, stream=stream, device_id=device_id)
+        return (x, None) if full_output else x
+    options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
     x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
     return (x, plan.refinement) if full_output else x
 
 
-def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False, *,
-
-        check_finite: bool = True, execution: str | None = None, stream=None, device_id: int | None = None):
+def solve_triangular(a, b, trans: int | str = 0, lower: bool = False, unit_diagonal: bool = False,
+                     overwrite_b: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
+                     device_id: int | None = None):
     """Solve ``a x = b`` (or ``aᵀ x = b``, ``aᴴ x = b``) for triangular ``a``.
 
     Parameters
@@ -103,7 +116,7 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
         Read the lower triangle of ``a`` (else the upper).
     unit_diagonal : bool, default False
         Take ``a``'s diagonal entries as ones.
-    check_finite, execution, stream, device_id
+    overwrite_b, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Returns
@@ -125,13 +138,13 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
     >>> linalg.solve_triangular(a, np.array([4.0, 8.0]), trans="T", lower=True).tolist()
     [1.0, 2.0]
     """
-    require_finite(check_finite, a=a, b=b)
+    a, b = prepared(check_finite, a=a, b=b)
     options = {"trans": trans, "lower": lower, "unit_diagonal": unit_diagonal}
     return run(SolveTriangular, (a, b), options, execution, stream, device_id=device_id)
 
 
-def cho_solve(c_and_lower: tuple[Any, bool], b, *, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def cho_solve(c_and_lower: tuple[Any, bool], b, overwrite_b: bool = False, check_finite: bool = True, *,
+              execution: str | None = None, stream=None, device_id: int | None = None):
     """Solve ``a x = b`` given :func:`cho_factor`'s ``(c, lower)``.
 
     Parameters
@@ -139,7 +152,7 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, check_finite: bool = True, ex
     c_and_lower : (array, bool)
         The Cholesky factor ``(..., N, N)`` and whether it is lower.
     b : array, (N,) or (..., N, K)
-    check_finite, execution, stream, device_id
+    overwrite_b, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -151,13 +164,12 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, *, check_finite: bool = True, ex
     [1.0, 1.0]
     """
     c, lower = _pair(c_and_lower, "c_and_lower", "(c, lower) that cho_factor returns")
-    require_finite(check_finite, c=c, b=b)
+    c, b = prepared(check_finite, c=c, b=b)
     return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *,
-        check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True, *,
+             execution: str | None = None, stream=None, device_id: int | None = None):
     """Solve ``a x = b`` (*trans* 0), ``aᵀ x = b`` (1) or ``aᴴ x = b`` (2) from :func:`lu_factor`.
 
     Parameters
@@ -166,7 +178,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *,
         :func:`lu_factor`'s result.
     b : array, (N,) or (..., N, K)
     trans : {0, 1, 2}
-    check_finite, execution, stream, device_id
+    overwrite_b, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -178,13 +190,14 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, *,
     [1.0, 2.0]
     """
     lu, piv = _pair(lu_and_piv, "lu_and_piv", "(lu, piv) that lu_factor returns")
-    require_finite(check_finite, lu=lu, piv=piv, b=b)
+    lu, b = prepared(check_finite, lu=lu, b=b)
+    require_finite(check_finite, piv=piv)
     return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream, device_id=device_id)
 
 
-def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *,
-        check_finite: bool = True, execution: str | None = None,
-          stream=None, device_id: int | None = None):
+def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_b: bool = False,
+          check_finite: bool = True, lapack_driver: str | None = None, *, execution: str | None = None, stream=None,
+          device_id: int | None = None):
     """Least-squares solution of ``a x = b``, minimising ``‖b - a x‖₂``.
 
     Parameters
@@ -194,8 +207,11 @@ def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *,
     cond : float, optional
         Singular values (``"gelsy"``: diagonal entries of R) below ``cond`` times the largest
         count as zero; default: machine epsilon of ``a``.
-    lapack_driver : {"gelsd", "gelsy"}
-        ``"gelsd"`` (default): through the SVD, any rank.  ``"gelsy"``: through a QR
+    overwrite_a, overwrite_b : bool, default False
+        Accepted for SciPy's signature; gpmath never writes into its operands.
+    lapack_driver : {None, "gelsd", "gelss", "gelsy"}
+        ``None``, ``"gelsd"`` or ``"gelss"``: through the SVD, any rank (the same minimum-norm
+        solution; gpmath runs one SVD route for both).  ``"gelsy"``: through a QR
         factorisation, much faster on the GPU (geqrf, ormqr, trsm; see bench/RESULTS.md),
         returns ``s = None``; the GPU's QR is unpivoted, so a rank-deficient
         matrix raises :class:`LinAlgError` there (the CPU runs LAPACK's pivoted ``gelsy``).
@@ -222,9 +238,12 @@ def lstsq(a, b, cond: float | None = None, lapack_driver: str = "gelsd", *,
     >>> x.round(6).tolist(), rank
     ([1.0, 2.0], 2)
     """
-    require_finite(check_finite, a=a, b=b)
-    options = {"cond": cond, "lapack_driver": lapack_driver}
+    a, b = prepared(check_finite, a=a, b=b)
+    options = {"cond": cond, "lapack_driver": _LSTSQ_DRIVERS.get(lapack_driver, lapack_driver)}
     return run(Lstsq, (a, b), options, execution, stream, device_id=device_id)
+
+
+_LSTSQ_DRIVERS = {None: "gelsd", "gelss": "gelsd"}  # LAPACK's two SVD-based drivers give the same solution
 
 
 def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False,
@@ -258,19 +277,19 @@ def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank
     >>> linalg.pinv(np.array([[1.0, 1.0], [1.0, 1.0]]), return_rank=True)[1]
     1
     """
-    require_finite(check_finite, a=a)
+    a, = prepared(check_finite, a=a)
     b, rank = run(Pinv, (a,), {"atol": atol, "rtol": rtol}, execution, stream, device_id=device_id)
     return (b, rank) if return_rank else b
 
 
-def inv(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
+def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Inverse of square matrices.
 
     Parameters
     ----------
     a : array, (..., N, N)
-    check_finite, execution, stream, device_id
+    overwrite_a, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Raises
@@ -285,11 +304,11 @@ def inv(a, *, check_finite: bool = True, execution: str | None = None, stream=No
     >>> linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.25]]
     """
-    require_finite(check_finite, a=a)
+    a, = prepared(check_finite, a=a)
     return run(Inv, (a,), {}, execution, stream, device_id=device_id)
 
 
-def det(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
+def det(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
         device_id: int | None = None):
     """Determinant of square matrices (0 for a singular one, which does not raise), in float64 or
     complex128 as :func:`scipy.linalg.det` returns it (the :class:`~gpmath.linalg.Det` planner
@@ -298,7 +317,7 @@ def det(a, *, check_finite: bool = True, execution: str | None = None, stream=No
     Parameters
     ----------
     a : array, (..., N, N)
-    check_finite, execution, stream, device_id
+    overwrite_a, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -308,7 +327,7 @@ def det(a, *, check_finite: bool = True, execution: str | None = None, stream=No
     >>> round(float(linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9)
     -2.0
     """
-    require_finite(check_finite, a=a)
+    a, = prepared(check_finite, a=a)
     return _in_double(run(Det, (a,), {"log": False}, execution, stream, device_id=device_id))
 
 
@@ -347,5 +366,5 @@ def slogdet(a, *, check_finite: bool = True, execution: str | None = None, strea
     >>> float(sign), round(float(logabsdet), 6)
     (-1.0, 0.693147)
     """
-    require_finite(check_finite, a=a)
+    a, = prepared(check_finite, a=a)
     return run(Det, (a,), {"log": True}, execution, stream, device_id=device_id)

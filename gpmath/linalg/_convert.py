@@ -1,0 +1,116 @@
+"""SciPy's input conventions for :mod:`gpmath.linalg`: array-likes, dtype promotion, ``assume_a``.
+
+SciPy computes in LAPACK's four types and converts what it is given: array-likes (lists, tuples,
+scalars) as NumPy reads them, the operands' common dtype as :func:`numpy.result_type` finds it,
+then bool and integers to float64 and float16 to float32.  The fronts call :func:`operands`
+before they plan, so the planners (which compute in float32, float64, complex64 and complex128
+only and refuse anything else) see what SciPy's LAPACK calls would see.  The conversion runs in
+the operands' own package and memory space (a torch integer tensor on a GPU becomes a float64
+tensor there); an array-like given beside an array becomes an array of that array's package, on
+its device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.packages import as_array, known_package
+from ._finite import require_finite
+
+__all__ = ["compute_dtype", "operands", "prepared", "structure"]
+
+_NUMPY_NAMES = {"bfloat16": "float32", "complex32": "complex64"}  # dtypes NumPy does not know, as it would read them
+
+
+def compute_dtype(names: list[str], integers_to_double: bool = False) -> str:
+    """The LAPACK dtype SciPy computes in for operands of dtypes *names*.
+
+    SciPy promotes the common dtype with float32 (so bool, 8- and 16-bit integers and float16
+    compute in float32, wider integers in float64); its ``solve`` (*integers_to_double*) computes
+    any integer or bool dtype in float64.
+
+    Examples
+    --------
+    >>> compute_dtype(["int64"]), compute_dtype(["int8"]), compute_dtype(["int8"], integers_to_double=True)
+    ('float64', 'float32', 'float64')
+    >>> compute_dtype(["float16"]), compute_dtype(["float32", "complex128"]), compute_dtype(["bool", "float32"])
+    ('float32', 'complex128', 'float32')
+    """
+    common = np.result_type(*(np.dtype(_NUMPY_NAMES.get(name, name)) for name in names))
+    if common.kind not in "biufc":
+        raise TypeError(f"gpmath.linalg computes on numbers, not on arrays of dtype {common}")
+    floor = np.float64 if integers_to_double and common.kind in "biu" else np.float32
+    promoted = np.result_type(common, floor)
+    if promoted.kind == "c":
+        return "complex64" if promoted.itemsize <= 8 else "complex128"
+    return "float32" if promoted.itemsize <= 4 else "float64"
+
+
+def operands(*, integers_to_double: bool = False, **named) -> tuple:
+    """The named operands (None skipped and returned as None) as arrays of one package in their
+    common LAPACK dtype (:func:`compute_dtype`); an operand already in it is returned as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = operands(a=[[2, 0], [0, 4]], b=np.ones(2, dtype=np.float32))
+    >>> a.dtype, b.dtype
+    (dtype('float64'), dtype('float64'))
+    >>> operands(a=np.eye(2, dtype=np.int8))[0].dtype
+    dtype('float32')
+    """
+    arrays = {name: as_array(x, name) for name, x in named.items() if x is not None}
+    lead = next(((x, pkg) for name, (x, pkg) in arrays.items() if x is named[name]), None)
+    if lead is not None:
+        arrays = {name: _into(lead, x, pkg, x is named[name]) for name, (x, pkg) in arrays.items()}
+    names = [pkg.dtype_name(x) for x, pkg in arrays.values()]
+    target = compute_dtype(names, integers_to_double) if arrays else None
+    converted = {name: x if pkg.dtype_name(x) == target else pkg.astype(x, target) for name, (x, pkg) in arrays.items()}
+    return tuple(converted.get(name) for name in named)
+
+
+def _into(lead: tuple, x, pkg, given_as_array: bool) -> tuple:
+    """*x* as an array of the lead operand's package on its device (array-likes only)."""
+    lead_array, lead_pkg = lead
+    if given_as_array or lead_pkg is pkg:
+        return x, pkg
+    converted = lead_pkg.asarray(x, lead_pkg.device_id(lead_array))
+    return converted, known_package(converted) or lead_pkg
+
+
+_STRUCTURES = {
+    None: "gen", "gen": "gen", "general": "gen", "sym": "sym", "symmetric": "sym", "her": "her",
+    "hermitian": "her", "pos": "pos", "positive definite": "pos", "diagonal": "diagonal",
+    "tridiagonal": "gen", "banded": "gen", "upper triangular": "upper triangular",
+    "lower triangular": "lower triangular",
+}
+
+
+def structure(assume_a: str | None) -> str:
+    """SciPy's ``assume_a`` name (short or long, or None) as the route gpmath solves by:
+    ``"gen"``, ``"sym"``, ``"her"``, ``"pos"``, ``"diagonal"`` or a triangle.
+
+    Tridiagonal and banded matrices are solved by the general LU (the same solution; cuSOLVER has
+    no batched banded solver), as is ``None`` (no structure detection: it would read the whole
+    matrix once more).
+
+    Examples
+    --------
+    >>> structure("positive definite"), structure(None), structure("banded")
+    ('pos', 'gen', 'gen')
+    >>> structure("spd")
+    Traceback (most recent call last):
+    ...
+    ValueError: spd is not a recognized matrix structure
+    """
+    try:
+        return _STRUCTURES[assume_a]
+    except (KeyError, TypeError):
+        raise ValueError(f"{assume_a} is not a recognized matrix structure") from None
+
+
+def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -> tuple:
+    """:func:`operands`, then SciPy's ``check_finite`` test on them (:func:`require_finite`)."""
+    arrays = operands(integers_to_double=integers_to_double, **named)
+    require_finite(check_finite, **dict(zip(named, arrays)))
+    return arrays

@@ -1,0 +1,111 @@
+"""Which of SciPy's and NumPy's linear-algebra functions the suite replaces by gpmath's, and how.
+
+SciPy's names map to :mod:`gpmath.linalg`'s functions of the same name (their signatures are
+SciPy's).  NumPy's names map to thin adapters that translate :mod:`numpy.linalg`'s conventions
+(``UPLO``, ``mode="reduced"``, ``rcond``, named-tuple results) onto the same gpmath functions:
+the numerical work is gpmath's in both.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Callable
+
+import numpy as np
+
+from gpmath import linalg as gl
+
+__all__ = ["SCIPY", "NUMPY", "swapped_module"]
+
+SCIPY_NAMES = ("solve", "solve_triangular", "lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr",
+               "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "lstsq", "pinv", "inv", "det", "norm")
+SCIPY: dict[str, Callable] = {name: getattr(gl, name) for name in SCIPY_NAMES if hasattr(gl, name)}
+
+_QR_MODES = {"reduced": "economic", "complete": "full", "r": "r", "raw": "raw"}
+
+
+def _solve(a, b):
+    return gl.solve(a, b)
+
+
+def _inv(a):
+    return gl.inv(a)
+
+
+def _det(a):
+    a = np.asarray(a)
+    d = gl.det(a)
+    return d.astype(np.result_type(a.dtype, np.float64) if a.dtype.kind in "biu" else a.dtype)
+
+
+def _slogdet(a):
+    return np.linalg._linalg.SlogdetResult(*gl.slogdet(a))
+
+
+def _cholesky(a, /, *, upper=False):
+    return gl.cholesky(a, lower=not upper)
+
+
+def _qr(a, mode="reduced"):
+    if mode not in _QR_MODES:
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    out = gl.qr(a, mode=_QR_MODES[mode])
+    if mode == "r":
+        return out[0]
+    return np.linalg._linalg.QRResult(*out) if mode != "raw" else out
+
+
+def _eig(a):
+    return np.linalg._linalg.EigResult(*gl.eig(a))
+
+
+def _eigvals(a):
+    return gl.eigvals(a)
+
+
+def _eigh(a, UPLO="L"):
+    return np.linalg._linalg.EighResult(*gl.eigh(a, lower=_lower(UPLO)))
+
+
+def _eigvalsh(a, UPLO="L"):
+    return gl.eigvalsh(a, lower=_lower(UPLO))
+
+
+def _lower(uplo: str) -> bool:
+    if uplo not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return uplo == "L"
+
+
+def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    out = gl.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return np.linalg._linalg.SVDResult(*out) if compute_uv else out
+
+
+def _svdvals(x, /):
+    return gl.svdvals(x)
+
+
+def _lstsq(a, b, rcond=None):
+    x, residues, rank, s = gl.lstsq(a, b, cond=rcond)
+    return x, residues, rank, s
+
+
+def _pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    return gl.pinv(a, rtol=rtol if rcond is None else rcond)
+
+
+NUMPY: dict[str, Callable] = {
+    "solve": _solve, "inv": _inv, "det": _det, "slogdet": _slogdet, "cholesky": _cholesky, "qr": _qr, "eig": _eig,
+    "eigvals": _eigvals, "eigh": _eigh, "eigvalsh": _eigvalsh, "svd": _svd, "svdvals": _svdvals, "lstsq": _lstsq,
+    "pinv": _pinv,
+}
+
+
+def swapped_module(module: types.ModuleType, swaps: dict[str, Callable]) -> types.ModuleType:
+    """A module object reading as *module* except for the names in *swaps* (for test modules that
+    call ``linalg.solve`` through the module at run time)."""
+    proxy = types.ModuleType(module.__name__, module.__doc__)
+    proxy.__dict__.update(vars(module))
+    proxy.__dict__.update(swaps)
+    return proxy
