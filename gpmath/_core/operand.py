@@ -106,7 +106,7 @@ class Operand:
 
 
 def _numpy_operand(x, argument: str) -> Operand:
-    dtype = lookup(x.dtype.name, argument)
+    dtype = lookup(NUMPY.dtype_name(x), argument)
     strides = tuple(s // x.itemsize for s in x.strides)
     if any(s % x.itemsize for s in x.strides):
         raise ValueError(f"{argument} has byte strides {x.strides} that are not multiples of its item size")

@@ -63,7 +63,7 @@ def deliver(package: Package, value, device_id: int | None):
         value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         return value
-    dtype = DTYPES.get(value.dtype.name)
+    dtype = DTYPES.get(NUMPY.dtype_name(value))
     if dtype is None:  # integer pivots and ranks
         return package.asarray(value, device_id)
     return package.from_numpy(value, dtype, device_id)

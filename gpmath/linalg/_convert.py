@@ -59,6 +59,8 @@ def operands(*, integers_to_double: bool = False, **named) -> tuple:
     >>> operands(a=np.eye(2, dtype=np.int8))[0].dtype
     dtype('float32')
     """
+    if _ready(named.values()):
+        return tuple(named.values())
     arrays = {name: as_array(x, name) for name, x in named.items() if x is not None}
     lead = next(((x, pkg) for name, (x, pkg) in arrays.items() if x is named[name]), None)
     if lead is not None:
@@ -67,6 +69,27 @@ def operands(*, integers_to_double: bool = False, **named) -> tuple:
     target = compute_dtype(names, integers_to_double) if arrays else None
     converted = {name: x if pkg.dtype_name(x) == target else pkg.astype(x, target) for name, (x, pkg) in arrays.items()}
     return tuple(converted.get(name) for name in named)
+
+
+_LAPACK = frozenset(("float32", "float64", "complex64", "complex128"))
+
+
+def _ready(values) -> bool:
+    """Whether *values* (None skipped) are arrays of one known package already in one LAPACK
+    dtype: the common case, which needs no conversion (checked in a few attribute reads)."""
+    seen = None
+    for x in values:
+        if x is None:
+            continue
+        pkg = known_package(x)
+        if pkg is None:
+            return False
+        here = (pkg, pkg.dtype_name(x))
+        if seen is None:
+            seen = here
+        elif here != seen:
+            return False
+    return seen is None or seen[1] in _LAPACK
 
 
 def _into(lead: tuple, x, pkg, given_as_array: bool) -> tuple:

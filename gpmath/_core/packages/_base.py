@@ -14,6 +14,8 @@ from ..dtypes import DType
 
 __all__ = ["Package", "allocation_failed"]
 
+_DTYPE_NAMES: dict = {}  # NumPy dtype -> its name (``dtype.name`` is a slow Python property)
+
 
 class Package:
     """What gpmath needs from an array package: one subclass per package, one instance each.
@@ -62,7 +64,11 @@ class Package:
 
     def dtype_name(self, x) -> str:
         """*x*'s dtype as a NumPy-style name (``"float32"``, ``"int64"``, ``"bfloat16"`` ...)."""
-        return x.dtype.name
+        dtype = x.dtype
+        name = _DTYPE_NAMES.get(dtype)
+        if name is None:
+            name = _DTYPE_NAMES[dtype] = dtype.name
+        return name
 
     def holds_plainly(self, x, dtype: DType) -> bool:
         """Whether *x*'s memory is C-contiguous and holds its values in *dtype* as they are (no lazy
