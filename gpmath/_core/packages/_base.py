@@ -212,6 +212,18 @@ class Package:
     def roll(self, x, shifts, axes):
         return self.module.roll(x, shifts, axes)
 
+    def norm(self, x, ord, axis, keepdims: bool):
+        """NumPy's ``linalg.norm`` of *x* (vector norms for one axis, matrix norms for two)."""
+        return self.module.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+    def expand_dims(self, x, axis: int):
+        """*x* with a new axis of length 1 at *axis* (a view)."""
+        return self.module.expand_dims(x, axis)
+
+    def moveaxis(self, x, source, destination):
+        """*x* with axes *source* moved to *destination* (a view)."""
+        return self.module.moveaxis(x, source, destination)
+
     def all_finite(self, x) -> bool:
         """Whether every element of *x* is finite (reading the answer waits for device work)."""
         return bool(self.module.isfinite(x).all())

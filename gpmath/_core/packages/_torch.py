@@ -67,6 +67,12 @@ class TorchPackage(Package):
                 "torch.autograd.Function (see examples/torch_epilog_training.py)", UserWarning,
                 stacklevel=_first_frame_outside_gpmath())
 
+    def expand_dims(self, x, axis: int):
+        return x.unsqueeze(axis)
+
+    def norm(self, x, ord, axis, keepdims: bool):
+        return self.module.linalg.norm(x, ord=ord, dim=axis, keepdim=keepdims)
+
     def exportable(self, x):
         return self.resolved(x.detach())
 

@@ -1,0 +1,108 @@
+"""``gpmath.linalg.norm``: vector and matrix norms as :func:`scipy.linalg.norm` defines them.
+
+The norm is computed where *a* lives, in *a*'s package: the sums and maxima by the package's
+own ``linalg.norm``; the matrix 2-norm, its smallest counterpart and the nuclear norm from the
+singular values of :func:`gpmath.linalg.svdvals`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .._core.packages import as_array
+from ._decompositions import svdvals
+from ._finite import require_finite
+
+__all__ = ["norm"]
+
+_SINGULAR = (2, -2, "nuc")  # matrix norms from the singular values
+_MATRIX = (None, "fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf"))
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...] | None:
+    """*axis* as a tuple of distinct non-negative axes (None: all, as NumPy takes it)."""
+    if axis is None:
+        return None
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if not all(isinstance(ax, numbers.Integral) and not isinstance(ax, bool) for ax in axes):
+        raise TypeError(f"axis must be an int or a tuple of ints, not {axis!r}")
+    normalised = []
+    for ax in axes:
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"axis {ax} is out of bounds for an array of dimension {ndim}")
+        normalised.append(int(ax) % ndim)
+    if len(set(normalised)) != len(normalised):
+        raise ValueError(f"duplicate axes in axis={axis!r}")
+    return tuple(normalised)
+
+
+def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
+         check_finite: bool = True) -> Any:
+    """A matrix or vector norm, as :func:`scipy.linalg.norm`.
+
+    Parameters
+    ----------
+    a : array_like
+        NumPy, CuPy or PyTorch array (array-likes are read as NumPy reads them).
+    ord : {None, int, float, inf, -inf, "fro", "nuc"}, optional
+        The norm (see :func:`numpy.linalg.norm`); None: the 2-norm of the flattened array, or
+        the Frobenius norm over two axes.
+    axis : int or tuple of two ints, optional
+        One axis: vector norms along it; two: matrix norms over them; None: *a* is a vector or
+        a matrix (with *ord*) or is flattened (without).
+    keepdims : bool
+        Keep the reduced axes, of length 1.
+    check_finite : bool
+        Raise ``ValueError`` when *a* holds an inf or a NaN.
+
+    Returns
+    -------
+    scalar or array
+        In *a*'s package and on its device (a 0-d array for a full reduction); integer and bool
+        input is measured in float64, as NumPy does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath import linalg
+    >>> a = np.array([[3.0, 0.0], [0.0, -4.0]])
+    >>> float(linalg.norm(a)), float(linalg.norm(a, 2)), float(linalg.norm(a, "nuc")), float(linalg.norm(a, 1))
+    (5.0, 4.0, 7.0, 4.0)
+    >>> linalg.norm(a, axis=0).tolist()
+    [3.0, 4.0]
+    """
+    a, package = as_array(a, "a")
+    require_finite(check_finite, a=a)
+    if package.dtype_name(a).startswith(("int", "uint", "bool")):
+        a = package.astype(a, "float64")
+    ndim = len(a.shape)
+    axes = _axes(axis, ndim)
+    if axes is None and ord is not None:
+        if ndim not in (1, 2):
+            raise ValueError("Improper number of dimensions to norm: give axis for an array of more than 2 dimensions")
+        axes = tuple(range(ndim))
+    if axes is not None and len(axes) == 2 and ord in _SINGULAR and 0 not in (a.shape[axes[0]], a.shape[axes[1]]):
+        return _singular_norm(package, a, ord, axes, keepdims)
+    if axes is not None and len(axes) == 2 and ord not in _MATRIX:
+        raise ValueError(f"Invalid norm order {ord!r} for matrices")
+    if axes is not None and len(axes) == 1 and isinstance(ord, str):
+        raise ValueError(f"Invalid norm order {ord!r} for vectors")
+    if axes is not None and len(axes) > 2:
+        raise ValueError(f"Improper number of dimensions to norm: axis={axis!r}")
+    return package.norm(a, ord, axes if axes is None or len(axes) == 2 else axes[0], keepdims)
+
+
+def _singular_norm(package, a, ord, axes: tuple[int, int], keepdims: bool):
+    """The 2-norm (largest singular value), ``-2`` (smallest) or nuclear norm (their sum) of the
+    (non-empty) matrices over *axes*."""
+    matrices = package.moveaxis(a, axes, (-2, -1))
+    s = svdvals(matrices, check_finite=False)
+    if ord == "nuc":
+        value = s.sum(-1)
+    else:
+        value = package.amax(s, -1)[..., 0] if ord == 2 else -package.amax(-s, -1)[..., 0]
+    if keepdims:
+        for ax in sorted(axes):
+            value = package.expand_dims(value, ax)
+    return value

@@ -1,0 +1,114 @@
+"""gpmath.linalg.norm against scipy.linalg.norm: every order, axis choice, keepdims, dtype and
+layout, on NumPy and torch CPU (torch CUDA and CuPy in the gpu variants)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+from gpmath import linalg
+
+from test_linalg_convert import DEVICE, HOST, in_package, to_numpy
+
+RNG = np.random.default_rng(5)
+PACKAGES = HOST + DEVICE
+TOLERANCE = {"float32": 2e-5, "complex64": 2e-5, "float64": 1e-12, "complex128": 1e-12}
+MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
+VECTOR_ORDS = [None, 0, 1, -1, 2, -2, 3, 0.5, np.inf, -np.inf]
+
+
+def values(shape, dtype):
+    x = RNG.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * RNG.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def check(got, expected, dtype, package, device):
+    result = to_numpy(got) if not np.isscalar(got) else np.asarray(got)
+    expected = np.asarray(expected)
+    assert result.shape == expected.shape
+    real = {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+    assert str(result.dtype) == real, (result.dtype, real)
+    np.testing.assert_allclose(result, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+    if package == "torch":
+        assert got.device.type == device
+
+
+@pytest.mark.parametrize("package, device", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("ord", MATRIX_ORDS, ids=str)
+def test_matrix_norms(package, device, dtype, ord):
+    x = values((3, 4, 5), dtype)
+    for axis, keepdims in (((1, 2), False), ((2, 0), True), ((-1, -3), False)):
+        got = linalg.norm(in_package(x, package, device), ord, axis=axis, keepdims=keepdims)
+        check(got, sl.norm(x, ord, axis=axis, keepdims=keepdims), dtype, package, device)
+    m = x[1]
+    check(linalg.norm(in_package(m, package, device), ord), sl.norm(m, ord), dtype, package, device)
+
+
+@pytest.mark.parametrize("package, device", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+@pytest.mark.parametrize("ord", VECTOR_ORDS, ids=str)
+def test_vector_norms(package, device, dtype, ord):
+    x = values((4, 6), dtype)
+    for axis, keepdims in ((1, False), (0, True), (-1, True)):
+        got = linalg.norm(in_package(x, package, device), ord, axis=axis, keepdims=keepdims)
+        check(got, sl.norm(x, ord, axis=axis, keepdims=keepdims), dtype, package, device)
+    v = x[0]
+    check(linalg.norm(in_package(v, package, device), ord), sl.norm(v, ord), dtype, package, device)
+
+
+@pytest.mark.parametrize("package, device", PACKAGES)
+def test_flattened_strided_integer_and_empty(package, device):
+    x = values((5, 6, 7), "float64")[::2, ::-1]
+    check(linalg.norm(in_package(np.ascontiguousarray(x), package, device)), sl.norm(x), "float64", package, device)
+    ints = np.arange(-6, 6).reshape(3, 4)
+    check(linalg.norm(in_package(ints, package, device), 2), sl.norm(ints, 2), "float64", package, device)
+    for ord in (None, "fro", 2, "nuc"):
+        empty = np.zeros((2, 0, 3))
+        check(linalg.norm(in_package(empty, package, device), ord, axis=(1, 2)), sl.norm(empty, ord, axis=(1, 2)),
+              "float64", package, device)
+
+
+def test_array_likes_and_numpy_strides():
+    x = values((4, 5), "float64")
+    assert linalg.norm(x.tolist(), 1) == pytest.approx(sl.norm(x, 1), rel=1e-14)
+    view = x[::-1, ::2]
+    assert float(linalg.norm(view, "nuc")) == pytest.approx(sl.norm(view, "nuc"), rel=1e-12)
+    big_endian = x.astype(">f8")
+    assert float(linalg.norm(big_endian, 2)) == pytest.approx(sl.norm(x, 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (dict(ord="fro", axis=0), ValueError, "Invalid norm order 'fro' for vectors"),
+    (dict(ord=3, axis=(0, 1)), ValueError, "Invalid norm order"),
+    (dict(axis=(0, 0)), ValueError, "duplicate axes"),
+    (dict(axis=3), ValueError, "out of bounds"),
+    (dict(axis=(0, 1, 2)), ValueError, "Improper number of dimensions"),
+])
+def test_bad_arguments_raise_as_scipy(bad, error, message):
+    x = values((2, 3, 4), "float64")
+    with pytest.raises(error):
+        sl.norm(x, **bad)
+    with pytest.raises(error, match=message):
+        linalg.norm(x, **bad)
+    with pytest.raises(ValueError, match="Improper number of dimensions"):
+        linalg.norm(x, 2)
+
+
+@pytest.mark.parametrize("package, device", HOST)
+def test_the_same_errors_in_every_package(package, device):
+    x = in_package(values((2, 3), "float64"), package, device)
+    with pytest.raises(ValueError, match="Invalid norm order 'nuc' for vectors"):
+        linalg.norm(x, "nuc", axis=1)
+    with pytest.raises(TypeError, match="axis must be an int or a tuple of ints"):
+        linalg.norm(x, axis=0.5)  # NumPy truncates a float axis; gpmath refuses it
+
+
+def test_non_finite_input_is_refused_unless_asked():
+    x = np.array([[1.0, np.inf], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="must not contain infs or NaNs"):
+        linalg.norm(x)
+    assert linalg.norm(x, check_finite=False) == np.inf
