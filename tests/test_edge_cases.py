@@ -533,7 +533,8 @@ def contract_rows():
                    ("inv", gla.inv, scipy.linalg.inv, (general(3),)), ("eigvalsh", gla.eigvalsh, scipy.linalg.eigvalsh, (herm(3),)),
                    ("det", gla.det, scipy.linalg.det, (general(3),)),
                    ("cholesky", gla.cholesky, scipy.linalg.cholesky, (spd(3),)),
-                   ("svd", gla.svd, scipy.linalg.svd, (general(3),))]
+                   ("svd", lambda a, **kw: _unsigned(gla.svd(a, **kw)), lambda a: _unsigned(scipy.linalg.svd(a)),
+                    (general(3),))]  # singular vectors are unique up to sign: compare |U|, s, |Vh|
     for dtype, packages in (("int8", ALL), ("int64", ALL), ("bool", ALL), ("float16", ALL)):  # SciPy's promotions
         rows += [Row(f"contract-dtype-{name}-{dtype}", gp, ref, tuple(Arg(_integral(a, dtype), dtype) for a in args),
                      packages=packages) for name, gp, ref, args in linalg_rows]
@@ -545,6 +546,11 @@ def contract_rows():
     rows += [Row(f"contract-fft-int-{dtype}", gfft.fft, scipy.fft.fft, (Arg(np.arange(6.0), dtype),))
              for dtype in ("int8", "int32", "int64", "bool")]
     return rows
+
+
+def _unsigned(factors: tuple) -> tuple:
+    """Real SVD factors with the sign ambiguity of singular vectors removed (elementwise magnitudes)."""
+    return tuple(abs(f) for f in factors)
 
 
 def _integral(values: np.ndarray, dtype: str) -> np.ndarray:

@@ -11,11 +11,13 @@ and exported here too) skip the per-call set-up.
 from .._errors import LinAlgError
 from ..solver import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Refinement,
                       Solve, SolveTriangular)
+from ._lu import lu
 from ._norm import norm
 from ._decompositions import cho_factor, cholesky, eig, eigh, eigvals, eigvalsh, lu_factor, qr, svd, svdvals
 from ._solvers import cho_solve, det, inv, lstsq, lu_solve, pinv, slogdet, solve, solve_triangular
 
 __all__ = [
+    "lu",
     "norm",
     "solve", "solve_triangular", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr", "eig", "eigvals",
     "eigh", "eigvalsh", "svd", "svdvals", "lstsq", "pinv", "inv", "det", "slogdet", "LinAlgError", "Refinement",

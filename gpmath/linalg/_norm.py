@@ -82,8 +82,12 @@ def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, kee
         if ndim not in (1, 2):
             raise ValueError("Improper number of dimensions to norm: give axis for an array of more than 2 dimensions")
         axes = tuple(range(ndim))
-    if axes is not None and len(axes) == 2 and ord in _SINGULAR and 0 not in (a.shape[axes[0]], a.shape[axes[1]]):
-        return _singular_norm(package, a, ord, axes, keepdims)
+    if axes is not None and len(axes) == 2 and ord in _SINGULAR:
+        if 0 not in (a.shape[axes[0]], a.shape[axes[1]]):
+            return _singular_norm(package, a, ord, axes, keepdims)
+        if ord == -2:
+            raise ValueError("the -2 norm of an empty matrix is undefined (no smallest singular value)")
+        ord = "fro"  # the 2- and nuclear norms of an empty matrix are 0, as its Frobenius norm
     if axes is not None and len(axes) == 2 and ord not in _MATRIX:
         raise ValueError(f"Invalid norm order {ord!r} for matrices")
     if axes is not None and len(axes) == 1 and isinstance(ord, str):
