@@ -6,8 +6,10 @@ planners (``gpmath.blas.Matmul`` ...) make repeated calls cheap.  Without a GPU,
 computes with NumPy/SciPy.
 """
 
+from importlib import import_module
+from typing import Any
+
 from ._core.cache import cache_clear, cache_info, get_cache_limits, set_cache_limits
-from ._core.config import show_config
 from ._errors import (
     FreedPlanError,
     GpmathError,
@@ -17,8 +19,26 @@ from ._errors import (
     OutOfMemoryError,
 )
 from ._core.runtime import device_count
-from . import blas, fft, linalg
-from .blas import matmul
+
+# Imported on first use (PEP 562), so that ``import gpmath`` costs only what every call needs:
+# the name, and the module that defines it.
+_LAZY = {"blas": ".blas", "fft": ".fft", "linalg": ".linalg", "solver": ".solver", "distributed": ".distributed",
+         "matmul": ".blas", "show_config": "._core.config"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gpmath' has no attribute {name!r}")
+    found = import_module(module, __name__)
+    value = found if module == f".{name}" else getattr(found, name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

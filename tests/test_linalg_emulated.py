@@ -411,6 +411,8 @@ class FakeLibraries(_device.SolverLibraries):
     def copy_async(dst, src, nbytes, stream):
         ctypes.memmove(dst, src, nbytes)
 
+    to_device = to_host = copy_async
+
     @staticmethod
     def synchronize(stream):
         pass

@@ -21,7 +21,7 @@ from threading import get_ident
 from collections import OrderedDict
 from typing import Any, Callable, NamedTuple
 
-__all__ = ["PlanCache", "CacheInfo", "CacheLimits", "cache_info", "cache_clear", "set_cache_limits",
+__all__ = ["PlanCache", "named_cache", "CacheInfo", "CacheLimits", "cache_info", "cache_clear", "set_cache_limits",
            "get_cache_limits"]
 
 DEFAULT_SIZE = 128
@@ -209,6 +209,15 @@ class PlanCache:
 
 
 _CACHES: dict[str, PlanCache] = {}
+
+
+def named_cache(name: str) -> PlanCache:
+    """The cache called *name*, made (bounded from the environment) on first use."""
+    return _CACHES.get(name) or PlanCache(name)
+
+
+for _name in ("matmul", "fft", "linalg"):  # listed by cache_info() before their modules are imported
+    named_cache(_name)
 
 
 def _forget() -> None:

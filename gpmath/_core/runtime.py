@@ -277,7 +277,7 @@ def _after_fork_in_child() -> None:
     _device_count.cache_clear()
     _thread = threading.local()
     _detach_finalizers()
-    for name in ("gpmath._core.streams", "gpmath._core.handles", "gpmath._core.cache"):
+    for name in ("gpmath._core.streams", "gpmath._core.handles", "gpmath._core.cache", "gpmath._core.transfer"):
         module = sys.modules.get(name)
         forget = getattr(module, "_forget", None)
         if forget is not None:

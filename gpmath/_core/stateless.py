@@ -26,7 +26,7 @@ from typing import Callable
 
 from .._errors import OutOfMemoryError
 from . import runtime
-from .cache import PlanCache
+from .cache import named_cache
 from .packages import as_array, known_package
 from .planner import Planner
 
@@ -94,7 +94,7 @@ class Stateless:
     """
 
     def __init__(self, name: str):
-        self.cache = PlanCache(name)
+        self.cache = named_cache(name)
 
     def __call__(self, front: Callable[..., Planner], operands: tuple, options: dict, execution=None, stream=None,
                  device_id=None, run: dict | None = None, *, out=None, with_plan: bool = False):

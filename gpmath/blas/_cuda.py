@@ -16,11 +16,12 @@ from .._bindings import cublaslt as lt
 from .._core import runtime
 from .._errors import LibraryError
 from .._core.handles import get_handle
-from .._core.memory import DeviceBuffer, copy_async
+from .._core.memory import DeviceBuffer
+from .._core.transfer import to_device, to_host
 from .._core.operand import Operand, as_operand
 from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
-from .._core.streams import order_after, own_stream, resolve_stream, synchronize
+from .._core.streams import order_after, own_stream, resolve_stream
 from .._core.timing import L2Flusher, median_times_ms
 from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
@@ -337,8 +338,7 @@ class CudaMatmul(Matmul):
         if target is not None and target is not self._out:
             self._check_out(as_operand(target, "out"), self._operands)
         result = pkg.empty(self.problem.out_shape, self.problem.dtype, None, stream)
-        copy_async(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
-        synchronize(stream)
+        to_host(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
         if target is None:
             return staging.outward(result)
         pkg.copy_into(target, result)
@@ -349,7 +349,7 @@ class CudaMatmul(Matmul):
         for name, host in zip(_NAMES, self._arrays):
             if host is not None:
                 buffer = self._uploads[name]
-                copy_async(buffer.ptr, NUMPY.ptr(host), buffer.nbytes, self.stream)
+                to_device(buffer.ptr, NUMPY.ptr(host), buffer.nbytes, self.stream)
 
     def _check_bound(self) -> None:
         self._check_alive()

@@ -20,7 +20,8 @@ from .._bindings import cufft
 from .._core import runtime
 from .._core.dtypes import DTYPES
 from .._errors import OutOfMemoryError
-from .._core.memory import DeviceBuffer, _trim_pool, copy_async
+from .._core.memory import DeviceBuffer, _trim_pool
+from .._core.transfer import to_device, to_host
 from .._core.operand import as_operand
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from ._layout import Layout, Pass, non_overlapping, plan_layout
@@ -338,11 +339,10 @@ class CudaFFT(FFT):
                 self._host_in.fill(0)
             self._host_view[self._crop] = host[self._crop]
             source = self._host_in
-        copy_async(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
+        to_device(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
         self._launch(self._in_dev.ptr, self._out_dev.ptr, code)
         result = np.empty(_ordered(layout.out_shape, layout.out_order), p.out_dtype.numpy)
-        copy_async(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
-        synchronize(self.stream)
+        to_host(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
         result = result.transpose(_inverse(layout.out_order))
         factor = self._factors[code]
         if factor != 1.0:

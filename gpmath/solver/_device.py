@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from .._bindings import cublas, cusolver
-from .._core import handles, kernels, memory, runtime, streams
+from .._core import handles, kernels, memory, runtime, streams, transfer
 from .._core.kernels import Kernel, Launch
 
 __all__ = ["SolverLibraries", "LIBRARIES", "LETTER"]
@@ -37,6 +37,9 @@ class SolverLibraries:
     copy_async, synchronize, mapped_empty, own_stream, resolve_stream, bind_stream : callable
         :mod:`gpmath._core.memory`'s, :mod:`~gpmath._core.streams`'s and
         :mod:`~gpmath._core.handles`' functions of those names.
+    to_device, to_host : callable
+        :mod:`gpmath._core.transfer`'s: host operands in and results out (pinned and pipelined
+        when large; ``to_host`` waits for the stream).
     """
 
     cs = cusolver
@@ -45,6 +48,8 @@ class SolverLibraries:
     copy_async = staticmethod(memory.copy_async)
     synchronize = staticmethod(streams.synchronize)
     mapped_empty = staticmethod(memory.mapped_empty)
+    to_device = staticmethod(transfer.to_device)
+    to_host = staticmethod(transfer.to_host)
     own_stream = staticmethod(streams.own_stream)
     resolve_stream = staticmethod(streams.resolve_stream)
     bind_stream = staticmethod(handles.bind_stream)

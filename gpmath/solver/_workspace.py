@@ -120,7 +120,7 @@ class Workspace:
             source = np.swapaxes(x, -1, -2) if swapped else x
             source = np.ascontiguousarray(np.broadcast_to(np.conj(source) if conjugate else source, shape))
             work, ptr = self.work(name, shape, dtype)
-            self.lib.copy_async(ptr, source.ctypes.data, source.nbytes, self.stream)  # pageable: staged before it returns
+            self.lib.to_device(ptr, source.ctypes.data, source.nbytes, self.stream)
             return work, ptr
         if not (swapped or conjugate) and x.shape == shape and pkg.holds_plainly(x, dtype):
             work, ptr = self.work(name, shape, dtype, keep)  # a byte copy: less host time than a copy kernel
@@ -155,6 +155,5 @@ class Workspace:
             return work
         shape, dtype, ptr = work
         host = np.empty(shape, dtype=dtype.numpy)
-        self.lib.copy_async(host.ctypes.data, ptr, host.nbytes, self.stream)
-        self.lib.synchronize(self.stream)
+        self.lib.to_host(host.ctypes.data, ptr, host.nbytes, self.stream)
         return host

@@ -1,0 +1,185 @@
+"""Copies between host arrays and device memory: the one path staged operands and results take.
+
+Small copies go straight from (or to) the caller's pageable memory with ``cudaMemcpyAsync``.
+Large ones are pipelined through a ring of page-locked (pinned) host slots per device: the
+host side of chunk *i* is copied into a free slot by a few threads while the DMA engine moves
+chunk *i - 1*, and an event per slot orders each slot's reuse after its copy.  The pageable path
+moves data through the driver's own small staging buffers one piece at a time; the pinned ring
+runs the host copies in parallel and the DMA at the link's pinned rate (bench/RESULTS.md holds
+the H200's figures and the crossover behind :data:`PIPELINE_BYTES`).
+
+The ring is allocated on the first large copy for a device (:data:`SLOTS` slots of
+:data:`SLOT_BYTES`), reused by every later one, and held until :func:`release` or the end of the
+process; one lock per device orders the threads that share it.  A forked child forgets its
+parent's rings.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import runtime
+
+__all__ = ["to_device", "to_host", "release", "PIPELINE_BYTES", "SLOT_BYTES", "SLOTS"]
+
+PIPELINE_BYTES = int(os.environ.get("GPMATH_PINNED_MIN_BYTES", 4 << 20))  # smaller copies: pageable, direct
+SLOT_BYTES = 16 << 20
+SLOTS = 3
+_COPY_THREADS = max(1, min(8, (os.cpu_count() or 1) // 2))
+_PIECE = 1 << 20  # a thread copies at least this many bytes
+
+_H2D, _D2H = 1, 2  # cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost
+
+
+class _Slot:
+    __slots__ = ("ptr", "view", "event")
+
+    def __init__(self, ptr: int, nbytes: int, event):
+        self.ptr = ptr
+        self.view = np.frombuffer((ctypes.c_char * nbytes).from_address(ptr), dtype=np.uint8)
+        self.event = event
+
+
+class _Ring:
+    """The pinned slots of one device, their events and the lock of the threads sharing them."""
+
+    def __init__(self, device_id: int):
+        rt = runtime.rt()
+        self.device_id = device_id
+        self.lock = threading.Lock()
+        self.slots = []
+        with runtime.on_device(device_id):
+            for _ in range(SLOTS):
+                ptr = int(runtime.check(rt.cudaHostAlloc(SLOT_BYTES, rt.cudaHostAllocPortable), "cudaHostAlloc"))
+                event = runtime.check(rt.cudaEventCreateWithFlags(rt.cudaEventDisableTiming), "cudaEventCreateWithFlags")
+                self.slots.append(_Slot(ptr, SLOT_BYTES, event))
+
+    def free(self) -> None:
+        rt = runtime.rt()
+        for slot in self.slots:
+            rt.cudaEventSynchronize(slot.event)
+            rt.cudaEventDestroy(slot.event)
+            rt.cudaFreeHost(slot.ptr)
+        self.slots = []
+
+
+_rings: dict[int, _Ring] = {}
+_rings_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _ring(stream: int) -> _Ring:
+    device_id = runtime.stream_device(stream)
+    if device_id is None:
+        device_id = runtime.get_device()
+    ring = _rings.get(device_id)
+    if ring is None:
+        with _rings_lock:
+            ring = _rings.get(device_id)
+            if ring is None:
+                ring = _rings[device_id] = _Ring(device_id)
+    return ring
+
+
+def _parallel_copy(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[:] = src`` for flat uint8 arrays, split over the copy threads (NumPy releases the GIL)."""
+    global _pool
+    n = src.size
+    parts = min(_COPY_THREADS, max(1, n // _PIECE))
+    if parts == 1:
+        np.copyto(dst, src)
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_COPY_THREADS, thread_name_prefix="gpmath-copy")
+    step = -(-n // parts)
+    done = [_pool.submit(np.copyto, dst[i:i + step], src[i:i + step]) for i in range(step, n, step)]
+    np.copyto(dst[:step], src[:step])
+    for future in done:
+        future.result()
+
+
+def _host_bytes(ptr: int, nbytes: int) -> np.ndarray:
+    """*nbytes* of host memory at *ptr* as a flat uint8 array (a view, no copy)."""
+    return np.frombuffer((ctypes.c_char * nbytes).from_address(ptr), dtype=np.uint8)
+
+
+def _copy(dst: int, src: int, nbytes: int, kind: int, stream: int) -> None:
+    runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, kind, stream), "cudaMemcpyAsync")
+
+
+def to_device(dst: int, src: int, nbytes: int, stream: int) -> None:
+    """Copy *nbytes* of host memory at *src* to device address *dst* on *stream*.
+
+    When it returns, the host memory may be modified (its values are in pinned slots or already
+    moved); the device copy completes in stream order.
+    """
+    if not nbytes:
+        return
+    rt = runtime.rt()
+    with runtime.on_device_of_stream(stream):
+        if nbytes < PIPELINE_BYTES:
+            _copy(dst, src, nbytes, _H2D, stream)
+            return
+        ring, source = _ring(stream), _host_bytes(src, nbytes)
+        with ring.lock:
+            for index, start in enumerate(range(0, nbytes, SLOT_BYTES)):
+                slot = ring.slots[index % SLOTS]
+                size = min(SLOT_BYTES, nbytes - start)
+                runtime.check(rt.cudaEventSynchronize(slot.event), "cudaEventSynchronize")  # its last DMA is done
+                _parallel_copy(slot.view[:size], source[start:start + size])
+                _copy(dst + start, slot.ptr, size, _H2D, stream)
+                runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
+
+
+def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
+    """Copy *nbytes* from device address *src* to host memory at *dst* after the work on
+    *stream*, and wait for it: when it returns, the host memory holds the values (and *stream*'s
+    earlier work is done)."""
+    rt = runtime.rt()
+    with runtime.on_device_of_stream(stream):
+        if nbytes < PIPELINE_BYTES:
+            if nbytes:
+                _copy(dst, src, nbytes, _D2H, stream)
+            runtime.check(rt.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
+            return
+        ring, target = _ring(stream), _host_bytes(dst, nbytes)
+        starts = range(0, nbytes, SLOT_BYTES)
+        with ring.lock:
+            def enqueue(index: int) -> None:
+                slot, start = ring.slots[index % SLOTS], starts[index]
+                runtime.check(rt.cudaStreamWaitEvent(stream, slot.event, 0), "cudaStreamWaitEvent")  # its last use
+                _copy(slot.ptr, src + start, min(SLOT_BYTES, nbytes - start), _D2H, stream)
+                runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
+
+            for index in range(min(SLOTS, len(starts))):  # as many DMAs in flight as slots
+                enqueue(index)
+            for index, start in enumerate(starts):
+                slot = ring.slots[index % SLOTS]
+                size = min(SLOT_BYTES, nbytes - start)
+                runtime.check(rt.cudaEventSynchronize(slot.event), "cudaEventSynchronize")
+                _parallel_copy(target[start:start + size], slot.view[:size])
+                if index + SLOTS < len(starts):
+                    enqueue(index + SLOTS)
+            runtime.check(rt.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
+
+
+def release() -> None:
+    """Free every device's pinned ring (the next large copy allocates one again)."""
+    with _rings_lock:
+        rings = list(_rings.values())
+        _rings.clear()
+    for ring in rings:
+        with ring.lock:
+            ring.free()
+
+
+def _forget() -> None:
+    """In a forked child: drop the parent's rings and copy threads without touching them."""
+    global _pool
+    _rings.clear()
+    _pool = None

@@ -1,0 +1,98 @@
+"""Host <-> device copies through gpmath._core.transfer on the GPU: every size class (direct
+pageable copies, one pinned slot, several rounds of the ring, sizes that are no multiple of a
+slot), interleaved streams and threads sharing the ring, and a host copy freed for reuse at once."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from gpmath._core import transfer
+from gpmath._core.memory import DeviceBuffer
+from gpmath._core.streams import own_stream
+
+pytestmark = pytest.mark.gpu
+
+SIZES = [0, 1, 4097, transfer.PIPELINE_BYTES - 8, transfer.PIPELINE_BYTES, transfer.SLOT_BYTES + 24,
+         transfer.SLOTS * transfer.SLOT_BYTES + 3 * transfer.SLOT_BYTES // 2 + 5]
+
+
+def round_trip(source: np.ndarray, stream: int) -> np.ndarray:
+    device = DeviceBuffer(source.nbytes, stream, 0)
+    back = np.zeros_like(source)
+    try:
+        transfer.to_device(device.ptr, source.ctypes.data, source.nbytes, stream)
+        transfer.to_host(back.ctypes.data, device.ptr, source.nbytes, stream)
+    finally:
+        device.release()
+    return back
+
+
+@pytest.mark.parametrize("nbytes", SIZES)
+def test_round_trip_is_exact(nbytes):
+    source = np.random.default_rng(nbytes).integers(0, 256, nbytes, dtype=np.uint8)
+    np.testing.assert_array_equal(round_trip(source, own_stream(0)), source)
+
+
+def test_the_host_copy_may_be_reused_when_to_device_returns():
+    nbytes = 2 * transfer.SLOT_BYTES + 1000
+    source = np.random.default_rng(1).integers(0, 256, nbytes, dtype=np.uint8)
+    expected = source.copy()
+    stream = own_stream(0)
+    device = DeviceBuffer(nbytes, stream, 0)
+    back = np.zeros_like(source)
+    try:
+        transfer.to_device(device.ptr, source.ctypes.data, nbytes, stream)
+        source[:] = 0  # the device copy must not see this
+        transfer.to_host(back.ctypes.data, device.ptr, nbytes, stream)
+    finally:
+        device.release()
+    np.testing.assert_array_equal(back, expected)
+
+
+def test_threads_and_streams_share_the_ring():
+    nbytes = transfer.SLOT_BYTES * 2 + 77
+    failures = []
+
+    def worker(seed):
+        from cuda.bindings import runtime as rt
+        rt.cudaSetDevice(0)
+        stream = int(rt.cudaStreamCreate()[1])
+        for round_ in range(3):
+            source = np.random.default_rng(seed * 10 + round_).integers(0, 256, nbytes, dtype=np.uint8)
+            if not np.array_equal(round_trip(source, stream), source):
+                failures.append((seed, round_))
+        rt.cudaStreamSynchronize(stream)
+        rt.cudaStreamDestroy(stream)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+@pytest.mark.parametrize("shape", [(1536, 1536), (3, 1100, 1100)])
+def test_large_numpy_operands_compute_through_the_ring(shape):
+    """Matmul, FFT and solve of host operands past the pinned threshold, against NumPy in float64."""
+    import gpmath
+    from gpmath import linalg
+
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    assert a.nbytes >= transfer.PIPELINE_BYTES
+    np.testing.assert_allclose(gpmath.matmul(a, b, execution="cuda"), a @ b, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(gpmath.fft.fft(a, execution="cuda"), np.fft.fft(a), rtol=1e-10, atol=1e-8)
+    x = linalg.solve(a + shape[-1] * np.eye(shape[-1]), b, execution="cuda")
+    np.testing.assert_allclose(x, np.linalg.solve(a + shape[-1] * np.eye(shape[-1]), b), rtol=1e-9, atol=1e-10)
+
+
+def test_release_frees_the_rings_and_the_next_copy_makes_one():
+    source = np.arange(transfer.PIPELINE_BYTES, dtype=np.uint8)
+    round_trip(source, own_stream(0))
+    transfer.release()
+    assert transfer._rings == {}
+    np.testing.assert_array_equal(round_trip(source, own_stream(0)), source)
