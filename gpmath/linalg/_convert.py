@@ -26,8 +26,8 @@ def compute_dtype(names: list[str], integers_to_double: bool = False) -> str:
     """The LAPACK dtype SciPy computes in for operands of dtypes *names*.
 
     SciPy promotes the common dtype with float32 (so bool, 8- and 16-bit integers and float16
-    compute in float32, wider integers in float64); its ``solve`` (*integers_to_double*) computes
-    any integer or bool dtype in float64.
+    compute in float32, wider integers in float64); its ``solve`` and (SciPy 1.18) ``lstsq``
+    (*integers_to_double*) compute any integer or bool dtype in float64.
 
     Examples
     --------

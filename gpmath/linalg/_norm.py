@@ -82,12 +82,10 @@ def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, kee
         if ndim not in (1, 2):
             raise ValueError("Improper number of dimensions to norm: give axis for an array of more than 2 dimensions")
         axes = tuple(range(ndim))
+    if axes is not None and len(axes) == 2 and ord in _MATRIX and 0 in (a.shape[axes[0]], a.shape[axes[1]]):
+        ord = _empty_matrix_order(ord, a.shape[axes[0]], a.shape[axes[1]])
     if axes is not None and len(axes) == 2 and ord in _SINGULAR:
-        if 0 not in (a.shape[axes[0]], a.shape[axes[1]]):
-            return _singular_norm(package, a, ord, axes, keepdims)
-        if ord == -2:
-            raise ValueError("the -2 norm of an empty matrix is undefined (no smallest singular value)")
-        ord = "fro"  # the 2- and nuclear norms of an empty matrix are 0, as its Frobenius norm
+        return _singular_norm(package, a, ord, axes, keepdims)
     if axes is not None and len(axes) == 2 and ord not in _MATRIX:
         raise ValueError(f"Invalid norm order {ord!r} for matrices")
     if axes is not None and len(axes) == 1 and isinstance(ord, str):
@@ -95,6 +93,15 @@ def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, kee
     if axes is not None and len(axes) > 2:
         raise ValueError(f"Improper number of dimensions to norm: axis={axis!r}")
     return package.norm(a, ord, axes if axes is None or len(axes) == 2 else axes[0], keepdims)
+
+
+def _empty_matrix_order(ord, rows: int, columns: int):
+    """The order that gives SciPy's norm of empty matrices: ``"fro"`` (every such norm is 0), or
+    ``ValueError`` where SciPy's minimum runs over an empty axis (``-2``; ``-1`` without columns,
+    ``-inf`` without rows)."""
+    if ord == -2 or (ord == -1 and not columns) or (ord == float("-inf") and not rows):
+        raise ValueError(f"the {ord} norm of an empty matrix is undefined (a minimum over no elements)")
+    return "fro"
 
 
 def _singular_norm(package, a, ord, axes: tuple[int, int], keepdims: bool):

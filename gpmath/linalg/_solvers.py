@@ -238,7 +238,7 @@ def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_
     >>> x.round(6).tolist(), rank
     ([1.0, 2.0], 2)
     """
-    a, b = prepared(check_finite, a=a, b=b)
+    a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
     options = {"cond": cond, "lapack_driver": _LSTSQ_DRIVERS.get(lapack_driver, lapack_driver)}
     return run(Lstsq, (a, b), options, execution, stream, device_id=device_id)
 
