@@ -23,7 +23,8 @@ from ._core.runtime import device_count
 # Imported on first use (PEP 562), so that ``import gpmath`` costs only what every call needs:
 # the name, and the module that defines it.
 _LAZY = {"blas": ".blas", "fft": ".fft", "linalg": ".linalg", "solver": ".solver", "distributed": ".distributed",
-         "matmul": ".blas", "show_config": "._core.config"}
+         "matmul": ".blas", "show_config": "._core.config", "set_placement": "._core.placement",
+         "get_placement": "._core.placement"}
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +51,8 @@ __all__ = [
     "get_cache_limits",
     "device_count",
     "show_config",
+    "set_placement",
+    "get_placement",
     "GpmathError",
     "LibraryError",
     "OutOfMemoryError",

@@ -35,6 +35,16 @@ def rng():
 
 
 @pytest.fixture(autouse=True)
+def _placement_as_written():
+    """Host operands run on the GPU whenever one is usable: the rule these tests were written for,
+    whose small NumPy problems automatic placement would send to the CPU engine (leaving the CUDA
+    engines' host path untested).  tests/test_placement*.py choose their own mode."""
+    gpmath.set_placement("cuda")
+    yield
+    gpmath.set_placement(None)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(request):
     yield
     gpmath.cache_clear()

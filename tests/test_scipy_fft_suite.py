@@ -4,7 +4,7 @@ Runs the installed ``scipy.fft.tests`` in a subprocess (the plugin ``scipy_fft_s
 calls ``scipy.fft.set_global_backend(gpmath.fft, only=True)``) and checks that the only failures
 are the tests of ``longdouble``/``clongdouble`` inputs: gpmath computes in float32/float64,
 returns ``NotImplemented`` for them, and SciPy then raises ``BackendNotImplementedError``.
-Where a GPU is usable, the NumPy arrays of SciPy's tests compute on it.
+Where a GPU is usable, the NumPy arrays of SciPy's tests compute on it (``GPMATH_PLACEMENT=cuda``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def _failures(report: Path) -> tuple[int, list[str]]:
 
 def test_scipy_fft_suite_passes_with_gpmath_as_the_only_backend(tmp_path):
     report = tmp_path / "scipy_fft.xml"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
+               GPMATH_PLACEMENT="cuda")  # SciPy's small arrays on the GPU too, where there is one
     command = [sys.executable, "-m", "pytest", "--pyargs", "scipy.fft.tests", "-p", "scipy_fft_suite_plugin",
                "-p", "no:cacheprovider", "-q", "-o", "addopts=", f"--junitxml={report}"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)

@@ -34,7 +34,8 @@ FULL = {"scipy": [f"scipy/linalg/tests/test_{name}.py" for name in
 @pytest.mark.parametrize("library", ["scipy", "numpy"])
 def test_library_suite_passes_on_gpmath(library):
     modules = (FULL if os.environ.get("GPMATH_SCIPY_SUITE") == "full" else CI)[library]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SUITE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SUITE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
+               GPMATH_PLACEMENT="cuda")  # SciPy's small arrays on the GPU too, where there is one
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "plugin",
                f"--gpmath-swap={library}", f"--rootdir={SITE}", "-rfE", *modules]
     done = subprocess.run(command, cwd=SITE, env=env, capture_output=True, text=True, timeout=900)

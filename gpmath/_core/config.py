@@ -73,7 +73,7 @@ def _gpus() -> list[dict[str, Any]] | str:
         except Exception as exc:  # a device that cannot be queried: say so
             gpus.append({"id": device_id, "error": str(exc)})
             continue
-        gpus.append({"id": device_id, "name": props.name.decode(errors="replace").rstrip("\0"),
+        gpus.append({"id": device_id, "name": runtime.name_of(props),
                      "compute_capability": f"{props.major}.{props.minor}",
                      "memory_gib": round(props.totalGlobalMem / 2**30, 1)})
     return gpus
@@ -102,15 +102,37 @@ def _nvrtc() -> dict[str, str]:
     return entry
 
 
+def _placement() -> dict[str, Any]:
+    from . import calibration, placement
+
+    try:
+        mode = placement.get_placement()
+    except ValueError as exc:
+        mode = str(exc)
+    report: dict[str, Any] = {
+        "rule": "execution=None or 'auto': device operands run on their device; host operands, when a GPU is "
+                "usable and the library loads, where the placement mode says (auto: the calibrated cost model), "
+                "else on the CPU",
+        "mode (gpmath.set_placement, $GPMATH_PLACEMENT)": mode}
+    if runtime.device_count() == 0:
+        report["crossovers"] = "no usable GPU: host operands run on the CPU"
+        return report
+    try:
+        device_id = runtime.get_device()
+        report["calibration file"] = calibration.path(device_id)
+        report["crossovers (smallest square n the GPU wins from)"] = calibration.crossovers(device_id)
+    except Exception as exc:  # a report never raises: it says why
+        report["crossovers"] = f"unavailable: {_one_line(exc)}"
+    return report
+
+
 def _routing() -> dict[str, Any]:
     from ..solver import _crossover
 
     tables = {name: [{"min batch": b, "max n": "any" if n is None else n, "route": r}
                      for b, n, r in getattr(_crossover, name)]
               for name in _crossover.__all__ if name.isupper()}
-    return {"placement": "execution=None: device operands run on their device; host operands on the current "
-                         "GPU when one is usable and the library loads, else on the CPU",
-            "solver crossovers (first matching row wins)": tables}
+    return {"placement": _placement(), "solver crossovers (first matching row wins)": tables}
 
 
 def _caches() -> dict[str, Any]:
@@ -165,7 +187,9 @@ def show_config(mode: Literal["stdout", "dicts"] = "stdout") -> dict[str, Any] |
     Lists the versions of gpmath, Python, NumPy, SciPy, cuda-bindings and the array packages
     installed; the NVIDIA driver and the CUDA version it supports beside the CUDA runtime's;
     each visible GPU (or why none is usable); each CUDA library gpmath loads, with its path and
-    version (or why it cannot be loaded); how a call picks the GPU or the CPU and the solver
+    version (or why it cannot be loaded); how a call picks the GPU or the CPU (the placement
+    mode, and for each family of the placement model the smallest square size n from which host
+    operands run on the GPU, in float32 and float64, or "not calibrated yet") and the solver
     routing crossovers; the kernel cache directory and the plan caches.
 
     Parameters

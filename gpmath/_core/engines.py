@@ -1,8 +1,9 @@
 """Which engine runs a plan: one table for every planner, consulted once per plan.
 
 A public planner (``Matmul``, ``FFT``, ``Cholesky`` ...) is a front: constructing it asks
-:func:`choose` where the call runs (:func:`~gpmath._core.execution.resolve_execution`'s rules)
-and returns an instance of the engine the table names for that place, its CUDA engine or its CPU
+:func:`choose` where the call runs (:func:`~gpmath._core.execution.resolve_execution`'s rules,
+then, for host operands a GPU could compute, :mod:`gpmath._core.placement`'s cost model) and
+returns an instance of the engine the table names for that place, its CUDA engine or its CPU
 engine, each defined beside its front.  Engines are imported by name on first use, so fronts
 and engines never import each other in a circle.
 
@@ -18,12 +19,13 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .._errors import NoGPUError
 from . import runtime
-from .execution import Located, logger, resolve_execution
+from .execution import AUTOMATIC, Located, logger, resolve_execution
 from .packages import Package
+from .placement import Verdict, Work, place
 from .staging import HostStaging
 
 __all__ = ["Choice", "choose", "build", "any_empty"]
@@ -88,27 +90,41 @@ def _library_missing(name: str) -> str | None:
 
 
 def choose(front: str, execution: str | None, located: Sequence[Located], device_id: int | None = None,
-           empty: bool = False) -> Choice:
+           empty: bool = False, work: Callable[[], Work] | None = None) -> Choice:
     """The :class:`Choice` for planner *front* on operands *located* (see
     :func:`~gpmath._core.operand.locate`), with the caller's *execution* and *device_id*; *empty*
-    says an operand has no elements."""
+    says an operand has no elements.
+
+    Host operands that could run on a GPU with ``execution`` None or ``"auto"`` are placed by
+    :func:`~gpmath._core.placement.place`, which calls *work* (the problem's size) only when it
+    uses the cost model; without *work* (an engine class constructed directly) they take the GPU.
+    """
     cuda, cpu, library = TABLE[front]
     where = resolve_execution(execution, located, lambda: _library_missing(library), device_id)
     _, package, home = located[0]
+    verdict = None
+    if work is not None and where is not None and home is None and not empty and execution in AUTOMATIC:
+        verdict = place(work, where)
+        where = where if verdict.on_gpu else None
     if logger.isEnabledFor(logging.INFO):
-        logger.info("%s: %s", front, _reason(execution, package, home, where, empty))
+        logger.info("%s: %s", front, _reason(execution, package, home, where, empty, verdict))
     if where is None or empty:
         return Choice(_load(cpu), None, package, home, None)
     return Choice(_load(cuda), where, package, home, HostStaging(package) if home is None else None)
 
 
-def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool) -> str:
+def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,
+            verdict: Verdict | None) -> str:
     """Why :func:`choose` picked its engine, in words."""
     operands = f"{package.name} operands in " + ("host memory" if home is None else f"cuda:{home}")
     if empty:
         return f"CPU engine: an operand has no elements ({operands})"
     if where is not None:
-        return f"CUDA engine on cuda:{where} ({operands}" + (", copied to the device and back)" if home is None else ")")
+        placed = "" if verdict is None else f"{verdict.reason}; "
+        copied = ", copied to the device and back" if home is None else ""
+        return f"CUDA engine on cuda:{where} ({placed}{operands}{copied})"
+    if verdict is not None:
+        return f"CPU engine: {verdict.reason} ({operands})"
     if execution == "cpu":
         return f"CPU engine: execution='cpu' ({operands})"
     why = "no usable GPU" if runtime.device_count() == 0 else "the CUDA library cannot be loaded"

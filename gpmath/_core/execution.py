@@ -3,9 +3,11 @@
 Rules (documented in docs/execution.md and tested):
 
 - Operands on a CUDA device run on that device (``execution="cpu"`` copies them to the host).
-- Host operands (NumPy, CPU tensors) run on the current CUDA device (or on ``device_id``) when a
-  usable GPU and the library are present, else on the CPU; ``execution="cpu"`` forces the CPU
-  and ``execution="cuda"`` forces the GPU, raising :class:`NoGPUError` saying what is missing.
+- Host operands (NumPy, CPU tensors) can run on the current CUDA device (or on ``device_id``) when
+  a usable GPU and the library are present, else run on the CPU; with ``execution=None`` (or
+  ``"auto"``) :func:`gpmath._core.placement.place` then decides between the two (in
+  :func:`gpmath._core.engines.choose`).  ``execution="cpu"`` forces the CPU and
+  ``execution="cuda"`` the GPU, raising :class:`NoGPUError` saying what is missing.
   Where a GPU is present but unusable (a driver older than the CUDA runtime, a library missing),
   the first such call logs one WARNING on the ``gpmath`` logger saying why work runs on the CPU.
 - ``device_id`` names the GPU for host operands; for device operands it must be their device.
@@ -22,10 +24,11 @@ from . import runtime
 from .._errors import NoGPUError
 from .packages import Package
 
-__all__ = ["resolve_execution", "check_same_space", "check_device_id", "EXECUTIONS"]
+__all__ = ["resolve_execution", "check_same_space", "check_device_id", "EXECUTIONS", "AUTOMATIC"]
 
 logger = logging.getLogger("gpmath")
-EXECUTIONS = (None, "cuda", "cpu")
+EXECUTIONS = (None, "auto", "cuda", "cpu")
+AUTOMATIC = (None, "auto")  # the executions that leave host operands to automatic placement
 _warned: set[str] = set()  # what the CPU fallback has been explained for (once per process each)
 
 
@@ -69,12 +72,12 @@ def resolve_execution(
     execution: str | None, operands: Sequence[Located], library_missing: Callable[[], str | None],
     device_id: int | None = None,
 ) -> int | None:
-    """The CUDA device ordinal to run on, or ``None`` for the CPU path.
+    """The CUDA device ordinal that can run the call, or ``None`` for the CPU path.
 
     Parameters
     ----------
-    execution : {None, "cuda", "cpu"}
-        The caller's choice.
+    execution : {None, "auto", "cuda", "cpu"}
+        The caller's choice (``"auto"`` means None).
     operands : sequence of (name, Package, device_id)
         The call's operands (see :func:`~gpmath._core.operand.locate`), checked for one package
         and one memory space.
@@ -86,7 +89,7 @@ def resolve_execution(
         ``execution="cuda"``.
     """
     if execution not in EXECUTIONS:
-        raise ValueError(f"execution must be None, 'cuda' or 'cpu', not {execution!r}")
+        raise ValueError(f"execution must be None, 'auto', 'cuda' or 'cpu', not {execution!r}")
     check_same_space(operands)
     requested = check_device_id(device_id)
     name, _, home = operands[0]
@@ -106,7 +109,7 @@ def resolve_execution(
             _warn_once("driver", lambda: f"a GPU is present but unusable: {runtime.no_gpu_reason()}; "
                                          "running on the CPU")
         return None
-    if execution is None:
+    if execution in AUTOMATIC:
         missing = library_missing()
         if missing is not None:
             _warn_once(missing, lambda: f"a GPU is present but {missing}; running on the CPU")

@@ -22,6 +22,7 @@ from . import runtime
 from .engines import TABLE, Choice, choose
 from .execution import Located
 from .packages import NUMPY, package_of
+from .placement import Work
 
 __all__ = ["Planner"]
 
@@ -58,19 +59,34 @@ class Planner:
         return signature.replace(parameters=list(signature.parameters.values())[1:])
 
     @classmethod
-    def _new(cls, front: type, execution, located: list[Located], device_id, empty: bool, options: dict):
+    def _new(cls, front: type, execution, located: list[Located], device_id, empty: bool, options: dict,
+             operands: tuple):
         """``__new__`` of a front: an instance of the engine :func:`~gpmath._core.engines.choose`
-        picks (constructing an engine class directly gives that engine).  An option the front
-        does not take raises ``TypeError`` naming the front."""
+        picks for *operands* (``operand_names``' arrays, None where absent; constructing an engine
+        class directly gives that engine).  An option the front does not take raises ``TypeError``
+        naming the front."""
         unknown = options.keys() - front.__signature__.parameters.keys()
         if unknown:
             raise TypeError(f"{front.__name__}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         if cls is not front:
             return object.__new__(cls)
-        choice = choose(front.__name__, execution, located, device_id, empty)
+        package = located[0][1]
+
+        def work() -> Work:
+            shapes = tuple(None if x is None else tuple(x.shape) for x in operands)
+            return front._work(shapes, package.dtype_name(operands[0]), options)
+
+        choice = choose(front.__name__, execution, located, device_id, empty, work)
         plan = object.__new__(choice.engine)
         plan._choice = choice
         return plan
+
+    @classmethod
+    def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
+        """The size of the front's problem for automatic placement (:mod:`gpmath._core.placement`),
+        from its operands' *shapes* (None where absent), the first one's *dtype* name and the
+        front's *options*; called only for host operands that a GPU could compute."""
+        raise NotImplementedError
 
     def _take_choice(self, ask: Callable[[], tuple]) -> Choice:
         """The plan's :class:`~gpmath._core.engines.Choice` (made by ``__new__`` or

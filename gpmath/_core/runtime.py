@@ -17,8 +17,9 @@ from typing import Callable
 
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 
-__all__ = ["rt", "check", "device_count", "no_gpu_reason", "driver_version", "runtime_version", "gpu_hardware_present", "get_device", "set_device", "on_device", "bind_thread",
-           "call_on_device", "on_device_if_several", "on_device_of_stream", "stream_device", "capturing"]
+__all__ = ["rt", "check", "device_count", "no_gpu_reason", "driver_version", "runtime_version", "gpu_hardware_present",
+           "get_device", "set_device", "device_name", "name_of", "on_device", "bind_thread", "call_on_device",
+           "on_device_if_several", "on_device_of_stream", "stream_device", "capturing"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
 # cudaStreamPerThread): they belong to no one device.
@@ -139,6 +140,16 @@ def no_gpu_reason() -> str:
 def get_device() -> int:
     """``cudaGetDevice``."""
     return check(_runtime().cudaGetDevice(), "cudaGetDevice")
+
+
+def device_name(device_id: int) -> str:
+    """The name of CUDA device *device_id* (``cudaGetDeviceProperties``), e.g. ``"NVIDIA H200"``."""
+    return name_of(check(_runtime().cudaGetDeviceProperties(device_id), "cudaGetDeviceProperties"))
+
+
+def name_of(properties) -> str:
+    """The device name in a ``cudaDeviceProp``."""
+    return properties.name.decode(errors="replace").rstrip("\0")
 
 
 def set_device(device_id: int) -> None:

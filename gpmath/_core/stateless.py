@@ -7,8 +7,10 @@ shape, strides, dtype, device and torch's lazy conj/neg flags; for device operan
 address modulo 256, since a plan may rely on its alignment).  Where a call runs is, for device
 operands, the stream (the package's current one when none is given), the requested device and
 the execution; for host operands (the CPU engine, or staged through a GPU) the execution, the
-stream as given and the GPU that would compute (``device_id``, else the current device where
-there is one).  The :class:`~gpmath._core.cache.PlanCache` adds the calling thread.
+stream as given, the GPU that would compute (``device_id``, else the current device where
+there is one) and the placement mode (:func:`gpmath.get_placement`): where automatic placement
+puts a plan depends only on these and the operands' shapes and dtypes.  The
+:class:`~gpmath._core.cache.PlanCache` adds the calling thread.
 
 The key fixes everything the plan validated, so a hit does no validation: it binds the operands
 (``reset_operands_unchecked``), executes, and releases them (``release_operands``), so a cached
@@ -28,6 +30,7 @@ from .._errors import OutOfMemoryError
 from . import runtime
 from .cache import named_cache
 from .packages import as_array, known_package
+from .placement import get_placement
 from .planner import Planner
 
 __all__ = ["Stateless"]
@@ -49,7 +52,7 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
     else:
         if device_id is None and execution != "cpu" and runtime.device_count():
             device_id = runtime.get_device()  # the GPU that computes on host operands
-        where = (execution, stream, device_id)
+        where = (execution, stream, device_id, get_placement())
     key = [front, where, *options.values()]
     signature, ptr = pkg.signature, pkg.ptr
     for x in (*operands, out):

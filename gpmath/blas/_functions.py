@@ -35,8 +35,9 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
         ``out`` itself).  Otherwise the result is a new array that belongs to the caller.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
         Compute mode for float32/complex64 (``"tf32"``: TF32 tensor cores).
-    execution : {None, "cuda", "cpu"}
-        Where to run (default: where the operands live; NumPy arrays use the GPU if present).
+    execution : {None, "auto", "cuda", "cpu"}
+        Where to run (default, or ``"auto"``: where the operands live; NumPy arrays where the
+        calibrated cost model says it is faster, when a GPU is usable).
     stream : stream, optional
         CUDA stream (torch/CuPy stream, ``cuda.bindings`` stream or handle) on the operands'
         device; default: the package's current stream.

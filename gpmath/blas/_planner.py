@@ -6,10 +6,12 @@ or ``CpuMatmul`` (NumPy).  Both validate with the same rules and have the same c
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from .._core.engines import any_empty
 from .._core.operand import Operand, locate
+from .._core.placement import Work, flop_factor, itemsize
 from .._core.planner import Planner
 from ._problem import MatmulProblem
 
@@ -48,9 +50,10 @@ class Matmul(Planner):
         returns a new array.
     compute : {None, "tf32", "pedantic", "fast_f16", "fast_bf16"}
         Compute mode: ``"tf32"`` lets float32/complex64 products use TF32 tensor cores.
-    execution : {None, "cuda", "cpu"}
-        Where to run: by default where the operands are, and the GPU for host arrays if one
-        is usable (see docs/execution.md).
+    execution : {None, "auto", "cuda", "cpu"}
+        Where to run: by default (or ``"auto"``) where the operands are, and for host arrays,
+        where the calibrated cost model says it is faster when a GPU is usable (see
+        docs/execution.md).
     stream : stream, optional
         CUDA stream: torch/CuPy stream, ``cuda.bindings`` stream or integer handle; by default
         the operands' package's current stream, resolved now.  It must be on the operands'
@@ -74,7 +77,19 @@ class Matmul(Planner):
     operand_names = ("a", "b", "c", "bias")
 
     def __new__(cls, a, b, c=None, bias=None, *, out=None, execution=None, device_id=None, **options):
-        return cls._new(Matmul, execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c), options)
+        return cls._new(Matmul, execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c), options,
+                        (a, b, c, bias))
+
+    @classmethod
+    def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
+        """``2 m n k`` flops per product (4 times that for complex dtypes) over the larger batch of
+        *a* and *b*; the operands go in, the ``(..., M, N)`` result comes out."""
+        a, b = shapes[0], shapes[1]
+        m, k, n = a[-2] if len(a) > 1 else 1, a[-1] if a else 1, b[-1] if len(b) > 1 else 1
+        batch = max(math.prod(a[:-2]), math.prod(b[:-2]))
+        size = itemsize(dtype)
+        return Work("gemm", dtype, 2 * batch * m * n * k * flop_factor(dtype),
+                    size * sum(math.prod(s) for s in shapes if s is not None), size * batch * m * n)
 
     def __init__(self, a, b, c=None, bias=None, *, alpha=1, beta=None, epilog=None, out=None,
                  compute=None, execution=None, stream=None, device_id=None):

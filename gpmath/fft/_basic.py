@@ -3,11 +3,11 @@
 Each function validates its arguments and runs a cached :class:`~gpmath.fft.FFT` plan (see
 ``_functions.py``).  Inputs may be NumPy, CuPy or PyTorch arrays (array-likes become NumPy);
 the result is in the input's package and on its device.  Beyond SciPy's parameters, every
-function takes keyword-only ``execution`` ({None, "cuda", "cpu"}: where to run; by default
-where *x* lives, and the GPU for host arrays when one is usable), ``stream`` (a CUDA stream
-on *x*'s device; by default the package's current stream) and ``device_id`` (the GPU for host
-arrays; by default the current device; a device array runs on its own device, and another
-``device_id`` raises ``ValueError``).
+function takes keyword-only ``execution`` ({None, "auto", "cuda", "cpu"}: where to run; by
+default, or ``"auto"``, where *x* lives, and for host arrays where the calibrated cost model says
+it is faster when a GPU is usable), ``stream`` (a CUDA stream on *x*'s device; by default the
+package's current stream) and ``device_id`` (the GPU for host arrays; by default the current
+device; a device array runs on its own device, and another ``device_id`` raises ``ValueError``).
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 from .._core.engines import any_empty
 from .._core.operand import Operand, locate
+from .._core.dtypes import DTYPES
+from .._core.placement import Work
 from .._core.planner import Planner
 from ._args import check_workers
 from ._problem import FFTProblem, describe
@@ -43,8 +46,9 @@ class FFT(Planner):
         of transforming a copy.  *x* is never changed otherwise.
     workers : int, optional
         Threads for the CPU engine (as in scipy.fft); ignored on the GPU.
-    execution : {None, "cuda", "cpu"}
-        Where to run: by default where *x* is, and the GPU for host arrays if one is usable.
+    execution : {None, "auto", "cuda", "cpu"}
+        Where to run: by default (or ``"auto"``) where *x* is, and for host arrays, where the
+        calibrated cost model says it is faster when a GPU is usable.
     stream : stream, optional
         CUDA stream: torch/CuPy stream, ``cuda.bindings`` stream or integer handle; by default
         *x*'s package's current stream, resolved now.  It must be on *x*'s device.
@@ -76,7 +80,21 @@ class FFT(Planner):
     operand_names = ("x",)
 
     def __new__(cls, x, axes=None, *, execution=None, device_id=None, **options):
-        return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x), options)
+        return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x), {"axes": axes, **options}, (x,))
+
+    @classmethod
+    def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
+        """``5 N log2 N`` flops per transform of N points (half that for r2c and c2r) times the
+        transforms; *x* goes in, the result comes out.  Dtypes gpmath does not transform count as
+        float64 (the engine rejects them)."""
+        names = ("axes", "kind", "s", "norm", "inplace", "overwrite_x")
+        problem = describe(shapes[0], DTYPES.get(dtype, DTYPES["float64"]),
+                           **{name: options[name] for name in names if name in options})
+        points = problem.size
+        transforms = math.prod(d for axis, d in enumerate(problem.shape) if axis not in problem.axes)
+        flops = 5 * points * math.log2(max(points, 2)) * transforms * (1 if problem.kind == "c2c" else 0.5)
+        return Work("fft", problem.source.name, flops, math.prod(problem.shape) * problem.source.itemsize,
+                    math.prod(problem.out_shape) * problem.out_dtype.itemsize)
 
     def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
                  s: Sequence[int] | None = None, norm: str | None = None, inplace: bool = False,

@@ -33,8 +33,9 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     check_finite : bool, default True
         Raise ``ValueError`` when an operand holds an inf or a NaN, as SciPy does (for device
         arrays the check reads one bool: a sync of the current stream); ``False`` skips it.
-    execution : {None, "cuda", "cpu"}
-        Where to run: by default where *a* is, and the GPU for host arrays when one is usable.
+    execution : {None, "auto", "cuda", "cpu"}
+        Where to run: by default (or ``"auto"``) where *a* is, and for host arrays where the
+        calibrated cost model says it is faster when a GPU is usable.
     stream : stream, optional
         CUDA stream (torch/CuPy stream or integer handle) on *a*'s device; default: the
         package's current one.

@@ -15,8 +15,10 @@ import numpy as np
 
 from .._core.engines import any_empty
 from .._core.operand import Operand, as_operand, locate
+from .._core.placement import Work
 from .._core.planner import Planner
 from .._core.staging import deliver
+from ._work import solver_work
 
 __all__ = ["SolverPlan", "CpuEngine"]
 
@@ -36,7 +38,12 @@ class SolverPlan(Planner):
     def __new__(cls, *operands, execution=None, stream=None, device_id=None, **options):
         front = next(k for k in cls.__mro__ if SolverPlan in k.__bases__)
         return cls._new(front, execution, cls._located(operands), device_id, any_empty(*operands),
-                        options)
+                        options, operands)
+
+    @classmethod
+    def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
+        """The front's row of :data:`gpmath.solver._work.COSTS`."""
+        return solver_work(cls.__name__, shapes, dtype, options)
 
     def __init__(self, *operands, execution=None, stream=None, device_id=None, **options):
         super().__init__()

@@ -44,7 +44,7 @@ class Cholesky(SolverPlan):
         NumPy, CuPy or PyTorch array; only the triangle named by *lower* is read.
     lower : bool, default False
         Return lower ``L`` (``a = L Lᴴ``) instead of upper ``U`` (``a = Uᴴ U``).
-    execution : {None, "cuda", "cpu"}
+    execution : {None, "auto", "cuda", "cpu"}
         Where to run (see docs/execution.md).
     stream : stream, optional
         CUDA stream; by default the package's current stream.

@@ -1,0 +1,331 @@
+"""The placement model's numbers, measured on this machine once and kept on disk.
+
+A family (:data:`~gpmath._core.placement.FAMILIES`) is calibrated the first time a call on host
+operands needs it: its gpmath planner (:data:`PROBLEMS`) runs at a small and a moderate square
+size, in float32 and float64, on the CPU engine and on the CUDA engine (host operands, timed with
+the copies they include, which the measured link rates then take out; the GPU's moderate size is
+larger), and a line through each side's two points gives its overhead and rate.  The link's copy
+rates are measured once, through :mod:`gpmath._core.transfer` (pageable copies below its
+pipelining size, pinned buffers above).
+
+The numbers are saved as JSON in the kernel cache directory (``$GPMATH_CACHE_DIR``), one file per
+GPU name, CPU count and gpmath version, and reloaded by later processes.  Where a measurement
+fails, the family runs on :data:`DEFAULT` (a rough model, logged, not saved) for this process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import math
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import runtime
+from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover
+
+__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "calibrate", "saved", "path", "square_work", "crossovers"]
+
+logger = logging.getLogger("gpmath")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """How a family is measured: its planner on square operands of size n.
+
+    Attributes
+    ----------
+    front : str
+        The planner, ``"module:Class"``.
+    shapes : callable
+        ``shapes(n)``: the operands' shapes.
+    sizes : (int, int, int)
+        The n measured: a small one on both sides, a moderate one on the CPU and a larger one on
+        the GPU (where copies and launches hide the arithmetic of moderate sizes).
+    matrix : {"random", "dominant", "spd"}
+        The first operand: uniform random, plus ``n I`` (well conditioned), or symmetric plus
+        ``2n I`` (positive definite).
+    options : dict
+        The planner's options.
+    complex : bool
+        Complex operands (the FFT's), of the precision measured.
+    """
+
+    front: str
+    shapes: Callable[[int], tuple[tuple[int, ...], ...]]
+    sizes: tuple[int, int, int]
+    matrix: str = "random"
+    options: dict = field(default_factory=dict)
+    complex: bool = False
+
+
+def _square(n: int) -> tuple[tuple[int, ...], ...]:
+    return ((n, n),)
+
+
+def _system(n: int) -> tuple[tuple[int, ...], ...]:
+    return ((n, n), (n,))
+
+
+def _pair(n: int) -> tuple[tuple[int, ...], ...]:
+    return ((n, n), (n, n))
+
+
+PROBLEMS: dict[str, Problem] = {
+    "gemm": Problem("gpmath.blas:Matmul", _pair, (64, 512, 1024)),
+    "fft": Problem("gpmath.fft:FFT", _square, (64, 512, 1024), complex=True),  # a 2-D transform
+    "lu": Problem("gpmath.solver:Solve", _system, (64, 512, 1024), "dominant"),
+    "cholesky": Problem("gpmath.solver:Cholesky", _square, (64, 512, 1024), "spd"),
+    "eigh": Problem("gpmath.solver:Eigh", _square, (64, 256, 512), "spd"),
+    "svd": Problem("gpmath.solver:SVD", _square, (32, 192, 384)),
+    "qr": Problem("gpmath.solver:QR", _square, (64, 512, 1024)),
+    "eig": Problem("gpmath.solver:Eig", _square, (32, 128, 192)),
+    "triangular": Problem("gpmath.solver:SolveTriangular", _pair, (64, 512, 1024), "dominant"),
+}
+# used where calibration fails: a few tens of GFLOP/s on the CPU, a TFLOP/s and 10 GB/s for the GPU
+DEFAULT = Model(cpu=Side(20e-6, 2e10), gpu=Side(100e-6, 1e12), h2d_small=1e10, h2d_large=1e10, d2h_small=1e10,
+                d2h_large=1e10, pipeline_bytes=1 << 62)
+_PRECISIONS = ("float32", "float64")
+_LINK_BYTES = (1 << 20, 32 << 20)  # a pageable and a pipelined copy
+_BUDGET_S = 0.03  # repeat a timing while it has taken less than this
+_SMALL_RUNS = 7  # runs of the small sizes (cheap, and their noise sets the overheads)
+
+_lock = threading.Lock()
+_records: dict[str, dict[str, Any]] = {}  # file path -> the record loaded or measured
+_failed: dict[tuple[str, str], Model] = {}  # (file path, family) -> DEFAULT, where measuring failed
+_names: dict[int, str] = {}  # device ordinal -> GPU name
+
+
+def _load(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _dtype(problem: Problem, precision: str) -> str:
+    return {"float32": "complex64", "float64": "complex128"}[precision] if problem.complex else precision
+
+
+def square_work(family: str, n: int, precision: str) -> Work:
+    """The :class:`~gpmath._core.placement.Work` of *family*'s calibration problem of size *n*."""
+    problem = PROBLEMS[family]
+    return _load(problem.front)._work(problem.shapes(n), _dtype(problem, precision), problem.options)
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _gpu_name(device_id: int) -> str:
+    name = _names.get(device_id)
+    if name is None:
+        name = _names[device_id] = runtime.device_name(device_id)
+    return name
+
+
+def path(device_id: int) -> str:
+    """The calibration file of GPU *device_id* with this machine's CPUs and this gpmath."""
+    from .. import __version__
+    from .kernels import _cache_dir
+
+    gpu = re.sub(r"[^A-Za-z0-9.]+", "_", _gpu_name(device_id)).strip("_")
+    return os.path.join(_cache_dir(), f"placement-{gpu}-{_cpus()}cpu-{__version__}.json")
+
+
+def _read(file: str) -> dict[str, Any]:
+    try:
+        with open(file) as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return {"families": {}}
+    good = isinstance(record, dict) and isinstance(record.get("families"), dict) and "link" in record
+    return record if good and record.get("cpus") == _cpus() else {"families": {}}
+
+
+def _write(file: str, record: dict[str, Any]) -> None:
+    """Save *record* (merged with families another process saved meanwhile) atomically."""
+    merged = _read(file)
+    record = {**record, "families": {**merged["families"], **record["families"]}}
+    try:
+        os.makedirs(os.path.dirname(file), exist_ok=True)
+        temporary = f"{file}.{os.getpid()}.tmp"
+        with open(temporary, "w") as handle:
+            json.dump(record, handle, indent=1)
+        os.replace(temporary, file)
+    except OSError as exc:
+        logger.info("placement: cannot save the calibration to %s (%s); it holds for this process", file, exc)
+
+
+def saved(device_id: int) -> dict[str, Any]:
+    """The calibration record of GPU *device_id* (in memory, else from disk; measures nothing)."""
+    file = path(device_id)
+    record = _records.get(file)
+    if record is None:
+        record = _records[file] = _read(file)
+    return record
+
+
+def model(family: str, precision: str, device_id: int) -> Model:
+    """The model of *family* in *precision* on GPU *device_id*, calibrating the family first where
+    it has not been (on this machine, with this gpmath)."""
+    file = path(device_id)
+    if family not in saved(device_id)["families"] and (file, family) not in _failed:
+        with _lock:  # one thread measures; the others wait for its numbers
+            if family not in saved(device_id)["families"] and (file, family) not in _failed:
+                calibrate(device_id, (family,))
+    failed = _failed.get((file, family))
+    return failed if failed is not None else _model(saved(device_id), family, precision)
+
+
+def _model(record: dict[str, Any], family: str, precision: str) -> Model:
+    entry, link = record["families"][family][precision], record["link"]
+    return Model(Side(*entry["cpu"]), Side(*entry["gpu"]), *link["h2d"], *link["d2h"], link["pipeline_bytes"])
+
+
+def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str, Any]:
+    """Measure *families* on GPU *device_id* now (and the link, where not measured yet), save and
+    return the record.  A family whose measurement fails is logged and uses :data:`DEFAULT` in this
+    process."""
+    file = path(device_id)
+    record = {**saved(device_id), "gpu": _gpu_name(device_id), "cpus": _cpus()}
+    record["families"] = dict(record["families"])
+    start = time.perf_counter()
+    measured = []
+    for family in families:
+        try:
+            if "link" not in record:
+                record["link"] = _link(device_id)
+            record["families"][family] = {p: _family(family, p, device_id, record["link"]) for p in _PRECISIONS}
+            measured.append(family)
+        except Exception as exc:  # the user's call must run anyway: on the rough model, saying why
+            logger.warning("placement: calibrating %s on cuda:%d failed (%s); using a rough default model",
+                           family, device_id, exc)
+            _failed[file, family] = DEFAULT
+    _records[file] = record
+    if measured:
+        _write(file, record)
+        logger.info("placement: calibrated %s on %s in %.2f s (%s)", ", ".join(measured), record["gpu"],
+                    time.perf_counter() - start, file)
+    return record
+
+
+def _best_seconds(run: Callable[[], object], most: int = 3) -> float:
+    """The fastest of *most* runs of *run*, or of two once they have taken :data:`_BUDGET_S` (the
+    first run pays for what a process does once: imports, lazily loaded kernels)."""
+    best, spent = math.inf, 0.0
+    for count in range(most):
+        start = time.perf_counter()
+        run()
+        took = time.perf_counter() - start
+        best, spent = min(best, took), spent + took
+        if count and spent > _BUDGET_S:
+            break
+    return best
+
+
+def _link(device_id: int) -> dict[str, Any]:
+    """Copy rates (bytes per second) to the device and back: ``[pageable, pipelined]`` each."""
+    from .streams import own_stream
+    from .transfer import PIPELINE_BYTES
+
+    stream = own_stream(device_id)
+    h2d, d2h = zip(*(_copy_rates(nbytes, stream, device_id) for nbytes in _LINK_BYTES))
+    return {"h2d": list(h2d), "d2h": list(d2h), "pipeline_bytes": PIPELINE_BYTES}
+
+
+def _copy_rates(nbytes: int, stream: int, device_id: int) -> tuple[float, float]:
+    """Bytes per second of *nbytes* copied to the device and back through :mod:`gpmath._core.transfer`."""
+    from .memory import DeviceBuffer
+    from .streams import synchronize
+    from .transfer import to_device, to_host
+
+    host = np.ones(nbytes, np.uint8)
+    buffer = DeviceBuffer(nbytes, stream, device_id)
+
+    def upload() -> None:
+        to_device(buffer.ptr, host.ctypes.data, nbytes, stream)
+        synchronize(stream)
+
+    try:
+        return (nbytes / _best_seconds(upload),
+                nbytes / _best_seconds(lambda: to_host(host.ctypes.data, buffer.ptr, nbytes, stream)))
+    finally:
+        buffer.release()
+
+
+def _operands(problem: Problem, n: int, precision: str) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(n)
+    dtype = np.dtype(_dtype(problem, precision))
+    operands = []
+    for shape in problem.shapes(n):
+        x = rng.random(shape, dtype=precision)
+        operands.append((x + 1j * rng.random(shape, dtype=precision) if problem.complex else x).astype(dtype))
+    a = operands[0]
+    if problem.matrix == "dominant":
+        a += n * np.eye(n, dtype=dtype)
+    elif problem.matrix == "spd":
+        operands[0] = a + a.T + 2 * n * np.eye(n, dtype=dtype)
+    return tuple(operands)
+
+
+def _seconds(problem: Problem, n: int, precision: str, device_id: int | None, most: int) -> float:
+    """Seconds of one execution of *problem*'s planner at size *n* (on the CPU where *device_id* is
+    None): the fastest of up to *most* runs."""
+    where = {"execution": "cpu"} if device_id is None else {"execution": "cuda", "device_id": device_id}
+    with _load(problem.front)(*_operands(problem, n, precision), **problem.options, **where) as plan:
+        plan.plan()
+        return _best_seconds(plan.execute, most)
+
+
+def _family(family: str, precision: str, device_id: int, link: dict[str, Any]) -> dict[str, list[float]]:
+    """``{"cpu": [overhead, rate], "gpu": [overhead, rate]}`` of *family* in *precision*."""
+    problem = PROBLEMS[family]
+    copies = Model(DEFAULT.cpu, DEFAULT.gpu, *link["h2d"], *link["d2h"], link["pipeline_bytes"]).copy_seconds
+    small, cpu, gpu = problem.sizes
+
+    def point(n: int, on: int | None) -> tuple[float, float]:
+        """``(flops, seconds computing)`` at size *n* on GPU *on* (None: the CPU); the small size,
+        where noise weighs most, takes the best of more runs."""
+        work = square_work(family, n, precision)
+        seconds = _seconds(problem, n, precision, on, _SMALL_RUNS if n == small else 3)
+        return work.flops, seconds if on is None else _computing(seconds, copies(work.bytes_in, work.bytes_out))
+
+    return {"cpu": _line([point(small, None), point(cpu, None)]),
+            "gpu": _line([point(small, device_id), point(gpu, device_id)])}
+
+
+def _computing(seconds: float, copying: float) -> float:
+    """The part of a GPU call's *seconds* that is not its modelled *copying* (a tenth at least:
+    where copies dominate, timing noise would otherwise decide the rate)."""
+    return max(seconds - copying, 0.1 * seconds)
+
+
+def _line(points: list[tuple[float, float]]) -> list[float]:
+    """``[overhead, rate]`` of the line through two ``(flops, seconds)`` points (the rate's time at
+    least a tenth of the larger one, so that noise cannot make it negative or unbounded)."""
+    (f1, t1), (f2, t2) = points
+    rate = (f2 - f1) / max(t2 - t1, 0.1 * t2)
+    return [max(t1 - f1 / rate, 0.0), rate]
+
+
+def crossovers(device_id: int) -> dict[str, Any]:
+    """Per family, from the saved calibration of GPU *device_id*: per precision, the smallest square
+    size n from which the model puts the family's calibration problem on the GPU (or says it never
+    does up to :data:`~gpmath._core.placement.LARGEST`); ``"not calibrated yet"`` for families not measured."""
+    record = saved(device_id)
+    table: dict[str, Any] = {}
+    for family in FAMILIES:
+        if family not in record["families"]:
+            table[family] = "not calibrated yet"
+            continue
+        table[family] = {}
+        for precision in _PRECISIONS:
+            n = crossover(_model(record, family, precision), lambda n: square_work(family, n, precision))
+            table[family][precision] = f"the CPU up to n = {LARGEST}" if n is None else n
+    return table

@@ -1,0 +1,216 @@
+"""Automatic placement: whether a call on host operands runs faster on the GPU or on the CPU.
+
+Host operands (NumPy arrays, torch CPU tensors) with ``execution=None`` (or ``"auto"``) go where
+a simple model of the call's time is lower, when a GPU is usable::
+
+    GPU time = overhead_gpu + bytes_in / h2d + bytes_out / d2h + flops / rate_gpu
+    CPU time = overhead_cpu + flops / rate_cpu
+
+Each front states its problem's size as a :class:`Work` (a family of computation, flops and bytes,
+by the simple formulas documented beside each front's estimate).  The overheads and rates, per
+family (:data:`FAMILIES`) and precision (float32, float64), and the link's copy rates are measured
+on the machine by :mod:`gpmath._core.calibration` when a family first needs them, and kept on disk.
+Operands on a device always stay there; ``execution="cuda"`` and ``"cpu"`` still force.
+
+:func:`set_placement` (or the environment variable ``GPMATH_PLACEMENT``) replaces the model for
+every call with ``execution=None``: ``"cuda"`` runs host operands on the GPU whenever one is
+usable (gpmath's rule before automatic placement), ``"cpu"`` on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from .dtypes import DTYPES
+
+__all__ = ["Work", "Side", "Model", "Verdict", "FAMILIES", "PLACEMENTS", "set_placement", "get_placement",
+           "place", "itemsize", "flop_factor", "crossover", "LARGEST"]
+
+FAMILIES = ("gemm", "fft", "lu", "cholesky", "eigh", "svd", "qr", "eig", "triangular")
+PLACEMENTS = ("auto", "cuda", "cpu")
+LARGEST = 1 << 15  # the largest size n :func:`crossover` considers
+_ENVIRONMENT = "GPMATH_PLACEMENT"
+_chosen: str | None = None  # set_placement's mode; None: the environment's (default "auto")
+
+
+def set_placement(mode: str | None) -> None:
+    """Choose where calls with ``execution=None`` on host operands run, for the whole process.
+
+    Parameters
+    ----------
+    mode : {"auto", "cuda", "cpu"} or None
+        ``"auto"``: where the calibrated cost model says the call is faster (the default);
+        ``"cuda"``: on the GPU whenever one is usable; ``"cpu"``: on the CPU.  ``None`` returns
+        to the environment variable ``GPMATH_PLACEMENT`` (else ``"auto"``).  Operands on a
+        device stay there whatever the mode, and a call's own ``execution="cuda"`` or ``"cpu"``
+        wins over it.
+
+    Examples
+    --------
+    >>> import numpy as np, gpmath
+    >>> gpmath.set_placement("cpu")
+    >>> gpmath.get_placement()
+    'cpu'
+    >>> gpmath.blas.Matmul(np.ones((2, 2)), np.ones((2, 2))).device_id is None  # the CPU engine
+    True
+    >>> gpmath.set_placement(None)
+    """
+    global _chosen
+    if mode is not None and mode not in PLACEMENTS:
+        raise ValueError(f"mode must be 'auto', 'cuda', 'cpu' or None, not {mode!r}")
+    _chosen = mode
+
+
+def get_placement() -> str:
+    """The placement mode in force: :func:`set_placement`'s, else ``GPMATH_PLACEMENT``'s, else ``"auto"``.
+
+    Raises ``ValueError`` naming ``GPMATH_PLACEMENT`` when the variable holds another value.
+
+    Examples
+    --------
+    >>> import gpmath
+    >>> gpmath.get_placement() in ("auto", "cuda", "cpu")
+    True
+    """
+    if _chosen is not None:
+        return _chosen
+    given = os.environ.get(_ENVIRONMENT)  # read on every call: cheap, and changes take effect
+    if given is None:
+        return "auto"
+    mode = given.strip().lower() or "auto"
+    if mode not in PLACEMENTS:
+        raise ValueError(f"{_ENVIRONMENT} must be 'auto', 'cuda' or 'cpu', not {given!r}")
+    return mode
+
+
+@dataclass(frozen=True)
+class Work:
+    """The size of one plan's problem, as the placement model reads it.
+
+    Attributes
+    ----------
+    family : str
+        One of :data:`FAMILIES`: which calibrated rates apply.
+    dtype : str
+        The operands' dtype name (float16 and bfloat16 compute at float32's rates; other names,
+        such as integers, at float64's).
+    flops : float
+        Real floating-point operations (a complex multiply-add counts 4 real ones).
+    bytes_in, bytes_out : int
+        Bytes copied to the device and back when the plan runs on the GPU.
+    """
+
+    family: str
+    dtype: str
+    flops: float
+    bytes_in: int
+    bytes_out: int
+
+    @property
+    def precision(self) -> str:
+        """``"float32"`` or ``"float64"``: the precision whose rates apply."""
+        dtype = DTYPES.get(self.dtype)
+        return "float64" if dtype is None or dtype.real == "float64" else "float32"
+
+
+def itemsize(dtype: str) -> int:
+    """Bytes per element of *dtype* (8 for names gpmath does not compute in, such as integers)."""
+    found = DTYPES.get(dtype)
+    return 8 if found is None else found.itemsize
+
+
+def flop_factor(dtype: str) -> int:
+    """Real flops per arithmetic operation: 4 for complex dtypes, else 1."""
+    found = DTYPES.get(dtype)
+    return 4 if found is not None and found.is_complex else 1
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side's time per call: ``overhead + flops / rate`` (seconds, flops per second)."""
+
+    overhead: float
+    rate: float
+
+    def seconds(self, flops: float) -> float:
+        """Seconds of a call of *flops* on this side."""
+        return self.overhead + flops / self.rate
+
+
+@dataclass(frozen=True)
+class Model:
+    """The calibrated model of one family and precision on one machine.
+
+    Copies below *pipeline_bytes* go straight from pageable memory at the ``*_small`` rates, larger
+    ones through pinned buffers at the ``*_large`` rates (as :mod:`gpmath._core.transfer` moves them).
+    """
+
+    cpu: Side
+    gpu: Side
+    h2d_small: float
+    h2d_large: float
+    d2h_small: float
+    d2h_large: float
+    pipeline_bytes: int
+
+    def cpu_seconds(self, work: Work) -> float:
+        """Modelled seconds of *work* on the CPU engine."""
+        return self.cpu.seconds(work.flops)
+
+    def gpu_seconds(self, work: Work) -> float:
+        """Modelled seconds of *work* on the CUDA engine, its copies included."""
+        return self.copy_seconds(work.bytes_in, work.bytes_out) + self.gpu.seconds(work.flops)
+
+    def copy_seconds(self, bytes_in: int, bytes_out: int) -> float:
+        """Seconds to copy *bytes_in* to the device and *bytes_out* back."""
+        large = self.pipeline_bytes
+        return (bytes_in / (self.h2d_large if bytes_in >= large else self.h2d_small)
+                + bytes_out / (self.d2h_large if bytes_out >= large else self.d2h_small))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where :func:`place` sends a plan, and why (for the INFO log)."""
+
+    on_gpu: bool
+    reason: str
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def place(work: Callable[[], Work], device_id: int) -> Verdict:
+    """Whether a plan on host operands runs on GPU *device_id* (which is usable) or on the CPU.
+
+    *work* is called only in the ``"auto"`` mode; its family is calibrated first where it has not
+    been on this machine.
+    """
+    mode = get_placement()
+    if mode != "auto":
+        return Verdict(mode == "cuda", f"placement mode {mode!r}")
+    from . import calibration
+
+    estimate = work()
+    model = calibration.model(estimate.family, estimate.precision, device_id)
+    cpu, gpu = model.cpu_seconds(estimate), model.gpu_seconds(estimate)
+    if cpu < gpu:
+        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}")
+    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}")
+
+
+def crossover(model: Model, work_of: Callable[[int], Work]) -> int | None:
+    """The smallest size n (on a grid of quarter powers of two, 2 to :data:`LARGEST`) from which the
+    GPU is faster for every larger size of the grid, by *model*, for the problems ``work_of(n)``;
+    None where the CPU is faster at :data:`LARGEST`."""
+    sizes = sorted({round(2 ** (step / 4)) for step in range(4, 4 * LARGEST.bit_length() - 3)})
+    found = None
+    for n in sizes:
+        work = work_of(n)
+        if model.gpu_seconds(work) <= model.cpu_seconds(work):
+            found = n if found is None else found
+        else:
+            found = None
+    return found

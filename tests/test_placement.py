@@ -1,0 +1,286 @@
+"""Automatic placement of host operands (gpmath._core.placement, gpmath._core.calibration), on the CPU:
+the model on injected rates, the work estimates, calibration saved and reloaded (the GPU side faked),
+the modes (GPMATH_PLACEMENT, set_placement), execution="auto" everywhere, and no change without a GPU."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+
+import numpy as np
+import pytest
+import scipy.fft
+import scipy.linalg
+
+import gpmath
+import gpmath.linalg as la
+from gpmath._core import calibration, engines, runtime
+from gpmath._core.packages import NUMPY
+from gpmath._core.placement import FAMILIES, Model, Side, Work, crossover, place
+
+# a CPU of 50 GFLOP/s and 10 µs a call; a GPU of 20 TFLOP/s and 30 µs a call behind a 20 GB/s link
+RATES = Model(cpu=Side(10e-6, 5e10), gpu=Side(30e-6, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
+              d2h_large=2e10, pipeline_bytes=4 << 20)
+
+
+@pytest.fixture(autouse=True)
+def auto(monkeypatch, tmp_path):
+    """Automatic placement with the environment's variable unset, an empty calibration cache directory
+    and nothing calibrated in memory."""
+    monkeypatch.delenv("GPMATH_PLACEMENT", raising=False)
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(calibration, "_records", {})
+    monkeypatch.setattr(calibration, "_failed", {})
+    gpmath.set_placement(None)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """A GPU named "Fake GPU 9000" whose link and engines take the times :data:`RATES` says (the CPU
+    side is measured)."""
+    monkeypatch.setattr(calibration, "_names", {})
+    monkeypatch.setattr(runtime, "device_name", lambda device_id: "Fake GPU 9000")
+    monkeypatch.setattr(calibration, "_link", lambda device_id: {"h2d": [1e10, 2e10], "d2h": [1e10, 2e10],
+                                                                 "pipeline_bytes": 4 << 20})
+    measured = calibration._seconds
+
+    def seconds(problem, n, precision, device_id, most):
+        if device_id is None:
+            return measured(problem, n, precision, None, most)
+        work = calibration.square_work(next(f for f, p in calibration.PROBLEMS.items() if p is problem), n, precision)
+        return RATES.gpu_seconds(work)
+
+    monkeypatch.setattr(calibration, "_seconds", seconds)
+
+
+def gemm(n: int, dtype: str = "float32") -> Work:
+    return calibration.square_work("gemm", n, dtype)
+
+
+# -- the model -------------------------------------------------------------------------------------
+def test_the_model_puts_tiny_problems_on_the_cpu_and_huge_ones_on_the_gpu():
+    for family in FAMILIES:
+        for precision in ("float32", "float64"):
+            tiny, huge = (calibration.square_work(family, n, precision) for n in (4, 8192))
+            assert RATES.cpu_seconds(tiny) < RATES.gpu_seconds(tiny), family
+            assert RATES.gpu_seconds(huge) < RATES.cpu_seconds(huge), family
+
+
+def test_the_crossover_is_monotone():
+    for family in FAMILIES:
+        work_of = lambda n: calibration.square_work(family, n, "float64")  # noqa: E731
+        n = crossover(RATES, work_of)
+        assert n is not None and 4 < n < 8192, family
+        sizes = range(2, 8193, 7)
+        on_gpu = [RATES.gpu_seconds(work_of(m)) <= RATES.cpu_seconds(work_of(m)) for m in sizes]
+        assert on_gpu == sorted(on_gpu), f"{family}: the GPU wins, then loses again"
+        faster = dataclasses.replace(RATES, gpu=Side(RATES.gpu.overhead, 10 * RATES.gpu.rate))
+        assert crossover(faster, work_of) <= n, f"{family}: a faster GPU must not move the crossover up"
+
+
+def test_copies_take_the_pageable_rate_below_the_pipelining_size():
+    assert RATES.copy_seconds(1 << 20, 0) == pytest.approx((1 << 20) / 1e10)
+    assert RATES.copy_seconds(0, 8 << 20) == pytest.approx((8 << 20) / 2e10)
+
+
+def test_place_asks_the_model_only_in_auto_mode(monkeypatch):
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: RATES)
+    tiny, huge = place(lambda: gemm(8), 0), place(lambda: gemm(4096), 0)
+    assert not tiny.on_gpu and tiny.reason.startswith("auto placement, model CPU ") and " < GPU " in tiny.reason
+    assert huge.on_gpu and "model GPU" in huge.reason
+    gpmath.set_placement("cpu")
+    assert not place(lambda: pytest.fail("no estimate in the 'cpu' mode"), 0).on_gpu
+    gpmath.set_placement("cuda")
+    assert place(lambda: pytest.fail("no estimate in the 'cuda' mode"), 0).on_gpu
+
+
+@pytest.mark.parametrize("n, engine", [(8, "gpmath.blas._cpu:CpuMatmul"), (4096, "gpmath.blas._cuda:CudaMatmul")])
+def test_choose_places_host_operands_and_logs_why(monkeypatch, caplog, n, engine):
+    monkeypatch.setattr(engines, "resolve_execution", lambda *args: 0)
+    monkeypatch.setattr(engines, "_load", lambda path: path)
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: RATES)
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        choice = engines.choose("Matmul", "auto", [("a", NUMPY, None)], work=lambda: gemm(n))
+    assert choice.engine == engine
+    cpu, gpu = (round(t * 1e6) for t in (RATES.cpu_seconds(gemm(n)), RATES.gpu_seconds(gemm(n))))
+    operands = "numpy operands in host memory"
+    expected = (f"Matmul: CPU engine: auto placement, model CPU {cpu} µs < GPU {gpu} µs ({operands})" if n == 8 else
+                f"Matmul: CUDA engine on cuda:0 (auto placement, model GPU {gpu} µs <= CPU {cpu} µs; {operands}, "
+                "copied to the device and back)")
+    assert expected in caplog.messages
+
+
+@pytest.mark.parametrize("execution, home", [("cuda", None), ("cpu", None), (None, 0), ("auto", 0)])
+def test_no_estimate_for_device_operands_or_a_forced_execution(monkeypatch, execution, home):
+    monkeypatch.setattr(engines, "resolve_execution", lambda *args: None if execution == "cpu" else 0)
+    monkeypatch.setattr(engines, "_load", lambda path: path)
+    choice = engines.choose("Matmul", execution, [("a", NUMPY, home)], work=lambda: pytest.fail("estimated"))
+    assert choice.device_id == (None if execution == "cpu" else 0)
+
+
+# -- the work estimates ----------------------------------------------------------------------------
+def test_matmul_work_counts_the_batch_and_complex_arithmetic():
+    from gpmath.blas import Matmul
+
+    work = Matmul._work(((3, 4, 5), (5, 6), None, None), "complex64", {})
+    assert (work.family, work.precision, work.flops) == ("gemm", "float32", 4 * 2 * 3 * 4 * 5 * 6)
+    assert (work.bytes_in, work.bytes_out) == (8 * (60 + 30), 8 * 3 * 4 * 6)
+    assert Matmul._work(((5,), (5,), None, None), "float64", {}).flops == 10
+
+
+def test_fft_work_is_5_n_log2_n_per_transform_halved_for_real_input():
+    from gpmath.fft import FFT
+
+    work = FFT._work(((8, 1024),), "complex128", {"axes": -1})
+    assert (work.family, work.precision) == ("fft", "float64")
+    assert work.flops == pytest.approx(8 * 5 * 1024 * 10)
+    assert FFT._work(((8, 1024),), "float32", {"axes": -1}).flops == pytest.approx(8 * 5 * 1024 * 10 / 2)
+
+
+def test_solver_work_follows_the_cost_table():
+    from gpmath.solver import SVD, Cholesky, Eigh, SolveTriangular
+
+    assert Cholesky._work(((10, 6, 6),), "float64", {}).flops == pytest.approx(10 * 6**3 / 3)
+    assert Eigh._work(((6, 6),), "float32", {"eigvals_only": True}).flops == pytest.approx(4 / 3 * 6**3)
+    assert Eigh._work(((6, 6),), "float32", {}).flops == pytest.approx(9 * 6**3)
+    assert SVD._work(((8, 4),), "float64", {"compute_uv": False}).bytes_out == 8 * 4
+    triangular = SolveTriangular._work(((5, 5), (5, 3)), "complex128", {})
+    assert (triangular.family, triangular.flops, triangular.bytes_out) == ("triangular", 4 * 25 * 3, 16 * 15)
+
+
+# -- calibration -----------------------------------------------------------------------------------
+def test_calibration_is_saved_beside_the_kernels_and_reloaded(fake_gpu, monkeypatch, tmp_path):
+    found = calibration.model("gemm", "float32", 0)
+    files = list(tmp_path.glob("placement-Fake_GPU_9000-*cpu-*.json"))
+    assert len(files) == 1 and files[0] == tmp_path / calibration.path(0).rpartition("/")[2]
+    saved = json.loads(files[0].read_text())
+    assert saved["gpu"] == "Fake GPU 9000" and saved["cpus"] == calibration._cpus()
+    assert set(saved["families"]) == {"gemm"} and set(saved["families"]["gemm"]) == {"float32", "float64"}
+    assert found.gpu.rate == pytest.approx(2e13, rel=1e-6) and found.gpu.overhead == pytest.approx(30e-6, rel=1e-6)
+    assert found.cpu.rate > 0 and found.h2d_large == 2e10
+    monkeypatch.setattr(calibration, "_records", {})  # a later process ...
+    monkeypatch.setattr(calibration, "_family", lambda *args: pytest.fail("measured again"))
+    assert calibration.model("gemm", "float32", 0) == found  # ... reads the file
+
+
+def test_a_calibration_of_other_cpus_is_measured_again(fake_gpu, monkeypatch):
+    calibration.model("gemm", "float64", 0)
+    monkeypatch.setattr(calibration, "_records", {})
+    monkeypatch.setattr(calibration, "_cpus", lambda: 12345)
+    assert calibration.saved(0)["families"] == {}
+
+
+def test_families_calibrate_one_at_a_time_and_merge_in_the_file(fake_gpu, monkeypatch):
+    calibration.model("gemm", "float32", 0)
+    monkeypatch.setattr(calibration, "_records", {})
+    calibration.model("cholesky", "float64", 0)
+    with open(calibration.path(0)) as file:
+        assert set(json.load(file)["families"]) == {"gemm", "cholesky"}
+
+
+def test_a_failed_calibration_warns_and_uses_the_default(fake_gpu, monkeypatch, caplog, tmp_path):
+    def broken(device_id):
+        raise gpmath.LibraryError(2, "CUDA_ERROR_OUT_OF_MEMORY", "cudaMallocAsync")
+
+    monkeypatch.setattr(calibration, "_link", broken)
+    with caplog.at_level(logging.WARNING, logger="gpmath"):
+        assert calibration.model("fft", "float32", 0) is calibration.DEFAULT
+        assert calibration.model("fft", "float64", 0) is calibration.DEFAULT  # once per process
+    warnings = [r.getMessage().partition(" (")[0] for r in caplog.records]
+    assert warnings == ["placement: calibrating fft on cuda:0 failed"]
+    assert not list(tmp_path.glob("placement-*"))
+
+
+def test_show_config_reports_the_crossovers(fake_gpu, monkeypatch):
+    monkeypatch.setattr(runtime, "device_count", lambda: 1)
+    monkeypatch.setattr(runtime, "get_device", lambda: 0)
+    report = gpmath.show_config(mode="dicts")["routing"]["placement"]
+    assert report["mode (gpmath.set_placement, $GPMATH_PLACEMENT)"] == "auto"
+    crossovers = report["crossovers (smallest square n the GPU wins from)"]
+    assert crossovers == {family: "not calibrated yet" for family in FAMILIES}
+    calibration.model("gemm", "float32", 0)
+    report = gpmath.show_config(mode="dicts")["routing"]["placement"]
+    crossovers = report["crossovers (smallest square n the GPU wins from)"]
+    assert all(isinstance(crossovers["gemm"][p], int) for p in ("float32", "float64"))
+    assert crossovers["qr"] == "not calibrated yet"
+
+
+# -- modes -----------------------------------------------------------------------------------------
+def test_the_environment_sets_the_mode_and_set_placement_overrides_it(monkeypatch):
+    assert gpmath.get_placement() == "auto"
+    monkeypatch.setenv("GPMATH_PLACEMENT", "CPU")
+    assert gpmath.get_placement() == "cpu"
+    gpmath.set_placement("cuda")
+    assert gpmath.get_placement() == "cuda"
+    gpmath.set_placement(None)
+    assert gpmath.get_placement() == "cpu"
+
+
+def test_invalid_modes_raise_naming_the_argument(monkeypatch):
+    with pytest.raises(ValueError, match="mode must be 'auto', 'cuda', 'cpu' or None, not 'gpu'"):
+        gpmath.set_placement("gpu")
+    monkeypatch.setenv("GPMATH_PLACEMENT", "gpu")
+    with pytest.raises(ValueError, match="GPMATH_PLACEMENT must be 'auto', 'cuda' or 'cpu', not 'gpu'"):
+        gpmath.get_placement()
+    monkeypatch.delenv("GPMATH_PLACEMENT")
+    with pytest.raises(ValueError, match="execution must be None, 'auto', 'cuda' or 'cpu'"):
+        gpmath.matmul(np.ones((2, 2)), np.ones((2, 2)), execution="automatic")
+
+
+def test_the_mode_is_part_of_a_cached_plans_key():
+    a = np.ones((3, 3))
+    misses = gpmath.cache_info()["matmul"].misses
+    for mode in ("cpu", "cuda", "cpu"):
+        gpmath.set_placement(mode)
+        gpmath.matmul(a, a)
+    assert gpmath.cache_info()["matmul"].misses - misses == 2
+
+
+# -- execution="auto" and no GPU ----------------------------------------------------------------------
+def _spd(rng, n):
+    a = rng.random((n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+CALLS = {
+    "gemm": (lambda a, b, **w: gpmath.matmul(a, b, **w), lambda a, b: a @ b),
+    "fft": (lambda a, b, **w: gpmath.fft.fft2(a, **w), lambda a, b: scipy.fft.fft2(a)),
+    "lu": (lambda a, b, **w: la.solve(a, b, **w), lambda a, b: scipy.linalg.solve(a, b)),
+    "cholesky": (lambda a, b, **w: la.cholesky(a, **w), lambda a, b: scipy.linalg.cholesky(a)),
+    "eigh": (lambda a, b, **w: la.eigvalsh(a, **w), lambda a, b: scipy.linalg.eigvalsh(a)),
+    "svd": (lambda a, b, **w: la.svd(a, compute_uv=False, **w), lambda a, b: scipy.linalg.svd(a, compute_uv=False)),
+    "qr": (lambda a, b, **w: abs(la.qr(a, mode="r", **w)[0]), lambda a, b: abs(scipy.linalg.qr(a, mode="r")[0])),
+    "eig": (lambda a, b, **w: np.sort_complex(la.eigvals(a, **w)),
+            lambda a, b: np.sort_complex(scipy.linalg.eigvals(a))),
+    "triangular": (lambda a, b, **w: la.solve_triangular(a, b, **w), lambda a, b: scipy.linalg.solve_triangular(a, b)),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_execution_auto_is_accepted_where_none_is(family, rng):
+    a, b = _spd(rng, 6), rng.random((6, 2))
+    call, oracle = CALLS[family]
+    for execution in (None, "auto"):
+        np.testing.assert_allclose(call(a, b, execution=execution), oracle(a, b), rtol=1e-10, atol=1e-12)
+
+
+def test_planners_take_execution_auto(rng):
+    a = rng.random((4, 4))
+    with gpmath.blas.Matmul(a, a, execution="auto") as plan:
+        np.testing.assert_allclose(plan.plan().execute(), a @ a)
+    with gpmath.solver.Cholesky(_spd(rng, 4), execution="auto") as plan:
+        assert plan.plan().execute().shape == (4, 4)
+    with gpmath.fft.FFT(a, execution="auto") as plan:
+        np.testing.assert_allclose(plan.plan().execute(), scipy.fft.rfftn(a))
+
+
+def test_without_a_gpu_nothing_is_estimated_or_calibrated(monkeypatch, rng):
+    monkeypatch.setattr(runtime, "device_count", lambda: 0)
+    monkeypatch.setattr(runtime, "gpu_hardware_present", lambda: False)
+    monkeypatch.setattr(calibration, "model", lambda *args: pytest.fail("calibrated without a GPU"))
+    a = rng.random((512, 512))
+    with gpmath.blas.Matmul(a, a) as plan:
+        assert plan.device_id is None and math.isclose(float(plan.plan().execute()[0, 0]), float(a[0] @ a[:, 0]))
+    assert la.eigh(_spd(rng, 64), eigvals_only=True, execution="auto").shape == (64,)

@@ -1,0 +1,91 @@
+"""Automatic placement on a GPU: calibration is quick and saved, a later process reuses it, and NumPy
+matmuls go to the CPU when tiny and to the GPU when large."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import gpmath
+from gpmath._core import calibration, runtime
+from gpmath._core.placement import FAMILIES
+
+pytestmark = pytest.mark.gpu
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("placement")
+
+
+@pytest.fixture(autouse=True)
+def auto(monkeypatch, cache_dir):
+    """Automatic placement, calibrated into a fresh directory (shared by this file's tests)."""
+    monkeypatch.delenv("GPMATH_PLACEMENT", raising=False)
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(calibration, "_records", {})
+    monkeypatch.setattr(calibration, "_failed", {})
+    gpmath.set_placement(None)
+
+
+def _warm_up(device_id: int) -> None:
+    """Load every library and compile gpmath's kernels (into this directory) before timing."""
+    for problem in calibration.PROBLEMS.values():
+        for precision in ("float32", "float64"):
+            calibration._seconds(problem, problem.sizes[0], precision, device_id, 1)
+            calibration._seconds(problem, problem.sizes[0], precision, None, 1)
+
+
+def test_calibration_is_quick_and_saved(caplog):
+    device_id = runtime.get_device()
+    _warm_up(device_id)
+    took = {}
+    with caplog.at_level(logging.WARNING, logger="gpmath"):
+        for family in FAMILIES:  # the first one measures the link too
+            start = time.perf_counter()
+            record = calibration.calibrate(device_id, (family,))
+            took[family] = time.perf_counter() - start
+    print({name: round(seconds, 3) for name, seconds in took.items()}, calibration.crossovers(device_id))
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert took[FAMILIES[0]] < 2.0 and max(took[family] for family in FAMILIES[1:]) < 1.0, took
+    assert set(record["families"]) == set(FAMILIES)
+    with open(calibration.path(device_id)) as file:
+        assert set(json.load(file)["families"]) == set(FAMILIES)
+    for family, precisions in record["families"].items():
+        for precision, sides in precisions.items():
+            assert all(rate > 0 for _, rate in sides.values()), (family, precision, sides)
+
+
+@pytest.mark.parametrize("n, on_gpu", [(16, False), (4096, True)])
+def test_numpy_matmul_goes_where_it_is_faster(n, on_gpu, caplog):
+    a = np.random.default_rng(n).random((n, n), dtype=np.float32)
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        with gpmath.blas.Matmul(a, a) as plan:
+            assert (plan.device_id is not None) == on_gpu
+            np.testing.assert_allclose(plan.plan().execute(), a @ a, rtol=1e-3 if n > 16 else 1e-5)
+    assert any(m.startswith("Matmul: ") and "auto placement, model" in m for m in caplog.messages)
+
+
+def test_a_later_process_reuses_the_calibration(cache_dir):
+    calibration.model("gemm", "float32", runtime.get_device())
+    code = ("import logging, numpy as np, gpmath; logging.basicConfig(level=logging.INFO); "
+            "gpmath.matmul(np.ones((8, 8)), np.ones((8, 8)))")
+    env = dict(os.environ, GPMATH_CACHE_DIR=str(cache_dir))
+    env.pop("GPMATH_PLACEMENT", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "auto placement, model CPU" in done.stderr and "placement: calibrated" not in done.stderr, done.stderr
+
+
+def test_show_config_prints_the_calibrated_crossovers(capsys):
+    calibration.model("gemm", "float64", runtime.get_device())
+    gpmath.show_config()
+    out = capsys.readouterr().out
+    assert "crossovers (smallest square n the GPU wins from):" in out and "gemm:" in out
