@@ -412,6 +412,7 @@ class FakeLibraries(_device.SolverLibraries):
         ctypes.memmove(dst, src, nbytes)
 
     to_device = to_host = copy_async
+    host_empty = staticmethod(np.empty)
 
     @staticmethod
     def synchronize(stream):

@@ -96,3 +96,36 @@ def test_release_frees_the_rings_and_the_next_copy_makes_one():
     transfer.release()
     assert transfer._rings == {}
     np.testing.assert_array_equal(round_trip(source, own_stream(0)), source)
+
+
+def test_large_results_come_back_in_recycled_pinned_blocks():
+    import gc
+
+    shape = (transfer.PIPELINE_BYTES // 8,)
+    first = transfer.host_empty(shape, np.float64)
+    address = first.ctypes.data
+    assert address in transfer._results.blocks
+    view = first[::2]
+    del first
+    gc.collect()
+    assert transfer.host_empty(shape, np.float64).ctypes.data != address  # a view keeps the block in use
+    del view
+    gc.collect()
+    again = transfer.host_empty(shape, np.float64)
+    assert again.ctypes.data == address  # back in the pool, taken again
+    source = np.random.default_rng(4).standard_normal(shape)
+    device = DeviceBuffer(source.nbytes, own_stream(0), 0)
+    try:
+        transfer.to_device(device.ptr, source.ctypes.data, source.nbytes, own_stream(0))
+        transfer.to_host(again.ctypes.data, device.ptr, source.nbytes, own_stream(0))
+    finally:
+        device.release()
+    np.testing.assert_array_equal(again, source)
+
+
+def test_a_full_pool_gives_ordinary_arrays(monkeypatch):
+    monkeypatch.setattr(transfer, "POOL_BYTES", 0)  # no room: idle blocks are freed, and still none fits
+    shape = (transfer.PIPELINE_BYTES // 4 + 3,)
+    result = transfer.host_empty(shape, np.float32)
+    assert result.shape == shape and result.ctypes.data not in transfer._results.blocks
+    assert transfer.host_empty((3,), np.float32).ctypes.data not in transfer._results.blocks  # small: always NumPy's

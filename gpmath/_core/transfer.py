@@ -10,25 +10,35 @@ the H200's figures and the crossover behind :data:`PIPELINE_BYTES`).
 
 The ring is allocated on the first large copy for a device (:data:`SLOTS` slots of
 :data:`SLOT_BYTES`), reused by every later one, and held until :func:`release` or the end of the
-process; one lock per device orders the threads that share it.  A forked child forgets its
-parent's rings.
+process; one lock per device orders the threads that share it.
+
+Large results are delivered in pinned memory from a bounded pool (:func:`host_empty`): the copy
+back is then one direct DMA at the pinned rate, and the result's pages are already mapped (a
+fresh NumPy array of 64 MiB costs ~12 ms of page faults on first write).  A block returns to the
+pool when the array over it (and every view of it) is garbage collected; past
+:data:`POOL_BYTES` (``GPMATH_PINNED_POOL_BYTES``, default 1 GiB) in blocks, idle blocks are freed,
+and where the pool is still full, results are ordinary NumPy arrays.  A forked child forgets its
+parent's rings and pool.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import runtime
 
-__all__ = ["to_device", "to_host", "release", "PIPELINE_BYTES", "SLOT_BYTES", "SLOTS"]
+__all__ = ["to_device", "to_host", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES", "SLOTS", "POOL_BYTES"]
 
 PIPELINE_BYTES = int(os.environ.get("GPMATH_PINNED_MIN_BYTES", 4 << 20))  # smaller copies: pageable, direct
 SLOT_BYTES = 16 << 20
+POOL_BYTES = int(os.environ.get("GPMATH_PINNED_POOL_BYTES", 1 << 30))
 SLOTS = 3
 _COPY_THREADS = max(1, min(8, (os.cpu_count() or 1) // 2))
 _PIECE = 1 << 20  # a thread copies at least this many bytes
@@ -136,13 +146,74 @@ def to_device(dst: int, src: int, nbytes: int, stream: int) -> None:
                 runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
 
 
+class _Pool:
+    """Pinned blocks for large host results: idle ones by size, and the bytes of all of them."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.idle: dict[int, list[int]] = {}
+        self.blocks: set[int] = set()
+        self.nbytes = 0
+
+    def take(self, nbytes: int) -> int | None:
+        """An idle block of *nbytes*, or a new one (freeing idle blocks to stay within
+        :data:`POOL_BYTES`), or None where the pool is full of blocks in use."""
+        with self.lock:
+            idle = self.idle.get(nbytes)
+            if idle:
+                return idle.pop()
+            rt = runtime.rt()
+            while self.nbytes + nbytes > POOL_BYTES and any(self.idle.values()):
+                size, ptrs = next((size, ptrs) for size, ptrs in self.idle.items() if ptrs)
+                self._drop(ptrs.pop(), size, rt)
+            if self.nbytes + nbytes > POOL_BYTES:
+                return None
+            ptr = int(runtime.check(rt.cudaHostAlloc(nbytes, rt.cudaHostAllocPortable), "cudaHostAlloc"))
+            self.blocks.add(ptr)
+            self.nbytes += nbytes
+            return ptr
+
+    def give_back(self, ptr: int, nbytes: int) -> None:
+        with self.lock:
+            if ptr in self.blocks:  # not after a fork or a release
+                self.idle.setdefault(nbytes, []).append(ptr)
+
+    def _drop(self, ptr: int, nbytes: int, rt) -> None:
+        self.blocks.discard(ptr)
+        self.nbytes -= nbytes
+        rt.cudaFreeHost(ptr)
+
+    def free_idle(self) -> None:
+        rt = runtime.rt()
+        with self.lock:
+            for size, ptrs in self.idle.items():
+                while ptrs:
+                    self._drop(ptrs.pop(), size, rt)
+
+
+_results = _Pool()
+
+
+def host_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A new C-contiguous NumPy array for a result copied from a device: in a pinned block of the
+    pool when it is large (:data:`PIPELINE_BYTES` or more) and the pool has room, else ``numpy.empty``."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    ptr = _results.take(nbytes) if nbytes >= PIPELINE_BYTES else None
+    if ptr is None:
+        return np.empty(shape, dtype)
+    raw = (ctypes.c_char * nbytes).from_address(ptr)
+    weakref.finalize(raw, _results.give_back, ptr, nbytes)  # when the array and its views are gone
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
 def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
     """Copy *nbytes* from device address *src* to host memory at *dst* after the work on
     *stream*, and wait for it: when it returns, the host memory holds the values (and *stream*'s
     earlier work is done)."""
     rt = runtime.rt()
     with runtime.on_device_of_stream(stream):
-        if nbytes < PIPELINE_BYTES:
+        if nbytes < PIPELINE_BYTES or dst in _results.blocks:  # small, or pinned already: one direct copy
             if nbytes:
                 _copy(dst, src, nbytes, _D2H, stream)
             runtime.check(rt.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
@@ -169,17 +240,20 @@ def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
 
 
 def release() -> None:
-    """Free every device's pinned ring (the next large copy allocates one again)."""
+    """Free every device's pinned ring (the next large copy allocates one again) and the idle
+    blocks of the result pool."""
     with _rings_lock:
         rings = list(_rings.values())
         _rings.clear()
     for ring in rings:
         with ring.lock:
             ring.free()
+    _results.free_idle()
 
 
 def _forget() -> None:
     """In a forked child: drop the parent's rings and copy threads without touching them."""
-    global _pool
+    global _pool, _results
     _rings.clear()
     _pool = None
+    _results = _Pool()

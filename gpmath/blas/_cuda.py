@@ -17,7 +17,7 @@ from .._core import runtime
 from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer
-from .._core.transfer import to_device, to_host
+from .._core.transfer import host_empty, to_device, to_host
 from .._core.operand import Operand, as_operand
 from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
@@ -337,7 +337,7 @@ class CudaMatmul(Matmul):
         caller_out, target = (self._caller_out, self._out) if out is None else (out, self._inward("out", out))
         if target is not None and target is not self._out:
             self._check_out(as_operand(target, "out"), self._operands)
-        result = pkg.empty(self.problem.out_shape, self.problem.dtype, None, stream)
+        result = host_empty(self.problem.out_shape, self.problem.dtype.numpy)
         to_host(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
         if target is None:
             return staging.outward(result)

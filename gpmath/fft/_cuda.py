@@ -21,7 +21,7 @@ from .._core import runtime
 from .._core.dtypes import DTYPES
 from .._errors import OutOfMemoryError
 from .._core.memory import DeviceBuffer, _trim_pool
-from .._core.transfer import to_device, to_host
+from .._core.transfer import host_empty, to_device, to_host
 from .._core.operand import as_operand
 from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from ._layout import Layout, Pass, non_overlapping, plan_layout
@@ -341,7 +341,7 @@ class CudaFFT(FFT):
             source = self._host_in
         to_device(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
         self._launch(self._in_dev.ptr, self._out_dev.ptr, code)
-        result = np.empty(_ordered(layout.out_shape, layout.out_order), p.out_dtype.numpy)
+        result = host_empty(_ordered(layout.out_shape, layout.out_order), p.out_dtype.numpy)
         to_host(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
         result = result.transpose(_inverse(layout.out_order))
         factor = self._factors[code]

@@ -1,7 +1,8 @@
 """SciPy's ``check_finite``: refuse operands holding an inf or a NaN before any plan sees them.
 
 The test runs in the operand's own package, through the package adapter (``isfinite(x).all()``
-read as a bool, which for device arrays is one sync of the package's current stream); array-likes
+of every operand, combined and read as one bool: for device arrays one sync of the package's
+current stream); array-likes
 are read as NumPy reads them.
 """
 
@@ -29,9 +30,15 @@ def require_finite(check: bool, **operands) -> None:
     """
     if not check:
         return
-    for name, x in operands.items():
-        if x is None:
-            continue
-        x, package = as_array(x, name)
-        if not package.all_finite(x):
+    arrays = {name: as_array(x, name) for name, x in operands.items() if x is not None}
+    flags = [package.finite_flag(x) for x, package in arrays.values()]  # enqueued, not read yet
+    if not flags:
+        return
+    every = flags[0]
+    for flag in flags[1:]:
+        every = every & flag
+    if bool(every):  # one read: for device arrays, one sync of the package's stream
+        return
+    for name, flag in zip(arrays, flags):
+        if not bool(flag):
             raise ValueError(f"{MESSAGE}: {name} holds an inf or a NaN")

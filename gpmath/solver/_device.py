@@ -37,9 +37,9 @@ class SolverLibraries:
     copy_async, synchronize, mapped_empty, own_stream, resolve_stream, bind_stream : callable
         :mod:`gpmath._core.memory`'s, :mod:`~gpmath._core.streams`'s and
         :mod:`~gpmath._core.handles`' functions of those names.
-    to_device, to_host : callable
+    to_device, to_host, host_empty : callable
         :mod:`gpmath._core.transfer`'s: host operands in and results out (pinned and pipelined
-        when large; ``to_host`` waits for the stream).
+        when large; ``to_host`` waits for the stream; large results in pooled pinned memory).
     """
 
     cs = cusolver
@@ -49,6 +49,7 @@ class SolverLibraries:
     synchronize = staticmethod(streams.synchronize)
     mapped_empty = staticmethod(memory.mapped_empty)
     to_device = staticmethod(transfer.to_device)
+    host_empty = staticmethod(transfer.host_empty)
     to_host = staticmethod(transfer.to_host)
     own_stream = staticmethod(streams.own_stream)
     resolve_stream = staticmethod(streams.resolve_stream)

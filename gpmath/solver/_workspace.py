@@ -154,6 +154,6 @@ class Workspace:
         if not self.staged:
             return work
         shape, dtype, ptr = work
-        host = np.empty(shape, dtype=dtype.numpy)
+        host = self.lib.host_empty(shape, dtype.numpy)
         self.lib.to_host(host.ctypes.data, ptr, host.nbytes, self.stream)
         return host

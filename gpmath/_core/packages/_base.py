@@ -224,9 +224,10 @@ class Package:
         """*x* with axes *source* moved to *destination* (a view)."""
         return self.module.moveaxis(x, source, destination)
 
-    def all_finite(self, x) -> bool:
-        """Whether every element of *x* is finite (reading the answer waits for device work)."""
-        return bool(self.module.isfinite(x).all())
+    def finite_flag(self, x):
+        """Whether every element of *x* is finite, as a 0-d boolean of this package, not read yet
+        (for device arrays: enqueued on the current stream; ``&`` combines flags)."""
+        return self.module.isfinite(x).all()
 
     def amax(self, x, axis: int):
         """The maximum along *axis*, keeping it."""
