@@ -15,6 +15,8 @@ from gpmath._core import runtime
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs an NVIDIA GPU (skipped where there is none)")
     config.addinivalue_line("markers", "multigpu: needs two NVIDIA GPUs in one process (skipped on fewer)")
+    config.addinivalue_line("markers", "serial: needs the machine to itself (a timing bound, the device's whole "
+                            "memory): skipped among parallel workers, run alone (bench/device_run.sh does)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -22,8 +24,12 @@ def pytest_collection_modifyitems(config, items):
     no_gpu = f"no GPU: {runtime.no_gpu_reason()}" if count == 0 else ""
     skip_gpu = pytest.mark.skip(reason=no_gpu)
     skip_multi = pytest.mark.skip(reason=f"needs 2 GPUs, this process sees {count}" + (f" ({no_gpu})" if no_gpu else ""))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    skip_serial = pytest.mark.skip(reason=f"needs the machine to itself, and {workers} pytest workers share it: run alone")
     for item in items:
-        if "multigpu" in item.keywords and count < 2:
+        if "serial" in item.keywords and workers > 1:
+            item.add_marker(skip_serial)
+        elif "multigpu" in item.keywords and count < 2:
             item.add_marker(skip_multi)
         elif "gpu" in item.keywords and count == 0:
             item.add_marker(skip_gpu)

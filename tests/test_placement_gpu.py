@@ -43,6 +43,7 @@ def _warm_up(device_id: int) -> None:
             calibration._seconds(problem, problem.sizes[0], precision, None, 1)
 
 
+@pytest.mark.serial  # a timing bound
 def test_calibration_is_quick_and_saved(caplog):
     device_id = runtime.get_device()
     _warm_up(device_id)

@@ -29,7 +29,7 @@ from gpmath.blas import Matmul
 from gpmath.fft import FFT
 from helpers import relative_error, to_numpy
 
-pytestmark = pytest.mark.gpu
+pytestmark = [pytest.mark.gpu, pytest.mark.serial]  # one test fills the device's memory
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -31,6 +31,7 @@ def _failures(report: Path) -> tuple[int, list[str]]:
     return len(cases), failed
 
 
+@pytest.mark.timeout(900)  # the peer suite runs in a subprocess with its own 900 s limit
 def test_scipy_fft_suite_passes_with_gpmath_as_the_only_backend(tmp_path):
     report = tmp_path / "scipy_fft.xml"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),

@@ -31,6 +31,7 @@ FULL = {"scipy": [f"scipy/linalg/tests/test_{name}.py" for name in
         "numpy": ["numpy/linalg/tests/test_linalg.py", "numpy/linalg/tests/test_regression.py"]}
 
 
+@pytest.mark.timeout(900)  # the peer suite runs in a subprocess with its own 900 s limit
 @pytest.mark.parametrize("library", ["scipy", "numpy"])
 def test_library_suite_passes_on_gpmath(library):
     modules = (FULL if os.environ.get("GPMATH_SCIPY_SUITE") == "full" else CI)[library]

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import runtime
+from .streams import synchronize
 
 __all__ = ["to_device", "to_host", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES", "SLOTS", "POOL_BYTES"]
 
@@ -216,7 +217,7 @@ def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
         if nbytes < PIPELINE_BYTES or dst in _results.blocks:  # small, or pinned already: one direct copy
             if nbytes:
                 _copy(dst, src, nbytes, _D2H, stream)
-            runtime.check(rt.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
+            synchronize(stream)
             return
         ring, target = _ring(stream), _host_bytes(dst, nbytes)
         starts = range(0, nbytes, SLOT_BYTES)
@@ -236,7 +237,7 @@ def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
                 _parallel_copy(target[start:start + size], slot.view[:size])
                 if index + SLOTS < len(starts):
                     enqueue(index + SLOTS)
-            runtime.check(rt.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
+            synchronize(stream)
 
 
 def release() -> None:

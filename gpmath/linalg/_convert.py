@@ -17,7 +17,7 @@ import numpy as np
 from .._core.packages import as_array, known_package
 from ._finite import require_finite
 
-__all__ = ["compute_dtype", "operands", "prepared", "structure"]
+__all__ = ["compute_dtype", "operands", "prepared", "structure", "written_into"]
 
 _NUMPY_NAMES = {"bfloat16": "float32", "complex32": "complex64"}  # dtypes NumPy does not know, as it would read them
 
@@ -137,3 +137,26 @@ def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -
     arrays = operands(integers_to_double=integers_to_double, **named)
     require_finite(check_finite, **dict(zip(named, arrays)))
     return arrays
+
+
+def written_into(a, result):
+    """SciPy's ``overwrite_a=True`` for a result shaped as the matrix *a* it came from: *result*
+    written over *a*, and *a* returned, where SciPy (1.18) computes in place (*a* one matrix, an
+    array already in the result's dtype, writable and C- or F-contiguous); else *result*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, c = np.eye(2), np.full((2, 2), 3.0)
+    >>> written_into(a, c) is a, a.tolist()
+    (True, [[3.0, 3.0], [3.0, 3.0]])
+    >>> written_into(np.eye(2, dtype=np.int64), c) is c  # SciPy computes int64 in a float64 copy
+    True
+    """
+    pkg, result_pkg = known_package(a), known_package(result)
+    if pkg is None or pkg is not result_pkg or len(a.shape) != 2 or pkg.dtype_name(a) != pkg.dtype_name(result):
+        return result
+    if pkg.device_id(a) != pkg.device_id(result) or not pkg.overwritable(a):
+        return result
+    pkg.copy_into(a, result)
+    return a

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
 from ._dispatch import run
-from ._convert import prepared
+from ._convert import prepared, written_into
 
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
 
@@ -28,8 +28,10 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     lower : bool, default False
         Return lower ``L`` with ``a = L Lᴴ``; else upper ``U`` with ``a = Uᴴ U``.
     overwrite_a : bool, default False
-        Accepted for SciPy's signature (as every function's ``overwrite_a`` and ``overwrite_b``);
-        gpmath never writes into its operands.
+        As in SciPy: write the factor (the other triangle zeroed) over *a* and return *a*, where
+        *a* is one matrix, writable, C- or F-contiguous and already in the result's dtype (else
+        *a* is left as it is).  The other functions' ``overwrite_a`` and ``overwrite_b`` are
+        accepted for SciPy's signatures; they never write into their operands.
     check_finite : bool, default True
         Raise ``ValueError`` when an operand holds an inf or a NaN, as SciPy does (for device
         arrays the check reads one bool: a sync of the current stream); ``False`` skips it.
@@ -60,8 +62,8 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    a, = prepared(check_finite, a=a)
-    return run(Cholesky, (a,), {"lower": lower}, execution, stream, device_id=device_id)
+    c = run(Cholesky, prepared(check_finite, a=a), {"lower": lower}, execution, stream, device_id=device_id)
+    return written_into(a, c) if overwrite_a else c
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
@@ -92,7 +94,7 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     >>> linalg.cho_solve(linalg.cho_factor(a), np.array([6.0, 7.0])).tolist()
     [1.0, 1.0]
     """
-    c = cholesky(a, lower, check_finite=check_finite, execution=execution, stream=stream, device_id=device_id)
+    c = cholesky(a, lower, overwrite_a, check_finite, execution=execution, stream=stream, device_id=device_id)
     return c, bool(lower)
 
 

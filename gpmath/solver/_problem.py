@@ -65,11 +65,16 @@ def matrix(name: str, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int
 
 
 def square(name: str, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """``(batch_shape, n)`` of a ``(..., N, N)`` argument."""
-    batch, m, n = matrix(name, shape)
-    if m != n:
-        raise ValueError(f"{name} must be square in its last two dimensions, but has shape {tuple(shape)}")
-    return batch, n
+    """``(batch_shape, n)`` of a ``(..., N, N)`` argument (SciPy's words where it is not one).
+
+    >>> square("a", (2, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected a square matrix or batch thereof for a, (..., N, N), but it has shape (2, 3)
+    """
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"Expected a square matrix or batch thereof for {name}, (..., N, N), but it has shape {tuple(shape)}")
+    return tuple(shape[:-2]), shape[-1]
 
 
 @dataclass(frozen=True)
@@ -139,9 +144,9 @@ def describe_system(a: Operand, b: Operand, square_a: bool = True, a_name: str =
     """The problem of ``A x = b`` (A square unless *square_a* is False, as in least squares)."""
     check_dtype(a_name, a.dtype.name)
     check_same_dtype(a.dtype.name, b.dtype.name)
+    if square_a:
+        square(a_name, tuple(a.shape))
     batch, m, n = matrix(a_name, tuple(a.shape))
-    if square_a and m != n:
-        raise ValueError(f"{a_name} must be square in its last two dimensions, but has shape {tuple(a.shape)}")
     system = rhs(tuple(a.shape), tuple(b.shape), m, batch)
     return Problem(system.batch_shape, m, n, a.dtype, system)
 
@@ -191,7 +196,7 @@ def not_positive_definite(name: str, index: tuple[int, ...], minor: int) -> str:
     """The message for a failed Cholesky factorisation (LAPACK/cuSOLVER ``info = minor``)."""
     return (
         f"{matrix_name(name, index)} is not positive definite: its leading minor of order {minor} "
-        "is not positive, so the Cholesky factorisation failed"
+        f"is not positive, so the Cholesky factorisation failed (Internal potrf return info = {minor}, as SciPy says)"
     )
 
 

@@ -75,6 +75,12 @@ class Package:
         conjugation or negation): a byte copy of it is then a copy of its values."""
         return x.flags.c_contiguous and x.dtype == dtype.numpy
 
+    def overwritable(self, x) -> bool:
+        """Whether a result of *x*'s shape and dtype may be written over *x* in place, as SciPy's
+        ``overwrite_a`` does: *x* is writable and C- or F-contiguous in native byte order."""
+        flags = x.flags
+        return (flags.c_contiguous or flags.f_contiguous) and getattr(flags, "writeable", True) and x.dtype.isnative
+
     def resolved(self, x):
         """*x* with any lazy conjugation or negation applied (torch's views); *x* itself otherwise."""
         return x

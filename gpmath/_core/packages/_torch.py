@@ -91,6 +91,10 @@ class TorchPackage(Package):
     def holds_plainly(self, x, dtype):
         return x.is_contiguous() and x.dtype == self.torch_dtype(dtype) and not (x.is_conj() or x.is_neg())
 
+    def overwritable(self, x):
+        plain = not (x.requires_grad or x.is_conj() or x.is_neg())
+        return plain and (x.is_contiguous() or (x.ndim >= 2 and x.mT.is_contiguous()))
+
     def resolved(self, x):
         if x.is_conj():
             x = x.resolve_conj()
