@@ -90,3 +90,27 @@ def test_bad_input():
         linalg.lu(np.ones(3))
     with pytest.raises(ValueError, match="must not contain infs or NaNs"):
         linalg.lu(np.array([[1.0, np.nan], [0.0, 1.0]]))
+
+
+@pytest.mark.parametrize("package, device", HOST + DEVICE)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(4, 6), (6, 4), (2, 3, 5), (3, 1, 2), (0, 2), (2, 0), (0, 3, 4), (3, 0, 2)], ids=str)
+def test_rectangular_lu_factor_matches_scipy(package, device, dtype, shape):
+    a = values(shape, dtype)
+    lu, piv = linalg.lu_factor(in_package(a, package, device))
+    k = min(shape[-2:])
+    expected_lu, expected_piv = np.zeros(shape, dtype), np.zeros((*shape[:-2], k), np.int32)
+    for index in np.ndindex(*shape[:-2]):
+        if k:
+            expected_lu[index], expected_piv[index] = sl.lu_factor(a[index])
+    check((lu, piv), (expected_lu, expected_piv), dtype, package, device)
+
+
+def test_rectangular_singular_lu_factor_warns_as_scipy():
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
+    with pytest.warns(sl.LinAlgWarning):
+        expected = sl.lu_factor(a)
+    with pytest.warns(sl.LinAlgWarning):
+        lu, piv = linalg.lu_factor(a)
+    np.testing.assert_allclose(lu, expected[0])
+    np.testing.assert_array_equal(piv, expected[1])

@@ -13,6 +13,7 @@ from typing import Any
 from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
 from ._dispatch import run
 from ._convert import prepared, written_into
+from ._lu import rectangular_lu_factor
 
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
 
@@ -104,21 +105,25 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True, *, execut
 
     Parameters
     ----------
-    a : array, (..., N, N)
+    a : array, (..., M, N)
+        Square matrices factor through the :class:`~gpmath.solver.LU` planner (cuSOLVER's
+        ``getrf`` on the GPU); rectangular ones (for which :func:`lu_solve` has no use) through
+        SciPy on the host, the results going to *a*'s package and device.
     overwrite_a, check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
     Returns
     -------
-    lu : array, (..., N, N)
+    lu : array, (..., M, N)
         ``U`` in the upper triangle, ``L`` (unit diagonal, not stored) below it.
-    piv : int32 array, (..., N)
+    piv : int32 array, (..., min(M, N))
         0-based pivots: row ``i`` was interchanged with row ``piv[i]``.
 
     Raises
     ------
     LinAlgError
-        When a matrix is exactly singular (naming it and the zero pivot).  SciPy only warns.
+        When a square matrix is exactly singular (naming it and the zero pivot).  SciPy only
+        warns (``LinAlgWarning``), as gpmath does for a rectangular one.
 
     Examples
     --------
@@ -129,6 +134,8 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True, *, execut
     ([[3.0, 4.0], [0.3333, 0.6667]], [1, 1])
     """
     a, = prepared(check_finite, a=a)
+    if len(a.shape) >= 2 and a.shape[-1] != a.shape[-2]:
+        return rectangular_lu_factor(a)
     return run(LU, (a,), {}, execution, stream, device_id=device_id)
 
 

@@ -12,6 +12,7 @@ Complex pivots can differ from LAPACK's where cuSOLVER's pivot search ranks cand
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from .._core.packages import as_array
 from ..solver import LU
 from ._convert import prepared
 
-__all__ = ["lu"]
+__all__ = ["lu", "rectangular_lu_factor"]
 
 _REAL = {"complex64": "float32", "complex128": "float64"}
 
@@ -106,3 +107,23 @@ def _on_host(package, a, home: int | None, permute_l: bool, p_indices: bool) -> 
 
     factors = scipy.linalg.lu(package.to_numpy(a), permute_l=permute_l, p_indices=p_indices, check_finite=False)
     return tuple(package.asarray(np.ascontiguousarray(f), home) for f in factors)
+
+
+def rectangular_lu_factor(a) -> tuple:
+    """:func:`scipy.linalg.lu_factor` of *a*'s ``(..., M, N)`` matrices, M != N (cuSOLVER's batched
+    ``getrf`` is square): SciPy factors each on the host (warning, as SciPy does, where one is
+    exactly singular) and ``(lu, piv)`` go to *a*'s package and device; ``piv`` is int32
+    ``(..., min(M, N))``."""
+    import scipy.linalg
+
+    a, package = as_array(a, "a")
+    home = package.device_id(a)
+    shape = tuple(a.shape)
+    *batch, m, n = shape
+    values = package.to_numpy(a).reshape(math.prod(batch), m, n)
+    lu = np.zeros(values.shape, values.dtype)
+    piv = np.zeros((values.shape[0], min(m, n)), np.int32)
+    if m and n:
+        for i, matrix in enumerate(values):
+            lu[i], piv[i] = scipy.linalg.lu_factor(matrix, check_finite=False)
+    return package.asarray(lu.reshape(shape), home), package.asarray(piv.reshape(*batch, min(m, n)), home)
