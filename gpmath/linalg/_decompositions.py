@@ -8,11 +8,13 @@ and its pivot or minor on a numerical failure.  ``execution`` and ``stream`` are
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
 from ._dispatch import run
 from ._convert import prepared, written_into
+from ._host import matrixwise
 from ._lu import rectangular_lu_factor
 
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
@@ -146,21 +148,24 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
     Parameters
     ----------
     a : array, (..., M, N)
-    mode : {"full", "economic", "r"}
+    mode : {"full", "economic", "r", "raw"}
         ``"full"``: Q ``(..., M, M)``, R ``(..., M, N)``; ``"economic"`` with K = min(M, N):
-        Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple.
-        SciPy's ``"raw"`` is not offered (``NotImplementedError``).
+        Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple;
+        ``"raw"``: LAPACK's ``((h, tau), R)``, R ``(..., K, N)``.
     overwrite_a, lwork
         Accepted for SciPy's signature; gpmath never writes into its operands and sizes its own
         workspace.
     pivoting : bool, default False
-        Column pivoting is not offered: ``True`` raises ``NotImplementedError``.
+        Column pivoting (LAPACK's ``geqp3``): the results gain ``P``, int32 ``(..., N)``, with
+        ``a[..., :, P] = Q R``.
     check_finite, execution, stream, device_id
-        As in :func:`cholesky`.
+        As in :func:`cholesky`.  ``pivoting=True`` and ``mode="raw"`` (which cuSOLVER has no
+        routine for) compute through SciPy on the host, matrix by matrix, and return the results
+        in *a*'s package and on its device.
 
     Returns
     -------
-    (Q, R) or (R,)
+    (Q, R), (R,), ((h, tau), R); with ``pivoting``: (Q, R, P), (R, P), ((h, tau), R, P)
 
     Examples
     --------
@@ -171,11 +176,22 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
     >>> bool(np.allclose(q @ r, a)), bool(np.allclose(q.T @ q, np.eye(2)))
     (True, True)
     """
-    if pivoting or mode == "raw":
-        raise NotImplementedError("gpmath.linalg.qr computes unpivoted Q and R: pivoting must be False and mode "
-                                  "one of 'full', 'economic', 'r'")
     a, = prepared(check_finite, a=a)
+    if pivoting or mode == "raw":
+        if mode not in ("full", "economic", "r", "raw"):
+            raise ValueError(f"mode must be one of 'full', 'r', 'economic', 'raw', not {mode!r}")
+        if len(a.shape) < 2:
+            raise ValueError(f"a must have at least 2 dimensions (..., M, N), but has shape {tuple(a.shape)}")
+        return matrixwise(a, functools.partial(_scipy_qr, mode=mode, pivoting=pivoting))
     return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
+
+
+def _scipy_qr(matrix, mode: str, pivoting: bool) -> tuple:
+    """SciPy's ``qr`` of one matrix, always as a tuple (``mode="r"`` without pivoting is ``(R,)``)."""
+    import scipy.linalg
+
+    result = scipy.linalg.qr(matrix, mode=mode, pivoting=pivoting, check_finite=False)
+    return result if isinstance(result, tuple) else (result,)
 
 
 def eig(a, b=None, left: bool = False, right: bool = True, overwrite_a: bool = False, overwrite_b: bool = False,

@@ -12,7 +12,6 @@ Complex pivots can differ from LAPACK's where cuSOLVER's pivot search ranks cand
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import numpy as np
 from .._core.packages import as_array
 from ..solver import LU
 from ._convert import prepared
+from ._host import matrixwise
 
 __all__ = ["lu", "rectangular_lu_factor"]
 
@@ -116,14 +116,9 @@ def rectangular_lu_factor(a) -> tuple:
     ``(..., min(M, N))``."""
     import scipy.linalg
 
-    a, package = as_array(a, "a")
-    home = package.device_id(a)
-    shape = tuple(a.shape)
-    *batch, m, n = shape
-    values = package.to_numpy(a).reshape(math.prod(batch), m, n)
-    lu = np.zeros(values.shape, values.dtype)
-    piv = np.zeros((values.shape[0], min(m, n)), np.int32)
-    if m and n:
-        for i, matrix in enumerate(values):
-            lu[i], piv[i] = scipy.linalg.lu_factor(matrix, check_finite=False)
-    return package.asarray(lu.reshape(shape), home), package.asarray(piv.reshape(*batch, min(m, n)), home)
+    def factor(matrix: np.ndarray) -> tuple:
+        if not matrix.size:
+            return matrix.copy(), np.zeros(0, np.int32)
+        return scipy.linalg.lu_factor(matrix, check_finite=False)
+
+    return matrixwise(a, factor)
