@@ -17,7 +17,7 @@ import numpy as np
 from .._core.packages import as_array, known_package
 from ._finite import require_finite
 
-__all__ = ["compute_dtype", "operands", "prepared", "structure", "written_into"]
+__all__ = ["compute_dtype", "identity", "operands", "prepared", "referenced", "structure", "written_into"]
 
 _NUMPY_NAMES = {"bfloat16": "float32", "complex32": "complex64"}  # dtypes NumPy does not know, as it would read them
 
@@ -160,3 +160,42 @@ def written_into(a, result):
         return result
     pkg.copy_into(a, result)
     return a
+
+
+def identity(a):
+    """The ``(N, N)`` identity in the dtype, package and device of *a* ``(..., N, N)``.
+
+    >>> import numpy as np
+    >>> identity(np.ones((2, 3, 3), np.float32)).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    pkg = known_package(a)
+    n = a.shape[-1]
+    upper = pkg.upper_copy(pkg.zeros((n, n), a) + 1)
+    return upper * pkg.swap(upper)
+
+
+def referenced(a, route: str, lower: bool):
+    """The matrix SciPy's *route* reads of *a*, so that what it never reads cannot change a
+    result: for ``"diagonal"`` the diagonal alone; for ``"sym"`` and ``"her"`` the triangle
+    *lower* names, mirrored (conjugated for ``"her"``, whose diagonal is taken as real, as
+    LAPACK's ``hetrf`` takes it); *a* itself for every other route.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 2.0], [np.nan, 4.0]])
+    >>> referenced(a, "sym", lower=False).tolist(), referenced(a, "diagonal", lower=False).tolist()
+    ([[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0], [0.0, 4.0]])
+    """
+    if route not in ("diagonal", "sym", "her"):
+        return a
+    pkg, eye = known_package(a), identity(a)
+    if route == "diagonal":
+        return pkg.expand_dims(pkg.diagonal(a), -2) * eye
+    triangle = pkg.swap(pkg.upper_copy(pkg.swap(a))) if lower else pkg.upper_copy(a)
+    diagonal = pkg.expand_dims(pkg.diagonal(triangle), -2) * eye
+    strict = triangle - diagonal
+    if route == "her" and pkg.is_complex(a):
+        diagonal = (diagonal + pkg.conj(diagonal)) / 2
+    return strict + pkg.swap(strict, conjugate=route == "her") + diagonal

@@ -11,7 +11,8 @@ from typing import Any
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from .._core.packages import package_of
 from ._dispatch import run
-from ._convert import prepared, structure
+from ._convert import identity, prepared, referenced, structure
+from ._decompositions import cho_factor
 from ._finite import require_finite
 
 __all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
@@ -37,7 +38,8 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     b : array, (N,) or (..., N, K)
         A 1-D ``b`` is one vector; otherwise its batch dimensions broadcast with ``a``'s.
     lower : bool, default False
-        With ``assume_a="pos"``, read the lower triangle of ``a`` (else the upper).
+        With ``assume_a`` ``"pos"``, ``"sym"`` or ``"her"``, read the lower triangle of ``a``
+        (else the upper).
     overwrite_a, overwrite_b : bool, default False
         Accepted for SciPy's signature; gpmath never writes into its operands.
     check_finite : bool, default True
@@ -45,10 +47,10 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     assume_a : str, optional
         SciPy's names: ``"pos"``/``"positive definite"``: Cholesky; ``"upper triangular"``,
         ``"lower triangular"``: a triangular solve; ``"diagonal"``: a triangular solve of the
-        diagonal (the lower triangle is read); ``None``, ``"gen"``/``"general"``,
+        diagonal (nothing else is read); ``None``, ``"gen"``/``"general"``,
         ``"sym"``/``"symmetric"``, ``"her"``/``"hermitian"``, ``"tridiagonal"``, ``"banded"``: LU
-        with partial pivoting (``"sym"``/``"her"`` must hold the full matrix: the GPU has no
-        batched symmetric-indefinite solver; ``None`` does not detect structure).
+        with partial pivoting (for ``"sym"``/``"her"`` of the triangle *lower* names, mirrored:
+        the GPU has no batched symmetric-indefinite solver; ``None`` does not detect structure).
     transposed : bool, default False
         Solve ``aᵀ x = b`` (real ``a`` only, as in SciPy).
     refine : {None, "mixed"}
@@ -90,8 +92,9 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     """
     a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
     route = structure(assume_a)
+    a = referenced(a, route, lower)
     if route in ("upper triangular", "lower triangular", "diagonal"):
-        x = solve_triangular(a, b, trans=int(transposed), lower=route != "upper triangular", check_finite=False,
+        x = solve_triangular(a, b, trans=int(transposed), lower=route == "lower triangular", check_finite=False,
                              execution=execution, stream=stream, device_id=device_id)
         return (x, None) if full_output else x
     options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
@@ -282,8 +285,8 @@ def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank
     return (b, rank) if return_rank else b
 
 
-def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None, lower: bool = False,
+        execution: str | None = None, stream=None, device_id: int | None = None):
     """Inverse of square matrices.
 
     Parameters
@@ -291,11 +294,19 @@ def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: s
     a : array, (..., N, N)
     overwrite_a, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
+    assume_a : str, optional
+        SciPy's structures: ``None``/``"gen"``/``"general"``: LU (no structure detection);
+        ``"upper triangular"``, ``"lower triangular"``, ``"diagonal"``: a triangular solve of the
+        identity (reading only that part); ``"pos"``: Cholesky; ``"sym"``, ``"her"``: LU of the
+        triangle *lower* names, mirrored.
+    lower : bool, default False
+        With ``"pos"``, ``"sym"`` or ``"her"``: read the lower triangle (else the upper).
 
     Raises
     ------
     LinAlgError
-        When a matrix is singular (naming it and the zero pivot).
+        When a matrix is singular (naming it and the zero pivot) or, for ``"pos"``, not
+        positive definite.
 
     Examples
     --------
@@ -303,9 +314,18 @@ def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: s
     >>> from gpmath import linalg
     >>> linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.25]]
+    >>> linalg.inv(np.array([[4.0, 2.0], [0.0, 1.0]]), assume_a="upper triangular").tolist()
+    [[0.25, -0.5], [0.0, 1.0]]
     """
     a, = prepared(check_finite, a=a)
-    return run(Inv, (a,), {}, execution, stream, device_id=device_id)
+    route = structure(assume_a)
+    where = {"execution": execution, "stream": stream, "device_id": device_id}
+    if route in ("upper triangular", "lower triangular", "diagonal") and a.shape[-1]:
+        return solve_triangular(referenced(a, route, lower), identity(a), lower=route == "lower triangular",
+                                check_finite=False, **where)
+    if route == "pos" and a.shape[-1]:
+        return cho_solve(cho_factor(a, lower, check_finite=False, **where), identity(a), check_finite=False, **where)
+    return run(Inv, (referenced(a, route, lower),), {}, execution, stream, device_id=device_id)
 
 
 def det(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
