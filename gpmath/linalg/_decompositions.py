@@ -12,8 +12,10 @@ import functools
 from typing import Any
 
 from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
+from ..solver._problem import square
 from ._dispatch import run
 from ._convert import prepared, written_into
+from . import _eigh
 from ._host import matrixwise
 from ._lu import rectangular_lu_factor
 
@@ -285,23 +287,34 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
     ----------
     a : array, (..., N, N)
         Only the triangle named by *lower* is read.
-    b, type, subset_by_index, subset_by_value
-        The generalized problem and eigenvalue subsets are not offered yet: anything but
-        SciPy's defaults (None, 1, None, None) raises ``NotImplementedError``.
+    b : array, (..., N, N), optional
+        Hermitian positive definite: solve the generalized problem of *type* (only the triangle
+        named by *lower* is read).  It is reduced to a standard one through the Cholesky factor
+        ``b = L Lᴴ``, as LAPACK's ``sygvd``/``hegvd`` do, by gpmath's planners (batched, on the
+        GPU where the operands are); eigenvectors are normalized as LAPACK's: ``vᴴ b v = I``
+        (types 1, 2), ``vᴴ b⁻¹ v = I`` (type 3).
+    type : {1, 2, 3}, default 1
+        ``a v = w b v``, ``a b v = w v`` or ``b a v = w v``.
+    subset_by_index : (int, int), optional
+        Only the eigenpairs of these ascending positions (inclusive).
+    subset_by_value : (float, float), optional
+        Only the eigenpairs whose eigenvalues lie in ``(low, high]`` (the same count in every
+        matrix of a batch).  Subsets are taken from the whole spectrum.
     lower : bool, default True
         Read the lower triangle (else the upper).
     eigvals_only : bool, default False
         Return only the eigenvalues.
     overwrite_a, overwrite_b : bool, default False
         Accepted for SciPy's signature; gpmath never writes into its operands.
-    driver : {None, "syevd", "syevj", "syevjBatched", "syevBatched", "ev", "evd", "evr", "evx"}
+    driver : {None, "syevd", "syevj", "syevjBatched", "syevBatched", "ev", "evd", "evr", "evx", "gv", "gvd", "gvx"}
         GPU routine: divide and conquer (``"syevd"``, LAPACK-grade, one matrix at a time),
         Jacobi (``"syevj"``/``"syevjBatched"``, the whole batch in one launch, accurate to
         about machine epsilon times ``‖a‖``) or ``"syevBatched"`` (tridiagonal reduction of the
         whole batch in one call, LAPACK-grade; cuSOLVER 11.7+).  ``None`` chooses by the
         measured (N, batch) crossover (see docs/linalg.md), which for small real matrices is
         gpmath's own Jacobi kernel (the same accuracy as ``"syevj"``).  The CPU always uses
-        LAPACK's ``evd``; SciPy's LAPACK driver names choose as ``None`` does.
+        LAPACK's ``evd``; SciPy's LAPACK driver names choose as ``None`` does (and are checked
+        against *b* and the subsets as SciPy checks them).
     check_finite, execution, stream, device_id
         As in :func:`cholesky`.
 
@@ -321,11 +334,21 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
     [1.0, 3.0]
     """
     a, b = prepared(check_finite, a=a, b=b)
-    if b is not None or type != 1 or subset_by_index is not None or subset_by_value is not None:
-        raise NotImplementedError("gpmath.linalg.eigh solves the standard problem for all eigenvalues only: "
-                                  "b, type, subset_by_index and subset_by_value must keep their defaults")
-    options = {"lower": lower, "eigvals_only": eigvals_only, "driver": None if driver in _LAPACK_EIGH else driver}
-    return run(Eigh, (a,), options, execution, stream, device_id=device_id)
+    _eigh.check_options(a, b, type, subset_by_index, subset_by_value, driver)
+    if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
+        square("a", tuple(a.shape))
+    options = None if driver in _LAPACK_EIGH else driver
+    if b is None and subset_by_index is None and subset_by_value is None:
+        return run(Eigh, (a,), {"lower": lower, "eigvals_only": eigvals_only, "driver": options}, execution, stream,
+                   device_id=device_id)
+    where = {"execution": execution, "stream": stream, "device_id": device_id}
+    if b is None:
+        w, v = _eigh.standard(a, lower, eigvals_only, options, where)
+    else:
+        w, v = _eigh.generalized(a, b, lower, type, eigvals_only, options, where)
+    if subset_by_index is not None or subset_by_value is not None:
+        w, v = _eigh.subset(w, v, a.shape[-1], subset_by_index, subset_by_value)
+    return w if eigvals_only else (w, v)
 
 
 _LAPACK_EIGH = frozenset({"ev", "evd", "evr", "evx", "gv", "gvd", "gvx"})  # SciPy's drivers: gpmath chooses its own
