@@ -151,3 +151,27 @@ def test_not_offered_options_raise_not_implemented():
     for call in (lambda: linalg.eig(a, homogeneous_eigvals=True),):
         with pytest.raises(NotImplementedError):
             call()
+
+
+@pytest.mark.parametrize("a, b", [(1, [1, 2, 3]), (2.0, 4.0), ([[4]], [2, 6]), (np.float32(2), np.ones((2, 3), np.float32)),
+                                  (np.array([-3.0]), [[1.0], [2.0]])])
+def test_one_element_a_divides_b_as_in_scipy(a, b):
+    expected = sl.solve(a, b)
+    got = linalg.solve(a, b)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected)
+
+
+@pytest.mark.parametrize("a", [0, [[0]], np.zeros((1, 1))])
+def test_one_element_zero_a_is_singular(a):
+    with pytest.raises(linalg.LinAlgError, match="singular"):
+        linalg.solve(a, [0, 1])
+
+
+@pytest.mark.parametrize("code", ["S", "U", "O", "V"])
+def test_non_numeric_dtypes_raise_value_error_as_scipy(code):
+    a = np.asarray([[b"a", b"b"], [b"c", b"d"]], dtype="V") if code == "V" else np.eye(2, dtype=code)
+    with pytest.raises(ValueError):
+        sl.inv(a)
+    with pytest.raises(ValueError, match="computes on numbers"):
+        linalg.inv(a)

@@ -22,8 +22,8 @@ __all__ = ["compute_dtype", "identity", "operands", "prepared", "referenced", "s
 _NUMPY_NAMES = {"bfloat16": "float32", "complex32": "complex64"}  # dtypes NumPy does not know, as it would read them
 
 
-def compute_dtype(names: list[str], integers_to_double: bool = False) -> str:
-    """The LAPACK dtype SciPy computes in for operands of dtypes *names*.
+def compute_dtype(names: list, integers_to_double: bool = False) -> str:
+    """The LAPACK dtype SciPy computes in for operands of dtypes *names* (names, or NumPy dtypes).
 
     SciPy promotes the common dtype with float32 (so bool, 8- and 16-bit integers and float16
     compute in float32, wider integers in float64); its ``solve`` and (SciPy 1.18) ``lstsq``
@@ -36,7 +36,13 @@ def compute_dtype(names: list[str], integers_to_double: bool = False) -> str:
     >>> compute_dtype(["float16"]), compute_dtype(["float32", "complex128"]), compute_dtype(["bool", "float32"])
     ('float32', 'complex128', 'float32')
     """
-    common = np.result_type(*(np.dtype(_NUMPY_NAMES.get(name, name)) for name in names))
+    dtypes = [name if isinstance(name, np.dtype) else np.dtype(_NUMPY_NAMES.get(name, name)) for name in names]
+    try:
+        common = np.result_type(*dtypes)
+    except TypeError:  # NumPy's DTypePromotionError
+        raise TypeError(f"the operands' dtypes {', '.join(map(str, dtypes))} have no common type") from None
+    if common.kind in "SUVO":  # SciPy's ValueError for strings, bytes, void and objects
+        raise ValueError(f"gpmath.linalg computes on numbers, not on arrays of dtype {common}")
     if common.kind not in "biufc":
         raise TypeError(f"gpmath.linalg computes on numbers, not on arrays of dtype {common}")
     floor = np.float64 if integers_to_double and common.kind in "biu" else np.float32
@@ -65,7 +71,7 @@ def operands(*, integers_to_double: bool = False, **named) -> tuple:
     lead = next(((x, pkg) for name, (x, pkg) in arrays.items() if x is named[name]), None)
     if lead is not None:
         arrays = {name: _into(lead, x, pkg, x is named[name]) for name, (x, pkg) in arrays.items()}
-    names = [pkg.dtype_name(x) for x, pkg in arrays.values()]
+    names = [x.dtype if isinstance(x.dtype, np.dtype) else pkg.dtype_name(x) for x, pkg in arrays.values()]
     target = compute_dtype(names, integers_to_double) if arrays else None
     converted = {name: x if pkg.dtype_name(x) == target else pkg.astype(x, target) for name, (x, pkg) in arrays.items()}
     return tuple(converted.get(name) for name in named)

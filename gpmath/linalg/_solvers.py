@@ -6,10 +6,12 @@ on NumPy, CuPy or PyTorch arrays with leading batch dimensions.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from .._core.packages import package_of
+from .._errors import LinAlgError
 from ._dispatch import run
 from ._convert import identity, prepared, referenced, structure
 from ._decompositions import cho_factor
@@ -92,6 +94,9 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     """
     a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
     route = structure(assume_a)
+    if math.prod(a.shape) == 1 and len(a.shape) <= 2:
+        x = _divided(a, b)
+        return (x, None) if full_output else x
     a = referenced(a, route, lower)
     if route in ("upper triangular", "lower triangular", "diagonal"):
         x = solve_triangular(a, b, trans=int(transposed), lower=route == "lower triangular", check_finite=False,
@@ -100,6 +105,15 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
     x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
     return (x, plan.refinement) if full_output else x
+
+
+def _divided(a, b):
+    """SciPy's solve of a one-element ``a`` (a scalar, ``(1,)`` or ``(1, 1)``): ``b / a``
+    elementwise, whatever ``b``'s length (``b`` at least 1-D); ``LinAlgError`` for ``a == 0``."""
+    pkg = package_of(a, "a")  # (b's too: the operands were made one package)
+    if pkg.to_numpy(a).item() == 0:
+        raise LinAlgError("A singular matrix detected: a is the scalar 0")
+    return (pkg.expand_dims(b, 0) if len(b.shape) == 0 else b) / a.reshape(())
 
 
 def solve_triangular(a, b, trans: int | str = 0, lower: bool = False, unit_diagonal: bool = False,

@@ -184,7 +184,8 @@ class Solve(SolverPlan):
     def _describe(self, ops):
         problem = P.describe_system(ops["a"], ops["b"])
         if self.transposed and problem.dtype.is_complex:
-            raise NotImplementedError("transposed=True is not supported for complex a (as in scipy.linalg.solve)")
+            raise NotImplementedError("transposed=True with complex a: scipy.linalg.solve can currently not solve "
+                                      "a^T x = b or a^H x = b for complex matrices, and gpmath follows it")
         return problem
 
 

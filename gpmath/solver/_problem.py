@@ -196,7 +196,8 @@ def not_positive_definite(name: str, index: tuple[int, ...], minor: int) -> str:
     """The message for a failed Cholesky factorisation (LAPACK/cuSOLVER ``info = minor``)."""
     return (
         f"{matrix_name(name, index)} is not positive definite: its leading minor of order {minor} "
-        f"is not positive, so the Cholesky factorisation failed (Internal potrf return info = {minor}, as SciPy says)"
+        "is not positive (the matrix is singular or indefinite), so the Cholesky factorisation failed "
+        f"(Internal potrf return info = {minor}, as SciPy says)"
     )
 
 
