@@ -146,13 +146,6 @@ def test_overwrite_flags_are_accepted_and_leave_operands_alone(call):
     np.testing.assert_array_equal(a, kept)
 
 
-def test_not_offered_options_raise_not_implemented():
-    a = matrix(3, "float64")
-    for call in (lambda: linalg.eig(a, homogeneous_eigvals=True),):
-        with pytest.raises(NotImplementedError):
-            call()
-
-
 @pytest.mark.parametrize("a, b", [(1, [1, 2, 3]), (2.0, 4.0), ([[4]], [2, 6]), (np.float32(2), np.ones((2, 3), np.float32)),
                                   (np.array([-3.0]), [[1.0], [2.0]])])
 def test_one_element_a_divides_b_as_in_scipy(a, b):

@@ -115,26 +115,3 @@ def test_rectangular_singular_lu_factor_warns_as_scipy():
     np.testing.assert_allclose(lu, expected[0])
     np.testing.assert_array_equal(piv, expected[1])
 
-
-QR_FORMS = [{"pivoting": True}, {"mode": "economic", "pivoting": True}, {"mode": "r", "pivoting": True},
-            {"mode": "raw"}, {"mode": "raw", "pivoting": True}]
-
-
-def _flat(result) -> list:
-    return [x for item in result for x in (_flat(item) if isinstance(item, tuple) else [item])]
-
-
-@pytest.mark.parametrize("package, device", HOST + DEVICE)
-@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
-@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4), (0, 3), (0, 2, 3)], ids=str)
-@pytest.mark.parametrize("form", QR_FORMS, ids=lambda f: "-".join(f"{k}={v}" for k, v in f.items()))
-def test_qr_pivoting_and_raw_match_scipy(package, device, dtype, shape, form):
-    """(qr's other modes are tested in test_linalg.py; these compute through SciPy on the host)"""
-    a = values(shape, dtype)
-    got = linalg.qr(in_package(a, package, device), **form)
-    per_matrix = [_flat(sl.qr(a[index], **form)) for index in np.ndindex(*shape[:-2])]
-    template = _flat(sl.qr(np.eye(*shape[-2:], dtype=dtype), **form))
-    expected = [np.stack([m[i] for m in per_matrix]).reshape(shape[:-2] + t.shape) if per_matrix
-                else np.zeros(shape[:-2] + t.shape, t.dtype) for i, t in enumerate(template)]
-    check(_flat(got), expected, dtype, package, device)
-    assert isinstance(got, tuple) and len(got) == len(sl.qr(np.eye(2), **form))

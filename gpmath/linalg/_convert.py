@@ -115,6 +115,14 @@ _STRUCTURES = {
 }
 
 
+class UnknownStructure(ValueError, KeyError):
+    """An ``assume_a`` name SciPy does not know: a ``ValueError``, as ``scipy.linalg.solve`` raises,
+    and a ``KeyError``, as ``scipy.linalg.inv`` raises."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def structure(assume_a: str | None) -> str:
     """SciPy's ``assume_a`` name (short or long, or None) as the route gpmath solves by:
     ``"gen"``, ``"sym"``, ``"her"``, ``"pos"``, ``"diagonal"`` or a triangle.
@@ -130,12 +138,12 @@ def structure(assume_a: str | None) -> str:
     >>> structure("spd")
     Traceback (most recent call last):
     ...
-    ValueError: spd is not a recognized matrix structure
+    gpmath.linalg._convert.UnknownStructure: spd is not a recognized matrix structure
     """
     try:
         return _STRUCTURES[assume_a]
     except (KeyError, TypeError):
-        raise ValueError(f"{assume_a} is not a recognized matrix structure") from None
+        raise UnknownStructure(f"{assume_a} is not a recognized matrix structure") from None
 
 
 def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -> tuple:

@@ -179,12 +179,15 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
     (True, True)
     """
     a, = prepared(check_finite, a=a)
+    if lwork is not None and lwork != -1 and len(a.shape) >= 2 and lwork < max(1, a.shape[-1]):
+        raise ValueError(f"lwork={lwork} is too small: LAPACK's geqrf needs at least max(1, N) = {max(1, a.shape[-1])} "
+                         "(gpmath sizes its own workspace: leave lwork as None)")
     if pivoting or mode == "raw":
         if mode not in ("full", "economic", "r", "raw"):
             raise ValueError(f"mode must be one of 'full', 'r', 'economic', 'raw', not {mode!r}")
         if len(a.shape) < 2:
             raise ValueError(f"a must have at least 2 dimensions (..., M, N), but has shape {tuple(a.shape)}")
-        return matrixwise(a, functools.partial(_scipy_qr, mode=mode, pivoting=pivoting))
+        return matrixwise(functools.partial(_scipy_qr, mode=mode, pivoting=pivoting), a)
     return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
 
 
@@ -205,21 +208,20 @@ def eig(a, b=None, left: bool = False, right: bool = True, overwrite_a: bool = F
     ----------
     a : array, (..., N, N)
         Real or complex, not assumed symmetric (for Hermitian matrices, :func:`eigh` is faster).
-    b : None
-        The generalized problem ``a v = w b v`` is not offered: passing *b* raises
-        ``NotImplementedError``.
+    b : array, (..., N, N), optional
+        Solve the generalized problem ``a v = w b v``.
     left : bool, default False
-        Left eigenvectors are not offered (cuSOLVER's ``geev`` does not compute them):
-        ``left=True`` raises ``NotImplementedError``.
+        Also return the left eigenvectors (``vlᴴ a = w vlᴴ``).
     right : bool, default True
         Return the right eigenvectors too.
     overwrite_a, overwrite_b : bool, default False
         Accepted for SciPy's signature; gpmath never writes into its operands.
     homogeneous_eigvals : bool, default False
-        SciPy's ``(alpha, beta)`` eigenvalue pairs are not offered: ``True`` raises
-        ``NotImplementedError``.
+        Return the eigenvalues as SciPy's ``(alpha, beta)`` pairs, ``w = alpha / beta``.
     check_finite, execution, stream, device_id
-        As in :func:`cholesky`.
+        As in :func:`cholesky`.  With *b*, *left* or *homogeneous_eigvals* (which cuSOLVER's
+        ``geev`` does not offer) the matrices go through SciPy on the host, one by one, and the
+        results are SciPy's (real where SciPy's are), in *a*'s package and on its device.
 
     Returns
     -------
@@ -247,14 +249,20 @@ def eig(a, b=None, left: bool = False, right: bool = True, overwrite_a: bool = F
     True
     """
     a, b = prepared(check_finite, a=a, b=b)
-    if b is not None:
-        raise NotImplementedError("gpmath.linalg.eig solves the standard problem a v = w v only: b must be None")
-    if homogeneous_eigvals:
-        raise NotImplementedError("gpmath.linalg.eig returns eigenvalues, not homogeneous (alpha, beta) pairs")
-    if left:
-        raise NotImplementedError("gpmath.linalg.eig does not compute left eigenvectors (cuSOLVER's geev does not): "
-                                  "left must be False; the left eigenvectors of a are the right ones of a^H")
+    if b is not None or left or homogeneous_eigvals:
+        square("a", tuple(a.shape))
+        if b is not None and tuple(b.shape[-2:]) != tuple(a.shape[-2:]):
+            raise ValueError(f"b must have a's matrix shape {tuple(a.shape[-2:])}, but has shape {tuple(b.shape)}")
+        options = {"left": left, "right": right, "homogeneous_eigvals": homogeneous_eigvals}
+        return matrixwise(functools.partial(_scipy_eig, **options), a, b)
     return run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
+
+
+def _scipy_eig(a, b, **options):
+    """SciPy's ``eig`` of one matrix (pair); a lone array as it is, several as a tuple."""
+    import scipy.linalg
+
+    return scipy.linalg.eig(a, b, check_finite=False, **options)
 
 
 def eigvals(a, b=None, overwrite_a: bool = False, check_finite: bool = True, homogeneous_eigvals: bool = False, *,

@@ -18,27 +18,32 @@ from .._core.packages import as_array
 __all__ = ["matrixwise"]
 
 
-def matrixwise(a: Any, compute: Callable[[np.ndarray], Any]) -> Any:
-    """``compute(matrix)`` for every ``(M, N)`` matrix of *a*'s ``(..., M, N)`` values, as NumPy
-    arrays on the host; each array of its (nested tuple) result gains *a*'s batch dimensions and
-    goes to *a*'s package and device.
+def matrixwise(compute: Callable[..., Any], a: Any, *others: Any) -> Any:
+    """``compute(matrix, *other_matrices)`` for every ``(M, N)`` matrix of *a*'s ``(..., M, N)``
+    values (and the matching ones of *others*, whose batch dimensions broadcast with *a*'s; a
+    None among them is passed as None), as NumPy arrays on the host; each array of its (nested
+    tuple) result gains the batch dimensions and goes to *a*'s package and device.
 
     Examples
     --------
     >>> import numpy as np, scipy.linalg
-    >>> lu, piv = matrixwise(np.ones((2, 3, 4)), scipy.linalg.lu_factor)
+    >>> lu, piv = matrixwise(scipy.linalg.lu_factor, np.ones((2, 3, 4)))
     >>> lu.shape, piv.shape, piv.dtype
     ((2, 3, 4), (2, 3), dtype('int32'))
     """
     a, package = as_array(a, "a")
     home = package.device_id(a)
-    shape = tuple(a.shape)
-    batch = shape[:-2]
-    values = package.to_numpy(a).reshape(math.prod(batch), *shape[-2:])
-    if not len(values):  # no matrices: the shapes and dtypes of one, repeated zero times
-        template = compute(np.eye(*shape[-2:], dtype=values.dtype))
-        return _map(lambda x: package.asarray(np.zeros(batch + x.shape, x.dtype), home), template)
-    return _stack([compute(matrix) for matrix in values], batch, package, home)
+    values = [None if x is None else as_array(x, "b")[1].to_numpy(x) for x in others]
+    host = package.to_numpy(a)
+    batch = np.broadcast_shapes(host.shape[:-2], *(v.shape[:-2] for v in values if v is not None))
+    count = math.prod(batch)
+    stacks = [None if v is None else np.broadcast_to(v, batch + v.shape[-2:]).reshape(count, *v.shape[-2:])
+              for v in (host, *values)]
+    if not count:  # no matrices: the shapes and dtypes of one, repeated zero times
+        template = compute(*(None if v is None else np.eye(*v.shape[-2:], dtype=v.dtype) for v in stacks))
+        return _map(lambda x: package.asarray(np.zeros(batch + np.shape(x), np.asarray(x).dtype), home), template)
+    results = [compute(*(None if v is None else v[i] for v in stacks)) for i in range(count)]
+    return _stack(results, batch, package, home)
 
 
 def _map(function: Callable, tree: Any) -> Any:

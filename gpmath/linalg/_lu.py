@@ -121,4 +121,4 @@ def rectangular_lu_factor(a) -> tuple:
             return matrix.copy(), np.zeros(0, np.int32)
         return scipy.linalg.lu_factor(matrix, check_finite=False)
 
-    return matrixwise(a, factor)
+    return matrixwise(factor, a)

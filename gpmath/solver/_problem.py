@@ -70,10 +70,14 @@ def square(name: str, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     >>> square("a", (2, 3))
     Traceback (most recent call last):
     ...
-    ValueError: Expected a square matrix or batch thereof for a, (..., N, N), but it has shape (2, 3)
+    ValueError: Expected a square matrix or batch thereof for a, (..., N, N): Last 2 dimensions of the array must be square, but a has shape (2, 3)
     """
-    if len(shape) < 2 or shape[-1] != shape[-2]:
-        raise ValueError(f"Expected a square matrix or batch thereof for {name}, (..., N, N), but it has shape {tuple(shape)}")
+    if len(shape) < 2:
+        raise ValueError(f"Expected a square matrix or batch thereof for {name}, (..., N, N): {name} must be at least "
+                         f"two-dimensional, but has shape {tuple(shape)}")
+    if shape[-1] != shape[-2]:
+        raise ValueError(f"Expected a square matrix or batch thereof for {name}, (..., N, N): Last 2 dimensions of the "
+                         f"array must be square, but {name} has shape {tuple(shape)}")
     return tuple(shape[:-2]), shape[-1]
 
 

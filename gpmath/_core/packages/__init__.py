@@ -49,11 +49,15 @@ def as_array(x, argument: str = "x"):
     """``(x, package)``: *x* itself for NumPy/CuPy/PyTorch arrays, else ``numpy.asarray(x)``.
 
     Array-likes (lists, tuples, scalars) convert as NumPy converts them; a ragged sequence raises
-    ``ValueError`` and a sequence of objects ``TypeError``, both naming *argument*.
+    ``ValueError`` and a sequence of objects ``TypeError``, both naming *argument*; a SciPy sparse
+    array or matrix raises ``ValueError``, as SciPy's dense functions do.
     """
     try:
         return x, package_of(x, argument)
     except TypeError:
+        if type(x).__module__.startswith("scipy.sparse"):  # SciPy's ValueError and hint
+            raise ValueError(f"{argument} is a sparse {type(x).__name__}: sparse arrays and matrices are not "
+                             "supported here; convert with .toarray(), or see scipy.sparse.linalg") from None
         try:
             array = np.asarray(x)
         except ValueError as exc:
