@@ -31,7 +31,7 @@ from gpmath import fft as gfft
 from gpmath import linalg as gla
 from gpmath.blas import Matmul
 
-from test_oracle import Target, check_meta, compare, dtype_name, where
+from test_oracle import Target, compare, where
 
 ALL = ("numpy", "torch", "torch-cuda", "cupy")
 TORCHES = ("torch", "torch-cuda")

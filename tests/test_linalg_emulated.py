@@ -759,8 +759,7 @@ def test_plans_are_cached_and_reused(model):
     assert len(model.cs.calls) == calls + 1  # one more factorisation, same plan
 
 
-def test_every_planner_has_a_cuda_engine(model):
-    P = model.put
+def test_every_planner_has_a_cuda_engine(model):  # (the model fixture emulates the libraries)
     from gpmath import solver
 
     a, b = general((), 4, "float64"), random((4,), "float64")

@@ -12,7 +12,7 @@ import math
 import numbers
 from typing import Sequence
 
-__all__ = ["Box", "Slab", "BlockCyclic", "process_grid", "numroc", "check_tiling"]
+__all__ = ["Box", "Slab", "process_grid", "numroc", "check_tiling"]  # BlockCyclic: _block_cyclic.py
 
 
 def _ints(values, name: str, minimum: int) -> tuple[int, ...]:
