@@ -138,13 +138,22 @@ def test_bad_options(call, message):
         call()
 
 
-def test_eig_offers_the_standard_problem_and_right_vectors_only():
-    with pytest.raises(NotImplementedError, match="b must be None"):
-        linalg.eig(np.eye(2), np.eye(2), **CPU)
-    with pytest.raises(NotImplementedError, match="left must be False"):
-        linalg.eig(np.eye(2), left=True, **CPU)
+def test_eig_refuses_what_scipy_refuses():
     with pytest.raises(ValueError, match="square"):
         linalg.eigvals(np.ones((2, 3)), **CPU)
+    with pytest.raises(ValueError, match="square"):
+        linalg.eig(np.ones((2, 3)), np.eye(2), **CPU)
+    with pytest.raises(ValueError, match="b must have a's matrix shape"):
+        linalg.eig(np.eye(2), np.eye(3), **CPU)
+
+
+def test_svd_of_nan_past_check_finite_raises_value_error_as_scipy():
+    a = np.eye(3)
+    a[1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        scipy.linalg.svd(a, check_finite=False)
+    with pytest.raises(ValueError, match="NaN"):
+        linalg.svd(a, check_finite=False, **CPU)
 
 
 def test_transposed_complex_is_not_implemented():

@@ -429,6 +429,8 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: boo
     >>> bool(np.allclose(u @ np.diag(s) @ vh, a))
     True
     """
+    if not isinstance(lapack_driver, str):
+        raise TypeError(f"lapack_driver must be a string, not {type(lapack_driver).__name__}")
     if lapack_driver not in ("gesdd", "gesvd"):
         raise ValueError(f'lapack_driver must be "gesdd" or "gesvd", not "{lapack_driver}"')
     a, = prepared(check_finite, a=a)

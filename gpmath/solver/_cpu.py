@@ -63,6 +63,9 @@ def _raise_singular(a: np.ndarray) -> NoReturn:
 
 def _raise_not_converged(a: np.ndarray, routine: str, decompose: Callable[[np.ndarray], object]) -> NoReturn:
     for index in np.ndindex(*a.shape[:-2]):
+        if not np.isfinite(a[index]).all():  # (check_finite=False let it through) SciPy's ValueError
+            raise ValueError(f"{routine}: {P.matrix_name('a', index)} holds NaN or infinite entries, for which it "
+                             "is undefined (LAPACK reports an illegal value)")
         try:
             decompose(a[index])
         except np.linalg.LinAlgError:

@@ -50,17 +50,29 @@ def _qr(a, mode="reduced"):
     if mode not in _QR_MODES:
         raise ValueError(f"Unrecognized mode '{mode}'")
     out = gl.qr(a, mode=_QR_MODES[mode])
-    if mode == "r":
-        return out[0]
-    return np.linalg._linalg.QRResult(*out) if mode != "raw" else out
+    if mode == "r":  # NumPy's R is the reduced one, (..., K, N)
+        r = out[0]
+        return r[..., :min(r.shape[-2:]), :]
+    if mode == "raw":  # NumPy's h is LAPACK's, transposed: (..., N, M)
+        (h, tau), _ = out
+        return np.swapaxes(h, -1, -2), tau
+    return np.linalg._linalg.QRResult(*out)
+
+
+def _real_if_real(a, *results):
+    """NumPy's eig rule: real results where a is real and every eigenvalue is real."""
+    w = results[0]
+    if np.asarray(a).dtype.kind != "c" and not np.any(np.asarray(w).imag):
+        return tuple(r.real for r in results)
+    return results
 
 
 def _eig(a):
-    return np.linalg._linalg.EigResult(*gl.eig(a))
+    return np.linalg._linalg.EigResult(*_real_if_real(a, *gl.eig(a)))
 
 
 def _eigvals(a):
-    return gl.eigvals(a)
+    return _real_if_real(a, gl.eigvals(a))[0]
 
 
 def _eigh(a, UPLO="L"):
@@ -88,6 +100,9 @@ def _svdvals(x, /):
 
 def _lstsq(a, b, rcond=None):
     x, residues, rank, s = gl.lstsq(a, b, cond=rcond)
+    m, n = np.shape(a)[-2:]
+    if np.ndim(b) == 1 and m > n and np.size(residues) == 1:  # NumPy's residues of one vector: shape (1,)
+        residues = np.reshape(residues, (1,))
     return x, residues, rank, s
 
 
