@@ -118,3 +118,24 @@ def test_non_finite_input_is_refused_unless_asked():
     with pytest.raises(ValueError, match="must not contain infs or NaNs"):
         linalg.norm(x)
     assert linalg.norm(x, check_finite=False) == np.inf
+
+
+@pytest.mark.parametrize("package, device", PACKAGES)
+@pytest.mark.parametrize("dtype, magnitude", [("float32", 1e20), ("float32", 1e-25), ("complex64", 1e20),
+                                              ("float64", 1e160), ("float64", 1e-170)])
+@pytest.mark.parametrize("kwargs", [{}, {"axis": 1}, {"ord": "fro"}, {"axis": 0, "keepdims": True}], ids=str)
+def test_euclidean_norms_neither_overflow_nor_underflow(package, device, dtype, magnitude, kwargs):
+    """SciPy's 1-D norm scales as BLAS nrm2 does; gpmath does for every Euclidean norm."""
+    values = np.random.default_rng(3).uniform(0.5, 1.0, (3, 4))
+    a = (values * magnitude).astype(dtype)
+    expected = np.linalg.norm(values, **kwargs) * magnitude  # in float64, of values that do not overflow
+    got = to_numpy(linalg.norm(in_package(a, package, device), **kwargs))
+    assert np.all(np.isfinite(got)) and got.shape == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_euclidean_norm_of_inf_and_nan_as_numpy():
+    a = np.array([np.inf, 1.0, -np.inf])
+    assert linalg.norm(a, check_finite=False) == np.inf
+    assert np.isnan(linalg.norm(np.array([np.nan, 1.0]), check_finite=False))
+    assert linalg.norm(np.zeros(4)) == 0.0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from .._core.packages import as_array
 from ._decompositions import svdvals
 from ._finite import require_finite
@@ -92,7 +94,26 @@ def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, kee
         raise ValueError(f"Invalid norm order {ord!r} for vectors")
     if axes is not None and len(axes) > 2:
         raise ValueError(f"Improper number of dimensions to norm: axis={axis!r}")
-    return package.norm(a, ord, axes if axes is None or len(axes) == 2 else axes[0], keepdims)
+    axis_argument = axes if axes is None or len(axes) == 2 else axes[0]
+    if ord in _EUCLIDEAN and (axes is None or len(axes) == 1 or ord != 2) and 0 not in tuple(a.shape):
+        return _euclidean(package, a, ord, axes, axis_argument, keepdims)
+    return package.norm(a, ord, axis_argument, keepdims)
+
+
+_EUCLIDEAN = (None, 2, "fro")  # sqrt(sum |a|^2) (2 is the spectral norm for matrices)
+
+
+def _euclidean(package, a, ord, axes, axis_argument, keepdims: bool):
+    """``sqrt(sum |a|^2)`` over *axes* (all where None), divided by ``max |a|`` first and multiplied
+    back (BLAS ``nrm2``'s guard, which SciPy's norm has): no overflow or underflow in the squares
+    where the norm itself is representable."""
+    scale = abs(a)
+    for axis in axes if axes is not None else range(len(a.shape)):
+        scale = package.amax(scale, axis)
+    with np.errstate(invalid="ignore"):  # inf / inf where max |a| is inf: replaced below
+        plain = package.norm(a / package.where(scale > 0, scale, 1), ord, axis_argument, keepdims)
+    scale = scale.reshape(tuple(plain.shape))
+    return package.where(scale == float("inf"), scale, scale * plain)
 
 
 def _empty_matrix_order(ord, rows: int, columns: int):

@@ -235,6 +235,10 @@ class Package:
         (for device arrays: enqueued on the current stream; ``&`` combines flags)."""
         return self.module.isfinite(x).all()
 
+    def where(self, condition, x, y):
+        """``x`` where *condition* holds, else ``y`` (arrays or Python scalars, broadcast)."""
+        return self.module.where(condition, x, y)
+
     def amax(self, x, axis: int):
         """The maximum along *axis*, keeping it."""
         return x.max(axis, keepdims=True)
