@@ -18,7 +18,6 @@ from typing import Any
 
 from .._errors import LinAlgError
 from .._core.packages import known_package
-from ..blas import matmul
 from ..solver import Eigh
 from ._convert import referenced
 from ._dispatch import run
@@ -57,6 +56,7 @@ def standard(a, lower: bool, eigvals_only: bool, driver: str | None, where: dict
 def generalized(a, b, lower: bool, type: int, eigvals_only: bool, driver: str | None, where: dict[str, Any]):
     """``(w, v)`` of the generalized problem of *type* (see the module's notes); only the triangles
     *lower* names of *a* and *b* are read."""
+    from ..blas import matmul  # (here: importing gpmath.linalg does not import gpmath.blas)
     from ._decompositions import cholesky
     from ._solvers import solve_triangular
 
