@@ -32,6 +32,20 @@ class Table:
     name: str = ""  # short file name of its CSV and PNG (default: from the title)
 
 
+def num(x, digits: int = 3):
+    """*x* rounded to *digits* significant digits (a float, for JSON, CSV and plots), None as None."""
+    return None if x is None else float(f"{x:.{digits}g}")
+
+
+def optional_module(name: str):
+    """The module *name*, or None where it is not installed (that peer's columns are left out)."""
+    try:
+        return __import__(name)
+    except ImportError:
+        print(f"{name} is not installed: its columns are left out", file=sys.stderr)
+        return None
+
+
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """``--json PATH``, ``--csv PATH`` (one file per table: PATH with the table's slug before the
     suffix) and ``--plot DIR`` (a PNG per table)."""
@@ -47,7 +61,7 @@ def _slug(t: Table) -> str:
 def emit(tables: list[Table], args: argparse.Namespace) -> None:
     """Print *tables* and write them as the output options of *args* say."""
     for t in tables:
-        print(text_table(t.title, t.header, t.rows), flush=True)
+        print(text_table(t.title, t.header, [["n/a" if x is None else x for x in row] for row in t.rows]), flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"title": t.title, "header": t.header, "rows": t.rows, "unit": t.unit} for t in tables], f,
@@ -76,6 +90,9 @@ def _plot(tables: list[Table], folder: str) -> None:
     for t in tables:
         if not t.times:
             continue
+        if not all(isinstance(row[0], (int, float)) for row in t.rows):
+            _bars(plt, t, folder)
+            continue
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         sizes = [row[0] for row in t.rows]
         for name in t.times:
@@ -94,3 +111,24 @@ def _plot(tables: list[Table], folder: str) -> None:
         fig.tight_layout()
         fig.savefig(os.path.join(folder, f"{_slug(t)}.png"), dpi=120)
         plt.close(fig)
+
+
+def _bars(plt, t: Table, folder: str) -> None:
+    """A table whose rows are named cases: grouped horizontal bars of its time columns (log scale)."""
+    cases = [str(row[0]) for row in t.rows]
+    fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * len(cases) * max(1, len(t.times))))
+    height = 0.8 / max(1, len(t.times))
+    for i, name in enumerate(t.times):
+        column = t.header.index(name)
+        values = [row[column] if isinstance(row[column], (int, float)) else math.nan for row in t.rows]
+        ax.barh([k + i * height for k in range(len(cases))], values, height=height, label=name)
+    ax.set_yticks([k + 0.4 - height / 2 for k in range(len(cases))], cases, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel(t.unit)
+    ax.set_title(t.title.split(" (")[0], fontsize=10)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, f"{_slug(t)}.png"), dpi=120)
+    plt.close(fig)

@@ -6,7 +6,8 @@ times each library on the same stream with CUDA events and prints medians and ra
 n=33 cliff; the IRS rows compare ``refine="mixed"`` in each inner precision with
 torch.linalg.solve and their residuals; the ``crossover`` rows time the routes that
 ``gpmath/solver/_crossover.py`` chooses between.  At the end it prints the table in the
-format of bench/RESULTS.md.  Total run: about two minutes on an H100.
+format of bench/RESULTS.md (and, with ``--json``/``--csv``/``--plot``, as files and a chart).
+Total run: about two minutes on an H100.
 Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
 at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``pinv``; ``profile`` (not in the
 default run) splits the small batched cases into GPU kernel time and host time per call, and
@@ -15,6 +16,7 @@ default run) splits the small batched cases into GPU kernel time and host time p
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import warnings
@@ -23,6 +25,7 @@ import cupy
 import torch
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _cli import Table, add_output_options, emit, num  # noqa: E402
 from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
@@ -365,12 +368,12 @@ def pinv() -> None:
                    lambda: torch.linalg.pinv(a), lambda: cupy.linalg.pinv(ca), 5)
 
 
-def table() -> None:
-    print("\n| case | gpmath ms | torch | cupy | ratio |\n|---|---|---|---|---|")
-    for name, ours, t, c in ROWS:
-        def fmt(v):
-            return "—" if v == float("inf") else f"{v:.3g}"
-        print(f"| {name} | {ours:.3g} | {fmt(t)} | {fmt(c)} | {min(t, c) / ours:.2f} |")
+def summary() -> Table:
+    """Every reported case: gpmath's time beside the peers' (ms), ratio = the faster peer / gpmath."""
+    rows = [[name, num(ours), num(None if t == float("inf") else t), num(None if c == float("inf") else c),
+             num(min(t, c) / ours)] for name, ours, t, c in ROWS]
+    return Table("gpmath.linalg beside torch.linalg and cupy.linalg (ms; ratio = faster peer / gpmath)",
+                 ["case", "gpmath", "torch", "cupy", "ratio"], rows, times=("gpmath", "torch", "cupy"), name="linalg")
 
 
 SECTIONS = {
@@ -380,12 +383,23 @@ SECTIONS = {
     "pinv": pinv,
 }
 
-if __name__ == "__main__":
-    sections = sys.argv[1:] or ["large", "batched", "crossover", "irs"]
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sections", nargs="*", default=["large", "batched", "crossover", "irs"],
+                        help=f"sections to run, of {', '.join(SECTIONS)} (default: large batched crossover irs)")
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.sections if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {list(SECTIONS)}")
     print(torch.cuda.get_device_name(), torch.__version__, cupy.__version__, flush=True)
     try:
         for section in SECTIONS:  # in this order, whatever the command line's
-            if section in sections:
+            if section in args.sections:
                 SECTIONS[section]()
     finally:
-        table()
+        emit([summary()], args)
+
+
+if __name__ == "__main__":
+    main()

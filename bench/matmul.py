@@ -1,23 +1,25 @@
 """Matmul benchmark on the device: gpmath beside torch and cupy, measured in the same run.
 
-Run: PYTHONPATH=$PWD python3 bench/matmul.py [--quick] [--per-call]
-Prints ratio tables (time of the peer / time of gpmath: > 1 means gpmath is faster).
+Run: PYTHONPATH=$PWD python3 bench/matmul.py [--quick] [--per-call] [--json PATH] [--csv PATH] [--plot DIR]
+Prints ratio tables (time of the peer / time of gpmath: > 1 means gpmath is faster).  Needs torch
+with CUDA (the operands are torch tensors); CuPy's columns are left out where it is not installed.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-import cupy
 import torch
 
 import gpmath
 from gpmath.blas import Matmul
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _timing import cuda_medians_ms, fmt, per_call_us, table  # noqa: E402
+from _cli import Table, add_output_options, emit, num, optional_module  # noqa: E402
+from _timing import cuda_medians_ms, per_call_us  # noqa: E402
 
-QUICK = "--quick" in sys.argv
+cupy = optional_module("cupy")
 TORCH_DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32, "tf32": torch.float32, "f64": torch.float64}
 
 
@@ -40,8 +42,10 @@ def _plans(a, b, compute=None):
     return plan, tuned
 
 
-def large(size: int) -> list[list]:
-    rows = []
+def large(size: int) -> Table:
+    t = Table("large GEMM (ms; ratios = peer/gpmath)", ["case", "TFLOP/s", "torch", "cupy", "gpmath plan", "gpmath tuned",
+                                                        "torch/plan", "torch/tuned", "cupy/tuned"],
+              times=("torch", "cupy", "gpmath plan", "gpmath tuned"))
     for name, dtype in TORCH_DTYPES.items():
         a, b, c = _operands(size, size, size, dtype)
         plan, tuned = _plans(a, b, "tf32" if name == "tf32" else None)
@@ -52,66 +56,74 @@ def large(size: int) -> list[list]:
             _tf32(False)
 
         fns = {"torch": torch_mm, "plan": lambda: plan.execute(out=c), "tuned": lambda: tuned.execute(out=c)}
-        if name in ("f16", "f32", "f64"):
+        if cupy is not None and name in ("f16", "f32", "f64"):
             ca, cb, cc = (cupy.asarray(x) for x in (a, b, c))
             fns["cupy"] = lambda: cupy.matmul(ca, cb, out=cc)
-        t = cuda_medians_ms(fns)
+        ms = cuda_medians_ms(fns)
         plan.free(), tuned.free()
-        best = min(t["plan"], t["tuned"])
-        rows.append([f"{size}^3 {name}", fmt(2 * size**3 / best / 1e9), fmt(t["torch"]), fmt(t.get("cupy")), fmt(t["plan"]),
-                     fmt(t["tuned"]), fmt(t["torch"] / t["plan"]), fmt(t["torch"] / t["tuned"]),
-                     fmt(t["cupy"] / best if "cupy" in t else None)])
-    return rows
+        best = min(ms["plan"], ms["tuned"])
+        t.rows.append([f"{size}^3 {name}", num(2 * size**3 / best / 1e9), num(ms["torch"]), num(ms.get("cupy")),
+                       num(ms["plan"]), num(ms["tuned"]), num(ms["torch"] / ms["plan"]), num(ms["torch"] / ms["tuned"]),
+                       num(ms["cupy"] / best if "cupy" in ms else None)])
+    return t
 
 
 ODD = [(8192, 64, 8192), (64, 8192, 8192), (4097, 4097, 4097), (1000, 1000, 1000), (16384, 16384, 128), (128, 128, 65536)]
 
 
-def odd() -> list[list]:
-    rows = []
+def odd() -> Table:
+    t = Table("odd shapes (ms; ratios = torch/gpmath)", ["case", "torch", "plan", "tuned", "torch/plan", "torch/tuned"],
+              times=("torch", "plan", "tuned"))
     cases = [(s, None) for s in ODD] + [((128, 128, 128), 512)]
     for (m, k, n), batch in cases:
         for name in ("f32", "bf16"):
             a, b, c = _operands(m, k, n, TORCH_DTYPES[name], batch)
             plan, tuned = _plans(a, b)
-            t = cuda_medians_ms({"torch": lambda: torch.matmul(a, b, out=c), "plan": lambda: plan.execute(out=c),
-                                 "tuned": lambda: tuned.execute(out=c)})
+            ms = cuda_medians_ms({"torch": lambda: torch.matmul(a, b, out=c), "plan": lambda: plan.execute(out=c),
+                                  "tuned": lambda: tuned.execute(out=c)})
             plan.free(), tuned.free()
             label = f"{batch}x{m}x{k}x{n}" if batch else f"{m}x{k}x{n}"
-            rows.append([f"{label} {name}", fmt(t["torch"]), fmt(t["plan"]), fmt(t["tuned"]),
-                         fmt(t["torch"] / t["plan"]), fmt(t["torch"] / t["tuned"])])
-    return rows
+            t.rows.append([f"{label} {name}", num(ms["torch"]), num(ms["plan"]), num(ms["tuned"]),
+                           num(ms["torch"] / ms["plan"]), num(ms["torch"] / ms["tuned"])])
+    return t
 
 
-def small_loop() -> list[list]:
+def small_loop() -> Table:
     a, b, c = _operands(64, 64, 64, torch.float32)
-    ca, cb, cc = (cupy.asarray(x) for x in (a, b, c))
     plan = Matmul(a, b).plan()
-    results = per_call_us({
+    calls = {
         "torch.matmul(a, b, out=c)": lambda: torch.matmul(a, b, out=c),
         "torch.matmul(a, b)": lambda: torch.matmul(a, b),
-        "cupy.matmul(a, b, out=c)": lambda: cupy.matmul(ca, cb, out=cc),
         "gpmath Matmul.execute(out=c)": lambda: plan.execute(out=c),
         "gpmath Matmul.execute()": lambda: plan.execute(),
         "gpmath reset_unchecked+execute(out=c)": lambda: (plan.reset_operands_unchecked(a=a), plan.execute(out=c)),
         "gpmath.matmul(a, b)": lambda: gpmath.matmul(a, b),
         "gpmath.matmul(a, b, out=c)": lambda: gpmath.matmul(a, b, out=c),
-    })
+    }
+    if cupy is not None:
+        ca, cb, cc = (cupy.asarray(x) for x in (a, b, c))
+        calls["cupy.matmul(a, b, out=c)"] = lambda: cupy.matmul(ca, cb, out=cc)
+    results = per_call_us(calls)
     plan.free()
     base, stateless = results["torch.matmul(a, b, out=c)"], results["torch.matmul(a, b)"]
-    return [[name, fmt(us), fmt(base / us), fmt(stateless / us)] for name, us in results.items()]
+    return Table("64x64 f32 per call (us; ratios = torch's / this)", ["call", "us/call", "torch out=/this", "torch/this"],
+                 [[name, num(us), num(base / us), num(stateless / us)] for name, us in results.items()],
+                 times=("us/call",), unit="us")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="4096^3 instead of 8192^3 for the large GEMMs")
+    parser.add_argument("--per-call", action="store_true", help="the per-call table alone")
+    add_output_options(parser)
+    args = parser.parse_args(argv)
     torch.manual_seed(0)
-    print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  cupy {cupy.__version__}", flush=True)
-    print(table("64x64 f32 per call (us; ratios = torch's / this)", ["call", "us/call", "torch out=/this", "torch/this"],
-                small_loop()), flush=True)
-    if "--per-call" in sys.argv:  # the per-call table alone
-        return
-    print(table("large GEMM (ms; ratios = peer/gpmath)", ["case", "TFLOP/s", "torch", "cupy", "gpmath plan", "gpmath tuned",
-                                                          "torch/plan", "torch/tuned", "cupy/tuned"], large(4096 if QUICK else 8192)), flush=True)
-    print(table("odd shapes (ms; ratios = torch/gpmath)", ["case", "torch", "plan", "tuned", "torch/plan", "torch/tuned"], odd()), flush=True)
+    print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  "
+          f"cupy {getattr(cupy, '__version__', 'not installed')}", flush=True)
+    tables = [small_loop()]
+    if not args.per_call:
+        tables += [large(4096 if args.quick else 8192), odd()]
+    emit(tables, args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The host-path benchmark runs on any machine (missing peers and GPU columns say n/a) and
-writes what its options ask for."""
+writes what its options ask for; every device benchmark offers the same output options."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import pathlib
 import subprocess
 import sys
+
+import pytest
 
 ROOT = pathlib.Path(__file__).parent.parent
 
@@ -28,3 +30,15 @@ def test_host_benchmark_smoke(tmp_path):
             cells = dict(zip(header, row))
             assert cells["default ms"] > 0 and cells["cpu ms"] > 0 and cells["numpy ms"] > 0
         assert (tmp_path / f"host-{t['title'].split(',')[0]}.csv").exists()
+
+
+@pytest.mark.parametrize("script, needs", [("matmul.py", ("torch",)), ("fft.py", ("torch",)),
+                                           ("linalg.py", ("torch", "cupy")), ("host.py", ())])
+def test_every_device_benchmark_offers_the_output_options(script, needs):
+    for module in needs:
+        pytest.importorskip(module)
+    done = subprocess.run([sys.executable, f"bench/{script}", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+    assert done.returncode == 0, done.stderr[-2000:]
+    for option in ("--json", "--csv", "--plot"):
+        assert option in done.stdout
