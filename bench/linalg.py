@@ -17,15 +17,15 @@ default run) splits the small batched cases into GPU kernel time and host time p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
 
-import cupy
 import torch
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _cli import Table, add_output_options, emit, num  # noqa: E402
+from _cli import Table, add_output_options, emit, num, optional_module  # noqa: E402
 from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
@@ -35,6 +35,18 @@ from gpmath.solver import Solve, _crossover, _cuda_factor, _cuda_irs, _cuda_solv
 _DEFAULT_IRS = (_cuda_irs.IRS_REFINEMENT, _cuda_irs.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # cupy's ExternalStream, used for the peers
+cupy = optional_module("cupy")  # without it, the CuPy column says n/a
+cupyx_linalg = None if cupy is None else __import__("cupyx.scipy.linalg", fromlist=["linalg"])
+
+
+def _cp(x):
+    """*x* as a CuPy array (None without CuPy)."""
+    return None if cupy is None else _cp(x)
+
+
+def _peer_stream():
+    """CuPy on torch's current stream, so that the peers' work is ordered with gpmath's."""
+    return contextlib.nullcontext() if cupy is None else cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
 
 
 def median_ms(fn, repeats: int = 10, warmup: int = 2) -> float:
@@ -61,8 +73,8 @@ def guarded(fn):
 @guarded
 def report(name: str, ours, torch_fn, cupy_fn, repeats=10) -> float:
     """Time gpmath and the peers in interleaved rounds (clock and temperature drift hit all alike)."""
-    fns = {"gpmath": ours, "torch": torch_fn, "cupy": cupy_fn}
-    with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
+    fns = {"gpmath": ours, "torch": torch_fn, "cupy": cupy_fn if cupy is not None else None}
+    with _peer_stream():
         times = cuda_medians_ms({k: f for k, f in fns.items() if f is not None}, warmup=2, reps=repeats)
     t_ours, t_torch, t_cupy = (times.get(k, float("inf")) for k in fns)
     ratio = min(t_torch, t_cupy) / t_ours
@@ -104,10 +116,11 @@ def layouts(name: str, a, b, peers: dict, repeats: int = 5) -> None:
         _cuda_solve.SOLVE_SWAPPED = swapped
         return plans[swapped].execute(check=True)
 
-    fns = {"LU of A^T, getrs T": lambda: run(False), "LU of A, getrs N": lambda: run(True), **peers}
+    fns = {"LU of A^T, getrs T": lambda: run(False), "LU of A, getrs N": lambda: run(True),
+           **{key: fn for key, fn in peers.items() if key != "cupy" or cupy is not None}}
     try:
-        with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
-            times = cuda_medians_ms(fns, warmup=2, reps=repeats)
+        with _peer_stream():
+            times = cuda_medians_ms({k: f for k, f in fns.items() if f is not None}, warmup=2, reps=repeats)
     finally:
         _cuda_solve.SOLVE_SWAPPED = default
         for plan in plans.values():
@@ -117,14 +130,12 @@ def layouts(name: str, a, b, peers: dict, repeats: int = 5) -> None:
 
 def factored(dtype, a, b, ca, cb) -> None:
     """lu_solve with a factorisation made once (1 rhs), and qr, of the n = 4096 matrix *a*."""
-    import cupyx.scipy.linalg
-
     name = str(dtype).split(".")[-1]
     lu, piv = linalg.lu_factor(a)
     tlu, tpiv = torch.linalg.lu_factor(a)
-    clu = cupyx.scipy.linalg.lu_factor(ca)
+    clu = None if cupy is None else cupyx_linalg.lu_factor(ca)
     report(f"lu_solve 4096 (1 rhs) {name}", lambda: linalg.lu_solve((lu, piv), b),
-           lambda: torch.linalg.lu_solve(tlu, tpiv, b), lambda: cupyx.scipy.linalg.lu_solve(clu, cb), 10)
+           lambda: torch.linalg.lu_solve(tlu, tpiv, b), lambda: cupyx_linalg.lu_solve(clu, cb), 10)
     report(f"qr 4096 {name}", lambda: linalg.qr(a, "economic"), lambda: torch.linalg.qr(a), lambda: cupy.linalg.qr(ca), 3)
 
 
@@ -132,13 +143,13 @@ def lu_and_qr() -> None:
     """The ``lu`` section: :func:`factored` alone, in f32 and f64."""
     for dtype in (torch.float32, torch.float64):
         a, b = spd((), 4096, dtype), torch.randn(4096, 1, dtype=dtype, device="cuda")
-        factored(dtype, a, b, cupy.asarray(a), cupy.asarray(b))
+        factored(dtype, a, b, _cp(a), _cp(b))
 
 
 def large(dtype) -> None:
     name = str(dtype).split(".")[-1]
     a, b = spd((), 4096, dtype), torch.randn(4096, 1, dtype=dtype, device="cuda")
-    ca, cb = cupy.asarray(a), cupy.asarray(b)
+    ca, cb = _cp(a), _cp(b)
     report(f"cholesky 4096 {name}", lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
            lambda: cupy.linalg.cholesky(ca), 5)
     timed("cholesky upper (lower=False)", lambda: linalg.cholesky(a))
@@ -149,18 +160,18 @@ def large(dtype) -> None:
     layouts(f"solve 128x64x64 {name}", m, mb, {"torch": lambda: torch.linalg.solve(m, mb)}, 20)
     factored(dtype, a, b, ca, cb)
     report(f"eigh 4096 {name}", lambda: linalg.eigh(a), lambda: torch.linalg.eigh(a), lambda: cupy.linalg.eigh(ca), 3)
-    s, cs_ = a[:2048, :2048].contiguous(), cupy.asarray(a[:2048, :2048].contiguous())
+    s, cs_ = a[:2048, :2048].contiguous(), _cp(a[:2048, :2048].contiguous())
     report(f"svd 2048 {name}", lambda: linalg.svd(s, False), lambda: torch.linalg.svd(s, False),
            lambda: cupy.linalg.svd(cs_, False), 3)
     for driver in ("gesvd", "gesvdj", "gesvdp"):
         timed(f"svd 2048 driver={driver}", lambda: linalg.svd(s, False, driver=driver), 3)
     x = spd((), 1024, dtype)
-    report(f"inv 1024 {name}", lambda: linalg.inv(x), lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(cupy.asarray(x)), 5)
+    report(f"inv 1024 {name}", lambda: linalg.inv(x), lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(_cp(x)), 5)
     report(f"slogdet 1024 {name}", lambda: linalg.slogdet(x), lambda: torch.linalg.slogdet(x),
-           lambda: cupy.linalg.slogdet(cupy.asarray(x)), 5)
+           lambda: cupy.linalg.slogdet(_cp(x)), 5)
     t = torch.randn(4096, 1024, dtype=dtype, device="cuda")
     bt = torch.randn(4096, 1, dtype=dtype, device="cuda")
-    ct_, cbt = cupy.asarray(t), cupy.asarray(bt)
+    ct_, cbt = _cp(t), _cp(bt)
     report(f"lstsq 4096x1024 {name} (gelsy: QR)", lambda: linalg.lstsq(t, bt, lapack_driver="gelsy"),
            lambda: torch.linalg.lstsq(t, bt, driver="gels"), lambda: cupy.linalg.lstsq(ct_, cbt, rcond=None), 3)
     report(f"lstsq 4096x1024 {name} (gelsd: SVD)", lambda: linalg.lstsq(t, bt),
@@ -169,7 +180,7 @@ def large(dtype) -> None:
 
 def batched_small() -> None:
     a, b = spd((10000,), 32, torch.float64), torch.randn(10000, 32, 1, dtype=torch.float64, device="cuda")
-    ca, cb = cupy.asarray(a), cupy.asarray(b)
+    ca, cb = _cp(a), _cp(b)
     report("cholesky 10000x32x32 f64", lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
            lambda: cupy.linalg.cholesky(ca), 30)
     report("solve 10000x32x32 f64", lambda: linalg.solve(a, b), lambda: torch.linalg.solve(a, b),
@@ -181,12 +192,12 @@ def batched_small() -> None:
     for n, dtype in ((8, torch.float64), (16, torch.float64), (32, torch.float32), (32, torch.complex128)):
         x, y = torch.randn(10000, n, n, dtype=dtype, device="cuda"), torch.randn(10000, n, 1, dtype=dtype, device="cuda")
         x = x + 2 * n**0.5 * torch.eye(n, dtype=dtype, device="cuda")
-        cx, cy = cupy.asarray(x), cupy.asarray(y)
+        cx, cy = _cp(x), _cp(y)
         report(f"solve 10000x{n}x{n} {str(dtype).split('.')[-1]}", lambda: linalg.solve(x, y),
                lambda: torch.linalg.solve(x, y), lambda: cupy.linalg.solve(cx, cy), 30)
     for n in (16, 32, 33, 48, 64, 96, 128):
         h = spd((128,), n, torch.float64)
-        ch = cupy.asarray(h)
+        ch = _cp(h)
         small = n <= 32  # sub-millisecond for every library: more repeats for a steady median
         report(f"eigh 128x{n}x{n} f64", lambda: linalg.eigh(h), lambda: torch.linalg.eigh(h), lambda: cupy.linalg.eigh(ch),
                30 if small else 5)
@@ -253,7 +264,7 @@ def profile() -> None:
     a32, b32 = a.float(), b.float()
     h, x = spd((128,), 16, torch.float64), spd((), 1024, torch.float64)
     g, gb = spd((), 4096, torch.float32), torch.randn(4096, 1, dtype=torch.float32, device="cuda")
-    ca, cb, ch, cx, cg, cgb = (cupy.asarray(t) for t in (a, b, h, x, g, gb))
+    ca, cb, ch, cx, cg, cgb = (_cp(t) for t in (a, b, h, x, g, gb))
     cases = {
         "cholesky 10000x32": (lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
                               lambda: cupy.linalg.cholesky(ca)),
@@ -268,7 +279,7 @@ def profile() -> None:
     calls = 20
     for case, fns in cases.items():
         for library, fn in zip(("gpmath", "torch", "cupy"), fns):
-            if fn is None:
+            if fn is None or (library == "cupy" and cupy is None):
                 continue
             for _ in range(3):
                 fn()
@@ -321,8 +332,6 @@ def irs_tolerance() -> None:
 def triangular() -> None:
     """solve_triangular against torch.linalg.solve_triangular and cupyx.scipy.linalg's (one matrix
     only), and the cost of the zero-diagonal check (``unit_diagonal=True`` skips it)."""
-    import cupyx.scipy.linalg
-
     cases = [(1, 4096, 1), (1, 4096, 512), (1000, 32, 1), (100, 128, 8), (16, 512, 16), (8, 1024, 64), (4, 4096, 64)]
     for batch, n, k in cases + [(-200, 512, 4), (-1000, 64, 1)]:  # negative: one A for that many b
         shared, batch = batch < 0, abs(batch)
@@ -334,22 +343,22 @@ def triangular() -> None:
                 a = a[0]
             if batch == 1:
                 b = b[0]
-            ca, cb = cupy.asarray(a), cupy.asarray(b)
+            ca, cb = _cp(a), _cp(b)
             name = f"solve_triangular {'one A, ' if shared else ''}{batch}x{n} k={k} {str(dtype).split('.')[-1]}"
             report(name, lambda: linalg.solve_triangular(a, b), lambda: torch.linalg.solve_triangular(a, b, upper=True),
-                   (lambda: cupyx.scipy.linalg.solve_triangular(ca, cb)) if batch == 1 else None)
+                   (lambda: cupyx_linalg.solve_triangular(ca, cb)) if batch == 1 else None)
             timed("unit_diagonal (trsm without divisions, no check)", lambda: linalg.solve_triangular(a, b, unit_diagonal=True))
 
 
 def eig() -> None:
     """linalg.eig (cusolverDnXgeev) against torch.linalg.eig and, where CuPy has it, cupy.linalg.eig."""
-    cupy_eig = getattr(cupy.linalg, "eig", None)
+    cupy_eig = getattr(getattr(cupy, "linalg", None), "eig", None)
     for batch, n in ((1, 256), (1, 1024), (1, 2048), (16, 64)):
         for dtype in (torch.float32, torch.float64):
             a = torch.randn(batch, n, n, dtype=dtype, device="cuda")
             if batch == 1:
                 a = a[0]
-            ca = cupy.asarray(a)
+            ca = _cp(a)
             name = f"eig {batch}x{n} {str(dtype).split('.')[-1]}"
             report(name, lambda: linalg.eig(a), lambda: torch.linalg.eig(a),
                    (lambda: cupy_eig(ca)) if cupy_eig is not None else None, 3)
@@ -363,7 +372,7 @@ def pinv() -> None:
             a = torch.randn(batch, m, n, dtype=dtype, device="cuda")
             if batch == 1:
                 a = a[0]
-            ca = cupy.asarray(a)
+            ca = _cp(a)
             report(f"pinv {batch}x{m}x{n} {str(dtype).split('.')[-1]}", lambda: linalg.pinv(a),
                    lambda: torch.linalg.pinv(a), lambda: cupy.linalg.pinv(ca), 5)
 
@@ -392,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [name for name in args.sections if name not in SECTIONS]
     if unknown:
         parser.error(f"unknown sections {unknown}; choose from {list(SECTIONS)}")
-    print(torch.cuda.get_device_name(), torch.__version__, cupy.__version__, flush=True)
+    print(torch.cuda.get_device_name(), torch.__version__, getattr(cupy, "__version__", "no cupy"), flush=True)
     try:
         for section in SECTIONS:  # in this order, whatever the command line's
             if section in args.sections:
