@@ -10,8 +10,16 @@ a = rng.standard_normal((256, 128)).astype(np.float32)
 b = rng.standard_normal((128, 64)).astype(np.float32)
 bias = rng.standard_normal(64).astype(np.float32)
 
-where = "GPU (cuBLASLt)" if gpmath.device_count() > 0 else "CPU (NumPy; no GPU found)"
-print(f"gpmath {gpmath.__version__} running on the {where}")
+with Matmul(a, b) as probe:  # where a plan of these NumPy operands runs, and why
+    on_gpu = probe.device_id is not None
+if on_gpu:
+    where = "the GPU (cuBLASLt)"
+elif gpmath.device_count() == 0:
+    where = f"the CPU (NumPy), as no GPU is usable: {gpmath.show_config('dicts')['gpus']}"
+else:
+    where = ("the CPU (NumPy): automatic placement measured it faster for products this small "
+             "(execution='cuda' forces the GPU)")
+print(f"gpmath {gpmath.__version__} runs this demo on {where}")
 
 d = gpmath.matmul(a, b, epilog="bias_relu", bias=bias)
 expected = np.maximum(a.astype(np.float64) @ b + bias, 0)
