@@ -1,0 +1,255 @@
+"""CudaMatmul's logic on the CPU: cuBLASLt, device memory and streams replaced by a NumPy model.
+
+The model plays cuBLASLt's part at the ctypes boundary: descriptors and layouts record what the
+engine sets (operations, epilogue, bias pointer, batch count and strides), the heuristic offers
+one algorithm, and ``cublasLtMatmul`` reads and writes column-major matrices at raw addresses
+(leading dimensions, batch strides and all), computing ``D = epilogue(alpha op(A) op(B) + beta C
++ bias)`` with NumPy.  Device buffers are host buffers, so host operands exercise the staging path
+unchanged and NumPy arrays posing as device arrays exercise the direct path (the engine's layout
+analysis, transposes, batch folding and loops).  The same products run on cuBLASLt itself in
+``test_matmul.py`` on a GPU machine.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import math
+import types
+
+import numpy as np
+import pytest
+
+import gpmath
+from gpmath._bindings import cublaslt as real_lt
+from gpmath._core import engines
+from gpmath._core.operand import as_operand as real_as_operand
+from gpmath._core.packages import NUMPY
+from gpmath.blas import Matmul, _cuda, _planner
+
+from helpers import one_device_runtime
+from test_fft_cuda_emulated import FakeBuffer
+
+_DTYPES = {0: np.float32, 1: np.float64, 2: np.float16, 4: np.complex64, 5: np.complex128}
+_SCALES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
+
+
+def _matrices(ptr: int, dtype, rows: int, cols: int, ld: int, batch: int, stride: int) -> np.ndarray:
+    """Writable views ``(batch, rows, cols)`` of column-major matrices at *ptr*."""
+    dtype = np.dtype(dtype)
+    span = ((batch - 1) * stride + (cols - 1) * ld + rows) if rows and cols and batch else 0
+    raw = np.frombuffer((ctypes.c_byte * (max(span, 1) * dtype.itemsize)).from_address(ptr), dtype=dtype)
+    return np.lib.stride_tricks.as_strided(raw, (batch, rows, cols),
+                                           (stride * dtype.itemsize, dtype.itemsize, ld * dtype.itemsize))
+
+
+class FakeLt(types.SimpleNamespace):
+    """cuBLASLt's descriptors, heuristics and ``cublasLtMatmul`` over host memory."""
+
+    def __init__(self):
+        super().__init__()
+        self.objects: dict[int, dict] = {}
+        self.calls = 0
+        self._next = 1
+
+    def __getattr__(self, name):
+        return getattr(real_lt, name)  # enums, structures, check, status_name
+
+    def _new(self, **fields) -> int:
+        handle, self._next = self._next, self._next + 1
+        self.objects[handle] = fields
+        return handle
+
+    def matmul_desc_create(self, compute, scale):
+        return self._new(scale=scale, attrs={})
+
+    def matrix_layout_create(self, dtype, rows, cols, ld):
+        assert ld >= max(rows, 1), "cuBLASLt refuses a leading dimension below the rows"
+        return self._new(dtype=dtype, rows=rows, cols=cols, ld=ld, attrs={})
+
+    def matmul_preference_create(self):
+        return self._new(attrs={})
+
+    def matmul_desc_set_attribute(self, desc, attribute, value):
+        self.objects[desc]["attrs"][int(attribute)] = value.value
+
+    matrix_layout_set_attribute = matmul_preference_set_attribute = matmul_desc_set_attribute
+
+    def matmul_desc_destroy(self, handle):
+        self.objects.pop(handle)
+
+    matrix_layout_destroy = matmul_preference_destroy = matmul_desc_destroy
+
+    def matmul_algo_get_heuristic(self, handle, desc, a, b, c, d, pref, requested):
+        result = real_lt.HeuristicResult()
+        result.workspaceSize = 1024
+        return [result]
+
+    def matmul_function(self):
+        return self._matmul
+
+    def _operand(self, ptr, layout: dict, transposed: bool = False) -> np.ndarray:
+        batch = layout["attrs"].get(int(real_lt.LayoutAttribute.BATCH_COUNT), 1)
+        stride = layout["attrs"].get(int(real_lt.LayoutAttribute.STRIDED_BATCH_OFFSET), 0)
+        x = _matrices(int(ptr), _DTYPES[layout["dtype"]], layout["rows"], layout["cols"], layout["ld"], batch, stride)
+        return np.swapaxes(x, 1, 2) if transposed else x
+
+    def _matmul(self, handle, desc, alpha, a, a_desc, b, b_desc, beta, c, c_desc, d, d_desc, algo, ws, ws_size, stream):
+        self.calls += 1
+        desc = self.objects[desc.value]
+        attrs, scale = desc["attrs"], _SCALES[desc["scale"]]
+        read = lambda p: np.frombuffer((ctypes.c_byte * np.dtype(scale).itemsize).from_address(p.value), scale)[0]
+        layouts = [self.objects[x.value] for x in (a_desc, b_desc, c_desc, d_desc)]
+        op_a = self._operand(a.value, layouts[0], attrs.get(int(real_lt.DescAttribute.TRANSA), 0) == 1)
+        op_b = self._operand(b.value, layouts[1], attrs.get(int(real_lt.DescAttribute.TRANSB), 0) == 1)
+        result = read(alpha) * (op_a.astype(np.complex128 if scale().dtype.kind == "c" else np.float64) @ op_b)
+        beta_value = read(beta)
+        if beta_value != 0:
+            result = result + beta_value * self._operand(c.value, layouts[2])
+        epilogue = attrs.get(int(real_lt.DescAttribute.EPILOGUE), int(real_lt.Epilogue.DEFAULT))
+        if epilogue in (real_lt.Epilogue.BIAS, real_lt.Epilogue.RELU_BIAS, real_lt.Epilogue.GELU_BIAS):
+            rows = layouts[3]["rows"]
+            bias = _matrices(attrs[int(real_lt.DescAttribute.BIAS_POINTER)], _DTYPES[layouts[3]["dtype"]], rows, 1,
+                             rows, 1, 0)[0]
+            result = result + bias
+        if epilogue in (real_lt.Epilogue.RELU, real_lt.Epilogue.RELU_BIAS):
+            result = np.maximum(result, 0)
+        if epilogue in (real_lt.Epilogue.GELU, real_lt.Epilogue.GELU_BIAS):
+            result = 0.5 * result * (1 + np.tanh(math.sqrt(2 / math.pi) * (result + 0.044715 * result**3)))
+        out = self._operand(d.value, layouts[3])
+        assert out.shape == result.shape, (out.shape, result.shape)
+        out[...] = result
+        return 0
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """Route gpmath.blas's CUDA engine to the model; returns the fake cuBLASLt."""
+    model = FakeLt()
+    monkeypatch.setattr(_cuda, "lt", model)
+    monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
+    monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
+    copy = lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes)
+    monkeypatch.setattr(_cuda, "to_device", copy)
+    monkeypatch.setattr(_cuda, "to_host", copy)
+    monkeypatch.setattr(_cuda, "host_empty", np.empty)
+    monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
+    monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
+    monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: None)
+    monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
+    monkeypatch.setattr(engines, "resolve_execution",
+                        lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
+    return model
+
+
+@pytest.fixture
+def on_device(fake, monkeypatch):
+    """NumPy arrays pose as arrays on device 0 (the direct path, no staging)."""
+
+    def as_operand(x, argument, stream=None):
+        op = real_as_operand(x, argument, stream)
+        op.device_id = 0
+        return op
+
+    monkeypatch.setattr(_cuda, "as_operand", as_operand)
+    monkeypatch.setattr(_planner, "locate", lambda x, name: (name, NUMPY, 0))
+    return fake
+
+
+def _reference(a, b, c=None, alpha=1.0, beta=None, bias=None, epilog=None):
+    wide = np.complex128 if np.result_type(a, b).kind == "c" else np.float64
+    d = alpha * (a.astype(wide) @ b.astype(wide))
+    if c is not None:
+        d = d + (1.0 if beta is None else beta) * c
+    if bias is not None:
+        d = d + bias
+    if epilog and "relu" in epilog:
+        d = np.maximum(d, 0)
+    if epilog and "gelu" in epilog:
+        d = 0.5 * d * (1 + np.tanh(math.sqrt(2 / math.pi) * (d + 0.044715 * d**3)))
+    return d
+
+
+TOLERANCE = {np.float16: 5e-2, np.float32: 1e-4, np.float64: 1e-12, np.complex64: 1e-4, np.complex128: 1e-12}
+LAYOUTS = {"C": lambda x: x, "F": np.asfortranarray, "transposed": lambda x: np.ascontiguousarray(x.swapaxes(-1, -2)).swapaxes(-1, -2),
+           "sliced": lambda x: np.repeat(x, 2, axis=-1)[..., ::2]}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128, np.float16])
+@pytest.mark.parametrize("shapes", [((5, 3), (3, 4)), ((2, 5, 3), (3, 4)), ((3, 1, 4, 2), (2, 2, 5)), ((4,), (4, 3)),
+                                    ((1, 6), (6, 1)), ((0, 3), (3, 2)), ((3, 0), (0, 2))], ids=str)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_products_through_the_staged_engine(fake, rng, dtype, shapes, layout):
+    """Host operands: staged through device buffers (C order), one cuBLASLt call per batch fold."""
+    a, b = (LAYOUTS[layout](rng.standard_normal(s).astype(dtype)) if len(s) > 1 else rng.standard_normal(s).astype(dtype)
+            for s in shapes)
+    d = gpmath.matmul(a, b, execution="cuda")
+    empty = 0 in a.shape or 0 in b.shape  # (an empty product is zeros, made on the host)
+    assert isinstance(Matmul.__new__(Matmul, a, b, execution="cuda"), _cuda.CudaMatmul) != empty
+    expected = np.matmul(a.astype(np.float64 if np.dtype(dtype).kind != "c" else np.complex128), b)
+    assert d.shape == expected.shape and d.dtype == dtype
+    np.testing.assert_allclose(d, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype] * max(1, shapes[0][-1]))
+
+
+@pytest.mark.parametrize("epilog", [None, "relu", "gelu", "bias", "bias_relu", "bias_gelu"])
+@pytest.mark.parametrize("with_c", [False, True])
+def test_scales_c_and_epilogues(fake, rng, epilog, with_c):
+    a, b = rng.standard_normal((2, 6, 4)), rng.standard_normal((4, 5))
+    c = rng.standard_normal((6, 5)) if with_c and epilog is None else None  # cuBLASLt: c or an epilogue here
+    bias = rng.standard_normal(5) if epilog and "bias" in epilog else None
+    d = gpmath.matmul(a, b, c, alpha=0.5, beta=2.0 if c is not None else None, epilog=epilog, bias=bias,
+                      execution="cuda")
+    np.testing.assert_allclose(d, _reference(a, b, c, 0.5, 2.0 if c is not None else None, bias, epilog), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_plans_reuse_their_buffers_and_read_new_values(fake, rng):
+    a, b = rng.standard_normal((7, 3)), rng.standard_normal((3, 2))
+    with Matmul(a, b, execution="cuda") as plan:
+        plan.plan()
+        calls = fake.calls
+        for _ in range(3):
+            a[:] = rng.standard_normal(a.shape)
+            np.testing.assert_allclose(plan.execute(), a @ b, rtol=1e-12)
+        a2 = rng.standard_normal((7, 3))
+        plan.reset_operands(a=a2)
+        np.testing.assert_allclose(plan.execute(), a2 @ b, rtol=1e-12)
+        assert fake.calls - calls == 4
+
+
+@pytest.mark.parametrize("batches", list(itertools.product([(), (3,), (2, 1)], repeat=2)), ids=str)
+def test_broadcast_batches(fake, rng, batches):
+    a, b = rng.standard_normal((*batches[0], 4, 3)), rng.standard_normal((*batches[1], 3, 2))
+    np.testing.assert_allclose(gpmath.matmul(a, b, execution="cuda"), np.matmul(a, b), rtol=1e-12)
+
+
+def _aligned_empty(shape) -> np.ndarray:
+    """An uninitialised float64 C-order array whose address is a multiple of 256."""
+    raw = np.empty(math.prod(shape) + 32)
+    start = (-raw.ctypes.data % 256) // 8
+    return raw[start:start + math.prod(shape)].reshape(shape)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("batch", [(), (3,), (2, 2)], ids=str)
+def test_device_operands_are_read_in_place(on_device, rng, layout, batch):
+    """Device operands: transposed and Fortran views are read as they are (cuBLASLt's op and
+    leading dimension), strided views copied once; batches fold into strided calls or loops."""
+    a = LAYOUTS[layout](rng.standard_normal((*batch, 6, 4)))
+    b = LAYOUTS[layout](rng.standard_normal((4, 5)))
+    with Matmul(a, b) as plan:
+        assert isinstance(plan, _cuda.CudaMatmul) and not plan.staged
+        plan.plan()
+        np.testing.assert_allclose(plan.execute(), np.matmul(a, b), rtol=1e-12)
+        out = _aligned_empty((*batch, 6, 5))  # (device allocators align to 256 bytes; NumPy to 64)
+        assert plan.execute(out=out) is out
+        np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12)
+
+
+def test_out_may_be_c_itself(on_device, rng):
+    a, b, c = rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    expected = a @ b + 2 * c
+    with Matmul(a, b, c, beta=2.0, out=c) as plan:
+        plan.plan()
+        assert plan.execute() is c
+    np.testing.assert_allclose(c, expected, rtol=1e-12)
