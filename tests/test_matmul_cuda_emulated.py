@@ -253,3 +253,25 @@ def test_out_may_be_c_itself(on_device, rng):
         plan.plan()
         assert plan.execute() is c
     np.testing.assert_allclose(c, expected, rtol=1e-12)
+
+
+def test_an_out_that_overlaps_an_input_is_refused_after_valid_ones(on_device, rng):
+    """The layout of an out validated once is trusted; its address is checked at every call."""
+    a, b = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    with Matmul(a, b) as plan:
+        plan.plan()
+        for _ in range(2):
+            out = _aligned_empty((4, 4))
+            np.testing.assert_allclose(plan.execute(out=out), a @ b, rtol=1e-12)
+        aliased = _aligned_empty((4, 4))
+        aliased[...] = a
+        plan.reset_operands(a=aliased)
+        with pytest.raises(ValueError, match="out overlaps a"):
+            plan.execute(out=aliased)
+    c = _aligned_empty((4, 4))
+    c[...] = rng.standard_normal((4, 4))
+    for _ in range(2):  # stateless: the cached plan sees c as out each time (in place, allowed)
+        expected = a @ b + c
+        np.testing.assert_allclose(gpmath.matmul(a, b, c, out=c), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="overlaps"):
+        gpmath.matmul(a, c, out=c)
