@@ -67,3 +67,13 @@ def _stop_if_context_broken(nodeid: str) -> None:
         sys.stderr.write(f"\nCUDA context broken after {nodeid}: {getattr(err, 'name', err)}\n")
         sys.stderr.flush()
         os._exit(3)
+
+
+@pytest.fixture
+def on_device(fake, monkeypatch, request):
+    """For an emulated engine's tests (a module with a ``fake`` fixture and its ``_cuda`` engine and
+    ``_planner`` front): NumPy arrays pose as arrays on device 0 (the direct path, no staging)."""
+    from helpers import posing_as_device
+
+    posing_as_device(monkeypatch, request.module._cuda, request.module._planner)
+    return fake

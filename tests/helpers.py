@@ -73,3 +73,50 @@ def one_device_runtime():
     return types.SimpleNamespace(on_device=lambda device_id: contextlib.nullcontext(), device_count=lambda: 1,
                                  bind_thread=lambda device_id: None, capturing=lambda stream: False,
                                  call_on_device=lambda device_id, query, fn, *args: fn(*args))
+
+
+class FakeBuffer:
+    """A 'device' buffer in host memory for emulated engine tests, filled with garbage as
+    cudaMallocAsync's may be (a read before a write shows)."""
+
+    def __init__(self, nbytes, stream, device_id):
+        self.nbytes, self.stream, self.device_id = nbytes, stream, device_id
+        self._data = np.full(max(nbytes, 1), 0x5A, np.uint8)
+        self.ptr = self._data.ctypes.data if nbytes else 0
+
+    def release(self):
+        self.ptr = 0
+
+
+def emulated_device(monkeypatch, engine) -> None:
+    """Run a CUDA engine module's (*engine*'s) memory, copies, streams and device choice on the
+    host, for its emulated tests: device memory is host memory (:class:`FakeBuffer`), every call
+    picks device 0 unless ``execution="cpu"``."""
+    import ctypes
+
+    from gpmath._core import engines
+
+    copy = lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes)
+    monkeypatch.setattr(engine, "DeviceBuffer", FakeBuffer)
+    monkeypatch.setattr(engine, "to_device", copy)
+    monkeypatch.setattr(engine, "to_host", copy)
+    monkeypatch.setattr(engine, "own_stream", lambda device_id: 7)
+    monkeypatch.setattr(engine, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
+    monkeypatch.setattr(engine, "runtime", one_device_runtime())
+    monkeypatch.setattr(engines, "resolve_execution",
+                        lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
+
+
+def posing_as_device(monkeypatch, engine, planner) -> None:
+    """NumPy arrays pose as arrays on device 0 for *engine* and its front *planner* (the direct
+    path, no staging)."""
+    from gpmath._core.operand import as_operand as real_as_operand
+    from gpmath._core.packages import NUMPY
+
+    def as_operand(x, argument, stream=None):
+        op = real_as_operand(x, argument, stream)
+        op.device_id = 0
+        return op
+
+    monkeypatch.setattr(engine, "as_operand", as_operand)
+    monkeypatch.setattr(planner, "locate", lambda x, name: (name, NUMPY, 0))

@@ -20,12 +20,9 @@ import scipy.fft
 
 import gpmath
 from gpmath._bindings import cufft as real_cufft
-from gpmath._core.operand import as_operand as real_as_operand
-from gpmath._core import engines
-from gpmath._core.packages import NUMPY
-from gpmath.fft import FFT, _cuda, _planner
+from gpmath.fft import FFT, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath import fft
-from helpers import one_device_runtime
+from helpers import emulated_device
 from test_fft_layout import _check_pass_validity, _signal_addresses, _transform
 
 _DTYPES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -99,49 +96,16 @@ def _memory(ptr, count, dtype):
     return np.ctypeslib.as_array((ctypes.c_byte * (int(count) * np.dtype(dtype).itemsize)).from_address(ptr)).view(dtype)
 
 
-class FakeBuffer:
-    """A 'device' buffer in host memory."""
-
-    def __init__(self, nbytes, stream, device_id):
-        self.nbytes, self.stream, self.device_id = nbytes, stream, device_id
-        self._data = np.zeros(max(nbytes, 1), np.uint8)
-        self.ptr = self._data.ctypes.data if nbytes else 0
-
-    def release(self):
-        self.ptr = 0
-
-
 @pytest.fixture
 def fake(monkeypatch):
     """Route gpmath.fft's CUDA engine to the model; returns the fake cuFFT."""
     model = FakeCufft()
     monkeypatch.setattr(_cuda, "cufft", model)
-    monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
-    copy = lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes)
-    monkeypatch.setattr(_cuda, "to_device", copy)
-    monkeypatch.setattr(_cuda, "to_host", copy)
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
-    monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
-    monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
     model.ordered = []
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: model.ordered.append((waiting, producer)))
-    monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
-    monkeypatch.setattr(engines, "resolve_execution", lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
+    emulated_device(monkeypatch, _cuda)
     return model
-
-
-@pytest.fixture
-def on_device(fake, monkeypatch):
-    """NumPy arrays pose as arrays on device 0 (the direct path, no staging)."""
-
-    def as_operand(x, argument, stream=None):
-        op = real_as_operand(x, argument, stream)
-        op.device_id = 0
-        return op
-
-    monkeypatch.setattr(_cuda, "as_operand", as_operand)
-    monkeypatch.setattr(_planner, "locate", lambda x, name: (name, NUMPY, 0))
-    return fake
 
 
 def _random(rng, shape, complex_=True):

@@ -29,7 +29,7 @@ from gpmath._core import engines
 from gpmath.solver import _base, _cuda_jacobi, _cuda_solve, _device
 from gpmath.solver._cuda_small import SmallKernelSolve
 
-from helpers import one_device_runtime
+from helpers import FakeBuffer, one_device_runtime
 from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -379,17 +379,6 @@ class FakeLaunch:
             for c in range(nrhs):
                 source = _vec(b + item * (m * b_matrix + c * ldb), raw, n).copy()
                 _vec(y + item * (m * y_matrix + c * ldy), raw, n)[...] = source[where]
-
-
-class FakeBuffer:
-    """A 'device' buffer in host memory, filled with garbage as cudaMallocAsync's may be."""
-
-    def __init__(self, nbytes, stream, device_id):
-        self._data = np.full(max(nbytes, 1), 0x5A, np.uint8)
-        self.ptr = self._data.ctypes.data
-
-    def release(self):
-        self.ptr = 0
 
 
 class FakeLibraries(_device.SolverLibraries):

@@ -22,13 +22,9 @@ import pytest
 
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
-from gpmath._core import engines
-from gpmath._core.operand import as_operand as real_as_operand
-from gpmath._core.packages import NUMPY
-from gpmath.blas import Matmul, _cuda, _planner
+from gpmath.blas import Matmul, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
 
-from helpers import one_device_runtime
-from test_fft_cuda_emulated import FakeBuffer
+from helpers import emulated_device
 
 _DTYPES = {0: np.float32, 1: np.float64, 2: np.float16, 4: np.complex64, 5: np.complex128}
 _SCALES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -128,32 +124,10 @@ def fake(monkeypatch):
     model = FakeLt()
     monkeypatch.setattr(_cuda, "lt", model)
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda, "DeviceBuffer", FakeBuffer)
-    copy = lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes)
-    monkeypatch.setattr(_cuda, "to_device", copy)
-    monkeypatch.setattr(_cuda, "to_host", copy)
     monkeypatch.setattr(_cuda, "host_empty", np.empty)
-    monkeypatch.setattr(_cuda, "own_stream", lambda device_id: 7)
-    monkeypatch.setattr(_cuda, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: None)
-    monkeypatch.setattr(_cuda, "runtime", one_device_runtime())
-    monkeypatch.setattr(engines, "resolve_execution",
-                        lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
+    emulated_device(monkeypatch, _cuda)
     return model
-
-
-@pytest.fixture
-def on_device(fake, monkeypatch):
-    """NumPy arrays pose as arrays on device 0 (the direct path, no staging)."""
-
-    def as_operand(x, argument, stream=None):
-        op = real_as_operand(x, argument, stream)
-        op.device_id = 0
-        return op
-
-    monkeypatch.setattr(_cuda, "as_operand", as_operand)
-    monkeypatch.setattr(_planner, "locate", lambda x, name: (name, NUMPY, 0))
-    return fake
 
 
 def _reference(a, b, c=None, alpha=1.0, beta=None, bias=None, epilog=None):
