@@ -838,3 +838,47 @@ def test_stateless_repeats_hit_and_keep_no_operand(model):
         assert ref() is None
     info = gpmath.cache_info()["linalg"]
     assert (info.hits - before.hits, info.misses - before.misses, info.size) == (4, 2, 2)
+
+
+def _unread(a, lower):
+    """*a* with 7s in the triangle that *lower* does not name."""
+    n = a.shape[-1]
+    return (a + (np.triu if lower else np.tril)(np.full((n, n), 7.0), 1 if lower else -1)).astype(a.dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("route", ["pos", "sym", "her", "upper triangular", "lower triangular", "diagonal"])
+def test_structured_inv_and_solve_read_what_scipy_reads(model, dtype, lower, route):
+    """The inverse and solution of what the route reads, through the CUDA engines' routes."""
+    P = model.put
+    a = spd((2,), 5, dtype) if route == "pos" else hermitian((2,), 5, dtype) + 4 * np.eye(5, dtype=dtype)
+    read = {"upper triangular": np.triu(a), "lower triangular": np.tril(a),
+            "diagonal": a * np.eye(5)}.get(route, a).astype(dtype)
+    given = _unread(read, route == "lower triangular" or (lower and route in ("pos", "sym", "her")))
+    if route == "diagonal":
+        given = (read + 7 * (1 - np.eye(5))).astype(dtype)
+    if route == "sym" and np.dtype(dtype).kind == "c":  # complex symmetric (not Hermitian): a = aᵀ
+        read = ((read + np.swapaxes(read, -1, -2)) / 2).astype(dtype)
+        given = _unread(read, lower)
+    expected = np.linalg.inv(read.astype(np.complex128))
+    close(linalg.inv(P(given), assume_a=route, lower=lower, **CUDA), expected, dtype, 100)
+    b = random((2, 5, 2), dtype, 3)
+    close(linalg.solve(P(given), P(b), assume_a=route, lower=lower, **CUDA), expected @ b, dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [False, True])
+def test_generalized_eigh_type_1_and_subsets(model, dtype, lower):
+    """a v = w b v through b's Cholesky factor and two triangular solves on the CUDA engines;
+    eigenvectors b-orthonormal; subsets of the spectrum."""
+    P = model.put
+    a, b = hermitian((2,), 6, dtype), spd((2,), 6, dtype, seed=4)
+    w, v = host(linalg.eigh(P(_unread(a, lower)), P(_unread(b, lower)), lower=lower, **CUDA))
+    wide = np.complex128
+    expected = np.stack([np.sort(np.linalg.eigvals(np.linalg.solve(b[i].astype(wide), a[i])).real) for i in range(2)])
+    close(w, expected, dtype, 100)
+    close(a @ v, (b @ v) * w[..., None, :], dtype, 300)
+    close(ct(v) @ b @ v, np.broadcast_to(np.eye(6), (2, 6, 6)), dtype, 300)
+    w2 = host(linalg.eigvalsh(P(a), P(b), lower=lower, subset_by_index=(1, 3), **CUDA))
+    close(w2, expected[:, 1:4], dtype, 100)
