@@ -882,3 +882,21 @@ def test_generalized_eigh_type_1_and_subsets(model, dtype, lower):
     close(ct(v) @ b @ v, np.broadcast_to(np.eye(6), (2, 6, 6)), dtype, 300)
     w2 = host(linalg.eigvalsh(P(a), P(b), lower=lower, subset_by_index=(1, 3), **CUDA))
     close(w2, expected[:, 1:4], dtype, 100)
+
+
+@pytest.mark.parametrize("call", [
+    lambda f, a, b: f.qr(a, pivoting=True), lambda f, a, b: f.qr(a, mode="raw"), lambda f, a, b: f.eig(a, b),
+    lambda f, a, b: f.eig(a, left=True), lambda f, a, b: f.lu_factor(a[..., :3]),
+], ids=["qr-pivoting", "qr-raw", "eig-b", "eig-left", "lu_factor-rectangular"])
+def test_forms_through_scipy_on_the_host_return_the_operands_package(model, call):
+    P = model.put
+    a, b = general((2,), 4, "float64"), spd((), 4, "float64", seed=2)
+    def flat(result):
+        return [x for item in (result if isinstance(result, tuple) else (result,))
+                for x in (item if isinstance(item, tuple) else (item,))]
+
+    got = flat(call(linalg, P(a), P(b)))
+    assert all(type(x) is type(P(a)) for x in got)
+    for i in range(2):
+        for g, e in zip(got, flat(call(sl, a[i], b))):
+            np.testing.assert_allclose(host(g)[i], e, rtol=1e-10, atol=1e-10)
