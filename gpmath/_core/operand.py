@@ -94,11 +94,12 @@ class Operand:
 
     def overlaps(self, other: "Operand") -> bool:
         """Whether the two views may share memory (same device, intersecting spans)."""
-        if self.device_id != other.device_id:
-            return False
+        return self.device_id == other.device_id and self.meets(*other.span())
+
+    def meets(self, lo: int, hi: int) -> bool:
+        """Whether this view's span intersects the byte addresses ``[lo, hi)`` (of its device)."""
         a0, a1 = self.span()
-        b0, b1 = other.span()
-        return a0 < b1 and b0 < a1
+        return a0 < hi and lo < a1
 
     def __repr__(self) -> str:
         where = "host" if self.device_id is None else f"cuda:{self.device_id}"

@@ -343,12 +343,8 @@ class CudaMatmul(Matmul):
         """Whether an out of the validated layout at *ptr* may share memory with an input (then the
         full check decides: it raises, or accepts ``c`` itself)."""
         lo, hi = ptr + self._out_reach[0], ptr + self._out_reach[1]
-        for op in self._operands.values():
-            if op is not None and op.device_id is not None:
-                b0, b1 = op.span()
-                if lo < b1 and b0 < hi:
-                    return True
-        return False
+        return any(op is not None and op.device_id == self.device_id and op.meets(lo, hi)
+                   for op in self._operands.values())
 
     def _execute_staged(self, out):
         """Host operands: copy in, compute, copy the result back, wait for this stream only; the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..solver import LU, QR, SVD, Cholesky, Eig, Eigh
+from ..solver import LU, QR, SVD, Cholesky, Eig
 from ..solver._problem import square
 from ._dispatch import run
 from ._convert import prepared, written_into
@@ -343,12 +343,8 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
     """
     a, b = prepared(check_finite, a=a, b=b)
     _eigh.check_options(a, b, type, subset_by_index, subset_by_value, driver)
-    if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
-        square("a", tuple(a.shape))
+    square("a", tuple(a.shape))
     options = None if driver in _LAPACK_EIGH else driver
-    if b is None and subset_by_index is None and subset_by_value is None:
-        return run(Eigh, (a,), {"lower": lower, "eigvals_only": eigvals_only, "driver": options}, execution, stream,
-                   device_id=device_id)
     where = {"execution": execution, "stream": stream, "device_id": device_id}
     if b is None:
         w, v = _eigh.standard(a, lower, eigvals_only, options, where)

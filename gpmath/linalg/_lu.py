@@ -12,6 +12,7 @@ Complex pivots can differ from LAPACK's where cuSOLVER's pivot search ranks cand
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -71,10 +72,10 @@ def lu(a: Any, permute_l: bool = False, overwrite_a: bool = False, check_finite:
     m, n = a.shape[-2:]
     home = package.device_id(a)
     if m != n or m < 2 or 0 in tuple(a.shape):  # SciPy's own forms for 1x1 and empty matrices
-        return _on_host(package, a, home, permute_l, p_indices)
+        return _on_host(a, permute_l, p_indices)
     with LU(a, execution=execution, stream=stream, device_id=device_id) as plan:
         if plan.device_id is None:
-            return _on_host(package, a, home, permute_l, p_indices)
+            return _on_host(a, permute_l, p_indices)
         packed, pivots = plan.plan().execute()  # no check: a singular U is a result, as in SciPy
     u = package.upper_copy(packed)
     rows = package.arange_like(0, n, pivots)
@@ -101,12 +102,11 @@ def _row_order(pivots: np.ndarray) -> np.ndarray:
     return order
 
 
-def _on_host(package, a, home: int | None, permute_l: bool, p_indices: bool) -> tuple:
-    """SciPy's factors of *a*'s values, in *a*'s package on its device *home*."""
+def _on_host(a, permute_l: bool, p_indices: bool) -> tuple:
+    """SciPy's factors of *a*'s matrices, in *a*'s package on its device."""
     import scipy.linalg
 
-    factors = scipy.linalg.lu(package.to_numpy(a), permute_l=permute_l, p_indices=p_indices, check_finite=False)
-    return tuple(package.asarray(np.ascontiguousarray(f), home) for f in factors)
+    return matrixwise(functools.partial(scipy.linalg.lu, permute_l=permute_l, p_indices=p_indices, check_finite=False), a)
 
 
 def rectangular_lu_factor(a) -> tuple:
