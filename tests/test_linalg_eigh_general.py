@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import scipy.linalg as sl
 
-from gpmath import linalg
+from gpmath import FreedPlanError, linalg
+from gpmath.solver import Eigh
 
 from test_linalg_convert import DEVICE, HOST, in_package, to_numpy
 
@@ -109,3 +110,49 @@ def test_bad_options_raise_as_scipy(kwargs, message):
 def test_b_not_positive_definite_is_named():
     with pytest.raises(linalg.LinAlgError, match=r"^b\[1\] is not positive definite"):
         linalg.eigh(np.stack([np.eye(3)] * 2), np.stack([np.eye(3), -np.eye(3)]))
+
+
+@pytest.mark.parametrize("package, device", HOST + DEVICE)
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("type_", [1, 2, 3])
+def test_eigh_plan_with_b_matches_scipy_over_new_operands(type_, lower, dtype, package, device):
+    """``Eigh(a, b)`` plans its steps once; every later execute on new operands (reset_operands)
+    solves the new problem: SciPy's eigenvalues, and eigenvectors that solve it."""
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    a, b = pair(5, dtype, (3,))
+    with Eigh(in_package(a, package, device), in_package(b, package, device), type=type_, lower=lower) as plan:
+        plan.plan()
+        for round_ in range(3):
+            if round_:
+                a, b = pair(5, dtype, (3,))
+                plan.reset_operands(in_package(a, package, device), in_package(b, package, device))
+            w, v = (to_numpy(x) for x in plan.execute())
+            expected = np.stack([sl.eigh(a[i].astype(wide), b[i].astype(wide), type=type_, lower=lower,
+                                         eigvals_only=True) for i in range(3)])
+            np.testing.assert_allclose(w, expected, rtol=TOLERANCE[dtype] * 10, atol=TOLERANCE[dtype] * 10)
+            check_pairs(a.astype(wide), b.astype(wide), w.astype(np.float64), v.astype(wide), type_, TOLERANCE[dtype])
+            if round_ == 0:
+                steps = len(plan._steps.plans)
+        assert len(plan._steps.plans) == steps  # nothing planned again
+        made = list(plan._steps.plans.values())
+    assert plan.freed and all(step.freed for step in made)  # freeing the plan frees its steps
+
+
+def test_eigh_plan_with_b_checks_what_it_is_given():
+    a, b = pair(3, "float64")
+    with pytest.raises(ValueError, match="b must have a's shape"):
+        Eigh(a, np.eye(4))
+    with pytest.raises(TypeError, match="does not mix dtypes"):
+        Eigh(a, b.astype(np.float32))
+    with pytest.raises(ValueError, match='"type" keyword only accepts 1, 2, and 3'):
+        Eigh(a, b, type=0)
+    plan = Eigh(a, b, eigvals_only=True)
+    with pytest.raises(ValueError, match="keep the planned"):
+        plan.reset_operands(np.eye(2), np.eye(2))
+    with pytest.raises(linalg.LinAlgError, match=r"^b is not positive definite"):
+        plan.reset_operands(a, -b)
+        plan.execute()
+    plan.free()
+    with pytest.raises(FreedPlanError):
+        plan.execute()

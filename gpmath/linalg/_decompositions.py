@@ -349,7 +349,7 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
     if b is None:
         w, v = _eigh.standard(a, lower, eigvals_only, options, where)
     else:
-        w, v = _eigh.generalized(a, b, lower, type, eigvals_only, options, where)
+        w, v = _eigh.generalized(a, b, lower, type, eigvals_only, options, _eigh.Steps(where))
     if subset_by_index is not None or subset_by_value is not None:
         w, v = _eigh.subset(w, v, a.shape[-1], subset_by_index, subset_by_value)
     return w if eigvals_only else (w, v)

@@ -11,6 +11,8 @@ matrix and its pivot or minor.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .._core.dtypes import DTYPES
@@ -286,7 +288,35 @@ class Eigh(SolverPlan):
     >>> w, v = Eigh(np.array([[2.0, 1.0], [1.0, 2.0]])).execute()
     >>> w.round(6).tolist()
     [1.0, 3.0]
+
+    With *b*, the generalized problem ``a v = w b v`` (a
+    :class:`~gpmath.linalg._eigh.GeneralizedEigh` plan; ``type=2``, ``3``: ``a b v = w v``,
+    ``b a v = w v``):
+
+    >>> w, v = Eigh(np.array([[2.0, 1.0], [1.0, 2.0]]), np.diag([2.0, 2.0])).execute()
+    >>> w.round(6).tolist()
+    [0.5, 1.5]
     """
+
+    def __new__(cls, a, b=None, /, *, type: int = 1, **options):
+        if b is not None:
+            from ..linalg._eigh import GeneralizedEigh  # (the reduction composes gpmath.linalg's planners)
+
+            return GeneralizedEigh(a, b, type=type, **options)
+        if type not in (1, 2, 3):
+            raise ValueError(f'"type" keyword only accepts 1, 2, and 3, not {type!r}')
+        return super().__new__(cls, a, **options)
+
+    def __init__(self, a, b=None, /, *, type: int = 1, **options):
+        super().__init__(a, **options)
+
+    @classmethod
+    def _constructor_signature(cls) -> inspect.Signature:
+        """``(a, b=None, /, *, lower, eigvals_only, driver, type, execution, stream, device_id)``."""
+        parameters = list(super()._constructor_signature().parameters.values())
+        b = inspect.Parameter("b", inspect.Parameter.POSITIONAL_ONLY, default=None)
+        type_ = inspect.Parameter("type", inspect.Parameter.KEYWORD_ONLY, default=1)
+        return inspect.Signature([parameters[0], b, *parameters[1:4], type_, *parameters[4:]])
 
     def _configure(self, lower=True, eigvals_only=False, driver=None) -> None:
         _choice("driver", driver, EIGH_DRIVERS)
@@ -373,6 +403,9 @@ class Lstsq(SolverPlan):
 
     *lapack_driver* ``"gelsd"`` goes through the SVD (any rank; returns ``s``); ``"gelsy"``
     through a QR factorisation (on the GPU without pivoting: full rank only, ``s`` is None).
+    ``execute()`` returns ``(x, residues, rank, s)`` with SciPy 1.18's residues: for
+    ``"gelsd"`` and M > N the squared column norms of ``b - a x`` (NaN for a matrix of rank
+    below N), for ``"gelsy"`` and M <= N an empty ``(..., 0)``, for N = 0 those of ``b``.
 
     Examples
     --------
