@@ -4,6 +4,7 @@ slot), interleaved streams and threads sharing the ring, and a host copy freed f
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from gpmath._core import transfer
 from gpmath._core.memory import DeviceBuffer
 from gpmath._core.streams import own_stream
+from gpmath.blas import Matmul
 
 pytestmark = pytest.mark.gpu
 
@@ -129,3 +131,26 @@ def test_a_full_pool_gives_ordinary_arrays(monkeypatch):
     result = transfer.host_empty(shape, np.float32)
     assert result.shape == shape and result.ctypes.data not in transfer._results.blocks
     assert transfer.host_empty((3,), np.float32).ctypes.data not in transfer._results.blocks  # small: always NumPy's
+
+
+@pytest.mark.parametrize("m, k, n, epilog", [(3000, 4096, 1024, None), (2048, 4096, 4096, "bias_relu"),
+                                             (4099, 2049, 515, None)])
+def test_large_numpy_products_pipeline_their_rows(m, k, n, epilog, caplog):
+    """a (larger than two pinned slots) goes up block by block, each block multiplied and its rows of
+    the result sent back while the next is copied; the product is NumPy's."""
+    rng = np.random.default_rng(m)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    bias = rng.standard_normal(n, dtype=np.float32) if epilog else None
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        with Matmul(a, b, bias=bias, epilog=epilog, execution="cuda") as plan:
+            plan.plan()
+            first = plan.execute()
+            a[:] = rng.standard_normal((m, k), dtype=np.float32)  # the plan reads a again at every call
+            second = plan.execute()
+    assert any("pipelines its host operands" in r.getMessage() for r in caplog.records)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    if epilog:
+        expected = np.maximum(expected + bias, 0)
+    np.testing.assert_allclose(second, expected, rtol=2e-4, atol=2e-3 * np.sqrt(k))
+    assert not np.array_equal(first, second)

@@ -35,7 +35,8 @@ import numpy as np
 from . import runtime
 from .streams import synchronize
 
-__all__ = ["to_device", "to_host", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES", "SLOTS", "POOL_BYTES"]
+__all__ = ["to_device", "to_host", "enqueue_to_pinned", "is_pinned", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES",
+           "SLOTS", "POOL_BYTES"]
 
 PIPELINE_BYTES = int(os.environ.get("GPMATH_PINNED_MIN_BYTES", 4 << 20))  # smaller copies: pageable, direct
 SLOT_BYTES = 16 << 20
@@ -238,6 +239,19 @@ def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
                 if index + SLOTS < len(starts):
                     enqueue(index + SLOTS)
             synchronize(stream)
+
+
+def is_pinned(ptr: int) -> bool:
+    """Whether *ptr* starts a pinned block of the result pool (:func:`host_empty`)."""
+    return ptr in _results.blocks
+
+
+def enqueue_to_pinned(dst: int, src: int, nbytes: int, stream: int) -> None:
+    """Enqueue a copy of *nbytes* from device address *src* into pinned host memory at *dst* (inside
+    a :func:`host_empty` block, see :func:`is_pinned`) on *stream*, without waiting: the caller
+    synchronizes *stream* before reading *dst*."""
+    if nbytes:
+        _copy(dst, src, nbytes, _D2H, stream)
 
 
 def release() -> None:

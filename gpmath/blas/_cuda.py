@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 
 from .._bindings import cublaslt as lt
 from .._core import runtime
 from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer
-from .._core.transfer import host_empty, to_device, to_host
+from .._core.transfer import SLOT_BYTES, enqueue_to_pinned, host_empty, is_pinned, to_device, to_host
 from .._core.operand import Operand, as_operand
 from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
-from .._core.streams import order_after, own_stream, resolve_stream
+from .._core.streams import order_after, own_stream, resolve_stream, synchronize
 from .._core.timing import L2Flusher, median_times_ms
-from ._layout import LtLayout, LtOperand, lt_layout, unusable_operands
+from ._layout import OP_N, LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe, out_matrix
 
@@ -100,6 +101,7 @@ class CudaMatmul(Matmul):
         self._out_kind = self._out_reach = None  # (type, signature) of the last out validated; its byte reach
         self._bound = True  # operands bound (release_operands unbinds them)
         self.algorithms: list = []
+        self._row_blocks: list[tuple] = []  # host operands: see _plan_row_blocks
         self.autotune_timings: dict[int, float] = {}
         self._algorithm_index = None
 
@@ -149,7 +151,9 @@ class CudaMatmul(Matmul):
                 raise LibraryError(status, lt.status_name(status), "cublasLtMatmulAlgoGetHeuristic",
                                    f"cuBLASLt has no algorithm for {self!r} within {max_workspace} bytes of workspace")
             self.algorithms = results
-            workspace = DeviceBuffer(max(r.workspaceSize for r in results), self.stream, self.device_id)
+            self._row_blocks = self._plan_row_blocks(handle, desc, layouts, pref) if self.staged else []
+            needs = [r.workspaceSize for r in results] + [block[4].workspaceSize for block in self._row_blocks]
+            workspace = DeviceBuffer(max(needs), self.stream, self.device_id)
             self._hold(workspace.release)
             self._uploads = self._upload_buffers() if self.staged else None
         self.nbytes = workspace.nbytes + sum(buf.nbytes for buf in (self._uploads or {}).values())
@@ -168,6 +172,39 @@ class CudaMatmul(Matmul):
         self._select(0)
         self._set_pointers()
         return self
+
+    def _plan_row_blocks(self, handle: int, desc: int, layouts: tuple, pref: int) -> list[tuple]:
+        """``(first row, rows, B layout, D layout, heuristic result)`` per block of the user's a,
+        for host operands whose a is one large C-order matrix (no c, one call): a block is
+        uploaded and multiplied (into the same rows of the result, which go back while the next
+        block is copied) before the next, so that copies and the product overlap.  Empty where
+        the product is not of that kind or a is smaller than two pinned slots."""
+        layout, problem = self.layout, self.problem
+        item, m, k, n = problem.dtype.itemsize, problem.m, problem.k, problem.n
+        eligible = (layout.batch_count == 1 and len(layout.outer_offsets) == 1 and not self._has_c
+                    and layout.b.op == OP_N and layout.b.ld == k and layout.d.op == OP_N and layout.d.ld == n
+                    and m * k * item >= 2 * SLOT_BYTES)
+        if not eligible:
+            return []
+        # blocks start 256-byte aligned in a and in the result (as the whole buffers do)
+        quantum = math.lcm(256 // math.gcd(256, k * item), 256 // math.gcd(256, n * item))
+        step = max(quantum, SLOT_BYTES // (k * item) // quantum * quantum)
+        made: dict[int, tuple] = {}
+        blocks = []
+        for first in range(0, m, step):
+            rows = min(step, m - first)
+            if rows not in made:
+                b_desc = lt.matrix_layout_create(problem.dtype.cuda, k, rows, k)
+                self._hold(lt.matrix_layout_destroy, b_desc)
+                d_desc = lt.matrix_layout_create(problem.dtype.cuda, n, rows, n)
+                self._hold(lt.matrix_layout_destroy, d_desc)
+                found = lt.matmul_algo_get_heuristic(handle, desc, layouts[0], b_desc, d_desc, d_desc, pref, 1)
+                if not found:
+                    return []
+                made[rows] = (b_desc, d_desc, found[0])
+            blocks.append((first, rows, *made[rows]))
+        logger.info("matmul: %r pipelines its host operands in %d blocks of a's rows", self, len(blocks))
+        return blocks
 
     def _matmul_desc(self) -> int:
         dtype = self.problem.dtype
@@ -350,17 +387,45 @@ class CudaMatmul(Matmul):
         """Host operands: copy in, compute, copy the result back, wait for this stream only; the
         result leaves through the plan's staging, in the caller's package."""
         pkg, stream, uploads, staging = self.package, self.stream, self._uploads, self.staging
-        self._upload()
-        self._launch(uploads["out"].ptr)
         caller_out, target = (self._caller_out, self._out) if out is None else (out, self._inward("out", out))
         if target is not None and target is not self._out:
             self._check_out(as_operand(target, "out"), self._operands)
         result = host_empty(self.problem.out_shape, self.problem.dtype.numpy)
-        to_host(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
+        if self._row_blocks and is_pinned(pkg.ptr(result)):
+            self._pipelined(pkg.ptr(result))
+        else:
+            self._upload()
+            self._launch(uploads["out"].ptr)
+            to_host(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
         if target is None:
             return staging.outward(result)
         pkg.copy_into(target, result)
         return staging.written(caller_out, target)
+
+    def _pipelined(self, result_ptr: int) -> None:
+        """The staged product block by block (:meth:`_plan_row_blocks`) into the pinned result at
+        *result_ptr*, waiting for the plan's stream at the end."""
+        stream, uploads, item = self.stream, self._uploads, self.problem.dtype.itemsize
+        arrays = dict(zip(_NAMES, self._arrays))
+        for name in ("b", "bias"):
+            if arrays[name] is not None:
+                to_device(uploads[name].ptr, NUMPY.ptr(arrays[name]), uploads[name].nbytes, stream)
+        a_host, a_dev, d_dev = NUMPY.ptr(arrays["a"]), uploads["a"].ptr, uploads["out"].ptr
+        row_a, row_d = self.problem.k * item, self.problem.n * item
+        vp = ctypes.c_void_p
+        call = list(self._args)
+        with runtime.on_device(self.device_id):
+            for first, rows, b_desc, d_desc, found in self._row_blocks:
+                to_device(a_dev + first * row_a, a_host + first * row_a, rows * row_a, stream)
+                call[5], call[6] = vp(a_dev + first * row_a), vp(b_desc)
+                call[8] = call[10] = vp(d_dev + first * row_d)
+                call[9] = call[11] = vp(d_desc)
+                call[12] = vp(ctypes.addressof(found.algo))
+                status = self._fn(*call)
+                if status:
+                    lt.check(status, "cublasLtMatmul")
+                enqueue_to_pinned(result_ptr + first * row_d, d_dev + first * row_d, rows * row_d, stream)
+            synchronize(stream)
 
     def _upload(self) -> None:
         """Copy the host operands into the plan's device buffers (on the plan's stream)."""
