@@ -249,3 +249,25 @@ def test_an_out_that_overlaps_an_input_is_refused_after_valid_ones(on_device, rn
         np.testing.assert_allclose(gpmath.matmul(a, b, c, out=c), expected, rtol=1e-12)
     with pytest.raises(ValueError, match="overlaps"):
         gpmath.matmul(a, c, out=c)
+
+
+@pytest.mark.parametrize("m, k, n, epilog", [(40, 16, 8, None), (37, 24, 5, "bias_relu"), (64, 8, 64, "gelu")])
+def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, epilog):
+    """With slots of 1 KiB, a of a few KiB goes up in blocks of rows (each starting 256-byte aligned),
+    each multiplied into its rows of the result, which go straight into the pinned result."""
+    monkeypatch.setattr(_cuda, "SLOT_BYTES", 1024)
+    monkeypatch.setattr(_cuda, "is_pinned", lambda ptr: True)
+    monkeypatch.setattr(_cuda, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    bias = rng.standard_normal(n) if epilog and "bias" in epilog else None
+    with Matmul(a, b, bias=bias, epilog=epilog, execution="cuda") as plan:
+        plan.plan()
+        blocks = plan._row_blocks
+        assert len(blocks) >= 2 and sum(rows for _, rows, *_ in blocks) == m
+        assert all(first * k * 8 % 256 == 0 and first * n * 8 % 256 == 0 for first, *_ in blocks)
+        calls = fake.calls
+        for _ in range(2):
+            a[:] = rng.standard_normal(a.shape)
+            np.testing.assert_allclose(plan.execute(), _reference(a, b, bias=bias, epilog=epilog), rtol=1e-12, atol=1e-12)
+        assert fake.calls - calls == 2 * len(blocks)
