@@ -259,6 +259,9 @@ def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, 
     monkeypatch.setattr(_cuda, "is_pinned", lambda ptr: True)
     monkeypatch.setattr(_cuda, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
+    monkeypatch.setattr(_cuda, "side_stream", lambda device_id, purpose: {"upload": 8, "download": 9}[purpose])
+    ordered = []
+    monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     bias = rng.standard_normal(n) if epilog and "bias" in epilog else None
     with Matmul(a, b, bias=bias, epilog=epilog, execution="cuda") as plan:
@@ -271,3 +274,5 @@ def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, 
             a[:] = rng.standard_normal(a.shape)
             np.testing.assert_allclose(plan.execute(), _reference(a, b, bias=bias, epilog=epilog), rtol=1e-12, atol=1e-12)
         assert fake.calls - calls == 2 * len(blocks)
+        # per block: the product waits for its upload, the download for the product
+        assert ordered[-2 * len(blocks):] == [(plan.stream, 8), (9, plan.stream)] * len(blocks)

@@ -12,7 +12,7 @@ import threading
 from . import runtime
 from .packages import Package
 
-__all__ = ["resolve_stream", "check_stream_device", "own_stream", "order_after", "synchronize"]
+__all__ = ["resolve_stream", "check_stream_device", "own_stream", "side_stream", "order_after", "synchronize"]
 
 
 def resolve_stream(stream, package: Package, device_id: int) -> int:
@@ -71,15 +71,21 @@ def _forget() -> None:
 
 def own_stream(device_id: int) -> int:
     """gpmath's own non-blocking stream for this thread on *device_id* (for NumPy inputs)."""
+    return side_stream(device_id, "work")
+
+
+def side_stream(device_id: int, purpose: str) -> int:
+    """A non-blocking stream of this thread on *device_id*, one per *purpose*: ``"work"`` is
+    :func:`own_stream`'s; copies on ``"upload"`` and ``"download"`` overlap its work."""
     streams = getattr(_local, "streams", None)
     if streams is None:
         streams = _local.streams = {}
-    handle = streams.get(device_id)
+    handle = streams.get((device_id, purpose))
     if handle is None:
         rt = runtime.rt()
         with runtime.on_device(device_id):
             handle = int(runtime.check(rt.cudaStreamCreateWithFlags(rt.cudaStreamNonBlocking), "cudaStreamCreateWithFlags"))
-        streams[device_id] = handle
+        streams[(device_id, purpose)] = handle
     return handle
 
 

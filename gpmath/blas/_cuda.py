@@ -22,7 +22,7 @@ from .._core.transfer import SLOT_BYTES, enqueue_to_pinned, host_empty, is_pinne
 from .._core.operand import Operand, as_operand
 from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
-from .._core.streams import order_after, own_stream, resolve_stream, synchronize
+from .._core.streams import order_after, own_stream, resolve_stream, side_stream, synchronize
 from .._core.timing import L2Flusher, median_times_ms
 from ._layout import OP_N, LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
@@ -404,19 +404,24 @@ class CudaMatmul(Matmul):
 
     def _pipelined(self, result_ptr: int) -> None:
         """The staged product block by block (:meth:`_plan_row_blocks`) into the pinned result at
-        *result_ptr*, waiting for the plan's stream at the end."""
+        *result_ptr*: uploads on this thread's upload stream, products on the plan's stream, the
+        result's rows back on the download stream, each waiting for what it reads; returns when
+        the last rows are in *result_ptr*."""
         stream, uploads, item = self.stream, self._uploads, self.problem.dtype.itemsize
+        up, down = side_stream(self.device_id, "upload"), side_stream(self.device_id, "download")
         arrays = dict(zip(_NAMES, self._arrays))
+        order_after(up, stream)  # the plan's earlier work (which may read the buffers) comes first
         for name in ("b", "bias"):
             if arrays[name] is not None:
-                to_device(uploads[name].ptr, NUMPY.ptr(arrays[name]), uploads[name].nbytes, stream)
+                to_device(uploads[name].ptr, NUMPY.ptr(arrays[name]), uploads[name].nbytes, up)
         a_host, a_dev, d_dev = NUMPY.ptr(arrays["a"]), uploads["a"].ptr, uploads["out"].ptr
         row_a, row_d = self.problem.k * item, self.problem.n * item
         vp = ctypes.c_void_p
         call = list(self._args)
         with runtime.on_device(self.device_id):
             for first, rows, b_desc, d_desc, found in self._row_blocks:
-                to_device(a_dev + first * row_a, a_host + first * row_a, rows * row_a, stream)
+                to_device(a_dev + first * row_a, a_host + first * row_a, rows * row_a, up)
+                order_after(stream, up)
                 call[5], call[6] = vp(a_dev + first * row_a), vp(b_desc)
                 call[8] = call[10] = vp(d_dev + first * row_d)
                 call[9] = call[11] = vp(d_desc)
@@ -424,8 +429,9 @@ class CudaMatmul(Matmul):
                 status = self._fn(*call)
                 if status:
                     lt.check(status, "cublasLtMatmul")
-                enqueue_to_pinned(result_ptr + first * row_d, d_dev + first * row_d, rows * row_d, stream)
-            synchronize(stream)
+                order_after(down, stream)
+                enqueue_to_pinned(result_ptr + first * row_d, d_dev + first * row_d, rows * row_d, down)
+            synchronize(down)  # (it waited for every product, which waited for every upload)
 
     def _upload(self) -> None:
         """Copy the host operands into the plan's device buffers (on the plan's stream)."""
