@@ -31,9 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._core.dtypes import DTYPES
+from . import _r2r_fused as fused
 from ._args import check_norm, many_axes, norm_factor, one_axis, promoted_name
 
-__all__ = ["R2RProblem", "describe_r2r", "FFTs", "r2r"]
+__all__ = ["R2RProblem", "describe_r2r", "FFTs", "fused_recipe", "r2r"]
 
 FAMILIES = ("dct", "dst")
 _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
@@ -129,6 +130,15 @@ class FFTs:
     def twiddle(self, name: str, n: int, real: str):
         """The vector *name* (see :func:`_host_twiddle`) for length *n* in precision *real*."""
         return _device_twiddle(self.pkg, self.device_id, name, n, real)
+
+    def stream(self) -> int:
+        """The stream the steps around the FFTs run on (the package's current one on the device)."""
+        return self.pkg.current_stream(self.device_id)
+
+    def kept(self, key, make):
+        """What *make* returns (a work array, a kernel launch): made anew for each transform here,
+        kept under *key* by a plan's FFTs."""
+        return make()
 
 
 @functools.lru_cache(maxsize=256)
@@ -251,12 +261,23 @@ def _fit(pkg, x, n: int):
     return out
 
 
-def _one_axis(x, axis: int, n: int, p: R2RProblem, inverse: bool, f: FFTs):
-    """The normalised transform of real *x* along *axis*, cropped or padded to *n*."""
-    pkg, ndim = f.pkg, len(x.shape)
-    order = tuple(a for a in range(ndim) if a != axis) + (axis,)
-    y = _fit(pkg, pkg.permuted(x, order), n)
+def _type_and_factor(p: R2RProblem, n: int, inverse: bool) -> tuple[int, float]:
+    """The type computed (an inverse of type 2 is a type 3 ...) and SciPy's norm factor."""
     type = _INVERSE_TYPE[p.type] if inverse else p.type
+    return type, norm_factor(p.norm, not inverse, _period(p.family, p.type, n))
+
+
+def fused_recipe(p: R2RProblem, n: int, inverse: bool):
+    """The :class:`~gpmath.fft._r2r_fused.Recipe` of *p*'s transform of length *n* (its inverse
+    with *inverse*), or None where the composed steps compute it."""
+    type, factor = _type_and_factor(p, n, inverse)
+    return fused.recipe(p.family, type, n, p.orthogonalize, factor)
+
+
+def _composed(y, p: R2RProblem, inverse: bool, f: FFTs):
+    """The normalised transform of real *y* along its last axis, by the package's own operations."""
+    pkg = f.pkg
+    type, factor = _type_and_factor(p, y.shape[-1], inverse)
     ends = _ends(p.family, type) if p.orthogonalize else ()
     if ends and type in (1, 3):
         y = pkg.copy(y)
@@ -264,9 +285,21 @@ def _one_axis(x, axis: int, n: int, p: R2RProblem, inverse: bool, f: FFTs):
     y = _transform_last(y, p.family, type, f, p.real)
     if ends and type in (1, 2):
         _scale_ends(pkg, y, ends, 1 / math.sqrt(2))
-    factor = norm_factor(p.norm, not inverse, _period(p.family, p.type, n))
     if factor != 1.0:
         pkg.scale_inplace(y, factor)
+    return y
+
+
+def _one_axis(x, axis: int, n: int, p: R2RProblem, inverse: bool, f: FFTs):
+    """The normalised transform of real *x* along *axis*, cropped or padded to *n*."""
+    pkg, ndim = f.pkg, len(x.shape)
+    order = tuple(a for a in range(ndim) if a != axis) + (axis,)
+    y = _fit(pkg, pkg.permuted(x, order), n)
+    recipe = fused_recipe(p, n, inverse) if fused.usable(f) else None
+    if recipe is None:
+        y = _composed(y, p, inverse, f)
+    else:
+        y = fused.transform(pkg.contiguous(y), recipe, f, p.real)
     back = [0] * ndim
     for position, a in enumerate(order):
         back[a] = position

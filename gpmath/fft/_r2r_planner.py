@@ -6,8 +6,9 @@ stateless functions (``dct`` ...) run those FFTs through gpmath's own stateless 
 plan owns one :class:`~gpmath.fft.FFT` plan per FFT it needs (made by :meth:`~DCT.plan`, rebound
 to each new intermediate array without checks), so a repeated ``execute`` plans nothing.  Either
 way the FFTs choose their engine (cuFFT where the operand lives on a GPU, or for host operands
-where one is usable; scipy.fft otherwise) and the steps around them are the operand's package's
-own operations, on the plan's stream.
+where one is usable; scipy.fft otherwise) and the steps around them run on the plan's stream:
+gpmath's pre- and post-processing kernels for operands on a CUDA device
+(:mod:`gpmath.fft._r2r_fused`), the operand's package's own operations otherwise.
 """
 
 from __future__ import annotations
@@ -45,12 +46,20 @@ class _StatelessFFTs(FFTs):
 
 class _PlannedFFTs(FFTs):
     """The FFTs through :class:`FFT` plans made on first use and rebound afterwards; *hold*
-    registers each plan's ``free`` with the owning planner."""
+    registers each plan's ``free`` with the owning planner.  Work arrays and kernel launches are
+    kept too, so that a repeated ``execute`` allocates only the FFT's output and the result."""
 
     def __init__(self, pkg, device_id, options: dict, hold):
         super().__init__(pkg, device_id)
         self.options, self.hold = options, hold
         self.plans: dict = {}
+        self.kept_items: dict = {}
+
+    def kept(self, key, make):
+        found = self.kept_items.get(key)
+        if found is None:
+            found = self.kept_items[key] = make()
+        return found
 
     def _run(self, kind: str, array, n: int, **extra):
         key = (kind, n, self.pkg.signature(array))
@@ -125,9 +134,10 @@ class DCT(Planner):
 
     Notes
     -----
-    :meth:`plan` runs the transform once, making the :class:`~gpmath.fft.FFT` plans it needs
-    and uploading the twiddle vectors; :meth:`execute` then reuses them.  The result is a new
-    array in *x*'s package and on its device.
+    :meth:`plan` runs the transform once, making the :class:`~gpmath.fft.FFT` plans it needs,
+    compiling gpmath's kernels (operands on a CUDA device) or uploading the twiddle vectors, and
+    allocating the work arrays; :meth:`execute` then reuses them.  The result is a new array in
+    *x*'s package and on its device.
 
     Examples
     --------
@@ -195,6 +205,7 @@ class DCT(Planner):
     def _after_free(self) -> None:
         self._x = None
         self._ffts.plans.clear()
+        self._ffts.kept_items.clear()
 
     def __repr__(self) -> str:
         p = self.problem

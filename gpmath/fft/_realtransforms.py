@@ -4,8 +4,9 @@ idctn, dstn, idstn.
 Types 1-4, SciPy's ``norm`` and ``orthogonalize`` and its dtype rules (float32 stays float32,
 float16 becomes float32, integers float64; complex input transforms its real and imaginary
 parts).  The work is :mod:`gpmath.fft._r2r`'s FFT-based algorithms (see ``_r2r_planner.py``):
-the FFTs run in cuFFT where the operand lives on a GPU, and the steps around them as the
-operand's package's own operations; the result is in the input's package and on its device.
+the FFTs run in cuFFT where the operand lives on a GPU, with gpmath's fused pre- and
+post-processing kernels around them (the operand's package's own operations on the host, or where
+NVRTC is missing); the result is in the input's package and on its device.
 Keyword-only ``execution``, ``stream`` and ``device_id`` choose where the FFTs run, as for
 :func:`~gpmath.fft.fft`.  ``overwrite_x`` is accepted and never needed: the input is not changed.
 """

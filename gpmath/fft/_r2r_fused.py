@@ -1,0 +1,160 @@
+"""DCT/DST of types 1-4 as one pre-processing kernel, one FFT and one post-processing kernel.
+
+For real operands on a CUDA device (rows of contiguous samples along the last axis, float32 or
+float64), :func:`transform` replaces the composed steps of :mod:`gpmath.fft._r2r` by gpmath's
+kernels ``kernels/r2r.cu`` around the same :class:`~gpmath.fft._r2r.FFTs`: the pre kernel writes
+the FFT's input (reordering, extension, pre-twiddle) and the post kernel reads its output and
+writes the result (post-twiddle, reordering, running sums, SciPy's norm factor and the
+``orthogonalize`` end factors).  The FFTs are the same length as the composed path's for types 2
+and 3, half as long (complex) for type 4, and ``N - 1`` (DCT-I) or ``N + 1`` (DST-I) points
+instead of ``2(N - 1)`` or ``2(N + 1)``; the source's header gives the index math.
+
+A :class:`Recipe` says which kernels, FFT and factors a transform takes; it is pure, so that the
+tests can run a NumPy model of the kernels from it on the CPU.  Odd-length DCT-IV/DST-IV keep
+the composed path (:func:`recipe` returns None).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._core import kernels, runtime
+from .._core.dtypes import DTYPES
+from .._core.kernels import Kernel, Launch
+
+__all__ = ["Recipe", "recipe", "usable", "transform", "KERNEL_PATH"]
+
+KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "r2r.cu")
+logger = logging.getLogger("gpmath")
+_COMPLEX = {"float32": "complex64", "float64": "complex128"}
+_MAX_GRID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The kernels, FFT and factors of one unnormalised-plus-scaled transform along the last axis.
+
+    Attributes
+    ----------
+    pre, post : str
+        The kernels' names in ``r2r.cu`` without the ``r2r_`` prefix.
+    fft : {"r2c", "c2r", "c2c"}
+        The FFT between them, of *fft_n* points.
+    fft_n : int
+    width : int
+        The last-axis length of the FFT's input (the pre kernel's output).
+    complex_input : bool
+        Whether that input is complex.
+    sine : bool
+        A DST of type 2-4 (the kernels fold its signs and reversals into their indexing).
+    pre_factors, post_factors : tuple of float
+        ``(scale, first, last)`` of each kernel: the factor of every sample and of the first
+        and last internal one (input side: ``orthogonalize``'s sqrt(2); output side: the norm
+        factor, times ``orthogonalize``'s 1/sqrt(2) at the ends).
+    """
+
+    pre: str
+    post: str
+    fft: str
+    fft_n: int
+    width: int
+    complex_input: bool
+    sine: bool
+    pre_factors: tuple[float, float, float]
+    post_factors: tuple[float, float, float]
+
+
+def _end_factors(family: str, type: int, orthogonalize: bool) -> tuple[float, float]:
+    """``orthogonalize``'s output factors of the first and last internal sample: DCT-I both ends,
+    types 2 and 3 the first (a DST's last sample is its DCT's first); inputs take the inverse."""
+    if not orthogonalize or type == 4 or (type == 1 and family == "dst"):
+        return 1.0, 1.0
+    end = 1 / math.sqrt(2)
+    return end, end if type == 1 else 1.0
+
+
+def recipe(family: str, type: int, n: int, orthogonalize: bool, factor: float) -> Recipe | None:
+    """The recipe of the *family* transform of *type* of length *n*, its result scaled by *factor*;
+    None for an odd-length type 4 (the composed path computes it)."""
+    if type == 4 and n % 2:
+        return None
+    first, last = _end_factors(family, type, orthogonalize)
+    inputs = (1.0, 1 / first, 1 / last) if type in (1, 3) else (1.0, 1.0, 1.0)
+    outputs = (factor, factor * first, factor * last) if type in (1, 2) else (factor,) * 3
+    if type == 1:
+        length = n - 1 if family == "dct" else n + 1
+        return Recipe(f"pre_{family}1", f"post_{family}1", "r2c", length, length, False, False, inputs, outputs)
+    steps = {2: ("r2c", n, n, False), 3: ("c2r", n, n // 2 + 1, True), 4: ("c2c", n // 2, n // 2, True)}[type]
+    return Recipe(f"pre{type}", f"post{type}", *steps, family == "dst", inputs, outputs)
+
+
+def usable(f) -> bool:
+    """Whether the FFTs *f* serve operands on a CUDA device where gpmath's kernels compile."""
+    return f.device_id is not None and kernels.compiler_available()
+
+
+@functools.cache
+def _kernel(name: str, real: str) -> Kernel:
+    return Kernel(KERNEL_PATH, f"r2r_{name}", {"GPM_REAL": DTYPES[real].itemsize})
+
+
+def _bits(value: float) -> int:
+    """The 8 bytes of the double *value*, as :meth:`Launch.set` takes them."""
+    return int(np.float64(value).view(np.int64))
+
+
+def _block(n: int) -> int:
+    """Threads a row: whole warps, at most 256 (the kernels stride along longer rows)."""
+    return min(256, 32 * -(-n // 32))
+
+
+def _launch(f, name: str, real: str, rows: int, n: int, pointers: tuple[int, int, int], sine: bool,
+            factors: tuple[float, float, float]) -> None:
+    """Run kernel *name* on *rows* rows of length *n* on *f*'s stream (one block a row)."""
+    def make():
+        return Launch(_kernel(name, real).function(f.device_id), 9, grid=min(rows, _MAX_GRID), block=_block(n))
+
+    def run():
+        launch = f.kept(("r2r-launch", name, real, rows, n), make)
+        for index, value in enumerate((*pointers, rows, n, int(sine), *(_bits(v) for v in factors))):
+            launch.set(index, value)
+        launch(f.stream())
+
+    runtime.call_on_device(f.device_id, None, run)
+
+
+def _fft(f, r: Recipe, buffer):
+    if r.fft == "r2c":
+        return f.rfft(buffer)
+    if r.fft == "c2r":
+        return f.irfft(buffer, r.fft_n)
+    return f.fft(buffer, r.fft_n)
+
+
+def transform(x, r: Recipe, f, real: str):
+    """The transform *r* of the C-contiguous real array *x* (dtype *real*) along its last axis,
+    through the FFTs *f* (a new array; the FFT's input and the DCT-I sums are ``f.kept``)."""
+    pkg, device_id, stream = f.pkg, f.device_id, f.stream()
+    shape = tuple(x.shape)
+    batch, n = shape[:-1], shape[-1]
+    rows = math.prod(batch)
+    out = pkg.empty(shape, DTYPES[real], device_id, stream)
+    if rows == 0:
+        return out
+    logger.debug("dct/dst: fused %s/%s kernels around a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft, rows)
+    dtype = _COMPLEX[real] if r.complex_input else real
+    buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
+                    lambda: pkg.empty((*batch, r.width), DTYPES[dtype], device_id, stream))
+    sums = 0
+    if r.pre == "pre_dct1":
+        sums = pkg.ptr(f.kept(("r2r-sums", rows), lambda: pkg.empty((rows,), DTYPES["float64"], device_id, stream)))
+    _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer), sums), r.sine, r.pre_factors)
+    spectrum = pkg.contiguous(_fft(f, r, buffer))
+    _launch(f, r.post, real, rows, n, (pkg.ptr(spectrum), pkg.ptr(out), sums), r.sine, r.post_factors)
+    return out

@@ -1,0 +1,253 @@
+// The pre- and post-processing passes of gpmath's DCTs and DSTs (see gpmath/fft/_r2r_fused.py):
+// each transform is one pre kernel, one cuFFT transform and one post kernel.  Every kernel takes
+// rows of contiguous samples (one block a row, its threads striding along it) and the same nine
+// 8-byte parameters:
+//
+//   src, dst    the pass's input and output rows (real or complex, as the kernel reads them)
+//   sums        DCT-I: each row's first odd output, written by the pre kernel and read by the post
+//   rows, n     the number of rows and the transform's length N
+//   sine        DST of types 2-4: the DCT's input signs and reversals folded into the indexing
+//   scale, first, last
+//               the factor of every sample, and those of the first and last "internal" sample (the
+//               DCT's own indexing: orthogonalisation and SciPy's norm factor folded in)
+//
+// Index math (x the input, X its FFT; k, m the output and FFT indices):
+//   type 2: v = [x0, x2, ..., x3, x1], rfft of N, z_k = 2 exp(-i pi k / 2N) V_k, y_k = Re z_k,
+//           y_{N-k} = -Im z_k.
+//   type 3: W_k = exp(i pi k / 2N) (x_k - i x_{N-k}) (x_N = 0), an unnormalised irfft of N, its
+//           samples back in even/odd order.
+//   type 4 (even N): z_m = (x_{2m} + i x_{N-1-2m}) exp(-i pi m / N), a complex FFT of N/2,
+//           u_k = 2 exp(-i pi (4k+1) / 4N) U_k, y_{2k} = Re u_k, y_{N-1-2k} = -Im u_k.
+//   DCT-I (L = N-1): y_j = (x_j + x_{L-j}) / 2 - sin(pi j / L) (x_j - x_{L-j}), an rfft of L,
+//           out_{2k} = 2 Re Y_k, out_{2k+1} = c - 2 sum_{i=1..k} Im Y_i with
+//           c = sum_j (x_j - x_{L-j}) cos(pi j / L).
+//   DST-I (L = N+1, X_0 = X_L = 0, X_j = x_{j-1}): y_j = sin(pi j / L) (X_j + X_{L-j}) +
+//           (X_j - X_{L-j}) / 2, an rfft of L, out_{2k} = Re Y_0 + 2 sum_{i=1..k} Re Y_i,
+//           out_{2k-1} = -2 Im Y_k.
+//   DST-II(x) = reversed(DCT-II(s x)), DST-III(x) = s DCT-III(reversed x), DST-IV(x) =
+//           reversed(DCT-IV(s x)), s = (1, -1, 1, ...).
+// Running sums and the DCT-I reduction accumulate in double.
+//
+// Compiled by NVRTC with -DGPM_REAL=<4 or 8> (float or double).
+
+#if GPM_REAL == 4
+typedef float real;
+typedef float2 cplx;
+__device__ void sincos_pi(float t, float* s, float* c) { sincospif(t, s, c); }
+#elif GPM_REAL == 8
+typedef double real;
+typedef double2 cplx;
+__device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
+#else
+#error "GPM_REAL (the size of a real) must be 4 or 8"
+#endif
+
+#define R2R_KERNEL(name)                                                                              \
+    extern "C" __global__ void __launch_bounds__(1024) name(                                          \
+        const void* __restrict__ src, void* __restrict__ dst, double* __restrict__ sums, long long rows, \
+        long long n, long long sine, double scale, double first, double last)
+#define FOR_ROWS for (long long row = blockIdx.x; row < rows; row += gridDim.x)
+#define FOR_ITEMS(i, count) for (long long i = threadIdx.x; i < (count); i += blockDim.x)
+
+// The factor of internal sample i of n.
+__device__ real weight(long long i, long long n, double scale, double first, double last) {
+    return (real)(i == 0 ? first : (i == n - 1 ? last : scale));
+}
+
+// The inclusive running sum of `value` over the block's threads (blockDim.x a multiple of 32);
+// *total is the block's sum.  Every thread of the block must call it.
+__device__ double block_scan(double value, double* total) {
+    __shared__ double warps[32];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, count = blockDim.x >> 5;
+    for (int d = 1; d < 32; d <<= 1) {
+        double other = __shfl_up_sync(0xffffffffu, value, d);
+        if (lane >= d) value += other;
+    }
+    if (lane == 31) warps[warp] = value;
+    __syncthreads();
+    if (warp == 0) {
+        double w = lane < count ? warps[lane] : 0.0;
+        for (int d = 1; d < 32; d <<= 1) {
+            double other = __shfl_up_sync(0xffffffffu, w, d);
+            if (lane >= d) w += other;
+        }
+        if (lane < count) warps[lane] = w;
+    }
+    __syncthreads();
+    const double before = warp > 0 ? warps[warp - 1] : 0.0;
+    *total = warps[count - 1];
+    __syncthreads();  // the next call rewrites warps
+    return value + before;
+}
+
+// Internal input sample j of a row (types 3 and 1: DST-III reads the row reversed).
+__device__ real load(const real* x, long long j, long long n, bool reversed, double first, double last) {
+    return x[reversed ? n - 1 - j : j] * weight(j, n, 1.0, first, last);
+}
+
+// Internal output sample k of a row, weighted (DSTs of types 2 and 4 write it reversed, DST-III
+// with alternating signs).
+__device__ void store(real* y, long long k, real value, long long n, long long sine, long long type, double scale,
+                      double first, double last) {
+    value *= weight(k, n, scale, first, last);
+    if (sine && type == 3 && (k & 1)) value = -value;
+    y[sine && type != 3 ? n - 1 - k : k] = value;
+}
+
+// -- type 2 ------------------------------------------------------------------------------------
+R2R_KERNEL(r2r_pre2) {
+    const long long evens = (n + 1) / 2;
+    FOR_ROWS {
+        const real* x = (const real*)src + row * n;
+        real* v = (real*)dst + row * n;
+        FOR_ITEMS(m, n) {
+            const bool odd = m >= evens;
+            const real value = x[odd ? 2 * (n - 1 - m) + 1 : 2 * m];
+            v[m] = sine && odd ? -value : value;
+        }
+    }
+}
+
+R2R_KERNEL(r2r_post2) {
+    const long long half = n / 2 + 1;
+    FOR_ROWS {
+        const cplx* spectrum = (const cplx*)src + row * half;
+        real* y = (real*)dst + row * n;
+        FOR_ITEMS(k, half) {
+            real s, c;
+            sincos_pi((real)k / (real)(2 * n), &s, &c);
+            const cplx v = spectrum[k];
+            store(y, k, 2 * (v.x * c + v.y * s), n, sine, 2, scale, first, last);
+            if (k > 0 && 2 * k < n) store(y, n - k, -2 * (v.y * c - v.x * s), n, sine, 2, scale, first, last);
+        }
+    }
+}
+
+// -- type 3 ------------------------------------------------------------------------------------
+R2R_KERNEL(r2r_pre3) {
+    const long long half = n / 2 + 1;
+    FOR_ROWS {
+        const real* x = (const real*)src + row * n;
+        cplx* w = (cplx*)dst + row * half;
+        FOR_ITEMS(k, half) {
+            const real a = load(x, k, n, sine, first, last);
+            const real b = k > 0 ? load(x, n - k, n, sine, first, last) : (real)0;
+            real s, c;
+            sincos_pi((real)k / (real)(2 * n), &s, &c);
+            w[k] = cplx{a * c + b * s, a * s - b * c};
+        }
+    }
+}
+
+R2R_KERNEL(r2r_post3) {
+    FOR_ROWS {
+        const real* v = (const real*)src + row * n;
+        real* y = (real*)dst + row * n;
+        FOR_ITEMS(k, n) store(y, k, v[k & 1 ? n - 1 - k / 2 : k / 2], n, sine, 3, scale, first, last);
+    }
+}
+
+// -- type 4 (even N) -----------------------------------------------------------------------------
+R2R_KERNEL(r2r_pre4) {
+    const long long half = n / 2;
+    FOR_ROWS {
+        const real* x = (const real*)src + row * n;
+        cplx* z = (cplx*)dst + row * half;
+        FOR_ITEMS(m, half) {
+            const real a = x[2 * m], b = sine ? -x[n - 1 - 2 * m] : x[n - 1 - 2 * m];
+            real s, c;
+            sincos_pi((real)m / (real)n, &s, &c);
+            z[m] = cplx{a * c + b * s, b * c - a * s};
+        }
+    }
+}
+
+R2R_KERNEL(r2r_post4) {
+    const long long half = n / 2;
+    FOR_ROWS {
+        const cplx* spectrum = (const cplx*)src + row * half;
+        real* y = (real*)dst + row * n;
+        FOR_ITEMS(k, half) {
+            real s, c;
+            sincos_pi((real)(4 * k + 1) / (real)(4 * n), &s, &c);
+            const cplx u = spectrum[k];
+            store(y, 2 * k, 2 * (u.x * c + u.y * s), n, sine, 4, scale, first, last);
+            store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
+        }
+    }
+}
+
+// -- DCT-I -------------------------------------------------------------------------------------
+R2R_KERNEL(r2r_pre_dct1) {
+    const long long length = n - 1;
+    FOR_ROWS {
+        const real* x = (const real*)src + row * n;
+        real* y = (real*)dst + row * length;
+        double part = 0.0;
+        FOR_ITEMS(j, length) {
+            const real a = load(x, j, n, false, first, last), b = load(x, length - j, n, false, first, last);
+            real s, c;
+            sincos_pi((real)j / (real)length, &s, &c);
+            y[j] = (real)0.5 * (a + b) - s * (a - b);
+            part += (double)(a - b) * (double)c;
+        }
+        double total;
+        block_scan(part, &total);
+        if (threadIdx.x == 0) sums[row] = total;
+    }
+}
+
+R2R_KERNEL(r2r_post_dct1) {
+    const long long length = n - 1, half = length / 2 + 1;
+    FOR_ROWS {
+        const cplx* spectrum = (const cplx*)src + row * half;
+        real* y = (real*)dst + row * n;
+        double carry = sums[row];
+        for (long long base = 0; base < half; base += blockDim.x) {
+            const long long k = base + threadIdx.x;
+            const cplx v = k < half ? spectrum[k] : cplx{0, 0};
+            double total;
+            const double odd = carry - 2.0 * block_scan(k > 0 && k < half ? (double)v.y : 0.0, &total);
+            if (k < half) {
+                store(y, 2 * k, 2 * v.x, n, 0, 1, scale, first, last);
+                if (2 * k + 1 < n) store(y, 2 * k + 1, (real)odd, n, 0, 1, scale, first, last);
+            }
+            carry -= 2.0 * total;
+        }
+    }
+}
+
+// -- DST-I -------------------------------------------------------------------------------------
+R2R_KERNEL(r2r_pre_dst1) {
+    const long long length = n + 1;
+    FOR_ROWS {
+        const real* x = (const real*)src + row * n;
+        real* y = (real*)dst + row * length;
+        FOR_ITEMS(j, length) {
+            const real a = j > 0 ? x[j - 1] : (real)0, b = j > 0 ? x[n - j] : (real)0;  // X_j, X_{L-j}
+            real s, c;
+            sincos_pi((real)j / (real)length, &s, &c);
+            y[j] = s * (a + b) + (real)0.5 * (a - b);
+        }
+    }
+}
+
+R2R_KERNEL(r2r_post_dst1) {
+    const long long half = (n + 1) / 2 + 1, used = n / 2 + 1;
+    FOR_ROWS {
+        const cplx* spectrum = (const cplx*)src + row * half;
+        real* y = (real*)dst + row * n;
+        double carry = 0.0;
+        for (long long base = 0; base < used; base += blockDim.x) {
+            const long long k = base + threadIdx.x;
+            const cplx v = k < used ? spectrum[k] : cplx{0, 0};
+            double total;
+            const double odd = carry + block_scan(k < used ? (k > 0 ? 2.0 : 1.0) * (double)v.x : 0.0, &total);
+            if (k < used) {
+                if (2 * k < n) store(y, 2 * k, (real)odd, n, 0, 1, scale, first, last);
+                if (k > 0) store(y, 2 * k - 1, -2 * v.y, n, 0, 1, scale, first, last);
+            }
+            carry += total;
+        }
+    }
+}

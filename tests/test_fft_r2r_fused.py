@@ -1,0 +1,283 @@
+"""The fused DCT/DST path (``gpmath/fft/_r2r_fused.py`` and ``kernels/r2r.cu``) against scipy.fft.
+
+On the CPU: a NumPy model of each kernel (the same index math, sample by sample, vectorised over
+rows), run from the recipes gpmath makes, matches SciPy for every type, family, direction, norm,
+``orthogonalize`` and length, so the algorithms and the factors are checked without a GPU; the
+kernels compile where NVRTC loads.  On a GPU (``gpu``): the kernels themselves, for CuPy and
+torch, float32 and float64, both axes, empty batches, the plans' repeated ``execute``, and the
+route a 4096 x 4096 transform takes (a silent fallback to the composed steps fails).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pytest
+import scipy.fft
+
+import gpmath.fft as gfft
+from gpmath._core import kernels
+from gpmath.fft import DCT, DST, _r2r, _r2r_fused
+from gpmath.fft._r2r import describe_r2r
+from helpers import relative_error, to_numpy
+from test_fft_r2r import convert
+
+gpu = pytest.mark.gpu
+NAMES = ["dct", "idct", "dst", "idst"]
+NORMS = [None, "backward", "ortho", "forward"]
+LENGTHS = [1, 2, 3, 4, 5, 8, 17, 64]
+
+
+# -- the NumPy model of the kernels --------------------------------------------------------------
+def _weights(n: int, factors) -> np.ndarray:
+    """``weight(i, n, scale, first, last)`` for i < n: *first* at 0, *last* at n - 1, else *scale*."""
+    scale, first, last = factors
+    w = np.full(n, scale)
+    w[n - 1] = last
+    w[0] = first
+    return w
+
+
+def _turn(numerator, denominator):
+    return np.sin(np.pi * numerator / denominator), np.cos(np.pi * numerator / denominator)
+
+
+def _load(x, j, reversed_, factors):
+    """Internal input samples *j* (an index array) of every row."""
+    n = x.shape[-1]
+    return x[:, n - 1 - j if reversed_ else j] * _weights(n, (1.0, *factors[1:]))[j]
+
+
+def _store(y, k, values, r, type: int) -> None:
+    """Internal output samples *k*, weighted, reversed (DST-II, DST-IV) or signed (DST-III)."""
+    n = y.shape[-1]
+    values = values * _weights(n, r.post_factors)[k]
+    if r.sine and type == 3:
+        values = values * np.where(k % 2, -1.0, 1.0)
+    y[:, n - 1 - k if r.sine and type != 3 else k] = values
+
+
+def _pre2(x, r):
+    n = x.shape[-1]
+    m = np.arange(n)
+    odd = m >= (n + 1) // 2
+    v = x[:, np.where(odd, 2 * (n - 1 - m) + 1, 2 * m)]
+    return np.where(odd, -v, v) if r.sine else v, None
+
+
+def _post2(spectrum, y, r, sums):
+    n = y.shape[-1]
+    k = np.arange(n // 2 + 1)
+    s, c = _turn(k, 2 * n)
+    re, im = spectrum.real, spectrum.imag
+    _store(y, k, 2 * (re * c + im * s), r, 2)
+    pair = (k > 0) & (2 * k < n)
+    _store(y, n - k[pair], (-2 * (im * c - re * s))[:, pair], r, 2)
+
+
+def _pre3(x, r):
+    n = x.shape[-1]
+    k = np.arange(n // 2 + 1)
+    a = _load(x, k, r.sine, r.pre_factors)
+    b = np.where(k > 0, _load(x, np.where(k > 0, n - k, 0), r.sine, r.pre_factors), 0.0)
+    s, c = _turn(k, 2 * n)
+    return (a * c + b * s) + 1j * (a * s - b * c), None
+
+
+def _post3(v, y, r, sums):
+    n = y.shape[-1]
+    k = np.arange(n)
+    _store(y, k, v[:, np.where(k % 2, n - 1 - k // 2, k // 2)], r, 3)
+
+
+def _pre4(x, r):
+    n = x.shape[-1]
+    m = np.arange(n // 2)
+    a, b = x[:, 2 * m], x[:, n - 1 - 2 * m] * (-1.0 if r.sine else 1.0)
+    s, c = _turn(m, n)
+    return (a * c + b * s) + 1j * (b * c - a * s), None
+
+
+def _post4(spectrum, y, r, sums):
+    n = y.shape[-1]
+    k = np.arange(n // 2)
+    s, c = _turn(4 * k + 1, 4 * n)
+    re, im = spectrum.real, spectrum.imag
+    _store(y, 2 * k, 2 * (re * c + im * s), r, 4)
+    _store(y, n - 1 - 2 * k, -2 * (im * c - re * s), r, 4)
+
+
+def _pre_dct1(x, r):
+    length = x.shape[-1] - 1
+    j = np.arange(length)
+    a, b = _load(x, j, False, r.pre_factors), _load(x, length - j, False, r.pre_factors)
+    s, c = _turn(j, length)
+    return 0.5 * (a + b) - s * (a - b), ((a - b) * c).sum(-1)
+
+
+def _post_dct1(spectrum, y, r, sums):
+    n = y.shape[-1]
+    k = np.arange((n - 1) // 2 + 1)
+    odd = sums[:, None] - 2 * np.cumsum(np.where(k > 0, spectrum.imag, 0.0), -1)
+    _store(y, 2 * k, 2 * spectrum.real, r, 1)
+    _store(y, (2 * k + 1)[2 * k + 1 < n], odd[:, 2 * k + 1 < n], r, 1)
+
+
+def _pre_dst1(x, r):
+    n = x.shape[-1]
+    j = np.arange(n + 1)
+    a = np.where(j > 0, x[:, np.maximum(j - 1, 0)], 0.0)
+    b = np.where(j > 0, x[:, np.where(j > 0, n - j, 0)], 0.0)
+    s, _ = _turn(j, n + 1)
+    return s * (a + b) + 0.5 * (a - b), None
+
+
+def _post_dst1(spectrum, y, r, sums):
+    n = y.shape[-1]
+    k = np.arange(n // 2 + 1)
+    used = spectrum[:, :n // 2 + 1]
+    odd = np.cumsum(used.real * np.where(k > 0, 2.0, 1.0), -1)
+    _store(y, (2 * k)[2 * k < n], odd[:, 2 * k < n], r, 1)
+    _store(y, 2 * k[1:] - 1, -2 * used.imag[:, 1:], r, 1)
+
+
+_FFT = {"r2c": lambda v, n: scipy.fft.rfft(v, n), "c2r": lambda v, n: scipy.fft.irfft(v, n, norm="forward"),
+        "c2c": lambda v, n: scipy.fft.fft(v, n)}
+
+
+def model(x: np.ndarray, r) -> np.ndarray:
+    """The fused transform *r* of the rows of *x* as the kernels compute it: pre, FFT, post."""
+    buffer, sums = globals()[f"_{r.pre}"](x, r)
+    assert buffer.shape[-1] == r.width and np.iscomplexobj(buffer) == r.complex_input
+    y = np.full(x.shape, np.nan)
+    globals()[f"_{r.post}"](_FFT[r.fft](buffer, r.fft_n), y, r, sums)
+    return y
+
+
+def _recipe(name: str, type: int, n: int, norm, orthogonalize):
+    p = describe_r2r((n,), "float64", name.lstrip("i"), type, norm=norm, orthogonalize=orthogonalize)
+    return _r2r.fused_recipe(p, n, name.startswith("i"))
+
+
+def _cases(name: str, type: int, lengths):
+    """(n, norm, orthogonalize) of every valid case (DCT-I needs 2 points)."""
+    for n, norm, orthogonalize in itertools.product(lengths, NORMS, [None, True, False]):
+        if not (name.endswith("dct") and type == 1 and n == 1):
+            yield n, norm, orthogonalize
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+def test_model_of_the_kernels_matches_scipy(rng, name, type):
+    for n, norm, orthogonalize in _cases(name, type, LENGTHS + [4096]):
+        r = _recipe(name, type, n, norm, orthogonalize)
+        if r is None:
+            assert type == 4 and n % 2, "only odd-length types 4 take the composed steps"
+            continue
+        x = rng.uniform(-1, 1, (2 if n == 4096 else 5, n))
+        reference = getattr(scipy.fft, name)(x, type=type, norm=norm, orthogonalize=orthogonalize)
+        assert relative_error(model(x, r), reference) < 1e-13, (n, norm, orthogonalize)
+
+
+def test_model_can_fail():
+    """The model is no tautology: a wrong factor or sign shows."""
+    r = _recipe("dst", 2, 8, "ortho", True)
+    x = np.random.default_rng(3).uniform(-1, 1, (2, 8))
+    reference = scipy.fft.dst(x, type=2, norm="ortho")
+    assert relative_error(model(x, r), reference) < 1e-13
+    wrong = _r2r_fused.Recipe(**{**r.__dict__, "post_factors": (r.post_factors[0],) * 3})
+    assert relative_error(model(x, wrong), reference) > 1e-3
+    assert relative_error(model(x, _r2r_fused.Recipe(**{**r.__dict__, "sine": False})), reference) > 1e-3
+
+
+def test_recipes_shorten_the_type_1_ffts():
+    assert (_recipe("dct", 1, 4096, None, None).fft_n, _recipe("dst", 1, 4096, None, None).fft_n) == (4095, 4097)
+    assert _recipe("idct", 4, 4096, None, None).fft == "c2c" and _recipe("dct", 4, 4096, None, None).fft_n == 2048
+    assert _recipe("idct", 2, 64, None, None).fft == "c2r" and _recipe("idst", 3, 64, None, None).fft == "r2c"
+
+
+@pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
+@pytest.mark.parametrize("real", [4, 8])
+def test_kernels_compile(real, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    image = kernels.compile_source(kernels._read(_r2r_fused.KERNEL_PATH), "r2r.cu", (f"-DGPM_REAL={real}",), 90)
+    assert image.startswith(b"\x7fELF")
+
+
+# -- the kernels on a GPU ------------------------------------------------------------------------
+GPU_PACKAGES = [pytest.param("cupy", marks=gpu), pytest.param("torch", marks=gpu)]
+TOL = {"float32": {1: 2e-5, 2: 2e-6, 3: 2e-6, 4: 2e-6}, "float64": {1: 1e-12, 2: 1e-13, 3: 1e-13, 4: 1e-13}}
+
+
+def _check(result, reference, dtype: str, type: int) -> None:
+    assert tuple(result.shape) == reference.shape
+    assert relative_error(result, reference) < TOL[dtype][type]
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+@pytest.mark.parametrize("n", LENGTHS + [4096])
+def test_kernels_match_scipy(rng, package, dtype, name, type, n):
+    if name.endswith("dct") and type == 1 and n == 1:
+        pytest.skip("DCT-I needs 2 points")
+    for norm, orthogonalize in itertools.product(NORMS, [None, True, False]):
+        for shape, axis in [((3, n), -1), ((n, 2, 3), 0), ((2, 3, n), -1), ((n,), 0)]:
+            x = rng.uniform(-1, 1, shape)
+            result = getattr(gfft, name)(convert(x, package, dtype), type=type, axis=axis, norm=norm,
+                                         orthogonalize=orthogonalize)
+            reference = getattr(scipy.fft, name)(x, type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
+            _check(result, reference, dtype, type)
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("shape, axis", [((0, 6), -1), ((6, 0, 2), 0), ((2, 0, 5), -1)])
+def test_kernels_take_empty_batches(package, shape, axis):
+    x = np.zeros(shape)
+    for name, type in itertools.product(NAMES, [1, 2, 3, 4]):
+        result = getattr(gfft, name)(convert(x, package, "float32"), type=type, axis=axis)
+        assert tuple(result.shape) == shape
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("planner", [DCT, DST])
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+def test_plans_repeat_without_new_work_arrays(rng, package, planner, type):
+    name = planner.family + "n"
+    x, x2 = rng.uniform(-1, 1, (4, 6, 64)), rng.uniform(-1, 1, (4, 6, 64))
+    with planner(convert(x, package, "float64"), type=type, axes=(0, 2), norm="ortho") as plan:
+        plan.plan()
+        assert any(key[0] == "r2r-buffer" for key in plan._ffts.kept_items), "the plan took the fused path"
+
+        def run_all():
+            for data, prefix in itertools.product([x2, x], ["", "i"]):
+                plan.reset_operands(convert(data, package, "float64"))
+                reference = getattr(scipy.fft, prefix + name)(data, type=type, axes=(0, 2), norm="ortho")
+                _check(plan.execute("inverse" if prefix else None), reference, "float64", type)
+
+        run_all()
+        kept = dict(plan._ffts.kept_items)
+        run_all()
+        assert plan._ffts.kept_items.keys() == kept.keys()
+        assert all(plan._ffts.kept_items[key] is value for key, value in kept.items())
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_4096_square_takes_the_fused_kernels(rng, package, dtype, caplog):
+    x = rng.standard_normal((4096, 4096))
+    xp = convert(x, package, dtype)
+    for planner, type in itertools.product([DCT, DST], [1, 2, 3, 4]):
+        family = planner.family
+        for run in (lambda: getattr(gfft, family)(xp, type=type), lambda: planner(xp, type=type, axes=-1).execute()):
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG, logger="gpmath"):
+                result = run()
+            routes = [r.getMessage() for r in caplog.records if "dct/dst: fused" in r.getMessage()]
+            expected = f"pre_{family}1/post_{family}1" if type == 1 else f"pre{type}/post{type}"
+            assert len(routes) == 1 and expected in routes[0], routes
+            reference = getattr(scipy.fft, family)(x[:8], type=type)
+            assert relative_error(to_numpy(result[:8]), reference) < TOL[dtype][type]
