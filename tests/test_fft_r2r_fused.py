@@ -10,8 +10,10 @@ route a 4096 x 4096 transform takes (a silent fallback to the composed steps fai
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import logging
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -204,6 +206,97 @@ def test_kernels_compile(real, tmp_path, monkeypatch):
     monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
     image = kernels.compile_source(kernels._read(_r2r_fused.KERNEL_PATH), "r2r.cu", (f"-DGPM_REAL={real}",), 90)
     assert image.startswith(b"\x7fELF")
+
+
+# -- the fused path on the CPU, the model standing in for the kernels ----------------------------
+_ROWS = {  # kernel -> its source's and destination's row: (length, complex) for a transform of n
+    "pre2": lambda n: ((n, False), (n, False)), "post2": lambda n: ((n // 2 + 1, True), (n, False)),
+    "pre3": lambda n: ((n, False), (n // 2 + 1, True)), "post3": lambda n: ((n, False), (n, False)),
+    "pre4": lambda n: ((n, False), (n // 2, True)), "post4": lambda n: ((n // 2, True), (n, False)),
+    "pre_dct1": lambda n: ((n, False), (n - 1, False)), "post_dct1": lambda n: (((n - 1) // 2 + 1, True), (n, False)),
+    "pre_dst1": lambda n: ((n, False), (n + 1, False)), "post_dst1": lambda n: (((n + 1) // 2 + 1, True), (n, False)),
+}
+
+
+def _memory(address: int, rows: int, row, dtype) -> np.ndarray:
+    """The *rows* x *row* array at *address* (a pointer a launch was given)."""
+    length, complex_ = row
+    dtype = np.dtype(dtype) if not complex_ else np.result_type(dtype, np.complex64)
+    raw = (ctypes.c_char * (rows * length * dtype.itemsize)).from_address(address)
+    return np.frombuffer(raw, dtype).reshape(rows, length)
+
+
+class _EmulatedLaunch:
+    """:class:`~gpmath._core.kernels.Launch` running the model of its kernel on host memory."""
+
+    launched: list = []
+
+    def __init__(self, function, count, grid, block, shared=0):
+        (self.name, self.real), self.values, self.grid, self.block = function, [0] * count, grid, block
+
+    def set(self, index, value):
+        self.values[index] = value
+
+    def __call__(self, stream):
+        src, dst, sums, rows, n, sine, *bits = self.values
+        factors = tuple(float(np.int64(b).view(np.float64)) for b in bits)
+        assert self.grid == rows and self.block % 32 == 0
+        source, target = (_memory(a, rows, row, self.real) for a, row in zip((src, dst), _ROWS[self.name](n)))
+        r = SimpleNamespace(sine=bool(sine), pre_factors=factors, post_factors=factors)
+        wide = source.astype(np.complex128 if source.dtype.kind == "c" else np.float64)
+        if self.name.startswith("pre"):
+            buffer, row_sums = globals()[f"_{self.name}"](wide, r)
+            target[...] = buffer
+            if row_sums is not None:
+                _memory(sums, 1, (rows, False), np.float64)[0] = row_sums
+        else:
+            y = np.full((rows, n), np.nan)
+            globals()[f"_{self.name}"](wide, y, r, sums and _memory(sums, 1, (rows, False), np.float64)[0])
+            target[...] = y
+        self.launched.append(self.name)
+
+
+@pytest.fixture
+def emulated(monkeypatch):
+    """gpmath's fused path for NumPy operands, its kernels' launches run by the model."""
+    monkeypatch.setattr(_r2r_fused, "usable", lambda f: True)
+    monkeypatch.setattr(_r2r_fused, "Launch", _EmulatedLaunch)
+    monkeypatch.setattr(_r2r_fused, "_kernel", lambda name, real: SimpleNamespace(function=lambda d: (name, real)))
+    monkeypatch.setattr(_r2r_fused, "runtime", SimpleNamespace(call_on_device=lambda d, q, fn, *args: fn(*args)))
+    monkeypatch.setattr(_r2r.FFTs, "stream", lambda self: 0)
+    _EmulatedLaunch.launched = []
+    return _EmulatedLaunch.launched
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+def test_fused_path_with_emulated_kernels(rng, emulated, name, type):
+    for (n, norm, orthogonalize), (shape, axis) in itertools.product(
+            _cases(name, type, [1, 2, 5, 8, 17]), [((3, None), -1), ((None, 2, 3), 0), ((0, None), -1)]):
+        x = rng.uniform(-1, 1, tuple(n if d is None else d for d in shape))
+        for dtype in ("float32", "float64"):
+            result = getattr(gfft, name)(x.astype(dtype), type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
+            reference = getattr(scipy.fft, name)(x, type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
+            assert result.dtype == dtype and result.shape == reference.shape
+            assert relative_error(result, reference) < (1e-5 if dtype == "float32" else 1e-13)
+    assert emulated and (type == 4 or len(emulated) % 2 == 0)
+
+
+@pytest.mark.parametrize("planner", [DCT, DST])
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+def test_plans_with_emulated_kernels_keep_their_work_arrays(rng, emulated, planner, type):
+    x, x2 = rng.uniform(-1, 1, (4, 6, 8)), rng.uniform(-1, 1, (4, 6, 8))
+    name = planner.family + "n"
+    with planner(x, type=type, axes=(0, 2), norm="ortho") as plan:
+        plan.plan()
+        kept = dict(plan._ffts.kept_items)
+        assert {key[0] for key in kept} >= {"r2r-buffer", "r2r-launch"}
+        for data, prefix in itertools.product([x2, x], ["", "i"]):
+            plan.reset_operands(data)
+            reference = getattr(scipy.fft, prefix + name)(data, type=type, axes=(0, 2), norm="ortho")
+            assert relative_error(plan.execute("inverse" if prefix else None), reference) < 1e-13
+        assert all(plan._ffts.kept_items[key] is value for key, value in kept.items())
+        assert len(emulated) == 2 * 2 * 5
 
 
 # -- the kernels on a GPU ------------------------------------------------------------------------

@@ -151,10 +151,11 @@ def transform(x, r: Recipe, f, real: str):
     dtype = _COMPLEX[real] if r.complex_input else real
     buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
                     lambda: pkg.empty((*batch, r.width), DTYPES[dtype], device_id, stream))
-    sums = 0
+    sums = None  # referenced until both launches are enqueued
     if r.pre == "pre_dct1":
-        sums = pkg.ptr(f.kept(("r2r-sums", rows), lambda: pkg.empty((rows,), DTYPES["float64"], device_id, stream)))
-    _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer), sums), r.sine, r.pre_factors)
+        sums = f.kept(("r2r-sums", rows), lambda: pkg.empty((rows,), DTYPES["float64"], device_id, stream))
+    sums_ptr = 0 if sums is None else pkg.ptr(sums)
+    _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer), sums_ptr), r.sine, r.pre_factors)
     spectrum = pkg.contiguous(_fft(f, r, buffer))
-    _launch(f, r.post, real, rows, n, (pkg.ptr(spectrum), pkg.ptr(out), sums), r.sine, r.post_factors)
+    _launch(f, r.post, real, rows, n, (pkg.ptr(spectrum), pkg.ptr(out), sums_ptr), r.sine, r.post_factors)
     return out
