@@ -67,6 +67,36 @@ def relative_error(result, reference) -> float:
     return float(np.max(np.abs(result - reference)) / (scale or 1.0)) if reference.size else 0.0
 
 
+SCIPY_VERSION = tuple(int(part) for part in importlib.import_module("scipy").__version__.split(".")[:2])
+
+
+def lstsq_residues(a: np.ndarray, b: np.ndarray, lapack_driver: str = "gelsd") -> np.ndarray:
+    """The residues SciPy 1.18's ``lstsq(a, b, lapack_driver=...)`` returns, the oracle of gpmath's.
+
+    From SciPy 1.18 on, SciPy's own (their real part: SciPy 1.18 gives complex operands complex
+    residues); before, its rules, from the residues of SciPy's matrix-by-matrix calls where they
+    agree (M > N and full rank): ``b - a x``'s squared column norms, NaN for a matrix of rank
+    below N, an empty ``(..., 0)`` for ``"gelsy"`` and for M <= N, b's squared column norms for
+    N = 0; a 1-D *b* drops the K axis of residues there are.
+    """
+    import scipy.linalg
+
+    if SCIPY_VERSION >= (1, 18):
+        return np.real(scipy.linalg.lstsq(a, b, lapack_driver=lapack_driver)[1])
+    m, n = a.shape[-2:]
+    bm = b[..., None] if b.ndim == 1 else b
+    batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
+    if n and (lapack_driver == "gelsy" or m <= n):
+        return np.empty(batch + (0,))
+    a, bm = np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(bm, batch + bm.shape[-2:])
+    residues = np.full(batch + bm.shape[-1:], np.nan)
+    for index in np.ndindex(batch):
+        _, found, rank, _ = scipy.linalg.lstsq(a[index], bm[index], lapack_driver=lapack_driver)
+        if rank == n:
+            residues[index] = found
+    return residues[..., 0] if b.ndim == 1 and residues.size else residues
+
+
 def one_device_runtime():
     """A stand-in for ``gpmath._core.runtime`` in emulated engine tests: one device, current, and
     a thread already bound to it."""

@@ -12,6 +12,8 @@ import scipy.linalg as sl
 
 from gpmath import linalg
 
+from helpers import lstsq_residues
+
 DTYPES = ["float32", "float64", "complex64", "complex128"]
 TOL = {"float32": 2e-4, "complex64": 2e-4, "float64": 1e-10, "complex128": 1e-10}
 BATCHES = [(), (3,), (2, 2)]
@@ -343,16 +345,31 @@ def test_lstsq_matches_scipy(dtype, shape, vector):
     close(s, es, dtype, 10)
 
 
-def test_lstsq_rank_deficient_and_batched():
-    a = random((2, 6, 3), "float64")
-    a[1, :, 2] = a[1, :, 0] + a[1, :, 1]
-    b = random((2, 6, 1), "float64", 1)
-    x, residues, rank, s = linalg.lstsq(a, b, **CPU)
-    assert rank.tolist() == [3, 2] and residues.shape == (0,)
-    for i in range(2):
-        np.testing.assert_allclose(x[i], sl.lstsq(a[i], b[i])[0], atol=1e-10)
-    _, residues, _, _ = linalg.lstsq(a[:1], b[:1], **CPU)
-    np.testing.assert_allclose(residues, sl.lstsq(a[0], b[0])[1][None], atol=1e-10)
+@pytest.mark.parametrize("driver", ["gelsd", "gelss", "gelsy"])
+@pytest.mark.parametrize("shape", [(6, 3), (3, 6), (3, 3), (6, 0)])
+@pytest.mark.parametrize("rhs", [(), (1,), (2,)])
+def test_lstsq_residues_are_scipy_1_18s(driver, shape, rhs):
+    """A batch whose second matrix has rank N - 1: its residues are NaN, the others' SciPy's."""
+    batch = (3,) if shape[1] else ()  # (SciPy 1.18's own N = 0 residues are b's, unbatched)
+    a = random(batch + shape, "float64")
+    if shape[1]:
+        a[1, :, -1] = a[1, :, 0] + a[1, :, 1]
+    b = random(batch + shape[:1] + rhs, "float64", 1) if rhs else random(shape[:1], "float64", 1)
+    x, residues, rank, s = linalg.lstsq(a, b, lapack_driver=driver, **CPU)
+    expected = lstsq_residues(a, b, driver)
+    assert residues.shape == expected.shape and residues.dtype == np.float64
+    np.testing.assert_allclose(residues, expected, rtol=1e-10, atol=1e-10)  # NaN where expected is NaN
+    for index in np.ndindex(batch):
+        np.testing.assert_allclose(x[index], sl.lstsq(a[index], b[index] if rhs else b, lapack_driver=driver)[0],
+                                   atol=1e-10)
+
+
+def test_lstsq_residues_of_one_vector_are_0d_and_real():
+    a, b = random((6, 3), "complex128"), random(6, "complex128", 1)
+    residues = linalg.lstsq(a, b, **CPU)[1]
+    assert residues.shape == () and residues.dtype == np.float64
+    np.testing.assert_allclose(residues, np.linalg.norm(b - a @ sl.lstsq(a, b)[0]) ** 2, rtol=1e-10)
+    assert np.isnan(linalg.lstsq(np.ones((6, 3)), b.real, **CPU)[1])
 
 
 def rank_deficient(batch, m, n, rank, dtype, seed=0):
@@ -409,7 +426,7 @@ def test_lstsq_gelsy_matches_gelsd(dtype, shape):
     expected = linalg.lstsq(a, b, **CPU)
     assert s is None and rank.tolist() == expected[2].tolist()
     close(x, expected[0], dtype, 100)
-    close(residues, expected[1], dtype, 100)
+    assert residues.shape == (2, 0)  # gelsy gives none (SciPy 1.18)
     gelss = linalg.lstsq(a, b, lapack_driver="gelss", **CPU)  # SciPy's other SVD driver: the same results
     for got, want in zip(gelss, expected):
         close(got, want, dtype, 1)

@@ -29,7 +29,7 @@ from gpmath._core import engines
 from gpmath.solver import _base, _cuda_jacobi, _cuda_solve, _device
 from gpmath.solver._cuda_small import SmallKernelSolve
 
-from helpers import FakeBuffer, one_device_runtime
+from helpers import FakeBuffer, lstsq_residues, one_device_runtime
 from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -693,6 +693,18 @@ def test_pinv(model, dtype, shape):
         close(b, expected, dtype, 100)
         assert np.array_equal(np.asarray(rank), expected_rank)
     gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("vector", [True, False])
+def test_lstsq_residues_of_a_rank_deficient_matrix_are_nan(model, vector):
+    """SciPy 1.18's residues through the SVD engine: NaN for the matrix of rank below N, the others'
+    as SciPy's, and a 1-D b drops the K axis."""
+    a = random((3, 6, 4), "float64")
+    a[1, :, 3] = a[1, :, 0]
+    b = random((6,) if vector else (3, 6, 2), "float64", 1)
+    x, residues, rank, s = host(linalg.lstsq(model.put(a), model.put(b), **CUDA))
+    assert np.asarray(rank).tolist() == [4, 3, 4]
+    np.testing.assert_allclose(residues, lstsq_residues(a, b), rtol=1e-10)
 
 
 def test_lstsq_gelsy_rank_deficient_raises(model):

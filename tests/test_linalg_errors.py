@@ -79,6 +79,16 @@ def test_mixed_solve_of_singular_raises():
         linalg.solve(singular(4, 1), np.ones(4), refine="mixed", **CPU)
 
 
+def test_lstsq_errors_carry_scipy_1_18s_words():
+    """SciPy 1.18's TestLstsq.test_errors: the driver is checked first, then the shapes."""
+    with pytest.raises(ValueError, match='LAPACK driver "krampus" is not found'):
+        linalg.lstsq(np.ones((3, 4)), np.ones(4), lapack_driver="krampus", **CPU)
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        linalg.lstsq(np.ones((3, 4)), np.ones(4), **CPU)
+    with pytest.raises(ValueError, match="Input array"):
+        linalg.lstsq(np.ones(3), np.ones(3), **CPU)
+
+
 @pytest.mark.parametrize("func, shape, message", [
     (linalg.cholesky, (3, 4), "square"),
     (linalg.eigh, (4,), "Expected a square matrix or batch thereof for a"),
@@ -92,7 +102,7 @@ def test_bad_shapes(func, shape, message):
 
 def test_bad_rhs_shapes():
     a = np.eye(3)
-    with pytest.raises(ValueError, match="must have N = 3 rows"):
+    with pytest.raises(ValueError, match="^Shape mismatch: .* must have N = 3 rows"):  # SciPy 1.18's words
         linalg.solve(a, np.ones(4), **CPU)
     with pytest.raises(ValueError, match="do not broadcast"):
         linalg.solve(np.stack([a, a]), np.ones((3, 3, 1)), **CPU)

@@ -153,10 +153,16 @@ def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -
     return arrays
 
 
-def written_into(a, result):
-    """SciPy's ``overwrite_a=True`` for a result shaped as the matrix *a* it came from: *result*
-    written over *a*, and *a* returned, where SciPy (1.18) computes in place (*a* one matrix, an
-    array already in the result's dtype, writable and C- or F-contiguous); else *result*.
+def written_into(operand, result, *, fortran: bool = False):
+    """SciPy's ``overwrite_a``/``overwrite_b``: *result* written over the leading block of
+    *operand* (all of it, or its leading rows or columns) and that block returned (*operand*
+    itself where the shapes agree), where SciPy (1.18) computes in place; else *result*.
+
+    SciPy computes in place in an operand of one matrix or vector (not a batch), already in the
+    result's dtype, writable and C- or F-contiguous (a Hermitian operand's layout does not
+    matter), or, with *fortran*, F-contiguous: LAPACK's layout, which a NumPy array alone can
+    be handed in (other packages' arrays are then left alone); the operand must hold *result*
+    (as many dimensions, none shorter).
 
     Examples
     --------
@@ -166,14 +172,22 @@ def written_into(a, result):
     (True, [[3.0, 3.0], [3.0, 3.0]])
     >>> written_into(np.eye(2, dtype=np.int64), c) is c  # SciPy computes int64 in a float64 copy
     True
+    >>> b = np.zeros((3, 1))
+    >>> written_into(b, np.ones((2, 1)), fortran=True).base is b, b.ravel().tolist()
+    (True, [1.0, 1.0, 0.0])
     """
-    pkg, result_pkg = known_package(a), known_package(result)
-    if pkg is None or pkg is not result_pkg or len(a.shape) != 2 or pkg.dtype_name(a) != pkg.dtype_name(result):
+    pkg, result_pkg = known_package(operand), known_package(result)
+    if pkg is None or pkg is not result_pkg or len(operand.shape) > 2 or len(operand.shape) != len(result.shape):
         return result
-    if pkg.device_id(a) != pkg.device_id(result) or not pkg.overwritable(a):
+    if fortran and not (isinstance(operand, np.ndarray) and operand.flags.f_contiguous):
         return result
-    pkg.copy_into(a, result)
-    return a
+    if pkg.dtype_name(operand) != pkg.dtype_name(result) or any(r > o for r, o in zip(result.shape, operand.shape)):
+        return result
+    if pkg.device_id(operand) != pkg.device_id(result) or not pkg.overwritable(operand):
+        return result
+    block = operand if tuple(operand.shape) == tuple(result.shape) else operand[tuple(map(slice, result.shape))]
+    pkg.copy_into(block, result)
+    return block
 
 
 def identity(a):

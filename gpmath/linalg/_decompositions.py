@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .._core.packages import package_of
 from ..solver import LU, QR, SVD, Cholesky, Eig
-from ..solver._problem import square
+from ..solver._ops import transpose
+from ..solver._problem import matrix, square
 from ._dispatch import run
 from ._convert import prepared, written_into
 from . import _eigh
@@ -35,8 +37,10 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     overwrite_a : bool, default False
         As in SciPy: write the factor (the other triangle zeroed) over *a* and return *a*, where
         *a* is one matrix, writable, C- or F-contiguous and already in the result's dtype (else
-        *a* is left as it is).  The other functions' ``overwrite_a`` and ``overwrite_b`` are
-        accepted for SciPy's signatures; they never write into their operands.
+        *a* is left as it is).  :func:`qr`'s ``overwrite_a`` and the ``overwrite_b`` of
+        :func:`~gpmath.linalg.solve` and :func:`~gpmath.linalg.lstsq` write as SciPy 1.18 does
+        too (into NumPy arrays); the other functions' ``overwrite_a`` and ``overwrite_b`` are
+        accepted for SciPy's signatures and never write into their operands.
     check_finite : bool, default True
         Raise ``ValueError`` when an operand holds an inf or a NaN, as SciPy does (for device
         arrays the check reads one bool: a sync of the current stream); ``False`` skips it.
@@ -154,9 +158,13 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
         ``"full"``: Q ``(..., M, M)``, R ``(..., M, N)``; ``"economic"`` with K = min(M, N):
         Q ``(..., M, K)``, R ``(..., K, N)``; ``"r"``: only R ``(..., M, N)``, as a 1-tuple;
         ``"raw"``: LAPACK's ``((h, tau), R)``, R ``(..., K, N)``.
-    overwrite_a, lwork
-        Accepted for SciPy's signature; gpmath never writes into its operands and sizes its own
-        workspace.
+    overwrite_a : bool, default False
+        As in SciPy 1.18: write R (``"full"``, ``"r"``), Q (``"economic"``) or h (``"raw"``)
+        over *a* and return it as *a* (Q of a wide *a*: its leading columns), where *a* is one
+        matrix, a NumPy array, writable, F-contiguous and already in the result's dtype (else
+        *a* is left as it is; never an array of another package).
+    lwork
+        Accepted for SciPy's signature; gpmath sizes its own workspace.
     pivoting : bool, default False
         Column pivoting (LAPACK's ``geqp3``): the results gain ``P``, int32 ``(..., N)``, with
         ``a[..., :, P] = Q R``.
@@ -168,6 +176,7 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
     Returns
     -------
     (Q, R), (R,), ((h, tau), R); with ``pivoting``: (Q, R, P), (R, P), ((h, tau), R, P)
+        Each h F-ordered (LAPACK's layout), as SciPy returns it.
 
     Examples
     --------
@@ -178,6 +187,7 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
     >>> bool(np.allclose(q @ r, a)), bool(np.allclose(q.T @ q, np.eye(2)))
     (True, True)
     """
+    given_a = a
     a, = prepared(check_finite, a=a)
     if lwork is not None and lwork != -1 and len(a.shape) >= 2 and lwork < max(1, a.shape[-1]):
         raise ValueError(f"lwork={lwork} is too small: LAPACK's geqrf needs at least max(1, N) = {max(1, a.shape[-1])} "
@@ -185,10 +195,20 @@ def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full
     if pivoting or mode == "raw":
         if mode not in ("full", "economic", "r", "raw"):
             raise ValueError(f"mode must be one of 'full', 'r', 'economic', 'raw', not {mode!r}")
-        if len(a.shape) < 2:
-            raise ValueError(f"a must have at least 2 dimensions (..., M, N), but has shape {tuple(a.shape)}")
-        return matrixwise(functools.partial(_scipy_qr, mode=mode, pivoting=pivoting), a)
-    return run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
+        matrix("a", tuple(a.shape))  # the planners' ValueError for a 0-D or 1-D a
+        result = matrixwise(functools.partial(_scipy_qr, mode=mode, pivoting=pivoting), a)
+    else:
+        result = run(QR, (a,), {"mode": mode}, execution, stream, device_id=device_id)
+    parts = list(result)
+    if mode == "raw":  # ((h, tau), R[, P]): h F-ordered, and the array SciPy computes in a
+        h, tau = parts[0]
+        pkg = package_of(h, "h")
+        h = pkg.swap(transpose(pkg, h))
+        parts[0] = (written_into(given_a, h, fortran=True) if overwrite_a else h), tau
+    elif overwrite_a:  # R of (Q, R[, P]) and of (R[, P]); Q of economic (Q, R[, P])
+        index = 1 if mode == "full" else 0
+        parts[index] = written_into(given_a, parts[index], fortran=True)
+    return tuple(parts)
 
 
 def _scipy_qr(matrix, mode: str, pivoting: bool) -> tuple:

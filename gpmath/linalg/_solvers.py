@@ -13,7 +13,7 @@ from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, Solve
 from .._core.packages import package_of
 from .._errors import LinAlgError
 from ._dispatch import run
-from ._convert import identity, prepared, referenced, structure
+from ._convert import identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
 from ._finite import require_finite
 
@@ -42,8 +42,12 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     lower : bool, default False
         With ``assume_a`` ``"pos"``, ``"sym"`` or ``"her"``, read the lower triangle of ``a``
         (else the upper).
-    overwrite_a, overwrite_b : bool, default False
-        Accepted for SciPy's signature; gpmath never writes into its operands.
+    overwrite_a : bool, default False
+        Accepted for SciPy's signature; ``a`` is never written.
+    overwrite_b : bool, default False
+        As in SciPy 1.18: write the solution over ``b`` and return ``b``, where ``b`` is a NumPy
+        array (1-D, or one matrix for one matrix ``a``), writable, F-contiguous and already in
+        the result's dtype (else ``b`` is left as it is; never an array of another package).
     check_finite : bool, default True
         As in :func:`gpmath.linalg.cholesky`.
     assume_a : str, optional
@@ -92,6 +96,7 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     >>> x.round(6).tolist(), info.fell_back
     ([2.0, 3.0], False)
     """
+    given_b = b
     a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
     route = structure(assume_a)
     if math.prod(a.shape) == 1 and len(a.shape) <= 2:
@@ -101,10 +106,15 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     if route in ("upper triangular", "lower triangular", "diagonal"):
         x = solve_triangular(a, b, trans=int(transposed), lower=route == "lower triangular", check_finite=False,
                              execution=execution, stream=stream, device_id=device_id)
-        return (x, None) if full_output else x
-    options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine, "precision": precision}
-    x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
-    return (x, plan.refinement) if full_output else x
+        refinement = None
+    else:
+        options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine,
+                   "precision": precision}
+        x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
+        refinement = plan.refinement
+    if overwrite_b:
+        x = written_into(given_b, x, fortran=True)
+    return (x, refinement) if full_output else x
 
 
 def _divided(a, b):
@@ -224,8 +234,13 @@ def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_
     cond : float, optional
         Singular values (``"gelsy"``: diagonal entries of R) below ``cond`` times the largest
         count as zero; default: machine epsilon of ``a``.
-    overwrite_a, overwrite_b : bool, default False
-        Accepted for SciPy's signature; gpmath never writes into its operands.
+    overwrite_a : bool, default False
+        Accepted for SciPy's signature; ``a`` is never written.
+    overwrite_b : bool, default False
+        As in SciPy 1.18: write ``x`` over the leading N rows of ``b`` and return it as that
+        view of ``b``, where M >= N, ``a`` is one matrix and ``b`` a NumPy array (1-D or one
+        matrix), writable, F-contiguous and already in the result's dtype (else ``b`` is left
+        as it is; never an array of another package).
     lapack_driver : {None, "gelsd", "gelss", "gelsy"}
         ``None``, ``"gelsd"`` or ``"gelss"``: through the SVD, any rank (the same minimum-norm
         solution; gpmath runs one SVD route for both).  ``"gelsy"``: through a QR
@@ -239,12 +254,19 @@ def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_
     -------
     x : array, (..., N) or (..., N, K)
     residues : array
-        Squared residual norms per column, ``(..., K)`` (``(...)`` for 1-D ``b``), when
-        M > N and every matrix has rank N; otherwise an empty array (as SciPy's ``gelsd``).
+        As SciPy 1.18 gives them (real, in ``a``'s precision): for ``"gelsd"``/``"gelss"`` and
+        M > N, the squared norms of the columns of ``b - a x``, ``(..., K)``, or ``(...)`` for
+        a 1-D ``b``, NaN for a matrix of rank below N; for ``"gelsy"`` and for M <= N an empty
+        ``(..., 0)``; for N = 0 the squared column norms of ``b``.
     rank : int or int array (...,)
         Effective ranks.
     s : array, (..., min(M, N)), or None
         Singular values of ``a`` (None for ``"gelsy"``).
+
+    Raises
+    ------
+    ValueError
+        For a ``lapack_driver`` SciPy does not know, before anything else is checked.
 
     Examples
     --------
@@ -252,15 +274,25 @@ def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_
     >>> from gpmath import linalg
     >>> a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> x, residues, rank, s = linalg.lstsq(a, np.array([1.0, 2.0, 3.0]))
-    >>> x.round(6).tolist(), rank
-    ([1.0, 2.0], 2)
+    >>> x.round(6).tolist(), rank, round(float(residues), 9)
+    ([1.0, 2.0], 2, 0.0)
+    >>> linalg.lstsq(np.ones((3, 2)), np.array([1.0, 2.0, 3.0]))[1]  # rank 1 < N
+    array(nan)
     """
+    driver = _LSTSQ_DRIVERS.get(lapack_driver) if isinstance(lapack_driver, (str, type(None))) else None
+    if driver is None:
+        raise ValueError(f'LAPACK driver "{lapack_driver}" is not found: lapack_driver must be one of None, '
+                         "'gelsd', 'gelss', 'gelsy'")
+    given_b = b
     a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
-    options = {"cond": cond, "lapack_driver": _LSTSQ_DRIVERS.get(lapack_driver, lapack_driver)}
-    return run(Lstsq, (a, b), options, execution, stream, device_id=device_id)
+    x, residues, rank, s = run(Lstsq, (a, b), {"cond": cond, "lapack_driver": driver}, execution, stream,
+                               device_id=device_id)
+    if overwrite_b:
+        x = written_into(given_b, x, fortran=True)
+    return x, residues, rank, s
 
 
-_LSTSQ_DRIVERS = {None: "gelsd", "gelss": "gelsd"}  # LAPACK's two SVD-based drivers give the same solution
+_LSTSQ_DRIVERS = {None: "gelsd", "gelsd": "gelsd", "gelss": "gelsd", "gelsy": "gelsy"}  # the SVD drivers: one route
 
 
 def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False,

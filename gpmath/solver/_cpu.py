@@ -288,8 +288,7 @@ def _lstsq_gelsy(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None):
     rank = np.empty(rhs.batch_shape, dtype=np.int64)
     for index in np.ndindex(*rhs.batch_shape):
         x[index], _, rank[index], _ = scipy.linalg.lstsq(a[index], bm[index], cond, lapack_driver="gelsy")
-    empty = np.empty((0,), dtype=np.finfo(a.dtype).dtype)
-    return lstsq_result(a, bm, x, rank, None, rhs.vector, empty)
+    return lstsq_result(NUMPY, a, bm, x, rank, None, rhs.vector, residues=False)
 
 
 def inv(a: np.ndarray) -> np.ndarray:

@@ -144,9 +144,7 @@ class QrLeastSquares:
             raise LinAlgError(f"{P.matrix_name('a', index)} is rank deficient (its QR has a negligible R diagonal "
                               "entry): lapack_driver='gelsy' needs full rank on the GPU; use 'gelsd'")
         bm = arrays["b"][..., None] if p.rhs.vector else arrays["b"]
-        empty = abs(x.reshape(-1)[:0])
-        x, residues, rank, _ = lstsq_result(arrays["a"], bm, x, rank, None, p.rhs.vector, empty)
-        return x, residues, rank, None
+        return lstsq_result(pkg, arrays["a"], bm, x, rank, None, p.rhs.vector, residues=False)
 
 
 class CudaLstsq(CudaEngine, Lstsq):

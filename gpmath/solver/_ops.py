@@ -8,6 +8,8 @@ between the packages is the adapter's (:mod:`gpmath._core.packages`); none is sp
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -59,13 +61,13 @@ def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, ep
     """``(x, residues, rank, s)`` as :func:`scipy.linalg.lstsq` defines them, from the thin SVD of *a*.
 
     Singular values below ``cond * s[0]`` (default ``eps * s[0]``) count as zero.  *b* is
-    ``(..., M)`` when *vector*, else ``(..., M, K)``; batch dimensions broadcast.  Residues are
-    returned only when M > N and every matrix has rank N (else an empty array), as ``gelsd``.
+    ``(..., M)`` when *vector*, else ``(..., M, K)``; batch dimensions broadcast.  Residues as
+    SciPy 1.18's ``gelsd`` gives them (:func:`lstsq_result`).
     """
     keep, inv_s = _inverted_above(package, s, (eps if cond is None else cond) * s[..., :1])
     bm = b[..., None] if vector else b
     x = package.swap(vh, True) @ (inv_s[..., None] * (package.swap(u, True) @ bm))
-    return lstsq_result(a, bm, x, keep.sum(-1), s, vector)
+    return lstsq_result(package, a, bm, x, keep.sum(-1), s, vector)
 
 
 def pinv_from_svd(package, u, s, vh, atol: float, rtol: float):
@@ -85,24 +87,27 @@ def _inverted_above(package, s, cutoff):
     return keep, module.where(keep, 1 / module.where(keep, s, 1), 0)
 
 
-def lstsq_result(a, bm, x, rank, s, vector: bool, empty=None):
+def lstsq_result(package, a, bm, x, rank, s, vector: bool, residues: bool = True):
     """``(x, residues, rank, s)`` from a least-squares solution ``x`` of ``a x = bm`` (``bm`` 2-D).
 
-    Residues (squared column norms of ``bm - a x``) only when M > N and every matrix has rank
-    N, or when N is 0, else an empty array; 1-D results for a vector right-hand side; a Python int rank for one
-    matrix.  *empty* is an empty array of the result's real dtype (default: from *s*).
+    Residues by SciPy 1.18's rules (real, in ``a``'s precision): for N = 0, the squared column
+    norms of ``bm``; else, where the driver gives *residues* (``gelsd``, ``gelss``) and M > N,
+    the squared column norms of ``bm - a x`` per matrix, NaN for a matrix of rank below N
+    (LAPACK's are then meaningless); else (``gelsy``, M <= N) an empty ``(..., 0)``.  A vector
+    right-hand side gives a 1-D ``x`` and drops the residues' K axis (when there are any); a
+    Python int rank for one matrix.
     """
     m, n = a.shape[-2:]
     if n == 0:  # no unknowns: x is empty and the residues are b's squared norms, as SciPy has them
-        residues = (abs(bm) ** 2).sum(-2)
-    elif m > n and bool((rank == n).all()):
-        residues = (abs(bm - a @ x) ** 2).sum(-2)
+        norms = (abs(bm) ** 2).sum(-2)
+    elif residues and m > n:
+        norms = package.module.where(rank[..., None] < n, float("nan"), (abs(bm - a @ x) ** 2).sum(-2))
     else:
-        residues = (s if empty is None else empty).reshape(-1)[:0]
+        norms = abs(x[..., 0, :0])  # (..., 0), real
     if vector:
         x = x[..., 0]
-        residues = residues[..., 0] if residues.shape[0] else residues
-    return x, residues, (rank if rank.ndim else int(rank)), s
+        norms = norms[..., 0] if math.prod(norms.shape) else norms
+    return x, norms, (rank if rank.ndim else int(rank)), s
 
 
 def det_from_lu(package, lu, pivots, first_pivot: int, log: bool, defined):

@@ -60,7 +60,8 @@ def check_same_dtype(a_dtype: str, b_dtype: str, b_name: str = "b") -> None:
 def matrix(name: str, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
     """``(batch_shape, m, n)`` of a ``(..., M, N)`` argument."""
     if len(shape) < 2:
-        raise ValueError(f"{name} must have at least 2 dimensions (..., M, N), but has shape {tuple(shape)}")
+        raise ValueError(f"Input array {name} must have at least 2 dimensions (..., M, N), "
+                         f"but has shape {tuple(shape)}")
     return tuple(shape[:-2]), shape[-2], shape[-1]
 
 
@@ -106,8 +107,8 @@ def rhs(a_shape: tuple[int, ...], b_shape: tuple[int, ...], rows: int, a_batch: 
     if b_rows != rows:
         layout = "(N,)" if vector else "(..., N, K)"
         raise ValueError(
-            f"a has shape {tuple(a_shape)} but b has shape {tuple(b_shape)}: b, read as {layout}, "
-            f"must have N = {rows} rows"
+            f"Shape mismatch: a has shape {tuple(a_shape)} but b has shape {tuple(b_shape)}: b, read as "
+            f"{layout}, must have N = {rows} rows"
         )
     return Rhs(broadcast_batch(a_batch, b_batch, a_shape, b_shape), rows, nrhs, vector)
 

@@ -101,7 +101,9 @@ def _svdvals(x, /):
 def _lstsq(a, b, rcond=None):
     x, residues, rank, s = gl.lstsq(a, b, cond=rcond)
     m, n = np.shape(a)[-2:]
-    if np.ndim(b) == 1 and m > n and np.size(residues) == 1:  # NumPy's residues of one vector: shape (1,)
+    if m <= n or rank < n:  # NumPy's residues: none then (SciPy's are NaN for rank < N)
+        residues = np.empty((0,), np.asarray(residues).dtype)
+    elif np.ndim(b) == 1:  # NumPy's residues of one vector: shape (1,)
         residues = np.reshape(residues, (1,))
     return x, residues, rank, s
 
