@@ -8,9 +8,12 @@ the library's functions temporarily replaced by gpmath's (:mod:`swap`), so the n
 a module that calls ``linalg.solve`` at run time gets a copy of ``linalg`` with them swapped in.
 The library modules themselves are restored at once: gpmath's CPU engine calls into them.
 
-Every test named in :mod:`differences` (a deliberate difference, documented in docs/linalg.md) is
-marked ``xfail(strict=True)``: it must fail, and one that passes fails the run as stale.  A
-listed pattern that matches no test of a collected module is reported as stale too.
+Every test named in :mod:`differences` for the installed SciPy (a deliberate difference,
+documented in docs/linalg.md) is marked ``xfail(strict=True)``: it must fail, and one that passes
+fails the run as stale.  Those of a GPU-only reason are marked ``xfail(strict=False)`` where gpmath
+computes on a GPU, and left unmarked elsewhere.  A listed pattern that matches no test of a
+collected module is reported as stale too, and fails the run (under pytest-xdist the controller
+reports it, from the node ids its workers collected).
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.stash[_STALE] = []
+    import scipy
+
+    config.stash[_PATTERNS] = differences.xfails(scipy.__version__)
+    config.stash[_COLLECTED] = set()
 
 
 def pytest_collect_file(file_path, parent):
@@ -63,31 +69,61 @@ def _module_name(path: str) -> str | None:
     return None
 
 
-_STALE = pytest.StashKey[list]()
+_PATTERNS = pytest.StashKey[dict]()
+_COLLECTED = pytest.StashKey[set]()
+
+
+def _on_gpu() -> bool:
+    """Whether gpmath computes the suite's host operands on a GPU (one is usable, and placement
+    is not forced to the CPU)."""
+    import gpmath
+    from gpmath._core import runtime
+
+    return runtime.device_count() > 0 and gpmath.get_placement() != "cpu"
 
 
 def pytest_collection_modifyitems(config, items):
-    patterns = differences.XFAILS
-    used = set()
-    collected_files = {item.nodeid.split("::")[0] for item in items}
+    patterns = config.stash[_PATTERNS]
+    gpu = _on_gpu()
     for item in items:
-        for pattern, reason in patterns.items():
-            if item.nodeid == pattern or fnmatch.fnmatchcase(item.nodeid, pattern):
-                used.add(pattern)
-                item.add_marker(pytest.mark.xfail(strict=True, reason=f"{reason}: {differences.REASONS[reason]}"))
-                break
-    stale = [p for p in patterns if p not in used and p.split("::")[0] in collected_files]
-    config.stash[_STALE].extend(stale)
+        reason = next((reason for pattern, reason in patterns.items() if _matches(item.nodeid, pattern)), None)
+        if reason is None or (reason in differences.GPU_ONLY and not gpu):
+            continue
+        strict = reason not in differences.GPU_ONLY
+        item.add_marker(pytest.mark.xfail(strict=strict, reason=f"{reason}: {differences.REASONS[reason]}"))
+    _collected(config, [item.nodeid for item in items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest-xdist's controller: the node ids a worker collected (for the stale patterns)."""
+    _collected(node.config, ids)
+
+
+def _collected(config, ids) -> None:
+    if not hasattr(config, "workerinput"):  # an xdist worker leaves the report to its controller
+        config.stash[_COLLECTED].update(ids)
+
+
+def _matches(nodeid: str, pattern: str) -> bool:
+    return nodeid == pattern or fnmatch.fnmatchcase(nodeid, pattern)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    stale = session.config.stash[_STALE]
-    if stale and not session.config.getoption("-k") and not session.config.getoption("-m"):
+    config = session.config
+    collected = config.stash[_COLLECTED]
+    if not collected or config.getoption("-k") or config.getoption("-m"):
+        return
+    files = {nodeid.split("::")[0] for nodeid in collected}
+    stale = [pattern for pattern in config.stash[_PATTERNS] if pattern.split("::")[0] in files and pattern
+             not in collected and not any(fnmatch.fnmatchcase(nodeid, pattern) for nodeid in collected)]
+    if stale:
         print("\nstale xfail patterns (match no collected test):\n  " + "\n  ".join(stale))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):
-    counts = {key: len(terminalreporter.stats.get(key, [])) for key in ("passed", "failed", "xfailed", "error")}
+    counts = {key: len(terminalreporter.stats.get(key, [])) for key in ("passed", "failed", "xfailed", "xpassed",
+                                                                          "error")}
     terminalreporter.write_line("gpmath swap counts: " + " ".join(f"{k}={v}" for k, v in counts.items()))
 
