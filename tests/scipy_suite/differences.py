@@ -33,7 +33,7 @@ REASONS: dict[str, str] = {
                         "of an empty matrix, whose dtypes differ from those of a non-empty one",
     "argument-quirks": "SciPy's test passes a dict as qr's overwrite_a and expects an error; gpmath "
                        "accepts any truthy flag",
-    "svd-batch-routes": "on a GPU a batch and each of its matrices alone can take different SVD routines "
+    "batch-routes": "on a GPU a batch and each of its matrices alone can take different SVD or eigensolver routines "
                         "(placement and the crossover table choose by size and precision): in float32 and "
                         "complex64 they agree to a few ulps, and singular vectors up to a sign or phase, not "
                         "to the rtol=1e-7 of SciPy's batch-against-loop tests",
@@ -42,7 +42,7 @@ REASONS: dict[str, str] = {
                         "engine does, and the test expects that",
 }
 
-GPU_ONLY: frozenset[str] = frozenset({"svd-batch-routes", "gpu-64-bit-sizes"})
+GPU_ONLY: frozenset[str] = frozenset({"batch-routes", "gpu-64-bit-sizes"})
 """Reasons whose tests fail only where gpmath computes on a GPU: the plugin marks them
 ``xfail(strict=False)`` there (whether a batch takes another route depends on the device's
 calibration) and leaves them unmarked elsewhere, where they must pass."""
@@ -169,12 +169,13 @@ XFAILS: dict[str, str] = {
     f"{BATCH}::TestBatch::test_ldl_cholesky[float64-fun_n_out2]": "cho-factor-batch-flag",
     f"{BATCH}::TestBatch::test_ldl_cholesky[complex64-fun_n_out2]": "cho-factor-batch-flag",
     f"{BATCH}::TestBatch::test_ldl_cholesky[complex128-fun_n_out2]": "cho-factor-batch-flag",
-    f"{BATCH}::TestBatch::test_svd[[]float32-*]": "svd-batch-routes",  # [dtype-full_matrices(-compute_uv)]
-    f"{BATCH}::TestBatch::test_svd[[]complex64-*]": "svd-batch-routes",
-    f"{BATCH}::TestBatch::test_svdvals[float32-svdvals]": "svd-batch-routes",
-    f"{BATCH}::TestBatch::test_svdvals[complex64-svdvals]": "svd-batch-routes",
-    f"{BATCH}::TestBatch::test_pinv[complex64]": "svd-batch-routes",
-    f"{BATCH}::TestBatch::test_matmat[complex64-pinv]": "svd-batch-routes",
+    f"{BATCH}::TestBatch::test_svd[[]float32-*]": "batch-routes",  # [dtype-full_matrices(-compute_uv)]
+    f"{BATCH}::TestBatch::test_svd[[]complex64-*]": "batch-routes",
+    f"{BATCH}::TestBatch::test_svdvals[float32-svdvals]": "batch-routes",
+    f"{BATCH}::TestBatch::test_svdvals[complex64-svdvals]": "batch-routes",
+    f"{BATCH}::TestBatch::test_pinv[complex64]": "batch-routes",
+    f"{BATCH}::TestBatch::test_matmat[complex64-pinv]": "batch-routes",
+    f"{BATCH}::TestBatch::test_eigh[[]complex64-*]": "batch-routes",  # [dtype-fun_n_nout-eigvals_only]
 }
 
 XFAILS_BY_SCIPY: dict[tuple[int, int], dict[str, str]] = {
