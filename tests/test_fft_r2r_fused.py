@@ -66,10 +66,10 @@ def _pre2(x, r):
     m = np.arange(n)
     odd = m >= (n + 1) // 2
     v = x[:, np.where(odd, 2 * (n - 1 - m) + 1, 2 * m)]
-    return np.where(odd, -v, v) if r.sine else v, None
+    return np.where(odd, -v, v) if r.sine else v
 
 
-def _post2(spectrum, y, r, sums):
+def _post2(spectrum, y, r):
     n = y.shape[-1]
     k = np.arange(n // 2 + 1)
     s, c = _turn(k, 2 * n)
@@ -85,10 +85,10 @@ def _pre3(x, r):
     a = _load(x, k, r.sine, r.pre_factors)
     b = np.where(k > 0, _load(x, np.where(k > 0, n - k, 0), r.sine, r.pre_factors), 0.0)
     s, c = _turn(k, 2 * n)
-    return (a * c + b * s) + 1j * (a * s - b * c), None
+    return (a * c + b * s) + 1j * (a * s - b * c)
 
 
-def _post3(v, y, r, sums):
+def _post3(v, y, r):
     n = y.shape[-1]
     k = np.arange(n)
     _store(y, k, v[:, np.where(k % 2, n - 1 - k // 2, k // 2)], r, 3)
@@ -99,10 +99,10 @@ def _pre4(x, r):
     m = np.arange(n // 2)
     a, b = x[:, 2 * m], x[:, n - 1 - 2 * m] * (-1.0 if r.sine else 1.0)
     s, c = _turn(m, n)
-    return (a * c + b * s) + 1j * (b * c - a * s), None
+    return (a * c + b * s) + 1j * (b * c - a * s)
 
 
-def _post4(spectrum, y, r, sums):
+def _post4(spectrum, y, r):
     n = y.shape[-1]
     k = np.arange(n // 2)
     s, c = _turn(4 * k + 1, 4 * n)
@@ -112,37 +112,26 @@ def _post4(spectrum, y, r, sums):
 
 
 def _pre_dct1(x, r):
-    length = x.shape[-1] - 1
-    j = np.arange(length)
-    a, b = _load(x, j, False, r.pre_factors), _load(x, length - j, False, r.pre_factors)
-    s, c = _turn(j, length)
-    return 0.5 * (a + b) - s * (a - b), ((a - b) * c).sum(-1)
+    n = x.shape[-1]
+    m = np.arange(2 * (n - 1))
+    return _load(x, np.where(m < n, m, 2 * (n - 1) - m), False, r.pre_factors)
 
 
-def _post_dct1(spectrum, y, r, sums):
-    n = y.shape[-1]
-    k = np.arange((n - 1) // 2 + 1)
-    odd = sums[:, None] - 2 * np.cumsum(np.where(k > 0, spectrum.imag, 0.0), -1)
-    _store(y, 2 * k, 2 * spectrum.real, r, 1)
-    _store(y, (2 * k + 1)[2 * k + 1 < n], odd[:, 2 * k + 1 < n], r, 1)
+def _post_dct1(spectrum, y, r):
+    _store(y, np.arange(y.shape[-1]), spectrum.real, r, 1)
 
 
 def _pre_dst1(x, r):
     n = x.shape[-1]
-    j = np.arange(n + 1)
-    a = np.where(j > 0, x[:, np.maximum(j - 1, 0)], 0.0)
-    b = np.where(j > 0, x[:, np.where(j > 0, n - j, 0)], 0.0)
-    s, _ = _turn(j, n + 1)
-    return s * (a + b) + 0.5 * (a - b), None
+    m = np.arange(2 * (n + 1))
+    j = np.where(m <= n, m - 1, 2 * n + 1 - m)
+    value = np.where((j >= 0) & (j < n), _load(x, np.clip(j, 0, n - 1), False, r.pre_factors), 0.0)
+    return np.where(m > n, -value, value)
 
 
-def _post_dst1(spectrum, y, r, sums):
+def _post_dst1(spectrum, y, r):
     n = y.shape[-1]
-    k = np.arange(n // 2 + 1)
-    used = spectrum[:, :n // 2 + 1]
-    odd = np.cumsum(used.real * np.where(k > 0, 2.0, 1.0), -1)
-    _store(y, (2 * k)[2 * k < n], odd[:, 2 * k < n], r, 1)
-    _store(y, 2 * k[1:] - 1, -2 * used.imag[:, 1:], r, 1)
+    _store(y, np.arange(n), -spectrum.imag[:, 1:n + 1], r, 1)
 
 
 _FFT = {"r2c": lambda v, n: scipy.fft.rfft(v, n), "c2r": lambda v, n: scipy.fft.irfft(v, n, norm="forward"),
@@ -150,11 +139,13 @@ _FFT = {"r2c": lambda v, n: scipy.fft.rfft(v, n), "c2r": lambda v, n: scipy.fft.
 
 
 def model(x: np.ndarray, r) -> np.ndarray:
-    """The fused transform *r* of the rows of *x* as the kernels compute it: pre, FFT, post."""
-    buffer, sums = globals()[f"_{r.pre}"](x, r)
+    """The fused transform *r* of the rows of *x* as the kernels compute it: pre, FFT, post (the
+    FFT in *x*'s precision, the kernels' arithmetic in float64)."""
+    buffer = globals()[f"_{r.pre}"](x, r)
     assert buffer.shape[-1] == r.width and np.iscomplexobj(buffer) == r.complex_input
+    buffer = buffer.astype(np.result_type(x.dtype, np.complex64) if r.complex_input else x.dtype)
     y = np.full(x.shape, np.nan)
-    globals()[f"_{r.post}"](_FFT[r.fft](buffer, r.fft_n), y, r, sums)
+    globals()[f"_{r.post}"](_FFT[r.fft](buffer, r.fft_n), y, r)
     return y
 
 
@@ -194,8 +185,20 @@ def test_model_can_fail():
     assert relative_error(model(x, _r2r_fused.Recipe(**{**r.__dict__, "sine": False})), reference) > 1e-3
 
 
-def test_recipes_shorten_the_type_1_ffts():
-    assert (_recipe("dct", 1, 4096, None, None).fft_n, _recipe("dst", 1, 4096, None, None).fft_n) == (4095, 4097)
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+def test_model_with_a_float32_fft_keeps_its_accuracy(rng, type):
+    """No algorithm amplifies the FFT's rounding: with the FFT in float32, every transform of 4096
+    points is within about 2e-7 of SciPy's (DCT-I/DST-I through running sums were at 2e-6 to 4e-6)."""
+    x = rng.uniform(-1, 1, (4, 4096)).astype(np.float32)
+    for name, norm in itertools.product(NAMES, NORMS):
+        r = _recipe(name, type, 4096, norm, None)
+        reference = getattr(scipy.fft, name)(x.astype(np.float64), type=type, norm=norm)
+        assert relative_error(model(x, r), reference) < 1e-6, (name, norm)
+
+
+def test_recipes_ffts():
+    assert (_recipe("dct", 1, 4096, None, None).fft_n, _recipe("dst", 1, 4096, None, None).fft_n) == (8190, 8194)
+    assert _recipe("idst", 1, 64, None, None).width == 130 and _recipe("idct", 1, 2, "ortho", True).fft == "r2c"
     assert _recipe("idct", 4, 4096, None, None).fft == "c2c" and _recipe("dct", 4, 4096, None, None).fft_n == 2048
     assert _recipe("idct", 2, 64, None, None).fft == "c2r" and _recipe("idst", 3, 64, None, None).fft == "r2c"
 
@@ -213,8 +216,8 @@ _ROWS = {  # kernel -> its source's and destination's row: (length, complex) for
     "pre2": lambda n: ((n, False), (n, False)), "post2": lambda n: ((n // 2 + 1, True), (n, False)),
     "pre3": lambda n: ((n, False), (n // 2 + 1, True)), "post3": lambda n: ((n, False), (n, False)),
     "pre4": lambda n: ((n, False), (n // 2, True)), "post4": lambda n: ((n // 2, True), (n, False)),
-    "pre_dct1": lambda n: ((n, False), (n - 1, False)), "post_dct1": lambda n: (((n - 1) // 2 + 1, True), (n, False)),
-    "pre_dst1": lambda n: ((n, False), (n + 1, False)), "post_dst1": lambda n: (((n + 1) // 2 + 1, True), (n, False)),
+    "pre_dct1": lambda n: ((n, False), (2 * (n - 1), False)), "post_dct1": lambda n: ((n, True), (n, False)),
+    "pre_dst1": lambda n: ((n, False), (2 * (n + 1), False)), "post_dst1": lambda n: ((n + 2, True), (n, False)),
 }
 
 
@@ -238,20 +241,17 @@ class _EmulatedLaunch:
         self.values[index] = value
 
     def __call__(self, stream):
-        src, dst, sums, rows, n, sine, *bits = self.values
+        src, dst, rows, n, sine, *bits = self.values
         factors = tuple(float(np.int64(b).view(np.float64)) for b in bits)
         assert self.grid == rows and self.block % 32 == 0
         source, target = (_memory(a, rows, row, self.real) for a, row in zip((src, dst), _ROWS[self.name](n)))
         r = SimpleNamespace(sine=bool(sine), pre_factors=factors, post_factors=factors)
         wide = source.astype(np.complex128 if source.dtype.kind == "c" else np.float64)
         if self.name.startswith("pre"):
-            buffer, row_sums = globals()[f"_{self.name}"](wide, r)
-            target[...] = buffer
-            if row_sums is not None:
-                _memory(sums, 1, (rows, False), np.float64)[0] = row_sums
+            target[...] = globals()[f"_{self.name}"](wide, r)
         else:
             y = np.full((rows, n), np.nan)
-            globals()[f"_{self.name}"](wide, y, r, sums and _memory(sums, 1, (rows, False), np.float64)[0])
+            globals()[f"_{self.name}"](wide, y, r)
             target[...] = y
         self.launched.append(self.name)
 
@@ -301,12 +301,12 @@ def test_plans_with_emulated_kernels_keep_their_work_arrays(rng, emulated, plann
 
 # -- the kernels on a GPU ------------------------------------------------------------------------
 GPU_PACKAGES = [pytest.param("cupy", marks=gpu), pytest.param("torch", marks=gpu)]
-TOL = {"float32": {1: 2e-5, 2: 2e-6, 3: 2e-6, 4: 2e-6}, "float64": {1: 1e-12, 2: 1e-13, 3: 1e-13, 4: 1e-13}}
+TOL = {"float32": 2e-6, "float64": 1e-13}
 
 
-def _check(result, reference, dtype: str, type: int) -> None:
+def _check(result, reference, dtype: str) -> None:
     assert tuple(result.shape) == reference.shape
-    assert relative_error(result, reference) < TOL[dtype][type]
+    assert relative_error(result, reference) < TOL[dtype]
 
 
 @pytest.mark.parametrize("package", GPU_PACKAGES)
@@ -323,7 +323,7 @@ def test_kernels_match_scipy(rng, package, dtype, name, type, n):
             result = getattr(gfft, name)(convert(x, package, dtype), type=type, axis=axis, norm=norm,
                                          orthogonalize=orthogonalize)
             reference = getattr(scipy.fft, name)(x, type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
-            _check(result, reference, dtype, type)
+            _check(result, reference, dtype)
 
 
 @pytest.mark.parametrize("package", GPU_PACKAGES)
@@ -349,7 +349,7 @@ def test_plans_repeat_without_new_work_arrays(rng, package, planner, type):
             for data, prefix in itertools.product([x2, x], ["", "i"]):
                 plan.reset_operands(convert(data, package, "float64"))
                 reference = getattr(scipy.fft, prefix + name)(data, type=type, axes=(0, 2), norm="ortho")
-                _check(plan.execute("inverse" if prefix else None), reference, "float64", type)
+                _check(plan.execute("inverse" if prefix else None), reference, "float64")
 
         run_all()
         kept = dict(plan._ffts.kept_items)
@@ -373,4 +373,4 @@ def test_4096_square_takes_the_fused_kernels(rng, package, dtype, caplog):
             expected = f"pre_{family}1/post_{family}1" if type == 1 else f"pre{type}/post{type}"
             assert len(routes) == 1 and expected in routes[0], routes
             reference = getattr(scipy.fft, family)(x[:8], type=type)
-            assert relative_error(to_numpy(result[:8]), reference) < TOL[dtype][type]
+            assert relative_error(to_numpy(result[:8]), reference) < TOL[dtype]

@@ -4,10 +4,10 @@ For real operands on a CUDA device (rows of contiguous samples along the last ax
 float64), :func:`transform` replaces the composed steps of :mod:`gpmath.fft._r2r` by gpmath's
 kernels ``kernels/r2r.cu`` around the same :class:`~gpmath.fft._r2r.FFTs`: the pre kernel writes
 the FFT's input (reordering, extension, pre-twiddle) and the post kernel reads its output and
-writes the result (post-twiddle, reordering, running sums, SciPy's norm factor and the
-``orthogonalize`` end factors).  The FFTs are the same length as the composed path's for types 2
-and 3, half as long (complex) for type 4, and ``N - 1`` (DCT-I) or ``N + 1`` (DST-I) points
-instead of ``2(N - 1)`` or ``2(N + 1)``; the source's header gives the index math.
+writes the result (post-twiddle, reordering, SciPy's norm factor and the ``orthogonalize`` end
+factors).  The FFTs are the same length as the composed path's for types 1-3 (DCT-I and DST-I:
+an rfft of the even or odd extension, ``2(N - 1)`` or ``2(N + 1)`` points) and half as long
+(complex) for type 4; the source's header gives the index math.
 
 A :class:`Recipe` says which kernels, FFT and factors a transform takes; it is pure, so that the
 tests can run a NumPy model of the kernels from it on the CPU.  Odd-length DCT-IV/DST-IV keep
@@ -88,7 +88,7 @@ def recipe(family: str, type: int, n: int, orthogonalize: bool, factor: float) -
     inputs = (1.0, 1 / first, 1 / last) if type in (1, 3) else (1.0, 1.0, 1.0)
     outputs = (factor, factor * first, factor * last) if type in (1, 2) else (factor,) * 3
     if type == 1:
-        length = n - 1 if family == "dct" else n + 1
+        length = 2 * (n - 1) if family == "dct" else 2 * (n + 1)
         return Recipe(f"pre_{family}1", f"post_{family}1", "r2c", length, length, False, False, inputs, outputs)
     steps = {2: ("r2c", n, n, False), 3: ("c2r", n, n // 2 + 1, True), 4: ("c2c", n // 2, n // 2, True)}[type]
     return Recipe(f"pre{type}", f"post{type}", *steps, family == "dst", inputs, outputs)
@@ -114,11 +114,11 @@ def _block(n: int) -> int:
     return min(256, 32 * -(-n // 32))
 
 
-def _launch(f, name: str, real: str, rows: int, n: int, pointers: tuple[int, int, int], sine: bool,
+def _launch(f, name: str, real: str, rows: int, n: int, pointers: tuple[int, int], sine: bool,
             factors: tuple[float, float, float]) -> None:
     """Run kernel *name* on *rows* rows of length *n* on *f*'s stream (one block a row)."""
     def make():
-        return Launch(_kernel(name, real).function(f.device_id), 9, grid=min(rows, _MAX_GRID), block=_block(n))
+        return Launch(_kernel(name, real).function(f.device_id), 8, grid=min(rows, _MAX_GRID), block=_block(n))
 
     def run():
         launch = f.kept(("r2r-launch", name, real, rows, n), make)
@@ -139,7 +139,7 @@ def _fft(f, r: Recipe, buffer):
 
 def transform(x, r: Recipe, f, real: str):
     """The transform *r* of the C-contiguous real array *x* (dtype *real*) along its last axis,
-    through the FFTs *f* (a new array; the FFT's input and the DCT-I sums are ``f.kept``)."""
+    through the FFTs *f* (a new array; the FFT's input is ``f.kept``)."""
     pkg, device_id, stream = f.pkg, f.device_id, f.stream()
     shape = tuple(x.shape)
     batch, n = shape[:-1], shape[-1]
@@ -151,11 +151,7 @@ def transform(x, r: Recipe, f, real: str):
     dtype = _COMPLEX[real] if r.complex_input else real
     buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
                     lambda: pkg.empty((*batch, r.width), DTYPES[dtype], device_id, stream))
-    sums = None  # referenced until both launches are enqueued
-    if r.pre == "pre_dct1":
-        sums = f.kept(("r2r-sums", rows), lambda: pkg.empty((rows,), DTYPES["float64"], device_id, stream))
-    sums_ptr = 0 if sums is None else pkg.ptr(sums)
-    _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer), sums_ptr), r.sine, r.pre_factors)
+    _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer)), r.sine, r.pre_factors)
     spectrum = pkg.contiguous(_fft(f, r, buffer))
-    _launch(f, r.post, real, rows, n, (pkg.ptr(spectrum), pkg.ptr(out), sums_ptr), r.sine, r.post_factors)
+    _launch(f, r.post, real, rows, n, (pkg.ptr(spectrum), pkg.ptr(out)), r.sine, r.post_factors)
     return out

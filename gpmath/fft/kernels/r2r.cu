@@ -1,10 +1,9 @@
 // The pre- and post-processing passes of gpmath's DCTs and DSTs (see gpmath/fft/_r2r_fused.py):
 // each transform is one pre kernel, one cuFFT transform and one post kernel.  Every kernel takes
-// rows of contiguous samples (one block a row, its threads striding along it) and the same nine
+// rows of contiguous samples (one block a row, its threads striding along it) and the same eight
 // 8-byte parameters:
 //
 //   src, dst    the pass's input and output rows (real or complex, as the kernel reads them)
-//   sums        DCT-I: each row's first odd output, written by the pre kernel and read by the post
 //   rows, n     the number of rows and the transform's length N
 //   sine        DST of types 2-4: the DCT's input signs and reversals folded into the indexing
 //   scale, first, last
@@ -18,15 +17,12 @@
 //           samples back in even/odd order.
 //   type 4 (even N): z_m = (x_{2m} + i x_{N-1-2m}) exp(-i pi m / N), a complex FFT of N/2,
 //           u_k = 2 exp(-i pi (4k+1) / 4N) U_k, y_{2k} = Re u_k, y_{N-1-2k} = -Im u_k.
-//   DCT-I (L = N-1): y_j = (x_j + x_{L-j}) / 2 - sin(pi j / L) (x_j - x_{L-j}), an rfft of L,
-//           out_{2k} = 2 Re Y_k, out_{2k+1} = c - 2 sum_{i=1..k} Im Y_i with
-//           c = sum_j (x_j - x_{L-j}) cos(pi j / L).
-//   DST-I (L = N+1, X_0 = X_L = 0, X_j = x_{j-1}): y_j = sin(pi j / L) (X_j + X_{L-j}) +
-//           (X_j - X_{L-j}) / 2, an rfft of L, out_{2k} = Re Y_0 + 2 sum_{i=1..k} Re Y_i,
-//           out_{2k-1} = -2 Im Y_k.
+//   DCT-I: v = [x0, ..., x_{N-1}, x_{N-2}, ..., x1] (the even extension, M = 2(N-1)), rfft of M,
+//           y_k = Re V_k (k < N).
+//   DST-I: v = [0, x0, ..., x_{N-1}, 0, -x_{N-1}, ..., -x0] (the odd extension, M = 2(N+1)), rfft
+//           of M, y_k = -Im V_{k+1} (k < N).
 //   DST-II(x) = reversed(DCT-II(s x)), DST-III(x) = s DCT-III(reversed x), DST-IV(x) =
 //           reversed(DCT-IV(s x)), s = (1, -1, 1, ...).
-// Running sums and the DCT-I reduction accumulate in double.
 //
 // Compiled by NVRTC with -DGPM_REAL=<4 or 8> (float or double).
 
@@ -42,10 +38,10 @@ __device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
 #error "GPM_REAL (the size of a real) must be 4 or 8"
 #endif
 
-#define R2R_KERNEL(name)                                                                              \
-    extern "C" __global__ void __launch_bounds__(1024) name(                                          \
-        const void* __restrict__ src, void* __restrict__ dst, double* __restrict__ sums, long long rows, \
-        long long n, long long sine, double scale, double first, double last)
+#define R2R_KERNEL(name)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(1024) name(                                               \
+        const void* __restrict__ src, void* __restrict__ dst, long long rows, long long n, long long sine, \
+        double scale, double first, double last)
 #define FOR_ROWS for (long long row = blockIdx.x; row < rows; row += gridDim.x)
 #define FOR_ITEMS(i, count) for (long long i = threadIdx.x; i < (count); i += blockDim.x)
 
@@ -54,33 +50,7 @@ __device__ real weight(long long i, long long n, double scale, double first, dou
     return (real)(i == 0 ? first : (i == n - 1 ? last : scale));
 }
 
-// The inclusive running sum of `value` over the block's threads (blockDim.x a multiple of 32);
-// *total is the block's sum.  Every thread of the block must call it.
-__device__ double block_scan(double value, double* total) {
-    __shared__ double warps[32];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, count = blockDim.x >> 5;
-    for (int d = 1; d < 32; d <<= 1) {
-        double other = __shfl_up_sync(0xffffffffu, value, d);
-        if (lane >= d) value += other;
-    }
-    if (lane == 31) warps[warp] = value;
-    __syncthreads();
-    if (warp == 0) {
-        double w = lane < count ? warps[lane] : 0.0;
-        for (int d = 1; d < 32; d <<= 1) {
-            double other = __shfl_up_sync(0xffffffffu, w, d);
-            if (lane >= d) w += other;
-        }
-        if (lane < count) warps[lane] = w;
-    }
-    __syncthreads();
-    const double before = warp > 0 ? warps[warp - 1] : 0.0;
-    *total = warps[count - 1];
-    __syncthreads();  // the next call rewrites warps
-    return value + before;
-}
-
-// Internal input sample j of a row (types 3 and 1: DST-III reads the row reversed).
+// Internal input sample j of a row, weighted (types 3 and 1: DST-III reads the row reversed).
 __device__ real load(const real* x, long long j, long long n, bool reversed, double first, double last) {
     return x[reversed ? n - 1 - j : j] * weight(j, n, 1.0, first, last);
 }
@@ -177,77 +147,45 @@ R2R_KERNEL(r2r_post4) {
     }
 }
 
-// -- DCT-I -------------------------------------------------------------------------------------
+// -- types 1: the even or odd extension and an rfft of M points --------------------------------
+// DCT-I: M = 2(N-1), [x0, ..., x_{N-1}, x_{N-2}, ..., x1].
 R2R_KERNEL(r2r_pre_dct1) {
-    const long long length = n - 1;
+    const long long length = 2 * (n - 1);
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
-        real* y = (real*)dst + row * length;
-        double part = 0.0;
-        FOR_ITEMS(j, length) {
-            const real a = load(x, j, n, false, first, last), b = load(x, length - j, n, false, first, last);
-            real s, c;
-            sincos_pi((real)j / (real)length, &s, &c);
-            y[j] = (real)0.5 * (a + b) - s * (a - b);
-            part += (double)(a - b) * (double)c;
-        }
-        double total;
-        block_scan(part, &total);
-        if (threadIdx.x == 0) sums[row] = total;
+        real* v = (real*)dst + row * length;
+        FOR_ITEMS(m, length) v[m] = load(x, m < n ? m : length - m, n, false, first, last);
     }
 }
 
+// DCT-I: y_k = Re V_k, k < N (the rfft's N outputs).
 R2R_KERNEL(r2r_post_dct1) {
-    const long long length = n - 1, half = length / 2 + 1;
     FOR_ROWS {
-        const cplx* spectrum = (const cplx*)src + row * half;
+        const cplx* spectrum = (const cplx*)src + row * n;
         real* y = (real*)dst + row * n;
-        double carry = sums[row];
-        for (long long base = 0; base < half; base += blockDim.x) {
-            const long long k = base + threadIdx.x;
-            const cplx v = k < half ? spectrum[k] : cplx{0, 0};
-            double total;
-            const double odd = carry - 2.0 * block_scan(k > 0 && k < half ? (double)v.y : 0.0, &total);
-            if (k < half) {
-                store(y, 2 * k, 2 * v.x, n, 0, 1, scale, first, last);
-                if (2 * k + 1 < n) store(y, 2 * k + 1, (real)odd, n, 0, 1, scale, first, last);
-            }
-            carry -= 2.0 * total;
-        }
+        FOR_ITEMS(k, n) store(y, k, spectrum[k].x, n, 0, 1, scale, first, last);
     }
 }
 
-// -- DST-I -------------------------------------------------------------------------------------
+// DST-I: M = 2(N+1), [0, x0, ..., x_{N-1}, 0, -x_{N-1}, ..., -x0].
 R2R_KERNEL(r2r_pre_dst1) {
-    const long long length = n + 1;
+    const long long length = 2 * (n + 1);
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
-        real* y = (real*)dst + row * length;
-        FOR_ITEMS(j, length) {
-            const real a = j > 0 ? x[j - 1] : (real)0, b = j > 0 ? x[n - j] : (real)0;  // X_j, X_{L-j}
-            real s, c;
-            sincos_pi((real)j / (real)length, &s, &c);
-            y[j] = s * (a + b) + (real)0.5 * (a - b);
+        real* v = (real*)dst + row * length;
+        FOR_ITEMS(m, length) {
+            const long long j = m <= n ? m - 1 : length - 1 - m;  // m = 0, N+1: -1, N (zeros)
+            const real value = j >= 0 && j < n ? load(x, j, n, false, first, last) : (real)0;
+            v[m] = m > n ? -value : value;
         }
     }
 }
 
+// DST-I: y_k = -Im V_{k+1}, k < N (of the rfft's N+2 outputs).
 R2R_KERNEL(r2r_post_dst1) {
-    const long long half = (n + 1) / 2 + 1, used = n / 2 + 1;
     FOR_ROWS {
-        const cplx* spectrum = (const cplx*)src + row * half;
+        const cplx* spectrum = (const cplx*)src + row * (n + 2);
         real* y = (real*)dst + row * n;
-        double carry = 0.0;
-        for (long long base = 0; base < used; base += blockDim.x) {
-            const long long k = base + threadIdx.x;
-            const cplx v = k < used ? spectrum[k] : cplx{0, 0};
-            double total;
-            const double odd = carry + block_scan(k < used ? (k > 0 ? 2.0 : 1.0) * (double)v.x : 0.0, &total);
-            if (k < used) {
-                if (2 * k < n) store(y, 2 * k, (real)odd, n, 0, 1, scale, first, last);
-                if (k > 0) store(y, 2 * k - 1, -2 * v.y, n, 0, 1, scale, first, last);
-            }
-            carry += total;
-        }
+        FOR_ITEMS(k, n) store(y, k, -spectrum[k + 1].y, n, 0, 1, scale, first, last);
     }
 }
