@@ -10,6 +10,8 @@ import gpmath
 from gpmath import linalg
 from gpmath.solver import LU, Cholesky, Eigh, Solve
 
+from test_linalg_convert import DEVICE, HOST, in_package
+
 CPU = {"execution": "cpu"}
 
 
@@ -364,6 +366,23 @@ def test_finiteness_of_torch_tensors_in_their_package(bad):
         require_finite(True, a=good, b=torch.tensor([1.0, bad]))
     with pytest.raises(ValueError, match="infs or NaNs: a"):
         linalg.det(torch.tensor([[1.0, bad], [0.0, 1.0]], dtype=torch.float64), **CPU)
+
+
+@pytest.mark.parametrize("package, device", HOST + DEVICE)
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "float64"])
+def test_finite_operands_whose_sum_overflows_pass_and_a_single_nan_is_named(dtype, package, device):
+    """The check sums each operand (one reduction, one read): finite values whose sum overflows
+    must still pass, and one NaN or inf among large values must still be named, in every package."""
+    from gpmath.linalg._finite import require_finite
+
+    huge = float(np.finfo(dtype).max) / 2
+    a, b = np.full((4, 4), huge, dtype), np.full(4, -huge, dtype)
+    require_finite(True, a=in_package(a, package, device), b=in_package(b, package, device))
+    for value in (np.nan, np.inf, -np.inf):
+        bad = b.copy()
+        bad[2] = value
+        with pytest.raises(ValueError, match="infs or NaNs: b"):
+            require_finite(True, a=in_package(a, package, device), b=in_package(bad, package, device))
 
 
 @pytest.mark.parametrize("bare", [np.eye(3), np.eye(2), np.eye(3)[None], (np.eye(3),)])

@@ -1,12 +1,16 @@
 """SciPy's ``check_finite``: refuse operands holding an inf or a NaN before any plan sees them.
 
-The test runs in the operand's own package, through the package adapter (``isfinite(x).all()``
-of every operand, combined and read as one bool: for device arrays one sync of the package's
-current stream); array-likes
-are read as NumPy reads them.
+The test runs in the operand's own package, through the package adapter: the sum of every
+element of every operand (one reduction each, added up and read once per package: for device
+arrays one sync of the package's current stream) is finite exactly when no element is an inf or
+a NaN, unless the sum overflowed; a non-finite sum is followed by ``isfinite(x).all()`` per
+operand, which names the operand or finds them all finite.  Array-likes are read as NumPy reads
+them.
 """
 
 from __future__ import annotations
+
+import cmath
 
 from .._core.packages import as_array
 
@@ -31,14 +35,12 @@ def require_finite(check: bool, **operands) -> None:
     if not check:
         return
     arrays = {name: as_array(x, name) for name, x in operands.items() if x is not None}
-    flags = [package.finite_flag(x) for x, package in arrays.values()]  # enqueued, not read yet
-    if not flags:
+    by_package: dict = {}
+    for x, package in arrays.values():
+        by_package.setdefault(package, []).append(x)
+    probes = [package.finite_probe(xs) for package, xs in by_package.items()]  # enqueued, not read yet
+    if all(cmath.isfinite(complex(probe)) for probe in probes):  # one read (a sync) per package
         return
-    every = flags[0]
-    for flag in flags[1:]:
-        every = every & flag
-    if bool(every):  # one read: for device arrays, one sync of the package's stream
-        return
-    for name, flag in zip(arrays, flags):
-        if not bool(flag):
+    for name, (x, package) in arrays.items():  # an inf, a NaN, or a sum that overflowed: name the operand
+        if not bool(package.finite_flag(x)):
             raise ValueError(f"{MESSAGE}: {name} holds an inf or a NaN")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import sys
 
 import numpy as np
@@ -234,6 +235,13 @@ class Package:
         """Whether every element of *x* is finite, as a 0-d boolean of this package, not read yet
         (for device arrays: enqueued on the current stream; ``&`` combines flags)."""
         return self.module.isfinite(x).all()
+
+    def finite_probe(self, arrays):
+        """The sum of every element of *arrays* (of this package), a 0-d array not read yet (for
+        device arrays: one reduction each, enqueued on the current stream).  A finite probe proves
+        every element finite (an inf or a NaN propagates); a non-finite one may also come from
+        overflow, which :meth:`finite_flag` tells apart."""
+        return functools.reduce(operator.add, (x.sum() for x in arrays))
 
     def where(self, condition, x, y):
         """``x`` where *condition* holds, else ``y`` (arrays or Python scalars, broadcast)."""
