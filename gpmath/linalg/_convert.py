@@ -179,7 +179,7 @@ def written_into(operand, result, *, fortran: bool = False):
     pkg, result_pkg = known_package(operand), known_package(result)
     if pkg is None or pkg is not result_pkg or len(operand.shape) > 2 or len(operand.shape) != len(result.shape):
         return result
-    if fortran and not (isinstance(operand, np.ndarray) and operand.flags.f_contiguous):
+    if fortran and not (pkg.host_only and operand.flags.f_contiguous):  # a NumPy array in LAPACK's layout
         return result
     if pkg.dtype_name(operand) != pkg.dtype_name(result) or any(r > o for r, o in zip(result.shape, operand.shape)):
         return result
