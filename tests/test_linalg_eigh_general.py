@@ -134,6 +134,7 @@ def test_eigh_plan_with_b_matches_scipy_over_new_operands(type_, lower, dtype, p
             check_pairs(a.astype(wide), b.astype(wide), w.astype(np.float64), v.astype(wide), type_, TOLERANCE[dtype])
             if round_ == 0:
                 steps = len(plan._steps.plans)
+                assert not to_numpy(plan.info()).any() and to_numpy(plan.info()).shape == (3,)
         assert len(plan._steps.plans) == steps  # nothing planned again
         made = list(plan._steps.plans.values())
     assert plan.freed and all(step.freed for step in made)  # freeing the plan frees its steps

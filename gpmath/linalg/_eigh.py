@@ -16,9 +16,12 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
 from .._errors import LinAlgError
 from .._core.packages import known_package, package_of
 from .._core.planner import Planner
+from .._core.staging import deliver
 from ..solver import Cholesky, Eigh, SolveTriangular
 from ..solver._plans import EIGH_DRIVERS
 from ..solver._problem import check_dtype, check_same_dtype, square
@@ -229,6 +232,22 @@ class GeneralizedEigh(Planner):
         a, b = self._arrays
         w, v = generalized(a, b, self.lower, self.type, self.eigvals_only, self.driver, self._steps)
         return w if self.eigvals_only else (w, v)
+
+    def info(self):
+        """Zeros, as the solver plans' ``info()`` reports success: this plan's failures (a *b*
+        that is not positive definite, an eigensolver that did not converge) raise at once.
+
+        Returns
+        -------
+        int or array
+            0 for one matrix; for a batch, int32 zeros of the batch's shape in the operands'
+            package and on their device.
+        """
+        self._check_alive()
+        pkg, device, _, shape = self._planned
+        if len(shape) == 2:
+            return 0
+        return deliver(pkg, np.zeros(shape[:-2], dtype=np.int32), device)
 
     def reset_operands(self, a, b) -> None:
         """Bind new operands of the planned package, device, dtype and shape (``ValueError`` naming
