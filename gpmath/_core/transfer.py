@@ -65,11 +65,20 @@ class _Ring:
         self.device_id = device_id
         self.lock = threading.Lock()
         self.slots = []
+        self.turn = 0  # the slot the next upload fills: uploads rotate through the ring across calls
         with runtime.on_device(device_id):
             for _ in range(SLOTS):
                 ptr = int(runtime.check(rt.cudaHostAlloc(SLOT_BYTES, rt.cudaHostAllocPortable), "cudaHostAlloc"))
                 event = runtime.check(rt.cudaEventCreateWithFlags(rt.cudaEventDisableTiming), "cudaEventCreateWithFlags")
                 self.slots.append(_Slot(ptr, SLOT_BYTES, event))
+
+    def next_slot(self) -> _Slot:
+        """The slot an upload fills next (the caller holds :attr:`lock` and waits for its event):
+        consecutive uploads, one call's or successive calls' (blocks of a pipeline), take the
+        slots in turn, so that filling one overlaps the DMA out of the previous one."""
+        slot = self.slots[self.turn % len(self.slots)]
+        self.turn += 1
+        return slot
 
     def free(self) -> None:
         rt = runtime.rt()
@@ -139,8 +148,8 @@ def to_device(dst: int, src: int, nbytes: int, stream: int) -> None:
             return
         ring, source = _ring(stream), _host_bytes(src, nbytes)
         with ring.lock:
-            for index, start in enumerate(range(0, nbytes, SLOT_BYTES)):
-                slot = ring.slots[index % SLOTS]
+            for start in range(0, nbytes, SLOT_BYTES):
+                slot = ring.next_slot()
                 size = min(SLOT_BYTES, nbytes - start)
                 runtime.check(rt.cudaEventSynchronize(slot.event), "cudaEventSynchronize")  # its last DMA is done
                 _parallel_copy(slot.view[:size], source[start:start + size])
