@@ -58,7 +58,8 @@ def spd(rng, n: int) -> np.ndarray:
 
 
 CALLS = {  # name: (cache, gpmath call, reference, operands)
-    "matmul": ("matmul", lambda a, b: gpmath.matmul(a, b, **CPU), np.matmul, lambda rng: (rng.random((5, 4)), rng.random((4, 3)))),
+    # (a batch: one small matrix would take NumPy's product directly, without a plan)
+    "matmul": ("matmul", lambda a, b: gpmath.matmul(a, b, **CPU), np.matmul, lambda rng: (rng.random((2, 5, 4)), rng.random((4, 3)))),
     "fft": ("fft", lambda x: gpmath.fft.fft(x, **CPU), scipy.fft.fft, lambda rng: (rng.random(12) + 1j * rng.random(12),)),
     "rfft2": ("fft", lambda x: gpmath.fft.rfft2(x, **CPU), scipy.fft.rfft2, lambda rng: (rng.random((6, 8)),)),
     "solve": ("linalg", lambda a, b: linalg.solve(a, b, **CPU), scipy.linalg.solve, lambda rng: (spd(rng, 5), rng.random(5))),
@@ -106,7 +107,7 @@ def test_matmul_out_is_not_kept_alive_and_still_checked_for_aliasing(rng):
 
 def test_layout_options_and_execution_split_the_key(rng):
     since = counted("matmul")
-    a, b = rng.random((4, 4)), rng.random((4, 4))
+    a, b = rng.random((2, 4, 4)), rng.random((4, 4))
     gpmath.matmul(a, b, **CPU)
     gpmath.matmul(a, b, alpha=2.0, **CPU)
     np.testing.assert_allclose(gpmath.matmul(np.asfortranarray(a), b, **CPU), a @ b)
@@ -146,9 +147,31 @@ def test_a_freed_plan_is_never_returned(rng):
     assert (info.hits, info.misses, info.size) == (0, 2, 1)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+def test_small_numpy_products_are_numpys_without_a_plan(rng, dtype):
+    """A small product of two NumPy matrices that the CPU would compute is NumPy's own, at once;
+    options, batches, mixed dtypes, larger products and forced GPU placement take the planner."""
+    gpmath.set_placement(None)  # automatic placement, as users have it (conftest forces "cuda")
+    since = counted("matmul")
+    a, b = (rng.random((8, 8)) + (1j * rng.random((8, 8)) if dtype.startswith("c") else 0)).astype(dtype), rng.random((8, 5)).astype(dtype)
+    for call in (lambda: gpmath.matmul(a, b), lambda: gpmath.matmul(a, b, **CPU), lambda: gpmath.matmul(a, b, execution="auto")):
+        result = call()
+        assert type(result) is np.ndarray and result.dtype == dtype
+        np.testing.assert_array_equal(result, a @ b)
+    assert since()[:2] == (0, 0)
+    np.testing.assert_allclose(gpmath.matmul(a, b, alpha=2.0, **CPU), 2 * (a @ b), rtol=1e-5)
+    assert since()[:2] == (0, 1)
+    with pytest.raises(ValueError, match="b"):  # the planner's error, naming the operand
+        gpmath.matmul(a, b[:7], **CPU)
+    misses = since()[1]
+    gpmath.set_placement("cuda")  # the GPU forced (the CPU engine computes where there is none)
+    np.testing.assert_allclose(gpmath.matmul(a, b), a @ b, rtol=1e-5)
+    assert since()[1] == misses + 1
+
+
 def test_plans_are_per_thread(rng):
     since = counted("matmul")
-    a, b = rng.random((3, 3)), rng.random((3, 3))
+    a, b = rng.random((2, 3, 3)), rng.random((3, 3))
     gpmath.matmul(a, b, **CPU)
     thread = threading.Thread(target=lambda: gpmath.matmul(a, b, **CPU))
     thread.start()

@@ -14,9 +14,35 @@ from .._core.operand import as_operand
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
 
-__all__ = ["CpuMatmul", "apply_epilog"]
+__all__ = ["CpuMatmul", "apply_epilog", "small_product", "SMALL_WORK"]
 
 _GELU_C = math.sqrt(2.0 / math.pi)
+SMALL_WORK = 64**3  # m·n·k of the products small_product takes: far below any GPU's crossover
+_COMPUTED = frozenset(np.dtype(name) for name in ("float32", "float64", "complex64", "complex128"))
+
+
+def small_product(a, b) -> np.ndarray | None:
+    """``a @ b`` by NumPy for a small product of two 2-D NumPy arrays of one native dtype that
+    the CPU engine computes as it is (m·n·k at most :data:`SMALL_WORK`), else None.
+
+    The stateless ``gpmath.matmul`` returns it at once where the CPU would compute anyway: a GPU
+    cannot move the operands in and the result out in the time NumPy takes, so automatic
+    placement puts such products on the CPU, and the CPU engine's answer is this one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> small_product(np.eye(2), np.full((2, 3), 2.0)).tolist()
+    [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]
+    >>> small_product(np.eye(2), np.ones((3, 3))) is None  # for the planner's error message
+    True
+    """
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
+        return None
+    (m, k), (rows, n) = a.shape, b.shape
+    if k != rows or m * n * k > SMALL_WORK or a.dtype != b.dtype or a.dtype not in _COMPUTED:
+        return None
+    return np.matmul(a, b)
 
 
 def apply_epilog(r: np.ndarray, epilog: str | None, bias: np.ndarray | None) -> np.ndarray:
