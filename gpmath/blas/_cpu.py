@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._core.operand import as_operand
+from .._core.placement import get_placement
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
 
@@ -21,26 +22,30 @@ SMALL_WORK = 64**3  # m·n·k of the products small_product takes: far below any
 _COMPUTED = frozenset(np.dtype(name) for name in ("float32", "float64", "complex64", "complex128"))
 
 
-def small_product(a, b) -> np.ndarray | None:
-    """``a @ b`` by NumPy for a small product of two 2-D NumPy arrays of one native dtype that
-    the CPU engine computes as it is (m·n·k at most :data:`SMALL_WORK`), else None.
+def small_product(a, b, execution: str | None) -> np.ndarray | None:
+    """``a @ b`` by NumPy for a small product of two 2-D NumPy arrays of one dtype that the CPU
+    engine computes as it is (m·n·k at most :data:`SMALL_WORK`), where the CPU computes it
+    (*execution* ``"cpu"``, or automatic placement); else None.
 
-    The stateless ``gpmath.matmul`` returns it at once where the CPU would compute anyway: a GPU
-    cannot move the operands in and the result out in the time NumPy takes, so automatic
-    placement puts such products on the CPU, and the CPU engine's answer is this one.
+    The stateless ``gpmath.matmul`` returns it at once: a GPU cannot move the operands in and
+    the result out in the time NumPy takes, so automatic placement puts such products on the
+    CPU, and the CPU engine's answer is this one.  Anything else (device arrays first) is told
+    apart before the placement mode is read.
 
     Examples
     --------
     >>> import numpy as np
-    >>> small_product(np.eye(2), np.full((2, 3), 2.0)).tolist()
+    >>> small_product(np.eye(2), np.full((2, 3), 2.0), "cpu").tolist()
     [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]
-    >>> small_product(np.eye(2), np.ones((3, 3))) is None  # for the planner's error message
+    >>> small_product(np.eye(2), np.ones((3, 3)), "cpu") is None  # for the planner's error message
     True
     """
     if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
         return None
     (m, k), (rows, n) = a.shape, b.shape
     if k != rows or m * n * k > SMALL_WORK or a.dtype != b.dtype or a.dtype not in _COMPUTED:
+        return None
+    if execution != "cpu" and (execution not in (None, "auto") or get_placement() == "cuda"):
         return None
     return np.matmul(a, b)
 

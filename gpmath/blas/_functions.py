@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from .._core.placement import get_placement
 from .._core.stateless import Stateless
 from ._cpu import small_product
 from ._planner import Matmul
@@ -69,14 +68,9 @@ def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None
     True
     """
     if (c is None and bias is None and out is None and epilog is None and compute is None and beta is None
-            and stream is None and device_id is None and type(alpha) is int and alpha == 1 and _on_cpu(execution)):
-        result = small_product(a, b)  # a small NumPy product: NumPy's, at NumPy's speed
+            and stream is None and device_id is None and type(alpha) is int and alpha == 1):
+        result = small_product(a, b, execution)  # a small NumPy product: NumPy's, at NumPy's speed
         if result is not None:
             return result
     options = {"alpha": alpha, "beta": beta, "epilog": epilog, "compute": compute}
     return _PATH(Matmul, (a, b, c, bias), options, execution, stream, device_id, out=out)
-
-
-def _on_cpu(execution) -> bool:
-    """Whether a small host product would run on the CPU: forced there, or placed automatically."""
-    return execution == "cpu" or (execution in (None, "auto") and get_placement() != "cuda")
