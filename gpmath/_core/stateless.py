@@ -33,10 +33,10 @@ from .packages import as_array, known_package
 from .placement import get_placement
 from .planner import Planner
 
-__all__ = ["Stateless"]
+__all__ = ["Stateless", "ALIGNMENT"]
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
-_ALIGNMENT = 255  # device addresses enter keys modulo 256: the largest alignment a plan relies on
+ALIGNMENT = 255  # device addresses enter keys modulo 256: the largest alignment a plan relies on
 
 
 def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
@@ -61,7 +61,7 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
         elif x is not first and known_package(x) is not pkg:
             return None
         elif on_device:
-            key += (signature(x), ptr(x) & _ALIGNMENT)
+            key += (signature(x), ptr(x) & ALIGNMENT)
         else:
             key.append(signature(x))
     return tuple(key)

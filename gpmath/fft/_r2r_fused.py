@@ -20,9 +20,9 @@ import functools
 import logging
 import math
 import os
+import struct
 from dataclasses import dataclass
 
-import numpy as np
 
 from .._core import kernels, runtime
 from .._core.dtypes import DTYPES
@@ -34,6 +34,7 @@ KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "r2r.cu")
 logger = logging.getLogger("gpmath")
 _COMPLEX = {"float32": "complex64", "float64": "complex128"}
 _MAX_GRID = 2**31 - 1
+_DOUBLE, _DOUBLE_BITS = struct.Struct("=d"), struct.Struct("=q")
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _kernel(name: str, real: str) -> Kernel:
 
 def _bits(value: float) -> int:
     """The 8 bytes of the double *value*, as :meth:`Launch.set` takes them."""
-    return int(np.float64(value).view(np.int64))
+    return _DOUBLE_BITS.unpack(_DOUBLE.pack(value))[0]
 
 
 def _block(n: int) -> int:

@@ -22,9 +22,10 @@ from .._errors import LinAlgError
 from .._core.packages import known_package, package_of
 from .._core.planner import Planner
 from .._core.staging import deliver
+from .._core.stateless import ALIGNMENT
 from ..solver import Cholesky, Eigh, SolveTriangular
 from ..solver._plans import EIGH_DRIVERS
-from ..solver._problem import check_dtype, check_same_dtype, square
+from ..solver._problem import check_dtype, check_eigh_type, check_same_dtype, square
 from ._convert import referenced
 from ._dispatch import run
 
@@ -40,8 +41,7 @@ def check_options(a, b, type: int, subset_by_index, subset_by_value, driver: str
     if b is not None:
         if tuple(b.shape[-2:]) != tuple(a.shape[-2:]):
             raise ValueError(f"wrong b dimensions {tuple(b.shape)}, should be {tuple(a.shape)} (its last two)")
-        if type not in (1, 2, 3):
-            raise ValueError(f'"type" keyword only accepts 1, 2, and 3, not {type!r}')
+        check_eigh_type(type)
         if driver in _STANDARD_DRIVERS:
             raise ValueError(f'"{driver}" does not accept input b array for standard eigenvalue problems.')
     elif driver in _GENERALIZED_DRIVERS:
@@ -122,7 +122,7 @@ class PlanSteps:
     def _layout(pkg, x) -> tuple:
         """What a plan of *x* relies on: its signature, and on a device its address modulo 256
         (host operands are read or staged whatever their alignment)."""
-        return pkg.signature(x), None if pkg.device_id(x) is None else pkg.ptr(x) & 255
+        return pkg.signature(x), None if pkg.device_id(x) is None else pkg.ptr(x) & ALIGNMENT
 
     def __call__(self, front, operands: tuple, options: dict):
         from ..blas import Matmul

@@ -303,8 +303,7 @@ class Eigh(SolverPlan):
             from ..linalg._eigh import GeneralizedEigh  # (the reduction composes gpmath.linalg's planners)
 
             return GeneralizedEigh(a, b, type=type, **options)
-        if type not in (1, 2, 3):
-            raise ValueError(f'"type" keyword only accepts 1, 2, and 3, not {type!r}')
+        P.check_eigh_type(type)
         return super().__new__(cls, a, **options)
 
     def __init__(self, a, b=None, /, *, type: int = 1, **options):

@@ -48,6 +48,12 @@ def check_dtype(name: str, dtype_name: str) -> None:
         )
 
 
+def check_eigh_type(type) -> None:
+    """SciPy's ``ValueError`` for a generalized eigenproblem ``type`` other than 1, 2 or 3."""
+    if type not in (1, 2, 3):
+        raise ValueError(f'"type" keyword only accepts 1, 2, and 3, not {type!r}')
+
+
 def check_same_dtype(a_dtype: str, b_dtype: str, b_name: str = "b") -> None:
     """``TypeError`` when the right-hand side's dtype differs from the matrix's."""
     if a_dtype != b_dtype:
