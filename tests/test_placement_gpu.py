@@ -77,7 +77,7 @@ def test_numpy_matmul_goes_where_it_is_faster(n, on_gpu, caplog):
 def test_a_later_process_reuses_the_calibration(cache_dir):
     calibration.model("gemm", "float32", runtime.get_device())
     code = ("import logging, numpy as np, gpmath; logging.basicConfig(level=logging.INFO); "
-            "gpmath.matmul(np.ones((8, 8)), np.ones((8, 8)))")
+            "gpmath.matmul(np.ones((2, 8, 8)), np.ones((8, 8)))")
     env = dict(os.environ, GPMATH_CACHE_DIR=str(cache_dir))
     env.pop("GPMATH_PLACEMENT", None)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
