@@ -144,10 +144,8 @@ class FFTs:
     def owned(self, key, make):
         """What *make* returns that holds resources until its ``free()`` (a cuFFT plan with
         callbacks; it has ``nbytes`` and ``freed``): kept under *key* for the calling thread in the
-        stateless ``"fft"`` plan cache here, by the plan (and freed with it) for a plan's FFTs;
-        None where nothing may be kept (the cache's ``maxsize`` is 0)."""
-        cache = named_cache("fft")
-        return cache.get_or_create(key, make) if cache.maxsize else None
+        stateless ``"fft"`` plan cache here, by the plan (and freed with it) for a plan's FFTs."""
+        return named_cache("fft").get_or_create(key, make)
 
 
 @functools.lru_cache(maxsize=256)

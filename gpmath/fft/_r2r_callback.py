@@ -133,9 +133,8 @@ class CallbackPlan:
 def plan_for(f, source: str, recipe, n: int, real: str, rows: int) -> CallbackPlan | None:
     """The callback plan of *recipe* (callbacks from the CUDA source file *source*) for *rows*
     rows of length *n* on the FFTs *f*'s device and stream, kept by *f*
-    (:meth:`~gpmath.fft._r2r.FFTs.owned`); None where *f* keeps nothing (a plan made for one
-    call would cost its link every call) and, logged once, where cuFFT or NVRTC cannot make one
-    (the caller then takes the fused kernels for this transform from then on; running out of
+    (:meth:`~gpmath.fft._r2r.FFTs.owned`); None, logged once, where cuFFT or NVRTC cannot make
+    one (the caller then takes the fused kernels for this transform from then on; running out of
     memory raises)."""
     stream = f.stream()
     key = ("r2r-callback", f.device_id, stream, recipe, n, real, rows)
