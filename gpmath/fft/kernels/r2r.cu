@@ -29,11 +29,11 @@
 #if GPM_REAL == 4
 typedef float real;
 typedef float2 cplx;
-static __device__ void sincos_pi(float t, float* s, float* c) { sincospif(t, s, c); }
+__device__ void sincos_pi(float t, float* s, float* c) { sincospif(t, s, c); }
 #elif GPM_REAL == 8
 typedef double real;
 typedef double2 cplx;
-static __device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
+__device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
 #else
 #error "GPM_REAL (the size of a real) must be 4 or 8"
 #endif
@@ -46,25 +46,24 @@ static __device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s
 #define FOR_ITEMS(i, count) for (long long i = threadIdx.x; i < (count); i += blockDim.x)
 
 // The factor of internal sample i of n.
-static __device__ real weight(long long i, long long n, double scale, double first, double last) {
+__device__ real weight(long long i, long long n, double scale, double first, double last) {
     return (real)(i == 0 ? first : (i == n - 1 ? last : scale));
 }
 
 // Internal input sample j of a row, weighted (types 3 and 1: DST-III reads the row reversed).
-static __device__ real load(const real* x, long long j, long long n, bool reversed, double first, double last) {
+__device__ real load(const real* x, long long j, long long n, bool reversed, double first, double last) {
     return x[reversed ? n - 1 - j : j] * weight(j, n, 1.0, first, last);
 }
 
 // Internal output sample k of a row, weighted (DSTs of types 2 and 4 write it reversed, DST-III
 // with alternating signs).
-static __device__ void store(real* y, long long k, real value, long long n, long long sine, long long type, double scale,
+__device__ void store(real* y, long long k, real value, long long n, long long sine, long long type, double scale,
                       double first, double last) {
     value *= weight(k, n, scale, first, last);
     if (sine && type == 3 && (k & 1)) value = -value;
     y[sine && type != 3 ? n - 1 - k : k] = value;
 }
 
-#ifndef GPM_CALLBACK  // the kernels of types 2 and 3 (the callbacks serve types 4 and 1 only)
 // -- type 2 ------------------------------------------------------------------------------------
 R2R_KERNEL(r2r_pre2) {
     const long long evens = (n + 1) / 2;
@@ -117,33 +116,19 @@ R2R_KERNEL(r2r_post3) {
         FOR_ITEMS(k, n) store(y, k, v[k & 1 ? n - 1 - k / 2 : k / 2], n, sine, 3, scale, first, last);
     }
 }
-#endif
 
 // -- type 4 (even N) -----------------------------------------------------------------------------
-// The complex FFT's input m of a row.
-static __device__ cplx pre4(const real* x, long long m, long long n, long long sine) {
-    const real a = x[2 * m], b = sine ? -x[n - 1 - 2 * m] : x[n - 1 - 2 * m];
-    real s, c;
-    sincos_pi((real)m / (real)n, &s, &c);
-    return cplx{a * c + b * s, b * c - a * s};
-}
-
-// The outputs 2k and N-1-2k of a row from the complex FFT's output u_k.
-static __device__ void post4(real* y, long long k, cplx u, long long n, long long sine, double scale, double first,
-                             double last) {
-    real s, c;
-    sincos_pi((real)(4 * k + 1) / (real)(4 * n), &s, &c);
-    store(y, 2 * k, 2 * (u.x * c + u.y * s), n, sine, 4, scale, first, last);
-    store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
-}
-
-#ifndef GPM_CALLBACK
 R2R_KERNEL(r2r_pre4) {
     const long long half = n / 2;
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         cplx* z = (cplx*)dst + row * half;
-        FOR_ITEMS(m, half) z[m] = pre4(x, m, n, sine);
+        FOR_ITEMS(m, half) {
+            const real a = x[2 * m], b = sine ? -x[n - 1 - 2 * m] : x[n - 1 - 2 * m];
+            real s, c;
+            sincos_pi((real)m / (real)n, &s, &c);
+            z[m] = cplx{a * c + b * s, b * c - a * s};
+        }
     }
 }
 
@@ -152,31 +137,24 @@ R2R_KERNEL(r2r_post4) {
     FOR_ROWS {
         const cplx* spectrum = (const cplx*)src + row * half;
         real* y = (real*)dst + row * n;
-        FOR_ITEMS(k, half) post4(y, k, spectrum[k], n, sine, scale, first, last);
+        FOR_ITEMS(k, half) {
+            real s, c;
+            sincos_pi((real)(4 * k + 1) / (real)(4 * n), &s, &c);
+            const cplx u = spectrum[k];
+            store(y, 2 * k, 2 * (u.x * c + u.y * s), n, sine, 4, scale, first, last);
+            store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
+        }
     }
 }
-#endif
 
 // -- types 1: the even or odd extension and an rfft of M points --------------------------------
-// DCT-I: M = 2(N-1), [x0, ..., x_{N-1}, x_{N-2}, ..., x1]; sample m of the extension.
-static __device__ real dct1_input(const real* x, long long m, long long n, double first, double last) {
-    return load(x, m < n ? m : 2 * (n - 1) - m, n, false, first, last);
-}
-
-// DST-I: M = 2(N+1), [0, x0, ..., x_{N-1}, 0, -x_{N-1}, ..., -x0]; sample m of the extension.
-static __device__ real dst1_input(const real* x, long long m, long long n, double first, double last) {
-    const long long j = m <= n ? m - 1 : 2 * n + 1 - m;  // m = 0, N+1: -1, N (zeros)
-    const real value = j >= 0 && j < n ? load(x, j, n, false, first, last) : (real)0;
-    return m > n ? -value : value;
-}
-
-#ifndef GPM_CALLBACK
+// DCT-I: M = 2(N-1), [x0, ..., x_{N-1}, x_{N-2}, ..., x1].
 R2R_KERNEL(r2r_pre_dct1) {
     const long long length = 2 * (n - 1);
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         real* v = (real*)dst + row * length;
-        FOR_ITEMS(m, length) v[m] = dct1_input(x, m, n, first, last);
+        FOR_ITEMS(m, length) v[m] = load(x, m < n ? m : length - m, n, false, first, last);
     }
 }
 
@@ -189,12 +167,17 @@ R2R_KERNEL(r2r_post_dct1) {
     }
 }
 
+// DST-I: M = 2(N+1), [0, x0, ..., x_{N-1}, 0, -x_{N-1}, ..., -x0].
 R2R_KERNEL(r2r_pre_dst1) {
     const long long length = 2 * (n + 1);
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         real* v = (real*)dst + row * length;
-        FOR_ITEMS(m, length) v[m] = dst1_input(x, m, n, first, last);
+        FOR_ITEMS(m, length) {
+            const long long j = m <= n ? m - 1 : length - 1 - m;  // m = 0, N+1: -1, N (zeros)
+            const real value = j >= 0 && j < n ? load(x, j, n, false, first, last) : (real)0;
+            v[m] = m > n ? -value : value;
+        }
     }
 }
 
@@ -206,49 +189,3 @@ R2R_KERNEL(r2r_post_dst1) {
         FOR_ITEMS(k, n) store(y, k, -spectrum[k + 1].y, n, 0, 1, scale, first, last);
     }
 }
-#endif
-
-// -- cuFFT LTO callbacks (gpmath/fft/_r2r_callback.py) ------------------------------------------
-// Types 4 and 1 as one cuFFT transform: the load callback computes the FFT's input from the
-// caller's rows where the pre kernel would write it, the store callback writes the result where
-// the post kernel would.  cuFFT passes the data pointers given to cufftXtExec (the caller's input
-// and output rows, never indexed by cuFFT itself) and the offset of an element in the FFT's own
-// batched layout (default strides: rows of L = N/2 complex points for type 4, of M real inputs
-// and M/2+1 complex outputs for types 1).  Compiled once for the load side (GPM_CALLBACK=1) and
-// once for the store side (2), with the transform fixed by GPM_TYPE (4 or 1), GPM_SINE, GPM_N and
-// the side's factors GPM_SCALE, GPM_FIRST, GPM_LAST (double literals).
-#ifdef GPM_CALLBACK
-typedef unsigned long long offset_t;
-#define CB_N ((long long)GPM_N)
-#if GPM_TYPE == 4
-#if GPM_CALLBACK == 1
-extern "C" __device__ cplx gpm_r2r_load(void* data, offset_t offset, void* info, void* shared) {
-    const long long row = offset / (CB_N / 2), m = offset - row * (CB_N / 2);
-    return pre4((const real*)data + row * CB_N, m, CB_N, GPM_SINE);
-}
-#else
-extern "C" __device__ void gpm_r2r_store(void* data, offset_t offset, cplx element, void* info, void* shared) {
-    const long long row = offset / (CB_N / 2), k = offset - row * (CB_N / 2);
-    post4((real*)data + row * CB_N, k, element, CB_N, GPM_SINE, GPM_SCALE, GPM_FIRST, GPM_LAST);
-}
-#endif
-#elif GPM_TYPE == 1
-#define CB_M (GPM_SINE ? 2 * (CB_N + 1) : 2 * (CB_N - 1))
-#if GPM_CALLBACK == 1
-extern "C" __device__ real gpm_r2r_load(void* data, offset_t offset, void* info, void* shared) {
-    const long long row = offset / CB_M, m = offset - row * CB_M;
-    const real* x = (const real*)data + row * CB_N;
-    return GPM_SINE ? dst1_input(x, m, CB_N, GPM_FIRST, GPM_LAST) : dct1_input(x, m, CB_N, GPM_FIRST, GPM_LAST);
-}
-#else
-extern "C" __device__ void gpm_r2r_store(void* data, offset_t offset, cplx element, void* info, void* shared) {
-    const long long width = CB_M / 2 + 1, row = offset / width, k = offset - row * width;
-    real* y = (real*)data + row * CB_N;
-    if (!GPM_SINE) store(y, k, element.x, CB_N, 0, 1, GPM_SCALE, GPM_FIRST, GPM_LAST);
-    else if (k >= 1 && k <= CB_N) store(y, k - 1, -element.y, CB_N, 0, 1, GPM_SCALE, GPM_FIRST, GPM_LAST);
-}
-#endif
-#else
-#error "GPM_TYPE (the transform of the callbacks) must be 4 or 1"
-#endif
-#endif
