@@ -29,11 +29,11 @@
 #if GPM_REAL == 4
 typedef float real;
 typedef float2 cplx;
-__device__ void sincos_pi(float t, float* s, float* c) { sincospif(t, s, c); }
+static __device__ void sincos_pi(float t, float* s, float* c) { sincospif(t, s, c); }
 #elif GPM_REAL == 8
 typedef double real;
 typedef double2 cplx;
-__device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
+static __device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
 #else
 #error "GPM_REAL (the size of a real) must be 4 or 8"
 #endif
@@ -46,18 +46,18 @@ __device__ void sincos_pi(double t, double* s, double* c) { sincospi(t, s, c); }
 #define FOR_ITEMS(i, count) for (long long i = threadIdx.x; i < (count); i += blockDim.x)
 
 // The factor of internal sample i of n.
-__device__ real weight(long long i, long long n, double scale, double first, double last) {
+static __device__ real weight(long long i, long long n, double scale, double first, double last) {
     return (real)(i == 0 ? first : (i == n - 1 ? last : scale));
 }
 
 // Internal input sample j of a row, weighted (types 3 and 1: DST-III reads the row reversed).
-__device__ real load(const real* x, long long j, long long n, bool reversed, double first, double last) {
+static __device__ real load(const real* x, long long j, long long n, bool reversed, double first, double last) {
     return x[reversed ? n - 1 - j : j] * weight(j, n, 1.0, first, last);
 }
 
 // Internal output sample k of a row, weighted (DSTs of types 2 and 4 write it reversed, DST-III
 // with alternating signs).
-__device__ void store(real* y, long long k, real value, long long n, long long sine, long long type, double scale,
+static __device__ void store(real* y, long long k, real value, long long n, long long sine, long long type, double scale,
                       double first, double last) {
     value *= weight(k, n, scale, first, last);
     if (sine && type == 3 && (k & 1)) value = -value;
@@ -118,17 +118,29 @@ R2R_KERNEL(r2r_post3) {
 }
 
 // -- type 4 (even N) -----------------------------------------------------------------------------
+// The complex FFT's input m of a row.
+static __device__ cplx pre4(const real* x, long long m, long long n, long long sine) {
+    const real a = x[2 * m], b = sine ? -x[n - 1 - 2 * m] : x[n - 1 - 2 * m];
+    real s, c;
+    sincos_pi((real)m / (real)n, &s, &c);
+    return cplx{a * c + b * s, b * c - a * s};
+}
+
+// The outputs 2k and N-1-2k of a row from the complex FFT's output u_k.
+static __device__ void post4(real* y, long long k, cplx u, long long n, long long sine, double scale, double first,
+                             double last) {
+    real s, c;
+    sincos_pi((real)(4 * k + 1) / (real)(4 * n), &s, &c);
+    store(y, 2 * k, 2 * (u.x * c + u.y * s), n, sine, 4, scale, first, last);
+    store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
+}
+
 R2R_KERNEL(r2r_pre4) {
     const long long half = n / 2;
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         cplx* z = (cplx*)dst + row * half;
-        FOR_ITEMS(m, half) {
-            const real a = x[2 * m], b = sine ? -x[n - 1 - 2 * m] : x[n - 1 - 2 * m];
-            real s, c;
-            sincos_pi((real)m / (real)n, &s, &c);
-            z[m] = cplx{a * c + b * s, b * c - a * s};
-        }
+        FOR_ITEMS(m, half) z[m] = pre4(x, m, n, sine);
     }
 }
 
@@ -137,24 +149,29 @@ R2R_KERNEL(r2r_post4) {
     FOR_ROWS {
         const cplx* spectrum = (const cplx*)src + row * half;
         real* y = (real*)dst + row * n;
-        FOR_ITEMS(k, half) {
-            real s, c;
-            sincos_pi((real)(4 * k + 1) / (real)(4 * n), &s, &c);
-            const cplx u = spectrum[k];
-            store(y, 2 * k, 2 * (u.x * c + u.y * s), n, sine, 4, scale, first, last);
-            store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
-        }
+        FOR_ITEMS(k, half) post4(y, k, spectrum[k], n, sine, scale, first, last);
     }
 }
 
 // -- types 1: the even or odd extension and an rfft of M points --------------------------------
-// DCT-I: M = 2(N-1), [x0, ..., x_{N-1}, x_{N-2}, ..., x1].
+// DCT-I: M = 2(N-1), [x0, ..., x_{N-1}, x_{N-2}, ..., x1]; sample m of the extension.
+static __device__ real dct1_input(const real* x, long long m, long long n, double first, double last) {
+    return load(x, m < n ? m : 2 * (n - 1) - m, n, false, first, last);
+}
+
+// DST-I: M = 2(N+1), [0, x0, ..., x_{N-1}, 0, -x_{N-1}, ..., -x0]; sample m of the extension.
+static __device__ real dst1_input(const real* x, long long m, long long n, double first, double last) {
+    const long long j = m <= n ? m - 1 : 2 * n + 1 - m;  // m = 0, N+1: -1, N (zeros)
+    const real value = j >= 0 && j < n ? load(x, j, n, false, first, last) : (real)0;
+    return m > n ? -value : value;
+}
+
 R2R_KERNEL(r2r_pre_dct1) {
     const long long length = 2 * (n - 1);
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         real* v = (real*)dst + row * length;
-        FOR_ITEMS(m, length) v[m] = load(x, m < n ? m : length - m, n, false, first, last);
+        FOR_ITEMS(m, length) v[m] = dct1_input(x, m, n, first, last);
     }
 }
 
@@ -167,17 +184,12 @@ R2R_KERNEL(r2r_post_dct1) {
     }
 }
 
-// DST-I: M = 2(N+1), [0, x0, ..., x_{N-1}, 0, -x_{N-1}, ..., -x0].
 R2R_KERNEL(r2r_pre_dst1) {
     const long long length = 2 * (n + 1);
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         real* v = (real*)dst + row * length;
-        FOR_ITEMS(m, length) {
-            const long long j = m <= n ? m - 1 : length - 1 - m;  // m = 0, N+1: -1, N (zeros)
-            const real value = j >= 0 && j < n ? load(x, j, n, false, first, last) : (real)0;
-            v[m] = m > n ? -value : value;
-        }
+        FOR_ITEMS(m, length) v[m] = dst1_input(x, m, n, first, last);
     }
 }
 
