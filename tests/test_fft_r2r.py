@@ -2,7 +2,10 @@
 
 The oracle: random data, every type, norm and orthogonalisation, lengths (odd, even, 1, padded,
 cropped), axes, layouts and dtypes, computed by gpmath on each package and by SciPy in float64.
-Packages: NumPy and torch on the CPU here; torch CUDA and CuPy in the ``gpu`` variants.
+Packages: NumPy and torch on the CPU here; torch CUDA and CuPy in the ``gpu`` variants.  Host
+arrays whose FFTs run on the CPU take scipy.fft's own DCT/DST in the stateless functions; the
+stateless tests also run with that shortcut off (``route`` "composed"), so the composed steps that
+host arrays computed on a GPU take are checked here too.
 """
 
 from __future__ import annotations
@@ -16,13 +19,25 @@ import scipy.fft
 
 import gpmath.fft as gfft
 from gpmath._errors import FreedPlanError
-from gpmath.fft import DCT, DST
+from gpmath.fft import DCT, DST, _r2r_planner
 from helpers import relative_error, to_numpy
 
 gpu = pytest.mark.gpu
 PACKAGES = ["numpy", "torch-cpu", pytest.param("torch", marks=gpu), pytest.param("cupy", marks=gpu)]
 TOL = {"float32": 2e-5, "float64": 1e-12, "complex64": 2e-5, "complex128": 1e-12}
 NORMS = [None, "ortho", "forward"]
+
+
+@pytest.fixture(params=["scipy", "composed"])
+def route(request, monkeypatch):
+    """The stateless route of host arrays on the CPU: scipy.fft's transform, or gpmath's composed
+    steps around its CPU FFTs (device arrays take neither: one run of them is enough)."""
+    package = getattr(getattr(request.node, "callspec", None), "params", {}).get("package", "numpy")
+    if request.param == "composed":
+        if package in ("torch", "cupy"):
+            pytest.skip("device arrays do not take the host route")
+        monkeypatch.setattr(_r2r_planner, "_on_cpu", lambda *args: False)
+    return request.param
 
 
 def convert(x: np.ndarray, package: str, dtype: str):
@@ -47,7 +62,7 @@ def check(result, reference, dtype: str) -> None:
 @pytest.mark.parametrize("name", ["dct", "idct", "dst", "idst"])
 @pytest.mark.parametrize("kind", [1, 2, 3, 4])
 @pytest.mark.parametrize("n", [1, 2, 5, 8, 17])
-def test_1d_every_norm_and_orthogonalize(rng, package, name, kind, n):
+def test_1d_every_norm_and_orthogonalize(rng, route, package, name, kind, n):
     if name.endswith("dct") and kind == 1 and n == 1:
         pytest.skip("DCT-I needs 2 points")
     x = rng.uniform(-1, 1, (3, n))
@@ -61,7 +76,7 @@ def test_1d_every_norm_and_orthogonalize(rng, package, name, kind, n):
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "complex64", "complex128"])
 @pytest.mark.parametrize("name", ["dct", "dst"])
-def test_dtypes_follow_scipy(rng, package, dtype, name):
+def test_dtypes_follow_scipy(rng, route, package, dtype, name):
     if package != "numpy" and dtype == "float16":
         dtype = "float32"
     x = rng.uniform(-10, 10, (4, 12))
@@ -79,7 +94,7 @@ def test_dtypes_follow_scipy(rng, package, dtype, name):
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed"])
 @pytest.mark.parametrize("axis", [0, 1, -1])
-def test_layouts_axes_and_lengths(rng, package, layout, axis):
+def test_layouts_axes_and_lengths(rng, route, package, layout, axis):
     base = rng.uniform(-1, 1, (9, 10, 7))
     x = {"C": base, "F": np.asfortranarray(base), "strided": base[::2, 1::2], "reversed": base[::-1, :, ::-1]}[layout]
     xp = convert(x, package, "float64") if package == "numpy" else convert(np.ascontiguousarray(x), package, "float64")
@@ -92,7 +107,7 @@ def test_layouts_axes_and_lengths(rng, package, layout, axis):
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("name", ["dctn", "idctn", "dstn", "idstn"])
 @pytest.mark.parametrize("s, axes", [(None, None), ((4, 6), None), (None, (0, 2)), ((5, -1), (2, 0)), (None, -2)])
-def test_nd(rng, package, name, s, axes):
+def test_nd(rng, route, package, name, s, axes):
     x = rng.uniform(-1, 1, (4, 5, 6))
     for type, norm in itertools.product([1, 2, 3, 4], NORMS):
         result = getattr(gfft, name)(convert(x, package, "float64"), type=type, s=s, axes=axes, norm=norm)
@@ -100,7 +115,7 @@ def test_nd(rng, package, name, s, axes):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_empty_batches(package):
+def test_empty_batches(route, package):
     x = np.zeros((0, 6))
     for name, type in itertools.product(["dct", "dst", "idct"], [1, 2, 3, 4]):
         result = getattr(gfft, name)(convert(x, package, "float32"), type=type)
@@ -196,3 +211,27 @@ def test_scipy_backend_runs_gpmath(rng, name):
     with scipy.fft.set_backend(gfft, only=True):
         result = getattr(scipy.fft, name)(x, *args)
     check(result, getattr(scipy.fft, name)(x, *args), "float64")
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch-cpu"])
+def test_host_arrays_on_the_cpu_take_scipys_transform(rng, package, route, monkeypatch):
+    """Where the FFTs of a host array run on the CPU, the stateless DCT/DST is scipy.fft's (its
+    values exactly, in the caller's package); where they run on a GPU, or with the shortcut off,
+    gpmath's own steps."""
+    calls = []
+    real = scipy.fft.dctn
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.fft, "dctn", counted)
+    x = rng.uniform(-1, 1, (4, 6))
+    result = gfft.dctn(convert(x, package, "float32"), type=3, axes=(0, 1), norm="ortho", execution="cpu")
+    assert type(result).__module__.partition(".")[0] == package.partition("-")[0]
+    assert str(result.dtype).endswith("float32")
+    assert len(calls) == (route == "scipy")
+    if calls:
+        assert calls[0]["type"] == 3 and calls[0]["orthogonalize"] is True
+        np.testing.assert_array_equal(to_numpy(result), real(x.astype(np.float32), type=3, axes=(0, 1), norm="ortho"))
+    check(result, real(x, type=3, axes=(0, 1), norm="ortho"), "float32")

@@ -21,7 +21,7 @@ import scipy.fft
 
 import gpmath.fft as gfft
 from gpmath._core import kernels
-from gpmath.fft import DCT, DST, _r2r, _r2r_fused
+from gpmath.fft import DCT, DST, _r2r, _r2r_fused, _r2r_planner
 from gpmath.fft._r2r import describe_r2r
 from helpers import relative_error, to_numpy
 from test_fft_r2r import convert
@@ -260,6 +260,7 @@ class _EmulatedLaunch:
 def emulated(monkeypatch):
     """gpmath's fused path for NumPy operands, its kernels' launches run by the model."""
     monkeypatch.setattr(_r2r_fused, "usable", lambda f: True)
+    monkeypatch.setattr(_r2r_planner, "_on_cpu", lambda *args: False)  # not scipy.fft's own DCT
     monkeypatch.setattr(_r2r_fused, "Launch", _EmulatedLaunch)
     monkeypatch.setattr(_r2r_fused, "_kernel", lambda name, real: SimpleNamespace(function=lambda d: (name, real)))
     monkeypatch.setattr(_r2r_fused, "runtime", SimpleNamespace(call_on_device=lambda d, q, fn, *args: fn(*args)))

@@ -28,7 +28,7 @@ from .packages import Package
 from .placement import Verdict, Work, place
 from .staging import HostStaging
 
-__all__ = ["Choice", "choose", "build", "any_empty"]
+__all__ = ["Choice", "choose", "decide", "build", "any_empty"]
 
 _SOLVER_CUDA = {
     "Cholesky": "_cuda_cholesky", "CholeskySolve": "_cuda_cholesky", "Solve": "_cuda_solve",
@@ -99,18 +99,34 @@ def choose(front: str, execution: str | None, located: Sequence[Located], device
     :func:`~gpmath._core.placement.place`, which calls *work* (the problem's size) only when it
     uses the cost model; without *work* (an engine class constructed directly) they take the GPU.
     """
-    cuda, cpu, library = TABLE[front]
-    where = resolve_execution(execution, located, lambda: _library_missing(library), device_id)
+    cuda, cpu, _ = TABLE[front]
+    where, verdict = decide(front, execution, located, device_id, empty, work)
     _, package, home = located[0]
-    verdict = None
-    if work is not None and where is not None and home is None and not empty and execution in AUTOMATIC:
-        verdict = place(work, where)
-        where = where if verdict.on_gpu else None
     if logger.isEnabledFor(logging.INFO):
         logger.info("%s: %s", front, _reason(execution, package, home, where, empty, verdict))
     if where is None or empty:
         return Choice(_load(cpu), None, package, home, None)
     return Choice(_load(cuda), where, package, home, HostStaging(package) if home is None else None)
+
+
+def decide(front: str, execution: str | None, located: Sequence[Located], device_id: int | None = None,
+           empty: bool = False, work: Callable[[], Work] | None = None) -> tuple[int | None, Verdict | None]:
+    """Where :func:`choose` would run planner *front* (same arguments), without logging it: the
+    GPU that computes (None: the CPU) and the placement verdict, where the cost model decided.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath._core.operand import locate
+    >>> decide("FFT", "cpu", [locate(np.ones(4), "x")])
+    (None, None)
+    """
+    where = resolve_execution(execution, located, lambda: _library_missing(TABLE[front][2]), device_id)
+    verdict = None
+    if work is not None and where is not None and located[0][2] is None and not empty and execution in AUTOMATIC:
+        verdict = place(work, where)
+        where = where if verdict.on_gpu else None
+    return where, verdict
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

@@ -105,9 +105,10 @@ def resolve_execution(
     if runtime.device_count() == 0:
         if execution == "cuda":
             raise NoGPUError(f"execution='cuda' was requested but no GPU is usable: {runtime.no_gpu_reason()}")
-        if runtime.gpu_hardware_present():
-            _warn_once("driver", lambda: f"a GPU is present but unusable: {runtime.no_gpu_reason()}; "
-                                         "running on the CPU")
+        if "driver" not in _warned:  # looked at once (a file-system read): a GPU present but unusable?
+            _warned.add("driver")
+            if runtime.gpu_hardware_present():
+                logger.warning(f"a GPU is present but unusable: {runtime.no_gpu_reason()}; running on the CPU")
         return None
     if execution in AUTOMATIC:
         missing = library_missing()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .._core.engines import any_empty, decide
+from .._core.operand import locate
 from .._core.packages import as_array, package_of
 from .._core.planner import Planner
 from .._core.streams import resolve_stream
@@ -94,14 +96,41 @@ def _stream(stream, pkg, device_id):
     return None if device_id is None else resolve_stream(stream, pkg, device_id)
 
 
+def _on_cpu(x, p: R2RProblem, execution, device_id) -> bool:
+    """Whether the FFTs of host array *x* run on the CPU: the FFT front's own decision (its
+    execution rules and, in automatic placement, its cost model for an rfft of *x*'s size)."""
+    def work():
+        return FFT._work((tuple(x.shape),), p.real, {"axes": p.axes, "kind": "r2c"})
+
+    where, _ = decide("FFT", execution, [locate(x, "x")], device_id, any_empty(x), work)
+    return where is None
+
+
+def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, one_d: bool, workers):
+    """SciPy's own transform of host array *x* (in *p*'s dtype), in *x*'s package: on the CPU a
+    DCT/DST is scipy.fft's, at its speed (the composed steps around an rfft cost several times
+    more on small arrays)."""
+    import scipy.fft
+
+    name = ("i" if inverse else "") + p.family + ("" if one_d else "n")
+    shape = {"n": p.s[0], "axis": p.axes[0]} if one_d else {"s": p.s, "axes": p.axes}
+    with scipy.fft.set_backend("scipy", only=True):  # not back into gpmath when it is the backend
+        y = getattr(scipy.fft, name)(pkg.host_values(x), type=p.type, **shape, norm=p.norm, workers=workers,
+                                     orthogonalize=p.orthogonalize)
+    return y if pkg.host_only else pkg.asarray(y, None)
+
+
 def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bool, *, one_d: bool, workers,
             execution, stream, device_id):
-    """The stateless DCT/DST: validate as SciPy does, then transform through the stateless FFTs."""
+    """The stateless DCT/DST: validate as SciPy does, then transform by scipy.fft where the FFTs
+    would run on the CPU, else through the stateless FFTs (and gpmath's kernels on a GPU)."""
     x, pkg = as_array(x)
     workers = check_workers(workers)
     p = describe_r2r(tuple(x.shape), pkg.dtype_name(x), family, type, s, axes, norm, orthogonalize, one_d)
     x = _in_dtype(pkg, x, p)
     home = pkg.device_id(x)
+    if home is None and _on_cpu(x, p, execution, device_id):
+        return _scipy_r2r(x, pkg, p, inverse, one_d, workers)
     options = dict(workers=workers, execution=execution, stream=stream, device_id=device_id)
     with pkg.on_stream(_stream(stream, pkg, home), home):
         return r2r(x, p, inverse, _StatelessFFTs(pkg, home, options))
