@@ -13,7 +13,7 @@ from .._core.operand import as_operand
 from ._planner import FFT
 from ._problem import FFTProblem
 
-__all__ = ["CpuFFT", "transform"]
+__all__ = ["CpuFFT", "transform", "scipy_transform"]
 
 
 def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int | None = None) -> np.ndarray:
@@ -30,13 +30,28 @@ def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int |
     True
     """
     p = problem
-    one_axis = len(p.axes) == 1  # scipy.fft's 1-D functions: a third less time than its n-D ones on small arrays
     name = {"r2c": "rfft", "c2r": "irfft"}.get(p.kind, "fft" if direction == "forward" else "ifft")
-    fn = getattr(scipy.fft, name if one_axis else name + "n")
-    shape = {"n": p.s[0], "axis": p.axes[0]} if one_axis else {"s": p.s, "axes": p.axes}
-    with scipy.fft.set_backend("scipy", only=True):  # not back into gpmath when it is the backend
-        out = fn(x, **shape, norm=p.norm, overwrite_x=p.overwrite_x, workers=workers)
+    out = scipy_transform(name, x, p.axes, p.s, norm=p.norm, overwrite_x=p.overwrite_x, workers=workers)
     return out.astype(p.out_dtype.numpy, copy=False)
+
+
+def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[int, ...], **options) -> np.ndarray:
+    """scipy.fft's transform *name* (``"fft"``, ``"dct"`` ...) of host array *x* along *axes*
+    with lengths *s*: its 1-D function for one axis (a third less time than its n-D one on small
+    arrays), else its n-D one (*name* + ``"n"``); never back into gpmath when gpmath is SciPy's
+    backend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scipy_transform("dct", np.array([1.0, 2.0]), (0,), (2,), type=2).tolist()
+    [6.0, -1.414213562373095]
+    """
+    one_axis = len(axes) == 1
+    fn = getattr(scipy.fft, name if one_axis else name + "n")
+    shape = {"n": s[0], "axis": axes[0]} if one_axis else {"s": s, "axes": axes}
+    with scipy.fft.set_backend("scipy", only=True):
+        return fn(x, **shape, **options)
 
 
 class CpuFFT(FFT):

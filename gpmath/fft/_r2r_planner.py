@@ -106,17 +106,14 @@ def _on_cpu(x, p: R2RProblem, execution, device_id) -> bool:
     return where is None
 
 
-def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, one_d: bool, workers):
+def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
     """SciPy's own transform of host array *x* (in *p*'s dtype), in *x*'s package: on the CPU a
     DCT/DST is scipy.fft's, at its speed (the composed steps around an rfft cost several times
     more on small arrays)."""
-    import scipy.fft
+    from ._cpu import scipy_transform  # (scipy.fft: imported on the CPU path only)
 
-    name = ("i" if inverse else "") + p.family + ("" if one_d else "n")
-    shape = {"n": p.s[0], "axis": p.axes[0]} if one_d else {"s": p.s, "axes": p.axes}
-    with scipy.fft.set_backend("scipy", only=True):  # not back into gpmath when it is the backend
-        y = getattr(scipy.fft, name)(pkg.host_values(x), type=p.type, **shape, norm=p.norm, workers=workers,
-                                     orthogonalize=p.orthogonalize)
+    y = scipy_transform(("i" if inverse else "") + p.family, pkg.host_values(x), p.axes, p.s, type=p.type,
+                        norm=p.norm, workers=workers, orthogonalize=p.orthogonalize)
     return y if pkg.host_only else pkg.asarray(y, None)
 
 
@@ -130,7 +127,7 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
     x = _in_dtype(pkg, x, p)
     home = pkg.device_id(x)
     if home is None and _on_cpu(x, p, execution, device_id):
-        return _scipy_r2r(x, pkg, p, inverse, one_d, workers)
+        return _scipy_r2r(x, pkg, p, inverse, workers)
     options = dict(workers=workers, execution=execution, stream=stream, device_id=device_id)
     with pkg.on_stream(_stream(stream, pkg, home), home):
         return r2r(x, p, inverse, _StatelessFFTs(pkg, home, options))
