@@ -63,3 +63,36 @@ def test_license_and_typing_ship():
     assert "Apache License" in (ROOT / "LICENSE").read_text()[:200]
     assert (ROOT / "gpmath" / "py.typed").exists()
     assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["gpmath"]
+
+
+def test_an_editable_install_beside_a_clone_named_gpmath_imports_the_package(tmp_path):
+    """The newcomer trap: a script that runs from the folder holding a clone named ``gpmath``
+    finds that folder first.  The editable install must put the clone's root on ``sys.path`` (a
+    ``.pth`` path entry, where the regular package inside wins over the folder), not an import
+    hook that comes after the folder: build the editable wheel as pip would, then import from
+    the clone's parent folder with the wheel's path entries where ``site`` puts them."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    if int(metadata.version("setuptools").split(".")[0]) < 77:
+        pytest.skip("the build needs setuptools >= 77 (PEP 639 license expressions)")
+    clone = tmp_path / "gpmath"
+    clone.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        (clone / name).write_bytes((ROOT / name).read_bytes())
+    shutil.copytree(ROOT / "gpmath", clone / "gpmath", ignore=shutil.ignore_patterns("__pycache__"))
+    build = "import sys; from setuptools import build_meta; print(build_meta.build_editable(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", build, str(tmp_path / "wheel")], cwd=clone, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with zipfile.ZipFile(tmp_path / "wheel" / done.stdout.strip().splitlines()[-1]) as wheel:
+        entries = [line for name in wheel.namelist() if name.endswith(".pth")
+                   for line in wheel.read(name).decode().splitlines() if line and not line.startswith("import ")]
+    assert entries, "the editable wheel adds no path entry: an import hook would lose to the folder"
+    probe = ("import sys; sys.path.extend(sys.argv[1:]); import gpmath; "
+             "print(gpmath.__file__, hasattr(gpmath, 'matmul'))")
+    found = subprocess.run([sys.executable, "-c", probe, *entries], cwd=tmp_path, capture_output=True, text=True,
+                           env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"})
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert found.stdout.split() == [str(clone / "gpmath" / "__init__.py"), "True"]
