@@ -246,7 +246,8 @@ def cache_info() -> dict[str, CacheInfo]:
     Examples
     --------
     >>> import numpy as np, gpmath
-    >>> _ = gpmath.matmul(np.ones((2, 3)), np.ones((3, 4)))
+    >>> a = np.ones((80, 80))  # a product too large for NumPy's shortcut (m·n·k > 64³): it plans
+    >>> _ = gpmath.matmul(a, a)
     >>> gpmath.cache_info()["matmul"].size >= 1
     True
     """
