@@ -22,6 +22,7 @@ def test_modules_are_found():
 @pytest.mark.parametrize("name", MODULES)
 def test_examples(name):
     module = importlib.import_module(name)
+    gpmath.cache_clear()  # each module's examples from a fresh state, as in their own process
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in finder.find(module, name):
