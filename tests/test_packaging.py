@@ -90,8 +90,9 @@ def test_an_editable_install_beside_a_clone_named_gpmath_imports_the_package(tmp
         entries = [line for name in wheel.namelist() if name.endswith(".pth")
                    for line in wheel.read(name).decode().splitlines() if line and not line.startswith("import ")]
     assert entries, "the editable wheel adds no path entry: an import hook would lose to the folder"
-    probe = ("import sys; sys.path.extend(sys.argv[1:]); import gpmath; "
-             "print(gpmath.__file__, hasattr(gpmath, 'matmul'))")
+    probe = ("import os, sys; "  # this machine's own gpmath off the path, the wheel's entries where site puts them
+             "sys.path[:] = [p for p in sys.path if not os.path.isfile(os.path.join(p or '.', 'gpmath', '__init__.py'))]; "
+             "sys.path.extend(sys.argv[1:]); import gpmath; print(gpmath.__file__, hasattr(gpmath, 'matmul'))")
     found = subprocess.run([sys.executable, "-c", probe, *entries], cwd=tmp_path, capture_output=True, text=True,
                            env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"})
     assert found.returncode == 0, found.stderr[-2000:]
