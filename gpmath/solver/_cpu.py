@@ -4,7 +4,8 @@ The functions take NumPy arrays already validated by :mod:`gpmath.solver._proble
 what the matching GPU engine returns; the engine classes at the end (``CpuCholesky`` ...) are
 the solver fronts with :class:`~gpmath.solver._base.CpuEngine` mixed in.  Batches run
 through NumPy's stacked LAPACK gufuncs where NumPy has one, else matrix by matrix through
-``scipy.linalg.lapack``.  On a numerical failure the batch is searched, matrix by matrix, with the
+``scipy.linalg.lapack``; one matrix goes straight to LAPACK where the gufunc would add copies
+(``cholesky``, ``lu_factor``, ``det``).  On a numerical failure the batch is searched, matrix by matrix, with the
 LAPACK routine that reports ``info``, so the error names the matrix and its pivot or minor.
 """
 
@@ -90,6 +91,13 @@ def _per_matrix(func: Callable, out_shape: tuple[int, ...], dtype, *arrays: np.n
 
 def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
     """The Cholesky factor of each matrix, read from its *lower* (or upper) triangle."""
+    if a.ndim == 2 and a.size:  # one matrix: LAPACK's potrf, one copy in and none out
+        # a's lower (upper) triangle is aᵀ's upper (lower), read column-major from a's memory: it
+        # names conj(A), whose upper (lower) factor is the transpose of A's lower (upper) one.
+        factor, info = _lapack("potrf", a)(a.T, lower=not lower, clean=True)
+        if info:
+            _raise_not_positive_definite(a, lower)
+        return factor.T
     source = a if lower else _ct(a)  # NumPy reads the lower triangle; the upper one of a is aᴴ's lower
     try:
         factor = np.linalg.cholesky(source)
@@ -123,6 +131,11 @@ def solve_triangular(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int, lower
 def lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(lu, piv)`` of each matrix, pivots 0-based as in :func:`scipy.linalg.lu_factor`."""
     getrf = _lapack("getrf", a)
+    if a.ndim == 2 and a.size:  # one matrix: LAPACK's column-major factors as they come
+        lu, piv, info = getrf(a)
+        if info > 0:
+            raise LinAlgError(P.singular("a", (), info))
+        return lu, piv
     lu = np.empty_like(a)
     piv = np.empty(a.shape[:-1], dtype=np.int32)
     for index in np.ndindex(*a.shape[:-2]) if a.size else ():  # LAPACK rejects empty matrices
@@ -300,7 +313,14 @@ def inv(a: np.ndarray) -> np.ndarray:
 
 
 def det(a: np.ndarray) -> np.ndarray:
-    """The determinant of each matrix (0 for a singular one)."""
+    """The determinant of each matrix: one matrix from LAPACK's ``getrf`` (the product of U's
+    diagonal, the sign of the row interchanges), as :func:`scipy.linalg.det`; a batch from NumPy."""
+    if a.ndim == 2 and a.size:
+        lu, piv, info = _lapack("getrf", a)(a)
+        if info > 0:  # an exactly zero pivot: 0, not the -0.0 a row interchange would give
+            return np.zeros((), a.dtype)[()]
+        swaps = np.count_nonzero(piv != np.arange(piv.size, dtype=piv.dtype))
+        return np.prod(np.diagonal(lu)) * (-1 if swaps % 2 else 1)
     return np.linalg.det(a)
 
 
