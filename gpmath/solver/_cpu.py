@@ -32,6 +32,7 @@ __all__ = [
 
 _MAX_REFINE_ITERATIONS = 30  # LAPACK's dsgesv ITERMAX
 LAPACK_CHOLESKY_ORDER = 64  # cholesky: SciPy's potrf per matrix from this order on, NumPy's gufunc below
+LAPACK_LSTSQ_ORDER = 32  # lstsq: SciPy's gelsd per matrix from this many rows and columns on, the batch's SVD below
 _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 
@@ -291,23 +292,33 @@ def svd(a: np.ndarray, full_matrices: bool, compute_uv: bool):
 def lstsq(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None, lapack_driver: str = "gelsd"):
     """``(x, residues, rank, s)`` as :func:`scipy.linalg.lstsq` defines them, per matrix.
 
-    ``"gelsd"``: through the SVD (the formulas the GPU engine shares); ``"gelsy"``: LAPACK's
-    pivoted-QR ``gelsy`` matrix by matrix (``s`` is None).
+    ``"gelsd"``: LAPACK's ``gelsd`` matrix by matrix (SciPy's own) for matrices of
+    :data:`LAPACK_LSTSQ_ORDER` or more rows and columns, else through the SVD of the batch (the
+    formulas the GPU engine shares; cheaper than a Python loop over small matrices); the routine
+    depends on the shape only, so a matrix is solved as it would be in a batch.  ``"gelsy"``:
+    LAPACK's pivoted-QR ``gelsy`` matrix by matrix (``s`` is None).
     """
     m, n = a.shape[-2:]
     if lapack_driver == "gelsy":
-        return _lstsq_gelsy(a, b, rhs, cond)
+        return _lstsq_by_lapack(a, b, rhs, cond, "gelsy")
+    if min(m, n) >= LAPACK_LSTSQ_ORDER:
+        return _lstsq_by_lapack(a, b, rhs, cond, "gelsd")
     u, s, vh = svd(np.broadcast_to(a, rhs.batch_shape + (m, n)), False, True)
     return lstsq_from_svd(NUMPY, a, b, u, s, vh, rhs.vector, cond, np.finfo(s.dtype).eps)
 
 
-def _lstsq_gelsy(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None):
+def _lstsq_by_lapack(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None, driver: str):
+    """:func:`lstsq` by SciPy's LAPACK *driver* (``"gelsd"``: with the singular values) per matrix."""
     a, bm = _as_matrices(a, b, rhs)
     x = np.empty(rhs.batch_shape + (a.shape[-1], rhs.nrhs), dtype=a.dtype)
     rank = np.empty(rhs.batch_shape, dtype=np.int64)
+    s = np.empty(rhs.batch_shape + (min(a.shape[-2:]),), dtype=np.finfo(a.dtype).dtype) if driver == "gelsd" else None
     for index in np.ndindex(*rhs.batch_shape):
-        x[index], _, rank[index], _ = scipy.linalg.lstsq(a[index], bm[index], cond, lapack_driver="gelsy")
-    return lstsq_result(NUMPY, a, bm, x, rank, None, rhs.vector, residues=False)
+        x[index], _, rank[index], values = scipy.linalg.lstsq(a[index], bm[index], cond, lapack_driver=driver,
+                                                              check_finite=False)
+        if s is not None:
+            s[index] = values
+    return lstsq_result(NUMPY, a, bm, x, rank, s, rhs.vector, residues=driver == "gelsd")
 
 
 def inv(a: np.ndarray) -> np.ndarray:
