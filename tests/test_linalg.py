@@ -332,7 +332,7 @@ def test_svd_reconstructs(dtype, shape, full_matrices):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(8, 5), (5, 8)])
+@pytest.mark.parametrize("shape", [(8, 5), (5, 8), (40, 33), (33, 40)])  # the batch's SVD, and gelsd per matrix
 @pytest.mark.parametrize("vector", [True, False])
 def test_lstsq_matches_scipy(dtype, shape, vector):
     a = random(shape, dtype)
@@ -343,6 +343,22 @@ def test_lstsq_matches_scipy(dtype, shape, vector):
     close(residues, eres, dtype, 100)
     assert rank == erank
     close(s, es, dtype, 10)
+
+
+@pytest.mark.parametrize("driver", ["gelsd", "gelsy"])
+@pytest.mark.parametrize("shape", [(8, 5), (40, 33), (33, 40)])
+def test_lstsq_without_right_hand_sides(driver, shape):
+    """b of shape (M, 0): an empty x and residues, a's rank and singular values as with any b
+    (LAPACK's drivers themselves refuse zero right-hand sides), a matrix as in a batch."""
+    a = random((2,) + shape, "float64")
+    x, residues, rank, s = linalg.lstsq(a, np.ones((2, shape[0], 0)), lapack_driver=driver, **CPU)
+    assert x.shape == (2, shape[1], 0) and residues.shape == (2, 0)
+    expected = sl.lstsq(a[1], np.ones((shape[0], 1)), lapack_driver=driver)
+    assert rank.tolist() == [expected[2]] * 2
+    if driver == "gelsd":
+        np.testing.assert_allclose(s[1], expected[3], rtol=1e-12)
+    one = linalg.lstsq(a[1], np.ones((shape[0], 0)), lapack_driver=driver, **CPU)
+    assert one[0].shape == (shape[1], 0) and one[2] == expected[2]
 
 
 @pytest.mark.parametrize("driver", ["gelsd", "gelss", "gelsy"])

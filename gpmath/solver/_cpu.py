@@ -313,9 +313,12 @@ def _lstsq_by_lapack(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | Non
     x = np.empty(rhs.batch_shape + (a.shape[-1], rhs.nrhs), dtype=a.dtype)
     rank = np.empty(rhs.batch_shape, dtype=np.int64)
     s = np.empty(rhs.batch_shape + (min(a.shape[-2:]),), dtype=np.finfo(a.dtype).dtype) if driver == "gelsd" else None
-    for index in np.ndindex(*rhs.batch_shape):
-        x[index], _, rank[index], values = scipy.linalg.lstsq(a[index], bm[index], cond, lapack_driver=driver,
-                                                              check_finite=False)
+    k = rhs.nrhs
+    for index in np.ndindex(*rhs.batch_shape):  # (LAPACK refuses zero right-hand sides: one zero column then)
+        solution, _, rank[index], values = scipy.linalg.lstsq(
+            a[index], bm[index] if k else np.zeros((a.shape[-2], 1), a.dtype), cond, lapack_driver=driver,
+            check_finite=False)
+        x[index] = solution[:, :k]
         if s is not None:
             s[index] = values
     return lstsq_result(NUMPY, a, bm, x, rank, s, rhs.vector, residues=driver == "gelsd")
