@@ -4,6 +4,10 @@ license, typing; and an installed gpmath reports the version the source holds.""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -65,28 +69,38 @@ def test_license_and_typing_ship():
     assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["gpmath"]
 
 
+def _built(tmp_path: Path, hook: str) -> zipfile.ZipFile:
+    """The wheel PEP 517's *hook* (``build_wheel``, ``build_editable``) builds from a copy of the
+    project in a folder named ``gpmath`` (a clone's usual name) under *tmp_path*, as pip would."""
+    if int(metadata.version("setuptools").split(".")[0]) < 77:
+        pytest.skip("the build needs setuptools >= 77 (PEP 639 license expressions)")
+    clone = tmp_path / "gpmath"
+    clone.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+        (clone / name).write_bytes((ROOT / name).read_bytes())
+    shutil.copytree(ROOT / "gpmath", clone / "gpmath", ignore=shutil.ignore_patterns("__pycache__"))
+    build = f"import sys; from setuptools import build_meta; print(build_meta.{hook}(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", build, str(tmp_path / "wheel")], cwd=clone, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return zipfile.ZipFile(tmp_path / "wheel" / done.stdout.strip().splitlines()[-1])
+
+
+def test_the_wheel_carries_every_kernel_source(tmp_path):
+    """NVRTC compiles gpmath's kernels from the installed sources: every file of a ``kernels``
+    folder (a ``.cu`` and the ``.cuh`` files it includes) must be in the wheel."""
+    with _built(tmp_path, "build_wheel") as wheel:
+        shipped = set(wheel.namelist())
+    sources = {path.relative_to(ROOT).as_posix() for path in ROOT.glob("gpmath/**/kernels/*") if path.is_file()}
+    assert sources and sources <= shipped, sorted(sources - shipped)
+
+
 def test_an_editable_install_beside_a_clone_named_gpmath_imports_the_package(tmp_path):
     """The newcomer trap: a script that runs from the folder holding a clone named ``gpmath``
     finds that folder first.  The editable install must put the clone's root on ``sys.path`` (a
     ``.pth`` path entry, where the regular package inside wins over the folder), not an import
     hook that comes after the folder: build the editable wheel as pip would, then import from
     the clone's parent folder with the wheel's path entries where ``site`` puts them."""
-    import shutil
-    import subprocess
-    import sys
-    import zipfile
-
-    if int(metadata.version("setuptools").split(".")[0]) < 77:
-        pytest.skip("the build needs setuptools >= 77 (PEP 639 license expressions)")
-    clone = tmp_path / "gpmath"
-    clone.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        (clone / name).write_bytes((ROOT / name).read_bytes())
-    shutil.copytree(ROOT / "gpmath", clone / "gpmath", ignore=shutil.ignore_patterns("__pycache__"))
-    build = "import sys; from setuptools import build_meta; print(build_meta.build_editable(sys.argv[1]))"
-    done = subprocess.run([sys.executable, "-c", build, str(tmp_path / "wheel")], cwd=clone, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    with zipfile.ZipFile(tmp_path / "wheel" / done.stdout.strip().splitlines()[-1]) as wheel:
+    with _built(tmp_path, "build_editable") as wheel:
         entries = [line for name in wheel.namelist() if name.endswith(".pth")
                    for line in wheel.read(name).decode().splitlines() if line and not line.startswith("import ")]
     assert entries, "the editable wheel adds no path entry: an import hook would lose to the folder"
@@ -96,4 +110,4 @@ def test_an_editable_install_beside_a_clone_named_gpmath_imports_the_package(tmp
     found = subprocess.run([sys.executable, "-c", probe, *entries], cwd=tmp_path, capture_output=True, text=True,
                            env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"})
     assert found.returncode == 0, found.stderr[-2000:]
-    assert found.stdout.split() == [str(clone / "gpmath" / "__init__.py"), "True"]
+    assert found.stdout.split() == [str(tmp_path / "gpmath" / "gpmath" / "__init__.py"), "True"]
