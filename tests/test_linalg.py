@@ -70,8 +70,9 @@ def assert_qr_like_cpu(result, a, mode, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("lower", [False, True])
-def test_cholesky_reconstructs(dtype, batch, lower):
-    a = spd(batch, 6, dtype)
+@pytest.mark.parametrize("n", [6, 70])  # NumPy's gufunc, and SciPy's potrf per matrix from order 64
+def test_cholesky_reconstructs(dtype, batch, lower, n):
+    a = spd(batch, n, dtype)
     c = linalg.cholesky(a, lower, **CPU)
     assert c.dtype == a.dtype and c.shape == a.shape
     product = c @ ct(c) if lower else ct(c) @ c
@@ -80,12 +81,31 @@ def test_cholesky_reconstructs(dtype, batch, lower):
     close(c[(0,) * len(batch)], sl.cholesky(a[(0,) * len(batch)].astype(np.complex128), lower=lower), dtype, 10)
 
 
-def test_cholesky_reads_only_its_triangle():
-    a = spd((), 5, "float64")
-    upper_only = np.triu(a) + np.tril(np.full((5, 5), 7.0), -1)
-    np.testing.assert_allclose(linalg.cholesky(upper_only, **CPU), sl.cholesky(a), atol=1e-12)
-    lower_only = np.tril(a) + np.triu(np.full((5, 5), 7.0), 1)
-    np.testing.assert_allclose(linalg.cholesky(lower_only, True, **CPU), sl.cholesky(a, lower=True), atol=1e-12)
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.parametrize("n", [5, 70])
+def test_cholesky_reads_only_its_triangle(dtype, n):
+    a = spd((), n, dtype)
+    upper_only = np.triu(a) + np.tril(np.full((n, n), 7.0), -1)
+    np.testing.assert_allclose(linalg.cholesky(upper_only, **CPU), sl.cholesky(a), atol=1e-10)
+    lower_only = np.tril(a) + np.triu(np.full((n, n), 7.0), 1)
+    np.testing.assert_allclose(linalg.cholesky(lower_only, True, **CPU), sl.cholesky(a, lower=True), atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [6, 70])
+@pytest.mark.parametrize("lower", [False, True])
+def test_a_matrix_factors_as_in_a_batch(n, lower):
+    """SciPy's batch tests compare a batch's results with a loop over its matrices: one matrix's
+    route must be the batch's (cholesky, lu_factor), bit for bit."""
+    a = spd((3,), n, "float32")
+    batch = linalg.cholesky(a, lower, **CPU)
+    for i in range(3):
+        np.testing.assert_array_equal(linalg.cholesky(a[i], lower, **CPU), batch[i])
+    g = general((3,), n, "float32")
+    lu, piv = linalg.lu_factor(g, **CPU)
+    for i in range(3):
+        one = linalg.lu_factor(g[i], **CPU)
+        np.testing.assert_array_equal(one[0], lu[i])
+        np.testing.assert_array_equal(one[1], piv[i])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
