@@ -95,17 +95,19 @@ def test_cholesky_reads_only_its_triangle(dtype, n):
 @pytest.mark.parametrize("lower", [False, True])
 def test_a_matrix_factors_as_in_a_batch(n, lower):
     """SciPy's batch tests compare a batch's results with a loop over its matrices: one matrix's
-    route must be the batch's (cholesky, lu_factor), bit for bit."""
+    route must be the batch's (cholesky, lu_factor, lstsq), bit for bit."""
     a = spd((3,), n, "float32")
     batch = linalg.cholesky(a, lower, **CPU)
     for i in range(3):
         np.testing.assert_array_equal(linalg.cholesky(a[i], lower, **CPU), batch[i])
     g = general((3,), n, "float32")
     lu, piv = linalg.lu_factor(g, **CPU)
+    x = linalg.lstsq(g[:, :, : n - 3], g[:, :, :2], **CPU)[0]  # the batch's SVD, or gelsd per matrix (70 - 3 >= 32)
     for i in range(3):
         one = linalg.lu_factor(g[i], **CPU)
         np.testing.assert_array_equal(one[0], lu[i])
         np.testing.assert_array_equal(one[1], piv[i])
+        np.testing.assert_array_equal(linalg.lstsq(g[i, :, : n - 3], g[i, :, :2], **CPU)[0], x[i])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
