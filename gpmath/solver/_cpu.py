@@ -74,12 +74,17 @@ def _raise_not_converged(a: np.ndarray, routine: str, decompose: Callable[[np.nd
 def _as_matrices(a: np.ndarray, b: np.ndarray, rhs: P.Rhs) -> tuple[np.ndarray, np.ndarray]:
     """*a* and *b* broadcast to ``(*batch, n, n)`` and ``(*batch, n, k)``."""
     b = b[..., None] if rhs.vector else b
+    if a.ndim == b.ndim == 2 and not rhs.batch_shape:  # one matrix: nothing to broadcast
+        return a, b
     a = np.broadcast_to(a, rhs.batch_shape + a.shape[-2:])
     return a, np.broadcast_to(b, rhs.batch_shape + b.shape[-2:])
 
 
 def _per_matrix(func: Callable, out_shape: tuple[int, ...], dtype, *arrays: np.ndarray) -> np.ndarray:
-    """``out[i] = func(*(x[i] for x in arrays))`` over the leading batch axes of ``out_shape``."""
+    """``out[i] = func(*(x[i] for x in arrays))`` over the leading batch axes of ``out_shape``
+    (one matrix: *func*'s own result, in LAPACK's layout)."""
+    if len(out_shape) == 2 and out_shape[0] * out_shape[1]:
+        return np.asarray(func(*arrays), dtype=dtype)
     out = np.empty(out_shape, dtype=dtype)
     for index in np.ndindex(*out_shape[:-2]) if out.size else ():  # LAPACK rejects empty matrices
         out[index] = func(*(x[index] for x in arrays))
@@ -131,7 +136,11 @@ def solve_triangular(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int, lower
             index = tuple(int(i) for i in np.argwhere(info)[0])
             raise LinAlgError(P.zero_diagonal("a", index, int(info[index])))
     trtrs = _lapack("trtrs", a)
-    solve = lambda am, bm: trtrs(am, bm, lower=lower, trans=trans, unitdiag=unit_diagonal)[0]  # noqa: E731
+
+    def solve(am: np.ndarray, bm: np.ndarray) -> np.ndarray:
+        if am.flags.c_contiguous and trans != 2:  # read column-major as it lies: Aᵀ, the other triangle
+            return trtrs(am.T, bm, lower=not lower, trans=1 - trans, unitdiag=unit_diagonal)[0]
+        return trtrs(am, bm, lower=lower, trans=trans, unitdiag=unit_diagonal)[0]
     return _per_matrix(solve, b.shape, a.dtype, a, b).reshape(rhs.out_shape)
 
 
