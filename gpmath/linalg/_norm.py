@@ -101,12 +101,22 @@ def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, kee
 
 
 _EUCLIDEAN = (None, 2, "fro")  # sqrt(sum |a|^2) (2 is the spectral norm for matrices)
+_HOST_PLAIN = ("float32", "float64", "complex64", "complex128")  # host dtypes whose plain pass is tried first
 
 
 def _euclidean(package, a, ord, axes, axis_argument, keepdims: bool):
     """``sqrt(sum |a|^2)`` over *axes* (all where None), divided by ``max |a|`` first and multiplied
     back (BLAS ``nrm2``'s guard, which SciPy's norm has): no overflow or underflow in the squares
-    where the norm itself is representable."""
+    where the norm itself is representable.  Host arrays take one plain pass first and keep it
+    where no square can have overflowed (a finite norm) or underflowed into the sum (a norm far
+    above the square root of the smallest normal number); device arrays always scale (no read)."""
+    if package.device_id(a) is None and package.dtype_name(a) in _HOST_PLAIN:
+        with np.errstate(all="ignore"):  # an overflow or underflow here is the test, not a warning
+            plain = package.norm(a, ord, axis_argument, keepdims)
+        values = np.asarray(package.to_numpy(plain))
+        real = np.finfo(values.dtype)
+        if np.all(np.isfinite(values) & (values >= np.sqrt(real.tiny) / real.eps)):
+            return plain
     scale = abs(a)
     for axis in axes if axes is not None else range(len(a.shape)):
         scale = package.amax(scale, axis)
