@@ -105,10 +105,8 @@ def resolve_execution(
     if runtime.device_count() == 0:
         if execution == "cuda":
             raise NoGPUError(f"execution='cuda' was requested but no GPU is usable: {runtime.no_gpu_reason()}")
-        if "driver" not in _warned:  # looked at once (a file-system read): a GPU present but unusable?
-            _warned.add("driver")
-            if runtime.gpu_hardware_present():
-                logger.warning(f"a GPU is present but unusable: {runtime.no_gpu_reason()}; running on the CPU")
+        _warn_once("driver", lambda: f"a GPU is present but unusable: {runtime.no_gpu_reason()}; running on the CPU"
+                   if runtime.gpu_hardware_present() else None)  # (a file-system read: once)
         return None
     if execution in AUTOMATIC:
         missing = library_missing()
@@ -118,7 +116,10 @@ def resolve_execution(
     return runtime.get_device() if requested is None else requested
 
 
-def _warn_once(topic: str, message: Callable[[], str]) -> None:
+def _warn_once(topic: str, message: Callable[[], str | None]) -> None:
+    """Log *message()* the first time *topic* comes up (None: nothing to say, and nothing later)."""
     if topic not in _warned:
         _warned.add(topic)
-        logger.warning(message())
+        text = message()
+        if text is not None:
+            logger.warning(text)

@@ -55,8 +55,5 @@ def _stack(results: list, batch: tuple[int, ...], package, home: int | None) -> 
     first = results[0]
     if isinstance(first, tuple):
         return tuple(_stack([r[i] for r in results], batch, package, home) for i in range(len(first)))
-    if len(results) == 1:  # one matrix: its array, no stacking copy
-        stacked = np.asarray(first).reshape(batch + np.shape(first))
-    else:
-        stacked = np.stack([np.asarray(r) for r in results]).reshape(batch + np.shape(first))
-    return package.asarray(np.ascontiguousarray(stacked), home)
+    stacked = np.asarray(first) if len(results) == 1 else np.stack([np.asarray(r) for r in results])  # (one: no copy)
+    return package.asarray(np.ascontiguousarray(stacked.reshape(batch + np.shape(first))), home)

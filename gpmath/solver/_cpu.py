@@ -109,7 +109,7 @@ def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
             if info:
                 _raise_not_positive_definite(a, lower)
             return factor
-        factor = factor_of(source) if a.ndim == 2 else _per_matrix(factor_of, a.shape, a.dtype, source)
+        factor = _per_matrix(factor_of, a.shape, a.dtype, source)
     else:
         try:
             factor = np.linalg.cholesky(source)
@@ -147,17 +147,18 @@ def solve_triangular(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int, lower
 def lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(lu, piv)`` of each matrix, pivots 0-based as in :func:`scipy.linalg.lu_factor`."""
     getrf = _lapack("getrf", a)
-    if a.ndim == 2 and a.size:  # one matrix: LAPACK's column-major factors as they come
-        lu, piv, info = getrf(a)
+
+    def factored(index: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        lu, piv, info = getrf(a[index])
         if info > 0:
-            raise LinAlgError(P.singular("a", (), info))
+            raise LinAlgError(P.singular("a", index, info))
         return lu, piv
+    if a.ndim == 2 and a.size:  # one matrix: LAPACK's column-major factors as they come
+        return factored(())
     lu = np.empty_like(a)
     piv = np.empty(a.shape[:-1], dtype=np.int32)
     for index in np.ndindex(*a.shape[:-2]) if a.size else ():  # LAPACK rejects empty matrices
-        lu[index], piv[index], info = getrf(a[index])
-        if info > 0:
-            raise LinAlgError(P.singular("a", index, info))
+        lu[index], piv[index] = factored(index)
     return lu, piv
 
 
