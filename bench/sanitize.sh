@@ -12,6 +12,9 @@
 # Per-tool subsets (racecheck and synccheck are very slow): SANITIZE_TESTS_<TOOL> and
 # SANITIZE_K_<TOOL> override TESTS and -k for that tool, e.g.
 #   SANITIZE_TESTS_RACECHECK="tests/test_robust_gpu.py tests/test_threads.py" bench/sanitize.sh
+# SANITIZE_KERNELS=REGEX checks only the kernels whose names match REGEX (compute-sanitizer
+# --kernel-regex kns=REGEX; the others run unchecked): gpmath's own kernels over the whole suite,
+#   SANITIZE_KERNELS="small_|lu_permute|zero_diagonal|r2r_|rcond_" bench/sanitize.sh -t racecheck -m gpu
 # Each tool's full output goes to OUT/sanitizer_<tool>.log; one summary line per tool is printed.
 # Seen on an H200 (2026-12-03): 14 sanitized workers finished no test in 575 s (8 workers got through
 # most of the suite before): keep WORKERS at 8 or fewer.
@@ -29,8 +32,8 @@ while getopts "t:m:k:n:o:h" opt; do
     n) WORKERS="$OPTARG" ;;
     k) KEXPR="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
-    h) sed -n '2,17p' "$0"; exit 0 ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    h) sed -n '2,20p' "$0"; exit 0 ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -57,7 +60,9 @@ for tool in $TOOLS; do
   echo "== $tool: ${args[*]}" > "$log"
   # API errors are not reported: cuda-bindings probes driver entry points with cuGetProcAddress,
   # which answers "invalid argument" for those this driver lacks (one report per process)
-  compute-sanitizer --tool "$tool" --target-processes all --report-api-errors no --error-exitcode 1 \
+  filter=()
+  [ -n "${SANITIZE_KERNELS:-}" ] && filter=(--kernel-regex "kns=$SANITIZE_KERNELS")
+  compute-sanitizer --tool "$tool" --target-processes all --report-api-errors no --error-exitcode 1 "${filter[@]}" \
       "${args[@]}" >> "$log" 2>&1
   rc=$?
   # one summary per sanitized process (capture children included): add them up
