@@ -12,8 +12,8 @@
 # Per-tool subsets (racecheck and synccheck are very slow): SANITIZE_TESTS_<TOOL> and
 # SANITIZE_K_<TOOL> override TESTS and -k for that tool, e.g.
 #   SANITIZE_TESTS_RACECHECK="tests/test_robust_gpu.py tests/test_threads.py" bench/sanitize.sh
-# SANITIZE_KERNELS=REGEX checks only the kernels whose names match REGEX (compute-sanitizer
-# --kernel-regex kns=REGEX; the others run unchecked): gpmath's own kernels over the whole suite,
+# SANITIZE_KERNELS="A|B|..." checks only the kernels whose names contain A or B or ... (compute-sanitizer
+# --kernel-name kns=A --kernel-name kns=B ...; the others run unchecked): gpmath's own kernels over the suite,
 #   SANITIZE_KERNELS="small_|lu_permute|zero_diagonal|r2r_|rcond_" bench/sanitize.sh -t racecheck -m gpu
 # Each tool's full output goes to OUT/sanitizer_<tool>.log; one summary line per tool is printed.
 # Seen on an H200 (2026-12-03): 14 sanitized workers finished no test in 575 s (8 workers got through
@@ -61,7 +61,8 @@ for tool in $TOOLS; do
   # API errors are not reported: cuda-bindings probes driver entry points with cuGetProcAddress,
   # which answers "invalid argument" for those this driver lacks (one report per process)
   filter=()
-  [ -n "${SANITIZE_KERNELS:-}" ] && filter=(--kernel-regex "kns=$SANITIZE_KERNELS")
+  IFS='|' read -r -a names <<< "${SANITIZE_KERNELS:-}"
+  for name in "${names[@]}"; do filter+=(--kernel-name "kns=$name"); done
   compute-sanitizer --tool "$tool" --target-processes all --report-api-errors no --error-exitcode 1 "${filter[@]}" \
       "${args[@]}" >> "$log" 2>&1
   rc=$?
