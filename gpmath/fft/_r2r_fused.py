@@ -7,7 +7,9 @@ the FFT's input (reordering, extension, pre-twiddle) and the post kernel reads i
 writes the result (post-twiddle, reordering, SciPy's norm factor and the ``orthogonalize`` end
 factors).  The FFTs are the same length as the composed path's for types 1-3 (DCT-I and DST-I:
 an rfft of the even or odd extension, ``2(N - 1)`` or ``2(N + 1)`` points) and half as long
-(complex) for type 4; the source's header gives the index math.
+(complex) for type 4; the source's header gives the index math.  Types 4 and 1 run as one cuFFT
+transform instead where cuFFT takes gpmath's element functions as callbacks
+(:mod:`gpmath.fft._r2r_callback`).
 
 A :class:`Recipe` says which kernels, FFT and factors a transform takes; it is pure, so that the
 tests can run a NumPy model of the kernels from it on the CPU.  Odd-length DCT-IV/DST-IV keep
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 
 from .._core import kernels, runtime
+from . import _r2r_callback as callback
 from .._core.dtypes import DTYPES
 from .._core.kernels import Kernel, Launch
 
@@ -148,6 +151,13 @@ def transform(x, r: Recipe, f, real: str):
     out = pkg.empty(shape, DTYPES[real], device_id, stream)
     if rows == 0:
         return out
+    if callback.serves(r, device_id, pkg.ptr(x), real):
+        plan = callback.plan_for(f, KERNEL_PATH, r, n, real, rows)
+        if plan is not None:
+            logger.debug("dct/dst: %s/%s as cuFFT callbacks of a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft,
+                         rows)
+            runtime.call_on_device(device_id, None, plan.run, pkg.ptr(x), pkg.ptr(out))
+            return out
     logger.debug("dct/dst: fused %s/%s kernels around a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft, rows)
     dtype = _COMPLEX[real] if r.complex_input else real
     buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
