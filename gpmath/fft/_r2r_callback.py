@@ -84,7 +84,7 @@ class CallbackPlan:
     freed : bool
     """
 
-    __slots__ = ("handle", "device_id", "nbytes", "freed", "_exec")
+    __slots__ = ("handle", "device_id", "nbytes", "freed", "_exec", "_callbacks")
 
     def __init__(self, source: str, recipe, n: int, real: str, rows: int, device_id: int, stream: int):
         type = _TYPES[recipe.pre]
@@ -96,13 +96,15 @@ class CallbackPlan:
             if type == 4 else (cufft.CallbackType.CUFFT_CB_LD_REAL_DOUBLE if double else cufft.CallbackType.CUFFT_CB_LD_REAL)
         store_kind = cufft.CallbackType.CUFFT_CB_ST_COMPLEX_DOUBLE if double else cufft.CallbackType.CUFFT_CB_ST_COMPLEX
         self.device_id, self.freed, self._exec = device_id, False, cufft.xt_exec_function()
+        self._callbacks = []  # (name, LTO-IR) of each callback, kept for the plan's life: cuFFT holds pointers to them
         self.handle = cufft.create()
         try:
-            for side, symbol, kind, factors in ((1, "gpm_r2r_load", load_kind, recipe.pre_factors),
-                                                (2, "gpm_r2r_store", store_kind, recipe.post_factors)):
+            for side, symbol, kind, factors in ((1, b"gpm_r2r_load", load_kind, recipe.pre_factors),
+                                                (2, b"gpm_r2r_store", store_kind, recipe.post_factors)):
                 scale, first, last = (repr(float(v)) for v in factors)
                 ir = link_ir(source, {**common, "GPM_CALLBACK": side, "GPM_SCALE": scale, "GPM_FIRST": first,
                                               "GPM_LAST": last}, device_id)
+                self._callbacks.append((symbol, ir))
                 cufft.xt_set_jit_callback(self.handle, symbol, ir, kind)
             if type == 4:  # rows of n/2 complex points, in and out
                 width = n // 2
