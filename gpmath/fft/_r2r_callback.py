@@ -1,16 +1,20 @@
-"""DCT/DST of types 4 and 1 as one cuFFT transform whose load and store callbacks do the pre- and
+"""DCT/DST of types 4 and 1 as one cuFFT transform whose callbacks do the pre- and
 post-processing.
 
 The fused path (:mod:`gpmath.fft._r2r_fused`) runs a pre kernel, the FFT and a post kernel: three
 passes over the data.  For types 4 and 1 each FFT input is a few samples of the caller's row
-(twiddled, for type 4) and each result one FFT output (twiddled, for type 4), so ``r2r.cu``,
-compiled with ``GPM_CALLBACK``, turns the same element functions into cuFFT *LTO callbacks*: cuFFT
-links them into its own kernels when the plan is made (nvJitLink), its first pass reads the
-caller's rows through the load callback and its last pass writes the result through the store
-callback, and neither the FFT's input nor its output exists in memory.  The transform's length,
-kind and factors are compiled into the callbacks (their LTO-IR sits in the kernel cache), so a
-:class:`CallbackPlan` serves one transform of one length, dtype, batch and stream; the stateless
-functions keep them in the ``"fft"`` plan cache, a DCT/DST plan holds its own.
+(twiddled, for type 4) and each type-4 result one FFT output (twiddled), so ``r2r.cu``, compiled
+with ``GPM_CALLBACK``, turns the same element functions into cuFFT *LTO callbacks*: cuFFT links
+them into its own kernels when the plan is made (nvJitLink) and its first pass reads the caller's
+rows through the load callback, so the FFT's input never exists in memory.  Type 4 (a complex FFT
+of N/2 points, its input and output the size of the caller's rows) also writes its result through
+the store callback.  Type 1 does not: its FFT's output (M/2 + 1 complex points a row, M about 2N)
+is larger than the caller's result, and cuFFT may use an out-of-place output as scratch where its
+plan takes more than one kernel, so the FFT writes a spectrum buffer of its own size and the post
+kernel follows.  The transform's length, kind and factors are compiled into the callbacks (their
+LTO-IR sits in the kernel cache), so a :class:`CallbackPlan` serves one transform of one length,
+dtype, batch and stream; the stateless functions keep them in the ``"fft"`` plan cache, a DCT/DST
+plan holds its own.
 
 Used where cuFFT is 12 or newer (CUDA 13: ``cufftXtSetJITCallback`` with a symbol name), nvJitLink
 is found and ``GPMATH_FFT_CALLBACKS`` is not ``0``; where making a plan fails, gpmath logs why once
@@ -81,10 +85,13 @@ class CallbackPlan:
     ----------
     nbytes : int
         The work area cuFFT allocated for it.
+    stores : bool
+        Whether the store callback writes the transform's result (type 4); otherwise (type 1) the
+        plan writes the FFT's spectrum, for the post kernel.
     freed : bool
     """
 
-    __slots__ = ("handle", "device_id", "nbytes", "freed", "_exec", "_callbacks")
+    __slots__ = ("handle", "device_id", "nbytes", "stores", "freed", "_exec", "_callbacks")
 
     def __init__(self, source: str, recipe, n: int, real: str, rows: int, device_id: int, stream: int):
         type = _TYPES[recipe.pre]
@@ -95,12 +102,13 @@ class CallbackPlan:
         load_kind = (cufft.CallbackType.CUFFT_CB_LD_COMPLEX_DOUBLE if double else cufft.CallbackType.CUFFT_CB_LD_COMPLEX) \
             if type == 4 else (cufft.CallbackType.CUFFT_CB_LD_REAL_DOUBLE if double else cufft.CallbackType.CUFFT_CB_LD_REAL)
         store_kind = cufft.CallbackType.CUFFT_CB_ST_COMPLEX_DOUBLE if double else cufft.CallbackType.CUFFT_CB_ST_COMPLEX
-        self.device_id, self.freed, self._exec = device_id, False, cufft.xt_exec_function()
+        self.device_id, self.stores, self.freed, self._exec = device_id, type == 4, False, cufft.xt_exec_function()
         self._callbacks = []  # (name, LTO-IR) of each callback, kept for the plan's life: cuFFT holds pointers to them
         self.handle = cufft.create()
         try:
-            for side, symbol, kind, factors in ((1, b"gpm_r2r_load", load_kind, recipe.pre_factors),
-                                                (2, b"gpm_r2r_store", store_kind, recipe.post_factors)):
+            sides = ((1, b"gpm_r2r_load", load_kind, recipe.pre_factors),
+                     (2, b"gpm_r2r_store", store_kind, recipe.post_factors))
+            for side, symbol, kind, factors in sides[:2 if self.stores else 1]:
                 scale, first, last = (repr(float(v)) for v in factors)
                 ir = link_ir(source, {**common, "GPM_CALLBACK": side, "GPM_SCALE": scale, "GPM_FIRST": first,
                                               "GPM_LAST": last}, device_id)
@@ -119,8 +127,9 @@ class CallbackPlan:
             raise
 
     def run(self, src: int, dst: int) -> None:
-        """The transforms of the rows at device address *src* into the rows at *dst*, on the
-        plan's stream (the plan's device current)."""
+        """The transforms of the rows at device address *src* into the rows at *dst* (the
+        results where :attr:`stores`, else the FFT's spectrum), on the plan's stream (the plan's
+        device current)."""
         status = self._exec(self.handle, ctypes.c_void_p(src), ctypes.c_void_p(dst), cufft.FORWARD)
         if status:
             cufft.check(status, "cufftXtExec")

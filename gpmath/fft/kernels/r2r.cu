@@ -209,14 +209,15 @@ R2R_KERNEL(r2r_post_dst1) {
 #endif
 
 // -- cuFFT LTO callbacks (gpmath/fft/_r2r_callback.py) ------------------------------------------
-// Types 4 and 1 as one cuFFT transform: the load callback computes the FFT's input from the
-// caller's rows where the pre kernel would write it, the store callback writes the result where
-// the post kernel would.  cuFFT passes the data pointers given to cufftXtExec (the caller's input
-// and output rows, never indexed by cuFFT itself) and the offset of an element in the FFT's own
+// Types 4 and 1 with the pre step inside cuFFT: the load callback computes the FFT's input from
+// the caller's rows where the pre kernel would write it; for type 4 the store callback also writes
+// the result where the post kernel would (type 1's FFT writes its spectrum, larger than the
+// result, to a buffer of its own size: cuFFT may use an out-of-place output as scratch).  cuFFT
+// passes the data pointers given to cufftXtExec and the offset of an element in the FFT's own
 // batched layout (default strides: rows of L = N/2 complex points for type 4, of M real inputs
-// and M/2+1 complex outputs for types 1).  Compiled once for the load side (GPM_CALLBACK=1) and
-// once for the store side (2), with the transform fixed by GPM_TYPE (4 or 1), GPM_SINE, GPM_N and
-// the side's factors GPM_SCALE, GPM_FIRST, GPM_LAST (double literals).
+// for type 1).  Compiled once for the load side (GPM_CALLBACK=1) and, for type 4, once for the
+// store side (2), with the transform fixed by GPM_TYPE (4 or 1), GPM_SINE, GPM_N and the side's
+// factors GPM_SCALE, GPM_FIRST, GPM_LAST (double literals).
 #ifdef GPM_CALLBACK
 #ifndef GPM_CALLBACK_LINKAGE  // C++ linkage, as NVIDIA's samples: cuFFT declares the callback it links by name
 #define GPM_CALLBACK_LINKAGE
@@ -235,23 +236,14 @@ GPM_CALLBACK_LINKAGE __device__ void gpm_r2r_store(void* data, offset_t offset, 
     post4((real*)data + row * CB_N, k, element, CB_N, GPM_SINE, GPM_SCALE, GPM_FIRST, GPM_LAST);
 }
 #endif
-#elif GPM_TYPE == 1
+#elif GPM_TYPE == 1 && GPM_CALLBACK == 1
 #define CB_M (GPM_SINE ? 2 * (CB_N + 1) : 2 * (CB_N - 1))
-#if GPM_CALLBACK == 1
 GPM_CALLBACK_LINKAGE __device__ real gpm_r2r_load(void* data, offset_t offset, void* info, void* shared) {
     const long long row = offset / CB_M, m = offset - row * CB_M;
     const real* x = (const real*)data + row * CB_N;
     return GPM_SINE ? dst1_input(x, m, CB_N, GPM_FIRST, GPM_LAST) : dct1_input(x, m, CB_N, GPM_FIRST, GPM_LAST);
 }
 #else
-GPM_CALLBACK_LINKAGE __device__ void gpm_r2r_store(void* data, offset_t offset, cplx element, void* info, void* shared) {
-    const long long width = CB_M / 2 + 1, row = offset / width, k = offset - row * width;
-    real* y = (real*)data + row * CB_N;
-    if (!GPM_SINE) store(y, k, element.x, CB_N, 0, 1, GPM_SCALE, GPM_FIRST, GPM_LAST);
-    else if (k >= 1 && k <= CB_N) store(y, k - 1, -element.y, CB_N, 0, 1, GPM_SCALE, GPM_FIRST, GPM_LAST);
-}
-#endif
-#else
-#error "GPM_TYPE (the transform of the callbacks) must be 4 or 1"
+#error "the callbacks: type 4 load and store (GPM_TYPE 4), type 1 load (GPM_TYPE 1, GPM_CALLBACK 1)"
 #endif
 #endif
