@@ -37,6 +37,8 @@ _C_SCALARS = {
     "cudaDataType": "i32",
     "libraryPropertyType": "i32",
     "cudaStream_t": "ptr(void)",  # pointer to an opaque struct
+    "cufftXtCallbackType": "i32",
+    "char": "i8",
 }
 
 
@@ -73,6 +75,8 @@ def _header_prototypes(folder: Path) -> dict[str, tuple[str, list[str]]]:
 def _ctypes_kind(t) -> str:
     if t is ctypes.c_void_p:
         return "ptr(void)"
+    if t is ctypes.c_char_p:
+        return "ptr(i8)"
     if hasattr(t, "_type_") and isinstance(t._type_, type):  # POINTER(T)
         return f"ptr({_ctypes_kind(t._type_)})"
     signed = t(-1).value < 0
@@ -109,6 +113,13 @@ def test_result_enum_matches_the_header(header):
     body = re.search(r"enum\s+cufftResult_t\s*\{(.*?)\}", _header_text(header), re.S).group(1)
     values = {name: int(value, 0) for name, value in re.findall(r"(\w+)\s*=\s*(\w+)", body)}
     assert values == {member.name: member.value for member in cufft.Result}
+
+
+def test_callback_type_enum_matches_the_header(header):
+    body = re.search(r"enum\s+cufftXtCallbackType_t\s*\{(.*?)\}", _header_text(header), re.S).group(1)
+    values = {name: int(value, 0) for name, value in re.findall(r"(\w+)\s*=\s*(\w+)", body)}
+    values.pop("CUFFT_CB_UNDEFINED")
+    assert values == {member.name: member.value for member in cufft.CallbackType}
 
 
 def test_direction_constants_match_the_header(header):

@@ -5,7 +5,10 @@ rows), run from the recipes gpmath makes, matches SciPy for every type, family, 
 ``orthogonalize`` and length, so the algorithms and the factors are checked without a GPU; the
 kernels compile where NVRTC loads.  On a GPU (``gpu``): the kernels themselves, for CuPy and
 torch, float32 and float64, both axes, empty batches, the plans' repeated ``execute``, and the
-route a 4096 x 4096 transform takes (a silent fallback to the composed steps fails).
+route a 4096 x 4096 transform takes (a silent fallback to the composed steps fails).  Types 4 and 1
+run as one cuFFT transform with gpmath's callbacks where cuFFT takes them
+(:mod:`gpmath.fft._r2r_callback`): the kernels' tests switch them off (``GPMATH_FFT_CALLBACKS=0``),
+the callbacks' tests require them where cuFFT is 12 or newer.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import pytest
 import scipy.fft
 
 import gpmath.fft as gfft
+from gpmath._bindings import cufft
 from gpmath._core import kernels
-from gpmath.fft import DCT, DST, _r2r, _r2r_fused, _r2r_planner
+from gpmath.fft import DCT, DST, _r2r, _r2r_callback, _r2r_fused, _r2r_planner
 from gpmath.fft._r2r import describe_r2r
 from helpers import relative_error, to_numpy
 from test_fft_r2r import convert
@@ -211,6 +215,35 @@ def test_kernels_compile(real, tmp_path, monkeypatch):
     assert image.startswith(b"\x7fELF")
 
 
+@pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
+@pytest.mark.parametrize("real", [4, 8])
+@pytest.mark.parametrize("name, type, n", [("dct", 4, 16), ("dst", 4, 4096), ("dct", 1, 9), ("dst", 1, 7)])
+def test_callbacks_compile_to_lto_ir(real, name, type, n, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    r = _recipe(name, type, n, "ortho", True)
+    for side, factors in ((1, r.pre_factors), (2, r.post_factors))[:2 if type == 4 else 1]:  # type 1: a load callback
+        defines = {"GPM_REAL": real, "GPM_TYPE": type, "GPM_N": n, "GPM_SINE": int(name == "dst"), "GPM_CALLBACK": side,
+                   "GPM_SCALE": repr(factors[0]), "GPM_FIRST": repr(factors[1]), "GPM_LAST": repr(factors[2])}
+        ir = kernels.compile_source(kernels._read(_r2r_fused.KERNEL_PATH), "r2r.cu", kernels._defines(defines), 90,
+                                    lto=True)
+        assert ir[:4] == b"\xedCN\x7f"  # NVVM's LTO-IR, not a cubin
+        assert list(tmp_path.glob("r2r.cu-*.ltoir"))
+
+
+def test_callbacks_serve_types_4_and_1_on_aligned_rows(monkeypatch):
+    monkeypatch.setattr(_r2r_callback, "_linkable", lambda: True)
+    monkeypatch.delenv(_r2r_callback.ENVIRONMENT, raising=False)
+    four, one, two = _recipe("dct", 4, 8, None, None), _recipe("dst", 1, 8, None, None), _recipe("dct", 2, 8, None, None)
+    assert _r2r_callback.serves(four, 0, 256, "float64") and _r2r_callback.serves(one, 0, 16, "float64")
+    assert not _r2r_callback.serves(two, 0, 256, "float64")
+    assert not _r2r_callback.serves(_recipe("dct", 4, 2, None, None), 0, 256, "float64")  # a 1-point FFT: the kernels
+    assert not _r2r_callback.serves(four, 0, 8, "float64")  # rows start where a complex128 may: on 16 bytes
+    assert not _r2r_callback.serves(one, 0, 8, "float64")
+    assert _r2r_callback.serves(four, 0, 8, "float32") and not _r2r_callback.serves(four, 0, 4, "float32")
+    monkeypatch.setenv(_r2r_callback.ENVIRONMENT, "0")
+    assert not _r2r_callback.serves(four, 0, 256, "float64")
+
+
 # -- the fused path on the CPU, the model standing in for the kernels ----------------------------
 _ROWS = {  # kernel -> its source's and destination's row: (length, complex) for a transform of n
     "pre2": lambda n: ((n, False), (n, False)), "post2": lambda n: ((n // 2 + 1, True), (n, False)),
@@ -261,6 +294,7 @@ def emulated(monkeypatch):
     """gpmath's fused path for NumPy operands, its kernels' launches run by the model."""
     monkeypatch.setattr(_r2r_fused, "usable", lambda f: True)
     monkeypatch.setattr(_r2r_planner, "_on_cpu", lambda *args: False)  # not scipy.fft's own DCT
+    monkeypatch.setattr(_r2r_callback, "serves", lambda *args: False)
     monkeypatch.setattr(_r2r_fused, "Launch", _EmulatedLaunch)
     monkeypatch.setattr(_r2r_fused, "_kernel", lambda name, real: SimpleNamespace(function=lambda d: (name, real)))
     monkeypatch.setattr(_r2r_fused, "runtime", SimpleNamespace(call_on_device=lambda d, q, fn, *args: fn(*args)))
@@ -310,12 +344,45 @@ def _check(result, reference, dtype: str) -> None:
     assert relative_error(result, reference) < TOL[dtype]
 
 
+@pytest.fixture
+def kernels_only(monkeypatch):
+    """Types 4 and 1 through the fused kernels, not cuFFT callbacks."""
+    monkeypatch.setenv(_r2r_callback.ENVIRONMENT, "0")
+
+
+@pytest.fixture(params=["kernels", "callbacks"])
+def route(request, monkeypatch):
+    """The route of types 4 and 1: the fused kernels, or cuFFT callbacks (required with cuFFT 12)."""
+    if request.param == "kernels":
+        monkeypatch.setenv(_r2r_callback.ENVIRONMENT, "0")
+    else:
+        monkeypatch.delenv(_r2r_callback.ENVIRONMENT, raising=False)
+        if cufft.get_version() < cufft.JIT_CALLBACK_VERSION:
+            pytest.skip(f"cuFFT {cufft.get_version()} takes no LTO callbacks by name")
+        assert _r2r_callback._linkable(), "cuFFT 12 without nvJitLink"
+        monkeypatch.setattr(_r2r_callback, "_refused", set())
+    return request.param
+
+
+_CALLBACK_ROUTE = {4: "as cuFFT callbacks", 1: "as a cuFFT load callback"}  # the debug lines of each route, by type
+
+
+def _declined(family: str, type: int, n: int, messages: list[str]) -> bool:
+    """Whether cuFFT declined the callback plan of this transform (it does for some lengths: DST-I
+    of 4096 points, an FFT of 8194 = 2*17*241); a refusal logged must be cuFFT's "not supported"
+    (the fused kernels then run it: the route assertions check that)."""
+    pre, fft_n = (f"pre_{family}1", 2 * (n + 1) if family == "dst" else 2 * (n - 1)) if type == 1 else ("pre4", n // 2)
+    refusals = [m for m in messages if "no cuFFT callback plan" in m]
+    assert all("(CUFFT_NOT_SUPPORTED in cufftXtMakePlanMany)" in m for m in refusals), refusals
+    return any(key[1:3] == (pre, fft_n) for key in _r2r_callback._refused)
+
+
 @pytest.mark.parametrize("package", GPU_PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("type", [1, 2, 3, 4])
 @pytest.mark.parametrize("n", LENGTHS + [4096])
-def test_kernels_match_scipy(rng, package, dtype, name, type, n):
+def test_kernels_match_scipy(rng, kernels_only, package, dtype, name, type, n):
     if name.endswith("dct") and type == 1 and n == 1:
         pytest.skip("DCT-I needs 2 points")
     for norm, orthogonalize in itertools.product(NORMS, [None, True, False]):
@@ -325,6 +392,77 @@ def test_kernels_match_scipy(rng, package, dtype, name, type, n):
                                          orthogonalize=orthogonalize)
             reference = getattr(scipy.fft, name)(x, type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
             _check(result, reference, dtype)
+
+
+_CALLBACK_CASES = [  # (n, norm, orthogonalize, shape, axis): every length, norm and layout once (a plan each)
+    (1, None, None, (3, 1), -1), (2, "ortho", None, (2, 5, 2), -1), (3, "forward", False, (3, 2, 4), 0),
+    (4, "backward", True, (4,), 0), (6, "ortho", False, (3, 6), -1), (8, None, True, (1000, 8), -1),
+    (17, "ortho", True, (2, 17), -1), (64, "forward", None, (64, 3), 0), (130, "ortho", None, (7, 130), -1),
+    (4096, None, None, (5, 4096), -1), (4096, "ortho", True, (2, 4096), -1),
+]
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("type", [1, 4])
+def test_callbacks_match_scipy(rng, route, package, dtype, name, type, caplog):
+    """Types 4 and 1 through cuFFT callbacks (each case its own plan: its length, factors and rows
+    are compiled in) or the kernels, against SciPy; the route taken is the one expected."""
+    for n, norm, orthogonalize, shape, axis in _CALLBACK_CASES:
+        if name.endswith("dct") and type == 1 and n == 1:
+            continue  # DCT-I needs 2 points
+        x = rng.uniform(-1, 1, shape)
+        xp = convert(x, package, dtype)
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="gpmath"):
+            result = getattr(gfft, name)(xp, type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
+        reference = getattr(scipy.fft, name)(x, type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
+        _check(result, reference, dtype)
+        np.testing.assert_array_equal(to_numpy(xp), x.astype(dtype))  # cuFFT read the rows, never wrote them
+        family = "dst" if "dst" in name else "dct"
+        expected = route == "callbacks" and (type == 1 or (n % 2 == 0 and n >= 4)) and not (
+            _declined(family, type, n, caplog.messages))
+        called = any(_CALLBACK_ROUTE[type] in m for m in caplog.messages)
+        assert called == expected, (n, caplog.messages)
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("type", [1, 4])
+def test_callbacks_read_rows_at_any_offset(rng, route, package, type):
+    """Rows that start one element into an allocation (not where cuFFT may read a complex element:
+    the kernels take them) and rows of a sliced batch."""
+    x = rng.uniform(-1, 1, 3 * 64 + 1)
+    for dtype, name in itertools.product(["float32", "float64"], NAMES):
+        xp = convert(x, package, dtype)
+        for view, ref in ((xp[1:].reshape(3, 64), x[1:].reshape(3, 64)), (xp[:192].reshape(3, 64)[1:], x[:192].reshape(3, 64)[1:])):
+            _check(getattr(gfft, name)(view, type=type), getattr(scipy.fft, name)(ref, type=type), dtype)
+
+
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+def test_callback_plans_are_cached_and_freed(rng, route, package):
+    from gpmath import cache_info
+    from gpmath._core.cache import named_cache
+
+    x = convert(rng.uniform(-1, 1, (5, 32)), package, "float64")
+    gfft.dct(x, type=4)
+    before = cache_info()["fft"].hits
+    for _ in range(3):
+        gfft.dct(x, type=4)
+    owned = [key for (_, key) in named_cache("fft")._plans if key[0] == "r2r-callback" and key[4:] == (32, "float64", 5)]
+    assert len(owned) == (route == "callbacks")
+    assert cache_info()["fft"].hits - before >= 3 * (route == "callbacks")
+    with DCT(x, type=4, axes=-1) as plan:
+        plan.execute()
+        kept = [v for k, v in plan._ffts.kept_items.items() if k[0] == "r2r-callback"]
+        assert len(kept) == (route == "callbacks")
+    assert all(plan.freed for plan in kept)
+    limits = named_cache("fft").maxsize
+    try:  # a cache that keeps nothing: the kernels (a callback plan would be linked every call)
+        named_cache("fft").set_limits(maxsize=0)
+        assert relative_error(gfft.dct(x, type=4), scipy.fft.dct(to_numpy(x), type=4)) < TOL["float64"]
+    finally:
+        named_cache("fft").set_limits(maxsize=limits)
 
 
 @pytest.mark.parametrize("package", GPU_PACKAGES)
@@ -339,12 +477,14 @@ def test_kernels_take_empty_batches(package, shape, axis):
 @pytest.mark.parametrize("package", GPU_PACKAGES)
 @pytest.mark.parametrize("planner", [DCT, DST])
 @pytest.mark.parametrize("type", [1, 2, 3, 4])
-def test_plans_repeat_without_new_work_arrays(rng, package, planner, type):
+def test_plans_repeat_without_new_work_arrays(rng, route, package, planner, type):
     name = planner.family + "n"
     x, x2 = rng.uniform(-1, 1, (4, 6, 64)), rng.uniform(-1, 1, (4, 6, 64))
     with planner(convert(x, package, "float64"), type=type, axes=(0, 2), norm="ortho") as plan:
         plan.plan()
-        assert any(key[0] == "r2r-buffer" for key in plan._ffts.kept_items), "the plan took the fused path"
+        callbacks = route == "callbacks" and type in (1, 4)
+        expected = "r2r-callback" if callbacks else "r2r-buffer"
+        assert any(key[0] == expected for key in plan._ffts.kept_items), f"the plan took the {expected} path"
 
         def run_all():
             for data, prefix in itertools.product([x2, x], ["", "i"]):
@@ -361,7 +501,7 @@ def test_plans_repeat_without_new_work_arrays(rng, package, planner, type):
 
 @pytest.mark.parametrize("package", GPU_PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_4096_square_takes_the_fused_kernels(rng, package, dtype, caplog):
+def test_4096_square_takes_its_route(rng, route, package, dtype, caplog):
     x = rng.standard_normal((4096, 4096))
     xp = convert(x, package, dtype)
     for planner, type in itertools.product([DCT, DST], [1, 2, 3, 4]):
@@ -370,8 +510,9 @@ def test_4096_square_takes_the_fused_kernels(rng, package, dtype, caplog):
             caplog.clear()
             with caplog.at_level(logging.DEBUG, logger="gpmath"):
                 result = run()
-            routes = [r.getMessage() for r in caplog.records if "dct/dst: fused" in r.getMessage()]
-            expected = f"pre_{family}1/post_{family}1" if type == 1 else f"pre{type}/post{type}"
-            assert len(routes) == 1 and expected in routes[0], routes
+            callbacks = route == "callbacks" and type in (1, 4) and not _declined(family, type, 4096, caplog.messages)
+            routes = [m for m in caplog.messages if (_CALLBACK_ROUTE[type] if callbacks else "dct/dst: fused") in m]
+            expected = f"pre_{family}1" if type == 1 else f"pre{type}"
+            assert len(routes) == 1 and expected in routes[0], caplog.messages
             reference = getattr(scipy.fft, family)(x[:8], type=type)
             assert relative_error(to_numpy(result[:8]), reference) < TOL[dtype]

@@ -80,6 +80,11 @@ _LIB.declare(
         c_int,  # executiontype (cudaDataType)
     ],
 )
+_LIB.declare(
+    "cufftXtSetJITCallback",  # cuFFT 12 (CUDA 13); cuFFT 11's symbol of this name lacks the symbol-name argument
+    c_int,
+    [c_int, ctypes.c_char_p, c_void_p, c_size_t, c_int, ctypes.POINTER(c_void_p)],
+)
 # Data pointers are declared c_void_p so the fast path can pass pre-built c_void_p objects.
 _LIB.declare("cufftXtExec", c_int, [c_int, c_void_p, c_void_p, c_int])
 
@@ -165,6 +170,36 @@ def xt_make_plan_many(
         execution_type,
     )
     return work.value
+
+
+class CallbackType(enum.IntEnum):
+    """``cufftXtCallbackType`` (``cufftXt.h``)."""
+
+    CUFFT_CB_LD_COMPLEX = 0x0
+    CUFFT_CB_LD_COMPLEX_DOUBLE = 0x1
+    CUFFT_CB_LD_REAL = 0x2
+    CUFFT_CB_LD_REAL_DOUBLE = 0x3
+    CUFFT_CB_ST_COMPLEX = 0x4
+    CUFFT_CB_ST_COMPLEX_DOUBLE = 0x5
+    CUFFT_CB_ST_REAL = 0x6
+    CUFFT_CB_ST_REAL_DOUBLE = 0x7
+
+
+JIT_CALLBACK_VERSION = 12000  # the first cuFFT whose cufftXtSetJITCallback takes the symbol's name
+
+
+def xt_set_jit_callback(plan: int, symbol: bytes, ir: bytes, kind: CallbackType) -> None:
+    """``cufftXtSetJITCallback``: the device function *symbol* (its name, encoded) of LTO-IR *ir*
+    as the *kind* callback of *plan* (after ``cufftCreate``, before the plan is made; no caller
+    info).
+
+    cuFFT keeps the two pointers and reads them when the plan is made (``cufftMakePlan*``): the
+    caller keeps *symbol* and *ir* alive until then (a name freed before caused
+    ``CUFFT_INVALID_SIZE`` on an H200).  Only for cuFFT >= :data:`JIT_CALLBACK_VERSION`
+    (:func:`get_version`): the caller checks.
+    """
+    no_info = (c_void_p * 1)()  # one device's caller info, NULL: the callbacks take none
+    _LIB.checked("cufftXtSetJITCallback")(plan, symbol, ir, len(ir), int(kind), no_info)
 
 
 def xt_exec_function():

@@ -25,7 +25,7 @@ import numpy as np
 from . import runtime
 from .._errors import LibraryError, NoGPUError
 
-__all__ = ["Kernel", "Launch", "compiler_available", "compile_source"]
+__all__ = ["Kernel", "Launch", "compiler_available", "compile_source", "link_ir"]
 
 logger = logging.getLogger("gpmath")
 _lock = threading.Lock()
@@ -66,17 +66,23 @@ def _cache_dir() -> str:
     return os.environ.get("GPMATH_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "gpmath", "kernels")
 
 
-def compile_source(source: str, name: str, options: tuple[str, ...], capability: int) -> bytes:
-    """The cubin (or PTX) of *source* for compute *capability*, from the disk cache or NVRTC.
+def compile_source(source: str, name: str, options: tuple[str, ...], capability: int, lto: bool = False) -> bytes:
+    """The cubin (or PTX) of *source* for compute *capability*, from the disk cache or NVRTC;
+    with *lto*, its LTO-IR (``-dlto``: device functions for a library to link, as cuFFT's
+    callbacks).
 
     Raises :class:`LibraryError` with NVRTC's log when the source does not compile.
     """
     nvrtc = _nvrtc()
     version = runtime.check(nvrtc.nvrtcVersion(), "nvrtcVersion")
     arch, cubin = _target(capability)
-    flags = (f"--gpu-architecture={arch}", "--std=c++17", *options)
+    if lto:  # LTO-IR of the virtual architecture, as NVIDIA's samples build cuFFT callbacks
+        arch = "compute_" + arch.split("_")[1]
+    flags = (f"--gpu-architecture={arch}", "--std=c++17", *(("-dlto", "--relocatable-device-code=true") if lto else ()),
+             *options)
     key = hashlib.sha256(repr((source, flags, version)).encode()).hexdigest()[:32]
-    path = os.path.join(_cache_dir(), f"{name}-{key}.{'cubin' if cubin else 'ptx'}")
+    suffix = "ltoir" if lto else "cubin" if cubin else "ptx"
+    path = os.path.join(_cache_dir(), f"{name}-{key}.{suffix}")
     try:
         with open(path, "rb") as file:
             return file.read()
@@ -92,7 +98,8 @@ def compile_source(source: str, name: str, options: tuple[str, ...], capability:
             runtime.check(nvrtc.nvrtcGetProgramLog(program, log), "nvrtcGetProgramLog")
             raise LibraryError(int(status), status.name, "nvrtcCompileProgram",
                                f"{name} with {' '.join(flags)}:\n{log.decode(errors='replace').strip()}")
-        get_size, get = ((nvrtc.nvrtcGetCUBINSize, nvrtc.nvrtcGetCUBIN) if cubin
+        get_size, get = ((nvrtc.nvrtcGetLTOIRSize, nvrtc.nvrtcGetLTOIR) if lto
+                         else (nvrtc.nvrtcGetCUBINSize, nvrtc.nvrtcGetCUBIN) if cubin
                          else (nvrtc.nvrtcGetPTXSize, nvrtc.nvrtcGetPTX))
         image = b" " * runtime.check(get_size(program), get_size.__name__)
         runtime.check(get(program, image), get.__name__)
@@ -127,10 +134,10 @@ class Kernel:
         Macro values, passed as ``-DNAME=value``.
     """
 
-    def __init__(self, path: str, function: str, defines: dict[str, int]):
+    def __init__(self, path: str, function: str, defines: dict[str, int | str]):
         self.path = path
         self.function_name = function
-        self.options = tuple(f"-D{name}={value}" for name, value in sorted(defines.items()))
+        self.options = _defines(defines)
         self._functions: dict[int, object] = {}
 
     def function(self, device_id: int):
@@ -147,14 +154,7 @@ class Kernel:
     def _load(self, device_id: int):
         from cuda.bindings import driver
 
-        rt = runtime.rt()
-        attribute = rt.cudaDeviceAttr
-        major = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMajor, device_id),
-                              "cudaDeviceGetAttribute")
-        minor = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMinor, device_id),
-                              "cudaDeviceGetAttribute")
-        name = os.path.basename(self.path)
-        image = compile_source(_read(self.path), name, self.options, 10 * major + minor)
+        image = compile_source(_read(self.path), os.path.basename(self.path), self.options, _capability(device_id))
         module = runtime.check(driver.cuModuleLoadData(image), "cuModuleLoadData")  # lives as long as the process
         return runtime.check(driver.cuModuleGetFunction(module, self.function_name.encode()), "cuModuleGetFunction")
 
@@ -169,6 +169,32 @@ def _allow_shared(function, size: int) -> None:
 
 
 _INCLUDE = re.compile(r'^#include "([^"]+)"$', re.MULTILINE)
+
+
+def _defines(defines: dict) -> tuple[str, ...]:
+    """NVRTC's ``-DNAME=value`` options of *defines*, in a fixed order (the disk cache's key)."""
+    return tuple(f"-D{name}={value}" for name, value in sorted(defines.items()))
+
+
+def _capability(device_id: int) -> int:
+    """The compute capability of *device_id* as one number (90 for 9.0)."""
+    rt = runtime.rt()
+    attribute = rt.cudaDeviceAttr
+    major = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMajor, device_id),
+                          "cudaDeviceGetAttribute")
+    minor = runtime.check(rt.cudaDeviceGetAttribute(attribute.cudaDevAttrComputeCapabilityMinor, device_id),
+                          "cudaDeviceGetAttribute")
+    return 10 * major + minor
+
+
+def link_ir(path: str, defines: dict, device_id: int) -> bytes:
+    """The LTO-IR of the CUDA source file *path* compiled with ``-D`` *defines* for *device_id*
+    (NVRTC's ``-dlto``; kept in the disk cache as kernels are): device functions for a library
+    to link into its own kernels, as cuFFT's callbacks.
+
+    Raises :class:`LibraryError` with NVRTC's log when the source does not compile.
+    """
+    return compile_source(_read(path), os.path.basename(path), _defines(defines), _capability(device_id), lto=True)
 
 
 @functools.cache

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._core.cache import named_cache
 from .._core.dtypes import DTYPES
 from . import _r2r_fused as fused
 from ._args import check_norm, many_axes, norm_factor, one_axis, promoted_name
@@ -139,6 +140,14 @@ class FFTs:
         """What *make* returns (a work array, a kernel launch): made anew for each transform here,
         kept under *key* by a plan's FFTs."""
         return make()
+
+    def owned(self, key, make):
+        """What *make* returns that holds resources until its ``free()`` (a cuFFT plan with
+        callbacks; it has ``nbytes`` and ``freed``): kept under *key* for the calling thread in the
+        stateless ``"fft"`` plan cache here, by the plan (and freed with it) for a plan's FFTs;
+        None where nothing may be kept (the cache's ``maxsize`` is 0)."""
+        cache = named_cache("fft")
+        return cache.get_or_create(key, make) if cache.maxsize else None
 
 
 @functools.lru_cache(maxsize=256)

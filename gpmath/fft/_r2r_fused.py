@@ -7,7 +7,9 @@ the FFT's input (reordering, extension, pre-twiddle) and the post kernel reads i
 writes the result (post-twiddle, reordering, SciPy's norm factor and the ``orthogonalize`` end
 factors).  The FFTs are the same length as the composed path's for types 1-3 (DCT-I and DST-I:
 an rfft of the even or odd extension, ``2(N - 1)`` or ``2(N + 1)`` points) and half as long
-(complex) for type 4; the source's header gives the index math.
+(complex) for type 4; the source's header gives the index math.  Types 4 and 1 run as one cuFFT
+transform instead where cuFFT takes gpmath's element functions as callbacks
+(:mod:`gpmath.fft._r2r_callback`).
 
 A :class:`Recipe` says which kernels, FFT and factors a transform takes; it is pure, so that the
 tests can run a NumPy model of the kernels from it on the CPU.  Odd-length DCT-IV/DST-IV keep
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 
 from .._core import kernels, runtime
+from . import _r2r_callback as callback
 from .._core.dtypes import DTYPES
 from .._core.kernels import Kernel, Launch
 
@@ -148,11 +151,26 @@ def transform(x, r: Recipe, f, real: str):
     out = pkg.empty(shape, DTYPES[real], device_id, stream)
     if rows == 0:
         return out
-    logger.debug("dct/dst: fused %s/%s kernels around a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft, rows)
-    dtype = _COMPLEX[real] if r.complex_input else real
-    buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
-                    lambda: pkg.empty((*batch, r.width), DTYPES[dtype], device_id, stream))
-    _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer)), r.sine, r.pre_factors)
-    spectrum = pkg.contiguous(_fft(f, r, buffer))
+    plan = callback.plan_for(f, KERNEL_PATH, r, n, real, rows) if callback.serves(r, device_id, pkg.ptr(x), real) \
+        else None
+    if plan is not None and plan.stores:
+        logger.debug("dct/dst: %s/%s as cuFFT callbacks of a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft,
+                     rows)
+        runtime.call_on_device(device_id, None, plan.run, pkg.ptr(x), pkg.ptr(out))
+        return out
+    if plan is not None:  # type 1: the load callback, cuFFT's spectrum, the post kernel
+        logger.debug("dct/dst: %s as a cuFFT load callback of a %d-point %s FFT, then %s, %d rows", r.pre, r.fft_n,
+                     r.fft, r.post, rows)
+        spectrum = f.kept(("r2r-spectrum", batch, r.fft_n // 2 + 1, _COMPLEX[real]),
+                          lambda: pkg.empty((*batch, r.fft_n // 2 + 1), DTYPES[_COMPLEX[real]], device_id, stream))
+        runtime.call_on_device(device_id, None, plan.run, pkg.ptr(x), pkg.ptr(spectrum))
+    else:
+        logger.debug("dct/dst: fused %s/%s kernels around a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft,
+                     rows)
+        dtype = _COMPLEX[real] if r.complex_input else real
+        buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
+                        lambda: pkg.empty((*batch, r.width), DTYPES[dtype], device_id, stream))
+        _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer)), r.sine, r.pre_factors)
+        spectrum = pkg.contiguous(_fft(f, r, buffer))
     _launch(f, r.post, real, rows, n, (pkg.ptr(spectrum), pkg.ptr(out)), r.sine, r.post_factors)
     return out

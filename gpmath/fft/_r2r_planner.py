@@ -63,6 +63,14 @@ class _PlannedFFTs(FFTs):
             found = self.kept_items[key] = make()
         return found
 
+    def owned(self, key, make):
+        def made():
+            found = make()
+            self.hold(found.free)
+            return found
+
+        return self.kept(key, made)
+
     def _run(self, kind: str, array, n: int, **extra):
         key = (kind, n, self.pkg.signature(array))
         plan = self.plans.get(key)

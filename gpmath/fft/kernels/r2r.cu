@@ -64,6 +64,7 @@ static __device__ void store(real* y, long long k, real value, long long n, long
     y[sine && type != 3 ? n - 1 - k : k] = value;
 }
 
+#ifndef GPM_CALLBACK  // the kernels of types 2 and 3 (the callbacks serve types 4 and 1 only)
 // -- type 2 ------------------------------------------------------------------------------------
 R2R_KERNEL(r2r_pre2) {
     const long long evens = (n + 1) / 2;
@@ -116,6 +117,7 @@ R2R_KERNEL(r2r_post3) {
         FOR_ITEMS(k, n) store(y, k, v[k & 1 ? n - 1 - k / 2 : k / 2], n, sine, 3, scale, first, last);
     }
 }
+#endif
 
 // -- type 4 (even N) -----------------------------------------------------------------------------
 // The complex FFT's input m of a row.
@@ -135,6 +137,7 @@ static __device__ void post4(real* y, long long k, cplx u, long long n, long lon
     store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
 }
 
+#ifndef GPM_CALLBACK
 R2R_KERNEL(r2r_pre4) {
     const long long half = n / 2;
     FOR_ROWS {
@@ -152,6 +155,7 @@ R2R_KERNEL(r2r_post4) {
         FOR_ITEMS(k, half) post4(y, k, spectrum[k], n, sine, scale, first, last);
     }
 }
+#endif
 
 // -- types 1: the even or odd extension and an rfft of M points --------------------------------
 // DCT-I: M = 2(N-1), [x0, ..., x_{N-1}, x_{N-2}, ..., x1]; sample m of the extension.
@@ -166,6 +170,7 @@ static __device__ real dst1_input(const real* x, long long m, long long n, doubl
     return m > n ? -value : value;
 }
 
+#ifndef GPM_CALLBACK
 R2R_KERNEL(r2r_pre_dct1) {
     const long long length = 2 * (n - 1);
     FOR_ROWS {
@@ -201,3 +206,44 @@ R2R_KERNEL(r2r_post_dst1) {
         FOR_ITEMS(k, n) store(y, k, -spectrum[k + 1].y, n, 0, 1, scale, first, last);
     }
 }
+#endif
+
+// -- cuFFT LTO callbacks (gpmath/fft/_r2r_callback.py) ------------------------------------------
+// Types 4 and 1 with the pre step inside cuFFT: the load callback computes the FFT's input from
+// the caller's rows where the pre kernel would write it; for type 4 the store callback also writes
+// the result where the post kernel would (type 1's FFT writes its spectrum, larger than the
+// result, to a buffer of its own size: cuFFT may use an out-of-place output as scratch).  cuFFT
+// passes the data pointers given to cufftXtExec and the offset of an element in the FFT's own
+// batched layout (default strides: rows of L = N/2 complex points for type 4, of M real inputs
+// for type 1).  Compiled once for the load side (GPM_CALLBACK=1) and, for type 4, once for the
+// store side (2), with the transform fixed by GPM_TYPE (4 or 1), GPM_SINE, GPM_N and the side's
+// factors GPM_SCALE, GPM_FIRST, GPM_LAST (double literals).
+#ifdef GPM_CALLBACK
+#ifndef GPM_CALLBACK_LINKAGE  // C++ linkage, as NVIDIA's samples: cuFFT declares the callback it links by name
+#define GPM_CALLBACK_LINKAGE
+#endif
+typedef unsigned long long offset_t;
+#define CB_N ((long long)GPM_N)
+#if GPM_TYPE == 4
+#if GPM_CALLBACK == 1
+GPM_CALLBACK_LINKAGE __device__ cplx gpm_r2r_load(void* data, offset_t offset, void* info, void* shared) {
+    const long long row = offset / (CB_N / 2), m = offset - row * (CB_N / 2);
+    return pre4((const real*)data + row * CB_N, m, CB_N, GPM_SINE);
+}
+#else
+GPM_CALLBACK_LINKAGE __device__ void gpm_r2r_store(void* data, offset_t offset, cplx element, void* info, void* shared) {
+    const long long row = offset / (CB_N / 2), k = offset - row * (CB_N / 2);
+    post4((real*)data + row * CB_N, k, element, CB_N, GPM_SINE, GPM_SCALE, GPM_FIRST, GPM_LAST);
+}
+#endif
+#elif GPM_TYPE == 1 && GPM_CALLBACK == 1
+#define CB_M (GPM_SINE ? 2 * (CB_N + 1) : 2 * (CB_N - 1))
+GPM_CALLBACK_LINKAGE __device__ real gpm_r2r_load(void* data, offset_t offset, void* info, void* shared) {
+    const long long row = offset / CB_M, m = offset - row * CB_M;
+    const real* x = (const real*)data + row * CB_N;
+    return GPM_SINE ? dst1_input(x, m, CB_N, GPM_FIRST, GPM_LAST) : dct1_input(x, m, CB_N, GPM_FIRST, GPM_LAST);
+}
+#else
+#error "the callbacks: type 4 load and store (GPM_TYPE 4), type 1 load (GPM_TYPE 1, GPM_CALLBACK 1)"
+#endif
+#endif
