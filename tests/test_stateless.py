@@ -30,6 +30,7 @@ from gpmath._core.stateless import Stateless
 from gpmath.blas import Matmul
 
 CPU = {"execution": "cpu"}
+PAST = 1040  # FFT lengths past the small-transform shortcut (gpmath.fft._functions.SMALL_SIZE), so they take plans
 PROTOCOL = ("plan", "execute", "reset_operands", "reset_operands_unchecked", "release_operands")
 
 
@@ -60,8 +61,8 @@ def spd(rng, n: int) -> np.ndarray:
 CALLS = {  # name: (cache, gpmath call, reference, operands)
     # (a batch: one small matrix would take NumPy's product directly, without a plan)
     "matmul": ("matmul", lambda a, b: gpmath.matmul(a, b, **CPU), np.matmul, lambda rng: (rng.random((2, 5, 4)), rng.random((4, 3)))),
-    "fft": ("fft", lambda x: gpmath.fft.fft(x, **CPU), scipy.fft.fft, lambda rng: (rng.random(12) + 1j * rng.random(12),)),
-    "rfft2": ("fft", lambda x: gpmath.fft.rfft2(x, **CPU), scipy.fft.rfft2, lambda rng: (rng.random((6, 8)),)),
+    "fft": ("fft", lambda x: gpmath.fft.fft(x, **CPU), scipy.fft.fft, lambda rng: (rng.random(PAST) + 1j * rng.random(PAST),)),
+    "rfft2": ("fft", lambda x: gpmath.fft.rfft2(x, **CPU), scipy.fft.rfft2, lambda rng: (rng.random((6, PAST)),)),
     "solve": ("linalg", lambda a, b: linalg.solve(a, b, **CPU), scipy.linalg.solve, lambda rng: (spd(rng, 5), rng.random(5))),
     "cholesky": ("linalg", lambda a: linalg.cholesky(a, **CPU), scipy.linalg.cholesky, lambda rng: (spd(rng, 6),)),
 }
@@ -124,10 +125,55 @@ def test_array_likes_convert_as_numpy_does():
 
 def test_fft_and_ifft_share_a_plan(rng):
     since = counted("fft")
-    x = rng.random(16) + 1j * rng.random(16)
+    x = rng.random(PAST) + 1j * rng.random(PAST)
     np.testing.assert_allclose(gpmath.fft.fft(x, **CPU), scipy.fft.fft(x))
     np.testing.assert_allclose(gpmath.fft.ifft(x, **CPU), scipy.fft.ifft(x))
     assert since() == (1, 1, 1)
+
+
+@pytest.mark.parametrize("execution", ["cpu", None])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "fortran", "bigendian", "readonly"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128", "float16", "int64"])
+def test_small_numpy_transforms_skip_the_plans_with_the_cpu_engines_answer(rng, execution, layout, dtype):
+    """A small NumPy FFT on the CPU (execution="cpu", or automatic placement) is scipy.fft's,
+    without a plan: the same values and dtype as the CPU engine's plan (execution="cpu" with the
+    shortcut's size limit lowered), for every transform family."""
+    from gpmath.fft import _functions
+
+    x = (rng.standard_normal((6, 10)) * 10).astype(dtype)
+    if dtype.startswith("complex"):
+        x = x + 1j * rng.standard_normal((6, 10)).astype(dtype)
+    x = {"contiguous": x, "strided": np.repeat(x, 2, axis=1)[:, ::2], "fortran": np.asfortranarray(x),
+         "bigendian": x.astype(x.dtype.newbyteorder(">")), "readonly": x.copy()}[layout]
+    x.flags.writeable = layout != "readonly"
+    gpmath.set_placement("auto")  # (the suite's default is "cuda": tests/conftest.py)
+    calls = [lambda x, **w: gpmath.fft.fft(x, n=12, axis=0, norm="ortho", **w),
+             lambda x, **w: gpmath.fft.ifft2(x, s=(3, 9), **w),
+             lambda x, **w: gpmath.fft.rfftn(x.real, **w),
+             lambda x, **w: gpmath.fft.irfft(x, n=7, **w)]
+    for call in calls:
+        since = counted("fft")
+        shortcut = call(x, execution=execution)
+        taken = since()[:2] == (0, 0)
+        assert taken or layout == "bigendian", layout  # (pocketfft takes native byte order only: the plans convert)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_functions, "SMALL_SIZE", 0)
+            planned = call(x, execution="cpu")
+        assert since()[1] >= 1
+        assert type(shortcut) is np.ndarray and shortcut.dtype == planned.dtype
+        np.testing.assert_array_equal(shortcut, planned)
+
+
+def test_small_numpy_transforms_take_the_plans_when_sent_to_a_gpu(rng):
+    """set_placement("cuda") sends small NumPy FFTs to the plans (on the GPU where one is usable)."""
+    x = rng.random(16)
+    since = counted("fft")
+    gpmath.set_placement("cuda")
+    try:
+        np.testing.assert_allclose(gpmath.fft.fft(x), scipy.fft.fft(x))
+    finally:
+        gpmath.set_placement(None)
+    assert since()[1] == 1
 
 
 def test_an_unhashable_stream_runs_uncached(rng):
@@ -201,7 +247,7 @@ def test_maxsize_zero_caches_nothing(rng):
 def test_set_cache_limits_shrinks_and_evicts(rng):
     before = gpmath.get_cache_limits("fft")
     try:
-        for n in (8, 9, 10):
+        for n in (PAST, PAST + 1, PAST + 2):
             gpmath.fft.fft(rng.random(n), **CPU)
         assert counts("fft")[2] == 3
         gpmath.set_cache_limits("fft", maxsize=1)

@@ -9,6 +9,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+try:  # what SciPy's own backend computes NumPy arrays with (SciPy >= 1.4)
+    from scipy.fft import _pocketfft as _POCKETFFT
+except ImportError:  # pragma: no cover - a SciPy that moved it: uarray's dispatch instead
+    _POCKETFFT = None
+
 from .._core.operand import as_operand
 from ._planner import FFT
 from ._problem import FFTProblem
@@ -41,6 +46,11 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     arrays), else its n-D one (*name* + ``"n"``); never back into gpmath when gpmath is SciPy's
     backend.
 
+    A NumPy array goes straight to the functions SciPy's own backend calls for NumPy arrays
+    (``scipy.fft._pocketfft``: the same values, without uarray's dispatch, which costs more than
+    a small transform); anything else, or a SciPy without that module, through
+    ``scipy.fft.set_backend("scipy")``.
+
     Examples
     --------
     >>> import numpy as np
@@ -48,10 +58,13 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     [6.0, -1.414213562373095]
     """
     one_axis = len(axes) == 1
-    fn = getattr(scipy.fft, name if one_axis else name + "n")
+    name = name if one_axis else name + "n"
     shape = {"n": s[0], "axis": axes[0]} if one_axis else {"s": s, "axes": axes}
-    with scipy.fft.set_backend("scipy", only=True):
+    fn = getattr(_POCKETFFT, name, None) if type(x) is np.ndarray else None
+    if fn is not None:
         return fn(x, **shape, **options)
+    with scipy.fft.set_backend("scipy", only=True):
+        return getattr(scipy.fft, name)(x, **shape, **options)
 
 
 class CpuFFT(FFT):

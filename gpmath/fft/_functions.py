@@ -5,18 +5,31 @@ Plans live in the ``"fft"`` plan cache of :mod:`gpmath._core.stateless`, keyed b
 the thread), so a plan and its work area are never shared by two streams, devices or threads.
 ``fft`` and ``ifft`` of the same input share one plan: the direction is an argument of
 ``execute``, not of the plan.
+
+One shortcut comes first: a small NumPy transform (:func:`small_transform`) where the CPU
+computes it is scipy.fft's at once, without a plan.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+
+import numpy as np
+
 from .._core.dtypes import DTYPES
 from .._core.packages import as_array, known_package
+from .._core.placement import get_placement
 from .._core.stateless import Stateless
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
 from ._planner import FFT
 
-__all__ = ["Call", "run_1d", "run_nd"]
+__all__ = ["Call", "run_1d", "run_nd", "small_transform", "SMALL_SIZE"]
+
+SMALL_SIZE = 1024  # elements (after padding or cropping) of the transforms small_transform takes
+_SCIPY_NAMES = {("c2c", "forward"): "fft", ("c2c", "inverse"): "ifft", ("r2c", "forward"): "rfft",
+                ("c2r", "inverse"): "irfft"}
 
 _PATH = Stateless("fft")
 
@@ -48,7 +61,51 @@ def _prepared(x):
     return pkg.resolved(x), pkg
 
 
+def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
+    """scipy.fft's transform of a NumPy array *x* (in a dtype gpmath computes in) along *axes*
+    with lengths *s*, where it is small (at most :data:`SMALL_SIZE` elements in and out) and the
+    CPU computes it (``execution="cpu"``, or automatic placement); else None.
+
+    The stateless functions return it at once: no GPU moves such an array in and the result out
+    in the time scipy.fft takes, so automatic placement puts it on the CPU, and the CPU engine's
+    answer is this one (the same scipy.fft call), without the plan cache's key and lookup, which
+    cost more than the transform.  ``set_placement("cuda")``, ``execution="cuda"``, a stream or a
+    device, and the conjugating calls (``hfft``, ``ihfft``) take the plans.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpmath.fft._functions import Call, small_transform
+    >>> small_transform(np.arange(4.0), (0,), (4,), Call("r2c", "forward", None, False, None, "cpu", None)).tolist()
+    [(6+0j), (-2+2j), (-2+0j)]
+    >>> small_transform(np.ones(4), (0,), (4,), Call("c2c", "forward", None, False, None, "cuda", None)) is None
+    True
+    """
+    if type(x) is not np.ndarray or not x.dtype.isnative or call.conj_in or call.conj_out or (
+            call.stream is not None or call.device_id is not None):
+        return None  # (pocketfft takes native byte order only: the plans convert the others)
+    size = x.size
+    transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
+    if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
+        return None  # large, or an empty axis padded (a batch of any size)
+    execution = call.execution
+    if execution != "cpu" and (execution not in (None, "auto") or get_placement() == "cuda"):
+        return None
+    return _scipy_transform()(_SCIPY_NAMES[call.kind, call.direction], x, axes, s, norm=call.norm,
+                              overwrite_x=call.overwrite_x, workers=call.workers)
+
+
+@functools.cache
+def _scipy_transform():
+    from ._cpu import scipy_transform  # (scipy.fft: imported on the CPU path only)
+
+    return scipy_transform
+
+
 def _execute(x, pkg, axes, s, call: Call):
+    small = small_transform(x, axes, s, call)  # a small NumPy transform: scipy.fft's, at its speed
+    if small is not None:
+        return small
     if call.conj_in:
         with pkg.on_stream(*_stream_of(call, pkg, x)):
             x = pkg.conj(x)
