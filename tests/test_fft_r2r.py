@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import scipy.fft
 
+import gpmath
 import gpmath.fft as gfft
 from gpmath._errors import FreedPlanError
 from gpmath.fft import DCT, DST, _r2r_planner
@@ -37,6 +38,7 @@ def route(request, monkeypatch):
         if package in ("torch", "cupy"):
             pytest.skip("device arrays do not take the host route")
         monkeypatch.setattr(_r2r_planner, "_on_cpu", lambda *args: False)
+        monkeypatch.setattr(_r2r_planner, "small_on_host", lambda *args: False)
     return request.param
 
 
@@ -211,6 +213,20 @@ def test_scipy_backend_runs_gpmath(rng, name):
     with scipy.fft.set_backend(gfft, only=True):
         result = getattr(scipy.fft, name)(x, *args)
     check(result, getattr(scipy.fft, name)(x, *args), "float64")
+
+
+def test_small_numpy_arrays_skip_the_cost_model(rng, monkeypatch):
+    """A small NumPy DCT/DST under automatic placement is scipy.fft's without asking the engines'
+    cost model (gpmath.fft._functions.small_on_host); a larger one, or another package, asks it."""
+    asked = []
+    real = _r2r_planner._on_cpu
+    monkeypatch.setattr(_r2r_planner, "_on_cpu", lambda *args: asked.append(args[0].shape) or real(*args))
+    gpmath.set_placement("auto")  # (the suite's default is "cuda": tests/conftest.py)
+    small, large = rng.uniform(-1, 1, (4, 6)), rng.uniform(-1, 1, (40, 60))
+    np.testing.assert_array_equal(gfft.dst(small, type=1), scipy.fft.dst(small, type=1))
+    assert asked == []
+    check(gfft.dst(large, type=1), scipy.fft.dst(large, type=1), "float64")
+    assert asked == [(40, 60)]
 
 
 @pytest.mark.parametrize("package", ["numpy", "torch-cpu"])

@@ -6,8 +6,8 @@ the thread), so a plan and its work area are never shared by two streams, device
 ``fft`` and ``ifft`` of the same input share one plan: the direction is an argument of
 ``execute``, not of the plan.
 
-One shortcut comes first: a small NumPy transform (:func:`small_transform`) where the CPU
-computes it is scipy.fft's at once, without a plan.
+One shortcut comes first: a small NumPy transform that the CPU computes (:func:`small_on_host`)
+is scipy.fft's at once, without a plan (:func:`small_transform`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
 from ._planner import FFT
 
-__all__ = ["Call", "run_1d", "run_nd", "small_transform", "SMALL_SIZE"]
+__all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "SMALL_SIZE"]
 
 SMALL_SIZE = 1024  # elements (after padding or cropping) of the transforms small_transform takes
 _SCIPY_NAMES = {("c2c", "forward"): "fft", ("c2c", "inverse"): "ifft", ("r2c", "forward"): "rfft",
@@ -61,16 +61,36 @@ def _prepared(x):
     return pkg.resolved(x), pkg
 
 
+def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, stream, device_id) -> bool:
+    """Whether a transform of *x* along *axes* with lengths *s* is a small NumPy one that the CPU
+    computes: *x* a NumPy array in native byte order, at most :data:`SMALL_SIZE` elements in and
+    out, no *stream* or *device_id*, and ``execution="cpu"`` or automatic placement.
+
+    No GPU moves such an array in and the result out in the time scipy.fft takes, so automatic
+    placement puts it on the CPU; the stateless FFTs (:func:`small_transform`) and DCTs/DSTs
+    then take scipy.fft's transform at once, without the plan cache's key and lookup or the cost
+    model, which cost more than the transform.  ``set_placement("cuda")`` and
+    ``execution="cuda"`` take the plans.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> small_on_host(np.ones(8), (0,), (8,), "cpu", None, None), small_on_host(np.ones(8), (0,), (8,), "cuda", None, None)
+    (True, False)
+    """
+    if type(x) is not np.ndarray or not x.dtype.isnative or stream is not None or device_id is not None:
+        return False  # (pocketfft takes native byte order only: the plans convert the others)
+    size = x.size
+    transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
+    if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
+        return False  # large, or an empty axis padded (a batch of any size)
+    return execution == "cpu" or (execution in (None, "auto") and get_placement() != "cuda")
+
+
 def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     """scipy.fft's transform of a NumPy array *x* (in a dtype gpmath computes in) along *axes*
-    with lengths *s*, where it is small (at most :data:`SMALL_SIZE` elements in and out) and the
-    CPU computes it (``execution="cpu"``, or automatic placement); else None.
-
-    The stateless functions return it at once: no GPU moves such an array in and the result out
-    in the time scipy.fft takes, so automatic placement puts it on the CPU, and the CPU engine's
-    answer is this one (the same scipy.fft call), without the plan cache's key and lookup, which
-    cost more than the transform.  ``set_placement("cuda")``, ``execution="cuda"``, a stream or a
-    device, and the conjugating calls (``hfft``, ``ihfft``) take the plans.
+    with lengths *s* where :func:`small_on_host` holds and the call conjugates nothing (``hfft``
+    and ``ihfft`` take the plans); else None.  The CPU engine's answer: the same scipy.fft call.
 
     Examples
     --------
@@ -81,15 +101,7 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     >>> small_transform(np.ones(4), (0,), (4,), Call("c2c", "forward", None, False, None, "cuda", None)) is None
     True
     """
-    if type(x) is not np.ndarray or not x.dtype.isnative or call.conj_in or call.conj_out or (
-            call.stream is not None or call.device_id is not None):
-        return None  # (pocketfft takes native byte order only: the plans convert the others)
-    size = x.size
-    transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
-    if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
-        return None  # large, or an empty axis padded (a batch of any size)
-    execution = call.execution
-    if execution != "cpu" and (execution not in (None, "auto") or get_placement() == "cuda"):
+    if call.conj_in or call.conj_out or not small_on_host(x, axes, s, call.execution, call.stream, call.device_id):
         return None
     return _scipy_transform()(_SCIPY_NAMES[call.kind, call.direction], x, axes, s, norm=call.norm,
                               overwrite_x=call.overwrite_x, workers=call.workers)

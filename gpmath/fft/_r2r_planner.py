@@ -23,6 +23,7 @@ from .._core.streams import resolve_stream
 from ._args import check_workers
 from ._basic import fft
 from ._basic_real import irfft, rfft
+from ._functions import small_on_host
 from ._planner import FFT
 from ._r2r import FFTs, R2RProblem, describe_r2r, r2r
 
@@ -134,7 +135,8 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
     p = describe_r2r(tuple(x.shape), pkg.dtype_name(x), family, type, s, axes, norm, orthogonalize, one_d)
     x = _in_dtype(pkg, x, p)
     home = pkg.device_id(x)
-    if home is None and _on_cpu(x, p, execution, device_id):
+    if home is None and (small_on_host(x, p.axes, p.s, execution, stream, device_id)
+                         or _on_cpu(x, p, execution, device_id)):
         return _scipy_r2r(x, pkg, p, inverse, workers)
     options = dict(workers=workers, execution=execution, stream=stream, device_id=device_id)
     with pkg.on_stream(_stream(stream, pkg, home), home):
