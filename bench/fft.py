@@ -7,7 +7,8 @@ run; ratios are peer time / gpmath time (> 1: gpmath is faster).  Small case: pe
 a 1024-point complex64 FFT in a tight loop (FFT.execute, gpmath.fft.fft, torch, cupy).
 DCT section (``--dct``): DCT/DST types 1-4 of 4096x4096 float32/float64 along the last axis
 (stateless and ``DCT``/``DST`` plans) against cupyx.scipy.fft.dct (types 2, 3; target: ratio
->= 1.0) and against gpmath's rfft of the same array (types 1, 4; target: at most 2x).
+>= 1.0) and against gpmath's rfft of the same array (types 1, 4; target: at most 2x); and types 1
+of 4096 rows whose FFT is a power of two (DCT-I of 4097 points, DST-I of 4095), beside that rfft.
 Needs torch with CUDA; CuPy's columns are left out where it is not installed.
 """
 
@@ -111,8 +112,29 @@ def small_loop() -> Table:
                  [[name, num(us), num(base / us)] for name, us in results.items()], times=("us/call",), unit="us")
 
 
+def _dct_row(label: str, family: str, planner, kind: int, x, cx, rfft_ms: float) -> list:
+    """One row of :func:`dct_table`: *family* of *kind* along the last axis of *x* (CuPy's copy
+    *cx*) by a plan and statelessly, beside cupyx (types 2, 3) and the rfft time *rfft_ms*."""
+    plan = planner(x, type=kind, axes=-1).plan()
+    fn = getattr(gfft, family)
+    fns = {"plan": plan.execute, "stateless": lambda: fn(x, type=kind)}
+    if kind in (2, 3) and cupyx_fft is not None:
+        fns["cupyx"] = lambda: getattr(cupyx_fft, family)(cx, type=kind)
+    ms = cuda_medians_ms(fns)
+    # SciPy on the host is the reference (CuPy has no types 1 and 4): 64 rows are enough
+    reference = getattr(scipy.fft, family)(x[:64].double().cpu().numpy(), type=kind)
+    got = plan.execute()[:64].double().cpu().numpy()
+    err = abs(got - reference).max() / abs(reference).max()
+    plan.free()
+    return [label, num(ms["plan"]), num(ms["stateless"]), num(ms.get("cupyx")),
+            num(ms["cupyx"] / ms["plan"] if "cupyx" in ms else None), num(rfft_ms), num(ms["plan"] / rfft_ms),
+            num(float(err))]
+
+
 def dct_table() -> Table:
-    """DCT/DST of 4096x4096 along the last axis: gpmath (plan and stateless) vs cupyx and vs rfft."""
+    """DCT/DST of 4096x4096 along the last axis: gpmath (plan and stateless) vs cupyx and vs rfft;
+    then types 1 where their FFT has a power-of-two length (DCT-I of 4097 points and DST-I of 4095:
+    8192), beside the same 4096x4096 rfft."""
     t = Table("DCT/DST 4096x4096 last axis (ms; targets: cupyx/plan >= 1 for types 2, 3; plan/rfft <= 2 for types 1, 4)",
               ["case", "gpmath plan", "gpmath fn", "cupyx", "cupyx/plan", "rfft", "plan/rfft", "rel err vs SciPy"],
               times=("gpmath plan", "gpmath fn", "cupyx", "rfft"))
@@ -120,22 +142,13 @@ def dct_table() -> Table:
         x = torch.randn(4096, 4096, dtype=dtype, device="cuda")
         cx = None if cupy is None else cupy.asarray(x)
         rfft_ms = cuda_medians_ms({"rfft": lambda: gfft.rfft(x)})["rfft"]
+        name = str(dtype)[6:]
         for family, planner in (("dct", DCT), ("dst", DST)):
             for kind in (1, 2, 3, 4):
-                plan = planner(x, type=kind, axes=-1).plan()
-                fn = getattr(gfft, family)
-                fns = {"plan": plan.execute, "stateless": lambda: fn(x, type=kind)}
-                if kind in (2, 3) and cupyx_fft is not None:
-                    fns["cupyx"] = lambda: getattr(cupyx_fft, family)(cx, type=kind)
-                ms = cuda_medians_ms(fns)
-                # SciPy on the host is the reference (CuPy has no types 1 and 4): 64 rows are enough
-                reference = getattr(scipy.fft, family)(x[:64].double().cpu().numpy(), type=kind)
-                got = plan.execute()[:64].double().cpu().numpy()
-                err = abs(got - reference).max() / abs(reference).max()
-                plan.free()
-                t.rows.append([f"{family.upper()}-{kind} {str(dtype)[6:]}", num(ms["plan"]), num(ms["stateless"]),
-                               num(ms.get("cupyx")), num(ms["cupyx"] / ms["plan"] if "cupyx" in ms else None),
-                               num(rfft_ms), num(ms["plan"] / rfft_ms), num(float(err))])
+                t.rows.append(_dct_row(f"{family.upper()}-{kind} {name}", family, planner, kind, x, cx, rfft_ms))
+        for family, planner, n in (("dct", DCT, 4097), ("dst", DST, 4095)):  # an rfft of 8192 points
+            y = torch.randn(4096, n, dtype=dtype, device="cuda")
+            t.rows.append(_dct_row(f"{family.upper()}-1 {name} N={n}", family, planner, 1, y, None, rfft_ms))
         _free_cupy_pool()
     return t
 
