@@ -211,20 +211,26 @@ def test_show_config_reports_the_crossovers(fake_gpu, monkeypatch):
 def test_the_environment_sets_the_mode_and_set_placement_overrides_it(monkeypatch):
     assert gpmath.get_placement() == "auto"
     monkeypatch.setenv("GPMATH_PLACEMENT", "CPU")
-    assert gpmath.get_placement() == "cpu"
+    assert gpmath.get_placement() == "auto"  # read once ...
+    gpmath.set_placement(None)
+    assert gpmath.get_placement() == "cpu"  # ... and again after set_placement(None)
     gpmath.set_placement("cuda")
     assert gpmath.get_placement() == "cuda"
+    monkeypatch.setenv("GPMATH_PLACEMENT", "auto")
     gpmath.set_placement(None)
-    assert gpmath.get_placement() == "cpu"
+    assert gpmath.get_placement() == "auto"
 
 
 def test_invalid_modes_raise_naming_the_argument(monkeypatch):
     with pytest.raises(ValueError, match="mode must be 'auto', 'cuda', 'cpu' or None, not 'gpu'"):
         gpmath.set_placement("gpu")
     monkeypatch.setenv("GPMATH_PLACEMENT", "gpu")
-    with pytest.raises(ValueError, match="GPMATH_PLACEMENT must be 'auto', 'cuda' or 'cpu', not 'gpu'"):
-        gpmath.get_placement()
+    gpmath.set_placement(None)
+    for _ in range(2):  # an invalid value is never kept: every call says so
+        with pytest.raises(ValueError, match="GPMATH_PLACEMENT must be 'auto', 'cuda' or 'cpu', not 'gpu'"):
+            gpmath.get_placement()
     monkeypatch.delenv("GPMATH_PLACEMENT")
+    gpmath.set_placement(None)
     with pytest.raises(ValueError, match="execution must be None, 'auto', 'cuda' or 'cpu'"):
         gpmath.matmul(np.ones((2, 2)), np.ones((2, 2)), execution="automatic")
 

@@ -14,7 +14,10 @@ Operands on a device always stay there; ``execution="cuda"`` and ``"cpu"`` still
 
 :func:`set_placement` (or the environment variable ``GPMATH_PLACEMENT``) replaces the model for
 every call with ``execution=None``: ``"cuda"`` runs host operands on the GPU whenever one is
-usable (gpmath's rule before automatic placement), ``"cpu"`` on the CPU.
+usable (gpmath's rule before automatic placement), ``"cpu"`` on the CPU.  The variable is read
+when a call first needs the mode, and again after ``set_placement(None)`` (an environment lookup
+costs about as much as NumPy's whole product of two 8x8 matrices, and the mode is read by every
+call on host operands).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ PLACEMENTS = ("auto", "cuda", "cpu")
 LARGEST = 1 << 15  # the largest size n :func:`crossover` considers
 _ENVIRONMENT = "GPMATH_PLACEMENT"
 _chosen: str | None = None  # set_placement's mode; None: the environment's (default "auto")
+_environment: str | None = None  # GPMATH_PLACEMENT's mode once read (None: not read since set_placement(None))
 
 
 def set_placement(mode: str | None) -> None:
@@ -43,7 +47,8 @@ def set_placement(mode: str | None) -> None:
     mode : {"auto", "cuda", "cpu"} or None
         ``"auto"``: where the calibrated cost model says the call is faster (the default);
         ``"cuda"``: on the GPU whenever one is usable; ``"cpu"``: on the CPU.  ``None`` returns
-        to the environment variable ``GPMATH_PLACEMENT`` (else ``"auto"``).  Operands on a
+        to the environment variable ``GPMATH_PLACEMENT`` (else ``"auto"``), read again at the next
+        call that needs it.  Operands on a
         device stay there whatever the mode, and a call's own ``execution="cuda"`` or ``"cpu"``
         wins over it.
 
@@ -57,16 +62,20 @@ def set_placement(mode: str | None) -> None:
     True
     >>> gpmath.set_placement(None)
     """
-    global _chosen
+    global _chosen, _environment
     if mode is not None and mode not in PLACEMENTS:
         raise ValueError(f"mode must be 'auto', 'cuda', 'cpu' or None, not {mode!r}")
     _chosen = mode
+    if mode is None:
+        _environment = None
 
 
 def get_placement() -> str:
     """The placement mode in force: :func:`set_placement`'s, else ``GPMATH_PLACEMENT``'s, else ``"auto"``.
 
-    Raises ``ValueError`` naming ``GPMATH_PLACEMENT`` when the variable holds another value.
+    The variable is read at the first call, and again after ``set_placement(None)``.  Raises
+    ``ValueError`` naming ``GPMATH_PLACEMENT`` when it holds another value (and reads it again at
+    the next call).
 
     Examples
     --------
@@ -74,15 +83,16 @@ def get_placement() -> str:
     >>> gpmath.get_placement() in ("auto", "cuda", "cpu")
     True
     """
+    global _environment
     if _chosen is not None:
         return _chosen
-    given = os.environ.get(_ENVIRONMENT)  # read on every call: cheap, and changes take effect
-    if given is None:
-        return "auto"
-    mode = given.strip().lower() or "auto"
-    if mode not in PLACEMENTS:
-        raise ValueError(f"{_ENVIRONMENT} must be 'auto', 'cuda' or 'cpu', not {given!r}")
-    return mode
+    if _environment is None:
+        given = os.environ.get(_ENVIRONMENT)
+        mode = "auto" if given is None else given.strip().lower() or "auto"
+        if mode not in PLACEMENTS:
+            raise ValueError(f"{_ENVIRONMENT} must be 'auto', 'cuda' or 'cpu', not {given!r}")
+        _environment = mode
+    return _environment
 
 
 @dataclass(frozen=True)
