@@ -34,13 +34,11 @@ def require_finite(check: bool, **operands) -> None:
     """
     if not check:
         return
-    arrays = {name: as_array(x, name) for name, x in operands.items() if x is not None}
-    by_package: dict = {}
-    for x, package in arrays.values():
-        by_package.setdefault(package, []).append(x)
-    probes = [package.finite_probe(xs) for package, xs in by_package.items()]  # enqueued, not read yet
+    named = [(name, *as_array(x, name)) for name, x in operands.items() if x is not None]
+    packages = dict.fromkeys(package for _, _, package in named)  # in order, once each
+    probes = [package.finite_probe([x for _, x, of in named if of is package]) for package in packages]  # enqueued
     if all(cmath.isfinite(complex(probe)) for probe in probes):  # one read (a sync) per package
         return
-    for name, (x, package) in arrays.items():  # an inf, a NaN, or a sum that overflowed: name the operand
+    for name, x, package in named:  # an inf, a NaN, or a sum that overflowed: name the operand
         if not bool(package.finite_flag(x)):
             raise ValueError(f"{MESSAGE}: {name} holds an inf or a NaN")

@@ -36,7 +36,10 @@ class NumpyPackage(Package):
     def finite_probe(self, arrays):
         """0.0 when every element is finite, else NaN: on the host ``isfinite`` reads at once and,
         unlike a sum, never overflows (nor warns)."""
-        return 0.0 if all(np.isfinite(x).all() for x in arrays) else np.nan
+        for x in arrays:
+            if not np.isfinite(x).all():
+                return np.nan
+        return 0.0
 
 
 NUMPY = NumpyPackage()
