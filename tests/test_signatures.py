@@ -1,5 +1,5 @@
 """Every planner shows its real constructor parameters, accepts each of them, and a keyword typo
-names the public class."""
+names the public class; every public function and method is typed."""
 
 from __future__ import annotations
 
@@ -35,6 +35,33 @@ def test_signature_lists_the_real_parameters(name):
     parameters = inspect.signature(front(name)).parameters
     assert not [p for p in parameters.values() if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)], parameters
     assert {"execution", "stream", "device_id"} <= parameters.keys()
+    assert "options" not in parameters  # a front without options of its own shows none
+    assert not [p.name for p in parameters.values() if p.annotation is p.empty], parameters
+
+
+PUBLIC = ("gpmath", "gpmath.blas", "gpmath.fft", "gpmath.linalg", "gpmath.solver", "gpmath.distributed")
+
+
+def _untyped(function) -> list[str]:
+    """The parameters of *function* without a type hint (``*args``/``**kwargs`` aside), and
+    ``return`` where its return type is missing."""
+    signature = inspect.signature(function)
+    missing = [p.name for p in signature.parameters.values()
+               if p.name not in ("self", "cls") and p.annotation is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return missing + (["return"] if signature.return_annotation is inspect.Signature.empty else [])
+
+
+@pytest.mark.parametrize("module", PUBLIC)
+def test_every_public_function_and_method_is_typed(module):
+    found = {}
+    for name in importlib.import_module(module).__all__:
+        obj = getattr(importlib.import_module(module), name)
+        if inspect.isfunction(obj):
+            found[name] = _untyped(obj)
+        elif inspect.isclass(obj):
+            found.update({f"{name}.{method}": _untyped(function)
+                          for method, function in inspect.getmembers(obj, inspect.isfunction) if not method.startswith("_")})
+    assert found and not {name: missing for name, missing in found.items() if missing}
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

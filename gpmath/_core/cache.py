@@ -309,7 +309,7 @@ def set_cache_limits(name: str | None = None, *, maxsize: int | None = None, max
         cache.set_limits(maxsize, max_bytes)
 
 
-def get_cache_limits(name: str | None = None):
+def get_cache_limits(name: str | None = None) -> CacheLimits | dict[str, CacheLimits]:
     """The bounds of plan cache *name*, or of every cache by name when *name* is None.
 
     Parameters

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from typing import Callable
+from typing import Any, Callable
 
 from .._errors import FreedPlanError
 from . import runtime
@@ -155,7 +155,7 @@ class Planner:
         self._check_alive()
         return {}
 
-    def execute(self, *args, **kwargs):
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
         """Compute with the bound operands and return the result (arguments per planner)."""
         raise NotImplementedError
 

@@ -7,6 +7,7 @@ float32; GELU is the tanh approximation, as in cuBLASLt's epilogue.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class CpuMatmul(Matmul):
         arrays[0] = arrays[1] = arrays[2] = arrays[3] = None
         self._out = self._caller_out = None
 
-    def execute(self, stream=None, out=None):
+    def execute(self, stream: Any = None, out: Any = None) -> Any:
         """Compute and return the result (written into *out* or the planned out if given)."""
         self._check_alive()
         if self._arrays[0] is None:

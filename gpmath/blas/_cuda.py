@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+from typing import Any
 
 from .._bindings import cublaslt as lt
 from .._core import runtime
@@ -289,7 +290,7 @@ class CudaMatmul(Matmul):
             lt.matmul_desc_set_attribute(self._desc, lt.DescAttribute.BIAS_POINTER, ctypes.c_void_p(source["bias"].ptr))
 
     # -- execution --------------------------------------------------------------------------
-    def execute(self, stream=None, out=None):
+    def execute(self, stream: Any = None, out: Any = None) -> Any:
         """Compute ``D`` and return it.
 
         Parameters

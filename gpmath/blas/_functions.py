@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._core.stateless import Stateless
 from ._cpu import small_product
 from ._planner import Matmul
@@ -12,8 +14,9 @@ __all__ = ["matmul"]
 _PATH = Stateless("matmul")
 
 
-def matmul(a, b, c=None, *, alpha=1, beta=None, epilog=None, bias=None, out=None, compute=None,
-           execution=None, stream=None, device_id=None):
+def matmul(a: Any, b: Any, c: Any = None, *, alpha: Any = 1, beta: Any = None, epilog: str | None = None,
+           bias: Any = None, out: Any = None, compute: str | None = None, execution: str | None = None,
+           stream: Any = None, device_id: int | None = None) -> Any:
     """Matrix product ``epilog(alpha * (a @ b) + beta * c + bias)`` with ``numpy.matmul`` shapes.
 
     Parameters

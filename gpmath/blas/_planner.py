@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 from .._core.engines import any_empty
 from .._core.operand import Operand, locate
@@ -91,8 +92,9 @@ class Matmul(Planner):
         return Work("gemm", dtype, 2 * batch * m * n * k * flop_factor(dtype),
                     size * sum(math.prod(s) for s in shapes if s is not None), size * batch * m * n)
 
-    def __init__(self, a, b, c=None, bias=None, *, alpha=1, beta=None, epilog=None, out=None,
-                 compute=None, execution=None, stream=None, device_id=None):
+    def __init__(self, a: Any, b: Any, c: Any = None, bias: Any = None, *, alpha: Any = 1, beta: Any = None,
+                 epilog: str | None = None, out: Any = None, compute: str | None = None, execution: str | None = None,
+                 stream: Any = None, device_id: int | None = None):
         super().__init__()
         self._take_choice(lambda: (execution, _located(a, b, c, bias, out), device_id, any_empty(a, b, c)))
         staging = self.staging

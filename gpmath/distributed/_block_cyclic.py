@@ -10,7 +10,7 @@ Each rank stores its blocks as one column-major (Fortran-ordered) local matrix.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -92,7 +92,7 @@ class BlockCyclic:
         return tuple(_owned(n, nb, p, src, procs) for n, nb, p, src, procs in
                      zip(self.shape, self.blocks, position, self.source, self.grid))
 
-    def local_part(self, matrix, rank: int) -> np.ndarray:
+    def local_part(self, matrix: Any, rank: int) -> np.ndarray:
         """*rank*'s local matrix cut out of the global NumPy *matrix* (Fortran-ordered copy)."""
         matrix = np.asarray(matrix)
         if matrix.shape != self.shape:

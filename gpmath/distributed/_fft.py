@@ -29,6 +29,8 @@ How it works
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 
 from .._bindings import cufftmp, nvshmem
@@ -107,8 +109,8 @@ class FFT(Planner):
         gd.finalize()
     """
 
-    def __init__(self, x, distribution: Slab | Box, *, out_box: Box | None = None, kind: str | None = None, s=None,
-                 norm: str | None = None, stream=None):
+    def __init__(self, x: Any, distribution: Slab | Box, *, out_box: Box | None = None, kind: str | None = None,
+                 s: Sequence[int] | None = None, norm: str | None = None, stream: Any = None):
         super().__init__()
         self.context = context = current()
         self.device_id = context.device_id
@@ -192,7 +194,7 @@ class FFT(Planner):
             self.plan()
         return self._in_view
 
-    def execute(self, direction: str | None = None, *, copy: bool = True):
+    def execute(self, direction: str | None = None, *, copy: bool = True) -> Any:
         """Transform the current operand (collective) and return this rank's part of the result.
 
         Parameters
@@ -250,7 +252,7 @@ class FFT(Planner):
                 cufftmp.check(status, "cufftXtExecDescriptor")
             nvshmem.sync_all_on_stream(self.stream)
 
-    def reset_operands(self, x) -> None:
+    def reset_operands(self, x: Any) -> None:
         """Transform *x* from now on: this rank's new local part, of the planned package, dtype,
         device and local shape (any strides).  Local: no other rank needs to call it."""
         self._check_alive()
@@ -352,7 +354,8 @@ def _one_shot(x, distribution, out_box, kind, s, norm, stream, direction):
         return plan.plan().execute(direction)
 
 
-def fftn(x, distribution: Slab | Box, *, out_box: Box | None = None, norm: str | None = None, stream=None):
+def fftn(x: Any, distribution: Slab | Box, *, out_box: Box | None = None, norm: str | None = None,
+         stream: Any = None) -> Any:
     """This rank's part of the n-D FFT of a complex 2-D or 3-D array split across the ranks.
 
     Collective: every rank calls it with its own local part.  Plans, executes once and frees the
@@ -387,7 +390,8 @@ def fftn(x, distribution: Slab | Box, *, out_box: Box | None = None, norm: str |
     return _one_shot(x, distribution, out_box, "c2c", None, norm, stream, "forward")
 
 
-def ifftn(x, distribution: Slab | Box, *, out_box: Box | None = None, norm: str | None = None, stream=None):
+def ifftn(x: Any, distribution: Slab | Box, *, out_box: Box | None = None, norm: str | None = None,
+          stream: Any = None) -> Any:
     """This rank's part of the n-D inverse FFT; arguments and distributions as :func:`fftn`.
 
     Examples
@@ -399,7 +403,8 @@ def ifftn(x, distribution: Slab | Box, *, out_box: Box | None = None, norm: str 
     return _one_shot(x, distribution, out_box, "c2c", None, norm, stream, "inverse")
 
 
-def rfftn(x, distribution: Slab | Box, *, out_box: Box | None = None, norm: str | None = None, stream=None):
+def rfftn(x: Any, distribution: Slab | Box, *, out_box: Box | None = None, norm: str | None = None,
+          stream: Any = None) -> Any:
     """This rank's part of the n-D FFT of a real array: the half spectrum, last axis ``n // 2 + 1``.
 
     Arguments as :func:`fftn` (*x* float32 or float64).  Slab input gives slabs of the other axis
@@ -415,7 +420,8 @@ def rfftn(x, distribution: Slab | Box, *, out_box: Box | None = None, norm: str 
     return _one_shot(x, distribution, out_box, "r2c", None, norm, stream, "forward")
 
 
-def irfftn(x, distribution: Slab | Box, *, s=None, out_box: Box | None = None, norm: str | None = None, stream=None):
+def irfftn(x: Any, distribution: Slab | Box, *, s: Sequence[int] | None = None, out_box: Box | None = None,
+           norm: str | None = None, stream: Any = None) -> Any:
     """This rank's part of the real inverse of :func:`rfftn` (cuFFTMp's C2R).
 
     Parameters

@@ -108,7 +108,7 @@ def _span(shape, strides) -> int:
 
 
 def fft_layout(kind: str, distributions: Sequence, local_shapes: Sequence[tuple[int, ...]], rank: int,
-               out_boxes: Sequence[Box | None] | None = None, s=None) -> FFTLayout:
+               out_boxes: Sequence[Box | None] | None = None, s: Sequence[int] | None = None) -> FFTLayout:
     """The :class:`FFTLayout` for the parts every rank reported, or a ``ValueError``.
 
     Parameters

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from typing import Any
 
 from .._bindings import cublasmp as mp
 from .._core import runtime
@@ -95,9 +96,9 @@ class Matmul(Planner):
 
     symmetric_workspace = False  # set by plan(): whether the workspace is NCCL symmetric memory
 
-    def __init__(self, a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
-                 alpha=1, beta=None, trans_a: str = "N", trans_b: str = "N", compute=None,
-                 symmetric_workspace: bool = True, stream=None):
+    def __init__(self, a: Any, b: Any, c: Any = None, *, a_dist: BlockCyclic, b_dist: BlockCyclic,
+                 out_dist: BlockCyclic | None = None, alpha: Any = 1, beta: Any = None, trans_a: str = "N",
+                 trans_b: str = "N", compute: str | None = None, symmetric_workspace: bool = True, stream: Any = None):
         super().__init__()
         self._symmetric_wanted = bool(symmetric_workspace)
         self.context = context = current()
@@ -233,7 +234,7 @@ class Matmul(Planner):
         args[15].value = ops["c"].ptr if ops["c"] is not None else d_ptr
 
     # -- execution ----------------------------------------------------------------------------------
-    def execute(self, out=None):
+    def execute(self, out: Any = None) -> Any:
         """Compute this rank's part of ``D`` (collective) and return it, distributed as :attr:`out_dist`.
 
         Parameters
@@ -268,7 +269,7 @@ class Matmul(Planner):
         self._last_out = out
         return out
 
-    def reset_operands(self, a=None, b=None, c=None) -> None:
+    def reset_operands(self, a: Any = None, b: Any = None, c: Any = None) -> None:
         """Use new local parts of the same package, dtype, shape and layout as the planned ones."""
         self._check_alive()
         for name, x in zip(_NAMES, (a, b, c)):
@@ -347,8 +348,9 @@ def _output_distribution(a: BlockCyclic, b: BlockCyclic, out: BlockCyclic | None
     return out
 
 
-def matmul(a, b, c=None, *, a_dist: BlockCyclic, b_dist: BlockCyclic, out_dist: BlockCyclic | None = None,
-           alpha=1, beta=None, trans_a: str = "N", trans_b: str = "N", compute=None, stream=None):
+def matmul(a: Any, b: Any, c: Any = None, *, a_dist: BlockCyclic, b_dist: BlockCyclic,
+           out_dist: BlockCyclic | None = None, alpha: Any = 1, beta: Any = None, trans_a: str = "N",
+           trans_b: str = "N", compute: str | None = None, stream: Any = None) -> Any:
     """This rank's part of ``alpha * op(A) @ op(B) + beta * C`` for block-cyclic ``A``, ``B`` (and ``C``).
 
     Collective: every rank calls it with its own local parts.  Builds a :class:`Matmul` plan,

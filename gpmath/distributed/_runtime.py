@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import Callable
+from typing import Any, Callable
 
 from .._bindings import nccl
 from .._core import runtime
@@ -122,7 +122,7 @@ class Context:
         The NCCL communicator (``ncclComm_t``) over the same processes.
     """
 
-    def __init__(self, comm, device_id: int, nccl_comm: int):
+    def __init__(self, comm: Any, device_id: int, nccl_comm: int):
         self.comm = comm
         self.rank, self.size = comm.rank, comm.size
         self.device_id = device_id
@@ -142,7 +142,7 @@ class Context:
                     entry = self._resources[key] = (create(), destroy)
             return entry[0]
 
-    def track(self, plan) -> None:
+    def track(self, plan: Any) -> None:
         """Remember a collective plan (creation order) so that :func:`finalize` frees it first."""
         key = id(plan)
         self._plans[key] = weakref.ref(plan, lambda _, key=key: self._plans.pop(key, None))
@@ -191,7 +191,7 @@ class Context:
 _CONTEXT: Context | None = None
 
 
-def initialize(comm=None, *, device_id: int | None = None) -> Context:
+def initialize(comm: Any = None, *, device_id: int | None = None) -> Context:
     """Bind this process to a GPU and create the NCCL communicator the libraries use.
 
     Call it once per process, on every rank (it is collective), before any

@@ -6,6 +6,8 @@ Operands of any package are read on the host (device arrays are copied there whe
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.fft
 
@@ -98,7 +100,7 @@ class CpuFFT(FFT):
         """Drop the reference to the operand (see :meth:`Planner.release_operands`)."""
         self._x = self._caller_x = None
 
-    def execute(self, direction: str | None = None, stream=None):
+    def execute(self, direction: str | None = None, stream: Any = None) -> Any:
         """Transform the current operand and return the result (*x* itself when in place).
 
         Parameters

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import numpy as np
 
@@ -252,7 +253,7 @@ class CudaFFT(FFT):
         self._direct = {}  # the bare path reads no operand: take the one that checks
 
     # -- execution --------------------------------------------------------------------------
-    def execute(self, direction: str | None = None, stream=None):
+    def execute(self, direction: str | None = None, stream: Any = None) -> Any:
         """Transform the current operand and return the result.
 
         Parameters

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import operator
 
 import numpy as np
@@ -30,7 +32,7 @@ def _to_namespace(values: np.ndarray, xp, device):
     return xp.asarray(values, dtype=dtype) if device is None else xp.asarray(values, dtype=dtype, device=device)
 
 
-def fftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
+def fftfreq(n: int, d: float = 1.0, *, xp: Any = None, device: Any = None) -> Any:
     """Sample frequencies of an ``n``-point FFT with sample spacing ``d``.
 
     Parameters
@@ -62,7 +64,7 @@ def fftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
     return _to_namespace(k * scale, xp, device)
 
 
-def rfftfreq(n: int, d: float = 1.0, *, xp=None, device=None):
+def rfftfreq(n: int, d: float = 1.0, *, xp: Any = None, device: Any = None) -> Any:
     """Sample frequencies of :func:`rfft`'s output for an ``n``-point input.
 
     Parameters
@@ -98,7 +100,7 @@ def _shifted(x, axes, sign: int):
     return pkg.roll(x, shifts, axes)
 
 
-def fftshift(x, axes=None):
+def fftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
     """Move the zero-frequency term to the centre of the spectrum.
 
     Parameters
@@ -123,7 +125,7 @@ def fftshift(x, axes=None):
     return _shifted(x, axes, 1)
 
 
-def ifftshift(x, axes=None):
+def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
     """The inverse of :func:`fftshift` (they differ for odd lengths).
 
     Parameters

@@ -214,7 +214,7 @@ class DCT(Planner):
         self._planned = True
         return self
 
-    def execute(self, direction: str | None = None):
+    def execute(self, direction: str | None = None) -> Any:
         """The transform (``"forward"``, the default) or its inverse (``"inverse"``) of the current operand."""
         self._check_alive()
         if direction not in (None, "forward", "inverse"):
@@ -223,7 +223,7 @@ class DCT(Planner):
         with pkg.on_stream(self.stream, self.device_id):
             return r2r(_in_dtype(pkg, self._x, self.problem), self.problem, direction == "inverse", self._ffts)
 
-    def reset_operands(self, x) -> None:
+    def reset_operands(self, x: Any) -> None:
         """Use *x* (same package, device, dtype and shape as planned) from now on."""
         self._check_alive()
         pkg = package_of(x, "x")
@@ -234,7 +234,7 @@ class DCT(Planner):
                              f"got {pkg.dtype_name(x)} {tuple(x.shape)}")
         self._x = x
 
-    def reset_operands_unchecked(self, x) -> None:
+    def reset_operands_unchecked(self, x: Any) -> None:
         """Like :meth:`reset_operands` without validation (the caller guarantees compatibility)."""
         self._x = x
 

@@ -24,8 +24,8 @@ from ._lu import rectangular_lu_factor
 __all__ = ["cholesky", "cho_factor", "lu_factor", "qr", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals"]
 
 
-def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
-             execution: str | None = None, stream=None, device_id: int | None = None):
+def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
+             execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Cholesky factor of Hermitian positive-definite matrices.
 
     Parameters
@@ -75,8 +75,8 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     return written_into(a, c) if overwrite_a else c
 
 
-def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
-               execution: str | None = None, stream=None, device_id: int | None = None) -> tuple[Any, bool]:
+def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True, *,
+               execution: str | None = None, stream: Any = None, device_id: int | None = None) -> tuple[Any, bool]:
     """Cholesky factorisation for :func:`cho_solve`: ``(c, lower)``.
 
     Parameters
@@ -107,8 +107,8 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     return c, bool(lower)
 
 
-def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
-              device_id: int | None = None):
+def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None,
+              stream: Any = None, device_id: int | None = None) -> Any:
     """LU factorisation with partial pivoting, ``a = P L U``, for :func:`lu_solve`.
 
     Parameters
@@ -147,8 +147,9 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True, *, execut
     return run(LU, (a,), {}, execution, stream, device_id=device_id)
 
 
-def qr(a, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full", pivoting: bool = False,
-       check_finite: bool = True, *, execution: str | None = None, stream=None, device_id: int | None = None):
+def qr(a: Any, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full", pivoting: bool = False,
+       check_finite: bool = True, *, execution: str | None = None, stream: Any = None,
+       device_id: int | None = None) -> Any:
     """QR factorisation ``a = Q R``.
 
     Parameters
@@ -219,9 +220,9 @@ def _scipy_qr(matrix, mode: str, pivoting: bool) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
-def eig(a, b=None, left: bool = False, right: bool = True, overwrite_a: bool = False, overwrite_b: bool = False,
-        check_finite: bool = True, homogeneous_eigvals: bool = False, *, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def eig(a: Any, b: Any = None, left: bool = False, right: bool = True, overwrite_a: bool = False,
+        overwrite_b: bool = False, check_finite: bool = True, homogeneous_eigvals: bool = False, *,
+        execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Eigenvalues and right eigenvectors of general square matrices.
 
     Parameters
@@ -285,8 +286,9 @@ def _scipy_eig(a, b, **options):
     return scipy.linalg.eig(a, b, check_finite=False, **options)
 
 
-def eigvals(a, b=None, overwrite_a: bool = False, check_finite: bool = True, homogeneous_eigvals: bool = False, *,
-            execution: str | None = None, stream=None, device_id: int | None = None):
+def eigvals(a: Any, b: Any = None, overwrite_a: bool = False, check_finite: bool = True,
+            homogeneous_eigvals: bool = False, *, execution: str | None = None, stream: Any = None,
+            device_id: int | None = None) -> Any:
     """Eigenvalues of general square matrices, complex: :func:`eig` with ``right=False``.
 
     Parameters
@@ -306,9 +308,11 @@ def eigvals(a, b=None, overwrite_a: bool = False, check_finite: bool = True, hom
                execution=execution, stream=stream, device_id=device_id)
 
 
-def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
-         overwrite_b: bool = False, type: int = 1, check_finite: bool = True, subset_by_index=None, subset_by_value=None,
-         driver: str | None = None, execution: str | None = None, stream=None, device_id: int | None = None):
+def eigh(a: Any, b: Any = None, *, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
+         overwrite_b: bool = False, type: int = 1, check_finite: bool = True,
+         subset_by_index: tuple[int, int] | None = None, subset_by_value: tuple[float, float] | None = None,
+         driver: str | None = None, execution: str | None = None, stream: Any = None,
+         device_id: int | None = None) -> Any:
     """Eigenvalues and eigenvectors of Hermitian (real symmetric) matrices.
 
     Parameters
@@ -378,9 +382,10 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
 _LAPACK_EIGH = frozenset({"ev", "evd", "evr", "evx", "gv", "gvd", "gvx"})  # SciPy's drivers: gpmath chooses its own
 
 
-def eigvalsh(a, b=None, *, lower: bool = True, overwrite_a: bool = False, overwrite_b: bool = False, type: int = 1,
-             check_finite: bool = True, subset_by_index=None, subset_by_value=None, driver: str | None = None,
-             execution: str | None = None, stream=None, device_id: int | None = None):
+def eigvalsh(a: Any, b: Any = None, *, lower: bool = True, overwrite_a: bool = False, overwrite_b: bool = False,
+             type: int = 1, check_finite: bool = True, subset_by_index: tuple[int, int] | None = None,
+             subset_by_value: tuple[float, float] | None = None, driver: str | None = None,
+             execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Eigenvalues of Hermitian matrices, ascending: :func:`eigh` with ``eigvals_only=True``.
 
     Parameters
@@ -401,9 +406,9 @@ def eigvalsh(a, b=None, *, lower: bool = True, overwrite_a: bool = False, overwr
                 execution=execution, stream=stream, device_id=device_id)
 
 
-def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False, check_finite: bool = True,
-        lapack_driver: str = "gesdd", *, driver: str | None = None, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False,
+        check_finite: bool = True, lapack_driver: str = "gesdd", *, driver: str | None = None,
+        execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Singular value decomposition ``a = U diag(s) Vh``.
 
     Parameters
@@ -454,8 +459,8 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: boo
     return run(SVD, (a,), options, execution, stream, device_id=device_id)
 
 
-def svdvals(a, overwrite_a: bool = False, check_finite: bool = True, *, driver: str | None = None,
-            execution: str | None = None, stream=None, device_id: int | None = None):
+def svdvals(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, driver: str | None = None,
+            execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Singular values, descending: :func:`svd` with ``compute_uv=False``.
 
     Parameters

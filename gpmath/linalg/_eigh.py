@@ -220,7 +220,7 @@ class GeneralizedEigh(Planner):
             self._steps = PlanSteps(self._where, self._holder())
         return self
 
-    def execute(self, *, check: bool = True):
+    def execute(self, *, check: bool = True) -> Any:
         """``(w, v)`` (``w`` alone with *eigvals_only*) for the bound operands, in their package.
 
         *check* is accepted for the solver plans' signature: the reduction always checks.
@@ -233,7 +233,7 @@ class GeneralizedEigh(Planner):
         w, v = generalized(a, b, self.lower, self.type, self.eigvals_only, self.driver, self._steps)
         return w if self.eigvals_only else (w, v)
 
-    def info(self):
+    def info(self) -> Any:
         """Zeros, as the solver plans' ``info()`` reports success: this plan's failures (a *b*
         that is not positive definite, an eigensolver that did not converge) raise at once.
 

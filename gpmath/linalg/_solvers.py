@@ -29,9 +29,10 @@ def _pair(value, name: str, pair: str) -> tuple:
     return tuple(value)
 
 
-def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False, check_finite: bool = True,
-          assume_a: str | None = None, transposed: bool = False, *, refine: str | None = None, precision: str = "f32",
-          full_output: bool = False, execution: str | None = None, stream=None, device_id: int | None = None):
+def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
+          check_finite: bool = True, assume_a: str | None = None, transposed: bool = False, *,
+          refine: str | None = None, precision: str = "f32", full_output: bool = False, execution: str | None = None,
+          stream: Any = None, device_id: int | None = None) -> Any:
     """Solve ``a x = b`` for square ``a``.
 
     Parameters
@@ -126,9 +127,9 @@ def _divided(a, b):
     return (pkg.expand_dims(b, 0) if len(b.shape) == 0 else b) / a.reshape(())
 
 
-def solve_triangular(a, b, trans: int | str = 0, lower: bool = False, unit_diagonal: bool = False,
-                     overwrite_b: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
-                     device_id: int | None = None):
+def solve_triangular(a: Any, b: Any, trans: int | str = 0, lower: bool = False, unit_diagonal: bool = False,
+                     overwrite_b: bool = False, check_finite: bool = True, *, execution: str | None = None,
+                     stream: Any = None, device_id: int | None = None) -> Any:
     """Solve ``a x = b`` (or ``aᵀ x = b``, ``aᴴ x = b``) for triangular ``a``.
 
     Parameters
@@ -170,8 +171,8 @@ def solve_triangular(a, b, trans: int | str = 0, lower: bool = False, unit_diago
     return run(SolveTriangular, (a, b), options, execution, stream, device_id=device_id)
 
 
-def cho_solve(c_and_lower: tuple[Any, bool], b, overwrite_b: bool = False, check_finite: bool = True, *,
-              execution: str | None = None, stream=None, device_id: int | None = None):
+def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False, check_finite: bool = True, *,
+              execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Solve ``a x = b`` given :func:`cho_factor`'s ``(c, lower)``.
 
     Parameters
@@ -195,8 +196,8 @@ def cho_solve(c_and_lower: tuple[Any, bool], b, overwrite_b: bool = False, check
     return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream, device_id=device_id)
 
 
-def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True, *,
-             execution: str | None = None, stream=None, device_id: int | None = None):
+def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True,
+             *, execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Solve ``a x = b`` (*trans* 0), ``aᵀ x = b`` (1) or ``aᴴ x = b`` (2) from :func:`lu_factor`.
 
     Parameters
@@ -222,9 +223,9 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b, trans: int = 0, overwrite_b: bool =
     return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream, device_id=device_id)
 
 
-def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_b: bool = False,
-          check_finite: bool = True, lapack_driver: str | None = None, *, execution: str | None = None, stream=None,
-          device_id: int | None = None):
+def lstsq(a: Any, b: Any, cond: float | None = None, overwrite_a: bool = False, overwrite_b: bool = False,
+          check_finite: bool = True, lapack_driver: str | None = None, *, execution: str | None = None,
+          stream: Any = None, device_id: int | None = None) -> Any:
     """Least-squares solution of ``a x = b``, minimising ``‖b - a x‖₂``.
 
     Parameters
@@ -295,8 +296,9 @@ def lstsq(a, b, cond: float | None = None, overwrite_a: bool = False, overwrite_
 _LSTSQ_DRIVERS = {None: "gelsd", "gelsd": "gelsd", "gelss": "gelsd", "gelsy": "gelsy"}  # the SVD drivers: one route
 
 
-def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False,
-         check_finite: bool = True, execution: str | None = None, stream=None, device_id: int | None = None):
+def pinv(a: Any, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False,
+         check_finite: bool = True, execution: str | None = None, stream: Any = None,
+         device_id: int | None = None) -> Any:
     """The Moore-Penrose pseudo-inverse, through the SVD (as :func:`scipy.linalg.pinv`).
 
     Parameters
@@ -331,8 +333,8 @@ def pinv(a, *, atol: float | None = None, rtol: float | None = None, return_rank
     return (b, rank) if return_rank else b
 
 
-def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None, lower: bool = False,
-        execution: str | None = None, stream=None, device_id: int | None = None):
+def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None,
+        lower: bool = False, execution: str | None = None, stream: Any = None, device_id: int | None = None) -> Any:
     """Inverse of square matrices.
 
     Parameters
@@ -374,8 +376,8 @@ def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: st
     return run(Inv, (referenced(a, route, lower),), {}, execution, stream, device_id=device_id)
 
 
-def det(a, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def det(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None,
+        stream: Any = None, device_id: int | None = None) -> Any:
     """Determinant of square matrices (0 for a singular one, which does not raise), in float64 or
     complex128 as :func:`scipy.linalg.det` returns it (the :class:`~gpmath.linalg.Det` planner
     keeps the input's precision).
@@ -407,8 +409,8 @@ def _in_double(d):
     return d if target is None else pkg.astype(d, target)
 
 
-def slogdet(a, *, check_finite: bool = True, execution: str | None = None, stream=None,
-        device_id: int | None = None):
+def slogdet(a: Any, *, check_finite: bool = True, execution: str | None = None, stream: Any = None,
+        device_id: int | None = None) -> Any:
     """Sign and natural log of the absolute determinant, as :func:`numpy.linalg.slogdet`.
 
     Parameters

@@ -10,6 +10,7 @@ a GPU reach the engines as NumPy arrays (:mod:`gpmath._core.staging`).
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 
@@ -61,11 +62,12 @@ class SolverPlan(Planner):
     def _constructor_signature(cls) -> inspect.Signature:
         """The operands (positional), the front's options (its ``_configure``'s keywords) and
         ``execution``, ``stream``, ``device_id``."""
-        options = list(inspect.signature(cls._configure).parameters.values())[1:]
-        where = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
-                 for name in ("execution", "stream", "device_id")]
+        options = [p for p in list(inspect.signature(cls._configure).parameters.values())[1:]
+                   if p.kind is not inspect.Parameter.VAR_KEYWORD]  # (a front without options: none)
+        where = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+                 for name, annotation in (("execution", "str | None"), ("stream", "Any"), ("device_id", "int | None"))]
         return inspect.Signature(
-            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in cls.operand_names]
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY, annotation="Any") for name in cls.operand_names]
             + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in options] + where)
 
     @classmethod
@@ -117,7 +119,7 @@ class SolverPlan(Planner):
         else:
             self._arrays = {name: self._inward(name, x) for name, x in zip(self.operand_names, operands)}
 
-    def info(self):
+    def info(self) -> Any:
         """Per-matrix LAPACK/cuSOLVER ``info`` of the last execution (0: success; > 0: the pivot,
         minor or count the routine reports; reading it on the GPU syncs the plan's stream only).
 
@@ -159,7 +161,7 @@ class CpuEngine:
         self._check_alive()
         return self
 
-    def execute(self, *, check: bool = False):
+    def execute(self, *, check: bool = False) -> Any:
         """Compute the result on the CPU; it is returned in the operands' package and device."""
         arrays = {name: self.package.to_numpy(x) for name, x in self._operands_or_raise().items()}
         return deliver(self.package, self._compute_cpu(arrays), self._home)

@@ -19,7 +19,7 @@ matrix itself (``lu_factor``, QR), the route makes one transposed copy with the 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class CudaEngine:
         return self.route.run(arrays)
 
     # -- execution -------------------------------------------------------------------------------
-    def execute(self, *, check: bool = False):
+    def execute(self, *, check: bool = False) -> Any:
         """Run on the GPU and return new arrays in the operands' package.
 
         Parameters

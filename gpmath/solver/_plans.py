@@ -173,7 +173,8 @@ class Solve(SolverPlan):
 
     operand_names = ("a", "b")
 
-    def _configure(self, assume_a="gen", lower=False, transposed=False, refine=None, precision="f32") -> None:
+    def _configure(self, assume_a: str = "gen", lower: bool = False, transposed: bool = False,
+                   refine: str | None = None, precision: str = "f32") -> None:
         _choice("assume_a", assume_a, _ASSUME)
         _choice("refine", refine, (None, "mixed"))
         _choice("precision", precision, IRS_PRECISIONS)
@@ -229,7 +230,7 @@ class SolveTriangular(SolverPlan):
     operand_names = ("a", "b")
     _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
-    def _configure(self, trans=0, lower: bool = False, unit_diagonal: bool = False) -> None:
+    def _configure(self, trans: int | str = 0, lower: bool = False, unit_diagonal: bool = False) -> None:
         if isinstance(trans, bool) or trans not in self._TRANS:
             raise ValueError(f"trans must be one of 0, 1, 2, 'N', 'T', 'C', not {trans!r}")
         self.trans = self._TRANS[trans]
@@ -313,11 +314,11 @@ class Eigh(SolverPlan):
     def _constructor_signature(cls) -> inspect.Signature:
         """``(a, b=None, /, *, lower, eigvals_only, driver, type, execution, stream, device_id)``."""
         parameters = list(super()._constructor_signature().parameters.values())
-        b = inspect.Parameter("b", inspect.Parameter.POSITIONAL_ONLY, default=None)
-        type_ = inspect.Parameter("type", inspect.Parameter.KEYWORD_ONLY, default=1)
+        b = inspect.Parameter("b", inspect.Parameter.POSITIONAL_ONLY, default=None, annotation="Any")
+        type_ = inspect.Parameter("type", inspect.Parameter.KEYWORD_ONLY, default=1, annotation="int")
         return inspect.Signature([parameters[0], b, *parameters[1:4], type_, *parameters[4:]])
 
-    def _configure(self, lower=True, eigvals_only=False, driver=None) -> None:
+    def _configure(self, lower: bool = True, eigvals_only: bool = False, driver: str | None = None) -> None:
         _choice("driver", driver, EIGH_DRIVERS)
         self.lower, self.eigvals_only, self.driver = bool(lower), bool(eigvals_only), driver
 
@@ -389,7 +390,7 @@ class SVD(SolverPlan):
     [3.0, 2.0, 1.0]
     """
 
-    def _configure(self, full_matrices=True, compute_uv=True, driver=None) -> None:
+    def _configure(self, full_matrices: bool = True, compute_uv: bool = True, driver: str | None = None) -> None:
         _choice("driver", driver, SVD_DRIVERS)
         self.full_matrices, self.compute_uv, self.driver = bool(full_matrices), bool(compute_uv), driver
 
