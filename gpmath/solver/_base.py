@@ -156,7 +156,7 @@ class CpuEngine:
 
     _engine_kind = "cpu"
 
-    def plan(self):
+    def plan(self) -> "CpuEngine":
         """Nothing to prepare on the CPU; returns the plan."""
         self._check_alive()
         return self

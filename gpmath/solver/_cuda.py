@@ -68,7 +68,7 @@ class CudaEngine:
         return self.workspace.nbytes
 
     # -- planning --------------------------------------------------------------------------------
-    def plan(self):
+    def plan(self) -> "CudaEngine":
         """Create the cuSOLVER parameters, choose the route, query and allocate its workspace;
         returns the plan."""
         self._check_alive()
