@@ -3,6 +3,7 @@ license, typing; and an installed gpmath reports the version the source holds.""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -111,3 +112,32 @@ def test_an_editable_install_beside_a_clone_named_gpmath_imports_the_package(tmp
                            env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"})
     assert found.returncode == 0, found.stderr[-2000:]
     assert found.stdout.split() == [str(tmp_path / "gpmath" / "gpmath" / "__init__.py"), "True"]
+
+
+def test_the_sdist_carries_what_its_tests_docs_and_examples_need(tmp_path):
+    """The sdist (as ``python -m build --sdist`` makes it from a clone) holds every tracked file
+    of the package, its tests, docs sources, examples and benchmarks, and a test runs from it."""
+    if int(metadata.version("setuptools").split(".")[0]) < 77:
+        pytest.skip("the build needs setuptools >= 77 (PEP 639 license expressions)")
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout (an sdist itself): nothing to compare with")
+    tracked = set(listed.stdout.split())
+    clone = tmp_path / "gpmath"
+    for name in tracked:
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, clone / name)
+    build = "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", build, str(tmp_path / "dist")], cwd=clone, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    archive = tmp_path / "dist" / done.stdout.strip().splitlines()[-1]
+    shutil.unpack_archive(archive, tmp_path / "unpacked")
+    (root,) = (tmp_path / "unpacked").iterdir()
+    shipped = {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+    needed = {name for name in tracked if name.startswith(("gpmath/", "tests/", "examples/", "bench/"))
+              and not name.startswith("tests/data/")} | {name for name in tracked if name.startswith("docs/")
+                                                         and name.endswith((".md", ".py", ".rst"))}
+    assert needed and needed <= shipped, sorted(needed - shipped)
+    ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_import.py"],
+                         cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
