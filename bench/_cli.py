@@ -2,7 +2,9 @@
 
 A script builds tables (a title, a header and rows, the first column the size) and hands them to
 :func:`emit`, which prints them and writes them where the options say.  Plots need matplotlib;
-without it :func:`emit` says so and writes the rest.
+without it :func:`emit` says so and writes the rest.  A peer that is not installed (CuPy,
+nvmath-python) loses its columns (:func:`optional_module`); a run longer than a few seconds shows
+its progress on stderr (``_timing.PROGRESS``).
 """
 
 from __future__ import annotations

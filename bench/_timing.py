@@ -1,11 +1,52 @@
-"""Shared benchmark helpers: CUDA-event medians, per-call loops, ratio tables."""
+"""Shared benchmark helpers: CUDA-event medians, per-call loops, ratio tables, and the progress
+line every measurement advances."""
 
 from __future__ import annotations
 
 import json
 import os
 import statistics
+import sys
 import time
+
+
+class Progress:
+    """How far a run is, on stderr, once it has taken *after* seconds: the cases measured and the
+    time so far, rewritten in place on a terminal and written once every *every* seconds
+    elsewhere (a log).  :func:`cuda_medians_ms`, :func:`per_call_us` and ``host.py``'s wall
+    timing each count one case.
+
+    Examples
+    --------
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> p = Progress(after=0.0, every=0.0, stream=stream)
+    >>> p.tick(); p.tick()
+    >>> stream.getvalue().splitlines()[-1]
+    'bench: 2 cases measured, 0 s'
+    """
+
+    def __init__(self, after: float = 3.0, every: float = 10.0, stream=None):
+        self.after, self.every, self.stream = after, every, stream or sys.stderr
+        self.start, self.cases, self.shown = time.perf_counter(), 0, None
+
+    def tick(self) -> None:
+        """Count one more case, and show the line where it is due."""
+        self.cases += 1
+        now = time.perf_counter()
+        elapsed = now - self.start
+        if elapsed < self.after:
+            return
+        live = getattr(self.stream, "isatty", lambda: False)()
+        if not live and self.shown is not None and now - self.shown < self.every:
+            return
+        self.shown = now
+        line = f"bench: {self.cases} cases measured, {elapsed:.0f} s"
+        self.stream.write(f"\r{line}" if live else f"{line}\n")
+        self.stream.flush()
+
+
+PROGRESS = Progress()  # the run's progress line
 
 
 def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15) -> dict:
@@ -28,6 +69,7 @@ def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15) -> dict:
             stop.record()
             stop.synchronize()
             times[name].append(start.elapsed_time(stop))
+    PROGRESS.tick()
     return {name: statistics.median(v) for name, v in times.items()}
 
 
@@ -50,6 +92,7 @@ def per_call_us(fns: dict, calls: int = 3000, rounds: int = 7) -> dict:
                 fn()
             torch.cuda.synchronize()
             results[name].append((time.perf_counter() - start) / calls * 1e6)
+    PROGRESS.tick()
     return {name: statistics.median(v) for name, v in results.items()}
 
 

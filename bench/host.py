@@ -35,7 +35,7 @@ import scipy.linalg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _cli import Table, add_output_options, emit  # noqa: E402
-from _timing import fmt  # noqa: E402
+from _timing import PROGRESS, fmt  # noqa: E402
 
 import gpmath  # noqa: E402
 
@@ -70,6 +70,7 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
+    PROGRESS.tick()
     return {name: statistics.median(v) for name, v in times.items()}
 
 
