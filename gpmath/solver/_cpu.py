@@ -128,9 +128,11 @@ def cho_solve(c: np.ndarray, lower: bool, b: np.ndarray, rhs: P.Rhs) -> np.ndarr
 
 def solve_triangular(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int, lower: bool,
                      unit_diagonal: bool) -> np.ndarray:
-    """Solve ``op(A) x = b`` for triangular A (LAPACK ``trtrs``), raising for a zero diagonal entry."""
+    """Solve ``op(A) x = b`` for triangular A (LAPACK ``trtrs``), raising for a zero diagonal entry
+    (a batch is checked first, so that the error names its first such matrix; one matrix by
+    ``trtrs``'s own ``info``, the same test)."""
     a, b = _as_matrices(a, b, rhs)
-    if not unit_diagonal:
+    if not unit_diagonal and a.ndim > 2:
         info = first_zero_diagonal(NUMPY, a)
         if info.any():
             index = tuple(int(i) for i in np.argwhere(info)[0])
@@ -139,8 +141,12 @@ def solve_triangular(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int, lower
 
     def solve(am: np.ndarray, bm: np.ndarray) -> np.ndarray:
         if am.flags.c_contiguous and trans != 2:  # read column-major as it lies: Aᵀ, the other triangle
-            return trtrs(am.T, bm, lower=not lower, trans=1 - trans, unitdiag=unit_diagonal)[0]
-        return trtrs(am, bm, lower=lower, trans=trans, unitdiag=unit_diagonal)[0]
+            x, info = trtrs(am.T, bm, lower=not lower, trans=1 - trans, unitdiag=unit_diagonal)
+        else:
+            x, info = trtrs(am, bm, lower=lower, trans=trans, unitdiag=unit_diagonal)
+        if info > 0:  # a zero diagonal entry (one matrix: a batch was checked above)
+            raise LinAlgError(P.zero_diagonal("a", (), int(info)))
+        return x
     return _per_matrix(solve, b.shape, a.dtype, a, b).reshape(rhs.out_shape)
 
 
