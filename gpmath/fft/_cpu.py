@@ -48,10 +48,9 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     arrays), else its n-D one (*name* + ``"n"``); never back into gpmath when gpmath is SciPy's
     backend.
 
-    A NumPy array goes straight to the functions SciPy's own backend calls for NumPy arrays
+    *x* goes straight to the functions SciPy's own backend calls for NumPy arrays
     (``scipy.fft._pocketfft``: the same values, without uarray's dispatch, which costs more than
-    a small transform); anything else, or a SciPy without that module, through
-    ``scipy.fft.set_backend("scipy")``.
+    a small transform); with a SciPy without that module, through ``scipy.fft.set_backend("scipy")``.
 
     Examples
     --------
@@ -62,7 +61,7 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     one_axis = len(axes) == 1
     name = name if one_axis else name + "n"
     shape = {"n": s[0], "axis": axes[0]} if one_axis else {"s": s, "axes": axes}
-    fn = getattr(_POCKETFFT, name, None) if type(x) is np.ndarray else None
+    fn = getattr(_POCKETFFT, name, None)
     if fn is not None:
         return fn(x, **shape, **options)
     with scipy.fft.set_backend("scipy", only=True):

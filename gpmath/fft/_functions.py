@@ -15,10 +15,8 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
-
 from .._core.dtypes import DTYPES
-from .._core.packages import as_array, known_package
+from .._core.packages import NUMPY, as_array, known_package
 from .._core.placement import get_placement
 from .._core.stateless import Stateless
 from .._core.streams import resolve_stream
@@ -63,8 +61,8 @@ def _prepared(x):
 
 def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, stream, device_id) -> bool:
     """Whether a transform of *x* along *axes* with lengths *s* is a small NumPy one that the CPU
-    computes: *x* a NumPy array in native byte order, at most :data:`SMALL_SIZE` elements in and
-    out, no *stream* or *device_id*, and ``execution="cpu"`` or automatic placement.
+    computes: *x* a NumPy array, at most :data:`SMALL_SIZE` elements in and out, no *stream* or
+    *device_id*, and ``execution="cpu"`` or automatic placement.
 
     No GPU moves such an array in and the result out in the time scipy.fft takes, so automatic
     placement puts it on the CPU; the stateless FFTs (:func:`small_transform`) and DCTs/DSTs
@@ -78,8 +76,8 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
     >>> small_on_host(np.ones(8), (0,), (8,), "cpu", None, None), small_on_host(np.ones(8), (0,), (8,), "cuda", None, None)
     (True, False)
     """
-    if type(x) is not np.ndarray or not x.dtype.isnative or stream is not None or device_id is not None:
-        return False  # (pocketfft takes native byte order only: the plans convert the others)
+    if known_package(x) is not NUMPY or stream is not None or device_id is not None:
+        return False
     size = x.size
     transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
     if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
@@ -90,7 +88,8 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
 def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     """scipy.fft's transform of a NumPy array *x* (in a dtype gpmath computes in) along *axes*
     with lengths *s* where :func:`small_on_host` holds and the call conjugates nothing (``hfft``
-    and ``ihfft`` take the plans); else None.  The CPU engine's answer: the same scipy.fft call.
+    and ``ihfft`` take the plans); else None.  The CPU engine's answer: the same scipy.fft call on
+    the same values (in native byte order).
 
     Examples
     --------
@@ -103,8 +102,8 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     """
     if call.conj_in or call.conj_out or not small_on_host(x, axes, s, call.execution, call.stream, call.device_id):
         return None
-    return _scipy_transform()(_SCIPY_NAMES[call.kind, call.direction], x, axes, s, norm=call.norm,
-                              overwrite_x=call.overwrite_x, workers=call.workers)
+    return _scipy_transform()(_SCIPY_NAMES[call.kind, call.direction], NUMPY.host_values(x), axes, s,
+                              norm=call.norm, overwrite_x=call.overwrite_x, workers=call.workers)
 
 
 @functools.cache
