@@ -164,6 +164,21 @@ def test_small_numpy_transforms_skip_the_plans_with_the_cpu_engines_answer(rng, 
         np.testing.assert_array_equal(shortcut, planned)
 
 
+@pytest.mark.parametrize("shape, n, axis, shortcut", [
+    ((1024,), None, -1, True), ((1025,), None, -1, False), ((512,), 1024, -1, True), ((512,), 1025, -1, False),
+    ((4, 256), None, 1, True), ((4, 256), 257, 1, False), ((3, 0), 8, 1, False), ((0, 3), None, 1, True),
+])
+def test_the_small_transform_limit_counts_elements_in_and_out(rng, shape, n, axis, shortcut):
+    """At most 1024 elements in and out take the shortcut (padding counts; an empty axis padded
+    to a length does not, its batch being unbounded); either side of the limit, SciPy's values."""
+    gpmath.set_placement("auto")  # (the suite's default is "cuda": tests/conftest.py)
+    x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    since = counted("fft")
+    result = gpmath.fft.fft(x, n=n, axis=axis)
+    assert (since()[:2] == (0, 0)) == shortcut
+    np.testing.assert_allclose(result, scipy.fft.fft(x, n=n, axis=axis), rtol=1e-12, atol=1e-12)
+
+
 def test_small_numpy_transforms_take_the_plans_when_sent_to_a_gpu(rng):
     """set_placement("cuda") sends small NumPy FFTs to the plans (on the GPU where one is usable)."""
     x = rng.random(16)
