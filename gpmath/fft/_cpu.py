@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - a SciPy that moved it: uarray's dispat
 
 from .._core.operand import as_operand
 from ._planner import FFT
-from ._problem import FFTProblem
+from ._problem import FFTProblem, scipy_name
 
 __all__ = ["CpuFFT", "transform", "scipy_transform"]
 
@@ -37,8 +37,8 @@ def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int |
     True
     """
     p = problem
-    name = {"r2c": "rfft", "c2r": "irfft"}.get(p.kind, "fft" if direction == "forward" else "ifft")
-    out = scipy_transform(name, x, p.axes, p.s, norm=p.norm, overwrite_x=p.overwrite_x, workers=workers)
+    out = scipy_transform(scipy_name(p.kind, direction), x, p.axes, p.s, norm=p.norm, overwrite_x=p.overwrite_x,
+                          workers=workers)
     return out.astype(p.out_dtype.numpy, copy=False)
 
 

@@ -22,12 +22,11 @@ from .._core.stateless import Stateless
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
 from ._planner import FFT
+from ._problem import scipy_name
 
 __all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "SMALL_SIZE"]
 
 SMALL_SIZE = 1024  # elements (after padding or cropping) of the transforms small_transform takes
-_SCIPY_NAMES = {("c2c", "forward"): "fft", ("c2c", "inverse"): "ifft", ("r2c", "forward"): "rfft",
-                ("c2r", "inverse"): "irfft"}
 
 _PATH = Stateless("fft")
 
@@ -102,7 +101,7 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     """
     if call.conj_in or call.conj_out or not small_on_host(x, axes, s, call.execution, call.stream, call.device_id):
         return None
-    return _scipy_transform()(_SCIPY_NAMES[call.kind, call.direction], NUMPY.host_values(x), axes, s,
+    return _scipy_transform()(scipy_name(call.kind, call.direction), NUMPY.host_values(x), axes, s,
                               norm=call.norm, overwrite_x=call.overwrite_x, workers=call.workers)
 
 

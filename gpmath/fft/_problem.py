@@ -9,9 +9,21 @@ from .._core.dtypes import DTYPES, DType
 from ._args import c2r_lengths, check_norm, many_axes, norm_factor, transform_dtypes
 from ._layout import KINDS, transform_shapes
 
-__all__ = ["FFTProblem", "describe", "DIRECTIONS"]
+__all__ = ["FFTProblem", "describe", "DIRECTIONS", "scipy_name"]
 
 DIRECTIONS = ("forward", "inverse")
+
+
+def scipy_name(kind: str, direction: str) -> str:
+    """The scipy.fft function of a transform of *kind* in *direction* (r2c runs forward and c2r
+    inverse only).
+
+    Examples
+    --------
+    >>> scipy_name("c2c", "inverse"), scipy_name("r2c", "forward")
+    ('ifft', 'rfft')
+    """
+    return {"r2c": "rfft", "c2r": "irfft"}.get(kind, "fft" if direction == "forward" else "ifft")
 
 
 @dataclass(frozen=True)

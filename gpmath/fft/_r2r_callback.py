@@ -30,7 +30,7 @@ import os
 
 from .._bindings import cufft
 from .._core import runtime
-from .._core.dtypes import DTYPES
+from .._core.dtypes import DTYPES, complex_name
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 from .._core.kernels import link_ir
 
@@ -39,7 +39,6 @@ __all__ = ["CallbackPlan", "serves", "plan_for", "ENVIRONMENT"]
 ENVIRONMENT = "GPMATH_FFT_CALLBACKS"
 logger = logging.getLogger("gpmath")
 _TYPES = {"pre4": 4, "pre_dct1": 1, "pre_dst1": 1}  # the recipes the callbacks serve, by pre kernel
-_COMPLEX = {"float32": "complex64", "float64": "complex128"}
 _refused: set[tuple] = set()  # (device, pre kernel, FFT length, dtype) where no callback plan could be made
 
 
@@ -97,7 +96,7 @@ class CallbackPlan:
         type = _TYPES[recipe.pre]
         common = {"GPM_REAL": DTYPES[real].itemsize, "GPM_TYPE": type, "GPM_N": n,
                   "GPM_SINE": int(recipe.sine or recipe.pre == "pre_dst1")}
-        real_code, complex_code = DTYPES[real].cuda, DTYPES[_COMPLEX[real]].cuda
+        real_code, complex_code = DTYPES[real].cuda, DTYPES[complex_name(real)].cuda
         double = real == "float64"
         load_kind = (cufft.CallbackType.CUFFT_CB_LD_COMPLEX_DOUBLE if double else cufft.CallbackType.CUFFT_CB_LD_COMPLEX) \
             if type == 4 else (cufft.CallbackType.CUFFT_CB_LD_REAL_DOUBLE if double else cufft.CallbackType.CUFFT_CB_LD_REAL)

@@ -28,14 +28,13 @@ from dataclasses import dataclass
 
 from .._core import kernels, runtime
 from . import _r2r_callback as callback
-from .._core.dtypes import DTYPES
+from .._core.dtypes import DTYPES, complex_name
 from .._core.kernels import Kernel, Launch
 
 __all__ = ["Recipe", "recipe", "usable", "transform", "KERNEL_PATH"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "r2r.cu")
 logger = logging.getLogger("gpmath")
-_COMPLEX = {"float32": "complex64", "float64": "complex128"}
 _MAX_GRID = 2**31 - 1
 _DOUBLE, _DOUBLE_BITS = struct.Struct("=d"), struct.Struct("=q")
 
@@ -161,13 +160,13 @@ def transform(x, r: Recipe, f, real: str):
     if plan is not None:  # type 1: the load callback, cuFFT's spectrum, the post kernel
         logger.debug("dct/dst: %s as a cuFFT load callback of a %d-point %s FFT, then %s, %d rows", r.pre, r.fft_n,
                      r.fft, r.post, rows)
-        spectrum = f.kept(("r2r-spectrum", batch, r.fft_n // 2 + 1, _COMPLEX[real]),
-                          lambda: pkg.empty((*batch, r.fft_n // 2 + 1), DTYPES[_COMPLEX[real]], device_id, stream))
+        spectrum = f.kept(("r2r-spectrum", batch, r.fft_n // 2 + 1, complex_name(real)),
+                          lambda: pkg.empty((*batch, r.fft_n // 2 + 1), DTYPES[complex_name(real)], device_id, stream))
         runtime.call_on_device(device_id, None, plan.run, pkg.ptr(x), pkg.ptr(spectrum))
     else:
         logger.debug("dct/dst: fused %s/%s kernels around a %d-point %s FFT, %d rows", r.pre, r.post, r.fft_n, r.fft,
                      rows)
-        dtype = _COMPLEX[real] if r.complex_input else real
+        dtype = complex_name(real) if r.complex_input else real
         buffer = f.kept(("r2r-buffer", batch, r.width, dtype),
                         lambda: pkg.empty((*batch, r.width), DTYPES[dtype], device_id, stream))
         _launch(f, r.pre, real, rows, n, (pkg.ptr(x), pkg.ptr(buffer)), r.sine, r.pre_factors)
