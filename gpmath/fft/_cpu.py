@@ -6,21 +6,32 @@ Operands of any package are read on the host (device arrays are copied there whe
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
 import scipy.fft
-
-try:  # what SciPy's own backend computes NumPy arrays with (SciPy >= 1.4)
-    from scipy.fft import _pocketfft as _POCKETFFT
-except ImportError:  # pragma: no cover - a SciPy that moved it: uarray's dispatch instead
-    _POCKETFFT = None
 
 from .._core.operand import as_operand
 from ._planner import FFT
 from ._problem import FFTProblem, scipy_name
 
 __all__ = ["CpuFFT", "transform", "scipy_transform"]
+
+
+def _scipy_backend_module():
+    """The module SciPy's own backend computes NumPy arrays with: ``scipy.fft._duccfft`` from
+    SciPy 1.18, ``scipy.fft._pocketfft`` from 1.4; None for a SciPy with neither (uarray's
+    dispatch is taken instead)."""
+    for name in ("scipy.fft._duccfft", "scipy.fft._pocketfft"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None  # pragma: no cover - a SciPy that moved it again
+
+
+SCIPY_BACKEND = _scipy_backend_module()
 
 
 def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int | None = None) -> np.ndarray:
@@ -49,7 +60,7 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     backend.
 
     *x* goes straight to the functions SciPy's own backend calls for NumPy arrays
-    (``scipy.fft._pocketfft``: the same values, without uarray's dispatch, which costs more than
+    (:data:`SCIPY_BACKEND`: the same values, without uarray's dispatch, which costs more than
     a small transform); with a SciPy without that module, through ``scipy.fft.set_backend("scipy")``.
 
     Examples
@@ -61,7 +72,7 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     one_axis = len(axes) == 1
     name = name if one_axis else name + "n"
     shape = {"n": s[0], "axis": axes[0]} if one_axis else {"s": s, "axes": axes}
-    fn = getattr(_POCKETFFT, name, None)
+    fn = getattr(SCIPY_BACKEND, name, None)
     if fn is not None:
         return fn(x, **shape, **options)
     with scipy.fft.set_backend("scipy", only=True):
