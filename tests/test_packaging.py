@@ -119,9 +119,10 @@ def test_the_sdist_carries_what_its_tests_docs_and_examples_need(tmp_path):
     of the package, its tests, docs sources, examples and benchmarks, and a test runs from it."""
     if int(metadata.version("setuptools").split(".")[0]) < 77:
         pytest.skip("the build needs setuptools >= 77 (PEP 639 license expressions)")
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
-    if listed.returncode != 0:
-        pytest.skip("not a git checkout (an sdist itself): nothing to compare with")
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=ROOT, capture_output=True, text=True)
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != ROOT.resolve():
+        pytest.skip("not a git checkout of its own (an sdist, or an export inside another repository)")
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
     tracked = set(listed.stdout.split())
     clone = tmp_path / "gpmath"
     for name in tracked:
