@@ -347,8 +347,8 @@ class FakeLaunch:
         getrf = lapack.get_lapack_funcs("getrf", dtype=dtype)
         for m in range(count):
             a, b = self._matrix(0, m, n, n, dtype), self._matrix(4, m, n, nrhs, dtype)
-            _vec(info, np.int32, count)[m] = getrf(a)[2]
-            self._store(8, m, np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b, dtype)
+            failed = _vec(info, np.int32, count)[m] = getrf(a)[2]  # (an exactly zero pivot: b is left)
+            self._store(8, m, b if failed else np.linalg.solve(a, b), dtype)
 
     def _cholesky_solve(self):  # small_cholesky.cu's solve: by the named triangle's factor, potrf's info
         n, dtype, (info, count, nrhs, lower) = self.kernel.n, self.kernel.dtype, self.values[12:16]
@@ -912,3 +912,39 @@ def test_forms_through_scipy_on_the_host_return_the_operands_package(model, call
     for i in range(2):
         for g, e in zip(got, flat(call(sl, a[i], b))):
             np.testing.assert_allclose(host(g)[i], e, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, n", [((), 6), ((3,), 5), ((2,), 40), ((), 140)])
+@pytest.mark.parametrize("assume_a", ["gen", "pos"])
+@pytest.mark.parametrize("compiler", [True, False])
+def test_solve_condition_estimate(model, dtype, batch, n, assume_a, compiler, monkeypatch):
+    """The CUDA routes' rcond (GetrfSolve for either LU layout and transposed, PotrfSolve, the small
+    kernel's identity solve) within a factor 10 of LAPACK's, per matrix of a batch broadcast along
+    b; the warning of linalg.solve names the ill-conditioned matrix."""
+    from scipy.linalg import LinAlgWarning
+    from test_linalg_condition import conditioned, lapack_rcond, scaled_positive
+
+    model.compiler = compiler
+    P, single = model.put, dtype in ("float32", "complex64")
+    count = int(np.prod(batch))
+    if assume_a == "pos":
+        a = scaled_positive(batch, n, dtype, np.linspace(0.5, 6 if single else 12, count).reshape(batch))
+    else:
+        a = conditioned(batch, n, dtype, np.logspace(-1, -7.5 if single else -17, count).reshape(batch), seed=n)
+    b = random((2,) + batch + (n, 1), dtype, 1)
+    expected = np.broadcast_to(lapack_rcond(a, assume_a == "pos"), (2,) + batch)  # in the dtype, as SciPy computes
+    transposes = (False, True) if assume_a == "gen" and dtype in ("float32", "float64") else (False,)
+    for swapped, transposed in [(s, t) for s in (False, True) for t in transposes]:
+        monkeypatch.setattr(_cuda_solve, "SOLVE_SWAPPED", swapped)
+        with gpmath.solver.Solve(P(a), P(b), assume_a=assume_a, transposed=transposed, condition=True,
+                                 **CUDA) as plan:
+            plan.execute(check=True)
+            rcond = host(plan.rcond())
+        ratio = rcond / expected
+        assert rcond.shape == (2,) + batch and ((0.1 <= ratio) & (ratio <= 10)).all(), (swapped, transposed, ratio)
+    last = expected.size - 1  # the worst conditioned
+    if expected.reshape(-1)[last] < np.finfo(np.dtype(dtype)).eps / 10:
+        with pytest.warns(LinAlgWarning, match=f"slice {last} has rcond"):
+            linalg.solve(P(a), P(b), assume_a=assume_a, **CUDA)
+    gpmath.cache_clear()
