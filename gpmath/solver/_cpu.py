@@ -207,10 +207,17 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         rcond = _each_rcond(c, hermitian_one_norms(NUMPY, a, lower), lambda m, norm: _lapack("pocon", m)(
             m, norm, uplo="L" if lower else "U")[0])
         return cho_solve(c, lower, b, rhs), np.broadcast_to(rcond, rhs.batch_shape)
-    lu, piv = lu_factor(_as_matrices(a, b, rhs)[0])
-    rcond = _each_rcond(lu, np.broadcast_to(one_norms(NUMPY, a), rhs.batch_shape),
-                        lambda m, norm: _lapack("gecon", m)(m, norm)[0])
-    return lu_solve(lu, piv, b, rhs, int(transposed)), rcond
+    norms = np.broadcast_to(one_norms(NUMPY, a), rhs.batch_shape)
+    a, bm = _as_matrices(a, b, rhs)
+    getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
+    x, rcond = np.empty(bm.shape, a.dtype), np.empty(rhs.batch_shape, np.finfo(a.dtype).dtype)
+    for index in np.ndindex(*rhs.batch_shape):  # a C-order A is an F-order Aᵀ: LAPACK's layout, no copy
+        lu, piv, info = getrf(a[index].T)
+        if info > 0:
+            _raise_singular(a)  # (named by the LU of A, as the other routes name it)
+        x[index] = getrs(lu, piv, bm[index], trans=0 if transposed else 1)[0]
+        rcond[index] = gecon(lu, norms[index], norm="I")[0]  # rcond∞(Aᵀ) = rcond₁(A)
+    return x.reshape(rhs.out_shape), rcond
 
 
 def _each_rcond(factors: np.ndarray, norms: np.ndarray, con: Callable) -> np.ndarray:
