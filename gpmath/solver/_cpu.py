@@ -211,12 +211,12 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
     a, bm = _as_matrices(a, b, rhs)
     getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
     x, rcond = np.empty(bm.shape, a.dtype), np.empty(rhs.batch_shape, np.finfo(a.dtype).dtype)
-    for index in np.ndindex(*rhs.batch_shape):  # a C-order A is an F-order Aᵀ: LAPACK's layout, no copy
-        lu, piv, info = getrf(a[index].T)
+    for index in np.ndindex(*rhs.batch_shape):  # the factors stay in LAPACK's layout: one copy in, as gesv's
+        lu, piv, info = getrf(a[index])
         if info > 0:
-            _raise_singular(a)  # (named by the LU of A, as the other routes name it)
-        x[index] = getrs(lu, piv, bm[index], trans=0 if transposed else 1)[0]
-        rcond[index] = gecon(lu, norms[index], norm="I")[0]  # rcond∞(Aᵀ) = rcond₁(A)
+            raise LinAlgError(P.singular("a", index, info))
+        x[index] = getrs(lu, piv, bm[index], trans=int(transposed))[0]
+        rcond[index] = gecon(lu, norms[index])[0]
     return x.reshape(rhs.out_shape), rcond
 
 
