@@ -11,15 +11,16 @@ general and Cholesky solves estimate it in the :class:`~gpmath.solver.Solve` pla
 
 from __future__ import annotations
 
+import functools
+
 import warnings
 
 import numpy as np
-from scipy.linalg import LinAlgWarning
 
 from .._core.packages import known_package
 from ..solver._condition import hermitian_one_norms, ill_conditioned, inverse_one_norms, one_norms, reciprocal
 
-__all__ = ["LinAlgWarning", "warn_if_ill_conditioned", "triangular_rcond", "inverse_rcond"]
+__all__ = ["warn_if_ill_conditioned", "triangular_rcond", "inverse_rcond"]
 
 
 def _triangle(pkg, a, lower: bool):
@@ -72,6 +73,12 @@ def inverse_rcond(a, route: str, lower: bool, inverse):
     return reciprocal(pkg, norms, one_norms(pkg, inverse))
 
 
+@functools.cache
+def _epsilon(dtype: str) -> float:
+    """Machine epsilon of the computing dtype *dtype* (float32's for complex64)."""
+    return float(np.finfo(np.dtype(dtype)).eps)
+
+
 def warn_if_ill_conditioned(rcond, batch: tuple[int, ...], dtype: str) -> None:
     """Warn as SciPy 1.18 does (:class:`scipy.linalg.LinAlgWarning`, its words, pointing at the
     caller of the front that calls this) when a reciprocal condition number of *rcond* (a float,
@@ -89,10 +96,14 @@ def warn_if_ill_conditioned(rcond, batch: tuple[int, ...], dtype: str) -> None:
     """
     if rcond is None:
         return
+    eps = _epsilon(dtype)
+    if isinstance(rcond, float) and rcond >= eps:  # one well-conditioned matrix: the common case, at once
+        return
     pkg = known_package(rcond)
     values = np.broadcast_to(rcond if pkg is None else pkg.to_numpy(rcond), batch).reshape(-1)
-    eps = float(np.finfo(np.dtype(dtype)).eps)
     slices = np.flatnonzero(ill_conditioned(values, eps))
     if slices.size:
         detail = ",".join(f"slice {i} has rcond = {float(values[i])}" for i in slices)
+        from scipy.linalg import LinAlgWarning  # (here: importing gpmath.linalg does not import SciPy)
+
         warnings.warn(f"An ill-conditioned matrix detected: {detail}.", LinAlgWarning, stacklevel=3)

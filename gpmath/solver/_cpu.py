@@ -207,7 +207,8 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         rcond = _each_rcond(c, hermitian_one_norms(NUMPY, a, lower), lambda m, norm: _lapack("pocon", m)(
             m, norm, uplo="L" if lower else "U")[0])
         return cho_solve(c, lower, b, rhs), np.broadcast_to(rcond, rhs.batch_shape)
-    norms = np.broadcast_to(one_norms(NUMPY, a), rhs.batch_shape)
+    norms = one_norms(NUMPY, a)
+    norms = norms if norms.shape == rhs.batch_shape else np.broadcast_to(norms, rhs.batch_shape)
     a, bm = _as_matrices(a, b, rhs)
     getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
     x, rcond = np.empty(bm.shape, a.dtype), np.empty(rhs.batch_shape, np.finfo(a.dtype).dtype)
