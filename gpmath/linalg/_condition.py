@@ -7,6 +7,11 @@ diagonal matrix) of a matrix is below the machine epsilon of the computing dtype
 general and Cholesky solves estimate it in the :class:`~gpmath.solver.Solve` plan
 (``condition=True``) from their own factors; the triangular solves here, by the same estimator
 (:mod:`gpmath.solver._condition`) with triangular solves; an inverse has its ``‖A⁻¹‖₁`` exactly.
+
+Only for SciPy's own inputs, host arrays (NumPy, torch CPU; :func:`estimated`): on device arrays
+the estimate would be tens of small launches and syncs per call, and no GPU peer
+(``torch.linalg.solve``, ``cupyx.scipy.linalg.solve``) estimates or warns; there
+``Solve(condition=True)`` and ``plan.rcond()`` give it on request.
 """
 
 from __future__ import annotations
@@ -20,7 +25,20 @@ import numpy as np
 from .._core.packages import known_package
 from ..solver._condition import hermitian_one_norms, ill_conditioned, inverse_one_norms, one_norms, reciprocal
 
-__all__ = ["warn_if_ill_conditioned", "triangular_rcond", "inverse_rcond"]
+__all__ = ["warn_if_ill_conditioned", "triangular_rcond", "inverse_rcond", "estimated"]
+
+
+def estimated(a) -> bool:
+    """Whether the fronts estimate the condition of *a* (and may warn): for host arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> estimated(np.eye(2))
+    True
+    """
+    pkg = known_package(a)
+    return pkg is None or pkg.device_id(a) is None
 
 
 def _triangle(pkg, a, lower: bool):

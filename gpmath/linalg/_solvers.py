@@ -13,7 +13,7 @@ from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, Solve
 from .._core.packages import package_of
 from .._errors import LinAlgError
 from ._dispatch import run
-from ._condition import inverse_rcond, triangular_rcond, warn_if_ill_conditioned
+from ._condition import estimated, inverse_rcond, triangular_rcond, warn_if_ill_conditioned
 from ._convert import identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
 from ._finite import require_finite
@@ -87,6 +87,13 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         When a matrix is singular (naming it and the zero pivot) or, for ``"pos"``, not
         positive definite.
 
+    Warns
+    -----
+    scipy.linalg.LinAlgWarning
+        As SciPy 1.18, for host arrays (NumPy, torch CPU): when a matrix's estimated reciprocal
+        condition number is below the machine epsilon of its dtype (see docs/linalg.md; device
+        arrays are not estimated, as in torch and CuPy).
+
     Examples
     --------
     >>> import numpy as np
@@ -109,12 +116,12 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         where = {"lower": route == "lower triangular", "check_finite": False, "execution": execution, "stream": stream,
                  "device_id": device_id}
         x = solve_triangular(a, b, trans=int(transposed), **where)
-        rcond = triangular_rcond(a, route, lambda v, trans: solve_triangular(a, v, trans, **where)) if a.shape[-1] \
-            else None
+        rcond = triangular_rcond(a, route, lambda v, trans: solve_triangular(a, v, trans, **where)) \
+            if a.shape[-1] and estimated(a) else None
         refinement = None
     else:
         options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine,
-                   "precision": precision, "condition": True}
+                   "precision": precision, "condition": estimated(a)}
         x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
         refinement, rcond = plan.refinement, plan.rcond()
     warn_if_ill_conditioned(rcond, tuple(x.shape[:len(x.shape) - len(b.shape[-2:])]), package_of(a, "a").dtype_name(a))
@@ -361,6 +368,13 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_
         When a matrix is singular (naming it and the zero pivot) or, for ``"pos"``, not
         positive definite.
 
+    Warns
+    -----
+    scipy.linalg.LinAlgWarning
+        As SciPy 1.18, for host arrays (NumPy, torch CPU): when a matrix's estimated reciprocal
+        condition number is below the machine epsilon of its dtype (see docs/linalg.md; device
+        arrays are not estimated, as in torch and CuPy).
+
     Examples
     --------
     >>> import numpy as np
@@ -374,7 +388,7 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_
     route = structure(assume_a)
     a = a if route == "pos" else referenced(a, route, lower)
     inverse = _inverse(a, route, lower, {"execution": execution, "stream": stream, "device_id": device_id})
-    if a.shape[-1]:
+    if a.shape[-1] and estimated(a):
         rcond = inverse_rcond(a, route, lower, inverse)
         warn_if_ill_conditioned(rcond, tuple(a.shape[:-2]), package_of(a, "a").dtype_name(a))
     return inverse
