@@ -125,7 +125,7 @@ class CudaSolve(CudaEngine, Solve):
         if estimate is None or not self.workspace.executions:
             return None
         self._read_info()
-        return estimate.host.reshape(self.problem.batch_shape).copy()
+        return estimate.values().reshape(self.problem.batch_shape).copy()
 
     def check(self) -> None:
         """:meth:`CudaEngine.check`, and for a mixed-precision solve a scan of the solution: IRS
