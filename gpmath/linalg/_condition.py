@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .._core.packages import known_package
+from .._core.packages import known_package, package_of
 from ..solver._condition import hermitian_one_norms, ill_conditioned, inverse_one_norms, one_norms, reciprocal
 
 __all__ = ["warn_if_ill_conditioned", "triangular_rcond", "inverse_rcond", "estimated"]
@@ -37,8 +37,7 @@ def estimated(a) -> bool:
     >>> estimated(np.eye(2))
     True
     """
-    pkg = known_package(a)
-    return pkg is None or pkg.device_id(a) is None
+    return package_of(a, "a").device_id(a) is None
 
 
 def _triangle(pkg, a, lower: bool):
@@ -58,7 +57,7 @@ def triangular_rcond(a, route: str, solve):
     >>> float(triangular_rcond(np.diag([2.0, 1e-3]), "diagonal", None))
     0.0005
     """
-    pkg = known_package(a)
+    pkg = package_of(a, "a")
     if route == "diagonal":
         magnitudes = abs(pkg.diagonal(a))
         with np.errstate(divide="ignore"):
@@ -81,7 +80,7 @@ def inverse_rcond(a, route: str, lower: bool, inverse):
     >>> round(float(inverse_rcond(a, "gen", False, np.linalg.inv(a))), 12)  # 1 / (6 * 3.5)
     0.047619047619
     """
-    pkg = known_package(a)
+    pkg = package_of(a, "a")
     if route == "pos":
         norms = hermitian_one_norms(pkg, a, lower)
     elif route in ("upper triangular", "lower triangular"):

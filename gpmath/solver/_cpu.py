@@ -11,6 +11,7 @@ LAPACK routine that reports ``info``, so the error names the matrix and its pivo
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, NoReturn
 
@@ -39,7 +40,13 @@ _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 
 def _lapack(name: str, x: np.ndarray):
-    return lapack.get_lapack_funcs(name, (x,))
+    """The LAPACK routine *name* for *x*'s dtype (looked up once a dtype)."""
+    return _lapack_for(name, x.dtype.char)
+
+
+@functools.cache
+def _lapack_for(name: str, char: str):
+    return lapack.get_lapack_funcs(name, dtype=np.dtype(char))
 
 
 def _first_failure(a: np.ndarray, info_of: Callable[[np.ndarray], int]) -> tuple[tuple[int, ...], int]:
@@ -207,10 +214,16 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         rcond = _each_rcond(c, hermitian_one_norms(NUMPY, a, lower), lambda m, norm: _lapack("pocon", m)(
             m, norm, uplo="L" if lower else "U")[0])
         return cho_solve(c, lower, b, rhs), np.broadcast_to(rcond, rhs.batch_shape)
+    getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
+    if not rhs.batch_shape:  # one matrix: no batch arrays to fill
+        lu, piv, info = getrf(a)
+        if info > 0:
+            raise LinAlgError(P.singular("a", (), info))
+        x = getrs(lu, piv, b[..., None] if rhs.vector else b, trans=int(transposed))[0]
+        return x.reshape(rhs.out_shape), np.asarray(gecon(lu, np.abs(a).sum(0).max())[0], np.finfo(a.dtype).dtype)
     norms = one_norms(NUMPY, a)
     norms = norms if norms.shape == rhs.batch_shape else np.broadcast_to(norms, rhs.batch_shape)
     a, bm = _as_matrices(a, b, rhs)
-    getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
     x, rcond = np.empty(bm.shape, a.dtype), np.empty(rhs.batch_shape, np.finfo(a.dtype).dtype)
     for index in np.ndindex(*rhs.batch_shape):  # the factors stay in LAPACK's layout: one copy in, as gesv's
         lu, piv, info = getrf(a[index])
