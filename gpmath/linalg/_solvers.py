@@ -371,9 +371,7 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_
     Warns
     -----
     scipy.linalg.LinAlgWarning
-        As SciPy 1.18, for host arrays (NumPy, torch CPU): when a matrix's estimated reciprocal
-        condition number is below the machine epsilon of its dtype (see docs/linalg.md; device
-        arrays are not estimated, as in torch and CuPy).
+        As :func:`solve` warns, from the exact reciprocal condition number of the inverse.
 
     Examples
     --------

@@ -14,16 +14,9 @@
 // Compiled by NVRTC with -DGPM_REAL=<4 or 8> (float or double) and -DGPM_COMPLEX=<0 or 1>.  Every
 // parameter is 8 bytes wide; vectors are contiguous, n entries a matrix.
 
-#if GPM_REAL == 4
-typedef float real;
-#elif GPM_REAL == 8
-typedef double real;
-#else
-#error "GPM_REAL (the size of a real) must be 4 or 8"
-#endif
+#include "elements.cuh"
 
 #if GPM_COMPLEX
-struct element { real re, im; };
 static __device__ real magnitude(element v) { return hypot(v.re, v.im); }
 static __device__ element make(real value) { return element{value, 0}; }
 static __device__ element sign(element v) {
@@ -31,7 +24,6 @@ static __device__ element sign(element v) {
     return m == 0 ? make(1) : element{v.re / m, v.im / m};
 }
 #else
-typedef real element;
 static __device__ real magnitude(element v) { return fabs(v); }
 static __device__ element make(real value) { return value; }
 static __device__ element sign(element v) { return v == 0 ? (real)1 : v / fabs(v); }
