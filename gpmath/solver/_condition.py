@@ -18,7 +18,10 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["one_norms", "hermitian_one_norms", "inverse_one_norms", "reciprocal", "ill_conditioned"]
+__all__ = ["one_norms", "hermitian_one_norms", "inverse_one_norms", "reciprocal", "ill_conditioned", "SOLVES"]
+
+_ROUNDS = 2  # rounds of z = A⁻ᴴ sign(y), y = A⁻¹ e_j
+SOLVES = 2 + 2 * _ROUNDS  # solves of one right-hand side an estimate takes (automatic placement counts them)
 
 
 def one_norms(package, a, transposed: bool = False):
@@ -80,7 +83,7 @@ def inverse_one_norms(package, solve: Callable, like):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # singular matrices: inf and NaN
         y = solve(like + 1 / like.shape[-1], False)
         estimate = abs(y).sum(-1)
-        for _ in range(2):
+        for _ in range(_ROUNDS):
             y = solve(_unit_vectors(package, solve(_signs(package, y), True)), False)
             estimate = package.where(estimate >= abs(y).sum(-1), estimate, abs(y).sum(-1))
         alternative = abs(solve(_alternating(package, like), False)).sum(-1) * (2 / (3 * like.shape[-1]))
