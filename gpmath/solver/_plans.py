@@ -12,6 +12,7 @@ matrix and its pivot or minor.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 
@@ -195,7 +196,7 @@ class Solve(SolverPlan):
         self.condition = bool(condition) and refine is None
         self.refinement: P.Refinement | None = None
 
-    def rcond(self):
+    def rcond(self) -> Any:
         """The reciprocal condition numbers ``1 / (‖A‖₁ ‖A⁻¹‖₁)`` the last execution estimated
         (``condition=True``), of the matrix ``a`` (not ``aᵀ`` with *transposed*), read from the
         triangle named by *lower* for ``assume_a="pos"``; reading them on the GPU syncs the plan's
