@@ -290,7 +290,8 @@ class FakeLaunch:
         self.kernel, self.values, self.grid = function, [0] * count, grid
         n = function.n
         assert grid >= 1 and (block == _cuda_jacobi.threads(n) if function.name == "small_jacobi"
-                              else block % 32 == 0 and (shared > 0 or function.name == "zero_diagonal"))
+                              else block % 32 == 0 and (shared > 0 or function.name == "zero_diagonal"
+                                                        or function.name.startswith("rcond_")))
 
     def set(self, index, value):
         self.values[index] = value
@@ -302,7 +303,38 @@ class FakeLaunch:
 
     def __call__(self, stream):
         {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_cholesky_solve": self._cholesky_solve,
-         "small_jacobi": self._jacobi, "lu_permute": self._permute, "zero_diagonal": self._zero_diagonal}[self.kernel.name]()
+         "small_jacobi": self._jacobi, "lu_permute": self._permute, "zero_diagonal": self._zero_diagonal,
+         "rcond_start": self._rcond_start, "rcond_absorb": self._rcond_absorb, "rcond_unit": self._rcond_unit,
+         }[self.kernel.name]()
+
+    def _rcond_vectors(self):  # condition.cu: each block's vector of n entries, and the real dtype
+        v, n, dtype = self.values[0], self.values[1], self.kernel.dtype
+        return [_vec(v + m * n * dtype.itemsize, dtype, n) for m in range(self.grid)], np.finfo(dtype).dtype
+
+    def _rcond_start(self):  # 1/n everywhere, or Higham's alternating vector
+        vectors, real = self._rcond_vectors()
+        n, alternating = self.values[1], self.values[2]
+        i = np.arange(n, dtype=real)
+        for vector in vectors:
+            vector[...] = (1 - 2 * (i % 2)) * (1 + i / real.type(max(n - 1, 1))) if alternating else real.type(1) / real.type(n)
+
+    def _rcond_absorb(self):  # the estimate from sum |v| (kept where it is larger), then v = sign(v)
+        vectors, real = self._rcond_vectors()
+        n, estimate, first, alternating, signs = self.values[1:6]
+        estimates = _vec(estimate, real, self.grid)
+        for m, vector in enumerate(vectors):
+            magnitude = np.abs(vector)
+            s = magnitude.sum(dtype=real) * real.type(2) / real.type(3 * n) if alternating else magnitude.sum(dtype=real)
+            estimates[m] = s if first or not estimates[m] >= s else estimates[m]
+            if signs:
+                vector[...] = np.where(magnitude == 0, 1, vector / np.where(magnitude == 0, 1, magnitude))
+
+    def _rcond_unit(self):  # v = e_j, j = argmax |v|
+        vectors, _ = self._rcond_vectors()
+        for vector in vectors:
+            j = np.abs(vector).argmax()
+            vector[...] = 0
+            vector[j] = 1
 
     def _cholesky(self):  # small_cholesky.cu: f = Lᵀ (lower) or Lᴴ (upper) in C order, potrf's info
         n, dtype = self.kernel.n, self.kernel.dtype
@@ -347,8 +379,8 @@ class FakeLaunch:
         getrf = lapack.get_lapack_funcs("getrf", dtype=dtype)
         for m in range(count):
             a, b = self._matrix(0, m, n, n, dtype), self._matrix(4, m, n, nrhs, dtype)
-            _vec(info, np.int32, count)[m] = getrf(a)[2]
-            self._store(8, m, np.linalg.solve(a, b) if np.linalg.matrix_rank(a) == n else b, dtype)
+            failed = _vec(info, np.int32, count)[m] = getrf(a)[2]  # (an exactly zero pivot: b is left)
+            self._store(8, m, b if failed else np.linalg.solve(a, b), dtype)
 
     def _cholesky_solve(self):  # small_cholesky.cu's solve: by the named triangle's factor, potrf's info
         n, dtype, (info, count, nrhs, lower) = self.kernel.n, self.kernel.dtype, self.values[12:16]
@@ -912,3 +944,65 @@ def test_forms_through_scipy_on_the_host_return_the_operands_package(model, call
     for i in range(2):
         for g, e in zip(got, flat(call(sl, a[i], b))):
             np.testing.assert_allclose(host(g)[i], e, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, n", [((), 6), ((3,), 5), ((2,), 40), ((), 140)])
+@pytest.mark.parametrize("assume_a", ["gen", "pos"])
+@pytest.mark.parametrize("compiler", [True, False])
+def test_solve_condition_estimate(model, dtype, batch, n, assume_a, compiler, monkeypatch):
+    """The CUDA routes' rcond (GetrfSolve for either LU layout and transposed, PotrfSolve, the small
+    kernel's identity solve) within a factor 10 of LAPACK's, per matrix of a batch broadcast along
+    b; the warning of linalg.solve names the ill-conditioned matrix."""
+    from scipy.linalg import LinAlgWarning
+    from test_linalg_condition import conditioned, lapack_rcond, scaled_positive
+
+    model.compiler = compiler
+    P, single = model.put, dtype in ("float32", "complex64")
+    count = int(np.prod(batch))
+    if assume_a == "pos":
+        a = scaled_positive(batch, n, dtype, np.linspace(0.5, 6 if single else 12, count).reshape(batch))
+    else:
+        a = conditioned(batch, n, dtype, np.logspace(-1, -7.5 if single else -17, count).reshape(batch), seed=n)
+    b = random((2,) + batch + (n, 1), dtype, 1)
+    expected = np.broadcast_to(lapack_rcond(a, assume_a == "pos"), (2,) + batch)  # in the dtype, as SciPy computes
+    transposes = (False, True) if assume_a == "gen" and dtype in ("float32", "float64") else (False,)
+    for swapped, transposed in [(s, t) for s in (False, True) for t in transposes]:
+        monkeypatch.setattr(_cuda_solve, "SOLVE_SWAPPED", swapped)
+        with gpmath.solver.Solve(P(a), P(b), assume_a=assume_a, transposed=transposed, condition=True,
+                                 **CUDA) as plan:
+            plan.execute(check=True)
+            rcond = host(plan.rcond())
+        ratio = rcond / expected
+        assert rcond.shape == (2,) + batch and ((0.1 <= ratio) & (ratio <= 10)).all(), (swapped, transposed, ratio)
+    last = expected.size - 1  # the worst conditioned
+    if expected.reshape(-1)[last] < np.finfo(np.dtype(dtype)).eps / 10:
+        with pytest.warns(LinAlgWarning, match=f"slice {last} has rcond"):
+            linalg.solve(P(a), P(b), assume_a=assume_a, **CUDA)
+    gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch, n", [((), 33), ((3,), 40), ((2,), 300)])  # above the small kernel's 32 (it inverts)
+@pytest.mark.parametrize("assume_a", ["gen", "pos"])
+def test_staged_condition_kernels_take_the_estimators_steps(model, dtype, batch, n, assume_a):
+    """For host operands staged through the GPU, the estimate's elementwise steps run as
+    condition.cu's kernels (here their NumPy model, which the GPU tests hold the kernels to) on
+    device vectors: the same estimates as the package's steps (NVRTC "missing"), up to rounding."""
+    from test_linalg_condition import conditioned, scaled_positive
+
+    if model.mode != "staged":
+        pytest.skip("the kernels serve staged host operands")
+    count = int(np.prod(batch))
+    if assume_a == "pos":
+        a = scaled_positive(batch, n, dtype, np.linspace(0.5, 5, count).reshape(batch))
+    else:
+        a = conditioned(batch, n, dtype, np.logspace(-1, -5, count).reshape(batch), seed=n)
+    b = random(batch + (n, 2), dtype, 1)
+    found = {}
+    for compiler in (True, False):
+        model.compiler = compiler
+        with gpmath.solver.Solve(a, b, assume_a=assume_a, condition=True, **CUDA) as plan:
+            plan.execute()
+            found[compiler] = np.asarray(plan.rcond())
+    np.testing.assert_allclose(found[True], found[False], rtol=2e-5 if dtype in ("float32", "complex64") else 1e-12)

@@ -96,6 +96,34 @@ def test_place_asks_the_model_only_in_auto_mode(monkeypatch):
     assert place(lambda: pytest.fail("no estimate in the 'cuda' mode"), 0).on_gpu
 
 
+def test_the_condition_estimates_steps_count_on_each_side(monkeypatch):
+    """Solve(condition=True) adds its estimate's six triangular solves: on the GPU each costs the
+    family's per-call overhead (launch-bound), on the CPU only its flops; so a solve the GPU wins
+    alone can go to the CPU with its estimate, and the steps' family is the one consulted."""
+    from gpmath.solver._condition import SOLVES
+    from gpmath.solver._work import solver_work
+
+    asked = []
+    slow_steps = Model(cpu=Side(10e-6, 5e10), gpu=Side(2e-3, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
+                       d2h_large=2e10, pipeline_bytes=4 << 20)
+
+    def model(family, precision, device_id):
+        asked.append(family)
+        return slow_steps if family == "triangular" else RATES
+
+    monkeypatch.setattr(calibration, "model", model)
+    shapes = ((512, 512), (512, 1))
+    alone, estimated = (solver_work("Solve", shapes, "float64", {"condition": c}) for c in (False, True))
+    assert alone.steps == () and estimated.steps == (("triangular", 2 * 512 * 512, SOLVES),)
+    assert solver_work("Solve", shapes, "float64", {"condition": True, "refine": "mixed"}).steps == ()
+    assert place(lambda: alone, 0).on_gpu and asked == ["lu"]
+    verdict = place(lambda: estimated, 0)
+    assert not verdict.on_gpu and asked == ["lu", "lu", "triangular"], verdict.reason
+    cpu = RATES.cpu_seconds(estimated) + SOLVES * 2 * 512 * 512 / 5e10
+    gpu = RATES.gpu_seconds(estimated) + SOLVES * slow_steps.gpu.seconds(2 * 512 * 512)
+    assert verdict.reason == f"auto placement, model CPU {cpu * 1e6:.0f} µs < GPU {gpu * 1e6:.0f} µs"
+
+
 @pytest.mark.parametrize("n, engine", [(8, "gpmath.blas._cpu:CpuMatmul"), (4096, "gpmath.blas._cuda:CudaMatmul")])
 def test_choose_places_host_operands_and_logs_why(monkeypatch, caplog, n, engine):
     monkeypatch.setattr(engines, "resolve_execution", lambda *args: 0)

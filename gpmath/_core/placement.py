@@ -110,6 +110,11 @@ class Work:
         Real floating-point operations (a complex multiply-add counts 4 real ones).
     bytes_in, bytes_out : int
         Bytes copied to the device and back when the plan runs on the GPU.
+    steps : tuple of (family, flops, count)
+        Small dependent steps after the main work, on the operands already there (no copies):
+        *count* problems of *flops* each in *family* (the condition estimate's triangular
+        solves).  On the GPU each costs its family's whole per-call overhead (a launch-bound
+        step), on the CPU only its flops.
     """
 
     family: str
@@ -117,6 +122,7 @@ class Work:
     flops: float
     bytes_in: int
     bytes_out: int
+    steps: tuple[tuple[str, float, int], ...] = ()
 
     @property
     def precision(self) -> str:
@@ -206,6 +212,9 @@ def place(work: Callable[[], Work], device_id: int) -> Verdict:
     estimate = work()
     model = calibration.model(estimate.family, estimate.precision, device_id)
     cpu, gpu = model.cpu_seconds(estimate), model.gpu_seconds(estimate)
+    for family, flops, count in estimate.steps:
+        step = calibration.model(family, estimate.precision, device_id)
+        cpu, gpu = cpu + count * flops / step.cpu.rate, gpu + count * step.gpu.seconds(flops)
     if cpu < gpu:
         return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}")
     return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}")

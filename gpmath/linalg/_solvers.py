@@ -13,6 +13,7 @@ from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, Solve
 from .._core.packages import package_of
 from .._errors import LinAlgError
 from ._dispatch import run
+from ._condition import estimated, inverse_rcond, triangular_rcond, warn_if_ill_conditioned
 from ._convert import identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
 from ._finite import require_finite
@@ -86,6 +87,13 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         When a matrix is singular (naming it and the zero pivot) or, for ``"pos"``, not
         positive definite.
 
+    Warns
+    -----
+    scipy.linalg.LinAlgWarning
+        As SciPy 1.18, for host arrays (NumPy, torch CPU): when a matrix's estimated reciprocal
+        condition number is below the machine epsilon of its dtype (see docs/linalg.md; device
+        arrays are not estimated, as in torch and CuPy).
+
     Examples
     --------
     >>> import numpy as np
@@ -105,14 +113,18 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         return (x, None) if full_output else x
     a = referenced(a, route, lower)
     if route in ("upper triangular", "lower triangular", "diagonal"):
-        x = solve_triangular(a, b, trans=int(transposed), lower=route == "lower triangular", check_finite=False,
-                             execution=execution, stream=stream, device_id=device_id)
+        where = {"lower": route == "lower triangular", "check_finite": False, "execution": execution, "stream": stream,
+                 "device_id": device_id}
+        x = solve_triangular(a, b, trans=int(transposed), **where)
+        rcond = triangular_rcond(a, route, lambda v, trans: solve_triangular(a, v, trans, **where)) \
+            if a.shape[-1] and estimated(a) else None
         refinement = None
     else:
         options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine,
-                   "precision": precision}
+                   "precision": precision, "condition": estimated(a)}
         x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
-        refinement = plan.refinement
+        refinement, rcond = plan.refinement, plan.rcond()
+    warn_if_ill_conditioned(rcond, tuple(x.shape[:len(x.shape) - len(b.shape[-2:])]), package_of(a, "a").dtype_name(a))
     if overwrite_b:
         x = written_into(given_b, x, fortran=True)
     return (x, refinement) if full_output else x
@@ -356,6 +368,11 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_
         When a matrix is singular (naming it and the zero pivot) or, for ``"pos"``, not
         positive definite.
 
+    Warns
+    -----
+    scipy.linalg.LinAlgWarning
+        As :func:`solve` warns, from the exact reciprocal condition number of the inverse.
+
     Examples
     --------
     >>> import numpy as np
@@ -367,13 +384,21 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_
     """
     a, = prepared(check_finite, a=a)
     route = structure(assume_a)
-    where = {"execution": execution, "stream": stream, "device_id": device_id}
+    a = a if route == "pos" else referenced(a, route, lower)
+    inverse = _inverse(a, route, lower, {"execution": execution, "stream": stream, "device_id": device_id})
+    if a.shape[-1] and estimated(a):
+        rcond = inverse_rcond(a, route, lower, inverse)
+        warn_if_ill_conditioned(rcond, tuple(a.shape[:-2]), package_of(a, "a").dtype_name(a))
+    return inverse
+
+
+def _inverse(a, route: str, lower: bool, where: dict):
+    """The inverse of the matrices *route* reads of *a* (:func:`referenced` already, but for ``"pos"``)."""
     if route in ("upper triangular", "lower triangular", "diagonal") and a.shape[-1]:
-        return solve_triangular(referenced(a, route, lower), identity(a), lower=route == "lower triangular",
-                                check_finite=False, **where)
+        return solve_triangular(a, identity(a), lower=route == "lower triangular", check_finite=False, **where)
     if route == "pos" and a.shape[-1]:
         return cho_solve(cho_factor(a, lower, check_finite=False, **where), identity(a), check_finite=False, **where)
-    return run(Inv, (referenced(a, route, lower),), {}, execution, stream, device_id=device_id)
+    return run(Inv, (a,), {}, where["execution"], where["stream"], device_id=where["device_id"])
 
 
 def det(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, execution: str | None = None,

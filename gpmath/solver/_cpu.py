@@ -11,6 +11,8 @@ LAPACK routine that reports ``info``, so the error names the matrix and its pivo
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Callable, NoReturn
 
 import numpy as np
@@ -21,13 +23,14 @@ from .._errors import LinAlgError
 from .._core.packages import NUMPY
 from . import _problem as P
 from ._base import CpuEngine
+from ._condition import hermitian_one_norms, one_norms
 from ._ops import first_zero_diagonal, lstsq_from_svd, lstsq_result, pinv_from_svd
 from ._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Solve,
                              SolveTriangular)
 
 __all__ = [
     "cholesky", "cho_solve", "lu_factor", "lu_solve", "solve", "solve_mixed", "qr", "eigh", "svd", "lstsq",
-    "inv", "det", "slogdet",
+    "inv", "det", "slogdet", "solve_estimated",
 ]
 
 _MAX_REFINE_ITERATIONS = 30  # LAPACK's dsgesv ITERMAX
@@ -37,7 +40,13 @@ _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 
 def _lapack(name: str, x: np.ndarray):
-    return lapack.get_lapack_funcs(name, (x,))
+    """The LAPACK routine *name* for *x*'s dtype (looked up once a dtype)."""
+    return _lapack_for(name, x.dtype.char)
+
+
+@functools.cache
+def _lapack_for(name: str, char: str):
+    return lapack.get_lapack_funcs(name, dtype=np.dtype(char))
 
 
 def _first_failure(a: np.ndarray, info_of: Callable[[np.ndarray], int]) -> tuple[tuple[int, ...], int]:
@@ -190,6 +199,47 @@ def solve(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, lower: bool, 
     except np.linalg.LinAlgError:
         _raise_singular(a)
     return x.reshape(rhs.out_shape)
+
+
+def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, lower: bool,
+                    transposed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`solve`, and the reciprocal condition number in the 1-norm of each matrix of the
+    broadcast batch (of *a*, whatever *transposed* says), from the factors of the solve by LAPACK's
+    ``?gecon`` (LU) or ``?pocon`` (Cholesky), as :func:`scipy.linalg.solve` estimates it (1 where
+    the solution is empty)."""
+    if not math.prod(rhs.out_shape):
+        return solve(a, b, rhs, assume_a, lower, transposed), np.ones(rhs.batch_shape, np.finfo(a.dtype).dtype)
+    if assume_a == "pos":
+        c = cholesky(a, lower)
+        rcond = _each_rcond(c, hermitian_one_norms(NUMPY, a, lower), lambda m, norm: _lapack("pocon", m)(
+            m, norm, uplo="L" if lower else "U")[0])
+        return cho_solve(c, lower, b, rhs), np.broadcast_to(rcond, rhs.batch_shape)
+    getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
+    if not rhs.batch_shape:  # one matrix: no batch arrays to fill
+        lu, piv, info = getrf(a)
+        if info > 0:
+            raise LinAlgError(P.singular("a", (), info))
+        x = getrs(lu, piv, b[..., None] if rhs.vector else b, trans=int(transposed))[0]
+        return x.reshape(rhs.out_shape), np.asarray(gecon(lu, np.abs(a).sum(0).max())[0], np.finfo(a.dtype).dtype)
+    norms = one_norms(NUMPY, a)
+    norms = norms if norms.shape == rhs.batch_shape else np.broadcast_to(norms, rhs.batch_shape)
+    a, bm = _as_matrices(a, b, rhs)
+    x, rcond = np.empty(bm.shape, a.dtype), np.empty(rhs.batch_shape, np.finfo(a.dtype).dtype)
+    for index in np.ndindex(*rhs.batch_shape):  # the factors stay in LAPACK's layout: one copy in, as gesv's
+        lu, piv, info = getrf(a[index])
+        if info > 0:
+            raise LinAlgError(P.singular("a", index, info))
+        x[index] = getrs(lu, piv, bm[index], trans=int(transposed))[0]
+        rcond[index] = gecon(lu, norms[index])[0]
+    return x.reshape(rhs.out_shape), rcond
+
+
+def _each_rcond(factors: np.ndarray, norms: np.ndarray, con: Callable) -> np.ndarray:
+    """``con(factor, norm)`` of each matrix of *factors* (1 for matrices of order 0), in their real dtype."""
+    rcond = np.ones(factors.shape[:-2], dtype=np.finfo(factors.dtype).dtype)
+    for index in np.ndindex(*rcond.shape) if factors.size else ():
+        rcond[index] = con(factors[index], norms[index])
+    return rcond
 
 
 def _refined_in(a, b, lu, piv, rhs) -> tuple[np.ndarray, int, np.ndarray]:
@@ -399,12 +449,20 @@ class CpuLUSolve(CpuEngine, LUSolve):
 class CpuSolve(CpuEngine, Solve):
     """:class:`~gpmath.solver.Solve` on the CPU (``refine="mixed"``: an f32 LU refined in f64)."""
 
+    _rcond: np.ndarray | None = None
+
     def _compute_cpu(self, arrays):
         a, b, rhs = arrays["a"], arrays["b"], self.problem.rhs
         if self.refine == "mixed":
             x, self.refinement = solve_mixed(a, b, rhs)
             return x
+        if self.condition:
+            x, self._rcond = solve_estimated(a, b, rhs, self.assume_a, self.lower, self.transposed)
+            return x
         return solve(a, b, rhs, self.assume_a, self.lower, self.transposed)
+
+    def _rcond_values(self) -> np.ndarray | None:
+        return self._rcond
 
 
 class CpuQR(CpuEngine, QR):

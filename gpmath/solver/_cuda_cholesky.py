@@ -67,7 +67,7 @@ class PotrsSolve:
         conj = p.dtype.is_complex
         _, c_ptr = ws.load("c", arrays["c"], p.dtype, p.batch_shape + (p.n, p.n), keep=True)
         b, b_ptr = load_rhs(ws, p, arrays["b"], conj)
-        self._cholesky.solve(self._uplo, c_ptr, b_ptr)
+        self._cholesky.solve(self._uplo, c_ptr, b_ptr, p.rhs.nrhs)
         return deliver_rhs(ws, p, b, conj)
 
 

@@ -131,11 +131,12 @@ class CholeskyFactorization:
             lib.cs.xpotrf(ws.handle, ws.params, lower, p.n, p.dtype.cuda, ptr + i * step, p.n, p.dtype.cuda,
                           dwork, dbytes, ctypes.addressof(hwork), hbytes, ws.info + 4 * i)
 
-    def solve(self, uplo: int, a_ptr: int, b_ptr: int) -> None:
-        """``A X = B`` from the factors at *a_ptr* (fill mode *uplo*), in place of the B at *b_ptr*."""
+    def solve(self, uplo: int, a_ptr: int, b_ptr: int, k: int) -> None:
+        """``A X = B`` from the factors at *a_ptr* (fill mode *uplo*), in place of the *k* columns of
+        each B at *b_ptr*."""
         p, ws = self.problem, self.ws
         lib = ws.lib
-        t, count, k, n = LETTER[p.dtype.name], max(p.batch_count, 1), p.rhs.nrhs, p.n
+        t, count, n = LETTER[p.dtype.name], max(p.batch_count, 1), p.n
         a_step, b_step = n * n * p.dtype.itemsize, n * k * p.dtype.itemsize
         if self.batched:  # potrsBatched takes one right-hand side: one launch per column
             a_array = ws.pointers(a_ptr, a_step, count)

@@ -17,7 +17,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .._core.shapes import broadcast_strides, compact_strides, fold_batches
+from .._core.staging import deliver
+from ._condition import hermitian_one_norms, one_norms
+from ._cuda_condition import ConditionEstimate
 from ._device import SolverLibraries
 from ._problem import Problem
 from ._workspace import Workspace
@@ -95,12 +100,20 @@ def kernel_operand(ws: Workspace, problem: Problem, name: str, x) -> tuple[int, 
 
 class SmallKernelSolve:
     """``A x = b`` in one launch: LU with partial pivoting or (*positive*: ``assume_a="pos"``)
-    Cholesky of the *lower* or upper triangle; *transposed* solves ``Aᵀ x = b``."""
+    Cholesky of the *lower* or upper triangle; *transposed* solves ``Aᵀ x = b``.  With
+    *condition*, a second launch solves for the identity, which gives ``‖A⁻¹‖₁`` exactly (the
+    kernel keeps no factors to estimate it from)."""
 
-    def __init__(self, problem: Problem, ws: Workspace, positive: bool, lower: bool, transposed: bool):
+    def __init__(self, problem: Problem, ws: Workspace, positive: bool, lower: bool, transposed: bool,
+                 condition: bool = False):
         p = problem
         self.problem, self.ws = problem, ws
+        self._positive, self._lower = positive, lower
         self._swap_strides = transposed and not positive  # (a positive definite a is its transpose)
+        self.condition = ConditionEstimate(problem, ws) if condition else None
+        if condition:
+            eye = np.eye(p.n, dtype=p.dtype.numpy)
+            self._eye = eye if ws.staged else deliver(ws.package, eye, ws.home)
         path, function = (CHOLESKY_KERNEL_PATH, "small_cholesky_solve") if positive else (KERNEL_PATH, "small_lu_solve")
         launch = self._launch = _warp_launch(ws, path, function, _PARAMETERS + positive, p)
         launch.set(_INFO, ws.info)
@@ -120,7 +133,25 @@ class SmallKernelSolve:
         x, x_ptr = ws.work("x", rhs.out_shape, p.dtype)
         place(launch, _X, x_ptr, n * rhs.nrhs, 1 if rhs.vector else rhs.nrhs, 0 if rhs.vector else 1)
         launch(ws.stream)
+        if self.condition is not None:
+            self._estimate(arrays["a"])
         return ws.deliver(x)
+
+    def _estimate(self, a) -> None:
+        """rcond from ``X`` solving ``op(A) X = I`` (the launch's a already placed): ``X = A⁻¹``,
+        or ``A⁻ᵀ`` with swapped strides, whose largest row sum is ``‖A⁻¹‖₁``."""
+        p, ws, launch, n = self.problem, self.ws, self._launch, self.problem.n
+        pkg = ws.package
+        place(launch, _B, *kernel_operand(ws, p, "identity", self._eye))
+        inverse, ptr = ws.work("inverse", p.batch_shape + (n, n), p.dtype, keep=True)
+        place(launch, _X, ptr, n * n, n, 1)
+        launch.set(_NRHS, n)
+        launch(ws.stream)
+        launch.set(_NRHS, p.rhs.nrhs)
+        inverse = ws.deliver(inverse)
+        with pkg.on_stream(ws.stream, ws.home):
+            norms = hermitian_one_norms(pkg, a, self._lower) if self._positive else one_norms(pkg, a)
+            self.condition.publish(norms, one_norms(pkg, inverse, transposed=self._swap_strides))
 
 
 class SmallKernelCholesky:

@@ -16,8 +16,10 @@ import numpy as np
 
 from .._errors import LinAlgError
 from . import _problem as P
+from ._condition import hermitian_one_norms, one_norms
 from ._crossover import SOLVE, choose
 from ._cuda import CudaEngine
+from ._cuda_condition import ConditionEstimate
 from ._cuda_factor import CholeskyFactorization, LuFactorization, deliver_rhs, load_rhs
 from ._cuda_irs import IrsSolve
 from ._cuda_permute import permuted_rhs
@@ -34,14 +36,17 @@ SOLVE_SWAPPED = True  # LU of a swapped copy (A itself) and getrs "N": 0.4-10 % 
 
 class GetrfSolve:
     """``A x = b`` (or ``Aᵀ x = b``: *transposed*) by LU: the factors of a swapped copy (``A``
-    itself, column-major) or, with ``SOLVE_SWAPPED`` False, of a plain one (``Aᵀ``)."""
+    itself, column-major) or, with ``SOLVE_SWAPPED`` False, of a plain one (``Aᵀ``); with
+    *condition*, the rcond of ``A`` from those factors (:class:`~._cuda_condition.ConditionEstimate`)."""
 
-    def __init__(self, problem: Problem, ws: Workspace, transposed: bool):
+    def __init__(self, problem: Problem, ws: Workspace, transposed: bool, condition: bool = False):
         self.problem, self.ws, self._transposed = problem, ws, transposed
         self.lu = LuFactorization(problem, ws)
         self.permute = permuted_rhs(problem, ws, self.lu)
         operation = ws.lib.cublas.Operation
         self._n, self._t = operation.N, operation.T
+        self._adjoint = operation.C if problem.dtype.is_complex else operation.T
+        self.condition = ConditionEstimate(problem, ws) if condition else None
 
     def run(self, arrays):
         p, ws, lu = self.problem, self.ws, self.lu
@@ -55,17 +60,29 @@ class GetrfSolve:
             b, b_ptr = self.permute.apply(b_ptr, pivots)
             pivots = 0
         lu.solve(trans, a_ptr, pivots, b_ptr, p.rhs.nrhs)
+        if self.condition is not None:
+            self.condition.run(arrays["a"], one_norms, self._inverse_solves(a_ptr, swapped))
         return deliver_rhs(ws, p, b)
+
+    def _inverse_solves(self, a_ptr: int, swapped: bool):
+        """Solves of one vector a matrix with ``A`` and ``Aᴴ`` from the LU of ``M = A``; from that of
+        ``M = Aᵀ``, with ``B = conj(A)`` (``‖B⁻¹‖₁ = ‖A⁻¹‖₁``): ``B = Mᴴ`` and ``Bᴴ = M``."""
+        forward, adjoint = (self._n, self._adjoint) if swapped else (self._adjoint, self._n)
+
+        def solve_at(ptr: int, with_adjoint: bool) -> None:
+            self.lu.solve(adjoint if with_adjoint else forward, a_ptr, self.lu.pivots, ptr, 1)
+        return solve_at
 
 
 class PotrfSolve:
     """``A x = b`` for Hermitian positive-definite A by Cholesky of its *lower* or upper triangle."""
 
-    def __init__(self, problem: Problem, ws: Workspace, lower: bool):
+    def __init__(self, problem: Problem, ws: Workspace, lower: bool, condition: bool = False):
         self.problem, self.ws, self._lower = problem, ws, lower
         self._conjugate = problem.dtype.is_complex and not lower  # conj(A) conj(x) = conj(b)
         self._fill = ws.lib.cublas.FillMode.LOWER
         self._cholesky = CholeskyFactorization(problem, ws, solve_info=ws.buffer(4 * max(problem.batch_count, 1)))
+        self.condition = ConditionEstimate(problem, ws) if condition else None
 
     def run(self, arrays):
         p, ws, conj = self.problem, self.ws, self._conjugate
@@ -73,7 +90,10 @@ class PotrfSolve:
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=self._lower)
         b, b_ptr = load_rhs(ws, p, arrays["b"], conj)
         self._cholesky.factor(a_ptr)
-        self._cholesky.solve(self._fill, a_ptr, b_ptr)
+        self._cholesky.solve(self._fill, a_ptr, b_ptr, p.rhs.nrhs)
+        if self.condition is not None:  # the factored M (A or conj(A)) is Hermitian, ‖M⁻¹‖₁ = ‖A⁻¹‖₁
+            solve_at = lambda ptr, adjoint: self._cholesky.solve(self._fill, a_ptr, ptr, 1)  # noqa: E731
+            self.condition.run(arrays["a"], lambda pkg, a: hermitian_one_norms(pkg, a, self._lower), solve_at)
         return deliver_rhs(ws, p, b, conj)
 
 
@@ -88,16 +108,24 @@ class CudaSolve(CudaEngine, Solve):
             self._solution = None
             return IrsSolve(p, ws, self.precision)
         if choose(SOLVE, p.n, p.batch_count, serves(p.n, self.lib)) == "kernel":
-            return SmallKernelSolve(p, ws, self.assume_a == "pos", self.lower, self.transposed)
+            return SmallKernelSolve(p, ws, self.assume_a == "pos", self.lower, self.transposed, self.condition)
         if self.assume_a == "pos":
-            return PotrfSolve(p, ws, self.lower)
-        return GetrfSolve(p, ws, self.transposed)
+            return PotrfSolve(p, ws, self.lower, self.condition)
+        return GetrfSolve(p, ws, self.transposed, self.condition)
 
     def _run(self, arrays):
         x = self.route.run(arrays)
         if self.refine == "mixed":
             self.refinement, self._solution = self.route.refinement, x
         return x
+
+    def _rcond_values(self) -> np.ndarray | None:
+        """The route's last estimate (after a sync of the plan's stream), or None (IRS keeps no factors)."""
+        estimate = getattr(self.route, "condition", None)
+        if estimate is None or not self.workspace.executions:
+            return None
+        self._read_info()
+        return estimate.values().reshape(self.problem.batch_shape).copy()
 
     def check(self) -> None:
         """:meth:`CudaEngine.check`, and for a mixed-precision solve a scan of the solution: IRS

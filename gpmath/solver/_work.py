@@ -6,6 +6,9 @@ operation counts, rounded (LU 2/3 n³, Cholesky 1/3 n³, QR 4/3 n³, a triangula
 right-hand side ...).  They only need to be consistent within a family: each family's rates are
 measured on its own calibration problem through the same formulas.  Every operand is copied in;
 what comes out is the size of ``a``, of ``b``, one value per row or column, or one per matrix.
+``Solve(condition=True)`` adds its estimate's triangular solves as steps
+(:attr:`~gpmath._core.placement.Work.steps`): on a GPU each is launch-bound, so they can make the CPU
+the faster side for a moderate matrix that the solve alone would send to the GPU.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import math
 
 from .._core.placement import Work, flop_factor, itemsize
+from ._condition import SOLVES
 
 __all__ = ["COSTS", "VALUES_ONLY", "solver_work"]
 
@@ -49,6 +53,8 @@ def solver_work(front: str, shapes: tuple, dtype: str, options: dict) -> Work:
     --------
     >>> solver_work("Solve", ((100, 100), (100,)), "float64", {}).flops == 2 / 3 * 100**3 + 2 * 100**2
     True
+    >>> solver_work("Solve", ((100, 100), (100,)), "float64", {"condition": True}).steps
+    (('triangular', 20000, 6),)
     """
     family, cube, square, result = COSTS[front]
     if front in VALUES_ONLY:
@@ -63,4 +69,8 @@ def solver_work(front: str, shapes: tuple, dtype: str, options: dict) -> Work:
     flops = batch * (cube * small * small * large + square * small * small * rhs) * flop_factor(dtype)
     out = {"a": batch * m * n, "b": math.prod(b) if b else 0, "values": batch * small, "scalar": batch}[result]
     size = itemsize(dtype)
-    return Work(family, dtype, flops, size * sum(math.prod(s) for s in shapes if s is not None), size * out)
+    # Solve(condition=True) then estimates each matrix's condition: SOLVES solves of one vector, each a
+    # pair of triangular solves, batched (a host-bound handful of launches each on a GPU)
+    steps = (("triangular", batch * 2 * small * small * flop_factor(dtype), SOLVES),) if (
+        front == "Solve" and options.get("condition") and options.get("refine") is None) else ()
+    return Work(family, dtype, flops, size * sum(math.prod(s) for s in shapes if s is not None), size * out, steps)

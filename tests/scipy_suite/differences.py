@@ -25,8 +25,6 @@ REASONS: dict[str, str] = {
                               "eig and svd, eig's b)",
     "legacy-dtypes": "strings, bytes, void and objects raise ValueError, datetimes TypeError, longdouble "
                      "computes in float64; SciPy keeps 1.16's per-function conversions and errors",
-    "no-condition-estimate": "no LinAlgWarning for ill-conditioned matrices: cuSOLVER has no condition "
-                             "estimator, and the CPU path keeps the GPU's behaviour",
     "cho-factor-batch-flag": "a batched cho_factor returns one lower flag; SciPy's returns an array of them",
     "zero-size-batches": "empty batches give empty results; SciPy's eig and toeplitz raise ValueError",
     "empty-eig-dtypes": "eig of an empty matrix with homogeneous_eigvals returns SciPy's empty forms "
@@ -66,21 +64,7 @@ XFAILS: dict[str, str] = {
     "numpy/linalg/tests/test_linalg.py::TestSolve::test_0_size_k": "numpy-subclass",
     "numpy/linalg/tests/test_linalg.py::TestLstsq::test_incompatible_dims": "numpy-error-types",
     # the full run of SciPy's modules (GPMATH_SCIPY_SUITE=full), every version
-    f"{BASIC}::TestSolve::test_ill_condition_warning[diagonal]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[tridiagonal]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[lower triangular]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[upper triangular]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[symmetric]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[hermitian]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[positive definite]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[general]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[banded]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_ill_condition_warning[None]": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_diagonal": "no-condition-estimate",
-    f"{BASIC}::TestSolve::test_tridiagonal": "no-condition-estimate",
     f"{BASIC}::TestInv::test_overwrite_a[True]": "overwrite-side-effects",
-    f"{BASIC}::TestInv::test_ill_cond": "no-condition-estimate",
-    f"{BASIC}::TestInv::test_diagonal": "no-condition-estimate",
     f"{BASIC}::TestDet::test_incompatible_dtype_input": "legacy-dtypes",
     f"{BASIC}::TestDet::test_overwrite_a": "overwrite-side-effects",
     f"{BASIC}::TestDTypes::test_inv[M]": "legacy-dtypes",
@@ -191,7 +175,6 @@ XFAILS_BY_SCIPY: dict[tuple[int, int], dict[str, str]] = {
         # [order-nrhs-shape-dtype-driver-overwrite_b-overwrite_a]: F-contiguous float a of one matrix
         **dict.fromkeys(_grid(f"{BASIC}::TestLstsq::test_overwrite", ("F",), ("1", "5"), ("shape1", "shape2"),
                               ("float",), ("gelss", "gelsd", "gelsy"), GIVEN, ("True",)), "overwrite-side-effects"),
-        f"{BASIC}::TestSolve::test_banded": "no-condition-estimate",
         # [overwrite_a-ndim-order-dtyp], then [overwrite_b-overwrite_a-ndim_b-ndim_a-order_b-order_a-dtyp_b-dtyp_a]:
         # an operand of one matrix, F-contiguous, already in the result's dtype
         **dict.fromkeys(_grid(f"{DECOMP}::TestEig::test_overwrite_reg", ("True",), ("2",), ("F",),

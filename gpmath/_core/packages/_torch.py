@@ -208,7 +208,7 @@ class TorchPackage(Package):
         return like.new_zeros(shape)
 
     def broadcast(self, x, shape):
-        return x.expand(*shape)
+        return x.expand(tuple(shape))
 
     def diagonal(self, x):
         return self.module.diagonal(x, dim1=-2, dim2=-1)

@@ -7,19 +7,11 @@
 // Every parameter is 8 bytes wide; `matrix` (the step between matrices, 0 for one matrix read by
 // every block) and `n` count elements.
 
-#if GPM_REAL == 4
-typedef float real;
-#elif GPM_REAL == 8
-typedef double real;
-#else
-#error "GPM_REAL (the size of a real) must be 4 or 8"
-#endif
+#include "elements.cuh"
 
 #if GPM_COMPLEX
-struct element { real re, im; };
 __device__ bool is_zero(const element& v) { return v.re == 0 && v.im == 0; }
 #else
-typedef real element;
 __device__ bool is_zero(element v) { return v == 0; }
 #endif
 
