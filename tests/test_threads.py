@@ -122,3 +122,15 @@ def test_stateless_calls_reuse_plans_of_ended_threads(package):
         y, p = _in_fresh_thread(lambda: (to_numpy(fft.fft(dx)), to_numpy(gpmath.matmul(da, da))))
         assert relative_error(y, scipy.fft.fft(x)) < 1e-12
         assert relative_error(p, a @ a) < 1e-12
+
+
+@pytest.mark.parametrize("devices", [1, 2])
+def test_current_device_asks_the_runtime_only_where_several_devices_are_visible(monkeypatch, devices):
+    """The GPU that computes on host operands is the current one: with one device visible that is
+    device 0 without a ``cudaGetDevice`` (a per-call runtime call on the host-operand key); with
+    several, the runtime's answer."""
+    calls = []
+    monkeypatch.setattr(runtime, "device_count", lambda: devices)
+    monkeypatch.setattr(runtime, "get_device", lambda: calls.append("get") or devices - 1)
+    assert runtime.current_device() == devices - 1
+    assert calls == ([] if devices == 1 else ["get"])

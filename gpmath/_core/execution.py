@@ -113,7 +113,7 @@ def resolve_execution(
         if missing is not None:
             _warn_once(missing, lambda: f"a GPU is present but {missing}; running on the CPU")
             return None
-    return runtime.get_device() if requested is None else requested
+    return runtime.current_device() if requested is None else requested
 
 
 def _warn_once(topic: str, message: Callable[[], str | None]) -> None:

@@ -17,7 +17,7 @@ from typing import Callable
 
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 
-__all__ = ["rt", "check", "device_count", "no_gpu_reason", "driver_version", "runtime_version", "gpu_hardware_present",
+__all__ = ["rt", "check", "device_count", "current_device", "no_gpu_reason", "driver_version", "runtime_version", "gpu_hardware_present",
            "get_device", "set_device", "device_name", "name_of", "on_device", "bind_thread", "call_on_device",
            "on_device_if_several", "on_device_of_stream", "stream_device", "capturing"]
 
@@ -140,6 +140,20 @@ def no_gpu_reason() -> str:
 def get_device() -> int:
     """``cudaGetDevice``."""
     return check(_runtime().cudaGetDevice(), "cudaGetDevice")
+
+
+def current_device() -> int:
+    """The current CUDA device where a GPU is visible: 0 where it is the only one (no runtime call:
+    nothing else can be current), else ``cudaGetDevice``.
+
+    Examples
+    --------
+    >>> import gpmath
+    >>> from gpmath._core import runtime
+    >>> runtime.current_device() if gpmath.device_count() else 0
+    0
+    """
+    return get_device() if device_count() > 1 else 0
 
 
 def device_name(device_id: int) -> str:

@@ -51,7 +51,7 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
         where = (execution, pkg.current_stream(home) if stream is None else stream, device_id)
     else:
         if device_id is None and execution != "cpu" and runtime.device_count():
-            device_id = runtime.get_device()  # the GPU that computes on host operands
+            device_id = runtime.current_device()  # the GPU that computes on host operands
         where = (execution, stream, device_id, get_placement())
     key = [front, where, *options.values()]
     signature, ptr = pkg.signature, pkg.ptr

@@ -97,7 +97,7 @@ _pool: ThreadPoolExecutor | None = None
 def _ring(stream: int) -> _Ring:
     device_id = runtime.stream_device(stream)
     if device_id is None:
-        device_id = runtime.get_device()
+        device_id = runtime.current_device()
     ring = _rings.get(device_id)
     if ring is None:
         with _rings_lock:
