@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import cmath
 
-from .._core.packages import as_array
+from .._core.packages import as_array, known_package
 
 __all__ = ["require_finite"]
 
@@ -34,6 +34,11 @@ def require_finite(check: bool, **operands) -> None:
     """
     if not check:
         return
+    values = [x for x in operands.values() if x is not None]
+    package = known_package(values[0]) if values else None
+    if package is not None and all(known_package(x) is package for x in values):  # one package: one probe
+        if cmath.isfinite(complex(package.finite_probe(values))):
+            return
     named = [(name, *as_array(x, name)) for name, x in operands.items() if x is not None]
     packages = dict.fromkeys(package for _, _, package in named)  # in order, once each
     probes = [package.finite_probe([x for _, x, of in named if of is package]) for package in packages]  # enqueued
