@@ -114,9 +114,11 @@ def warn_if_ill_conditioned(rcond, batch: tuple[int, ...], dtype: str) -> None:
     if rcond is None:
         return
     eps = _epsilon(dtype)
+    pkg = None if isinstance(rcond, float) else known_package(rcond)
+    if not batch and pkg is not None:  # one matrix: its number
+        rcond, pkg = float(pkg.to_numpy(rcond)), None
     if isinstance(rcond, float) and rcond >= eps:  # one well-conditioned matrix: the common case, at once
         return
-    pkg = known_package(rcond)
     values = np.broadcast_to(rcond if pkg is None else pkg.to_numpy(rcond), batch).reshape(-1)
     slices = np.flatnonzero(ill_conditioned(values, eps))
     if slices.size:
