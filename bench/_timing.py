@@ -49,10 +49,13 @@ class Progress:
 PROGRESS = Progress()  # the run's progress line
 
 
-def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15) -> dict:
+def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15, calls: int = 1) -> dict:
     """Median milliseconds of each ``fns[name]()`` timed with CUDA events, interleaved.
 
-    One run of each per round, so clock and temperature drift affects all alike.
+    One timing of each per round, so clock and temperature drift affects all alike.  A timing
+    covers *calls* back-to-back calls and counts their time over *calls*: with one, the host's
+    work before the first launch is inside it (a lone call's time); with several, it overlaps
+    the device's work as in a loop (the throughput of a sub-millisecond operation).
     """
     import torch
 
@@ -65,10 +68,11 @@ def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15) -> dict:
     for _ in range(reps):
         for name, fn in fns.items():
             start.record()
-            fn()
+            for _ in range(calls):
+                fn()
             stop.record()
             stop.synchronize()
-            times[name].append(start.elapsed_time(stop))
+            times[name].append(start.elapsed_time(stop) / calls)
     PROGRESS.tick()
     return {name: statistics.median(v) for name, v in times.items()}
 

@@ -9,6 +9,8 @@ DCT section (``--dct``): DCT/DST types 1-4 of 4096x4096 float32/float64 along th
 (stateless and ``DCT``/``DST`` plans) against cupyx.scipy.fft.dct (types 2, 3; target: ratio
 >= 1.0) and against gpmath's rfft of the same array (types 1, 4; target: at most 2x); and types 1
 of 4096 rows whose FFT is a power of two (DCT-I of 4097 points, DST-I of 4095), beside that rfft.
+Each timing covers 8 calls back to back (``DCT_CALLS``): these sub-millisecond transforms are
+compared as a loop runs them, the host's launch work overlapping the device's.
 Needs torch with CUDA; CuPy's columns are left out where it is not installed.
 """
 
@@ -29,6 +31,7 @@ from _timing import cuda_medians_ms, per_call_us  # noqa: E402
 
 cupy = optional_module("cupy")
 cupyx_fft = None if cupy is None else __import__("cupyx.scipy.fft", fromlist=["fft"])
+DCT_CALLS = 8  # DCT/DST rows time throughput: sub-millisecond transforms, back to back as in a loop
 QUICK = "--quick" in sys.argv  # (read before the cases are built; also an argparse option)
 # label, input shape, dtype, function name (the same in torch.fft, cupy.fft and gpmath.fft), axes
 CASES = [
@@ -120,7 +123,7 @@ def _dct_row(label: str, family: str, planner, kind: int, x, cx, rfft_ms: float)
     fns = {"plan": plan.execute, "stateless": lambda: fn(x, type=kind)}
     if kind in (2, 3) and cupyx_fft is not None:
         fns["cupyx"] = lambda: getattr(cupyx_fft, family)(cx, type=kind)
-    ms = cuda_medians_ms(fns)
+    ms = cuda_medians_ms(fns, calls=DCT_CALLS)
     # SciPy on the host is the reference (CuPy has no types 1 and 4): 64 rows are enough
     reference = getattr(scipy.fft, family)(x[:64].double().cpu().numpy(), type=kind)
     got = plan.execute()[:64].double().cpu().numpy()
@@ -135,13 +138,13 @@ def dct_table() -> Table:
     """DCT/DST of 4096x4096 along the last axis: gpmath (plan and stateless) vs cupyx and vs rfft;
     then types 1 where their FFT has a power-of-two length (DCT-I of 4097 points and DST-I of 4095:
     8192), beside the same 4096x4096 rfft."""
-    t = Table("DCT/DST 4096x4096 last axis (ms; targets: cupyx/plan >= 1 for types 2, 3; plan/rfft <= 2 for types 1, 4)",
+    t = Table(f"DCT/DST 4096x4096 last axis (ms a call, {DCT_CALLS} back to back a timing; targets: cupyx/plan >= 1 for types 2, 3; plan/rfft <= 2 for types 1, 4)",
               ["case", "gpmath plan", "gpmath fn", "cupyx", "cupyx/plan", "rfft", "plan/rfft", "rel err vs SciPy"],
               times=("gpmath plan", "gpmath fn", "cupyx", "rfft"))
     for dtype in (torch.float32, torch.float64):
         x = torch.randn(4096, 4096, dtype=dtype, device="cuda")
         cx = None if cupy is None else cupy.asarray(x)
-        rfft_ms = cuda_medians_ms({"rfft": lambda: gfft.rfft(x)})["rfft"]
+        rfft_ms = cuda_medians_ms({"rfft": lambda: gfft.rfft(x)}, calls=DCT_CALLS)["rfft"]
         name = str(dtype)[6:]
         for family, planner in (("dct", DCT), ("dst", DST)):
             for kind in (1, 2, 3, 4):
