@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Run the GPU test suite under compute-sanitizer (memcheck, racecheck, synccheck).
 #
-# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-m MARKS] [-k EXPR] [-n WORKERS] [-o OUT] [TESTS...]
+# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-m MARKS] [-k EXPR] [-n WORKERS] [-o OUT] [-d FILE] [-l]
+#                          [TESTS...]
 #   -t TOOLS   tools to run (default: all three)
 #   -m MARKS   pytest -m selection (default: "gpu or not gpu": every test, host arrays computed on
 #              the GPU included); hypothesis tests take GPMATH_TEST_MAX_EXAMPLES examples (default 3)
 #   -k EXPR    pytest -k selection, for every tool
 #   -n WORKERS pytest-xdist workers, each sanitized (default: 0, one process)
 #   -o OUT     output folder (default: $OUT, else ./sanitize-out)
+#   -d FILE    leave out the tests whose node ids FILE lists (those an earlier run checked)
+#   -l         with SANITIZE_KERNELS: first a pass without the sanitizer records the tests that launch one of
+#              gpmath's kernels or start a child process (OUT/launching_<tool>.txt), then only those are
+#              sanitized; the others launch nothing the filtered check looks at (bench/sanitize_plugin.py)
 #   TESTS      test files or node ids (default: tests/)
 # Per-tool subsets (racecheck and synccheck are very slow): SANITIZE_TESTS_<TOOL> and
 # SANITIZE_K_<TOOL> override TESTS and -k for that tool, e.g.
@@ -25,21 +30,28 @@ KEXPR=""
 MARKS="gpu or not gpu"
 WORKERS=0
 OUT_DIR="${OUT:-./sanitize-out}"
-while getopts "t:m:k:n:o:h" opt; do
+LAUNCHING=0
+while getopts "t:m:k:n:o:d:lh" opt; do
   case "$opt" in
     t) TOOLS="$OPTARG" ;;
     m) MARKS="$OPTARG" ;;
     n) WORKERS="$OPTARG" ;;
     k) KEXPR="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
-    h) sed -n '2,20p' "$0"; exit 0 ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    d) export SANITIZE_DESELECT; SANITIZE_DESELECT="$(realpath "$OPTARG")" ;;
+    l) LAUNCHING=1 ;;
+    h) sed -n '2,25p' "$0"; exit 0 ;;
+    *) sed -n '2,25p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 DEFAULT_TESTS=("$@")
 [ ${#DEFAULT_TESTS[@]} -eq 0 ] && DEFAULT_TESTS=(tests/)
 mkdir -p "$OUT_DIR"
+if [ "$LAUNCHING" -eq 1 ] && [ -z "${SANITIZE_KERNELS:-}" ]; then
+  echo "-l needs SANITIZE_KERNELS (every kernel is checked without it)"; exit 2
+fi
+export PYTHONPATH="$(cd "$(dirname "$0")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"  # bench/sanitize_plugin.py
 # capture children (tests/test_robust_gpu.py) run under the sanitizer too: give them time
 export GPMATH_ROBUST_CHILD_TIMEOUT="${GPMATH_ROBUST_CHILD_TIMEOUT:-3000}"
 export GPMATH_TEST_MAX_EXAMPLES="${GPMATH_TEST_MAX_EXAMPLES:-3}"
@@ -52,11 +64,21 @@ for tool in $TOOLS; do
   log="$OUT_DIR/sanitizer_${tool}.log"
   # -v names each test as it ends; pytest-timeout (where installed) dumps the stacks of a test that
   # outlives SANITIZE_TEST_TIMEOUT, so that a stall names itself instead of eating the whole run
-  args=(python3 -m pytest -v -m "$MARKS" -p no:cacheprovider)
+  args=(python3 -m pytest -v -m "$MARKS" -p no:cacheprovider -p sanitize_plugin)
   python3 -c "import pytest_timeout" 2>/dev/null && args+=(--timeout "${SANITIZE_TEST_TIMEOUT:-240}")
   [ "$WORKERS" -gt 0 ] && args+=(-n "$WORKERS")
   [ -n "$k" ] && args+=(-k "$k")
   args+=("${tests[@]}")
+  unset SANITIZE_SELECT
+  if [ "$LAUNCHING" -eq 1 ]; then  # the tests a filtered check can report for, found without the sanitizer
+    record="$OUT_DIR/launching_${tool}"
+    rm -f "$record".*
+    SANITIZE_RECORD="$record" "${args[@]}" > "$record.log" 2>&1
+    cat "$record".[0-9]* 2>/dev/null | sort -u > "$record.txt"
+    echo "$tool: $(wc -l < "$record.txt") tests launch gpmath's kernels or start a child ($record.txt)"
+    if [ ! -s "$record.txt" ]; then echo "$tool: nothing to sanitize"; continue; fi
+    export SANITIZE_SELECT="$record.txt"
+  fi
   echo "== $tool: ${args[*]}" > "$log"
   # API errors are not reported: cuda-bindings probes driver entry points with cuGetProcAddress,
   # which answers "invalid argument" for those this driver lacks (one report per process)
@@ -71,7 +93,7 @@ for tool in $TOOLS; do
   total=$(grep -oE "ERROR SUMMARY: [0-9]+" "$log" | awk '{s += $3} END {print s + 0}')
   if [ "$count" -gt 0 ]; then summary="ERROR SUMMARY: $total errors ($count processes)"
   else summary="ERROR SUMMARY: not reported (see $log)"; fi
-  pytest_line=$(grep -E "^=+ .*[0-9]+ (passed|failed|error)" "$log" | tail -n 1)
+  pytest_line=$(grep -E "^=+ .*[0-9]+ (passed|failed|error).* in [0-9.]+s" "$log" | tail -n 1)  # (not the sanitizer's ===)
   done_count=$(grep -cE " (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)( |$)" "$log")
   pytest_line="${pytest_line:-$done_count tests ended}"
   echo "$tool: $summary | pytest: ${pytest_line:-?} | exit $rc | $log"
