@@ -29,7 +29,7 @@ from typing import Callable
 from .dtypes import DTYPES
 
 __all__ = ["Work", "Side", "Model", "Verdict", "FAMILIES", "PLACEMENTS", "set_placement", "get_placement",
-           "place", "itemsize", "flop_factor", "crossover", "LARGEST"]
+           "place", "itemsize", "flop_factor", "crossover", "stays_on_host", "LARGEST"]
 
 FAMILIES = ("gemm", "fft", "lu", "cholesky", "eigh", "svd", "qr", "eig", "triangular")
 PLACEMENTS = ("auto", "cuda", "cpu")
@@ -93,6 +93,19 @@ def get_placement() -> str:
             raise ValueError(f"{_ENVIRONMENT} must be 'auto', 'cuda' or 'cpu', not {given!r}")
         _environment = mode
     return _environment
+
+
+def stays_on_host(execution: str | None) -> bool:
+    """Whether host operands of a call with *execution* may be computed on the CPU without the
+    cost model: ``execution="cpu"``, or automatic placement (``None``, ``"auto"``) in a mode other
+    than ``"cuda"``.  The shortcuts for small NumPy calls ask it: no GPU wins those.
+
+    Examples
+    --------
+    >>> stays_on_host("cpu"), stays_on_host("cuda")
+    (True, False)
+    """
+    return execution == "cpu" or (execution in (None, "auto") and get_placement() != "cuda")
 
 
 @dataclass(frozen=True)

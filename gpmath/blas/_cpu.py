@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._core.operand import as_operand
-from .._core.placement import get_placement
+from .._core.placement import stays_on_host
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
 
@@ -46,9 +46,7 @@ def small_product(a, b, execution: str | None) -> np.ndarray | None:
     (m, k), (rows, n) = a.shape, b.shape
     if k != rows or m * n * k > SMALL_WORK or a.dtype != b.dtype or a.dtype not in _COMPUTED:
         return None
-    if execution != "cpu" and (execution not in (None, "auto") or get_placement() == "cuda"):
-        return None
-    return np.matmul(a, b)
+    return np.matmul(a, b) if stays_on_host(execution) else None
 
 
 def apply_epilog(r: np.ndarray, epilog: str | None, bias: np.ndarray | None) -> np.ndarray:

@@ -17,7 +17,7 @@ import math
 
 from .._core.dtypes import DTYPES
 from .._core.packages import NUMPY, as_array, known_package
-from .._core.placement import get_placement
+from .._core.placement import stays_on_host
 from .._core.stateless import Stateless
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
@@ -81,7 +81,7 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
     transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
     if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
         return False  # large, or an empty axis padded (a batch of any size)
-    return execution == "cpu" or (execution in (None, "auto") and get_placement() != "cuda")
+    return stays_on_host(execution)
 
 
 def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):

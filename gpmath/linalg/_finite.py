@@ -39,11 +39,13 @@ def require_finite(check: bool, **operands) -> None:
     if package is not None and all(known_package(x) is package for x in values):  # one package: one probe
         if cmath.isfinite(complex(package.finite_probe(values))):
             return
-    named = [(name, *as_array(x, name)) for name, x in operands.items() if x is not None]
-    packages = dict.fromkeys(package for _, _, package in named)  # in order, once each
-    probes = [package.finite_probe([x for _, x, of in named if of is package]) for package in packages]  # enqueued
-    if all(cmath.isfinite(complex(probe)) for probe in probes):  # one read (a sync) per package
-        return
+        named = [(name, x, package) for name, x in operands.items() if x is not None]
+    else:
+        named = [(name, *as_array(x, name)) for name, x in operands.items() if x is not None]
+        packages = dict.fromkeys(package for _, _, package in named)  # in order, once each
+        probes = [package.finite_probe([x for _, x, of in named if of is package]) for package in packages]
+        if all(cmath.isfinite(complex(probe)) for probe in probes):  # enqueued above, one read (a sync) each
+            return
     for name, x, package in named:  # an inf, a NaN, or a sum that overflowed: name the operand
         if not bool(package.finite_flag(x)):
             raise ValueError(f"{MESSAGE}: {name} holds an inf or a NaN")
