@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the GPU test suite under compute-sanitizer (memcheck, racecheck, synccheck).
 #
-# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-m MARKS] [-k EXPR] [-n WORKERS] [-o OUT] [-d FILE] [-l]
+# Usage: bench/sanitize.sh [-t "memcheck racecheck synccheck"] [-m MARKS] [-k EXPR] [-n WORKERS] [-o OUT] [-d FILE] [-s FILE] [-l]
 #                          [TESTS...]
 #   -t TOOLS   tools to run (default: all three)
 #   -m MARKS   pytest -m selection (default: "gpu or not gpu": every test, host arrays computed on
@@ -10,6 +10,7 @@
 #   -n WORKERS pytest-xdist workers, each sanitized (default: 0, one process)
 #   -o OUT     output folder (default: $OUT, else ./sanitize-out)
 #   -d FILE    leave out the tests whose node ids FILE lists (those an earlier run checked)
+#   -s FILE    run only the tests whose node ids FILE lists (an earlier -l run's launching_<tool>.txt)
 #   -l         with SANITIZE_KERNELS: first a pass without the sanitizer records the tests that launch one of
 #              gpmath's kernels or start a child process (OUT/launching_<tool>.txt), then only those are
 #              sanitized; the others launch nothing the filtered check looks at (bench/sanitize_plugin.py)
@@ -31,7 +32,8 @@ MARKS="gpu or not gpu"
 WORKERS=0
 OUT_DIR="${OUT:-./sanitize-out}"
 LAUNCHING=0
-while getopts "t:m:k:n:o:d:lh" opt; do
+SELECT_FILE=""
+while getopts "t:m:k:n:o:d:s:lh" opt; do
   case "$opt" in
     t) TOOLS="$OPTARG" ;;
     m) MARKS="$OPTARG" ;;
@@ -39,9 +41,10 @@ while getopts "t:m:k:n:o:d:lh" opt; do
     k) KEXPR="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
     d) export SANITIZE_DESELECT; SANITIZE_DESELECT="$(realpath "$OPTARG")" ;;
+    s) SELECT_FILE="$(realpath "$OPTARG")" ;;
     l) LAUNCHING=1 ;;
-    h) sed -n '2,25p' "$0"; exit 0 ;;
-    *) sed -n '2,25p' "$0"; exit 2 ;;
+    h) sed -n '2,26p' "$0"; exit 0 ;;
+    *) sed -n '2,26p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -70,11 +73,13 @@ for tool in $TOOLS; do
   [ -n "$k" ] && args+=(-k "$k")
   args+=("${tests[@]}")
   unset SANITIZE_SELECT
+  [ -n "$SELECT_FILE" ] && export SANITIZE_SELECT="$SELECT_FILE"
   if [ "$LAUNCHING" -eq 1 ]; then  # the tests a filtered check can report for, found without the sanitizer
     record="$OUT_DIR/launching_${tool}"
     rm -f "$record".*
     SANITIZE_RECORD="$record" "${args[@]}" > "$record.log" 2>&1
     cat "$record".[0-9]* 2>/dev/null | sort -u > "$record.txt"
+    rm -f "$record".[0-9]*  # one part per worker, merged above
     echo "$tool: $(wc -l < "$record.txt") tests launch gpmath's kernels or start a child ($record.txt)"
     if [ ! -s "$record.txt" ]; then echo "$tool: nothing to sanitize"; continue; fi
     export SANITIZE_SELECT="$record.txt"
@@ -88,15 +93,16 @@ for tool in $TOOLS; do
   compute-sanitizer --tool "$tool" --target-processes all --report-api-errors no --error-exitcode 1 "${filter[@]}" \
       "${args[@]}" >> "$log" 2>&1
   rc=$?
-  # one summary per sanitized process (capture children included): add them up
-  count=$(grep -cE "ERROR SUMMARY: [0-9]+ error" "$log")
-  total=$(grep -oE "ERROR SUMMARY: [0-9]+" "$log" | awk '{s += $3} END {print s + 0}')
-  if [ "$count" -gt 0 ]; then summary="ERROR SUMMARY: $total errors ($count processes)"
-  else summary="ERROR SUMMARY: not reported (see $log)"; fi
+  # one summary per sanitized process (capture children included): add them up; racecheck's reads
+  # "RACECHECK SUMMARY: N hazards displayed (E errors, W warnings)"
+  count=$(grep -cE "(ERROR|RACECHECK) SUMMARY: [0-9]+ (error|hazard)" "$log")
+  total=$(grep -oE "(ERROR|RACECHECK) SUMMARY: [0-9]+" "$log" | awk '{s += $3} END {print s + 0}')
+  if [ "$count" -gt 0 ]; then summary="SUMMARY: $total errors or hazards ($count processes)"
+  else summary="SUMMARY: not reported (see $log)"; fi
   pytest_line=$(grep -E "^=+ .*[0-9]+ (passed|failed|error).* in [0-9.]+s" "$log" | tail -n 1)  # (not the sanitizer's ===)
   done_count=$(grep -cE " (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)( |$)" "$log")
   pytest_line="${pytest_line:-$done_count tests ended}"
   echo "$tool: $summary | pytest: ${pytest_line:-?} | exit $rc | $log"
-  [ "$rc" -ne 0 ] && status=1
+  { [ "$rc" -ne 0 ] || [ "$total" -gt 0 ]; } && status=1
 done
 exit $status
