@@ -56,17 +56,22 @@ LIMITS = {"matmul": 8192, "fft": 8192, "solve": 8192, "eigh": 4096}  # --full: e
 
 def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     """Median seconds of each ``fns[name]()`` (each returns with its result on the host), rounds
-    interleaved; the round count fits *budget_s* for the slowest function (3 at least)."""
+    interleaved; in each round every function runs twice in a row and the second call is timed.
+    The first absorbs the switch from the previous function: NumPy and SciPy bring separate
+    OpenBLAS thread pools, and a 64² ``eigh`` right after the other library's call takes 3.7 ms
+    instead of 0.7 (its threads still spin), which no loop of one library's calls pays.  The round
+    count fits *budget_s* for the slowest function (3 at least)."""
     first = {}
     for name, fn in fns.items():
         fn()  # warm-up: plans, caches, kernels
         start = time.perf_counter()
         fn()
         first[name] = time.perf_counter() - start
-    rounds = max(3, min(most, int(budget_s / max(max(first.values()), 1e-6))))
+    rounds = max(3, min(most, int(budget_s / max(2 * max(first.values()), 1e-6))))
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            fn()
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
