@@ -8,7 +8,8 @@ a 1024-point complex64 FFT in a tight loop (FFT.execute, gpmath.fft.fft, torch, 
 DCT section (``--dct``): DCT/DST types 1-4 of 4096x4096 float32/float64 along the last axis
 (stateless and ``DCT``/``DST`` plans) against cupyx.scipy.fft.dct (types 2, 3; target: ratio
 >= 1.0) and against gpmath's rfft of the same array (types 1, 4; target: at most 2x); and types 1
-of 4096 rows whose FFT is a power of two (DCT-I of 4097 points, DST-I of 4095), beside that rfft.
+of 4096 rows whose FFT is a power of two (DCT-I of 4097 points, DST-I of 4095), beside that rfft;
+every row also beside the bare cuFFT transform its algorithm needs (``cuFFT floor``).
 Each timing covers 8 calls back to back (``DCT_CALLS``): these sub-millisecond transforms are
 compared as a loop runs them, the host's launch work overlapping the device's.
 Needs torch with CUDA; CuPy's columns are left out where it is not installed.
@@ -115,9 +116,26 @@ def small_loop() -> Table:
                  [[name, num(us), num(base / us)] for name, us in results.items()], times=("us/call",), unit="us")
 
 
+def _floor_ms(family: str, kind: int, x) -> float:
+    """The time of the cuFFT transform that *family* of *kind* along the last axis of *x* cannot do
+    without, by torch.fft on an array of the same rows: an rfft of N points for types 2 and 3, a
+    complex FFT of N/2 points for type 4 (N even), an rfft of 2(N - 1) points for DCT-I and of
+    2(N + 1) for DST-I."""
+    rows, n = x.shape
+    if kind == 4:
+        z = torch.randn(rows, n // 2, dtype=torch.complex64 if x.dtype == torch.float32 else torch.complex128,
+                        device="cuda")
+        return cuda_medians_ms({"floor": lambda: torch.fft.fft(z)}, calls=DCT_CALLS)["floor"]
+    length = {1: 2 * (n - 1) if family == "dct" else 2 * (n + 1)}.get(kind, n)
+    z = torch.randn(rows, length, dtype=x.dtype, device="cuda")
+    return cuda_medians_ms({"floor": lambda: torch.fft.rfft(z)}, calls=DCT_CALLS)["floor"]
+
+
 def _dct_row(label: str, family: str, planner, kind: int, x, cx, rfft_ms: float) -> list:
     """One row of :func:`dct_table`: *family* of *kind* along the last axis of *x* (CuPy's copy
-    *cx*) by a plan and statelessly, beside cupyx (types 2, 3) and the rfft time *rfft_ms*."""
+    *cx*) by a plan and statelessly, beside cupyx (types 2, 3), the rfft time *rfft_ms* and the
+    cuFFT floor of the algorithm (:func:`_floor_ms`)."""
+    floor = _floor_ms(family, kind, x)
     plan = planner(x, type=kind, axes=-1).plan()
     fn = getattr(gfft, family)
     fns = {"plan": plan.execute, "stateless": lambda: fn(x, type=kind)}
@@ -131,16 +149,18 @@ def _dct_row(label: str, family: str, planner, kind: int, x, cx, rfft_ms: float)
     plan.free()
     return [label, num(ms["plan"]), num(ms["stateless"]), num(ms.get("cupyx")),
             num(ms["cupyx"] / ms["plan"] if "cupyx" in ms else None), num(rfft_ms), num(ms["plan"] / rfft_ms),
-            num(float(err))]
+            num(floor), num(ms["plan"] / floor), num(float(err))]
 
 
 def dct_table() -> Table:
-    """DCT/DST of 4096x4096 along the last axis: gpmath (plan and stateless) vs cupyx and vs rfft;
-    then types 1 where their FFT has a power-of-two length (DCT-I of 4097 points and DST-I of 4095:
-    8192), beside the same 4096x4096 rfft."""
+    """DCT/DST of 4096x4096 along the last axis: gpmath (plan and stateless) vs cupyx, vs rfft and
+    vs the bare cuFFT transform each algorithm needs (``cuFFT floor``: type 1's FFT at N = 4096 has
+    8190 or 8194 points); then types 1 where their FFT has a power-of-two length (DCT-I of 4097
+    points and DST-I of 4095: 8192), beside the same 4096x4096 rfft."""
     t = Table(f"DCT/DST 4096x4096 last axis (ms a call, {DCT_CALLS} back to back a timing; targets: cupyx/plan >= 1 for types 2, 3; plan/rfft <= 2 for types 1, 4)",
-              ["case", "gpmath plan", "gpmath fn", "cupyx", "cupyx/plan", "rfft", "plan/rfft", "rel err vs SciPy"],
-              times=("gpmath plan", "gpmath fn", "cupyx", "rfft"))
+              ["case", "gpmath plan", "gpmath fn", "cupyx", "cupyx/plan", "rfft", "plan/rfft", "cuFFT floor",
+               "plan/floor", "rel err vs SciPy"],
+              times=("gpmath plan", "gpmath fn", "cupyx", "rfft", "cuFFT floor"))
     for dtype in (torch.float32, torch.float64):
         x = torch.randn(4096, 4096, dtype=dtype, device="cuda")
         cx = None if cupy is None else cupy.asarray(x)
