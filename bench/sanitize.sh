@@ -24,7 +24,7 @@
 # Each tool's full output goes to OUT/sanitizer_<tool>.log; one summary line per tool is printed.
 # Seen on an H200 (2026-12-03): 14 sanitized workers finished no test in 575 s (8 workers got through
 # most of the suite before): keep WORKERS at 8 or fewer.
-# The exit status is 1 if any tool reported errors or pytest failed, else 0.
+# The exit status is 1 if any tool reported errors (or racecheck hazards) or pytest failed, else 0.
 set -u
 TOOLS="memcheck racecheck synccheck"
 KEXPR=""
@@ -43,8 +43,8 @@ while getopts "t:m:k:n:o:d:s:lh" opt; do
     d) export SANITIZE_DESELECT; SANITIZE_DESELECT="$(realpath "$OPTARG")" ;;
     s) SELECT_FILE="$(realpath "$OPTARG")" ;;
     l) LAUNCHING=1 ;;
-    h) sed -n '2,26p' "$0"; exit 0 ;;
-    *) sed -n '2,26p' "$0"; exit 2 ;;
+    h) sed -n '2,27p' "$0"; exit 0 ;;
+    *) sed -n '2,27p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
