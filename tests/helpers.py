@@ -127,8 +127,17 @@ def emulated_device(monkeypatch, engine) -> None:
     from gpmath._core import engines
 
     copy = lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes)
+
+    def upload(dst, src, nbytes, stream, parts=(), after=None):  # part by part, each told once it is copied
+        start = 0
+        for index, size in enumerate(parts or [nbytes]):
+            ctypes.memmove(dst + start, src + start, size)
+            start += size
+            if after is not None:
+                after(index)
+
     monkeypatch.setattr(engine, "DeviceBuffer", FakeBuffer)
-    monkeypatch.setattr(engine, "to_device", copy)
+    monkeypatch.setattr(engine, "to_device", upload)
     monkeypatch.setattr(engine, "to_host", copy)
     monkeypatch.setattr(engine, "own_stream", lambda device_id: 7)
     monkeypatch.setattr(engine, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))

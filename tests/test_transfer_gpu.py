@@ -77,6 +77,39 @@ def test_threads_and_streams_share_the_ring():
     assert failures == []
 
 
+@pytest.mark.parametrize("parts", [[transfer.SLOT_BYTES // 2, transfer.SLOT_BYTES + 7, 2 * transfer.SLOT_BYTES - 7],
+                                   [1000, transfer.PIPELINE_BYTES], [4096, 0, 4096]])
+def test_work_after_a_part_sees_its_bytes(parts):
+    """Device work enqueued by ``after(k)`` (here a device-to-device copy of part k on the same
+    stream) reads part k as uploaded, while later parts are still being copied on the host."""
+    from gpmath._core import runtime
+
+    nbytes = sum(parts)
+    source = np.random.default_rng(nbytes).integers(0, 256, nbytes, dtype=np.uint8)
+    expected = source.copy()
+    stream = own_stream(0)
+    device, snapshot = DeviceBuffer(nbytes, stream, 0), DeviceBuffer(nbytes, stream, 0)
+    starts = np.concatenate([[0], np.cumsum(parts)]).tolist()
+    told = []
+
+    def after(index):
+        start, size = starts[index], parts[index]
+        if size:
+            runtime.check(runtime.rt().cudaMemcpyAsync(snapshot.ptr + start, device.ptr + start, size, 3, stream), "copy")
+        told.append(index)
+
+    back = np.zeros_like(source)
+    try:
+        transfer.to_device(device.ptr, source.ctypes.data, nbytes, stream, parts=parts, after=after)
+        source[:] = 0
+        transfer.to_host(back.ctypes.data, snapshot.ptr, nbytes, stream)
+    finally:
+        device.release()
+        snapshot.release()
+    assert told == list(range(len(parts)))
+    np.testing.assert_array_equal(back, expected)
+
+
 @pytest.mark.parametrize("shape", [(1536, 1536), (3, 1100, 1100)])
 def test_large_numpy_operands_compute_through_the_ring(shape):
     """Matmul, FFT and solve of host operands past the pinned threshold, against NumPy in float64."""

@@ -1,12 +1,15 @@
 """Copies between host arrays and device memory: the one path staged operands and results take.
 
 Small copies go straight from (or to) the caller's pageable memory with ``cudaMemcpyAsync``.
-Large ones are pipelined through a ring of page-locked (pinned) host slots per device: the
-host side of chunk *i* is copied into a free slot by a few threads while the DMA engine moves
-chunk *i - 1*, and an event per slot orders each slot's reuse after its copy.  The pageable path
-moves data through the driver's own small staging buffers one piece at a time; the pinned ring
-runs the host copies in parallel and the DMA at the link's pinned rate (bench/RESULTS.md holds
-the H200's figures and the crossover behind :data:`PIPELINE_BYTES`).
+Large ones are pipelined through a ring of page-locked (pinned) host slots per device: the copy is
+cut into chunks of a slot, the ring's copy threads (its crew, handed the whole copy at once) fill
+chunk *i + 1* while the DMA engine moves chunk *i*, and an event per slot orders each slot's reuse
+after its DMA.  The pageable path moves data through the driver's own small staging buffers one
+piece at a time; the pinned ring runs the host copies in parallel and the DMA at the link's pinned
+rate (bench/RESULTS.md holds the H200's figures and the crossover behind :data:`PIPELINE_BYTES`).
+An upload may be cut into parts with work started as each part lands (``to_device(parts=,
+after=)``): the pipelined product of host matrices multiplies a's first rows while the rest of a is
+still being copied.
 
 The ring is allocated on the first large copy for a device (:data:`SLOTS` slots of
 :data:`SLOT_BYTES`), reused by every later one, and held until :func:`release` or the end of the
@@ -24,10 +27,12 @@ parent's rings and pool.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import os
 import threading
 import weakref
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -39,7 +44,7 @@ __all__ = ["to_device", "to_host", "enqueue_to_pinned", "is_pinned", "host_empty
            "SLOTS", "POOL_BYTES"]
 
 PIPELINE_BYTES = int(os.environ.get("GPMATH_PINNED_MIN_BYTES", 4 << 20))  # smaller copies: pageable, direct
-SLOT_BYTES = 16 << 20
+SLOT_BYTES = int(os.environ.get("GPMATH_PINNED_SLOT_BYTES", 16 << 20))  # a chunk of a pipelined copy
 POOL_BYTES = int(os.environ.get("GPMATH_PINNED_POOL_BYTES", 1 << 30))
 SLOTS = 3
 _COPY_THREADS = max(1, min(8, (os.cpu_count() or 1) // 2))
@@ -58,7 +63,8 @@ class _Slot:
 
 
 class _Ring:
-    """The pinned slots of one device, their events and the lock of the threads sharing them."""
+    """The pinned slots of one device, their events, the lock of the threads sharing them and
+    the copy threads (its crew) that fill and empty them."""
 
     def __init__(self, device_id: int):
         rt = runtime.rt()
@@ -66,19 +72,18 @@ class _Ring:
         self.lock = threading.Lock()
         self.slots = []
         self.turn = 0  # the slot the next upload fills: uploads rotate through the ring across calls
+        self.crew: ThreadPoolExecutor | None = None
         with runtime.on_device(device_id):
             for _ in range(SLOTS):
                 ptr = int(runtime.check(rt.cudaHostAlloc(SLOT_BYTES, rt.cudaHostAllocPortable), "cudaHostAlloc"))
                 event = runtime.check(rt.cudaEventCreateWithFlags(rt.cudaEventDisableTiming), "cudaEventCreateWithFlags")
                 self.slots.append(_Slot(ptr, SLOT_BYTES, event))
 
-    def next_slot(self) -> _Slot:
-        """The slot an upload fills next (the caller holds :attr:`lock` and waits for its event):
-        consecutive uploads, one call's or successive calls' (blocks of a pipeline), take the
-        slots in turn, so that filling one overlaps the DMA out of the previous one."""
-        slot = self.slots[self.turn % len(self.slots)]
-        self.turn += 1
-        return slot
+    def hire(self) -> ThreadPoolExecutor:
+        """The ring's copy threads (made on first use; the caller holds :attr:`lock`)."""
+        if self.crew is None:
+            self.crew = ThreadPoolExecutor(_COPY_THREADS, thread_name_prefix="gpmath-copy")
+        return self.crew
 
     def free(self) -> None:
         rt = runtime.rt()
@@ -87,11 +92,87 @@ class _Ring:
             rt.cudaEventDestroy(slot.event)
             rt.cudaFreeHost(slot.ptr)
         self.slots = []
+        if self.crew is not None:
+            self.crew.shutdown(wait=False)
+            self.crew = None
+
+
+class _Copy:
+    """The host side of one pipelined copy, shared by the ring's crew: the copy is cut into
+    chunks of at most a slot, and each of *threads* threads copies its own piece of every chunk
+    in turn, once the chunk is :meth:`open` (its slot is free, or its DMA has landed), reporting
+    each piece done.  The threads are handed the whole copy at once, so a chunk costs a signal
+    per thread rather than a dispatch of tasks (bench/RESULTS.md: about 45 µs a dispatch on the
+    H200, paid one after another)."""
+
+    def __init__(self, nbytes: int, threads: int, piece):
+        self.starts = range(0, nbytes, SLOT_BYTES)
+        self.nbytes, self.threads, self.piece = nbytes, threads, piece
+        self.opened = [threading.Event() for _ in self.starts]
+        self.pieces_done = [threading.Semaphore(0) for _ in self.starts]
+        self.stopped = False
+        self.error: BaseException | None = None
+
+    def size(self, index: int) -> int:
+        return min(SLOT_BYTES, self.nbytes - self.starts[index])
+
+    def open(self, index: int) -> None:
+        self.opened[index].set()
+
+    def wait(self, index: int) -> None:
+        """Return once every thread has copied its piece of chunk *index*."""
+        done = self.pieces_done[index]
+        for _ in range(self.threads):
+            done.acquire()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        """Let the threads go without copying what is left (the copy failed)."""
+        self.stopped = True
+        for event in self.opened:
+            event.set()
+
+    def share(self, thread: int) -> None:
+        """One thread's part: its piece of each chunk, in order.  A failure is kept for
+        :meth:`wait` to raise, and this thread's pieces are reported done so that it does not wait."""
+        index = 0
+        try:
+            for index, start in enumerate(self.starts):
+                self.opened[index].wait()
+                if self.stopped:
+                    return
+                size = self.size(index)
+                step = -(-size // self.threads)
+                lo, hi = min(thread * step, size), min((thread + 1) * step, size)
+                if lo < hi:
+                    self.piece(index, start, lo, hi)
+                self.pieces_done[index].release()
+        except BaseException as error:
+            self.error = error
+            for done in self.pieces_done[index:]:
+                done.release()
+
+
+def _run(ring: _Ring, copy: _Copy, drive) -> None:
+    """Run *copy* on the ring's crew while this thread *drive*s it (opens chunks, enqueues DMAs)."""
+    crew = ring.hire()
+    shares = [crew.submit(copy.share, thread) for thread in range(copy.threads)]
+    try:
+        drive()
+    finally:
+        copy.stop()
+        for share in shares:
+            share.result()
+
+
+def _threads(nbytes: int) -> int:
+    """How many threads copy a chunk: at least :data:`_PIECE` bytes each."""
+    return max(1, min(_COPY_THREADS, min(nbytes, SLOT_BYTES) // _PIECE))
 
 
 _rings: dict[int, _Ring] = {}
 _rings_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
 
 
 def _ring(stream: int) -> _Ring:
@@ -107,23 +188,6 @@ def _ring(stream: int) -> _Ring:
     return ring
 
 
-def _parallel_copy(dst: np.ndarray, src: np.ndarray) -> None:
-    """``dst[:] = src`` for flat uint8 arrays, split over the copy threads (NumPy releases the GIL)."""
-    global _pool
-    n = src.size
-    parts = min(_COPY_THREADS, max(1, n // _PIECE))
-    if parts == 1:
-        np.copyto(dst, src)
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_COPY_THREADS, thread_name_prefix="gpmath-copy")
-    step = -(-n // parts)
-    done = [_pool.submit(np.copyto, dst[i:i + step], src[i:i + step]) for i in range(step, n, step)]
-    np.copyto(dst[:step], src[:step])
-    for future in done:
-        future.result()
-
-
 def _host_bytes(ptr: int, nbytes: int) -> np.ndarray:
     """*nbytes* of host memory at *ptr* as a flat uint8 array (a view, no copy)."""
     return np.frombuffer((ctypes.c_char * nbytes).from_address(ptr), dtype=np.uint8)
@@ -133,28 +197,66 @@ def _copy(dst: int, src: int, nbytes: int, kind: int, stream: int) -> None:
     runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, kind, stream), "cudaMemcpyAsync")
 
 
-def to_device(dst: int, src: int, nbytes: int, stream: int) -> None:
+def to_device(dst: int, src: int, nbytes: int, stream: int, parts: Sequence[int] = (),
+              after: Callable[[int], None] | None = None) -> None:
     """Copy *nbytes* of host memory at *src* to device address *dst* on *stream*.
 
     When it returns, the host memory may be modified (its values are in pinned slots or already
     moved); the device copy completes in stream order.
+
+    *parts* (byte counts adding up to *nbytes*) cut the copy into consecutive parts, and
+    ``after(k)`` is called on this thread as soon as the copies of part *k* are enqueued on
+    *stream*, while later parts are still being copied on the host: work enqueued there (after
+    :func:`~gpmath._core.streams.order_after` *stream*) overlaps the rest of the upload.
     """
     if not nbytes:
         return
+    ends = list(itertools.accumulate(parts))
+    if ends and ends[-1] != nbytes:
+        raise ValueError(f"parts add up to {ends[-1]} bytes, not {nbytes}")
+    told = 0
+
+    def tell(upto: int) -> None:  # call after() for every part that ends by byte *upto*
+        nonlocal told
+        while told < len(ends) and ends[told] <= upto:
+            after(told)
+            told += 1
+
     rt = runtime.rt()
     with runtime.on_device_of_stream(stream):
         if nbytes < PIPELINE_BYTES:
             _copy(dst, src, nbytes, _H2D, stream)
+            tell(nbytes)
             return
         ring, source = _ring(stream), _host_bytes(src, nbytes)
         with ring.lock:
-            for start in range(0, nbytes, SLOT_BYTES):
-                slot = ring.next_slot()
-                size = min(SLOT_BYTES, nbytes - start)
-                runtime.check(rt.cudaEventSynchronize(slot.event), "cudaEventSynchronize")  # its last DMA is done
-                _parallel_copy(slot.view[:size], source[start:start + size])
-                _copy(dst + start, slot.ptr, size, _H2D, stream)
-                runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
+            first = ring.turn
+            slots = [ring.slots[(first + i) % SLOTS] for i in range(SLOTS)]
+            copy = _Copy(nbytes, _threads(nbytes),
+                         lambda index, start, lo, hi: np.copyto(slots[index % SLOTS].view[lo:hi],
+                                                                source[start + lo:start + hi]))
+            count = len(copy.starts)
+            ring.turn += count
+
+            def drive() -> None:
+                # chunk i fills slot i % SLOTS once that slot's last DMA has landed; while chunk i
+                # moves, the threads fill the next chunk and the one that reuses chunk i - 1's slot
+                for index in range(min(SLOTS - 1, count)):
+                    runtime.check(rt.cudaEventSynchronize(slots[index].event), "cudaEventSynchronize")
+                    copy.open(index)
+                for index, start in enumerate(copy.starts):
+                    copy.wait(index)
+                    slot = slots[index % SLOTS]
+                    _copy(dst + start, slot.ptr, copy.size(index), _H2D, stream)
+                    runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
+                    tell(start + copy.size(index))
+                    reuse = index + SLOTS - 1  # takes the slot of chunk index - 1
+                    if reuse < count:
+                        event = slots[reuse % SLOTS].event
+                        runtime.check(rt.cudaEventSynchronize(event), "cudaEventSynchronize")
+                        copy.open(reuse)
+
+            _run(ring, copy, drive)
 
 
 class _Pool:
@@ -230,23 +332,35 @@ def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
             synchronize(stream)
             return
         ring, target = _ring(stream), _host_bytes(dst, nbytes)
-        starts = range(0, nbytes, SLOT_BYTES)
         with ring.lock:
+            slots = ring.slots
+            copy = _Copy(nbytes, _threads(nbytes),
+                         lambda index, start, lo, hi: np.copyto(target[start + lo:start + hi],
+                                                                slots[index % SLOTS].view[lo:hi]))
+            count = len(copy.starts)
+
             def enqueue(index: int) -> None:
-                slot, start = ring.slots[index % SLOTS], starts[index]
+                slot, start = slots[index % SLOTS], copy.starts[index]
                 runtime.check(rt.cudaStreamWaitEvent(stream, slot.event, 0), "cudaStreamWaitEvent")  # its last use
-                _copy(slot.ptr, src + start, min(SLOT_BYTES, nbytes - start), _D2H, stream)
+                _copy(slot.ptr, src + start, copy.size(index), _D2H, stream)
                 runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
 
-            for index in range(min(SLOTS, len(starts))):  # as many DMAs in flight as slots
-                enqueue(index)
-            for index, start in enumerate(starts):
-                slot = ring.slots[index % SLOTS]
-                size = min(SLOT_BYTES, nbytes - start)
-                runtime.check(rt.cudaEventSynchronize(slot.event), "cudaEventSynchronize")
-                _parallel_copy(target[start:start + size], slot.view[:size])
-                if index + SLOTS < len(starts):
-                    enqueue(index + SLOTS)
+            def landed(index: int) -> None:  # chunk *index* is in its slot: the threads may copy it out
+                runtime.check(rt.cudaEventSynchronize(slots[index % SLOTS].event), "cudaEventSynchronize")
+                copy.open(index)
+
+            def drive() -> None:
+                for index in range(min(SLOTS, count)):  # as many DMAs in flight as slots
+                    enqueue(index)
+                landed(0)
+                for index in range(count):
+                    if index + 1 < count:
+                        landed(index + 1)
+                    copy.wait(index)
+                    if index + SLOTS < count:
+                        enqueue(index + SLOTS)
+
+            _run(ring, copy, drive)
             synchronize(stream)
 
 
@@ -277,7 +391,6 @@ def release() -> None:
 
 def _forget() -> None:
     """In a forked child: drop the parent's rings and copy threads without touching them."""
-    global _pool, _results
+    global _results
     _rings.clear()
-    _pool = None
     _results = _Pool()

@@ -405,9 +405,10 @@ class CudaMatmul(Matmul):
 
     def _pipelined(self, result_ptr: int) -> None:
         """The staged product block by block (:meth:`_plan_row_blocks`) into the pinned result at
-        *result_ptr*: uploads on this thread's upload stream, products on the plan's stream, the
-        result's rows back on the download stream, each waiting for what it reads; returns when
-        the last rows are in *result_ptr*."""
+        *result_ptr*: a is uploaded in one pipelined copy on this thread's upload stream, each
+        block multiplied on the plan's stream as soon as its rows are enqueued (while the rest of
+        a is copied), the result's rows back on the download stream, each waiting for what it
+        reads; returns when the last rows are in *result_ptr*."""
         stream, uploads, item = self.stream, self._uploads, self.problem.dtype.itemsize
         up, down = side_stream(self.device_id, "upload"), side_stream(self.device_id, "download")
         arrays = dict(zip(_NAMES, self._arrays))
@@ -419,19 +420,23 @@ class CudaMatmul(Matmul):
         row_a, row_d = self.problem.k * item, self.problem.n * item
         vp = ctypes.c_void_p
         call = list(self._args)
+
+        def multiply(index: int) -> None:  # block *index*'s rows of a are enqueued on the upload stream
+            first, rows, b_desc, d_desc, found = self._row_blocks[index]
+            order_after(stream, up)
+            call[5], call[6] = vp(a_dev + first * row_a), vp(b_desc)
+            call[8] = call[10] = vp(d_dev + first * row_d)
+            call[9] = call[11] = vp(d_desc)
+            call[12] = vp(ctypes.addressof(found.algo))
+            status = self._fn(*call)
+            if status:
+                lt.check(status, "cublasLtMatmul")
+            order_after(down, stream)
+            enqueue_to_pinned(result_ptr + first * row_d, d_dev + first * row_d, rows * row_d, down)
+
         with runtime.on_device(self.device_id):
-            for first, rows, b_desc, d_desc, found in self._row_blocks:
-                to_device(a_dev + first * row_a, a_host + first * row_a, rows * row_a, up)
-                order_after(stream, up)
-                call[5], call[6] = vp(a_dev + first * row_a), vp(b_desc)
-                call[8] = call[10] = vp(d_dev + first * row_d)
-                call[9] = call[11] = vp(d_desc)
-                call[12] = vp(ctypes.addressof(found.algo))
-                status = self._fn(*call)
-                if status:
-                    lt.check(status, "cublasLtMatmul")
-                order_after(down, stream)
-                enqueue_to_pinned(result_ptr + first * row_d, d_dev + first * row_d, rows * row_d, down)
+            to_device(a_dev, a_host, self.problem.m * row_a, up,
+                      parts=[rows * row_a for _, rows, *_ in self._row_blocks], after=multiply)
             synchronize(down)  # (it waited for every product, which waited for every upload)
 
     def _upload(self) -> None:
