@@ -111,6 +111,7 @@ def test_launch_packs_every_parameter_behind_one_pointer_array(monkeypatch):
     driver = pytest.importorskip("cuda.bindings.driver")
     calls, attributes = [], []
     monkeypatch.setattr(driver, "cuLaunchKernel", lambda *args: calls.append(args) or (0,))
+    monkeypatch.setattr(driver, "cuFuncGetAttribute", lambda *args: (0, 64))  # below the launch's 128
     monkeypatch.setattr(driver, "cuFuncSetAttribute", lambda *args: attributes.append(args) or (0,))
     launch = kernels.Launch("function", 3, grid=7, block=64, shared=128)
     assert attributes == [("function", driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 128)]
@@ -123,6 +124,29 @@ def test_launch_packs_every_parameter_behind_one_pointer_array(monkeypatch):
     pointers = (ctypes.c_uint64 * 3).from_address(params)
     assert [ctypes.c_int64.from_address(p).value for p in pointers] == [-16, -4096, 12345]
     assert ctypes.c_uint64.from_address(pointers[1]).value == 2**64 - 4096
+
+
+def test_shared_memory_limits_are_only_raised(monkeypatch):
+    """A launch of less dynamic shared memory than a function already allows leaves its limit (a
+    launch kept with more keeps working); one of more raises it."""
+    driver = pytest.importorskip("cuda.bindings.driver")
+    limits = {"function": 48 * 1024}
+    attribute = driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+
+    def get(which, function):
+        assert which == attribute
+        return 0, limits[function]
+
+    def set_(function, which, size):
+        assert which == attribute
+        limits[function] = size
+        return (0,)
+
+    monkeypatch.setattr(driver, "cuFuncGetAttribute", get)
+    monkeypatch.setattr(driver, "cuFuncSetAttribute", set_)
+    for size, expected in ((96, 48 * 1024), (48 * 1024, 48 * 1024), (64 * 1024, 64 * 1024), (1024, 64 * 1024)):
+        kernels.Launch("function", 1, grid=1, block=32, shared=size)
+        assert limits["function"] == expected
 
 
 def test_a_failed_launch_raises(monkeypatch):

@@ -161,11 +161,14 @@ class Kernel:
 
 def _allow_shared(function, size: int) -> None:
     """Let *function*'s launches take *size* bytes of dynamic shared memory (beyond 48 KiB with its
-    static shared memory, it must be asked for; the device's limit then applies)."""
+    static shared memory, it must be asked for; the device's limit then applies).  The limit is
+    only raised: a launch kept with more shared memory (a plan of another size) keeps working."""
     from cuda.bindings import driver
 
     attribute = driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
-    runtime.check(driver.cuFuncSetAttribute(function, attribute, size), "cuFuncSetAttribute")
+    with _lock:
+        if runtime.check(driver.cuFuncGetAttribute(attribute, function), "cuFuncGetAttribute") < size:
+            runtime.check(driver.cuFuncSetAttribute(function, attribute, size), "cuFuncSetAttribute")
 
 
 _INCLUDE = re.compile(r'^#include "([^"]+)"$', re.MULTILINE)
