@@ -207,7 +207,9 @@ def to_device(dst: int, src: int, nbytes: int, stream: int, parts: Sequence[int]
     *parts* (byte counts adding up to *nbytes*) cut the copy into consecutive parts, and
     ``after(k)`` is called on this thread as soon as the copies of part *k* are enqueued on
     *stream*, while later parts are still being copied on the host: work enqueued there (after
-    :func:`~gpmath._core.streams.order_after` *stream*) overlaps the rest of the upload.
+    :func:`~gpmath._core.streams.order_after` *stream*) overlaps the rest of the upload.  *after*
+    runs while this device's ring is held: it must not copy through :func:`to_device` or
+    :func:`to_host` itself.
     """
     if not nbytes:
         return
