@@ -96,11 +96,17 @@ def _memory(ptr, count, dtype):
     return np.ctypeslib.as_array((ctypes.c_byte * (int(count) * np.dtype(dtype).itemsize)).from_address(ptr)).view(dtype)
 
 
+def _scale_in_host_memory(ptr, count, dtype, factor, stream, device_id):
+    """``scale_on_device`` over the model's device buffers (host memory)."""
+    _memory(ptr, count, dtype)[:] *= factor
+
+
 @pytest.fixture
 def fake(monkeypatch):
     """Route gpmath.fft's CUDA engine to the model; returns the fake cuFFT."""
     model = FakeCufft()
     monkeypatch.setattr(_cuda, "cufft", model)
+    monkeypatch.setattr(_cuda, "scale_on_device", _scale_in_host_memory)
     monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
     model.ordered = []
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: model.ordered.append((waiting, producer)))

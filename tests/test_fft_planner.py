@@ -188,6 +188,25 @@ def test_stateless_calls_reuse_plans_through_the_cache(rng):
 
 
 @gpu
+@pytest.mark.parametrize("function", ["fft", "ifft", "rfft", "irfft", "fft2", "ihfft"])
+@pytest.mark.parametrize("norm", [None, "ortho", "forward"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(64, 100), (1100, 1100)])
+def test_host_arrays_take_their_norm_factor_on_the_device(rng, function, norm, dtype, shape):
+    """NumPy operands computed on the GPU: every norm of every kind (real and complex results,
+    single and double precision, one pinned block and more) as scipy.fft gives it."""
+    x = rng.uniform(-1, 1, shape).astype(dtype)
+    if function in ("fft", "ifft", "fft2"):
+        x = (x + 1j * rng.uniform(-1, 1, shape)).astype(np.result_type(dtype, np.complex64))
+    if function == "irfft":
+        x = np.fft.rfft(x).astype(np.result_type(dtype, np.complex64))
+    result = getattr(fft, function)(x, norm=norm, execution="cuda")
+    expected = getattr(scipy.fft, function)(x, norm=norm)
+    assert isinstance(result, np.ndarray) and result.dtype == expected.dtype
+    _close(result, expected, str(result.dtype))
+
+
+@gpu
 @pytest.mark.parametrize("package", ["torch", "cupy"])
 def test_repeated_stateless_calls_stay_right_on_new_data_and_after_cache_clear(rng, package):
     """The repeated-call shortcut: fresh data each call, list axes, a cleared cache, views."""

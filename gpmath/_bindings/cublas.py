@@ -2,13 +2,14 @@
 
 Ints in, ints out.  Typed families (``cublas<t>getrfBatched`` ...) take the type letter ``t`` in
 ``"SDCZ"`` first.  Prototypes are checked against ``cublas_api.h`` of the CUDA 13 wheel by
-``tests/test_bindings_cusolver.py``; they are unchanged since CUDA 10.
+``tests/test_bindings_cusolver.py``; they are unchanged since CUDA 10, except the ``_64``
+functions (64-bit counts), which came with CUDA 12.0.
 """
 
 from __future__ import annotations
 
 import enum
-from ctypes import byref, c_char_p, c_int, c_void_p
+from ctypes import byref, c_char_p, c_int, c_int64, c_void_p
 
 from ._loader import Library, c_int_p, c_void_p_p, status_checker
 from .cublaslt import STATUS_ALLOC_FAILED, Operation
@@ -57,6 +58,8 @@ for _t in "SDCZ":
     _LIB.declare(f"cublas{_t}getrsBatched", _I, [_P, _I, _I, _I, _P, _I, _P, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsm_v2", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsmBatched", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I, _I])
+for _t in ("S", "D", "Cs", "Zd"):  # a real factor: of real vectors, or of complex ones (Csscal, Zdscal)
+    _LIB.declare(f"cublas{_t}scal_v2_64", _I, [_P, c_int64, _P, _P, c_int64])
 
 
 def get_version() -> int:
@@ -100,6 +103,14 @@ def getrs_batched(t: str, handle, trans, n, nrhs, a_array, lda, pivots, b_array,
 def trsm(t: str, handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb) -> None:
     """``cublas<t>trsm_v2`` (*alpha_host*: host pointer to a scalar of the matrix type)."""
     _LIB.checked(f"cublas{t}trsm_v2")(handle, side, uplo, trans, diag, m, n, alpha_host, a, lda, b, ldb)
+
+
+def scal(t: str, handle, n, alpha_host, x) -> None:
+    """``cublas<t>scal_v2_64`` with unit stride: *x* (a device vector of *n* elements) times the
+    real factor at the host pointer *alpha_host*; *t* is ``"S"``/``"D"`` for float32/float64
+    vectors, ``"Cs"``/``"Zd"`` for complex64/complex128 ones (the factor is float/double).  The
+    64-bit-count API (cuBLAS 12.0 on)."""
+    _LIB.checked(f"cublas{t}scal_v2_64")(handle, n, alpha_host, x, 1)
 
 
 def trsm_batched(t: str, handle, side, uplo, trans, diag, m, n, alpha_host, a_array, lda, b_array, ldb, batch) -> None:

@@ -6,19 +6,21 @@ shared work area from the stream-ordered pool, and any input buffer the layout n
 ``execute`` on an unchanged plan allocates the result and makes one ``cufftXtExec`` call with
 pre-resolved pointers, stream and direction; copies, normalisation and conjugation run (only
 when needed) as the caller's package's own operations on the plan's stream.  Host operands are
-staged through device buffers, and the host waits for the plan's stream only in that case.
+staged through device buffers (their norm factor applied there, by cuBLAS's ``scal``), and the
+host waits for the plan's stream only in that case.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 from typing import Any
 
 import numpy as np
 
-from .._bindings import cufft
-from .._core import runtime
+from .._bindings import cublas, cufft
+from .._core import handles, runtime
 from .._core.dtypes import DTYPES
 from .._errors import OutOfMemoryError
 from .._core.memory import DeviceBuffer, _trim_pool
@@ -49,6 +51,22 @@ def _dense(op) -> bool:
     """Whether *op* fills its span exactly, starting at its first element (uploadable as bytes)."""
     lo, hi = op.span()
     return lo == op.ptr and hi - lo == op.size * op.dtype.itemsize and non_overlapping(op.shape, op.strides)
+
+
+_SCAL = {"float32": ("S", ctypes.c_float), "float64": ("D", ctypes.c_double),
+         "complex64": ("Cs", ctypes.c_float), "complex128": ("Zd", ctypes.c_double)}
+
+
+def scale_on_device(ptr: int, count: int, dtype, factor: float, stream: int, device_id: int) -> None:
+    """Multiply the *count* elements of *dtype* at device address *ptr* by the real *factor*, on
+    *stream* (cuBLAS's ``scal``: one pass over device memory, where the host would take a pass
+    over the result after its copy)."""
+    kind, real = _SCAL[np.dtype(dtype).name]
+    handle = handles.get_handle("cublas", device_id, cublas.create, cublas.destroy)
+    handles.bind_stream(handle, stream, cublas.set_stream)
+    alpha = real(factor)
+    with runtime.on_device(device_id):
+        cublas.scal(kind, handle, count, ctypes.addressof(alpha), ptr)
 
 
 class CudaFFT(FFT):
@@ -342,12 +360,13 @@ class CudaFFT(FFT):
             source = self._host_in
         to_device(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
         self._launch(self._in_dev.ptr, self._out_dev.ptr, code)
-        result = host_empty(_ordered(layout.out_shape, layout.out_order), p.out_dtype.numpy)
+        factor, out_dtype = self._factors[code], p.out_dtype.numpy
+        if factor != 1.0:
+            scale_on_device(self._out_dev.ptr, self._out_dev.nbytes // out_dtype.itemsize, out_dtype, factor,
+                            self.stream, self.device_id)
+        result = host_empty(_ordered(layout.out_shape, layout.out_order), out_dtype)
         to_host(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
         result = result.transpose(_inverse(layout.out_order))
-        factor = self._factors[code]
-        if factor != 1.0:
-            result *= factor
         if p.inplace:
             self._x[...] = result
             return self.staging.written(self._caller_x, self._x)
