@@ -124,7 +124,7 @@ def emulated_device(monkeypatch, engine) -> None:
     picks device 0 unless ``execution="cpu"``."""
     import ctypes
 
-    from gpmath._core import engines
+    from gpmath._core import engines, transfer
 
     copy = lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes)
 
@@ -138,6 +138,7 @@ def emulated_device(monkeypatch, engine) -> None:
 
     monkeypatch.setattr(engine, "DeviceBuffer", FakeBuffer)
     monkeypatch.setattr(engine, "to_device", upload)
+    monkeypatch.setattr(transfer, "to_device", upload)  # (the block pipeline's, transfer.through_blocks)
     monkeypatch.setattr(engine, "to_host", copy)
     monkeypatch.setattr(engine, "own_stream", lambda device_id: 7)
     monkeypatch.setattr(engine, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))

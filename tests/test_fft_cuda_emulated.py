@@ -20,6 +20,7 @@ import scipy.fft
 
 import gpmath
 from gpmath._bindings import cufft as real_cufft
+from gpmath._core import transfer
 from gpmath.fft import FFT, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath import fft
 from helpers import emulated_device
@@ -157,6 +158,45 @@ def test_direct_layouts_copies_and_loops(on_device, rng, shape, view, axes, copi
             calls = on_device.exec_calls
             _close(plan.execute(direction), reference(x, axes=axes))
             assert on_device.exec_calls - calls == launches
+
+
+@pytest.mark.parametrize("name, shape, kwargs", [
+    ("fft", (41, 24), {}), ("ifft", (41, 24), {"norm": "ortho"}), ("rfft", (37, 15), {}),
+    ("irfft", (30, 9), {"n": 16, "norm": "forward"}), ("fft2", (13, 3, 4), {}), ("rfft", (33, 10), {"axis": 0}),
+])
+def test_large_host_batches_pipeline_blocks(fake, rng, monkeypatch, name, shape, kwargs):
+    """With slots of 1 KiB, a batch of a few KiB goes up in blocks (each starting on the complex
+    element's alignment, in the input and in the result), each transformed and scaled by a plan
+    of its size as it lands, its part of the result sent straight into the pinned result; where
+    the batch is not the outer run of memory (axis 0), the whole path is taken."""
+    monkeypatch.setattr(_cuda, "SLOT_BYTES", 1024)
+    monkeypatch.setattr(_cuda, "is_pinned", lambda ptr: True)
+    monkeypatch.setattr(transfer, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    monkeypatch.setattr(transfer, "synchronize", lambda stream: None)
+    monkeypatch.setattr(_cuda, "side_stream", lambda device_id, purpose: {"upload": 8, "download": 9}[purpose])
+    ordered = []
+    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+    x = _random(rng, shape, complex_=name != "rfft")
+    function = getattr(fft, name)
+    for _ in range(2):
+        x[...] = _random(rng, shape, complex_=name != "rfft")
+        _close(function(x, **kwargs), getattr(scipy.fft, name)(x, **kwargs))
+    with FFT(x, axes=kwargs.get("axis", -1) if name != "fft2" else (-2, -1), execution="cuda",
+             kind={"rfft": "r2c", "irfft": "c2r"}.get(name, "c2c")) as plan:
+        plan.plan()
+        blocks = plan._blocks
+        if "axis" in kwargs:
+            assert blocks == []
+            return
+        align = 2 * np.dtype(np.float64).itemsize
+        assert len(blocks) >= 2 and all(i % align == 0 and o % align == 0 for i, _, o, _, _ in blocks)
+        assert sum(b[1] for b in blocks) == x.nbytes
+        assert len({b[4] for b in blocks}) <= 2  # a plan per block size
+        calls = fake.exec_calls
+        plan.execute()
+        assert fake.exec_calls - calls == len(blocks)
+        # per block: the transform waits for its upload, the download for the transform
+        assert ordered[-2 * len(blocks):] == [(plan.stream, 8), (9, plan.stream)] * len(blocks)
 
 
 class _AllocatesOnly:

@@ -23,6 +23,7 @@ import pytest
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
 from gpmath.blas import Matmul, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
+from gpmath._core import transfer
 
 from helpers import emulated_device
 
@@ -257,11 +258,11 @@ def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, 
     each multiplied into its rows of the result, which go straight into the pinned result."""
     monkeypatch.setattr(_cuda, "SLOT_BYTES", 1024)
     monkeypatch.setattr(_cuda, "is_pinned", lambda ptr: True)
-    monkeypatch.setattr(_cuda, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
-    monkeypatch.setattr(_cuda, "synchronize", lambda stream: None)
+    monkeypatch.setattr(transfer, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    monkeypatch.setattr(transfer, "synchronize", lambda stream: None)
     monkeypatch.setattr(_cuda, "side_stream", lambda device_id, purpose: {"upload": 8, "download": 9}[purpose])
     ordered = []
-    monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     bias = rng.standard_normal(n) if epilog and "bias" in epilog else None
     with Matmul(a, b, bias=bias, epilog=epilog, execution="cuda") as plan:

@@ -38,9 +38,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import runtime
-from .streams import synchronize
+from .streams import order_after, synchronize
 
-__all__ = ["to_device", "to_host", "enqueue_to_pinned", "is_pinned", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES",
+__all__ = ["to_device", "to_host", "through_blocks", "enqueue_to_pinned", "is_pinned", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES",
            "SLOTS", "POOL_BYTES"]
 
 PIPELINE_BYTES = int(os.environ.get("GPMATH_PINNED_MIN_BYTES", 4 << 20))  # smaller copies: pageable, direct
@@ -377,6 +377,33 @@ def enqueue_to_pinned(dst: int, src: int, nbytes: int, stream: int) -> None:
     synchronizes *stream* before reading *dst*."""
     if nbytes:
         _copy(dst, src, nbytes, _D2H, stream)
+
+
+def through_blocks(dst: int, src: int, parts: Sequence[int], streams: tuple[int, int, int],
+                   work: Callable[[int], tuple[int, int, int]], uploads: Sequence[tuple[int, int, int]] = ()) -> None:
+    """Compute on host operands block by block, copies and work overlapping, into a pinned result.
+
+    On the upload stream (``streams = (upload, compute, download)``), after the compute stream's
+    earlier work: first each ``(device dst, host src, nbytes)`` of *uploads* (operands every block
+    reads), then the *src* operand of ``sum(parts)`` bytes to *dst* in one pipelined copy.  As part
+    *k* is enqueued, the compute stream is ordered after it and ``work(k)`` enqueues block *k*'s work
+    there, returning ``(pinned host dst, device src, nbytes)`` of its result, which then goes back
+    on the download stream while later parts are still being copied.  Returns when every result is
+    in host memory.  *work* must not copy through this module itself (the device's ring is held).
+    """
+    upload, compute, download = streams
+
+    def block(index: int) -> None:
+        order_after(compute, upload)
+        back = work(index)
+        order_after(download, compute)
+        enqueue_to_pinned(*back, download)
+
+    order_after(upload, compute)  # the compute stream's earlier work may read the buffers
+    for target, source, nbytes in uploads:
+        to_device(target, source, nbytes, upload)
+    to_device(dst, src, sum(parts), upload, parts=parts, after=block)
+    synchronize(download)  # (it waited for every block's work, which waited for every upload)
 
 
 def release() -> None:

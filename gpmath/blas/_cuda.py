@@ -19,11 +19,11 @@ from .._core import runtime
 from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer
-from .._core.transfer import SLOT_BYTES, enqueue_to_pinned, host_empty, is_pinned, to_device, to_host
+from .._core.transfer import SLOT_BYTES, host_empty, is_pinned, through_blocks, to_device, to_host
 from .._core.operand import Operand, as_operand
 from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
-from .._core.streams import order_after, own_stream, resolve_stream, side_stream, synchronize
+from .._core.streams import order_after, own_stream, resolve_stream, side_stream
 from .._core.timing import L2Flusher, median_times_ms
 from ._layout import OP_N, LtLayout, LtOperand, lt_layout, unusable_operands
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
@@ -405,25 +405,20 @@ class CudaMatmul(Matmul):
 
     def _pipelined(self, result_ptr: int) -> None:
         """The staged product block by block (:meth:`_plan_row_blocks`) into the pinned result at
-        *result_ptr*: a is uploaded in one pipelined copy on this thread's upload stream, each
-        block multiplied on the plan's stream as soon as its rows are enqueued (while the rest of
-        a is copied), the result's rows back on the download stream, each waiting for what it
-        reads; returns when the last rows are in *result_ptr*."""
-        stream, uploads, item = self.stream, self._uploads, self.problem.dtype.itemsize
-        up, down = side_stream(self.device_id, "upload"), side_stream(self.device_id, "download")
+        *result_ptr* (:func:`~gpmath._core.transfer.through_blocks`): b (and bias) up first, then a
+        in one pipelined copy, each block multiplied on the plan's stream as soon as its rows are
+        enqueued, its rows of the result back while the rest of a is copied."""
+        uploads, item, dev = self._uploads, self.problem.dtype.itemsize, self.device_id
         arrays = dict(zip(_NAMES, self._arrays))
-        order_after(up, stream)  # the plan's earlier work (which may read the buffers) comes first
-        for name in ("b", "bias"):
-            if arrays[name] is not None:
-                to_device(uploads[name].ptr, NUMPY.ptr(arrays[name]), uploads[name].nbytes, up)
-        a_host, a_dev, d_dev = NUMPY.ptr(arrays["a"]), uploads["a"].ptr, uploads["out"].ptr
+        shared = [(uploads[name].ptr, NUMPY.ptr(arrays[name]), uploads[name].nbytes)
+                  for name in ("b", "bias") if arrays[name] is not None]
+        a_dev, d_dev = uploads["a"].ptr, uploads["out"].ptr
         row_a, row_d = self.problem.k * item, self.problem.n * item
         vp = ctypes.c_void_p
         call = list(self._args)
 
-        def multiply(index: int) -> None:  # block *index*'s rows of a are enqueued on the upload stream
+        def multiply(index: int) -> tuple[int, int, int]:
             first, rows, b_desc, d_desc, found = self._row_blocks[index]
-            order_after(stream, up)
             call[5], call[6] = vp(a_dev + first * row_a), vp(b_desc)
             call[8] = call[10] = vp(d_dev + first * row_d)
             call[9] = call[11] = vp(d_desc)
@@ -431,13 +426,11 @@ class CudaMatmul(Matmul):
             status = self._fn(*call)
             if status:
                 lt.check(status, "cublasLtMatmul")
-            order_after(down, stream)
-            enqueue_to_pinned(result_ptr + first * row_d, d_dev + first * row_d, rows * row_d, down)
+            return result_ptr + first * row_d, d_dev + first * row_d, rows * row_d
 
-        with runtime.on_device(self.device_id):
-            to_device(a_dev, a_host, self.problem.m * row_a, up,
-                      parts=[rows * row_a for _, rows, *_ in self._row_blocks], after=multiply)
-            synchronize(down)  # (it waited for every product, which waited for every upload)
+        with runtime.on_device(dev):
+            through_blocks(a_dev, NUMPY.ptr(arrays["a"]), [rows * row_a for _, rows, *_ in self._row_blocks],
+                           (side_stream(dev, "upload"), self.stream, side_stream(dev, "download")), multiply, shared)
 
     def _upload(self) -> None:
         """Copy the host operands into the plan's device buffers (on the plan's stream)."""

@@ -13,6 +13,7 @@ host waits for the plan's stream only in that case.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import math
 from typing import Any
@@ -24,9 +25,9 @@ from .._core import handles, runtime
 from .._core.dtypes import DTYPES
 from .._errors import OutOfMemoryError
 from .._core.memory import DeviceBuffer, _trim_pool
-from .._core.transfer import host_empty, to_device, to_host
+from .._core.transfer import SLOT_BYTES, host_empty, is_pinned, through_blocks, to_device, to_host
 from .._core.operand import as_operand
-from .._core.streams import order_after, own_stream, resolve_stream, synchronize
+from .._core.streams import order_after, own_stream, resolve_stream, side_stream, synchronize
 from ._layout import Layout, Pass, non_overlapping, plan_layout
 from ._planner import FFT
 
@@ -86,6 +87,7 @@ class CudaFFT(FFT):
         self._steps = None
         self._direct: dict = {}  # direction -> cuFFT code, where execute is one allocation and one call
         self._handles: list[int] = []
+        self._blocks: list[tuple[int, int, int, int, int]] = []
 
     # -- planning ---------------------------------------------------------------------------
     def plan(self) -> "CudaFFT":
@@ -100,6 +102,7 @@ class CudaFFT(FFT):
         self.layout = layout = self._decide_layout()
         with runtime.on_device(self.device_id):
             self._handles = [self._make_plan(step) for step in layout.passes]
+            self._blocks = self._plan_blocks(layout)  # (their plans join the handles, after the passes')
             work_bytes = max((cufft.get_size(h) for h in self._handles), default=0)
             work = DeviceBuffer(work_bytes, self.stream, self.device_id)
             self._hold(work.release)
@@ -118,6 +121,38 @@ class CudaFFT(FFT):
         self._bind_input()
         self._direct = self._planned_direct = self._direct_codes()
         return self
+
+    def _plan_blocks(self, layout: Layout) -> list[tuple[int, int, int, int, int]]:
+        """``(input offset, input bytes, output offset, output bytes, cuFFT plan)`` per block of
+        the batch, for host operands uploaded as they are whose one transform reads and writes
+        its batch as consecutive runs of memory and is larger than two pinned slots: a block is
+        transformed (into its part of the result, which goes back while the next is copied) as
+        soon as it is uploaded, so that copies and transforms overlap.  Blocks start on the
+        complex element's alignment; each block size has its plan.  Empty where the transform is
+        not of that kind."""
+        p = self.problem
+        if not self.staged or p.inplace or layout.copy_order is not None or len(layout.passes) != 1:
+            return []
+        step = layout.passes[0]
+        row_in, row_out = step.idist * p.in_dtype.itemsize, step.odist * p.out_dtype.itemsize
+        lo, hi = self._operand.span()
+        if ((step.source, step.target, step.offsets, step.istride, step.ostride) != ("input", "output", ((0, 0),), 1, 1)
+                or step.batch * row_in != hi - lo or step.batch * row_out != math.prod(layout.out_shape) * p.out_dtype.itemsize
+                or hi - lo < 2 * SLOT_BYTES):
+            return []
+        align = self._alignment
+        quantum = math.lcm(align // math.gcd(align, row_in), align // math.gcd(align, row_out))
+        step_rows = max(quantum, SLOT_BYTES // row_in // quantum * quantum)
+        plans: dict[int, int] = {}
+        blocks = []
+        for first in range(0, step.batch, step_rows):
+            rows = min(step_rows, step.batch - first)
+            if rows not in plans:
+                plans[rows] = self._make_plan(dataclasses.replace(step, batch=rows))
+                self._handles.append(plans[rows])
+            blocks.append((first * row_in, rows * row_in, first * row_out, rows * row_out, plans[rows]))
+        logger.info("fft: %r pipelines its host operand in %d blocks of its batch", self, len(blocks))
+        return blocks
 
     def _direct_codes(self) -> dict:
         """The directions whose execution is one allocation and one ``cufftXtExec`` reading the
@@ -358,19 +393,46 @@ class CudaFFT(FFT):
                 self._host_in.fill(0)
             self._host_view[self._crop] = host[self._crop]
             source = self._host_in
-        to_device(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
-        self._launch(self._in_dev.ptr, self._out_dev.ptr, code)
-        factor, out_dtype = self._factors[code], p.out_dtype.numpy
-        if factor != 1.0:
-            scale_on_device(self._out_dev.ptr, self._out_dev.nbytes // out_dtype.itemsize, out_dtype, factor,
-                            self.stream, self.device_id)
-        result = host_empty(_ordered(layout.out_shape, layout.out_order), out_dtype)
-        to_host(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
+        result = host_empty(_ordered(layout.out_shape, layout.out_order), p.out_dtype.numpy)
+        if self._blocks and is_pinned(result.ctypes.data):
+            self._pipelined(source.ctypes.data, result.ctypes.data, code)
+        else:
+            to_device(self._in_dev.ptr, source.ctypes.data, self._in_dev.nbytes, self.stream)
+            self._launch(self._in_dev.ptr, self._out_dev.ptr, code)
+            self._scale(self._out_dev.ptr, self._out_dev.nbytes, code)
+            to_host(result.ctypes.data, self._out_dev.ptr, self._out_dev.nbytes, self.stream)
         result = result.transpose(_inverse(layout.out_order))
         if p.inplace:
             self._x[...] = result
             return self.staging.written(self._caller_x, self._x)
         return self.staging.outward(result)
+
+    def _pipelined(self, source_ptr: int, result_ptr: int, code: int) -> None:
+        """The staged transform block by block (:meth:`_plan_blocks`) into the pinned result at
+        *result_ptr* (:func:`~gpmath._core.transfer.through_blocks`): each block transformed
+        and scaled on the plan's stream as soon as it is uploaded, and sent back while later
+        blocks are copied."""
+        in_dev, out_dev, dev = self._in_dev.ptr, self._out_dev.ptr, self.device_id
+        fixed = self._steps[0][4]
+        sign = code if fixed is None else fixed
+
+        def transform(index: int) -> tuple[int, int, int]:
+            in_offset, _, out_offset, out_bytes, handle = self._blocks[index]
+            status = self._fn(handle, in_dev + in_offset, out_dev + out_offset, sign)
+            if status:
+                cufft.check(status, "cufftXtExec")
+            self._scale(out_dev + out_offset, out_bytes, code)
+            return result_ptr + out_offset, out_dev + out_offset, out_bytes
+
+        with runtime.on_device(dev):
+            through_blocks(in_dev, source_ptr, [block[1] for block in self._blocks],
+                           (side_stream(dev, "upload"), self.stream, side_stream(dev, "download")), transform)
+
+    def _scale(self, ptr: int, nbytes: int, code: int) -> None:
+        """Apply the norm factor of direction *code* to *nbytes* of results at device address *ptr*."""
+        factor, dtype = self._factors[code], self.problem.out_dtype.numpy
+        if factor != 1.0:
+            scale_on_device(ptr, nbytes // dtype.itemsize, dtype, factor, self.stream, self.device_id)
 
     def _switch_stream(self, stream: int) -> None:
         if stream != self.stream:
@@ -389,4 +451,5 @@ class CudaFFT(FFT):
         self._steps = None
         self._direct = {}
         self._handles = []
+        self._blocks = []
         self._x = self._caller_x = self._operand = self._in_buffer = self._host_x = None
