@@ -431,7 +431,7 @@ class CudaFFT(FFT):
     def _scale(self, ptr: int, nbytes: int, code: int) -> None:
         """Apply the norm factor of direction *code* to *nbytes* of results at device address *ptr*."""
         factor, dtype = self._factors[code], self.problem.out_dtype.numpy
-        if factor != 1.0:
+        if factor != 1.0 and nbytes:
             scale_on_device(ptr, nbytes // dtype.itemsize, dtype, factor, self.stream, self.device_id)
 
     def _switch_stream(self, stream: int) -> None:
