@@ -167,3 +167,28 @@ def test_a_failing_part_stops_the_upload(host_ring):
         transfer.to_device(device.ctypes.data, source.ctypes.data, source.nbytes, 1, parts=[1 << 16, 4 << 16],
                            after=after)
     transfer.to_device(device.ctypes.data, source.ctypes.data, source.nbytes, 1)  # the ring still works
+
+
+def test_through_blocks_works_on_each_part_as_it_lands(host_ring, monkeypatch):
+    """The block pipeline: shared uploads first, then each part's work once its bytes are on the
+    device (here: a byte-wise +1 into a device result), each result sent into the host result;
+    the streams ordered upload -> compute -> download per block."""
+    ordered = []
+    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+    parts = [3 << 16, 1 << 16, 12345]
+    source = np.random.default_rng(7).integers(0, 255, sum(parts), dtype=np.uint8)
+    shared = np.random.default_rng(8).integers(0, 256, 5000, dtype=np.uint8)
+    device, device_shared, device_out = np.zeros_like(source), np.zeros_like(shared), np.zeros_like(source)
+    result = np.zeros_like(source)
+    starts = np.concatenate([[0], np.cumsum(parts)]).tolist()
+
+    def work(index):
+        lo, hi = starts[index], starts[index + 1]
+        assert (device_shared == shared).all()  # the shared uploads came first
+        device_out[lo:hi] = device[lo:hi] + 1  # reads only what has landed
+        return result.ctypes.data + lo, device_out.ctypes.data + lo, hi - lo
+
+    transfer.through_blocks(device.ctypes.data, source.ctypes.data, parts, (8, 7, 9), work,
+                            [(device_shared.ctypes.data, shared.ctypes.data, shared.nbytes)])
+    np.testing.assert_array_equal(result, source + 1)
+    assert ordered == [(8, 7)] + [(7, 8), (9, 7)] * len(parts)
