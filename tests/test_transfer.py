@@ -67,31 +67,68 @@ def test_host_bytes_views_the_memory_without_copying():
 
 
 class _HostRuntime:
-    """The CUDA runtime calls of ``to_device`` and ``to_host`` over host memory: copies at once,
-    and the list of ``(source, bytes)`` of each."""
+    """The CUDA runtime calls of ``to_device`` and ``to_host`` over host memory, and the list of
+    ``(source, bytes)`` of each copy as it is enqueued.
 
-    def __init__(self):
+    *lazy* False runs every copy as it is enqueued (as early as CUDA may: a slot refilled by a
+    DMA before the copy threads have emptied it shows); True runs a stream's copies only when
+    the host waits for them or another stream depends on them (as late as CUDA may: a slot
+    refilled by the copy threads before its DMA has read it shows).
+    """
+
+    def __init__(self, lazy: bool = False):
         self.copies: list[tuple[int, int]] = []
+        self.lazy = lazy
+        self.queues: dict[int, list] = {}
+        self.ran: dict[int, int] = {}
+        self.marks: dict[int, tuple[int, int]] = {}
+
+    def enqueue(self, stream, op) -> None:
+        if self.lazy:
+            self.queues.setdefault(stream, []).append(op)
+        else:
+            op()
+
+    def run(self, stream, upto=None) -> None:
+        """Run *stream*'s queued work (up to its first *upto* operations)."""
+        queue = self.queues.get(stream, [])
+        upto = len(queue) if upto is None else upto
+        while self.ran.get(stream, 0) < upto:
+            index = self.ran.get(stream, 0)
+            self.ran[stream] = index + 1
+            queue[index]()
+
+    def depend(self, waiting, producer) -> None:
+        """Stream *waiting*'s later work runs after *producer*'s work enqueued so far."""
+        upto = len(self.queues.get(producer, []))
+        self.enqueue(waiting, lambda: self.run(producer, upto))
 
     def cudaMemcpyAsync(self, dst, src, nbytes, kind, stream):
-        ctypes.memmove(dst, src, nbytes)
         self.copies.append((src, nbytes))
-        return (0,)
-
-    def cudaEventSynchronize(self, event):
+        self.enqueue(stream, lambda: ctypes.memmove(dst, src, nbytes))
         return (0,)
 
     def cudaEventRecord(self, event, stream):
+        self.marks[event] = (stream, len(self.queues.get(stream, [])))
+        return (0,)
+
+    def cudaEventSynchronize(self, event):
+        if event in self.marks:
+            self.run(*self.marks[event])
         return (0,)
 
     def cudaStreamWaitEvent(self, stream, event, flags):
+        if event in self.marks:
+            producer, upto = self.marks[event]
+            self.enqueue(stream, lambda: self.run(producer, upto))
         return (0,)
 
 
-@pytest.fixture
-def host_ring(monkeypatch):
-    """A ring of host slots of 64 KiB and a stand-in runtime: (ring, its slot buffers, runtime)."""
-    fake = _HostRuntime()
+@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
+def host_ring(monkeypatch, request):
+    """A ring of host slots of 64 KiB and a stand-in runtime, its copies run as early or as late
+    as CUDA may run them: (ring, its slot buffers, runtime)."""
+    fake = _HostRuntime(lazy=request.param)
     buffers = [np.zeros(1 << 16, np.uint8) for _ in range(transfer.SLOTS)]
     ring = transfer._Ring.__new__(transfer._Ring)
     ring.lock, ring.turn, ring.crew = threading.Lock(), 0, None
@@ -103,7 +140,7 @@ def host_ring(monkeypatch):
     monkeypatch.setattr(transfer.runtime, "rt", lambda: fake)
     monkeypatch.setattr(transfer.runtime, "check", lambda result, name: None)
     monkeypatch.setattr(transfer.runtime, "on_device_of_stream", lambda stream: contextlib.nullcontext())
-    monkeypatch.setattr(transfer, "synchronize", lambda stream: None)
+    monkeypatch.setattr(transfer, "synchronize", fake.run)
     yield ring, buffers, fake
     ring.crew and ring.crew.shutdown()
 
@@ -117,6 +154,7 @@ def test_uploads_take_the_ring_slots_in_turn_across_calls(host_ring):
     block = 1 << 16
     for start in range(0, source.size, block):  # one slot's worth a call
         transfer.to_device(device.ctypes.data + start, source.ctypes.data + start, block, stream=1)
+    fake.run(1)
     np.testing.assert_array_equal(device, source)
     slots = [next(i for i, b in enumerate(buffers) if b.ctypes.data == src) for src, _ in fake.copies]
     assert slots == [i % transfer.SLOTS for i in range(5)]
@@ -142,11 +180,13 @@ def test_each_part_is_told_once_its_bytes_are_enqueued(host_ring, parts):
     def after(index):
         end = sum(parts[:index + 1])
         assert sum(size for _, size in fake.copies) >= end  # its bytes are enqueued...
-        np.testing.assert_array_equal(device[:end], source[:end])  # (the stand-in copies at once)
+        fake.run(1)  # ...and land once the stream has run
+        np.testing.assert_array_equal(device[:end], source[:end])
         told.append(index)
 
     transfer.to_device(device.ctypes.data, source.ctypes.data, nbytes, stream=1, parts=parts, after=after)
     assert told == list(range(len(parts)))
+    fake.run(1)
     np.testing.assert_array_equal(device, source)
 
 
@@ -157,6 +197,7 @@ def test_parts_must_add_up_to_the_copy(host_ring):
 
 
 def test_a_failing_part_stops_the_upload(host_ring):
+    fake = host_ring[2]
     source = np.zeros(5 << 16, np.uint8)
     device = np.zeros_like(source)
 
@@ -167,14 +208,22 @@ def test_a_failing_part_stops_the_upload(host_ring):
         transfer.to_device(device.ctypes.data, source.ctypes.data, source.nbytes, 1, parts=[1 << 16, 4 << 16],
                            after=after)
     transfer.to_device(device.ctypes.data, source.ctypes.data, source.nbytes, 1)  # the ring still works
+    fake.run(1)
+    np.testing.assert_array_equal(device, source)
 
 
 def test_through_blocks_works_on_each_part_as_it_lands(host_ring, monkeypatch):
     """The block pipeline: shared uploads first, then each part's work once its bytes are on the
     device (here: a byte-wise +1 into a device result), each result sent into the host result;
     the streams ordered upload -> compute -> download per block."""
+    ring, buffers, fake = host_ring
     ordered = []
-    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+
+    def order_after(waiting, producer):
+        ordered.append((waiting, producer))
+        fake.depend(waiting, producer)
+
+    monkeypatch.setattr(transfer, "order_after", order_after)
     parts = [3 << 16, 1 << 16, 12345]
     source = np.random.default_rng(7).integers(0, 255, sum(parts), dtype=np.uint8)
     shared = np.random.default_rng(8).integers(0, 256, 5000, dtype=np.uint8)
@@ -184,8 +233,12 @@ def test_through_blocks_works_on_each_part_as_it_lands(host_ring, monkeypatch):
 
     def work(index):
         lo, hi = starts[index], starts[index + 1]
-        assert (device_shared == shared).all()  # the shared uploads came first
-        device_out[lo:hi] = device[lo:hi] + 1  # reads only what has landed
+
+        def compute():  # on the compute stream, in its order
+            assert (device_shared == shared).all()  # the shared uploads came first
+            device_out[lo:hi] = device[lo:hi] + 1  # reads only what has landed
+
+        fake.enqueue(7, compute)
         return result.ctypes.data + lo, device_out.ctypes.data + lo, hi - lo
 
     transfer.through_blocks(device.ctypes.data, source.ctypes.data, parts, (8, 7, 9), work,
