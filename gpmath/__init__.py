@@ -24,7 +24,7 @@ from ._core.runtime import device_count
 # the name, and the module that defines it.
 _LAZY = {"blas": ".blas", "fft": ".fft", "linalg": ".linalg", "solver": ".solver", "distributed": ".distributed",
          "matmul": ".blas", "show_config": "._core.config", "set_placement": "._core.placement",
-         "get_placement": "._core.placement"}
+         "get_placement": "._core.placement", "wisdom": ".wisdom"}
 
 
 def __getattr__(name: str) -> Any:
@@ -53,6 +53,7 @@ __all__ = [
     "show_config",
     "set_placement",
     "get_placement",
+    "wisdom",
     "GpmathError",
     "LibraryError",
     "OutOfMemoryError",

@@ -23,7 +23,7 @@ import pytest
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
 from gpmath.blas import Matmul, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
-from gpmath._core import transfer
+from gpmath._core import transfer, wisdom
 
 from helpers import emulated_device
 
@@ -48,6 +48,9 @@ class FakeLt(types.SimpleNamespace):
         self.objects: dict[int, dict] = {}
         self.calls = 0
         self._next = 1
+        self.candidates = 1  # heuristic results, told apart by their algorithm's first word (1, 2, ...)
+        self.refused: set[int] = set()  # first words cublasLtMatmulAlgoCheck refuses
+        self.used: list[int] = []  # the first word of each launch's algorithm
 
     def __getattr__(self, name):
         return getattr(real_lt, name)  # enums, structures, check, status_name
@@ -78,9 +81,20 @@ class FakeLt(types.SimpleNamespace):
     matrix_layout_destroy = matmul_preference_destroy = matmul_desc_destroy
 
     def matmul_algo_get_heuristic(self, handle, desc, a, b, c, d, pref, requested):
+        results = [real_lt.HeuristicResult() for _ in range(min(self.candidates, requested))]
+        for word, result in enumerate(results, 1):
+            result.algo.data[0], result.workspaceSize = word, 1024
+        return results
+
+    def matmul_algo_check(self, handle, desc, a, b, c, d, algo):
+        if algo.data[0] in self.refused:
+            return None
         result = real_lt.HeuristicResult()
-        result.workspaceSize = 1024
-        return [result]
+        result.algo, result.workspaceSize = algo, 1024
+        return result
+
+    def get_version(self):
+        return 130100
 
     def matmul_function(self):
         return self._matmul
@@ -93,6 +107,7 @@ class FakeLt(types.SimpleNamespace):
 
     def _matmul(self, handle, desc, alpha, a, a_desc, b, b_desc, beta, c, c_desc, d, d_desc, algo, ws, ws_size, stream):
         self.calls += 1
+        self.used.append(real_lt.MatmulAlgo.from_address(algo.value).data[0])
         desc = self.objects[desc.value]
         attrs, scale = desc["attrs"], _SCALES[desc["scale"]]
         read = lambda p: np.frombuffer((ctypes.c_byte * np.dtype(scale).itemsize).from_address(p.value), scale)[0]
@@ -127,6 +142,10 @@ def fake(monkeypatch):
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda, "host_empty", np.empty)
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: None)
+    monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: f"emulated GPU, sm_90, {library} {version}")
+    monkeypatch.setattr(wisdom, "_store", {})  # each test starts without wisdom, and leaves none
+    monkeypatch.setattr(wisdom, "_told", set())
+    monkeypatch.setattr(wisdom, "_environment", {"read": True})
     emulated_device(monkeypatch, _cuda)
     return model
 
@@ -277,3 +296,102 @@ def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, 
         assert fake.calls - calls == 2 * len(blocks)
         # per block: the product waits for its upload, the download for the product
         assert ordered[-2 * len(blocks):] == [(plan.stream, 8), (9, plan.stream)] * len(blocks)
+
+
+class _Timer:
+    """``median_times_ms`` for the emulated engine: runs each candidate once, and times candidate
+    *fastest* at 0.5 ms and every other at 1 ms; counts its calls."""
+
+    def __init__(self, fastest: int):
+        self.fastest, self.calls = fastest, 0
+
+    def __call__(self, launches, stream, iterations, flusher):
+        self.calls += 1
+        for launch in launches.values():
+            launch()
+        return {index: 0.5 if index == self.fastest else 1.0 for index in launches}
+
+
+@pytest.fixture
+def tuning(fake, monkeypatch):
+    """Four heuristic candidates; the third (first word 3) times fastest."""
+    fake.candidates = 4
+    timer = _Timer(fastest=2)
+    monkeypatch.setattr(_cuda, "median_times_ms", timer)
+    monkeypatch.setattr(_cuda, "L2Flusher", lambda device_id, stream: types.SimpleNamespace(release=lambda: None))
+    return timer
+
+
+def _tuned_plan(rng, shape=(24, 16, 8)):
+    m, k, n = shape
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    plan = Matmul(a, b, execution="cuda").plan()
+    return plan, a, b
+
+
+def test_autotune_records_its_choice_and_a_new_plan_starts_from_it(tuning, fake, rng, monkeypatch):
+    plan, a, b = _tuned_plan(rng)
+    with plan:
+        assert plan.autotune() == {0: 1.0, 1: 1.0, 2: 0.5, 3: 1.0} and tuning.calls == 1
+    [entry] = wisdom.entries()
+    assert entry["kind"] == "matmul" and entry["machine"] == "emulated GPU, sm_90, cublasLt 130100"
+    assert entry["choice"]["ms"] == 0.5 and bytes.fromhex(entry["choice"]["algo"])[0] == 3
+    again, a, b = _tuned_plan(rng)
+    with again:
+        assert again.algorithms[0].algo.data[0] == 3  # the recorded algorithm first, the heuristics after
+        assert again.autotune() == {0: 0.5} and tuning.calls == 1  # kept without timing
+        np.testing.assert_allclose(again.execute(), a @ b, rtol=1e-12)
+        assert fake.used[-1] == 3
+        again.autotune(force=True)  # times again: candidates [3, 1, 2, 3, 4], index 2 fastest
+        again.execute()
+        assert tuning.calls == 2 and fake.used[-1] == 2
+
+
+def test_a_tuned_plan_keeps_its_choice_without_timing_again(tuning, rng):
+    plan, _, _ = _tuned_plan(rng)
+    with plan:
+        plan.autotune()
+        assert plan.autotune() == {2: 0.5} and tuning.calls == 1
+
+
+def test_wisdom_crosses_processes_through_a_file(tuning, fake, rng, tmp_path, monkeypatch):
+    plan, _, _ = _tuned_plan(rng)
+    with plan:
+        plan.autotune()
+    path = tmp_path / "wisdom.json"
+    assert gpmath.wisdom.save(path) == 1
+    monkeypatch.setattr(wisdom, "_store", {})  # another process: nothing recorded, the variable not read yet
+    monkeypatch.setattr(wisdom, "_environment", {"read": False})
+    monkeypatch.setenv("GPMATH_WISDOM", str(path))
+    again, a, b = _tuned_plan(rng)
+    with again:
+        assert again.autotune() == {0: 0.5} and tuning.calls == 1
+        np.testing.assert_allclose(again.execute(), a @ b, rtol=1e-12)
+        assert fake.used[-1] == 3
+
+
+@pytest.mark.parametrize("change", ["machine", "shape", "refused", "workspace"])  # (the workspace limit is in the key)
+def test_wisdom_is_used_only_for_its_problem_on_its_machine(tuning, fake, rng, monkeypatch, caplog, change):
+    plan, _, _ = _tuned_plan(rng)
+    with plan:
+        plan.autotune()
+    shape = (24, 16, 8)
+    if change == "machine":
+        monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: "another GPU, sm_80, cublasLt 120000")
+    elif change == "shape":
+        shape = (24, 16, 9)
+    elif change == "refused":
+        fake.refused.add(3)
+    with caplog.at_level("INFO", logger="gpmath"):
+        m, k, n = shape
+        again = Matmul(rng.standard_normal((m, k)), rng.standard_normal((k, n)), execution="cuda")
+        again.plan(max_workspace=512 if change == "workspace" else 2**25)  # the recorded algorithm needs 1024
+        with again:
+            assert [r.algo.data[0] for r in again.algorithms] == [1, 2, 3, 4]
+            again.autotune()
+            assert tuning.calls == 2
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    if change == "machine":
+        assert "not used on another GPU, sm_80" in messages
+    if change == "refused":
+        assert "refuses the algorithm wisdom recorded" in messages

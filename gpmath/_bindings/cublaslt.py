@@ -15,6 +15,7 @@ from ._loader import Library, c_int_p, c_void_p_p, status_checker
 
 
 STATUS_ALLOC_FAILED = 3  # CUBLAS_STATUS_ALLOC_FAILED (cublas_api.h)
+STATUS_INVALID_VALUE = 7  # CUBLAS_STATUS_INVALID_VALUE (cublas_api.h)
 STATUS_NOT_SUPPORTED = 15  # CUBLAS_STATUS_NOT_SUPPORTED (cublas_api.h)
 
 
@@ -132,6 +133,11 @@ _LIB.declare(
     c_int,
     [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_int, POINTER(HeuristicResult), c_int_p],
 )
+_LIB.declare(
+    "cublasLtMatmulAlgoCheck",
+    c_int,
+    [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, POINTER(MatmulAlgo), POINTER(HeuristicResult)],
+)
 # cublasLtMatmul takes 16 arguments; every pointer-sized one is declared c_void_p so the fast
 # path can pass pre-built c_void_p objects without per-call conversion.
 _LIB.declare(
@@ -243,6 +249,21 @@ def matmul_algo_get_heuristic(
         handle, desc, a_layout, b_layout, c_layout, d_layout, pref, requested, results, byref(count)
     )
     return [results[i] for i in range(count.value) if results[i].state == 0]
+
+
+def matmul_algo_check(
+    handle: int, desc: int, a_layout: int, b_layout: int, c_layout: int, d_layout: int, algo: MatmulAlgo
+) -> HeuristicResult | None:
+    """``cublasLtMatmulAlgoCheck``: *algo*'s result for the problem (its workspace size, waves),
+    or None where cuBLASLt refuses it for the problem (``INVALID_VALUE``, ``NOT_SUPPORTED``);
+    other statuses raise."""
+    result = HeuristicResult()
+    status = _LIB.function("cublasLtMatmulAlgoCheck")(handle, desc, a_layout, b_layout, c_layout, d_layout,
+                                                      byref(algo), byref(result))
+    if status in (STATUS_INVALID_VALUE, STATUS_NOT_SUPPORTED):
+        return None
+    check(status, "cublasLtMatmulAlgoCheck")
+    return result
 
 
 def matmul_function():

@@ -149,9 +149,10 @@ class Planner:
         """Prepare everything execution needs (descriptors, work areas); returns the plan."""
         raise NotImplementedError
 
-    def autotune(self, iterations: int = 10) -> dict:
+    def autotune(self, iterations: int = 10, force: bool = False) -> dict:
         """Time the candidate algorithms and keep the fastest; returns the timings (empty where
-        there is nothing to choose, as on the CPU)."""
+        there is nothing to choose, as on the CPU).  *force*: time again where a choice was
+        recorded already (:mod:`gpmath.wisdom`)."""
         self._check_alive()
         return {}
 

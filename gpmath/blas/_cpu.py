@@ -88,7 +88,7 @@ class CpuMatmul(Matmul):
         self._planned = True
         return self
 
-    def autotune(self, iterations: int = 10) -> dict[int, float]:
+    def autotune(self, iterations: int = 10, force: bool = False) -> dict[int, float]:
         """Nothing to tune on the CPU (NumPy picks its BLAS kernel); returns the empty
         :attr:`autotune_timings`."""
         self._check_alive()

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from .._bindings import cublaslt as lt
-from .._core import runtime
+from .._core import runtime, wisdom
 from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer
@@ -103,6 +103,7 @@ class CudaMatmul(Matmul):
         self._bound = True  # operands bound (release_operands unbinds them)
         self.algorithms: list = []
         self._row_blocks: list[tuple] = []  # host operands: see _plan_row_blocks
+        self._wise: tuple[int, dict] | None = None  # the candidate index and choice wisdom holds for this plan
         self.autotune_timings: dict[int, float] = {}
         self._algorithm_index = None
 
@@ -151,7 +152,10 @@ class CudaMatmul(Matmul):
                 status = lt.STATUS_NOT_SUPPORTED
                 raise LibraryError(status, lt.status_name(status), "cublasLtMatmulAlgoGetHeuristic",
                                    f"cuBLASLt has no algorithm for {self!r} within {max_workspace} bytes of workspace")
-            self.algorithms = results
+            self._tuning = (wisdom.machine(self.device_id, "cublasLt", lt.get_version()),
+                            self._tuning_key(max_workspace))
+            recorded = self._recorded(handle, desc, layouts, max_workspace)
+            self.algorithms = results if recorded is None else [recorded, *results]
             self._row_blocks = self._plan_row_blocks(handle, desc, layouts, pref) if self.staged else []
             needs = [r.workspaceSize for r in results] + [block[4].workspaceSize for block in self._row_blocks]
             workspace = DeviceBuffer(max(needs), self.stream, self.device_id)
@@ -173,6 +177,36 @@ class CudaMatmul(Matmul):
         self._select(0)
         self._set_pointers()
         return self
+
+    def _tuning_key(self, max_workspace: int) -> tuple:
+        """What decides which cuBLASLt algorithms are valid for this plan and how fast they run:
+        the key of its entry in :mod:`gpmath.wisdom`."""
+        layout = self.layout
+        operands = [None if x is None else (x.op, x.rows, x.cols, x.ld, x.batch_stride)
+                    for x in (layout.a, layout.b, layout.c, layout.d)]
+        return (self.problem.dtype.name, self.compute, self.epilog, layout.batch_count, operands, self._alignments,
+                max_workspace)
+
+    def _recorded(self, handle: int, desc: int, layouts: tuple, max_workspace: int) -> lt.HeuristicResult | None:
+        """The algorithm :mod:`gpmath.wisdom` recorded for this plan on this machine, where
+        cuBLASLt still accepts it within *max_workspace* (``cublasLtMatmulAlgoCheck``); else None.
+        Sets :attr:`_wise` to ``(candidate index, recorded choice)`` or None."""
+        self._wise = None
+        choice = wisdom.lookup("matmul", *self._tuning)
+        if choice is None:
+            return None
+        try:
+            algo = lt.MatmulAlgo.from_buffer_copy(bytes.fromhex(choice["algo"]))
+        except (KeyError, TypeError, ValueError):
+            checked = None
+        else:
+            checked = lt.matmul_algo_check(handle, desc, *layouts, algo)
+        if checked is None or checked.workspaceSize > max_workspace:
+            logger.info("matmul: %r: cuBLASLt refuses the algorithm wisdom recorded; the heuristics choose", self)
+            return None
+        self._wise = (0, choice)
+        logger.info("matmul: %r starts from the algorithm wisdom recorded (%s ms when tuned)", self, choice.get("ms"))
+        return checked
 
     def _plan_row_blocks(self, handle: int, desc: int, layouts: tuple, pref: int) -> list[tuple]:
         """``(first row, rows, B layout, D layout, heuristic result)`` per block of the user's a,
@@ -514,18 +548,27 @@ class CudaMatmul(Matmul):
         self._bound = False
 
     # -- autotuning -------------------------------------------------------------------------
-    def autotune(self, iterations: int = 10) -> dict[int, float]:
+    def autotune(self, iterations: int = 10, force: bool = False) -> dict[int, float]:
         """Time every heuristic candidate *iterations* times on a cold L2 and keep the fastest
-        (the heuristic's first choice stays unless another is more than 3% faster).
+        (the heuristic's first choice stays unless another is more than 3% faster), and record
+        the choice in :mod:`gpmath.wisdom`.  Where the plan started from a choice wisdom
+        recorded (or was tuned already), that choice stays without timing, unless *force*.
 
         Returns
         -------
         dict of int to float
-            Median milliseconds per candidate index (also in :attr:`autotune_timings`).
+            Median milliseconds per candidate index (also in :attr:`autotune_timings`); from
+            wisdom, the chosen index and the time recorded with it.
         """
         self._check_alive()
         if self._args is None:
             self.plan()
+        if self._wise is not None and not force:
+            index, choice = self._wise
+            self._select(index, quiet=True)
+            self.autotune_timings = {index: float(choice["ms"])}
+            logger.info("matmul autotune: %r keeps the algorithm wisdom recorded (force=True times again)", self)
+            return self.autotune_timings
         with runtime.on_device(self.device_id):
             scratch = DeviceBuffer(self._d_span_bytes(), self.stream, self.device_id)
             flusher = L2Flusher(self.device_id, self.stream)
@@ -542,6 +585,9 @@ class CudaMatmul(Matmul):
             best = 0  # within timing noise of the heuristic's first choice: keep it
         self._select(best)
         self.autotune_timings = timings
+        choice = {"algo": bytes(self.algorithms[best].algo).hex(), "ms": timings[best]}
+        wisdom.record("matmul", *self._tuning, choice)
+        self._wise = (best, choice)
         logger.info("matmul autotune: %s ms per candidate; chose %d", {k: round(v, 4) for k, v in timings.items()}, best)
         return timings
 
