@@ -147,6 +147,24 @@ def emulated_device(monkeypatch, engine) -> None:
                         lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
 
 
+def emulated_block_pipeline(monkeypatch, engine) -> list[tuple[int, int]]:
+    """For an emulated engine module (*engine*, after :func:`emulated_device`): slots of 1 KiB,
+    every host result pinned, the pipeline's copies back at once, its upload and download
+    streams 8 and 9; returns the list the stream orderings ``(waiting, producer)`` go to."""
+    import ctypes
+
+    from gpmath._core import transfer
+
+    monkeypatch.setattr(engine, "SLOT_BYTES", 1024)
+    monkeypatch.setattr(engine, "is_pinned", lambda ptr: True)
+    monkeypatch.setattr(transfer, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
+    monkeypatch.setattr(transfer, "synchronize", lambda stream: None)
+    monkeypatch.setattr(engine, "side_stream", lambda device_id, purpose: {"upload": 8, "download": 9}[purpose])
+    ordered: list[tuple[int, int]] = []
+    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+    return ordered
+
+
 def posing_as_device(monkeypatch, engine, planner) -> None:
     """NumPy arrays pose as arrays on device 0 for *engine* and its front *planner* (the direct
     path, no staging)."""

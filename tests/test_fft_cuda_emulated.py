@@ -20,10 +20,9 @@ import scipy.fft
 
 import gpmath
 from gpmath._bindings import cufft as real_cufft
-from gpmath._core import transfer
 from gpmath.fft import FFT, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath import fft
-from helpers import emulated_device
+from helpers import emulated_block_pipeline, emulated_device
 from test_fft_layout import _check_pass_validity, _signal_addresses, _transform
 
 _DTYPES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -169,13 +168,7 @@ def test_large_host_batches_pipeline_blocks(fake, rng, monkeypatch, name, shape,
     element's alignment, in the input and in the result), each transformed and scaled by a plan
     of its size as it lands, its part of the result sent straight into the pinned result; where
     the batch is not the outer run of memory (axis 0), the whole path is taken."""
-    monkeypatch.setattr(_cuda, "SLOT_BYTES", 1024)
-    monkeypatch.setattr(_cuda, "is_pinned", lambda ptr: True)
-    monkeypatch.setattr(transfer, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
-    monkeypatch.setattr(transfer, "synchronize", lambda stream: None)
-    monkeypatch.setattr(_cuda, "side_stream", lambda device_id, purpose: {"upload": 8, "download": 9}[purpose])
-    ordered = []
-    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+    ordered = emulated_block_pipeline(monkeypatch, _cuda)
     x = _random(rng, shape, complex_=name != "rfft")
     function = getattr(fft, name)
     for _ in range(2):

@@ -23,9 +23,9 @@ import pytest
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
 from gpmath.blas import Matmul, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
-from gpmath._core import transfer, wisdom
+from gpmath._core import wisdom
 
-from helpers import emulated_device
+from helpers import emulated_block_pipeline, emulated_device
 
 _DTYPES = {0: np.float32, 1: np.float64, 2: np.float16, 4: np.complex64, 5: np.complex128}
 _SCALES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -275,13 +275,7 @@ def test_an_out_that_overlaps_an_input_is_refused_after_valid_ones(on_device, rn
 def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, epilog):
     """With slots of 1 KiB, a of a few KiB goes up in blocks of rows (each starting 256-byte aligned),
     each multiplied into its rows of the result, which go straight into the pinned result."""
-    monkeypatch.setattr(_cuda, "SLOT_BYTES", 1024)
-    monkeypatch.setattr(_cuda, "is_pinned", lambda ptr: True)
-    monkeypatch.setattr(transfer, "enqueue_to_pinned", lambda dst, src, nbytes, stream: ctypes.memmove(dst, src, nbytes))
-    monkeypatch.setattr(transfer, "synchronize", lambda stream: None)
-    monkeypatch.setattr(_cuda, "side_stream", lambda device_id, purpose: {"upload": 8, "download": 9}[purpose])
-    ordered = []
-    monkeypatch.setattr(transfer, "order_after", lambda waiting, producer: ordered.append((waiting, producer)))
+    ordered = emulated_block_pipeline(monkeypatch, _cuda)
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     bias = rng.standard_normal(n) if epilog and "bias" in epilog else None
     with Matmul(a, b, bias=bias, epilog=epilog, execution="cuda") as plan:
