@@ -167,3 +167,12 @@ def _read_environment() -> None:
         load(path)
     else:
         logger.info("wisdom: %s=%s does not exist yet; nothing loaded", ENVIRONMENT, path)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child gets a fresh lock (the parent's may have been held by another thread)."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
