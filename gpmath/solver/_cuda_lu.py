@@ -84,8 +84,8 @@ class GetrfInverse:
         p, ws, lu = self.problem, self.ws, self.lu
         shape = p.batch_shape + (p.n, p.n)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=True)
-        x, x_ptr = ws.load("x", self._eye, p.dtype, shape)
         lu.factor(a_ptr, lu.pivots)
+        x, x_ptr = ws.load("x", self._eye, p.dtype, shape)  # (host operands: copied while the GPU factors A)
         lu.solve(self._trans, a_ptr, lu.pivots, x_ptr, p.n)
         return ws.deliver(x)
 

@@ -52,8 +52,8 @@ class GetrfSolve:
         p, ws, lu = self.problem, self.ws, self.lu
         swapped = SOLVE_SWAPPED  # column-major A (swapped copy) or Aᵀ (plain copy)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=swapped)
-        b, b_ptr = load_rhs(ws, p, arrays["b"])
         lu.factor(a_ptr, lu.pivots)
+        b, b_ptr = load_rhs(ws, p, arrays["b"])  # (host operands: b is copied while the GPU factors A)
         trans = self._t if swapped == self._transposed else self._n
         pivots = lu.pivots
         if trans == self._n and self.permute is not None:  # P b by gpmath's kernel, then no pivots
@@ -88,8 +88,8 @@ class PotrfSolve:
         p, ws, conj = self.problem, self.ws, self._conjugate
         # a copy whose column-major lower triangle holds the caller's triangle: A (lower) or conj(A)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=self._lower)
-        b, b_ptr = load_rhs(ws, p, arrays["b"], conj)
         self._cholesky.factor(a_ptr)
+        b, b_ptr = load_rhs(ws, p, arrays["b"], conj)  # (host operands: b is copied while the GPU factors A)
         self._cholesky.solve(self._fill, a_ptr, b_ptr, p.rhs.nrhs)
         if self.condition is not None:  # the factored M (A or conj(A)) is Hermitian, ‖M⁻¹‖₁ = ‖A⁻¹‖₁
             solve_at = lambda ptr, adjoint: self._cholesky.solve(self._fill, a_ptr, ptr, 1)  # noqa: E731
