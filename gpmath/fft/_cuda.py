@@ -143,6 +143,8 @@ class CudaFFT(FFT):
         align = self._alignment
         quantum = math.lcm(align // math.gcd(align, row_in), align // math.gcd(align, row_out))
         step_rows = max(quantum, SLOT_BYTES // row_in // quantum * quantum)
+        if step_rows >= step.batch:  # one block: nothing to overlap
+            return []
         plans: dict[int, int] = {}
         blocks = []
         for first in range(0, step.batch, step_rows):
