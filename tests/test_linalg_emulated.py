@@ -436,6 +436,12 @@ class FakeLibraries(_device.SolverLibraries):
     host_empty = staticmethod(np.empty)
 
     @staticmethod
+    def identity(ptr, n, count, dtype, stream):
+        matrices = np.frombuffer((ctypes.c_char * (count * n * n * np.dtype(dtype).itemsize)).from_address(ptr),
+                                 dtype=dtype).reshape(count, n, n)
+        matrices[...] = np.eye(n, dtype=dtype)
+
+    @staticmethod
     def synchronize(stream):
         pass
 

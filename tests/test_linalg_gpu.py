@@ -599,3 +599,26 @@ def test_jacobi_kernel_reports_non_finite_matrices(package):
     a[2, 1, 5] = a[2, 5, 1] = np.inf
     with pytest.raises(linalg.LinAlgError, match=r"a\[2\]"):
         linalg.svd(to_package(a, package), execution="cuda", check_finite=False)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("n, count", [(1, 1), (3, 1), (5, 2), (4, 3), (7, 5), (2, 8), (64, 9)])
+def test_identities_are_written_on_the_device(dtype, n, count):
+    """The solvers' device-side identity (inv's right-hand side): zeros, a pitched diagonal and
+    doubling copies give exactly *count* identity matrices, and nothing past them."""
+    from gpmath._core import memory, streams, transfer
+    from gpmath.solver._device import LIBRARIES
+
+    stream = streams.own_stream(0)
+    item = np.dtype(dtype).itemsize
+    buffer = memory.DeviceBuffer((count + 1) * n * n * item, stream, 0)
+    try:
+        guard = np.full((count + 1, n, n), 7, dtype)
+        transfer.to_device(buffer.ptr, guard.ctypes.data, guard.nbytes, stream)
+        LIBRARIES.identity(buffer.ptr, n, count, np.dtype(dtype), stream)
+        back = np.empty_like(guard)
+        transfer.to_host(back.ctypes.data, buffer.ptr, back.nbytes, stream)
+    finally:
+        buffer.release()
+    np.testing.assert_array_equal(back[:count], np.broadcast_to(np.eye(n, dtype=dtype), (count, n, n)))
+    np.testing.assert_array_equal(back[count], guard[count])

@@ -9,9 +9,6 @@ copy); ``inv`` and ``det`` work on ``Aᵀ`` (``inv(Aᵀ)`` read back in C order 
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._core.staging import deliver
 from . import _problem as P
 from ._cuda import CudaEngine
 from ._cuda_factor import INT, LuFactorization, deliver_rhs, load_rhs
@@ -71,21 +68,19 @@ class GetrsSolve:
 class GetrfInverse:
     """``inv(A)``: LU of ``A`` itself (a swapped copy read column-major, so an exactly singular
     matrix meets the zero pivot LAPACK's LU meets), then ``getrs`` of ``Aᵀ Y = I``: ``Y`` read
-    column-major is ``inv(A)`` in C order."""
+    column-major is ``inv(A)`` in C order.  ``I`` is written on the device."""
 
     def __init__(self, problem: Problem, ws: Workspace):
         self.problem, self.ws = problem, ws
         self.lu = LuFactorization(problem, ws)
         self._trans = ws.lib.cublas.Operation.T
-        eye = np.eye(problem.n, dtype=problem.dtype.numpy)
-        self._eye = eye if ws.staged else deliver(ws.package, eye, ws.home)
 
     def run(self, arrays):
         p, ws, lu = self.problem, self.ws, self.lu
         shape = p.batch_shape + (p.n, p.n)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=True)
         lu.factor(a_ptr, lu.pivots)
-        x, x_ptr = ws.load("x", self._eye, p.dtype, shape)  # (host operands: copied while the GPU factors A)
+        x, x_ptr = ws.identity("x", shape, p.dtype)
         lu.solve(self._trans, a_ptr, lu.pivots, x_ptr, p.n)
         return ws.deliver(x)
 

@@ -135,6 +135,13 @@ class Workspace:
             pkg.copy_into(work, source)
         return work, ptr
 
+    def identity(self, name: str, shape: tuple[int, ...], dtype) -> tuple[object, int]:
+        """A work array *name* of *shape* (``(..., n, n)``) holding identity matrices, written on
+        the device (:meth:`SolverLibraries.identity`), and its address."""
+        work, ptr = self.work(name, shape, dtype)
+        self.lib.identity(ptr, shape[-1], math.prod(shape[:-2]), dtype.numpy, self.stream)
+        return work, ptr
+
     def pointers(self, base: int, step: int, count: int) -> int:
         """A device array of *count* pointers ``base + i * step`` (rebuilt only when *base* moves)."""
         cache = self._pointer_arrays
