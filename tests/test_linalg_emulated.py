@@ -436,10 +436,12 @@ class FakeLibraries(_device.SolverLibraries):
     host_empty = staticmethod(np.empty)
 
     @staticmethod
-    def identity(ptr, n, count, dtype, stream):
-        matrices = np.frombuffer((ctypes.c_char * (count * n * n * np.dtype(dtype).itemsize)).from_address(ptr),
-                                 dtype=dtype).reshape(count, n, n)
-        matrices[...] = np.eye(n, dtype=dtype)
+    def identity(ptr, n, count, itemsize, ones, stream):
+        """count identities, their diagonals from the vector at *ones* (its elements' bytes)."""
+        matrices = np.frombuffer((ctypes.c_char * (count * n * n * itemsize)).from_address(ptr), dtype=np.uint8)
+        matrices = matrices.reshape(count, n * n, itemsize)
+        matrices[...] = 0
+        matrices[:, ::n + 1] = np.frombuffer((ctypes.c_char * (n * itemsize)).from_address(ones), np.uint8).reshape(n, itemsize)
 
     @staticmethod
     def synchronize(stream):

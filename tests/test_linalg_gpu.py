@@ -612,13 +612,17 @@ def test_identities_are_written_on_the_device(dtype, n, count):
     stream = streams.own_stream(0)
     item = np.dtype(dtype).itemsize
     buffer = memory.DeviceBuffer((count + 1) * n * n * item, stream, 0)
+    ones = memory.DeviceBuffer(n * item, stream, 0)
     try:
         guard = np.full((count + 1, n, n), 7, dtype)
         transfer.to_device(buffer.ptr, guard.ctypes.data, guard.nbytes, stream)
-        LIBRARIES.identity(buffer.ptr, n, count, np.dtype(dtype), stream)
+        host_ones = np.ones(n, dtype)
+        transfer.to_device(ones.ptr, host_ones.ctypes.data, host_ones.nbytes, stream)
+        LIBRARIES.identity(buffer.ptr, n, count, item, ones.ptr, stream)
         back = np.empty_like(guard)
         transfer.to_host(back.ctypes.data, buffer.ptr, back.nbytes, stream)
     finally:
         buffer.release()
+        ones.release()
     np.testing.assert_array_equal(back[:count], np.broadcast_to(np.eye(n, dtype=dtype), (count, n, n)))
     np.testing.assert_array_equal(back[count], guard[count])

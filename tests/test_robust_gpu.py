@@ -91,6 +91,8 @@ def _solver_case(kind, n, batch=()):
             host = [_spd(rng, n, batch)]
         elif kind == "solve":
             host = [_general(rng, n), rng.standard_normal((n, 3))]
+        elif kind == "inv":
+            host = [np.stack([_general(rng, n) for _ in range(max(batch, default=1))]).reshape(*batch, n, n)]
         else:
             host = [_symmetric(rng, n)]
 
@@ -99,6 +101,8 @@ def _solver_case(kind, n, batch=()):
                 plan = linalg.Cholesky(dev[0], lower=True, stream=stream)
             elif kind == "solve":
                 plan = linalg.Solve(dev[0], dev[1], stream=stream)
+            elif kind == "inv":
+                plan = linalg.Inv(dev[0], stream=stream)
             else:
                 plan = linalg.Eigh(dev[0], stream=stream)
 
@@ -113,6 +117,8 @@ def _solver_case(kind, n, batch=()):
                 return relative_error(outs[0], np.linalg.cholesky(new[0]))
             if kind == "solve":
                 return relative_error(outs[0], np.linalg.solve(new[0], new[1]))
+            if kind == "inv":
+                return relative_error(outs[0], np.linalg.inv(new[0]))
             w, v = outs
             a = new[0]
             residual = np.max(np.abs(a @ v - v * w[None, :])) / np.max(np.abs(a))
@@ -135,9 +141,11 @@ GRAPH_CASES = {
     "eigh-n24": _solver_case("eigh", 24),  # gpmath's Jacobi kernel
     "eigh-n64": _solver_case("eigh", 64),  # cusolverDnXsyevd, which runs XsyevBatched under capture
     "eigh-n200": _solver_case("eigh", 200),
+    "inv-n64": _solver_case("inv", 64),  # Xgetrf + getrs of an identity written on the device
+    "inv-batch3-n64": _solver_case("inv", 64, (3,)),  # the identity's doubling copies
 }
 TORCH_CASES = list(GRAPH_CASES)
-CUPY_CASES = ["matmul", "fft", "solve-n24", "solve-n64", "eigh-n64"]
+CUPY_CASES = ["matmul", "fft", "solve-n24", "solve-n64", "eigh-n64", "inv-n64"]
 
 
 class _TorchAdapter:

@@ -74,13 +74,14 @@ class GetrfInverse:
         self.problem, self.ws = problem, ws
         self.lu = LuFactorization(problem, ws)
         self._trans = ws.lib.cublas.Operation.T
+        self._ones = ws.ones(problem.n, problem.dtype)
 
     def run(self, arrays):
         p, ws, lu = self.problem, self.ws, self.lu
         shape = p.batch_shape + (p.n, p.n)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=True)
         lu.factor(a_ptr, lu.pivots)
-        x, x_ptr = ws.identity("x", shape, p.dtype)
+        x, x_ptr = ws.identity("x", shape, p.dtype, self._ones)
         lu.solve(self._trans, a_ptr, lu.pivots, x_ptr, p.n)
         return ws.deliver(x)
 

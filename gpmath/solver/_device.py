@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from .._bindings import cublas, cusolver
 from .._core import handles, kernels, memory, runtime, streams, transfer
 from .._core.kernels import Kernel, Launch
 
 __all__ = ["SolverLibraries", "LIBRARIES", "LETTER"]
 
-_H2D, _D2D = 1, 3  # cudaMemcpyHostToDevice, cudaMemcpyDeviceToDevice
+_D2D = 3  # cudaMemcpyDeviceToDevice
 LETTER = {"float32": "S", "float64": "D", "complex64": "C", "complex128": "Z"}  # <t> of the legacy routines
 
 
@@ -62,17 +60,17 @@ class SolverLibraries:
         """*nbytes* of device memory in the order of *stream* (``.ptr``, ``.release()``)."""
         return memory.DeviceBuffer(nbytes, stream, device_id)
 
-    def identity(self, ptr: int, n: int, count: int, dtype: np.dtype, stream: int) -> None:
-        """Write *count* consecutive ``n × n`` identity matrices of *dtype* at device address *ptr*
-        on *stream*: zeros, the first matrix's diagonal in one pitched copy, then copies of the
-        matrices written so far, doubling (no identity crosses the link)."""
-        rt, item = runtime.rt(), np.dtype(dtype).itemsize
-        matrix = n * n * item
+    def identity(self, ptr: int, n: int, count: int, itemsize: int, ones: int, stream: int) -> None:
+        """Write *count* consecutive ``n × n`` identity matrices of *itemsize*-byte elements at
+        device address *ptr* on *stream*, from the device vector of *n* ones at *ones*: zeros,
+        the first matrix's diagonal in one pitched copy, then copies of the matrices written so
+        far, doubling (device to device only: no identity crosses the link, and a graph
+        capture records every step)."""
+        rt, matrix = runtime.rt(), n * n * itemsize
         if not matrix or not count:
             return
         runtime.check(rt.cudaMemsetAsync(ptr, 0, count * matrix, stream), "cudaMemsetAsync")
-        ones = np.ones(n, dtype)  # (a pageable source: the call returns once it has been read)
-        runtime.check(rt.cudaMemcpy2DAsync(ptr, (n + 1) * item, ones.ctypes.data, item, item, n, _H2D, stream),
+        runtime.check(rt.cudaMemcpy2DAsync(ptr, (n + 1) * itemsize, ones, itemsize, itemsize, n, _D2D, stream),
                       "cudaMemcpy2DAsync")
         done = 1
         while done < count:

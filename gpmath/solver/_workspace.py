@@ -135,11 +135,21 @@ class Workspace:
             pkg.copy_into(work, source)
         return work, ptr
 
-    def identity(self, name: str, shape: tuple[int, ...], dtype) -> tuple[object, int]:
+    def ones(self, n: int, dtype) -> int:
+        """A plan buffer of *n* ones of *dtype*, written now (at plan time, outside any graph
+        capture); its address."""
+        host = np.ones(n, dtype.numpy)
+        ptr = self.buffer(max(host.nbytes, 1))
+        self.lib.copy_async(ptr, host.ctypes.data, host.nbytes, self.stream)
+        self.lib.synchronize(self.stream)  # (host is a temporary)
+        return ptr
+
+    def identity(self, name: str, shape: tuple[int, ...], dtype, ones: int) -> tuple[object, int]:
         """A work array *name* of *shape* (``(..., n, n)``) holding identity matrices, written on
-        the device (:meth:`SolverLibraries.identity`), and its address."""
+        the device from the buffer of :meth:`ones` at *ones* (:meth:`SolverLibraries.identity`),
+        and its address."""
         work, ptr = self.work(name, shape, dtype)
-        self.lib.identity(ptr, shape[-1], math.prod(shape[:-2]), dtype.numpy, self.stream)
+        self.lib.identity(ptr, shape[-1], math.prod(shape[:-2]), dtype.itemsize, ones, self.stream)
         return work, ptr
 
     def pointers(self, base: int, step: int, count: int) -> int:
