@@ -30,7 +30,7 @@ _INT32 = {
     "cublasSideMode_t", "cublasDiagType_t", "cusolverEigMode_t", "cusolverPrecType_t", "cusolverIRSRefinement_t",
     "cusolverStatus_t", "cublasStatus_t", "libraryPropertyType",
     "cublasComputeType_t", "cublasLtMatmulDescAttributes_t", "cublasLtMatrixLayoutAttribute_t",
-    "cublasLtMatmulPreferenceAttributes_t",
+    "cublasLtMatmulPreferenceAttributes_t", "cublasLtMatmulAlgoCapAttributes_t", "cublasLtMatmulAlgoConfigAttributes_t",
 }
 _SCALARS = {"int64_t": "i64", "size_t": "size", "uint64_t": "size", "double": "f64", "signed char": "i8"}
 
@@ -98,7 +98,7 @@ def test_prototypes_match_header(library, headers):
 def _header_enum(text: str, typedef: str) -> dict[str, int]:
     body = re.search(r"typedef\s+enum\s*\{([^}]*)\}\s*" + typedef + r"\s*;", text).group(1)
     pairs = (item.split("=") for item in body.split(",") if "=" in item)
-    return {name.strip(): int(value.strip()) for name, value in pairs}
+    return {name.strip(): int(value.strip(), 0) for name, value in pairs}  # (decimal or 0x...)
 
 
 @pytest.mark.parametrize(
@@ -131,6 +131,20 @@ def test_cublas_enums_match_header(members: type[enum.IntEnum], typedef: str, pr
         assert header[prefix + member.name] == member.value, member
 
 
+@pytest.mark.parametrize(
+    "members, typedef, prefix",
+    [
+        (cublaslt.AlgoConfig, "cublasLtMatmulAlgoConfigAttributes_t", "CUBLASLT_ALGO_CONFIG_"),
+        (cublaslt.AlgoCap, "cublasLtMatmulAlgoCapAttributes_t", "CUBLASLT_ALGO_CAP_"),
+        (cublaslt.ReductionScheme, "cublasLtReductionScheme_t", "CUBLASLT_REDUCTION_SCHEME_"),
+    ],
+)
+def test_cublaslt_enums_match_header(members: type[enum.IntEnum], typedef: str, prefix: str):
+    header = _header_enum(_header_text("cublasLt.h"), typedef)
+    for member in members:
+        assert header[prefix + member.name] == member.value, member
+
+
 def test_status_names_come_from_the_enum():
     from gpmath._errors import LibraryError, OutOfMemoryError
 
@@ -151,6 +165,7 @@ def test_cublas_status_constants_match_header():
     header = _header_enum(_header_text("cublas_api.h"), "cublasStatus_t")
     assert header["CUBLAS_STATUS_ALLOC_FAILED"] == cublaslt.STATUS_ALLOC_FAILED
     assert header["CUBLAS_STATUS_NOT_SUPPORTED"] == cublaslt.STATUS_NOT_SUPPORTED
+    assert header["CUBLAS_STATUS_INVALID_VALUE"] == cublaslt.STATUS_INVALID_VALUE
 
 
 def test_no_status_is_written_by_hand():

@@ -91,6 +91,31 @@ class PreferenceAttribute(enum.IntEnum):
     MAX_WORKSPACE_BYTES = 1  # uint64
 
 
+class AlgoConfig(enum.IntEnum):
+    """``cublasLtMatmulAlgoConfigAttributes_t`` (the ones gpmath sets; all uint32)."""
+
+    SPLITK_NUM = 2
+    REDUCTION_SCHEME = 3
+    CTA_SWIZZLING = 4
+
+
+class AlgoCap(enum.IntEnum):
+    """``cublasLtMatmulAlgoCapAttributes_t`` (the ones gpmath reads)."""
+
+    SPLITK_SUPPORT = 0  # int32
+    REDUCTION_SCHEME_MASK = 1  # uint32
+    CTA_SWIZZLING_SUPPORT = 2  # uint32
+
+
+class ReductionScheme(enum.IntEnum):
+    """``cublasLtReductionScheme_t``: how split-K partial products are summed."""
+
+    NONE = 0
+    INPLACE = 1
+    COMPUTE_TYPE = 2
+    OUTPUT_TYPE = 4
+
+
 class MatmulAlgo(ctypes.Structure):
     """``cublasLtMatmulAlgo_t``: 64 opaque bytes."""
 
@@ -138,6 +163,9 @@ _LIB.declare(
     c_int,
     [c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, POINTER(MatmulAlgo), POINTER(HeuristicResult)],
 )
+_LIB.declare("cublasLtMatmulAlgoCapGetAttribute", c_int,
+             [POINTER(MatmulAlgo), c_int, c_void_p, c_size_t, POINTER(c_size_t)])
+_LIB.declare("cublasLtMatmulAlgoConfigSetAttribute", c_int, [POINTER(MatmulAlgo), c_int, c_void_p, c_size_t])
 # cublasLtMatmul takes 16 arguments; every pointer-sized one is declared c_void_p so the fast
 # path can pass pre-built c_void_p objects without per-call conversion.
 _LIB.declare(
@@ -264,6 +292,21 @@ def matmul_algo_check(
         return None
     check(status, "cublasLtMatmulAlgoCheck")
     return result
+
+
+def algo_cap(algo: MatmulAlgo, attribute: int, value: ctypes._SimpleCData) -> int:
+    """``cublasLtMatmulAlgoCapGetAttribute``: capability *attribute* of *algo*, read into *value*
+    (a ctypes scalar of the attribute's C type), returned as an int."""
+    written = c_size_t(0)
+    _LIB.checked("cublasLtMatmulAlgoCapGetAttribute")(byref(algo), attribute, byref(value), ctypes.sizeof(value),
+                                                       byref(written))
+    return int(value.value)
+
+
+def algo_config_set(algo: MatmulAlgo, attribute: int, value: ctypes._SimpleCData) -> None:
+    """``cublasLtMatmulAlgoConfigSetAttribute``: set configuration *attribute* of *algo* (in
+    place) to *value* (a ctypes scalar of the attribute's C type)."""
+    _LIB.checked("cublasLtMatmulAlgoConfigSetAttribute")(byref(algo), attribute, byref(value), ctypes.sizeof(value))
 
 
 def matmul_function():
