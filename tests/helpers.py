@@ -99,10 +99,11 @@ def lstsq_residues(a: np.ndarray, b: np.ndarray, lapack_driver: str = "gelsd") -
 
 def one_device_runtime():
     """A stand-in for ``gpmath._core.runtime`` in emulated engine tests: one device, current, and
-    a thread already bound to it."""
+    a thread already bound to it, with an H100's or H200's 132 multiprocessors."""
     return types.SimpleNamespace(on_device=lambda device_id: contextlib.nullcontext(), device_count=lambda: 1,
                                  bind_thread=lambda device_id: None, capturing=lambda stream: False,
-                                 call_on_device=lambda device_id, query, fn, *args: fn(*args))
+                                 call_on_device=lambda device_id, query, fn, *args: fn(*args),
+                                 sm_count=lambda device_id: 132)
 
 
 class FakeBuffer:

@@ -50,7 +50,10 @@ class FakeLt(types.SimpleNamespace):
         self._next = 1
         self.candidates = 1  # heuristic results, told apart by their algorithm's first word (1, 2, ...)
         self.refused: set[int] = set()  # first words cublasLtMatmulAlgoCheck refuses
+        self.refused_splits: set[int] = set()  # split-K counts it refuses
+        self.split_k, self.reduction_mask = True, 2 | 4  # the algorithms' capabilities
         self.used: list[int] = []  # the first word of each launch's algorithm
+        self.used_splits: list[int] = []  # and its split-K count (word 3; 0 where never set)
 
     def __getattr__(self, name):
         return getattr(real_lt, name)  # enums, structures, check, status_name
@@ -87,11 +90,18 @@ class FakeLt(types.SimpleNamespace):
         return results
 
     def matmul_algo_check(self, handle, desc, a, b, c, d, algo):
-        if algo.data[0] in self.refused:
+        if algo.data[0] in self.refused or algo.data[3] in self.refused_splits:
             return None
         result = real_lt.HeuristicResult()
-        result.algo, result.workspaceSize = algo, 1024
+        result.algo, result.workspaceSize = algo, 1024 * max(1, algo.data[3])  # split-K: a larger workspace
         return result
+
+    def algo_cap(self, algo, attribute, value):
+        return {real_lt.AlgoCap.SPLITK_SUPPORT: int(self.split_k), real_lt.AlgoCap.REDUCTION_SCHEME_MASK: self.reduction_mask,
+                real_lt.AlgoCap.CTA_SWIZZLING_SUPPORT: 1}[attribute]
+
+    def algo_config_set(self, algo, attribute, value):
+        algo.data[1 + int(attribute)] = value.value  # SPLITK_NUM: word 3, REDUCTION_SCHEME: word 4
 
     def get_version(self):
         return 130100
@@ -107,7 +117,10 @@ class FakeLt(types.SimpleNamespace):
 
     def _matmul(self, handle, desc, alpha, a, a_desc, b, b_desc, beta, c, c_desc, d, d_desc, algo, ws, ws_size, stream):
         self.calls += 1
-        self.used.append(real_lt.MatmulAlgo.from_address(algo.value).data[0])
+        used = real_lt.MatmulAlgo.from_address(algo.value)
+        self.used.append(used.data[0])
+        self.used_splits.append(used.data[3])
+        assert used.data[3] <= 1 or ws_size.value >= 1024 * used.data[3], "a split-K algorithm without its workspace"
         desc = self.objects[desc.value]
         attrs, scale = desc["attrs"], _SCALES[desc["scale"]]
         read = lambda p: np.frombuffer((ctypes.c_byte * np.dtype(scale).itemsize).from_address(p.value), scale)[0]
@@ -389,3 +402,45 @@ def test_wisdom_is_used_only_for_its_problem_on_its_machine(tuning, fake, rng, m
         assert "not used on another GPU, sm_80" in messages
     if change == "refused":
         assert "refuses the algorithm wisdom recorded" in messages
+
+
+@pytest.mark.parametrize("m, n, k, splits", [(64, 64, 4096, [2, 4, 8, 16]), (64, 64, 512, [2]),
+                                             (64, 64, 256, []), (300, 300, 4096, [])])
+def test_autotune_tries_split_k_where_few_tiles_meet_a_long_k(tuning, fake, rng, monkeypatch, m, n, k, splits):
+    """Few output tiles (under two waves of the device's multiprocessors) along a long k: autotune
+    also times split-K variants of the first two candidates (no part shorter than 256), each
+    checked by cuBLASLt, the workspace grown to the largest; many tiles or a short k: none."""
+    monkeypatch.setattr(_cuda.runtime, "sm_count", lambda device_id: 2)  # two waves: 4 tiles of 128 x 128
+    fake.candidates = 3
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    with Matmul(a, b, execution="cuda") as plan:
+        plan.plan()
+        assert len(plan.algorithms) == 3
+        tuning.fastest = 3 + len(splits) if splits else 1  # the second base's first variant, where there is one
+        plan.autotune()
+        variants = [(r.algo.data[0], r.algo.data[3]) for r in plan.algorithms[3:]]
+        assert variants == [(word, s) for word in (1, 2) for s in splits]
+        assert all(r.algo.data[4] == real_lt.ReductionScheme.COMPUTE_TYPE for r in plan.algorithms[3:])
+        assert plan._args[14].value == 1024 * max(splits, default=1)
+        np.testing.assert_allclose(plan.execute(), a @ b, rtol=1e-10)
+        if splits:
+            assert (fake.used[-1], fake.used_splits[-1]) == (2, splits[0])
+
+
+def test_split_k_variants_need_the_capability_and_cublaslts_check(tuning, fake, rng, monkeypatch):
+    monkeypatch.setattr(_cuda.runtime, "sm_count", lambda device_id: 2)
+    a, b = rng.standard_normal((64, 4096)), rng.standard_normal((4096, 64))
+    fake.refused_splits = {4, 16}
+    with Matmul(a, b, execution="cuda") as plan:
+        plan.autotune()
+        assert [r.algo.data[3] for r in plan.algorithms[4:]] == [2, 8, 2, 8]  # (after the 4 heuristics)
+    fake.split_k = False
+    wisdom.clear()  # (else the next plan starts from the algorithm the last one chose)
+    with Matmul(a, b, execution="cuda") as plan:
+        plan.autotune()
+        assert len(plan.algorithms) == 4
+    fake.split_k, fake.reduction_mask = True, 0
+    wisdom.clear()
+    with Matmul(a, b, execution="cuda") as plan:
+        plan.autotune()
+        assert len(plan.algorithms) == 4

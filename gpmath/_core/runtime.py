@@ -18,7 +18,7 @@ from typing import Callable
 from .._errors import LibraryError, NoGPUError, OutOfMemoryError
 
 __all__ = ["rt", "check", "device_count", "current_device", "no_gpu_reason", "driver_version", "runtime_version", "gpu_hardware_present",
-           "get_device", "set_device", "device_name", "name_of", "on_device", "bind_thread", "call_on_device",
+           "get_device", "set_device", "device_name", "name_of", "sm_count", "on_device", "bind_thread", "call_on_device",
            "on_device_if_several", "on_device_of_stream", "stream_device", "capturing"]
 
 # Stream handles that mean "the current device's default stream" (legacy, cudaStreamLegacy,
@@ -154,6 +154,19 @@ def current_device() -> int:
     0
     """
     return get_device() if device_count() > 1 else 0
+
+
+_sm_counts: dict[int, int] = {}
+
+
+def sm_count(device_id: int) -> int:
+    """The number of streaming multiprocessors of CUDA device *device_id* (asked once)."""
+    count = _sm_counts.get(device_id)
+    if count is None:
+        rt = _runtime()
+        attribute = rt.cudaDeviceAttr.cudaDevAttrMultiProcessorCount
+        count = _sm_counts[device_id] = int(check(rt.cudaDeviceGetAttribute(attribute, device_id), "cudaDeviceGetAttribute"))
+    return count
 
 
 def device_name(device_id: int) -> str:

@@ -32,6 +32,9 @@ from ._problem import describe, out_matrix
 __all__ = ["CudaMatmul"]
 
 logger = logging.getLogger("gpmath")
+_MORE_CANDIDATES = 32  # heuristic results autotune() times (plan() asks for max_algorithms)
+_SPLITS = (2, 4, 8, 16, 32)  # split-K variants autotune() tries
+_MIN_SPLIT_K = 256  # no split-K part shorter than this: its share of the reduction would cost more than it saves
 _NAMES = ("a", "b", "c", "bias")
 _COMPUTE = {  # (real dtype, compute mode) -> cublasComputeType_t
     ("float16", None): lt.ComputeType.COMPUTE_32F,
@@ -160,6 +163,7 @@ class CudaMatmul(Matmul):
             needs = [r.workspaceSize for r in results] + [block[4].workspaceSize for block in self._row_blocks]
             workspace = DeviceBuffer(max(needs), self.stream, self.device_id)
             self._hold(workspace.release)
+            self._pref, self._max_workspace, self._widened = pref, max_workspace, False
             self._uploads = self._upload_buffers() if self.staged else None
         self.nbytes = workspace.nbytes + sum(buf.nbytes for buf in (self._uploads or {}).values())
         self._algo = lt.MatmulAlgo()
@@ -570,6 +574,9 @@ class CudaMatmul(Matmul):
             logger.info("matmul autotune: %r keeps the algorithm wisdom recorded (force=True times again)", self)
             return self.autotune_timings
         with runtime.on_device(self.device_id):
+            if not self._widened:
+                self.algorithms = [*self.algorithms, *self._wider_candidates()]
+                self._widened = True
             scratch = DeviceBuffer(self._d_span_bytes(), self.stream, self.device_id)
             flusher = L2Flusher(self.device_id, self.stream)
             try:
@@ -590,6 +597,59 @@ class CudaMatmul(Matmul):
         self._wise = (best, choice)
         logger.info("matmul autotune: %s ms per candidate; chose %d", {k: round(v, 4) for k, v in timings.items()}, best)
         return timings
+
+    def _wider_candidates(self) -> list[lt.HeuristicResult]:
+        """More candidates for :meth:`autotune` where they can pay: the heuristics' next results
+        (up to :data:`_MORE_CANDIDATES`), and for a product of few output tiles (under two waves
+        of the device) along a long k, split-K variants of the first two candidates, each accepted
+        by ``cublasLtMatmulAlgoCheck`` within the plan's workspace limit (the workspace grows to
+        the largest a candidate needs)."""
+        args, layout = self._args, self.layout
+        handle, layouts = args[0].value, tuple(args[i].value for i in (4, 6, 9, 11))
+        seen = {bytes(r.algo) for r in self.algorithms}
+        found = []
+        for result in lt.matmul_algo_get_heuristic(handle, self._desc, *layouts, self._pref, _MORE_CANDIDATES):
+            if bytes(result.algo) not in seen:
+                seen.add(bytes(result.algo))
+                found.append(result)
+        tiles = -(-layout.m // 128) * -(-layout.n // 128) * layout.batch_count
+        if tiles < 2 * runtime.sm_count(self.device_id) and layout.k >= 2 * _MIN_SPLIT_K:
+            for base in self.algorithms[:2]:
+                for variant in self._split_k_variants(handle, layouts, base):
+                    if bytes(variant.algo) not in seen:
+                        seen.add(bytes(variant.algo))
+                        found.append(variant)
+        found = [r for r in found if r.workspaceSize <= self._max_workspace]
+        need = max((r.workspaceSize for r in found), default=0)
+        if need > args[14].value:
+            workspace = DeviceBuffer(need, self.stream, self.device_id)
+            self._hold(workspace.release)
+            self.nbytes += need - args[14].value
+            args[13].value, args[14].value = workspace.ptr, need
+        logger.info("matmul autotune: %r adds %d candidates (%d tiles)", self, len(found), tiles)
+        return found
+
+    def _split_k_variants(self, handle: int, layouts: tuple, base: lt.HeuristicResult) -> list[lt.HeuristicResult]:
+        """*base*'s algorithm split along k in 2, 4 ... parts (none shorter than
+        :data:`_MIN_SPLIT_K`), summed by a reduction scheme it supports, where cuBLASLt accepts it."""
+        if not lt.algo_cap(base.algo, lt.AlgoCap.SPLITK_SUPPORT, ctypes.c_int32()):
+            return []
+        mask = lt.algo_cap(base.algo, lt.AlgoCap.REDUCTION_SCHEME_MASK, ctypes.c_uint32())
+        schemes = [s for s in (lt.ReductionScheme.COMPUTE_TYPE, lt.ReductionScheme.OUTPUT_TYPE, lt.ReductionScheme.INPLACE)
+                   if mask & s]
+        if not schemes:
+            return []
+        variants = []
+        for splits in _SPLITS:
+            if self.layout.k // splits < _MIN_SPLIT_K:
+                break
+            algo = lt.MatmulAlgo.from_buffer_copy(base.algo)
+            lt.algo_config_set(algo, lt.AlgoConfig.SPLITK_NUM, ctypes.c_uint32(splits))
+            lt.algo_config_set(algo, lt.AlgoConfig.REDUCTION_SCHEME, ctypes.c_uint32(schemes[0]))
+            checked = lt.matmul_algo_check(handle, self._desc, *layouts, algo)
+            if checked is not None:
+                variants.append(checked)
+        return variants
 
     def _candidate_launch(self, index: int, d_ptr: int):
         def launch():
