@@ -117,32 +117,21 @@ def test_cusolver_enums_match_header(members: type[enum.IntEnum], typedef: str, 
 
 
 @pytest.mark.parametrize(
-    "members, typedef, prefix",
+    "members, header, typedef, prefix",
     [
-        (cublas.FillMode, "cublasFillMode_t", "CUBLAS_FILL_MODE_"),
-        (cublas.SideMode, "cublasSideMode_t", "CUBLAS_SIDE_"),
-        (cublas.DiagType, "cublasDiagType_t", "CUBLAS_DIAG_"),
-        (cublas.Operation, "cublasOperation_t", "CUBLAS_OP_"),
+        (cublas.FillMode, "cublas_api.h", "cublasFillMode_t", "CUBLAS_FILL_MODE_"),
+        (cublas.SideMode, "cublas_api.h", "cublasSideMode_t", "CUBLAS_SIDE_"),
+        (cublas.DiagType, "cublas_api.h", "cublasDiagType_t", "CUBLAS_DIAG_"),
+        (cublas.Operation, "cublas_api.h", "cublasOperation_t", "CUBLAS_OP_"),
+        (cublaslt.AlgoConfig, "cublasLt.h", "cublasLtMatmulAlgoConfigAttributes_t", "CUBLASLT_ALGO_CONFIG_"),
+        (cublaslt.AlgoCap, "cublasLt.h", "cublasLtMatmulAlgoCapAttributes_t", "CUBLASLT_ALGO_CAP_"),
+        (cublaslt.ReductionScheme, "cublasLt.h", "cublasLtReductionScheme_t", "CUBLASLT_REDUCTION_SCHEME_"),
     ],
 )
-def test_cublas_enums_match_header(members: type[enum.IntEnum], typedef: str, prefix: str):
-    header = _header_enum(_header_text("cublas_api.h"), typedef)
+def test_cublas_enums_match_header(members: type[enum.IntEnum], header: str, typedef: str, prefix: str):
+    values = _header_enum(_header_text(header), typedef)
     for member in members:
-        assert header[prefix + member.name] == member.value, member
-
-
-@pytest.mark.parametrize(
-    "members, typedef, prefix",
-    [
-        (cublaslt.AlgoConfig, "cublasLtMatmulAlgoConfigAttributes_t", "CUBLASLT_ALGO_CONFIG_"),
-        (cublaslt.AlgoCap, "cublasLtMatmulAlgoCapAttributes_t", "CUBLASLT_ALGO_CAP_"),
-        (cublaslt.ReductionScheme, "cublasLtReductionScheme_t", "CUBLASLT_REDUCTION_SCHEME_"),
-    ],
-)
-def test_cublaslt_enums_match_header(members: type[enum.IntEnum], typedef: str, prefix: str):
-    header = _header_enum(_header_text("cublasLt.h"), typedef)
-    for member in members:
-        assert header[prefix + member.name] == member.value, member
+        assert values[prefix + member.name] == member.value, member
 
 
 def test_status_names_come_from_the_enum():
