@@ -193,6 +193,11 @@ def _host_bytes(ptr: int, nbytes: int) -> np.ndarray:
     return np.frombuffer((ctypes.c_char * nbytes).from_address(ptr), dtype=np.uint8)
 
 
+def _wait(event) -> None:
+    """Block until *event*'s work is done (a slot's last DMA)."""
+    runtime.check(runtime.rt().cudaEventSynchronize(event), "cudaEventSynchronize")
+
+
 def _copy(dst: int, src: int, nbytes: int, kind: int, stream: int) -> None:
     runtime.check(runtime.rt().cudaMemcpyAsync(dst, src, nbytes, kind, stream), "cudaMemcpyAsync")
 
@@ -244,7 +249,7 @@ def to_device(dst: int, src: int, nbytes: int, stream: int, parts: Sequence[int]
                 # chunk i fills slot i % SLOTS once that slot's last DMA has landed; while chunk i
                 # moves, the threads fill the next chunk and the one that reuses chunk i - 1's slot
                 for index in range(min(SLOTS - 1, count)):
-                    runtime.check(rt.cudaEventSynchronize(slots[index].event), "cudaEventSynchronize")
+                    _wait(slots[index].event)
                     copy.open(index)
                 for index, start in enumerate(copy.starts):
                     copy.wait(index)
@@ -254,8 +259,7 @@ def to_device(dst: int, src: int, nbytes: int, stream: int, parts: Sequence[int]
                     tell(start + copy.size(index))
                     reuse = index + SLOTS - 1  # takes the slot of chunk index - 1
                     if reuse < count:
-                        event = slots[reuse % SLOTS].event
-                        runtime.check(rt.cudaEventSynchronize(event), "cudaEventSynchronize")
+                        _wait(slots[reuse % SLOTS].event)
                         copy.open(reuse)
 
             _run(ring, copy, drive)
@@ -348,7 +352,7 @@ def to_host(dst: int, src: int, nbytes: int, stream: int) -> None:
                 runtime.check(rt.cudaEventRecord(slot.event, stream), "cudaEventRecord")
 
             def landed(index: int) -> None:  # chunk *index* is in its slot: the threads may copy it out
-                runtime.check(rt.cudaEventSynchronize(slots[index % SLOTS].event), "cudaEventSynchronize")
+                _wait(slots[index % SLOTS].event)
                 copy.open(index)
 
             def drive() -> None:

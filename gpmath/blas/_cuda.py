@@ -606,20 +606,16 @@ class CudaMatmul(Matmul):
         the largest a candidate needs)."""
         args, layout = self._args, self.layout
         handle, layouts = args[0].value, tuple(args[i].value for i in (4, 6, 9, 11))
-        seen = {bytes(r.algo) for r in self.algorithms}
-        found = []
-        for result in lt.matmul_algo_get_heuristic(handle, self._desc, *layouts, self._pref, _MORE_CANDIDATES):
-            if bytes(result.algo) not in seen:
-                seen.add(bytes(result.algo))
-                found.append(result)
+        candidates = lt.matmul_algo_get_heuristic(handle, self._desc, *layouts, self._pref, _MORE_CANDIDATES)
         tiles = -(-layout.m // 128) * -(-layout.n // 128) * layout.batch_count
         if tiles < 2 * runtime.sm_count(self.device_id) and layout.k >= 2 * _MIN_SPLIT_K:
-            for base in self.algorithms[:2]:
-                for variant in self._split_k_variants(handle, layouts, base):
-                    if bytes(variant.algo) not in seen:
-                        seen.add(bytes(variant.algo))
-                        found.append(variant)
-        found = [r for r in found if r.workspaceSize <= self._max_workspace]
+            candidates += [v for base in self.algorithms[:2] for v in self._split_k_variants(handle, layouts, base)]
+        seen = {bytes(r.algo) for r in self.algorithms}
+        found = []
+        for result in candidates:  # each algorithm once, within the workspace limit
+            if bytes(result.algo) not in seen and result.workspaceSize <= self._max_workspace:
+                seen.add(bytes(result.algo))
+                found.append(result)
         need = max((r.workspaceSize for r in found), default=0)
         if need > args[14].value:
             workspace = DeviceBuffer(need, self.stream, self.device_id)
