@@ -8,7 +8,7 @@ import pytest
 
 from gpmath._core import kernels
 from gpmath._errors import LibraryError
-from gpmath.solver import _cuda_jacobi, _cuda_permute
+from gpmath.solver import _cuda_condition, _cuda_jacobi, _cuda_permute, _workspace
 from gpmath.solver._cuda_small import CHOLESKY_KERNEL_PATH, KERNEL_PATH, _batch_stride
 
 needs_nvrtc = pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
@@ -63,6 +63,16 @@ def test_lu_permute_kernel_compiles_for_every_element_size(itemsize, tmp_path, m
     monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
     image = kernels.compile_source(kernels._read(_cuda_permute.KERNEL_PATH), "lu_permute.cu",
                                    (f"-DGPM_BYTES={itemsize}",), 90)
+    assert image.startswith(b"\x7fELF")
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("real, complex_", [(4, 0), (8, 0), (4, 1), (8, 1)])
+@pytest.mark.parametrize("path", [_cuda_condition.KERNEL_PATH, _workspace.SWAP_PATH])
+def test_real_and_complex_kernels_compile_for_every_type(real, complex_, path, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
+    image = kernels.compile_source(kernels._read(path), path.rsplit("/", 1)[1],
+                                   (f"-DGPM_REAL={real}", f"-DGPM_COMPLEX={complex_}"), 90)
     assert image.startswith(b"\x7fELF")
 
 

@@ -26,7 +26,7 @@ from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
 from gpmath._core import engines
-from gpmath.solver import _base, _cuda_jacobi, _cuda_solve, _device
+from gpmath.solver import _base, _cuda_jacobi, _cuda_solve, _device, _workspace
 from gpmath.solver._cuda_small import SmallKernelSolve
 
 from helpers import FakeBuffer, lstsq_residues, one_device_runtime
@@ -290,7 +290,7 @@ class FakeLaunch:
         self.kernel, self.values, self.grid = function, [0] * count, grid
         n = function.n
         assert grid >= 1 and (block == _cuda_jacobi.threads(n) if function.name == "small_jacobi"
-                              else block % 32 == 0 and (shared > 0 or function.name == "zero_diagonal"
+                              else block % 32 == 0 and (shared > 0 or function.name in ("zero_diagonal", "swap_last_two")
                                                         or function.name.startswith("rcond_")))
 
     def set(self, index, value):
@@ -305,7 +305,26 @@ class FakeLaunch:
         {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_cholesky_solve": self._cholesky_solve,
          "small_jacobi": self._jacobi, "lu_permute": self._permute, "zero_diagonal": self._zero_diagonal,
          "rcond_start": self._rcond_start, "rcond_absorb": self._rcond_absorb, "rcond_unit": self._rcond_unit,
+         "rcond_norms": self._rcond_norms, "swap_last_two": self._swap_last_two,
          }[self.kernel.name]()
+
+    def _swap_last_two(self):  # swap.cu: the C-order matrices at src written at dst with their axes swapped
+        src, dst, rows, cols, count, conjugate = self.values
+        dtype = self.kernel.dtype
+        swapped = np.swapaxes(_vec(src, dtype, count * rows * cols).reshape(count, rows, cols), -1, -2)
+        _vec(dst, dtype, count * rows * cols)[...] = (swapped.conj() if conjugate else swapped).reshape(-1)
+
+    def _rcond_norms(self):  # condition.cu: ‖A‖₁ of column-major matrices (Hermitian: from the lower triangle)
+        a, n, hermitian, norms = self.values
+        dtype = self.kernel.dtype
+        count = self.grid // -(-n // 8)
+        matrices = np.swapaxes(_vec(a, dtype, count * n * n).reshape(count, n, n), -1, -2)  # [m, i, j]
+        if hermitian:
+            lower = np.tril(matrices)
+            matrices = lower + np.swapaxes(np.tril(matrices, -1), -1, -2).conj()
+        found = np.abs(matrices).sum(-2).max(-1)
+        held = _vec(norms, np.finfo(dtype).dtype, count)
+        held[...] = np.maximum(held, found)  # zeroed before (FakeLibraries.zero), as the kernel's atomicMax
 
     def _rcond_vectors(self):  # condition.cu: each block's vector of n entries, and the real dtype
         v, n, dtype = self.values[0], self.values[1], self.kernel.dtype
@@ -433,6 +452,10 @@ class FakeLibraries(_device.SolverLibraries):
         ctypes.memmove(dst, src, nbytes)
 
     to_device = to_host = copy_async
+
+    @staticmethod
+    def zero(ptr, nbytes, stream):
+        ctypes.memset(ptr, 0, nbytes)
     host_empty = staticmethod(np.empty)
 
     @staticmethod
@@ -496,6 +519,8 @@ def model(request, monkeypatch):
         monkeypatch.setitem(adapter._devices, 0, torch.device("cpu"))
         monkeypatch.setattr(adapter, "current_stream", lambda device_id: 0, raising=False)
         lib.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
+    if request.param.endswith("staged"):  # operands of 1 KiB and more swapped by swap.cu (the rest by NumPy)
+        monkeypatch.setattr(_workspace, "DEVICE_SWAP_BYTES", 1024)
     if request.param == "torch-staged":  # CPU tensors computed "on the GPU" through host staging
         torch = pytest.importorskip("torch")
         lib.put = lambda x: torch.from_numpy(np.ascontiguousarray(x))
@@ -1007,10 +1032,13 @@ def test_staged_condition_kernels_take_the_estimators_steps(model, dtype, batch,
     else:
         a = conditioned(batch, n, dtype, np.logspace(-1, -5, count).reshape(batch), seed=n)
     b = random(batch + (n, 2), dtype, 1)
-    found = {}
-    for compiler in (True, False):
-        model.compiler = compiler
-        with gpmath.solver.Solve(a, b, assume_a=assume_a, condition=True, **CUDA) as plan:
-            plan.execute()
-            found[compiler] = np.asarray(plan.rcond())
-    np.testing.assert_allclose(found[True], found[False], rtol=2e-5 if dtype in ("float32", "complex64") else 1e-12)
+    for lower in (False, True) if assume_a == "pos" else (False,):
+        if assume_a == "pos":  # noise in the triangle not read (‖A‖₁ is of the Hermitian matrix of the other)
+            a = a + (np.triu if lower else np.tril)(np.full((n, n), 3.0, dtype), 1 if lower else -1)
+        found = {}
+        for compiler in (True, False):
+            model.compiler = compiler
+            with gpmath.solver.Solve(a, b, assume_a=assume_a, lower=lower, condition=True, **CUDA) as plan:
+                plan.execute()
+                found[compiler] = np.asarray(plan.rcond())
+        np.testing.assert_allclose(found[True], found[False], rtol=2e-5 if dtype in ("float32", "complex64") else 1e-12)

@@ -25,6 +25,7 @@ __all__ = ["ConditionEstimate", "KERNEL_PATH"]
 
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "condition.cu")
 _BLOCK = 256  # condition.cu's BLOCK
+_NORM_COLUMNS = _BLOCK // 32  # condition.cu's NORM_COLUMNS: rcond_norms takes a warp a column
 
 
 class ConditionEstimate:
@@ -38,15 +39,25 @@ class ConditionEstimate:
         self._steps: _KernelSteps | None = None  # made by the first staged run where NVRTC loads
         self._norms = None  # the kernels' last ‖A‖₁, until values() turns host's ‖A⁻¹‖₁ into rcond
 
+    def measure(self, a_ptr: int, hermitian: bool) -> None:
+        """Before the route factors the column-major copy at *a_ptr* (``A`` itself, or with
+        *hermitian* the Hermitian matrix its lower triangle holds), take its ``‖A‖₁`` on the
+        device where the kernels serve (staged host operands); else :meth:`run` takes it."""
+        ws = self.ws
+        if ws.staged and ws.lib.compiler_available():
+            self._steps = self._steps or _KernelSteps(self.problem, ws)
+            self._steps.measure(a_ptr, hermitian)
+
     def run(self, a, norms: Callable, solve_at: Callable[[int, bool], None]) -> None:
-        """Estimate for the caller's operand *a*, whose ``‖A‖₁`` ``norms(package, a)`` gives, with
-        ``solve_at(address, adjoint)`` solving the vectors at *address* in place with the factors."""
+        """Estimate for the caller's operand *a*, whose ``‖A‖₁`` ``norms(package, a)`` gives (unless
+        :meth:`measure` took it on the device), with ``solve_at(address, adjoint)`` solving the
+        vectors at *address* in place with the factors."""
         p, ws = self.problem, self.ws
         pkg, shape = ws.package, p.batch_shape + (p.n,)
         if ws.staged and ws.lib.compiler_available():
-            self._steps = self._steps or _KernelSteps(p, ws)
-            self._norms = norms(pkg, a)
-            self._steps.run(solve_at, self._ptr)
+            steps = self._steps = self._steps or _KernelSteps(p, ws)
+            self._norms = steps.measured_norms() if steps.measured else norms(pkg, a)
+            steps.run(solve_at, self._ptr)
             return
 
         def solved(v, adjoint: bool):
@@ -86,7 +97,7 @@ class _KernelSteps:
     def __init__(self, problem: Problem, ws: Workspace):
         p, lib = problem, ws.lib
         count, real = max(p.batch_count, 1), np.finfo(p.dtype.numpy).dtype
-        self.ws, self.nbytes = ws, count * real.itemsize
+        self.ws, self.nbytes, self._batch_shape = ws, count * real.itemsize, p.batch_shape
         self.vectors, self.estimates = ws.buffer(count * p.n * p.dtype.itemsize), ws.buffer(self.nbytes)
         defines = {"GPM_REAL": real.itemsize, "GPM_COMPLEX": int(p.dtype.is_complex)}
 
@@ -99,6 +110,30 @@ class _KernelSteps:
 
         self._start, self._absorb, self._unit = launch("rcond_start", 3), launch("rcond_absorb", 6), launch("rcond_unit", 2)
         self._absorb.set(2, self.estimates)
+        self.norms = ws.buffer(self.nbytes)  # rcond_norms's ‖A‖₁, and the mapped host copy read after the sync
+        self._norms_host, self._norms_host_ptr = lib.mapped_empty((count,), real)
+        self._norm = lib.launch(lib.kernel(KERNEL_PATH, "rcond_norms", **defines), ws.device_id, 4,
+                                grid=count * -(-p.n // _NORM_COLUMNS), block=_BLOCK)
+        self._norm.set(1, p.n)
+        self._norm.set(3, self.norms)
+        self.measured = False  # whether this execution's ‖A‖₁ is being taken on the device
+
+    def measure(self, a_ptr: int, hermitian: bool) -> None:
+        """``‖A‖₁`` of the column-major matrices at *a_ptr* (of the Hermitian ones their lower
+        triangles hold, with *hermitian*), copied to mapped host memory (stream-ordered)."""
+        lib, stream = self.ws.lib, self.ws.stream
+        lib.zero(self.norms, self.nbytes, stream)
+        self._norm.set(0, a_ptr)
+        self._norm.set(2, int(hermitian))
+        self._norm(stream)
+        lib.copy_async(self._norms_host_ptr, self.norms, self.nbytes, stream)
+        self.measured = True
+
+    def measured_norms(self) -> np.ndarray:
+        """The host array :meth:`measure` fills (valid after a sync of the stream); the next
+        execution measures again or takes the norms on the host."""
+        self.measured = False
+        return self._norms_host.reshape(self._batch_shape)
 
     def run(self, solve_at: Callable[[int, bool], None], target: int) -> None:
         """Estimates of ``‖A⁻¹‖₁``, copied to host memory at *target* (stream-ordered)."""

@@ -52,6 +52,8 @@ class GetrfSolve:
         p, ws, lu = self.problem, self.ws, self.lu
         swapped = SOLVE_SWAPPED  # column-major A (swapped copy) or Aᵀ (plain copy)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=swapped)
+        if self.condition is not None and swapped:  # ‖A‖₁ of the copy before it is factored (host operands)
+            self.condition.measure(a_ptr, hermitian=False)
         lu.factor(a_ptr, lu.pivots)
         b, b_ptr = load_rhs(ws, p, arrays["b"])  # (host operands: b is copied while the GPU factors A)
         trans = self._t if swapped == self._transposed else self._n
@@ -88,6 +90,8 @@ class PotrfSolve:
         p, ws, conj = self.problem, self.ws, self._conjugate
         # a copy whose column-major lower triangle holds the caller's triangle: A (lower) or conj(A)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=self._lower)
+        if self.condition is not None:  # ‖A‖₁ of the copy's Hermitian matrix before it is factored (host operands)
+            self.condition.measure(a_ptr, hermitian=True)
         self._cholesky.factor(a_ptr)
         b, b_ptr = load_rhs(ws, p, arrays["b"], conj)  # (host operands: b is copied while the GPU factors A)
         self._cholesky.solve(self._fill, a_ptr, b_ptr, p.rhs.nrhs)

@@ -69,7 +69,7 @@ class SolverLibraries:
         rt, matrix = runtime.rt(), n * n * itemsize
         if not matrix or not count:
             return
-        runtime.check(rt.cudaMemsetAsync(ptr, 0, count * matrix, stream), "cudaMemsetAsync")
+        self.zero(ptr, count * matrix, stream)
         runtime.check(rt.cudaMemcpy2DAsync(ptr, (n + 1) * itemsize, ones, itemsize, itemsize, n, _D2D, stream),
                       "cudaMemcpy2DAsync")
         done = 1
@@ -77,6 +77,11 @@ class SolverLibraries:
             more = min(done, count - done)
             runtime.check(rt.cudaMemcpyAsync(ptr + done * matrix, ptr, more * matrix, _D2D, stream), "cudaMemcpyAsync")
             done += more
+
+    @staticmethod
+    def zero(ptr: int, nbytes: int, stream: int) -> None:
+        """Write *nbytes* zero bytes at device address *ptr* on *stream*."""
+        runtime.check(runtime.rt().cudaMemsetAsync(ptr, 0, nbytes, stream), "cudaMemsetAsync")
 
     def solver_handle(self, device_id: int) -> int:
         """This thread's cuSOLVER (dense) handle on *device_id*."""

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 from typing import Callable
 
 import numpy as np
 
 from ._device import SolverLibraries
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "DEVICE_SWAP_BYTES", "SWAP_PATH"]
+
+SWAP_PATH = os.path.join(os.path.dirname(__file__), "kernels", "swap.cu")
+DEVICE_SWAP_BYTES = 1 << 18  # host operands at least this large are swapped by the GPU (see Workspace.load)
+_TILE = 32  # swap.cu's TILE (its block: TILE x 8 threads)
+_MOST_BLOCKS = 1 << 16  # swap.cu loops over the tiles beyond
 
 
 class Workspace:
@@ -66,6 +72,7 @@ class Workspace:
         self._uploads: dict[str, int] = {}
         self._kept: dict[str, tuple[object, int]] = {}
         self._pointer_arrays: dict[tuple[int, int, int], list] = {}
+        self._swaps: dict[tuple, object] = {}
 
     def reset(self) -> None:
         """Forget the memory of the last plan (released by the plan) before planning again."""
@@ -73,6 +80,7 @@ class Workspace:
         self._uploads.clear()
         self._kept.clear()
         self._pointer_arrays.clear()
+        self._swaps.clear()
 
     def buffer(self, nbytes: int) -> int:
         """Device memory held by the plan (stream-ordered); returns its address."""
@@ -117,6 +125,12 @@ class Workspace:
         """
         pkg = self.package
         if self.staged:
+            if swapped and self._swaps_on_device(x, dtype, shape):  # C-order bytes up, the swap on the GPU
+                _, raw = self.work("raw " + name, x.shape, dtype)
+                self.lib.to_device(raw, x.ctypes.data, x.nbytes, self.stream)
+                work, ptr = self.work(name, shape, dtype)
+                self._swap(raw, ptr, x.shape, dtype, conjugate)
+                return work, ptr
             source = np.swapaxes(x, -1, -2) if swapped else x
             source = np.ascontiguousarray(np.broadcast_to(np.conj(source) if conjugate else source, shape))
             work, ptr = self.work(name, shape, dtype)
@@ -134,6 +148,30 @@ class Workspace:
             work, ptr = self.work(name, shape, dtype, keep)
             pkg.copy_into(work, source)
         return work, ptr
+
+    def _swaps_on_device(self, x, dtype, shape: tuple[int, ...]) -> bool:
+        """Whether the swapped copy of host operand *x* is made on the device: *x* is C-ordered,
+        not broadcast, at least :data:`DEVICE_SWAP_BYTES` large (below, NumPy's copy costs less
+        than a launch), not already column-major, and gpmath's kernels load."""
+        return (isinstance(x, np.ndarray) and x.dtype == dtype.numpy and x.nbytes >= DEVICE_SWAP_BYTES
+                and x.flags.c_contiguous and not x.flags.f_contiguous and x.shape[:-2] + x.shape[:-3:-1] == shape
+                and self.lib.compiler_available())
+
+    def _swap(self, src: int, dst: int, shape: tuple[int, ...], dtype, conjugate: bool) -> None:
+        """Write at *dst* the matrices of *shape* at *src* (C order) with their last two axes
+        swapped (and conjugated), by ``kernels/swap.cu`` on the plan's stream."""
+        rows, cols, count = shape[-2], shape[-1], math.prod(shape[:-2])
+        key = (src, dst, shape, bool(conjugate))
+        launch = self._swaps.get(key)
+        if launch is None:
+            tiles = -(-rows // _TILE) * -(-cols // _TILE) * count
+            kernel = self.lib.kernel(SWAP_PATH, "swap_last_two", GPM_REAL=np.finfo(dtype.numpy).dtype.itemsize,
+                                     GPM_COMPLEX=int(dtype.is_complex))
+            launch = self._swaps[key] = self.lib.launch(kernel, self.device_id, 6, grid=min(tiles, _MOST_BLOCKS),
+                                                        block=_TILE * 8)
+            for index, value in enumerate((src, dst, rows, cols, count, int(conjugate))):
+                launch.set(index, value)
+        launch(self.stream)
 
     def ones(self, n: int, dtype) -> int:
         """A plan buffer of *n* ones of *dtype*, written now (at plan time, outside any graph

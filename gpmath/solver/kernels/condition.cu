@@ -10,6 +10,11 @@
 //                 (v_i/|v_i|, 1 where v_i = 0)
 //   rcond_unit    v = e_j, j the first index of the largest |v_i| (a NaN counts as largest, as
 //                 NumPy's argmax)
+//   rcond_norms   ‖A‖₁ of column-major n x n matrices before they are factored (the largest sum of
+//                 |a_ij| down a column; with `hermitian`, of the Hermitian matrix whose lower
+//                 triangle is stored), one warp a column, NORM_COLUMNS columns a block; the
+//                 norms, zeroed before, take the largest by atomicMax on their bits (a
+//                 non-negative real orders as its bits do, and a NaN above infinity: NumPy's amax)
 //
 // Compiled by NVRTC with -DGPM_REAL=<4 or 8> (float or double) and -DGPM_COMPLEX=<0 or 1>.  Every
 // parameter is 8 bytes wide; vectors are contiguous, n entries a matrix.
@@ -91,4 +96,27 @@ rcond_unit(element* __restrict__ v, long long n) {
     }
     const long long j = where[0];
     for (long long i = threadIdx.x; i < n; i += BLOCK) vm[i] = make(i == j ? 1 : 0);
+}
+
+#define NORM_COLUMNS (BLOCK / 32)
+
+#if GPM_REAL == 4
+typedef unsigned int bits;
+static __device__ bits as_bits(real v) { return __float_as_uint(v); }
+#else
+typedef unsigned long long bits;
+static __device__ bits as_bits(real v) { return (bits)__double_as_longlong(v); }
+#endif
+
+extern "C" __global__ void __launch_bounds__(BLOCK)
+rcond_norms(const element* __restrict__ a, long long n, long long hermitian, real* __restrict__ norms) {
+    const long long groups = (n + NORM_COLUMNS - 1) / NORM_COLUMNS, m = blockIdx.x / groups;
+    const long long j = blockIdx.x % groups * NORM_COLUMNS + threadIdx.x / 32;
+    if (j >= n) return;
+    const element* am = a + m * n * n;
+    real sum = 0;
+    for (long long i = threadIdx.x % 32; i < n; i += 32)  // entry (i, j); above the diagonal, (j, i)'s
+        sum += magnitude(hermitian && i < j ? am[i * n + j] : am[j * n + i]);
+    for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_down_sync(0xffffffffu, sum, offset);
+    if (threadIdx.x % 32 == 0) atomicMax((bits*)&norms[m], as_bits(sum));
 }

@@ -1,0 +1,132 @@
+"""NumPy operands large enough that the solver's staged copies are swapped on the GPU
+(``kernels/swap.cu``) and a solve's ``‖A‖₁`` is taken there (``condition.cu``'s ``rcond_norms``),
+against SciPy in float64, for every route that loads a swapped copy.
+
+Marked ``gpu``: skipped without a GPU (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+from gpmath import linalg
+from gpmath.solver import Solve, _workspace
+
+from test_linalg import TOL, ct, general, hermitian, random, spd
+
+pytestmark = pytest.mark.gpu
+DTYPES = ["float32", "float64", "complex64", "complex128"]
+CUDA = {"execution": "cuda"}
+
+
+@pytest.fixture
+def swaps(monkeypatch):
+    """The shapes the GPU swapped (the test fails unless the kernel path is the one taken)."""
+    seen = []
+    real = _workspace.Workspace._swap
+
+    def spy(self, src, dst, shape, dtype, conjugate):
+        seen.append((tuple(shape), bool(conjugate)))
+        return real(self, src, dst, shape, dtype, conjugate)
+
+    monkeypatch.setattr(_workspace.Workspace, "_swap", spy)
+    return seen
+
+
+def close(actual, expected, dtype, scale=100.0):
+    actual, expected = np.asarray(actual, np.complex128), np.asarray(expected, np.complex128)
+    assert actual.shape == expected.shape
+    assert np.abs(actual - expected).max(initial=0) <= TOL[dtype] * scale * max(1.0, np.abs(expected).max(initial=0))
+
+
+def _size(dtype: str) -> int:
+    """An order whose matrix is over DEVICE_SWAP_BYTES and not a multiple of the 32-wide tile."""
+    return int((_workspace.DEVICE_SWAP_BYTES / np.dtype(dtype).itemsize) ** 0.5) + 37
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_solve_of_large_host_operands(swaps, dtype, batch):
+    n = _size(dtype)
+    a, b = general(batch, n, dtype, 1), random(batch + (n, 3), dtype, 2)
+    x = linalg.solve(a, b, **CUDA)
+    close(a @ x, b, dtype)
+    assert ((*batch, n, n), False) in swaps
+    xt = linalg.solve(np.asfortranarray(a[0] if batch else a), b[0] if batch else b, **CUDA)  # no swap needed
+    close((a[0] if batch else a) @ xt, b[0] if batch else b, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [False, True])
+def test_positive_solve_reads_its_triangle(swaps, dtype, lower):
+    n = _size(dtype)
+    a = spd((), n, dtype, 3)
+    noisy = a + (np.triu if lower else np.tril)(np.full((n, n), 5.0, dtype), 1 if lower else -1)
+    b = random((n, 2), dtype, 4)
+    x = linalg.solve(noisy, b, assume_a="pos", lower=lower, **CUDA)
+    close(a @ x, b, dtype)
+    c = linalg.cholesky(noisy, lower=lower, **CUDA)
+    close(c @ ct(c) if lower else ct(c) @ c, a, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [False, True])
+def test_eigh_of_large_host_operands(swaps, dtype, lower):
+    n = _size(dtype)
+    a = hermitian((), n, dtype, 5)
+    noisy = a + (np.triu if lower else np.tril)(np.full((n, n), 2.0, dtype), 1 if lower else -1)
+    w, v = linalg.eigh(noisy, lower=lower, **CUDA)
+    close(w, sl.eigvalsh(a.astype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)), dtype)
+    close(a @ v, v * w[None, :], dtype, 1000)
+    close(ct(v) @ v, np.eye(n), dtype, 1000)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_factorizations_of_large_host_operands(swaps, dtype):
+    n = _size(dtype)
+    a = general((), n, dtype, 6)
+    lu, piv = linalg.lu_factor(a, **CUDA)
+    expected_lu, expected_piv = sl.lu_factor(a.astype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64))
+    np.testing.assert_array_equal(piv, expected_piv)
+    close(lu, expected_lu, dtype)
+    q, r = linalg.qr(a, **CUDA)
+    close(q @ r, a, dtype)
+    u, s, vh = linalg.svd(a, **CUDA)
+    close((u * s) @ vh, a, dtype, 1000)
+    close(linalg.inv(a, **CUDA) @ a, np.eye(n), dtype, 1000)
+    tall = random((n + 50, n // 2), dtype, 7)
+    y = random((n + 50,), dtype, 8)
+    close(linalg.lstsq(tall, y, **CUDA)[0], np.linalg.lstsq(tall.astype(np.complex128), y, rcond=None)[0], dtype, 1000)
+    assert len(swaps) >= 3
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("assume_a", ["gen", "pos"])
+def test_condition_of_large_host_operands(swaps, dtype, assume_a):
+    """‖A‖₁ taken on the device: the estimate within a factor 10 of LAPACK's, and SciPy's warning
+    for a matrix past the dtype's epsilon and none for a well-conditioned one."""
+    from scipy.linalg import LinAlgWarning
+    from test_linalg_condition import conditioned, lapack_rcond, scaled_positive
+
+    n = _size(dtype)
+    single = dtype in ("float32", "complex64")
+    if assume_a == "pos":
+        a = scaled_positive((2,), n, dtype, np.array([1.0, 6.0 if single else 12.0]))
+    else:
+        a = conditioned((2,), n, dtype, np.array([1e-1, 10**-7.5 if single else 1e-17]), seed=n)
+    b = random((2, n, 1), dtype, 9)
+    expected = lapack_rcond(a, assume_a == "pos")
+    with Solve(a, b, assume_a=assume_a, condition=True, **CUDA) as plan:
+        plan.execute(check=True)
+        ratio = np.asarray(plan.rcond()) / expected
+    assert ((0.1 <= ratio) & (ratio <= 10)).all(), ratio
+    if expected[1] < np.finfo(np.dtype(dtype)).eps / 10:
+        with pytest.warns(LinAlgWarning, match="slice 1 has rcond"):
+            linalg.solve(a, b, assume_a=assume_a, **CUDA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LinAlgWarning)
+        linalg.solve(a[0], b[0], assume_a=assume_a, **CUDA)
