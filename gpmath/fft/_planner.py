@@ -20,6 +20,24 @@ from ._problem import FFTProblem, describe
 __all__ = ["FFT"]
 
 
+
+
+def _line_flops(length: int) -> float:
+    """Flops of one transform of *length* points along an axis: for each prime factor p of the
+    length (with multiplicity), ``length / p`` transforms of p points, ``5 p log2 p`` each for p up
+    to 11 (``5 L log2 L`` in all for such lengths), and for a larger p Bluestein's three transforms of
+    the power of two ``M >= 2p - 1`` (``15 M log2 M``), as pocketfft and cuFFT compute them."""
+    flops, rest, factor = 0.0, length, 2
+    while rest > 1:
+        if factor * factor > rest:
+            factor = rest  # what is left is prime
+        while rest % factor == 0:
+            padded = 1 << (2 * factor - 2).bit_length()
+            cost = 5 * factor * math.log2(factor) if factor <= 11 else 15 * padded * math.log2(padded)
+            flops, rest = flops + length // factor * cost, rest // factor
+        factor += 1
+    return flops
+
 class FFT(Planner):
     """A reusable plan for one n-D FFT of arrays shaped like *x*.
 
@@ -85,14 +103,17 @@ class FFT(Planner):
     @classmethod
     def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
         """``5 N log2 N`` flops per transform of N points (half that for r2c and c2r) times the
-        transforms; *x* goes in, the result comes out.  Dtypes gpmath does not transform count as
-        float64 (the engine rejects them)."""
+        transforms, summed over the axes, with prime factors above 11 of an axis's length costed
+        as Bluestein's transforms (:func:`_line_flops`: a 181-point transform costs the CPU five
+        times a 128-point one).  *x* goes in, the result comes out.  Dtypes gpmath does not transform
+        count as float64 (the engine rejects them)."""
         names = ("axes", "kind", "s", "norm", "inplace", "overwrite_x")
         problem = describe(shapes[0], DTYPES.get(dtype, DTYPES["float64"]),
                            **{name: options[name] for name in names if name in options})
         points = problem.size
         transforms = math.prod(d for axis, d in enumerate(problem.shape) if axis not in problem.axes)
-        flops = 5 * points * math.log2(max(points, 2)) * transforms * (1 if problem.kind == "c2c" else 0.5)
+        per_transform = sum(points // length * _line_flops(length) for length in problem.s if length)
+        flops = per_transform * transforms * (1 if problem.kind == "c2c" else 0.5)
         return Work("fft", problem.source.name, flops, math.prod(problem.shape) * problem.source.itemsize,
                     math.prod(problem.out_shape) * problem.out_dtype.itemsize)
 
