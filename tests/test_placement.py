@@ -60,12 +60,18 @@ def gemm(n: int, dtype: str = "float32") -> Work:
 
 
 # -- the model -------------------------------------------------------------------------------------
+def _rates(family: str) -> Model:
+    """:data:`RATES`, for the FFT (bound by its copies) at the CPU rate pocketfft reaches: 10 GFLOP/s."""
+    return dataclasses.replace(RATES, cpu=Side(RATES.cpu.overhead, 1e10)) if family == "fft" else RATES
+
+
 def test_the_model_puts_tiny_problems_on_the_cpu_and_huge_ones_on_the_gpu():
     for family in FAMILIES:
+        rates = _rates(family)
         for precision in ("float32", "float64"):
             tiny, huge = (calibration.square_work(family, n, precision) for n in (4, 8192))
-            assert RATES.cpu_seconds(tiny) < RATES.gpu_seconds(tiny), family
-            assert RATES.gpu_seconds(huge) < RATES.cpu_seconds(huge), family
+            assert rates.cpu_seconds(tiny) < rates.gpu_seconds(tiny), family
+            assert rates.gpu_seconds(huge) < rates.cpu_seconds(huge), family
 
 
 def _smooth(n: int) -> bool:
@@ -79,13 +85,14 @@ def _smooth(n: int) -> bool:
 def test_the_crossover_is_monotone():
     for family in FAMILIES:
         work_of = lambda n: calibration.square_work(family, n, "float64")  # noqa: E731
-        n = crossover(RATES, work_of)
+        rates = _rates(family)
+        n = crossover(rates, work_of)
         assert n is not None and 4 < n < 8192, family
         # (an FFT length with a large prime factor costs more than its neighbours: smooth lengths only)
         sizes = [m for m in range(2, 8193, 7) if family != "fft" or _smooth(m)]
-        on_gpu = [RATES.gpu_seconds(work_of(m)) <= RATES.cpu_seconds(work_of(m)) for m in sizes]
+        on_gpu = [rates.gpu_seconds(work_of(m)) <= rates.cpu_seconds(work_of(m)) for m in sizes]
         assert on_gpu == sorted(on_gpu), f"{family}: the GPU wins, then loses again"
-        faster = dataclasses.replace(RATES, gpu=Side(RATES.gpu.overhead, 10 * RATES.gpu.rate))
+        faster = dataclasses.replace(rates, gpu=Side(rates.gpu.overhead, 10 * rates.gpu.rate))
         assert crossover(faster, work_of) <= n, f"{family}: a faster GPU must not move the crossover up"
 
 
@@ -341,3 +348,28 @@ def test_without_a_gpu_nothing_is_estimated_or_calibrated(monkeypatch, rng):
     with gpmath.blas.Matmul(a, a) as plan:
         assert plan.device_id is None and math.isclose(float(plan.plan().execute()[0, 0]), float(a[0] @ a[:, 0]))
     assert la.eigh(_spd(rng, 64), eigvals_only=True, execution="auto").shape == (64,)
+
+
+def test_calibration_keeps_each_points_fastest_pass_and_measures_a_disturbed_side_again(monkeypatch):
+    """Stand-in timings: the CPU's large point is disturbed (a tenth of its rate) in the first two
+    passes only; the GPU's small point is slow in the first.  The line comes from the fastest
+    undisturbed timings, after two rests."""
+    link = {"h2d": [1e18, 1e18], "d2h": [1e18, 1e18], "pipeline_bytes": 1 << 22}  # copies take no time
+    small, cpu_n, gpu_n = calibration.PROBLEMS["gemm"].sizes
+    flops = {n: calibration.square_work("gemm", n, "float64").flops for n in (small, cpu_n, gpu_n)}
+    calls = {}
+    rests = []
+
+    def seconds(problem, n, precision, on, most):
+        key = (n, on)
+        calls[key] = calls.get(key, 0) + 1
+        if on is None:  # the CPU: 10 µs + flops at 1e11 flop/s, the large point disturbed twice
+            return 10e-6 + flops[n] / (1e10 if n == cpu_n and calls[key] <= 2 else 1e11)
+        return 50e-6 + flops[n] / 1e13 + (1e-3 if calls[key] == 1 and n == small else 0.0)
+
+    monkeypatch.setattr(calibration, "_seconds", seconds)
+    monkeypatch.setattr(calibration.time, "sleep", rests.append)
+    found = calibration._family("gemm", "float64", 0, link)
+    assert found["cpu"] == pytest.approx([10e-6, 1e11], rel=1e-6)
+    assert found["gpu"] == pytest.approx([50e-6, 1e13], rel=1e-6)
+    assert calls[(cpu_n, None)] == 3 and len(rests) == 2 and all(r == calibration._REST_S for r in rests)
