@@ -48,6 +48,12 @@ def _size(dtype: str) -> int:
     return int((_workspace.DEVICE_SWAP_BYTES / np.dtype(dtype).itemsize) ** 0.5) + 37
 
 
+def _unread_noise(a: np.ndarray, lower: bool) -> np.ndarray:
+    """*a* with 5 added to the strict triangle that a *lower* (or upper) routine does not read."""
+    n = a.shape[-1]
+    return a + (np.triu if lower else np.tril)(np.full((n, n), 5.0, a.dtype), 1 if lower else -1)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [(), (2,)])
 def test_solve_of_large_host_operands(swaps, dtype, batch):
@@ -65,7 +71,7 @@ def test_solve_of_large_host_operands(swaps, dtype, batch):
 def test_positive_solve_reads_its_triangle(swaps, dtype, lower):
     n = _size(dtype)
     a = spd((), n, dtype, 3)
-    noisy = a + (np.triu if lower else np.tril)(np.full((n, n), 5.0, dtype), 1 if lower else -1)
+    noisy = _unread_noise(a, lower)
     b = random((n, 2), dtype, 4)
     x = linalg.solve(noisy, b, assume_a="pos", lower=lower, **CUDA)
     close(a @ x, b, dtype)
@@ -78,7 +84,7 @@ def test_positive_solve_reads_its_triangle(swaps, dtype, lower):
 def test_eigh_of_large_host_operands(swaps, dtype, lower):
     n = _size(dtype)
     a = hermitian((), n, dtype, 5)
-    noisy = a + (np.triu if lower else np.tril)(np.full((n, n), 2.0, dtype), 1 if lower else -1)
+    noisy = _unread_noise(a, lower)
     w, v = linalg.eigh(noisy, lower=lower, **CUDA)
     close(w, sl.eigvalsh(a.astype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)), dtype)
     close(a @ v, v * w[None, :], dtype, 1000)
