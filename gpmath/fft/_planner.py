@@ -20,8 +20,6 @@ from ._problem import FFTProblem, describe
 __all__ = ["FFT"]
 
 
-
-
 def _line_flops(length: int) -> float:
     """Flops of one transform of *length* points along an axis: for each prime factor p of the
     length (with multiplicity), ``length / p`` transforms of p points, ``5 p log2 p`` each for p up
@@ -37,6 +35,7 @@ def _line_flops(length: int) -> float:
             flops, rest = flops + length // factor * cost, rest // factor
         factor += 1
     return flops
+
 
 class FFT(Planner):
     """A reusable plan for one n-D FFT of arrays shaped like *x*.

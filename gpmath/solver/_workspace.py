@@ -152,7 +152,8 @@ class Workspace:
     def _swaps_on_device(self, x, dtype, shape: tuple[int, ...]) -> bool:
         """Whether the swapped copy of host operand *x* is made on the device: *x* is C-ordered,
         not broadcast, at least :data:`DEVICE_SWAP_BYTES` large (below, NumPy's copy costs less
-        than a launch), not already column-major, and gpmath's kernels load."""
+        than a launch), not already column-major, and gpmath's kernels load.  The plan then holds
+        a second buffer of *x*'s size, the upload's."""
         return (isinstance(x, np.ndarray) and x.dtype == dtype.numpy and x.nbytes >= DEVICE_SWAP_BYTES
                 and x.flags.c_contiguous and not x.flags.f_contiguous and x.shape[:-2] + x.shape[:-3:-1] == shape
                 and self.lib.compiler_available())
