@@ -55,6 +55,7 @@ LIMITS = {"matmul": 8192, "fft": 8192, "solve": 8192, "eigh": 4096}  # --full: e
 
 
 GPU_FIRST = ["cuda", "ideal", "nvmath", "default", "cpu", "numpy"]  # the order of the calls within a round
+ROTATED = ("default", "cpu", "numpy")  # after the GPU-only columns, in an order that rotates from round to round
 SETTLE_S = 0.2  # OpenBLAS's threads spin for about 2^28 cycles after a product (~0.1 s)
 
 
@@ -64,7 +65,9 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     The first absorbs the switch from the previous function: NumPy and SciPy bring separate
     OpenBLAS thread pools, and a 64² ``eigh`` right after the other library's call takes 3.7 ms
     instead of 0.7 (its threads still spin), which no loop of one library's calls pays.  Within a
-    round the GPU columns come first (:data:`GPU_FIRST`), and where a call takes over a
+    round the GPU columns come first (:data:`GPU_FIRST`), then the columns that may run on the CPU
+    in an order that rotates (:data:`ROTATED`: the first after the GPU calls paid about 2 µs more
+    for the same NumPy product at n = 16 and 64), and where a call takes over a
     millisecond each round starts after :data:`SETTLE_S` of rest: the host copies of a GPU call
     need the cores that a multithreaded CPU product's threads keep spinning on afterwards (a 4096²
     float32 NumPy matmul on the GPU: 6.5 ms alone, 27.6 ms right after a NumPy product on an H200
@@ -79,9 +82,12 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     rounds = max(3, min(most, int(budget_s / max(2 * max(first.values()), 1e-6))))
     settle_s = SETTLE_S if max(first.values()) > 1e-3 else 0.0
     times = {name: [] for name in fns}
-    for _ in range(rounds):
+    fixed, rotating = [n for n in fns if n not in ROTATED], [n for n in fns if n in ROTATED]
+    for turn in range(rounds):
         time.sleep(settle_s)
-        for name, fn in fns.items():
+        shift = turn % max(len(rotating), 1)
+        for name in fixed + rotating[shift:] + rotating[:shift]:
+            fn = fns[name]
             fn()
             start = time.perf_counter()
             fn()
