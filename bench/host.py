@@ -65,9 +65,10 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     The first absorbs the switch from the previous function: NumPy and SciPy bring separate
     OpenBLAS thread pools, and a 64² ``eigh`` right after the other library's call takes 3.7 ms
     instead of 0.7 (its threads still spin), which no loop of one library's calls pays.  Within a
-    round the GPU columns come first (:data:`GPU_FIRST`), then the columns that may run on the CPU
-    in an order that rotates (:data:`ROTATED`: the first after the GPU calls paid about 2 µs more
-    for the same NumPy product at n = 16 and 64), and where a call takes over a
+    round the GPU columns come first (:data:`GPU_FIRST`), then, where every call takes under a
+    millisecond, the columns that may run on the CPU in an order that rotates (:data:`ROTATED`: the
+    first after the GPU calls paid about 2 µs more for the same NumPy product at n = 16 and 64), and
+    where a call takes over a
     millisecond each round starts after :data:`SETTLE_S` of rest: the host copies of a GPU call
     need the cores that a multithreaded CPU product's threads keep spinning on afterwards (a 4096²
     float32 NumPy matmul on the GPU: 6.5 ms alone, 27.6 ms right after a NumPy product on an H200
@@ -85,7 +86,7 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     fixed, rotating = [n for n in fns if n not in ROTATED], [n for n in fns if n in ROTATED]
     for turn in range(rounds):
         time.sleep(settle_s)
-        shift = turn % max(len(rotating), 1)
+        shift = 0 if settle_s else turn % max(len(rotating), 1)  # (longer calls: default on the GPU goes first)
         for name in fixed + rotating[shift:] + rotating[:shift]:
             fn = fns[name]
             fn()
