@@ -6,6 +6,8 @@ on torch and CuPy arrays.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -471,6 +473,39 @@ def test_cpu_execute_refuses_an_out_that_aliases_an_operand(rng, alias):
         free = np.empty((3, 3))
         assert mm.execute(out=free) is free
         _check(free, a @ b, "float64")
+
+
+def test_cpu_execute_checks_an_out_once_for_the_operands_bound(rng, monkeypatch):
+    """The same out and the same operands again: no new check (no DLPack record of out); an operand
+    rebound to out's memory, or a new binding after release_operands, is checked again."""
+    from gpmath.blas import _cpu
+
+    a, b, out = rng.standard_normal((3, 4)), rng.standard_normal((4, 3)), np.empty((3, 3))
+    records = []
+    real = _cpu.as_operand
+    monkeypatch.setattr(_cpu, "as_operand", lambda x, name, *rest: records.append(name) or real(x, name, *rest))
+    with Matmul(a, b, execution="cpu") as mm:
+        for _ in range(3):
+            assert mm.execute(out=out) is out
+            _check(out, a @ b, "float64")
+        assert records.count("out") == 1
+        a2 = rng.standard_normal((3, 4))
+        mm.reset_operands_unchecked(a=a2)
+        mm.execute(out=out)
+        _check(out, a2 @ b, "float64")
+        assert records.count("out") == 2
+        aliased = np.empty((4, 3))
+        mm.reset_operands_unchecked(b=aliased)
+        with pytest.raises(ValueError, match="out overlaps"):
+            mm.execute(out=aliased[:3])
+        mm.release_operands()
+        mm.reset_operands_unchecked(a=a, b=b)
+        mm.execute(out=out)
+        assert records.count("out") == 4
+        held = weakref.ref(out)
+        mm.release_operands()  # and the plan keeps no reference to the out it checked
+        del out
+        assert held() is None
 
 
 def test_cpu_execute_out_may_be_c_in_place(rng):
