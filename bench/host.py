@@ -23,6 +23,7 @@ cost of the stateless functions on torch CUDA operands beside torch, the time of
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -56,6 +57,7 @@ LIMITS = {"matmul": 8192, "fft": 8192, "solve": 8192, "eigh": 4096}  # --full: e
 
 GPU_FIRST = ["cuda", "ideal", "nvmath", "default", "cpu", "numpy"]  # the order of the calls within a round
 ROTATED = ("default", "cpu", "numpy")  # after the GPU-only columns, in an order that rotates from round to round
+LOOP_S = 2e-4  # calls shorter than this are timed as a loop of calls lasting about this long
 SETTLE_S = 0.2  # OpenBLAS's threads spin for about 2^28 cycles after a product (~0.1 s)
 
 
@@ -72,7 +74,11 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     millisecond each round starts after :data:`SETTLE_S` of rest: the host copies of a GPU call
     need the cores that a multithreaded CPU product's threads keep spinning on afterwards (a 4096²
     float32 NumPy matmul on the GPU: 6.5 ms alone, 27.6 ms right after a NumPy product on an H200
-    host).  The round count fits *budget_s* for the slowest function (3 at least)."""
+    host).  Calls shorter than :data:`LOOP_S` are timed as a loop of calls that lasts about that
+    long (the per-call cost of a loop, as a program calling one function many times pays it: a
+    16x16 NumPy solve took 31 µs a call in a loop of 300 on the H200's host, 70-82 µs as the
+    second of two calls after other libraries' calls).  The round count fits *budget_s* for the
+    slowest function (3 at least)."""
     fns = {name: fns[name] for name in sorted(fns, key=GPU_FIRST.index)}
     first = {}
     for name, fn in fns.items():
@@ -84,15 +90,17 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     settle_s = SETTLE_S if max(first.values()) > 1e-3 else 0.0
     times = {name: [] for name in fns}
     fixed, rotating = [n for n in fns if n not in ROTATED], [n for n in fns if n in ROTATED]
+    loops = {name: max(1, math.ceil(LOOP_S / max(first[name], 1e-7))) for name in fns}
     for turn in range(rounds):
         time.sleep(settle_s)
         shift = 0 if settle_s else turn % max(len(rotating), 1)  # (longer calls: default on the GPU goes first)
         for name in fixed + rotating[shift:] + rotating[:shift]:
-            fn = fns[name]
+            fn, count = fns[name], loops[name]
             fn()
             start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(count):
+                fn()
+            times[name].append((time.perf_counter() - start) / count)
     PROGRESS.tick()
     return {name: statistics.median(v) for name, v in times.items()}
 
