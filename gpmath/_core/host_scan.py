@@ -43,8 +43,7 @@ def all_finite(x: np.ndarray) -> bool:
     >>> all_finite(np.ones(3)), all_finite(np.array([1.0, np.inf]))
     (True, False)
     """
-    contiguous = x.flags.c_contiguous or x.flags.f_contiguous
-    if x.nbytes < SHARED_BYTES or not contiguous or _THREADS == 1:
+    if x.nbytes < SHARED_BYTES or _THREADS == 1 or not (x.flags.c_contiguous or x.flags.f_contiguous):
         return bool(np.isfinite(x).all())
     flat = x.reshape(-1, order="A")  # a view: x is contiguous
     bounds = np.linspace(0, flat.size, _THREADS + 1).astype(np.int64)
