@@ -222,11 +222,11 @@ def test_small_numpy_arrays_skip_the_cost_model(rng, monkeypatch):
     real = _r2r_planner._on_cpu
     monkeypatch.setattr(_r2r_planner, "_on_cpu", lambda *args: asked.append(args[0].shape) or real(*args))
     gpmath.set_placement("auto")  # (the suite's default is "cuda": tests/conftest.py)
-    small, large = rng.uniform(-1, 1, (4, 6)), rng.uniform(-1, 1, (40, 60))
+    small, large = rng.uniform(-1, 1, (4, 6)), rng.uniform(-1, 1, (80, 60))  # (over SMALL_SIZE elements)
     np.testing.assert_array_equal(gfft.dst(small, type=1), scipy.fft.dst(small, type=1))
     assert asked == []
     check(gfft.dst(large, type=1), scipy.fft.dst(large, type=1), "float64")
-    assert asked == [(40, 60)]
+    assert asked == [(80, 60)]
 
 
 @pytest.mark.parametrize("package", ["numpy", "torch-cpu"])

@@ -30,7 +30,7 @@ from gpmath._core.stateless import Stateless
 from gpmath.blas import Matmul
 
 CPU = {"execution": "cpu"}
-PAST = 1040  # FFT lengths past the small-transform shortcut (gpmath.fft._functions.SMALL_SIZE), so they take plans
+PAST = 4112  # FFT lengths past the small-transform shortcut (gpmath.fft._functions.SMALL_SIZE), so they take plans
 PROTOCOL = ("plan", "execute", "reset_operands", "reset_operands_unchecked", "release_operands")
 
 
@@ -165,11 +165,11 @@ def test_small_numpy_transforms_skip_the_plans_with_the_cpu_engines_answer(rng, 
 
 
 @pytest.mark.parametrize("shape, n, axis, shortcut", [
-    ((1024,), None, -1, True), ((1025,), None, -1, False), ((512,), 1024, -1, True), ((512,), 1025, -1, False),
-    ((4, 256), None, 1, True), ((4, 256), 257, 1, False), ((3, 0), 8, 1, False), ((0, 3), None, 1, True),
+    ((4096,), None, -1, True), ((4097,), None, -1, False), ((512,), 4096, -1, True), ((512,), 4097, -1, False),
+    ((16, 256), None, 1, True), ((16, 256), 257, 1, False), ((3, 0), 8, 1, False), ((0, 3), None, 1, True),
 ])
 def test_the_small_transform_limit_counts_elements_in_and_out(rng, shape, n, axis, shortcut):
-    """At most 1024 elements in and out take the shortcut (padding counts; an empty axis padded
+    """At most SMALL_SIZE (4096) elements in and out take the shortcut (padding counts; an empty axis padded
     to a length does not, its batch being unbounded); either side of the limit, SciPy's values."""
     gpmath.set_placement("auto")  # (the suite's default is "cuda": tests/conftest.py)
     x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
