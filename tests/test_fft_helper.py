@@ -83,7 +83,25 @@ def test_next_fast_len_large_and_edge_values():
         fft.next_fast_len(1.5)
 
 
+def test_prev_fast_len_is_the_largest_7_smooth_length():
+    for target in range(3, 3000):
+        for real in (False, True):
+            got = fft.prev_fast_len(target, real)
+            assert got <= target and _smooth(got) and (not real or got % 2 == 0)
+            assert not any(_smooth(m) and (not real or m % 2 == 0) for m in range(got + 1, target + 1))
+
+
+def test_prev_fast_len_large_and_edge_values():
+    assert [fft.prev_fast_len(t) for t in (0, 1, 2)] == [0, 1, 2]  # as SciPy's
+    assert fft.prev_fast_len(np.int64(13)) == 12 and fft.prev_fast_len(2**40 + 1) == 2**40
+    big = fft.prev_fast_len(10**15 + 37, real=True)
+    assert 10**15 * 0.99 < big <= 10**15 + 37 and _smooth(big) and big % 2 == 0
+    with pytest.raises(ValueError, match="target"):
+        fft.prev_fast_len(-1)
+
+
 @pytest.mark.parametrize("call", [lambda m: m.next_fast_len(2.5), lambda m: m.next_fast_len("3"),
+                                  lambda m: m.prev_fast_len(2.5), lambda m: m.prev_fast_len("3"),
                                   lambda m: m.fftshift(np.ones((2, 3)), 0.5), lambda m: m.fftshift(np.ones((2, 3)), "0"),
                                   lambda m: m.ifftshift(np.ones((2, 3)), (0, 1.5)), lambda m: m.fftfreq(2.5)])
 def test_helper_argument_errors_have_scipys_type(call):

@@ -8,7 +8,7 @@ in the input's package and on its device): :func:`fft`, :func:`ifft`, :func:`fft
 :func:`idct`, :func:`dst`, :func:`idst`, :func:`dctn`, :func:`idctn`, :func:`dstn`,
 :func:`idstn` (types 1-4); the fast Hankel transform :func:`fht`, :func:`ifht`,
 :func:`fhtoffset`; helpers :func:`fftfreq`, :func:`rfftfreq`, :func:`fftshift`,
-:func:`ifftshift`, :func:`next_fast_len`.
+:func:`ifftshift`, :func:`next_fast_len`, :func:`prev_fast_len`.
 
 :class:`FFT` is the planner for repeated transforms of one layout; :class:`DCT` and
 :class:`DST` the planners of the real-to-real transforms.  This module is also a
@@ -30,7 +30,7 @@ from ._basic import fft, fft2, fftn, ifft, ifft2, ifftn
 from ._basic_real import hfft, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
 from ._fftlog import fht, fhtoffset, ifht
 from ._hermitian import hfft2, hfftn, ihfft2, ihfftn
-from ._helper import fftfreq, fftshift, ifftshift, next_fast_len, rfftfreq
+from ._helper import fftfreq, fftshift, ifftshift, next_fast_len, prev_fast_len, rfftfreq
 from ._planner import FFT
 from ._r2r_planner import DCT, DST
 from ._realtransforms import dct, dctn, dst, dstn, idct, idctn, idst, idstn
@@ -73,4 +73,5 @@ __all__ = [
     "fftshift",
     "ifftshift",
     "next_fast_len",
+    "prev_fast_len",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from .._core.packages import as_array
 from ._args import unique_axes
 
-__all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len"]
+__all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len", "prev_fast_len"]
 
 
 def _spacing(n, d) -> tuple[int, float]:
@@ -178,10 +178,7 @@ def next_fast_len(target: int, real: bool = False) -> int:
     >>> next_fast_len(13), next_fast_len(13, real=True)
     (14, 14)
     """
-    try:
-        target = operator.index(target)
-    except TypeError:
-        raise TypeError(f"target must be an integer, not {target!r}") from None
+    target = _length(target)
     if target < 0:
         raise ValueError(f"target must be non-negative, not {target}")
     if target <= 1:
@@ -197,6 +194,56 @@ def next_fast_len(target: int, real: bool = False) -> int:
                 need = -(-target // odd)  # ceil(target / odd)
                 candidate = odd << max(least_twos, (need - 1).bit_length())
                 best = min(best, candidate)
+                odd *= 3
+            p5 *= 5
+        p7 *= 7
+    return best
+
+
+def _length(target) -> int:
+    """*target* as an integer (a TypeError naming it otherwise)."""
+    try:
+        return operator.index(target)
+    except TypeError:
+        raise TypeError(f"target must be an integer, not {target!r}") from None
+
+
+def prev_fast_len(target: int, real: bool = False) -> int:
+    """The largest length at most *target* that cuFFT transforms fastest: ``2**a * 3**b * 5**c *
+    7**d``, even for real transforms (as :func:`next_fast_len`).  Crop to it (``n=``/``s=``) to
+    discard the fewest samples.
+
+    Parameters
+    ----------
+    target : int
+        Maximum length (0 returns 0 and 1 returns 1, as in SciPy; negative raises ``ValueError``).
+    real : bool, default False
+        For real transforms (rfft, irfft ...): the length is also even.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from gpmath.fft import prev_fast_len
+    >>> prev_fast_len(1021), prev_fast_len(13), prev_fast_len(7, real=True)
+    (1008, 12, 6)
+    """
+    target = _length(target)
+    if target < 0:
+        raise ValueError(f"target must be non-negative, not {target}")
+    if target <= 2:
+        return target
+    least_twos = 1 if real else 0
+    best = 0
+    p7 = 1
+    while p7 << least_twos <= target:
+        p5 = p7
+        while p5 << least_twos <= target:
+            odd = p5
+            while odd << least_twos <= target:
+                best = max(best, odd << ((target // odd).bit_length() - 1))
                 odd *= 3
             p5 *= 5
         p7 *= 7
