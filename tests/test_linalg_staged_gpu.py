@@ -136,3 +136,21 @@ def test_condition_of_large_host_operands(swaps, dtype, assume_a):
     with warnings.catch_warnings():
         warnings.simplefilter("error", LinAlgWarning)
         linalg.solve(a[0], b[0], assume_a=assume_a, **CUDA)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_eig_and_triangular_solves_of_large_host_operands(swaps, dtype):
+    from test_linalg import assert_eig
+
+    n = _size(dtype)
+    a = random((n, n), dtype, 10)
+    w, v = linalg.eig(a, **CUDA)
+    assert_eig(a, w, v, dtype, 1000)
+    assert ((n, n), False) in swaps
+    t = np.triu(general((), n, dtype, 11))
+    b = random((n, n), dtype, 12)  # a right-hand side over the swap's threshold too
+    for trans in (0, 1, 2):
+        x = linalg.solve_triangular(t, b, trans=trans, **CUDA)
+        op = {0: t, 1: t.T, 2: ct(t)}[trans]
+        close(op @ x, b, dtype, 1000)
+    assert len(swaps) >= 2
