@@ -115,3 +115,26 @@ def test_rectangular_singular_lu_factor_warns_as_scipy():
     np.testing.assert_allclose(lu, expected[0])
     np.testing.assert_array_equal(piv, expected[1])
 
+
+
+def test_host_lu_placed_on_the_cpu_builds_no_plan(monkeypatch):
+    """A NumPy ``lu`` that the LU front would put on the CPU is SciPy's at once, no plan built;
+    one it would put on a GPU builds the plan (here a stand-in that records it)."""
+    from gpmath.linalg import _lu
+
+    built = []
+
+    class Recorded:
+        def __init__(self, a, **where):
+            built.append(where)
+            raise RuntimeError("planned")
+
+    monkeypatch.setattr(_lu, "LU", Recorded)
+    a = np.array([[4.0, 3.0, 1.0], [6.0, 3.0, 2.0], [1.0, 5.0, 7.0]])
+    for ours, theirs in zip(linalg.lu(a, execution="cpu"), sl.lu(a)):
+        np.testing.assert_array_equal(ours, theirs)
+    assert built == []
+    monkeypatch.setattr(_lu, "decide", lambda *args: (0, None))  # the front's choice: GPU 0
+    with pytest.raises(RuntimeError, match="planned"):
+        linalg.lu(a)
+    assert built == [{"execution": None, "stream": None, "device_id": None}]

@@ -33,8 +33,10 @@ def matrixwise(compute: Callable[..., Any], a: Any, *others: Any) -> Any:
     """
     a, package = as_array(a, "a")
     home = package.device_id(a)
-    values = [None if x is None else as_array(x, "b")[1].to_numpy(x) for x in others]
     host = package.to_numpy(a)
+    if not others and host.ndim == 2:  # one matrix: its results as _stack leaves one, without the batch's steps
+        return _map(lambda x: package.asarray(np.ascontiguousarray(x), home), compute(host))
+    values = [None if x is None else as_array(x, "b")[1].to_numpy(x) for x in others]
     batch = np.broadcast_shapes(host.shape[:-2], *(v.shape[:-2] for v in values if v is not None))
     count = math.prod(batch)
     stacks = [None if v is None else np.broadcast_to(v, batch + v.shape[-2:]).reshape(count, *v.shape[-2:])
