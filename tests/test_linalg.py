@@ -449,6 +449,19 @@ def test_inv_det_slogdet(dtype, batch):
     close(sign * np.exp(logabsdet), d, dtype, 10)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [31, 32, 45])  # either side of the CPU engine's LAPACK_INV_ORDER
+def test_inv_of_a_batch_is_each_matrix_inverse_and_names_a_singular_one(dtype, n):
+    a = general((2, 3), n, dtype, 3)
+    batch = linalg.inv(a, **CPU)
+    close(batch @ a, np.broadcast_to(np.eye(n), (2, 3, n, n)), dtype, 100)
+    close(batch[1, 2], sl.inv(a[1, 2].astype(np.complex128)), dtype, 100)
+    np.testing.assert_array_equal(linalg.inv(a[1, 2], **CPU), batch[1, 2])  # alone as in the batch
+    a[1, 0, 4] = 0  # an exactly zero row
+    with pytest.raises(np.linalg.LinAlgError, match=r"a\[1, 0\] is singular"):
+        linalg.inv(a, **CPU)
+
+
 def test_det_of_singular_is_zero_without_raising():
     a = np.ones((3, 3))
     assert linalg.det(a, **CPU) == 0
