@@ -179,33 +179,38 @@ def next_fast_len(target: int, real: bool = False) -> int:
     (14, 14)
     """
     target = _length(target)
-    if target < 0:
-        raise ValueError(f"target must be non-negative, not {target}")
     if target <= 1:
         return target
     least_twos = 1 if real else 0
     best = 1 << max(least_twos, (target - 1).bit_length())
-    p7 = 1
-    while p7 < best:
-        p5 = p7
-        while p5 < best:
-            odd = p5
-            while odd < best:
-                need = -(-target // odd)  # ceil(target / odd)
-                candidate = odd << max(least_twos, (need - 1).bit_length())
-                best = min(best, candidate)
-                odd *= 3
-            p5 *= 5
-        p7 *= 7
+    for odd in _odd_smooth(best - 1):  # each odd part, times the fewest twos reaching target
+        best = min(best, odd << max(least_twos, (-(-target // odd) - 1).bit_length()))
     return best
 
 
 def _length(target) -> int:
-    """*target* as an integer (a TypeError naming it otherwise)."""
+    """*target* as a non-negative integer (a TypeError or ValueError naming it otherwise)."""
     try:
-        return operator.index(target)
+        target = operator.index(target)
     except TypeError:
         raise TypeError(f"target must be an integer, not {target!r}") from None
+    if target < 0:
+        raise ValueError(f"target must be non-negative, not {target}")
+    return target
+
+
+def _odd_smooth(limit: int):
+    """The numbers ``3**b * 5**c * 7**d`` up to *limit*."""
+    p7 = 1
+    while p7 <= limit:
+        p5 = p7
+        while p5 <= limit:
+            odd = p5
+            while odd <= limit:
+                yield odd
+                odd *= 3
+            p5 *= 5
+        p7 *= 7
 
 
 def prev_fast_len(target: int, real: bool = False) -> int:
@@ -231,20 +236,7 @@ def prev_fast_len(target: int, real: bool = False) -> int:
     (1008, 12, 6)
     """
     target = _length(target)
-    if target < 0:
-        raise ValueError(f"target must be non-negative, not {target}")
     if target <= 2:
         return target
     least_twos = 1 if real else 0
-    best = 0
-    p7 = 1
-    while p7 << least_twos <= target:
-        p5 = p7
-        while p5 << least_twos <= target:
-            odd = p5
-            while odd << least_twos <= target:
-                best = max(best, odd << ((target // odd).bit_length() - 1))
-                odd *= 3
-            p5 *= 5
-        p7 *= 7
-    return best
+    return max(odd << ((target // odd).bit_length() - 1) for odd in _odd_smooth(target >> least_twos))
