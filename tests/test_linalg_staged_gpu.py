@@ -154,3 +154,32 @@ def test_eig_and_triangular_solves_of_large_host_operands(swaps, dtype):
         op = {0: t, 1: t.T, 2: ct(t)}[trans]
         close(op @ x, b, dtype, 1000)
     assert len(swaps) >= 2
+
+
+def _offset(a: np.ndarray) -> np.ndarray:
+    """*a*'s values in a C-contiguous view that starts 3 elements into a larger buffer."""
+    flat = np.empty(a.size + 3, a.dtype)
+    view = flat[3:].reshape(a.shape)
+    view[...] = a
+    return view
+
+
+@pytest.mark.parametrize("layout", ["big-endian", "negative strides", "read-only", "Fortran", "offset view"])
+def test_large_host_operands_of_every_layout(layout):
+    """Layouts the swap kernel does not take (they go through NumPy's copy) and those it does
+    (read-only, a view at an offset into a larger buffer): the same answers as SciPy."""
+    n = _size("float64")
+    base = general((), n + 2, "float64", 13)
+    a = {"big-endian": general((), n, "float64", 13).astype(">f8"),
+         "negative strides": base[::-1, ::-1][:n, :n],
+         "read-only": general((), n, "float64", 13),
+         "Fortran": np.asfortranarray(general((), n, "float64", 13)),
+         "offset view": _offset(general((), n, "float64", 13))}[layout]
+    if layout == "read-only":
+        a.setflags(write=False)
+    b = random((n, 2), "float64", 14)
+    reference = np.asarray(a, dtype=np.float64)
+    close(reference @ linalg.solve(a, b, **CUDA), b, "float64")
+    h = (reference + reference.T) / 2
+    w = linalg.eigvalsh(h.astype(a.dtype) if layout == "big-endian" else h, **CUDA)
+    close(w, sl.eigvalsh(h), "float64")
