@@ -134,7 +134,7 @@ def test_host_lu_placed_on_the_cpu_builds_no_plan(monkeypatch):
     for ours, theirs in zip(linalg.lu(a, execution="cpu"), sl.lu(a)):
         np.testing.assert_array_equal(ours, theirs)
     assert built == []
-    monkeypatch.setattr(_lu, "decide", lambda *args: (0, None))  # the front's choice: GPU 0
+    monkeypatch.setattr(_lu, "on_cpu", lambda *args: False)  # the front's choice: a GPU
     with pytest.raises(RuntimeError, match="planned"):
         linalg.lu(a)
     assert built == [{"execution": None, "stream": None, "device_id": None}]

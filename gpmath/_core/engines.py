@@ -129,6 +129,23 @@ def decide(front: str, execution: str | None, located: Sequence[Located], device
     return where, verdict
 
 
+def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | None, work: Callable[[], Work]) -> bool:
+    """Whether planner *front* would compute host array *x* (argument *name*) on the CPU: its
+    execution rules and, in automatic placement, the cost model of ``work()``; decided without
+    building the plan (for fronts that take SciPy's own routine on the CPU).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> on_cpu("LU", "cpu", np.eye(2), "a", None, None)
+    True
+    """
+    from .operand import locate  # (operand imports the packages: not at this module's import)
+
+    where, _ = decide(front, execution, [locate(x, name)], device_id, any_empty(x), work)
+    return where is None
+
+
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,
             verdict: Verdict | None) -> str:
     """Why :func:`choose` picked its engine, in words."""

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .._core.engines import any_empty, decide
-from .._core.operand import locate
+from .._core.engines import on_cpu
 from .._core.packages import as_array, package_of
 from .._core.planner import Planner
 from .._core.streams import resolve_stream
@@ -108,11 +107,8 @@ def _stream(stream, pkg, device_id):
 def _on_cpu(x, p: R2RProblem, execution, device_id) -> bool:
     """Whether the FFTs of host array *x* run on the CPU: the FFT front's own decision (its
     execution rules and, in automatic placement, its cost model for an rfft of *x*'s size)."""
-    def work():
-        return FFT._work((tuple(x.shape),), p.real, {"axes": p.axes, "kind": "r2c"})
-
-    where, _ = decide("FFT", execution, [locate(x, "x")], device_id, any_empty(x), work)
-    return where is None
+    return on_cpu("FFT", execution, x, "x", device_id,
+                  lambda: FFT._work((tuple(x.shape),), p.real, {"axes": p.axes, "kind": "r2c"}))
 
 
 def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core.engines import decide
-from .._core.operand import locate
+from .._core.engines import on_cpu
 from .._core.packages import as_array
 from ..solver import LU
 from ._convert import prepared
@@ -75,8 +74,9 @@ def lu(a: Any, permute_l: bool = False, overwrite_a: bool = False, check_finite:
     home = package.device_id(a)
     if m != n or m < 2 or 0 in tuple(a.shape):  # SciPy's own forms for 1x1 and empty matrices
         return _on_host(a, permute_l, p_indices)
-    if home is None and _on_cpu(a, package, execution, device_id):  # no plan to build: SciPy's factors
-        return _on_host(a, permute_l, p_indices)
+    shape, dtype = tuple(a.shape), package.dtype_name(a)
+    if home is None and on_cpu("LU", execution, a, "a", device_id, lambda: LU._work((shape,), dtype, {})):
+        return _on_host(a, permute_l, p_indices)  # no plan to build: SciPy's factors
     with LU(a, execution=execution, stream=stream, device_id=device_id) as plan:
         if plan.device_id is None:
             return _on_host(a, permute_l, p_indices)
@@ -92,14 +92,6 @@ def lu(a: Any, permute_l: bool = False, overwrite_a: bool = False, check_finite:
     if permute_l:
         return package.astype(chosen, package.dtype_name(l)) @ l, u
     return package.astype(chosen, _REAL.get(package.dtype_name(packed), package.dtype_name(packed))), l, u
-
-
-def _on_cpu(a, package, execution, device_id) -> bool:
-    """Whether the :class:`~gpmath.solver.LU` front would factor host array *a* on the CPU (its
-    execution rules and, in automatic placement, its cost model), decided without building it."""
-    shape, dtype = tuple(a.shape), package.dtype_name(a)
-    where, _ = decide("LU", execution, [locate(a, "a")], device_id, False, lambda: LU._work((shape,), dtype, {}))
-    return where is None
 
 
 def _row_order(pivots: np.ndarray) -> np.ndarray:

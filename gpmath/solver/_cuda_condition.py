@@ -39,24 +39,33 @@ class ConditionEstimate:
         self._steps: _KernelSteps | None = None  # made by the first staged run where NVRTC loads
         self._norms = None  # the kernels' last ‖A‖₁, until values() turns host's ‖A⁻¹‖₁ into rcond
 
-    def measure(self, a_ptr: int, hermitian: bool) -> None:
-        """Before the route factors the column-major copy at *a_ptr* (``A`` itself, or with
-        *hermitian* the Hermitian matrix its lower triangle holds), take its ``‖A‖₁`` on the
-        device where the kernels serve (staged host operands); else :meth:`run` takes it."""
+    def _kernels(self) -> _KernelSteps | None:
+        """gpmath's kernels for the estimate's steps: for staged host operands where NVRTC loads
+        (made at the first use), else None."""
         ws = self.ws
         if ws.staged and ws.lib.compiler_available():
             self._steps = self._steps or _KernelSteps(self.problem, ws)
-            self._steps.measure(a_ptr, hermitian)
+            return self._steps
+        return None
 
-    def run(self, a, norms: Callable, solve_at: Callable[[int, bool], None]) -> None:
-        """Estimate for the caller's operand *a*, whose ``‖A‖₁`` ``norms(package, a)`` gives (unless
+    def measure(self, a_ptr: int, hermitian: bool) -> bool:
+        """Before the route factors the column-major copy at *a_ptr* (``A`` itself, or with
+        *hermitian* the Hermitian matrix its lower triangle holds), take its ``‖A‖₁`` on the
+        device where the kernels serve; whether it did (else :meth:`run` takes it)."""
+        steps = self._kernels()
+        if steps is not None:
+            steps.measure(a_ptr, hermitian)
+        return steps is not None
+
+    def run(self, a, norms: Callable | None, solve_at: Callable[[int, bool], None]) -> None:
+        """Estimate for the caller's operand *a*, whose ``‖A‖₁`` ``norms(package, a)`` gives (None:
         :meth:`measure` took it on the device), with ``solve_at(address, adjoint)`` solving the
         vectors at *address* in place with the factors."""
         p, ws = self.problem, self.ws
         pkg, shape = ws.package, p.batch_shape + (p.n,)
-        if ws.staged and ws.lib.compiler_available():
-            steps = self._steps = self._steps or _KernelSteps(p, ws)
-            self._norms = steps.measured_norms() if steps.measured else norms(pkg, a)
+        steps = self._kernels()
+        if steps is not None:
+            self._norms = steps.measured_norms() if norms is None else norms(pkg, a)
             steps.run(solve_at, self._ptr)
             return
 
@@ -116,7 +125,6 @@ class _KernelSteps:
                                 grid=count * -(-p.n // _NORM_COLUMNS), block=_BLOCK)
         self._norm.set(1, p.n)
         self._norm.set(3, self.norms)
-        self.measured = False  # whether this execution's ‖A‖₁ is being taken on the device
 
     def measure(self, a_ptr: int, hermitian: bool) -> None:
         """``‖A‖₁`` of the column-major matrices at *a_ptr* (of the Hermitian ones their lower
@@ -127,12 +135,9 @@ class _KernelSteps:
         self._norm.set(2, int(hermitian))
         self._norm(stream)
         lib.copy_async(self._norms_host_ptr, self.norms, self.nbytes, stream)
-        self.measured = True
 
     def measured_norms(self) -> np.ndarray:
-        """The host array :meth:`measure` fills (valid after a sync of the stream); the next
-        execution measures again or takes the norms on the host."""
-        self.measured = False
+        """The host array :meth:`measure` fills (valid after a sync of the stream)."""
         return self._norms_host.reshape(self._batch_shape)
 
     def run(self, solve_at: Callable[[int, bool], None], target: int) -> None:

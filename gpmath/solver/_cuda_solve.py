@@ -52,8 +52,8 @@ class GetrfSolve:
         p, ws, lu = self.problem, self.ws, self.lu
         swapped = SOLVE_SWAPPED  # column-major A (swapped copy) or Aᵀ (plain copy)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=swapped)
-        if self.condition is not None and swapped:  # ‖A‖₁ of the copy before it is factored (host operands)
-            self.condition.measure(a_ptr, hermitian=False)
+        # ‖A‖₁ of the copy before it is factored, on the device where the estimate's kernels serve
+        measured = self.condition is not None and swapped and self.condition.measure(a_ptr, hermitian=False)
         lu.factor(a_ptr, lu.pivots)
         b, b_ptr = load_rhs(ws, p, arrays["b"])  # (host operands: b is copied while the GPU factors A)
         trans = self._t if swapped == self._transposed else self._n
@@ -63,7 +63,7 @@ class GetrfSolve:
             pivots = 0
         lu.solve(trans, a_ptr, pivots, b_ptr, p.rhs.nrhs)
         if self.condition is not None:
-            self.condition.run(arrays["a"], one_norms, self._inverse_solves(a_ptr, swapped))
+            self.condition.run(arrays["a"], None if measured else one_norms, self._inverse_solves(a_ptr, swapped))
         return deliver_rhs(ws, p, b)
 
     def _inverse_solves(self, a_ptr: int, swapped: bool):
@@ -90,14 +90,15 @@ class PotrfSolve:
         p, ws, conj = self.problem, self.ws, self._conjugate
         # a copy whose column-major lower triangle holds the caller's triangle: A (lower) or conj(A)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, p.batch_shape + (p.n, p.n), keep=True, swapped=self._lower)
-        if self.condition is not None:  # ‖A‖₁ of the copy's Hermitian matrix before it is factored (host operands)
-            self.condition.measure(a_ptr, hermitian=True)
+        # ‖A‖₁ of the copy's Hermitian matrix before it is factored, as in GetrfSolve
+        measured = self.condition is not None and self.condition.measure(a_ptr, hermitian=True)
         self._cholesky.factor(a_ptr)
         b, b_ptr = load_rhs(ws, p, arrays["b"], conj)  # (host operands: b is copied while the GPU factors A)
         self._cholesky.solve(self._fill, a_ptr, b_ptr, p.rhs.nrhs)
         if self.condition is not None:  # the factored M (A or conj(A)) is Hermitian, ‖M⁻¹‖₁ = ‖A⁻¹‖₁
             solve_at = lambda ptr, adjoint: self._cholesky.solve(self._fill, a_ptr, ptr, 1)  # noqa: E731
-            self.condition.run(arrays["a"], lambda pkg, a: hermitian_one_norms(pkg, a, self._lower), solve_at)
+            norms = None if measured else (lambda pkg, a: hermitian_one_norms(pkg, a, self._lower))
+            self.condition.run(arrays["a"], norms, solve_at)
         return deliver_rhs(ws, p, b, conj)
 
 
