@@ -4,8 +4,8 @@ Run on the GPU machine: ``PYTHONPATH=$PWD python3 bench/graphs.py [--json PATH] 
 
 Issue 19's graph target: in a replayed sequence of ten 64² float32 matmuls, or of ten 1024-point
 complex64 FFTs, each operation at most half of torch's eager per-call time.  Each sequence is
-captured once with ``torch.cuda.graph`` on a side stream (gpmath's plans built on that stream,
-their outputs written in place so the graph's addresses stay fixed), then replayed; the time per
+captured once on a side stream: gpmath's plans (built on that stream, matmuls writing ``out=``)
+with ``gpmath.graph()``, torch's calls with ``torch.cuda.graph``; then replayed; the time per
 operation is the wall time of a loop of replays, synchronised, divided by ten.  Columns: torch
 eager (ten calls; matmuls with ``out=``), gpmath eager (ten ``execute``), gpmath replayed, torch replayed,
 and the ratios against torch eager (< 0.5 meets the target).
@@ -18,6 +18,7 @@ import sys
 
 import torch
 
+import gpmath
 from gpmath.blas import Matmul
 from gpmath.fft import FFT
 
@@ -41,7 +42,7 @@ def _captured(run, stream) -> torch.cuda.CUDAGraph:
 
 
 def _sequences(stream):
-    """{case: (torch eager, gpmath eager, torch sequence to capture)} for matmul and FFT."""
+    """{case: (torch sequence, gpmath sequence, its recording into a gpmath graph)} for matmul and FFT."""
     a = [torch.randn(64, 64, device="cuda") for _ in range(OPERATIONS)]
     b = [torch.randn(64, 64, device="cuda") for _ in range(OPERATIONS)]
     c = [torch.empty(64, 64, device="cuda") for _ in range(OPERATIONS)]
@@ -58,6 +59,10 @@ def _sequences(stream):
         for i in range(OPERATIONS):
             products[i].execute(out=c[i])
 
+    def record_matmuls(g):
+        for i in range(OPERATIONS):
+            g.record(products[i], out=c[i])
+
     def torch_ffts():  # (both allocate their results: from the graph's own pool under capture)
         for i in range(OPERATIONS):
             torch.fft.fft(x[i])
@@ -66,22 +71,37 @@ def _sequences(stream):
         for i in range(OPERATIONS):
             transforms[i].execute()
 
-    return {"ten 64x64 f32 matmuls": (torch_matmuls, gpmath_matmuls),
-            "ten 1024-pt c64 FFTs": (torch_ffts, gpmath_ffts)}, products + transforms
+    def record_ffts(g):
+        for plan in transforms:
+            g.record(plan)
+
+    return {"ten 64x64 f32 matmuls": (torch_matmuls, gpmath_matmuls, record_matmuls),
+            "ten 1024-pt c64 FFTs": (torch_ffts, gpmath_ffts, record_ffts)}, products + transforms
+
+
+def _recorded(run, record) -> gpmath.Graph:
+    """gpmath's sequence *run* warmed up, then recorded with ``gpmath.graph()``."""
+    for _ in range(3):
+        run()
+    torch.cuda.synchronize()
+    with gpmath.graph() as g:
+        record(g)
+    return g
 
 
 def replays() -> Table:
     stream = torch.cuda.Stream()
     cases, plans = _sequences(stream)
     rows = []
-    for case, (torch_run, gpmath_run) in cases.items():
-        graphs = {"gpmath": _captured(gpmath_run, stream), "torch": _captured(torch_run, stream)}
+    for case, (torch_run, gpmath_run, record) in cases.items():
+        graphs = {"gpmath": _recorded(gpmath_run, record), "torch": _captured(torch_run, stream)}
         us = per_call_us({"torch eager": torch_run, "gpmath eager": gpmath_run,
                           "gpmath graph": graphs["gpmath"].replay, "torch graph": graphs["torch"].replay}, calls=300)
         per_op = {name: value / OPERATIONS for name, value in us.items()}
         eager = per_op["torch eager"]
         rows.append([case, *(num(per_op[n]) for n in ("torch eager", "gpmath eager", "gpmath graph", "torch graph")),
                      num(per_op["gpmath eager"] / eager), num(per_op["gpmath graph"] / eager)])
+        graphs["gpmath"].free()
     for plan in plans:
         plan.free()
     return Table("per operation in a sequence of ten (µs; ratios = time / torch eager's, < 0.5 is the graph target)",

@@ -57,7 +57,7 @@ LIMITS = {"matmul": 8192, "fft": 8192, "solve": 8192, "eigh": 4096}  # --full: e
 
 GPU_FIRST = ["cuda", "ideal", "nvmath", "default", "cpu", "numpy"]  # the order of the calls within a round
 ROTATED = ("default", "cpu", "numpy")  # after the GPU-only columns, in an order that rotates from round to round
-LOOP_S = 2e-4  # calls shorter than this are timed as a loop of calls lasting about this long
+LOOP_S = 2e-3  # calls shorter than this are timed as a loop of calls lasting about this long
 SETTLE_S = 0.2  # OpenBLAS's threads spin for about 2^28 cycles after a product (~0.1 s)
 
 

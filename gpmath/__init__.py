@@ -24,7 +24,8 @@ from ._core.runtime import device_count
 # the name, and the module that defines it.
 _LAZY = {"blas": ".blas", "fft": ".fft", "linalg": ".linalg", "solver": ".solver", "distributed": ".distributed",
          "matmul": ".blas", "show_config": "._core.config", "set_placement": "._core.placement",
-         "get_placement": "._core.placement", "wisdom": ".wisdom"}
+         "get_placement": "._core.placement", "wisdom": ".wisdom", "graph": "._core.graph",
+         "Graph": "._core.graph"}
 
 
 def __getattr__(name: str) -> Any:
@@ -54,6 +55,8 @@ __all__ = [
     "set_placement",
     "get_placement",
     "wisdom",
+    "graph",
+    "Graph",
     "GpmathError",
     "LibraryError",
     "OutOfMemoryError",

@@ -284,6 +284,50 @@ def test_an_out_that_overlaps_an_input_is_refused_after_valid_ones(on_device, rn
         gpmath.matmul(a, c, out=c)
 
 
+def test_the_same_out_again_takes_one_library_call_and_reads_the_bound_operands(on_device, rng):
+    """execute(out=c) with the out validated last time: one cublasLtMatmul, reading new values in
+    place and operands rebound unchecked; rebinding with reset_operands validates out again."""
+    fake = on_device
+    a, b = _aligned_empty((6, 4)), _aligned_empty((4, 5))
+    a[...], b[...] = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
+    out = _aligned_empty((6, 5))
+    with Matmul(a, b) as plan:
+        plan.plan()
+        plan.execute(out=out)
+        for _ in range(2):
+            a[...] = rng.standard_normal((6, 4))
+            calls = fake.calls
+            assert plan.execute(out=out) is out and fake.calls == calls + 1
+            np.testing.assert_allclose(out, a @ b, rtol=1e-12)
+        a2, b2 = _aligned_empty((6, 4)), _aligned_empty((4, 5))
+        a2[...], b2[...] = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
+        plan.reset_operands_unchecked(a2, b2)
+        np.testing.assert_allclose(plan.execute(out=out), a2 @ b2, rtol=1e-12)
+        shared = _aligned_empty((30,))
+        out = shared.reshape(6, 5)
+        for _ in range(2):  # validated, then the bare call
+            np.testing.assert_allclose(plan.execute(out=out), a2 @ b2, rtol=1e-12)
+        plan.reset_operands(a=shared[:24].reshape(6, 4))  # now a overlaps that same out
+        with pytest.raises(ValueError, match="out overlaps a"):
+            plan.execute(out=out)
+
+
+def test_an_out_written_through_a_copy_stays_so_at_every_call(on_device, rng):
+    """An out cuBLASLt cannot write (every other column of a wider array) is written through a
+    copy of the result, also when the same out comes again."""
+    a, b = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
+    wide = _aligned_empty((6, 10))
+    out = wide[:, ::2]
+    with Matmul(a, b, out=out) as plan:
+        plan.plan()
+        for _ in range(3):
+            a[...] = rng.standard_normal((6, 4))
+            wide[...] = np.nan
+            assert plan.execute(out=out) is out
+            np.testing.assert_allclose(out, a @ b, rtol=1e-12)
+            assert np.isnan(wide[:, 1::2]).all()
+
+
 @pytest.mark.parametrize("m, k, n, epilog", [(40, 16, 8, None), (37, 24, 5, "bias_relu"), (64, 8, 64, "gelu")])
 def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, epilog):
     """With slots of 1 KiB, a of a few KiB goes up in blocks of rows (each starting 256-byte aligned),

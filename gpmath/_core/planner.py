@@ -44,6 +44,7 @@ class Planner:
     device_id: int | None = None  # the CUDA device the plan runs on (None: the CPU)
     staging = None  # the HostStaging of host operands computed on a GPU, else None
     stream: int | None = None  # the CUDA stream the plan runs on (None: the CPU)
+    _stream_object = None  # the stream object given for it, kept alive: CuPy destroys a stream with its object
 
     def __init_subclass__(cls, **kwargs):
         """A front (a class named in the engine table) shows its constructor's real parameters

@@ -80,6 +80,7 @@ class CudaFFT(FFT):
         pkg, dev = self.package, self.device_id
         self.staged = self.staging is not None  # host operands computed on the GPU
         self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
+        self._stream_object = stream
         self._operand = as_operand(self._x, "x", None if self.staged else self.stream)
         self.problem = self._describe(self._operand)
         self._device_query = pkg.device_query()
@@ -342,6 +343,7 @@ class CudaFFT(FFT):
             self.problem.check_direction(direction)
         if stream is not None:
             self._switch_stream(resolve_stream(stream, self.package, self.device_id))
+            self._stream_object = stream
         if self.staged:
             return self._execute_staged(code)
         if self._in_buffer is not None:

@@ -196,7 +196,7 @@ class DCT(Planner):
         self.problem = describe_r2r(tuple(x.shape), pkg.dtype_name(x), self.family, type, s, axes, norm,
                                     orthogonalize)
         self._template = (pkg.dtype_name(x), tuple(x.shape))
-        self.stream = _stream(stream, pkg, self.device_id)
+        self.stream, self._stream_object = _stream(stream, pkg, self.device_id), stream
         options = dict(workers=check_workers(workers), execution=execution,
                        stream=stream if self.stream is None else self.stream, device_id=device_id)
         self._ffts = _PlannedFFTs(pkg, self.device_id, options, self._holder())

@@ -57,6 +57,7 @@ class CudaEngine:
             self.stream = lib.own_stream(self.device_id)
         else:
             self.stream = lib.resolve_stream(stream, self.package, self.device_id)
+            self._stream_object = stream
         self._planned = False
         self.workspace = Workspace(lib, self.package, self.stream, self.device_id, self._home, self.staged,
                                    self._holder())

@@ -123,6 +123,12 @@ class Package:
         packages, or a stream already current: a context that does nothing)."""
         return contextlib.nullcontext()
 
+    def recorder(self, stream: int, device_id: int):
+        """A recorder of the work enqueued on *stream* into a CUDA graph, with this package's
+        allocations during the recording kept for the replays (``begin``, ``end``, ``abandon``,
+        ``launch``, ``release``: :class:`~gpmath._core.capture.StreamCapture`'s interface)."""
+        raise ValueError(f"{self.name} arrays live on the host; a graph records device work only")
+
     # -- creating arrays -------------------------------------------------------------------------
     def empty(self, shape: tuple[int, ...], dtype: DType, device_id: int | None, stream: int):
         """A new uninitialised C-contiguous array of this package (``device_id=None``: host)."""

@@ -59,6 +59,11 @@ class CupyPackage(Package):
             return contextlib.nullcontext()  # already current: no device switch or stream wrapper
         return self._device_stream(stream, device_id)
 
+    def recorder(self, stream, device_id):
+        from ..capture import StreamCapture
+
+        return StreamCapture(stream, keep=lambda: _Kept(self.module))
+
     def empty(self, shape, dtype, device_id, stream):
         try:
             return self._on(device_id, lambda: self.module.empty(shape, dtype=dtype.numpy))
@@ -79,3 +84,28 @@ class CupyPackage(Package):
 
     def asarray(self, array, device_id):
         return self._on(device_id, lambda: self.module.asarray(array))
+
+
+class _Kept:
+    """A context in which CuPy's allocations (of this thread) go through the current allocator and
+    stay held by this object: a graph's recording keeps the memory its executions used."""
+
+    def __init__(self, cupy):
+        self._cupy = cupy
+        self.held: list = []
+        self._using = None
+
+    def __enter__(self):
+        allocate, held = self._cupy.cuda.get_allocator(), self.held
+
+        def keep(size: int):
+            memory = allocate(size)
+            held.append(memory)
+            return memory
+
+        self._using = self._cupy.cuda.using_allocator(keep)
+        self._using.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._using.__exit__(*exc)

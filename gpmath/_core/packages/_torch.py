@@ -144,6 +144,9 @@ class TorchPackage(Package):
             external = self._streams[key] = cuda.ExternalStream(stream, device=self.device(device_id))
         return self.module.cuda.stream(external)
 
+    def recorder(self, stream, device_id):
+        return _TorchCapture(self, stream, device_id)
+
     # -- creating tensors --------------------------------------------------------------------------
     def empty(self, shape, dtype, device_id, stream):
         try:
@@ -238,3 +241,53 @@ class TorchPackage(Package):
 
     def amax(self, x, axis):
         return self.module.amax(x, axis, keepdim=True)
+
+
+class _TorchCapture:
+    """A recorder (:class:`~gpmath._core.capture.StreamCapture`'s interface) through
+    ``torch.cuda.CUDAGraph``: torch's allocator serves the recording from the graph's private
+    pool, which keeps what the recorded executions freed for the replays."""
+
+    def __init__(self, package: TorchPackage, stream: int, device_id: int):
+        self._package, self.stream, self._device_id = package, stream, device_id
+        self._graph = package.module.cuda.CUDAGraph()
+        self._current = None
+        self._recorded = False
+
+    def begin(self) -> None:
+        self._current = self._package.on_stream(self.stream, self._device_id)  # torch captures its current stream
+        self._current.__enter__()
+        try:
+            self._graph.capture_begin(capture_error_mode="relaxed")
+        except BaseException:
+            self._current.__exit__(None, None, None)
+            raise
+
+    def end(self) -> None:
+        try:
+            self._graph.capture_end()
+        finally:
+            self._current.__exit__(None, None, None)
+        self._recorded = True
+
+    def abandon(self) -> None:
+        try:
+            self._graph.capture_end()
+        except Exception:  # an invalidated capture: expected
+            pass
+        finally:
+            self._current.__exit__(None, None, None)
+
+    def launch(self, stream: int) -> None:
+        if not self._recorded:
+            raise RuntimeError("nothing was recorded")
+        with self._package.on_stream(stream, self._device_id):
+            self._graph.replay()
+
+    def release(self) -> None:
+        graph, self._graph, self._recorded = self._graph, None, False
+        if graph is not None:
+            try:
+                graph.reset()
+            except Exception:  # interpreter shutdown
+                pass
