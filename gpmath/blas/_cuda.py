@@ -186,6 +186,8 @@ class CudaMatmul(Matmul):
         bare = (len(self.layout.outer_offsets) == 1 and not self.staged and not self._out_via_copy
                 and runtime.device_count() == 1)
         self._fast = functools.partial(self._fn, *self._args) if bare else None
+        if not self.staged:
+            self._new_result = self.package.allocator(self.problem.out_shape, self.problem.dtype, self.device_id)
         return self
 
     def _tuning_key(self, max_workspace: int) -> tuple:
@@ -372,8 +374,7 @@ class CudaMatmul(Matmul):
             return self._execute_staged(out)
         target = self._out if out is None else self._checked_out(out)
         if target is None or self._out_via_copy:
-            result = self.package.empty_like(self._operands["a"].array, self.problem.out_shape, self.problem.dtype,
-                                             self.device_id, self.stream)
+            result = self._new_result(self.stream)
             self._launch(self.package.ptr(result))
             if target is None:
                 return result

@@ -118,7 +118,8 @@ class CudaFFT(FFT):
         order = layout.out_order
         self._alloc_shape = None if order is None else _ordered(layout.out_shape, order)
         self._unpermute = None if order is None or order == tuple(sorted(order)) else _inverse(order)
-        self._like = None if self.staged else self.package.empty((0,), p.out_dtype, self.device_id, self.stream)
+        self._new_result = None if self.staged or self._alloc_shape is None else \
+            self.package.allocator(self._alloc_shape, p.out_dtype, self.device_id)
         self._bind_input()
         self._direct = self._planned_direct = self._direct_codes()
         return self
@@ -327,8 +328,7 @@ class CudaFFT(FFT):
         code = self._direct.get(direction)
         if code is not None and stream is None:  # the common case, kept to the bare calls
             runtime.bind_thread(self.device_id)
-            result = self.package.empty_like(self._like, self._alloc_shape, self.problem.out_dtype, self.device_id,
-                                             self.stream)
+            result = self._new_result(self.stream)
             status = self._fn(self._handle, self._in_ptr, self.package.ptr(result), code)
             if status:
                 cufft.check(status, "cufftXtExec")
@@ -351,8 +351,7 @@ class CudaFFT(FFT):
         if self._alloc_shape is None:  # in place
             self._launch(self._in_ptr, self._in_ptr, code)
             return self._finish(self._x, code)
-        result = self.package.empty_like(self._like, self._alloc_shape, self.problem.out_dtype, self.device_id,
-                                         self.stream)
+        result = self._new_result(self.stream)
         self._launch(self._in_ptr, self.package.ptr(result), code)
         if self._unpermute is not None:
             result = self.package.permuted(result, self._unpermute)

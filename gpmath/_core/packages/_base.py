@@ -134,10 +134,10 @@ class Package:
         """A new uninitialised C-contiguous array of this package (``device_id=None``: host)."""
         raise NotImplementedError
 
-    def empty_like(self, like, shape: tuple[int, ...], dtype: DType, device_id: int | None, stream: int):
-        """Like :meth:`empty`, where *like* is an array of this package with *dtype* on *device_id*
-        (lets a package allocate without parsing dtype and device again)."""
-        return self.empty(shape, dtype, device_id, stream)
+    def allocator(self, shape: tuple[int, ...], dtype: DType, device_id: int | None):
+        """``new(stream)``: a function returning a new array as :meth:`empty` does, for the result
+        an ``execute`` allocates at every call (a package may prepare what it can once)."""
+        return lambda stream: self.empty(shape, dtype, device_id, stream)
 
     def arange_like(self, start: int, stop: int, like):
         """``arange(start, stop)`` with *like*'s dtype, on *like*'s device."""
