@@ -228,6 +228,18 @@ def startup() -> Table:
     return t
 
 
+def _calibrate_now() -> None:
+    """Calibrate automatic placement on this (idle) machine before measuring it, as a user's first
+    call does, rather than trust a saved calibration made under whatever load ran then."""
+    from gpmath._core import calibration, runtime
+
+    device = runtime.current_device()
+    start = time.perf_counter()
+    calibration.calibrate(device)
+    print(f"placement calibrated in {time.perf_counter() - start:.1f} s; crossovers {calibration.crossovers(device)}",
+          flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="matmul,fft,solve,eigh,per-call,startup",
@@ -238,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     add_output_options(parser)
     args = parser.parse_args(argv)
     sections = args.only.split(",")
+    if GPU and any(family in sections for family in ("matmul", "fft", "solve", "eigh")):
+        _calibrate_now()
     print(f"gpmath {gpmath.__version__}, torch {getattr(torch, '__version__', 'n/a')}, "
           f"nvmath {getattr(nvmath, '__version__', 'not installed')}, GPUs {gpmath.device_count()}", flush=True)
     tables = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -12,7 +14,30 @@ import gpmath
 from gpmath._core import runtime
 
 
+def _isolate_calibration() -> None:
+    """Point ``$GPMATH_CACHE_DIR`` (inherited by the workers and by the child processes tests
+    start) at a copy of the kernel cache without its placement calibrations: a calibration that
+    tests trigger runs while many workers load the CPU, and saved in the user's cache it would
+    steer that machine's later calls (it once put NumPy products of order 215 on the GPU, where
+    the CPU was 1.8× faster up to order 512)."""
+    from gpmath._core import kernels
+
+    source, target = kernels._cache_dir(), tempfile.mkdtemp(prefix="gpmath-tests-cache-")
+    if os.path.isdir(source):
+        for name in os.listdir(source):
+            if not name.startswith("placement-") and os.path.isfile(os.path.join(source, name)):
+                shutil.copy2(os.path.join(source, name), target)
+    os.environ["GPMATH_CACHE_DIR"] = target
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ["GPMATH_CACHE_DIR"], ignore_errors=True)
+
+
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, before it starts any worker
+        _isolate_calibration()
     config.addinivalue_line("markers", "gpu: needs an NVIDIA GPU (skipped where there is none)")
     config.addinivalue_line("markers", "multigpu: needs two NVIDIA GPUs in one process (skipped on fewer)")
     config.addinivalue_line("markers", "serial: needs the machine to itself (a timing bound, the device's whole "
