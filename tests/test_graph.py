@@ -19,7 +19,7 @@ import scipy.linalg
 
 import gpmath
 from gpmath.blas import Matmul
-from gpmath.fft import DCT, FFT
+from gpmath.fft import DCT, DST, FFT
 from gpmath.solver import Cholesky, Solve
 from helpers import random_array, relative_error, to_numpy, to_package, tolerance
 
@@ -168,6 +168,57 @@ def test_a_chain_of_products_transforms_and_a_dct_replays(package, rng):
         assert relative_error(c, expected) < 1e-12
         assert relative_error(g.results[1], np.fft.fft2(expected)) < 1e-12
         assert relative_error(g.results[2], scipy.fft.dctn(vx, type=2, norm="ortho")) < 1e-12
+
+
+def _spectrum(rng, rows: int, n: int) -> np.ndarray:
+    """A Hermitian half spectrum (what ``rfft`` gives), the input of a c2r transform."""
+    return np.fft.rfft(rng.uniform(-1, 1, (rows, n)), axis=-1)
+
+
+# name: (operand shapes and dtypes, make the plan from the operands, record's arguments, reference from new values)
+KINDS = {
+    "r2c": ([((6, 64), "float64")], lambda ops, side: FFT(ops[0], axes=-1, stream=side), {},
+            lambda v: np.fft.rfft(v[0], axis=-1)),
+    "c2r": ([((6, 33), "complex128")], lambda ops, side: FFT(ops[0], axes=-1, kind="c2r", stream=side), {},
+            lambda v: np.fft.irfft(v[0], n=64, axis=-1)),
+    "c2c inverse, ortho": ([((5, 40), "complex128")], lambda ops, side: FFT(ops[0], axes=-1, norm="ortho", stream=side),
+                           {"direction": "inverse"}, lambda v: scipy.fft.ifft(v[0], norm="ortho", axis=-1)),
+    "c2c zero-padded": ([((5, 40), "complex128")], lambda ops, side: FFT(ops[0], axes=-1, s=(48,), stream=side), {},
+                        lambda v: np.fft.fft(v[0], n=48, axis=-1)),
+    "c2c in place": ([((3, 64), "complex128")], lambda ops, side: FFT(ops[0], axes=-1, inplace=True, stream=side), {},
+                     lambda v: np.fft.fft(v[0], axis=-1)),
+    "DST-4": ([((4, 50), "float64")], lambda ops, side: DST(ops[0], type=4, axes=-1, stream=side), {},
+              lambda v: scipy.fft.dst(v[0], type=4, axis=-1)),
+    "matmul, c, bias_relu": ([((24, 16), "float64"), ((16, 12), "float64"), ((24, 12), "float64"), ((12,), "float64")],
+                             lambda ops, side: Matmul(ops[0], ops[1], ops[2], beta=0.5, epilog="bias_relu", bias=ops[3],
+                                                      stream=side), {},
+                             lambda v: np.maximum(v[0] @ v[1] + 0.5 * v[2] + v[3], 0)),
+    "batched matmul": ([((4, 16, 8), "complex128"), ((8, 12), "complex128")],
+                       lambda ops, side: Matmul(ops[0], ops[1], stream=side), {}, lambda v: v[0] @ v[1]),
+}
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_kind_of_plan_replays(package, kind, rng):
+    """One plan of each kind recorded alone; every replay after new values in its operands gives
+    NumPy/SciPy's float64 answer on them."""
+    shapes, make, arguments, reference = KINDS[kind]
+
+    def draw():
+        return [_spectrum(rng, shape[0], 64) if kind == "c2r" else random_array(rng, shape, dtype)
+                for shape, dtype in shapes]
+
+    operands = [to_package(v, package, dtype) for v, (_, dtype) in zip(draw(), shapes)]
+    plan = make(operands, _side_stream(package)).plan()
+    with gpmath.graph() as g:
+        g.record(plan, **arguments)
+
+    def check(values):
+        assert relative_error(g.results[0], reference(values)) < 1e-12
+
+    _replayed(package, g, [(x, dtype) for x, (_, dtype) in zip(operands, shapes)], draw, check)
 
 
 @pytest.mark.gpu
