@@ -98,8 +98,8 @@ class Graph:
             result = plan.execute(**arguments)
         except BaseException as exc:
             self._discard()
-            exc.add_note(f"gpmath.graph: {type(plan).__name__}.execute() could not be recorded, and the recording is "
-                         "discarded (work that waits for the host cannot be captured in a CUDA graph)")
+            exc.add_note(f"gpmath.graph: {type(plan).__name__}.execute() could not be recorded (its work cannot be "
+                         "captured in a CUDA graph); the recording is discarded")
             raise
         self._plans.append(plan)
         self._results.append(result)
