@@ -9,7 +9,7 @@ torch.linalg.solve and their residuals; the ``crossover`` rows time the routes t
 format of bench/RESULTS.md (and, with ``--json``/``--csv``/``--plot``, as files and a chart).
 Total run: about two minutes on an H100.
 Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
-at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``pinv``; ``profile`` (not in the
+at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``pinv``; ``issue19`` (inv 4096, lstsq 4096×1024); ``profile`` (not in the
 default run) splits the small batched cases into GPU kernel time and host time per call, and
 ``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
 """
@@ -377,6 +377,20 @@ def pinv() -> None:
                    lambda: torch.linalg.pinv(a), lambda: cupy.linalg.pinv(ca), 5)
 
 
+def issue19() -> None:
+    """Issue 19's inv and lstsq rows: inv of 4096² and lstsq of a full-rank 4096×1024 system, float32 and float64."""
+    for dtype in (torch.float32, torch.float64):
+        name = str(dtype).split(".")[-1]
+        x = spd((), 4096, dtype)
+        report(f"inv 4096 {name}", lambda: linalg.inv(x), lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(_cp(x)), 5)
+        t = torch.randn(4096, 1024, dtype=dtype, device="cuda")
+        bt = torch.randn(4096, 1, dtype=dtype, device="cuda")
+        ct_, cbt = _cp(t), _cp(bt)
+        for driver in (None, "gelsy"):
+            report(f"lstsq 4096x1024 {name} ({driver or 'default'})", lambda: linalg.lstsq(t, bt, lapack_driver=driver),
+                   lambda: torch.linalg.lstsq(t, bt, driver="gels"), lambda: cupy.linalg.lstsq(ct_, cbt, rcond=None), 3)
+
+
 def summary() -> Table:
     """Every reported case: gpmath's time beside the peers' (ms), ratio = the faster peer / gpmath."""
     rows = [[name, num(ours), num(None if t == float("inf") else t), num(None if c == float("inf") else c),
@@ -389,7 +403,7 @@ SECTIONS = {
     "large": lambda: [large(dtype) for dtype in (torch.float32, torch.float64)],
     "lu": lu_and_qr, "batched": batched_small, "irs": irs, "crossover": crossover, "profile": profile,
     "irs-tol": irs_tolerance, "triangular": triangular, "eig": eig,
-    "pinv": pinv,
+    "pinv": pinv, "issue19": issue19,
 }
 
 def main(argv: list[str] | None = None) -> None:
