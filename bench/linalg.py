@@ -30,7 +30,7 @@ from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
 from gpmath import linalg
-from gpmath.solver import Solve, _crossover, _cuda_factor, _cuda_irs, _cuda_solve
+from gpmath.solver import Inv, Solve, _crossover, _cuda_factor, _cuda_inverse, _cuda_irs, _cuda_solve
 
 _DEFAULT_IRS = (_cuda_irs.IRS_REFINEMENT, _cuda_irs.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
@@ -377,10 +377,34 @@ def pinv() -> None:
                    lambda: torch.linalg.pinv(a), lambda: cupy.linalg.pinv(ca), 5)
 
 
+@guarded
+def inverse_routes(name: str, x) -> None:
+    """``Inv`` plans through getri's steps (trtri, trsm) and through getrs of I, beside torch.linalg.inv."""
+    saved, plans = _cuda_inverse.GETRI_MIN_N, {}
+    try:
+        for route, least in (("getri steps", 1), ("getrs of I", 1 << 30)):
+            _cuda_inverse.GETRI_MIN_N = least
+            plans[route] = Inv(x).plan()
+    finally:
+        _cuda_inverse.GETRI_MIN_N = saved
+    fns = {**{route: plan.execute for route, plan in plans.items()}, "torch": lambda: torch.linalg.inv(x)}
+    try:
+        with _peer_stream():
+            times = cuda_medians_ms(fns, warmup=2, reps=5)
+    finally:
+        for plan in plans.values():
+            plan.free()
+    print(f"  {name}: " + ", ".join(f"{key} {t:.3f} ms" for key, t in times.items())
+          + f"; torch / getri steps {times['torch'] / times['getri steps']:.2f}", flush=True)
+
+
 def issue19() -> None:
-    """Issue 19's inv and lstsq rows: inv of 4096² and lstsq of a full-rank 4096×1024 system, float32 and float64."""
+    """Issue 19's inv and lstsq rows: inv of 4096² (and the two inverse routes from n = 256) and
+    lstsq of a full-rank 4096×1024 system, float32 and float64."""
     for dtype in (torch.float32, torch.float64):
         name = str(dtype).split(".")[-1]
+        for n in (256, 512, 1024, 2048, 4096):
+            inverse_routes(f"inv {n} {name}", torch.randn(n, n, dtype=dtype, device="cuda"))
         x = spd((), 4096, dtype)
         report(f"inv 4096 {name}", lambda: linalg.inv(x), lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(_cp(x)), 5)
         t = torch.randn(4096, 1024, dtype=dtype, device="cuda")

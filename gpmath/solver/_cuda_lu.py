@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import _problem as P
 from ._cuda import CudaEngine
 from ._cuda_factor import INT, LuFactorization, deliver_rhs, load_rhs
+from ._cuda_inverse import triangular_inverse
 from ._cuda_permute import permuted_rhs
 from ._ops import det_from_lu, nan_free_matrices, transpose
 from ._plans import LU, Det, Inv, LUSolve
@@ -67,22 +68,29 @@ class GetrsSolve:
 
 class GetrfInverse:
     """``inv(A)``: LU of ``A`` itself (a swapped copy read column-major, so an exactly singular
-    matrix meets the zero pivot LAPACK's LU meets), then ``getrs`` of ``Aᵀ Y = I``: ``Y`` read
-    column-major is ``inv(A)`` in C order.  ``I`` is written on the device."""
+    matrix meets the zero pivot LAPACK's LU meets), then, for large matrices, ``getri``'s steps
+    (:mod:`._cuda_inverse`), else ``getrs`` of ``Aᵀ Y = I``: ``Y`` read column-major is ``inv(A)``
+    in C order.  ``I`` is written on the device."""
 
     def __init__(self, problem: Problem, ws: Workspace):
         self.problem, self.ws = problem, ws
         self.lu = LuFactorization(problem, ws)
-        self._trans = ws.lib.cublas.Operation.T
-        self._ones = ws.ones(problem.n, problem.dtype)
+        self._triangular = triangular_inverse(problem, ws, self.lu)
+        if self._triangular is None:
+            self._trans = ws.lib.cublas.Operation.T
+            self._ones = ws.ones(problem.n, problem.dtype)
 
     def run(self, arrays):
         p, ws, lu = self.problem, self.ws, self.lu
         shape = p.batch_shape + (p.n, p.n)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=True)
         lu.factor(a_ptr, lu.pivots)
-        x, x_ptr = ws.identity("x", shape, p.dtype, self._ones)
-        lu.solve(self._trans, a_ptr, lu.pivots, x_ptr, p.n)
+        if self._triangular is not None:
+            x, x_ptr = ws.work("x", shape, p.dtype)
+            self._triangular.invert(a_ptr, lu.pivots, x_ptr)
+        else:
+            x, x_ptr = ws.identity("x", shape, p.dtype, self._ones)
+            lu.solve(self._trans, a_ptr, lu.pivots, x_ptr, p.n)
         return ws.deliver(x)
 
 

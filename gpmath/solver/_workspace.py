@@ -129,7 +129,7 @@ class Workspace:
                 _, raw = self.work("raw " + name, x.shape, dtype)
                 self.lib.to_device(raw, x.ctypes.data, x.nbytes, self.stream)
                 work, ptr = self.work(name, shape, dtype)
-                self._swap(raw, ptr, x.shape, dtype, conjugate)
+                self.swap(raw, ptr, x.shape, dtype, conjugate)
                 return work, ptr
             source = np.swapaxes(x, -1, -2) if swapped else x
             source = np.ascontiguousarray(np.broadcast_to(np.conj(source) if conjugate else source, shape))
@@ -158,19 +158,21 @@ class Workspace:
                 and x.flags.c_contiguous and not x.flags.f_contiguous and x.shape[:-2] + x.shape[:-3:-1] == shape
                 and self.lib.compiler_available())
 
-    def _swap(self, src: int, dst: int, shape: tuple[int, ...], dtype, conjugate: bool) -> None:
+    def swap(self, src: int, dst: int, shape: tuple[int, ...], dtype, conjugate: bool, order: int = 0) -> None:
         """Write at *dst* the matrices of *shape* at *src* (C order) with their last two axes
-        swapped (and conjugated), by ``kernels/swap.cu`` on the plan's stream."""
+        swapped (and conjugated), by ``kernels/swap.cu`` on the plan's stream; with *order* (the
+        address of ``shape[-2]`` int32 row numbers), row ``r`` of each source matrix read from its
+        row ``order[r]``."""
         rows, cols, count = shape[-2], shape[-1], math.prod(shape[:-2])
-        key = (src, dst, shape, bool(conjugate))
+        key = (src, dst, shape, bool(conjugate), order)
         launch = self._swaps.get(key)
         if launch is None:
             tiles = -(-rows // _TILE) * -(-cols // _TILE) * count
             kernel = self.lib.kernel(SWAP_PATH, "swap_last_two", GPM_REAL=np.finfo(dtype.numpy).dtype.itemsize,
                                      GPM_COMPLEX=int(dtype.is_complex))
-            launch = self._swaps[key] = self.lib.launch(kernel, self.device_id, 6, grid=min(tiles, _MOST_BLOCKS),
+            launch = self._swaps[key] = self.lib.launch(kernel, self.device_id, 7, grid=min(tiles, _MOST_BLOCKS),
                                                         block=_TILE * 8)
-            for index, value in enumerate((src, dst, rows, cols, count, int(conjugate))):
+            for index, value in enumerate((src, dst, rows, cols, count, int(conjugate), order)):
                 launch.set(index, value)
         launch(self.stream)
 
