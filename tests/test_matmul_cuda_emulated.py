@@ -106,7 +106,8 @@ class FakeLt(types.SimpleNamespace):
     def get_version(self):
         return 130100
 
-    def matmul_function(self):
+    def matmul_function(self, args):
+        real_lt.library.check_arguments("cublasLtMatmul", args)
         return self._matmul
 
     def _operand(self, ptr, layout: dict, transposed: bool = False) -> np.ndarray:

@@ -109,6 +109,22 @@ class Library:
             fn.argtypes = argtypes
         return fn
 
+    def unconverted(self, func: str, args: Sequence):
+        """*func* without ctypes's argument conversion, for calls with *args*: ctypes objects, each
+        of its declared type (checked here, once), passed as they are; their values may change
+        between calls.  Saves the conversion of each argument (about 35 ns an argument)."""
+        self.check_arguments(func, args)
+        fn = self.cdll[func]  # a function object of its own, with no argtypes
+        fn.restype = self._protos[func][0]
+        return fn
+
+    def check_arguments(self, func: str, args: Sequence) -> None:
+        """Raise TypeError unless *args* are ctypes objects of exactly *func*'s declared types."""
+        argtypes = self._protos[func][1]
+        if len(args) != len(argtypes) or any(type(arg) is not kind for arg, kind in zip(args, argtypes)):
+            raise TypeError(f"{func} takes ({', '.join(t.__name__ for t in argtypes)}), not "
+                            f"({', '.join(type(arg).__name__ for arg in args)})")
+
     def checked(self, func: str):
         """A Python callable that calls *func* and raises on a failure status (made once per name)."""
         call = self._checked.get(func)

@@ -309,9 +309,11 @@ def algo_config_set(algo: MatmulAlgo, attribute: int, value: ctypes._SimpleCData
     _LIB.checked("cublasLtMatmulAlgoConfigSetAttribute")(byref(algo), attribute, byref(value), ctypes.sizeof(value))
 
 
-def matmul_function():
-    """The raw ``cublasLtMatmul`` ctypes function (returns the status; the caller checks it).
+def matmul_function(args: list):
+    """The raw ``cublasLtMatmul`` ctypes function for calls with *args* (16 ctypes objects of the
+    declared types, or lists of them alike; returns the status; the caller checks it).
 
-    Returned raw so that a plan's ``execute`` pays one foreign call and nothing else.
+    Returned raw, without ctypes's argument conversion, so that a plan's ``execute`` pays one
+    foreign call and nothing else.
     """
-    return _LIB.function("cublasLtMatmul")
+    return _LIB.unconverted("cublasLtMatmul", args)

@@ -174,13 +174,13 @@ class CudaMatmul(Matmul):
         self._beta = _scale(self.problem.dtype, self.beta)
         a_desc, b_desc, c_desc, d_desc = layouts
         addr = ctypes.addressof
-        self._fn = lt.matmul_function()
         self._desc = desc
         # ctypes objects, so a call converts nothing; pointers that change are updated in place.
         vp = ctypes.c_void_p
         self._args = [vp(handle), vp(desc), vp(addr(self._alpha)), vp(), vp(a_desc), vp(), vp(b_desc), vp(addr(self._beta)),
                       vp(), vp(c_desc), vp(), vp(d_desc), vp(addr(self._algo)), vp(workspace.ptr),
                       ctypes.c_size_t(workspace.nbytes), vp(self.stream)]
+        self._fn = lt.matmul_function(self._args)
         self._select(0)
         self._set_pointers()
         bare = (len(self.layout.outer_offsets) == 1 and not self.staged and not self._out_via_copy
