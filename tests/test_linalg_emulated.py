@@ -819,11 +819,21 @@ def test_lstsq_residues_of_a_rank_deficient_matrix_are_nan(model, vector):
     np.testing.assert_allclose(residues, lstsq_residues(a, b), rtol=1e-10)
 
 
-def test_lstsq_gelsy_rank_deficient_raises(model):
-    a = random((3, 6, 4), "float64")
-    a[1, :, 3] = a[1, :, 0]
-    with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is rank deficient"):
-        linalg.lstsq(model.put(a), model.put(np.ones(6)), lapack_driver="gelsy", **CUDA)
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6)])
+def test_lstsq_gelsy_of_a_rank_deficient_matrix_is_lapacks(model, shape):
+    """A batch holding a rank-deficient matrix is solved through the SVD: the minimum-norm solutions
+    and the ranks of LAPACK's pivoted gelsy, and ``s`` None as gelsy's."""
+    a, b = random((3,) + shape, "float64"), random((shape[0], 2), "float64", 1)
+    a[1, :, 3] = a[1, :, 0]  # rank deficient, tall or wide
+    a[1, 3, :] = a[1, 0, :]
+    cond = 1e-12  # well above the rounding of the duplicated column's R entry
+    x, residues, rank, s = linalg.lstsq(model.put(a), model.put(b), cond, lapack_driver="gelsy", **CUDA)
+    x, residues, rank = host((x, residues, rank))
+    assert s is None and residues.shape == (3, 0)
+    for i in range(3):
+        want = sl.lstsq(a[i], b, cond, lapack_driver="gelsy")
+        close(x[i], want[0], "float64", 100)
+        assert rank[i] == want[2]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -384,6 +384,25 @@ def test_lstsq(package, dtype, shape, vector, driver):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float64", "complex64"])
+@pytest.mark.parametrize("shape", [(12, 5), (5, 12), (300, 200)])
+def test_lstsq_gelsy_of_a_rank_deficient_batch_is_lapacks(package, dtype, shape):
+    """A batch holding a rank-deficient matrix: the unpivoted QR sees it, the SVD solves the batch;
+    the minimum-norm solutions and ranks of LAPACK's pivoted gelsy."""
+    a, b = random((3,) + shape, dtype), random((shape[0], 2), dtype, 1)
+    a[1, :, 3] = a[1, :, 0]  # rank deficient, tall or wide
+    a[1, 3, :] = a[1, 0, :]
+    cond = 1000 * np.finfo(dtype).eps  # well above the rounding of the duplicated column's R entry
+    x, residues, rank, s = linalg.lstsq(to_package(a, package), to_package(b, package), cond, lapack_driver="gelsy",
+                                        execution="cuda")
+    assert s is None and tuple(residues.shape) == (3, 0)
+    for i in range(3):
+        want = sl.lstsq(a[i].astype(np.complex128), b.astype(np.complex128), cond, lapack_driver="gelsy")
+        close(host(x)[i], want[0], dtype, 1000)
+        assert int(host(rank)[i]) == want[2]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "complex128"])
 @pytest.mark.parametrize("swapped", [False, True])
 def test_solve_looped_route_with_the_interchanges_on_the_device(package, dtype, swapped, monkeypatch):

@@ -6,9 +6,10 @@ pseudo-inverse with the package's array operations on the plan's stream, as LAPA
 defines ``rank``, ``s`` and ``residues``.
 
 ``gelsy``: ``Xgeqrf`` of ``A`` (M >= N: ``x = R⁻¹ (Qᴴ b)``, by ``<t>ormqr`` and cuBLAS
-``<t>trsm``) or of ``Aᴴ`` (M < N, the minimum-norm ``x = Q R⁻ᴴ b``), without pivoting: a matrix
-whose ``|R[i, i]|`` falls below ``cond * max |R[j, j]|`` raises :class:`LinAlgError` (rank
-deficient; use ``"gelsd"``).  ``s`` is None, as SciPy's ``gelsy`` returns it.
+``<t>trsm``) or of ``Aᴴ`` (M < N, the minimum-norm ``x = Q R⁻ᴴ b``), without pivoting.  Where a
+matrix of the batch has an ``|R[i, i]|`` below ``cond * max |R[j, j]|`` (rank deficient), the
+batch is solved again through the thin SVD, as ``gelsd`` solves it: the minimum-norm solutions
+and ranks that LAPACK's pivoted ``gelsy`` also gives.  ``s`` is None, as SciPy's ``gelsy`` returns it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import ctypes
 import numpy as np
 
 from .._core.dtypes import DTYPES
-from .._errors import LinAlgError
 from . import _problem as P
 from ._cuda import CudaEngine
 from ._device import LETTER
-from ._ops import abs_max_ratio_rank, lstsq_from_svd, lstsq_result
+from ._ops import abs_max_ratio_rank, lstsq_from_svd, lstsq_result, svd_solution
 from ._cuda_svd import ThinSvd
 from ._plans import Lstsq
 from ._problem import Problem
@@ -58,7 +58,8 @@ class SvdLeastSquares:
 
 class QrLeastSquares:
     """``(x, residues, rank, None)`` through ``Xgeqrf`` without pivoting, ``<t>ormqr`` and cuBLAS
-    ``<t>trsm``: of ``A`` (M >= N) or ``Aᴴ`` (M < N); *cond* sets the rank test."""
+    ``<t>trsm``: of ``A`` (M >= N) or ``Aᴴ`` (M < N); *cond* sets the rank test, and a batch that
+    fails it is solved through the thin SVD."""
 
     def __init__(self, problem: Problem, ws: Workspace, cond: float | None):
         p, lib = problem, ws.lib
@@ -81,6 +82,7 @@ class QrLeastSquares:
         self._work = ws.routine_work(device, host, allocate=max(device, lwork * item, 1))  # ormqr shares it
         self._blas = lib.blas_handle(ws.device_id)
         self._one = np.ones(1, dtype=p.dtype.numpy)
+        self._svd: ThinSvd | None = None  # planned by the first rank-deficient batch
 
     def run(self, arrays):
         p, ws = self.problem, self.ws
@@ -134,16 +136,17 @@ class QrLeastSquares:
                          self._lwork, info_i)
 
     def _result(self, arrays, a_work, b_work):
-        p, pkg = self.problem, self.ws.package
-        x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
+        p, ws = self.problem, self.ws
+        pkg = ws.package
         rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._eps if self._cond is None else self._cond)
-        short = rank < self._cols
-        if bool(short.any()):
-            index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(pkg.to_numpy(short).reshape(-1))[0]),
-                                                           p.rhs.batch_shape))
-            raise LinAlgError(f"{P.matrix_name('a', index)} is rank deficient (its QR has a negligible R diagonal "
-                              "entry): lapack_driver='gelsy' needs full rank on the GPU; use 'gelsd'")
         bm = arrays["b"][..., None] if p.rhs.vector else arrays["b"]
+        if bool((rank < self._cols).any()):  # rank deficient: the SVD's minimum-norm solutions
+            if self._svd is None:
+                self._svd = ThinSvd(ws, arrays["a"])
+            x, rank = svd_solution(pkg, bm, *self._svd(arrays["a"]), self._cond, self._eps)
+            self._svd.plan.check()  # (a stream sync: this path has had one already)
+        else:
+            x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
         return lstsq_result(pkg, arrays["a"], bm, x, rank, None, p.rhs.vector, residues=False)
 
 

@@ -64,10 +64,17 @@ def lstsq_from_svd(package, a, b, u, s, vh, vector: bool, cond: float | None, ep
     ``(..., M)`` when *vector*, else ``(..., M, K)``; batch dimensions broadcast.  Residues as
     SciPy 1.18's ``gelsd`` gives them (:func:`lstsq_result`).
     """
-    keep, inv_s = _inverted_above(package, s, (eps if cond is None else cond) * s[..., :1])
     bm = b[..., None] if vector else b
-    x = package.swap(vh, True) @ (inv_s[..., None] * (package.swap(u, True) @ bm))
-    return lstsq_result(package, a, bm, x, keep.sum(-1), s, vector)
+    x, rank = svd_solution(package, bm, u, s, vh, cond, eps)
+    return lstsq_result(package, a, bm, x, rank, s, vector)
+
+
+def svd_solution(package, bm, u, s, vh, cond: float | None, eps: float):
+    """``(x, rank)``: the minimum-norm least-squares solution of ``a x = bm`` (``bm`` 2-D) from the
+    thin SVD of ``a``, singular values below ``cond * s[0]`` (default ``eps * s[0]``) counted as
+    zero, and how many were kept (an array, 0-d for one matrix)."""
+    keep, inv_s = _inverted_above(package, s, (eps if cond is None else cond) * s[..., :1])
+    return package.swap(vh, True) @ (inv_s[..., None] * (package.swap(u, True) @ bm)), keep.sum(-1)
 
 
 def pinv_from_svd(package, u, s, vh, atol: float, rtol: float):
