@@ -164,7 +164,7 @@ class Workspace:
         address of ``shape[-2]`` int32 row numbers), row ``r`` of each source matrix read from its
         row ``order[r]``."""
         rows, cols, count = shape[-2], shape[-1], math.prod(shape[:-2])
-        key = (src, dst, shape, bool(conjugate), order)
+        key = (shape, dtype.name, bool(conjugate), order)  # not the addresses: a result's changes every call
         launch = self._swaps.get(key)
         if launch is None:
             tiles = -(-rows // _TILE) * -(-cols // _TILE) * count
@@ -172,8 +172,10 @@ class Workspace:
                                      GPM_COMPLEX=int(dtype.is_complex))
             launch = self._swaps[key] = self.lib.launch(kernel, self.device_id, 7, grid=min(tiles, _MOST_BLOCKS),
                                                         block=_TILE * 8)
-            for index, value in enumerate((src, dst, rows, cols, count, int(conjugate), order)):
+            for index, value in enumerate((rows, cols, count, int(conjugate), order), start=2):
                 launch.set(index, value)
+        launch.set(0, src)
+        launch.set(1, dst)
         launch(self.stream)
 
     def ones(self, n: int, dtype) -> int:
