@@ -380,13 +380,13 @@ def pinv() -> None:
 @guarded
 def inverse_routes(name: str, x) -> None:
     """``Inv`` plans through getri's steps (trtri, trsm) and through getrs of I, beside torch.linalg.inv."""
-    saved, plans = _cuda_inverse.GETRI_MIN_N, {}
+    saved, plans = _cuda_inverse.INVERSE_MIN_N, {}
     try:
-        for route, least in (("getri steps", 1), ("getrs of I", 1 << 30)):
-            _cuda_inverse.GETRI_MIN_N = least
+        for route, least in (("trsm route", 1), ("getrs of I", 1 << 30)):
+            _cuda_inverse.INVERSE_MIN_N = least
             plans[route] = Inv(x).plan()
     finally:
-        _cuda_inverse.GETRI_MIN_N = saved
+        _cuda_inverse.INVERSE_MIN_N = saved
     fns = {**{route: plan.execute for route, plan in plans.items()}, "torch": lambda: torch.linalg.inv(x)}
     try:
         with _peer_stream():
@@ -395,7 +395,7 @@ def inverse_routes(name: str, x) -> None:
         for plan in plans.values():
             plan.free()
     print(f"  {name}: " + ", ".join(f"{key} {t:.3f} ms" for key, t in times.items())
-          + f"; torch / getri steps {times['torch'] / times['getri steps']:.2f}", flush=True)
+          + f"; torch / trsm route {times['torch'] / times['trsm route']:.2f}", flush=True)
 
 
 def issue19() -> None:

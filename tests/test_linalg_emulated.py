@@ -124,15 +124,6 @@ class FakeSolvers(types.SimpleNamespace):
         p = _vec(piv, piv_type, n).astype(np.int32) - 1 if piv else np.arange(n, dtype=np.int32)  # NULL: none
         rhs[...] = lapack.get_lapack_funcs("getrs", (m,))(np.array(m), p, np.array(rhs), trans=int(trans))[0]
 
-    def xtrtri(self, handle, uplo, diag, n, code, a, lda, dwork, dbytes, hwork, hbytes, info):
-        self.calls.append("trtri")
-        m = _mat(a, _CODES[code], n, n, lda)
-        lower, unit = uplo == real_cublas.FillMode.LOWER, diag == real_cublas.DiagType.UNIT
-        inverse, code_ = lapack.get_lapack_funcs("trtri", (m,))(np.array(m), lower=int(lower), unitdiag=int(unit))
-        part = np.tril if lower else np.triu
-        m[...] = np.where(part(np.ones((n, n), bool), -1 if unit else 0), inverse, m)  # the other triangle kept
-        _vec(info, np.int32, 1)[0] = code_
-
     def xgetrs(self, handle, params, trans, n, nrhs, code, a, lda, piv, code_b, b, ldb, info):
         self._getrs_one(_CODES[code], trans, n, nrhs, a, lda, piv, np.int64, b, ldb)
 
@@ -166,6 +157,7 @@ class FakeSolvers(types.SimpleNamespace):
 
     def trsm(self, t, handle, side, uplo, trans, diag, m, n, alpha, a, lda, b, ldb):
         dtype, left = _LETTERS[t], side == real_cublas.SideMode.LEFT
+        self.calls.append("trsm left" if left else "trsm right")
         order = m if left else n
         tri = (np.triu if uplo == real_cublas.FillMode.UPPER else np.tril)(_mat(a, dtype, order, order, lda))
         if diag == real_cublas.DiagType.UNIT:
@@ -299,8 +291,7 @@ class FakeLaunch:
         self.kernel, self.values, self.grid = function, [0] * count, grid
         n = function.n
         assert grid >= 1 and (block == _cuda_jacobi.threads(n) if function.name == "small_jacobi"
-                              else block % 32 == 0 and (shared > 0 or function.name in ("zero_diagonal", "swap_last_two",
-                                                                                         "upper_part")
+                              else block % 32 == 0 and (shared > 0 or function.name in ("zero_diagonal", "swap_last_two")
                                                         or function.name.startswith("rcond_")))
 
     def set(self, index, value):
@@ -315,8 +306,7 @@ class FakeLaunch:
         {"small_lu_solve": self._small_solve, "small_cholesky": self._cholesky, "small_cholesky_solve": self._cholesky_solve,
          "small_jacobi": self._jacobi, "lu_permute": self._permute, "zero_diagonal": self._zero_diagonal,
          "rcond_start": self._rcond_start, "rcond_absorb": self._rcond_absorb, "rcond_unit": self._rcond_unit,
-         "rcond_norms": self._rcond_norms, "swap_last_two": self._swap_last_two, "upper_part": self._upper_part,
-         "inverse_rows": self._inverse_rows,
+         "rcond_norms": self._rcond_norms, "swap_last_two": self._swap_last_two, "inverse_rows": self._inverse_rows,
          }[self.kernel.name]()
 
     def _swap_last_two(self):  # swap.cu: the C-order matrices at src (rows in order) written at dst, axes swapped
@@ -327,11 +317,6 @@ class FakeLaunch:
             source = source[:, _vec(order, np.int32, rows)]
         swapped = np.swapaxes(source, -1, -2)
         _vec(dst, dtype, count * rows * cols)[...] = (swapped.conj() if conjugate else swapped).reshape(-1)
-
-    def _upper_part(self):  # lu_inverse.cu: the upper triangle of the column-major matrix at lu, zeros below
-        lu, x, n = self.values
-        dtype = self.kernel.dtype
-        _mat(x, dtype, n, n, n)[...] = np.triu(_mat(lu, dtype, n, n, n))
 
     def _inverse_rows(self):  # lu_inverse.cu: order[where[i]] = i from getrf's int64 pivots
         pivots, order, n = self.values
@@ -629,16 +614,16 @@ def test_lu_family(model, dtype, batch, n, monkeypatch):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch, n", [((), 6), ((3,), 5), ((2, 1), 7), ((), 1)])
-def test_inverse_through_getri_steps(model, dtype, batch, n, monkeypatch):
-    """inv by trtri, trsm from the right and the permuted transpose (the route of large matrices,
-    one at a time), against NumPy; an exactly singular matrix still raises, naming it."""
-    monkeypatch.setattr(_cuda_inverse, "GETRI_MIN_N", 1)
+def test_inverse_through_cublas_trsm(model, dtype, batch, n, monkeypatch):
+    """inv by trsm of I, trsm from the right and the permuted transpose (the route of large
+    matrices, one at a time), against NumPy; an exactly singular matrix still raises, naming it."""
+    monkeypatch.setattr(_cuda_inverse, "INVERSE_MIN_N", 1)
     monkeypatch.setattr(_cuda_factor, "FACTOR", ((1, None, "looped"),))
     gpmath.cache_clear()
     try:
         a = general(batch, n, dtype)[..., ::-1, :].copy()  # rows reversed: the LU interchanges
         close(linalg.inv(model.put(a), **CUDA), np.linalg.inv(a), dtype, 100)
-        assert model.cs.calls.count("trtri") == max(int(np.prod(batch)), 1)
+        assert model.cs.calls.count("trsm right") == max(int(np.prod(batch)), 1)
         if batch == (3,):
             a[1, :, 2] = 0.0
             with pytest.raises(linalg.LinAlgError, match=r"a\[1\] is singular"):

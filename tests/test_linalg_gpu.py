@@ -483,23 +483,26 @@ def test_small_solve_kernel_reads_lazy_torch_views():
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("batch, n", [((), 600), ((2,), 531), ((), 1100)])
-def test_inv_of_large_matrices_through_getri_steps(package, dtype, batch, n, monkeypatch):
-    """inv from GETRI_MIN_N on (trtri, trsm from the right, the permuted transpose), matrices whose
-    LU interchanges rows, against NumPy; the same matrices through getrs of I agree; an exactly
-    singular one raises, naming it."""
+def test_inv_of_large_matrices_through_cublas_trsm(package, dtype, batch, n, monkeypatch):
+    """inv from INVERSE_MIN_N on (inv(U) by trsm of I, trsm from the right, the permuted transpose),
+    matrices whose LU interchanges rows, against NumPy; a plan, and a plan through getrs of I,
+    agree; an exactly singular one raises, naming it."""
     from gpmath.solver import Inv, _cuda_inverse
 
-    assert _cuda_inverse.GETRI_MIN_N <= n <= _cuda_inverse.GETRI_MAX_N
+    assert _cuda_inverse.INVERSE_MIN_N <= n <= _cuda_inverse.INVERSE_MAX_N
     a = general(batch, n, dtype)[..., ::-1, :].copy()
     x = host(linalg.inv(to_package(a, package), execution="cuda"))
     close(x, np.linalg.inv(a), dtype, 100)
     eye = np.broadcast_to(np.eye(n), a.shape)
     close(a @ x, eye, dtype, 100)
+    with Inv(to_package(a, package), execution="cuda") as plan:
+        close(host(plan.execute()), x, dtype, 10)
+        assert isinstance(plan.route._triangular, _cuda_inverse.TriangularInverse)
     with monkeypatch.context() as patch:
-        patch.setattr(_cuda_inverse, "GETRI_MIN_N", n + 1)
+        patch.setattr(_cuda_inverse, "INVERSE_MIN_N", n + 1)
         with Inv(to_package(a, package), execution="cuda") as plan:
-            assert plan.route._triangular is None
             close(host(plan.execute()), x, dtype, 100)
+            assert plan.route._triangular is None
     a[(0,) * len(batch) + (slice(None), 7)] = 0.0
     name = "a" if not batch else "a[0]"
     with pytest.raises(linalg.LinAlgError, match=re.escape(name) + " is singular"):

@@ -27,13 +27,13 @@ CUDA = {"execution": "cuda"}
 def swaps(monkeypatch):
     """The shapes the GPU swapped (the test fails unless the kernel path is the one taken)."""
     seen = []
-    real = _workspace.Workspace._swap
+    real = _workspace.Workspace.swap
 
-    def spy(self, src, dst, shape, dtype, conjugate):
+    def spy(self, src, dst, shape, dtype, conjugate, order=0):
         seen.append((tuple(shape), bool(conjugate)))
-        return real(self, src, dst, shape, dtype, conjugate)
+        return real(self, src, dst, shape, dtype, conjugate, order)
 
-    monkeypatch.setattr(_workspace.Workspace, "_swap", spy)
+    monkeypatch.setattr(_workspace.Workspace, "swap", spy)
     return seen
 
 

@@ -125,9 +125,6 @@ _LIB.declare("cusolverDnXpotrs", c_int, [_P, _P, _I, _I64, _I64, _I, _P, _I64, _
 _GEQRF = [_P, _P, _I64, _I64, _I, _P, _I64, _I, _P, _I]
 _LIB.declare("cusolverDnXgeqrf_bufferSize", c_int, _GEQRF + _HOST_SIZES)
 _LIB.declare("cusolverDnXgeqrf", c_int, _GEQRF + _WORK)
-_TRTRI = [_P, _I, _I, _I64, _I, _P, _I64]  # no params object
-_LIB.declare("cusolverDnXtrtri_bufferSize", c_int, _TRTRI + _HOST_SIZES)
-_LIB.declare("cusolverDnXtrtri", c_int, _TRTRI + _WORK)
 _SYEVD = [_P, _P, _I, _I, _I64, _I, _P, _I64, _I, _P, _I]
 _LIB.declare("cusolverDnXsyevd_bufferSize", c_int, _SYEVD + _HOST_SIZES)
 _LIB.declare("cusolverDnXsyevd", c_int, _SYEVD + _WORK)
@@ -324,16 +321,6 @@ def xgeqrf_buffer_size(handle, params, m, n, data_type, a, lda, data_type_tau, t
 def xgeqrf(handle, params, m, n, data_type, a, lda, data_type_tau, tau, compute_type, *work) -> None:
     """``cusolverDnXgeqrf``; *work* is (device buffer, bytes, host buffer, bytes, info)."""
     _LIB.checked("cusolverDnXgeqrf")(handle, params, m, n, data_type, a, lda, data_type_tau, tau, compute_type, *work)
-
-
-def xtrtri_buffer_size(handle, uplo, diag, n, data_type, a, lda) -> tuple[int, int]:
-    """``cusolverDnXtrtri_bufferSize``: (device bytes, host bytes)."""
-    return _host_sizes("cusolverDnXtrtri_bufferSize", handle, uplo, diag, n, data_type, a, lda)
-
-
-def xtrtri(handle, uplo, diag, n, data_type, a, lda, dwork, dbytes, hwork, hbytes, info) -> None:
-    """``cusolverDnXtrtri``: the inverse of the triangular matrix at *a*, in place (*info*: device int32)."""
-    _LIB.checked("cusolverDnXtrtri")(handle, uplo, diag, n, data_type, a, lda, dwork, dbytes, hwork, hbytes, info)
 
 
 def xsyevd_buffer_size(handle, params, jobz, uplo, n, data_type, a, lda, data_type_w, w, compute_type):

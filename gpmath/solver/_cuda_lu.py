@@ -68,9 +68,9 @@ class GetrsSolve:
 
 class GetrfInverse:
     """``inv(A)``: LU of ``A`` itself (a swapped copy read column-major, so an exactly singular
-    matrix meets the zero pivot LAPACK's LU meets), then, for large matrices, ``getri``'s steps
-    (:mod:`._cuda_inverse`), else ``getrs`` of ``Aᵀ Y = I``: ``Y`` read column-major is ``inv(A)``
-    in C order.  ``I`` is written on the device."""
+    matrix meets the zero pivot LAPACK's LU meets), then, for large matrices, cuBLAS's triangular
+    solves (:mod:`._cuda_inverse`), else ``getrs`` of ``Aᵀ Y = I``: ``Y`` read column-major is
+    ``inv(A)`` in C order.  ``I`` is written on the device."""
 
     def __init__(self, problem: Problem, ws: Workspace):
         self.problem, self.ws = problem, ws
