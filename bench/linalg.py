@@ -41,7 +41,7 @@ cupyx_linalg = None if cupy is None else __import__("cupyx.scipy.linalg", fromli
 
 def _cp(x):
     """*x* as a CuPy array (None without CuPy)."""
-    return None if cupy is None else _cp(x)
+    return None if cupy is None else cupy.asarray(x)
 
 
 def _peer_stream():
