@@ -406,12 +406,16 @@ def issue19() -> None:
         for n in (256, 512, 1024, 2048, 4096):
             inverse_routes(f"inv {n} {name}", torch.randn(n, n, dtype=dtype, device="cuda"))
         x = spd((), 4096, dtype)
-        report(f"inv 4096 {name}", lambda: linalg.inv(x), lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(_cp(x)), 5)
+        cx = _cp(x)
+        for check in (True, False):
+            report(f"inv 4096 {name} (check_finite={check})", lambda: linalg.inv(x, check_finite=check),
+                   lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(cx), 5)
         t = torch.randn(4096, 1024, dtype=dtype, device="cuda")
         bt = torch.randn(4096, 1, dtype=dtype, device="cuda")
         ct_, cbt = _cp(t), _cp(bt)
-        for driver in (None, "gelsy"):
-            report(f"lstsq 4096x1024 {name} ({driver or 'default'})", lambda: linalg.lstsq(t, bt, lapack_driver=driver),
+        for driver, check in ((None, True), ("gelsy", True), ("gelsy", False)):
+            report(f"lstsq 4096x1024 {name} ({driver or 'default'}, check_finite={check})",
+                   lambda: linalg.lstsq(t, bt, lapack_driver=driver, check_finite=check),
                    lambda: torch.linalg.lstsq(t, bt, driver="gels"), lambda: cupy.linalg.lstsq(ct_, cbt, rcond=None), 3)
 
 
