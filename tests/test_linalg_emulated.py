@@ -67,6 +67,9 @@ class FakeSolvers(types.SimpleNamespace):
     def xsyev_batched_available(self):
         return self.has_syev_batched
 
+    def get_version(self):
+        return 12000
+
     def __getattr__(self, name):
         if name.endswith("_buffer_size"):
             return lambda *args: (64, 8) if name.startswith("x") else 16
@@ -1084,3 +1087,29 @@ def test_staged_condition_kernels_take_the_estimators_steps(model, dtype, batch,
                 plan.execute()
                 found[compiler] = np.asarray(plan.rcond())
         np.testing.assert_allclose(found[True], found[False], rtol=2e-5 if dtype in ("float32", "complex64") else 1e-12)
+
+
+def test_calibrate_records_factor_rows_that_later_plans_follow(model, monkeypatch):
+    """calibrate() times both FACTOR routes, records rows in the wisdom under the GPU and cuSOLVER
+    version, and plans made after it route by the recorded rows (a crafted entry for each way)."""
+    from gpmath._core import wisdom
+    from gpmath.solver import Solve
+
+    monkeypatch.setattr(wisdom, "_store", {})
+    monkeypatch.setattr(wisdom, "_told", set())
+    monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: f"emulated GPU {device_id}, {library} {version}")
+    found = gpmath.solver.calibrate(batch=2, sizes=(48, 64), repeats=1)["FACTOR"]
+    assert found["rows"][-1] == [1, None, "looped"] and found["machine"] == "emulated GPU 0, cusolver 12000"
+    assert set(found["ms"]) <= {48, 64} and all(set(t) == {"batched", "looped"} for t in found["ms"].values())
+    [entry] = [e for e in wisdom.entries() if e["kind"] == "solver"]
+    assert entry["choice"]["rows"] == found["rows"] and entry["key"] == '"FACTOR"'
+    a, b = general((3,), 40, "float64"), random((3, 40, 1), "float64", 1)
+    for rows, batched in (([[1, None, "looped"]], False), ([[2, 64, "batched"], [1, None, "looped"]], True)):
+        wisdom.record("solver", found["machine"], "FACTOR", {"rows": rows})
+        with Solve(model.put(a), model.put(b), **CUDA) as plan:
+            close(a @ host(plan.execute(check=True)), b, "float64", 100)
+            assert plan.route.lu.batched == batched
+    with pytest.raises(ValueError, match="batch must be at least 2"):
+        gpmath.solver.calibrate(batch=1)
+    with pytest.raises(ValueError, match="sizes must ascend and be above 32"):
+        gpmath.solver.calibrate(sizes=(64, 48))

@@ -59,3 +59,58 @@ def test_a_second_process_takes_the_tuned_algorithm_without_timing(tmp_path):
     [recorded] = second["timings"].values()  # the chosen candidate's time, as the first process measured it
     assert recorded in first["timings"].values()
     assert first["error"] < 1e-2 and second["error"] < 1e-2
+
+
+_SOLVER_SCRIPT = """
+import json, sys
+import numpy as np
+import gpmath
+from gpmath.solver import Solve, _calibrate, _crossover
+
+mode, path = sys.argv[1], sys.argv[2]
+if mode == "first":
+    found = gpmath.solver.calibrate(batch=4, sizes=(48, 64, 96), repeats=1)["FACTOR"]
+    gpmath.wisdom.save(path)
+    print(json.dumps({"rows": found["rows"], "sizes": sorted(found["ms"])}))
+else:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the second process timed the routes again")
+    _calibrate._best_ms = refuse
+    rows = [list(row) for row in _crossover.calibrated(_crossover.FACTOR, 0)]
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((4, 64, 64)) + 64 * np.eye(64), rng.standard_normal((4, 64, 1))
+    with Solve(a, b, execution="cuda") as plan:
+        x = plan.execute(check=True)
+        batched = plan.route.lu.batched
+    error = float(np.abs(a @ x - b).max())
+    print(json.dumps({"rows": rows, "batched": batched, "error": error}))
+"""
+
+
+def _solver_run(mode: str, path, wisdom_file: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "GPMATH_WISDOM"}
+    if wisdom_file:
+        env["GPMATH_WISDOM"] = wisdom_file
+    done = subprocess.run([sys.executable, "-c", _SOLVER_SCRIPT, mode, str(path)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_solver_crossovers_calibrated_in_one_process_route_the_next(tmp_path):
+    """calibrate() times FACTOR's routes and saves the rows; a process that loads the file routes by
+    them without timing; a file whose rows send batches of 64² matrices the other way is followed."""
+    path = tmp_path / "wisdom.json"
+    first = _solver_run("first", path, None)
+    assert first["rows"][-1] == [1, None, "looped"] and first["sizes"][0] == 48
+    second = _solver_run("second", path, str(path))
+    assert second["rows"] == first["rows"] and second["error"] < 1e-9
+    expected = any(row[2] == "batched" and 4 >= row[0] and 64 <= row[1] for row in first["rows"][:-1])
+    assert second["batched"] == expected
+    content = json.loads(path.read_text())
+    for entry in content["entries"]:
+        if entry["kind"] == "solver":
+            entry["choice"]["rows"] = [[2, 64, "batched"], [1, None, "looped"]] if not expected else [[1, None, "looped"]]
+    path.write_text(json.dumps(content))
+    third = _solver_run("second", path, str(path))
+    assert third["batched"] == (not expected) and third["error"] < 1e-9

@@ -9,6 +9,7 @@ imported.
 from __future__ import annotations
 
 import importlib
+import json
 import platform
 import re
 import sys
@@ -132,7 +133,12 @@ def _routing() -> dict[str, Any]:
     tables = {name: [{"min batch": b, "max n": "any" if n is None else n, "route": r}
                      for b, n, r in getattr(_crossover, name)]
               for name in _crossover.__all__ if name.isupper()}
-    return {"placement": _placement(), "solver crossovers (first matching row wins)": tables}
+    from . import wisdom
+
+    calibrated = {f"{entry['machine']}: {json.loads(entry['key'])}": entry["choice"]["rows"]
+                  for entry in wisdom.entries() if entry["kind"] == "solver"}
+    return {"placement": _placement(), "solver crossovers (first matching row wins)": tables,
+            "solver crossovers calibrated (gpmath.solver.calibrate, used on such GPUs)": calibrated or "none"}
 
 
 def _caches() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import runtime
 
-__all__ = ["save", "load", "clear", "entries", "machine", "lookup", "record", "ENVIRONMENT"]
+__all__ = ["save", "load", "clear", "entries", "machine", "lookup", "holds", "record", "ENVIRONMENT"]
 
 ENVIRONMENT = "GPMATH_WISDOM"
 _FORMAT = 1
@@ -66,6 +66,12 @@ def lookup(kind: str, where: str, key: Any) -> dict[str, Any] | None:
         logger.info("wisdom: %s entries of %s not used on %s (recorded on another GPU or library version)",
                     kind, "; ".join(foreign), where)
     return choice
+
+
+def holds(kind: str) -> bool:
+    """Whether any entry of *kind* is stored (``GPMATH_WISDOM`` read first)."""
+    _read_environment()
+    return any(stored == kind for stored, _ in list(_store))
 
 
 def record(kind: str, where: str, key: Any, choice: dict[str, Any]) -> None:

@@ -47,9 +47,28 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 
 from __future__ import annotations
 
-__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "choose"]
+import contextlib
+import threading
 
-EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
+__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "Table", "choose", "calibrated", "overriding"]
+
+
+class Table(tuple):
+    """A crossover table: its ``(min_batch, max_n, choice)`` rows, and the *name* that rows
+    calibrated for a GPU (:func:`gpmath.solver.calibrate`) are kept under."""
+
+    name: str
+
+    def __new__(cls, name: str, rows):
+        table = super().__new__(cls, rows)
+        table.name = name
+        return table
+
+
+_lock = threading.Lock()
+_overrides: dict[tuple[int, str], tuple] = {}  # (device, table name) -> rows, while calibrate() times them
+
+EIGH = Table("EIGH", (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
     (1, 32, "kernel"),
     (256, 33, "syevjBatched"),  # many matrices: cuSOLVER's batch routines (1000 x 64²: 3.9 ms, kernel 6.2)
     (256, 128, "syevBatched"),
@@ -59,31 +78,67 @@ EIGH = (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is avai
     (2, 128, "syevBatched"),  # tridiagonal reduction of the whole batch: 1.3-10x faster than Jacobi at n = 48-128
     (2, 512, "syevjBatched"),  # (syevBatched not measured above n = 128)
     (1, None, "syevd"),
-)
-SVD = (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC is available)
+))
+SVD = Table("SVD", (  # "kernel": gpmath's Jacobi kernel (real square matrices, where NVRTC is available)
     (1, 64, "kernel"),  # 130-290x faster than gesvdj's loop at n = 33-64 (one 64²: 1.25 ms, gesvdj 1.55, gesvdp 2.30)
     (2, 32, "gesvdjBatched"),  # one launch for the whole batch
     (2, 256, "gesvdj"),  # Jacobi, one matrix at a time
     (1, None, "gesvd"),  # QR iteration: the only LAPACK-accurate one (gesvdp, 3-5x faster, was wrong in f32)
-)
-SOLVE = (  # A x = b: gpmath's one-launch kernels (one warp a matrix; LU, or Cholesky for assume_a="pos")
+))
+SOLVE = Table("SOLVE", (  # A x = b: gpmath's one-launch kernels (one warp a matrix; LU, or Cholesky for assume_a="pos")
     (1, 32, "kernel"),
     (1, None, "factor"),  # getrf + getrs, by the FACTOR table
-)
-CHOLESKY = (  # the Cholesky factor: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available
+))
+CHOLESKY = Table("CHOLESKY", (  # the Cholesky factor: gpmath's one-launch kernel (one warp a matrix) where NVRTC is available
     (1, 32, "kernel"),
     (1, None, "factor"),  # potrf, by the FACTOR table
-)
-FACTOR = (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices
+))
+FACTOR = Table("FACTOR", (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices
     (2, 512, "batched"),
     (1, None, "looped"),
-)
+))
 
 
-def choose(table, n: int, batch: int, kernel: bool = True) -> str:
+def choose(table: Table, n: int, batch: int, kernel: bool = True, device_id: int | None = None) -> str:
     """The routine the table picks for a batch of *batch* matrices of size *n* (skipping the
-    ``"kernel"`` rows unless *kernel*: gpmath's kernel can take the matrices)."""
-    for min_batch, max_n, choice in table:
+    ``"kernel"`` rows unless *kernel*: gpmath's kernel can take the matrices); with *device_id*,
+    from the rows calibrated for that GPU where there are some (:func:`calibrated`)."""
+    rows = table if device_id is None else calibrated(table, device_id)
+    for min_batch, max_n, choice in rows:
         if batch >= min_batch and (max_n is None or n <= max_n) and (kernel or choice != "kernel"):
             return choice
     raise ValueError(f"the crossover table has no row for n={n}, batch={batch}")
+
+
+@contextlib.contextmanager
+def overriding(table: Table, device_id: int, rows):
+    """Within the block, *device_id*'s plans made in this process route by *rows* in place of
+    *table*'s (how :func:`gpmath.solver.calibrate` times each route)."""
+    key = (device_id, table.name)
+    with _lock:
+        _overrides[key] = tuple(tuple(row) for row in rows)
+    try:
+        yield
+    finally:
+        with _lock:
+            _overrides.pop(key, None)
+
+
+def calibrated(table: Table, device_id: int) -> tuple:
+    """*table*'s rows for *device_id*: those recorded in :mod:`gpmath.wisdom` by
+    :func:`gpmath.solver.calibrate` on a GPU of the same model with the same cuSOLVER, else the
+    table's own (a plain tuple, e.g. a test's, is its own rows)."""
+    name = getattr(table, "name", None)
+    if name is None:
+        return table
+    rows = _overrides.get((device_id, name))
+    if rows is not None:
+        return rows
+    from .._core import wisdom
+
+    if not wisdom.holds("solver"):  # (and no GPU query where there is no calibration)
+        return table
+    from ._device import LIBRARIES
+
+    choice = wisdom.lookup("solver", wisdom.machine(device_id, "cusolver", LIBRARIES.cs.get_version()), name)
+    return table if choice is None else tuple(tuple(row) for row in choice["rows"])

@@ -52,7 +52,7 @@ class LuFactorization:
         p, lib = problem, ws.lib
         self.problem, self.ws = problem, ws
         count = max(p.batch_count, 1)
-        self.batched = choose(FACTOR, p.n, p.batch_count) == "batched"
+        self.batched = choose(FACTOR, p.n, p.batch_count, device_id=ws.device_id) == "batched"
         self.pivot_bits = 32 if self.batched else 64
         self.pivots = ws.buffer(self.pivot_bits // 8 * count * p.n)
         self._getrs_info = ws.buffer(4 * count)  # Xgetrs reports argument errors only: keep getrf's info
@@ -111,7 +111,7 @@ class CholeskyFactorization:
         p, lib = problem, ws.lib
         self.problem, self.ws, self._solve_info = problem, ws, solve_info
         self._lower = lib.cublas.FillMode.LOWER
-        self.batched = choose(FACTOR, p.n, p.batch_count) == "batched"
+        self.batched = choose(FACTOR, p.n, p.batch_count, device_id=ws.device_id) == "batched"
         if factor and not self.batched:
             code = p.dtype.cuda
             device, host = lib.cs.xpotrf_buffer_size(ws.handle, ws.params, self._lower, p.n, code, 0, p.n, code)
