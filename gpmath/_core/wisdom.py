@@ -71,7 +71,8 @@ def lookup(kind: str, where: str, key: Any) -> dict[str, Any] | None:
 def holds(kind: str) -> bool:
     """Whether any entry of *kind* is stored (``GPMATH_WISDOM`` read first)."""
     _read_environment()
-    return any(stored == kind for stored, _ in list(_store))
+    with _lock:
+        return any(stored == kind for stored, _ in _store)
 
 
 def record(kind: str, where: str, key: Any, choice: dict[str, Any]) -> None:

@@ -23,8 +23,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._core import runtime, wisdom
-from ._crossover import FACTOR, overriding
+from .._core.cache import cache_clear
 from . import _device
+from ._crossover import FACTOR, overriding
 from ._plans import Solve
 
 __all__ = ["calibrate", "SIZES"]
@@ -89,8 +90,6 @@ def calibrate(device_id: int | None = None, *, batch: int = 8, sizes: Sequence[i
     rows = _factor_rows(timings)
     wisdom.record("solver", where, FACTOR.name, {"rows": rows, "batch": batch,
                                                  "ms": {str(n): t for n, t in timings.items()}})
-    from .._core.cache import cache_clear
-
     cache_clear()  # stateless calls plan again, by the new rows
     logger.info("solver crossovers calibrated on %s: FACTOR %s", where, rows)
     return {FACTOR.name: {"rows": rows, "ms": timings, "machine": where}}

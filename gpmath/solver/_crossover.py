@@ -2,7 +2,9 @@
 
 Each table lists ``(min_batch, max_n, choice)`` rows; the first row with ``batch >= min_batch``
 and ``n <= max_n`` wins (``max_n`` None: any size).  Re-measure with ``bench/linalg.py`` (its
-``crossover`` section and the driver rows) and edit the rows.
+``crossover`` section and the driver rows) and edit the rows; :func:`gpmath.solver.calibrate`
+measures FACTOR's on the user's GPU and keeps the rows in :mod:`gpmath.wisdom`, where
+:func:`calibrated` finds them for plans on GPUs of that model and cuSOLVER.
 
 Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 2026-11-25, f64 ms:
 
