@@ -1113,3 +1113,18 @@ def test_calibrate_records_factor_rows_that_later_plans_follow(model, monkeypatc
         gpmath.solver.calibrate(batch=1)
     with pytest.raises(ValueError, match="sizes must ascend and be above 32"):
         gpmath.solver.calibrate(sizes=(64, 48))
+
+
+@pytest.mark.parametrize("losses, rows", [
+    ((), [[2, 512, "batched"], [1, None, "looped"]]),  # the batched routines won everywhere timed
+    ((48, 64), [[1, None, "looped"]]),  # the loop won at the first two sizes
+    ((256,), [[2, 512, "batched"], [1, None, "looped"]]),  # one loss alone (noise) does not end the range
+    ((256, 384), [[2, 192, "batched"], [1, None, "looped"]]),  # two in a row do
+    ((512,), [[2, 384, "batched"], [1, None, "looped"]]),  # a loss at the last size timed ends it
+])
+def test_calibrated_factor_rows_follow_the_timings(losses, rows):
+    from gpmath.solver._calibrate import _factor_rows
+
+    sizes = (48, 64, 96, 128, 192, 256, 384, 512)
+    timings = {n: {"batched": 2.0 if n in losses else 1.0, "looped": 1.5} for n in sizes}
+    assert _factor_rows(timings) == rows
