@@ -258,8 +258,9 @@ def lstsq(a: Any, b: Any, cond: float | None = None, overwrite_a: bool = False, 
         ``None``, ``"gelsd"`` or ``"gelss"``: through the SVD, any rank (the same minimum-norm
         solution; gpmath runs one SVD route for both).  ``"gelsy"``: through a QR
         factorisation, much faster on the GPU (geqrf, ormqr, trsm; see bench/RESULTS.md),
-        returns ``s = None``; the GPU's QR is unpivoted, so a rank-deficient
-        matrix raises :class:`LinAlgError` there (the CPU runs LAPACK's pivoted ``gelsy``).
+        returns ``s = None``; the GPU's QR is unpivoted, and a batch holding a rank-deficient
+        matrix is solved again through the SVD there (the minimum-norm solutions and ranks of
+        the pivoted ``gelsy`` that the CPU runs).
     check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 

@@ -432,7 +432,8 @@ class Lstsq(SolverPlan):
     """Plan the least-squares solution of ``a x = b`` (as :func:`gpmath.linalg.lstsq`).
 
     *lapack_driver* ``"gelsd"`` goes through the SVD (any rank; returns ``s``); ``"gelsy"``
-    through a QR factorisation (on the GPU without pivoting: full rank only, ``s`` is None).
+    through a QR factorisation (``s`` is None; on the GPU without pivoting, a batch holding a
+    rank-deficient matrix solved again through the SVD).
     ``execute()`` returns ``(x, residues, rank, s)`` with SciPy 1.18's residues: for
     ``"gelsd"`` and M > N the squared column norms of ``b - a x`` (NaN for a matrix of rank
     below N), for ``"gelsy"`` and M <= N an empty ``(..., 0)``, for N = 0 those of ``b``.
