@@ -310,6 +310,56 @@ def test_staged_torch_cpu_tensors_keep_their_package_and_values(fake, rng, lazy)
     _close(planned.numpy(), scipy.fft.ifft(values, axis=-1))
 
 
+def test_execute_with_is_one_launch_on_a_new_array_and_binds_nothing(on_device, rng):
+    x = _random(rng, (4, 32))
+    with FFT(x, -1) as plan:
+        plan.plan()
+        package = plan.package
+        plan.package = _AllocatesOnly(package)  # any other package operation fails
+        plan.reset_operands_unchecked = None  # and so does binding
+        for _ in range(3):
+            z = _random(rng, (4, 32))
+            calls = on_device.exec_calls
+            _close(plan.execute_with(z), scipy.fft.fft(z))
+            assert on_device.exec_calls == calls + 1
+        plan.package = package
+        del plan.reset_operands_unchecked
+        _close(plan.execute_with(z, direction="inverse"), scipy.fft.ifft(z))  # (scaled: binds, executes, releases)
+        with pytest.raises(ValueError, match="no operand"):
+            plan.execute()
+    with pytest.raises(gpmath.FreedPlanError):
+        plan.execute_with(x)
+
+
+def _aligned(x: np.ndarray) -> np.ndarray:
+    """A copy of *x* at an address that is a multiple of 256, as device allocators give."""
+    raw = np.empty(x.nbytes + 256, np.uint8)
+    start = -raw.ctypes.data % 256
+    out = raw[start:start + x.nbytes].view(x.dtype).reshape(x.shape)
+    out[...] = x
+    return out
+
+
+@pytest.mark.parametrize("name, kwargs", [("fft", {}), ("fft", {"norm": "ortho"}), ("ifft", {"n": 4200}),
+                                          ("rfft", {"axis": 0}), ("irfft", {}), ("fft2", {}), ("ihfft", {}),
+                                          ("ifftn", {"s": [3, 4112], "axes": (0, 1)})])
+def test_stateless_transforms_of_device_arrays_come_back_by_their_lane(on_device, rng, monkeypatch, name, kwargs):
+    """From the second call on, a transform with default options finds its plan by its lane (no
+    full key); the conjugating ``ihfft`` and an unhashable ``s`` take none; every answer is right."""
+    from gpmath._core import stateless
+    from gpmath._core.packages import NUMPY
+
+    monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)  # NumPy arrays on device 0, its stream 0
+    monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
+    keys = []
+    monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
+    gpmath.cache_clear()
+    for _ in range(3):
+        x = _aligned(_random(rng, (3, 4112), complex_=name not in ("rfft", "ihfft")))
+        _close(getattr(fft, name)(x, **kwargs), getattr(scipy.fft, name)(x, **kwargs))
+    assert len(keys) == (3 if name == "ihfft" or "s" in kwargs else 1)
+
+
 @pytest.mark.parametrize("mode", ["staged", "device"])
 def test_stateless_repeats_hit_one_cuda_plan_that_keeps_no_input(request, rng, mode):
     import gc

@@ -313,6 +313,78 @@ def test_the_same_out_again_takes_one_library_call_and_reads_the_bound_operands(
             plan.execute(out=out)
 
 
+def test_execute_with_is_one_library_call_on_new_operands_and_binds_nothing(on_device, rng):
+    fake = on_device
+    a, b = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
+    with Matmul(a, b) as plan:
+        plan.plan()
+        np.testing.assert_allclose(plan.execute(), a @ b, rtol=1e-12)
+        plan.reset_operands_unchecked = None  # binding fails
+        results = []
+        for _ in range(3):
+            a2, b2 = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
+            calls = fake.calls
+            results.append((plan.execute_with(a2, b2), a2 @ b2))
+            assert fake.calls == calls + 1
+        for got, expected in results:  # each a new array, none written over by a later call
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+        del plan.reset_operands_unchecked
+        with pytest.raises(ValueError, match="no operands bound"):
+            plan.execute()
+    with pytest.raises(gpmath.FreedPlanError):
+        plan.execute_with(a, b)
+
+
+@pytest.mark.parametrize("case", ["c", "bias", "batch loop", "copied operand", "strided out"])
+def test_execute_with_on_plans_that_are_more_than_one_call(on_device, rng, case):
+    """Plans whose execution is not one bare call (c, a bias, a loop over broadcast batches, an
+    operand read through a copy, an out written through one) take the protocol's way: bind,
+    execute, release."""
+    shapes = {"batch loop": ((3, 1, 6, 4), (2, 4, 5))}.get(case, ((6, 4), (4, 5)))
+    view = LAYOUTS["sliced"] if case == "copied operand" else (lambda x: x)
+    made = lambda: (view(rng.standard_normal(shapes[0])), rng.standard_normal(shapes[1]), rng.standard_normal((6, 5)),
+                    rng.standard_normal(5))
+    a, b, c, bias = made()
+    wide = _aligned_empty((6, 10))
+    options = {"c": {"c": c, "beta": 2.0}, "bias": {"bias": bias, "epilog": "bias"},
+               "strided out": {"out": wide[:, ::2]}}.get(case, {})
+    with Matmul(a, b, **options) as plan:
+        plan.plan()
+        for _ in range(2):
+            a, b, c, bias = made()
+            run = {"out": wide[:, ::2]} if case == "strided out" else {}
+            got = plan.execute_with(a, b, c if case == "c" else None, bias if case == "bias" else None, **run)
+            expected = _reference(a, b, c if case == "c" else None, beta=2.0, bias=bias if case == "bias" else None)
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        with pytest.raises(ValueError, match="no operands bound"):
+            plan.execute()
+
+
+def test_stateless_products_of_device_arrays_come_back_by_their_lane(on_device, rng, monkeypatch):
+    """From the second call on, ``gpmath.matmul`` on device arrays finds its plan by its lane: no
+    full key, one library call; another layout has a lane of its own; a freed plan none."""
+    from gpmath._core import stateless
+    from gpmath._core.packages import NUMPY
+
+    fake = on_device
+    monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)  # NumPy arrays on device 0, its stream 0
+    monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
+    keys = []
+    monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
+    gpmath.cache_clear()
+    for shape in ((80, 70), (70, 80), (80, 70)):
+        for _ in range(3):
+            a, b = _aligned_empty(shape), _aligned_empty(shape[::-1])  # (device allocators align to 256 bytes)
+            a[...], b[...] = rng.standard_normal(shape), rng.standard_normal(shape[::-1])
+            calls = fake.calls
+            np.testing.assert_allclose(gpmath.matmul(a, b), a @ b, rtol=1e-12)
+            assert fake.calls == calls + 1
+    assert len(keys) == 2
+    gpmath.cache_clear()
+    np.testing.assert_allclose(gpmath.matmul(a, b), a @ b, rtol=1e-12)
+    assert len(keys) == 3
+
+
 def test_an_out_written_through_a_copy_stays_so_at_every_call(on_device, rng):
     """An out cuBLASLt cannot write (every other column of a wider array) is written through a
     copy of the result, also when the same out comes again."""

@@ -332,3 +332,76 @@ def test_every_engine_implements_the_protocol(engine):
     for name in PROTOCOL:
         assert getattr(engine, name) is not getattr(Planner, name), f"{engine.__name__} lacks {name}"
     assert engine.operand_names
+
+
+class _Plan:
+    """A stand-in plan for the lanes' bookkeeping."""
+
+    def __init__(self):
+        self.freed, self.nbytes = False, 0
+
+    def free(self):
+        self.freed = True
+
+
+def test_a_lane_finds_its_cached_plan_counts_a_hit_and_dies_with_it():
+    plans = PlanCache("test-lanes", maxsize=2)
+    first, second = _Plan(), _Plan()
+    plans.put(("k1",), first)
+    plans.keep_lane(("lane1",), ("k1",), first)
+    assert plans.lane(("lane1",)) is first and plans.lane(("other",)) is None
+    assert plans.info().hits == 1
+    plans.put(("k2",), second)
+    plans.keep_lane(("lane2",), ("k2",), second)
+    plans.lane(("lane1",))  # first becomes the most recently used: second is evicted next
+    plans.put(("k3",), _Plan())
+    assert second.freed and not first.freed
+    assert plans.lane(("lane2",)) is None and plans.lane(("lane1",)) is first
+    plans.clear()
+    assert plans.lane(("lane1",)) is None
+    assert plans.lane(([],)) is None  # an unhashable key finds nothing
+    plans.keep_lane(([],), ("k1",), first)  # and keeps nothing
+
+
+def test_lanes_are_per_thread_and_bounded():
+    plans = PlanCache("test-lanes-bound", maxsize=2)
+    plan = _Plan()
+    plans.put(("k",), plan)
+    plans.keep_lane(("lane",), ("k",), plan)
+    found = []
+    thread = threading.Thread(target=lambda: found.append(plans.lane(("lane",))))
+    thread.start()
+    thread.join()
+    assert found == [None]
+    dead = _Plan()
+    dead.freed = True
+    for i in range(3):
+        plans.keep_lane(("dead", i), ("gone",), dead)
+    plans.keep_lane(("late",), ("k",), plan)  # the fifth lane: the dead ones go first
+    assert plans.lane(("lane",)) is plan and plans.lane(("late",)) is plan
+    assert len(plans._local.lanes) == 2
+
+
+def test_host_arrays_have_no_lane_key():
+    from gpmath._core.stateless import lane_key
+
+    a = np.ones((2, 2))
+    assert lane_key("tag", a) is None and lane_key("tag", a, a) is None
+    assert lane_key("tag", [1.0, 2.0]) is None
+
+
+def test_execute_with_releases_the_operands_even_when_execute_raises(rng):
+    from gpmath._errors import FreedPlanError
+
+    a = rng.random((3, 3))
+    plan = Matmul(a, a, **CPU).plan()
+    assert np.allclose(plan.execute_with(a, 2 * a), a @ (2 * a))
+    with pytest.raises(ValueError, match="no operand"):
+        plan.execute()
+    with pytest.raises(TypeError):
+        plan.execute_with(a, a, unknown=1)
+    with pytest.raises(ValueError, match="no operand"):
+        plan.execute()
+    plan.free()
+    with pytest.raises(FreedPlanError):
+        plan.execute_with(a, a)

@@ -7,6 +7,12 @@ is never used by two threads or two streams at once.  Evicted plans are freed; a
 only its own plans and those of threads that have ended, never a plan another live thread may be
 running (so a cache shared by live threads may hold more than its bounds until they insert).
 
+Beside the plans, each thread keeps *lanes*: a stateless call on device arrays with default
+options finds its plan again by a short key (the call's options, the arrays' signatures and
+alignments, the current stream; :func:`~gpmath._core.stateless.lane_key`) before any argument
+processing, and runs it with one ``execute_with``.  A lane names a cached plan; once that plan
+leaves the cache (evicted, cleared: freed) the lane is dead and the call takes the full path.
+
 The bounds come from :func:`set_cache_limits`, or, when a cache is created (at import), from the
 environment: ``GPMATH_<NAME>_CACHE_SIZE`` / ``GPMATH_<NAME>_CACHE_BYTES`` for one cache (``NAME``
 in capitals: ``MATMUL``, ``FFT``, ``LINALG``), else ``GPMATH_CACHE_SIZE`` / ``GPMATH_CACHE_BYTES``
@@ -108,6 +114,7 @@ class PlanCache:
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
+        self._local = threading.local()  # .lanes: this thread's lane key -> (plan, its key in _plans)
         _CACHES[name] = self
 
     def get(self, key: tuple):
@@ -127,6 +134,49 @@ class PlanCache:
                 self._nbytes -= plan.nbytes
             self._misses += 1
             return None
+
+    def lane(self, lane: tuple):
+        """The plan this thread's lane *lane* names while that plan is cached (counted as a hit,
+        and used: it moves to the end of the LRU order); else None.
+
+        A lane key that cannot be hashed finds nothing.
+        """
+        lanes = getattr(self._local, "lanes", None)
+        try:
+            entry = None if lanes is None else lanes.get(lane)
+        except TypeError:
+            return None
+        if entry is None:
+            return None
+        plan, key = entry
+        with self._lock:
+            if not plan.freed:  # a cached plan is freed when it leaves the cache
+                try:
+                    self._plans.move_to_end(key)
+                except KeyError:  # (not cached after all)
+                    pass
+                else:
+                    self._hits += 1
+                    return plan
+        del lanes[lane]
+        return None
+
+    def keep_lane(self, lane: tuple, key: tuple, plan) -> None:
+        """Let this thread's calls with lane key *lane* find *plan*, cached under *key* (by
+        :meth:`get` or :meth:`put` just now).  Dead lanes go when a thread holds more lanes than
+        twice the cache's ``maxsize``."""
+        lanes = getattr(self._local, "lanes", None)
+        if lanes is None:
+            lanes = self._local.lanes = {}
+        elif len(lanes) >= 2 * self.maxsize:
+            for dead in [name for name, (old, _) in lanes.items() if old.freed]:
+                del lanes[dead]
+            if len(lanes) >= 2 * self.maxsize:
+                lanes.clear()
+        try:
+            lanes[lane] = (plan, (get_ident(), key))
+        except TypeError:  # an unhashable option in the lane key: no lane
+            pass
 
     def put(self, key: tuple, plan) -> bool:
         """Cache *plan* under *key* for this thread, evicting (and freeing) the least recently used;
@@ -226,6 +276,7 @@ def _forget() -> None:
     renew the locks (another thread of the parent may have held one at the fork)."""
     for cache in _CACHES.values():
         cache._lock = threading.Lock()
+        cache._local = threading.local()  # the lanes name the parent's plans
         cache._plans.clear()
         cache._nbytes = 0
 

@@ -3,8 +3,8 @@
 constructor → ``plan()`` → ``autotune()`` (where it applies) → ``execute()`` (many times) →
 ``reset_operands()`` → ``free()``.  The protocol is declared here, on :class:`Planner`, and every
 engine (CPU and CUDA) implements the same names; the stateless functions
-(:mod:`gpmath._core.stateless`) use nothing else: ``plan``, ``execute``,
-``reset_operands_unchecked``, ``release_operands``, ``free`` and ``freed``.
+(:mod:`gpmath._core.stateless`) use nothing else: ``plan``, ``execute_with`` (``reset_operands_unchecked``,
+``execute`` and ``release_operands`` in one call), ``free`` and ``freed``.
 
 A planner is a context manager; resources it acquires are registered with :meth:`Planner._hold`
 and released by :meth:`free`, or by a ``weakref.finalize`` backstop if the user forgets (which
@@ -177,6 +177,28 @@ class Planner:
         bound again with :meth:`reset_operands` or :meth:`reset_operands_unchecked` (executing
         before that raises ``ValueError``).  The stateless functions call it after every call."""
         raise NotImplementedError
+
+    def execute_with(self, *operands, **kwargs: Any) -> Any:
+        """Bind *operands* without validation (as :meth:`reset_operands_unchecked`), :meth:`execute`
+        with *kwargs*, and release them (:meth:`release_operands`), whatever happens: the call of
+        a cached plan on a new call's arrays.  Engines whose execution is one library call on the
+        operands' addresses override it to make just that call.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gpmath.blas import Matmul
+        >>> with Matmul(np.eye(2), np.eye(2), execution="cpu") as mm:
+        ...     _ = mm.plan()
+        ...     mm.execute_with(np.eye(2), np.full((2, 2), 3.0)).tolist()
+        [[3.0, 3.0], [3.0, 3.0]]
+        """
+        self._check_alive()
+        self.reset_operands_unchecked(*operands)
+        try:
+            return self.execute(**kwargs)
+        finally:
+            self.release_operands()
 
     @property
     def freed(self) -> bool:

@@ -12,14 +12,22 @@ there is one) and the placement mode (:func:`gpmath.get_placement`): where autom
 puts a plan depends only on these and the operands' shapes and dtypes.  The
 :class:`~gpmath._core.cache.PlanCache` adds the calling thread.
 
-The key fixes everything the plan validated, so a hit does no validation: it binds the operands
-(``reset_operands_unchecked``), executes, and releases them (``release_operands``), so a cached
-plan never keeps the caller's arrays alive.  A miss builds the plan through its front (which
+The key fixes everything the plan validated, so a hit does no validation: ``execute_with`` binds
+the operands unchecked, executes, and releases them, so a cached plan never keeps the caller's
+arrays alive.  A miss builds the plan through its front (which
 chooses the engine, CPU or CUDA), plans it (after an out-of-memory failure: once more, having
 freed this thread's cached plans) and caches it.  Operands of several packages, and streams or
 options that cannot be hashed, run an uncached plan that is freed at once; so does every call
 when the cache's ``maxsize`` is 0.  Only the planner protocol of
 :class:`~gpmath._core.planner.Planner` is used.
+
+A repeated call on device arrays with default options comes back by a *lane*
+(:meth:`Stateless.lane`): its key, from :func:`lane_key` before the function processes its
+arguments, is the function's own options (the *tag*), the package's current stream and each array's
+signature and alignment.  The first such call passes the key on (``lane=``) and the plan it ran
+through is kept for it in the cache's lanes; the next finds that plan at once and calls
+``execute_with``.  A call records a lane only where it hands the arrays to the plan as they
+came (no conversion), so the lane's plan is the one its full key would find.
 """
 
 from __future__ import annotations
@@ -29,14 +37,13 @@ from typing import Callable
 from .._errors import OutOfMemoryError
 from . import runtime
 from .cache import named_cache
-from .packages import as_array, known_package
+from .packages import ALIGNMENT, as_array, known_package
 from .placement import get_placement
 from .planner import Planner
 
-__all__ = ["Stateless", "ALIGNMENT"]
+__all__ = ["Stateless", "ALIGNMENT", "lane_key"]
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
-ALIGNMENT = 255  # device addresses enter keys modulo 256: the largest alignment a plan relies on
 
 
 def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
@@ -54,17 +61,40 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
             device_id = runtime.current_device()  # the GPU that computes on host operands
         where = (execution, stream, device_id, get_placement())
     key = [front, where, *options.values()]
-    signature, ptr = pkg.signature, pkg.ptr
+    signature = pkg.keyed if on_device else pkg.signature
     for x in (*operands, out):
         if x is None:
             key.append(None)
         elif x is not first and known_package(x) is not pkg:
             return None
-        elif on_device:
-            key += (signature(x), ptr(x) & ALIGNMENT)
         else:
             key.append(signature(x))
     return tuple(key)
+
+
+def lane_key(tag, x, y=None) -> tuple | None:
+    """The lane key of a call with options *tag* on the device array *x* (and *y*, of the same
+    package): *tag*, the package's current stream on *x*'s device and each array's
+    :meth:`~gpmath._core.packages.Package.keyed`; None for host arrays, arrays of packages not
+    seen yet and mixed packages.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lane_key("matmul", np.ones(2)) is None  # host arrays take the full path
+    True
+    """
+    pkg = known_package(x)
+    if pkg is None:
+        return None
+    home = pkg.device_id(x)
+    if home is None:
+        return None
+    if y is None:
+        return tag, pkg.current_stream(home), pkg.keyed(x)
+    if known_package(y) is not pkg:
+        return None
+    return tag, pkg.current_stream(home), pkg.keyed(x), pkg.keyed(y)
 
 
 def _as_arrays(names: tuple[str, ...], operands: tuple) -> tuple:
@@ -80,6 +110,14 @@ class Stateless:
     ----------
     name : str
         The cache's name (``"matmul"``, ``"fft"``, ``"linalg"``), as in :func:`gpmath.cache_info`.
+
+    Attributes
+    ----------
+    cache : PlanCache
+        The plans.
+    lane : callable
+        ``lane(key)``: the plan this thread's calls of lane key *key* (:func:`lane_key`) ran
+        through while it is cached, else None (:meth:`PlanCache.lane <gpmath._core.cache.PlanCache.lane>`).
 
     Examples
     --------
@@ -98,9 +136,11 @@ class Stateless:
 
     def __init__(self, name: str):
         self.cache = named_cache(name)
+        self.lane = self.cache.lane  # bound once: the lanes' lookup is on every lane call
 
     def __call__(self, front: Callable[..., Planner], operands: tuple, options: dict, execution=None, stream=None,
-                 device_id=None, run: dict | None = None, *, out=None, with_plan: bool = False):
+                 device_id=None, run: dict | None = None, *, out=None, with_plan: bool = False,
+                 lane: tuple | None = None):
         """Execute planner *front* on *operands* through a cached plan.
 
         Parameters
@@ -123,6 +163,9 @@ class Stateless:
             planner and to ``execute``.
         with_plan : bool
             Return ``(result, plan)`` (for plan properties; the plan may be cached or freed).
+        lane : tuple, optional
+            The call's :func:`lane_key`, where *operands* are the caller's device arrays as they
+            came: the plan is kept for it once cached.
 
         Returns
         -------
@@ -140,18 +183,20 @@ class Stateless:
             run = _NO_ARGUMENTS
         if out is not None:
             run = {**run, "out": out}
-        if plan is not None:
-            plan.reset_operands_unchecked(*operands)
-        else:
+        if plan is None:  # a new plan is bound to the operands already
             plan = self._planned(front, operands, options, execution, stream, device_id, out)
             if key is None or not self.cache.put(key, plan):
                 with plan:
                     result = plan.execute(**run)
                 return (result, plan) if with_plan else result
-        try:
-            result = plan.execute(**run)
-        finally:
-            plan.release_operands()
+            try:
+                result = plan.execute(**run)
+            finally:
+                plan.release_operands()
+        else:
+            result = plan.execute_with(*operands, **run)
+        if lane is not None:
+            self.cache.keep_lane(lane, key, plan)
         return (result, plan) if with_plan else result
 
     def _planned(self, front, operands: tuple, options: dict, execution, stream, device_id, out) -> Planner:

@@ -383,6 +383,26 @@ class CudaMatmul(Matmul):
         self._launch(self.package.ptr(target))
         return target
 
+    def execute_with(self, a, b, c=None, bias=None, **kwargs):
+        """As :meth:`Planner.execute_with <gpmath._core.planner.Planner.execute_with>`; a plan that
+        reads its operands in place and writes a new result with one ``cublasLtMatmul`` (no ``c``,
+        bias or ``out``, one device) makes just that call, binding nothing."""
+        fast = self._fast
+        if (fast is None or c is not None or bias is not None or kwargs or not self._direct or self._has_c
+                or self._operands["bias"] is not None or self._out is not None):
+            return super().execute_with(a, b, c, bias, **kwargs)
+        if self._bound:  # leave it as the protocol does: nothing bound
+            self.release_operands()
+        ptr, args = self.package.ptr, self._args
+        args[3].value, args[5].value = ptr(b), ptr(a)
+        result = self._new_result(self.stream)
+        args[10].value = args[8].value = ptr(result)
+        runtime.bind_thread(self.device_id)
+        status = fast()
+        if status:
+            lt.check(status, "cublasLtMatmul")
+        return result
+
     def _launch(self, d_ptr: int) -> None:
         args = self._args
         args[10].value = d_ptr

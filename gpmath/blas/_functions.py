@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._core.stateless import Stateless
+from .._core.stateless import Stateless, lane_key
 from ._cpu import small_product
 from ._planner import Matmul
 
@@ -70,10 +70,15 @@ def matmul(a: Any, b: Any, c: Any = None, *, alpha: Any = 1, beta: Any = None, e
     >>> bool(np.allclose(gpmath.matmul(a, b, epilog="relu"), np.maximum(a @ b, 0)))
     True
     """
+    lane = None
     if (c is None and bias is None and out is None and epilog is None and compute is None and beta is None
             and stream is None and device_id is None and type(alpha) is int and alpha == 1):
         result = small_product(a, b, execution)  # a small NumPy product: NumPy's, at NumPy's speed
         if result is not None:
             return result
+        lane = None if execution is not None else lane_key(Matmul, a, b)
+        plan = None if lane is None else _PATH.lane(lane)
+        if plan is not None:  # device arrays: this thread's last such call's plan, at once
+            return plan.execute_with(a, b)
     options = {"alpha": alpha, "beta": beta, "epilog": epilog, "compute": compute}
-    return _PATH(Matmul, (a, b, c, bias), options, execution, stream, device_id, out=out)
+    return _PATH(Matmul, (a, b, c, bias), options, execution, stream, device_id, out=out, lane=lane)

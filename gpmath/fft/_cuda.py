@@ -310,6 +310,22 @@ class CudaFFT(FFT):
         self._direct = {}  # the bare path reads no operand: take the one that checks
 
     # -- execution --------------------------------------------------------------------------
+    def execute_with(self, x, direction: str | None = None, stream: Any = None) -> Any:
+        """As :meth:`Planner.execute_with <gpmath._core.planner.Planner.execute_with>`; where the
+        transform is one ``cufftXtExec`` from the caller's array into a new one (see
+        :meth:`_direct_codes`), just that call, binding nothing."""
+        code = self._planned_direct.get(direction) if stream is None and self._steps is not None else None
+        if code is None:
+            return super().execute_with(x, direction=direction, stream=stream)
+        if self._x is not None:  # leave it as the protocol does: nothing bound
+            self.release_operands()
+        runtime.bind_thread(self.device_id)
+        result = self._new_result(self.stream)
+        status = self._fn(self._handle, self.package.ptr(x), self.package.ptr(result), code)
+        if status:
+            cufft.check(status, "cufftXtExec")
+        return result
+
     def execute(self, direction: str | None = None, stream: Any = None) -> Any:
         """Transform the current operand and return the result.
 

@@ -18,7 +18,7 @@ import math
 from .._core.dtypes import DTYPES
 from .._core.packages import NUMPY, as_array, known_package
 from .._core.placement import stays_on_host
-from .._core.stateless import Stateless
+from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
 from ._planner import FFT
@@ -37,7 +37,7 @@ class Call:
     """One stateless call's options (everything but the array and its axes)."""
 
     __slots__ = ("kind", "direction", "norm", "overwrite_x", "workers", "execution", "stream", "conj_in", "conj_out",
-                 "device_id")
+                 "device_id", "tag")
 
     def __init__(self, kind, direction, norm, overwrite_x, workers, execution, stream, conj_in=False, conj_out=False,
                  device_id=None):
@@ -46,6 +46,9 @@ class Call:
         self.execution, self.stream = execution, stream
         self.conj_in, self.conj_out = conj_in, conj_out
         self.device_id = device_id
+        # the options of a lane key (None: a call that takes no lane)
+        plain = execution is None and stream is None and device_id is None and not (conj_in or conj_out)
+        self.tag = (kind, direction, self.norm, self.overwrite_x) if plain else None
 
 
 def _prepared(x):
@@ -114,7 +117,15 @@ def _scipy_transform():
     return scipy_transform
 
 
-def _execute(x, pkg, axes, s, call: Call):
+def _lane(call: Call, x, *where):
+    """``(lane key, plan)`` of a call on *x* with the length and axis arguments *where*
+    (:func:`~gpmath._core.stateless.lane_key`; the plan None where its lane is not kept yet), or
+    ``(None, None)`` where the call takes no lane."""
+    lane = None if call.tag is None else lane_key((call.tag, *where), x)
+    return lane, None if lane is None else _PATH.lane(lane)
+
+
+def _execute(x, pkg, axes, s, call: Call, lane=None):
     small = small_transform(x, axes, s, call)  # a small NumPy transform: scipy.fft's, at its speed
     if small is not None:
         return small
@@ -124,7 +135,7 @@ def _execute(x, pkg, axes, s, call: Call):
     options = {"axes": axes, "s": s, "kind": call.kind, "norm": call.norm, "overwrite_x": call.overwrite_x,
                "workers": call.workers}
     ran = _PATH(FFT, (x,), options, call.execution, call.stream, call.device_id, {"direction": call.direction},
-                with_plan=call.conj_out)
+                with_plan=call.conj_out, lane=lane)
     return _conjugated(*ran) if call.conj_out else ran
 
 
@@ -145,15 +156,23 @@ def _stream_of(call: Call, pkg, x):
 
 def run_1d(x, n, axis, call: Call):
     """A 1-D transform of *x* along *axis* (SciPy's ``n`` rules; c2r: output length)."""
+    lane, plan = _lane(call, x, "n", n, axis)
+    if plan is not None:
+        return plan.execute_with(x, direction=call.direction)
+    given = x
     x, pkg = _prepared(x)
     axes, s = one_axis(tuple(x.shape), n, axis)
     if call.kind == "c2r":
         s = c2r_lengths(tuple(x.shape), axes, s, given=n is not None)
-    return _execute(x, pkg, axes, s, call)
+    return _execute(x, pkg, axes, s, call, lane if x is given else None)
 
 
 def run_nd(x, s, axes, call: Call):
     """An n-D transform of *x* (SciPy's ``s``/``axes`` rules; c2r: output lengths)."""
+    lane, plan = _lane(call, x, "s", s, axes)
+    if plan is not None:
+        return plan.execute_with(x, direction=call.direction)
+    given = x
     x, pkg = _prepared(x)
     shape = tuple(x.shape)
     axes, lengths = many_axes(shape, s, axes)
@@ -163,4 +182,4 @@ def run_nd(x, s, axes, call: Call):
         return pkg.astype(x, promoted_name(pkg.dtype_name(x)))
     if call.kind == "c2r":
         lengths = c2r_lengths(shape, axes, lengths, given=s is not None)
-    return _execute(x, pkg, axes, lengths, call)
+    return _execute(x, pkg, axes, lengths, call, lane if x is given else None)

@@ -182,8 +182,4 @@ class ThinSvd:
 
     def __call__(self, a):
         """``(u, s, vh)`` of *a* (of the planned package, dtype and shape)."""
-        self.plan.reset_operands_unchecked(a)
-        try:
-            return self.plan.execute()
-        finally:
-            self.plan.release_operands()
+        return self.plan.execute_with(a)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Package
+from ._base import ALIGNMENT, Package
 from ._cupy import CupyPackage
 from ._numpy import NUMPY
 from ._torch import TorchPackage
 
-__all__ = ["Package", "package_of", "known_package", "as_array", "NUMPY"]
+__all__ = ["Package", "package_of", "known_package", "as_array", "NUMPY", "ALIGNMENT"]
 
 _BY_MODULE: dict[str, Package] = {"numpy": NUMPY, "cupy": CupyPackage(), "torch": TorchPackage()}
 _BY_TYPE: dict[type, Package] = {}

@@ -13,7 +13,9 @@ from ..._errors import OutOfMemoryError
 from .. import runtime
 from ..dtypes import DType
 
-__all__ = ["Package", "allocation_failed"]
+__all__ = ["Package", "allocation_failed", "ALIGNMENT"]
+
+ALIGNMENT = 255  # device addresses enter plan keys modulo 256: the largest alignment a plan relies on
 
 _DTYPE_NAMES: dict = {}  # NumPy dtype -> its name (``dtype.name`` is a slow Python property)
 
@@ -40,6 +42,11 @@ class Package:
     def ptr(self, x) -> int:
         """Address of the first element."""
         raise NotImplementedError
+
+    def keyed(self, x) -> tuple:
+        """What a plan of the device array *x* relies on, for cache keys: its :meth:`signature`
+        and its address modulo 256 (:data:`ALIGNMENT`)."""
+        return self.signature(x), self.ptr(x) & ALIGNMENT
 
     def device_id(self, x) -> int | None:
         """CUDA device ordinal of *x*, or None for host memory."""

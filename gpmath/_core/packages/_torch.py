@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import DType
-from ._base import Package, allocation_failed
+from ._base import ALIGNMENT, Package, allocation_failed
 
 __all__ = ["TorchPackage"]
 
@@ -54,6 +54,9 @@ class TorchPackage(Package):
 
     def ptr(self, x):
         return x.data_ptr()
+
+    def keyed(self, x):  # signature() and ptr() in one call: the stateless lanes' key
+        return (x.shape, x.stride(), x.dtype, x.get_device(), x.is_conj(), x.is_neg(), x.data_ptr() & ALIGNMENT)
 
     def device_id(self, x):
         device = x.get_device()
