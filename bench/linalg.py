@@ -264,6 +264,7 @@ def profile() -> None:
     a32, b32 = a.float(), b.float()
     h, x = spd((128,), 16, torch.float64), spd((), 1024, torch.float64)
     g, gb = spd((), 4096, torch.float32), torch.randn(4096, 1, dtype=torch.float32, device="cuda")
+    tall, rhs = torch.randn(4096, 1024, device="cuda"), torch.randn(4096, 1, device="cuda")
     ca, cb, ch, cx, cg, cgb = (_cp(t) for t in (a, b, h, x, g, gb))
     cases = {
         "cholesky 10000x32": (lambda: linalg.cholesky(a, True), lambda: torch.linalg.cholesky(a),
@@ -275,6 +276,8 @@ def profile() -> None:
         "slogdet 1024": (lambda: linalg.slogdet(x), lambda: torch.linalg.slogdet(x), lambda: cupy.linalg.slogdet(cx)),
         "solve 4096 f32": (lambda: linalg.solve(g, gb), lambda: torch.linalg.solve(g, gb),
                            lambda: cupy.linalg.solve(cg, cgb)),
+        "lstsq 4096x1024 f32": (lambda: linalg.lstsq(tall, rhs, lapack_driver="gelsy", check_finite=False),
+                                lambda: torch.linalg.lstsq(tall, rhs, driver="gels"), None),
     }
     calls = 20
     for case, fns in cases.items():
@@ -300,6 +303,26 @@ def profile() -> None:
                   f"host+gaps {wall - gpu:8.1f}", flush=True)
             for e in kernels[:6]:
                 print(f"      {e.count / calls:4.1f}x {e.self_device_time_total / e.count:8.1f} us  {e.key[:90]}")
+            if library == "gpmath":
+                _host_profile(fn, calls)
+
+
+def _host_profile(fn, calls: int) -> None:
+    """Where *fn*'s host time goes (cProfile, the functions that take most of it themselves)."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        fn()
+        torch.cuda.synchronize()
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(10)
+    lines = [line for line in text.getvalue().splitlines() if line.strip() and "/" in line or "tottime" in line]
+    print("\n".join("      " + line for line in lines[:11]), flush=True)
 
 
 def irs_tolerance() -> None:

@@ -136,17 +136,21 @@ class QrLeastSquares:
                          self._lwork, info_i)
 
     def _result(self, arrays, a_work, b_work):
+        """``(x, residues, rank, None)``: ranks from R's diagonal, read once (the call's one sync),
+        after the full-rank solution is enqueued; a rank-deficient batch solved again by the SVD."""
         p, ws = self.problem, self.ws
         pkg = ws.package
         rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._eps if self._cond is None else self._cond)
         bm = arrays["b"][..., None] if p.rhs.vector else arrays["b"]
-        if bool((rank < self._cols).any()):  # rank deficient: the SVD's minimum-norm solutions
+        x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
+        ranks = pkg.to_numpy(rank)
+        if (ranks < self._cols).any():  # rank deficient: the SVD's minimum-norm solutions
             if self._svd is None:
                 self._svd = ThinSvd(ws, arrays["a"])
             x, rank = svd_solution(pkg, bm, *self._svd(arrays["a"]), self._cond, self._eps)
             self._svd.plan.check()  # (a stream sync: this path has had one already)
-        else:
-            x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
+        elif not rank.ndim:
+            rank = ranks  # read already: lstsq_result's int() reads nothing more
         return lstsq_result(pkg, arrays["a"], bm, x, rank, None, p.rhs.vector, residues=False)
 
 
