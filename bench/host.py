@@ -23,6 +23,7 @@ cost of the stateless functions on torch CUDA operands beside torch, the time of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import statistics
@@ -196,12 +197,34 @@ def per_call() -> Table:
         "solve 32² f64": (lambda: gpmath.linalg.solve(spd, rhs), lambda: torch.linalg.solve(spd, rhs)),
         "cholesky 32² f64": (lambda: gpmath.linalg.cholesky(spd, lower=True), lambda: torch.linalg.cholesky(spd)),
     }
-    t = Table("stateless calls on torch CUDA operands (µs per call; torch/gpmath >= 1 is the target)",
-              ["call", "gpmath µs", "torch µs", "torch/gpmath"], name="per-call")
+    t = Table("stateless calls on torch CUDA operands (µs per call; torch/gpmath >= 1 is the target; "
+              "full path: the same call with the lanes switched off)",
+              ["call", "gpmath µs", "torch µs", "torch/gpmath", "full path µs"], name="per-call")
     for name, (ours, theirs) in pairs.items():
         us = per_call_us({"gpmath": ours, "torch": theirs}, calls=2000, rounds=5)
-        t.rows.append([name, round(us["gpmath"], 2), round(us["torch"], 2), fmt(us["torch"] / us["gpmath"])])
+        with _without_lanes():
+            full = per_call_us({"gpmath": ours}, calls=2000, rounds=5)["gpmath"]
+        t.rows.append([name, round(us["gpmath"], 2), round(us["torch"], 2), fmt(us["torch"] / us["gpmath"]),
+                       round(full, 2)])
     return t
+
+
+@contextlib.contextmanager
+def _without_lanes():
+    """The stateless functions with no lane keys (:func:`gpmath._core.stateless.lane_key`): every
+    call builds its full key."""
+    from gpmath.blas import _functions as matmul_functions
+    from gpmath.fft import _functions as fft_functions
+
+    modules = (matmul_functions, fft_functions)
+    kept = [module.lane_key for module in modules]
+    for module in modules:
+        module.lane_key = lambda *arrays: None
+    try:
+        yield
+    finally:
+        for module, lane_key in zip(modules, kept):
+            module.lane_key = lane_key
 
 
 def _fresh_process_s(code: str, runs: int = 5) -> float:

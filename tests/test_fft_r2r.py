@@ -165,6 +165,42 @@ def test_bad_arguments_raise_scipys_errors():
 
 
 @pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("name", ["dctn", "idctn", "dstn", "idstn", "fftn", "ifftn", "fft2"])
+@pytest.mark.parametrize("s", [None, (3, 5), 4])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "complex128"])
+def test_empty_axes_transform_nothing_whatever_s_says(rng, package, name, s, dtype):
+    """SciPy (and NumPy) return x itself for ``axes=()``, ignoring the lengths in s; gpmath a copy."""
+    x = (10 * rng.uniform(-1, 1, (2, 3, 4))).astype(dtype)
+    xp = convert(x, package, dtype)
+    result = getattr(gfft, name)(xp, s=s, axes=())
+    assert result is not xp and type(result) is type(xp) and result.dtype == xp.dtype
+    np.testing.assert_array_equal(to_numpy(result), to_numpy(getattr(scipy.fft, name)(x, s=s, axes=())))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("name, last", [("irfftn", 1), ("irfft2", 1), ("hfftn", 1), ("hfft2", 1), ("irfftn", 2)])
+def test_nd_complex_to_real_of_one_point_gives_one_point(rng, package, name, last):
+    """irfftn and hfftn of a last axis of one point give one point by default, as SciPy's (its
+    pocketfft's default length ``2 m - 1`` for m = 1); irfft and hfft raise, as SciPy's."""
+    x = rng.uniform(-1, 1, (3, last)) + 1j * rng.uniform(-1, 1, (3, last))
+    xp = convert(x, package, "complex128")
+    check(getattr(gfft, name)(xp), getattr(scipy.fft, name)(x), "complex128")
+    for one_d in ("irfft", "hfft"):
+        if last == 1:
+            with pytest.raises(ValueError, match="invalid number of data points"):
+                getattr(gfft, one_d)(xp)
+            with pytest.raises(ValueError, match="(?i)invalid number of data points"):
+                getattr(scipy.fft, one_d)(x)
+
+
+def test_planners_refuse_empty_axes():
+    x = np.ones((3, 4))
+    for planner in (DCT, DST, gpmath.fft.FFT):
+        with pytest.raises(ValueError, match="at least one axis"):
+            planner(x, axes=())
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("name, s, axes", [("hfft2", None, (-2, -1)), ("hfftn", (4, 9), None), ("hfftn", None, (2, 0)),
                                            ("ihfft2", None, (0, 1)), ("ihfftn", (5, 6), None), ("ihfftn", None, None)])
 def test_hermitian_nd(rng, package, name, s, axes):

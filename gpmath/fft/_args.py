@@ -157,7 +157,8 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``(axes, s)`` of an n-D transform, following ``scipy.fft.fftn``'s rules.
 
     ``axes=None`` means the last ``len(s)`` axes, or every axis when *s* is None too; ``-1``
-    in *s* keeps the input's length.
+    in *s* keeps the input's length.  Empty *axes* transform nothing, whatever lengths *s*
+    holds (they must be integers), as in SciPy.
 
     Examples
     --------
@@ -167,6 +168,8 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     ((1, 2), (5, 4))
     >>> many_axes((2, 3, 4), None, (-1, 0))
     ((2, 0), (4, 2))
+    >>> many_axes((2, 3, 4), (5, 6), ())
+    ((), ())
     """
     ndim = len(shape)
     axes = unique_axes(ndim, axes, ValueError)
@@ -179,23 +182,28 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
             if len(lengths) > ndim:
                 raise ValueError(f"s has {len(lengths)} lengths but the input has only {ndim} axes")
             axes = tuple(range(ndim - len(lengths), ndim))
-        elif len(lengths) != len(axes):
+        elif axes and len(lengths) != len(axes):
             raise ValueError(f"s and axes must have the same length, got {len(lengths)} and {len(axes)}")
         lengths = [shape[a] if v == -1 else v for v, a in zip(lengths, axes)]
     return axes, tuple(_length(v, "s") for v in lengths)
 
 
-def c2r_lengths(shape, axes, s, given: bool) -> tuple[int, ...]:
-    """Output lengths of a complex-to-real transform: the last defaults to ``2 * (m - 1)``.
+def c2r_lengths(shape, axes, s, given: bool, one_d: bool = False) -> tuple[int, ...]:
+    """Output lengths of a complex-to-real transform: the last defaults to ``2 * (m - 1)`` for
+    *m* input points; for an n-D transform (not *one_d*) of one point, to one point (as
+    ``scipy.fft.irfftn`` and ``hfftn`` give it; ``irfft`` and ``hfft`` raise).
 
     Examples
     --------
     >>> c2r_lengths((4, 5), (1,), (5,), given=False)
     (8,)
+    >>> c2r_lengths((4, 1), (0, 1), (4, 1), given=False)
+    (4, 1)
     """
     if given:
         return tuple(s)
-    return (*s[:-1], _length(2 * (shape[axes[-1]] - 1), "n"))
+    m = shape[axes[-1]]
+    return (*s[:-1], _length(1 if m == 1 and not one_d else 2 * (m - 1), "n"))
 
 
 def promoted_name(name: str, argument: str = "x") -> str:

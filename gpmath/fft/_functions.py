@@ -163,7 +163,7 @@ def run_1d(x, n, axis, call: Call):
     x, pkg = _prepared(x)
     axes, s = one_axis(tuple(x.shape), n, axis)
     if call.kind == "c2r":
-        s = c2r_lengths(tuple(x.shape), axes, s, given=n is not None)
+        s = c2r_lengths(tuple(x.shape), axes, s, given=n is not None, one_d=True)
     return _execute(x, pkg, axes, s, call, lane if x is given else None)
 
 
@@ -176,10 +176,11 @@ def run_nd(x, s, axes, call: Call):
     x, pkg = _prepared(x)
     shape = tuple(x.shape)
     axes, lengths = many_axes(shape, s, axes)
-    if not axes:
+    if not axes:  # nothing to transform: SciPy and NumPy return x itself, gpmath a copy of it
         if call.kind != "c2c":
             raise ValueError("axes must name at least one axis to transform")
-        return pkg.astype(x, promoted_name(pkg.dtype_name(x)))
+        given, pkg = as_array(given)
+        return pkg.copy(given)
     if call.kind == "c2r":
         lengths = c2r_lengths(shape, axes, lengths, given=s is not None)
     return _execute(x, pkg, axes, lengths, call, lane if x is given else None)

@@ -129,6 +129,8 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
     x, pkg = as_array(x)
     workers = check_workers(workers)
     p = describe_r2r(tuple(x.shape), pkg.dtype_name(x), family, type, s, axes, norm, orthogonalize, one_d)
+    if not p.axes:  # nothing to transform: SciPy returns x itself, gpmath a copy of it
+        return pkg.copy(x)
     x = _in_dtype(pkg, x, p)
     home = pkg.device_id(x)
     if home is None and (small_on_host(x, p.axes, p.s, execution, stream, device_id)
@@ -195,6 +197,8 @@ class DCT(Planner):
         self.package, self.device_id = pkg, pkg.device_id(x)
         self.problem = describe_r2r(tuple(x.shape), pkg.dtype_name(x), self.family, type, s, axes, norm,
                                     orthogonalize)
+        if not self.problem.axes:
+            raise ValueError("axes must name at least one axis to transform")
         self._template = (pkg.dtype_name(x), tuple(x.shape))
         self.stream, self._stream_object = _stream(stream, pkg, self.device_id), stream
         options = dict(workers=check_workers(workers), execution=execution,
