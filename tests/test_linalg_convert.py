@@ -168,3 +168,24 @@ def test_non_numeric_dtypes_raise_value_error_as_scipy(code):
         sl.inv(a)
     with pytest.raises(ValueError, match="computes on numbers"):
         linalg.inv(a)
+
+
+@pytest.mark.parametrize("package, device", HOST + DEVICE)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "int64"])
+@pytest.mark.parametrize("shape", [(), (1,), (3,)], ids=str)
+@pytest.mark.parametrize("name", ["cholesky", "cho_factor"])
+def test_cholesky_reads_scalars_and_vectors_as_scipy_does(package, device, dtype, shape, name):
+    """SciPy's cholesky and cho_factor read their operand through atleast_2d: a scalar or a
+    one-element vector is a 1 x 1 matrix, a longer vector a 1 x N one (not square: ValueError)."""
+    a = np.full(shape, 6.25).astype(dtype)
+    if shape == (3,):
+        with pytest.raises(ValueError, match="square"):
+            getattr(sl, name)(a)
+        with pytest.raises(ValueError, match="square"):
+            getattr(linalg, name)(in_package(a, package, device))
+        return
+    got, want = getattr(linalg, name)(in_package(a, package, device)), getattr(sl, name)(a)
+    got, want = (got[0], want[0]) if name == "cho_factor" else (got, want)
+    assert tuple(got.shape) == want.shape == (1, 1)
+    assert str(got.dtype).rpartition(".")[2] == str(want.dtype)
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-6)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.packages import as_array, known_package
+from .._core.packages import as_array, known_package, package_of
 from ._finite import require_finite
 
-__all__ = ["compute_dtype", "identity", "operands", "prepared", "referenced", "structure", "written_into"]
+__all__ = ["as_matrix", "compute_dtype", "identity", "operands", "prepared", "referenced", "structure", "written_into"]
 
 _NUMPY_NAMES = {"bfloat16": "float32", "complex32": "complex64"}  # dtypes NumPy does not know, as it would read them
 
@@ -151,6 +151,22 @@ def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -
     arrays = operands(integers_to_double=integers_to_double, **named)
     require_finite(check_finite, **dict(zip(named, arrays)))
     return arrays
+
+
+def as_matrix(x):
+    """*x* with a leading axis of one added until it has two: a scalar as ``(1, 1)``, a vector as
+    one row, as ``numpy.atleast_2d`` reads them (SciPy's ``cholesky`` and ``cho_factor`` do).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_matrix(np.float64(4.0)).shape, as_matrix(np.ones(3)).shape, as_matrix(np.ones((2, 2))).shape
+    ((1, 1), (1, 3), (2, 2))
+    """
+    pkg = package_of(x, "a")
+    while len(x.shape) < 2:
+        x = pkg.expand_dims(x, 0)
+    return x
 
 
 def written_into(operand, result, *, fortran: bool = False):

@@ -16,7 +16,7 @@ from ..solver import LU, QR, SVD, Cholesky, Eig
 from ..solver._ops import transpose
 from ..solver._problem import matrix, square
 from ._dispatch import run
-from ._convert import prepared, written_into
+from ._convert import as_matrix, prepared, written_into
 from . import _eigh
 from ._host import matrixwise
 from ._lu import rectangular_lu_factor
@@ -57,7 +57,8 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     Returns
     -------
     array, (..., N, N)
-        The triangular factor; the other triangle is zero.
+        The triangular factor; the other triangle is zero.  A scalar (or a vector of one element)
+        is read as a 1 x 1 matrix, as SciPy reads it.
 
     Raises
     ------
@@ -71,7 +72,8 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    c = run(Cholesky, prepared(check_finite, a=a), {"lower": lower}, execution, stream, device_id=device_id)
+    (matrix,) = prepared(check_finite, a=a)
+    c = run(Cholesky, (as_matrix(matrix),), {"lower": lower}, execution, stream, device_id=device_id)
     return written_into(a, c) if overwrite_a else c
 
 
