@@ -396,3 +396,17 @@ def test_factor_pairs_must_be_pairs_as_in_scipy(bare, name, argument):
     assert issubclass(ValueError, expected) and issubclass(type(theirs.value), expected)
     with pytest.raises(ValueError, match=argument):
         getattr(linalg, name)(bare, b, **CPU)
+
+
+@pytest.mark.parametrize("call", [lambda a, b: linalg.eigh(a, b), lambda a, b: linalg.eigh(a, b, eigvals_only=True),
+                                  lambda a, b: linalg.eig(a, b), lambda a, b: linalg.eigvals(a, b),
+                                  lambda a, b: linalg.solve(a, b), lambda a, b: linalg.cho_solve((a, False), b)],
+                         ids=["eigh", "eigvalsh-form", "eig", "eigvals", "solve", "cho_solve"])
+def test_a_second_operand_of_another_package_is_named(call):
+    """Two operands of two packages raise ValueError naming both (the generalized eigh raised
+    AttributeError from inside its reduction; eig with b computed on the mixture)."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[4.0, 1.0], [1.0, 3.0]])
+    for first, second in ((a, torch.from_numpy(a.copy())), (torch.from_numpy(a.copy()), a)):
+        with pytest.raises(ValueError, match="pass operands of one package"):
+            call(first, second)

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from .._errors import LinAlgError
+from .._core.execution import check_same_space
+from .._core.operand import locate
 from .._core.packages import known_package, package_of
 from .._core.planner import Planner
 from .._core.staging import deliver
@@ -37,8 +39,10 @@ _WHOLE_SPECTRUM = ("ev", "evd", "gv", "gvd")
 
 
 def check_options(a, b, type: int, subset_by_index, subset_by_value, driver: str | None) -> None:
-    """SciPy's ``ValueError`` for options that do not go together."""
+    """SciPy's ``ValueError`` for options that do not go together, and gpmath's for a *b* of
+    another package or device than *a*'s."""
     if b is not None:
+        check_same_space([locate(a, "a"), locate(b, "b")])
         if tuple(b.shape[-2:]) != tuple(a.shape[-2:]):
             raise ValueError(f"wrong b dimensions {tuple(b.shape)}, should be {tuple(a.shape)} (its last two)")
         check_eigh_type(type)

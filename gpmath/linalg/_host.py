@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._core.execution import check_same_space
+from .._core.operand import locate
 from .._core.packages import as_array
 
 __all__ = ["matrixwise"]
@@ -32,11 +34,13 @@ def matrixwise(compute: Callable[..., Any], a: Any, *others: Any) -> Any:
     ((2, 3, 4), (2, 3), dtype('int32'))
     """
     a, package = as_array(a, "a")
+    if any(x is not None for x in others):  # (the others are named "b": eig's b is the only one)
+        check_same_space([locate(a, "a"), *(locate(x, "b") for x in others if x is not None)])
     home = package.device_id(a)
     host = package.to_numpy(a)
     if not others and host.ndim == 2:  # one matrix: its results as _stack leaves one, without the batch's steps
         return _map(lambda x: package.asarray(np.ascontiguousarray(x), home), compute(host))
-    values = [None if x is None else as_array(x, "b")[1].to_numpy(x) for x in others]
+    values = [None if x is None else package.to_numpy(x) for x in others]
     batch = np.broadcast_shapes(host.shape[:-2], *(v.shape[:-2] for v in values if v is not None))
     count = math.prod(batch)
     stacks = [None if v is None else np.broadcast_to(v, batch + v.shape[-2:]).reshape(count, *v.shape[-2:])
