@@ -310,6 +310,7 @@ def test_a_released_plan_refuses_to_execute_until_rebound(rng):
     a, x = rng.random((3, 3)), rng.random(8) + 0j
     for plan, operands, run in ((Matmul(a, a, **CPU), (a, a), {}),
                                 (gpmath.fft.FFT(x, **CPU), (x,), {}),
+                                (gpmath.fft.DCT(x.real, **CPU), (x.real,), {}),
                                 (gpmath.solver.Cholesky(spd(rng, 3), **CPU), (spd(rng, 3),), {"check": True})):
         with plan:
             plan.plan()
@@ -324,6 +325,28 @@ def _engines():
     for cuda, cpu, _ in engines.TABLE.values():
         yield engines._load(cuda)
         yield engines._load(cpu)
+
+
+def _planners():
+    """Every planner class that makes plans itself (not a front that picks an engine)."""
+    import gpmath.fft._r2r_planner  # noqa: F401 (the DCT/DST planners)
+    import gpmath.linalg._eigh  # noqa: F401 (the generalized eigh planner)
+    from gpmath.solver._base import SolverPlan
+
+    def below(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from below(sub)
+
+    for cls in sorted(set(below(Planner)), key=lambda c: (c.__module__, c.__name__)):
+        if cls.__name__ not in engines.TABLE and cls is not SolverPlan and cls.__module__.startswith("gpmath."):
+            yield cls
+
+
+@pytest.mark.parametrize("planner", list(_planners()), ids=lambda planner: planner.__name__)
+def test_every_planner_implements_the_protocol(planner):
+    for name in PROTOCOL:
+        assert getattr(planner, name) is not getattr(Planner, name), f"{planner.__name__} lacks {name}"
 
 
 @pytest.mark.parametrize("engine", list(_engines()), ids=lambda engine: engine.__name__)

@@ -219,6 +219,8 @@ class DCT(Planner):
         self._check_alive()
         if direction not in (None, "forward", "inverse"):
             raise ValueError(f'direction must be "forward" or "inverse", not {direction!r}')
+        if self._x is None:
+            raise ValueError("this plan has no operand bound; pass it with reset_operands()")
         pkg = self.package
         with pkg.on_stream(self.stream, self.device_id):
             return r2r(_in_dtype(pkg, self._x, self.problem), self.problem, direction == "inverse", self._ffts)
@@ -237,6 +239,10 @@ class DCT(Planner):
     def reset_operands_unchecked(self, x: Any) -> None:
         """Like :meth:`reset_operands` without validation (the caller guarantees compatibility)."""
         self._x = x
+
+    def release_operands(self) -> None:
+        """Drop the reference to the operand (see :meth:`Planner.release_operands`)."""
+        self._x = None
 
     def _after_free(self) -> None:
         self._x = None
