@@ -566,6 +566,7 @@ class CudaMatmul(Matmul):
         The caller guarantees each array matches the planned one in package, device, shape,
         dtype, strides and alignment; anything else gives wrong results.
         """
+        self._check_alive()
         ops = self._operands
         self._bound = True
         if self.staging is not None:
