@@ -36,6 +36,8 @@ def check(got, expected, dtype, package, device):
     np.testing.assert_allclose(result, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
     if package == "torch":
         assert got.device.type == device
+    if package == "numpy" and expected.ndim == 0:  # a NumPy scalar, as SciPy's (not a 0-d array)
+        assert not isinstance(got, np.ndarray), type(got)
 
 
 @pytest.mark.parametrize("package, device", PACKAGES)

@@ -143,7 +143,7 @@ def _singular_norm(package, a, ord, axes: tuple[int, int], keepdims: bool):
     if ord == "nuc":
         value = s.sum(-1)
     else:
-        value = package.amax(s, -1)[..., 0] if ord == 2 else -package.amax(-s, -1)[..., 0]
+        value = package.amax(s, -1)[..., 0][()] if ord == 2 else -package.amax(-s, -1)[..., 0]  # ([()]: NumPy's scalar)
     if keepdims:
         for ax in sorted(axes):
             value = package.expand_dims(value, ax)
