@@ -1115,6 +1115,29 @@ def test_calibrate_records_factor_rows_that_later_plans_follow(model, monkeypatc
         gpmath.solver.calibrate(sizes=(64, 48))
 
 
+@pytest.mark.parametrize("rows", ["bad", None, [], [[2, 64, "batched"]], [[2, 64, "batched"], [1, None, "unknown"]],
+                                  [[0, None, "looped"]], [[1, None]], [["2", 64, "batched"], [1, None, "looped"]],
+                                  [[True, None, "looped"]]], ids=str)
+def test_recorded_rows_that_are_no_crossover_table_are_refused_with_one_warning(model, monkeypatch, caplog, rows):
+    """A wisdom file edited by hand (or from a version with other routes) never breaks a solve:
+    the built-in rows route, and one warning says why."""
+    from gpmath._core import wisdom
+    from gpmath.solver import Solve, _crossover
+
+    monkeypatch.setattr(wisdom, "_store", {})
+    monkeypatch.setattr(wisdom, "_told", set())
+    monkeypatch.setattr(_crossover, "_refused", set())
+    monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: f"emulated GPU {device_id}, {library} {version}")
+    wisdom.record("solver", "emulated GPU 0, cusolver 12000", "FACTOR", {"rows": rows})
+    a, b = general((3,), 40, "float64"), random((3, 40, 1), "float64", 1)
+    for _ in range(2):
+        with caplog.at_level("WARNING", logger="gpmath"):
+            with Solve(model.put(a), model.put(b), **CUDA) as plan:
+                close(a @ host(plan.execute(check=True)), b, "float64", 100)
+    assert _crossover.calibrated(_crossover.FACTOR, 0) is _crossover.FACTOR
+    assert sum("not a crossover table" in record.getMessage() for record in caplog.records) == 1
+
+
 @pytest.mark.parametrize("losses, rows", [
     ((), [[2, 512, "batched"], [1, None, "looped"]]),  # the batched routines won everywhere timed
     ((48, 64), [[1, None, "looped"]]),  # the loop won at the first two sizes

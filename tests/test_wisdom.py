@@ -51,7 +51,13 @@ def test_save_and_load_round_trip_every_machine(tmp_path):
 
 
 @pytest.mark.parametrize("content", ["not json", json.dumps({"format": 2, "entries": []}), json.dumps([1, 2]),
-                                     json.dumps({"format": 1, "entries": [{"kind": "matmul"}]})])
+                                     json.dumps({"format": 1, "entries": [{"kind": "matmul"}]}),
+                                     json.dumps({"format": 1, "entries": [{"kind": "matmul", "machine": "m",
+                                                                          "key": ["k", ["x"]], "choice": {}}]}),
+                                     json.dumps({"format": 1, "entries": [{"kind": "solver", "machine": 3,
+                                                                          "key": "FACTOR", "choice": {}}]}),
+                                     json.dumps({"format": 1, "entries": [{"kind": "solver", "machine": "m",
+                                                                          "key": "FACTOR", "choice": [[1, 2]]}]})])
 def test_a_file_that_is_not_wisdom_is_refused_by_name(tmp_path, content):
     path = tmp_path / "bad.json"
     path.write_text(content)

@@ -134,7 +134,7 @@ def load(path: str | os.PathLike) -> int:
             content = json.load(file)
         if content.get("format") != _FORMAT:
             raise ValueError(f"format {content.get('format')!r}, not {_FORMAT}")
-        found = [(e["kind"], e["machine"], e["key"], dict(e["choice"])) for e in content["entries"]]
+        found = [_entry(e) for e in content["entries"]]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{os.fspath(path)!r} is not a gpmath wisdom file: {exc}") from None
     with _lock:
@@ -143,6 +143,15 @@ def load(path: str | os.PathLike) -> int:
             _told.discard((kind, key))
     logger.info("wisdom: %d entries loaded from %s", len(found), os.fspath(path))
     return len(found)
+
+
+def _entry(entry: dict) -> tuple[str, str, str, dict]:
+    """``(kind, machine, key, choice)`` of one entry of a file; ``TypeError`` for texts that are
+    not strings or a choice that is not a mapping."""
+    kind, where, key, choice = entry["kind"], entry["machine"], entry["key"], entry["choice"]
+    if not all(isinstance(text, str) for text in (kind, where, key)) or not isinstance(choice, dict):
+        raise TypeError(f"an entry's kind, machine and key must be strings and its choice a mapping: {entry!r:.200}")
+    return kind, where, key, dict(choice)
 
 
 def clear() -> None:

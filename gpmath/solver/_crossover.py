@@ -50,9 +50,10 @@ Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 20
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 
-__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "Table", "choose", "calibrated", "overriding"]
+__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "Table", "choose", "calibrated", "overriding", "valid_rows"]
 
 
 class Table(tuple):
@@ -69,6 +70,8 @@ class Table(tuple):
 
 _lock = threading.Lock()
 _overrides: dict[tuple[int, str], tuple] = {}  # (device, table name) -> rows, while calibrate() times them
+_refused: set[tuple[str, str]] = set()  # (machine, table name) whose recorded rows were refused (warned once)
+logger = logging.getLogger("gpmath")
 
 EIGH = Table("EIGH", (  # "kernel": gpmath's Jacobi kernel (real matrices, where NVRTC is available)
     (1, 32, "kernel"),
@@ -142,5 +145,35 @@ def calibrated(table: Table, device_id: int) -> tuple:
         return table
     from ._device import LIBRARIES
 
-    choice = wisdom.lookup("solver", wisdom.machine(device_id, "cusolver", LIBRARIES.cs.get_version()), name)
-    return table if choice is None else tuple(tuple(row) for row in choice["rows"])
+    machine = wisdom.machine(device_id, "cusolver", LIBRARIES.cs.get_version())
+    choice = wisdom.lookup("solver", machine, name)
+    if choice is None:
+        return table
+    rows = valid_rows(table, choice.get("rows"))
+    if rows is None and (machine, name) not in _refused:
+        _refused.add((machine, name))
+        logger.warning("solver: the %s rows gpmath.wisdom holds for %s are not a crossover table (%r); the built-in "
+                       "rows route instead (run gpmath.solver.calibrate() again)", name, machine, choice.get("rows"))
+    return table if rows is None else rows
+
+
+def valid_rows(table: Table, rows) -> tuple | None:
+    """*rows* as a table of *table*'s choices, or None where they are not one: each row
+    ``(min_batch >= 1, max_n >= 1 or None, a choice of table's)``, the last for every batch and
+    size ``(1, None, choice)``.
+
+    Examples
+    --------
+    >>> valid_rows(FACTOR, [[2, 768, "batched"], [1, None, "looped"]])
+    ((2, 768, 'batched'), (1, None, 'looped'))
+    >>> valid_rows(FACTOR, [[2, 768, "batched"]]) is None  # no row for one matrix
+    True
+    """
+    choices = {row[2] for row in table}
+    count = lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= 1  # noqa: E731
+    try:
+        found = tuple((b, n, c) for b, n, c in rows)
+    except (TypeError, ValueError):  # not a sequence of triples
+        return None
+    fine = all(count(b) and (n is None or count(n)) and isinstance(c, str) and c in choices for b, n, c in found)
+    return found if fine and found and found[-1][:2] == (1, None) else None
