@@ -494,11 +494,18 @@ def test_wisdom_crosses_processes_through_a_file(tuning, fake, rng, tmp_path, mo
         assert fake.used[-1] == 3
 
 
-@pytest.mark.parametrize("change", ["machine", "shape", "refused", "workspace"])  # (the workspace limit is in the key)
+@pytest.mark.parametrize("change", ["machine", "shape", "refused", "workspace", "bad algo", "no time"])
 def test_wisdom_is_used_only_for_its_problem_on_its_machine(tuning, fake, rng, monkeypatch, caplog, change):
+    """(the workspace limit is in the key; "bad algo" and "no time": an entry edited by hand)"""
     plan, _, _ = _tuned_plan(rng)
     with plan:
         plan.autotune()
+    for choices in wisdom._store.values():
+        for choice in choices.values():
+            if change == "bad algo":
+                choice["algo"] = "not hex"
+            elif change == "no time":
+                del choice["ms"]
     shape = (24, 16, 8)
     if change == "machine":
         monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: "another GPU, sm_80, cublasLt 120000")
@@ -517,7 +524,7 @@ def test_wisdom_is_used_only_for_its_problem_on_its_machine(tuning, fake, rng, m
     messages = " ".join(r.getMessage() for r in caplog.records)
     if change == "machine":
         assert "not used on another GPU, sm_80" in messages
-    if change == "refused":
+    if change in ("refused", "bad algo", "no time"):
         assert "refuses the algorithm wisdom recorded" in messages
 
 

@@ -209,6 +209,7 @@ class CudaMatmul(Matmul):
             return None
         try:
             algo = lt.MatmulAlgo.from_buffer_copy(bytes.fromhex(choice["algo"]))
+            float(choice["ms"])  # (autotune() reports it)
         except (KeyError, TypeError, ValueError):
             checked = None
         else:
