@@ -17,3 +17,19 @@ def test_import_leaves_scipy_torch_cupy_and_cuda_unimported(module):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"import {module} failed:\n{done.stderr[-3000:]}"
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("variable, value, least", [
+    ("GPMATH_CACHE_SIZE", "abc", 0), ("GPMATH_FFT_CACHE_BYTES", "1e9", 0), ("GPMATH_CACHE_BYTES", "-1", 0),
+    ("GPMATH_PINNED_MIN_BYTES", "xyz", 0), ("GPMATH_PINNED_POOL_BYTES", "-5", 0), ("GPMATH_PINNED_SLOT_BYTES", "0", 4096),
+])
+def test_a_numeric_environment_variable_that_holds_no_such_number_is_named(variable, value, least):
+    """At import, or when the module that reads it loads: ValueError naming the variable (not a bare
+    int() error, and never a pipeline of zero-byte slots)."""
+    import os
+
+    probe = "import gpmath, gpmath._core.transfer"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **{variable: value}))
+    assert done.returncode != 0
+    assert f"ValueError: {variable} must be an integer of at least {least}, not '{value}'" in done.stderr

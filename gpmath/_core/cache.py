@@ -27,6 +27,8 @@ from threading import get_ident
 from collections import OrderedDict
 from typing import Any, Callable, NamedTuple
 
+from . import settings
+
 __all__ = ["PlanCache", "named_cache", "CacheInfo", "CacheLimits", "cache_info", "cache_clear", "set_cache_limits",
            "get_cache_limits"]
 
@@ -77,9 +79,8 @@ def _from_environment(name: str, what: str, default: int) -> int:
     """``GPMATH_<NAME>_CACHE_<WHAT>`` (*name* in capitals, ``-`` as ``_``), else ``GPMATH_CACHE_<WHAT>``,
     else *default*."""
     for variable in (f"GPMATH_{name.upper().replace('-', '_')}_CACHE_{what}", f"GPMATH_CACHE_{what}"):
-        value = os.environ.get(variable)
-        if value:
-            return _limit(int(value), variable)
+        if os.environ.get(variable):
+            return settings.integer(variable, default)
     return default
 
 

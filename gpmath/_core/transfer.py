@@ -37,15 +37,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import runtime
+from . import runtime, settings
 from .streams import order_after, synchronize
 
 __all__ = ["to_device", "to_host", "through_blocks", "enqueue_to_pinned", "is_pinned", "host_empty", "release", "PIPELINE_BYTES", "SLOT_BYTES",
            "SLOTS", "POOL_BYTES"]
 
-PIPELINE_BYTES = int(os.environ.get("GPMATH_PINNED_MIN_BYTES", 4 << 20))  # smaller copies: pageable, direct
-SLOT_BYTES = int(os.environ.get("GPMATH_PINNED_SLOT_BYTES", 16 << 20))  # a chunk of a pipelined copy
-POOL_BYTES = int(os.environ.get("GPMATH_PINNED_POOL_BYTES", 1 << 30))
+PIPELINE_BYTES = settings.integer("GPMATH_PINNED_MIN_BYTES", 4 << 20)  # smaller copies: pageable, direct
+SLOT_BYTES = settings.integer("GPMATH_PINNED_SLOT_BYTES", 16 << 20, least=4096)  # a chunk of a pipelined copy
+POOL_BYTES = settings.integer("GPMATH_PINNED_POOL_BYTES", 1 << 30)
 SLOTS = 3
 _COPY_THREADS = max(1, min(8, (os.cpu_count() or 1) // 2))
 _PIECE = 1 << 20  # a thread copies at least this many bytes
