@@ -22,7 +22,7 @@ import pytest
 
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
-from gpmath.blas import Matmul, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
+from gpmath.blas import Matmul, _cuda, _cuda_tuning, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath._core import wisdom
 
 from helpers import emulated_block_pipeline, emulated_device
@@ -153,6 +153,7 @@ def fake(monkeypatch):
     """Route gpmath.blas's CUDA engine to the model; returns the fake cuBLASLt."""
     model = FakeLt()
     monkeypatch.setattr(_cuda, "lt", model)
+    monkeypatch.setattr(_cuda_tuning, "lt", model)
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda, "host_empty", np.empty)
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: None)
@@ -161,6 +162,8 @@ def fake(monkeypatch):
     monkeypatch.setattr(wisdom, "_told", set())
     monkeypatch.setattr(wisdom, "_environment", {"read": True})
     emulated_device(monkeypatch, _cuda)
+    monkeypatch.setattr(_cuda_tuning, "DeviceBuffer", _cuda.DeviceBuffer)  # (the emulated ones)
+    monkeypatch.setattr(_cuda_tuning, "runtime", _cuda.runtime)
     return model
 
 
@@ -441,8 +444,8 @@ def tuning(fake, monkeypatch):
     """Four heuristic candidates; the third (first word 3) times fastest."""
     fake.candidates = 4
     timer = _Timer(fastest=2)
-    monkeypatch.setattr(_cuda, "median_times_ms", timer)
-    monkeypatch.setattr(_cuda, "L2Flusher", lambda device_id, stream: types.SimpleNamespace(release=lambda: None))
+    monkeypatch.setattr(_cuda_tuning, "median_times_ms", timer)
+    monkeypatch.setattr(_cuda_tuning, "L2Flusher", lambda device_id, stream: types.SimpleNamespace(release=lambda: None))
     return timer
 
 
