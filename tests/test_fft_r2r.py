@@ -231,6 +231,16 @@ def test_fht(rng, package, n, mu, bias, offset):
     assert relative_error(back, a) < 1e-7
 
 
+@pytest.mark.parametrize("name", ["fht", "ifht"])
+def test_fht_of_no_spacing_raises_as_scipy_does(name):
+    """dln = 0 (no logarithmic spacing): SciPy's ZeroDivisionError, not an array of NaNs."""
+    a = np.ones(8)
+    with pytest.raises(ZeroDivisionError):
+        getattr(scipy.fft, name)(a, 0.0, 0.5)
+    with pytest.raises(ZeroDivisionError, match="dln must not be zero"):
+        getattr(gfft, name)(a, 0.0, 0.5)
+
+
 def test_fht_warns_for_singular_transforms():
     a = np.random.default_rng(1).standard_normal(16)
     with pytest.warns(RuntimeWarning, match="singular transform"):

@@ -71,6 +71,8 @@ def _bias(n: int, dln: float, exponent: float, shift: float) -> np.ndarray:
 
 
 def _hankel(a, dln: float, mu: float, offset: float, bias: float, inverse: bool):
+    if dln == 0:  # (SciPy's error type: its coefficients divide by dln)
+        raise ZeroDivisionError("dln must not be zero: it is the samples' logarithmic spacing")
     a, pkg = as_array(a, "a")
     name = promoted_name(pkg.dtype_name(a), "a")
     if name.startswith("complex"):
