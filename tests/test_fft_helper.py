@@ -41,8 +41,9 @@ def test_frequencies_reject_bad_lengths(bad):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-@pytest.mark.parametrize("axes", [None, 0, 1, (1, 0), -1])
+@pytest.mark.parametrize("axes", [None, 0, 1, (1, 0), -1, (), (0, 0), (1, 0, 1)])
 def test_shifts_match_scipy(rng, package, axes):
+    """(an axis named twice is shifted twice, as SciPy and NumPy do; no axes: a copy)"""
     data = rng.uniform(-1, 1, (5, 8))
     x = to_package(data, package, "float64")
     shifted = fft.fftshift(x, axes=axes)
@@ -50,6 +51,14 @@ def test_shifts_match_scipy(rng, package, axes):
     np.testing.assert_array_equal(to_numpy(shifted), scipy.fft.fftshift(data, axes=axes))
     np.testing.assert_array_equal(to_numpy(fft.ifftshift(shifted, axes=axes)), data)
     np.testing.assert_array_equal(to_numpy(fft.ifftshift(x, axes=axes)), scipy.fft.ifftshift(data, axes=axes))
+
+
+@pytest.mark.parametrize("name", ["fftfreq", "rfftfreq"])
+def test_a_bool_length_is_refused(name):
+    """As gpmath's transforms refuse ``n=True`` (SciPy's fftfreq raises TypeError; its rfftfreq reads
+    True as 1)."""
+    with pytest.raises(TypeError, match="n must be an integer, not True"):
+        getattr(fft, name)(True)
 
 
 def test_shift_errors():
@@ -103,7 +112,8 @@ def test_prev_fast_len_large_and_edge_values():
 @pytest.mark.parametrize("call", [lambda m: m.next_fast_len(2.5), lambda m: m.next_fast_len("3"),
                                   lambda m: m.prev_fast_len(2.5), lambda m: m.prev_fast_len("3"),
                                   lambda m: m.fftshift(np.ones((2, 3)), 0.5), lambda m: m.fftshift(np.ones((2, 3)), "0"),
-                                  lambda m: m.ifftshift(np.ones((2, 3)), (0, 1.5)), lambda m: m.fftfreq(2.5)])
+                                  lambda m: m.ifftshift(np.ones((2, 3)), (0, 1.5)), lambda m: m.fftfreq(2.5),
+                                  lambda m: m.fftfreq(True)])
 def test_helper_argument_errors_have_scipys_type(call):
     with pytest.raises(Exception) as theirs:
         call(scipy.fft)

@@ -23,6 +23,7 @@ __all__ = [
     "norm_factor",
     "check_workers",
     "one_axis",
+    "listed_axes",
     "unique_axes",
     "many_axes",
     "c2r_lengths",
@@ -134,21 +135,33 @@ def one_axis(shape, n, axis) -> tuple[tuple[int], tuple[int]]:
     return (axis,), (_length(length, "n"),)
 
 
-def unique_axes(ndim: int, axes, error: type[Exception] = TypeError) -> tuple[int, ...] | None:
-    """*axes* (an int or a sequence) as unique non-negative axes of an *ndim*-D array; None stays.
+def listed_axes(ndim: int, axes, error: type[Exception] = TypeError) -> tuple[int, ...] | None:
+    """*axes* (an int or a sequence) as non-negative axes of an *ndim*-D array, repeats kept (as
+    ``numpy.fft.fftshift`` takes them); None stays.
 
     A non-integer axis raises *error* (``TypeError`` as ``numpy.fft.fftshift``; the n-D
     transforms pass ``ValueError``, as SciPy's raise).
 
     Examples
     --------
-    >>> unique_axes(3, -1), unique_axes(3, (0, -1)), unique_axes(3, None)
-    ((2,), (0, 2), None)
+    >>> listed_axes(3, -1), listed_axes(3, (0, -1, 0)), listed_axes(3, None)
+    ((2,), (0, 2, 0), None)
     """
     if axes is None:
         return None
-    axes = tuple(_axis(a, ndim, "axes", error) for a in _sequence(axes, "axes"))
-    if len(set(axes)) != len(axes):
+    return tuple(_axis(a, ndim, "axes", error) for a in _sequence(axes, "axes"))
+
+
+def unique_axes(ndim: int, axes, error: type[Exception] = TypeError) -> tuple[int, ...] | None:
+    """:func:`listed_axes`, each axis once (``ValueError`` otherwise).
+
+    Examples
+    --------
+    >>> unique_axes(3, -1), unique_axes(3, (0, -1)), unique_axes(3, None)
+    ((2,), (0, 2), None)
+    """
+    axes = listed_axes(ndim, axes, error)
+    if axes is not None and len(set(axes)) != len(axes):
         raise ValueError(f"axes must be unique, got {axes}")
     return axes
 

@@ -9,12 +9,14 @@ import operator
 import numpy as np
 
 from .._core.packages import as_array
-from ._args import unique_axes
+from ._args import listed_axes
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len", "prev_fast_len"]
 
 
 def _spacing(n, d) -> tuple[int, float]:
+    if isinstance(n, bool):  # (SciPy's TypeError; operator.index would read it as 0 or 1)
+        raise TypeError(f"n must be an integer, not {n!r}")
     try:
         n = operator.index(n)
     except TypeError:
@@ -95,9 +97,12 @@ def rfftfreq(n: int, d: float = 1.0, *, xp: Any = None, device: Any = None) -> A
 
 def _shifted(x, axes, sign: int):
     x, pkg = as_array(x)
-    axes = tuple(range(x.ndim)) if axes is None else unique_axes(x.ndim, axes)  # no lengths: 0 is fine
-    shifts = [sign * (x.shape[a] // 2) for a in axes]
-    return pkg.roll(x, shifts, axes)
+    shifts: dict[int, int] = {}  # an axis named twice is shifted twice, as by numpy.fft.fftshift
+    for axis in range(x.ndim) if axes is None else listed_axes(x.ndim, axes):  # no lengths: 0 is fine
+        shifts[axis] = shifts.get(axis, 0) + sign * (x.shape[axis] // 2)
+    if not shifts:  # no axes: a copy, as NumPy's (torch.roll takes no empty shifts)
+        return pkg.copy(x)
+    return pkg.roll(x, list(shifts.values()), tuple(shifts))
 
 
 def fftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
