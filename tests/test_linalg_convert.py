@@ -189,3 +189,30 @@ def test_cholesky_reads_scalars_and_vectors_as_scipy_does(package, device, dtype
     assert tuple(got.shape) == want.shape == (1, 1)
     assert str(got.dtype).rpartition(".")[2] == str(want.dtype)
     np.testing.assert_allclose(to_numpy(got), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("package, device", HOST + DEVICE)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+@pytest.mark.parametrize("batch", [(), (2,)], ids=str)
+def test_tridiagonal_reads_only_the_three_diagonals(package, device, dtype, batch):
+    """As SciPy's ``?gtsv`` route: entries off the three diagonals (junk, NaN with
+    ``check_finite=False``) change nothing; ``inv`` with the name inverts the same matrix."""
+    rng = np.random.default_rng(3)
+    n = 6
+    a = rng.standard_normal(batch + (n, n)) + 4 * np.eye(n)
+    if dtype.startswith("complex"):
+        a = a + 1j * rng.standard_normal(a.shape)
+    a = a.astype(dtype)
+    band = np.triu(np.tril(a, 1), -1)
+    noisy = a.copy()
+    noisy[..., n - 1, 0] = np.nan
+    b = rng.standard_normal(batch + (n, 2)).astype(dtype)
+    x = linalg.solve(in_package(noisy, package, device), in_package(b, package, device), assume_a="tridiagonal",
+                     check_finite=False)
+    tolerance = TOLERANCE[dtype] * 10
+    np.testing.assert_allclose(to_numpy(x), np.linalg.solve(band, b), rtol=tolerance, atol=tolerance)
+    if not batch:
+        np.testing.assert_allclose(to_numpy(x), sl.solve(noisy, b, assume_a="tridiagonal", check_finite=False),
+                                   rtol=tolerance, atol=tolerance)
+    inverse = linalg.inv(in_package(a, package, device), assume_a="tridiagonal")
+    np.testing.assert_allclose(to_numpy(inverse), np.linalg.inv(band), rtol=tolerance, atol=tolerance)

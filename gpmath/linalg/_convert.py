@@ -110,7 +110,7 @@ def _into(lead: tuple, x, pkg, given_as_array: bool) -> tuple:
 _STRUCTURES = {
     None: "gen", "gen": "gen", "general": "gen", "sym": "sym", "symmetric": "sym", "her": "her",
     "hermitian": "her", "pos": "pos", "positive definite": "pos", "diagonal": "diagonal",
-    "tridiagonal": "gen", "banded": "gen", "upper triangular": "upper triangular",
+    "tridiagonal": "tridiagonal", "banded": "gen", "upper triangular": "upper triangular",
     "lower triangular": "lower triangular",
 }
 
@@ -125,11 +125,11 @@ class UnknownStructure(ValueError, KeyError):
 
 def structure(assume_a: str | None) -> str:
     """SciPy's ``assume_a`` name (short or long, or None) as the route gpmath solves by:
-    ``"gen"``, ``"sym"``, ``"her"``, ``"pos"``, ``"diagonal"`` or a triangle.
+    ``"gen"``, ``"sym"``, ``"her"``, ``"pos"``, ``"diagonal"``, ``"tridiagonal"`` or a triangle.
 
-    Tridiagonal and banded matrices are solved by the general LU (the same solution; cuSOLVER has
-    no batched banded solver), as is ``None`` (no structure detection: it would read the whole
-    matrix once more).
+    Tridiagonal matrices (their three diagonals, :func:`referenced`) and banded ones are solved by
+    the general LU (the same solution; cuSOLVER has no batched banded solver), as is ``None`` (no
+    structure detection: it would read the whole matrix once more).
 
     Examples
     --------
@@ -221,9 +221,10 @@ def identity(a):
 
 def referenced(a, route: str, lower: bool):
     """The matrix SciPy's *route* reads of *a*, so that what it never reads cannot change a
-    result: for ``"diagonal"`` the diagonal alone; for ``"sym"`` and ``"her"`` the triangle
-    *lower* names, mirrored (conjugated for ``"her"``, whose diagonal is taken as real, as
-    LAPACK's ``hetrf`` takes it); *a* itself for every other route.
+    result: for ``"diagonal"`` the diagonal alone; for ``"tridiagonal"`` the three diagonals
+    (``?gtsv``'s), zeros elsewhere; for ``"sym"`` and ``"her"`` the triangle *lower* names,
+    mirrored (conjugated for ``"her"``, whose diagonal is taken as real, as LAPACK's ``hetrf``
+    takes it); *a* itself for every other route.
 
     Examples
     --------
@@ -231,10 +232,17 @@ def referenced(a, route: str, lower: bool):
     >>> a = np.array([[1.0, 2.0], [np.nan, 4.0]])
     >>> referenced(a, "sym", lower=False).tolist(), referenced(a, "diagonal", lower=False).tolist()
     ([[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0], [0.0, 4.0]])
+    >>> referenced(np.full((3, 3), 5.0), "tridiagonal", lower=False).tolist()
+    [[5.0, 5.0, 0.0], [5.0, 5.0, 5.0], [0.0, 5.0, 5.0]]
     """
-    if route not in ("diagonal", "sym", "her"):
+    if route not in ("diagonal", "tridiagonal", "sym", "her"):
         return a
-    pkg, eye = known_package(a), identity(a)
+    pkg = known_package(a)
+    if route == "tridiagonal":
+        index = pkg.asarray(np.arange(a.shape[-1]), pkg.device_id(a))
+        band = abs(index[:, None] - index[None, :]) <= 1
+        return pkg.where(band, a, 0)
+    eye = identity(a)
     if route == "diagonal":
         return pkg.expand_dims(pkg.diagonal(a), -2) * eye
     triangle = pkg.swap(pkg.upper_copy(pkg.swap(a))) if lower else pkg.upper_copy(a)

@@ -58,7 +58,8 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         diagonal (nothing else is read); ``None``, ``"gen"``/``"general"``,
         ``"sym"``/``"symmetric"``, ``"her"``/``"hermitian"``, ``"tridiagonal"``, ``"banded"``: LU
         with partial pivoting (for ``"sym"``/``"her"`` of the triangle *lower* names, mirrored:
-        the GPU has no batched symmetric-indefinite solver; ``None`` does not detect structure).
+        the GPU has no batched symmetric-indefinite solver; for ``"tridiagonal"`` of the three
+        diagonals alone, as SciPy's ``?gtsv``; ``None`` does not detect structure).
     transposed : bool, default False
         Solve ``aᵀ x = b`` (real ``a`` only, as in SciPy).
     refine : {None, "mixed"}
@@ -120,8 +121,8 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
             if a.shape[-1] and estimated(a) else None
         refinement = None
     else:
-        options = {"assume_a": route, "lower": lower, "transposed": transposed, "refine": refine,
-                   "precision": precision, "condition": estimated(a)}
+        options = {"assume_a": "gen" if route == "tridiagonal" else route, "lower": lower, "transposed": transposed,
+                   "refine": refine, "precision": precision, "condition": estimated(a)}
         x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
         refinement, rcond = plan.refinement, plan.rcond()
     warn_if_ill_conditioned(rcond, tuple(x.shape[:len(x.shape) - len(b.shape[-2:])]), package_of(a, "a").dtype_name(a))
