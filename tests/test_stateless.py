@@ -428,3 +428,36 @@ def test_execute_with_releases_the_operands_even_when_execute_raises(rng):
     plan.free()
     with pytest.raises(FreedPlanError):
         plan.execute_with(a, a)
+
+
+def test_clearing_frees_another_live_threads_plans_only_at_its_next_lookup():
+    """A clear from one thread never frees a plan another thread may be running: that thread's
+    plans leave the cache at once (its lanes die) and are freed at its next lookup; an ended
+    thread's at the next clear."""
+    plans = PlanCache("test-clear", maxsize=4)
+    mine, theirs, orphan = _Plan(), _Plan(), _Plan()
+    plans.put(("k",), mine)
+    planted, cleared, seen = threading.Event(), threading.Event(), {}
+
+    def worker():
+        plans.put(("k",), theirs)
+        plans.keep_lane(("lane",), ("k",), theirs)
+        planted.set()
+        cleared.wait()
+        seen["freed before"] = theirs.freed
+        seen["lane"] = plans.lane(("lane",))
+        seen["freed after"] = theirs.freed
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    planted.wait()
+    plans.clear()
+    assert mine.freed and not theirs.freed and plans.info().size == 0
+    cleared.set()
+    thread.join()
+    assert seen == {"freed before": False, "lane": None, "freed after": True}
+    ended = threading.Thread(target=lambda: plans.put(("k",), orphan))
+    ended.start()
+    ended.join()
+    plans.clear()
+    assert orphan.freed

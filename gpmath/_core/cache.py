@@ -6,6 +6,8 @@ device and the stream; the cache adds the calling thread, so a cached plan (and 
 is never used by two threads or two streams at once.  Evicted plans are freed; a thread evicts
 only its own plans and those of threads that have ended, never a plan another live thread may be
 running (so a cache shared by live threads may hold more than its bounds until they insert).
+:meth:`PlanCache.clear` empties the cache at once, but frees another live thread's plans only at
+that thread's next lookup (it may be running one of them as the clear happens).
 
 Beside the plans, each thread keeps *lanes*: a stateless call on device arrays with default
 options finds its plan again by a short key (the call's options, the arrays' signatures and
@@ -116,6 +118,7 @@ class PlanCache:
         self._misses = 0
         self._lock = threading.Lock()
         self._local = threading.local()  # .lanes: this thread's lane key -> (plan, its key in _plans)
+        self._retired: dict[int, list] = {}  # thread -> its plans clear() took out, freed at its next lookup
         _CACHES[name] = self
 
     def get(self, key: tuple):
@@ -123,6 +126,8 @@ class PlanCache:
 
         Never a freed plan: one freed by its holder is forgotten here and counts as a miss.
         """
+        if self._retired and get_ident() in self._retired:
+            self._free_retired()
         key = (get_ident(), key)
         with self._lock:
             plan = self._plans.get(key)
@@ -142,6 +147,8 @@ class PlanCache:
 
         A lane key that cannot be hashed finds nothing.
         """
+        if self._retired and get_ident() in self._retired:
+            self._free_retired()
         lanes = getattr(self._local, "lanes", None)
         try:
             entry = None if lanes is None else lanes.get(lane)
@@ -246,11 +253,26 @@ class PlanCache:
             old.free()
 
     def clear(self) -> None:
-        """Free and forget every cached plan."""
+        """Forget every cached plan: free this thread's and those of ended threads now, and another
+        live thread's at that thread's next lookup (it may be running one of them now)."""
+        mine = get_ident()
+        live = {thread.ident for thread in threading.enumerate()}
         with self._lock:
-            plans = list(self._plans.values())
+            plans = [plan for thread in [t for t in self._retired if t not in live] for plan in self._retired.pop(thread)]
+            for (thread, _), plan in self._plans.items():
+                if thread == mine or thread not in live:
+                    plans.append(plan)
+                else:
+                    self._retired.setdefault(thread, []).append(plan)
             self._plans.clear()
             self._nbytes = 0
+        for plan in plans:
+            plan.free()
+
+    def _free_retired(self) -> None:
+        """Free this thread's plans that :meth:`clear` took out of the cache."""
+        with self._lock:
+            plans = self._retired.pop(get_ident(), [])
         for plan in plans:
             plan.free()
 
@@ -278,6 +300,7 @@ def _forget() -> None:
     for cache in _CACHES.values():
         cache._lock = threading.Lock()
         cache._local = threading.local()  # the lanes name the parent's plans
+        cache._retired = {}
         cache._plans.clear()
         cache._nbytes = 0
 
@@ -307,7 +330,8 @@ def cache_info() -> dict[str, CacheInfo]:
 
 
 def cache_clear() -> None:
-    """Free every cached plan of every capability.
+    """Forget every cached plan of every capability, freeing them (another live thread's plans at
+    its next stateless call: it may be running one of them now).
 
     Examples
     --------
