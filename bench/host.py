@@ -60,6 +60,7 @@ GPU_FIRST = ["cuda", "ideal", "nvmath", "default", "cpu", "numpy"]  # the order 
 ROTATED = ("default", "cpu", "numpy")  # after the GPU-only columns, in an order that rotates from round to round
 LOOP_S = 2e-3  # calls shorter than this are timed as a loop of calls lasting about this long
 SETTLE_S = 0.2  # OpenBLAS's threads spin for about 2^28 cycles after a product (~0.1 s)
+SWITCH_S = 0.1  # calls under this long run twice in a round, the second timed (see wall_medians_s)
 
 
 def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
@@ -72,7 +73,9 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     millisecond, the columns that may run on the CPU in an order that rotates (:data:`ROTATED`: the
     first after the GPU calls paid about 2 µs more for the same NumPy product at n = 16 and 64), and
     where a call takes over a
-    millisecond each round starts after :data:`SETTLE_S` of rest: the host copies of a GPU call
+    millisecond each round starts after :data:`SETTLE_S` of rest (and a call of :data:`SWITCH_S` or
+    more runs once: the eigh of 4096² on the CPU takes seconds, and the sweep must fit a device
+    call): the host copies of a GPU call
     need the cores that a multithreaded CPU product's threads keep spinning on afterwards (a 4096²
     float32 NumPy matmul on the GPU: 6.5 ms alone, 27.6 ms right after a NumPy product on an H200
     host).  Calls shorter than :data:`LOOP_S` are timed as a loop of calls that lasts about that
@@ -97,7 +100,8 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
         shift = 0 if settle_s else turn % max(len(rotating), 1)  # (longer calls: default on the GPU goes first)
         for name in fixed + rotating[shift:] + rotating[:shift]:
             fn, count = fns[name], loops[name]
-            fn()
+            if first[name] < SWITCH_S:  # (a call of a second or more pays no switch worth a second call)
+                fn()
             start = time.perf_counter()
             for _ in range(count):
                 fn()
