@@ -215,23 +215,30 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         rcond = _each_rcond(c, hermitian_one_norms(NUMPY, a, lower), lambda m, norm: _lapack("pocon", m)(
             m, norm, uplo="L" if lower else "U")[0])
         return cho_solve(c, lower, b, rhs), np.broadcast_to(rcond, rhs.batch_shape)
-    getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
+    getrf, getrs, gecon, lange = (_lapack(name, a) for name in ("getrf", "getrs", "gecon", "lange"))
+
+    def solved(m, bm, index, norm):
+        """``(x, rcond)`` of one matrix of 1-norm *norm* (None: taken here): the LU of ``mᵀ`` where
+        *m* is C-ordered (its bytes are ``mᵀ`` in LAPACK's layout, as SciPy's solve reads them: no
+        transposing copy), else of *m*; the 1-norm condition of *m* is the ∞-norm one of ``mᵀ``."""
+        flipped = m.flags.c_contiguous and not m.flags.f_contiguous
+        lu, piv, info = getrf(m.T if flipped else m)
+        if info > 0:  # name the zero pivot of m's own LU
+            raise LinAlgError(P.singular("a", index, int((getrf(m)[2] if flipped else 0) or info)))
+        x = getrs(lu, piv, bm, trans=int(transposed != flipped))[0]
+        if norm is None:
+            norm = lange("I", m.T) if flipped else np.abs(m).sum(-2).max()
+        return x, gecon(lu, norm, norm="I" if flipped else "1")[0]
+
     if not rhs.batch_shape:  # one matrix: no batch arrays to fill
-        lu, piv, info = getrf(a)
-        if info > 0:
-            raise LinAlgError(P.singular("a", (), info))
-        x = getrs(lu, piv, b[..., None] if rhs.vector else b, trans=int(transposed))[0]
-        return x.reshape(rhs.out_shape), np.asarray(gecon(lu, np.abs(a).sum(0).max())[0], np.finfo(a.dtype).dtype)
+        x, rcond = solved(a, b[..., None] if rhs.vector else b, (), None)
+        return x.reshape(rhs.out_shape), np.asarray(rcond, np.finfo(a.dtype).dtype)
     norms = one_norms(NUMPY, a)
     norms = norms if norms.shape == rhs.batch_shape else np.broadcast_to(norms, rhs.batch_shape)
     a, bm = _as_matrices(a, b, rhs)
     x, rcond = np.empty(bm.shape, a.dtype), np.empty(rhs.batch_shape, np.finfo(a.dtype).dtype)
     for index in np.ndindex(*rhs.batch_shape):  # the factors stay in LAPACK's layout: one copy in, as gesv's
-        lu, piv, info = getrf(a[index])
-        if info > 0:
-            raise LinAlgError(P.singular("a", index, info))
-        x[index] = getrs(lu, piv, bm[index], trans=int(transposed))[0]
-        rcond[index] = gecon(lu, norms[index])[0]
+        x[index], rcond[index] = solved(a[index], bm[index], index, norms[index])
     return x.reshape(rhs.out_shape), rcond
 
 
