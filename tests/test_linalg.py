@@ -545,3 +545,32 @@ def test_det_from_lu_of_non_finite_matrices_is_numpys(rng, dtype, bad):
         our_sign, sign = np.delete(our_sign, [1, 2]), np.delete(sign, [1, 2])
     for got, want in ((ours, det), (our_sign, sign), (our_log, logdet)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("assume_a", ["sym", "her", "pos"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("lower", [False, True])
+def test_one_structured_matrix_on_the_cpu_reads_its_triangle_in_either_order(assume_a, dtype, order, lower):
+    """The CPU's one-matrix routes (Bunch-Kaufman for sym/her, Cholesky for pos) read a C-ordered
+    matrix as its transpose (no transposing copy): junk in the other triangle changes nothing, the
+    answer and the condition warning are SciPy's."""
+    n = 7
+    m = general((), n, dtype)
+    m = (m + (m.conj() if assume_a != "sym" else m).T) / 2
+    if assume_a == "pos":
+        m = m @ m.conj().T + n * np.eye(n)
+    m = m.astype(dtype)
+    junk = m + (np.triu if lower else np.tril)(np.full((n, n), 5.0 + (2j if dtype.startswith("c") else 0)),
+                                                1 if lower else -1).astype(dtype)
+    junk = np.asfortranarray(junk) if order == "F" else junk
+    b = random((n, 2), dtype, 4)
+    x = linalg.solve(junk, b, assume_a=assume_a, lower=lower, **CPU)
+    assert x.dtype == np.dtype(dtype)
+    close(x, sl.solve(junk, b, assume_a=assume_a, lower=lower), dtype, 100)
+    close(m @ x, b, dtype, 100)
+
+
+def test_a_singular_symmetric_matrix_names_its_factor():
+    with pytest.raises(np.linalg.LinAlgError, match=r"a is singular: D\[\d, \d\] of its symmetric indefinite"):
+        linalg.solve(np.zeros((3, 3)), np.ones(3), assume_a="sym", **CPU)

@@ -238,16 +238,14 @@ def referenced(a, route: str, lower: bool):
     if route not in ("diagonal", "tridiagonal", "sym", "her"):
         return a
     pkg = known_package(a)
-    if route == "tridiagonal":
-        index = pkg.asarray(np.arange(a.shape[-1]), pkg.device_id(a))
-        band = abs(index[:, None] - index[None, :]) <= 1
-        return pkg.where(band, a, 0)
-    eye = identity(a)
+    index = pkg.asarray(np.arange(a.shape[-1]), pkg.device_id(a))
+    offset = index[None, :] - index[:, None]  # j - i at (i, j)
     if route == "diagonal":
-        return pkg.expand_dims(pkg.diagonal(a), -2) * eye
+        return pkg.where(offset == 0, a, 0)
+    if route == "tridiagonal":
+        return pkg.where(abs(offset) <= 1, a, 0)
     triangle = pkg.swap(pkg.upper_copy(pkg.swap(a))) if lower else pkg.upper_copy(a)
-    diagonal = pkg.expand_dims(pkg.diagonal(triangle), -2) * eye
-    strict = triangle - diagonal
+    mirrored = triangle + pkg.swap(triangle, conjugate=route == "her")  # (the diagonal twice)
     if route == "her" and pkg.is_complex(a):
-        diagonal = (diagonal + pkg.conj(diagonal)) / 2
-    return strict + pkg.swap(strict, conjugate=route == "her") + diagonal
+        triangle = (triangle + pkg.conj(triangle)) / 2  # its diagonal as real, as hetrf reads it
+    return pkg.where(offset == 0, triangle, mirrored)

@@ -220,6 +220,15 @@ def singular(name: str, index: tuple[int, ...], pivot: int) -> str:
     )
 
 
+def singular_symmetric(name: str, index: tuple[int, ...], block: int) -> str:
+    """The message for an exactly singular symmetric or Hermitian indefinite factor (``?sytrf``'s
+    or ``?hetrf``'s ``info = block``, 1-based)."""
+    return (
+        f"{matrix_name(name, index)} is singular: D[{block - 1}, {block - 1}] of its symmetric indefinite "
+        "(Bunch-Kaufman) factorisation is exactly zero"
+    )
+
+
 def not_solved(name: str, index: tuple[int, ...]) -> str:
     """The message for a solve whose result is not finite though no pivot was exactly zero."""
     return (
