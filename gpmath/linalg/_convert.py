@@ -238,7 +238,7 @@ def referenced(a, route: str, lower: bool):
     if route not in ("diagonal", "tridiagonal", "sym", "her"):
         return a
     pkg = known_package(a)
-    index = pkg.asarray(np.arange(a.shape[-1]), pkg.device_id(a))
+    index = pkg.arange_like(0, a.shape[-1], pkg.diagonal(a).real)  # (on a's device, in a's real dtype: exact)
     offset = index[None, :] - index[:, None]  # j - i at (i, j)
     if route == "diagonal":
         return pkg.where(offset == 0, a, 0)
