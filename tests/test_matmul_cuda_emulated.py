@@ -367,7 +367,7 @@ def test_stateless_products_of_device_arrays_come_back_by_their_lane(on_device, 
     """From the second call on, ``gpmath.matmul`` on device arrays finds its plan by its lane: no
     full key, one library call; another layout has a lane of its own; a freed plan none."""
     from gpmath._core import stateless
-    from gpmath._core.packages import NUMPY
+    from gpmath._core.packages import NUMPY, package_of
 
     fake = on_device
     monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)  # NumPy arrays on device 0, its stream 0
@@ -375,6 +375,7 @@ def test_stateless_products_of_device_arrays_come_back_by_their_lane(on_device, 
     keys = []
     monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
     gpmath.cache_clear()
+    package_of(np.ones(1), "a")  # NumPy's type known (as after any call): a lane from the first call on
     for shape in ((80, 70), (70, 80), (80, 70)):
         for _ in range(3):
             a, b = _aligned_empty(shape), _aligned_empty(shape[::-1])  # (device allocators align to 256 bytes)
