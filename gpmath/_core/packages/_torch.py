@@ -55,8 +55,9 @@ class TorchPackage(Package):
     def ptr(self, x):
         return x.data_ptr()
 
-    def keyed(self, x):  # signature() and ptr() in one call: the stateless lanes' key
-        return (x.shape, x.stride(), x.dtype, x.get_device(), x.is_conj(), x.is_neg(), x.data_ptr() & ALIGNMENT)
+    def keyed(self, x):  # signature() and ptr() in one call (and requires_grad: the full path warns of it)
+        return (x.shape, x.stride(), x.dtype, x.get_device(), x.is_conj(), x.is_neg(), x.requires_grad,
+                x.data_ptr() & ALIGNMENT)
 
     def device_id(self, x):
         device = x.get_device()
