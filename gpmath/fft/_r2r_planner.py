@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from .._core.engines import on_cpu
 from .._core.packages import as_array, package_of
 from .._core.planner import Planner
@@ -114,11 +116,22 @@ def _on_cpu(x, p: R2RProblem, execution, device_id) -> bool:
 def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
     """SciPy's own transform of host array *x* (in *p*'s dtype), in *x*'s package: on the CPU a
     DCT/DST is scipy.fft's, at its speed (the composed steps around an rfft cost several times
-    more on small arrays)."""
+    more on small arrays).  A complex *x* is transformed as its real and imaginary parts, each
+    alone: SciPy's transform of a complex array ignores an ``orthogonalize`` that differs from
+    ``norm == "ortho"`` (SciPy 1.17), which gpmath's GPU path and SciPy's own real transforms honour."""
     from ._cpu import scipy_transform  # (scipy.fft: imported on the CPU path only)
 
-    y = scipy_transform(("i" if inverse else "") + p.family, pkg.host_values(x), p.axes, p.s, type=p.type,
-                        norm=p.norm, workers=workers, orthogonalize=p.orthogonalize)
+    def transformed(values):
+        return scipy_transform(("i" if inverse else "") + p.family, values, p.axes, p.s, type=p.type, norm=p.norm,
+                               workers=workers, orthogonalize=p.orthogonalize)
+
+    values = pkg.host_values(x)
+    if p.complex_input:
+        real, imaginary = transformed(values.real), transformed(values.imag)
+        y = np.empty(real.shape, np.result_type(real.dtype, np.complex64))
+        y.real, y.imag = real, imaginary
+    else:
+        y = transformed(values)
     return y if pkg.host_only else pkg.asarray(y, None)
 
 
