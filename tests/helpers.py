@@ -179,3 +179,20 @@ def posing_as_device(monkeypatch, engine, planner) -> None:
 
     monkeypatch.setattr(engine, "as_operand", as_operand)
     monkeypatch.setattr(planner, "locate", lambda x, name: (name, NUMPY, 0))
+
+
+def lanes_on_numpy(monkeypatch) -> list:
+    """For emulated engine tests of the stateless lanes: NumPy arrays count as arrays on device 0
+    (its current stream 0) and NumPy's type as known; returns a list that gets an entry for every
+    call that builds a full plan key (``stateless._key``: a call that took no lane)."""
+    import gpmath
+    from gpmath._core import stateless
+    from gpmath._core.packages import NUMPY, package_of
+
+    monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)
+    monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
+    keys: list = []
+    monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
+    gpmath.cache_clear()
+    package_of(np.ones(1), "x")  # (as after any call: a lane from the first call on)
+    return keys

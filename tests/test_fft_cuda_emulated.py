@@ -22,7 +22,7 @@ import gpmath
 from gpmath._bindings import cufft as real_cufft
 from gpmath.fft import FFT, _cuda, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath import fft
-from helpers import emulated_block_pipeline, emulated_device
+from helpers import emulated_block_pipeline, emulated_device, lanes_on_numpy
 from test_fft_layout import _check_pass_validity, _signal_addresses, _transform
 
 _DTYPES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -346,15 +346,7 @@ def _aligned(x: np.ndarray) -> np.ndarray:
 def test_stateless_transforms_of_device_arrays_come_back_by_their_lane(on_device, rng, monkeypatch, name, kwargs):
     """From the second call on, a transform with default options finds its plan by its lane (no
     full key); the conjugating ``ihfft`` and an unhashable ``s`` take none; every answer is right."""
-    from gpmath._core import stateless
-    from gpmath._core.packages import NUMPY, package_of
-
-    monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)  # NumPy arrays on device 0, its stream 0
-    monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
-    keys = []
-    monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
-    gpmath.cache_clear()
-    package_of(np.ones(1), "x")  # NumPy's type known (as after any call): a lane from the first call on
+    keys = lanes_on_numpy(monkeypatch)
     for _ in range(3):
         x = _aligned(_random(rng, (3, 4112), complex_=name not in ("rfft", "ihfft")))
         _close(getattr(fft, name)(x, **kwargs), getattr(scipy.fft, name)(x, **kwargs))
@@ -384,11 +376,7 @@ def test_stateless_repeats_hit_one_cuda_plan_that_keeps_no_input(request, rng, m
                                            ({"axis": -1}, {"axis": -1.0})])
 def test_a_lane_never_answers_for_an_argument_the_full_path_refuses(on_device, rng, monkeypatch, first, second):
     """A float length or a bool axis equals an int one as a key; the call must still refuse it."""
-    from gpmath._core.packages import NUMPY
-
-    monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)
-    monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
-    gpmath.cache_clear()
+    lanes_on_numpy(monkeypatch)
     x = _aligned(_random(rng, (3, 4112)))
     for _ in range(2):
         _close(fft.fft(x, **first), scipy.fft.fft(x, **first))

@@ -25,7 +25,7 @@ from gpmath._bindings import cublaslt as real_lt
 from gpmath.blas import Matmul, _cuda, _cuda_tuning, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath._core import wisdom
 
-from helpers import emulated_block_pipeline, emulated_device
+from helpers import emulated_block_pipeline, emulated_device, lanes_on_numpy
 
 _DTYPES = {0: np.float32, 1: np.float64, 2: np.float16, 4: np.complex64, 5: np.complex128}
 _SCALES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
@@ -366,16 +366,8 @@ def test_execute_with_on_plans_that_are_more_than_one_call(on_device, rng, case)
 def test_stateless_products_of_device_arrays_come_back_by_their_lane(on_device, rng, monkeypatch):
     """From the second call on, ``gpmath.matmul`` on device arrays finds its plan by its lane: no
     full key, one library call; another layout has a lane of its own; a freed plan none."""
-    from gpmath._core import stateless
-    from gpmath._core.packages import NUMPY, package_of
-
     fake = on_device
-    monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)  # NumPy arrays on device 0, its stream 0
-    monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
-    keys = []
-    monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
-    gpmath.cache_clear()
-    package_of(np.ones(1), "a")  # NumPy's type known (as after any call): a lane from the first call on
+    keys = lanes_on_numpy(monkeypatch)
     for shape in ((80, 70), (70, 80), (80, 70)):
         for _ in range(3):
             a, b = _aligned_empty(shape), _aligned_empty(shape[::-1])  # (device allocators align to 256 bytes)
