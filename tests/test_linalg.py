@@ -574,3 +574,33 @@ def test_one_structured_matrix_on_the_cpu_reads_its_triangle_in_either_order(ass
 def test_a_singular_symmetric_matrix_names_its_factor():
     with pytest.raises(np.linalg.LinAlgError, match=r"a is singular: D\[\d, \d\] of its symmetric indefinite"):
         linalg.solve(np.zeros((3, 3)), np.ones(3), assume_a="sym", **CPU)
+
+
+@pytest.mark.parametrize("structure", ["upper", "lower", "diagonal", "sym", "her", "gen"])
+@pytest.mark.parametrize("dtype", ["float64", "complex128", "float32"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_solve_without_assume_a_detects_structure_as_scipy_on_the_cpu(structure, dtype, order, transposed):
+    """``assume_a=None``: one matrix is looked at as SciPy's solve looks at it, and solved by the
+    routine for what it is; the answer and the condition estimate (ill-conditioned: the warning)
+    are SciPy's."""
+    if transposed and dtype.startswith("complex"):
+        pytest.skip("SciPy solves no transposed complex system")
+    from gpmath.solver._cpu import detected_structure
+
+    n = 8
+    base = general((), n, dtype) + n * np.eye(n)
+    a = {"upper": np.triu(base), "lower": np.tril(base), "diagonal": np.diag(np.diag(base)),
+         "sym": base + base.T, "her": base + base.conj().T, "gen": base}[structure].astype(dtype)
+    expected = {"upper": "upper triangular", "lower": "lower triangular", "diagonal": "upper triangular",
+                "sym": "sym", "gen": "gen", "her": "her" if dtype.startswith("complex") else "sym"}[structure]
+    assert detected_structure(a) == expected
+    a = np.asfortranarray(a) if order == "F" else a
+    b = random((n, 2), dtype, 3)
+    x = linalg.solve(a, b, transposed=transposed, **CPU)
+    close(x, sl.solve(a, b, transposed=transposed), dtype, 100)
+    with pytest.warns(sl.LinAlgWarning):  # an ill-conditioned one of the structure warns as SciPy's does
+        scaled = a * np.logspace(0, -20 if dtype != "float32" else -9, n)[None, :]
+        if structure in ("sym", "her"):
+            scaled = a * 1e-20 + np.diag(np.logspace(0, -20 if dtype != "float32" else -9, n))
+        linalg.solve(scaled.astype(dtype), b, **CPU)

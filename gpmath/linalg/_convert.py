@@ -108,7 +108,7 @@ def _into(lead: tuple, x, pkg, given_as_array: bool) -> tuple:
 
 
 _STRUCTURES = {
-    None: "gen", "gen": "gen", "general": "gen", "sym": "sym", "symmetric": "sym", "her": "her",
+    None: "auto", "gen": "gen", "general": "gen", "sym": "sym", "symmetric": "sym", "her": "her",
     "hermitian": "her", "pos": "pos", "positive definite": "pos", "diagonal": "diagonal",
     "tridiagonal": "tridiagonal", "banded": "gen", "upper triangular": "upper triangular",
     "lower triangular": "lower triangular",
@@ -125,16 +125,17 @@ class UnknownStructure(ValueError, KeyError):
 
 def structure(assume_a: str | None) -> str:
     """SciPy's ``assume_a`` name (short or long, or None) as the route gpmath solves by:
-    ``"gen"``, ``"sym"``, ``"her"``, ``"pos"``, ``"diagonal"``, ``"tridiagonal"`` or a triangle.
+    ``"gen"``, ``"sym"``, ``"her"``, ``"pos"``, ``"diagonal"``, ``"tridiagonal"``, a triangle, or
+    for None ``"auto"`` (the general route; on the CPU one matrix's structure is detected first, as
+    SciPy detects it; on the GPU that would read the whole matrix once more).
 
     Tridiagonal matrices (their three diagonals, :func:`referenced`) and banded ones are solved by
-    the general LU (the same solution; cuSOLVER has no batched banded solver), as is ``None`` (no
-    structure detection: it would read the whole matrix once more).
+    the general LU (the same solution; cuSOLVER has no batched banded solver).
 
     Examples
     --------
     >>> structure("positive definite"), structure(None), structure("banded")
-    ('pos', 'gen', 'gen')
+    ('pos', 'auto', 'gen')
     >>> structure("spd")
     Traceback (most recent call last):
     ...

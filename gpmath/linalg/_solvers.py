@@ -59,7 +59,9 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         ``"sym"``/``"symmetric"``, ``"her"``/``"hermitian"``, ``"tridiagonal"``, ``"banded"``: LU
         with partial pivoting (for ``"sym"``/``"her"`` of the triangle *lower* names, mirrored:
         the GPU has no batched symmetric-indefinite solver; for ``"tridiagonal"`` of the three
-        diagonals alone, as SciPy's ``?gtsv``; ``None`` does not detect structure).
+        diagonals alone, as SciPy's ``?gtsv``).  ``None``: on the CPU, one matrix's structure is
+        detected first, as SciPy detects it (triangular: ``?trtrs``; symmetric or Hermitian:
+        Bunch-Kaufman); on the GPU and for batches, LU (detection would read the matrix again).
     transposed : bool, default False
         Solve ``aᵀ x = b`` (real ``a`` only, as in SciPy).
     refine : {None, "mixed"}

@@ -212,6 +212,10 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         return solve(a, b, rhs, assume_a, lower, transposed), np.ones(rhs.batch_shape, np.finfo(a.dtype).dtype)
     if assume_a == "pos" and a.ndim == 2 and not rhs.batch_shape:
         return _positive_solved(a, b, rhs, lower)
+    if assume_a == "auto" and a.ndim == 2 and not rhs.batch_shape:
+        assume_a = detected_structure(a)
+        if assume_a.endswith("triangular"):
+            return _triangular_solved(a, b, rhs, assume_a == "lower triangular", transposed)
     if assume_a in ("sym", "her") and a.ndim == 2 and not rhs.batch_shape:
         return _symmetric_solved(a, b, rhs, assume_a == "her" and np.iscomplexobj(a))
     if assume_a == "pos":
@@ -244,6 +248,48 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
     for index in np.ndindex(*rhs.batch_shape):  # the factors stay in LAPACK's layout: one copy in, as gesv's
         x[index], rcond[index] = solved(a[index], bm[index], index, norms[index])
     return x.reshape(rhs.out_shape), rcond
+
+
+def detected_structure(a: np.ndarray) -> str:
+    """The structure SciPy's solve finds in one square matrix with ``assume_a=None``: ``"upper
+    triangular"`` or ``"lower triangular"`` (a diagonal matrix is upper), ``"sym"``, ``"her"`` (a
+    complex Hermitian one), else ``"gen"``.  Corner entries decide a general matrix at once; only
+    a matrix they leave possible is read whole (exact comparisons: a NaN makes it general).
+
+    Examples
+    --------
+    >>> detected_structure(np.triu(np.ones((3, 3)))), detected_structure(np.ones((3, 3)))
+    ('upper triangular', 'sym')
+    >>> detected_structure(np.arange(9.0).reshape(3, 3))
+    'gen'
+    """
+    n = a.shape[-1]
+    if n < 2:
+        return "gen"
+    corner_low, corner_high = a[n - 1, 0], a[0, n - 1]
+    if corner_low == 0 and not np.tril(a, -1).any():
+        return "upper triangular"
+    if corner_high == 0 and not np.triu(a, 1).any():
+        return "lower triangular"
+    if corner_low == corner_high and np.array_equal(a, a.T):
+        return "sym"
+    if np.iscomplexobj(a) and corner_low == np.conj(corner_high) and np.array_equal(a, a.conj().T):
+        return "her"
+    return "gen"
+
+
+def _triangular_solved(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, lower: bool,
+                       transposed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, rcond)`` of one triangular matrix by ``?trtrs`` and ``?trcon`` on *a*'s bytes as LAPACK
+    reads them (a C-ordered *a* is ``aᵀ``: the other triangle, the other transposition, the other norm)."""
+    flipped = a.flags.c_contiguous and not a.flags.f_contiguous
+    m, low = (a.T, not lower) if flipped else (a, lower)
+    bm = b[..., None] if rhs.vector else b
+    x, info = _lapack("trtrs", m)(m, bm, lower=low, trans=int(transposed != flipped))
+    if info > 0:
+        raise LinAlgError(P.zero_diagonal("a", (), int(info)))
+    rcond = _lapack("trcon", m)(m, norm="I" if flipped else "1", uplo="L" if low else "U")[0]
+    return x.reshape(rhs.out_shape), np.asarray(rcond, np.finfo(a.dtype).dtype)
 
 
 def _positive_solved(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, lower: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -30,7 +30,7 @@ EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched", "syevBatched")
 SVD_DRIVERS = (None, "gesvd", "gesvdj", "gesvdp")
 IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")
 LSTSQ_DRIVERS = ("gelsd", "gelsy")
-_ASSUME = ("gen", "sym", "her", "pos")
+_ASSUME = ("gen", "sym", "her", "pos", "auto")
 _QR_MODES = ("full", "economic", "r")
 
 
@@ -147,9 +147,12 @@ class Solve(SolverPlan):
     ----------
     a : array, (..., N, N)
     b : array, (N,) or (..., N, K)
-    assume_a : {"gen", "sym", "her", "pos"}
+    assume_a : {"gen", "sym", "her", "pos", "auto"}
         ``"pos"`` factors by Cholesky (reading the *lower* or upper triangle); the others by LU
         (cuSOLVER has no batched symmetric-indefinite solver, so "sym"/"her" need the full matrix).
+        ``"auto"`` (what ``linalg.solve``'s ``assume_a=None`` plans): ``"gen"``, but on the CPU one
+        matrix is first looked at as SciPy's ``solve`` looks at it (triangular, symmetric or
+        Hermitian: their own LAPACK routines and condition estimates).
     lower : bool
         The triangle read when ``assume_a="pos"``.
     transposed : bool
@@ -189,7 +192,7 @@ class Solve(SolverPlan):
         _choice("assume_a", assume_a, _ASSUME)
         _choice("refine", refine, (None, "mixed"))
         _choice("precision", precision, IRS_PRECISIONS)
-        if refine == "mixed" and (assume_a != "gen" or transposed):
+        if refine == "mixed" and (assume_a not in ("gen", "auto") or transposed):
             raise ValueError('refine="mixed" solves a general A x = b: use assume_a="gen" and transposed=False')
         self.assume_a, self.lower, self.transposed = assume_a, bool(lower), bool(transposed)
         self.refine, self.precision = refine, precision
