@@ -115,10 +115,15 @@ def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
         potrf = _lapack("potrf", a)
 
         def factor_of(m: np.ndarray) -> np.ndarray:  # the lower factor, as NumPy's
-            factor, info = potrf(m, lower=True, clean=True)
+            # a C-ordered m is mᵀ to LAPACK: the upper factor of that (its upper triangle is m's lower
+            # one, and names conj(M)) is the transpose of M's lower factor; no transposing copy.  The
+            # unread triangle is zeroed by tril (one pass), not by potrf's wrapper (3x the factorisation at 512)
+            flipped = m.flags.c_contiguous and not m.flags.f_contiguous
+            factor, info = potrf(m.T, lower=False, clean=False) if flipped else potrf(m, lower=True, clean=False)
             if info:
                 _raise_not_positive_definite(a, lower)
-            return factor
+            factor = factor.T if flipped else factor
+            return np.triu(factor.T).T if factor.flags.f_contiguous else np.tril(factor)  # (in its memory order)
         factor = _per_matrix(factor_of, a.shape, a.dtype, source)
     else:
         try:
