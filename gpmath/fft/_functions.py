@@ -118,15 +118,16 @@ def _scipy_transform():
 
 
 def _lane(call: Call, x, *where):
-    """``(lane key, plan)`` of a call on *x* with the length and axis arguments *where*
+    """``(lane key, plan)`` of a call on *x* with the length and axis arguments *where* (a marker,
+    the lengths, the axes)
     (:func:`~gpmath._core.stateless.lane_key`; the plan None where its lane is not kept yet), or
     ``(None, None)`` where the call takes no lane: its options are not the defaults, or a length or
     axis is not a plain int (or tuple of them), which a key would confuse with one (``4.0 == 4``)
     though the full path refuses it."""
-    if call.tag is None or not all(_plain(value) for value in where[1:]):
+    lane = None if call.tag is None else lane_key((call.tag, *where), x)  # (None at once for host arrays)
+    if lane is None or not (_plain(where[1]) and _plain(where[2])):
         return None, None
-    lane = lane_key((call.tag, *where), x)
-    return lane, None if lane is None else _PATH.lane(lane)
+    return lane, _PATH.lane(lane)
 
 
 def _plain(value) -> bool:
