@@ -604,3 +604,20 @@ def test_solve_without_assume_a_detects_structure_as_scipy_on_the_cpu(structure,
         if structure in ("sym", "her"):
             scaled = a * 1e-20 + np.diag(np.logspace(0, -20 if dtype != "float32" else -9, n))
         linalg.solve(scaled.astype(dtype), b, **CPU)
+
+
+@pytest.mark.parametrize("structure", ["upper", "lower", "diagonal"])
+@pytest.mark.parametrize("dtype", ["float64", "complex128", "float32"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_inv_of_a_triangular_matrix_is_found_and_inverted_as_one(structure, dtype, order):
+    """As SciPy's inv looks at its matrix: a triangular one (from order 32, the LAPACK route) is
+    inverted by ``?trtri``; an exactly zero diagonal entry names itself."""
+    n = 40
+    base = general((), n, dtype) + n * np.eye(n)
+    a = {"upper": np.triu(base), "lower": np.tril(base), "diagonal": np.diag(np.diag(base))}[structure].astype(dtype)
+    a = np.asfortranarray(a) if order == "F" else a
+    close(linalg.inv(a, **CPU) @ a, np.eye(n), dtype, 100)
+    close(linalg.inv(np.stack([a, 2 * a]), **CPU)[1], sl.inv(2 * a), dtype, 100)
+    a[7, 7] = 0
+    with pytest.raises(np.linalg.LinAlgError, match=r"diagonal entry \[7, 7\] is exactly zero"):
+        linalg.inv(a, **CPU)

@@ -510,8 +510,16 @@ def inv(a: np.ndarray) -> np.ndarray:
 
 def _inverse(a: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
     """The inverse of one matrix (batch *index*, for errors), as the transpose of ``aᵀ``'s (a
-    C-ordered *a* is ``aᵀ`` in Fortran order: LAPACK reads it without a transposing copy)."""
+    C-ordered *a* is ``aᵀ`` in Fortran order: LAPACK reads it without a transposing copy); a
+    triangular one (:func:`detected_structure`, as SciPy's inv looks) by ``?trtri``, the LU's
+    ``getrf``/``getri`` otherwise."""
     t = a.T
+    found = detected_structure(a)
+    if found.endswith("triangular"):  # aᵀ is triangular the other way
+        inverse, info = _lapack("trtri", t)(t, lower=found == "upper triangular")
+        if info > 0:
+            raise LinAlgError(P.zero_diagonal("a", index, int(info)))
+        return inverse.T
     lu, pivots, info = _lapack("getrf", t)(t)
     if info == 0:
         inverse, info = _lapack("getri", lu)(lu, pivots, lwork=_getri_work(lu.dtype.char, a.shape[-1]),
