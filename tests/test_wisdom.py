@@ -98,3 +98,16 @@ def test_importing_gpmath_reads_no_wisdom(tmp_path):
     env = dict(os.environ, GPMATH_WISDOM=str(path))
     done = subprocess.run([sys.executable, "-c", "import gpmath, gpmath.wisdom"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_report_lists_solver_entries_whatever_a_file_put_in_them(tmp_path):
+    """show_config never raises: a loaded solver entry without rows, or with a key that is not
+    JSON text, is listed as it is."""
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"format": 1, "entries": [
+        {"kind": "solver", "machine": "GPU A", "key": "not json", "choice": {"ms": 1}},
+        {"kind": "solver", "machine": "GPU B", "key": '"FACTOR"', "choice": {"rows": [[1, None, "looped"]]}}]}))
+    assert gpmath.wisdom.load(path) == 2
+    listed = gpmath.show_config(mode="dicts")["routing"]["solver crossovers calibrated (gpmath.solver.calibrate, "
+                                                         "used on such GPUs)"]
+    assert listed == {"GPU A: not json": "no rows", "GPU B: FACTOR": [[1, None, "looped"]]}

@@ -135,10 +135,18 @@ def _routing() -> dict[str, Any]:
               for name in _crossover.__all__ if name.isupper()}
     from . import wisdom
 
-    calibrated = {f"{entry['machine']}: {json.loads(entry['key'])}": entry["choice"]["rows"]
+    calibrated = {f"{entry['machine']}: {_key_text(entry['key'])}": entry["choice"].get("rows", "no rows")
                   for entry in wisdom.entries() if entry["kind"] == "solver"}
     return {"placement": _placement(), "solver crossovers (first matching row wins)": tables,
             "solver crossovers calibrated (gpmath.solver.calibrate, used on such GPUs)": calibrated or "none"}
+
+
+def _key_text(key: str) -> str:
+    """A wisdom entry's key (JSON text, as written; a file may hold any text) for the report."""
+    try:
+        return str(json.loads(key))
+    except ValueError:
+        return key
 
 
 def _caches() -> dict[str, Any]:

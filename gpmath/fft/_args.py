@@ -26,6 +26,7 @@ __all__ = [
     "listed_axes",
     "unique_axes",
     "many_axes",
+    "nonempty_axes",
     "c2r_lengths",
     "promoted_name",
     "transform_dtypes",
@@ -199,6 +200,20 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
             raise ValueError(f"s and axes must have the same length, got {len(lengths)} and {len(axes)}")
         lengths = [shape[a] if v == -1 else v for v, a in zip(lengths, axes)]
     return axes, tuple(_length(v, "s") for v in lengths)
+
+
+def nonempty_axes(axes: tuple[int, ...]) -> None:
+    """Raise ``ValueError`` where *axes* name no axis: a planned transform needs one.
+
+    Examples
+    --------
+    >>> nonempty_axes(())
+    Traceback (most recent call last):
+    ...
+    ValueError: axes must name at least one axis to transform
+    """
+    if not axes:
+        raise ValueError("axes must name at least one axis to transform")
 
 
 def c2r_lengths(shape, axes, s, given: bool, one_d: bool = False) -> tuple[int, ...]:

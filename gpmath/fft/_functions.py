@@ -20,7 +20,7 @@ from .._core.packages import NUMPY, as_array, known_package
 from .._core.placement import stays_on_host
 from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
-from ._args import c2r_lengths, check_norm, check_workers, many_axes, one_axis, promoted_name
+from ._args import c2r_lengths, check_norm, check_workers, many_axes, nonempty_axes, one_axis, promoted_name
 from ._planner import FFT
 from ._problem import scipy_name
 
@@ -188,7 +188,7 @@ def run_nd(x, s, axes, call: Call):
     axes, lengths = many_axes(shape, s, axes)
     if not axes:  # nothing to transform: SciPy and NumPy return x itself, gpmath a copy of it
         if call.kind != "c2c":
-            raise ValueError("axes must name at least one axis to transform")
+            nonempty_axes(axes)
         given, pkg = as_array(given)
         return pkg.copy(given)
     if call.kind == "c2r":

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .._core.dtypes import DTYPES, DType
-from ._args import c2r_lengths, check_norm, many_axes, norm_factor, transform_dtypes
+from ._args import c2r_lengths, check_norm, many_axes, nonempty_axes, norm_factor, transform_dtypes
 from ._layout import KINDS, transform_shapes
 
 __all__ = ["FFTProblem", "describe", "DIRECTIONS", "scipy_name"]
@@ -110,8 +110,7 @@ def describe(shape, dtype: DType, axes=None, kind=None, s=None, norm=None, *, in
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(repr(k) for k in KINDS)} or None, not {kind!r}")
     axes, lengths = many_axes(shape, s, axes)
-    if not axes:
-        raise ValueError("axes must name at least one axis to transform")
+    nonempty_axes(axes)
     if kind == "c2r":
         lengths = c2r_lengths(shape, axes, lengths, given=s is not None)
     in_name, out_name = transform_dtypes(dtype.name, kind)

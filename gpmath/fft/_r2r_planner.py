@@ -21,7 +21,7 @@ from .._core.engines import on_cpu
 from .._core.packages import as_array, package_of
 from .._core.planner import Planner
 from .._core.streams import resolve_stream
-from ._args import check_workers
+from ._args import check_workers, nonempty_axes
 from ._basic import fft
 from ._basic_real import irfft, rfft
 from ._functions import small_on_host
@@ -210,8 +210,7 @@ class DCT(Planner):
         self.package, self.device_id = pkg, pkg.device_id(x)
         self.problem = describe_r2r(tuple(x.shape), pkg.dtype_name(x), self.family, type, s, axes, norm,
                                     orthogonalize)
-        if not self.problem.axes:
-            raise ValueError("axes must name at least one axis to transform")
+        nonempty_axes(self.problem.axes)
         self._template = (pkg.dtype_name(x), tuple(x.shape))
         self.stream, self._stream_object = _stream(stream, pkg, self.device_id), stream
         options = dict(workers=check_workers(workers), execution=execution,

@@ -50,6 +50,12 @@ def _lapack_for(name: str, char: str):
     return lapack.get_lapack_funcs(name, dtype=np.dtype(char))
 
 
+def _read_transposed(m: np.ndarray) -> bool:
+    """Whether LAPACK, given ``m.T``, reads *m*'s bytes without a copy: *m* is C-ordered (and not
+    also Fortran-ordered), so its bytes are ``mᵀ`` in LAPACK's column-major layout."""
+    return m.flags.c_contiguous and not m.flags.f_contiguous
+
+
 def _first_failure(a: np.ndarray, info_of: Callable[[np.ndarray], int]) -> tuple[tuple[int, ...], int]:
     """``(batch index, info)`` of the first matrix whose routine reports ``info > 0``."""
     for index in np.ndindex(*a.shape[:-2]):
@@ -118,7 +124,7 @@ def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
             # a C-ordered m is mᵀ to LAPACK: the upper factor of that (its upper triangle is m's lower
             # one, and names conj(M)) is the transpose of M's lower factor; no transposing copy.  The
             # unread triangle is zeroed by tril (one pass), not by potrf's wrapper (3x the factorisation at 512)
-            flipped = m.flags.c_contiguous and not m.flags.f_contiguous
+            flipped = _read_transposed(m)
             factor, info = potrf(m.T, lower=False, clean=False) if flipped else potrf(m, lower=True, clean=False)
             if info:
                 _raise_not_positive_definite(a, lower)
@@ -234,7 +240,7 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         """``(x, rcond)`` of one matrix of 1-norm *norm* (None: taken here): the LU of ``mᵀ`` where
         *m* is C-ordered (its bytes are ``mᵀ`` in LAPACK's layout, as SciPy's solve reads them: no
         transposing copy), else of *m*; the 1-norm condition of *m* is the ∞-norm one of ``mᵀ``."""
-        flipped = m.flags.c_contiguous and not m.flags.f_contiguous
+        flipped = _read_transposed(m)
         lu, piv, info = getrf(m.T if flipped else m)
         if info > 0:  # name the zero pivot of m's own LU
             raise LinAlgError(P.singular("a", index, int((getrf(m)[2] if flipped else 0) or info)))
@@ -287,7 +293,7 @@ def _triangular_solved(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, lower: bool,
                        transposed: bool) -> tuple[np.ndarray, np.ndarray]:
     """``(x, rcond)`` of one triangular matrix by ``?trtrs`` and ``?trcon`` on *a*'s bytes as LAPACK
     reads them (a C-ordered *a* is ``aᵀ``: the other triangle, the other transposition, the other norm)."""
-    flipped = a.flags.c_contiguous and not a.flags.f_contiguous
+    flipped = _read_transposed(a)
     m, low = (a.T, not lower) if flipped else (a, lower)
     bm = b[..., None] if rhs.vector else b
     x, info = _lapack("trtrs", m)(m, bm, lower=low, trans=int(transposed != flipped))
@@ -302,7 +308,7 @@ def _positive_solved(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, lower: bool) -> t
     by ``potrf``, ``potrs`` and ``pocon`` on *a*'s bytes as LAPACK reads them: where *a* is
     C-ordered they are ``aᵀ``, whose other triangle holds the same entries and names ``conj(A)``
     (``conj(A) conj(x) = conj(b)``), so nothing is copied transposed."""
-    flipped = a.flags.c_contiguous and not a.flags.f_contiguous
+    flipped = _read_transposed(a)
     m, low = (a.T, not lower) if flipped else (a, lower)
     factor, info = _lapack("potrf", m)(m, lower=low, clean=False)  # (potrs and pocon read one triangle)
     if info:
@@ -320,7 +326,7 @@ def _symmetric_solved(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, hermitian: bool)
     and ``?sycon``/``?hecon``, as SciPy's solve: half the work of an LU.  Where *a* is C-ordered its
     bytes are ``aᵀ`` in LAPACK's layout: the same matrix, or for a Hermitian one ``conj(A)``
     (``conj(A) conj(x) = conj(b)``), so nothing is copied transposed."""
-    flipped = a.flags.c_contiguous and not a.flags.f_contiguous
+    flipped = _read_transposed(a)
     m = a.T if flipped else a
     kind = "he" if hermitian else "sy"
     work = int(np.real(_lapack(f"{kind}trf_lwork", m)(m.shape[-1])[0]))
