@@ -77,24 +77,32 @@ def cuda_medians_ms(fns: dict, warmup: int = 3, reps: int = 15, calls: int = 1) 
     return {name: statistics.median(v) for name, v in times.items()}
 
 
+def _device_sync():
+    """``torch.cuda.synchronize`` where torch sees a GPU, else a function that does nothing (host calls)."""
+    try:
+        import torch
+    except ImportError:
+        return lambda: None
+    return torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
+
+
 def per_call_us(fns: dict, calls: int = 3000, rounds: int = 7) -> dict:
     """Wall time per call (µs) of *calls* back-to-back calls of each function, synchronised.
 
     Rounds are interleaved across the functions; the median round counts.
     """
-    import torch
-
+    sync = _device_sync()
     for fn in fns.values():
         for _ in range(200):
             fn()
-    torch.cuda.synchronize()
+    sync()
     results = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
             start = time.perf_counter()
             for _ in range(calls):
                 fn()
-            torch.cuda.synchronize()
+            sync()
             results[name].append((time.perf_counter() - start) / calls * 1e6)
     PROGRESS.tick()
     return {name: statistics.median(v) for name, v in results.items()}

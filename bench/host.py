@@ -18,6 +18,8 @@ and prints ``best/default`` (the faster of cpu and cuda over default: >= 0.91 is
 target) and ``ideal/cuda`` (>= 0.83 is the transfer target at large sizes).  Then the per-call
 cost of the stateless functions on torch CUDA operands beside torch, the time of
 ``import gpmath`` in a fresh process, and the first matmul in a fresh process beside torch's.
+``host-calls``: the stateless functions on small NumPy operands (``--sizes``, by default 16 and
+64) beside NumPy's and SciPy's own, per call.
 """
 
 from __future__ import annotations
@@ -213,6 +215,55 @@ def per_call() -> Table:
     return t
 
 
+def _host_pairs(n: int, rng) -> dict:
+    """{name: (gpmath's call, NumPy's or SciPy's)} on NumPy operands of order *n*."""
+    la = gpmath.linalg
+    x = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    r = rng.standard_normal(n)
+    f32 = rng.standard_normal((n, n), dtype=np.float32)
+    a, b = rng.standard_normal((n, n)), rng.standard_normal(n)
+    spd, sym, grid = a @ a.T + n * np.eye(n), a + a.T, rng.standard_normal((n, n)) + 0j
+    lu, cho = scipy.linalg.lu_factor(a), scipy.linalg.cho_factor(spd)
+    return {
+        "matmul f32": (lambda: gpmath.matmul(f32, f32), lambda: f32 @ f32),
+        "fft c128": (lambda: gpmath.fft.fft(x), lambda: scipy.fft.fft(x)),
+        "rfft f64": (lambda: gpmath.fft.rfft(r), lambda: scipy.fft.rfft(r)),
+        "fft2 c128": (lambda: gpmath.fft.fft2(grid), lambda: scipy.fft.fft2(grid)),
+        "dct f64": (lambda: gpmath.fft.dct(r), lambda: scipy.fft.dct(r)),
+        "solve": (lambda: la.solve(a, b), lambda: scipy.linalg.solve(a, b)),
+        "solve_triangular": (lambda: la.solve_triangular(spd, b), lambda: scipy.linalg.solve_triangular(spd, b)),
+        "inv": (lambda: la.inv(a), lambda: scipy.linalg.inv(a)),
+        "det": (lambda: la.det(a), lambda: scipy.linalg.det(a)),
+        "cholesky": (lambda: la.cholesky(spd), lambda: scipy.linalg.cholesky(spd)),
+        "cho_solve": (lambda: la.cho_solve(cho, b), lambda: scipy.linalg.cho_solve(cho, b)),
+        "lu_factor": (lambda: la.lu_factor(a), lambda: scipy.linalg.lu_factor(a)),
+        "lu_solve": (lambda: la.lu_solve(lu, b), lambda: scipy.linalg.lu_solve(lu, b)),
+        "lu": (lambda: la.lu(a), lambda: scipy.linalg.lu(a)),
+        "qr": (lambda: la.qr(a), lambda: scipy.linalg.qr(a)),
+        "eigh": (lambda: la.eigh(sym), lambda: scipy.linalg.eigh(sym)),
+        "svd": (lambda: la.svd(a), lambda: scipy.linalg.svd(a)),
+        "lstsq": (lambda: la.lstsq(a, b), lambda: scipy.linalg.lstsq(a, b)),
+        "norm": (lambda: la.norm(a), lambda: scipy.linalg.norm(a)),
+    }
+
+
+def host_calls(sizes: list[int]) -> Table:
+    """Stateless calls on NumPy operands beside NumPy's and SciPy's own (µs per call, loops of
+    hundreds to thousands; on a machine with a GPU automatic placement chooses, as for a user)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _timing import per_call_us
+
+    rng = np.random.default_rng(0)
+    t = Table("stateless calls on NumPy operands (µs per call; gpmath/scipy <= 1 is the target)",
+              ["call", "n", "gpmath µs", "scipy µs", "gpmath/scipy"], name="host-calls")
+    for n in sizes:
+        for name, (ours, theirs) in _host_pairs(n, rng).items():
+            calls = max(50, min(3000, int(3e4 / max(n, 16) ** 1.5 * 16)))
+            us = per_call_us({"gpmath": ours, "scipy": theirs}, calls=calls, rounds=5)
+            t.rows.append([name, n, round(us["gpmath"], 2), round(us["scipy"], 2), fmt(us["gpmath"] / us["scipy"])])
+    return t
+
+
 @contextlib.contextmanager
 def _without_lanes():
     """The stateless functions with no lane keys (:func:`gpmath._core.stateless.lane_key`): every
@@ -269,7 +320,7 @@ def _calibrate_now() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="matmul,fft,solve,eigh,per-call,startup",
+    parser.add_argument("--only", default="matmul,fft,solve,eigh,host-calls,per-call,startup",
                         help="comma-separated sections (default: all)")
     parser.add_argument("--quick", action="store_true", help="sizes 64, 1024 and 4096 only")
     parser.add_argument("--full", action="store_true", help="every size for every family (eigh to 8192)")
@@ -286,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
         if family in sections:
             sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [64, 1024, 4096] if args.quick else SIZES
             tables.append(sweep(family, [n for n in sizes if args.full or n <= LIMITS[family]]))
+    if "host-calls" in sections:
+        tables.append(host_calls([int(n) for n in args.sizes.split(",")] if args.sizes else [16, 64]))
     if "per-call" in sections and TORCH_CUDA and GPU:
         tables.append(per_call())
     if "startup" in sections:
