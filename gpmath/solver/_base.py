@@ -163,7 +163,19 @@ class CpuEngine:
 
     def execute(self, *, check: bool = False) -> Any:
         """Compute the result on the CPU; it is returned in the operands' package and device."""
-        arrays = {name: self.package.to_numpy(x) for name, x in self._operands_or_raise().items()}
+        return self._computed(self._operands_or_raise().values())
+
+    def execute_with(self, *operands, check: bool = False) -> Any:
+        """:meth:`execute` on *operands* (unchecked, as :meth:`reset_operands_unchecked` takes them),
+        leaving the plan without operands, as :meth:`Planner.execute_with
+        <gpmath._core.planner.Planner.execute_with>` does; nothing is bound on the way."""
+        self._check_alive()
+        self._arrays = None
+        return self._computed(operands)
+
+    def _computed(self, operands) -> Any:
+        to_numpy = self.package.to_numpy
+        arrays = {name: to_numpy(x) for name, x in zip(self.operand_names, operands)}
         return deliver(self.package, self._compute_cpu(arrays), self._home)
 
     def _info_values(self) -> np.ndarray:
