@@ -145,3 +145,22 @@ def test_euclidean_norm_of_inf_and_nan_as_numpy():
     assert linalg.norm(a, check_finite=False) == np.inf
     assert np.isnan(linalg.norm(np.array([np.nan, 1.0]), check_finite=False))
     assert linalg.norm(np.zeros(4)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("layout", ["C", "F", "reversed", "strided", "big-endian", "read-only", "3-D"])
+def test_the_norm_of_every_element_in_every_numpy_layout(dtype, layout):
+    """The whole-array Euclidean norm of NumPy arrays (BLAS nrm2 on contiguous elements, the
+    general path otherwise), as ``norm(x)``, ``norm(matrix, "fro")`` and ``norm(vector, 2)``,
+    against a complex128 sum, in every layout."""
+    x = values((6, 5, 4) if layout == "3-D" else (6, 5), dtype)
+    x = {"F": np.asfortranarray(x), "reversed": x[::-1, ::-1], "strided": x[::2],
+         "big-endian": x.astype(x.dtype.newbyteorder(">"))}.get(layout, x)
+    x.flags.writeable = layout != "read-only"
+    expected = np.sqrt(np.sum(np.abs(x.astype(np.complex128)) ** 2))
+    real = np.dtype({"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)).type
+    calls = [(x, None), (x.ravel(), 2)] + ([(x, "fro")] if x.ndim == 2 else [])
+    for array, ord in calls:
+        got = linalg.norm(array, ord)
+        assert type(got) is real
+        np.testing.assert_allclose(float(got), expected, rtol=TOLERANCE[dtype])

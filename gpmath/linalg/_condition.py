@@ -17,7 +17,7 @@ the estimate would be tens of small launches and syncs per call, and no GPU peer
 from __future__ import annotations
 
 import functools
-
+import math
 import warnings
 
 import numpy as np
@@ -81,6 +81,10 @@ def inverse_rcond(a, route: str, lower: bool, inverse):
     0.047619047619
     """
     pkg = package_of(a, "a")
+    if len(a.shape) == 2 and route not in _TRIANGLE_ROUTES and pkg.device_id(a) is None:  # one host matrix
+        from ..solver._cpu import one_norm  # (SciPy's LAPACK: on the CPU path only)
+
+        return _reciprocal(one_norm(pkg.to_numpy(a)), one_norm(pkg.to_numpy(inverse)))
     if route == "pos":
         norms = hermitian_one_norms(pkg, a, lower)
     elif route in ("upper triangular", "lower triangular"):
@@ -88,6 +92,16 @@ def inverse_rcond(a, route: str, lower: bool, inverse):
     else:
         norms = one_norms(pkg, a)
     return reciprocal(pkg, norms, one_norms(pkg, inverse))
+
+
+_TRIANGLE_ROUTES = ("pos", "upper triangular", "lower triangular")  # routes that read one triangle of a
+
+
+def _reciprocal(norm: float, inverse_norm: float) -> float:
+    """:func:`~gpmath.solver._condition.reciprocal` of one matrix's norms, in Python floats."""
+    if norm == 0:
+        return 0.0
+    return (math.inf if inverse_norm == 0 else 1 / inverse_norm) / norm
 
 
 @functools.cache

@@ -7,11 +7,13 @@ singular values of :func:`gpmath.linalg.svdvals`.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
 import numpy as np
 
+from .._core.host_scan import all_finite
 from .._core.packages import as_array
 from ._decompositions import svdvals
 from ._finite import require_finite
@@ -75,6 +77,11 @@ def norm(a: Any, ord: Any = None, axis: int | tuple[int, ...] | None = None, kee
     [3.0, 4.0]
     """
     a, package = as_array(a, "a")
+    if check_finite and axis is None and not keepdims and type(a) is np.ndarray and a.dtype in _HOST_NRM2:
+        if (ord is None or (ord == 2 and a.ndim == 1) or (ord == "fro" and a.ndim == 2)) and all_finite(a):
+            flat = _flat_euclidean(a)
+            if flat is not None:
+                return flat
     require_finite(check_finite, a=a)
     if package.dtype_name(a).startswith(("int", "uint", "bool")):
         a = package.astype(a, "float64")
@@ -124,6 +131,28 @@ def _euclidean(package, a, ord, axes, axis_argument, keepdims: bool):
         plain = package.norm(a / package.where(scale > 0, scale, 1), ord, axis_argument, keepdims)
     scale = scale.reshape(tuple(plain.shape))
     return package.where(scale == float("inf"), scale, scale * plain)
+
+
+_HOST_NRM2 = frozenset(np.dtype(char) for char in "fdFD")  # native byte order
+_NRM2_MOST = 2**31 - 1  # elements BLAS's 32-bit n counts
+
+
+def _flat_euclidean(a: np.ndarray):
+    """BLAS ``nrm2`` of the elements of a finite, non-empty NumPy array whose elements lie
+    contiguously (in *a*'s real dtype, as NumPy's scalar), else None: the Euclidean norm in one
+    pass, scaled as it sums, so that no square overflows or underflows."""
+    if not (a.flags.c_contiguous or a.flags.f_contiguous) or not 0 < a.size <= _NRM2_MOST:
+        return None
+    nrm2, real = _nrm2(a.dtype)
+    return real(nrm2(a.reshape(-1, order="A")))
+
+
+@functools.cache
+def _nrm2(dtype: np.dtype):
+    """BLAS's ``nrm2`` for *dtype* and the NumPy scalar type of its real result."""
+    from scipy.linalg import blas  # (SciPy's BLAS: on the host path only)
+
+    return blas.get_blas_funcs("nrm2", dtype=dtype), np.finfo(dtype).dtype.type
 
 
 def _empty_matrix_order(ord, rows: int, columns: int):

@@ -30,12 +30,13 @@ from ._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, 
 
 __all__ = [
     "cholesky", "cho_solve", "lu_factor", "lu_solve", "solve", "solve_mixed", "qr", "eigh", "svd", "lstsq",
-    "inv", "det", "slogdet", "solve_estimated",
+    "inv", "det", "slogdet", "solve_estimated", "one_norm",
 ]
 
 _MAX_REFINE_ITERATIONS = 30  # LAPACK's dsgesv ITERMAX
 LAPACK_CHOLESKY_ORDER = 64  # cholesky: SciPy's potrf per matrix from this order on, NumPy's gufunc below
-LAPACK_INV_ORDER = 32  # inv: getrf + getri per matrix from this order on, NumPy's gufunc below
+LAPACK_INV_ORDER = 24  # inv: getrf + getri per matrix from this order on, NumPy's gufunc below (batches of
+# 100 on the 2-core machine: equal at 24; one matrix: LAPACK's 1.2-1.5x faster from 2 to 31)
 LAPACK_LSTSQ_ORDER = 32  # lstsq: SciPy's gelsd per matrix from this many rows and columns on, the batch's SVD below
 _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
@@ -54,6 +55,21 @@ def _read_transposed(m: np.ndarray) -> bool:
     """Whether LAPACK, given ``m.T``, reads *m*'s bytes without a copy: *m* is C-ordered (and not
     also Fortran-ordered), so its bytes are ``mᵀ`` in LAPACK's column-major layout."""
     return m.flags.c_contiguous and not m.flags.f_contiguous
+
+
+def one_norm(m: np.ndarray) -> float:
+    """``‖m‖₁`` of one matrix by LAPACK's ``lange`` on its bytes as LAPACK reads them (a C-ordered
+    *m* is ``mᵀ``, whose ∞-norm it is); 0 for an empty matrix.
+
+    Examples
+    --------
+    >>> one_norm(np.array([[1.0, -2.0], [3.0, 4.0]]))
+    6.0
+    """
+    if not m.size:
+        return 0.0
+    lange = _lapack("lange", m)
+    return float(lange("I", m.T) if _read_transposed(m) else lange("1", m))
 
 
 def _first_failure(a: np.ndarray, info_of: Callable[[np.ndarray], int]) -> tuple[tuple[int, ...], int]:
@@ -234,7 +250,7 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         rcond = _each_rcond(c, hermitian_one_norms(NUMPY, a, lower), lambda m, norm: _lapack("pocon", m)(
             m, norm, uplo="L" if lower else "U")[0])
         return cho_solve(c, lower, b, rhs), np.broadcast_to(rcond, rhs.batch_shape)
-    getrf, getrs, gecon, lange = (_lapack(name, a) for name in ("getrf", "getrs", "gecon", "lange"))
+    getrf, getrs, gecon = (_lapack(name, a) for name in ("getrf", "getrs", "gecon"))
 
     def solved(m, bm, index, norm):
         """``(x, rcond)`` of one matrix of 1-norm *norm* (None: taken here): the LU of ``mᵀ`` where
@@ -245,9 +261,7 @@ def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, low
         if info > 0:  # name the zero pivot of m's own LU
             raise LinAlgError(P.singular("a", index, int((getrf(m)[2] if flipped else 0) or info)))
         x = getrs(lu, piv, bm, trans=int(transposed != flipped))[0]
-        if norm is None:
-            norm = lange("I", m.T) if flipped else np.abs(m).sum(-2).max()
-        return x, gecon(lu, norm, norm="I" if flipped else "1")[0]
+        return x, gecon(lu, one_norm(m) if norm is None else norm, norm="I" if flipped else "1")[0]
 
     if not rhs.batch_shape:  # one matrix: no batch arrays to fill
         x, rcond = solved(a, b[..., None] if rhs.vector else b, (), None)
