@@ -11,6 +11,7 @@ import pytest
 import scipy.linalg as sl
 
 from gpmath import linalg
+from gpmath.solver._cpu import LAPACK_INV_ORDER, LAPACK_LSTSQ_ORDER
 
 from helpers import lstsq_residues
 
@@ -450,7 +451,7 @@ def test_inv_det_slogdet(dtype, batch):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n", [31, 32, 45])  # either side of the CPU engine's LAPACK_INV_ORDER
+@pytest.mark.parametrize("n", [LAPACK_INV_ORDER - 1, LAPACK_INV_ORDER, 45])  # either side of the CPU route's change
 def test_inv_of_a_batch_is_each_matrix_inverse_and_names_a_singular_one(dtype, n):
     a = general((2, 3), n, dtype, 3)
     batch = linalg.inv(a, **CPU)
@@ -467,6 +468,24 @@ def test_det_of_singular_is_zero_without_raising():
     assert linalg.det(a, **CPU) == 0
     sign, logabsdet = linalg.slogdet(a, **CPU)
     assert sign == 0 and logabsdet == -np.inf
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [LAPACK_LSTSQ_ORDER - 1, LAPACK_LSTSQ_ORDER, 40])  # either side of the CPU route's change
+@pytest.mark.parametrize("rows", [0, 5])  # square; more equations than unknowns
+def test_lstsq_of_a_batch_is_each_matrix_least_squares_solution(dtype, n, rows):
+    a, b = random((2, 3, n + rows, n), dtype, 4), random((2, 3, n + rows, 2), dtype, 5)
+    x, residues, rank, s = linalg.lstsq(a, b, **CPU)
+    for index in ((0, 0), (1, 2)):
+        ref = sl.lstsq(a[index].astype(np.complex128), b[index].astype(np.complex128))
+        close(x[index], ref[0], dtype, 100)
+        close(s[index], ref[3], dtype, 10)
+        assert rank[index] == ref[2] == n
+        alone = linalg.lstsq(a[index], b[index], **CPU)  # alone as in the batch
+        np.testing.assert_array_equal(alone[0], x[index])
+        np.testing.assert_array_equal(alone[3], s[index])
+        if rows:
+            close(residues[index], ref[1], dtype, 100)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

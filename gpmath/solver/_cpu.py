@@ -16,7 +16,6 @@ import math
 from typing import Callable, NoReturn
 
 import numpy as np
-import scipy.linalg
 from scipy.linalg import lapack
 
 from .._errors import LinAlgError
@@ -37,7 +36,8 @@ _MAX_REFINE_ITERATIONS = 30  # LAPACK's dsgesv ITERMAX
 LAPACK_CHOLESKY_ORDER = 64  # cholesky: SciPy's potrf per matrix from this order on, NumPy's gufunc below
 LAPACK_INV_ORDER = 24  # inv: getrf + getri per matrix from this order on, NumPy's gufunc below (batches of
 # 100 on the 2-core machine: equal at 24; one matrix: LAPACK's 1.2-1.5x faster from 2 to 31)
-LAPACK_LSTSQ_ORDER = 32  # lstsq: SciPy's gelsd per matrix from this many rows and columns on, the batch's SVD below
+LAPACK_LSTSQ_ORDER = 12  # lstsq: LAPACK gelsd per matrix from this many rows and columns on, the batch SVD below
+# (batches of 100 on the 2-core machine: equal at 12; one matrix: gelsd 1.3x faster from 2 on)
 _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 
@@ -494,20 +494,54 @@ def lstsq(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None, lapack_d
 
 
 def _lstsq_by_lapack(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | None, driver: str):
-    """:func:`lstsq` by SciPy's LAPACK *driver* (``"gelsd"``: with the singular values) per matrix."""
+    """:func:`lstsq` by LAPACK's *driver* (``"gelsd"``: with the singular values) per matrix."""
     a, bm = _as_matrices(a, b, rhs)
-    x = np.empty(rhs.batch_shape + (a.shape[-1], rhs.nrhs), dtype=a.dtype)
-    rank = np.empty(rhs.batch_shape, dtype=np.int64)
-    s = np.empty(rhs.batch_shape + (min(a.shape[-2:]),), dtype=np.finfo(a.dtype).dtype) if driver == "gelsd" else None
+    m, n = a.shape[-2:]
     k = rhs.nrhs
-    for index in np.ndindex(*rhs.batch_shape):  # (LAPACK refuses zero right-hand sides: one zero column then)
-        solution, _, rank[index], values = scipy.linalg.lstsq(
-            a[index], bm[index] if k else np.zeros((a.shape[-2], 1), a.dtype), cond, lapack_driver=driver,
-            check_finite=False)
+    solve = _least_squares(driver, a.dtype.char, m, n, max(k, 1), cond)  # (LAPACK refuses zero right-hand sides)
+    x = np.empty(rhs.batch_shape + (n, k), dtype=a.dtype)
+    rank = np.empty(rhs.batch_shape, dtype=np.int64)
+    s = np.empty(rhs.batch_shape + (min(m, n),), dtype=np.finfo(a.dtype).dtype) if driver == "gelsd" else None
+    for index in np.ndindex(*rhs.batch_shape):
+        solution, rank[index], values = solve(a[index], bm[index], index)
         x[index] = solution[:, :k]
         if s is not None:
             s[index] = values
     return lstsq_result(NUMPY, a, bm, x, rank, s, rhs.vector, residues=driver == "gelsd")
+
+
+@functools.cache
+def _least_squares(driver: str, char: str, m: int, n: int, nrhs: int, cond: float | None) -> Callable:
+    """``solve(a, b, index) -> (x, rank, s)``: LAPACK's *driver* for one ``(m, n)`` matrix of dtype
+    *char* and ``(m, <= nrhs)`` right-hand sides (``x`` ``(n, nrhs)``; ``s`` None for ``gelsy``),
+    with SciPy's cutoff (*cond*, by default the dtype's epsilon) and work sizes queried once."""
+    routine, query = _lapack_for(driver, char), _lapack_for(driver + "_lwork", char)
+    cutoff = float(np.finfo(char).eps) if cond is None else cond
+    sizes = [_work_size(size) for size in query(max(m, 1), max(n, 1), nrhs, cutoff)[:-1]]  # lwork[, lrwork], liwork
+    rows, dtype = max(m, n), np.dtype(char)
+
+    def solve(a: np.ndarray, b: np.ndarray, index: tuple[int, ...]):
+        if not (m and n):  # no equations or no unknowns: x = 0 of rank 0 (LAPACK refuses empty matrices)
+            return np.zeros((n, nrhs), dtype), 0, np.zeros(0, np.finfo(dtype).dtype)
+        extended = np.zeros((rows, nrhs), dtype=dtype, order="F")  # (LAPACK writes x, n rows, over b)
+        extended[:m, :b.shape[-1]] = b
+        if driver == "gelsd":
+            x, s, rank, info = routine(a, extended, *sizes, cutoff, False, True)
+        else:
+            _, x, _, rank, info = routine(a, extended, np.zeros((n, 1), np.int32), cutoff, *sizes, False, True)
+            s = None
+        if info > 0:
+            raise LinAlgError(P.not_converged(driver, "a", index, int(info)))
+        if info < 0:
+            raise ValueError(f"LAPACK's {driver} refused argument {-info} for a of shape {(m, n)}")
+        return x[:n], rank, s
+    return solve
+
+
+def _work_size(value) -> int:
+    """A LAPACK work-size answer (a float, possibly rounded down in single precision) as an int
+    large enough."""
+    return max(int(np.real(value) * (1 + 2 ** -20)) + 1, 1)
 
 
 def inv(a: np.ndarray) -> np.ndarray:
