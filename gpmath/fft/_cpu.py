@@ -6,6 +6,7 @@ Operands of any package are read on the host (device arrays are copied there whe
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -16,7 +17,7 @@ from .._core.operand import as_operand
 from ._planner import FFT
 from ._problem import FFTProblem, scipy_name
 
-__all__ = ["CpuFFT", "transform", "scipy_transform"]
+__all__ = ["CpuFFT", "transform", "scipy_transform", "scipy_function"]
 
 
 def _scipy_backend_module():
@@ -55,13 +56,7 @@ def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int |
 
 def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[int, ...], **options) -> np.ndarray:
     """scipy.fft's transform *name* (``"fft"``, ``"dct"`` ...) of host array *x* along *axes*
-    with lengths *s*: its 1-D function for one axis (a third less time than its n-D one on small
-    arrays), else its n-D one (*name* + ``"n"``); never back into gpmath when gpmath is SciPy's
-    backend.
-
-    *x* goes straight to the functions SciPy's own backend calls for NumPy arrays
-    (:data:`SCIPY_BACKEND`: the same values, without uarray's dispatch, which costs more than
-    a small transform); with a SciPy without that module, through ``scipy.fft.set_backend("scipy")``.
+    with lengths *s* (:func:`scipy_function`).
 
     Examples
     --------
@@ -69,14 +64,36 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     >>> scipy_transform("dct", np.array([1.0, 2.0]), (0,), (2,), type=2).tolist()
     [6.0, -1.414213562373095]
     """
+    return scipy_function(name, axes, s, **options)(x)
+
+
+def scipy_function(name: str, axes: tuple[int, ...], s: tuple[int, ...], **options):
+    """scipy.fft's transform *name* (``"fft"``, ``"dct"`` ...) along *axes* with lengths *s*, as a
+    function of a host array: its 1-D function for one axis (a third less time than its n-D one on
+    small arrays), else its n-D one (*name* + ``"n"``); never back into gpmath when gpmath is
+    SciPy's backend.
+
+    The arrays go straight to the functions SciPy's own backend calls for NumPy arrays
+    (:data:`SCIPY_BACKEND`: the same values, without uarray's dispatch, which costs more than
+    a small transform); with a SciPy without that module, through ``scipy.fft.set_backend("scipy")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scipy_function("fft", (0,), (4,), norm="ortho")(np.ones(4)).tolist()
+    [(2+0j), 0j, 0j, 0j]
+    """
     one_axis = len(axes) == 1
     name = name if one_axis else name + "n"
     shape = {"n": s[0], "axis": axes[0]} if one_axis else {"s": s, "axes": axes}
     fn = getattr(SCIPY_BACKEND, name, None)
     if fn is not None:
-        return fn(x, **shape, **options)
-    with scipy.fft.set_backend("scipy", only=True):
-        return getattr(scipy.fft, name)(x, **shape, **options)
+        return functools.partial(fn, **shape, **options)
+
+    def through_scipy(x):
+        with scipy.fft.set_backend("scipy", only=True):
+            return getattr(scipy.fft, name)(x, **shape, **options)
+    return through_scipy
 
 
 class CpuFFT(FFT):

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Callable
+
+import numpy as np
 
 from .._core.dtypes import DTYPES
 from .._core.packages import NUMPY, as_array, known_package
-from .._core.placement import stays_on_host
+from .._core.placement import get_placement, stays_on_host
 from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, nonempty_axes, one_axis, promoted_name
 from ._planner import FFT
 from ._problem import scipy_name
 
-__all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "SMALL_SIZE"]
+__all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "host_lane", "keep_host_lane", "plain",
+           "SMALL_SIZE"]
 
 SMALL_SIZE = 4096  # elements (after padding or cropping) of the transforms small_transform takes: far
 # below any GPU's crossover (an H200's is 23-92 thousand complex64 elements), and 4-7 µs a call less
@@ -92,29 +96,59 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
 def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     """scipy.fft's transform of a NumPy array *x* (in a dtype gpmath computes in) along *axes*
     with lengths *s* where :func:`small_on_host` holds and the call conjugates nothing (``hfft``
-    and ``ihfft`` take the plans); else None.  The CPU engine's answer: the same scipy.fft call on
-    the same values (in native byte order).
+    and ``ihfft`` take the plans), as a function of such arrays (:func:`~gpmath.fft._cpu.scipy_function`);
+    else None.  The CPU engine's answer: the same scipy.fft call on the same values (in native
+    byte order).
 
     Examples
     --------
     >>> import numpy as np
     >>> from gpmath.fft._functions import Call, small_transform
-    >>> small_transform(np.arange(4.0), (0,), (4,), Call("r2c", "forward", None, False, None, "cpu", None)).tolist()
+    >>> small_transform(np.arange(4.0), (0,), (4,), Call("r2c", "forward", None, False, None, "cpu", None))(
+    ...     np.arange(4.0)).tolist()
     [(6+0j), (-2+2j), (-2+0j)]
     >>> small_transform(np.ones(4), (0,), (4,), Call("c2c", "forward", None, False, None, "cuda", None)) is None
     True
     """
     if call.conj_in or call.conj_out or not small_on_host(x, axes, s, call.execution, call.stream, call.device_id):
         return None
-    return _scipy_transform()(scipy_name(call.kind, call.direction), NUMPY.host_values(x), axes, s,
-                              norm=call.norm, overwrite_x=call.overwrite_x, workers=call.workers)
+    return _scipy_function()(scipy_name(call.kind, call.direction), axes, s, norm=call.norm,
+                             overwrite_x=call.overwrite_x, workers=call.workers)
 
 
 @functools.cache
-def _scipy_transform():
-    from ._cpu import scipy_transform  # (scipy.fft: imported on the CPU path only)
+def _scipy_function():
+    from ._cpu import scipy_function  # (scipy.fft: imported on the CPU path only)
 
-    return scipy_transform
+    return scipy_function
+
+
+_HOST_LANES: dict[tuple, Callable] = {}  # host lane key -> scipy.fft's function for the call
+_MOST_HOST_LANES = 512  # (a program cycling through more shapes starts the table again)
+
+
+def _host_lane_key(call: Call, x, *where) -> tuple | None:
+    """The host lane key (:func:`keep_host_lane`) of a call with default options (and plain
+    lengths and axes, *where*) on a NumPy array *x* in native byte order; else None."""
+    if call.tag is None or not (plain(where[1]) and plain(where[2])) or not x.dtype.isnative:
+        return None
+    return call.tag, call.workers, *where, x.shape, x.dtype
+
+
+def host_lane(key: tuple | None) -> Callable | None:
+    """scipy.fft's function kept for the host lane *key* (:func:`keep_host_lane`) while automatic
+    placement keeps host arrays on the host (any mode but ``"cuda"``); else None."""
+    small = _HOST_LANES.get(key)
+    return small if small is not None and get_placement() != "cuda" else None
+
+
+def keep_host_lane(key: tuple, transform: Callable) -> None:
+    """Keep *transform* (scipy.fft's function of a NumPy array, from :func:`small_transform`) for
+    the host lane *key*: the call's arguments and the array's shape and (native) dtype, all that
+    it depends on but the placement mode, which :func:`host_lane` reads at each use."""
+    if len(_HOST_LANES) >= _MOST_HOST_LANES:
+        _HOST_LANES.clear()
+    _HOST_LANES[key] = transform
 
 
 def _lane(call: Call, x, *where):
@@ -125,20 +159,22 @@ def _lane(call: Call, x, *where):
     axis is not a plain int (or tuple of them), which a key would confuse with one (``4.0 == 4``)
     though the full path refuses it."""
     lane = None if call.tag is None else lane_key((call.tag, *where), x)  # (None at once for host arrays)
-    if lane is None or not (_plain(where[1]) and _plain(where[2])):
+    if lane is None or not (plain(where[1]) and plain(where[2])):
         return None, None
     return lane, _PATH.lane(lane)
 
 
-def _plain(value) -> bool:
+def plain(value) -> bool:
     """Whether *value* is None, an int or a tuple of ints (bools and NumPy integers are not)."""
     return value is None or type(value) is int or (type(value) is tuple and all(type(v) is int for v in value))
 
 
-def _execute(x, pkg, axes, s, call: Call, lane=None):
+def _execute(x, pkg, axes, s, call: Call, lane=None, host_key=None):
     small = small_transform(x, axes, s, call)  # a small NumPy transform: scipy.fft's, at its speed
     if small is not None:
-        return small
+        if host_key is not None:
+            keep_host_lane(host_key, small)
+        return small(NUMPY.host_values(x))
     if call.conj_in:
         with pkg.on_stream(*_stream_of(call, pkg, x)):
             x = pkg.conj(x)
@@ -166,22 +202,35 @@ def _stream_of(call: Call, pkg, x):
 
 def run_1d(x, n, axis, call: Call):
     """A 1-D transform of *x* along *axis* (SciPy's ``n`` rules; c2r: output length)."""
-    lane, plan = _lane(call, x, "n", n, axis)
+    lane, plan = _lane(call, x, "n", n, axis)  # device arrays
     if plan is not None:
         return plan.execute_with(x, direction=call.direction)
+    host_key = None
+    if lane is None and type(x) is np.ndarray:
+        host_key = _host_lane_key(call, x, "n", n, axis)
+        small = host_lane(host_key)
+        if small is not None:
+            return small(x)
     given = x
     x, pkg = _prepared(x)
     axes, s = one_axis(tuple(x.shape), n, axis)
     if call.kind == "c2r":
         s = c2r_lengths(tuple(x.shape), axes, s, given=n is not None, one_d=True)
-    return _execute(x, pkg, axes, s, call, lane if x is given else None)
+    kept = x is given
+    return _execute(x, pkg, axes, s, call, lane if kept else None, host_key if kept else None)
 
 
 def run_nd(x, s, axes, call: Call):
     """An n-D transform of *x* (SciPy's ``s``/``axes`` rules; c2r: output lengths)."""
-    lane, plan = _lane(call, x, "s", s, axes)
+    lane, plan = _lane(call, x, "s", s, axes)  # device arrays
     if plan is not None:
         return plan.execute_with(x, direction=call.direction)
+    host_key = None
+    if lane is None and type(x) is np.ndarray:
+        host_key = _host_lane_key(call, x, "s", s, axes)
+        small = host_lane(host_key)
+        if small is not None:
+            return small(x)
     given = x
     x, pkg = _prepared(x)
     shape = tuple(x.shape)
@@ -193,4 +242,5 @@ def run_nd(x, s, axes, call: Call):
         return pkg.copy(given)
     if call.kind == "c2r":
         lengths = c2r_lengths(shape, axes, lengths, given=s is not None)
-    return _execute(x, pkg, axes, lengths, call, lane if x is given else None)
+    kept = x is given
+    return _execute(x, pkg, axes, lengths, call, lane if kept else None, host_key if kept else None)

@@ -24,7 +24,7 @@ from .._core.streams import resolve_stream
 from ._args import check_workers, nonempty_axes
 from ._basic import fft
 from ._basic_real import irfft, rfft
-from ._functions import small_on_host
+from ._functions import host_lane, keep_host_lane, plain, small_on_host
 from ._planner import FFT
 from ._r2r import FFTs, R2RProblem, describe_r2r, r2r
 
@@ -119,12 +119,7 @@ def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
     more on small arrays).  A complex *x* is transformed as its real and imaginary parts, each
     alone: SciPy's transform of a complex array ignores an ``orthogonalize`` that differs from
     ``norm == "ortho"`` (SciPy 1.17), which gpmath's GPU path and SciPy's own real transforms honour."""
-    from ._cpu import scipy_transform  # (scipy.fft: imported on the CPU path only)
-
-    def transformed(values):
-        return scipy_transform(("i" if inverse else "") + p.family, values, p.axes, p.s, type=p.type, norm=p.norm,
-                               workers=workers, orthogonalize=p.orthogonalize)
-
+    transformed = _scipy_r2r_function(p, inverse, workers)
     values = pkg.host_values(x)
     if p.complex_input:
         real, imaginary = transformed(values.real), transformed(values.imag)
@@ -135,10 +130,25 @@ def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
     return y if pkg.host_only else pkg.asarray(y, None)
 
 
+def _scipy_r2r_function(p: R2RProblem, inverse: bool, workers):
+    """scipy.fft's real transform *p* (*inverse*) as a function of real host arrays."""
+    from ._cpu import scipy_function  # (scipy.fft: imported on the CPU path only)
+
+    return scipy_function(("i" if inverse else "") + p.family, p.axes, p.s, type=p.type, norm=p.norm,
+                          workers=workers, orthogonalize=p.orthogonalize)
+
+
 def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bool, *, one_d: bool, workers,
             execution, stream, device_id):
     """The stateless DCT/DST: validate as SciPy does, then transform by scipy.fft where the FFTs
-    would run on the CPU, else through the stateless FFTs (and gpmath's kernels on a GPU)."""
+    would run on the CPU, else through the stateless FFTs (and gpmath's kernels on a GPU).  A
+    repeated small call on a real NumPy array takes its host lane (:func:`~gpmath.fft._functions.host_lane`)."""
+    lane = _host_lane_key(x, family, type, s, axes, norm, orthogonalize, inverse, one_d, workers,
+                          (execution, stream, device_id))
+    small = host_lane(lane)
+    if small is not None:
+        return small(x)
+    given = x
     x, pkg = as_array(x)
     workers = check_workers(workers)
     p = describe_r2r(tuple(x.shape), pkg.dtype_name(x), family, type, s, axes, norm, orthogonalize, one_d)
@@ -146,12 +156,26 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
         return pkg.copy(x)
     x = _in_dtype(pkg, x, p)
     home = pkg.device_id(x)
-    if home is None and (small_on_host(x, p.axes, p.s, execution, stream, device_id)
-                         or _on_cpu(x, p, execution, device_id)):
+    if home is None and small_on_host(x, p.axes, p.s, execution, stream, device_id):
+        if lane is not None and x is given and not p.complex_input:
+            keep_host_lane(lane, _scipy_r2r_function(p, inverse, workers))
+        return _scipy_r2r(x, pkg, p, inverse, workers)
+    if home is None and _on_cpu(x, p, execution, device_id):
         return _scipy_r2r(x, pkg, p, inverse, workers)
     options = dict(workers=workers, execution=execution, stream=stream, device_id=device_id)
     with pkg.on_stream(_stream(stream, pkg, home), home):
         return r2r(x, p, inverse, _StatelessFFTs(pkg, home, options))
+
+
+def _host_lane_key(x, *arguments) -> tuple | None:
+    """The host lane key of a DCT/DST of *x* with *arguments* (the last one ``(execution, stream,
+    device_id)``, all None): the arguments and *x*'s shape and dtype, for a NumPy array in native
+    byte order whose lengths and axes are plain ints; else None."""
+    if x.__class__ is not np.ndarray or arguments[-1] != (None, None, None) or not x.dtype.isnative:
+        return None
+    if not (plain(arguments[3]) and plain(arguments[4])):  # s (or n), axes (or axis)
+        return None
+    return ("r2r", *arguments[:-1], x.shape, x.dtype)
 
 
 class DCT(Planner):

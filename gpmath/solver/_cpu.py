@@ -208,7 +208,8 @@ def lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def lu_solve(lu: np.ndarray, piv: np.ndarray, b: np.ndarray, rhs: P.Rhs, trans: int = 0) -> np.ndarray:
     """Solve ``A x = b`` (``trans`` 0), ``Aᵀ x = b`` (1) or ``Aᴴ x = b`` (2) from an LU factorisation."""
     lu, b = _as_matrices(lu, b, rhs)
-    piv = np.broadcast_to(piv, rhs.batch_shape + piv.shape[-1:])
+    if rhs.batch_shape:
+        piv = np.broadcast_to(piv, rhs.batch_shape + piv.shape[-1:])
     getrs = _lapack("getrs", lu)
     x = _per_matrix(lambda m, p, bm: getrs(m, p, bm, trans=trans)[0], b.shape, lu.dtype, lu, piv, b)
     return x.reshape(rhs.out_shape)

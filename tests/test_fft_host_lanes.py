@@ -1,0 +1,121 @@
+"""Host lanes of the stateless FFTs and DCTs/DSTs: a repeated small call on a NumPy array with
+default options goes straight to scipy.fft's function kept for its arguments, shape and dtype.
+Checked against scipy.fft on random data over interleaved calls that change one thing at a time
+(shape, dtype, lengths, axes, norm, workers, layout), and against the placement mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.fft
+
+import gpmath
+from gpmath import fft
+from gpmath.fft import _functions
+
+@pytest.fixture(autouse=True)
+def _automatic_placement(_placement_as_written):
+    """Automatic placement, as a user's calls have it (the suite's default sends host arrays to a GPU)."""
+    gpmath.set_placement("auto")
+
+
+TOLERANCE = {np.float32: 2e-5, np.complex64: 2e-5, np.float64: 1e-12, np.complex128: 1e-12}
+
+CALLS = [  # (name, kwargs, real input)
+    ("fft", {}, False), ("ifft", {"n": 12}, False), ("fft", {"axis": 0, "norm": "ortho"}, False),
+    ("rfft", {}, True), ("irfft", {"n": 10}, False), ("hfft", {}, False), ("ihfft", {}, True),
+    ("fft2", {}, False), ("ifftn", {"axes": (0,)}, False), ("rfftn", {"s": (4, 6)}, True),
+    ("fft", {"workers": 2}, False), ("dct", {}, True), ("idct", {"type": 3, "norm": "ortho"}, True),
+    ("dst", {"type": 4, "n": 9}, True), ("dctn", {"type": 1}, True), ("idstn", {"axes": (1,)}, True),
+    ("dct", {"orthogonalize": False, "norm": "ortho"}, True),
+]
+
+
+def _input(rng, shape, dtype, real: bool, layout: str) -> np.ndarray:
+    x = rng.standard_normal(shape)
+    if not real:
+        x = x + 1j * rng.standard_normal(shape)
+    x = x.astype(np.dtype(dtype).char.lower() if real else np.result_type(dtype, np.complex64))
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "reversed":
+        x = x[::-1, ::-1]
+    elif layout == "big-endian":
+        x = x.astype(x.dtype.newbyteorder(">"))
+    elif layout == "read-only":
+        x.flags.writeable = False
+    return x
+
+
+def _check(got, expected, dtype):
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    np.testing.assert_allclose(got, expected, rtol=TOLERANCE[np.dtype(dtype).type], atol=TOLERANCE[np.dtype(dtype).type] * scale)
+
+
+@pytest.mark.parametrize("name, kwargs, real", CALLS, ids=lambda v: str(v))
+def test_repeated_calls_that_change_one_thing_at_a_time_match_scipy(name, kwargs, real):
+    rng = np.random.default_rng(11)
+    variants = [(shape, dtype, layout) for shape in ((6, 8), (5, 8), (6, 9))
+                for dtype in (np.float64, np.float32) for layout in ("C", "F", "reversed", "big-endian", "read-only")]
+    order = [variants[i] for i in rng.permutation(len(variants))] * 2  # every variant twice, interleaved
+    for shape, dtype, layout in order:
+        x = _input(rng, shape, dtype, real, layout)
+        _check(getattr(fft, name)(x, **kwargs), getattr(scipy.fft, name)(x, **kwargs),
+               np.complex64 if dtype == np.float32 else np.complex128)
+
+
+@pytest.fixture
+def transforms(monkeypatch):
+    """A list that gets an entry for every call that reaches :func:`small_transform` (a call that
+    took no host lane)."""
+    calls: list = []
+    original = _functions.small_transform
+    monkeypatch.setattr(_functions, "small_transform", lambda *args: calls.append(1) or original(*args))
+    monkeypatch.setattr(_functions, "_HOST_LANES", {})
+    return calls
+
+
+def test_a_repeat_takes_the_host_lane_and_a_change_does_not(transforms):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 8))
+    for _ in range(3):
+        fft.fft(rng.standard_normal((4, 8)))
+    assert len(transforms) == 1
+    fft.fft(x, n=8)  # n given: another key, the same function
+    fft.fft(x.astype(np.float32))
+    fft.fft(x, norm="forward")
+    fft.fft(x, execution="cpu")  # not the default options: no lane
+    fft.fft(x, execution="cpu")
+    assert len(transforms) == 6
+    fft.fft(x, 8)  # the lane of n=8
+    assert len(transforms) == 6
+
+
+def test_no_host_lane_when_placement_sends_host_arrays_to_a_gpu(transforms):
+    x = np.random.default_rng(3).standard_normal(16)
+    fft.rfft(x)
+    gpmath.set_placement("cuda")  # (without a GPU the plans run on the CPU engine)
+    before = gpmath.cache_info()["fft"].hits + gpmath.cache_info()["fft"].misses
+    for _ in range(2):
+        _check(fft.rfft(x), scipy.fft.rfft(x), np.complex128)
+    assert len(transforms) == 3  # every call took the plan path, not the lane the first kept
+    assert gpmath.cache_info()["fft"].hits + gpmath.cache_info()["fft"].misses == before + 2
+
+
+def test_the_table_of_host_lanes_stays_bounded(transforms, monkeypatch):
+    monkeypatch.setattr(_functions, "_MOST_HOST_LANES", 8)
+    rng = np.random.default_rng(4)
+    for n in range(2, 40):
+        x = rng.standard_normal(n)
+        _check(fft.fft(x), scipy.fft.fft(x), np.complex128)
+        assert len(_functions._HOST_LANES) <= 8
+
+
+def test_lengths_that_are_not_plain_ints_take_no_lane(transforms):
+    x = np.random.default_rng(5).standard_normal(8)
+    fft.fft(x, n=8)
+    with pytest.raises(TypeError):
+        fft.fft(x, n=8.0)  # equal to 8 as a key, refused by the full path
+    with pytest.raises(TypeError):
+        fft.dct(x, n=8.0)
