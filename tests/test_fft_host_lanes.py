@@ -119,3 +119,8 @@ def test_lengths_that_are_not_plain_ints_take_no_lane(transforms):
         fft.fft(x, n=8.0)  # equal to 8 as a key, refused by the full path
     with pytest.raises(TypeError):
         fft.dct(x, n=8.0)
+    grid = np.random.default_rng(6).standard_normal((4, 5))
+    for _ in range(2):  # an array of lengths, as SciPy's own tests pass them: no lane, the right answer
+        _check(fft.idctn(grid, 1, np.array([6, 5]), (0, 1)), scipy.fft.idctn(grid, 1, np.array([6, 5]), (0, 1)),
+               np.complex128)
+        _check(fft.fftn(grid, np.array([6, 5])), scipy.fft.fftn(grid, np.array([6, 5])), np.complex128)

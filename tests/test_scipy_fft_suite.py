@@ -4,7 +4,8 @@ Runs the installed ``scipy.fft.tests`` in a subprocess (the plugin ``scipy_fft_s
 calls ``scipy.fft.set_global_backend(gpmath.fft, only=True)``) and checks that the only failures
 are the tests of ``longdouble``/``clongdouble`` inputs: gpmath computes in float32/float64,
 returns ``NotImplemented`` for them, and SciPy then raises ``BackendNotImplementedError``.
-Where a GPU is usable, the NumPy arrays of SciPy's tests compute on it (``GPMATH_PLACEMENT=cuda``).
+Twice: with ``GPMATH_PLACEMENT=cuda`` (where a GPU is usable, the NumPy arrays of SciPy's tests
+compute on it) and with automatic placement (as a user's calls run).
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ def _failures(report: Path) -> tuple[int, list[str]]:
 
 
 @pytest.mark.timeout(900)  # the peer suite runs in a subprocess with its own 900 s limit
-def test_scipy_fft_suite_passes_with_gpmath_as_the_only_backend(tmp_path):
+@pytest.mark.parametrize("placement", ["cuda", "auto"])
+def test_scipy_fft_suite_passes_with_gpmath_as_the_only_backend(tmp_path, placement):
+    """``cuda``: SciPy's small arrays on the GPU too, where there is one (else through the plans'
+    CPU engine); ``auto``: as a user's calls run, small ones by the host lanes."""
     report = tmp_path / "scipy_fft.xml"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
-               GPMATH_PLACEMENT="cuda")  # SciPy's small arrays on the GPU too, where there is one
+               GPMATH_PLACEMENT=placement)
     command = [sys.executable, "-m", "pytest", "--pyargs", "scipy.fft.tests", "-p", "scipy_fft_suite_plugin",
                "-p", "no:cacheprovider", "-q", "-o", "addopts=", f"--junitxml={report}"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)

@@ -173,7 +173,8 @@ def _host_lane_key(x, *arguments) -> tuple | None:
     byte order whose lengths and axes are plain ints; else None."""
     if x.__class__ is not np.ndarray or arguments[-1] != (None, None, None) or not x.dtype.isnative:
         return None
-    if not (plain(arguments[3]) and plain(arguments[4])):  # s (or n), axes (or axis)
+    _, kind, s, axes, _, _, _, _, workers, _ = arguments
+    if not (kind.__class__ is int and plain(s) and plain(axes) and plain(workers)):  # (4.0 == 4 as a key)
         return None
     return ("r2r", *arguments[:-1], x.shape, x.dtype)
 
