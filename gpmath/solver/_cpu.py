@@ -123,6 +123,33 @@ def _per_matrix(func: Callable, out_shape: tuple[int, ...], dtype, *arrays: np.n
     return out
 
 
+_MASKED_ORDER = 2048  # orders whose triangle masks are kept (4 MiB each at most)
+
+
+@functools.lru_cache(maxsize=4)
+def _strictly_upper(n: int) -> np.ndarray:
+    """The (read-only) mask of the entries above the diagonal of a matrix of order *n*."""
+    mask = ~np.tri(n, n, 0, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
+def _lower_in_place(m: np.ndarray) -> np.ndarray:
+    """*m* (a new matrix of this module's own) with the entries above its diagonal zeroed: in place
+    through a kept mask (3x faster than ``np.tril`` at 64, 2x at 1024) up to :data:`_MASKED_ORDER`,
+    else ``np.tril``'s new matrix.
+
+    Examples
+    --------
+    >>> _lower_in_place(np.arange(1.0, 5.0).reshape(2, 2)).tolist()
+    [[1.0, 0.0], [3.0, 4.0]]
+    """
+    if m.shape[-1] > _MASKED_ORDER:
+        return np.tril(m)
+    np.copyto(m, 0, where=_strictly_upper(m.shape[-1]))
+    return m
+
+
 def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
     """The Cholesky factor of each matrix, read from its *lower* (or upper) triangle.
 
@@ -139,13 +166,12 @@ def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
         def factor_of(m: np.ndarray) -> np.ndarray:  # the lower factor, as NumPy's
             # a C-ordered m is mᵀ to LAPACK: the upper factor of that (its upper triangle is m's lower
             # one, and names conj(M)) is the transpose of M's lower factor; no transposing copy.  The
-            # unread triangle is zeroed by tril (one pass), not by potrf's wrapper (3x the factorisation at 512)
+            # unread triangle is zeroed here (one pass), not by potrf's wrapper (3x the factorisation at 512)
             flipped = _read_transposed(m)
             factor, info = potrf(m.T, lower=False, clean=False) if flipped else potrf(m, lower=True, clean=False)
             if info:
                 _raise_not_positive_definite(a, lower)
-            factor = factor.T if flipped else factor
-            return np.triu(factor.T).T if factor.flags.f_contiguous else np.tril(factor)  # (in its memory order)
+            return _lower_in_place(factor.T if flipped else factor)
         factor = _per_matrix(factor_of, a.shape, a.dtype, source)
     else:
         try:
