@@ -11,6 +11,7 @@ import pytest
 import scipy.linalg as sl
 
 from gpmath import linalg
+from gpmath.solver import _cpu as cpu_solver
 from gpmath.solver._cpu import LAPACK_INV_ORDER, LAPACK_LSTSQ_ORDER
 
 from helpers import lstsq_residues
@@ -84,12 +85,16 @@ def test_cholesky_reconstructs(dtype, batch, lower, n):
 
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])
 @pytest.mark.parametrize("n", [5, 70])
-def test_cholesky_reads_only_its_triangle(dtype, n):
+@pytest.mark.parametrize("masked", [True, False])  # the CPU route's unread triangle zeroed through a mask, or not
+@pytest.mark.parametrize("garbage", [7.0, np.nan])
+def test_cholesky_reads_only_its_triangle(dtype, n, masked, garbage, monkeypatch):
+    monkeypatch.setattr(cpu_solver, "_MASKED_ORDER", 2048 if masked else 0)
     a = spd((), n, dtype)
-    upper_only = np.triu(a) + np.tril(np.full((n, n), 7.0), -1)
-    np.testing.assert_allclose(linalg.cholesky(upper_only, **CPU), sl.cholesky(a), atol=1e-10)
-    lower_only = np.tril(a) + np.triu(np.full((n, n), 7.0), 1)
-    np.testing.assert_allclose(linalg.cholesky(lower_only, True, **CPU), sl.cholesky(a, lower=True), atol=1e-10)
+    upper_only = np.triu(a) + np.tril(np.full((n, n), garbage), -1)
+    np.testing.assert_allclose(linalg.cholesky(upper_only, check_finite=False, **CPU), sl.cholesky(a), atol=1e-10)
+    lower_only = np.tril(a) + np.triu(np.full((n, n), garbage), 1)
+    np.testing.assert_allclose(linalg.cholesky(lower_only, True, check_finite=False, **CPU), sl.cholesky(a, lower=True),
+                               atol=1e-10)
 
 
 @pytest.mark.parametrize("n", [6, 70])
