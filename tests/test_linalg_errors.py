@@ -303,7 +303,7 @@ def _finite_calls(a, b):
     """``name -> (gpmath call, scipy.linalg call)`` of every linalg function on *a* (and *b*)."""
     import scipy.linalg as sl
 
-    lu_piv = (np.eye(3), np.arange(3, dtype=np.int32))
+    lu_piv = (a, np.arange(3, dtype=np.int32))
     pairs = {
         "solve": lambda m, **k: m.solve(a, b, **k), "solve_triangular": lambda m, **k: m.solve_triangular(a, b, **k),
         "cho_solve": lambda m, **k: m.cho_solve((a, False), b, **k), "lu_solve": lambda m, **k: m.lu_solve(lu_piv, b, **k),

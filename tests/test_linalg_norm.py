@@ -10,6 +10,7 @@ import pytest
 import scipy.linalg as sl
 
 from gpmath import linalg
+from gpmath.linalg import _norm as norm_module
 
 from test_linalg_convert import DEVICE, HOST, in_package, to_numpy
 
@@ -117,20 +118,35 @@ def test_the_same_errors_in_every_package(package, device):
         linalg.norm(x, axis=0.5)  # NumPy truncates a float axis; gpmath refuses it
 
 
-def test_non_finite_input_is_refused_unless_asked():
-    x = np.array([[1.0, np.inf], [0.0, 1.0]])
-    with pytest.raises(ValueError, match="must not contain infs or NaNs"):
-        linalg.norm(x)
-    assert linalg.norm(x, check_finite=False) == np.inf
+@pytest.fixture(params=["nrm2", "dot first"])
+def host_route(request, monkeypatch):
+    """Both of the NumPy fast path's routes at every size: BLAS nrm2 after isfinite, or a plain
+    sum of squares first (else from 16384 elements on)."""
+    monkeypatch.setattr(norm_module, "_DOT_FIRST", 2**62 if request.param == "nrm2" else 1)
+    return request.param
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+def test_non_finite_input_is_refused_unless_asked(host_route, bad, dtype):
+    for shape in ((2, 2), (129, 130)):
+        x = np.ones(shape, dtype)
+        x[-1, 1] = bad
+        for array in (x, np.asfortranarray(x), x.ravel()):
+            with pytest.raises(ValueError, match="must not contain infs or NaNs"):
+                linalg.norm(array)
+            got = linalg.norm(array, check_finite=False)
+            assert got == np.inf if not np.isnan(bad) else np.isnan(got)
 
 
 @pytest.mark.parametrize("package, device", PACKAGES)
 @pytest.mark.parametrize("dtype, magnitude", [("float32", 1e20), ("float32", 1e-25), ("complex64", 1e20),
                                               ("float64", 1e160), ("float64", 1e-170)])
 @pytest.mark.parametrize("kwargs", [{}, {"axis": 1}, {"ord": "fro"}, {"axis": 0, "keepdims": True}], ids=str)
-def test_euclidean_norms_neither_overflow_nor_underflow(package, device, dtype, magnitude, kwargs):
+@pytest.mark.parametrize("shape", [(3, 4), (130, 129)])
+def test_euclidean_norms_neither_overflow_nor_underflow(package, device, dtype, magnitude, kwargs, shape, host_route):
     """SciPy's 1-D norm scales as BLAS nrm2 does; gpmath does for every Euclidean norm."""
-    values = np.random.default_rng(3).uniform(0.5, 1.0, (3, 4))
+    values = np.random.default_rng(3).uniform(0.5, 1.0, shape)
     a = (values * magnitude).astype(dtype)
     expected = np.linalg.norm(values, **kwargs) * magnitude  # in float64, of values that do not overflow
     with warnings.catch_warnings():
@@ -149,7 +165,7 @@ def test_euclidean_norm_of_inf_and_nan_as_numpy():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("layout", ["C", "F", "reversed", "strided", "big-endian", "read-only", "3-D"])
-def test_the_norm_of_every_element_in_every_numpy_layout(dtype, layout):
+def test_the_norm_of_every_element_in_every_numpy_layout(dtype, layout, host_route):
     """The whole-array Euclidean norm of NumPy arrays (BLAS nrm2 on contiguous elements, the
     general path otherwise), as ``norm(x)``, ``norm(matrix, "fro")`` and ``norm(vector, 2)``,
     against a complex128 sum, in every layout."""

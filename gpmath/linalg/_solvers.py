@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from .._core.packages import package_of
 from .._errors import LinAlgError
@@ -223,7 +221,10 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: b
         :func:`lu_factor`'s result.
     b : array, (N,) or (..., N, K)
     trans : {0, 1, 2}
-    overwrite_b, check_finite, execution, stream, device_id
+    check_finite : bool, default True
+        Raise ``ValueError`` when *b* holds an inf or a NaN (as SciPy, *b* alone: *lu* and
+        *piv* come from :func:`lu_factor`, which checked *a*).
+    overwrite_b, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
 
     Examples
@@ -235,9 +236,8 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: b
     [1.0, 2.0]
     """
     lu, piv = _pair(lu_and_piv, "lu_and_piv", "(lu, piv) that lu_factor returns")
-    lu, b = prepared(check_finite, lu=lu, b=b)
-    if not (type(piv) is np.ndarray and piv.dtype.kind in "iu"):  # (integers are finite)
-        require_finite(check_finite, piv=piv)
+    lu, b = prepared(False, lu=lu, b=b)
+    require_finite(check_finite, b=b)  # b alone, as SciPy (lu and piv come from lu_factor, which checked a)
     return run(LUSolve, (lu, piv, b), {"trans": trans}, execution, stream, device_id=device_id)
 
 
