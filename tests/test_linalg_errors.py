@@ -62,8 +62,8 @@ def test_not_positive_definite_single_matrix():
     lambda a: linalg.inv(a, **CPU),
 ])
 def test_singular_names_matrix_and_pivot(func):
-    a = batch_with_bad_matrix(singular(4, 2))
-    with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is singular: pivot U\[2, 2\]"):
+    a = batch_with_bad_matrix(singular(4, 2))  # (inv, as SciPy's, inverts a triangular matrix as such)
+    with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is singular: (pivot U|its diagonal entry )\[2, 2\]"):
         func(a)
 
 
@@ -410,3 +410,33 @@ def test_a_second_operand_of_another_package_is_named(call):
     for first, second in ((a, torch.from_numpy(a.copy())), (torch.from_numpy(a.copy()), a)):
         with pytest.raises(ValueError, match="pass operands of one package"):
             call(first, second)
+
+
+@pytest.mark.parametrize("name", ["inv", "solve", "cholesky"])
+@pytest.mark.parametrize("batch", [(), (2, 3)])
+def test_where_numpys_routine_fails_scipys_lapack_answers(name, batch, monkeypatch):
+    """Below their LAPACK orders the CPU engine's inv, solve and cholesky take NumPy's gufuncs,
+    whose LAPACK may meet an exactly zero pivot (or minor) where SciPy's, rounding otherwise, does
+    not: then SciPy's routine answers for the whole batch, as SciPy's own function would, or names
+    the matrix it fails on."""
+    rng = np.random.default_rng(7)
+    r = rng.standard_normal(batch + (5, 5))
+    a = r @ np.swapaxes(r, -1, -2) + 5 * np.eye(5)
+    b = rng.standard_normal(batch + (5, 2))
+
+    def refused(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+    monkeypatch.setattr(np.linalg, name, refused)
+    calls = {"inv": lambda m: linalg.inv(m, **CPU), "solve": lambda m: linalg.solve(m, b, **CPU),
+             "cholesky": lambda m: linalg.cholesky(m, **CPU)}
+    got = calls[name](a)
+    monkeypatch.undo()
+    expected = {"inv": lambda: np.linalg.inv(a), "solve": lambda: np.linalg.solve(a, b),
+                "cholesky": lambda: np.swapaxes(np.linalg.cholesky(a), -1, -2).conj()}[name]()
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    monkeypatch.setattr(np.linalg, name, refused)
+    bad = a.copy()
+    bad[(1, 2) if batch else ()] = singular(5, 3) if name != "cholesky" else -np.eye(5)
+    message = r"is not positive definite" if name == "cholesky" else r"is singular"
+    with pytest.raises(linalg.LinAlgError, match=(r"a\[1, 2\] " if batch else r"a ") + message):
+        calls[name](bad)

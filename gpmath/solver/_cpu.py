@@ -72,23 +72,15 @@ def one_norm(m: np.ndarray) -> float:
     return float(lange("I", m.T) if _read_transposed(m) else lange("1", m))
 
 
-def _first_failure(a: np.ndarray, info_of: Callable[[np.ndarray], int]) -> tuple[tuple[int, ...], int]:
-    """``(batch index, info)`` of the first matrix whose routine reports ``info > 0``."""
-    for index in np.ndindex(*a.shape[:-2]):
-        info = info_of(a[index])
-        if info > 0:
-            return index, int(info)
-    raise LinAlgError("LAPACK reported a failure that no single matrix of the batch reproduces")
-
-
 def _raise_not_positive_definite(a: np.ndarray, lower: bool) -> NoReturn:
-    index, minor = _first_failure(a, lambda m: _lapack("potrf", m)(m, lower=lower)[1])
-    raise LinAlgError(P.not_positive_definite("a", index, minor))
-
-
-def _raise_singular(a: np.ndarray) -> NoReturn:
-    index, pivot = _first_failure(a, lambda m: _lapack("getrf", m)(m)[2])
-    raise LinAlgError(P.singular("a", index, pivot))
+    """Raise for the first matrix of *a* (read from its *lower* or upper triangle) whose ``potrf``
+    reports a leading minor that is not positive."""
+    potrf = _lapack("potrf", a)
+    for index in np.ndindex(*a.shape[:-2]):
+        minor = potrf(a[index], lower=lower)[1]
+        if minor > 0:
+            raise LinAlgError(P.not_positive_definite("a", index, int(minor)))
+    raise LinAlgError("LAPACK's potrf reported a failure that no single matrix of the batch reproduces")
 
 
 def _raise_not_converged(a: np.ndarray, routine: str, decompose: Callable[[np.ndarray], object]) -> NoReturn:
@@ -160,7 +152,13 @@ def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
     lower factor is the transpose of A's upper one (transposed views, no copies of our own).
     """
     source = a if lower else np.swapaxes(a, -1, -2)
-    if a.shape[-1] >= LAPACK_CHOLESKY_ORDER:
+    by_lapack = a.shape[-1] >= LAPACK_CHOLESKY_ORDER
+    if not by_lapack:
+        try:
+            factor = np.linalg.cholesky(source)
+        except np.linalg.LinAlgError:  # SciPy's potrf names the matrix, or (rounded otherwise, as SciPy's
+            by_lapack = True  # cholesky) factors them all
+    if by_lapack:
         potrf = _lapack("potrf", a)
 
         def factor_of(m: np.ndarray) -> np.ndarray:  # the lower factor, as NumPy's
@@ -173,11 +171,6 @@ def cholesky(a: np.ndarray, lower: bool) -> np.ndarray:
                 _raise_not_positive_definite(a, lower)
             return _lower_in_place(factor.T if flipped else factor)
         factor = _per_matrix(factor_of, a.shape, a.dtype, source)
-    else:
-        try:
-            factor = np.linalg.cholesky(source)
-        except np.linalg.LinAlgError:
-            _raise_not_positive_definite(a, lower)
     return factor if lower else np.swapaxes(factor, -1, -2)
 
 
@@ -251,9 +244,21 @@ def solve(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, lower: bool, 
     a, bm = _as_matrices(a, b, rhs)
     try:
         x = np.linalg.solve(a, bm)
-    except np.linalg.LinAlgError:
-        _raise_singular(a)
+    except np.linalg.LinAlgError:  # NumPy's own LU met an exactly zero pivot: SciPy's LAPACK names the
+        x = _solved_by_gesv(a, bm)  # matrix, or (its LU rounded otherwise, as SciPy's solve) solves them all
     return x.reshape(rhs.out_shape)
+
+
+def _solved_by_gesv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A x = b`` for the ``(..., n, n)`` and ``(..., n, k)`` matrices of *a* and *b* (one batch
+    shape) by LAPACK's ``gesv``, matrix by matrix, raising for the first singular one."""
+    gesv = _lapack("gesv", a)
+    x = np.empty(b.shape, np.result_type(a.dtype, b.dtype))
+    for index in np.ndindex(*a.shape[:-2]):
+        _, _, x[index], info = gesv(a[index], b[index])
+        if info > 0:
+            raise LinAlgError(P.singular("a", index, int(info)))
+    return x
 
 
 def solve_estimated(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, assume_a: str, lower: bool,
@@ -580,7 +585,8 @@ def inv(a: np.ndarray) -> np.ndarray:
         try:
             return np.linalg.inv(a)
         except np.linalg.LinAlgError:
-            _raise_singular(a)
+            pass  # NumPy's own LU met an exactly zero pivot: SciPy's LAPACK below names the matrix, or
+            # (where its LU, rounded otherwise, meets none, as SciPy's inv would) inverts them all
     if a.ndim == 2:  # one matrix: its inverse as LAPACK leaves it (a C-ordered view), no copy
         return _inverse(a, ())
     out = np.empty(a.shape, a.dtype)
