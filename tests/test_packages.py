@@ -35,6 +35,38 @@ def test_torch_host_values_resolve_lazy_views(rng):
     np.testing.assert_array_equal(pkg.host_values(bf16), np.array([1.5, -2.0], np.float32))
 
 
+def test_torch_host_values_of_tensors_that_require_grad_are_their_values(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((3, 4))
+    t = torch.tensor(x, requires_grad=True)
+    pkg = package_of(t, "x")
+    np.testing.assert_array_equal(pkg.host_values(t), x)
+    np.testing.assert_array_equal(pkg.to_numpy(t.conj()), x)
+
+
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf, -np.inf])
+def test_torch_cpu_finite_tests_read_the_values_without_torchs_reductions(rng, monkeypatch, bad):
+    """torch's own reductions would wake its thread pool between SciPy's LAPACK calls (contention
+    that made a 256² solve ten times slower): CPU tensors are tested through NumPy views."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((5, 6)) + 1j * rng.standard_normal((5, 6))
+    if bad is not None:
+        x[3, 2] = complex(1.0, bad)
+    tensors = [torch.from_numpy(x), torch.from_numpy(x).conj(), torch._neg_view(torch.from_numpy(x)),
+               torch.from_numpy(x.real.copy()).to(torch.bfloat16), torch.from_numpy(x.real.copy()).requires_grad_()]
+    pkg = package_of(tensors[0], "x")
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a torch reduction ran")
+    for name in ("sum", "all", "isfinite"):
+        monkeypatch.setattr(torch.Tensor, name, refused, raising=False)
+    for t in tensors:
+        expected = bool(np.isfinite(pkg.host_values(t)).all())
+        assert bool(pkg.finite_flag(t)) is expected
+        assert bool(np.isfinite(complex(pkg.finite_probe([t])))) is expected
+    assert bool(pkg.finite_flag(tensors[0])) is (bad is None)
+
+
 def test_deliver_keeps_the_callers_package_and_makes_0d_arrays():
     torch = pytest.importorskip("torch")
     pkg = package_of(torch.zeros(1), "x")
