@@ -18,8 +18,8 @@ and prints ``best/default`` (the faster of cpu and cuda over default: >= 0.91 is
 target) and ``ideal/cuda`` (>= 0.83 is the transfer target at large sizes).  Then the per-call
 cost of the stateless functions on torch CUDA operands beside torch, the time of
 ``import gpmath`` in a fresh process, and the first matmul in a fresh process beside torch's.
-``host-calls``: the stateless functions on small NumPy operands (``--sizes``, by default 16 and
-64) beside NumPy's and SciPy's own, per call.
+``host-calls``: the stateless functions on small NumPy operands (``--sizes``, by default 16, 64
+and 256) beside NumPy's and SciPy's own, per call; ``torch-cpu``: on torch CPU tensors beside torch.
 """
 
 from __future__ import annotations
@@ -247,20 +247,42 @@ def _host_pairs(n: int, rng) -> dict:
     }
 
 
-def host_calls(sizes: list[int]) -> Table:
-    """Stateless calls on NumPy operands beside NumPy's and SciPy's own (µs per call, loops of
-    hundreds to thousands; on a machine with a GPU automatic placement chooses, as for a user)."""
+def _torch_cpu_pairs(n: int, rng) -> dict:
+    """{name: (gpmath's call, torch's)} on torch CPU tensors of order *n*."""
+    la = gpmath.linalg
+    a = torch.from_numpy(rng.standard_normal((n, n)))
+    b, f32 = torch.from_numpy(rng.standard_normal(n)), torch.from_numpy(rng.standard_normal((n, n), dtype=np.float32))
+    x = torch.from_numpy(rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    spd = a @ a.T + n * torch.eye(n, dtype=torch.float64)
+    return {
+        "matmul f32": (lambda: gpmath.matmul(f32, f32), lambda: f32 @ f32),
+        "fft c128": (lambda: gpmath.fft.fft(x), lambda: torch.fft.fft(x)),
+        "solve": (lambda: la.solve(a, b), lambda: torch.linalg.solve(a, b)),
+        "inv": (lambda: la.inv(a), lambda: torch.linalg.inv(a)),
+        "det": (lambda: la.det(a), lambda: torch.linalg.det(a)),
+        "cholesky": (lambda: la.cholesky(spd, lower=True), lambda: torch.linalg.cholesky(spd)),
+        "eigh": (lambda: la.eigh(spd), lambda: torch.linalg.eigh(spd)),
+        "norm": (lambda: la.norm(a), lambda: torch.linalg.norm(a)),
+    }
+
+
+def host_calls(sizes: list[int], pairs=_host_pairs, peer: str = "scipy") -> Table:
+    """Stateless calls on host operands beside their peer's own (µs per call, loops of hundreds to
+    thousands; on a machine with a GPU automatic placement chooses, as for a user): NumPy arrays
+    beside NumPy and SciPy (*pairs* :func:`_host_pairs`), or torch CPU tensors beside torch
+    (:func:`_torch_cpu_pairs`)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _timing import per_call_us
 
     rng = np.random.default_rng(0)
-    t = Table("stateless calls on NumPy operands (µs per call; gpmath/scipy <= 1 is the target)",
-              ["call", "n", "gpmath µs", "scipy µs", "gpmath/scipy"], name="host-calls")
+    kind = "NumPy operands" if peer == "scipy" else "torch CPU tensors"
+    t = Table(f"stateless calls on {kind} (µs per call; gpmath/{peer} <= 1 is the target)",
+              ["call", "n", "gpmath µs", f"{peer} µs", f"gpmath/{peer}"], name="host-calls" if peer == "scipy" else "torch-cpu")
     for n in sizes:
-        for name, (ours, theirs) in _host_pairs(n, rng).items():
+        for name, (ours, theirs) in pairs(n, rng).items():
             calls = max(50, min(3000, int(3e4 / max(n, 16) ** 1.5 * 16)))
-            us = per_call_us({"gpmath": ours, "scipy": theirs}, calls=calls, rounds=5)
-            t.rows.append([name, n, round(us["gpmath"], 2), round(us["scipy"], 2), fmt(us["gpmath"] / us["scipy"])])
+            us = per_call_us({"gpmath": ours, peer: theirs}, calls=calls, rounds=5)
+            t.rows.append([name, n, round(us["gpmath"], 2), round(us[peer], 2), fmt(us["gpmath"] / us[peer])])
     return t
 
 
@@ -320,7 +342,7 @@ def _calibrate_now() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="matmul,fft,solve,eigh,host-calls,per-call,startup",
+    parser.add_argument("--only", default="matmul,fft,solve,eigh,host-calls,torch-cpu,per-call,startup",
                         help="comma-separated sections (default: all)")
     parser.add_argument("--quick", action="store_true", help="sizes 64, 1024 and 4096 only")
     parser.add_argument("--full", action="store_true", help="every size for every family (eigh to 8192)")
@@ -337,8 +359,11 @@ def main(argv: list[str] | None = None) -> None:
         if family in sections:
             sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [64, 1024, 4096] if args.quick else SIZES
             tables.append(sweep(family, [n for n in sizes if args.full or n <= LIMITS[family]]))
+    call_sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [16, 64, 256]
     if "host-calls" in sections:
-        tables.append(host_calls([int(n) for n in args.sizes.split(",")] if args.sizes else [16, 64]))
+        tables.append(host_calls(call_sizes))
+    if "torch-cpu" in sections and torch is not None:
+        tables.append(host_calls(call_sizes, _torch_cpu_pairs, "torch"))
     if "per-call" in sections and TORCH_CUDA and GPU:
         tables.append(per_call())
     if "startup" in sections:

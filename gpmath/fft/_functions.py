@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .._core.dtypes import DTYPES
-from .._core.packages import NUMPY, as_array, known_package
+from .._core.packages import as_array, known_package
 from .._core.placement import get_placement, stays_on_host
 from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
@@ -68,9 +68,9 @@ def _prepared(x):
 
 
 def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, stream, device_id) -> bool:
-    """Whether a transform of *x* along *axes* with lengths *s* is a small NumPy one that the CPU
-    computes: *x* a NumPy array, at most :data:`SMALL_SIZE` elements in and out, no *stream* or
-    *device_id*, and ``execution="cpu"`` or automatic placement.
+    """Whether a transform of *x* along *axes* with lengths *s* is a small host one that the CPU
+    computes: *x* a host array (NumPy, torch CPU), at most :data:`SMALL_SIZE` elements in and out,
+    no *stream* or *device_id*, and ``execution="cpu"`` or automatic placement.
 
     No GPU moves such an array in and the result out in the time scipy.fft takes, so automatic
     placement puts it on the CPU; the stateless FFTs (:func:`small_transform`) and DCTs/DSTs
@@ -84,9 +84,10 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
     >>> small_on_host(np.ones(8), (0,), (8,), "cpu", None, None), small_on_host(np.ones(8), (0,), (8,), "cuda", None, None)
     (True, False)
     """
-    if known_package(x) is not NUMPY or stream is not None or device_id is not None:
+    pkg = known_package(x)
+    if pkg is None or stream is not None or device_id is not None or pkg.device_id(x) is not None:
         return False
-    size = x.size
+    size = math.prod(x.shape)
     transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
     if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
         return False  # large, or an empty axis padded (a batch of any size)
@@ -94,11 +95,11 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
 
 
 def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
-    """scipy.fft's transform of a NumPy array *x* (in a dtype gpmath computes in) along *axes*
+    """scipy.fft's transform of a host array *x* (in a dtype gpmath computes in) along *axes*
     with lengths *s* where :func:`small_on_host` holds and the call conjugates nothing (``hfft``
-    and ``ihfft`` take the plans), as a function of such arrays (:func:`~gpmath.fft._cpu.scipy_function`);
-    else None.  The CPU engine's answer: the same scipy.fft call on the same values (in native
-    byte order).
+    and ``ihfft`` take the plans), as a function of NumPy arrays (:func:`~gpmath.fft._cpu.scipy_function`);
+    else None.  The CPU engine's answer: the same scipy.fft call on the same values (*x*'s
+    ``host_values``: in native byte order).
 
     Examples
     --------
@@ -174,7 +175,8 @@ def _execute(x, pkg, axes, s, call: Call, lane=None, host_key=None):
     if small is not None:
         if host_key is not None:
             keep_host_lane(host_key, small)
-        return small(NUMPY.host_values(x))
+        y = small(pkg.host_values(x))
+        return y if pkg.host_only else pkg.asarray(y, None)
     if call.conj_in:
         with pkg.on_stream(*_stream_of(call, pkg, x)):
             x = pkg.conj(x)

@@ -144,6 +144,8 @@ class TorchPackage(Package):
         return self.module.as_tensor(interface, device=self.device(device_id))
 
     def asarray(self, array, device_id):
+        if device_id is None and type(array) is np.ndarray and array.flags.c_contiguous and array.flags.writeable:
+            return self.module.from_numpy(array)  # a CPU tensor over it, at once
         return self.module.as_tensor(np.ascontiguousarray(array), device=self.device(device_id))
 
     # -- streams -----------------------------------------------------------------------------------
