@@ -12,15 +12,17 @@ from typing import Any
 import numpy as np
 
 from .._core.operand import as_operand
+from .._core.packages import known_package
 from .._core.placement import stays_on_host
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
 
-__all__ = ["CpuMatmul", "apply_epilog", "small_product", "SMALL_WORK"]
+__all__ = ["CpuMatmul", "apply_epilog", "small_product", "small_host_product", "SMALL_WORK"]
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 SMALL_WORK = 64**3  # m·n·k of the products small_product takes: far below any GPU's crossover
-_COMPUTED = frozenset(np.dtype(name) for name in ("float32", "float64", "complex64", "complex128"))
+_COMPUTED_NAMES = ("float32", "float64", "complex64", "complex128")
+_COMPUTED = frozenset(np.dtype(name) for name in _COMPUTED_NAMES)
 
 
 def small_product(a, b, execution: str | None) -> np.ndarray | None:
@@ -41,7 +43,36 @@ def small_product(a, b, execution: str | None) -> np.ndarray | None:
     >>> small_product(np.eye(2), np.ones((3, 3)), "cpu") is None  # for the planner's error message
     True
     """
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return None
+    return _small(a, b, execution)
+
+
+def small_host_product(a, b, execution: str | None):
+    """:func:`small_product` of the host arrays of another package (torch CPU tensors), through
+    their values (``host_values``: views of plain tensors), in their package; else None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> small_host_product(np.eye(2), np.eye(2), "cpu") is None  # NumPy arrays: small_product
+    True
+    """
+    pkg = known_package(a)
+    if pkg is None or pkg.host_only or known_package(b) is not pkg or pkg.device_id(a) is not None:
+        return None
+    if pkg.device_id(b) is not None or pkg.dtype_name(a) not in _COMPUTED_NAMES:
+        return None
+    r = _small(pkg.host_values(a), pkg.host_values(b), execution)
+    if r is None:
+        return None
+    pkg.warn_if_differentiable(a, "a")
+    pkg.warn_if_differentiable(b, "b")
+    return pkg.asarray(r, None)
+
+
+def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | None:
+    if a.ndim != 2 or b.ndim != 2:
         return None
     (m, k), (rows, n) = a.shape, b.shape
     if k != rows or m * n * k > SMALL_WORK or a.dtype != b.dtype or a.dtype not in _COMPUTED:

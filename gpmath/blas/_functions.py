@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._core.stateless import Stateless, lane_key
-from ._cpu import small_product
+from ._cpu import small_host_product, small_product
 from ._planner import Matmul
 
 __all__ = ["matmul"]
@@ -80,5 +80,9 @@ def matmul(a: Any, b: Any, c: Any = None, *, alpha: Any = 1, beta: Any = None, e
         plan = None if lane is None else _PATH.lane(lane)
         if plan is not None:  # device arrays: this thread's last such call's plan, at once
             return plan.execute_with(a, b)
+        if lane is None:
+            result = small_host_product(a, b, execution)  # torch CPU tensors, as NumPy arrays
+            if result is not None:
+                return result
     options = {"alpha": alpha, "beta": beta, "epilog": epilog, "compute": compute}
     return _PATH(Matmul, (a, b, c, bias), options, execution, stream, device_id, out=out, lane=lane)
