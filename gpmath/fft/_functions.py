@@ -128,6 +128,15 @@ _HOST_LANES: dict[tuple, Callable] = {}  # host lane key -> scipy.fft's function
 _MOST_HOST_LANES = 512  # (a program cycling through more shapes starts the table again)
 
 
+def _host_lane_of(call: Call, x, lane, *where) -> tuple:
+    """``(host lane key, scipy.fft's function kept for it)`` of a call on *x* that took no device
+    lane (*lane* None) with the length and axis arguments *where* (either may be None)."""
+    if lane is not None or type(x) is not np.ndarray:
+        return None, None
+    key = _host_lane_key(call, x, *where)
+    return key, host_lane(key)
+
+
 def _host_lane_key(call: Call, x, *where) -> tuple | None:
     """The host lane key (:func:`keep_host_lane`) of a call with default options (and plain
     lengths and axes, *where*) on a NumPy array *x* in native byte order; else None."""
@@ -207,12 +216,9 @@ def run_1d(x, n, axis, call: Call):
     lane, plan = _lane(call, x, "n", n, axis)  # device arrays
     if plan is not None:
         return plan.execute_with(x, direction=call.direction)
-    host_key = None
-    if lane is None and type(x) is np.ndarray:
-        host_key = _host_lane_key(call, x, "n", n, axis)
-        small = host_lane(host_key)
-        if small is not None:
-            return small(x)
+    host_key, small = _host_lane_of(call, x, lane, "n", n, axis)
+    if small is not None:
+        return small(x)
     given = x
     x, pkg = _prepared(x)
     axes, s = one_axis(tuple(x.shape), n, axis)
@@ -227,12 +233,9 @@ def run_nd(x, s, axes, call: Call):
     lane, plan = _lane(call, x, "s", s, axes)  # device arrays
     if plan is not None:
         return plan.execute_with(x, direction=call.direction)
-    host_key = None
-    if lane is None and type(x) is np.ndarray:
-        host_key = _host_lane_key(call, x, "s", s, axes)
-        small = host_lane(host_key)
-        if small is not None:
-            return small(x)
+    host_key, small = _host_lane_of(call, x, lane, "s", s, axes)
+    if small is not None:
+        return small(x)
     given = x
     x, pkg = _prepared(x)
     shape = tuple(x.shape)
