@@ -148,22 +148,27 @@ def test_a_plan_locates_each_operand_once(monkeypatch):
     assert calls == ["a", "b"]
 
 
-@pytest.mark.parametrize("call", ["matmul", "fft", "solve"])
-def test_torch_operands_that_require_grad_warn_once_at_the_callers_line(call):
+@pytest.mark.parametrize("call", ["matmul", "fft", "dct", "solve"])
+@pytest.mark.parametrize("placement", ["cuda", "auto"])  # (auto: the small calls' shortcuts)
+def test_torch_operands_that_require_grad_warn_once_at_the_callers_line(call, placement):
     torch = pytest.importorskip("torch")
     import warnings
 
     import gpmath
 
+    gpmath.set_placement(placement)
     leaf = torch.eye(3, dtype=torch.float64, requires_grad=True)
     run = {"matmul": lambda a: gpmath.matmul(a, a), "fft": lambda a: gpmath.fft.fft(a),
+           "dct": lambda a: gpmath.fft.dct(a),
            "solve": lambda a: gpmath.linalg.solve(a, torch.ones(3, dtype=torch.float64))}[call]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = run(leaf)
     messages = [w for w in caught if "records no autograd graph" in str(w.message)]
     assert messages and all(w.filename == __file__ for w in messages), [(w.filename, str(w.message)) for w in caught]
-    expected = {"matmul": np.eye(3), "fft": np.fft.fft(np.eye(3)), "solve": np.ones(3)}[call]
+    import scipy.fft
+
+    expected = {"matmul": np.eye(3), "fft": np.fft.fft(np.eye(3)), "dct": scipy.fft.dct(np.eye(3)), "solve": np.ones(3)}[call]
     np.testing.assert_allclose(result.numpy(), expected)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

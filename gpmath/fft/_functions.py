@@ -184,6 +184,7 @@ def _execute(x, pkg, axes, s, call: Call, lane=None, host_key=None):
     if small is not None:
         if host_key is not None:
             keep_host_lane(host_key, small)
+        pkg.warn_if_differentiable(x, "x")  # (as the plans' operands are)
         y = small(pkg.host_values(x))
         return y if pkg.host_only else pkg.asarray(y, None)
     if call.conj_in:

@@ -159,6 +159,7 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
     if home is None and small_on_host(x, p.axes, p.s, execution, stream, device_id):
         if lane is not None and x is given and not p.complex_input:
             keep_host_lane(lane, _scipy_r2r_function(p, inverse, workers))
+        pkg.warn_if_differentiable(x, "x")  # (as the plans' operands are)
         return _scipy_r2r(x, pkg, p, inverse, workers)
     if home is None and _on_cpu(x, p, execution, device_id):
         return _scipy_r2r(x, pkg, p, inverse, workers)
