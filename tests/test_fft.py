@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.fft
 
+import gpmath
 from gpmath import fft
 from helpers import relative_error, to_numpy, to_package, tolerance
 
@@ -242,7 +243,9 @@ def test_workers_are_accepted(rng, package):
     (lambda x: fft.fft(np.array(["a", "b"])), TypeError, "computes in"),
     (lambda x: fft.fft(np.float64(3.0)), ValueError, "axis"),
 ])
-def test_errors_name_the_argument(call, error, match):
+@pytest.mark.parametrize("placement", ["cuda", "auto"])  # (auto: small calls take scipy.fft's shortcut)
+def test_errors_name_the_argument(call, error, match, placement):
+    gpmath.set_placement(placement)
     with pytest.raises(error, match=match):
         call(np.ones((4, 6)))
 
