@@ -108,7 +108,7 @@ class TorchPackage(Package):
 
     # -- host tensors ------------------------------------------------------------------------------
     def host_values(self, x):
-        if not (x.requires_grad or x.is_conj() or x.is_neg() or x.dtype == self.module.bfloat16):
+        if x.is_cpu and not (x.requires_grad or x.is_conj() or x.is_neg() or x.dtype == self.module.bfloat16):
             return x.numpy()  # the tensor's own memory, at once (the common case)
         x = self.resolved(x.detach())
         if x.dtype == self.module.bfloat16:
@@ -116,7 +116,7 @@ class TorchPackage(Package):
         return x.numpy()
 
     def to_numpy(self, x):
-        return self.host_values(x.cpu() if x.is_cuda else x)
+        return self.host_values(x if x.is_cpu else x.cpu())
 
     def from_numpy(self, array, dtype, device_id):
         torch = self.module
@@ -133,12 +133,12 @@ class TorchPackage(Package):
         own operations: torch's thread pool, woken between the LAPACK calls that SciPy's BLAS
         threads run, contends with them for the cores (a 256² ``solve`` took 7.3 ms beside 0.67
         on NumPy arrays on a 2-core machine); for CUDA tensors the sums, enqueued."""
-        if all(x.device.type == "cpu" for x in arrays):
+        if all(x.is_cpu for x in arrays):
             return NUMPY.finite_probe([self.host_values(x) for x in arrays])
         return super().finite_probe(arrays)
 
     def finite_flag(self, x):
-        return all_finite(self.host_values(x)) if x.device.type == "cpu" else super().finite_flag(x)
+        return all_finite(self.host_values(x)) if x.is_cpu else super().finite_flag(x)
 
     def over_device_memory(self, interface, device_id):
         return self.module.as_tensor(interface, device=self.device(device_id))
