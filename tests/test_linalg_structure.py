@@ -86,3 +86,22 @@ def test_inv_of_empty_and_singular_matrices(route):
 def test_unknown_structure_is_refused():
     with pytest.raises(ValueError, match="not a recognized matrix structure"):
         linalg.inv(np.eye(2), assume_a="spd")
+
+
+@pytest.mark.parametrize("call", [
+    "linalg.solve(a, b, assume_a='tridiagonal')", "linalg.solve(a, b, assume_a='sym')",
+    "linalg.solve(a, b, assume_a='her')", "linalg.solve(a, b, assume_a='diagonal')",
+    "linalg.inv(a, assume_a='sym')", "linalg.inv(a)", "linalg.norm(a)", "linalg.det(a)",
+])
+def test_a_fresh_processs_first_call_on_numpy_arrays(call):
+    """NumPy operands take a shortcut that classifies no array: whatever the first call of a process
+    is, the package of a NumPy array is known (a tridiagonal solve first raised AttributeError)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, scipy.linalg as sl\nfrom gpmath import linalg\n"
+            "a = np.diag(np.arange(1.0, 6.0)) + 0.5; b = np.ones(5)\n"
+            f"got = {call}\nexpected = {call.replace('linalg.', 'sl.')}\n"
+            "assert np.allclose(got, expected), (got, expected)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

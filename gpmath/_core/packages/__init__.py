@@ -21,7 +21,7 @@ from ._torch import TorchPackage
 __all__ = ["Package", "package_of", "known_package", "as_array", "NUMPY", "ALIGNMENT"]
 
 _BY_MODULE: dict[str, Package] = {"numpy": NUMPY, "cupy": CupyPackage(), "torch": TorchPackage()}
-_BY_TYPE: dict[type, Package] = {}
+_BY_TYPE: dict[type, Package] = {np.ndarray: NUMPY}  # (other types as package_of first meets them)
 
 
 def package_of(x, argument: str) -> Package:
