@@ -542,7 +542,7 @@ def _lstsq_by_lapack(a: np.ndarray, b: np.ndarray, rhs: P.Rhs, cond: float | Non
     return lstsq_result(NUMPY, a, bm, x, rank, s, rhs.vector, residues=driver == "gelsd")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _least_squares(driver: str, char: str, m: int, n: int, nrhs: int, cond: float | None) -> Callable:
     """``solve(a, b, index) -> (x, rank, s)``: LAPACK's *driver* for one ``(m, n)`` matrix of dtype
     *char* and ``(m, <= nrhs)`` right-hand sides (``x`` ``(n, nrhs)``; ``s`` None for ``gelsy``),
