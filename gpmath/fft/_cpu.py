@@ -17,7 +17,9 @@ from .._core.operand import as_operand
 from ._planner import FFT
 from ._problem import FFTProblem, scipy_name
 
-__all__ = ["CpuFFT", "transform", "scipy_transform", "scipy_function"]
+__all__ = ["CpuFFT", "transform", "transform_function", "scipy_transform", "scipy_function"]
+
+_DIRECTIONS = (None, "forward", "inverse")  # execute's direction arguments (others raise in check_direction)
 
 
 def _scipy_backend_module():
@@ -36,7 +38,8 @@ SCIPY_BACKEND = _scipy_backend_module()
 
 
 def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int | None = None) -> np.ndarray:
-    """*problem*'s transform of host array *x* in *direction*, computed by scipy.fft.
+    """*problem*'s transform of host array *x* in *direction*, computed by scipy.fft
+    (:func:`transform_function`'s, once).
 
     Examples
     --------
@@ -48,10 +51,17 @@ def transform(x: np.ndarray, problem: FFTProblem, direction: str, workers: int |
     >>> bool(np.allclose(y, np.fft.fft(x)))
     True
     """
+    return transform_function(problem, direction, workers)(x)
+
+
+def transform_function(problem: FFTProblem, direction: str, workers: int | None = None):
+    """*problem*'s transform in *direction* as a function of host arrays, by scipy.fft, its result
+    in the problem's output dtype (made once; a plan keeps it)."""
     p = problem
-    out = scipy_transform(scipy_name(p.kind, direction), x, p.axes, p.s, norm=p.norm, overwrite_x=p.overwrite_x,
-                          workers=workers)
-    return out.astype(p.out_dtype.numpy, copy=False)
+    computed = scipy_function(scipy_name(p.kind, direction), p.axes, p.s, norm=p.norm, overwrite_x=p.overwrite_x,
+                              workers=workers)
+    out = p.out_dtype.numpy
+    return lambda x: computed(x).astype(out, copy=False)
 
 
 def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[int, ...], **options) -> np.ndarray:
@@ -106,6 +116,7 @@ class CpuFFT(FFT):
         self._operand = as_operand(x, "x").detach()  # the layout only
         self.problem = self._describe(self._operand)
         self._planned = False
+        self._functions: dict = {}  # execute's direction argument -> its transform_function
 
     def plan(self) -> "CpuFFT":
         """Nothing to prepare on the CPU; kept for the common contract.  Returns the plan."""
@@ -140,10 +151,12 @@ class CpuFFT(FFT):
         if self._x is None:
             raise ValueError("this plan has no operand bound; pass it with reset_operands()")
         problem = self.problem
-        direction = problem.check_direction(direction)
+        computed = self._functions.get(direction) if direction in _DIRECTIONS else None
+        if computed is None:
+            computed = transform_function(problem, problem.check_direction(direction), self.workers)
+            self._functions[direction] = computed
         pkg = self.package
-        result = transform(pkg.to_numpy(self._x), problem, direction, self.workers)
-        result = pkg.from_numpy(result, problem.out_dtype, self._operand.device_id)
+        result = pkg.from_numpy(computed(pkg.to_numpy(self._x)), problem.out_dtype, self._operand.device_id)
         if problem.inplace:
             pkg.copy_into(self._x, result)
             return self._x
