@@ -105,6 +105,8 @@ class CpuMatmul(Matmul):
         if ops["out"] is not None:
             self._check_out(ops["out"], {"a": ops["a"], "b": ops["b"], "c": ops["c"], "bias": ops["bias"]})
         self._operands = {name: None if op is None else op.detach() for name, op in ops.items()}  # layouts only
+        self._operand_device = self._operands["a"].device_id  # (where results go)
+        self._compute = np.float32 if self.problem.dtype.itemsize == 2 else self.problem.dtype.numpy  # NumPy's dtype
         self._arrays = [a, b, c, bias]
         self._out = out
         self._checked: tuple | None = None  # (out, operands) execute last validated: the same again needs no check
@@ -154,23 +156,24 @@ class CpuMatmul(Matmul):
         if self._arrays[0] is None:
             raise ValueError("this plan has no operands bound; pass them with reset_operands()")
         problem = self.problem
-        pkg = self.package
-        compute = np.float32 if problem.dtype.itemsize == 2 else problem.dtype.numpy
-        a, b, c, bias = (None if x is None else pkg.to_numpy(x).astype(compute, copy=False) for x in self._arrays)
-        r = np.matmul(a, b)
+        to_numpy, compute = self.package.to_numpy, self._compute
+        a, b, c, bias = self._arrays
+        r = np.matmul(to_numpy(a).astype(compute, copy=False), to_numpy(b).astype(compute, copy=False))
         if self.alpha != 1:
             r = r * self.alpha
         if c is not None and self.beta != 0:
+            c = to_numpy(c).astype(compute, copy=False)
             r = r + (c if self.beta == 1 else self.beta * c)
-        r = apply_epilog(r, self.epilog, bias)
-        result = pkg.from_numpy(r, problem.dtype, self.device_of_result())
+        if self.epilog is not None or bias is not None:
+            r = apply_epilog(r, self.epilog, None if bias is None else to_numpy(bias).astype(compute, copy=False))
+        result = self.package.from_numpy(r, problem.dtype, self._operand_device)
         target = out if out is not None else self._out
         if target is None:
             return result
         if out is not None and out is not self._out and not self._seen(out):
             self._check_out(as_operand(out, "out"), self._current_operands())
             self._checked = (out, tuple(self._arrays))
-        pkg.copy_into(target, result)
+        self.package.copy_into(target, result)
         return target
 
     def _seen(self, out) -> bool:
@@ -182,10 +185,6 @@ class CpuMatmul(Matmul):
     def _current_operands(self) -> dict:
         """The operands now bound (after any reset), for the check that *out* aliases none."""
         return {name: as_operand(x, name) for name, x in zip(("a", "b", "c", "bias"), self._arrays) if x is not None}
-
-    def device_of_result(self) -> int | None:
-        """Device the result goes back to: where the operands live (None: host)."""
-        return self._operands["a"].device_id
 
     def _state(self) -> str:
         return "planned" if self._planned else "unplanned"
