@@ -8,13 +8,21 @@ planners (:class:`Cholesky`, :class:`Solve`, :class:`Eigh` ..., defined in :mod:
 and exported here too) skip the per-call set-up.
 """
 
+from .._core.host_bridge import host_bridged
 from .._errors import LinAlgError
 from ..solver import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, Lstsq, LUSolve, Pinv, Refinement,
                       Solve, SolveTriangular)
-from ._lu import lu
-from ._norm import norm
-from ._decompositions import cho_factor, cholesky, eig, eigh, eigvals, eigvalsh, lu_factor, qr, svd, svdvals
-from ._solvers import cho_solve, det, inv, lstsq, lu_solve, pinv, slogdet, solve, solve_triangular
+from . import _decompositions, _lu, _norm, _solvers
+
+# torch CPU tensors take the NumPy path (gpmath._core.host_bridge): no torch operation between LAPACK calls
+lu = host_bridged(_lu.lu)
+norm = host_bridged(_norm.norm)
+cho_factor, cholesky, eig, eigh, eigvals, eigvalsh, lu_factor, qr, svd, svdvals = (
+    host_bridged(getattr(_decompositions, name)) for name in
+    ("cho_factor", "cholesky", "eig", "eigh", "eigvals", "eigvalsh", "lu_factor", "qr", "svd", "svdvals"))
+cho_solve, det, inv, lstsq, lu_solve, pinv, slogdet, solve, solve_triangular = (
+    host_bridged(getattr(_solvers, name)) for name in
+    ("cho_solve", "det", "inv", "lstsq", "lu_solve", "pinv", "slogdet", "solve", "solve_triangular"))
 
 __all__ = [
     "lu",

@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from .._core.callers import caller_stacklevel
 from .._core.packages import known_package, package_of
 from ..solver._condition import hermitian_one_norms, ill_conditioned, inverse_one_norms, one_norms, reciprocal
 
@@ -112,7 +113,7 @@ def _epsilon(dtype: str) -> float:
 
 def warn_if_ill_conditioned(rcond, batch: tuple[int, ...], dtype: str) -> None:
     """Warn as SciPy 1.18 does (:class:`scipy.linalg.LinAlgWarning`, its words, pointing at the
-    caller of the front that calls this) when a reciprocal condition number of *rcond* (a float,
+    caller's line: the first frame outside gpmath) when a reciprocal condition number of *rcond* (a float,
     or an array of any package broadcasting to *batch*) is below the machine epsilon of *dtype*
     or NaN, naming each such matrix by its index in the flattened *batch* ("slice").
 
@@ -139,4 +140,4 @@ def warn_if_ill_conditioned(rcond, batch: tuple[int, ...], dtype: str) -> None:
         detail = ",".join(f"slice {i} has rcond = {float(values[i])}" for i in slices)
         from scipy.linalg import LinAlgWarning  # (here: importing gpmath.linalg does not import SciPy)
 
-        warnings.warn(f"An ill-conditioned matrix detected: {detail}.", LinAlgWarning, stacklevel=3)
+        warnings.warn(f"An ill-conditioned matrix detected: {detail}.", LinAlgWarning, stacklevel=caller_stacklevel())

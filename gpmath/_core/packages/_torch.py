@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
 from typing import Any
 
 import numpy as np
 
+from ..callers import caller_stacklevel
 from ..dtypes import DType
 from ..host_scan import all_finite
 from ._base import ALIGNMENT, Package, allocation_failed
 from ._numpy import NUMPY
 
 __all__ = ["TorchPackage"]
-
-
-def _first_frame_outside_gpmath() -> int:
-    """The ``stacklevel`` of a warning that points at the caller's line, not gpmath's."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("gpmath."):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class TorchPackage(Package):
@@ -71,7 +63,7 @@ class TorchPackage(Package):
                 f"{argument} requires grad, but gpmath records no autograd graph: the result carries no "
                 "gradient. Detach it, compute under torch.no_grad(), or wrap the call in a "
                 "torch.autograd.Function (see examples/torch_epilog_training.py)", UserWarning,
-                stacklevel=_first_frame_outside_gpmath())
+                stacklevel=caller_stacklevel())
 
     def expand_dims(self, x, axis: int):
         return x.unsqueeze(axis)
@@ -144,8 +136,8 @@ class TorchPackage(Package):
         return self.module.as_tensor(interface, device=self.device(device_id))
 
     def asarray(self, array, device_id):
-        if device_id is None and type(array) is np.ndarray and array.flags.c_contiguous and array.flags.writeable:
-            return self.module.from_numpy(array)  # a CPU tensor over it, at once
+        if device_id is None and type(array) is np.ndarray and array.flags.writeable and min(array.strides, default=0) >= 0:
+            return self.module.from_numpy(array)  # a CPU tensor over it, at once (in its layout)
         return self.module.as_tensor(np.ascontiguousarray(array), device=self.device(device_id))
 
     # -- streams -----------------------------------------------------------------------------------
