@@ -67,6 +67,25 @@ def test_torch_cpu_finite_tests_read_the_values_without_torchs_reductions(rng, m
     assert bool(pkg.finite_flag(tensors[0])) is (bad is None)
 
 
+def test_torch_asarray_of_host_results_in_every_layout():
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    pkg = package_of(torch.ones(1), "x")
+    fortran = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    read_only = np.arange(3.0)
+    read_only.flags.writeable = False
+    cases = [fortran, read_only, np.broadcast_to(np.arange(3.0), (2, 3)), np.arange(3.0)[::-1][:1],
+             np.arange(6.0)[::-1], np.float64(2.5), [1, 2]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (torch warns of a tensor over read-only memory)
+        results = [pkg.asarray(x, None) for x in cases]
+    for x, t in zip(cases, results):
+        np.testing.assert_array_equal(t.numpy(), np.asarray(x))
+    assert np.shares_memory(results[0].numpy(), fortran) and results[0].stride() == (1, 3)  # no copy, its layout
+    assert not np.shares_memory(results[1].numpy(), read_only)
+
+
 def test_deliver_keeps_the_callers_package_and_makes_0d_arrays():
     torch = pytest.importorskip("torch")
     pkg = package_of(torch.zeros(1), "x")

@@ -50,10 +50,12 @@ def host_bridged(function: Callable) -> Callable:
         if args and type(args[0]) is np.ndarray:  # the common case, at once
             return function(*args, **kwargs)
         pkg = _host_package(args, kwargs)
-        if pkg is None or any(i < len(args) and args[i] for i in overwrites) or any(
-                kwargs.get(names[i]) for i in overwrites):
+        if pkg is None:
             return function(*args, **kwargs)
-        args = tuple(_inward(pkg, value, names[i] if i < len(names) else "x") for i, value in enumerate(args))
+        for i in overwrites:
+            if args[i] if i < len(args) else kwargs.get(names[i]):
+                return function(*args, **kwargs)
+        args = [_inward(pkg, value, names[i] if i < len(names) else "x") for i, value in enumerate(args)]
         kwargs = {name: _inward(pkg, value, name) for name, value in kwargs.items()}
         return _outward(pkg, function(*args, **kwargs))
 

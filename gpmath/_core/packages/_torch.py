@@ -136,9 +136,16 @@ class TorchPackage(Package):
         return self.module.as_tensor(interface, device=self.device(device_id))
 
     def asarray(self, array, device_id):
-        if device_id is None and type(array) is np.ndarray and array.flags.writeable and min(array.strides, default=0) >= 0:
-            return self.module.from_numpy(array)  # a CPU tensor over it, at once (in its layout)
-        return self.module.as_tensor(np.ascontiguousarray(array), device=self.device(device_id))
+        array = np.asarray(array)
+        flags = array.flags
+        if not flags.writeable:  # (a tensor is always writable: over a copy, not over read-only memory)
+            array = array.copy()
+        try:
+            if device_id is None and (flags.c_contiguous or flags.f_contiguous):
+                return self.module.from_numpy(array)  # a CPU tensor over it, at once (in its layout)
+            return self.module.as_tensor(np.ascontiguousarray(array), device=self.device(device_id))
+        except ValueError:  # an element reached by a negative stride (a contiguous array of one)
+            return self.module.as_tensor(array.copy(), device=self.device(device_id))
 
     # -- streams -----------------------------------------------------------------------------------
     def current_stream(self, device_id):
