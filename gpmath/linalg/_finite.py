@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import cmath
 
+import numpy as np
+
+from .._core.host_scan import all_finite
 from .._core.packages import as_array, known_package
 
 __all__ = ["require_finite"]
@@ -33,6 +36,11 @@ def require_finite(check: bool, **operands) -> None:
     >>> require_finite(False, b=np.array([np.inf]))
     """
     if not check:
+        return
+    for x in operands.values():  # NumPy arrays, all finite (the common case): one isfinite pass each
+        if x is not None and (type(x) is not np.ndarray or not all_finite(x)):
+            break
+    else:
         return
     values = [x for x in operands.values() if x is not None]
     package = known_package(values[0]) if values else None
