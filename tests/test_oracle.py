@@ -36,10 +36,15 @@ FLOATS = REAL + COMPLEX
 # ----------------------------------------------------------------------------------------------
 # Targets: a package (and device) crossed with an execution; device ones are gpu-marked.
 
-def _targets(executions=("cpu", None, "cuda")):
+def _targets(executions=("cpu", None, "cuda", "auto")):
+    """``None``: automatic execution under the suite's placement mode ("cuda": host arrays on a
+    GPU where one is usable); ``"auto"``: automatic execution in automatic placement, as a user's
+    calls run (host arrays only: small ones take the host shortcuts)."""
     params = []
     for package in ("numpy", "torch", "torch-cuda", "cupy"):
         for execution in executions:
+            if execution == "auto" and package in ("torch-cuda", "cupy"):
+                continue
             gpu = package in ("torch-cuda", "cupy") or execution == "cuda"
             params.append(pytest.param((package, execution), id=f"{package}-{execution or 'default'}",
                                        marks=[pytest.mark.gpu] if gpu else []))
@@ -122,8 +127,10 @@ class Target:
 
 
 @pytest.fixture
-def packages(request):
+def packages(request, _placement_as_written):
     """The Target factory of this test id's (package, execution)."""
+    if request.param[1] == "auto":
+        gpmath.set_placement("auto")
     return Target(*request.param)
 
 
