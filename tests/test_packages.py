@@ -67,6 +67,20 @@ def test_torch_cpu_finite_tests_read_the_values_without_torchs_reductions(rng, m
     assert bool(pkg.finite_flag(tensors[0])) is (bad is None)
 
 
+def test_plain_host_views_are_views_of_plain_host_tensors_only(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    t = torch.from_numpy(x)
+    pkg = package_of(t, "x")
+    for plain in (t, t.real.contiguous(), torch.from_numpy(x.astype(np.complex64)), t.mT, t[:, ::2]):
+        view = pkg.plain_host_view(plain)
+        assert np.shares_memory(view, plain.numpy()) and np.array_equal(view, plain.numpy())
+    refused = [t.conj(), torch._neg_view(t), t.real.clone().requires_grad_(), t.real.to(torch.bfloat16),
+               t.real.to(torch.float16), torch.arange(3)]
+    assert all(pkg.plain_host_view(r) is None for r in refused)
+    assert NUMPY.plain_host_view(x) is None  # (NumPy arrays need no bridge)
+
+
 def test_torch_asarray_of_host_results_in_every_layout():
     torch = pytest.importorskip("torch")
     import warnings

@@ -5,15 +5,16 @@ package's own operations between the LAPACK calls (masks, identities, conversion
 estimates) are torch's, and each wakes torch's thread pool, whose spinning threads then share the
 cores with OpenBLAS's (an ``inv(a, assume_a="sym")`` of 256² took 9.0 ms against 1.7 on NumPy
 arrays on a 2-core machine), besides costing 20-30 µs a call in attribute reads at small sizes.
-:func:`host_bridged` hands such a call to the function as NumPy views of the tensors' values
-(:meth:`~gpmath._core.packages.Package.host_values`) and gives the results back as tensors over
-the NumPy results.
+:func:`host_bridged` hands such a call to the function as NumPy views of the tensors' memory
+(:meth:`~gpmath._core.packages.Package.plain_host_view`) and gives the results back as tensors
+over the NumPy results.
 
 It takes a call only where every array among the arguments (and the arrays inside tuple
-arguments, as ``cho_solve``'s ``(c, lower)``) is a host array of one package other than NumPy, of
-a LAPACK dtype, and no ``overwrite_*`` argument is true (SciPy's in-place results are the
-operands themselves); any other call (NumPy arrays, device arrays, mixed packages, other dtypes)
-goes to the function as it came.
+arguments, as ``cho_solve``'s ``(c, lower)``) is a plain host array of one package other than
+NumPy (its memory holds its values: no lazy conjugation or negation, no autograd) of a LAPACK
+dtype, and no ``overwrite_*`` argument is true (SciPy's in-place results are the operands
+themselves); any other call (NumPy arrays, device arrays, mixed packages, lazy views, tensors
+that require grad, other dtypes) goes to the function as it came.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .packages import NUMPY, known_package, package_of
+from .packages import known_package, package_of
 
 __all__ = ["host_bridged"]
-
-_LAPACK = frozenset(("float32", "float64", "complex64", "complex128"))
 
 
 def host_bridged(function: Callable) -> Callable:
@@ -49,17 +48,59 @@ def host_bridged(function: Callable) -> Callable:
     def bridged(*args, **kwargs):
         if args and type(args[0]) is np.ndarray:  # the common case, at once
             return function(*args, **kwargs)
-        pkg = _host_package(args, kwargs)
-        if pkg is None:
+        found = _host_views(args, kwargs)
+        if found is None:
             return function(*args, **kwargs)
+        pkg, views, keyword_views = found
         for i in overwrites:
             if args[i] if i < len(args) else kwargs.get(names[i]):
                 return function(*args, **kwargs)
-        args = [_inward(pkg, value, names[i] if i < len(names) else "x") for i, value in enumerate(args)]
-        kwargs = {name: _inward(pkg, value, name) for name, value in kwargs.items()}
-        return _outward(pkg, function(*args, **kwargs))
+        return _outward(pkg, function(*views, **keyword_views))
 
     return bridged
+
+
+def _host_views(args: tuple, kwargs: dict):
+    """``(package, args, kwargs)`` with every array (in tuples too) a plain host view
+    (:meth:`~gpmath._core.packages.Package.plain_host_view`) of one package other than NumPy;
+    None where an array is not such a one (NumPy's, a device's, another package's, lazily
+    conjugated, requiring grad, of another dtype) or there is no array."""
+    pkg = None
+    views = []
+    for value in args:
+        view, pkg = _view(value, pkg)
+        if view is _REFUSED:
+            return None
+        views.append(view)
+    keyword_views = {}
+    for name, value in kwargs.items():
+        keyword_views[name], pkg = _view(value, pkg)
+        if keyword_views[name] is _REFUSED:
+            return None
+    return None if pkg is None else (pkg, views, keyword_views)
+
+
+_REFUSED = object()  # (an array the bridge does not take)
+
+
+def _view(value, pkg) -> tuple:
+    """``(value or its plain host view, the package so far)``; ``_REFUSED`` for an array that is
+    no plain host view of *pkg* (or of one package where *pkg* is None)."""
+    if type(value) is tuple:
+        items = []
+        for item in value:
+            view, pkg = _view(item, pkg)
+            if view is _REFUSED:
+                return _REFUSED, pkg
+            items.append(view)
+        return tuple(items), pkg
+    found = _package(value)
+    if found is None:
+        return value, pkg
+    view = found.plain_host_view(value)
+    if view is None or (pkg is not None and found is not pkg):
+        return _REFUSED, pkg
+    return view, found
 
 
 def _package(value):
@@ -71,34 +112,6 @@ def _package(value):
         except TypeError:
             return None
     return pkg
-
-
-def _host_package(args: tuple, kwargs: dict):
-    """The one package other than NumPy of the call's arrays where all of them are its host arrays
-    of a LAPACK dtype; else None."""
-    found = None
-    for value in (*args, *kwargs.values()):
-        for item in value if type(value) is tuple else (value,):
-            pkg = _package(item)
-            if pkg is None:
-                continue
-            if pkg is NUMPY or (found is not None and pkg is not found) or pkg.device_id(item) is not None:
-                return None
-            if pkg.dtype_name(item) not in _LAPACK:
-                return None
-            found = pkg
-    return found
-
-
-def _inward(pkg, value, name: str) -> Any:
-    """*value* with each array of *pkg* (in a tuple too) as the NumPy view of its values (warning,
-    as the planners do, where argument *name* requires grad)."""
-    if type(value) is tuple:
-        return tuple(_inward(pkg, item, name) for item in value)
-    if known_package(value) is not pkg:
-        return value
-    pkg.warn_if_differentiable(value, name)
-    return pkg.host_values(value)
 
 
 def _outward(pkg, value) -> Any:

@@ -103,6 +103,12 @@ class Package:
         *x*'s memory where it already does; bfloat16 becomes float32)."""
         raise TypeError(f"{self.name} arrays on a device have no host values; use to_numpy")
 
+    def plain_host_view(self, x) -> np.ndarray | None:
+        """The NumPy view of *x*'s memory where *x* is a host array of another package than NumPy
+        holding its values plainly (no lazy conjugation or negation, no autograd) in a LAPACK dtype
+        (float32, float64, complex64, complex128); else None."""
+        return None
+
     def to_numpy(self, x) -> np.ndarray:
         """A NumPy array with *x*'s values (bfloat16 becomes float32); blocks for device data."""
         raise NotImplementedError

@@ -107,6 +107,18 @@ class TorchPackage(Package):
             x = x.float()
         return x.numpy()
 
+    def plain_host_view(self, x):
+        if x.is_cpu and not (x.requires_grad or x.is_conj() or x.is_neg()) and x.dtype in self._lapack_dtypes():
+            return x.numpy()
+        return None
+
+    def _lapack_dtypes(self) -> frozenset:
+        found = self._dtypes.get("lapack")
+        if found is None:
+            torch = self.module
+            found = self._dtypes["lapack"] = frozenset((torch.float32, torch.float64, torch.complex64, torch.complex128))
+        return found
+
     def to_numpy(self, x):
         return self.host_values(x if x.is_cpu else x.cpu())
 
