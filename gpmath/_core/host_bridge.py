@@ -46,8 +46,13 @@ def host_bridged(function: Callable) -> Callable:
 
     @functools.wraps(function)
     def bridged(*args, **kwargs):
-        if args and type(args[0]) is np.ndarray:  # the common case, at once
-            return function(*args, **kwargs)
+        if args:  # NumPy arrays and device arrays (the common cases), at once
+            first = args[0]
+            if type(first) is np.ndarray:
+                return function(*args, **kwargs)
+            pkg = known_package(first)
+            if pkg is not None and pkg.device_id(first) is not None:
+                return function(*args, **kwargs)
         found = _host_views(args, kwargs)
         if found is None:
             return function(*args, **kwargs)
