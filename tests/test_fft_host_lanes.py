@@ -127,16 +127,20 @@ def test_lengths_that_are_not_plain_ints_take_no_lane(transforms):
 
 
 @pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "fft2", "rfftn", "dct", "idst", "dctn"])
-def test_calls_that_differ_in_one_option_each_get_their_own_answer(name):
+@pytest.mark.parametrize("package", ["numpy", "torch"])  # (torch CPU tensors: through their NumPy views)
+def test_calls_that_differ_in_one_option_each_get_their_own_answer(name, package):
     """On one array, calls alike but for one option (norm, n, axis, type, orthogonalize, workers)
     in turn, each repeated: no lane answers for another's options."""
     rng = np.random.default_rng(12)
     real = name in ("rfft", "rfftn", "dct", "idst", "dctn")
-    x = rng.standard_normal((6, 8)) if real else rng.standard_normal((6, 8)) + 1j * rng.standard_normal((6, 8))
+    values = rng.standard_normal((6, 8)) if real else rng.standard_normal((6, 8)) + 1j * rng.standard_normal((6, 8))
+    x = pytest.importorskip("torch").from_numpy(values) if package == "torch" else values
     variants = [{}, {"norm": "ortho"}, {"norm": "forward"}, {"norm": "backward"}, {"workers": 2}]
     if name in ("fft", "ifft", "rfft", "irfft", "dct", "idst"):
         variants += [{"n": 5}, {"n": 12}, {"axis": 0}, {"axis": 0, "n": 4}]
     if name in ("dct", "idst", "dctn"):
         variants += [{"type": 1}, {"type": 3}, {"type": 4, "norm": "ortho"}, {"norm": "ortho", "orthogonalize": False}]
     for kwargs in variants * 2:
-        _check(getattr(fft, name)(x, **kwargs), getattr(scipy.fft, name)(x, **kwargs), np.complex128)
+        got = getattr(fft, name)(x, **kwargs)
+        assert type(got) is type(x)
+        _check(np.asarray(got), getattr(scipy.fft, name)(values, **kwargs), np.complex128)

@@ -130,18 +130,29 @@ _HOST_LANES: dict[tuple, Callable] = {}  # host lane key -> scipy.fft's function
 _MOST_HOST_LANES = 512  # (a program cycling through more shapes starts the table again)
 
 
-def _host_lane_of(call: Call, x, lane, *where) -> tuple:
-    """``(host lane key, scipy.fft's function kept for it)`` of a call on *x* that took no device
-    lane (*lane* None) with the length and axis arguments *where* (either may be None)."""
-    if lane is not None or type(x) is not np.ndarray:
+def _by_host_lane(call: Call, x, lane, *where) -> tuple:
+    """``(host lane key, the result)`` of a call on *x* that took no device lane (*lane* None)
+    with the length and axis arguments *where*: a NumPy array, or a plain host tensor through its
+    NumPy view (:meth:`~gpmath._core.packages.Package.plain_host_view`; the result in its
+    package); the result None where no lane is kept for the key (or the key None: no lane)."""
+    if lane is not None:
         return None, None
+    pkg = None
+    if type(x) is not np.ndarray:
+        pkg = known_package(x)
+        x = None if pkg is None else pkg.plain_host_view(x)
+        if x is None:
+            return None, None
     key = _host_lane_key(call, x, *where)
-    return key, host_lane(key)
+    small = host_lane(key)
+    if small is None:
+        return key, None
+    return key, small(x) if pkg is None else pkg.asarray(small(x), None)
 
 
 def _host_lane_key(call: Call, x, *where) -> tuple | None:
     """The host lane key (:func:`keep_host_lane`) of a call with default options (and plain
-    lengths and axes, *where*) on a NumPy array *x* in native byte order; else None."""
+    lengths and axes, *where*) on a NumPy array *x* (or view) in native byte order; else None."""
     if call.tag is None or not (plain(where[1]) and plain(where[2])) or not x.dtype.isnative:
         return None
     return call.tag, call.workers, *where, x.shape, x.dtype
@@ -219,9 +230,9 @@ def run_1d(x, n, axis, call: Call):
     lane, plan = _lane(call, x, "n", n, axis)  # device arrays
     if plan is not None:
         return plan.execute_with(x, direction=call.direction)
-    host_key, small = _host_lane_of(call, x, lane, "n", n, axis)
-    if small is not None:
-        return small(x)
+    host_key, done = _by_host_lane(call, x, lane, "n", n, axis)
+    if done is not None:
+        return done
     given = x
     x, pkg = _prepared(x)
     axes, s = one_axis(tuple(x.shape), n, axis)
@@ -236,9 +247,9 @@ def run_nd(x, s, axes, call: Call):
     lane, plan = _lane(call, x, "s", s, axes)  # device arrays
     if plan is not None:
         return plan.execute_with(x, direction=call.direction)
-    host_key, small = _host_lane_of(call, x, lane, "s", s, axes)
-    if small is not None:
-        return small(x)
+    host_key, done = _by_host_lane(call, x, lane, "s", s, axes)
+    if done is not None:
+        return done
     given = x
     x, pkg = _prepared(x)
     shape = tuple(x.shape)
