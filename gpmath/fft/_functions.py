@@ -28,6 +28,7 @@ from ._planner import FFT
 from ._problem import scipy_name
 
 __all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "host_lane", "keep_host_lane", "plain",
+           "host_view", "in_package",
            "SMALL_SIZE"]
 
 SMALL_SIZE = 4096  # elements (after padding or cropping) of the transforms small_transform takes: far
@@ -137,17 +138,28 @@ def _by_host_lane(call: Call, x, lane, *where) -> tuple:
     package); the result None where no lane is kept for the key (or the key None: no lane)."""
     if lane is not None:
         return None, None
-    pkg = None
-    if type(x) is not np.ndarray:
-        pkg = known_package(x)
-        x = None if pkg is None else pkg.plain_host_view(x)
-        if x is None:
-            return None, None
+    x, pkg = host_view(x)
+    if x is None:
+        return None, None
     key = _host_lane_key(call, x, *where)
     small = host_lane(key)
-    if small is None:
-        return key, None
-    return key, small(x) if pkg is None else pkg.asarray(small(x), None)
+    return key, None if small is None else in_package(pkg, small(x))
+
+
+def host_view(x) -> tuple:
+    """``(x, None)`` for a NumPy array, ``(its NumPy view, its package)`` for a plain host array of
+    another package (:meth:`~gpmath._core.packages.Package.plain_host_view`), else ``(None, None)``:
+    what a host lane's function may be given."""
+    if type(x) is np.ndarray:
+        return x, None
+    pkg = known_package(x)
+    view = None if pkg is None else pkg.plain_host_view(x)
+    return (None, None) if view is None else (view, pkg)
+
+
+def in_package(pkg, y):
+    """A host lane's NumPy result *y* in package *pkg* (None: NumPy's, as it is)."""
+    return y if pkg is None else pkg.asarray(y, None)
 
 
 def _host_lane_key(call: Call, x, *where) -> tuple | None:

@@ -24,7 +24,7 @@ from .._core.streams import resolve_stream
 from ._args import check_workers, nonempty_axes
 from ._basic import fft
 from ._basic_real import irfft, rfft
-from ._functions import host_lane, keep_host_lane, plain, small_on_host
+from ._functions import host_lane, host_view, in_package, keep_host_lane, plain, small_on_host
 from ._planner import FFT
 from ._r2r import FFTs, R2RProblem, describe_r2r, r2r
 
@@ -142,12 +142,14 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
             execution, stream, device_id):
     """The stateless DCT/DST: validate as SciPy does, then transform by scipy.fft where the FFTs
     would run on the CPU, else through the stateless FFTs (and gpmath's kernels on a GPU).  A
-    repeated small call on a real NumPy array takes its host lane (:func:`~gpmath.fft._functions.host_lane`)."""
-    lane = _host_lane_key(x, family, type, s, axes, norm, orthogonalize, inverse, one_d, workers,
-                          (execution, stream, device_id))
+    repeated small call on a real NumPy array (or plain torch CPU tensor, through its NumPy view) takes its
+    host lane (:func:`~gpmath.fft._functions.host_lane`)."""
+    view, viewed = host_view(x)
+    lane = None if view is None else _host_lane_key(view, family, type, s, axes, norm, orthogonalize, inverse, one_d,
+                                                    workers, (execution, stream, device_id))
     small = host_lane(lane)
     if small is not None:
-        return small(x)
+        return in_package(viewed, small(view))
     given = x
     x, pkg = as_array(x)
     workers = check_workers(workers)
@@ -169,10 +171,10 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
 
 
 def _host_lane_key(x, *arguments) -> tuple | None:
-    """The host lane key of a DCT/DST of *x* with *arguments* (the last one ``(execution, stream,
-    device_id)``, all None): the arguments and *x*'s shape and dtype, for a NumPy array in native
-    byte order whose lengths and axes are plain ints; else None."""
-    if x.__class__ is not np.ndarray or arguments[-1] != (None, None, None) or not x.dtype.isnative:
+    """The host lane key of a DCT/DST of *x* (a NumPy array or view) with *arguments* (the last one
+    ``(execution, stream, device_id)``, all None): the arguments and *x*'s shape and dtype, in
+    native byte order, whose lengths and axes are plain ints; else None."""
+    if arguments[-1] != (None, None, None) or not x.dtype.isnative:
         return None
     _, kind, s, axes, _, _, _, _, workers, _ = arguments
     if not (kind.__class__ is int and plain(s) and plain(axes) and plain(workers)):  # (4.0 == 4 as a key)
