@@ -21,8 +21,7 @@ __all__ = ["CpuMatmul", "apply_epilog", "small_product", "small_host_product", "
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 SMALL_WORK = 64**3  # m·n·k of the products small_product takes: far below any GPU's crossover
-_COMPUTED_NAMES = ("float32", "float64", "complex64", "complex128")
-_COMPUTED = frozenset(np.dtype(name) for name in _COMPUTED_NAMES)
+_COMPUTED = frozenset(np.dtype(name) for name in ("float32", "float64", "complex64", "complex128"))
 
 
 def small_product(a, b, execution: str | None) -> np.ndarray | None:
@@ -49,8 +48,9 @@ def small_product(a, b, execution: str | None) -> np.ndarray | None:
 
 
 def small_host_product(a, b, execution: str | None):
-    """:func:`small_product` of the host arrays of another package (torch CPU tensors), through
-    their values (``host_values``: views of plain tensors), in their package; else None.
+    """:func:`small_product` of plain host arrays of another package (torch CPU tensors: no lazy
+    conjugation or negation, no autograd; :meth:`~gpmath._core.packages.Package.plain_host_view`),
+    through NumPy views of their memory, in their package; else None.
 
     Examples
     --------
@@ -59,16 +59,11 @@ def small_host_product(a, b, execution: str | None):
     True
     """
     pkg = known_package(a)
-    if pkg is None or pkg.host_only or known_package(b) is not pkg or pkg.device_id(a) is not None:
+    if pkg is None or known_package(b) is not pkg:
         return None
-    if pkg.device_id(b) is not None or pkg.dtype_name(a) not in _COMPUTED_NAMES:
-        return None
-    r = _small(pkg.host_values(a), pkg.host_values(b), execution)
-    if r is None:
-        return None
-    pkg.warn_if_differentiable(a, "a")
-    pkg.warn_if_differentiable(b, "b")
-    return pkg.asarray(r, None)
+    a, b = pkg.plain_host_view(a), pkg.plain_host_view(b)
+    r = None if a is None or b is None else _small(a, b, execution)
+    return None if r is None else pkg.asarray(r, None)
 
 
 def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | None:
