@@ -116,3 +116,16 @@ def test_calls_the_bridge_leaves_alone(rng):
         linalg.solve(s, np.ones(4))  # a tensor and a NumPy array: refused as before
     half = torch.from_numpy(_matrix(rng, 4, "float64", SPD)).to(torch.bfloat16)
     assert linalg.cholesky(half).dtype == torch.float32  # (SciPy's promotion, on the general path)
+
+
+def test_each_bridged_function_is_the_function_of_its_name():
+    import inspect
+
+    import gpmath.linalg as namespace
+
+    bridged = [name for name in namespace.__all__ if hasattr(getattr(namespace, name), "__wrapped__")]
+    assert len(bridged) == 21
+    for name in bridged:
+        function = getattr(namespace, name)
+        assert function.__wrapped__.__name__ == name
+        assert inspect.signature(function) == inspect.signature(function.__wrapped__)

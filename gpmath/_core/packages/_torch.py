@@ -149,9 +149,9 @@ class TorchPackage(Package):
 
     def asarray(self, array, device_id):
         array = np.asarray(array)
-        flags = array.flags
-        if not flags.writeable:  # (a tensor is always writable: over a copy, not over read-only memory)
+        if not array.flags.writeable:  # (a tensor is always writable: over a copy, not over read-only memory)
             array = array.copy()
+        flags = array.flags
         try:
             if device_id is None and (flags.c_contiguous or flags.f_contiguous):
                 return self.module.from_numpy(array)  # a CPU tensor over it, at once (in its layout)
