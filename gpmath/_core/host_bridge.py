@@ -27,7 +27,7 @@ import numpy as np
 
 from .packages import known_package, package_of
 
-__all__ = ["host_bridged"]
+__all__ = ["host_bridged", "host_view", "in_package"]
 
 
 def host_bridged(function: Callable) -> Callable:
@@ -126,3 +126,27 @@ def _outward(pkg, value) -> Any:
     if isinstance(value, np.generic):
         value = np.asarray(value)
     return pkg.asarray(value, None) if isinstance(value, np.ndarray) else value
+
+
+def host_view(x) -> tuple:
+    """``(x, None)`` for a NumPy array, ``(its NumPy view, its package)`` for a plain host array of
+    another package (:meth:`~gpmath._core.packages.Package.plain_host_view`), else ``(None, None)``:
+    what the host shortcuts (NumPy's product, scipy.fft's transforms) may be given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones(2)
+    >>> host_view(x)[0] is x, host_view([1.0])
+    (True, (None, None))
+    """
+    if type(x) is np.ndarray:
+        return x, None
+    pkg = known_package(x)
+    view = None if pkg is None else pkg.plain_host_view(x)
+    return (None, None) if view is None else (view, pkg)
+
+
+def in_package(pkg, y):
+    """A host shortcut's NumPy result *y* in package *pkg* (None: NumPy's, as it is)."""
+    return y if pkg is None else pkg.asarray(y, None)

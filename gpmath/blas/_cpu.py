@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._core.operand import as_operand
-from .._core.packages import known_package
+from .._core.host_bridge import host_view, in_package
 from .._core.placement import stays_on_host
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
@@ -58,12 +58,9 @@ def small_host_product(a, b, execution: str | None):
     >>> small_host_product(np.eye(2), np.eye(2), "cpu") is None  # NumPy arrays: small_product
     True
     """
-    pkg = known_package(a)
-    if pkg is None or known_package(b) is not pkg:
-        return None
-    a, b = pkg.plain_host_view(a), pkg.plain_host_view(b)
-    r = None if a is None or b is None else _small(a, b, execution)
-    return None if r is None else pkg.asarray(r, None)
+    (a, pkg), (b, other) = host_view(a), host_view(b)
+    r = None if pkg is None or other is not pkg else _small(a, b, execution)
+    return None if r is None else in_package(pkg, r)
 
 
 def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | None:

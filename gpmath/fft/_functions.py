@@ -16,9 +16,8 @@ import functools
 import math
 from typing import Callable
 
-import numpy as np
-
 from .._core.dtypes import DTYPES
+from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, known_package
 from .._core.placement import get_placement, stays_on_host
 from .._core.stateless import Stateless, lane_key
@@ -28,7 +27,6 @@ from ._planner import FFT
 from ._problem import scipy_name
 
 __all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "host_lane", "keep_host_lane", "plain",
-           "host_view", "in_package",
            "SMALL_SIZE"]
 
 SMALL_SIZE = 4096  # elements (after padding or cropping) of the transforms small_transform takes: far
@@ -131,6 +129,17 @@ _HOST_LANES: dict[tuple, Callable] = {}  # host lane key -> scipy.fft's function
 _MOST_HOST_LANES = 512  # (a program cycling through more shapes starts the table again)
 
 
+def _by_lanes(call: Call, x, *where) -> tuple:
+    """``(result, device lane key, host lane key)`` of a call on *x* with the length and axis
+    arguments *where*: the result of the device lane's plan (:func:`_lane`) or of the host lane
+    (:func:`_by_host_lane`) where one is kept, else None with the keys the call may keep."""
+    lane, plan = _lane(call, x, *where)
+    if plan is not None:
+        return plan.execute_with(x, direction=call.direction), None, None
+    host_key, done = _by_host_lane(call, x, lane, *where)
+    return done, lane, host_key
+
+
 def _by_host_lane(call: Call, x, lane, *where) -> tuple:
     """``(host lane key, the result)`` of a call on *x* that took no device lane (*lane* None)
     with the length and axis arguments *where*: a NumPy array, or a plain host tensor through its
@@ -144,22 +153,6 @@ def _by_host_lane(call: Call, x, lane, *where) -> tuple:
     key = _host_lane_key(call, x, *where)
     small = host_lane(key)
     return key, None if small is None else in_package(pkg, small(x))
-
-
-def host_view(x) -> tuple:
-    """``(x, None)`` for a NumPy array, ``(its NumPy view, its package)`` for a plain host array of
-    another package (:meth:`~gpmath._core.packages.Package.plain_host_view`), else ``(None, None)``:
-    what a host lane's function may be given."""
-    if type(x) is np.ndarray:
-        return x, None
-    pkg = known_package(x)
-    view = None if pkg is None else pkg.plain_host_view(x)
-    return (None, None) if view is None else (view, pkg)
-
-
-def in_package(pkg, y):
-    """A host lane's NumPy result *y* in package *pkg* (None: NumPy's, as it is)."""
-    return y if pkg is None else pkg.asarray(y, None)
 
 
 def _host_lane_key(call: Call, x, *where) -> tuple | None:
@@ -239,10 +232,7 @@ def _stream_of(call: Call, pkg, x):
 
 def run_1d(x, n, axis, call: Call):
     """A 1-D transform of *x* along *axis* (SciPy's ``n`` rules; c2r: output length)."""
-    lane, plan = _lane(call, x, "n", n, axis)  # device arrays
-    if plan is not None:
-        return plan.execute_with(x, direction=call.direction)
-    host_key, done = _by_host_lane(call, x, lane, "n", n, axis)
+    done, lane, host_key = _by_lanes(call, x, "n", n, axis)
     if done is not None:
         return done
     given = x
@@ -256,10 +246,7 @@ def run_1d(x, n, axis, call: Call):
 
 def run_nd(x, s, axes, call: Call):
     """An n-D transform of *x* (SciPy's ``s``/``axes`` rules; c2r: output lengths)."""
-    lane, plan = _lane(call, x, "s", s, axes)  # device arrays
-    if plan is not None:
-        return plan.execute_with(x, direction=call.direction)
-    host_key, done = _by_host_lane(call, x, lane, "s", s, axes)
+    done, lane, host_key = _by_lanes(call, x, "s", s, axes)
     if done is not None:
         return done
     given = x

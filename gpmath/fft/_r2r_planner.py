@@ -18,13 +18,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._core.engines import on_cpu
+from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, package_of
 from .._core.planner import Planner
 from .._core.streams import resolve_stream
 from ._args import check_workers, nonempty_axes
 from ._basic import fft
 from ._basic_real import irfft, rfft
-from ._functions import host_lane, host_view, in_package, keep_host_lane, plain, small_on_host
+from ._functions import host_lane, keep_host_lane, plain, small_on_host
 from ._planner import FFT
 from ._r2r import FFTs, R2RProblem, describe_r2r, r2r
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.host_scan import all_finite
 from .._core.packages import as_array, known_package, package_of
 from ._finite import require_finite
 
@@ -154,19 +153,19 @@ _HOST_READY = frozenset(np.dtype(char) for char in "fdFD")  # LAPACK's dtypes in
 def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -> tuple:
     """:func:`operands`, then SciPy's ``check_finite`` test on them (:func:`require_finite`).
 
-    NumPy operands of one LAPACK dtype in native byte order, all finite (the common case of a
-    call on the CPU), are returned after one ``isfinite`` pass each, without the general path.
+    NumPy operands of one LAPACK dtype in native byte order (the common case of a call on the
+    CPU) are taken as they are, without the general conversion.
     """
-    if _finite_host_arrays(check_finite, named.values()):
+    if _host_ready(named.values()):
+        require_finite(check_finite, **named)
         return tuple(named.values())
     arrays = operands(integers_to_double=integers_to_double, **named)
     require_finite(check_finite, **dict(zip(named, arrays)))
     return arrays
 
 
-def _finite_host_arrays(check_finite: bool, values) -> bool:
-    """Whether *values* (None skipped) are NumPy arrays of one dtype of :data:`_HOST_READY` and,
-    with *check_finite*, hold only finite numbers."""
+def _host_ready(values) -> bool:
+    """Whether *values* (None skipped) are NumPy arrays of one dtype of :data:`_HOST_READY`."""
     dtype = None
     for x in values:
         if x is None:
@@ -174,8 +173,6 @@ def _finite_host_arrays(check_finite: bool, values) -> bool:
         if type(x) is not np.ndarray or (dtype is not None and x.dtype != dtype) or x.dtype not in _HOST_READY:
             return False
         dtype = x.dtype
-        if check_finite and not all_finite(x):
-            return False
     return dtype is not None
 
 

@@ -100,8 +100,9 @@ class TorchPackage(Package):
 
     # -- host tensors ------------------------------------------------------------------------------
     def host_values(self, x):
-        if x.is_cpu and not (x.requires_grad or x.is_conj() or x.is_neg() or x.dtype == self.module.bfloat16):
-            return x.numpy()  # the tensor's own memory, at once (the common case)
+        view = self.plain_host_view(x)  # the tensor's own memory, at once (the common case)
+        if view is not None:
+            return view
         x = self.resolved(x.detach())
         if x.dtype == self.module.bfloat16:
             x = x.float()
