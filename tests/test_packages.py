@@ -202,7 +202,7 @@ def test_torch_operands_that_require_grad_warn_once_at_the_callers_line(call, pl
     import scipy.fft
 
     expected = {"matmul": np.eye(3), "fft": np.fft.fft(np.eye(3)), "dct": scipy.fft.dct(np.eye(3)), "solve": np.ones(3)}[call]
-    np.testing.assert_allclose(result.numpy(), expected)
+    np.testing.assert_allclose(result.numpy(), expected, atol=1e-12)  # (cuFFT's zeros: rounding)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with torch.no_grad():

@@ -144,6 +144,7 @@ class CudaMatmul(Autotuned, Matmul):
         """
         self._check_alive()
         check_plan_limits(max_workspace, max_algorithms)
+        self._args = self._fast = None  # unplanned until this planning completes
         self._release_held()
         with runtime.on_device(self.device_id):
             handle = get_handle("cublasLt", self.device_id, lt.create, lt.destroy)

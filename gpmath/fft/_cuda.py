@@ -97,7 +97,7 @@ class CudaFFT(FFT):
         Returns the plan.
         """
         self._check_alive()
-        self._direct = {}
+        self._direct, self._steps = {}, None  # unplanned until this planning completes
         self._release_held()
         p = self.problem
         self.layout = layout = self._decide_layout()
@@ -179,7 +179,8 @@ class CudaFFT(FFT):
             must_copy, base = p.needs_cast or not _dense(op), 0
         else:
             reversed_axis = any(st < 0 for st, e in zip(op.strides, op.shape) if e > 1)  # cuFFT strides are positive
-            lazy = self.package.resolved(self._x) is not self._x  # a conjugate or negative view: its memory is not its values
+            # a conjugate or negative view: its memory is not its values (none bound: reset_operands refuses one)
+            lazy = self._x is not None and self.package.resolved(self._x) is not self._x
             must_copy = p.needs_cast or reversed_axis or lazy or (p.kind == "c2r" and not p.overwrite_x)
             base = op.ptr
         inplace = p.inplace and not self.staged

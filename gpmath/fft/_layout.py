@@ -288,8 +288,13 @@ def _chunks(taxes) -> list[list[int]]:
 
 
 def _passes(kind, taxes, s_of, src, dst, order, inplace, max_loops=None) -> list[Pass] | None:
-    """All passes of the transform, or None when one cannot be expressed on these layouts."""
+    """All passes of the transform, or None when one cannot be expressed on these layouts.
+
+    A complex-to-real transform whose halved axis has one point takes that axis alone in its last
+    pass: cuFFT's multi-dimensional c2r with a last length of 1 returns wrong values (H200, CUDA 13)."""
     chunks = _chunks(taxes)
+    if kind == "c2r" and s_of[taxes[-1]] == 1 and len(taxes) > 1:
+        chunks = [taxes[-1:]] + _chunks(taxes[:-1])
     direction = {"c2c": None, "r2c": -1, "c2r": 1}[kind]
     if inplace:
         steps = [("c2c", c, src, src, "input", "input") for c in chunks]

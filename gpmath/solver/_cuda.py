@@ -74,6 +74,7 @@ class CudaEngine:
         returns the plan."""
         self._check_alive()
         check_index_range(self.problem, type(self).__name__)
+        self._planned = False  # until this planning completes
         self._release_held()
         lib, ws = self.lib, self.workspace
         ws.reset()
