@@ -25,7 +25,6 @@ and 256) beside NumPy's and SciPy's own, per call; ``torch-cpu``: on torch CPU t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import statistics
@@ -197,21 +196,21 @@ def per_call() -> Table:
     s = torch.randn(32, 32, device="cuda", dtype=torch.float64)
     spd = s @ s.T + 32 * torch.eye(32, device="cuda", dtype=torch.float64)
     rhs = torch.randn(32, 1, device="cuda", dtype=torch.float64)
-    pairs = {
-        "matmul 64² f32": (lambda: gpmath.matmul(a, a), lambda: torch.matmul(a, a)),
-        "fft 1024 c64": (lambda: gpmath.fft.fft(x), lambda: torch.fft.fft(x)),
-        "solve 32² f64": (lambda: gpmath.linalg.solve(spd, rhs), lambda: torch.linalg.solve(spd, rhs)),
-        "cholesky 32² f64": (lambda: gpmath.linalg.cholesky(spd, lower=True), lambda: torch.linalg.cholesky(spd)),
+    # (gpmath's call, the same call with execution="cuda": the full path, which takes no lane; torch's)
+    cases = {
+        "matmul 64² f32": (lambda **o: gpmath.matmul(a, a, **o), lambda: torch.matmul(a, a)),
+        "fft 1024 c64": (lambda **o: gpmath.fft.fft(x, **o), lambda: torch.fft.fft(x)),
+        "solve 32² f64": (lambda **o: gpmath.linalg.solve(spd, rhs, **o), lambda: torch.linalg.solve(spd, rhs)),
+        "cholesky 32² f64": (lambda **o: gpmath.linalg.cholesky(spd, lower=True, **o),
+                             lambda: torch.linalg.cholesky(spd)),
     }
     t = Table("stateless calls on torch CUDA operands (µs per call; torch/gpmath >= 1 is the target; "
-              "full path: the same call with the lanes switched off)",
+              "full path: the same call with execution='cuda', which takes no lane; all in interleaved rounds)",
               ["call", "gpmath µs", "torch µs", "torch/gpmath", "full path µs"], name="per-call")
-    for name, (ours, theirs) in pairs.items():
-        us = per_call_us({"gpmath": ours, "torch": theirs}, calls=2000, rounds=5)
-        with _without_lanes():
-            full = per_call_us({"gpmath": ours}, calls=2000, rounds=5)["gpmath"]
+    for name, (ours, theirs) in cases.items():
+        us = per_call_us({"gpmath": ours, "torch": theirs, "full": lambda: ours(execution="cuda")}, calls=2000, rounds=5)
         t.rows.append([name, round(us["gpmath"], 2), round(us["torch"], 2), fmt(us["torch"] / us["gpmath"]),
-                       round(full, 2)])
+                       round(us["full"], 2)])
     return t
 
 
@@ -284,24 +283,6 @@ def host_calls(sizes: list[int], pairs=_host_pairs, peer: str = "scipy") -> Tabl
             us = per_call_us({"gpmath": ours, peer: theirs}, calls=calls, rounds=5)
             t.rows.append([name, n, round(us["gpmath"], 2), round(us[peer], 2), fmt(us["gpmath"] / us[peer])])
     return t
-
-
-@contextlib.contextmanager
-def _without_lanes():
-    """The stateless functions with no lane keys (:func:`gpmath._core.stateless.lane_key`): every
-    call builds its full key."""
-    from gpmath.blas import _functions as matmul_functions
-    from gpmath.fft import _functions as fft_functions
-
-    modules = (matmul_functions, fft_functions)
-    kept = [module.lane_key for module in modules]
-    for module in modules:
-        module.lane_key = lambda *arrays: None
-    try:
-        yield
-    finally:
-        for module, lane_key in zip(modules, kept):
-            module.lane_key = lane_key
 
 
 def _fresh_process_s(code: str, runs: int = 5) -> float:
