@@ -120,8 +120,10 @@ class CudaFFT(FFT):
         self._unpermute = None if order is None or order == tuple(sorted(order)) else _inverse(order)
         self._new_result = None if self.staged or self._alloc_shape is None else \
             self.package.allocator(self._alloc_shape, p.out_dtype, self.device_id)
-        self._bind_input()
-        self._direct = self._planned_direct = self._direct_codes()
+        self._planned_direct = self._direct_codes()
+        if self._x is not None:  # (planned after release_operands: nothing to read until a reset)
+            self._bind_input()
+            self._direct = self._planned_direct
         return self
 
     def _plan_blocks(self, layout: Layout) -> list[tuple[int, int, int, int, int]]:
