@@ -60,10 +60,16 @@ def _slug(t: Table) -> str:
     return t.name or "-".join("".join(c if c.isalnum() else " " for c in t.title.lower()).split())[:40]
 
 
-def emit(tables: list[Table], args: argparse.Namespace) -> None:
-    """Print *tables* and write them as the output options of *args* say."""
-    for t in tables:
-        print(text_table(t.title, t.header, [["n/a" if x is None else x for x in row] for row in t.rows]), flush=True)
+def show(t: Table) -> None:
+    """Print table *t* (at once: a run cut short by its time limit keeps the tables printed)."""
+    print(text_table(t.title, t.header, [["n/a" if x is None else x for x in row] for row in t.rows]), flush=True)
+
+
+def emit(tables: list[Table], args: argparse.Namespace, shown: bool = False) -> None:
+    """Print *tables* (unless *shown*: printed as they were made) and write them as the output
+    options of *args* say."""
+    for t in tables if not shown else ():
+        show(t)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"title": t.title, "header": t.header, "rows": t.rows, "unit": t.unit} for t in tables], f,

@@ -37,7 +37,7 @@ import scipy.fft
 import scipy.linalg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _cli import Table, add_output_options, emit  # noqa: E402
+from _cli import Table, add_output_options, emit, show  # noqa: E402
 from _timing import PROGRESS, fmt  # noqa: E402
 
 import gpmath  # noqa: E402
@@ -336,20 +336,25 @@ def main(argv: list[str] | None = None) -> None:
     print(f"gpmath {gpmath.__version__}, torch {getattr(torch, '__version__', 'n/a')}, "
           f"nvmath {getattr(nvmath, '__version__', 'not installed')}, GPUs {gpmath.device_count()}", flush=True)
     tables = []
+
+    def add(table: Table) -> None:  # printed as it is made: a run cut short keeps the tables done
+        tables.append(table)
+        show(table)
+
     for family in ("matmul", "fft", "solve", "eigh"):
         if family in sections:
             sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [64, 1024, 4096] if args.quick else SIZES
-            tables.append(sweep(family, [n for n in sizes if args.full or n <= LIMITS[family]]))
+            add(sweep(family, [n for n in sizes if args.full or n <= LIMITS[family]]))
     call_sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [16, 64, 256]
     if "host-calls" in sections:
-        tables.append(host_calls(call_sizes))
+        add(host_calls(call_sizes))
     if "torch-cpu" in sections and torch is not None:
-        tables.append(host_calls(call_sizes, _torch_cpu_pairs, "torch"))
+        add(host_calls(call_sizes, _torch_cpu_pairs, "torch"))
     if "per-call" in sections and TORCH_CUDA and GPU:
-        tables.append(per_call())
+        add(per_call())
     if "startup" in sections:
-        tables.append(startup())
-    emit(tables, args)
+        add(startup())
+    emit(tables, args, shown=True)
 
 
 if __name__ == "__main__":
