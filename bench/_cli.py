@@ -68,8 +68,9 @@ def show(t: Table) -> None:
 def emit(tables: list[Table], args: argparse.Namespace, shown: bool = False) -> None:
     """Print *tables* (unless *shown*: printed as they were made) and write them as the output
     options of *args* say."""
-    for t in tables if not shown else ():
-        show(t)
+    if not shown:
+        for t in tables:
+            show(t)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"title": t.title, "header": t.header, "rows": t.rows, "unit": t.unit} for t in tables], f,

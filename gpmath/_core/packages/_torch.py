@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from typing import Any
 
@@ -109,16 +110,15 @@ class TorchPackage(Package):
         return x.numpy()
 
     def plain_host_view(self, x):
-        if x.is_cpu and not (x.requires_grad or x.is_conj() or x.is_neg()) and x.dtype in self._lapack_dtypes():
+        if x.is_cpu and not (x.requires_grad or x.is_conj() or x.is_neg()) and x.dtype in self._lapack_dtypes:
             return x.numpy()
         return None
 
+    @functools.cached_property
     def _lapack_dtypes(self) -> frozenset:
-        found = self._dtypes.get("lapack")
-        if found is None:
-            torch = self.module
-            found = self._dtypes["lapack"] = frozenset((torch.float32, torch.float64, torch.complex64, torch.complex128))
-        return found
+        """torch's float32, float64, complex64 and complex128 (looked up on first use)."""
+        torch = self.module
+        return frozenset((torch.float32, torch.float64, torch.complex64, torch.complex128))
 
     def to_numpy(self, x):
         return self.host_values(x if x.is_cpu else x.cpu())
