@@ -28,6 +28,8 @@ CALLS = [  # (name, kwargs, real input)
     ("fft", {"workers": 2}, False), ("dct", {}, True), ("idct", {"type": 3, "norm": "ortho"}, True),
     ("dst", {"type": 4, "n": 9}, True), ("dctn", {"type": 1}, True), ("idstn", {"axes": (1,)}, True),
     ("dct", {"orthogonalize": False, "norm": "ortho"}, True),
+    # lengths equal to SciPy's defaults are left to SciPy: the halved axis of c2r too (2 (m - 1), odd lengths not)
+    ("irfft", {}, False), ("irfft", {"n": 11}, False), ("irfftn", {}, False), ("irfft2", {"s": (3, 5)}, False),
 ]
 
 
@@ -144,3 +146,18 @@ def test_calls_that_differ_in_one_option_each_get_their_own_answer(name, package
         got = getattr(fft, name)(x, **kwargs)
         assert type(got) is type(x)
         _check(np.asarray(got), getattr(scipy.fft, name)(values, **kwargs), np.complex128)
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "rfftn", "irfftn", "irfft2"])
+@pytest.mark.parametrize("rows", [2, 700], ids=["small", "plan"])  # scipy.fft at once, or through a CPU plan
+def test_lengths_at_and_beside_scipys_defaults(name, rows):
+    """gpmath leaves a length equal to SciPy's default for the input to SciPy (c2r: 2 (m - 1) on
+    the last axis): lengths at, and one or two points beside, each rule's default."""
+    rng = np.random.default_rng(6)
+    real = name in ("rfft", "ihfft", "rfftn")
+    for m in (3, 4, 7):
+        x = _input(rng, (rows, m), np.float64, real, "C")
+        for n in sorted({m - 1, m, m + 1, 2 * m - 3, 2 * m - 2, 2 * m - 1}):
+            lengths = {"n": n} if name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft") else {"s": (rows, n)}
+            _check(getattr(fft, name)(x, **lengths), getattr(scipy.fft, name)(x, **lengths),
+                   np.complex128 if name not in ("irfft", "hfft", "irfftn", "irfft2") else np.float64)

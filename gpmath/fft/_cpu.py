@@ -58,8 +58,8 @@ def transform_function(problem: FFTProblem, direction: str, workers: int | None 
     """*problem*'s transform in *direction* as a function of host arrays, by scipy.fft, its result
     in the problem's output dtype (made once; a plan keeps it)."""
     p = problem
-    computed = scipy_function(scipy_name(p.kind, direction), p.axes, p.s, norm=p.norm, overwrite_x=p.overwrite_x,
-                              workers=workers)
+    computed = scipy_function(scipy_name(p.kind, direction), p.axes, p.s, shape=p.shape, norm=p.norm,
+                              overwrite_x=p.overwrite_x, workers=workers)
     out = p.out_dtype.numpy
     return lambda x: computed(x).astype(out, copy=False)
 
@@ -77,9 +77,22 @@ def scipy_transform(name: str, x: np.ndarray, axes: tuple[int, ...], s: tuple[in
     return scipy_function(name, axes, s, **options)(x)
 
 
-def scipy_function(name: str, axes: tuple[int, ...], s: tuple[int, ...], **options):
+def _lengths_given(name: str, axes: tuple[int, ...], s: tuple[int, ...], shape: tuple[int, ...] | None):
+    """*s*, or None where *shape* is given and *s* is what SciPy's *name* takes by default for an
+    input of that shape (SciPy then skips its crop-or-pad step: a third of a 64-point ``fft``)."""
+    if shape is None:
+        return s
+    default = [shape[axis] for axis in axes]
+    if name == "irfft":  # complex-to-real: the last axis's default length is 2 (m - 1)
+        default[-1] = 2 * (default[-1] - 1)
+    return None if tuple(default) == tuple(s) else s
+
+
+def scipy_function(name: str, axes: tuple[int, ...], s: tuple[int, ...], *, shape: tuple[int, ...] | None = None,
+                   **options):
     """scipy.fft's transform *name* (``"fft"``, ``"dct"`` ...) along *axes* with lengths *s*, as a
-    function of a host array: its 1-D function for one axis (a third less time than its n-D one on
+    function of a host array (of *shape*, where given: lengths equal to SciPy's defaults for it
+    are then left to SciPy): its 1-D function for one axis (a third less time than its n-D one on
     small arrays), else its n-D one (*name* + ``"n"``); never back into gpmath when gpmath is
     SciPy's backend.
 
@@ -94,15 +107,16 @@ def scipy_function(name: str, axes: tuple[int, ...], s: tuple[int, ...], **optio
     [3.0, -1.0, -1.0]
     """
     one_axis = len(axes) == 1
+    given = _lengths_given(name, axes, s, shape)
     name = name if one_axis else name + "n"
-    shape = {"n": s[0], "axis": axes[0]} if one_axis else {"s": s, "axes": axes}
+    where = {"n": given and given[0], "axis": axes[0]} if one_axis else {"s": given, "axes": axes}
     fn = getattr(SCIPY_BACKEND, name, None)
     if fn is not None:
-        return functools.partial(fn, **shape, **options)
+        return functools.partial(fn, **where, **options)
 
     def through_scipy(x):
         with scipy.fft.set_backend("scipy", only=True):
-            return getattr(scipy.fft, name)(x, **shape, **options)
+            return getattr(scipy.fft, name)(x, **where, **options)
     return through_scipy
 
 

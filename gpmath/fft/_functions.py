@@ -114,7 +114,7 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
         return None
     if call.kind == "r2c" and known_package(x).is_complex(x):  # the plan's error, which names the dtype
         return None
-    return _scipy_function()(scipy_name(call.kind, call.direction), axes, s, norm=call.norm,
+    return _scipy_function()(scipy_name(call.kind, call.direction), axes, s, shape=tuple(x.shape), norm=call.norm,
                              overwrite_x=call.overwrite_x, workers=call.workers)
 
 
