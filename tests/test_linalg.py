@@ -6,6 +6,7 @@ the GPU for NumPy, CuPy and PyTorch inputs.
 
 from __future__ import annotations
 
+import functools
 import numpy as np
 import pytest
 import scipy.linalg as sl
@@ -419,6 +420,28 @@ def test_lstsq_residues_of_one_vector_are_0d_and_real():
 def rank_deficient(batch, m, n, rank, dtype, seed=0):
     """Products of (m x rank) and (rank x n) random matrices: rank *rank*."""
     return (random(batch + (m, rank), dtype, seed) @ random(batch + (rank, n), dtype, seed + 1)).astype(dtype)
+
+
+def low_rank_at_eps(shape, count: int, seed: int) -> np.ndarray:
+    """*count* matrices of rank 2 whose rank at SciPy's default ``cond`` (eps) is not in doubt
+    (third singular value below eps / 8 of the first; LAPACK's gelsy and gelsd both find 2), and
+    whose unpivoted QR leaves a diagonal entry above eps times the largest: the case a rank test
+    on R's diagonal at eps misjudges."""
+    return _low_rank_at_eps(tuple(shape), count, seed).copy()
+
+
+@functools.cache
+def _low_rank_at_eps(shape, count: int, seed: int) -> np.ndarray:
+    rng, found = np.random.default_rng(seed), []
+    b, eps = np.ones((shape[0], 1)), np.finfo(np.float64).eps
+    while len(found) < count:
+        a = rng.standard_normal((shape[0], 2)) @ rng.standard_normal((2, shape[1]))
+        s = np.linalg.svd(a, compute_uv=False)
+        r = np.abs(np.diag(np.linalg.qr(a if shape[0] >= shape[1] else a.T, mode="r")))
+        if s[2] < s[0] * eps / 8 and r.min() > eps * r.max() and \
+                sl.lstsq(a, b, lapack_driver="gelsy")[2] == sl.lstsq(a, b)[2] == 2:
+            found.append(a)
+    return np.stack(found)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

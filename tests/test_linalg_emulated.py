@@ -30,7 +30,8 @@ from gpmath.solver import _base, _cuda_factor, _cuda_inverse, _cuda_jacobi, _cud
 from gpmath.solver._cuda_small import SmallKernelSolve
 
 from helpers import FakeBuffer, lstsq_residues, one_device_runtime
-from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
+from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, low_rank_at_eps, random,
+                         rank_deficient, spd)
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
 _LETTERS = {"S": np.float32, "D": np.float64, "C": np.complex64, "Z": np.complex128}
@@ -822,6 +823,23 @@ def test_lstsq_gelsy_of_a_rank_deficient_matrix_is_lapacks(model, shape):
         want = sl.lstsq(a[i], b, cond, lapack_driver="gelsy")
         close(x[i], want[0], "float64", 100)
         assert rank[i] == want[2]
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (9, 7)])
+@pytest.mark.parametrize("consistent", [True, False])
+def test_lstsq_gelsy_of_low_rank_matrices_at_the_default_cond(model, shape, consistent):
+    """Matrices of rank 2 at SciPy's default ``cond`` (eps): an unpivoted QR leaves their last
+    diagonal entries at rounding size, which may clear a test at eps (and the "full-rank" solution
+    is then wrong); the minimum-norm solutions and ranks of LAPACK's pivoted gelsy all the same."""
+    a = low_rank_at_eps(shape, 6, seed=sum(shape))
+    b = random((6, shape[0], 2), "float64", 3)
+    if consistent:  # b in the range of each matrix: every solution fits, only one has the least norm
+        b = a @ random((6, shape[1], 2), "float64", 4)
+    x, residues, rank = host(linalg.lstsq(model.put(a), model.put(b), lapack_driver="gelsy", **CUDA)[:3])
+    for i in range(6):
+        want = sl.lstsq(a[i], b[i], lapack_driver="gelsy")
+        close(x[i], want[0], "float64", 1000)
+        assert rank[i] == want[2] == 2
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

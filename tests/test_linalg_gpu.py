@@ -16,7 +16,8 @@ from gpmath import linalg
 from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
 from gpmath.solver._cuda_small import SmallKernelCholesky, SmallKernelSolve
 
-from test_linalg import TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, random, rank_deficient, spd
+from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, low_rank_at_eps, random,
+                         rank_deficient, spd)
 
 pytestmark = pytest.mark.gpu
 PACKAGES = ["numpy", "cupy", "torch"]
@@ -400,6 +401,22 @@ def test_lstsq_gelsy_of_a_rank_deficient_batch_is_lapacks(package, dtype, shape)
         want = sl.lstsq(a[i].astype(np.complex128), b.astype(np.complex128), cond, lapack_driver="gelsy")
         close(host(x)[i], want[0], dtype, 1000)
         assert int(host(rank)[i]) == want[2]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6)])
+def test_lstsq_gelsy_of_low_rank_matrices_at_the_default_cond(package, shape):
+    """Rank 2 at SciPy's default ``cond``, where R's diagonal holds rounding above eps (SciPy 1.18's
+    own lstsq tests found the "full-rank" solutions cuSOLVER's QR gave them): LAPACK's gelsy's
+    minimum-norm solutions and ranks."""
+    a = low_rank_at_eps(shape, 4, seed=sum(shape))
+    b = random((4, shape[0], 2), "float64", 3)
+    x, residues, rank, s = linalg.lstsq(to_package(a, package), to_package(b, package), lapack_driver="gelsy",
+                                        execution="cuda")
+    for i in range(4):
+        want = sl.lstsq(a[i], b[i], lapack_driver="gelsy")
+        close(host(x)[i], want[0], "float64", 1000)
+        assert int(host(rank)[i]) == want[2] == 2
 
 
 @pytest.mark.parametrize("package", PACKAGES)

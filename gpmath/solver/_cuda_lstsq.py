@@ -7,9 +7,13 @@ defines ``rank``, ``s`` and ``residues``.
 
 ``gelsy``: ``Xgeqrf`` of ``A`` (M >= N: ``x = R⁻¹ (Qᴴ b)``, by ``<t>ormqr`` and cuBLAS
 ``<t>trsm``) or of ``Aᴴ`` (M < N, the minimum-norm ``x = Q R⁻ᴴ b``), without pivoting.  Where a
-matrix of the batch has an ``|R[i, i]|`` below ``cond * max |R[j, j]|`` (rank deficient), the
-batch is solved again through the thin SVD, as ``gelsd`` solves it: the minimum-norm solutions
-and ranks that LAPACK's pivoted ``gelsy`` also gives.  ``s`` is None, as SciPy's ``gelsy`` returns it.
+matrix of the batch has an ``|R[i, i]|`` below ``max(cond, guard) * max |R[j, j]|``, the batch
+is solved again through the thin SVD, as ``gelsd`` solves it: the minimum-norm solutions and ranks
+that LAPACK's pivoted ``gelsy`` also gives.  Without pivoting, R's diagonal does not reveal the
+rank at ``cond``'s scale: the rounding leaves an entry of a rank-deficient matrix at a few
+``eps * max |R[j, j]|`` (three matrices in five of rank 2 and order 4 in float64 passed a test at
+``eps``, and their "full-rank" solutions were wrong), so the QR solution is taken only where every
+entry clears :func:`rank_guard`, and the SVD decides the rank at ``cond`` otherwise.  ``s`` is None, as SciPy's ``gelsy`` returns it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,19 @@ __all__ = ["CudaLstsq", "QrLeastSquares", "SvdLeastSquares"]
 
 def _eps(problem: Problem) -> float:
     return float(np.finfo(DTYPES[problem.dtype.real].numpy).eps)
+
+
+def rank_guard(eps: float, n: int) -> float:
+    """The smallest ``|R[i, i]| / max |R[j, j]|`` of an unpivoted QR that :class:`QrLeastSquares`
+    takes for full rank: ``min(sqrt(eps), 1000 n eps)``, far above the rounding a rank-deficient
+    matrix leaves there (a few ``n eps``), far below the entries of a well-conditioned one.
+
+    Examples
+    --------
+    >>> f"{rank_guard(2.0 ** -52, 4):.1e} {rank_guard(2.0 ** -23, 1024):.1e}"  # float64 of order 4, float32 of 1024
+    '8.9e-13 3.5e-04'
+    """
+    return min(eps ** 0.5, 1000 * n * eps)
 
 
 class SvdLeastSquares:
@@ -66,6 +83,7 @@ class QrLeastSquares:
         cs, blas = lib.cs, lib.cublas
         self.problem, self.ws, self._cond, self._eps = problem, ws, cond, _eps(problem)
         m, n, item = p.m, p.n, p.dtype.itemsize
+        self._full_rank = max(self._eps if cond is None else cond, rank_guard(self._eps, min(m, n)))
         self._tall = m >= n
         self._rows, self._cols = (m, n) if self._tall else (n, m)  # the column-major matrix factored: A or Aᴴ
         k, rows, t = self._cols, self._rows, LETTER[p.dtype.name]
@@ -136,11 +154,12 @@ class QrLeastSquares:
                          self._lwork, info_i)
 
     def _result(self, arrays, a_work, b_work):
-        """``(x, residues, rank, None)``: ranks from R's diagonal, read once (the call's one sync),
-        after the full-rank solution is enqueued; a rank-deficient batch solved again by the SVD."""
+        """``(x, residues, rank, None)``: R's diagonal tested (:func:`rank_guard`), read once (the
+        call's one sync), after the full-rank solution is enqueued; a batch that fails the test is
+        solved again by the SVD, which takes the ranks at ``cond``."""
         p, ws = self.problem, self.ws
         pkg = ws.package
-        rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._eps if self._cond is None else self._cond)
+        rank = abs_max_ratio_rank(pkg, pkg.diagonal(a_work), self._full_rank)  # (the rank where it passes)
         bm = arrays["b"][..., None] if p.rhs.vector else arrays["b"]
         x = pkg.copy(pkg.swap(b_work)[..., : p.n, :])
         ranks = pkg.to_numpy(rank)
