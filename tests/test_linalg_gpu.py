@@ -263,6 +263,22 @@ def test_eig(package, dtype, batch, n):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [2, 3, 4, 8])
+def test_eigvals_of_small_real_matrices_with_complex_pairs(package, dtype, n):
+    """NumPy's own test matrix ``[[1, 0.5], [-1, 1]]`` (eigenvalues ``1 ± 0.707j``; an H200 once
+    gave them real) and rotations: every eigenvalue whole, with and without the eigenvectors."""
+    rotation = np.array([[np.cos(0.7), -np.sin(0.7)], [np.sin(0.7), np.cos(0.7)]])
+    a = np.array([[1, 0.5], [-1, 1]]) if n == 2 else np.kron(np.eye(n // 2 + 1), rotation)[:n, :n] * 2
+    a = np.stack([a, a.T + np.eye(n)]).astype(dtype)
+    for w in (host(linalg.eigvals(to_package(a, package), execution="cuda")),
+              host(linalg.eig(to_package(a, package), execution="cuda"))[0],
+              host(linalg.eigvals(to_package(a[0], package), execution="cuda"))[None]):
+        assert np.abs(w.imag).max() > 0.1
+        assert_eig(a[: len(w)], w, None, dtype)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("shape, batch", [((9, 5), ()), ((5, 9), (3,)), ((70, 40), (2,))])
 def test_pinv(package, dtype, shape, batch):
@@ -693,3 +709,16 @@ def test_identities_are_written_on_the_device(dtype, n, count):
         ones.release()
     np.testing.assert_array_equal(back[:count], np.broadcast_to(np.eye(n, dtype=dtype), (count, n, n)))
     np.testing.assert_array_equal(back[count], guard[count])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+def test_one_numpy_matrixs_determinant_is_a_scalar_on_the_gpu_too(dtype):
+    """As SciPy's and NumPy's (NumPy's own linalg tests check the type): a NumPy scalar for one
+    matrix, arrays for a batch; the values SciPy's."""
+    a = random((3, 4, 4), dtype)
+    d, (sign, logabsdet) = linalg.det(a[0], execution="cuda"), linalg.slogdet(a[0], execution="cuda")
+    assert type(d) is type(sl.det(a[0].astype(np.complex128 if "complex" in dtype else np.float64)))
+    assert isinstance(sign, np.generic) and isinstance(logabsdet, np.generic)
+    close(np.asarray(d), np.asarray(sl.det(a[0])), dtype, 100)
+    batch = linalg.det(a, execution="cuda")
+    assert type(batch) is np.ndarray and batch.shape == (3,)

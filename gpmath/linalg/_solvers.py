@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from .._core.packages import package_of
 from .._errors import LinAlgError
@@ -428,10 +430,16 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, executi
     -2.0
     """
     a, = prepared(check_finite, a=a)
-    return _in_double(run(Det, (a,), {"log": False}, execution, stream, device_id=device_id))
+    return _scalar(_in_double(run(Det, (a,), {"log": False}, execution, stream, device_id=device_id)))
 
 
 _DOUBLE = {"float16": "float64", "bfloat16": "float64", "float32": "float64", "complex64": "complex128"}
+
+
+def _scalar(d):
+    """*d*, a NumPy scalar where it is a 0-d NumPy array: one matrix's determinant is a scalar for
+    NumPy callers, as SciPy's and NumPy's, wherever it was computed (a GPU's comes back 0-d)."""
+    return d[()] if type(d) is np.ndarray and not d.ndim else d
 
 
 def _in_double(d):
@@ -467,4 +475,4 @@ def slogdet(a: Any, *, check_finite: bool = True, execution: str | None = None, 
     (-1.0, 0.693147)
     """
     a, = prepared(check_finite, a=a)
-    return run(Det, (a,), {"log": True}, execution, stream, device_id=device_id)
+    return tuple(_scalar(d) for d in run(Det, (a,), {"log": True}, execution, stream, device_id=device_id))

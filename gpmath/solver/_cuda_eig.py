@@ -5,6 +5,11 @@ the complex type even for real A (cuSOLVER's second option: the arithmetic stays
 needs no reassembly; a real A's eigenvectors come in LAPACK's real packing, column-major, and
 :func:`~gpmath.solver._ops.unpack_eigenvectors` makes them complex.  Left eigenvectors are not
 computed (cuSOLVER's geev does not).
+
+A real A's eigenvalues are always computed with its right eigenvectors (then dropped where not
+asked for): with complex W and no vectors, cuSOLVER 12/13's geev returned the complex eigenvalues of
+a real matrix with their imaginary parts zero (NumPy's own eigvals tests on an H200); with
+vectors it returns them whole, and a complex A's without vectors too.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ class Geev:
             raise NotImplementedError("gpmath.linalg.eig on the GPU needs a cuSOLVER with cusolverDnXgeev (CUDA 13's "
                                       "has it; this one does not): pass execution='cpu' or update the CUDA libraries")
         self.problem, self.ws, self._right = problem, ws, right
+        self._vectors = right or not p.dtype.is_complex  # (see the module's docstring)
         self._w_type = DTYPES[complex_name(p.dtype.name)]
         self._novector = cs.EigMode.NOVECTOR
-        self._jobvr = cs.EigMode.VECTOR if right else cs.EigMode.NOVECTOR
+        self._jobvr = cs.EigMode.VECTOR if self._vectors else cs.EigMode.NOVECTOR
         code, lead = p.dtype.cuda, max(p.n, 1)
         device, host = cs.xgeev_buffer_size(ws.handle, ws.params, self._novector, self._jobvr, p.n, code, 0, lead,
                                             self._w_type.cuda, 0, code, 0, lead, code, 0, lead, code)
@@ -46,7 +52,7 @@ class Geev:
         matrix = p.batch_shape + (n, n)
         _, a_ptr = ws.load("a", arrays["a"], p.dtype, matrix, keep=True, swapped=True)
         w, w_ptr = ws.work("w", p.batch_shape + (n,), self._w_type)
-        v, v_ptr = ws.work("v", matrix, p.dtype) if self._right else (None, 0)
+        v, v_ptr = ws.work("v", matrix, p.dtype) if self._vectors else (None, 0)
         dwork, dbytes, hwork, hbytes = self._work
         step, w_step = n * n * p.dtype.itemsize, n * self._w_type.itemsize
         for i in range(count if n else 0):

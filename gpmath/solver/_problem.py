@@ -249,7 +249,8 @@ def zero_diagonal(name: str, index: tuple[int, ...], position: int) -> str:
 
 def not_converged(routine: str, name: str, index: tuple[int, ...], info: int) -> str:
     """The message for an eigen- or singular-value solver that did not converge."""
-    return f"{routine} did not converge for {matrix_name(name, index)} (info = {info})"
+    return (f"{routine} did not converge for {matrix_name(name, index)} (info = {info}); a matrix holding a NaN or an "
+            "inf does not converge (check_finite=True refuses such operands first)")
 
 
 MIXED_TOLERANCE = 1.0

@@ -31,16 +31,20 @@ REASONS: dict[str, str] = {
                         "of an empty matrix, whose dtypes differ from those of a non-empty one",
     "argument-quirks": "SciPy's test passes a dict as qr's overwrite_a and expects an error; gpmath "
                        "accepts any truthy flag",
-    "batch-routes": "on a GPU a batch and each of its matrices alone can take different SVD or eigensolver routines "
-                        "(placement and the crossover table choose by size and precision): in float32 and "
-                        "complex64 they agree to a few ulps, and singular vectors up to a sign or phase, not "
-                        "to the rtol=1e-7 of SciPy's batch-against-loop tests",
+    "batch-routes": "on a GPU a batch and each of its matrices alone can take different SVD, eigensolver, LU or "
+                        "inverse routines (placement and the crossover table choose by size and precision): in "
+                        "float32 and complex64 they agree to a few ulps, singular vectors up to a sign or phase, "
+                        "and a complex LU may pick another of two pivots of near magnitude (another valid P, L, "
+                        "U), not to the rtol=1e-7 of SciPy's batch-against-loop tests",
+    "gpu-float32-rounding": "on a GPU, float32 and complex64 results carry cuSOLVER's rounding, a few ulps "
+                            "(up to about 10 on NumPy's 2x2 and 3x2 cases) from LAPACK's, beyond the 5-6 "
+                            "absolute decimals NumPy's tests ask of values up to 36",
     "gpu-64-bit-sizes": "on a GPU gpmath computes an SVD whose factors pass 2**31 - 1 elements (cuSOLVER's "
                         "64-bit API); SciPy's 32-bit LAPACK refuses it with ValueError, as gpmath's CPU "
                         "engine does, and the test expects that",
 }
 
-GPU_ONLY: frozenset[str] = frozenset({"batch-routes", "gpu-64-bit-sizes"})
+GPU_ONLY: frozenset[str] = frozenset({"batch-routes", "gpu-64-bit-sizes", "gpu-float32-rounding"})
 """Reasons whose tests fail only where gpmath computes on a GPU: the plugin marks them
 ``xfail(strict=False)`` there (whether a batch takes another route depends on the device's
 calibration) and leaves them unmarked elsewhere, where they must pass."""
@@ -160,6 +164,16 @@ XFAILS: dict[str, str] = {
     f"{BATCH}::TestBatch::test_pinv[complex64]": "batch-routes",
     f"{BATCH}::TestBatch::test_matmat[complex64-pinv]": "batch-routes",
     f"{BATCH}::TestBatch::test_eigh[[]complex64-*]": "batch-routes",  # [dtype-fun_n_nout-eigvals_only]
+    # found by the full suites' first run on an H200 (session 26)
+    f"{BATCH}::TestBatch::test_eigh[float32-fun_n_nout1-True]": "batch-routes",
+    f"{BATCH}::TestBatch::test_eigh[[]complex128-*]": "batch-routes",
+    f"{BATCH}::TestBatch::test_matmat[complex64-inv]": "batch-routes",
+    f"{BATCH}::TestBatch::test_schur_lu[complex64-lu_factor]": "batch-routes",
+    f"{BATCH}::TestBatch::test_schur_lu[complex128-lu_factor]": "batch-routes",
+    **dict.fromkeys([f"numpy/linalg/tests/test_linalg.py::{test}" for test in (
+        "TestCond::test_sq_cases", "TestPinv::test_generalized_sq_cases", "TestDet::test_generalized_sq_cases",
+        "TestLstsq::test_nonsq_cases", "TestLstsq::test_sq_cases", "TestEighCases::test_generalized_herm_cases",
+        "TestQR::test_mode_all_but_economic")], "gpu-float32-rounding"),
 }
 
 XFAILS_BY_SCIPY: dict[tuple[int, int], dict[str, str]] = {
@@ -169,6 +183,9 @@ XFAILS_BY_SCIPY: dict[tuple[int, int], dict[str, str]] = {
         f"{BATCH}::TestBatch::test_zero_size_batch[eig-args1]": "zero-size-batches",
     },
     (1, 18): {
+        # [dtype-full_matrices-compute_uv]: the singular vectors' signs (found on an H200, session 26)
+        f"{BATCH}::TestBatch::test_svd[[]float64-*-True]": "batch-routes",
+        f"{BATCH}::TestBatch::test_svd[[]complex128-*-True]": "batch-routes",
         # test_overwrite_args gained assume_a: "banded" ignores overwrite_a in SciPy too
         **dict.fromkeys(_grid(f"{BASIC}::TestSolve::test_overwrite_args", ("None",), *SOLVE_OVERWRITE_A),
                         "overwrite-side-effects"),

@@ -59,10 +59,14 @@ def _qr(a, mode="reduced"):
     return np.linalg._linalg.QRResult(*out)
 
 
+_EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"  # (the installed NumPy's rule for no eigenvalues)
+
+
 def _real_if_real(a, *results):
-    """NumPy's eig rule: real results where a is real and every eigenvalue is real."""
-    w = results[0]
-    if np.asarray(a).dtype.kind != "c" and not np.any(np.asarray(w).imag):
+    """NumPy's eig rule: real results where a is real and every eigenvalue is real (where there
+    are none: as the installed NumPy has it, real in NumPy 2.4, complex in newer ones)."""
+    w = np.asarray(results[0])
+    if np.asarray(a).dtype.kind != "c" and not np.any(w.imag) and (w.size or _EMPTY_STAYS_REAL):
         return tuple(r.real for r in results)
     return results
 
