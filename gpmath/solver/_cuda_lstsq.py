@@ -13,7 +13,8 @@ that LAPACK's pivoted ``gelsy`` also gives.  Without pivoting, R's diagonal does
 rank at ``cond``'s scale: the rounding leaves an entry of a rank-deficient matrix at a few
 ``eps * max |R[j, j]|`` (three matrices in five of rank 2 and order 4 in float64 passed a test at
 ``eps``, and their "full-rank" solutions were wrong), so the QR solution is taken only where every
-entry clears :func:`rank_guard`, and the SVD decides the rank at ``cond`` otherwise.  ``s`` is None, as SciPy's ``gelsy`` returns it.
+entry clears :func:`rank_guard`, and the SVD decides the rank at ``cond`` otherwise.  ``s`` is None,
+as SciPy's ``gelsy`` returns it.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def _qr(a, mode="reduced"):
     return np.linalg._linalg.QRResult(*out)
 
 
-_EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"  # (the installed NumPy's rule for no eigenvalues)
+_EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"  # the installed NumPy's rule for none
 
 
 def _real_if_real(a, *results):
