@@ -57,6 +57,16 @@ def _hermitian(m, lower):
     return tri + ct(tri) - np.diag(np.diag(tri).real)
 
 
+def _reported(info: int, nonfinite: int, a, b=None) -> int:
+    """The kernels' info under check_finite (small_values.cuh's report_nonfinite): *nonfinite* for
+    an *a* holding an inf or a NaN, else one less for such a *b*, else *info* (0: no test)."""
+    if nonfinite and not np.isfinite(a).all():
+        return nonfinite
+    if nonfinite and b is not None and not np.isfinite(b).all():
+        return nonfinite - 1
+    return info
+
+
 class FakeSolvers(types.SimpleNamespace):
     """cuSOLVER's and cuBLAS's routines used by gpmath, over host memory (module attributes pass through)."""
 
@@ -373,13 +383,14 @@ class FakeLaunch:
 
     def _cholesky(self):  # small_cholesky.cu: f = Lᵀ (lower) or Lᴴ (upper) in C order, potrf's info
         n, dtype = self.kernel.n, self.kernel.dtype
-        f, info, count, lower = self.values[4:8]
+        f, info, nonfinite, count, lower = self.values[4:9]
         potrf = lapack.get_lapack_funcs("potrf", dtype=dtype)
         for m in range(count):
             a = self._matrix(0, m, n, n, dtype)
             factor, failed = potrf(a if lower else a.conj().T, lower=True, clean=True)
             _vec(f + m * n * n * dtype.itemsize, dtype, n * n)[...] = (factor.T if lower else factor.conj().T).reshape(-1)
-            _vec(info, np.int32, count)[m] = failed
+            _vec(info, np.int32, count)[m] = _reported(failed, nonfinite, a)
+
 
     def _jacobi(self):  # small_jacobi.cu: sorted values, C-order vectors, u signed as the kernel's
         n, dtype, svd = self.kernel.n, self.kernel.dtype, self.kernel.svd
@@ -410,21 +421,23 @@ class FakeLaunch:
                 np.frombuffer(element, dtype)[0] = value
 
     def _small_solve(self):  # small_lu_solve.cu
-        n, dtype, (info, count, nrhs) = self.kernel.n, self.kernel.dtype, self.values[12:15]
+        n, dtype, (info, nonfinite, count, nrhs) = self.kernel.n, self.kernel.dtype, self.values[12:16]
         getrf = lapack.get_lapack_funcs("getrf", dtype=dtype)
         for m in range(count):
             a, b = self._matrix(0, m, n, n, dtype), self._matrix(4, m, n, nrhs, dtype)
-            failed = _vec(info, np.int32, count)[m] = getrf(a)[2]  # (an exactly zero pivot: b is left)
-            self._store(8, m, b if failed else np.linalg.solve(a, b), dtype)
+            failed = getrf(a)[2]  # (an exactly zero pivot: b is left)
+            with np.errstate(all="ignore"):
+                self._store(8, m, b if failed else np.linalg.solve(a, b), dtype)
+            _vec(info, np.int32, count)[m] = _reported(failed, nonfinite, a, b)
 
     def _cholesky_solve(self):  # small_cholesky.cu's solve: by the named triangle's factor, potrf's info
-        n, dtype, (info, count, nrhs, lower) = self.kernel.n, self.kernel.dtype, self.values[12:16]
+        n, dtype, (info, nonfinite, count, nrhs, lower) = self.kernel.n, self.kernel.dtype, self.values[12:17]
         potrf = lapack.get_lapack_funcs("potrf", dtype=dtype)
         for m in range(count):
             a, b = self._matrix(0, m, n, n, dtype), self._matrix(4, m, n, nrhs, dtype)
             factor, failed = potrf(a if lower else a.conj().T, lower=True, clean=True)
-            _vec(info, np.int32, count)[m] = failed
-            self._store(8, m, b if failed else sl.cho_solve((factor, True), b), dtype)
+            _vec(info, np.int32, count)[m] = _reported(failed, nonfinite, a, b)
+            self._store(8, m, b if failed else sl.cho_solve((factor, True), b, check_finite=False), dtype)
 
     def _zero_diagonal(self):  # zero_diagonal.cu: trtrs's info, the first exactly zero diagonal entry (1-based)
         a, matrix, n, info = self.values
@@ -867,6 +880,75 @@ def test_small_solve_kernel_reads_operands_where_they_lie(model, dtype):
     singular[1, 2, :, 1] = 0
     with pytest.raises(linalg.LinAlgError, match=r"a\[1, 2\] is singular"):
         linalg.solve(P(singular), P(b), **CUDA)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [5, 40])  # the one-warp kernels' order, and potrf/getrf's
+@pytest.mark.parametrize("compiler", [True, False])
+def test_check_finite_is_tested_by_the_plans(model, dtype, n, compiler, monkeypatch):
+    """check_finite: linalg.cholesky and linalg.solve raise SciPy's ValueError naming the operand,
+    for any matrix of a batch, and check_finite=False leaves the unread triangle unread.  The
+    Cholesky and Solve plans (to which the fronts hand the test for device operands) test in the
+    one-warp kernels every element they read, the unread triangle too, and report it in info with
+    no reduction of their own; their other routes test before they run."""
+    from gpmath.solver import _cuda
+
+    model.compiler = compiler
+    probes = []
+    real = _cuda.require_finite
+    recorded = lambda check, **arrays: probes.append(sorted(arrays)) or real(check, **arrays)  # noqa: E731
+    monkeypatch.setattr(_cuda, "require_finite", recorded)
+    kernel = compiler and n <= 32
+    P, batch = model.put, (3,)
+    a, b = spd(batch, n, dtype), random(batch + (n, 2), dtype, 1)
+    unread = a.copy()
+    unread[2, n - 1, 0] = np.nan  # below the diagonal: upper Cholesky never reads it
+    with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+        linalg.cholesky(P(unread), **CUDA)
+    close(linalg.cholesky(P(unread), check_finite=False, **CUDA), linalg.cholesky(P(a), **CUDA), dtype)
+    bad_b = b.copy()
+    bad_b[1, 0, 1] = -np.inf
+    for assume_a in ("gen", "pos", None):
+        with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+            linalg.solve(P(unread), P(bad_b), assume_a=assume_a, **CUDA)  # a first, as SciPy checks
+        with pytest.raises(ValueError, match="infs or NaNs: b holds"):
+            linalg.solve(P(a), P(bad_b), assume_a=assume_a, **CUDA)
+    close(linalg.solve(P(unread), P(b), assume_a="pos", check_finite=False, **CUDA), np.linalg.solve(a, b), dtype, 100)
+    assert not probes  # (the model's operands are host arrays: the fronts test them at once, a scan, no sync)
+    with gpmath.solver.Cholesky(P(unread), check_finite=True, execution="cuda") as plan:
+        if kernel:
+            plan.execute()  # reported, not yet read
+            assert host(plan.info()).tolist() == [0, 0, _cuda.NONFINITE] and not probes  # in the launch
+            with pytest.raises(ValueError, match="a holds"):
+                plan.execute(check=True)
+        else:
+            with pytest.raises(ValueError, match="a holds"):
+                plan.execute()  # at once: the test ran before the route
+            assert probes == [["a"]]
+    for assume_a in ("gen", "pos"):
+        with gpmath.solver.Solve(P(a), P(bad_b), assume_a=assume_a, check_finite=True, execution="cuda") as plan:
+            probes.clear()
+            with pytest.raises(ValueError, match="b holds"):
+                plan.execute(check=True)
+            assert bool(probes) is not kernel
+    gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex64"])
+def test_check_finite_of_the_plans_on_the_cpu(dtype):
+    """The CPU engines of Cholesky and Solve test at once, naming the operand; without the option they
+    compute (SciPy's LAPACK then reports what it finds)."""
+    from gpmath.solver import Cholesky, Solve
+
+    a, b = spd((), 4, dtype), random((4, 1), dtype, 1)
+    bad_a, bad_b = a.copy(), b.copy()
+    bad_a[3, 0], bad_b[2, 0] = np.inf, np.nan
+    with pytest.raises(ValueError, match="a holds"):
+        Cholesky(bad_a, check_finite=True, execution="cpu").execute()
+    close(Cholesky(bad_a, execution="cpu").execute(), np.linalg.cholesky(a).conj().T, dtype)  # the upper triangle
+    with pytest.raises(ValueError, match="b holds"):
+        Solve(a, bad_b, check_finite=True, execution="cpu").execute()
+    assert np.isnan(Solve(a, bad_b, execution="cpu").execute()).any()
 
 
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])

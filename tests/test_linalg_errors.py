@@ -357,7 +357,7 @@ def test_slogdet_checks_finiteness():
 @pytest.mark.parametrize("bad", [np.nan, -np.inf])
 def test_finiteness_of_torch_tensors_in_their_package(bad):
     torch = pytest.importorskip("torch")
-    from gpmath.linalg._finite import require_finite
+    from gpmath._core.finite import require_finite
 
     good = torch.eye(3, dtype=torch.complex64)
     require_finite(True, a=good, b=torch.eye(2, dtype=torch.bfloat16))
@@ -372,7 +372,7 @@ def test_finiteness_of_torch_tensors_in_their_package(bad):
 def test_finite_operands_whose_sum_overflows_pass_and_a_single_nan_is_named(dtype, package, device):
     """The check sums each operand (one reduction, one read): finite values whose sum overflows
     must still pass, and one NaN or inf among large values must still be named, in every package."""
-    from gpmath.linalg._finite import require_finite
+    from gpmath._core.finite import require_finite
 
     huge = float(np.finfo(dtype).max) / 2
     a, b = np.full((4, 4), huge, dtype), np.full(4, -huge, dtype)

@@ -722,3 +722,52 @@ def test_one_numpy_matrixs_determinant_is_a_scalar_on_the_gpu_too(dtype):
     close(np.asarray(d), np.asarray(sl.det(a[0])), dtype, 100)
     batch = linalg.det(a, execution="cuda")
     assert type(batch) is np.ndarray and batch.shape == (3,)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("n", [5, 32, 40])  # the one-warp kernels (their own finiteness test), potrf/getrf
+def test_check_finite_in_the_kernels_and_before_the_other_routes(package, dtype, n, monkeypatch):
+    """SciPy's check_finite on the GPU: a NaN in the triangle Cholesky never reads, an inf in b, in
+    one matrix of a batch, raise SciPy's ValueError naming the operand; the one-warp kernels report
+    it in info with no reduction of their own (no probe before them), the other routes test first.
+    check_finite=False leaves the unread triangle unread; finite operands give the same bits with
+    the test and without."""
+    from gpmath.solver import _cuda
+
+    real, probes = _cuda.require_finite, []
+    recorded = lambda check, **arrays: probes.append(sorted(arrays)) or real(check, **arrays)  # noqa: E731
+    monkeypatch.setattr(_cuda, "require_finite", recorded)
+    P, cuda = (lambda x: to_package(x, package)), {"execution": "cuda"}
+    a, b = spd((4,), n, dtype), random((4, n, 3), dtype, 1)
+    unread, bad_b = a.copy(), b.copy()
+    unread[3, n - 1, 0] = np.nan
+    bad_b[2, n - 1, 2] = np.inf
+    with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+        linalg.cholesky(P(unread), **cuda)
+    np.testing.assert_array_equal(host(linalg.cholesky(P(unread), check_finite=False, **cuda)),
+                                  host(linalg.cholesky(P(a), **cuda)))
+    for assume_a in ("gen", "pos"):
+        with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+            linalg.solve(P(unread), P(bad_b), assume_a=assume_a, **cuda)
+        with pytest.raises(ValueError, match="infs or NaNs: b holds"):
+            linalg.solve(P(a), P(bad_b), assume_a=assume_a, **cuda)
+        x = host(linalg.solve(P(a), P(b), assume_a=assume_a, **cuda))
+        np.testing.assert_array_equal(x, host(linalg.solve(P(a), P(b), assume_a=assume_a, check_finite=False, **cuda)))
+        close(x, np.linalg.solve(a, b), dtype, 100)
+    for planner, operands, small in ((Cholesky, (P(a),), SmallKernelCholesky), (Solve, (P(a), P(b)), SmallKernelSolve)):
+        with planner(*operands, check_finite=True, execution="cuda") as plan:
+            kernel = isinstance(plan.plan().route, small)
+            assert kernel is (n <= 32)
+            probes.clear()
+            plan.execute(check=True)
+            assert bool(probes) is not kernel, probes  # a kernel's test is in its launch
+    with Cholesky(P(unread), check_finite=True, execution="cuda") as plan:
+        if n <= 32:
+            plan.execute()  # reported in info, not read yet
+            assert host(plan.info()).tolist() == [0, 0, 0, _cuda.NONFINITE]
+            with pytest.raises(ValueError, match="a holds"):
+                plan.execute(check=True)
+        else:
+            with pytest.raises(ValueError, match="a holds"):
+                plan.execute()

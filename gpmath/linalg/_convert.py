@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.finite import require_finite
 from .._core.packages import as_array, known_package, package_of
-from ._finite import require_finite
 
 __all__ = ["as_matrix", "compute_dtype", "identity", "operands", "prepared", "referenced", "structure", "written_into"]
 
@@ -157,11 +157,26 @@ def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -
     CPU) are taken as they are, without the general conversion.
     """
     if _host_ready(named.values()):
-        require_finite(check_finite, **named)
+        if check_finite:
+            require_finite(True, **named)
         return tuple(named.values())
     arrays = operands(integers_to_double=integers_to_double, **named)
     require_finite(check_finite, **dict(zip(named, arrays)))
     return arrays
+
+
+def checked_by_plan(check_finite: bool, a) -> bool:
+    """Whether a front hands ``check_finite`` to its plan (``Cholesky``, ``Solve``) instead of
+    testing the operands itself: for device operands, which the plan's one-warp kernels test at no
+    sync of their own; host operands the front tests at once (a scan, no sync), as every front does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> checked_by_plan(True, np.eye(2))
+    False
+    """
+    return bool(check_finite) and known_package(a).device_id(a) is not None
 
 
 def _host_ready(values) -> bool:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .._core.finite import require_finite
 from .._core.packages import package_of
 from ..solver import LU, QR, SVD, Cholesky, Eig
 from ..solver._ops import transpose
 from ..solver._problem import matrix, square
 from ._dispatch import run
-from ._convert import as_matrix, prepared, written_into
+from ._convert import as_matrix, checked_by_plan, prepared, written_into
 from . import _eigh
 from ._host import matrixwise
 from ._lu import rectangular_lu_factor
@@ -72,8 +73,11 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    (matrix,) = prepared(check_finite, a=a)
-    c = run(Cholesky, (as_matrix(matrix),), {"lower": lower}, execution, stream, device_id=device_id)
+    (matrix,) = prepared(False, a=a)
+    planned = checked_by_plan(check_finite, matrix)
+    require_finite(check_finite and not planned, a=matrix)
+    c = run(Cholesky, (as_matrix(matrix),), {"lower": lower, "check_finite": planned}, execution, stream,
+            device_id=device_id)
     return written_into(a, c) if overwrite_a else c
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from .._core.host_scan import all_finite
 from .._core.packages import as_array
 from ._decompositions import svdvals
-from ._finite import require_finite
+from .._core.finite import require_finite
 
 __all__ = ["norm"]
 

@@ -16,9 +16,9 @@ from .._core.packages import package_of
 from .._errors import LinAlgError
 from ._dispatch import run
 from ._condition import estimated, inverse_rcond, triangular_rcond, warn_if_ill_conditioned
-from ._convert import identity, prepared, referenced, structure, written_into
+from ._convert import checked_by_plan, identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
-from ._finite import require_finite
+from .._core.finite import require_finite
 
 __all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
 
@@ -111,9 +111,12 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
     ([2.0, 3.0], False)
     """
     given_b = b
-    a, b = prepared(check_finite, integers_to_double=True, a=a, b=b)
+    a, b = prepared(False, integers_to_double=True, a=a, b=b)
     route = structure(assume_a)
-    if math.prod(a.shape) == 1 and len(a.shape) <= 2:
+    one_element = math.prod(a.shape) == 1 and len(a.shape) <= 2
+    planned_check = route in _PLAN_TESTED and not one_element and checked_by_plan(check_finite, a)
+    require_finite(check_finite and not planned_check, a=a, b=b)
+    if one_element:
         x = _divided(a, b)
         return (x, None) if full_output else x
     a = referenced(a, route, lower)
@@ -126,13 +129,16 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
         refinement = None
     else:
         options = {"assume_a": "gen" if route == "tridiagonal" else route, "lower": lower, "transposed": transposed,
-                   "refine": refine, "precision": precision, "condition": estimated(a)}
+                   "refine": refine, "precision": precision, "condition": estimated(a), "check_finite": planned_check}
         x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
         refinement, rcond = plan.refinement, plan.rcond()
     warn_if_ill_conditioned(rcond, tuple(x.shape[:len(x.shape) - len(b.shape[-2:])]), package_of(a, "a").dtype_name(a))
     if overwrite_b:
         x = written_into(given_b, x, fortran=True)
     return (x, refinement) if full_output else x
+
+
+_PLAN_TESTED = ("gen", "pos", "auto")  # solve's routes whose plan gets a and b unchanged (and may test them)
 
 
 def _divided(a, b):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._core.engines import any_empty
+from .._core.finite import require_finite
 from .._core.operand import Operand, as_operand, locate
 from .._core.placement import Work
 from .._core.planner import Planner
@@ -35,6 +36,7 @@ class SolverPlan(Planner):
     operand_names: tuple[str, ...] = ("a",)
     _index_names: tuple[str, ...] = ()  # integer operands (pivots): shape-checked, not float operands
     _engine_kind = ""  # "" on fronts, "cpu" / "cuda" on engines
+    check_finite = False  # the planners that take check_finite set it (Cholesky, Solve)
 
     def __new__(cls, *operands, execution=None, stream=None, device_id=None, **options):
         front = next(k for k in cls.__mro__ if SolverPlan in k.__bases__)
@@ -174,6 +176,8 @@ class CpuEngine:
         return self._computed(operands)
 
     def _computed(self, operands) -> Any:
+        if self.check_finite:
+            require_finite(True, **dict(zip(self.operand_names, operands)))
         to_numpy = self.package.to_numpy
         arrays = {name: to_numpy(x) for name, x in zip(self.operand_names, operands)}
         return deliver(self.package, self._compute_cpu(arrays), self._home)

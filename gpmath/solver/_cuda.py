@@ -14,7 +14,10 @@ Hermitian ``A`` see ``conj(A)`` (flip ``uplo``), ``getrf``/``getrs`` solve ``Aáµ
 matrix itself (``lu_factor``, QR), the route makes one transposed copy with the operand's package.
 
 ``info`` is written to a device buffer; it is read (a sync of the plan's stream only) when
-``execute(check=True)`` or :meth:`CudaEngine.info` asks for it.
+``execute(check=True)`` or :meth:`CudaEngine.info` asks for it.  A plan with ``check_finite``
+tests its operands for infs and NaNs where its route reads them (gpmath's one-warp kernels,
+``tests_finite``: the matrices whose operand is not finite report :data:`NONFINITE` in ``info``,
+and ``check`` raises ``ValueError``) or, on the other routes, before the route runs.
 """
 
 from __future__ import annotations
@@ -23,16 +26,21 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._core.finite import nonfinite_message, require_finite
 from .._errors import LinAlgError
 from . import _device
 from ._problem import check_index_range
 from ._workspace import Workspace
 
-__all__ = ["CudaEngine", "Route"]
+__all__ = ["CudaEngine", "Route", "NONFINITE"]
+
+NONFINITE = -(1 << 30)  # info of a matrix whose first operand holds an inf or a NaN (one less: the second)
 
 
 class Route(Protocol):
-    """One way of computing an engine's result, chosen at plan time (its constructor plans it)."""
+    """One way of computing an engine's result, chosen at plan time (its constructor plans it).
+    A route with a true ``tests_finite`` attribute reports non-finite operands in ``info`` (see
+    the module docstring)."""
 
     def run(self, arrays: dict[str, object]):
         """The result for the operands *arrays* (launched on the plan's stream)."""
@@ -48,6 +56,7 @@ class CudaEngine:
 
     _engine_kind = "cuda"
     route: Route | None = None
+    _probes_finite = False  # check_finite by a reduction before the route (a route that does not test it)
 
     def __init__(self, *operands, execution=None, stream=None, **options):
         super().__init__(*operands, execution=execution, stream=stream, **options)
@@ -87,6 +96,7 @@ class CudaEngine:
             ws.info_host, ws.info = lib.mapped_empty((max(self.problem.batch_count, 1),), np.int32)
             ws.info_host[:] = 0  # routines that report nothing leave the zeros
             self.route = self._plan_route()
+        self._probes_finite = self.check_finite and not getattr(self.route, "tests_finite", False)
         self._planned = True
         return self
 
@@ -104,11 +114,15 @@ class CudaEngine:
         ----------
         check : bool, default False
             Read ``info`` (a sync of the plan's stream only) and raise
-            :class:`~gpmath._errors.LinAlgError` naming the matrix and its pivot or minor.
+            :class:`~gpmath._errors.LinAlgError` naming the matrix and its pivot or minor (or,
+            with ``check_finite``, ``ValueError`` for an operand holding an inf or a NaN).
         """
         arrays = self._operands_or_raise()
         if not self._planned:
             self.plan()
+        if self._probes_finite:
+            with self.package.on_stream(self.stream, self._home):  # (device arrays: on the plan's stream)
+                require_finite(True, **arrays)
         lib, ws = self.lib, self.workspace
         lib.bind_stream(ws.handle, self.stream, lib.cs.set_stream)  # the handle is shared by this thread's plans
         ws.executions += 1
@@ -133,6 +147,10 @@ class CudaEngine:
         if not self._read_info().any():  # the common case: one memcpy, one sync, one scan
             return
         info = self._info_values()
+        if self.check_finite:  # a route that tests finiteness reports it first, as SciPy's check comes first
+            for name, code in zip(self.operand_names, (NONFINITE, NONFINITE - 1)):
+                if (info == code).any():
+                    raise ValueError(nonfinite_message(name))
         failed = np.flatnonzero(info.reshape(-1) > 0)
         if failed.size:
             index = tuple(int(i) for i in np.unravel_index(failed[0], info.shape))

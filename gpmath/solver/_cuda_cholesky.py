@@ -78,7 +78,7 @@ class CudaCholesky(CudaEngine, Cholesky):
     def _plan_route(self):
         p = self.problem
         if choose(CHOLESKY, p.n, p.batch_count, serves(p.n, self.lib)) == "kernel":
-            return SmallKernelCholesky(p, self.workspace, self.lower)
+            return SmallKernelCholesky(p, self.workspace, self.lower, self.check_finite)
         return PotrfCholesky(p, self.workspace, self.lower)
 
     def _run(self, arrays):

@@ -9,7 +9,9 @@ pivoting in registers and solves every right-hand side, reading ``a`` and ``b`` 
 ``x`` and ``info`` only.  Its pivots are LAPACK's, so results match getrf/getrs to rounding.
 :class:`SmallKernelCholesky` (the Cholesky engine's route where the ``CHOLESKY`` row says ``"kernel"``) runs
 ``kernels/small_cholesky.cu`` alike: one warp a matrix, the named triangle read where it lies,
-the factor (zeros in the other triangle) and ``info`` written.
+the factor (zeros in the other triangle) and ``info`` written.  With ``check_finite`` both
+kernels test every element they read for infs and NaNs and report them in ``info``
+(:data:`~._cuda.NONFINITE`; ``tests_finite``): a plan's check costs no reduction or sync of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from .._core.shapes import broadcast_strides, compact_strides, fold_batches
 from .._core.staging import deliver
 from ._condition import hermitian_one_norms, one_norms
+from ._cuda import NONFINITE
 from ._cuda_condition import ConditionEstimate
 from ._device import SolverLibraries
 from ._problem import Problem
@@ -36,10 +39,10 @@ __all__ = ["SmallKernelCholesky", "SmallKernelSolve", "kernel_operand", "place",
 KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_lu_solve.cu")
 CHOLESKY_KERNEL_PATH = os.path.join(os.path.dirname(__file__), "kernels", "small_cholesky.cu")
 _TYPE = {"float32": 0, "float64": 1, "complex64": 2, "complex128": 3}
-_PARAMETERS = 15  # a (4), b (4), x (4), info, count, nrhs
-_A, _B, _X, _INFO, _COUNT, _NRHS = 0, 4, 8, 12, 13, 14
-_CHOLESKY_PARAMETERS = 8  # a (4), f, info, count, lower
-_F, _CHOLESKY_INFO, _CHOLESKY_COUNT, _LOWER = 4, 5, 6, 7
+_PARAMETERS = 16  # a (4), b (4), x (4), info, nonfinite, count, nrhs
+_A, _B, _X, _INFO, _NONFINITE, _COUNT, _NRHS = 0, 4, 8, 12, 13, 14, 15
+_CHOLESKY_PARAMETERS = 9  # a (4), f, info, nonfinite, count, lower
+_F, _CHOLESKY_INFO, _CHOLESKY_NONFINITE, _CHOLESKY_COUNT, _LOWER = 4, 5, 6, 7, 8
 MAX_N = 32  # a matrix row a lane
 
 
@@ -102,10 +105,13 @@ class SmallKernelSolve:
     """``A x = b`` in one launch: LU with partial pivoting or (*positive*: ``assume_a="pos"``)
     Cholesky of the *lower* or upper triangle; *transposed* solves ``Aᵀ x = b``.  With
     *condition*, a second launch solves for the identity, which gives ``‖A⁻¹‖₁`` exactly (the
-    kernel keeps no factors to estimate it from)."""
+    kernel keeps no factors to estimate it from).  With *check_finite*, a matrix whose ``a`` (else
+    ``b``) holds an inf or a NaN reports ``NONFINITE`` (``NONFINITE - 1``) in ``info``."""
+
+    tests_finite = True
 
     def __init__(self, problem: Problem, ws: Workspace, positive: bool, lower: bool, transposed: bool,
-                 condition: bool = False):
+                 condition: bool = False, check_finite: bool = False):
         p = problem
         self.problem, self.ws = problem, ws
         self._positive, self._lower = positive, lower
@@ -114,9 +120,11 @@ class SmallKernelSolve:
         if condition:
             eye = np.eye(p.n, dtype=p.dtype.numpy)
             self._eye = eye if ws.staged else deliver(ws.package, eye, ws.home)
+            self._estimate_info = ws.buffer(4 * max(p.batch_count, 1))  # (the solve's own info stands)
         path, function = (CHOLESKY_KERNEL_PATH, "small_cholesky_solve") if positive else (KERNEL_PATH, "small_lu_solve")
         launch = self._launch = _warp_launch(ws, path, function, _PARAMETERS + positive, p)
         launch.set(_INFO, ws.info)
+        launch.set(_NONFINITE, NONFINITE if check_finite else 0)
         launch.set(_COUNT, p.batch_count)
         launch.set(_NRHS, p.rhs.nrhs)
         if positive:
@@ -146,8 +154,10 @@ class SmallKernelSolve:
         inverse, ptr = ws.work("inverse", p.batch_shape + (n, n), p.dtype, keep=True)
         place(launch, _X, ptr, n * n, n, 1)
         launch.set(_NRHS, n)
+        launch.set(_INFO, self._estimate_info)
         launch(ws.stream)
         launch.set(_NRHS, p.rhs.nrhs)
+        launch.set(_INFO, ws.info)
         inverse = ws.deliver(inverse)
         with pkg.on_stream(ws.stream, ws.home):
             norms = hermitian_one_norms(pkg, a, self._lower) if self._positive else one_norms(pkg, a)
@@ -155,13 +165,17 @@ class SmallKernelSolve:
 
 
 class SmallKernelCholesky:
-    """The Cholesky factor in one launch, of the *lower* or upper triangle read where it lies."""
+    """The Cholesky factor in one launch, of the *lower* or upper triangle read where it lies; with
+    *check_finite*, ``NONFINITE`` in ``info`` for a matrix holding an inf or a NaN (in either triangle)."""
 
-    def __init__(self, problem: Problem, ws: Workspace, lower: bool):
+    tests_finite = True
+
+    def __init__(self, problem: Problem, ws: Workspace, lower: bool, check_finite: bool = False):
         p = problem
         self.problem, self.ws = problem, ws
         launch = self._launch = _warp_launch(ws, CHOLESKY_KERNEL_PATH, "small_cholesky", _CHOLESKY_PARAMETERS, p)
         launch.set(_CHOLESKY_INFO, ws.info)
+        launch.set(_CHOLESKY_NONFINITE, NONFINITE if check_finite else 0)
         launch.set(_CHOLESKY_COUNT, p.batch_count)
         launch.set(_LOWER, int(lower))
 

@@ -113,7 +113,8 @@ class CudaSolve(CudaEngine, Solve):
             self._solution = None
             return IrsSolve(p, ws, self.precision)
         if choose(SOLVE, p.n, p.batch_count, serves(p.n, self.lib)) == "kernel":
-            return SmallKernelSolve(p, ws, self.assume_a == "pos", self.lower, self.transposed, self.condition)
+            return SmallKernelSolve(p, ws, self.assume_a == "pos", self.lower, self.transposed, self.condition,
+                                    self.check_finite)
         if self.assume_a == "pos":
             return PotrfSolve(p, ws, self.lower, self.condition)
         return GetrfSolve(p, ws, self.transposed, self.condition)

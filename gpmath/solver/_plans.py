@@ -52,6 +52,14 @@ class Cholesky(SolverPlan):
         Where to run (see docs/execution.md).
     stream : stream, optional
         CUDA stream; by default the package's current stream.
+    check_finite : bool, default False
+        Test every element of the operands for infs and NaNs on each execution, as SciPy's
+        ``check_finite`` does: ``ValueError`` (SciPy's message, naming the operand).  On the CPU
+        and on GPU routes that test before they run (one reduction and one read, a sync of the
+        plan's stream), :meth:`execute` raises it; gpmath's one-warp kernels (order 32 and below)
+        test the elements they read, at no sync of their own, and report it in ``info``
+        (:data:`~gpmath.solver._cuda.NONFINITE` for the first operand, one less for the second),
+        which ``execute(check=True)`` reads and raises.
 
     Examples
     --------
@@ -64,8 +72,8 @@ class Cholesky(SolverPlan):
     True
     """
 
-    def _configure(self, lower: bool = False) -> None:
-        self.lower = bool(lower)
+    def _configure(self, lower: bool = False, check_finite: bool = False) -> None:
+        self.lower, self.check_finite = bool(lower), bool(check_finite)
 
     def _describe(self, ops):
         return P.describe_square(ops["a"])
@@ -168,6 +176,14 @@ class Solve(SolverPlan):
         ``?gecon``/``?pocon`` do, from the factors the solve made (:meth:`rcond`); six more
         solves of one right-hand side, ``O(N²)`` a matrix.  Not with ``refine="mixed"``, whose
         factors are not kept.
+    check_finite : bool, default False
+        Test every element of ``a`` and ``b`` for infs and NaNs on each execution, as SciPy's
+        ``check_finite`` does: ``ValueError`` (SciPy's message, naming the operand).  On the CPU
+        and on GPU routes that test before they run (one reduction and one read, a sync of the
+        plan's stream), :meth:`execute` raises it; gpmath's one-warp kernels (order 32 and below)
+        test the elements they read, at no sync of their own, and report it in ``info``
+        (:data:`~gpmath.solver._cuda.NONFINITE` for the first operand, one less for the second),
+        which ``execute(check=True)`` reads and raises.
 
     Examples
     --------
@@ -188,7 +204,8 @@ class Solve(SolverPlan):
     operand_names = ("a", "b")
 
     def _configure(self, assume_a: str = "gen", lower: bool = False, transposed: bool = False,
-                   refine: str | None = None, precision: str = "f32", condition: bool = False) -> None:
+                   refine: str | None = None, precision: str = "f32", condition: bool = False,
+                   check_finite: bool = False) -> None:
         _choice("assume_a", assume_a, _ASSUME)
         _choice("refine", refine, (None, "mixed"))
         _choice("precision", precision, IRS_PRECISIONS)
@@ -197,6 +214,7 @@ class Solve(SolverPlan):
         self.assume_a, self.lower, self.transposed = assume_a, bool(lower), bool(transposed)
         self.refine, self.precision = refine, precision
         self.condition = bool(condition) and refine is None
+        self.check_finite = bool(check_finite)
         self.refinement: P.Refinement | None = None
 
     def rcond(self) -> Any:

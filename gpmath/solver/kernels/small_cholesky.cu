@@ -12,7 +12,8 @@
 // writes x only.
 //
 // info[m] = k + 1 for the first step k whose diagonal is not positive (or not a number), as
-// potrf reports it, else 0.
+// potrf reports it, else 0; with nonfinite (check_finite's info code; 0: no test), nonfinite where
+// a (either triangle) holds an inf or a NaN, else nonfinite - 1 where b does (report_nonfinite).
 //
 // Compiled by NVRTC with -DGPM_N=<1..32> and -DGPM_TYPE=<0: float, 1: double, 2: complex
 // float, 3: complex double>.  Every parameter is 8 bytes wide (the host packs them alike).
@@ -69,12 +70,13 @@ __device__ __forceinline__ Factor factored(const value* a, long long batch, long
 
 extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
 small_cholesky(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
-               value* __restrict__ f, int* __restrict__ info, long long count, long long lower) {
+               value* __restrict__ f, int* __restrict__ info, long long nonfinite, long long count, long long lower) {
     extern __shared__ unsigned char shared[];
     const Warp w = this_warp();
     if (w.m >= count) return;  // a whole warp leaves together
     Factor l = factored(a, a_batch, a_row, a_col, lower, info, shared, w);
     const int lane = w.lane;
+    report_nonfinite(info, w.m, nonfinite, !nonfinite || tile_finite(l.tile, lane), true, lane);
 
     // Write f through the tile: f[j][i] = l_ij (or its conjugate), zero where j > i.
     __syncwarp();
@@ -90,18 +92,21 @@ extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)
 small_cholesky_solve(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
                      const value* __restrict__ b, long long b_batch, long long b_row, long long b_col,
                      value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
-                     int* __restrict__ info, long long count, long long nrhs, long long lower) {
+                     int* __restrict__ info, long long nonfinite, long long count, long long nrhs, long long lower) {
     extern __shared__ unsigned char shared[];
     const Warp w = this_warp();
     if (w.m >= count) return;  // a whole warp leaves together
     Factor l = factored(a, a_batch, a_row, a_col, lower, info, shared, w);
     const int lane = w.lane;
+    const bool a_finite = !nonfinite || tile_finite(l.tile, lane);  // (before the tile is reused)
+    bool b_finite = true;
     const real inverse = 1 / l.diagonal;
     const value* bm = b + w.m * b_batch;
     value* xm = x + w.m * x_batch;
 #pragma unroll 1
     for (long long c = 0; c < nrhs; ++c) {  // L y = b; y goes to x
         value y = lane < N ? bm[lane * b_row + c * b_col] : zero();
+        b_finite = b_finite && finite(y);
 #pragma unroll
         for (int k = 0; k < N; ++k) {
             if (lane == k) y = scaled(y, inverse);
@@ -129,4 +134,5 @@ small_cholesky_solve(const value* __restrict__ a, long long a_batch, long long a
         }
         if (lane < N) xm[lane * x_row + c * x_col] = y;
     }
+    report_nonfinite(info, w.m, nonfinite, a_finite, b_finite, lane);
 }

@@ -9,7 +9,9 @@
 // then solved column by column, a forward and a back substitution in pivot order, and the row
 // with step s writes x[s].  A matrix is read once and nothing but X and info is written.
 //
-// info[m] = k + 1 for the first step k whose pivot is exactly zero (as getrf reports it), else 0.
+// info[m] = k + 1 for the first step k whose pivot is exactly zero (as getrf reports it), else 0;
+// with nonfinite (check_finite's info code; 0: no test), nonfinite where a holds an inf or a NaN,
+// else nonfinite - 1 where b does (small_values.cuh's report_nonfinite).
 //
 // Compiled by NVRTC with -DGPM_N=<1..32> and -DGPM_TYPE=<0: float, 1: double, 2: complex
 // float, 3: complex double>.  Every parameter is 8 bytes wide (the host packs them alike).
@@ -65,7 +67,7 @@ extern "C" __global__ void __launch_bounds__(32 * WARPS, 4)  // 16 warps an SM f
 small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, long long a_col,
                const value* __restrict__ b, long long b_batch, long long b_row, long long b_col,
                value* __restrict__ x, long long x_batch, long long x_row, long long x_col,
-               int* __restrict__ info, long long count, long long nrhs) {
+               int* __restrict__ info, long long nonfinite, long long count, long long nrhs) {
     extern __shared__ unsigned char shared[];
     const Warp w = this_warp();
     const int lane = w.lane;
@@ -73,6 +75,7 @@ small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, 
     if (m >= count) return;  // a whole warp leaves together
 
     const value* tile = staged(a, a_batch, a_row, a_col, shared, w);
+    const bool a_finite = !nonfinite || tile_finite(tile, lane);
     value r[N];
 #pragma unroll
     for (int j = 0; j < N; ++j) r[j] = lane < N ? tile[lane * (N + 1) + j] : zero();
@@ -102,9 +105,11 @@ small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, 
 
     const value* bm = b + m * b_batch;
     value* xm = x + m * x_batch;
+    bool b_finite = true;
 #pragma unroll 1
     for (long long c = 0; c < nrhs; ++c) {
         value y = lane < N ? bm[lane * b_row + c * b_col] : zero();
+        b_finite = b_finite && finite(y);
 #pragma unroll
         for (int k = 0; k < N - 1; ++k) {  // L y = P b
             const value yk = shfl(y, __ffs(__ballot_sync(FULL, step == k)) - 1);
@@ -120,4 +125,5 @@ small_lu_solve(const value* __restrict__ a, long long a_batch, long long a_row, 
         }
         if (lane < N) xm[step * x_row + c * x_col] = y;
     }
+    report_nonfinite(info, m, nonfinite, a_finite, b_finite, lane);
 }

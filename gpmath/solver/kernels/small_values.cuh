@@ -40,6 +40,7 @@ __device__ __forceinline__ value conjugate(value v) { return make(v.re, -v.im); 
 __device__ __forceinline__ real real_part(value v) { return v.re; }
 __device__ __forceinline__ value of_real(real v) { return make(v, 0); }
 __device__ __forceinline__ value scaled(value v, real s) { return make(v.re * s, v.im * s); }
+__device__ __forceinline__ bool finite(value v) { return isfinite(v.re) && isfinite(v.im); }
 __device__ __forceinline__ value reciprocal(value v) {  // Smith's algorithm: no overflow in |v|^2
     if (absolute(v.re) >= absolute(v.im)) {
         real r = v.im / v.re, d = v.re + v.im * r;
@@ -60,6 +61,7 @@ __device__ __forceinline__ real real_part(value v) { return v; }
 __device__ __forceinline__ value of_real(real v) { return v; }
 __device__ __forceinline__ value scaled(value v, real s) { return v * s; }
 __device__ __forceinline__ value reciprocal(value v) { return 1 / v; }
+__device__ __forceinline__ bool finite(value v) { return isfinite(v); }
 #endif
 
 #define WARPS (sizeof(value) > 8 ? 2 : 4)  // matrices a block, a warp each (the host computes the same)
@@ -87,5 +89,21 @@ __device__ __forceinline__ value* staged(const value* a, long long batch, long l
     }
     __syncwarp();
     return tile;
+}
+
+// Whether every element of the warp's staged tile is finite (every lane of the warp calls it).
+__device__ __forceinline__ bool tile_finite(const value* tile, int lane) {
+    bool ok = true;
+    for (int e = lane; e < N * N; e += 32) ok = ok && finite(tile[(e / N) * (N + 1) + e % N]);
+    return __all_sync(FULL, ok);
+}
+
+// check_finite's report (nonfinite: the info code for a; 0: no test): info[m] = nonfinite for a
+// matrix whose a holds an inf or a NaN, else nonfinite - 1 where its b does (lane 0 writes, after
+// the factorization's info, which it replaces).
+__device__ __forceinline__ void report_nonfinite(int* info, long long m, long long nonfinite, bool a_finite,
+                                                 bool b_finite, int lane) {
+    const bool b_all = __all_sync(FULL, b_finite);
+    if (lane == 0 && nonfinite && !(a_finite && b_all)) info[m] = (int)(a_finite ? nonfinite - 1 : nonfinite);
 }
 #endif

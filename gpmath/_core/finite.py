@@ -1,4 +1,5 @@
-"""SciPy's ``check_finite``: refuse operands holding an inf or a NaN before any plan sees them.
+"""SciPy's ``check_finite``: refuse operands holding an inf or a NaN (the linalg fronts, before
+a plan sees them; the solver plans planned with ``check_finite=True``, on every execution).
 
 The test runs in the operand's own package, through the package adapter: the sum of every
 element of every operand (one reduction each, added up and read once per package: for device
@@ -14,12 +15,23 @@ import cmath
 
 import numpy as np
 
-from .._core.host_scan import all_finite
-from .._core.packages import as_array, known_package
+from .host_scan import all_finite
+from .packages import as_array, known_package
 
-__all__ = ["require_finite"]
+__all__ = ["require_finite", "nonfinite_message"]
 
 MESSAGE = "array must not contain infs or NaNs"  # scipy.linalg's words
+
+
+def nonfinite_message(name: str) -> str:
+    """The ``ValueError`` message for operand *name* holding an inf or a NaN (SciPy's words first).
+
+    Examples
+    --------
+    >>> nonfinite_message("b")
+    'array must not contain infs or NaNs: b holds an inf or a NaN'
+    """
+    return f"{MESSAGE}: {name} holds an inf or a NaN"
 
 
 def require_finite(check: bool, **operands) -> None:
@@ -56,4 +68,4 @@ def require_finite(check: bool, **operands) -> None:
             return
     for name, x, package in named:  # an inf, a NaN, or a sum that overflowed: name the operand
         if not bool(package.finite_flag(x)):
-            raise ValueError(f"{MESSAGE}: {name} holds an inf or a NaN")
+            raise ValueError(nonfinite_message(name))
