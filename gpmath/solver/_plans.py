@@ -177,13 +177,7 @@ class Solve(SolverPlan):
         solves of one right-hand side, ``O(N²)`` a matrix.  Not with ``refine="mixed"``, whose
         factors are not kept.
     check_finite : bool, default False
-        Test every element of ``a`` and ``b`` for infs and NaNs on each execution, as SciPy's
-        ``check_finite`` does: ``ValueError`` (SciPy's message, naming the operand).  On the CPU
-        and on GPU routes that test before they run (one reduction and one read, a sync of the
-        plan's stream), :meth:`execute` raises it; gpmath's one-warp kernels (order 32 and below)
-        test the elements they read, at no sync of their own, and report it in ``info``
-        (:data:`~gpmath.solver._cuda.NONFINITE` for the first operand, one less for the second),
-        which ``execute(check=True)`` reads and raises.
+        As in :class:`Cholesky`, for ``a`` and ``b`` (``NONFINITE - 1`` in ``info`` names ``b``).
 
     Examples
     --------
