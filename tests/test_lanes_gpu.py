@@ -279,3 +279,38 @@ def test_a_tensor_that_needs_grad_is_warned_of_though_a_plain_lane_exists(rng):
     x = to_device("torch", a).requires_grad_()
     with pytest.warns(UserWarning, match="requires grad"):
         close(gpmath.matmul(x, to_device("torch", b)).detach(), a.astype("float64") @ b, "float32")
+
+
+def _spd(rng, n: int, dtype: str) -> np.ndarray:
+    x = random(rng, (n, n), dtype)
+    return (x @ x.conj().T / n + 4 * np.eye(n)).astype(dtype)  # (condition number about 2)
+
+
+@pytest.mark.parametrize("package", ["torch", "cupy"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("n", [8, 40])  # the one-warp kernels, potrf/getrf
+def test_repeated_cholesky_and_solve_take_their_lanes_and_still_check(rng, full_path, package, dtype, n):
+    """linalg.cholesky and linalg.solve on device arrays: new data every call, right every call, one
+    full call per options and layout; through the lane a NaN still raises SciPy's ValueError (the
+    plan's own test) and a singular matrix LinAlgError."""
+    gpmath.cache_clear()
+    linalg = gpmath.linalg
+    for _ in range(4):
+        a, b = _spd(rng, n, dtype), random(rng, (n, 3), dtype)
+        wide = a.astype("complex128")
+        close(linalg.cholesky(to_device(package, a), lower=True), np.linalg.cholesky(wide), dtype)
+        for assume_a in (None, "pos"):
+            x = linalg.solve(to_device(package, a), to_device(package, b), assume_a=assume_a)
+            close(x, np.linalg.solve(wide, b), dtype)
+    assert len(full_path) == 3, "one full call each (cholesky, solve, solve pos), then lanes"
+    bad = _spd(rng, n, dtype)
+    bad[0, n - 1] = np.nan  # in the triangle lower=True never reads: the check reads both
+    with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+        linalg.cholesky(to_device(package, bad), lower=True)
+    with pytest.raises(ValueError, match="infs or NaNs: b holds"):
+        linalg.solve(to_device(package, a), to_device(package, np.full((n, 3), np.inf, dtype)))
+    singular = a.copy()
+    singular[:, 1] = 0  # an exactly zero pivot
+    with pytest.raises(linalg.LinAlgError):
+        linalg.solve(to_device(package, singular), to_device(package, b))
+    assert len(full_path) == 3, "the failures came by the lanes too"

@@ -150,8 +150,9 @@ def structure(assume_a: str | None) -> str:
 _HOST_READY = frozenset(np.dtype(char) for char in "fdFD")  # LAPACK's dtypes in native byte order
 
 
-def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -> tuple:
-    """:func:`operands`, then SciPy's ``check_finite`` test on them (:func:`require_finite`).
+def prepared(check_finite: bool, *, integers_to_double: bool = False, devices_later: bool = False, **named) -> tuple:
+    """:func:`operands`, then SciPy's ``check_finite`` test on them (:func:`require_finite`); with
+    *devices_later*, device operands are left untested, for the caller's plan (:func:`checked_by_plan`).
 
     NumPy operands of one LAPACK dtype in native byte order (the common case of a call on the
     CPU) are taken as they are, without the general conversion.
@@ -161,7 +162,8 @@ def prepared(check_finite: bool, *, integers_to_double: bool = False, **named) -
             require_finite(True, **named)
         return tuple(named.values())
     arrays = operands(integers_to_double=integers_to_double, **named)
-    require_finite(check_finite, **dict(zip(named, arrays)))
+    if check_finite and not (devices_later and checked_by_plan(True, arrays[0])):
+        require_finite(True, **dict(zip(named, arrays)))
     return arrays
 
 

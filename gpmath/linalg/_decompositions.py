@@ -11,12 +11,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .._core.finite import require_finite
 from .._core.packages import package_of
 from ..solver import LU, QR, SVD, Cholesky, Eig
 from ..solver._ops import transpose
 from ..solver._problem import matrix, square
-from ._dispatch import run
+from ._dispatch import by_lane, lane_for, run
 from ._convert import as_matrix, checked_by_plan, prepared, written_into
 from . import _eigh
 from ._host import matrixwise
@@ -73,11 +72,14 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    (matrix,) = prepared(False, a=a)
-    planned = checked_by_plan(check_finite, matrix)
-    require_finite(check_finite and not planned, a=matrix)
-    c = run(Cholesky, (as_matrix(matrix),), {"lower": lower, "check_finite": planned}, execution, stream,
-            device_id=device_id)
+    lane = None if overwrite_a else lane_for(("cholesky", lower, check_finite), execution, stream, device_id, a)
+    c = by_lane(lane, a)
+    if c is not None:  # device arrays: this thread's last such call's plan, at once
+        return c
+    (matrix,) = prepared(check_finite, devices_later=True, a=a)
+    matrix = as_matrix(matrix)
+    c = run(Cholesky, (matrix,), {"lower": lower, "check_finite": checked_by_plan(check_finite, matrix)}, execution,
+            stream, device_id=device_id, lane=lane if matrix is a else None)
     return written_into(a, c) if overwrite_a else c
 
 

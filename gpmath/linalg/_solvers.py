@@ -14,7 +14,7 @@ import numpy as np
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
 from .._core.packages import package_of
 from .._errors import LinAlgError
-from ._dispatch import run
+from ._dispatch import by_lane, lane_for, run
 from ._condition import estimated, inverse_rcond, triangular_rcond, warn_if_ill_conditioned
 from ._convert import checked_by_plan, identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
@@ -110,12 +110,19 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
     >>> x.round(6).tolist(), info.fell_back
     ([2.0, 3.0], False)
     """
-    given_b = b
-    a, b = prepared(False, integers_to_double=True, a=a, b=b)
+    lane = None if refine is not None or full_output or overwrite_b else lane_for(
+        ("solve", assume_a, lower, transposed, precision, check_finite), execution, stream, device_id, a, b)
+    x = by_lane(lane, a, b)
+    if x is not None:  # device arrays: this thread's last such call's plan, at once
+        return x
+    given_a, given_b = a, b
+    a, b = prepared(check_finite, integers_to_double=True, devices_later=True, a=a, b=b)
     route = structure(assume_a)
     one_element = math.prod(a.shape) == 1 and len(a.shape) <= 2
-    planned_check = route in _PLAN_TESTED and not one_element and checked_by_plan(check_finite, a)
-    require_finite(check_finite and not planned_check, a=a, b=b)
+    on_device = checked_by_plan(check_finite, a)  # device operands, not tested yet
+    planned_check = on_device and route in _PLAN_TESTED and not one_element
+    if on_device and not planned_check:
+        require_finite(True, a=a, b=b)
     if one_element:
         x = _divided(a, b)
         return (x, None) if full_output else x
@@ -130,7 +137,8 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwr
     else:
         options = {"assume_a": "gen" if route == "tridiagonal" else route, "lower": lower, "transposed": transposed,
                    "refine": refine, "precision": precision, "condition": estimated(a), "check_finite": planned_check}
-        x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id)
+        x, plan = run(Solve, (a, b), options, execution, stream, with_plan=True, device_id=device_id,
+                      lane=lane if a is given_a and b is given_b else None)
         refinement, rcond = plan.refinement, plan.rcond()
     warn_if_ill_conditioned(rcond, tuple(x.shape[:len(x.shape) - len(b.shape[-2:])]), package_of(a, "a").dtype_name(a))
     if overwrite_b:
