@@ -188,18 +188,18 @@ class CallbackType(enum.IntEnum):
 JIT_CALLBACK_VERSION = 12000  # the first cuFFT whose cufftXtSetJITCallback takes the symbol's name
 
 
-def xt_set_jit_callback(plan: int, symbol: bytes, ir: bytes, kind: CallbackType) -> None:
+def xt_set_jit_callback(plan: int, symbol: bytes, ir: bytes, kind: CallbackType, info: int = 0) -> None:
     """``cufftXtSetJITCallback``: the device function *symbol* (its name, encoded) of LTO-IR *ir*
-    as the *kind* callback of *plan* (after ``cufftCreate``, before the plan is made; no caller
-    info).
+    as the *kind* callback of *plan* (after ``cufftCreate``, before the plan is made), its caller
+    info the device address *info* (one GPU's; 0: none).
 
     cuFFT keeps the two pointers and reads them when the plan is made (``cufftMakePlan*``): the
     caller keeps *symbol* and *ir* alive until then (a name freed before caused
     ``CUFFT_INVALID_SIZE`` on an H200).  Only for cuFFT >= :data:`JIT_CALLBACK_VERSION`
     (:func:`get_version`): the caller checks.
     """
-    no_info = (c_void_p * 1)()  # one device's caller info, NULL: the callbacks take none
-    _LIB.checked("cufftXtSetJITCallback")(plan, symbol, ir, len(ir), int(kind), no_info)
+    infos = (c_void_p * 1)(info or None)  # one device's caller info
+    _LIB.checked("cufftXtSetJITCallback")(plan, symbol, ir, len(ir), int(kind), infos)
 
 
 def xt_exec_function():

@@ -8,7 +8,9 @@ with ``GPM_CALLBACK``, turns the same element functions into cuFFT *LTO callback
 them into its own kernels when the plan is made (nvJitLink) and its first pass reads the caller's
 rows through the load callback, so the FFT's input never exists in memory.  Type 4 (a complex FFT
 of N/2 points, its input and output the size of the caller's rows) also writes its result through
-the store callback.  Type 1 does not: its FFT's output (M/2 + 1 complex points a row, M about 2N)
+the store callback; its callbacks read their twiddle factors from tables (the FFTs' ``dct4-pre``
+and ``dct4-post`` vectors, passed as cuFFT's caller info) rather than computing a ``sincospi`` an
+element.  Type 1 does not: its FFT's output (M/2 + 1 complex points a row, M about 2N)
 is larger than the caller's result, and cuFFT may use an out-of-place output as scratch where its
 plan takes more than one kernel, so the FFT writes a spectrum buffer of its own size and the post
 kernel follows.  The transform's length, kind and factors are compiled into the callbacks (their
@@ -78,7 +80,8 @@ def serves(recipe, device_id: int, pointer: int, real: str) -> bool:
 class CallbackPlan:
     """A cuFFT plan of *rows* transforms *recipe* of length *n* in precision *real*, its load and
     store callbacks (from the CUDA source file *source*) linked in, bound to *stream* on
-    *device_id* (made current by the caller).
+    *device_id* (made current by the caller); *tables* (type 4: the pre- and post-twiddle device
+    arrays, kept by the plan) are the callbacks' caller info, their addresses *addresses*.
 
     Attributes
     ----------
@@ -90,9 +93,10 @@ class CallbackPlan:
     freed : bool
     """
 
-    __slots__ = ("handle", "device_id", "nbytes", "stores", "freed", "_exec", "_callbacks")
+    __slots__ = ("handle", "device_id", "nbytes", "stores", "freed", "_exec", "_callbacks", "_tables")
 
-    def __init__(self, source: str, recipe, n: int, real: str, rows: int, device_id: int, stream: int):
+    def __init__(self, source: str, recipe, n: int, real: str, rows: int, device_id: int, stream: int,
+                 tables: tuple = (), addresses: tuple[int, int] = (0, 0)):
         type = _TYPES[recipe.pre]
         common = {"GPM_REAL": DTYPES[real].itemsize, "GPM_TYPE": type, "GPM_N": n,
                   "GPM_SINE": int(recipe.sine or recipe.pre == "pre_dst1")}
@@ -103,16 +107,17 @@ class CallbackPlan:
         store_kind = cufft.CallbackType.CUFFT_CB_ST_COMPLEX_DOUBLE if double else cufft.CallbackType.CUFFT_CB_ST_COMPLEX
         self.device_id, self.stores, self.freed, self._exec = device_id, type == 4, False, cufft.xt_exec_function()
         self._callbacks = []  # (name, LTO-IR) of each callback, kept for the plan's life: cuFFT holds pointers to them
+        self._tables = tables  # (their memory is read by every execution)
         self.handle = cufft.create()
         try:
-            sides = ((1, b"gpm_r2r_load", load_kind, recipe.pre_factors),
-                     (2, b"gpm_r2r_store", store_kind, recipe.post_factors))
-            for side, symbol, kind, factors in sides[:2 if self.stores else 1]:
+            sides = ((1, b"gpm_r2r_load", load_kind, recipe.pre_factors, addresses[0]),
+                     (2, b"gpm_r2r_store", store_kind, recipe.post_factors, addresses[1]))
+            for side, symbol, kind, factors, info in sides[:2 if self.stores else 1]:
                 scale, first, last = (repr(float(v)) for v in factors)
                 ir = link_ir(source, {**common, "GPM_CALLBACK": side, "GPM_SCALE": scale, "GPM_FIRST": first,
                                               "GPM_LAST": last}, device_id)
                 self._callbacks.append((symbol, ir))
-                cufft.xt_set_jit_callback(self.handle, symbol, ir, kind)
+                cufft.xt_set_jit_callback(self.handle, symbol, ir, kind, info)
             if type == 4:  # rows of n/2 complex points, in and out
                 width = n // 2
                 shape = ((width,), (width,), 1, width, complex_code, (width,), 1, width, complex_code)
@@ -149,9 +154,11 @@ def plan_for(f, source: str, recipe, n: int, real: str, rows: int) -> CallbackPl
     memory raises)."""
     stream = f.stream()
     key = ("r2r-callback", f.device_id, stream, recipe, n, real, rows)
+    tables = (f.twiddle("dct4-pre", n, real), f.twiddle("dct4-post", n, real)) if _TYPES[recipe.pre] == 4 else ()
+    addresses = tuple(f.pkg.ptr(t) for t in tables) or (0, 0)
     try:
         return f.owned(key, lambda: runtime.call_on_device(
-            f.device_id, None, CallbackPlan, source, recipe, n, real, rows, f.device_id, stream))
+            f.device_id, None, CallbackPlan, source, recipe, n, real, rows, f.device_id, stream, tables, addresses))
     except OutOfMemoryError:
         raise
     except (LibraryError, NoGPUError) as exc:

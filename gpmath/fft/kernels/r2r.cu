@@ -120,30 +120,33 @@ R2R_KERNEL(r2r_post3) {
 #endif
 
 // -- type 4 (even N) -----------------------------------------------------------------------------
-// The complex FFT's input m of a row.
-static __device__ cplx pre4(const real* x, long long m, long long n, long long sine) {
+// The complex FFT's input m of a row, from its pre-twiddle w = exp(-i pi m / N).
+static __device__ cplx pre4(const real* x, long long m, long long n, long long sine, cplx w) {
     const real a = x[2 * m], b = sine ? -x[n - 1 - 2 * m] : x[n - 1 - 2 * m];
-    real s, c;
-    sincos_pi((real)m / (real)n, &s, &c);
-    return cplx{a * c + b * s, b * c - a * s};
+    return cplx{a * w.x - b * w.y, a * w.y + b * w.x};
 }
 
-// The outputs 2k and N-1-2k of a row from the complex FFT's output u_k.
+// The outputs 2k and N-1-2k of a row from the complex FFT's output u_k and its post-twiddle
+// w = 2 exp(-i pi (4k+1) / 4N).
 static __device__ void post4(real* y, long long k, cplx u, long long n, long long sine, double scale, double first,
-                             double last) {
-    real s, c;
-    sincos_pi((real)(4 * k + 1) / (real)(4 * n), &s, &c);
-    store(y, 2 * k, 2 * (u.x * c + u.y * s), n, sine, 4, scale, first, last);
-    store(y, n - 1 - 2 * k, -2 * (u.y * c - u.x * s), n, sine, 4, scale, first, last);
+                             double last, cplx w) {
+    store(y, 2 * k, u.x * w.x - u.y * w.y, n, sine, 4, scale, first, last);
+    store(y, n - 1 - 2 * k, -(u.x * w.y + u.y * w.x), n, sine, 4, scale, first, last);
 }
 
-#ifndef GPM_CALLBACK
+#ifndef GPM_CALLBACK  // (the callbacks read the twiddles from tables: gpmath/fft/_r2r_callback.py)
+static __device__ cplx twiddle(real numerator, real denominator, real size) {  // size exp(-i pi num / den)
+    real s, c;
+    sincos_pi(numerator / denominator, &s, &c);
+    return cplx{size * c, -size * s};
+}
+
 R2R_KERNEL(r2r_pre4) {
     const long long half = n / 2;
     FOR_ROWS {
         const real* x = (const real*)src + row * n;
         cplx* z = (cplx*)dst + row * half;
-        FOR_ITEMS(m, half) z[m] = pre4(x, m, n, sine);
+        FOR_ITEMS(m, half) z[m] = pre4(x, m, n, sine, twiddle((real)m, (real)n, 1));
     }
 }
 
@@ -152,7 +155,10 @@ R2R_KERNEL(r2r_post4) {
     FOR_ROWS {
         const cplx* spectrum = (const cplx*)src + row * half;
         real* y = (real*)dst + row * n;
-        FOR_ITEMS(k, half) post4(y, k, spectrum[k], n, sine, scale, first, last);
+        FOR_ITEMS(k, half) {
+            const cplx w = twiddle((real)(4 * k + 1), (real)(4 * n), 2);
+            post4(y, k, spectrum[k], n, sine, scale, first, last, w);
+        }
     }
 }
 #endif
@@ -217,7 +223,9 @@ R2R_KERNEL(r2r_post_dst1) {
 // batched layout (default strides: rows of L = N/2 complex points for type 4, of M real inputs
 // for type 1).  Compiled once for the load side (GPM_CALLBACK=1) and, for type 4, once for the
 // store side (2), with the transform fixed by GPM_TYPE (4 or 1), GPM_SINE, GPM_N and the side's
-// factors GPM_SCALE, GPM_FIRST, GPM_LAST (double literals).
+// factors GPM_SCALE, GPM_FIRST, GPM_LAST (double literals).  Type 4's caller info is the side's
+// twiddle table, N/2 complex values (pre: exp(-i pi m / N); post: 2 exp(-i pi (4k+1) / 4N)),
+// rounded from double precision: a load from cache instead of a sincospi per element.
 #ifdef GPM_CALLBACK
 #ifndef GPM_CALLBACK_LINKAGE  // C++ linkage, as NVIDIA's samples: cuFFT declares the callback it links by name
 #define GPM_CALLBACK_LINKAGE
@@ -228,12 +236,13 @@ typedef unsigned long long offset_t;
 #if GPM_CALLBACK == 1
 GPM_CALLBACK_LINKAGE __device__ cplx gpm_r2r_load(void* data, offset_t offset, void* info, void* shared) {
     const long long row = offset / (CB_N / 2), m = offset - row * (CB_N / 2);
-    return pre4((const real*)data + row * CB_N, m, CB_N, GPM_SINE);
+    return pre4((const real*)data + row * CB_N, m, CB_N, GPM_SINE, ((const cplx*)info)[m]);
 }
 #else
 GPM_CALLBACK_LINKAGE __device__ void gpm_r2r_store(void* data, offset_t offset, cplx element, void* info, void* shared) {
     const long long row = offset / (CB_N / 2), k = offset - row * (CB_N / 2);
-    post4((real*)data + row * CB_N, k, element, CB_N, GPM_SINE, GPM_SCALE, GPM_FIRST, GPM_LAST);
+    const cplx w = ((const cplx*)info)[k];
+    post4((real*)data + row * CB_N, k, element, CB_N, GPM_SINE, GPM_SCALE, GPM_FIRST, GPM_LAST, w);
 }
 #endif
 #elif GPM_TYPE == 1 && GPM_CALLBACK == 1
