@@ -314,3 +314,27 @@ def test_repeated_cholesky_and_solve_take_their_lanes_and_still_check(rng, full_
     with pytest.raises(linalg.LinAlgError):
         linalg.solve(to_device(package, singular), to_device(package, b))
     assert len(full_path) == 3, "the failures came by the lanes too"
+
+
+@pytest.mark.parametrize("package", ["torch", "cupy"])
+@pytest.mark.parametrize("n", [6, 48])
+def test_linalg_layouts_each_keep_their_own_lane(rng, full_path, package, n):
+    """Transposed, strided, offset and (torch) lazily conjugated operands of solve and cholesky,
+    interleaved: each layout's first call takes the full path, every later one its own lane, and
+    every result is right (the kernels and cuSOLVER read each layout where it lies, or a copy)."""
+    gpmath.cache_clear()
+    linalg, dtype = gpmath.linalg, "complex128"
+    layouts = {
+        "plain": lambda m: to_device(package, m),
+        "transposed": lambda m: to_device(package, np.ascontiguousarray(m.T)).T,
+        "strided": lambda m: to_device(package, np.repeat(m, 2, axis=1))[:, ::2],
+        "offset": lambda m: to_device(package, np.concatenate([np.zeros(1, m.dtype), m.ravel()]))[1:].reshape(m.shape),
+    }
+    if package == "torch":
+        layouts["conjugated"] = lambda m: to_device(package, m.conj()).conj()  # (a lazy view: its own lane)
+    for _ in range(3):
+        for name, make in layouts.items():
+            a, b = _spd(rng, n, dtype), random(rng, (n, 2), dtype)
+            close(linalg.solve(make(a), make(b)), np.linalg.solve(a, b), dtype)
+            close(linalg.cholesky(make(a), lower=True), np.linalg.cholesky(a), dtype)
+    assert len(full_path) == 2 * len(layouts), "each layout's first call, then its lanes"
