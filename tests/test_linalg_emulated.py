@@ -934,6 +934,41 @@ def test_check_finite_is_tested_by_the_plans(model, dtype, n, compiler, monkeypa
     gpmath.cache_clear()
 
 
+@pytest.mark.parametrize("assume_a", [None, "gen", "pos", "sym", "her", "tridiagonal", "diagonal", "upper triangular",
+                                      "lower triangular", "one element"])
+@pytest.mark.parametrize("n", [5, 40])
+def test_fronts_hand_check_finite_to_the_plans_as_for_device_operands(model, assume_a, n, monkeypatch):
+    """As the fronts do for device operands (made to here for every operand): cholesky and solve hand
+    check_finite to the plans where a and b reach them unchanged, and test themselves where they
+    read a first (a mirrored or masked matrix, a triangular solve, one element), so that a NaN
+    anywhere in a (the triangles no route reads included) or b is SciPy's ValueError naming it on
+    every route, and check_finite=False lets a NaN nothing reads pass."""
+    from gpmath.linalg import _convert, _decompositions, _solvers
+
+    handed = lambda check_finite, a: bool(check_finite)  # noqa: E731
+    for module in (_convert, _decompositions, _solvers):
+        monkeypatch.setattr(module, "checked_by_plan", handed)
+    monkeypatch.setattr(_convert, "_host_ready", lambda values: False)  # (host arrays' shortcut tests at once)
+    P, size = model.put, 1 if assume_a == "one element" else n
+    route = None if assume_a == "one element" else assume_a
+    a, b = spd((), size, "float64") + np.diag(np.arange(size, dtype=float)), random((size, 2), "float64", 1)
+    far = a.copy()
+    far[size - 1, 0] = np.nan  # below the diagonal: neither the upper triangle nor the diagonal nor (n > 2) the band
+    with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+        linalg.solve(P(far), P(b), assume_a=route, **CUDA)
+    bad_b = b.copy()
+    bad_b[0, 1] = np.inf
+    with pytest.raises(ValueError, match="infs or NaNs: b holds"):
+        linalg.solve(P(a), P(bad_b), assume_a=route, **CUDA)
+    close(linalg.solve(P(a), P(b), assume_a=route, **CUDA), sl.solve(a, b, assume_a=route), "float64", 100)
+    if route in ("pos", "sym", "her", "diagonal", "upper triangular") and size > 2:  # routes that never read far's NaN
+        expected = sl.solve(far, b, assume_a=route, check_finite=False)
+        close(linalg.solve(P(far), P(b), assume_a=route, check_finite=False, **CUDA), expected, "float64", 100)
+    with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+        linalg.cholesky(P(far), **CUDA)
+    gpmath.cache_clear()
+
+
 @pytest.mark.parametrize("dtype", ["float64", "complex64"])
 def test_check_finite_of_the_plans_on_the_cpu(dtype):
     """The CPU engines of Cholesky and Solve test at once, naming the operand; without the option they
