@@ -969,6 +969,52 @@ def test_fronts_hand_check_finite_to_the_plans_as_for_device_operands(model, ass
     gpmath.cache_clear()
 
 
+@pytest.mark.parametrize("n", [5, 40])
+def test_cholesky_and_solve_lanes_run_their_plans_checks(model, n, monkeypatch):
+    """The linalg lanes, made to serve the model's arrays as they serve device arrays (a lane key
+    for every array, check_finite handed to the plans): after one full call per function and
+    options, new data every call comes back by the lane and is right; a NaN, an inf in b and a
+    singular matrix still raise through it (the plans' own tests); other options take their own."""
+    from gpmath._core import stateless
+    from gpmath._core.packages import known_package
+    from gpmath.linalg import _convert, _decompositions, _dispatch, _solvers
+
+    def any_lane_key(tag, x, y=None):
+        pkg = known_package(x)
+        return None if pkg is None else (tag, *(pkg.signature(v) for v in (x, y) if v is not None))  # (no address:
+        # host allocations are not 256-byte aligned as the devices' are)
+
+    monkeypatch.setattr(_dispatch, "lane_key", any_lane_key)
+    for module in (_convert, _decompositions, _solvers):
+        monkeypatch.setattr(module, "checked_by_plan", lambda check_finite, a: bool(check_finite))
+    monkeypatch.setattr(_convert, "_host_ready", lambda values: False)
+    full = []
+    real_key = stateless._key
+    monkeypatch.setattr(stateless, "_key", lambda *args: full.append(args[0]) or real_key(*args))
+    gpmath.cache_clear()
+    P = model.put
+    for seed in range(3):
+        a, b = spd((), n, "float64", seed), random((n, 2), "float64", seed)
+        close(linalg.cholesky(P(a), lower=True), np.linalg.cholesky(a), "float64", 100)
+        close(linalg.solve(P(a), P(b)), np.linalg.solve(a, b), "float64", 100)
+        close(linalg.solve(P(a), P(b), assume_a="pos"), np.linalg.solve(a, b), "float64", 100)
+    assert len(full) == 3, full
+    bad = a.copy()
+    bad[0, n - 1] = np.nan  # (the triangle lower=True never reads)
+    with pytest.raises(ValueError, match="a holds"):
+        linalg.cholesky(P(bad), lower=True)
+    with pytest.raises(ValueError, match="b holds"):
+        linalg.solve(P(a), P(np.full((n, 2), np.inf)))
+    singular = a.copy()
+    singular[:, 1] = 0
+    with pytest.raises(linalg.LinAlgError, match="singular"):
+        linalg.solve(P(singular), P(b))
+    assert len(full) == 3, "through the lanes"
+    close(linalg.cholesky(P(bad), lower=True, check_finite=False), np.linalg.cholesky(a), "float64", 100)
+    assert len(full) == 4, "check_finite=False: a lane of its own"
+    gpmath.cache_clear()
+
+
 @pytest.mark.parametrize("dtype", ["float64", "complex64"])
 def test_check_finite_of_the_plans_on_the_cpu(dtype):
     """The CPU engines of Cholesky and Solve test at once, naming the operand; without the option they
