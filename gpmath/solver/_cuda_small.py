@@ -16,6 +16,7 @@ kernels test every element they read for infs and NaNs and report them in ``info
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING
 
@@ -61,9 +62,11 @@ def _warp_launch(ws: Workspace, path: str, function: str, parameters: int, probl
                          block=32 * warps, shared=warps * problem.n * (problem.n + 1) * itemsize)
 
 
+@functools.lru_cache(maxsize=256)
 def _batch_stride(batch: tuple[int, ...], shape: tuple[int, ...], strides: tuple[int, ...]) -> int | None:
     """The one stride (elements) stepping through the flattened *batch* of an array whose batch
-    dimensions have *shape* and *strides* (broadcast to *batch*), or None if there is none."""
+    dimensions have *shape* and *strides* (broadcast to *batch*), or None if there is none
+    (remembered: every execution of a plan asks it of each operand, with the same layouts)."""
     _, (inner,), outer, _ = fold_batches(batch, [broadcast_strides("a", shape, strides, batch)])
     return None if outer else inner
 
