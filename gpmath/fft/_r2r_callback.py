@@ -154,11 +154,14 @@ def plan_for(f, source: str, recipe, n: int, real: str, rows: int) -> CallbackPl
     memory raises)."""
     stream = f.stream()
     key = ("r2r-callback", f.device_id, stream, recipe, n, real, rows)
-    tables = (f.twiddle("dct4-pre", n, real), f.twiddle("dct4-post", n, real)) if _TYPES[recipe.pre] == 4 else ()
-    addresses = tuple(f.pkg.ptr(t) for t in tables) or (0, 0)
+
+    def make() -> CallbackPlan:
+        tables = (f.twiddle("dct4-pre", n, real), f.twiddle("dct4-post", n, real)) if _TYPES[recipe.pre] == 4 else ()
+        addresses = tuple(f.pkg.ptr(t) for t in tables) or (0, 0)
+        return runtime.call_on_device(f.device_id, None, CallbackPlan, source, recipe, n, real, rows, f.device_id,
+                                      stream, tables, addresses)
     try:
-        return f.owned(key, lambda: runtime.call_on_device(
-            f.device_id, None, CallbackPlan, source, recipe, n, real, rows, f.device_id, stream, tables, addresses))
+        return f.owned(key, make)
     except OutOfMemoryError:
         raise
     except (LibraryError, NoGPUError) as exc:
