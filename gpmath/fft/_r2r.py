@@ -35,10 +35,15 @@ from .._core.dtypes import DTYPES
 from . import _r2r_fused as fused
 from ._args import check_norm, many_axes, norm_factor, one_axis, promoted_name
 
-__all__ = ["R2RProblem", "describe_r2r", "FFTs", "fused_recipe", "r2r"]
+__all__ = ["R2RProblem", "describe_r2r", "FFTs", "fused_recipe", "r2r", "TooShortForDctI"]
 
 FAMILIES = ("dct", "dst")
 _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
+
+
+class TooShortForDctI(ValueError, RuntimeError):
+    """A DCT-I along an axis of fewer than 2 points: a ``ValueError``, as gpmath documents it, and
+    a ``RuntimeError``, as scipy.fft raises it ("zero-length FFT requested")."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def describe_r2r(shape, dtype_name: str, family: str, type: int, s=None, axes=No
     shape = tuple(shape)
     axes, lengths = one_axis(shape, s, axes) if one_d else many_axes(shape, s, axes)
     if family == "dct" and type == 1 and any(n < 2 for n in lengths):
-        raise ValueError(f"a DCT-I needs at least 2 points per axis, not {min(lengths)}")
+        raise TooShortForDctI(f"a DCT-I needs at least 2 points per axis, not {min(lengths)}")
     norm = check_norm(norm)
     orthogonalize = norm == "ortho" if orthogonalize is None else bool(orthogonalize)
     name = promoted_name(dtype_name)
