@@ -230,6 +230,49 @@ def test_callbacks_compile_to_lto_ir(real, name, type, n, tmp_path, monkeypatch)
         assert list(tmp_path.glob("r2r.cu-*.ltoir"))
 
 
+@pytest.mark.parametrize("name, type, n, real",
+                         [("dct", 4, 16, "float32"), ("dst", 4, 64, "float64"), ("dct", 1, 9, "float32")])
+def test_type_4_callbacks_get_the_twiddle_tables_as_caller_info(monkeypatch, name, type, n, real):
+    """The tables' plumbing, without a GPU: a type-4 callback plan passes the addresses of the FFTs'
+    ``dct4-pre`` and ``dct4-post`` vectors (made for its length and precision) to the load and store
+    callbacks as cuFFT's caller info and keeps the vectors; a type-1 plan passes none (cuFFT's calls
+    recorded; the callbacks compiled to LTO-IR where NVRTC loads)."""
+    given = []
+    ir = (lambda source, defines, device_id: kernels.compile_source(
+        kernels._read(source), "r2r.cu", kernels._defines(defines), 90, lto=True)) if kernels.compiler_available() \
+        else (lambda source, defines, device_id: b"ir")
+    monkeypatch.setattr(_r2r_callback, "link_ir", ir)
+    monkeypatch.setattr(cufft, "create", lambda: 7)
+    monkeypatch.setattr(cufft, "xt_exec_function", lambda: None)
+    record = lambda plan, symbol, ir, kind, info=0: given.append((symbol, info))  # noqa: E731
+    monkeypatch.setattr(cufft, "xt_set_jit_callback", record)
+    monkeypatch.setattr(cufft, "xt_make_plan_many", lambda *args: 0)
+    monkeypatch.setattr(cufft, "set_stream", lambda plan, stream: None)
+    monkeypatch.setattr(_r2r_callback.runtime, "call_on_device", lambda device_id, query, fn, *args: fn(*args))
+    tables = {}
+
+    class FFTs:  # what plan_for asks of the FFTs
+        device_id, pkg = 0, SimpleNamespace(ptr=lambda table: table["address"])
+
+        def stream(self):
+            return 5
+
+        def twiddle(self, vector, length, precision):
+            return tables.setdefault(vector, {"address": 4096 * (len(tables) + 1), "of": (length, precision)})
+
+        def owned(self, key, make):
+            return make()
+
+    plan = _r2r_callback.plan_for(FFTs(), _r2r_fused.KERNEL_PATH, _recipe(name, type, n, "ortho", None), n, real, 3)
+    if type == 4:
+        pre, post = tables["dct4-pre"], tables["dct4-post"]
+        assert pre["of"] == post["of"] == (n, real)
+        assert given == [(b"gpm_r2r_load", pre["address"]), (b"gpm_r2r_store", post["address"])]
+        assert plan._tables == (pre, post)
+    else:
+        assert given == [(b"gpm_r2r_load", 0)] and not tables and plan._tables == ()
+
+
 def test_callbacks_serve_types_4_and_1_on_aligned_rows(monkeypatch):
     monkeypatch.setattr(_r2r_callback, "_linkable", lambda: True)
     monkeypatch.delenv(_r2r_callback.ENVIRONMENT, raising=False)
