@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .._core.finite import require_finite
 from .._core.host_scan import all_finite
 from .._core.packages import as_array
 from ._decompositions import svdvals
-from .._core.finite import require_finite
 
 __all__ = ["norm"]
 

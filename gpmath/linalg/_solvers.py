@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, SolveTriangular
+from .._core.finite import require_finite
 from .._core.packages import package_of
 from .._errors import LinAlgError
 from ._dispatch import by_lane, lane_for, run
 from ._condition import estimated, inverse_rcond, triangular_rcond, warn_if_ill_conditioned
 from ._convert import checked_by_plan, identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
-from .._core.finite import require_finite
 
 __all__ = ["solve", "solve_triangular", "cho_solve", "lu_solve", "lstsq", "pinv", "inv", "det", "slogdet"]
 
