@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import os
 import pathlib
-import subprocess
 import sys
 
 import pytest
 
 HERE = pathlib.Path(__file__).parent
-SUITE = HERE / "scipy_suite"
-sys.path.insert(0, str(SUITE))
+sys.path.insert(0, str(HERE / "scipy_suite"))
 import differences  # noqa: E402
+from runner import run_swapped  # noqa: E402
 
-scipy = pytest.importorskip("scipy")
-SITE = pathlib.Path(scipy.__file__).parent.parent
+pytest.importorskip("scipy")
 
 CI = {"scipy": ["scipy/linalg/tests/test_decomp_cholesky.py", "scipy/linalg/tests/test_decomp_lu.py"],
       "numpy": ["numpy/linalg/tests/test_regression.py"]}
@@ -35,20 +33,20 @@ FULL = {"scipy": [f"scipy/linalg/tests/test_{name}.py" for name in
 @pytest.mark.timeout(900)  # the peer suite runs in a subprocess with its own 900 s limit
 @pytest.mark.parametrize("library", ["scipy", "numpy"])
 def test_library_suite_passes_on_gpmath(library):
-    modules = (FULL if os.environ.get("GPMATH_SCIPY_SUITE") == "full" else CI)[library]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SUITE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
-               GPMATH_PLACEMENT="cuda")  # SciPy's small arrays on the GPU too, where there is one
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "plugin",
-               f"--gpmath-swap={library}", f"--rootdir={SITE}", "-rfE", *modules]
-    done = subprocess.run(command, cwd=SITE, env=env, capture_output=True, text=True, timeout=900)
+    done = run_swapped(library, (FULL if os.environ.get("GPMATH_SCIPY_SUITE") == "full" else CI)[library])
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
-def test_every_difference_is_documented():
-    docs = (HERE.parent / "docs" / "linalg.md").read_text()
-    section = docs.partition("## Differences from SciPy")[2]
-    assert section, "docs/linalg.md has no 'Differences from SciPy' section"
-    missing = [key for key in differences.REASONS if f"`{key}`" not in section]
-    assert not missing, f"reasons not documented in docs/linalg.md: {missing}"
+@pytest.mark.parametrize("doc, heading, reasons", [
+    ("linalg.md", "## Differences from SciPy", set(differences.REASONS) - set(differences.FFT_REASONS)),
+    ("fft.md", "## Differences from NumPy's numpy.fft", set(differences.FFT_REASONS))])
+def test_every_difference_is_documented(doc, heading, reasons):
+    section = (HERE.parent / "docs" / doc).read_text().partition(heading)[2].partition("\n## ")[0]
+    assert section, f"docs/{doc} has no '{heading}' section"
+    missing = sorted(key for key in reasons if f"`{key}`" not in section)
+    assert not missing, f"reasons not documented in docs/{doc}: {missing}"
+
+
+def test_every_listed_test_has_a_known_reason():
     tables = [differences.XFAILS, *differences.XFAILS_BY_SCIPY.values()]
     assert set().union(*(table.values() for table in tables)) | differences.GPU_ONLY <= set(differences.REASONS)

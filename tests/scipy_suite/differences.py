@@ -1,6 +1,7 @@
 """SciPy's and NumPy's tests that fail on gpmath by design: node-id patterns -> a reason key.
 
-Each reason is one entry of docs/linalg.md's "Differences from SciPy" section (tests/test_scipy_linalg_suite.py
+Each reason is one entry of docs/linalg.md's "Differences from SciPy" section, or of docs/fft.md's
+"Differences from NumPy's numpy.fft" for those of :data:`FFT_REASONS` (tests/test_scipy_linalg_suite.py
 checks that the docs name every key).  Patterns are :func:`fnmatch.fnmatchcase` patterns over node ids
 relative to site-packages (a node id also matches itself, its brackets read literally; in a pattern with
 wildcards ``[[]`` is a bracket).  :func:`xfails` gives those of one SciPy version: :data:`XFAILS`, which
@@ -44,6 +45,18 @@ REASONS: dict[str, str] = {
                         "engine does, and the test expects that",
 }
 
+FFT_REASONS: dict[str, str] = {
+    "longdouble": "gpmath computes in float32 and float64 and raises TypeError for longdouble and "
+                  "clongdouble (numpy.fft computes in them)",
+    "numpy-fft-words": "an invalid length raises ValueError in SciPy's words ('invalid number of data "
+                       "points'), not NumPy's ('Invalid number of FFT data points')",
+    "repeated-axes": "an axis named twice in axes raises ValueError, as in scipy.fft; numpy.fft "
+                     "transforms it again",
+    "numpy-fft-deprecations": "no DeprecationWarning for s without axes (scipy.fft's convention, which "
+                              "gpmath follows) and a ValueError for None in s, which NumPy 2 deprecates",
+}
+REASONS.update(FFT_REASONS)
+
 GPU_ONLY: frozenset[str] = frozenset({"batch-routes", "gpu-64-bit-sizes", "gpu-float32-rounding"})
 """Reasons whose tests fail only where gpmath computes on a GPU: the plugin marks them
 ``xfail(strict=False)`` there (whether a batch takes another route depends on the device's
@@ -62,7 +75,16 @@ SOLVE_OVERWRITE_A = (BOOLS, ("1", "2"), ("C", "F"), ("int", "float"), ("F",), ("
 """TestSolve::test_overwrite_args's cases that expect LAPACK's factors in a (overwrite_a, a F-contiguous
 float): (transposed, b_ndim, b_order, b_dtype, a_order, a_dtype, overwrite_b, overwrite_a)."""
 
+POCKETFFT = "numpy/fft/tests/test_pocketfft.py"
+
 XFAILS: dict[str, str] = {
+    f"{POCKETFFT}::TestFFT1D::test_identity_long_short[longdouble]": "longdouble",
+    f"{POCKETFFT}::TestFFT1D::test_identity_long_short_reversed[longdouble]": "longdouble",
+    f"{POCKETFFT}::TestFFT1D::test_ifft[[]*]": "numpy-fft-words",  # [norm]
+    f"{POCKETFFT}::TestFFT1D::test_rfftn": "repeated-axes",
+    f"{POCKETFFT}::TestFFT1D::test_s_axes_none[[]*]": "numpy-fft-deprecations",  # [function]
+    f"{POCKETFFT}::TestFFT1D::test_s_axes_none_2D[[]*]": "numpy-fft-deprecations",
+    f"{POCKETFFT}::TestFFT1D::test_s_contains_none[[]*]": "numpy-fft-deprecations",
     "numpy/linalg/tests/test_linalg.py::test_unsupported_commontype": "numpy-float16",
     "numpy/linalg/tests/test_linalg.py::TestSolve::test_0_size": "numpy-subclass",
     "numpy/linalg/tests/test_linalg.py::TestSolve::test_0_size_k": "numpy-subclass",

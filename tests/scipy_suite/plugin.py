@@ -1,15 +1,17 @@
-"""A pytest plugin running SciPy's and NumPy's own linear-algebra tests on gpmath's functions.
+"""A pytest plugin running SciPy's and NumPy's own tests on gpmath's functions.
 
-Load it with ``-p plugin`` (this folder on ``sys.path``) and ``--gpmath-swap=scipy`` or
-``--gpmath-swap=numpy``, then name the installed test modules (``--pyargs
-scipy.linalg.tests.test_basic``).  Before pytest collects them, each test module is imported with
-the library's functions temporarily replaced by gpmath's (:mod:`swap`), so the names it imports
-(``from scipy.linalg import solve``) and the parameter lists it builds hold gpmath's functions;
-a module that calls ``linalg.solve`` at run time gets a copy of ``linalg`` with them swapped in.
-The library modules themselves are restored at once: gpmath's CPU engine calls into them.
+Load it with ``-p plugin`` (this folder on ``sys.path``) and ``--gpmath-swap=scipy``,
+``--gpmath-swap=numpy`` (linear algebra) or ``--gpmath-swap=numpy-fft``, then name the installed
+test modules (``--pyargs scipy.linalg.tests.test_basic``).  Before pytest collects them, each test
+module is imported with the library's functions temporarily replaced by gpmath's (:mod:`swap`), so
+the names it imports (``from scipy.linalg import solve``) and the parameter lists it builds hold
+gpmath's functions; a module that calls ``linalg.solve`` at run time gets a copy of ``linalg`` with
+them swapped in.  The linear-algebra modules themselves are restored at once: gpmath's CPU engine
+calls into them.  ``numpy.fft`` stays swapped for the whole run: NumPy's tests call ``np.fft.fft``
+through ``numpy`` at run time, and gpmath never calls numpy.fft.
 
 Every test named in :mod:`differences` for the installed SciPy (a deliberate difference,
-documented in docs/linalg.md) is marked ``xfail(strict=True)``: it must fail, and one that passes
+documented in docs/linalg.md or docs/fft.md) is marked ``xfail(strict=True)``: it must fail, and one that passes
 fails the run as stale.  Those of a GPU-only reason are marked ``xfail(strict=False)`` where gpmath
 computes on a GPU, and left unmarked elsewhere.  A listed pattern that matches no test of a
 collected module is reported as stale too, and fails the run (under pytest-xdist the controller
@@ -26,12 +28,14 @@ import pytest
 import differences
 import swap
 
-LIBRARIES = {"scipy": ("scipy.linalg", swap.SCIPY), "numpy": ("numpy.linalg", swap.NUMPY)}
+LIBRARIES = {"scipy": ("scipy.linalg", swap.SCIPY), "numpy": ("numpy.linalg", swap.NUMPY),
+             "numpy-fft": ("numpy.fft", swap.NUMPY_FFT)}
+HELD = frozenset({"numpy-fft"})  # swapped for the whole run (see the module notes)
 
 
 def pytest_addoption(parser):
     parser.addoption("--gpmath-swap", choices=sorted(LIBRARIES), required=True,
-                     help="whose linalg functions to replace by gpmath's")
+                     help="whose functions to replace by gpmath's")
 
 
 def pytest_configure(config):
@@ -46,14 +50,16 @@ def pytest_collect_file(file_path, parent):
     name = _module_name(str(file_path))
     if name is None:
         return None
-    library, swaps = LIBRARIES[parent.config.getoption("--gpmath-swap")]
+    choice = parent.config.getoption("--gpmath-swap")
+    library, swaps = LIBRARIES[choice]
     namespace = importlib.import_module(library)
     originals = {key: getattr(namespace, key) for key in swaps}
     vars(namespace).update(swaps)
     try:
         module = importlib.import_module(name)
     finally:
-        vars(namespace).update(originals)
+        if choice not in HELD:
+            vars(namespace).update(originals)
     proxy = swap.swapped_module(namespace, swaps)
     for key, value in list(vars(module).items()):
         if value is namespace:

@@ -1,9 +1,9 @@
-"""Which of SciPy's and NumPy's linear-algebra functions the suite replaces by gpmath's, and how.
+"""Which of SciPy's and NumPy's functions the suite replaces by gpmath's, and how.
 
-SciPy's names map to :mod:`gpmath.linalg`'s functions of the same name (their signatures are
-SciPy's).  NumPy's names map to thin adapters that translate :mod:`numpy.linalg`'s conventions
-(``UPLO``, ``mode="reduced"``, ``rcond``, named-tuple results) onto the same gpmath functions:
-the numerical work is gpmath's in both.
+SciPy's linear-algebra names map to :mod:`gpmath.linalg`'s functions of the same name (their
+signatures are SciPy's).  NumPy's map to thin adapters that translate :mod:`numpy.linalg`'s
+conventions (``UPLO``, ``mode="reduced"``, ``rcond``, named-tuple results) and :mod:`numpy.fft`'s
+(``out=``) onto gpmath's functions: the numerical work is gpmath's in every case.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Callable
 
 import numpy as np
 
+from gpmath import fft as gf
 from gpmath import linalg as gl
 
-__all__ = ["SCIPY", "NUMPY", "swapped_module"]
+__all__ = ["SCIPY", "NUMPY", "NUMPY_FFT", "swapped_module"]
 
 SCIPY_NAMES = ("solve", "solve_triangular", "lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr",
                "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "lstsq", "pinv", "inv", "det", "norm")
@@ -120,6 +121,44 @@ NUMPY: dict[str, Callable] = {
     "solve": _solve, "inv": _inv, "det": _det, "slogdet": _slogdet, "cholesky": _cholesky, "qr": _qr, "eig": _eig,
     "eigvals": _eigvals, "eigh": _eigh, "eigvalsh": _eigvalsh, "svd": _svd, "svdvals": _svdvals, "lstsq": _lstsq,
     "pinv": _pinv,
+}
+
+
+def _into(out, y):
+    """*y*, or *y* written into NumPy's ``out=`` array (numpy.fft's checks and words)."""
+    if out is None:
+        return y
+    if not isinstance(out, np.ndarray):
+        raise TypeError("return arrays must be of ArrayType")
+    if out.shape != np.shape(y):
+        raise ValueError(f"output array has wrong shape {out.shape}, expected {np.shape(y)}")
+    np.copyto(out, y, casting="same_kind")
+    return out
+
+
+def _fft_1d(name: str) -> Callable:
+    transform = getattr(gf, name)
+
+    def adapter(a, n=None, axis=-1, norm=None, out=None):
+        return _into(out, transform(a, n, axis, norm))
+    adapter.__name__ = name
+    return adapter
+
+
+def _fft_nd(name: str) -> Callable:
+    transform = getattr(gf, name)
+    default = (-2, -1) if name.endswith("2") else None
+
+    def adapter(a, s=None, axes=default, norm=None, out=None):
+        return _into(out, transform(a, s, axes, norm))
+    adapter.__name__ = name
+    return adapter
+
+
+NUMPY_FFT: dict[str, Callable] = {
+    **{name: _fft_1d(name) for name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")},
+    **{name: _fft_nd(name) for name in ("fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn")},
+    **{name: getattr(gf, name) for name in ("fftshift", "ifftshift", "fftfreq", "rfftfreq")},
 }
 
 
