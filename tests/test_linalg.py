@@ -12,8 +12,9 @@ import pytest
 import scipy.linalg as sl
 
 from gpmath import linalg
-from gpmath.solver import _cpu as cpu_solver
-from gpmath.solver._cpu import LAPACK_INV_ORDER, LAPACK_LSTSQ_ORDER
+from gpmath.solver import _cpu_factor
+from gpmath.solver._cpu import LAPACK_INV_ORDER
+from gpmath.solver._cpu_svd import LAPACK_LSTSQ_ORDER
 
 from helpers import lstsq_residues
 
@@ -89,7 +90,7 @@ def test_cholesky_reconstructs(dtype, batch, lower, n):
 @pytest.mark.parametrize("masked", [True, False])  # the CPU route's unread triangle zeroed through a mask, or not
 @pytest.mark.parametrize("garbage", [7.0, np.nan])
 def test_cholesky_reads_only_its_triangle(dtype, n, masked, garbage, monkeypatch):
-    monkeypatch.setattr(cpu_solver, "_MASKED_ORDER", 2048 if masked else 0)
+    monkeypatch.setattr(_cpu_factor, "_MASKED_ORDER", 2048 if masked else 0)
     a = spd((), n, dtype)
     upper_only = np.triu(a) + np.tril(np.full((n, n), garbage), -1)
     np.testing.assert_allclose(linalg.cholesky(upper_only, check_finite=False, **CPU), sl.cholesky(a), atol=1e-10)
@@ -633,7 +634,7 @@ def test_solve_without_assume_a_detects_structure_as_scipy_on_the_cpu(structure,
     are SciPy's."""
     if transposed and dtype.startswith("complex"):
         pytest.skip("SciPy solves no transposed complex system")
-    from gpmath.solver._cpu import detected_structure
+    from gpmath.solver._cpu_solve import detected_structure
 
     n = 8
     base = general((), n, dtype) + n * np.eye(n)

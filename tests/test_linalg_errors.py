@@ -251,7 +251,7 @@ def test_svd_too_large_for_32_bit_lapack_is_refused_at_once_as_in_scipy(shape):
 def test_gesdd_work_size_is_lapacks(dtype, shape, full_matrices):
     from scipy.linalg import lapack
 
-    from gpmath.solver._cpu import _gesdd_work
+    from gpmath.solver._cpu_svd import _gesdd_work
 
     query = lapack.get_lapack_funcs("gesdd_lwork", (np.zeros(1, dtype),))
     expected, info = query(*shape, compute_uv=1, full_matrices=int(full_matrices))

@@ -83,7 +83,7 @@ def inverse_rcond(a, route: str, lower: bool, inverse):
     """
     pkg = package_of(a, "a")
     if len(a.shape) == 2 and route not in _TRIANGLE_ROUTES and pkg.device_id(a) is None:  # one host matrix
-        from ..solver._cpu import one_norm  # (SciPy's LAPACK: on the CPU path only)
+        from ..solver._cpu_lapack import one_norm  # (SciPy's LAPACK: on the CPU path only)
 
         return _reciprocal(one_norm(pkg.to_numpy(a)), one_norm(pkg.to_numpy(inverse)))
     if route == "pos":
