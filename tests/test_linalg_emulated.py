@@ -1279,7 +1279,7 @@ def test_calibrate_records_factor_rows_that_later_plans_follow(model, monkeypatc
     monkeypatch.setattr(wisdom, "_store", {})
     monkeypatch.setattr(wisdom, "_told", set())
     monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: f"emulated GPU {device_id}, {library} {version}")
-    found = gpmath.solver.calibrate(batch=2, sizes=(48, 64), repeats=1)["FACTOR"]
+    found = gpmath.solver.calibrate(batch=2, sizes=(48, 64), repeats=1, mixed_order=None)["FACTOR"]
     assert found["rows"][-1] == [1, None, "looped"] and found["machine"] == "emulated GPU 0, cusolver 12000"
     assert set(found["ms"]) <= {48, 64} and all(set(t) == {"batched", "looped"} for t in found["ms"].values())
     [entry] = [e for e in wisdom.entries() if e["kind"] == "solver"]
@@ -1294,6 +1294,62 @@ def test_calibrate_records_factor_rows_that_later_plans_follow(model, monkeypatc
         gpmath.solver.calibrate(batch=1)
     with pytest.raises(ValueError, match="sizes must ascend and be above 32"):
         gpmath.solver.calibrate(sizes=(64, 48))
+    with pytest.raises(ValueError, match="mixed_order must be at least 1"):
+        gpmath.solver.calibrate(mixed_order=0)
+
+
+def test_mixed_solves_take_the_calibrated_inner_precision(model, monkeypatch):
+    """calibrate() times the mixed solve in f32, tf32 and bf16 and records MIXED's rows; a mixed
+    plan without a precision then runs the recorded one (tf32, the built-in row, before any
+    calibration; f32 on the CPU, whose LU is float32), and an explicit precision stays as asked."""
+    from gpmath._core import wisdom
+    from gpmath.solver import Solve, _calibrate
+
+    monkeypatch.setattr(wisdom, "_store", {})
+    monkeypatch.setattr(wisdom, "_told", set())
+    monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: f"emulated GPU {device_id}, {library} {version}")
+    model.cs.irs_dtype = np.dtype("float64")
+    a, b = general((), 40, "float64"), random((40, 1), "float64", 1)
+    with Solve(model.put(a), model.put(b), refine="mixed", **CUDA) as plan:
+        assert plan.precision is None
+        close(a @ host(plan.execute(check=True)), b, "float64", 100)
+        assert plan.precision == "tf32"
+    with Solve(a, b, refine="mixed", precision="bf16", execution="cpu") as plan:
+        assert plan.plan().precision == "f32"
+    found = gpmath.solver.calibrate(batch=2, sizes=(48,), repeats=1, mixed_order=40)["MIXED"]
+    assert set(found["runs"]) == set(_calibrate.MIXED_CANDIDATES) and found["order"] == 40
+    assert found["rows"] in ([[1, None, p]] for p in _calibrate.MIXED_CANDIDATES)
+    assert all(run["backward_error"] < 1e-14 and not run["fell_back"] for run in found["runs"].values())
+    for chosen in ("bf16", "f32"):
+        wisdom.record("solver", found["machine"], "MIXED", {"rows": [[1, None, chosen]]})
+        gpmath.cache_clear()
+        with Solve(model.put(a), model.put(b), refine="mixed", **CUDA) as plan:
+            close(a @ host(plan.execute(check=True)), b, "float64", 100)
+            assert plan.precision == chosen
+        with Solve(model.put(a), model.put(b), refine="mixed", precision="f16", **CUDA) as plan:
+            plan.plan()
+            assert plan.precision == "f16"
+        x, info = linalg.solve(model.put(a), model.put(b), refine="mixed", full_output=True, **CUDA)
+        close(a @ host(x), b, "float64", 100)
+    with pytest.raises(ValueError, match="precision must be one of None, 'f32'"):
+        Solve(a, b, refine="mixed", precision="f64")
+
+
+FAST, SLOW = {"fell_back": False, "backward_error": 1e-16}, {"fell_back": True, "backward_error": 1e-16}
+
+
+@pytest.mark.parametrize("runs, rows", [
+    ({"tf32": {"ms": 10.0} | FAST, "f32": {"ms": 14.0} | FAST, "bf16": {"ms": 9.0} | FAST}, [[1, None, "bf16"]]),
+    ({"tf32": {"ms": 10.0} | FAST, "f32": {"ms": 9.8} | FAST, "bf16": {"ms": 12.0} | FAST}, [[1, None, "tf32"]]),
+    ({"tf32": {"ms": 10.0} | SLOW, "f32": {"ms": 14.0} | FAST, "bf16": {"ms": 9.0} | SLOW}, [[1, None, "f32"]]),
+    ({"tf32": {"ms": 10.0, "fell_back": False, "backward_error": 1e-13}, "f32": {"ms": 14.0} | FAST},
+     [[1, None, "f32"]]),  # tf32's backward error beyond 10x the direct solve's
+    ({"tf32": {"ms": 10.0} | SLOW, "f32": {"ms": 14.0} | SLOW}, [[1, None, "tf32"]]),  # none: the built-in row
+])
+def test_calibrated_mixed_rows_follow_the_timings(runs, rows):
+    from gpmath.solver._calibrate import _mixed_rows
+
+    assert _mixed_rows(runs, 2e-16) == rows
 
 
 @pytest.mark.parametrize("rows", ["bad", None, [], [[2, 64, "batched"]], [[2, 64, "batched"], [1, None, "unknown"]],

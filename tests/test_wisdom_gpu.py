@@ -69,7 +69,7 @@ from gpmath.solver import Solve, _calibrate, _crossover
 
 mode, path = sys.argv[1], sys.argv[2]
 if mode == "first":
-    found = gpmath.solver.calibrate(batch=4, sizes=(48, 64, 96), repeats=1)["FACTOR"]
+    found = gpmath.solver.calibrate(batch=4, sizes=(48, 64, 96), repeats=1, mixed_order=None)["FACTOR"]
     gpmath.wisdom.save(path)
     print(json.dumps({"rows": found["rows"], "sizes": sorted(found["ms"])}))
 else:
@@ -114,3 +114,24 @@ def test_solver_crossovers_calibrated_in_one_process_route_the_next(tmp_path):
     path.write_text(json.dumps(content))
     third = _solver_run("second", path, str(path))
     assert third["batched"] == (not expected) and third["error"] < 1e-9
+
+
+def test_calibrated_inner_precision_routes_the_mixed_solves_of_this_gpu():
+    """calibrate() solves a system of order 2048 in each candidate precision on the GPU, records the
+    MIXED row, and a mixed solve without a precision runs the recorded one, converged to the tolerance."""
+    import numpy as np
+
+    import gpmath
+    from gpmath.solver import Solve, _calibrate
+
+    found = gpmath.solver.calibrate(batch=2, sizes=(48,), repeats=1, mixed_order=2048)["MIXED"]
+    assert set(found["runs"]) == set(_calibrate.MIXED_CANDIDATES)
+    assert all(run["ms"] > 0 for run in found["runs"].values())
+    [[_, _, chosen]] = found["rows"]
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((1024, 1024)) + 32 * np.eye(1024)
+    b = rng.standard_normal((1024, 2))
+    with Solve(a, b, refine="mixed", execution="cuda") as plan:
+        x = plan.execute(check=True)
+        assert plan.precision == chosen and not plan.refinement.fell_back
+    assert np.abs(b - a @ x).max() <= 4 * np.finfo(np.float64).eps * np.abs(a).sum(1).max() * np.abs(x).max()

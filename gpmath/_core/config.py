@@ -132,7 +132,7 @@ def _routing() -> dict[str, Any]:
 
     tables = {name: [{"min batch": b, "max n": "any" if n is None else n, "route": r}
                      for b, n, r in getattr(_crossover, name)]
-              for name in _crossover.__all__ if name.isupper()}
+              for name in _crossover.__all__ if isinstance(getattr(_crossover, name), _crossover.Table)}
     from . import wisdom
 
     calibrated = {f"{entry['machine']}: {_key_text(entry['key'])}": entry["choice"].get("rows", "no rows")

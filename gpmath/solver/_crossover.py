@@ -53,18 +53,24 @@ import contextlib
 import logging
 import threading
 
-__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "Table", "choose", "calibrated", "overriding", "valid_rows"]
+__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "MIXED", "IRS_PRECISIONS", "Table", "choose", "calibrated",
+           "overriding", "valid_rows"]
+
+IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")  # the inner precisions of refine="mixed" on the GPU (cuSOLVER IRS)
 
 
 class Table(tuple):
-    """A crossover table: its ``(min_batch, max_n, choice)`` rows, and the *name* that rows
-    calibrated for a GPU (:func:`gpmath.solver.calibrate`) are kept under."""
+    """A crossover table: its ``(min_batch, max_n, choice)`` rows, the *name* that rows
+    calibrated for a GPU (:func:`gpmath.solver.calibrate`) are kept under, and the *choices* such
+    rows may name (by default those of the built-in rows)."""
 
     name: str
+    choices: frozenset
 
-    def __new__(cls, name: str, rows):
+    def __new__(cls, name: str, rows, choices=None):
         table = super().__new__(cls, rows)
         table.name = name
+        table.choices = frozenset(row[2] for row in rows) if choices is None else frozenset(choices)
         return table
 
 
@@ -98,6 +104,14 @@ CHOLESKY = Table("CHOLESKY", (  # the Cholesky factor: gpmath's one-launch kerne
     (1, 32, "kernel"),
     (1, None, "factor"),  # potrf, by the FACTOR table
 ))
+MIXED = Table("MIXED", (  # refine="mixed": the inner precision of cuSOLVER's IRS LU, by the GPU's rates
+    # H100 (2026-11-25), f64 solve vs torch.linalg.solve: n = 16384 f32 0.94x (f64 has tensor cores on
+    # Hopper: an f32 LU is no faster), tf32 1.30x, f16 1.37x; n = 32768 tf32 1.78x, f16 2.05x (residual
+    # 5.9x and 3.8x torch's); n = 8192 all within 5 %.  tf32 keeps float32's range; float16's ends at
+    # 65504, beyond which its LU overflows (f16: asked for, never chosen).  calibrate() times f32, tf32
+    # and bf16 on the user's GPU.
+    (1, None, "tf32"),
+), choices=IRS_PRECISIONS)
 FACTOR = Table("FACTOR", (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices
     (2, 512, "batched"),
     (1, None, "looped"),
@@ -169,7 +183,7 @@ def valid_rows(table: Table, rows) -> tuple | None:
     >>> valid_rows(FACTOR, [[2, 768, "batched"]]) is None  # no row for one matrix
     True
     """
-    choices = {row[2] for row in table}
+    choices = getattr(table, "choices", None) or {row[2] for row in table}
     count = lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= 1  # noqa: E731
     try:
         found = tuple((b, n, c) for b, n, c in rows)

@@ -17,7 +17,7 @@ import numpy as np
 from .._errors import LinAlgError
 from . import _problem as P
 from ._condition import hermitian_one_norms, one_norms
-from ._crossover import SOLVE, choose
+from ._crossover import MIXED, SOLVE, choose
 from ._cuda import CudaEngine
 from ._cuda_condition import ConditionEstimate
 from ._cuda_factor import CholeskyFactorization, LuFactorization, deliver_rhs, load_rhs
@@ -111,6 +111,7 @@ class CudaSolve(CudaEngine, Solve):
         p, ws = self.problem, self.workspace
         if self.refine == "mixed":
             self._solution = None
+            self.precision = self.precision or choose(MIXED, p.n, max(p.batch_count, 1), device_id=ws.device_id)
             return IrsSolve(p, ws, self.precision)
         if choose(SOLVE, p.n, p.batch_count, serves(p.n, self.lib)) == "kernel":
             return SmallKernelSolve(p, ws, self.assume_a == "pos", self.lower, self.transposed, self.condition,

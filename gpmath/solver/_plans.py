@@ -20,6 +20,7 @@ from .._core.dtypes import DTYPES
 from .._core.staging import deliver
 from . import _problem as P
 from ._base import SolverPlan
+from ._crossover import IRS_PRECISIONS
 
 __all__ = [
     "Cholesky", "CholeskySolve", "LU", "LUSolve", "Solve", "SolveTriangular", "QR", "Eig", "Eigh", "SVD", "Lstsq", "Pinv",
@@ -28,7 +29,6 @@ __all__ = [
 
 EIGH_DRIVERS = (None, "syevd", "syevj", "syevjBatched", "syevBatched")
 SVD_DRIVERS = (None, "gesvd", "gesvdj", "gesvdp")
-IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")
 LSTSQ_DRIVERS = ("gelsd", "gelsy")
 _ASSUME = ("gen", "sym", "her", "pos", "auto")
 _QR_MODES = ("full", "economic", "r")
@@ -169,8 +169,11 @@ class Solve(SolverPlan):
         ``"mixed"``: LU in a lower *precision*, refined until ``max|b - a x| <= eps ‖a‖∞ max|x|``
         in the input's precision (cuSOLVER IRS; on the CPU an f32 LU refined in f64).
         :attr:`refinement` then reports what happened.
-    precision : {"f32", "tf32", "f16", "bf16"}
-        The inner precision of ``refine="mixed"`` on the GPU.
+    precision : {None, "f32", "tf32", "f16", "bf16"}
+        The inner precision of ``refine="mixed"`` on the GPU.  None: the one measured fastest on
+        such a GPU (:func:`gpmath.solver.calibrate`), else gpmath's table (``"tf32"``, measured on
+        an H100); after :meth:`plan`, :attr:`precision` is the one the plan runs (``"f32"`` on the
+        CPU, whose LU is float32 whatever is asked).
     condition : bool, default False
         Also estimate each matrix's reciprocal condition number in the 1-norm, as LAPACK's
         ``?gecon``/``?pocon`` do, from the factors the solve made (:meth:`rcond`); six more
@@ -198,11 +201,11 @@ class Solve(SolverPlan):
     operand_names = ("a", "b")
 
     def _configure(self, assume_a: str = "gen", lower: bool = False, transposed: bool = False,
-                   refine: str | None = None, precision: str = "f32", condition: bool = False,
+                   refine: str | None = None, precision: str | None = None, condition: bool = False,
                    check_finite: bool = False) -> None:
         _choice("assume_a", assume_a, _ASSUME)
         _choice("refine", refine, (None, "mixed"))
-        _choice("precision", precision, IRS_PRECISIONS)
+        _choice("precision", precision, (None, *IRS_PRECISIONS))
         if refine == "mixed" and (assume_a not in ("gen", "auto") or transposed):
             raise ValueError('refine="mixed" solves a general A x = b: use assume_a="gen" and transposed=False')
         self.assume_a, self.lower, self.transposed = assume_a, bool(lower), bool(transposed)
