@@ -41,10 +41,20 @@ def _log_gamma_ratio(mu: float, q: float, t: np.ndarray) -> np.ndarray:
     return (q + 2j * t) * math.log(2) + upper - lower
 
 
-@functools.lru_cache(maxsize=64)
 def _coefficients(n: int, dln: float, mu: float, offset: float, bias: float, inverse: bool) -> np.ndarray:
     """The ``n//2 + 1`` coefficients the spectrum is multiplied by (``u``, or ``1/conj(u)`` for the
-    inverse), warning where the transform is singular."""
+    inverse), warning at every call where the transform is singular, as SciPy does."""
+    factor, singular = _kept_coefficients(n, dln, mu, offset, bias, inverse)
+    if singular:
+        warnings.warn(f"singular {'inverse ' if inverse else ''}transform; consider changing the bias", RuntimeWarning,
+                      stacklevel=4)
+    return factor
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_coefficients(n: int, dln: float, mu: float, offset: float, bias: float,
+                       inverse: bool) -> tuple[np.ndarray, bool]:
+    """``(coefficients, singular)``: :func:`_coefficients`'s, computed once for its arguments."""
     t = np.pi * np.arange(n // 2 + 1) / (n * dln)
     u = np.exp(_log_gamma_ratio(mu, bias, t) - 2j * t * offset)
     if n % 2 == 0:
@@ -53,16 +63,14 @@ def _coefficients(n: int, dln: float, mu: float, offset: float, bias: float, inv
         upper, lower = (mu + 1 + bias) / 2, (mu + 1 - bias) / 2
         u[0] = 2.0**bias * _special().poch(lower, upper - lower)
     if not inverse:
-        if np.isinf(u[0]):
-            warnings.warn("singular transform; consider changing the bias", RuntimeWarning, stacklevel=4)
+        singular = bool(np.isinf(u[0]))
+        if singular:
             u[0] = 0
-        return u
-    if u[0] == 0:
-        warnings.warn("singular inverse transform; consider changing the bias", RuntimeWarning, stacklevel=4)
+        return u, singular
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = 1 / np.conj(u)
     factor[u == 0] = 0  # what division by an infinite coefficient would give
-    return factor
+    return factor, bool(u[0] == 0)
 
 
 def _bias(n: int, dln: float, exponent: float, shift: float) -> np.ndarray:
