@@ -128,7 +128,7 @@ def test_free_is_idempotent_and_freed_plans_refuse_work(rng):
 @pytest.mark.parametrize("make, error, match", [
     (lambda x: FFT(x, kind="z2z"), ValueError, "kind"),
     (lambda x: FFT(x, axes=(0, 0)), ValueError, "unique"),
-    (lambda x: FFT(x, axes=()), ValueError, "at least one axis"),
+    (lambda x: FFT(x, axes=()), ValueError, "at least 1 axis must be transformed"),
     (lambda x: FFT(x, s=(0, 4)), ValueError, "at least 1"),
     (lambda x: FFT(x, norm="none"), ValueError, "norm"),
     (lambda x: FFT(x, kind="r2c"), TypeError, "real"),

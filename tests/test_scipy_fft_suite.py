@@ -7,7 +7,10 @@ returns ``NotImplemented`` for them, and SciPy then raises ``BackendNotImplement
 Twice: with ``GPMATH_PLACEMENT=cuda`` (where a GPU is usable, the NumPy arrays of SciPy's tests
 compute on it) and with automatic placement (as a user's calls run).  Then once more with SciPy's
 array-API runs (``SCIPY_ARRAY_API=1``), where its tests that take an array namespace run on torch
-tensors and CuPy arrays too: torch CPU tensors without a GPU, CUDA ones with one.
+tensors and CuPy arrays too: torch CPU tensors without a GPU, CUDA ones with one.  And the tests of
+SciPy's own backend module (``scipy.fft._pocketfft``, ``scipy.fft._duccfft`` from SciPy 1.18), which
+import its transforms by name (many sizes and dtypes, FFTW's and MATLAB's DCT/DST reference values,
+SciPy's error words), with those names swapped for gpmath's (tests/scipy_suite, ``scipy-fft-backend``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import pytest
 pytest.importorskip("scipy.fft.tests")
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "scipy_suite"))
+from runner import run_swapped  # noqa: E402
 
 
 # SciPy's test_multiprocess compares a forked child's result with the parent's at atol=0.  A child
@@ -92,3 +97,19 @@ def test_scipy_fft_suite_passes_on_torch_and_cupy_arrays(tmp_path):
     run, unexpected, output = _run_suite(tmp_path, SCIPY_ARRAY_API="1", SCIPY_DEVICE=device)
     assert run > 4000, output  # (torch's cases beside NumPy's: 4988 with SciPy 1.17 and torch on the CPU)
     assert not unexpected, "\n".join(unexpected) + "\n" + output
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("placement", ["cuda", "auto"])
+def test_scipy_fft_backend_suite_passes_on_gpmath(tmp_path, placement):
+    from gpmath.fft._cpu import SCIPY_BACKEND
+
+    tests = SCIPY_BACKEND.__name__.replace(".", "/") + "/tests"
+    report = tmp_path / "backend.xml"
+    done = run_swapped("scipy-fft-backend", [f"{tests}/test_basic.py", f"{tests}/test_real_transforms.py"], placement,
+                       f"--junitxml={report}")
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    run, failed = _failures(report)
+    unexpected = [name for name in failed if "longdouble" not in name.lower()]
+    assert run > 2000, done.stdout[-3000:]  # (2407 with SciPy 1.17)
+    assert not unexpected, "\n".join(unexpected) + "\n" + done.stdout[-6000:]

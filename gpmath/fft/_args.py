@@ -50,7 +50,7 @@ def check_norm(norm) -> str:
     if norm is None:
         return "backward"
     if norm not in NORMS:
-        raise ValueError(f'norm must be None, "backward", "ortho" or "forward", not {norm!r}')
+        raise ValueError(f'Invalid norm value {norm!r}, should be "backward", "ortho" or "forward" (or None)')
     return norm
 
 
@@ -194,12 +194,16 @@ def many_axes(shape, s, axes) -> tuple[tuple[int, ...], tuple[int, ...]]:
         lengths = [_integer(v, "s", ValueError) for v in _sequence(s, "s")]
         if axes is None:
             if len(lengths) > ndim:
-                raise ValueError(f"s has {len(lengths)} lengths but the input has only {ndim} axes")
+                raise ValueError(f"shape requires more axes than are present: s has {len(lengths)} lengths, "
+                                 f"the input {ndim} axes")
             axes = tuple(range(ndim - len(lengths), ndim))
         elif axes and len(lengths) != len(axes):
-            raise ValueError(f"s and axes must have the same length, got {len(lengths)} and {len(axes)}")
+            raise ValueError("when given, axes and shape arguments have to be of the same length: s has "
+                             f"{len(lengths)} and axes {len(axes)}")
         lengths = [shape[a] if v == -1 else v for v, a in zip(lengths, axes)]
-    return axes, tuple(_length(v, "s") for v in lengths)
+    if any(v < 1 for v in lengths):
+        raise ValueError(f"invalid number of data points ({lengths}) specified: every length of s must be at least 1")
+    return axes, tuple(lengths)
 
 
 def nonempty_axes(axes: tuple[int, ...]) -> None:
@@ -210,10 +214,10 @@ def nonempty_axes(axes: tuple[int, ...]) -> None:
     >>> nonempty_axes(())
     Traceback (most recent call last):
     ...
-    ValueError: axes must name at least one axis to transform
+    ValueError: at least 1 axis must be transformed: axes names none
     """
     if not axes:
-        raise ValueError("axes must name at least one axis to transform")
+        raise ValueError("at least 1 axis must be transformed: axes names none")
 
 
 def c2r_lengths(shape, axes, s, given: bool, one_d: bool = False) -> tuple[int, ...]:
@@ -271,7 +275,7 @@ def transform_dtypes(name: str, kind: str, argument: str = "x") -> tuple[str, st
     real = _PRECISION[promoted_name(name, argument)]
     if kind == "r2c":
         if name.startswith("complex"):
-            raise TypeError(f"{argument} must be real for a real-to-complex transform, not {name}")
+            raise TypeError(f"{argument} must be a real sequence for a real-to-complex transform, not {name}")
         return real, complex_name(real)
     if kind == "c2r":
         return complex_name(real), real

@@ -1,7 +1,8 @@
 """A pytest plugin running SciPy's and NumPy's own tests on gpmath's functions.
 
 Load it with ``-p plugin`` (this folder on ``sys.path``) and ``--gpmath-swap=scipy``,
-``--gpmath-swap=numpy`` (linear algebra) or ``--gpmath-swap=numpy-fft``, then name the installed
+``--gpmath-swap=numpy`` (linear algebra), ``--gpmath-swap=numpy-fft`` or ``--gpmath-swap=scipy-fft-backend``
+(the tests of SciPy's own scipy.fft backend module, which import its transforms), then name the installed
 test modules (``--pyargs scipy.linalg.tests.test_basic``).  Before pytest collects them, each test
 module is imported with the library's functions temporarily replaced by gpmath's (:mod:`swap`), so
 the names it imports (``from scipy.linalg import solve``) and the parameter lists it builds hold
@@ -28,8 +29,8 @@ import pytest
 import differences
 import swap
 
-LIBRARIES = {"scipy": ("scipy.linalg", swap.SCIPY), "numpy": ("numpy.linalg", swap.NUMPY),
-             "numpy-fft": ("numpy.fft", swap.NUMPY_FFT)}
+LIBRARIES = {"scipy": (("scipy.linalg", swap.SCIPY),), "numpy": (("numpy.linalg", swap.NUMPY),),
+             "numpy-fft": (("numpy.fft", swap.NUMPY_FFT),), "scipy-fft-backend": swap.SCIPY_FFT_BACKEND}
 HELD = frozenset({"numpy-fft"})  # swapped for the whole run (see the module notes)
 
 
@@ -51,19 +52,21 @@ def pytest_collect_file(file_path, parent):
     if name is None:
         return None
     choice = parent.config.getoption("--gpmath-swap")
-    library, swaps = LIBRARIES[choice]
-    namespace = importlib.import_module(library)
-    originals = {key: getattr(namespace, key) for key in swaps}
-    vars(namespace).update(swaps)
+    namespaces = [(importlib.import_module(library), swaps) for library, swaps in LIBRARIES[choice]]
+    originals = [{key: getattr(namespace, key) for key in swaps} for namespace, swaps in namespaces]
+    for namespace, swaps in namespaces:
+        vars(namespace).update(swaps)
     try:
         module = importlib.import_module(name)
     finally:
         if choice not in HELD:
-            vars(namespace).update(originals)
-    proxy = swap.swapped_module(namespace, swaps)
-    for key, value in list(vars(module).items()):
-        if value is namespace:
-            setattr(module, key, proxy)
+            for (namespace, _), kept in zip(namespaces, originals):
+                vars(namespace).update(kept)
+    for namespace, swaps in namespaces:
+        proxy = swap.swapped_module(namespace, swaps)
+        for key, value in list(vars(module).items()):
+            if value is namespace:
+                setattr(module, key, proxy)
     return None
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from gpmath import fft as gf
 from gpmath import linalg as gl
 
-__all__ = ["SCIPY", "NUMPY", "NUMPY_FFT", "swapped_module"]
+__all__ = ["SCIPY", "NUMPY", "NUMPY_FFT", "SCIPY_FFT_BACKEND", "swapped_module"]
 
 SCIPY_NAMES = ("solve", "solve_triangular", "lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "qr",
                "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "lstsq", "pinv", "inv", "det", "norm")
@@ -160,6 +160,23 @@ NUMPY_FFT: dict[str, Callable] = {
     **{name: _fft_nd(name) for name in ("fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn")},
     **{name: getattr(gf, name) for name in ("fftshift", "ifftshift", "fftfreq", "rfftfreq")},
 }
+
+
+def _scipy_fft_backend() -> tuple[tuple[str, dict[str, Callable]], ...]:
+    """SciPy's own scipy.fft backend module (``scipy.fft._duccfft`` from SciPy 1.18, else
+    ``scipy.fft._pocketfft``), whose tests import its transforms by name: those names, and its
+    ``realtransforms`` module's, mapped to gpmath.fft's functions (their signatures are SciPy's)."""
+    import importlib
+
+    from gpmath.fft._cpu import SCIPY_BACKEND
+
+    real = importlib.import_module(f"{SCIPY_BACKEND.__name__}.realtransforms")
+    return tuple((module.__name__, {name: getattr(gf, name) for name in gf.__all__ if hasattr(module, name)
+                                    and callable(getattr(module, name))}) for module in (SCIPY_BACKEND, real))
+
+
+SCIPY_FFT_BACKEND = _scipy_fft_backend()
+"""(module, swaps) pairs for the tests of SciPy's own scipy.fft backend."""
 
 
 def swapped_module(module: types.ModuleType, swaps: dict[str, Callable]) -> types.ModuleType:
