@@ -139,6 +139,20 @@ def test_mixed_solve_reaches_f64_residual(package, precision):
     assert info.iterations >= 0
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+def test_mixed_solve_of_every_dtype_takes_the_default_inner_precision(dtype):
+    """precision=None: the table's (or a calibration's) inner precision, which cuSOLVER's IRS takes
+    beside every main precision, to the residual of a direct solve."""
+    from gpmath.solver import _crossover
+
+    a, b = general((), 128, dtype), random((128, 2), dtype, 3)
+    with Solve(a, b, refine="mixed", execution="cuda") as plan:
+        x = plan.execute(check=True)
+        assert plan.precision == _crossover.choose(_crossover.MIXED, 128, 1, device_id=plan.device_id)
+    direct = np.abs(a @ np.linalg.solve(a, b) - b).max()
+    assert np.abs(a @ x - b).max() <= 10 * max(direct, 1e-5 if dtype in ("float32", "complex64") else 1e-13)
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("driver", [None, "syevd", "syevj", "syevBatched"])
