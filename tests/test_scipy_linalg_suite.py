@@ -37,6 +37,19 @@ def test_library_suite_passes_on_gpmath(library):
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(os.environ.get("GPMATH_SCIPY_SUITE") != "full", reason="GPMATH_SCIPY_SUITE=full runs SciPy's "
+                                                                          "modules again in its array-API mode")
+def test_scipy_suite_passes_in_its_array_api_mode():
+    """``SCIPY_ARRAY_API=1``: SciPy's tests that take an array namespace run on torch tensors and CuPy
+    arrays too (CUDA ones where a GPU is usable), gpmath's functions swapped in."""
+    from gpmath._core import runtime
+
+    device = "cuda" if runtime.device_count() else "cpu"
+    done = run_swapped("scipy", FULL["scipy"], environment={"SCIPY_ARRAY_API": "1", "SCIPY_DEVICE": device})
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("doc, heading, reasons", [
     ("linalg.md", "## Differences from SciPy", set(differences.REASONS) - set(differences.FFT_REASONS)),
     ("fft.md", "## Differences from NumPy's numpy.fft", set(differences.FFT_REASONS))])
