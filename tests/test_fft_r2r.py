@@ -148,6 +148,14 @@ def test_bad_arguments_raise_scipys_errors():
     x = np.ones((3, 4))
     with pytest.raises(ValueError, match="type"):
         gfft.dct(x, type=5)
+    for wrong in (2.0, np.float64(3.0), "2", True):  # SciPy's dct and dstn: TypeError for the first three
+        for name in ("dct", "idct", "dstn"):
+            with pytest.raises(TypeError, match="type must be an integer"):
+                getattr(gfft, name)(x, type=wrong)
+            if wrong is not True and name != "idct":  # (SciPy's idct looks the type up: 2.0 passes there)
+                with pytest.raises(TypeError):
+                    getattr(scipy.fft, name)(x, type=wrong)
+    np.testing.assert_allclose(gfft.dct(x, type=np.int64(3)), scipy.fft.dct(x, type=3))
     for call in (lambda m: m.dct(np.ones(1), type=1), lambda m: m.idctn(np.ones((1, 5)), type=1)):
         with pytest.raises(Exception) as scipys:
             call(scipy.fft)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +95,9 @@ def describe_r2r(shape, dtype_name: str, family: str, type: int, s=None, axes=No
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be 'dct' or 'dst', not {family!r}")
-    if type not in (1, 2, 3, 4) or isinstance(type, bool):
+    if isinstance(type, bool) or not isinstance(type, numbers.Integral):  # (SciPy's TypeError for 2.0 or "2")
+        raise TypeError(f"the {family.upper()} type must be an integer 1, 2, 3 or 4, not {type!r}")
+    if type not in (1, 2, 3, 4):
         raise ValueError(f"invalid {family.upper()} type {type!r}: it must be 1, 2, 3 or 4")
     shape = tuple(shape)
     axes, lengths = one_axis(shape, s, axes) if one_d else many_axes(shape, s, axes)
