@@ -99,7 +99,8 @@ def pytest_collection_modifyitems(config, items):
         if reason is None or (reason in differences.GPU_ONLY and not gpu):
             continue
         strict = reason not in differences.GPU_ONLY
-        item.add_marker(pytest.mark.xfail(strict=strict, reason=f"{reason}: {differences.REASONS[reason]}"))
+        item.add_marker(pytest.mark.xfail(strict=strict, reason=f"{reason}: {differences.REASONS[reason]}",
+                                          raises=differences.RAISES.get(reason)))
     _collected(config, [item.nodeid for item in items])
 
 

@@ -3,7 +3,7 @@
 SciPy's linear-algebra names map to :mod:`gpmath.linalg`'s functions of the same name (their
 signatures are SciPy's).  NumPy's map to thin adapters that translate :mod:`numpy.linalg`'s
 conventions (``UPLO``, ``mode="reduced"``, ``rcond``, named-tuple results) and :mod:`numpy.fft`'s
-(``out=``) onto gpmath's functions: the numerical work is gpmath's in every case.
+(``out=``, the words of a bad length) onto gpmath's functions: the numerical work is gpmath's in every case.
 """
 
 from __future__ import annotations
@@ -124,6 +124,17 @@ NUMPY: dict[str, Callable] = {
 }
 
 
+def _numpy_words(transform: Callable, *args):
+    """*transform*'s result; a length below 1 raises in NumPy's words (gpmath's are SciPy's), so that
+    NumPy's tests that match them check gpmath's numbers before and after."""
+    try:
+        return transform(*args)
+    except ValueError as exc:
+        if not str(exc).startswith("invalid number of data points"):
+            raise
+        raise ValueError("Invalid number of FFT data points" + str(exc)[len("invalid number of data points"):]) from exc
+
+
 def _into(out, y):
     """*y*, or *y* written into NumPy's ``out=`` array (numpy.fft's checks and words)."""
     if out is None:
@@ -140,7 +151,7 @@ def _fft_1d(name: str) -> Callable:
     transform = getattr(gf, name)
 
     def adapter(a, n=None, axis=-1, norm=None, out=None):
-        return _into(out, transform(a, n, axis, norm))
+        return _into(out, _numpy_words(transform, a, n, axis, norm))
     adapter.__name__ = name
     return adapter
 
@@ -150,7 +161,7 @@ def _fft_nd(name: str) -> Callable:
     default = (-2, -1) if name.endswith("2") else None
 
     def adapter(a, s=None, axes=default, norm=None, out=None):
-        return _into(out, transform(a, s, axes, norm))
+        return _into(out, _numpy_words(transform, a, s, axes, norm))
     adapter.__name__ = name
     return adapter
 
