@@ -148,7 +148,7 @@ def test_mixed_solve_of_every_dtype_takes_the_default_inner_precision(dtype):
     a, b = general((), 128, dtype), random((128, 2), dtype, 3)
     with Solve(a, b, refine="mixed", execution="cuda") as plan:
         x = plan.execute(check=True)
-        assert plan.precision == _crossover.choose(_crossover.MIXED, 128, 1, device_id=plan.device_id)
+        assert plan.inner_precision == _crossover.choose(_crossover.MIXED, 128, 1, device_id=plan.device_id)
     direct = np.abs(a @ np.linalg.solve(a, b) - b).max()
     assert np.abs(a @ x - b).max() <= 10 * max(direct, 1e-5 if dtype in ("float32", "complex64") else 1e-13)
 

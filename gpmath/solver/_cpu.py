@@ -170,12 +170,9 @@ class CpuSolve(CpuEngine, Solve):
 
     _rcond: np.ndarray | None = None
 
-    def plan(self) -> "CpuSolve":
-        """Nothing to prepare; a mixed-precision plan's :attr:`precision` becomes ``"f32"`` (the
-        CPU's LU is float32 whatever was asked).  Returns the plan."""
-        if self.refine == "mixed":
-            self.precision = "f32"
-        return super().plan()
+    def _configure(self, *args, **options) -> None:
+        super()._configure(*args, **options)
+        self.inner_precision = "f32" if self.refine == "mixed" else None  # the CPU's LU is float32
 
     def _compute_cpu(self, arrays):
         a, b, rhs = arrays["a"], arrays["b"], self.problem.rhs

@@ -1,9 +1,10 @@
-"""Which cuSOLVER routine a batched call uses: the crossover table, as data to tune from measurements.
+"""Which cuSOLVER routine a batched call uses, and the inner precision of a mixed-precision solve:
+the crossover tables, as data to tune from measurements.
 
 Each table lists ``(min_batch, max_n, choice)`` rows; the first row with ``batch >= min_batch``
 and ``n <= max_n`` wins (``max_n`` None: any size).  Re-measure with ``bench/linalg.py`` (its
-``crossover`` section and the driver rows) and edit the rows; :func:`gpmath.solver.calibrate`
-measures FACTOR's on the user's GPU and keeps the rows in :mod:`gpmath.wisdom`, where
+``crossover`` and ``irs`` sections and the driver rows) and edit the rows; :func:`gpmath.solver.calibrate`
+measures FACTOR's and MIXED's on the user's GPU and keeps the rows in :mod:`gpmath.wisdom`, where
 :func:`calibrated` finds them for plans on GPUs of that model and cuSOLVER.
 
 Measured on an NVIDIA H100 80GB HBM3 (cuSOLVER of CUDA 13, torch 2.11 build), 2026-11-25, f64 ms:
@@ -109,7 +110,7 @@ MIXED = Table("MIXED", (  # refine="mixed": the inner precision of cuSOLVER's IR
     # Hopper: an f32 LU is no faster), tf32 1.30x, f16 1.37x; n = 32768 tf32 1.78x, f16 2.05x (residual
     # 5.9x and 3.8x torch's); n = 8192 all within 5 %.  tf32 keeps float32's range; float16's ends at
     # 65504, beyond which its LU overflows (f16: asked for, never chosen).  calibrate() times f32, tf32
-    # and bf16 on the user's GPU.
+    # and bf16 on the user's GPU (another replaces tf32 where it is 10 % faster).
     (1, None, "tf32"),
 ), choices=IRS_PRECISIONS)
 FACTOR = Table("FACTOR", (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices

@@ -111,8 +111,8 @@ class CudaSolve(CudaEngine, Solve):
         p, ws = self.problem, self.workspace
         if self.refine == "mixed":
             self._solution = None
-            self.precision = self.precision or choose(MIXED, p.n, max(p.batch_count, 1), device_id=ws.device_id)
-            return IrsSolve(p, ws, self.precision)
+            self.inner_precision = self.precision or choose(MIXED, p.n, max(p.batch_count, 1), device_id=ws.device_id)
+            return IrsSolve(p, ws, self.inner_precision)
         if choose(SOLVE, p.n, p.batch_count, serves(p.n, self.lib)) == "kernel":
             return SmallKernelSolve(p, ws, self.assume_a == "pos", self.lower, self.transposed, self.condition,
                                     self.check_finite)

@@ -172,8 +172,7 @@ class Solve(SolverPlan):
     precision : {None, "f32", "tf32", "f16", "bf16"}
         The inner precision of ``refine="mixed"`` on the GPU.  None: the one measured fastest on
         such a GPU (:func:`gpmath.solver.calibrate`), else gpmath's table (``"tf32"``, measured on
-        an H100); after :meth:`plan`, :attr:`precision` is the one the plan runs (``"f32"`` on the
-        CPU, whose LU is float32 whatever is asked).
+        an H100).  :attr:`inner_precision` says which one the plan runs.
     condition : bool, default False
         Also estimate each matrix's reciprocal condition number in the 1-norm, as LAPACK's
         ``?gecon``/``?pocon`` do, from the factors the solve made (:meth:`rcond`); six more
@@ -181,6 +180,15 @@ class Solve(SolverPlan):
         factors are not kept.
     check_finite : bool, default False
         As in :class:`Cholesky`, for ``a`` and ``b`` (``NONFINITE - 1`` in ``info`` names ``b``).
+
+    Attributes
+    ----------
+    inner_precision : str or None
+        The precision a mixed-precision plan factors in: *precision*, or the one chosen for the GPU
+        once the plan is planned; ``"f32"`` on the CPU, whose LU is float32 whatever is asked; None
+        without ``refine="mixed"``.
+    refinement : Refinement or None
+        What the last mixed-precision execution's refinement did.
 
     Examples
     --------
@@ -210,6 +218,7 @@ class Solve(SolverPlan):
             raise ValueError('refine="mixed" solves a general A x = b: use assume_a="gen" and transposed=False')
         self.assume_a, self.lower, self.transposed = assume_a, bool(lower), bool(transposed)
         self.refine, self.precision = refine, precision
+        self.inner_precision: str | None = None  # (the engines set it: see the class notes)
         self.condition = bool(condition) and refine is None
         self.check_finite = bool(check_finite)
         self.refinement: P.Refinement | None = None
