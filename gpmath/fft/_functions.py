@@ -16,8 +16,6 @@ import functools
 import math
 from typing import Callable
 
-import numpy as np
-
 from .._core.dtypes import DTYPES
 from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, known_package
@@ -135,9 +133,6 @@ def _by_lanes(call: Call, x, *where) -> tuple:
     """``(result, device lane key, host lane key)`` of a call on *x* with the length and axis
     arguments *where*: the result of the device lane's plan (:func:`_lane`) or of the host lane
     (:func:`_by_host_lane`) where one is kept, else None with the keys the call may keep."""
-    if type(x) is np.ndarray:  # a host array: no device lane to look for
-        host_key, done = _by_host_lane(call, x, None, *where)
-        return done, None, host_key
     lane, plan = _lane(call, x, *where)
     if plan is not None:
         return plan.execute_with(x, direction=call.direction), None, None
