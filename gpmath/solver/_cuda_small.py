@@ -158,9 +158,11 @@ class SmallKernelSolve:
         place(launch, _X, ptr, n * n, n, 1)
         launch.set(_NRHS, n)
         launch.set(_INFO, self._estimate_info)
-        launch(ws.stream)
-        launch.set(_NRHS, p.rhs.nrhs)
-        launch.set(_INFO, ws.info)
+        try:
+            launch(ws.stream)
+        finally:  # (the solve's own launch reports into ws.info, whatever happened here)
+            launch.set(_NRHS, p.rhs.nrhs)
+            launch.set(_INFO, ws.info)
         inverse = ws.deliver(inverse)
         with pkg.on_stream(ws.stream, ws.home):
             norms = hermitian_one_norms(pkg, a, self._lower) if self._positive else one_norms(pkg, a)
