@@ -19,7 +19,6 @@ twelve thousand calls of every shape, axis and dtype, with gpmath the only backe
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -32,7 +31,7 @@ pytest.importorskip("scipy.fft.tests")
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "scipy_suite"))
-from runner import run_swapped  # noqa: E402
+from runner import ARRAY_API_PACKAGES, array_api_environment, run_swapped  # noqa: E402
 
 
 # SciPy's test_multiprocess compares a forked child's result with the parent's at atol=0.  A child
@@ -58,10 +57,6 @@ def _failures(report: Path) -> tuple[int, list[tuple[str, str]]]:
 # for other arrays.  gpmath honours it for torch CPU tensors (scipy.fft's pocketfft computes them)
 # and ignores it on the GPU, as for NumPy arrays (docs/fft.md).
 WORKERS_FOR_OTHER_ARRAYS = "test_basic::test_non_standard_params["
-ARRAY_API_PACKAGES = [name for name in ("torch", "cupy") if importlib.util.find_spec(name)]
-# SciPy's array-API runs take every array library installed (JAX, Dask ... which gpmath does not
-# take): the runs name the packages gpmath serves
-ARRAY_API_BACKENDS = json.dumps(["numpy", *ARRAY_API_PACKAGES])
 
 
 def _run_suite(tmp_path, *modules: str, **environment) -> tuple[int, list[str], str]:
@@ -106,10 +101,7 @@ def test_scipy_fft_suite_passes_with_gpmath_as_the_only_backend(tmp_path, placem
 def test_scipy_fft_suite_passes_on_torch_and_cupy_arrays(tmp_path):
     """SciPy's array-API tests on torch tensors and CuPy arrays, gpmath the only backend: on the GPU
     where one is usable (``SCIPY_DEVICE=cuda``: torch's default device; CuPy's arrays are there anyway)."""
-    from gpmath._core import runtime
-
-    device = "cuda" if runtime.device_count() else "cpu"
-    run, unexpected, output = _run_suite(tmp_path, SCIPY_ARRAY_API=ARRAY_API_BACKENDS, SCIPY_DEVICE=device)
+    run, unexpected, output = _run_suite(tmp_path, **array_api_environment())
     assert run > 4000, output  # (torch's cases beside NumPy's: 4988 with SciPy 1.17 and torch on the CPU)
     assert not unexpected, "\n".join(unexpected) + "\n" + output
 

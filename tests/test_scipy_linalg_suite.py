@@ -10,8 +10,6 @@ on the CPU; ``GPMATH_SCIPY_SUITE=full`` runs every module the acceptance criteri
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import pathlib
 import sys
@@ -21,7 +19,7 @@ import pytest
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE / "scipy_suite"))
 import differences  # noqa: E402
-from runner import run_swapped  # noqa: E402
+from runner import array_api_environment, run_swapped  # noqa: E402
 
 pytest.importorskip("scipy")
 
@@ -45,11 +43,7 @@ def test_library_suite_passes_on_gpmath(library):
 def test_scipy_suite_passes_in_its_array_api_mode():
     """``SCIPY_ARRAY_API=1``: SciPy's tests that take an array namespace run on torch tensors and CuPy
     arrays too (CUDA ones where a GPU is usable), gpmath's functions swapped in."""
-    from gpmath._core import runtime
-
-    device = "cuda" if runtime.device_count() else "cpu"
-    served = ["numpy", *(name for name in ("torch", "cupy") if importlib.util.find_spec(name))]  # (not JAX, Dask)
-    done = run_swapped("scipy", FULL["scipy"], environment={"SCIPY_ARRAY_API": json.dumps(served), "SCIPY_DEVICE": device})
+    done = run_swapped("scipy", FULL["scipy"], environment=array_api_environment())
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 

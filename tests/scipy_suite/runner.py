@@ -6,6 +6,8 @@ SciPy's and NumPy's own functions.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import pathlib
 import subprocess
@@ -26,3 +28,17 @@ def run_swapped(library: str, modules: list[str], placement: str = "cuda", *opti
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "plugin",
                f"--gpmath-swap={library}", f"--rootdir={SITE}", "-rfE", *options, *modules]
     return subprocess.run(command, cwd=SITE, env=env, capture_output=True, text=True, timeout=900)
+
+
+ARRAY_API_PACKAGES = [name for name in ("torch", "cupy") if importlib.util.find_spec(name)]
+"""The array packages besides NumPy that gpmath serves and are installed."""
+
+
+def array_api_environment() -> dict[str, str]:
+    """The variables of SciPy's array-API runs on the packages gpmath serves: SciPy's conftest takes
+    every array library installed (JAX, Dask ... which gpmath does not take), so they are named; on
+    the GPU where one is usable (torch's default device; CuPy's arrays are there anyway)."""
+    from gpmath._core import runtime
+
+    return {"SCIPY_ARRAY_API": json.dumps(["numpy", *ARRAY_API_PACKAGES]),
+            "SCIPY_DEVICE": "cuda" if runtime.device_count() else "cpu"}
