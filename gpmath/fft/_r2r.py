@@ -33,6 +33,7 @@ import numpy as np
 
 from .._core.cache import named_cache
 from .._core.dtypes import DTYPES
+from .._core.streams import synchronize
 from . import _r2r_fused as fused
 from ._args import check_norm, many_axes, norm_factor, one_axis, promoted_name
 
@@ -179,9 +180,15 @@ def _host_twiddle(name: str, n: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=256)
 def _device_twiddle(pkg, device_id, name: str, n: int, real: str):
+    """:func:`_host_twiddle` in *pkg* on *device_id*, kept for every later call: on a device, its copy
+    is complete before it is returned (a sync of the stream it was made on, once per vector), so
+    transforms on any other stream read it whole."""
     host = _host_twiddle(name, n)
     dtype = DTYPES[real] if host.dtype.kind == "f" else DTYPES[{"float32": "complex64", "float64": "complex128"}[real]]
-    return pkg.from_numpy(host, dtype, device_id)
+    vector = pkg.from_numpy(host, dtype, device_id)
+    if device_id is not None:
+        synchronize(pkg.current_stream(device_id))
+    return vector
 
 
 # -- the unnormalised transforms of real arrays along their last axis ---------------------------
