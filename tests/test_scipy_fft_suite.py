@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -39,6 +40,11 @@ from runner import ARRAY_API_PACKAGES, array_api_environment, run_swapped  # noq
 # the parent computes on cuFFT: entries that are zero up to rounding (1e-17 beside 1.0) then differ
 # in their last bits.  Allowed to fail (not required to), for the transforms that show it.
 ROUNDING_ACROSS_ENGINES = {f"test_basic::test_multiprocess[{name}]" for name in ("fft", "ifft", "rfft", "irfft")}
+# scipy.signal's STFT round trip compares with rtol only (atol=0) a signal whose odd samples are
+# exactly zero: pocketfft's rounding leaves them zero, cuFFT's leaves a few 1e-17.  Allowed where
+# the report shows differences of rounding only (ZERO_ROUNDING at most).
+ZEROS_COMPARED_AT_ATOL_0 = {"TestSTFT::test_roundtrip_scaling"}
+ZERO_ROUNDING = 1e-14
 
 
 def _failures(report: Path) -> tuple[int, list[tuple[str, str]]]:
@@ -77,11 +83,14 @@ def _run_suite(tmp_path, *modules: str, **environment) -> tuple[int, list[str], 
 def _allowed(name: str, message: str, array_api: bool) -> bool:
     """Whether the failure of test *name* with *message* is one of the documented differences, by
     its cause: a longdouble test refused by gpmath's dtype rule (or by SciPy, which then finds no
-    backend), the workers rule's missing ValueError, the fork's rounding."""
+    backend), the workers rule's missing ValueError, the fork's rounding, cuFFT's rounding of zeros."""
     if "longdouble" in name.lower():
         return "computes in" in message or "BackendNotImplementedError" in message
     if array_api and WORKERS_FOR_OTHER_ARRAYS in name and "[numpy-" not in name:
         return "DID NOT RAISE" in message
+    if name.endswith(tuple(ZEROS_COMPARED_AT_ATOL_0)):
+        found = re.search(r"Max absolute difference among violations: ([0-9.e+-]+)", message)
+        return found is not None and float(found.group(1)) <= ZERO_ROUNDING
     return name.endswith(tuple(ROUNDING_ACROSS_ENGINES))
 
 
