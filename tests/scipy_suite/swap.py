@@ -60,13 +60,18 @@ def _qr(a, mode="reduced"):
     return np.linalg._linalg.QRResult(*out)
 
 
-_EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"  # the installed NumPy's rule for none
+# the installed NumPy's eig rules for real input: real eigenvalues come back real before NumPy 2.5,
+# complex from 2.5 on; so do none (an empty matrix) in NumPy 2.4
+_REAL_STAYS_REAL = np.linalg.eigvals(np.eye(1)).dtype.kind == "f"
+_EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"
 
 
 def _real_if_real(a, *results):
-    """NumPy's eig rule: real results where a is real and every eigenvalue is real (where there
-    are none: as the installed NumPy has it, real in NumPy 2.4, complex in newer ones)."""
+    """NumPy's eig rule where the installed NumPy has it: real results where a is real and every
+    eigenvalue is real (gpmath's, as SciPy's, are complex)."""
     w = np.asarray(results[0])
+    if not _REAL_STAYS_REAL:
+        return results
     if np.asarray(a).dtype.kind != "c" and not np.any(w.imag) and (w.size or _EMPTY_STAYS_REAL):
         return tuple(r.real for r in results)
     return results
