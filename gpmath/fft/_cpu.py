@@ -98,9 +98,12 @@ def _beyond_defaults(fn, arguments: dict[str, Any], shape: tuple[int, ...] | Non
     if shape is not None and arguments.get("axis") == len(shape) - 1:
         arguments["axis"] = -1
     defaults = _defaults(fn)
-    return {key: value for key, value in arguments.items()
-            if key not in defaults or not (value is defaults[key] or type(value) is type(defaults[key])
-                                           and value == defaults[key])}
+    return {key: value for key, value in arguments.items() if key not in defaults or not _is(value, defaults[key])}
+
+
+def _is(value, default) -> bool:
+    """Whether *value* is SciPy's *default* in value and type (``2.0`` is not the default type 2)."""
+    return value is default or (type(value) is type(default) and value == default)
 
 
 @functools.cache

@@ -69,9 +69,9 @@ _EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"
 def _real_if_real(a, *results):
     """NumPy's eig rule where the installed NumPy has it: real results where a is real and every
     eigenvalue is real (gpmath's, as SciPy's, are complex)."""
-    w = np.asarray(results[0])
     if not _REAL_STAYS_REAL:
         return results
+    w = np.asarray(results[0])
     if np.asarray(a).dtype.kind != "c" and not np.any(w.imag) and (w.size or _EMPTY_STAYS_REAL):
         return tuple(r.real for r in results)
     return results
