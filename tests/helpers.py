@@ -189,8 +189,11 @@ def lanes_on_numpy(monkeypatch) -> list:
     from gpmath._core import stateless
     from gpmath._core.packages import NUMPY, package_of
 
+    from gpmath.fft import _functions
+
     monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)
     monkeypatch.setattr(NUMPY, "current_stream", lambda device_id: 0)
+    monkeypatch.setattr(_functions, "_HOST_LANES", {})  # (the host lanes earlier tests' NumPy arrays kept)
     keys: list = []
     monkeypatch.setattr(stateless, "_key", lambda *args, key=stateless._key: keys.append(1) or key(*args))
     gpmath.cache_clear()

@@ -137,7 +137,8 @@ def scipy_function(name: str, axes: tuple[int, ...], s: tuple[int, ...], *, shap
     where = {"n": given and given[0], "axis": axes[0]} if one_axis else {"s": given, "axes": axes}
     fn = getattr(SCIPY_BACKEND, name, None)
     if fn is not None:
-        return functools.partial(fn, **_beyond_defaults(fn, {**where, **options}, shape))
+        beyond = _beyond_defaults(fn, {**where, **options}, shape)
+        return functools.partial(fn, **beyond) if beyond else fn
 
     def through_scipy(x):
         with scipy.fft.set_backend("scipy", only=True):

@@ -16,6 +16,8 @@ import functools
 import math
 from typing import Callable
 
+import numpy as np
+
 from .._core.dtypes import DTYPES
 from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, known_package
@@ -44,8 +46,9 @@ class Call:
 
     def __init__(self, kind, direction, norm, overwrite_x, workers, execution, stream, conj_in=False, conj_out=False,
                  device_id=None):
-        self.kind, self.direction, self.norm = kind, direction, check_norm(norm)
-        self.overwrite_x, self.workers = bool(overwrite_x), check_workers(workers)
+        self.kind, self.direction = kind, direction
+        self.norm = "backward" if norm is None else check_norm(norm)  # (the defaults without a call: per-call cost)
+        self.overwrite_x, self.workers = bool(overwrite_x), None if workers is None else check_workers(workers)
         self.execution, self.stream = execution, stream
         self.conj_in, self.conj_out = conj_in, conj_out
         self.device_id = device_id
@@ -140,6 +143,14 @@ def _by_lanes(call: Call, x, *where) -> tuple:
     return done, lane, host_key
 
 
+def _numpy_lane(call: Call, x, marker: str, lengths, axes) -> Callable | None:
+    """The host lane's function (:func:`host_lane`) for a call on a NumPy array *x* with *lengths*
+    and *axes* (*marker* names them), looked up first: a lane is kept only by a call whose array
+    the package adapter placed on the host (:func:`small_on_host`), and a hit skips the device
+    lane's key and the package lookup.  None for any other array."""
+    return host_lane(_host_lane_key(call, x, marker, lengths, axes)) if type(x) is np.ndarray else None
+
+
 def _by_host_lane(call: Call, x, lane, *where) -> tuple:
     """``(host lane key, the result)`` of a call on *x* that took no device lane (*lane* None)
     with the length and axis arguments *where*: a NumPy array, or a plain host tensor through its
@@ -155,12 +166,13 @@ def _by_host_lane(call: Call, x, lane, *where) -> tuple:
     return key, None if small is None else in_package(pkg, small(x))
 
 
-def _host_lane_key(call: Call, x, *where) -> tuple | None:
-    """The host lane key (:func:`keep_host_lane`) of a call with default options (and plain
-    lengths and axes, *where*) on a NumPy array *x* (or view) in native byte order; else None."""
-    if call.tag is None or not (plain(where[1]) and plain(where[2])) or not x.dtype.isnative:
+def _host_lane_key(call: Call, x, marker: str, lengths, axes) -> tuple | None:
+    """The host lane key (:func:`keep_host_lane`) of a call with default options and plain
+    *lengths* and *axes* (*marker* names them) on a NumPy array *x* (or view) in native byte
+    order; else None."""
+    if call.tag is None or not (plain(lengths) and plain(axes)) or not x.dtype.isnative:
         return None
-    return call.tag, call.workers, *where, x.shape, x.dtype
+    return call.tag, call.workers, marker, lengths, axes, x.shape, x.dtype
 
 
 def host_lane(key: tuple | None) -> Callable | None:
@@ -232,6 +244,9 @@ def _stream_of(call: Call, pkg, x):
 
 def run_1d(x, n, axis, call: Call):
     """A 1-D transform of *x* along *axis* (SciPy's ``n`` rules; c2r: output length)."""
+    small = _numpy_lane(call, x, "n", n, axis)
+    if small is not None:
+        return small(x)
     done, lane, host_key = _by_lanes(call, x, "n", n, axis)
     if done is not None:
         return done
@@ -246,6 +261,9 @@ def run_1d(x, n, axis, call: Call):
 
 def run_nd(x, s, axes, call: Call):
     """An n-D transform of *x* (SciPy's ``s``/``axes`` rules; c2r: output lengths)."""
+    small = _numpy_lane(call, x, "s", s, axes)
+    if small is not None:
+        return small(x)
     done, lane, host_key = _by_lanes(call, x, "s", s, axes)
     if done is not None:
         return done
