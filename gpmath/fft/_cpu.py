@@ -92,12 +92,19 @@ def _lengths_given(name: str, axes: tuple[int, ...], s: tuple[int, ...], shape: 
 def _beyond_defaults(fn, arguments: dict[str, Any], shape: tuple[int, ...] | None) -> dict[str, Any]:
     """*arguments* of SciPy's *fn* less those equal to its defaults, in value and type (each keyword
     costs SciPy's wrapper about 0.1 µs: 0.6 of a 64-point ``fft``'s 3), ``norm="backward"`` read as
-    SciPy's None and the last axis of an array of *shape* as its -1."""
+    SciPy's None, the last axis of an array of *shape* as its -1 and axes that name what SciPy's
+    default axes name, in its order, as those (an n-D function given ``axes`` checks them: 1.1 µs
+    of an 8×8 ``rfftn``'s 5)."""
     if arguments.get("norm") == "backward":
         arguments["norm"] = None
     if shape is not None and arguments.get("axis") == len(shape) - 1:
         arguments["axis"] = -1
     defaults = _defaults(fn)
+    if shape is not None and "axes" in defaults and type(arguments.get("axes")) is tuple:
+        default, last = defaults["axes"], tuple(range(-len(shape), 0))  # (None: every axis, in order)
+        if tuple(axis - len(shape) if axis >= 0 else axis for axis in arguments["axes"]) == (
+                last if default is None else default):
+            arguments["axes"] = default
     return {key: value for key, value in arguments.items() if key not in defaults or not _is(value, defaults[key])}
 
 

@@ -120,7 +120,7 @@ def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
     more on small arrays).  A complex *x* is transformed as its real and imaginary parts, each
     alone: SciPy's transform of a complex array ignores an ``orthogonalize`` that differs from
     ``norm == "ortho"`` (SciPy 1.17), which gpmath's GPU path and SciPy's own real transforms honour."""
-    transformed = _scipy_r2r_function(p, inverse, workers)
+    transformed = _scipy_r2r_function(p, inverse, workers, tuple(x.shape))
     values = pkg.host_values(x)
     if p.complex_input:
         real, imaginary = transformed(values.real), transformed(values.imag)
@@ -131,12 +131,14 @@ def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
     return y if pkg.host_only else pkg.asarray(y, None)
 
 
-def _scipy_r2r_function(p: R2RProblem, inverse: bool, workers):
-    """scipy.fft's real transform *p* (*inverse*) as a function of real host arrays."""
+def _scipy_r2r_function(p: R2RProblem, inverse: bool, workers, shape: tuple[int, ...]):
+    """scipy.fft's real transform *p* (*inverse*) as a function of real host arrays of *shape*
+    (``orthogonalize`` left to SciPy's default where it is that: True for ``norm="ortho"`` only)."""
     from ._cpu import scipy_function  # (scipy.fft: imported on the CPU path only)
 
-    return scipy_function(("i" if inverse else "") + p.family, p.axes, p.s, type=p.type, norm=p.norm,
-                          workers=workers, orthogonalize=p.orthogonalize)
+    orthogonalize = None if p.orthogonalize == (p.norm == "ortho") else p.orthogonalize
+    return scipy_function(("i" if inverse else "") + p.family, p.axes, p.s, shape=shape, type=p.type, norm=p.norm,
+                          workers=workers, orthogonalize=orthogonalize)
 
 
 def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bool, *, one_d: bool, workers,
@@ -161,7 +163,7 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
     home = pkg.device_id(x)
     if home is None and small_on_host(x, p.axes, p.s, execution, stream, device_id):
         if lane is not None and x is given and not p.complex_input:
-            keep_host_lane(lane, _scipy_r2r_function(p, inverse, workers))
+            keep_host_lane(lane, _scipy_r2r_function(p, inverse, workers, tuple(x.shape)))
         pkg.warn_if_differentiable(x, "x")  # (as the plans' operands are)
         return _scipy_r2r(x, pkg, p, inverse, workers)
     if home is None and _on_cpu(x, p, execution, device_id):
