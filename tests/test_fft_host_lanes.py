@@ -161,3 +161,25 @@ def test_lengths_at_and_beside_scipys_defaults(name, rows):
             lengths = {"n": n} if name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft") else {"s": (rows, n)}
             _check(getattr(fft, name)(x, **lengths), getattr(scipy.fft, name)(x, **lengths),
                    np.complex128 if name not in ("irfft", "hfft", "irfftn", "irfft2") else np.float64)
+
+
+@pytest.mark.parametrize("name", ["fftn", "ifft2", "rfftn", "irfftn", "rfft2", "dctn", "idstn"])
+@pytest.mark.parametrize("shape", [(6, 8), (3, 4, 5)])
+def test_axes_that_name_scipys_default_and_others_each_get_scipys_answer(name, shape):
+    """Axes written as SciPy's default axes (all of them in order, or the last two), in another
+    order, or a subset: the host lanes leave the first to SciPy's default and give the others as
+    they are; each call, repeated, is scipy.fft's with the same arguments."""
+    rng = np.random.default_rng(13)
+    real = name in ("rfftn", "rfft2", "dctn", "idstn")
+    x = rng.standard_normal(shape) if real else rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    ndim = len(shape)
+    forms = [None, tuple(range(ndim)), tuple(range(-ndim, 0)), (-2, -1), (ndim - 2, ndim - 1), (-1, -2), (1, 0), (0,),
+             (-1,)]
+    if ndim == 3:
+        forms += [(0, 2), (2, 0), (0, 1)]
+    for axes in forms * 2:
+        kwargs = {} if axes is None else {"axes": axes}
+        expected = getattr(scipy.fft, name)(x, **kwargs)
+        got = getattr(fft, name)(x, **kwargs)
+        assert got.shape == expected.shape, (axes, got.shape, expected.shape)
+        _check(got, expected, expected.dtype)
