@@ -188,7 +188,6 @@ def lanes_on_numpy(monkeypatch) -> list:
     import gpmath
     from gpmath._core import stateless
     from gpmath._core.packages import NUMPY, package_of
-
     from gpmath.fft import _functions
 
     monkeypatch.setattr(NUMPY, "device_id", lambda x: 0)

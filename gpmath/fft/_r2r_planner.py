@@ -114,13 +114,16 @@ def _on_cpu(x, p: R2RProblem, execution, device_id) -> bool:
                   lambda: FFT._work((tuple(x.shape),), p.real, {"axes": p.axes, "kind": "r2c"}))
 
 
-def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers):
+def _scipy_r2r(x, pkg, p: R2RProblem, inverse: bool, workers, lane: tuple | None = None):
     """SciPy's own transform of host array *x* (in *p*'s dtype), in *x*'s package: on the CPU a
     DCT/DST is scipy.fft's, at its speed (the composed steps around an rfft cost several times
     more on small arrays).  A complex *x* is transformed as its real and imaginary parts, each
     alone: SciPy's transform of a complex array ignores an ``orthogonalize`` that differs from
-    ``norm == "ortho"`` (SciPy 1.17), which gpmath's GPU path and SciPy's own real transforms honour."""
+    ``norm == "ortho"`` (SciPy 1.17), which gpmath's GPU path and SciPy's own real transforms honour.
+    The function is kept for the host *lane* where one is given (:func:`~gpmath.fft._functions.keep_host_lane`)."""
     transformed = _scipy_r2r_function(p, inverse, workers, tuple(x.shape))
+    if lane is not None:
+        keep_host_lane(lane, transformed)
     values = pkg.host_values(x)
     if p.complex_input:
         real, imaginary = transformed(values.real), transformed(values.imag)
@@ -162,10 +165,9 @@ def run_r2r(x, family: str, type: int, s, axes, norm, orthogonalize, inverse: bo
     x = _in_dtype(pkg, x, p)
     home = pkg.device_id(x)
     if home is None and small_on_host(x, p.axes, p.s, execution, stream, device_id):
-        if lane is not None and x is given and not p.complex_input:
-            keep_host_lane(lane, _scipy_r2r_function(p, inverse, workers, tuple(x.shape)))
         pkg.warn_if_differentiable(x, "x")  # (as the plans' operands are)
-        return _scipy_r2r(x, pkg, p, inverse, workers)
+        kept = lane if lane is not None and x is given and not p.complex_input else None
+        return _scipy_r2r(x, pkg, p, inverse, workers, kept)
     if home is None and _on_cpu(x, p, execution, device_id):
         return _scipy_r2r(x, pkg, p, inverse, workers)
     options = dict(workers=workers, execution=execution, stream=stream, device_id=device_id)
