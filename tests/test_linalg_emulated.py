@@ -958,12 +958,13 @@ def test_fronts_hand_check_finite_to_the_plans_as_for_device_operands(model, ass
     read a first (a mirrored or masked matrix, a triangular solve, one element), so that a NaN
     anywhere in a (the triangles no route reads included) or b is SciPy's ValueError naming it on
     every route, and check_finite=False lets a NaN nothing reads pass."""
-    from gpmath.linalg import _convert, _decompositions, _solvers
+    from gpmath.linalg import _convert, _decompositions, _dispatch, _solvers
 
     handed = lambda check_finite, a: bool(check_finite)  # noqa: E731
     for module in (_convert, _decompositions, _solvers):
         monkeypatch.setattr(module, "checked_by_plan", handed)
-    monkeypatch.setattr(_convert, "_host_ready", lambda values: False)  # (host arrays' shortcut tests at once)
+    for module in (_convert, _dispatch):  # (host arrays' shortcut and host lanes test at once)
+        monkeypatch.setattr(module, "host_ready", lambda values: False)
     P, size = model.put, 1 if assume_a == "one element" else n
     route = None if assume_a == "one element" else assume_a
     a, b = spd((), size, "float64") + np.diag(np.arange(size, dtype=float)), random((size, 2), "float64", 1)
@@ -1002,7 +1003,8 @@ def test_cholesky_and_solve_lanes_run_their_plans_checks(model, n, monkeypatch):
     monkeypatch.setattr(_dispatch, "lane_key", any_lane_key)
     for module in (_convert, _decompositions, _solvers):
         monkeypatch.setattr(module, "checked_by_plan", lambda check_finite, a: bool(check_finite))
-    monkeypatch.setattr(_convert, "_host_ready", lambda values: False)
+    for module in (_convert, _dispatch):  # (no host lanes: the model's arrays pose as device arrays)
+        monkeypatch.setattr(module, "host_ready", lambda values: False)
     full = []
     real_key = stateless._key
     monkeypatch.setattr(stateless, "_key", lambda *args: full.append(args[0]) or real_key(*args))

@@ -41,7 +41,7 @@ from .packages import ALIGNMENT, as_array, known_package
 from .placement import get_placement
 from .planner import Planner
 
-__all__ = ["Stateless", "ALIGNMENT", "lane_key"]
+__all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where"]
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
 
@@ -57,9 +57,7 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
     if on_device:
         where = (execution, pkg.current_stream(home) if stream is None else stream, device_id)
     else:
-        if device_id is None and execution != "cpu" and runtime.device_count():
-            device_id = runtime.current_device()  # the GPU that computes on host operands
-        where = (execution, stream, device_id, get_placement())
+        where = host_where(execution, stream, device_id)
     key = [front, where, *options.values()]
     signature = pkg.keyed if on_device else pkg.signature
     for x in (*operands, out):
@@ -70,6 +68,22 @@ def _key(front, operands: tuple, out, options: dict, execution, stream, device_i
         else:
             key.append(signature(x))
     return tuple(key)
+
+
+def host_where(execution, stream, device_id) -> tuple:
+    """Where a call on host operands runs, as its key names it: the *execution* and *stream* as
+    given, the GPU that would compute (*device_id*, else the current device where there is one)
+    and the placement mode.
+
+    Examples
+    --------
+    >>> import gpmath
+    >>> host_where("cpu", None, None) == ("cpu", None, None, gpmath.get_placement())
+    True
+    """
+    if device_id is None and execution != "cpu" and runtime.device_count():
+        device_id = runtime.current_device()  # the GPU that computes on host operands
+    return execution, stream, device_id, get_placement()
 
 
 def lane_key(tag, x, y=None) -> tuple | None:

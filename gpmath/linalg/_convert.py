@@ -17,7 +17,8 @@ import numpy as np
 from .._core.finite import require_finite
 from .._core.packages import as_array, known_package, package_of
 
-__all__ = ["as_matrix", "compute_dtype", "identity", "operands", "prepared", "referenced", "structure", "written_into"]
+__all__ = ["as_matrix", "compute_dtype", "host_ready", "identity", "operands", "prepared", "referenced", "structure",
+           "written_into"]
 
 _NUMPY_NAMES = {"bfloat16": "float32", "complex32": "complex64"}  # dtypes NumPy does not know, as it would read them
 
@@ -157,7 +158,7 @@ def prepared(check_finite: bool, *, integers_to_double: bool = False, devices_la
     NumPy operands of one LAPACK dtype in native byte order (the common case of a call on the
     CPU) are taken as they are, without the general conversion.
     """
-    if _host_ready(named.values()):
+    if host_ready(named.values()):
         if check_finite:
             require_finite(True, **named)
         return tuple(named.values())
@@ -181,8 +182,16 @@ def checked_by_plan(check_finite: bool, a) -> bool:
     return bool(check_finite) and known_package(a).device_id(a) is not None
 
 
-def _host_ready(values) -> bool:
-    """Whether *values* (None skipped) are NumPy arrays of one dtype of :data:`_HOST_READY`."""
+def host_ready(values) -> bool:
+    """Whether *values* (None skipped) are NumPy arrays of one dtype of :data:`_HOST_READY`: what
+    :func:`prepared` takes as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> host_ready([np.eye(2), None]), host_ready([np.eye(2, dtype=int)]), host_ready([np.eye(2), np.eye(2, dtype="f")])
+    (True, False, False)
+    """
     dtype = None
     for x in values:
         if x is None:

@@ -72,9 +72,10 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    lane = None if overwrite_a else lane_for(("cholesky", lower, check_finite), execution, stream, device_id, a)
-    c = by_lane(lane, a)
-    if c is not None:  # device arrays: this thread's last such call's plan, at once
+    lane = None if overwrite_a else lane_for(("cholesky", lower, check_finite), execution, stream, device_id, a,
+                                            host=True)
+    c = by_lane(lane, a, check_finite=check_finite)
+    if c is not None:  # this thread's last such call's plan, at once
         return c
     (matrix,) = prepared(check_finite, devices_later=True, a=a)
     matrix = as_matrix(matrix)

@@ -6,18 +6,24 @@ the call's stream only, never of the device.
 
 ``cholesky`` and ``solve`` on device arrays come back by a *lane* (as ``gpmath.matmul`` does:
 :meth:`~gpmath._core.stateless.Stateless.lane`): their options and the arrays' keys name the plan
-their last such call ran, which runs at once, before any argument is processed.
+their last such call ran, which runs at once, before any argument is processed.  ``cholesky`` and
+``det`` of NumPy arrays take a *host lane* (:func:`lane_for` with ``host=True``) the same way: what the front
+does besides running the plan is the finite test, which :func:`by_lane` makes for them.
 """
 
 from __future__ import annotations
 
-from .._core.stateless import Stateless, lane_key
+from .._core.finite import require_finite
+from .._core.packages import NUMPY
+from .._core.stateless import Stateless, host_where, lane_key
 from ..solver._base import SolverPlan
+from ._convert import host_ready
 
 __all__ = ["run", "lane_for", "by_lane"]
 
 _PATH = Stateless("linalg")
 _CHECKED = {"check": True}  # execute's arguments (never modified)
+_HOST = ("host",)  # the mark of a host lane key (a device lane key holds a stream there)
 
 
 def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream, with_plan: bool = False,
@@ -32,22 +38,40 @@ def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream
     return _PATH(cls, operands, options, execution, stream, device_id, _CHECKED, with_plan=with_plan, lane=lane)
 
 
-def lane_for(tag: tuple, execution, stream, device_id, *arrays) -> tuple | None:
+def lane_for(tag: tuple, execution, stream, device_id, *arrays, host: bool = False) -> tuple | None:
     """The lane key of a call with options *tag* on the device arrays *arrays* (one or two) that
-    runs where they are (no *execution*, *stream* or *device_id* given); else None.
+    runs where they are (no *execution*, *stream* or *device_id* given); with *host*, the host
+    lane key of such a call on NumPy arrays of one LAPACK dtype in native byte order (those the
+    front hands to its plan as they came); else None.
+
+    A host lane key holds all that the call's full key is made of: *tag* (the options), where host
+    operands run (the placement mode and the GPU that would compute them,
+    :func:`~gpmath._core.stateless.host_where`) and the arrays' signatures.
 
     Examples
     --------
     >>> import numpy as np
-    >>> lane_for(("cholesky", False, True), None, None, None, np.eye(2)) is None  # host arrays: no lane
+    >>> lane_for(("cholesky", False, True), None, None, None, np.eye(2)) is None  # no host lane asked for
+    True
+    >>> lane_for(("det", True), None, None, None, np.eye(2), host=True) is not None
     True
     """
-    if execution is None and stream is None and device_id is None:
-        return lane_key(tag, *arrays)
-    return None
+    if execution is not None or stream is not None or device_id is not None:
+        return None
+    if host and host_ready(arrays):
+        return (tag, _HOST, host_where(None, None, None), *map(NUMPY.signature, arrays))
+    return lane_key(tag, *arrays)
 
 
-def by_lane(lane: tuple | None, *arrays):
-    """The checked result of the plan kept for *lane* on *arrays*, or None (no lane, none kept)."""
+def by_lane(lane: tuple | None, *arrays, check_finite: bool = False):
+    """The checked result of the plan kept for *lane* on *arrays*, or None (no lane, none kept).
+
+    A host lane's arrays (named ``a`` and ``b``) are first tested for infs and NaNs when
+    *check_finite*, as :func:`~gpmath.linalg._convert.prepared` tests them on the full path; a
+    device lane's plan tests its own (``check_finite`` is in its options)."""
     plan = None if lane is None else _PATH.lane(lane)
-    return None if plan is None else plan.execute_with(*arrays, **_CHECKED)
+    if plan is None:
+        return None
+    if check_finite and lane[1] is _HOST:
+        require_finite(True, **dict(zip(("a", "b"), arrays)))
+    return plan.execute_with(*arrays, **_CHECKED)

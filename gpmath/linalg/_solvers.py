@@ -447,8 +447,13 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, executi
     >>> round(float(linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9)
     -2.0
     """
-    a, = prepared(check_finite, a=a)
-    return _scalar(_in_double(run(Det, (a,), {"log": False}, execution, stream, device_id=device_id)))
+    lane = lane_for(("det", check_finite), execution, stream, device_id, a, host=True)
+    d = by_lane(lane, a, check_finite=check_finite)
+    if d is None:  # (else this thread's last such call's plan, at once)
+        given = a
+        a, = prepared(check_finite, a=a)
+        d = run(Det, (a,), {"log": False}, execution, stream, device_id=device_id, lane=lane if a is given else None)
+    return _scalar(_in_double(d))
 
 
 _DOUBLE = {"float16": "float64", "bfloat16": "float64", "float32": "float64", "complex64": "complex128"}
