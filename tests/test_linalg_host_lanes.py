@@ -132,3 +132,19 @@ def test_torch_cpu_tensors_take_the_lane_through_their_numpy_views(placement):
         _close(c.numpy(), scipy.linalg.cholesky(a), "float64")
         d = linalg.det(torch.from_numpy(a))
         _close(np.asarray(d), scipy.linalg.det(a), "float64")
+
+
+def test_a_host_lane_never_serves_a_plan_that_stages_through_a_gpu(monkeypatch):
+    from gpmath.linalg import _dispatch
+
+    class Staged:  # a kept plan of a GPU engine: host operands moved both ways
+        device_id = 0
+
+        def execute_with(self, *arrays, **kwargs):
+            raise AssertionError("a host lane ran a GPU plan")
+
+    a = np.eye(3)
+    lane = _dispatch.lane_for(("det", True), None, None, None, a, host=True)
+    monkeypatch.setattr(_dispatch._PATH, "lane", lambda key: Staged() if key == lane else None)
+    assert _dispatch.by_lane(lane, a, check_finite=True) is None
+    assert linalg.det(a) == 1.0  # the full path

@@ -66,12 +66,15 @@ def lane_for(tag: tuple, execution, stream, device_id, *arrays, host: bool = Fal
 def by_lane(lane: tuple | None, *arrays, check_finite: bool = False):
     """The checked result of the plan kept for *lane* on *arrays*, or None (no lane, none kept).
 
-    A host lane's arrays (named ``a`` and ``b``) are first tested for infs and NaNs when
-    *check_finite*, as :func:`~gpmath.linalg._convert.prepared` tests them on the full path; a
-    device lane's plan tests its own (``check_finite`` is in its options)."""
+    A host lane serves plans of the CPU engine only; its arrays (named ``a`` and ``b``) are first
+    tested for infs and NaNs when *check_finite*, as :func:`~gpmath.linalg._convert.prepared` tests
+    them on the full path.  A device lane's plan tests its own (``check_finite`` is in its options)."""
     plan = None if lane is None else _PATH.lane(lane)
     if plan is None:
         return None
-    if check_finite and lane[1] is _HOST:
-        require_finite(True, **dict(zip(("a", "b"), arrays)))
+    if lane[1] is _HOST:
+        if plan.device_id is not None:  # host operands staged through a GPU: the full path (a lane saves
+            return None  # a few µs of a call that moves them both ways)
+        if check_finite:
+            require_finite(True, **dict(zip(("a", "b"), arrays)))
     return plan.execute_with(*arrays, **_CHECKED)
