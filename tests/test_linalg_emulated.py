@@ -985,6 +985,15 @@ def test_fronts_hand_check_finite_to_the_plans_as_for_device_operands(model, ass
     gpmath.cache_clear()
 
 
+def _any_lane_key(tag, x, y=None):
+    """A lane key for the model's arrays as for device arrays (without the address: host allocations
+    are not 256-byte aligned as the devices' are)."""
+    from gpmath._core.packages import known_package
+
+    pkg = known_package(x)
+    return None if pkg is None else (tag, *(pkg.signature(v) for v in (x, y) if v is not None))
+
+
 @pytest.mark.parametrize("n", [5, 40])
 def test_cholesky_and_solve_lanes_run_their_plans_checks(model, n, monkeypatch):
     """The linalg lanes, made to serve the model's arrays as they serve device arrays (a lane key
@@ -992,15 +1001,9 @@ def test_cholesky_and_solve_lanes_run_their_plans_checks(model, n, monkeypatch):
     options, new data every call comes back by the lane and is right; a NaN, an inf in b and a
     singular matrix still raise through it (the plans' own tests); other options take their own."""
     from gpmath._core import stateless
-    from gpmath._core.packages import known_package
     from gpmath.linalg import _convert, _decompositions, _dispatch, _solvers
 
-    def any_lane_key(tag, x, y=None):
-        pkg = known_package(x)
-        return None if pkg is None else (tag, *(pkg.signature(v) for v in (x, y) if v is not None))  # (no address:
-        # host allocations are not 256-byte aligned as the devices' are)
-
-    monkeypatch.setattr(_dispatch, "lane_key", any_lane_key)
+    monkeypatch.setattr(_dispatch, "lane_key", _any_lane_key)
     for module in (_convert, _decompositions, _solvers):
         monkeypatch.setattr(module, "checked_by_plan", lambda check_finite, a: bool(check_finite))
     for module in (_convert, _dispatch):  # (no host lanes: the model's arrays pose as device arrays)
@@ -1029,6 +1032,28 @@ def test_cholesky_and_solve_lanes_run_their_plans_checks(model, n, monkeypatch):
     assert len(full) == 3, "through the lanes"
     close(linalg.cholesky(P(bad), lower=True, check_finite=False), np.linalg.cholesky(a), "float64", 100)
     assert len(full) == 4, "check_finite=False: a lane of its own"
+    gpmath.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["det", "cholesky"])
+def test_a_repeated_call_on_device_arrays_still_tests_for_infs_and_nans(model, name, monkeypatch):
+    """A repeated call takes whatever lane it has (det keeps host lanes only, whose plans are the
+    CPU engine's; cholesky's device lane hands the test to its plan): a NaN or an inf in a later
+    call is still SciPy's ValueError naming ``a``, and finite data still gets SciPy's answer."""
+    from gpmath.linalg import _convert, _decompositions, _dispatch, _solvers
+
+    monkeypatch.setattr(_dispatch, "lane_key", _any_lane_key)  # the model's arrays as device arrays: lanes,
+    for module in (_convert, _decompositions, _solvers):  # and check_finite handed to the plans
+        monkeypatch.setattr(module, "checked_by_plan", lambda check_finite, a: bool(check_finite))
+    P, function = model.put, getattr(linalg, name)
+    for seed in range(3):
+        a = spd((), 6, "float64", seed)
+        close(function(P(a)), getattr(sl, name)(a), "float64", 100)
+    for bad in (np.nan, np.inf):
+        b = a.copy()
+        b[1, 1] = bad
+        with pytest.raises(ValueError, match="infs or NaNs: a holds"):
+            function(P(b))
     gpmath.cache_clear()
 
 

@@ -144,7 +144,7 @@ def test_a_host_lane_never_serves_a_plan_that_stages_through_a_gpu(monkeypatch):
             raise AssertionError("a host lane ran a GPU plan")
 
     a = np.eye(3)
-    lane = _dispatch.lane_for(("det", True), None, None, None, a, host=True)
+    lane = _dispatch.host_lane_for(("det", True), None, None, None, a)
     monkeypatch.setattr(_dispatch._PATH, "lane", lambda key: Staged() if key == lane else None)
     assert _dispatch.by_lane(lane, a, check_finite=True) is None
     assert linalg.det(a) == 1.0  # the full path

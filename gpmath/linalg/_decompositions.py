@@ -15,7 +15,7 @@ from .._core.packages import package_of
 from ..solver import LU, QR, SVD, Cholesky, Eig
 from ..solver._ops import transpose
 from ..solver._problem import matrix, square
-from ._dispatch import by_lane, lane_for, run
+from ._dispatch import by_lane, host_lane_for, lane_for, run
 from ._convert import as_matrix, checked_by_plan, prepared, written_into
 from . import _eigh
 from ._host import matrixwise
@@ -72,8 +72,9 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     >>> linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
     [[2.0, 1.0], [0.0, 2.0]]
     """
-    lane = None if overwrite_a else lane_for(("cholesky", lower, check_finite), execution, stream, device_id, a,
-                                            host=True)
+    tag = ("cholesky", lower, check_finite)
+    lane = None if overwrite_a else (lane_for(tag, execution, stream, device_id, a)
+                                     or host_lane_for(tag, execution, stream, device_id, a))
     c = by_lane(lane, a, check_finite=check_finite)
     if c is not None:  # this thread's last such call's plan, at once
         return c

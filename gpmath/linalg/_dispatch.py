@@ -7,7 +7,7 @@ the call's stream only, never of the device.
 ``cholesky`` and ``solve`` on device arrays come back by a *lane* (as ``gpmath.matmul`` does:
 :meth:`~gpmath._core.stateless.Stateless.lane`): their options and the arrays' keys name the plan
 their last such call ran, which runs at once, before any argument is processed.  ``cholesky`` and
-``det`` of NumPy arrays take a *host lane* (:func:`lane_for` with ``host=True``) the same way: what the front
+``det`` of NumPy arrays take a *host lane* (:func:`host_lane_for`) the same way: what the front
 does besides running the plan is the finite test, which :func:`by_lane` makes for them.
 """
 
@@ -19,7 +19,7 @@ from .._core.stateless import Stateless, host_where, lane_key
 from ..solver._base import SolverPlan
 from ._convert import host_ready
 
-__all__ = ["run", "lane_for", "by_lane"]
+__all__ = ["run", "lane_for", "host_lane_for", "by_lane"]
 
 _PATH = Stateless("linalg")
 _CHECKED = {"check": True}  # execute's arguments (never modified)
@@ -38,29 +38,41 @@ def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream
     return _PATH(cls, operands, options, execution, stream, device_id, _CHECKED, with_plan=with_plan, lane=lane)
 
 
-def lane_for(tag: tuple, execution, stream, device_id, *arrays, host: bool = False) -> tuple | None:
+def lane_for(tag: tuple, execution, stream, device_id, *arrays) -> tuple | None:
     """The lane key of a call with options *tag* on the device arrays *arrays* (one or two) that
-    runs where they are (no *execution*, *stream* or *device_id* given); with *host*, the host
-    lane key of such a call on NumPy arrays of one LAPACK dtype in native byte order (those the
-    front hands to its plan as they came); else None.
+    runs where they are (no *execution*, *stream* or *device_id* given); else None.
 
-    A host lane key holds all that the call's full key is made of: *tag* (the options), where host
-    operands run (the placement mode and the GPU that would compute them,
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lane_for(("cholesky", False, True), None, None, None, np.eye(2)) is None  # host arrays: no lane
+    True
+    """
+    if execution is None and stream is None and device_id is None:
+        return lane_key(tag, *arrays)
+    return None
+
+
+def host_lane_for(tag: tuple, execution, stream, device_id, *arrays) -> tuple | None:
+    """The host lane key of a call with options *tag* on the NumPy arrays *arrays* (one or two, of
+    one LAPACK dtype in native byte order: those the front hands to its plan as they came) with no
+    *execution*, *stream* or *device_id* given; else None.
+
+    It holds all that the call's full key is made of: *tag* (the options), where host operands run
+    (the placement mode and the GPU that would compute them,
     :func:`~gpmath._core.stateless.host_where`) and the arrays' signatures.
 
     Examples
     --------
     >>> import numpy as np
-    >>> lane_for(("cholesky", False, True), None, None, None, np.eye(2)) is None  # no host lane asked for
+    >>> host_lane_for(("det", True), None, None, None, np.eye(2)) is not None
     True
-    >>> lane_for(("det", True), None, None, None, np.eye(2), host=True) is not None
+    >>> host_lane_for(("det", True), "cpu", None, None, np.eye(2)) is None  # as the full path keys it
     True
     """
-    if execution is not None or stream is not None or device_id is not None:
-        return None
-    if host and host_ready(arrays):
+    if execution is None and stream is None and device_id is None and host_ready(arrays):
         return (tag, _HOST, host_where(None, None, None), *map(NUMPY.signature, arrays))
-    return lane_key(tag, *arrays)
+    return None
 
 
 def by_lane(lane: tuple | None, *arrays, check_finite: bool = False):

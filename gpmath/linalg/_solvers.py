@@ -15,7 +15,7 @@ from ..solver import CholeskySolve, Det, Inv, Lstsq, LUSolve, Pinv, Solve, Solve
 from .._core.finite import require_finite
 from .._core.packages import package_of
 from .._errors import LinAlgError
-from ._dispatch import by_lane, lane_for, run
+from ._dispatch import by_lane, host_lane_for, lane_for, run
 from ._condition import estimated, inverse_rcond, triangular_rcond, warn_if_ill_conditioned
 from ._convert import checked_by_plan, identity, prepared, referenced, structure, written_into
 from ._decompositions import cho_factor
@@ -447,7 +447,7 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, executi
     >>> round(float(linalg.det(np.array([[1.0, 2.0], [3.0, 4.0]]))), 9)
     -2.0
     """
-    lane = lane_for(("det", check_finite), execution, stream, device_id, a, host=True)
+    lane = host_lane_for(("det", check_finite), execution, stream, device_id, a)
     d = by_lane(lane, a, check_finite=check_finite)
     if d is None:  # (else this thread's last such call's plan, at once)
         given = a
