@@ -374,7 +374,9 @@ def triangular() -> None:
 
 
 def eig() -> None:
-    """linalg.eig (cusolverDnXgeev) against torch.linalg.eig and, where CuPy has it, cupy.linalg.eig."""
+    """linalg.eig against torch.linalg.eig and, where CuPy has it, cupy.linalg.eig; then each
+    route of the ``EIG`` crossover row ("geev": cusolverDnXgeev, "host": LAPACK's geev on the host)
+    at the orders around it, which the row is set from."""
     cupy_eig = getattr(getattr(cupy, "linalg", None), "eig", None)
     for batch, n in ((1, 256), (1, 1024), (1, 2048), (16, 64)):
         for dtype in (torch.float32, torch.float64):
@@ -386,6 +388,17 @@ def eig() -> None:
             report(name, lambda: linalg.eig(a), lambda: torch.linalg.eig(a),
                    (lambda: cupy_eig(ca)) if cupy_eig is not None else None, 3)
             timed("eigvals", lambda: linalg.eigvals(a), 3)
+    from gpmath.solver import _crossover
+
+    for batch, n in ((1, 8), (1, 32), (1, 64), (8, 64), (1, 96), (1, 128), (8, 128), (1, 192), (1, 256), (1, 384)):
+        a = torch.randn(batch, n, n, dtype=torch.float64, device="cuda")[0 if batch == 1 else slice(None)]
+        timed(f"eigvals {batch}x{n} f64 torch", lambda: torch.linalg.eigvals(a), 5)
+        for route in ("geev", "host"):
+            gpmath.cache_clear()
+            with _crossover.overriding(_crossover.EIG, 0, [(1, None, route)]):
+                timed(f"eigvals {batch}x{n} f64 {route}", lambda: linalg.eigvals(a), 5)
+                timed(f"eig {batch}x{n} f64 {route}", lambda: linalg.eig(a), 5)
+        gpmath.cache_clear()
 
 
 def pinv() -> None:

@@ -198,3 +198,18 @@ def lanes_on_numpy(monkeypatch) -> list:
     gpmath.cache_clear()
     package_of(np.ones(1), "x")  # (as after any call: a lane from the first call on)
     return keys
+
+
+@contextlib.contextmanager
+def routed(table_name: str, choice: str, device_id: int = 0):
+    """Within the block, plans of *device_id* take *choice* from the solver crossover table
+    *table_name* at every size and batch (no stateless plan kept from before or kept after)."""
+    import gpmath
+    from gpmath.solver import _crossover
+
+    gpmath.cache_clear()
+    try:
+        with _crossover.overriding(getattr(_crossover, table_name), device_id, [(1, None, choice)]):
+            yield
+    finally:
+        gpmath.cache_clear()

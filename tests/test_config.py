@@ -38,7 +38,7 @@ def test_report_names_each_library_with_its_version_or_why_not():
 def test_report_routing_and_caches_are_the_live_tables():
     report = gpmath.show_config(mode="dicts")
     tables = report["routing"]["solver crossovers (first matching row wins)"]
-    assert set(tables) == {"CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "MIXED"}
+    assert set(tables) == {"CHOLESKY", "EIG", "EIGH", "SVD", "FACTOR", "SOLVE", "MIXED"}
     for name, rows in tables.items():
         expected = getattr(_crossover, name)
         assert [(r["min batch"], None if r["max n"] == "any" else r["max n"], r["route"]) for r in rows] == list(expected)

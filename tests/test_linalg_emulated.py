@@ -29,7 +29,7 @@ from gpmath._core import engines
 from gpmath.solver import _base, _cuda_factor, _cuda_inverse, _cuda_jacobi, _cuda_solve, _device, _workspace
 from gpmath.solver._cuda_small import SmallKernelSolve
 
-from helpers import FakeBuffer, lstsq_residues, one_device_runtime
+from helpers import FakeBuffer, lstsq_residues, one_device_runtime, routed
 from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, low_rank_at_eps, random,
                          rank_deficient, spd)
 
@@ -713,17 +713,32 @@ def test_solve_triangular_zero_diagonal_names_the_matrix(model, compiler):
     close(np.triu(a, 1) @ x + x, b, "float64", 100)
 
 
+@pytest.mark.parametrize("route", ["geev", "host"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch, n", [((), 1), ((), 6), ((3,), 7)])
-def test_eig(model, dtype, batch, n):
-    """Complex eigenvalues asked for real matrices too, LAPACK's packed eigenvectors unpacked."""
+def test_eig(model, route, dtype, batch, n):
+    """Complex eigenvalues asked for real matrices too, LAPACK's packed eigenvectors unpacked (geev),
+    or LAPACK's own on the host; the results in the operand's package either way."""
     a = random(batch + (n, n), dtype)
     rotation = np.kron(np.eye(n // 2), np.array([[0.0, -1.0], [1.0, 0.0]]))  # pairs ±i: packed columns
-    for matrix in (a, (a + 3 * np.pad(rotation, (0, n % 2))).astype(dtype)):
-        w, v = host(linalg.eig(model.put(matrix), **CUDA))
-        assert_eig(matrix, w, v, dtype)
-        assert_eig(matrix, host(linalg.eigvals(model.put(matrix), **CUDA)), None, dtype)
-    gpmath.cache_clear()
+    with routed("EIG", route):
+        for matrix in (a, (a + 3 * np.pad(rotation, (0, n % 2))).astype(dtype)):
+            w, v = linalg.eig(model.put(matrix), **CUDA)
+            assert type(w) is type(model.put(matrix)) and type(v) is type(w)
+            assert_eig(matrix, host(w), host(v), dtype)
+            assert_eig(matrix, host(linalg.eigvals(model.put(matrix), **CUDA)), None, dtype)
+
+
+@pytest.mark.parametrize("batch, n, routine", [((), 8, "host geev"), ((50,), 16, "host geev"), ((), 128, "host geev"),
+                                               ((), 129, "geev"), ((2,), 200, "geev")])
+def test_eig_default_route_follows_the_crossover_table(model, batch, n, routine):
+    from gpmath.solver import Eig
+
+    a = random(batch + (n, n), "float64")
+    with Eig(model.put(a), **CUDA) as plan:
+        assert plan.plan().routine == routine
+        w, v = host(plan.execute(check=True))
+    assert_eig(a, w, v, "float64")
 
 
 def test_singular_raises_and_det_is_zero(model):

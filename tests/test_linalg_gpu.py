@@ -16,6 +16,7 @@ from gpmath import linalg
 from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
 from gpmath.solver._cuda_small import SmallKernelCholesky, SmallKernelSolve
 
+from helpers import routed
 from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, low_rank_at_eps, random,
                          rank_deficient, spd)
 
@@ -265,29 +266,38 @@ def test_cho_solve(package, dtype, lower):
     close(a @ host(linalg.cho_solve(c, to_package(b, package), execution="cuda")), b, dtype, 100)
 
 
+@pytest.mark.parametrize("route", ["geev", "host"])
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("batch, n", [((), 1), ((), 9), ((3,), 40), ((), 200)])
-def test_eig(package, dtype, batch, n):
-    """cusolverDnXgeev: complex eigenvalues for real matrices too, their packed eigenvectors unpacked."""
+def test_eig(route, package, dtype, batch, n):
+    """cusolverDnXgeev (complex eigenvalues for real matrices too, their packed eigenvectors
+    unpacked) or LAPACK's geev on the host: the results in the operand's package, on its device."""
     a = random(batch + (n, n), dtype, 4)
-    w, v = host(linalg.eig(to_package(a, package), execution="cuda"))
-    assert_eig(a, w, v, dtype)
-    assert_eig(a, host(linalg.eigvals(to_package(a, package), execution="cuda")), None, dtype)
+    given = to_package(a, package)
+    with routed("EIG", route):
+        w, v = linalg.eig(given, execution="cuda")
+        assert_eig(a, host(w), host(v), dtype)
+        assert_eig(a, host(linalg.eigvals(given, execution="cuda")), None, dtype)
+    for x in (w, v):
+        assert type(x) is type(given) and getattr(x, "device", None) == getattr(given, "device", None)
 
 
+@pytest.mark.parametrize("route", ["geev", "host"])
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n", [2, 3, 4, 8])
-def test_eigvals_of_small_real_matrices_with_complex_pairs(package, dtype, n):
+def test_eigvals_of_small_real_matrices_with_complex_pairs(route, package, dtype, n):
     """NumPy's own test matrix ``[[1, 0.5], [-1, 1]]`` (eigenvalues ``1 ± 0.707j``; an H200 once
     gave them real) and rotations: every eigenvalue whole, with and without the eigenvectors."""
     rotation = np.array([[np.cos(0.7), -np.sin(0.7)], [np.sin(0.7), np.cos(0.7)]])
     a = np.array([[1, 0.5], [-1, 1]]) if n == 2 else np.kron(np.eye(n // 2 + 1), rotation)[:n, :n] * 2
     a = np.stack([a, a.T + np.eye(n)]).astype(dtype)
-    for w in (host(linalg.eigvals(to_package(a, package), execution="cuda")),
-              host(linalg.eig(to_package(a, package), execution="cuda"))[0],
-              host(linalg.eigvals(to_package(a[0], package), execution="cuda"))[None]):
+    with routed("EIG", route):
+        found = (host(linalg.eigvals(to_package(a, package), execution="cuda")),
+                 host(linalg.eig(to_package(a, package), execution="cuda"))[0],
+                 host(linalg.eigvals(to_package(a[0], package), execution="cuda"))[None])
+    for w in found:
         assert np.abs(w.imag).max() > 0.1
         assert_eig(a[: len(w)], w, None, dtype)
 

@@ -54,7 +54,7 @@ import contextlib
 import logging
 import threading
 
-__all__ = ["CHOLESKY", "EIGH", "SVD", "FACTOR", "SOLVE", "MIXED", "IRS_PRECISIONS", "Table", "choose", "calibrated",
+__all__ = ["CHOLESKY", "EIG", "EIGH", "SVD", "FACTOR", "SOLVE", "MIXED", "IRS_PRECISIONS", "Table", "choose", "calibrated",
            "overriding", "valid_rows"]
 
 IRS_PRECISIONS = ("f32", "tf32", "f16", "bf16")  # the inner precisions of refine="mixed" on the GPU (cuSOLVER IRS)
@@ -113,6 +113,13 @@ MIXED = Table("MIXED", (  # refine="mixed": the inner precision of cuSOLVER's IR
     # and bf16 on the user's GPU (another replaces tf32 where it is 10 % faster).
     (1, None, "tf32"),
 ), choices=IRS_PRECISIONS)
+EIG = Table("EIG", (  # general eigenproblems of device operands: "host": LAPACK's geev on the CPU, the
+    # matrices copied down and the results up; "geev": cusolverDnXgeev, one matrix at a time.  cuSOLVER's
+    # geev takes milliseconds at any small order (H100, one 64² f64: 6.4 ms with vectors; torch's MAGMA
+    # 4.9), LAPACK's about 1 ms on a 2-core CPU; at 512 the GPU's is twice as fast.
+    (1, 128, "host"),
+    (1, None, "geev"),
+))
 FACTOR = Table("FACTOR", (  # Cholesky and LU: the batched (pointer-array) routines for many small matrices
     (2, 512, "batched"),
     (1, None, "looped"),

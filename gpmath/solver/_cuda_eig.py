@@ -1,4 +1,6 @@
-"""Eigenvalues and right eigenvectors of general matrices: ``cusolverDnXgeev``, one matrix at a time.
+"""Eigenvalues and right eigenvectors of general matrices: ``cusolverDnXgeev``, one matrix at a time
+(:class:`Geev`), or LAPACK's ``geev`` on the host for small matrices (:class:`HostGeev`), as the
+``EIG`` crossover row says.
 
 A is loaded column-major (a swapped copy, which geev overwrites).  The eigenvalues are asked for in
 the complex type even for real A (cuSOLVER's second option: the arithmetic stays real), so ``w``
@@ -10,6 +12,11 @@ A real A's eigenvalues are always computed with its right eigenvectors (then dro
 asked for): with complex W and no vectors, cuSOLVER 12/13's geev returned the complex eigenvalues of
 a real matrix with their imaginary parts zero (NumPy's own eigvals tests on an H200); with
 vectors it returns them whole, and a complex A's without vectors too.
+
+cuSOLVER's geev takes milliseconds for a matrix of any small order (its QR iteration runs step by
+step), where LAPACK's takes microseconds: below the crossover the plan copies the matrices to the
+host, runs the CPU engine's ``geev`` (:func:`gpmath.solver._cpu.eig`, the CPU path's own results) and
+copies the results back, on the plan's stream, as torch's MAGMA does on the CPU for every order.
 """
 
 from __future__ import annotations
@@ -19,16 +26,20 @@ import ctypes
 from .._core.dtypes import DTYPES, complex_name
 from . import _problem as P
 from ._cuda import CudaEngine
+from ._cpu import eig as host_eig
+from ._crossover import EIG, choose
 from ._ops import unpack_eigenvectors
 from ._plans import Eig
 from ._problem import Problem
 from ._workspace import Workspace
 
-__all__ = ["CudaEig", "Geev"]
+__all__ = ["CudaEig", "Geev", "HostGeev"]
 
 
 class Geev:
     """``w``, and with *right* ``(w, V)``, through ``cusolverDnXgeev``."""
+
+    routine = "geev"
 
     def __init__(self, problem: Problem, ws: Workspace, right: bool):
         p, cs = problem, ws.lib.cs
@@ -68,11 +79,43 @@ class Geev:
             return w, (v if p.dtype.is_complex else unpack_eigenvectors(pkg, v, w))
 
 
+class HostGeev:
+    """``w``, and with *right* ``(w, V)``, by LAPACK's ``geev`` on the host: the matrices copied down
+    (a sync of the plan's stream), the results copied up on it."""
+
+    routine = "host geev"
+
+    def __init__(self, problem: Problem, ws: Workspace, right: bool):
+        self.ws, self._right = ws, right
+
+    def run(self, arrays):
+        ws = self.ws
+        pkg = ws.package
+        with pkg.on_stream(ws.stream, ws.home):
+            found = host_eig(pkg.to_numpy(arrays["a"]), self._right)
+            if self._right:
+                return tuple(pkg.asarray(x, ws.home) for x in found)
+            return pkg.asarray(found, ws.home)
+
+
 class CudaEig(CudaEngine, Eig):
-    """:class:`~gpmath.solver.Eig` through ``cusolverDnXgeev`` (:class:`Geev`)."""
+    """:class:`~gpmath.solver.Eig` through ``cusolverDnXgeev`` (:class:`Geev`) or, for small
+    matrices, LAPACK's ``geev`` on the host (:class:`HostGeev`).
+
+    Attributes
+    ----------
+    routine : str
+        ``"geev"`` or ``"host geev"``, once planned (and in error messages).
+    """
 
     def _plan_route(self):
-        return Geev(self.problem, self.workspace, self.right)
+        p, ws = self.problem, self.workspace
+        if choose(EIG, p.n, max(p.batch_count, 1), device_id=ws.device_id) == "host":
+            route = HostGeev(p, ws, self.right)
+        else:
+            route = Geev(p, ws, self.right)
+        self.routine = route.routine
+        return route
 
     def _failure_message(self, index, info):
-        return P.not_converged("geev", "a", index, info)
+        return P.not_converged(self.routine, "a", index, info)

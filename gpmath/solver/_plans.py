@@ -399,9 +399,12 @@ class Eig(SolverPlan):
     -----
     ``w`` and ``V`` are complex for every input, real matrices included (their complex conjugate
     pairs of eigenvalues come consecutively, the one with positive imaginary part first).  Left
-    eigenvectors are not offered: cuSOLVER's ``geev`` does not compute them.  The GPU runs
-    ``cusolverDnXgeev`` one matrix at a time; ``execute(check=True)`` raises
-    :class:`~gpmath.LinAlgError` naming the matrix whose QR iteration did not converge.
+    eigenvectors are not offered: cuSOLVER's ``geev`` does not compute them.  The GPU engine runs
+    ``cusolverDnXgeev`` one matrix at a time from order 129 on (the ``EIG`` crossover row); below,
+    where cuSOLVER's QR iteration takes milliseconds a matrix, it copies the matrices to the host,
+    runs LAPACK's ``geev`` there and copies the results back (the attribute ``routine`` says which:
+    ``"geev"`` or ``"host geev"``).  ``execute(check=True)`` raises :class:`~gpmath.LinAlgError`
+    naming the matrix whose QR iteration did not converge.
 
     Examples
     --------
