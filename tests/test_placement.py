@@ -33,6 +33,7 @@ def auto(monkeypatch, tmp_path):
     monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(calibration, "_records", {})
     monkeypatch.setattr(calibration, "_failed", {})
+    monkeypatch.setattr(calibration, "_host_flops", {})
     gpmath.set_placement(None)
 
 
@@ -300,6 +301,80 @@ def test_the_mode_is_part_of_a_cached_plans_key():
         gpmath.set_placement(mode)
         gpmath.matmul(a, a)
     assert gpmath.cache_info()["matmul"].misses - misses == 2
+
+
+# -- the products the CPU computes whatever their shape: NumPy's at once --------------------------------
+# a GPU of 110 µs a call beside the CPU of RATES: every problem under 5 MFLOP is the CPU's (host_flops)
+SLOW_START = dataclasses.replace(RATES, gpu=Side(110e-6, 2e13))
+
+
+@pytest.fixture
+def usable_gpu(monkeypatch):
+    """One GPU that is usable as far as the engine choice can tell, and :data:`SLOW_START`'s model."""
+    monkeypatch.setattr(runtime, "device_count", lambda: 1)
+    monkeypatch.setattr(engines, "_library_missing", lambda name: None)
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: SLOW_START)
+
+
+def _plans_looked_up() -> int:
+    info = gpmath.cache_info()["matmul"]
+    return info.hits + info.misses
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("m, k, n", [(64, 65, 64), (100, 100, 100), (40, 250, 150), (150, 150, 150)])
+def test_a_product_the_model_surely_puts_on_the_cpu_skips_the_plans(usable_gpu, rng, dtype, m, k, n):
+    """Past the tiny products (blas._cpu.SMALL_WORK) the shortcut takes exactly those whose
+    estimate (Matmul._work, the model's own) is under calibration.host_flops, and gives NumPy's product."""
+    from gpmath.blas import Matmul
+    from gpmath.blas._cpu import small_product
+
+    a, b = (rng.standard_normal(shape).astype(dtype) for shape in ((m, k), (k, n)))
+    work = Matmul._work(((m, k), (k, n), None, None), dtype, {})
+    assert calibration.host_flops("gemm", work.precision, 0) == pytest.approx(5e6)
+    expected = work.flops < 5e6
+    assert (small_product(a, b, None) is not None) == expected
+    if expected:
+        before = _plans_looked_up()
+        np.testing.assert_array_equal(gpmath.matmul(a, b), a @ b)
+        assert _plans_looked_up() == before
+    gpmath.set_placement("cuda")  # the GPU whatever the model
+    assert small_product(a, b, None) is None
+    assert small_product(a, b, "cpu") is not None
+
+
+def test_host_flops_is_where_the_cpus_whole_time_is_under_the_gpus_overhead_until_calibrated_again(fake_gpu):
+    def bound(rates: Model) -> float:
+        return max(rates.gpu.overhead - rates.cpu.overhead, 0.0) * rates.cpu.rate
+
+    rates = calibration.model("gemm", "float64", 0)
+    found = calibration.host_flops("gemm", "float64", 0)
+    assert found == bound(rates) and rates.cpu_seconds(Work("gemm", "float64", found * 0.999, 0, 0)) < rates.gpu.overhead
+    calibration._host_flops[("gemm", "float64", 0)] = -1.0  # a bound of the past, which calibrate() forgets
+    calibration.calibrate(0, ("gemm",))
+    assert calibration.host_flops("gemm", "float64", 0) == bound(calibration.model("gemm", "float64", 0))
+
+
+@pytest.mark.parametrize("present, missing, expected", [
+    (0, None, "a GPU is present but unusable"), (1, "libcublasLt.so.13 is missing", "libcublasLt.so.13 is missing")])
+def test_a_product_on_the_cpu_without_a_usable_gpu_skips_the_plans_and_says_why_once(
+        monkeypatch, caplog, rng, present, missing, expected):
+    from gpmath._core import execution
+
+    monkeypatch.setattr(execution, "_warned", set())
+    monkeypatch.setattr(runtime, "device_count", lambda: present)
+    monkeypatch.setattr(runtime, "gpu_hardware_present", lambda: True)
+    monkeypatch.setattr(runtime, "no_gpu_reason", lambda: "the driver is too old")
+    monkeypatch.setattr(engines, "_library_missing", lambda name: missing)
+    monkeypatch.setattr(calibration, "model", lambda *args: pytest.fail("calibrated without a usable GPU"))
+    a = rng.standard_normal((300, 300))
+    before = _plans_looked_up()
+    with caplog.at_level(logging.WARNING, logger="gpmath"):
+        for _ in range(2):
+            np.testing.assert_array_equal(gpmath.matmul(a, a), a @ a)
+    assert _plans_looked_up() == before
+    assert [m for m in caplog.messages if expected in m and "running on the CPU" in m] == [caplog.messages[0]]
+    assert len(caplog.messages) == 1
 
 
 # -- execution="auto" and no GPU ----------------------------------------------------------------------

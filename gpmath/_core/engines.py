@@ -23,12 +23,12 @@ from typing import Callable, Sequence
 
 from .._errors import NoGPUError
 from . import runtime
-from .execution import AUTOMATIC, Located, logger, resolve_execution
+from .execution import AUTOMATIC, Located, host_gpu, logger, resolve_execution
 from .packages import Package
-from .placement import Verdict, Work, place
+from .placement import Verdict, Work, get_placement, place
 from .staging import HostStaging
 
-__all__ = ["Choice", "choose", "decide", "build", "any_empty"]
+__all__ = ["Choice", "choose", "decide", "build", "any_empty", "surely_on_cpu"]
 
 _SOLVER_CUDA = {
     "Cholesky": "_cuda_cholesky", "CholeskySolve": "_cuda_cholesky", "Solve": "_cuda_solve",
@@ -144,6 +144,36 @@ def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | Non
 
     where, _ = decide(front, execution, [locate(x, name)], device_id, any_empty(x), work)
     return where is None
+
+
+def surely_on_cpu(front: str, family: str, precision: str, flops: float, execution: str | None) -> bool:
+    """Whether :func:`choose` gives planner *front* its CPU engine for host operands (no stream,
+    no ``device_id``) of a problem of *flops* in *family* and *precision* (``"float32"``,
+    ``"float64"``) with *execution*, whatever the problem's shapes: ``execution="cpu"``, the
+    placement mode ``"cpu"``, no usable GPU (logged once, as :func:`choose` logs it), or automatic
+    placement where the model's CPU time is below the GPU's overhead alone
+    (:func:`~gpmath._core.calibration.host_flops`, calibrating *family* first where needed).
+
+    The stateless shortcuts for NumPy calls larger than those
+    :func:`~gpmath._core.placement.stays_on_host` passes ask it: they give the CPU engine's
+    answer without building its plan.
+
+    Examples
+    --------
+    >>> surely_on_cpu("Matmul", "gemm", "float64", 1e15, "cpu"), surely_on_cpu("Matmul", "gemm", "float64", 1.0, "cuda")
+    (True, False)
+    """
+    if execution == "cpu":
+        return True
+    mode = None if execution not in AUTOMATIC else get_placement()
+    if mode != "auto":
+        return mode == "cpu"
+    where = host_gpu(execution, lambda: _library_missing(TABLE[front][2]))
+    if where is None:
+        return True
+    from . import calibration  # (NumPy timings and the file: where a GPU is usable)
+
+    return flops < calibration.host_flops(family, precision, where)
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

@@ -24,7 +24,7 @@ from . import runtime
 from .._errors import NoGPUError
 from .packages import Package
 
-__all__ = ["resolve_execution", "check_same_space", "check_device_id", "EXECUTIONS", "AUTOMATIC"]
+__all__ = ["resolve_execution", "host_gpu", "check_same_space", "check_device_id", "EXECUTIONS", "AUTOMATIC"]
 
 logger = logging.getLogger("gpmath")
 EXECUTIONS = (None, "auto", "cuda", "cpu")
@@ -102,6 +102,21 @@ def resolve_execution(
         return None
     if home is not None:
         return home
+    return host_gpu(execution, library_missing, requested)
+
+
+def host_gpu(execution: str | None, library_missing: Callable[[], str | None], requested: int | None = None) -> int | None:
+    """The GPU that can compute host operands with *execution* (``"cuda"`` or automatic; not
+    placed yet): *requested* (a checked ``device_id``) or the current device, or None for the CPU
+    where no GPU or no library is usable (logged once per reason, as a WARNING, where a GPU is
+    present); ``execution="cuda"`` without a usable GPU raises :class:`NoGPUError`.
+
+    Examples
+    --------
+    >>> from gpmath._core import runtime
+    >>> host_gpu(None, lambda: None) == (runtime.current_device() if runtime.device_count() else None)
+    True
+    """
     if runtime.device_count() == 0:
         if execution == "cuda":
             raise NoGPUError(f"execution='cuda' was requested but no GPU is usable: {runtime.no_gpu_reason()}")

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._core.operand import as_operand
 from .._core.host_bridge import host_view, in_package
+from .._core.engines import surely_on_cpu
 from .._core.placement import stays_on_host
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe
@@ -20,19 +21,23 @@ from ._problem import describe
 __all__ = ["CpuMatmul", "apply_epilog", "small_product", "small_host_product", "SMALL_WORK"]
 
 _GELU_C = math.sqrt(2.0 / math.pi)
-SMALL_WORK = 64**3  # m·n·k of the products small_product takes: far below any GPU's crossover
-_COMPUTED = frozenset(np.dtype(name) for name in ("float32", "float64", "complex64", "complex128"))
+SMALL_WORK = 64**3  # m·n·k of the products small_product takes without the cost model: far below any GPU's crossover
+# dtype -> (the precision of its placement model, real flops per multiply-add), as Matmul._work counts them
+_COMPUTED = {np.dtype("float32"): ("float32", 2), np.dtype("float64"): ("float64", 2),
+             np.dtype("complex64"): ("float32", 8), np.dtype("complex128"): ("float64", 8)}
 
 
 def small_product(a, b, execution: str | None) -> np.ndarray | None:
-    """``a @ b`` by NumPy for a small product of two 2-D NumPy arrays of one dtype that the CPU
-    engine computes as it is (m·n·k at most :data:`SMALL_WORK`), where the CPU computes it
-    (*execution* ``"cpu"``, or automatic placement); else None.
+    """``a @ b`` by NumPy for a product of two 2-D NumPy arrays of one dtype that the CPU engine
+    computes as it is, where the CPU computes it; else None.  Where: up to :data:`SMALL_WORK`
+    (m·n·k), with *execution* ``"cpu"`` or automatic placement (no GPU moves the operands in and
+    the result out in the time NumPy takes); beyond, wherever :func:`~gpmath._core.engines.surely_on_cpu`
+    says the engine would be the CPU's whatever the shapes (no usable GPU, or the calibrated
+    model's CPU time below the GPU's overhead).
 
-    The stateless ``gpmath.matmul`` returns it at once: a GPU cannot move the operands in and
-    the result out in the time NumPy takes, so automatic placement puts such products on the
-    CPU, and the CPU engine's answer is this one.  Anything else (device arrays first) is told
-    apart before the placement mode is read.
+    The stateless ``gpmath.matmul`` returns it at once: the CPU engine's answer is this one, and
+    the plan path's key and lookup cost more than NumPy's product of two 64×64 matrices.
+    Anything else (device arrays first) is told apart before the placement mode is read.
 
     Examples
     --------
@@ -67,9 +72,16 @@ def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | 
     if a.ndim != 2 or b.ndim != 2:
         return None
     (m, k), (rows, n) = a.shape, b.shape
-    if k != rows or m * n * k > SMALL_WORK or a.dtype != b.dtype or a.dtype not in _COMPUTED:
+    model = _COMPUTED.get(a.dtype)
+    if k != rows or a.dtype != b.dtype or model is None:
         return None
-    return np.matmul(a, b) if stays_on_host(execution) else None
+    work = m * n * k
+    if work <= SMALL_WORK:
+        on_cpu = stays_on_host(execution)
+    else:  # larger: where the CPU engine computes it whatever its shape
+        precision, flops = model
+        on_cpu = surely_on_cpu("Matmul", "gemm", precision, flops * work, execution)
+    return np.matmul(a, b) if on_cpu else None
 
 
 def apply_epilog(r: np.ndarray, epilog: str | None, bias: np.ndarray | None) -> np.ndarray:
