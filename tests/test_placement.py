@@ -343,6 +343,58 @@ def test_a_product_the_model_surely_puts_on_the_cpu_skips_the_plans(usable_gpu, 
     assert small_product(a, b, "cpu") is not None
 
 
+@pytest.mark.parametrize("shape, axes, kind", [((8192,), (0,), "c2c"), ((64, 128), (0, 1), "c2c"),
+                                               ((3, 30000), (1,), "r2c"), ((40, 8192), (1,), "c2c"),
+                                               ((8191,), (0,), "c2c"), ((256, 256), (0, 1), "r2c")])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_transform_the_model_surely_puts_on_the_cpu_is_scipys_without_a_plan(
+        usable_gpu, monkeypatch, rng, shape, axes, kind, dtype):
+    """Past fft._functions.SMALL_SIZE a host transform is scipy.fft's at once exactly where its
+    estimate (FFT._work, the model's own) is under calibration.host_flops; the host lane it keeps
+    asks the model again at each use."""
+    from gpmath.fft import FFT, _functions
+
+    monkeypatch.setattr(_functions, "_HOST_LANES", {})
+    x = rng.standard_normal(shape)
+    x = (x if kind == "r2c" else x + 1j * rng.standard_normal(shape)).astype(dtype if kind == "r2c" else
+                                                                              np.result_type(dtype, 1j))
+    work = FFT._work((shape,), x.dtype.name, {"axes": axes, "kind": kind})
+    expected = work.flops < 5e6
+    call = _functions.Call(kind, "forward", None, False, None, None, None)
+    assert (_functions.small_transform(x, axes, tuple(shape[a] for a in axes), call) is not None) == expected
+    if not expected:
+        return
+    ours, scipys = ((gpmath.fft.fftn, scipy.fft.fftn) if kind == "c2c" else (gpmath.fft.rfftn, scipy.fft.rfftn))
+    looked_up = gpmath.cache_info()["fft"]
+    for _ in range(2):  # the second call by the host lane the first kept
+        np.testing.assert_array_equal(ours(x, axes=axes), scipys(x, axes=axes))
+    assert gpmath.cache_info()["fft"] == looked_up
+    (key,) = _functions._HOST_LANES
+    assert _functions.host_lane(key) is not None
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: RATES)  # host_flops 1 MFLOP
+    calibration._host_flops.clear()
+    assert (_functions.host_lane(key) is not None) == (work.flops < 1e6)
+
+
+@pytest.mark.parametrize("layout", ["strided", "fortran", "bigendian", "readonly", "reversed"])
+def test_without_a_gpu_larger_products_and_transforms_of_every_layout_are_numpys_and_scipys(monkeypatch, rng, layout):
+    monkeypatch.setattr(runtime, "device_count", lambda: 0)
+    monkeypatch.setattr(runtime, "gpu_hardware_present", lambda: False)
+    x = rng.standard_normal((96, 130)) + 1j * rng.standard_normal((96, 130))
+    x = {"strided": np.repeat(x, 2, axis=1)[:, ::2], "fortran": np.asfortranarray(x),
+         "bigendian": x.astype(">c16"), "readonly": x.copy(), "reversed": x[::-1, ::-1]}[layout]
+    x.flags.writeable = layout != "readonly"
+    looked_up = gpmath.cache_info()["fft"], gpmath.cache_info()["matmul"]
+    for _ in range(2):
+        np.testing.assert_array_equal(gpmath.fft.fft2(x), scipy.fft.fft2(x))
+        np.testing.assert_array_equal(gpmath.fft.irfft(x, axis=0), scipy.fft.irfft(x, axis=0))
+        np.testing.assert_array_equal(gpmath.matmul(x, x.T), np.matmul(x, x.T))
+    # (a big-endian product takes the CPU engine's plan, which computes on its native-order values)
+    planned = int(layout == "bigendian")
+    assert gpmath.cache_info()["fft"] == looked_up[0]
+    assert gpmath.cache_info()["matmul"].misses - looked_up[1].misses == planned
+
+
 def test_host_flops_is_where_the_cpus_whole_time_is_under_the_gpus_overhead_until_calibrated_again(fake_gpu):
     def bound(rates: Model) -> float:
         return max(rates.gpu.overhead - rates.cpu.overhead, 0.0) * rates.cpu.rate

@@ -35,6 +35,16 @@ PROTOCOL = ("plan", "execute", "reset_operands", "reset_operands_unchecked", "re
 
 
 @pytest.fixture(autouse=True)
+def larger_transforms_take_the_plans(monkeypatch):
+    """These tests are of the plan path: FFTs past SMALL_SIZE take the plans here, as they do where a
+    GPU may compute them, not the larger shortcut that the CPU engine's sure choice takes without a
+    usable GPU (gpmath.fft._functions._larger_on_cpu: test_placement.py)."""
+    from gpmath.fft import _functions
+
+    monkeypatch.setattr(_functions, "_larger_on_cpu", lambda x, axes, s, call: False)
+
+
+@pytest.fixture(autouse=True)
 def forget_test_caches():
     """Unregister the caches these tests create (gpmath.cache_info() lists every cache)."""
     yield

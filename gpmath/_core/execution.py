@@ -105,7 +105,8 @@ def resolve_execution(
     return host_gpu(execution, library_missing, requested)
 
 
-def host_gpu(execution: str | None, library_missing: Callable[[], str | None], requested: int | None = None) -> int | None:
+def host_gpu(execution: str | None, library_missing: Callable[[], str | None],
+             requested: int | None = None) -> int | None:
     """The GPU that can compute host operands with *execution* (``"cuda"`` or automatic; not
     placed yet): *requested* (a checked ``device_id``) or the current device, or None for the CPU
     where no GPU or no library is usable (logged once per reason, as a WARNING, where a GPU is

@@ -29,7 +29,7 @@ from typing import Callable
 from .dtypes import DTYPES
 
 __all__ = ["Work", "Side", "Model", "Verdict", "FAMILIES", "PLACEMENTS", "set_placement", "get_placement",
-           "place", "itemsize", "flop_factor", "crossover", "stays_on_host", "LARGEST"]
+           "place", "precision", "itemsize", "flop_factor", "crossover", "stays_on_host", "LARGEST"]
 
 FAMILIES = ("gemm", "fft", "lu", "cholesky", "eigh", "svd", "qr", "eig", "triangular")
 PLACEMENTS = ("auto", "cuda", "cpu")
@@ -139,9 +139,22 @@ class Work:
 
     @property
     def precision(self) -> str:
-        """``"float32"`` or ``"float64"``: the precision whose rates apply."""
-        dtype = DTYPES.get(self.dtype)
-        return "float64" if dtype is None or dtype.real == "float64" else "float32"
+        """``"float32"`` or ``"float64"``: the precision whose rates apply (:func:`precision`)."""
+        return precision(self.dtype)
+
+
+def precision(dtype: str) -> str:
+    """The precision whose rates apply to *dtype*: ``"float64"`` for float64, complex128 and names
+    gpmath does not compute in (integers ...), else ``"float32"`` (float16 and bfloat16 compute at
+    float32's rates).
+
+    Examples
+    --------
+    >>> precision("complex64"), precision("float64")
+    ('float32', 'float64')
+    """
+    found = DTYPES.get(dtype)
+    return "float64" if found is None or found.real == "float64" else "float32"
 
 
 def itemsize(dtype: str) -> int:

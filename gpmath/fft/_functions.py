@@ -6,8 +6,9 @@ the thread), so a plan and its work area are never shared by two streams, device
 ``fft`` and ``ifft`` of the same input share one plan: the direction is an argument of
 ``execute``, not of the plan.
 
-One shortcut comes first: a small NumPy transform that the CPU computes (:func:`small_on_host`)
-is scipy.fft's at once, without a plan (:func:`small_transform`).
+One shortcut comes first: a host transform that the CPU computes, small (:func:`small_on_host`)
+or larger where the engine choice surely puts it on the CPU, is scipy.fft's at once, without a
+plan (:func:`small_transform`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import numpy as np
 from .._core.dtypes import DTYPES
 from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, known_package
-from .._core.placement import get_placement, stays_on_host
+from .._core.engines import surely_on_cpu
+from .._core.placement import get_placement, precision, stays_on_host
 from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, nonempty_axes, one_axis, promoted_name
-from ._planner import FFT
+from ._planner import FFT, transform_flops
 from ._problem import scipy_name
 
 __all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "host_lane", "keep_host_lane", "plain",
@@ -96,12 +98,15 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
     return stays_on_host(execution)
 
 
-def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
+def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call, host_key: tuple | None = None):
     """scipy.fft's transform of a host array *x* (in a dtype gpmath computes in) along *axes*
-    with lengths *s* where :func:`small_on_host` holds and the call conjugates nothing (``hfft``
-    and ``ihfft`` take the plans), as a function of NumPy arrays (:func:`~gpmath.fft._cpu.scipy_function`);
-    else None.  The CPU engine's answer: the same scipy.fft call on the same values (*x*'s
-    ``host_values``: in native byte order).
+    with lengths *s*, as a function of NumPy arrays (:func:`~gpmath.fft._cpu.scipy_function`),
+    where the call conjugates nothing (``hfft`` and ``ihfft`` take the plans) and the CPU
+    computes it: a small transform (:func:`small_on_host`), or a larger one the engine choice
+    puts on the CPU whatever its shape (:func:`_larger_on_cpu`); else None.  It is kept for the
+    host lane *host_key* where given (with what the choice rests on, for a larger one).  The CPU
+    engine's answer: the same scipy.fft call on the same values (*x*'s ``host_values``: in
+    native byte order).
 
     Examples
     --------
@@ -113,22 +118,45 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call):
     >>> small_transform(np.ones(4), (0,), (4,), Call("c2c", "forward", None, False, None, "cuda", None)) is None
     True
     """
-    if call.conj_in or call.conj_out or not small_on_host(x, axes, s, call.execution, call.stream, call.device_id):
+    if call.conj_in or call.conj_out:
+        return None
+    small = small_on_host(x, axes, s, call.execution, call.stream, call.device_id)
+    placed = None if small else _larger_on_cpu(x, axes, s, call)
+    if placed is False:
         return None
     if call.kind == "r2c" and known_package(x).is_complex(x):  # the plan's error, which names the dtype
         return None
-    return _scipy_function()(scipy_name(call.kind, call.direction), axes, s, shape=tuple(x.shape), norm=call.norm,
-                             overwrite_x=call.overwrite_x, workers=call.workers)
+    transform = _scipy_transform(scipy_name(call.kind, call.direction), axes, s, tuple(x.shape), call.norm,
+                                 call.overwrite_x, call.workers)
+    if host_key is not None:
+        keep_host_lane(host_key, transform, placed)
+    return transform
 
 
-@functools.cache
-def _scipy_function():
+def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> tuple[str, float] | bool:
+    """``(precision, flops)`` of a transform of host array *x* beyond :data:`SMALL_SIZE` that the
+    FFT front gives its CPU engine whatever its shape (:func:`~gpmath._core.engines.surely_on_cpu`,
+    on the flops ``FFT._work`` counts), else False."""
+    pkg = known_package(x)
+    if pkg is None or call.stream is not None or call.device_id is not None or pkg.device_id(x) is not None:
+        return False
+    if not all(x.shape[axis] for axis in axes):  # an empty axis padded: the plans' rules
+        return False
+    placed = precision(pkg.dtype_name(x)), transform_flops(tuple(x.shape), axes, s, call.kind)
+    return placed if surely_on_cpu("FFT", "fft", *placed, call.execution) else False
+
+
+@functools.lru_cache(maxsize=256)
+def _scipy_transform(name: str, axes: tuple[int, ...], s: tuple[int, ...], shape: tuple[int, ...], norm: str,
+                     overwrite_x: bool, workers: int | None) -> Callable:
+    """:func:`~gpmath.fft._cpu.scipy_function` of these (normalised) arguments, made once: a
+    repeated larger host transform, which keeps no host lane, finds it here."""
     from ._cpu import scipy_function  # (scipy.fft: imported on the CPU path only)
 
-    return scipy_function
+    return scipy_function(name, axes, s, shape=shape, norm=norm, overwrite_x=overwrite_x, workers=workers)
 
 
-_HOST_LANES: dict[tuple, Callable] = {}  # host lane key -> scipy.fft's function for the call
+_HOST_LANES: dict[tuple, tuple] = {}  # host lane key -> (scipy.fft's function for the call, its placement)
 _MOST_HOST_LANES = 512  # (a program cycling through more shapes starts the table again)
 
 
@@ -177,18 +205,24 @@ def _host_lane_key(call: Call, x, marker: str, lengths, axes) -> tuple | None:
 
 def host_lane(key: tuple | None) -> Callable | None:
     """scipy.fft's function kept for the host lane *key* (:func:`keep_host_lane`) while automatic
-    placement keeps host arrays on the host (any mode but ``"cuda"``); else None."""
-    small = _HOST_LANES.get(key)
-    return small if small is not None and get_placement() != "cuda" else None
+    placement keeps host arrays on the host (any mode but ``"cuda"``) and, for a transform past
+    :data:`SMALL_SIZE`, while the engine choice still puts it on the CPU whatever its shape; else None."""
+    kept = _HOST_LANES.get(key)
+    if kept is None or get_placement() == "cuda":
+        return None
+    transform, placed = kept
+    return transform if placed is None or surely_on_cpu("FFT", "fft", *placed, None) else None
 
 
-def keep_host_lane(key: tuple, transform: Callable) -> None:
+def keep_host_lane(key: tuple, transform: Callable, placed: tuple[str, float] | None = None) -> None:
     """Keep *transform* (scipy.fft's function of a NumPy array, from :func:`small_transform`) for
     the host lane *key*: the call's arguments and the array's shape and (native) dtype, all that
-    it depends on but the placement mode, which :func:`host_lane` reads at each use."""
+    it depends on but the placement mode, which :func:`host_lane` reads at each use, and, for a
+    transform past :data:`SMALL_SIZE`, where the engine choice puts it: its *placed*
+    ``(precision, flops)``, asked again at each use (the GPU in use and its calibration may change)."""
     if len(_HOST_LANES) >= _MOST_HOST_LANES:
         _HOST_LANES.clear()
-    _HOST_LANES[key] = transform
+    _HOST_LANES[key] = transform, placed
 
 
 def _lane(call: Call, x, *where):
@@ -210,10 +244,8 @@ def plain(value) -> bool:
 
 
 def _execute(x, pkg, axes, s, call: Call, lane=None, host_key=None):
-    small = small_transform(x, axes, s, call)  # a small NumPy transform: scipy.fft's, at its speed
+    small = small_transform(x, axes, s, call, host_key)  # a host transform of the CPU's: scipy.fft's, at its speed
     if small is not None:
-        if host_key is not None:
-            keep_host_lane(host_key, small)
         pkg.warn_if_differentiable(x, "x")  # (as the plans' operands are)
         y = small(pkg.host_values(x))
         return y if pkg.host_only else pkg.asarray(y, None)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -17,9 +18,10 @@ from .._core.planner import Planner
 from ._args import check_workers
 from ._problem import FFTProblem, describe
 
-__all__ = ["FFT"]
+__all__ = ["FFT", "transform_flops"]
 
 
+@functools.lru_cache(maxsize=1024)
 def _line_flops(length: int) -> float:
     """Flops of one transform of *length* points along an axis: for each prime factor p of the
     length (with multiplicity), ``length / p`` transforms of p points, ``5 p log2 p`` each for p up
@@ -35,6 +37,22 @@ def _line_flops(length: int) -> float:
             flops, rest = flops + length // factor * cost, rest // factor
         factor += 1
     return flops
+
+
+def transform_flops(shape: tuple[int, ...], axes: tuple[int, ...], s: tuple[int, ...], kind: str) -> float:
+    """The flops :meth:`FFT._work` counts for a transform of *kind* (``"c2c"``, ``"r2c"``,
+    ``"c2r"``) of an array of *shape* along *axes* (normalised) with lengths *s*: ``5 N log2 N``
+    per transform of N points (:func:`_line_flops` along each axis), half that for real data.
+
+    Examples
+    --------
+    >>> transform_flops((3, 8), (1,), (8,), "c2c") == 3 * 5 * 8 * 3
+    True
+    """
+    points = math.prod(s)
+    transforms = math.prod(d for axis, d in enumerate(shape) if axis not in axes)
+    per_transform = sum(points // length * _line_flops(length) for length in s if length)
+    return per_transform * transforms * (1 if kind == "c2c" else 0.5)
 
 
 class FFT(Planner):
@@ -109,11 +127,8 @@ class FFT(Planner):
         names = ("axes", "kind", "s", "norm", "inplace", "overwrite_x")
         problem = describe(shapes[0], DTYPES.get(dtype, DTYPES["float64"]),
                            **{name: options[name] for name in names if name in options})
-        points = problem.size
-        transforms = math.prod(d for axis, d in enumerate(problem.shape) if axis not in problem.axes)
-        per_transform = sum(points // length * _line_flops(length) for length in problem.s if length)
-        flops = per_transform * transforms * (1 if problem.kind == "c2c" else 0.5)
-        return Work("fft", problem.source.name, flops, math.prod(problem.shape) * problem.source.itemsize,
+        return Work("fft", problem.source.name, transform_flops(problem.shape, problem.axes, problem.s, problem.kind),
+                    math.prod(problem.shape) * problem.source.itemsize,
                     math.prod(problem.out_shape) * problem.out_dtype.itemsize)
 
     def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
