@@ -150,7 +150,8 @@ def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> 
 def _scipy_transform(name: str, axes: tuple[int, ...], s: tuple[int, ...], shape: tuple[int, ...], norm: str,
                      overwrite_x: bool, workers: int | None) -> Callable:
     """:func:`~gpmath.fft._cpu.scipy_function` of these (normalised) arguments, made once: a
-    repeated larger host transform, which keeps no host lane, finds it here."""
+    repeated host transform that takes no host lane (options other than the defaults, lengths
+    given as NumPy integers, a big-endian array) finds it here."""
     from ._cpu import scipy_function  # (scipy.fft: imported on the CPU path only)
 
     return scipy_function(name, axes, s, shape=shape, norm=norm, overwrite_x=overwrite_x, workers=workers)
