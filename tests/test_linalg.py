@@ -13,7 +13,7 @@ import scipy.linalg as sl
 
 from gpmath import linalg
 from gpmath.solver import _cpu_factor
-from gpmath.solver._cpu import LAPACK_INV_ORDER
+from gpmath.solver._cpu import LAPACK_DET_ORDER, LAPACK_INV_ORDER
 from gpmath.solver._cpu_svd import LAPACK_LSTSQ_ORDER
 
 from helpers import lstsq_residues
@@ -490,6 +490,24 @@ def test_inv_of_a_batch_is_each_matrix_inverse_and_names_a_singular_one(dtype, n
     a[1, 0, 4] = 0  # an exactly zero row
     with pytest.raises(np.linalg.LinAlgError, match=r"a\[1, 0\] is singular"):
         linalg.inv(a, **CPU)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [LAPACK_DET_ORDER - 1, LAPACK_DET_ORDER, 90])  # either side of the CPU route's change
+@pytest.mark.parametrize("layout", ["C", "F", "reversed"])
+def test_det_of_a_batch_is_each_matrixs_alone_as_scipys(dtype, n, layout):
+    """Each matrix's determinant as SciPy's, the same bits alone and in the batch (SciPy's
+    test_batch compares the two), the sign of every permutation's row interchanges kept, and 0
+    for a matrix whose factorisation meets an exactly zero pivot."""
+    a = general((2, 3), n, dtype, 6) / (2 * n**0.5)  # (about a unit diagonal: |det| stays in float32's range)
+    a[0, 1] = a[0, 1][np.random.default_rng(7).permutation(n)]  # an odd or even permutation of rows
+    a[1, 1, :, 5] = 0  # an exactly zero column
+    a = {"C": a, "F": np.asfortranarray(a), "reversed": a[::-1, ::-1, ::-1, ::-1].copy()[::-1, ::-1, ::-1, ::-1]}[layout]
+    batch = linalg.det(a, **CPU)
+    assert batch.shape == (2, 3) and batch[1, 1] == 0
+    for index in ((0, 0), (0, 1), (1, 2)):
+        close(batch[index], sl.det(a[index].astype(np.complex128)), dtype, 100)
+        np.testing.assert_array_equal(linalg.det(a[index], **CPU), batch[index])  # alone as in the batch
 
 
 def test_det_of_singular_is_zero_without_raising():

@@ -32,6 +32,8 @@ from ._plans import (LU, QR, SVD, Cholesky, CholeskySolve, Det, Eig, Eigh, Inv, 
 
 __all__ = ["qr", "eigh", "eig", "inv", "det", "slogdet", "LAPACK_INV_ORDER"]
 
+LAPACK_DET_ORDER = 64  # det: getrf per matrix from this order on, NumPy's gufunc below (the 2-core machine: one
+# matrix 24.1 vs 21.8 µs at 64², 7.2 vs 8.1 at 32²; batches of 100 equal at 64²)
 LAPACK_INV_ORDER = 24  # inv: getrf + getri per matrix from this order on, NumPy's gufunc below (batches of
 # 100 on the 2-core machine: equal at 24; one matrix: LAPACK's 1.2-1.5x faster from 2 to 31)
 _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
@@ -118,8 +120,30 @@ def _getri_work(char: str, n: int) -> int:
 
 
 def det(a: np.ndarray) -> np.ndarray:
-    """The determinant of each matrix (0 for a singular one)."""
-    return np.linalg.det(a)
+    """The determinant of each matrix (0 for a singular one): from order :data:`LAPACK_DET_ORDER`
+    on, matrix by matrix from LAPACK's ``getrf`` (as SciPy's ``det``; NumPy's gufunc takes 1.1x
+    as long at 64² and 1.27x at 128² on the 2-core machine), below by NumPy's stacked gufunc; a
+    matrix's determinant is computed alike alone and in a batch."""
+    if a.shape[-1] < LAPACK_DET_ORDER or not a.size:
+        return np.linalg.det(a)
+    if a.ndim == 2:
+        return _determinant(a)
+    out = np.empty(a.shape[:-2], a.dtype)
+    for index in np.ndindex(*a.shape[:-2]):
+        out[index] = _determinant(a[index])
+    return out
+
+
+def _determinant(a: np.ndarray):
+    """The determinant of one matrix, a NumPy scalar: the product of the diagonal of ``aᵀ``'s LU
+    factors (``det(aᵀ) = det(a)``: a C-ordered *a* reaches LAPACK without a transposing copy),
+    negated for an odd number of row interchanges; 0 where ``getrf`` meets an exactly zero pivot."""
+    t = a.T
+    lu, pivots, info = lapack_routine("getrf", t)(t)
+    if info < 0:
+        raise LinAlgError(f"LAPACK's getrf refused argument {-info} for a of shape {a.shape}")
+    d = np.prod(lu.diagonal())
+    return -d if np.count_nonzero(pivots != np.arange(pivots.size)) % 2 else d
 
 
 def slogdet(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
