@@ -33,7 +33,7 @@ def auto(monkeypatch, tmp_path):
     monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(calibration, "_records", {})
     monkeypatch.setattr(calibration, "_failed", {})
-    monkeypatch.setattr(calibration, "_host_flops", {})
+    monkeypatch.setattr(calibration, "_kept", {})
     gpmath.set_placement(None)
 
 
@@ -303,7 +303,7 @@ def test_the_mode_is_part_of_a_cached_plans_key():
     assert gpmath.cache_info()["matmul"].misses - misses == 2
 
 
-# -- the products the CPU computes whatever their shape: NumPy's at once --------------------------------
+# -- the host calls the engine choice gives the CPU: NumPy's and SciPy's at once ----------------------
 # a GPU of 110 µs a call beside the CPU of RATES: every problem under 5 MFLOP is the CPU's (host_flops)
 SLOW_START = dataclasses.replace(RATES, gpu=Side(110e-6, 2e13))
 
@@ -313,7 +313,12 @@ def usable_gpu(monkeypatch):
     """One GPU that is usable as far as the engine choice can tell, and :data:`SLOW_START`'s model."""
     monkeypatch.setattr(runtime, "device_count", lambda: 1)
     monkeypatch.setattr(engines, "_library_missing", lambda name: None)
-    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: SLOW_START)
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: _slow_start(family))
+
+
+def _slow_start(family: str) -> Model:
+    """:data:`SLOW_START`, for the FFT at the CPU rate pocketfft reaches (10 GFLOP/s, as :func:`_rates`)."""
+    return dataclasses.replace(SLOW_START, cpu=_rates(family).cpu)
 
 
 def _plans_looked_up() -> int:
@@ -322,17 +327,18 @@ def _plans_looked_up() -> int:
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
-@pytest.mark.parametrize("m, k, n", [(64, 65, 64), (100, 100, 100), (40, 250, 150), (150, 150, 150)])
-def test_a_product_the_model_surely_puts_on_the_cpu_skips_the_plans(usable_gpu, rng, dtype, m, k, n):
-    """Past the tiny products (blas._cpu.SMALL_WORK) the shortcut takes exactly those whose
-    estimate (Matmul._work, the model's own) is under calibration.host_flops, and gives NumPy's product."""
+@pytest.mark.parametrize("m, k, n", [(64, 65, 64), (100, 100, 100), (40, 250, 150), (2000, 40, 40), (150, 150, 150),
+                                     (50, 2000, 50)])
+def test_a_product_the_model_puts_on_the_cpu_skips_the_plans(usable_gpu, rng, dtype, m, k, n):
+    """Past the tiny products (blas._cpu.SMALL_WORK) the shortcut takes exactly those that
+    placement.place puts on the CPU, on their estimate (Matmul._work, the planner's own), and
+    gives NumPy's product."""
     from gpmath.blas import Matmul
     from gpmath.blas._cpu import small_product
 
     a, b = (rng.standard_normal(shape).astype(dtype) for shape in ((m, k), (k, n)))
     work = Matmul._work(((m, k), (k, n), None, None), dtype, {})
-    assert calibration.host_flops("gemm", work.precision, 0) == pytest.approx(5e6)
-    expected = work.flops < 5e6
+    expected = not place(lambda: work, 0).on_gpu
     assert (small_product(a, b, None) is not None) == expected
     if expected:
         before = _plans_looked_up()
@@ -343,15 +349,28 @@ def test_a_product_the_model_surely_puts_on_the_cpu_skips_the_plans(usable_gpu, 
     assert small_product(a, b, "cpu") is not None
 
 
+def test_the_products_cases_fall_on_both_sides_of_the_models_bound_and_its_verdict(usable_gpu):
+    """(What the test above covers: products under host_flops, past it on the CPU, and on the GPU.)"""
+    from gpmath.blas import Matmul
+
+    cases = [((m, k), (k, n)) for m, k, n in [(100, 100, 100), (40, 250, 150), (2000, 40, 40), (150, 150, 150)]]
+    works = [Matmul._work((a, b, None, None), dtype, {}) for a, b in cases for dtype in ("float32", "complex64")]
+    assert calibration.host_flops(calibration.kept_model("gemm", "float32", 0)) == pytest.approx(5e6)
+    sides = {(w.flops < 5e6, place(lambda w=w: w, 0).on_gpu) for w in works}
+    assert sides == {(True, False), (False, False), (False, True)}
+
+
 @pytest.mark.parametrize("shape, axes, kind", [((8192,), (0,), "c2c"), ((64, 128), (0, 1), "c2c"),
                                                ((3, 30000), (1,), "r2c"), ((40, 8192), (1,), "c2c"),
-                                               ((8191,), (0,), "c2c"), ((256, 256), (0, 1), "r2c")])
+                                               ((8191,), (0,), "c2c"), ((256, 256), (0, 1), "r2c"),
+                                               ((2, 100000), (1,), "r2c"), ((65536,), (0,), "c2c"),
+                                               ((16384,), (0,), "c2c")])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_a_transform_the_model_surely_puts_on_the_cpu_is_scipys_without_a_plan(
+def test_a_transform_the_model_puts_on_the_cpu_is_scipys_without_a_plan(
         usable_gpu, monkeypatch, rng, shape, axes, kind, dtype):
-    """Past fft._functions.SMALL_SIZE a host transform is scipy.fft's at once exactly where its
-    estimate (FFT._work, the model's own) is under calibration.host_flops; the host lane it keeps
-    asks the model again at each use."""
+    """Past fft._functions.SMALL_SIZE a host transform is scipy.fft's at once exactly where
+    placement.place puts its estimate (FFT._work, the planner's own) on the CPU; the host lane it
+    keeps asks the model again at each use."""
     from gpmath.fft import FFT, _functions
 
     monkeypatch.setattr(_functions, "_HOST_LANES", {})
@@ -359,7 +378,7 @@ def test_a_transform_the_model_surely_puts_on_the_cpu_is_scipys_without_a_plan(
     x = (x if kind == "r2c" else x + 1j * rng.standard_normal(shape)).astype(dtype if kind == "r2c" else
                                                                               np.result_type(dtype, 1j))
     work = FFT._work((shape,), x.dtype.name, {"axes": axes, "kind": kind})
-    expected = work.flops < 5e6
+    expected = not place(lambda: work, 0).on_gpu
     call = _functions.Call(kind, "forward", None, False, None, None, None)
     assert (_functions.small_transform(x, axes, tuple(shape[a] for a in axes), call) is not None) == expected
     if not expected:
@@ -371,9 +390,11 @@ def test_a_transform_the_model_surely_puts_on_the_cpu_is_scipys_without_a_plan(
     assert gpmath.cache_info()["fft"] == looked_up
     (key,) = _functions._HOST_LANES
     assert _functions.host_lane(key) is not None
-    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: RATES)  # host_flops 1 MFLOP
-    calibration._host_flops.clear()
-    assert (_functions.host_lane(key) is not None) == (work.flops < 1e6)
+    fast = Model(cpu=Side(10e-6, 1e10), gpu=Side(1e-6, 1e14), h2d_small=1e12, h2d_large=1e12, d2h_small=1e12,
+                 d2h_large=1e12, pipeline_bytes=4 << 20)  # a GPU that wins every such transform
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: fast)
+    calibration._kept.clear()  # (as calibrate() leaves it)
+    assert place(lambda: work, 0).on_gpu and _functions.host_lane(key) is None
 
 
 @pytest.mark.parametrize("layout", ["strided", "fortran", "bigendian", "readonly", "reversed"])
@@ -384,27 +405,27 @@ def test_without_a_gpu_larger_products_and_transforms_of_every_layout_are_numpys
     x = {"strided": np.repeat(x, 2, axis=1)[:, ::2], "fortran": np.asfortranarray(x),
          "bigendian": x.astype(">c16"), "readonly": x.copy(), "reversed": x[::-1, ::-1]}[layout]
     x.flags.writeable = layout != "readonly"
+    native = x.astype(x.dtype.newbyteorder("="))  # the values the CPU engine computes on (NumPy's and SciPy's
+    # own big-endian paths may round otherwise)
     looked_up = gpmath.cache_info()["fft"], gpmath.cache_info()["matmul"]
     for _ in range(2):
-        np.testing.assert_array_equal(gpmath.fft.fft2(x), scipy.fft.fft2(x))
-        np.testing.assert_array_equal(gpmath.fft.irfft(x, axis=0), scipy.fft.irfft(x, axis=0))
-        np.testing.assert_array_equal(gpmath.matmul(x, x.T), np.matmul(x, x.T))
+        np.testing.assert_array_equal(gpmath.fft.fft2(x), scipy.fft.fft2(native))
+        np.testing.assert_array_equal(gpmath.fft.irfft(x, axis=0), scipy.fft.irfft(native, axis=0))
+        np.testing.assert_array_equal(gpmath.matmul(x, x.T), np.matmul(native, native.T))
     # (a big-endian product takes the CPU engine's plan, which computes on its native-order values)
     planned = int(layout == "bigendian")
     assert gpmath.cache_info()["fft"] == looked_up[0]
     assert gpmath.cache_info()["matmul"].misses - looked_up[1].misses == planned
 
 
-def test_host_flops_is_where_the_cpus_whole_time_is_under_the_gpus_overhead_until_calibrated_again(fake_gpu):
-    def bound(rates: Model) -> float:
-        return max(rates.gpu.overhead - rates.cpu.overhead, 0.0) * rates.cpu.rate
-
-    rates = calibration.model("gemm", "float64", 0)
-    found = calibration.host_flops("gemm", "float64", 0)
-    assert found == bound(rates) and rates.cpu_seconds(Work("gemm", "float64", found * 0.999, 0, 0)) < rates.gpu.overhead
-    calibration._host_flops[("gemm", "float64", 0)] = -1.0  # a bound of the past, which calibrate() forgets
+def test_the_kept_model_is_the_calibrated_one_until_calibrated_again(fake_gpu):
+    kept = calibration.kept_model("gemm", "float64", 0)
+    assert kept == calibration.model("gemm", "float64", 0) and calibration.kept_model("gemm", "float64", 0) is kept
+    bound = calibration.host_flops(kept)
+    assert kept.cpu_seconds(Work("gemm", "float64", bound * 0.999, 0, 0)) < kept.gpu.overhead
+    calibration._kept[("gemm", "float64", 0)] = RATES  # a model of the past, which calibrate() forgets
     calibration.calibrate(0, ("gemm",))
-    assert calibration.host_flops("gemm", "float64", 0) == bound(calibration.model("gemm", "float64", 0))
+    assert calibration.kept_model("gemm", "float64", 0) == calibration.model("gemm", "float64", 0) != RATES
 
 
 @pytest.mark.parametrize("present, missing, expected", [

@@ -33,8 +33,8 @@ import numpy as np
 from . import runtime
 from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover
 
-__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "calibrate", "saved", "path", "square_work", "crossovers",
-           "host_flops"]
+__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "calibrate", "saved", "path", "square_work",
+           "crossovers", "host_flops"]
 
 logger = logging.getLogger("gpmath")
 
@@ -107,7 +107,7 @@ _lock = threading.Lock()
 _records: dict[str, dict[str, Any]] = {}  # file path -> the record loaded or measured
 _failed: dict[tuple[str, str], Model] = {}  # (file path, family) -> DEFAULT, where measuring failed
 _names: dict[int, str] = {}  # device ordinal -> GPU name
-_host_flops: dict[tuple[str, str, int], float] = {}  # (family, precision, device) -> host_flops(), until calibrate()
+_kept: dict[tuple[str, str, int], Model] = {}  # (family, precision, device) -> model(), until calibrate()
 
 
 def _load(target: str) -> Any:
@@ -190,26 +190,29 @@ def model(family: str, precision: str, device_id: int) -> Model:
     return failed if failed is not None else _model(saved(device_id), family, precision)
 
 
-def host_flops(family: str, precision: str, device_id: int) -> float:
-    """The flops below which the model of *family* in *precision* on GPU *device_id* puts every
-    problem on the CPU, whatever it copies: the CPU's whole time, ``overhead + flops / rate``, is
-    below the GPU's overhead alone (0 where the GPU's overhead is the smaller).  Kept per family,
-    precision and device until :func:`calibrate` measures again (calibrating first, as
-    :func:`model`, where needed).
+def kept_model(family: str, precision: str, device_id: int) -> Model:
+    """:func:`model`, kept per family, precision and device until :func:`calibrate` measures again
+    (the per-call shortcuts ask it: :func:`model` finds the file's path each time)."""
+    key = (family, precision, device_id)
+    found = _kept.get(key)
+    if found is None:
+        found = _kept[key] = model(family, precision, device_id)
+    return found
+
+
+def host_flops(rates: Model) -> float:
+    """The flops below which model *rates* puts every problem on the CPU, whatever it copies: the
+    CPU's whole time, ``overhead + flops / rate``, is below the GPU's overhead alone (0 where the
+    GPU's overhead is the smaller).
 
     Examples
     --------
-    For :data:`DEFAULT` (20 µs and 20 GFLOP/s on the CPU, 100 µs of GPU overhead) that is 1.6 MFLOP:
+    For :data:`DEFAULT` (20 µs and 20 GFLOP/s on the CPU, 100 µs of GPU overhead), 1.6 MFLOP:
 
-    >>> round((DEFAULT.gpu.overhead - DEFAULT.cpu.overhead) * DEFAULT.cpu.rate)
+    >>> round(host_flops(DEFAULT))
     1600000
     """
-    key = (family, precision, device_id)
-    found = _host_flops.get(key)
-    if found is None:
-        rates = model(family, precision, device_id)
-        found = _host_flops[key] = max(rates.gpu.overhead - rates.cpu.overhead, 0.0) * rates.cpu.rate
-    return found
+    return max(rates.gpu.overhead - rates.cpu.overhead, 0.0) * rates.cpu.rate
 
 
 def _model(record: dict[str, Any], family: str, precision: str) -> Model:
@@ -237,7 +240,7 @@ def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str,
                            family, device_id, exc)
             _failed[file, family] = DEFAULT
     _records[file] = record
-    _host_flops.clear()
+    _kept.clear()
     if measured:
         _write(file, record)
         logger.info("placement: calibrated %s on %s in %.2f s (%s)", ", ".join(measured), record["gpu"],

@@ -146,13 +146,17 @@ def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | Non
     return where is None
 
 
-def surely_on_cpu(front: str, family: str, precision: str, flops: float, execution: str | None) -> bool:
+def surely_on_cpu(front: str, family: str, precision: str, flops: float, execution: str | None,
+                  work: Callable[[], Work] | None = None) -> bool:
     """Whether :func:`choose` gives planner *front* its CPU engine for host operands (no stream,
     no ``device_id``) of a problem of *flops* in *family* and *precision* (``"float32"``,
-    ``"float64"``) with *execution*, whatever the problem's shapes: ``execution="cpu"``, the
+    ``"float64"``) with *execution*, told without building the plan: ``execution="cpu"``, the
     placement mode ``"cpu"``, no usable GPU (logged once, as :func:`choose` logs it), or automatic
-    placement where the model's CPU time is below the GPU's overhead alone
-    (:func:`~gpmath._core.calibration.host_flops`, calibrating *family* first where needed).
+    placement where the model puts the problem on the CPU: at once where the model's whole CPU time
+    is below the GPU's overhead alone (:func:`~gpmath._core.calibration.host_flops`), else by
+    ``work()``, the front's estimate, as :func:`~gpmath._core.placement.place` decides (for a
+    problem without dependent steps; without *work*: False there).  The model is calibrated first
+    where needed.
 
     The stateless shortcuts for NumPy calls larger than those
     :func:`~gpmath._core.placement.stays_on_host` passes ask it: they give the CPU engine's
@@ -173,7 +177,13 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float, executi
         return True
     from . import calibration  # (NumPy timings and the file: where a GPU is usable)
 
-    return flops < calibration.host_flops(family, precision, where)
+    rates = calibration.kept_model(family, precision, where)
+    if flops < calibration.host_flops(rates):
+        return True
+    if work is None:
+        return False
+    estimate = work()
+    return not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

@@ -32,8 +32,8 @@ def small_product(a, b, execution: str | None) -> np.ndarray | None:
     computes as it is, where the CPU computes it; else None.  Where: up to :data:`SMALL_WORK`
     (m·n·k), with *execution* ``"cpu"`` or automatic placement (no GPU moves the operands in and
     the result out in the time NumPy takes); beyond, wherever :func:`~gpmath._core.engines.surely_on_cpu`
-    says the engine would be the CPU's whatever the shapes (no usable GPU, or the calibrated
-    model's CPU time below the GPU's overhead).
+    says the engine choice would give it the CPU engine (no usable GPU, or the calibrated model's
+    verdict on the planner's own estimate).
 
     The stateless ``gpmath.matmul`` returns it at once: the CPU engine's answer is this one, and
     the plan path's key and lookup cost more than NumPy's product of two 64×64 matrices.
@@ -78,9 +78,10 @@ def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | 
     work = m * n * k
     if work <= SMALL_WORK:
         on_cpu = stays_on_host(execution)
-    else:  # larger: where the CPU engine computes it whatever its shape
+    else:  # larger: where the engine choice would give it the CPU engine
         precision, flops = model
-        on_cpu = surely_on_cpu("Matmul", "gemm", precision, flops * work, execution)
+        on_cpu = surely_on_cpu("Matmul", "gemm", precision, flops * work, execution,
+                               lambda: Matmul._work(((m, k), (k, n), None, None), a.dtype.name, {}))
     return np.matmul(a, b) if on_cpu else None
 
 

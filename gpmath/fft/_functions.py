@@ -23,11 +23,11 @@ from .._core.dtypes import DTYPES
 from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, known_package
 from .._core.engines import surely_on_cpu
-from .._core.placement import get_placement, precision, stays_on_host
+from .._core.placement import Work, get_placement, stays_on_host
 from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, nonempty_axes, one_axis, promoted_name
-from ._planner import FFT, transform_flops
+from ._planner import FFT, transform_work
 from ._problem import scipy_name
 
 __all__ = ["Call", "run_1d", "run_nd", "small_on_host", "small_transform", "host_lane", "keep_host_lane", "plain",
@@ -103,7 +103,7 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call, ho
     with lengths *s*, as a function of NumPy arrays (:func:`~gpmath.fft._cpu.scipy_function`),
     where the call conjugates nothing (``hfft`` and ``ihfft`` take the plans) and the CPU
     computes it: a small transform (:func:`small_on_host`), or a larger one the engine choice
-    puts on the CPU whatever its shape (:func:`_larger_on_cpu`); else None.  It is kept for the
+    gives the CPU engine (:func:`_larger_on_cpu`); else None.  It is kept for the
     host lane *host_key* where given (with what the choice rests on, for a larger one).  The CPU
     engine's answer: the same scipy.fft call on the same values (*x*'s ``host_values``: in
     native byte order).
@@ -133,17 +133,18 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call, ho
     return transform
 
 
-def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> tuple[str, float] | bool:
-    """``(precision, flops)`` of a transform of host array *x* beyond :data:`SMALL_SIZE` that the
-    FFT front gives its CPU engine whatever its shape (:func:`~gpmath._core.engines.surely_on_cpu`,
-    on the flops ``FFT._work`` counts), else False."""
+def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> Work | bool:
+    """The :class:`~gpmath._core.placement.Work` (``FFT._work``'s estimate) of a transform of host
+    array *x* beyond :data:`SMALL_SIZE` to which the FFT front gives its CPU engine
+    (:func:`~gpmath._core.engines.surely_on_cpu`), else False."""
     pkg = known_package(x)
     if pkg is None or call.stream is not None or call.device_id is not None or pkg.device_id(x) is not None:
         return False
     if not all(x.shape[axis] for axis in axes):  # an empty axis padded: the plans' rules
         return False
-    placed = precision(pkg.dtype_name(x)), transform_flops(tuple(x.shape), axes, s, call.kind)
-    return placed if surely_on_cpu("FFT", "fft", *placed, call.execution) else False
+    estimate = transform_work(tuple(x.shape), DTYPES[pkg.dtype_name(x)], axes, s, call.kind)
+    on_cpu = surely_on_cpu("FFT", "fft", estimate.precision, estimate.flops, call.execution, lambda: estimate)
+    return estimate if on_cpu else False
 
 
 @functools.lru_cache(maxsize=256)
@@ -207,20 +208,22 @@ def _host_lane_key(call: Call, x, marker: str, lengths, axes) -> tuple | None:
 def host_lane(key: tuple | None) -> Callable | None:
     """scipy.fft's function kept for the host lane *key* (:func:`keep_host_lane`) while automatic
     placement keeps host arrays on the host (any mode but ``"cuda"``) and, for a transform past
-    :data:`SMALL_SIZE`, while the engine choice still puts it on the CPU whatever its shape; else None."""
+    :data:`SMALL_SIZE`, while the engine choice still gives it the CPU engine; else None."""
     kept = _HOST_LANES.get(key)
     if kept is None or get_placement() == "cuda":
         return None
     transform, placed = kept
-    return transform if placed is None or surely_on_cpu("FFT", "fft", *placed, None) else None
+    if placed is None or surely_on_cpu("FFT", "fft", placed.precision, placed.flops, None, lambda: placed):
+        return transform
+    return None
 
 
-def keep_host_lane(key: tuple, transform: Callable, placed: tuple[str, float] | None = None) -> None:
+def keep_host_lane(key: tuple, transform: Callable, placed: Work | None = None) -> None:
     """Keep *transform* (scipy.fft's function of a NumPy array, from :func:`small_transform`) for
     the host lane *key*: the call's arguments and the array's shape and (native) dtype, all that
     it depends on but the placement mode, which :func:`host_lane` reads at each use, and, for a
-    transform past :data:`SMALL_SIZE`, where the engine choice puts it: its *placed*
-    ``(precision, flops)``, asked again at each use (the GPU in use and its calibration may change)."""
+    transform past :data:`SMALL_SIZE`, where the engine choice puts it: its *placed* estimate,
+    asked again at each use (the GPU in use and its calibration may change)."""
     if len(_HOST_LANES) >= _MOST_HOST_LANES:
         _HOST_LANES.clear()
     _HOST_LANES[key] = transform, placed

@@ -12,13 +12,14 @@ from typing import Any, Sequence
 
 from .._core.engines import any_empty
 from .._core.operand import Operand, locate
-from .._core.dtypes import DTYPES
+from .._core.dtypes import DTYPES, DType
 from .._core.placement import Work
 from .._core.planner import Planner
-from ._args import check_workers
+from ._args import check_workers, transform_dtypes
+from ._layout import transform_shapes
 from ._problem import FFTProblem, describe
 
-__all__ = ["FFT", "transform_flops"]
+__all__ = ["FFT", "transform_flops", "transform_work"]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -53,6 +54,22 @@ def transform_flops(shape: tuple[int, ...], axes: tuple[int, ...], s: tuple[int,
     transforms = math.prod(d for axis, d in enumerate(shape) if axis not in axes)
     per_transform = sum(points // length * _line_flops(length) for length in s if length)
     return per_transform * transforms * (1 if kind == "c2c" else 0.5)
+
+
+def transform_work(shape: tuple[int, ...], dtype: DType, axes: tuple[int, ...], s: tuple[int, ...], kind: str) -> Work:
+    """:meth:`FFT._work` of a transform of *kind* of an array of *shape* and *dtype* (one gpmath
+    transforms) along *axes* with lengths *s*, normalised (as :func:`~gpmath.fft._problem.describe`
+    leaves them): :func:`transform_flops`, the array in and the result out.
+
+    Examples
+    --------
+    >>> transform_work((4, 6), DTYPES["float32"], (1,), (6,), "r2c").bytes_out  # 4 x 4 complex64
+    128
+    """
+    _, out_name = transform_dtypes(dtype.name, kind)
+    _, out_shape = transform_shapes(shape, axes, kind, s)
+    return Work("fft", dtype.name, transform_flops(shape, axes, s, kind), math.prod(shape) * dtype.itemsize,
+                math.prod(out_shape) * DTYPES[out_name].itemsize)
 
 
 class FFT(Planner):
@@ -127,9 +144,7 @@ class FFT(Planner):
         names = ("axes", "kind", "s", "norm", "inplace", "overwrite_x")
         problem = describe(shapes[0], DTYPES.get(dtype, DTYPES["float64"]),
                            **{name: options[name] for name in names if name in options})
-        return Work("fft", problem.source.name, transform_flops(problem.shape, problem.axes, problem.s, problem.kind),
-                    math.prod(problem.shape) * problem.source.itemsize,
-                    math.prod(problem.out_shape) * problem.out_dtype.itemsize)
+        return transform_work(problem.shape, problem.source, problem.axes, problem.s, problem.kind)
 
     def __init__(self, x: Any, axes: int | Sequence[int] | None = None, *, kind: str | None = None,
                  s: Sequence[int] | None = None, norm: str | None = None, inplace: bool = False,
