@@ -418,6 +418,22 @@ def test_without_a_gpu_larger_products_and_transforms_of_every_layout_are_numpys
     assert gpmath.cache_info()["matmul"].misses - looked_up[1].misses == planned
 
 
+def test_without_a_gpu_larger_torch_cpu_products_and_transforms_skip_the_plans(monkeypatch, rng):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(runtime, "device_count", lambda: 0)
+    monkeypatch.setattr(runtime, "gpu_hardware_present", lambda: False)
+    a = torch.from_numpy(rng.standard_normal((100, 120)))
+    x = torch.from_numpy(rng.standard_normal(8192) + 1j * rng.standard_normal(8192))
+    gpmath.matmul(torch.ones(1, 1), torch.ones(1, 1))  # (gpmath meets torch: its first tensor takes the plans)
+    looked_up = gpmath.cache_info()["fft"], gpmath.cache_info()["matmul"]
+    for _ in range(2):
+        product, transform = gpmath.matmul(a, a.T), gpmath.fft.fft(x)
+        assert type(product) is torch.Tensor and type(transform) is torch.Tensor
+        np.testing.assert_array_equal(product.numpy(), a.numpy() @ a.numpy().T)
+        np.testing.assert_array_equal(transform.numpy(), scipy.fft.fft(x.numpy()))
+    assert (gpmath.cache_info()["fft"], gpmath.cache_info()["matmul"]) == looked_up
+
+
 def test_the_kept_model_is_the_calibrated_one_until_calibrated_again(fake_gpu):
     kept = calibration.kept_model("gemm", "float64", 0)
     assert kept == calibration.model("gemm", "float64", 0) and calibration.kept_model("gemm", "float64", 0) is kept
