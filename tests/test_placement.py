@@ -34,6 +34,7 @@ def auto(monkeypatch, tmp_path):
     monkeypatch.setattr(calibration, "_records", {})
     monkeypatch.setattr(calibration, "_failed", {})
     monkeypatch.setattr(calibration, "_kept", {})
+    monkeypatch.setattr(calibration, "_verdicts", {})
     gpmath.set_placement(None)
 
 
@@ -393,7 +394,8 @@ def test_a_transform_the_model_puts_on_the_cpu_is_scipys_without_a_plan(
     fast = Model(cpu=Side(10e-6, 1e10), gpu=Side(1e-6, 1e14), h2d_small=1e12, h2d_large=1e12, d2h_small=1e12,
                  d2h_large=1e12, pipeline_bytes=4 << 20)  # a GPU that wins every such transform
     monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: fast)
-    calibration._kept.clear()  # (as calibrate() leaves it)
+    calibration._kept.clear()  # (as calibrate() leaves them)
+    calibration._verdicts.clear()
     assert place(lambda: work, 0).on_gpu and _functions.host_lane(key) is None
 
 
@@ -401,17 +403,23 @@ def test_a_transform_the_model_puts_on_the_cpu_is_scipys_without_a_plan(
 def test_without_a_gpu_larger_products_and_transforms_of_every_layout_are_numpys_and_scipys(monkeypatch, rng, layout):
     monkeypatch.setattr(runtime, "device_count", lambda: 0)
     monkeypatch.setattr(runtime, "gpu_hardware_present", lambda: False)
-    x = rng.standard_normal((96, 130)) + 1j * rng.standard_normal((96, 130))
-    x = {"strided": np.repeat(x, 2, axis=1)[:, ::2], "fortran": np.asfortranarray(x),
-         "bigendian": x.astype(">c16"), "readonly": x.copy(), "reversed": x[::-1, ::-1]}[layout]
-    x.flags.writeable = layout != "readonly"
-    native = x.astype(x.dtype.newbyteorder("="))  # the values the CPU engine computes on (NumPy's and SciPy's
-    # own big-endian paths may round otherwise)
+
+    def laid_out(shape):
+        x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+        x = {"strided": np.repeat(x, 2, axis=1)[:, ::2], "fortran": np.asfortranarray(x),
+             "bigendian": x.astype(">c16"), "readonly": x.copy(), "reversed": x[::-1, ::-1]}[layout]
+        x.flags.writeable = layout != "readonly"
+        return x
+
+    x, w = laid_out((96, 130)), laid_out((130, 70))  # (two buffers: NumPy takes syrk for x @ x.T)
+    # the values the CPU engine computes on: a big-endian array's native-order copy (NumPy's and SciPy's own
+    # big-endian paths may round otherwise), any other array as it is (their rounding follows the layout)
+    native_x, native_w = (v if v.dtype.isnative else v.astype(v.dtype.newbyteorder("=")) for v in (x, w))
     looked_up = gpmath.cache_info()["fft"], gpmath.cache_info()["matmul"]
     for _ in range(2):
-        np.testing.assert_array_equal(gpmath.fft.fft2(x), scipy.fft.fft2(native))
-        np.testing.assert_array_equal(gpmath.fft.irfft(x, axis=0), scipy.fft.irfft(native, axis=0))
-        np.testing.assert_array_equal(gpmath.matmul(x, x.T), np.matmul(native, native.T))
+        np.testing.assert_array_equal(gpmath.fft.fft2(x), scipy.fft.fft2(native_x))
+        np.testing.assert_array_equal(gpmath.fft.irfft(x, axis=0), scipy.fft.irfft(native_x, axis=0))
+        np.testing.assert_array_equal(gpmath.matmul(x, w), np.matmul(native_x, native_w))
     # (a big-endian product takes the CPU engine's plan, which computes on its native-order values)
     planned = int(layout == "bigendian")
     assert gpmath.cache_info()["fft"] == looked_up[0]
@@ -440,8 +448,22 @@ def test_the_kept_model_is_the_calibrated_one_until_calibrated_again(fake_gpu):
     bound = calibration.host_flops(kept)
     assert kept.cpu_seconds(Work("gemm", "float64", bound * 0.999, 0, 0)) < kept.gpu.overhead
     calibration._kept[("gemm", "float64", 0)] = RATES  # a model of the past, which calibrate() forgets
+    calibration._verdicts[("gemm", "float64", 0, "a problem")] = True  # and its verdicts
     calibration.calibrate(0, ("gemm",))
     assert calibration.kept_model("gemm", "float64", 0) == calibration.model("gemm", "float64", 0) != RATES
+    assert not calibration._verdicts
+
+
+def test_a_verdict_is_the_models_once_per_problem(monkeypatch):
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: RATES)
+    asked = []
+
+    def work():
+        asked.append(1)
+        return gemm(4096)
+
+    assert [calibration.on_cpu("gemm", "float32", 0, ("square", 4096), work) for _ in range(3)] == [False] * 3
+    assert calibration.on_cpu("gemm", "float32", 0, ("square", 8), lambda: gemm(8)) and len(asked) == 1
 
 
 @pytest.mark.parametrize("present, missing, expected", [

@@ -33,8 +33,8 @@ import numpy as np
 from . import runtime
 from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover
 
-__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "calibrate", "saved", "path", "square_work",
-           "crossovers", "host_flops"]
+__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "on_cpu", "calibrate", "saved", "path",
+           "square_work", "crossovers", "host_flops"]
 
 logger = logging.getLogger("gpmath")
 
@@ -108,6 +108,8 @@ _records: dict[str, dict[str, Any]] = {}  # file path -> the record loaded or me
 _failed: dict[tuple[str, str], Model] = {}  # (file path, family) -> DEFAULT, where measuring failed
 _names: dict[int, str] = {}  # device ordinal -> GPU name
 _kept: dict[tuple[str, str, int], Model] = {}  # (family, precision, device) -> model(), until calibrate()
+_verdicts: dict[tuple, bool] = {}  # (family, precision, device, problem) -> on_cpu()'s verdict, until calibrate()
+_MOST_VERDICTS = 4096  # (a program cycling through more problems starts the table again)
 
 
 def _load(target: str) -> Any:
@@ -200,6 +202,22 @@ def kept_model(family: str, precision: str, device_id: int) -> Model:
     return found
 
 
+def on_cpu(family: str, precision: str, device_id: int, problem: tuple, work: Callable[[], Work]) -> bool:
+    """Whether the :func:`kept_model` of *family* in *precision* on GPU *device_id* puts ``work()``
+    (a problem without dependent steps) on the CPU, as :func:`~gpmath._core.placement.place`
+    decides; kept per *problem* (a hashable description of what ``work()`` depends on: shapes and
+    dtype) until :func:`calibrate` measures again."""
+    key = (family, precision, device_id, problem)
+    found = _verdicts.get(key)
+    if found is None:
+        rates, estimate = kept_model(family, precision, device_id), work()
+        found = not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
+        if len(_verdicts) >= _MOST_VERDICTS:
+            _verdicts.clear()
+        _verdicts[key] = found
+    return found
+
+
 def host_flops(rates: Model) -> float:
     """The flops below which model *rates* puts every problem on the CPU, whatever it copies: the
     CPU's whole time, ``overhead + flops / rate``, is below the GPU's overhead alone (0 where the
@@ -241,6 +259,7 @@ def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str,
             _failed[file, family] = DEFAULT
     _records[file] = record
     _kept.clear()
+    _verdicts.clear()
     if measured:
         _write(file, record)
         logger.info("placement: calibrated %s on %s in %.2f s (%s)", ", ".join(measured), record["gpu"],

@@ -147,7 +147,7 @@ def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | Non
 
 
 def surely_on_cpu(front: str, family: str, precision: str, flops: float, execution: str | None,
-                  work: Callable[[], Work] | None = None) -> bool:
+                  work: Callable[[], Work] | None = None, problem: tuple = ()) -> bool:
     """Whether :func:`choose` gives planner *front* its CPU engine for host operands (no stream,
     no ``device_id``) of a problem of *flops* in *family* and *precision* (``"float32"``,
     ``"float64"``) with *execution*, told without building the plan: ``execution="cpu"``, the
@@ -155,8 +155,9 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float, executi
     placement where the model puts the problem on the CPU: at once where the model's whole CPU time
     is below the GPU's overhead alone (:func:`~gpmath._core.calibration.host_flops`), else by
     ``work()``, the front's estimate, as :func:`~gpmath._core.placement.place` decides (for a
-    problem without dependent steps; without *work*: False there).  The model is calibrated first
-    where needed.
+    problem without dependent steps; without *work*: False there), a verdict kept per *problem*
+    (what ``work()`` depends on; :func:`~gpmath._core.calibration.on_cpu`).  The model is
+    calibrated first where needed.
 
     The stateless shortcuts for NumPy calls larger than those
     :func:`~gpmath._core.placement.stays_on_host` passes ask it: they give the CPU engine's
@@ -180,10 +181,7 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float, executi
     rates = calibration.kept_model(family, precision, where)
     if flops < calibration.host_flops(rates):
         return True
-    if work is None:
-        return False
-    estimate = work()
-    return not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
+    return work is not None and calibration.on_cpu(family, precision, where, problem, work)
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

@@ -143,7 +143,7 @@ def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> 
     if not all(x.shape[axis] for axis in axes):  # an empty axis padded: the plans' rules
         return False
     estimate = transform_work(tuple(x.shape), DTYPES[pkg.dtype_name(x)], axes, s, call.kind)
-    on_cpu = surely_on_cpu("FFT", "fft", estimate.precision, estimate.flops, call.execution, lambda: estimate)
+    on_cpu = surely_on_cpu("FFT", "fft", estimate.precision, estimate.flops, call.execution, lambda: estimate, estimate)
     return estimate if on_cpu else False
 
 
@@ -213,7 +213,7 @@ def host_lane(key: tuple | None) -> Callable | None:
     if kept is None or get_placement() == "cuda":
         return None
     transform, placed = kept
-    if placed is None or surely_on_cpu("FFT", "fft", placed.precision, placed.flops, None, lambda: placed):
+    if placed is None or surely_on_cpu("FFT", "fft", placed.precision, placed.flops, None, lambda: placed, placed):
         return transform
     return None
 
