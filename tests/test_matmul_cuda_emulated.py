@@ -542,7 +542,8 @@ def test_autotune_tries_split_k_where_few_tiles_meet_a_long_k(tuning, fake, rng,
         assert variants == [(word, s) for word in (1, 2) for s in splits]
         assert all(r.algo.data[4] == real_lt.ReductionScheme.COMPUTE_TYPE for r in plan.algorithms[3:])
         assert plan._args[14].value == 1024 * max(splits, default=1)
-        np.testing.assert_allclose(plan.execute(), a @ b, rtol=1e-10)
+        # (an element of the sum of k products can cancel to far below its terms: k eps of them absolutely)
+        np.testing.assert_allclose(plan.execute(), a @ b, rtol=1e-10, atol=k * np.finfo(np.float64).eps)
         if splits:
             assert (fake.used[-1], fake.used_splits[-1]) == (2, splits[0])
 
