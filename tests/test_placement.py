@@ -462,8 +462,8 @@ def test_a_verdict_is_the_models_once_per_problem(monkeypatch):
         asked.append(1)
         return gemm(4096)
 
-    assert [calibration.on_cpu("gemm", "float32", 0, ("square", 4096), work) for _ in range(3)] == [False] * 3
-    assert calibration.on_cpu("gemm", "float32", 0, ("square", 8), lambda: gemm(8)) and len(asked) == 1
+    assert [calibration.cpu_verdict("gemm", "float32", 0, work, ("square", 4096)) for _ in range(3)] == [False] * 3
+    assert calibration.cpu_verdict("gemm", "float32", 0, lambda: gemm(8), ("square", 8)) and len(asked) == 1
 
 
 @pytest.mark.parametrize("present, missing, expected", [

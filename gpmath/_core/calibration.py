@@ -26,14 +26,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 
 from . import runtime
 from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover
 
-__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "on_cpu", "calibrate", "saved", "path",
+__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "cpu_verdict", "calibrate", "saved", "path",
            "square_work", "crossovers", "host_flops"]
 
 logger = logging.getLogger("gpmath")
@@ -108,7 +108,7 @@ _records: dict[str, dict[str, Any]] = {}  # file path -> the record loaded or me
 _failed: dict[tuple[str, str], Model] = {}  # (file path, family) -> DEFAULT, where measuring failed
 _names: dict[int, str] = {}  # device ordinal -> GPU name
 _kept: dict[tuple[str, str, int], Model] = {}  # (family, precision, device) -> model(), until calibrate()
-_verdicts: dict[tuple, bool] = {}  # (family, precision, device, problem) -> on_cpu()'s verdict, until calibrate()
+_verdicts: dict[tuple, bool] = {}  # (family, precision, device, problem) -> cpu_verdict(), until calibrate()
 _MOST_VERDICTS = 4096  # (a program cycling through more problems starts the table again)
 
 
@@ -202,19 +202,21 @@ def kept_model(family: str, precision: str, device_id: int) -> Model:
     return found
 
 
-def on_cpu(family: str, precision: str, device_id: int, problem: tuple, work: Callable[[], Work]) -> bool:
+def cpu_verdict(family: str, precision: str, device_id: int, work: Callable[[], Work],
+                problem: Hashable = None) -> bool:
     """Whether the :func:`kept_model` of *family* in *precision* on GPU *device_id* puts ``work()``
     (a problem without dependent steps) on the CPU, as :func:`~gpmath._core.placement.place`
-    decides; kept per *problem* (a hashable description of what ``work()`` depends on: shapes and
-    dtype) until :func:`calibrate` measures again."""
-    key = (family, precision, device_id, problem)
+    decides; kept per *problem* where one is given (a hashable description of all that ``work()``
+    depends on: shapes and dtype) until :func:`calibrate` measures again."""
+    key = None if problem is None else (family, precision, device_id, problem)
     found = _verdicts.get(key)
     if found is None:
         rates, estimate = kept_model(family, precision, device_id), work()
         found = not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
-        if len(_verdicts) >= _MOST_VERDICTS:
-            _verdicts.clear()
-        _verdicts[key] = found
+        if key is not None:
+            if len(_verdicts) >= _MOST_VERDICTS:
+                _verdicts.clear()
+            _verdicts[key] = found
     return found
 
 

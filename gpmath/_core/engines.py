@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Hashable, Sequence
 
 from .._errors import NoGPUError
 from . import runtime
@@ -147,7 +147,7 @@ def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | Non
 
 
 def surely_on_cpu(front: str, family: str, precision: str, flops: float, execution: str | None,
-                  work: Callable[[], Work] | None = None, problem: tuple = ()) -> bool:
+                  work: Callable[[], Work] | None = None, problem: Hashable = None) -> bool:
     """Whether :func:`choose` gives planner *front* its CPU engine for host operands (no stream,
     no ``device_id``) of a problem of *flops* in *family* and *precision* (``"float32"``,
     ``"float64"``) with *execution*, told without building the plan: ``execution="cpu"``, the
@@ -156,7 +156,7 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float, executi
     is below the GPU's overhead alone (:func:`~gpmath._core.calibration.host_flops`), else by
     ``work()``, the front's estimate, as :func:`~gpmath._core.placement.place` decides (for a
     problem without dependent steps; without *work*: False there), a verdict kept per *problem*
-    (what ``work()`` depends on; :func:`~gpmath._core.calibration.on_cpu`).  The model is
+    (all that ``work()`` depends on; :func:`~gpmath._core.calibration.cpu_verdict`).  The model is
     calibrated first where needed.
 
     The stateless shortcuts for NumPy calls larger than those
@@ -181,7 +181,7 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float, executi
     rates = calibration.kept_model(family, precision, where)
     if flops < calibration.host_flops(rates):
         return True
-    return work is not None and calibration.on_cpu(family, precision, where, problem, work)
+    return work is not None and calibration.cpu_verdict(family, precision, where, work, problem)
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

@@ -88,14 +88,22 @@ def small_on_host(x, axes: tuple[int, ...], s: tuple[int, ...], execution, strea
     >>> small_on_host(np.ones(8), (0,), (8,), "cpu", None, None), small_on_host(np.ones(8), (0,), (8,), "cuda", None, None)
     (True, False)
     """
-    pkg = known_package(x)
-    if pkg is None or stream is not None or device_id is not None or pkg.device_id(x) is not None:
+    if _host_package(x, stream, device_id) is None:
         return False
     size = math.prod(x.shape)
     transformed = math.prod([x.shape[axis] for axis in axes]) if len(axes) > 1 else x.shape[axes[0]]
     if size > SMALL_SIZE or not transformed or size // transformed * math.prod(s) > SMALL_SIZE:
         return False  # large, or an empty axis padded (a batch of any size)
     return stays_on_host(execution)
+
+
+def _host_package(x, stream, device_id):
+    """The package of *x*, a host array of a known package called without a *stream* or a
+    *device_id* (what the host shortcuts take); else None."""
+    pkg = known_package(x)
+    if pkg is None or stream is not None or device_id is not None or pkg.device_id(x) is not None:
+        return None
+    return pkg
 
 
 def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call, host_key: tuple | None = None):
@@ -137,8 +145,8 @@ def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> 
     """The :class:`~gpmath._core.placement.Work` (``FFT._work``'s estimate) of a transform of host
     array *x* beyond :data:`SMALL_SIZE` to which the FFT front gives its CPU engine
     (:func:`~gpmath._core.engines.surely_on_cpu`), else False."""
-    pkg = known_package(x)
-    if pkg is None or call.stream is not None or call.device_id is not None or pkg.device_id(x) is not None:
+    pkg = _host_package(x, call.stream, call.device_id)
+    if pkg is None:
         return False
     if not all(x.shape[axis] for axis in axes):  # an empty axis padded: the plans' rules
         return False

@@ -19,7 +19,7 @@ from ._args import check_workers, transform_dtypes
 from ._layout import transform_shapes
 from ._problem import FFTProblem, describe
 
-__all__ = ["FFT", "transform_flops", "transform_work"]
+__all__ = ["FFT", "transform_work"]
 
 
 @functools.lru_cache(maxsize=1024)
