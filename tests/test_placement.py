@@ -21,7 +21,7 @@ from gpmath._core.packages import NUMPY
 from gpmath._core.placement import FAMILIES, Model, Side, Work, crossover, place
 
 # a CPU of 50 GFLOP/s and 10 µs a call; a GPU of 20 TFLOP/s and 30 µs a call behind a 20 GB/s link
-RATES = Model(cpu=Side(10e-6, 5e10), gpu=Side(30e-6, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
+RATES = Model(cpu=Side.line(10e-6, 5e10), gpu=Side.line(30e-6, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
               d2h_large=2e10, pipeline_bytes=4 << 20)
 
 
@@ -64,7 +64,7 @@ def gemm(n: int, dtype: str = "float32") -> Work:
 # -- the model -------------------------------------------------------------------------------------
 def _rates(family: str) -> Model:
     """:data:`RATES`, for the FFT (bound by its copies) at the CPU rate pocketfft reaches: 10 GFLOP/s."""
-    return dataclasses.replace(RATES, cpu=Side(RATES.cpu.overhead, 1e10)) if family == "fft" else RATES
+    return dataclasses.replace(RATES, cpu=Side.line(RATES.cpu.overhead, 1e10)) if family == "fft" else RATES
 
 
 def test_the_model_puts_tiny_problems_on_the_cpu_and_huge_ones_on_the_gpu():
@@ -94,7 +94,7 @@ def test_the_crossover_is_monotone():
         sizes = [m for m in range(2, 8193, 7) if family != "fft" or _smooth(m)]
         on_gpu = [rates.gpu_seconds(work_of(m)) <= rates.cpu_seconds(work_of(m)) for m in sizes]
         assert on_gpu == sorted(on_gpu), f"{family}: the GPU wins, then loses again"
-        faster = dataclasses.replace(rates, gpu=Side(rates.gpu.overhead, 10 * rates.gpu.rate))
+        faster = dataclasses.replace(rates, gpu=Side.line(rates.gpu.overhead, 2e14))
         assert crossover(faster, work_of) <= n, f"{family}: a faster GPU must not move the crossover up"
 
 
@@ -122,7 +122,7 @@ def test_the_condition_estimates_steps_count_on_each_side(monkeypatch):
     from gpmath.solver._work import solver_work
 
     asked = []
-    slow_steps = Model(cpu=Side(10e-6, 5e10), gpu=Side(2e-3, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
+    slow_steps = Model(cpu=Side.line(10e-6, 5e10), gpu=Side.line(2e-3, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
                        d2h_large=2e10, pipeline_bytes=4 << 20)
 
     def model(family, precision, device_id):
@@ -218,11 +218,30 @@ def test_calibration_is_saved_beside_the_kernels_and_reloaded(fake_gpu, monkeypa
     saved = json.loads(files[0].read_text())
     assert saved["gpu"] == "Fake GPU 9000" and saved["cpus"] == calibration._cpus()
     assert set(saved["families"]) == {"gemm"} and set(saved["families"]["gemm"]) == {"float32", "float64"}
-    assert found.gpu.rate == pytest.approx(2e13, rel=1e-6) and found.gpu.overhead == pytest.approx(30e-6, rel=1e-6)
-    assert found.cpu.rate > 0 and found.h2d_large == 2e10
+    for flops in (0.0, 1e6, 3e8, 1e10):  # the GPU's measured time is RATES's line: its corners lie on it
+        assert found.gpu.seconds(flops) == pytest.approx(RATES.gpu.seconds(flops), rel=1e-6)
+    assert found.cpu.seconds(1e9) > found.cpu.seconds(1e8) > found.cpu.overhead >= 0 and found.h2d_large == 2e10
     monkeypatch.setattr(calibration, "_records", {})  # a later process ...
     monkeypatch.setattr(calibration, "_family", lambda *args: pytest.fail("measured again"))
     assert calibration.model("gemm", "float32", 0) == found  # ... reads the file
+
+
+def test_each_measured_problem_keeps_its_measured_time_where_the_links_model_is_off(fake_gpu, monkeypatch):
+    """The link measures half the rates the fake GPU's copies reach (a 1 MiB pageable copy timed
+    alone is slower than the ones inside a product): the GPU side's corners fall where copies
+    dominate, and the model still gives each calibration problem its measured time, and the sizes
+    between a time between their neighbours' (the GPU's is monotone in n)."""
+    monkeypatch.setattr(calibration, "_link", lambda device_id: {"h2d": [5e9, 1e10], "d2h": [5e9, 1e10],
+                                                                 "pipeline_bytes": 4 << 20})
+    found = calibration.model("gemm", "float32", 0)
+    measured = calibration.PROBLEMS["gemm"].measured(True)
+    for n in measured:
+        assert found.gpu_seconds(gemm(n)) == pytest.approx(RATES.gpu_seconds(gemm(n)), rel=1e-6), n
+    for low, high in zip(measured, measured[1:]):
+        middle = (low + high) // 2
+        assert found.gpu_seconds(gemm(low)) <= found.gpu_seconds(gemm(middle)) <= found.gpu_seconds(gemm(high))
+        assert found.gpu_seconds(gemm(middle)) == pytest.approx(RATES.gpu_seconds(gemm(middle)), rel=0.5)
+    assert found.gpu_seconds(Work("gemm", "float32", 0.0, 0, 0)) > 0  # (never below the time of no flops)
 
 
 def test_a_calibration_of_other_cpus_is_measured_again(fake_gpu, monkeypatch):
@@ -306,7 +325,7 @@ def test_the_mode_is_part_of_a_cached_plans_key():
 
 # -- the host calls the engine choice gives the CPU: NumPy's and SciPy's at once ----------------------
 # a GPU of 110 µs a call beside the CPU of RATES: every problem under 5 MFLOP is the CPU's (host_flops)
-SLOW_START = dataclasses.replace(RATES, gpu=Side(110e-6, 2e13))
+SLOW_START = dataclasses.replace(RATES, gpu=Side.line(110e-6, 2e13))
 
 
 @pytest.fixture
@@ -391,7 +410,7 @@ def test_a_transform_the_model_puts_on_the_cpu_is_scipys_without_a_plan(
     assert gpmath.cache_info()["fft"] == looked_up
     (key,) = _functions._HOST_LANES
     assert _functions.host_lane(key) is not None
-    fast = Model(cpu=Side(10e-6, 1e10), gpu=Side(1e-6, 1e14), h2d_small=1e12, h2d_large=1e12, d2h_small=1e12,
+    fast = Model(cpu=Side.line(10e-6, 1e10), gpu=Side.line(1e-6, 1e14), h2d_small=1e12, h2d_large=1e12, d2h_small=1e12,
                  d2h_large=1e12, pipeline_bytes=4 << 20)  # a GPU that wins every such transform
     monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: fast)
     calibration._kept.clear()  # (as calibrate() leaves them)
@@ -462,8 +481,12 @@ def test_a_verdict_is_the_models_once_per_problem(monkeypatch):
         asked.append(1)
         return gemm(4096)
 
-    assert [calibration.cpu_verdict("gemm", "float32", 0, work, ("square", 4096)) for _ in range(3)] == [False] * 3
-    assert calibration.cpu_verdict("gemm", "float32", 0, lambda: gemm(8), ("square", 8)) and len(asked) == 1
+    large, small = gemm(4096), gemm(8)
+    assert [calibration.cpu_verdict("gemm", "float32", 0, large.flops, work, ("square", 4096))
+            for _ in range(3)] == [False] * 3
+    assert calibration.cpu_verdict("gemm", "float32", 0, small.flops, lambda: small, ("square", 8)) and len(asked) == 1
+    monkeypatch.setattr(calibration, "kept_model", lambda *args: pytest.fail("a kept verdict looks nothing else up"))
+    assert not calibration.cpu_verdict("gemm", "float32", 0, large.flops, work, ("square", 4096)) and len(asked) == 1
 
 
 @pytest.mark.parametrize("present, missing, expected", [
@@ -537,25 +560,28 @@ def test_without_a_gpu_nothing_is_estimated_or_calibrated(monkeypatch, rng):
 
 
 def test_calibration_keeps_each_points_fastest_pass_and_measures_a_disturbed_side_again(monkeypatch):
-    """Stand-in timings: the CPU's large point is disturbed (a tenth of its rate) in the first two
-    passes only; the GPU's small point is slow in the first.  The line comes from the fastest
-    undisturbed timings, after two rests."""
+    """Stand-in timings: the CPU's moderate point is disturbed (a tenth of its rate) in the first
+    two passes only; the GPU's small point is slow in the first.  The corners come from the fastest
+    undisturbed timings, after two rests, and lie on the stand-in lines."""
     link = {"h2d": [1e18, 1e18], "d2h": [1e18, 1e18], "pipeline_bytes": 1 << 22}  # copies take no time
-    small, cpu_n, gpu_n = calibration.PROBLEMS["gemm"].sizes
-    flops = {n: calibration.square_work("gemm", n, "float64").flops for n in (small, cpu_n, gpu_n)}
+    problem = calibration.PROBLEMS["gemm"]
+    small, cpu_n = problem.sizes[:2]
+    flops = {n: calibration.square_work("gemm", n, "float64").flops for n in problem.measured(True)}
     calls = {}
     rests = []
 
     def seconds(problem, n, precision, on, most):
         key = (n, on)
         calls[key] = calls.get(key, 0) + 1
-        if on is None:  # the CPU: 10 µs + flops at 1e11 flop/s, the large point disturbed twice
+        if on is None:  # the CPU: 10 µs + flops at 1e11 flop/s, the moderate point disturbed twice
             return 10e-6 + flops[n] / (1e10 if n == cpu_n and calls[key] <= 2 else 1e11)
         return 50e-6 + flops[n] / 1e13 + (1e-3 if calls[key] == 1 and n == small else 0.0)
 
     monkeypatch.setattr(calibration, "_seconds", seconds)
     monkeypatch.setattr(calibration.time, "sleep", rests.append)
     found = calibration._family("gemm", "float64", 0, link)
-    assert found["cpu"] == pytest.approx([10e-6, 1e11], rel=1e-6)
-    assert found["gpu"] == pytest.approx([50e-6, 1e13], rel=1e-6)
+    assert [f for f, _ in found["cpu"]] == [0.0] + [flops[n] for n in problem.measured(False)]
+    assert [f for f, _ in found["gpu"]] == [0.0] + [flops[n] for n in problem.measured(True)]
+    assert [t for _, t in found["cpu"]] == pytest.approx([10e-6 + f / 1e11 for f, _ in found["cpu"]], rel=1e-6)
+    assert [t for _, t in found["gpu"]] == pytest.approx([50e-6 + f / 1e13 for f, _ in found["gpu"]], rel=1e-6)
     assert calls[(cpu_n, None)] == 3 and len(rests) == 2 and all(r == calibration._REST_S for r in rests)

@@ -1,12 +1,13 @@
 """The placement model's numbers, measured on this machine once and kept on disk.
 
 A family (:data:`~gpmath._core.placement.FAMILIES`) is calibrated the first time a call on host
-operands needs it: its gpmath planner (:data:`PROBLEMS`) runs at a small and a moderate square
-size, in float32 and float64, on the CPU engine and on the CUDA engine (host operands, timed with
-the copies they include, which the measured link rates then take out; the GPU's moderate size is
-larger), and a line through each side's two points gives its overhead and rate.  Each point keeps
+operands needs it: its gpmath planner (:data:`PROBLEMS`) runs at a small, a middle and a moderate
+square size, in float32 and float64, on the CPU engine and on the CUDA engine (host operands, timed
+with the copies they include, which the measured link rates then take out; the GPU also at a larger
+size), and each side's time is taken straight between its points (a
+:class:`~gpmath._core.placement.Side`), from an overhead at no flops.  Each point keeps
 the fastest of two passes that interleave the sides, and a side whose larger problem ran at a lower
-rate than its smaller one (a timing disturbed by other threads) is measured again after a rest.  The link's copy
+rate than a smaller one (a timing disturbed by other threads) is measured again after a rest.  The link's copy
 rates are measured once, through :mod:`gpmath._core.transfer` (pageable copies below its
 pipelining size, pinned buffers above).
 
@@ -50,8 +51,9 @@ class Problem:
     shapes : callable
         ``shapes(n)``: the operands' shapes.
     sizes : (int, int, int)
-        The n measured: a small one on both sides, a moderate one on the CPU and a larger one on
-        the GPU (where copies and launches hide the arithmetic of moderate sizes).
+        The n measured: a small and a moderate one on both sides (and the power of two nearest
+        their geometric middle, :meth:`measured`), and a larger one on the GPU (where copies and launches hide the
+        arithmetic of moderate sizes).
     matrix : {"random", "dominant", "spd"}
         The first operand: uniform random, plus ``n I`` (well conditioned), or symmetric plus
         ``2n I`` (positive definite).
@@ -67,6 +69,18 @@ class Problem:
     matrix: str = "random"
     options: dict = field(default_factory=dict)
     complex: bool = False
+
+    def measured(self, on_gpu: bool) -> tuple[int, ...]:
+        """The sizes measured on the GPU (*on_gpu*) or on the CPU, increasing.
+
+        Examples
+        --------
+        >>> PROBLEMS["gemm"].measured(False), PROBLEMS["gemm"].measured(True)
+        ((64, 256, 512), (64, 256, 512, 1024))
+        """
+        small, moderate, larger = self.sizes
+        sizes = (small, 2 ** round(math.log2(small * moderate) / 2), moderate)  # (a smooth FFT length)
+        return sizes + (larger,) if on_gpu else sizes
 
 
 def _square(n: int) -> tuple[tuple[int, ...], ...]:
@@ -93,15 +107,16 @@ PROBLEMS: dict[str, Problem] = {
     "triangular": Problem("gpmath.solver:SolveTriangular", _pair, (64, 512, 1024), "dominant"),
 }
 # used where calibration fails: a few tens of GFLOP/s on the CPU, a TFLOP/s and 10 GB/s for the GPU
-DEFAULT = Model(cpu=Side(20e-6, 2e10), gpu=Side(100e-6, 1e12), h2d_small=1e10, h2d_large=1e10, d2h_small=1e10,
+DEFAULT = Model(cpu=Side.line(20e-6, 2e10), gpu=Side.line(100e-6, 1e12), h2d_small=1e10, h2d_large=1e10, d2h_small=1e10,
                 d2h_large=1e10, pipeline_bytes=1 << 62)
 _PRECISIONS = ("float32", "float64")
 _LINK_BYTES = (1 << 20, 32 << 20)  # a pageable and a pipelined copy
 _BUDGET_S = 0.03  # repeat a timing while it has taken less than this
-_SMALL_RUNS = 7  # runs of the small sizes (cheap, and their noise sets the overheads)
+_RUNS = 9  # runs of a point, at most (short ones: their noise sets the overheads; long ones stop at _BUDGET_S)
 _PASSES = 2  # passes over a family's points, interleaving its CPU and GPU timings: each point keeps its fastest
 _RETRIES = 2  # more passes while a side's points are not plausible (see _plausible)
 _REST_S = 0.1  # before a later pass: OpenBLAS's threads spin for about that long after a call
+_FORMAT = 2  # the record's layout: each side's points (1: an overhead and a rate)
 
 _lock = threading.Lock()
 _records: dict[str, dict[str, Any]] = {}  # file path -> the record loaded or measured
@@ -154,7 +169,7 @@ def _read(file: str) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"families": {}}
     good = isinstance(record, dict) and isinstance(record.get("families"), dict) and "link" in record
-    return record if good and record.get("cpus") == _cpus() else {"families": {}}
+    return record if good and record.get("cpus") == _cpus() and record.get("format") == _FORMAT else {"families": {}}
 
 
 def _write(file: str, record: dict[str, Any]) -> None:
@@ -202,17 +217,25 @@ def kept_model(family: str, precision: str, device_id: int) -> Model:
     return found
 
 
-def cpu_verdict(family: str, precision: str, device_id: int, work: Callable[[], Work],
+def cpu_verdict(family: str, precision: str, device_id: int, flops: float, work: Callable[[], Work] | None = None,
                 problem: Hashable = None) -> bool:
-    """Whether the :func:`kept_model` of *family* in *precision* on GPU *device_id* puts ``work()``
-    (a problem without dependent steps) on the CPU, as :func:`~gpmath._core.placement.place`
-    decides; kept per *problem* where one is given (a hashable description of all that ``work()``
-    depends on: shapes and dtype) until :func:`calibrate` measures again."""
+    """Whether the :func:`kept_model` of *family* in *precision* on GPU *device_id* puts a problem of
+    *flops* on the CPU, as :func:`~gpmath._core.placement.place` decides: at once under
+    :func:`host_flops`, else by ``work()``, the problem's estimate (for a problem without dependent
+    steps; without *work*: False); the verdict is kept per *problem* where one is given (a hashable
+    description of all that *flops* and ``work()`` depend on: shapes and dtype) until
+    :func:`calibrate` measures again, and then given first, before any other lookup."""
     key = None if problem is None else (family, precision, device_id, problem)
-    found = _verdicts.get(key)
+    found = None if key is None else _verdicts.get(key)
     if found is None:
-        rates, estimate = kept_model(family, precision, device_id), work()
-        found = not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
+        rates = kept_model(family, precision, device_id)
+        if flops < host_flops(rates):
+            found = True
+        elif work is None:
+            found = False
+        else:
+            estimate = work()
+            found = not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
         if key is not None:
             if len(_verdicts) >= _MOST_VERDICTS:
                 _verdicts.clear()
@@ -232,12 +255,13 @@ def host_flops(rates: Model) -> float:
     >>> round(host_flops(DEFAULT))
     1600000
     """
-    return max(rates.gpu.overhead - rates.cpu.overhead, 0.0) * rates.cpu.rate
+    return rates.cpu.flops_within(rates.gpu.overhead) if rates.gpu.overhead > rates.cpu.overhead else 0.0
 
 
 def _model(record: dict[str, Any], family: str, precision: str) -> Model:
     entry, link = record["families"][family][precision], record["link"]
-    return Model(Side(*entry["cpu"]), Side(*entry["gpu"]), *link["h2d"], *link["d2h"], link["pipeline_bytes"])
+    sides = (Side(tuple(map(tuple, entry[side]))) for side in ("cpu", "gpu"))
+    return Model(*sides, *link["h2d"], *link["d2h"], link["pipeline_bytes"])
 
 
 def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str, Any]:
@@ -245,7 +269,7 @@ def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str,
     return the record.  A family whose measurement fails is logged and uses :data:`DEFAULT` in this
     process."""
     file = path(device_id)
-    record = {**saved(device_id), "gpu": _gpu_name(device_id), "cpus": _cpus()}
+    record = {**saved(device_id), "gpu": _gpu_name(device_id), "cpus": _cpus(), "format": _FORMAT}
     record["families"] = dict(record["families"])
     start = time.perf_counter()
     measured = []
@@ -337,21 +361,21 @@ def _seconds(problem: Problem, n: int, precision: str, device_id: int | None, mo
         return _best_seconds(plan.execute, most)
 
 
-def _family(family: str, precision: str, device_id: int, link: dict[str, Any]) -> dict[str, list[float]]:
-    """``{"cpu": [overhead, rate], "gpu": [overhead, rate]}`` of *family* in *precision*."""
+def _family(family: str, precision: str, device_id: int, link: dict[str, Any]) -> dict[str, list[list[float]]]:
+    """``{"cpu": corners, "gpu": corners}`` of *family* in *precision*: each side's ``[flops,
+    seconds]`` (:class:`~gpmath._core.placement.Side`), the GPU's without the copies the link's
+    rates model for its problems."""
     problem = PROBLEMS[family]
     copies = Model(DEFAULT.cpu, DEFAULT.gpu, *link["h2d"], *link["d2h"], link["pipeline_bytes"]).copy_seconds
-    small, cpu, gpu = problem.sizes
+    works = {n: square_work(family, n, precision) for n in problem.measured(True)}
 
     def point(n: int, on: int | None) -> tuple[float, float]:
-        """``(flops, seconds computing)`` at size *n* on GPU *on* (None: the CPU); the small size,
-        where noise weighs most, takes the best of more runs."""
-        work = square_work(family, n, precision)
-        seconds = _seconds(problem, n, precision, on, _SMALL_RUNS if n == small else 3)
-        return work.flops, seconds if on is None else _computing(seconds, copies(work.bytes_in, work.bytes_out))
+        """``(flops, seconds)`` at size *n* on GPU *on* (None: the CPU), copies included."""
+        return works[n].flops, _seconds(problem, n, precision, on, _RUNS)
 
-    sides = {"cpu": ((small, None), (cpu, None)), "gpu": ((small, device_id), (gpu, device_id))}
-    best = {side: [(math.inf, math.inf)] * 2 for side in sides}
+    sides = {"cpu": [(n, None) for n in problem.measured(False)],
+             "gpu": [(n, device_id) for n in problem.measured(True)]}
+    best = {side: [(math.inf, math.inf)] * len(where) for side, where in sides.items()}
     for attempt in range(_PASSES + _RETRIES):
         if attempt >= _PASSES and all(_plausible(points) for points in best.values()):
             break
@@ -359,30 +383,41 @@ def _family(family: str, precision: str, device_id: int, link: dict[str, Any]) -
             time.sleep(_REST_S)
         for side, where in sides.items():  # the passes interleave the sides; each point keeps its fastest
             best[side] = [min(held, point(n, on), key=lambda p: p[1]) for held, (n, on) in zip(best[side], where)]
-    return {side: _line(points) for side, points in best.items()}
+    copying = [copies(works[n].bytes_in, works[n].bytes_out) for n, _ in sides["gpu"]]
+    return {"cpu": _curve(best["cpu"]), "gpu": _curve(best["gpu"], copying)}
 
 
 def _plausible(points: list[tuple[float, float]]) -> bool:
-    """Whether the larger problem of two ``(flops, seconds)`` points ran at a rate no lower than the
-    smaller one's, as every family's rate grows with its size.  Else a timing was disturbed (an
+    """Whether each larger problem of the ``(flops, seconds)`` points ran at a rate no lower than the
+    smaller one's before it, as every family's rate grows with its size.  Else a timing was disturbed (an
     OpenBLAS pool of another library spinning for 0.1 s after its call measured float32 GEMM at
     11 GFLOP/s on the H200's host, against 450 at n = 256), and the family is measured again."""
-    (f1, t1), (f2, t2) = points
-    return f2 * t1 >= f1 * t2
+    return all(f2 * t1 >= f1 * t2 for (f1, t1), (f2, t2) in zip(points, points[1:]))
 
 
-def _computing(seconds: float, copying: float) -> float:
-    """The part of a GPU call's *seconds* that is not its modelled *copying* (a tenth at least:
-    where copies dominate, timing noise would otherwise decide the rate)."""
-    return max(seconds - copying, 0.1 * seconds)
+def _curve(points: list[tuple[float, float]], copying: list[float] | None = None) -> list[list[float]]:
+    """The corners of a :class:`~gpmath._core.placement.Side` through measured ``(flops, seconds)``
+    *points* (flops increasing), less the modelled seconds *copying* of each (the GPU's).
 
+    No measured time falls below the one before it (noise where launches dominate), the last
+    rises by a tenth of its own at least (the side follows the last segment past it: noise must
+    not make its rate unbounded), and the first corner is the time of no flops along the first
+    segment (0 at least).  The copies come off afterwards: where the link's model overstates
+    them, a GPU corner may fall, and the model still gives each measured problem its measured
+    time (:meth:`~gpmath._core.placement.Model.gpu_seconds`).
 
-def _line(points: list[tuple[float, float]]) -> list[float]:
-    """``[overhead, rate]`` of the line through two ``(flops, seconds)`` points (the rate's time at
-    least a tenth of the larger one, so that noise cannot make it negative or unbounded)."""
-    (f1, t1), (f2, t2) = points
-    rate = (f2 - f1) / max(t2 - t1, 0.1 * t2)
-    return [max(t1 - f1 / rate, 0.0), rate]
+    Examples
+    --------
+    >>> [[flops, round(seconds * 1e6, 2)] for flops, seconds in _curve([(1e6, 2e-5), (8e6, 1e-5), (6.4e7, 2.1e-5)])]
+    [[0.0, 20.0], [1000000.0, 20.0], [8000000.0, 20.02], [64000000.0, 22.24]]
+    """
+    times = [points[0][1]]
+    for _, seconds in points[1:-1]:
+        times.append(max(seconds, times[-1] * 1.001))
+    times.append(max(points[-1][1], times[-1] / 0.9))
+    corners = [[flops, seconds - copied] for (flops, _), seconds, copied in zip(points, times, copying or [0.0] * len(times))]
+    (f1, t1), (f2, t2) = corners[:2]
+    return [[0.0, max(t1 - f1 * (t2 - t1) / (f2 - f1), 0.0)]] + corners
 
 
 def crossovers(device_id: int) -> dict[str, Any]:

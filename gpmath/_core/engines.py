@@ -16,6 +16,7 @@ its reason, for the CPU engine as for the CUDA one.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from dataclasses import dataclass
@@ -80,8 +81,10 @@ def _load(path: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
+@functools.cache
 def _library_missing(name: str) -> str | None:
-    """None where library *name* loads, else why not."""
+    """None where library *name* loads, else why not (asked once: a library loaded stays, and one
+    that cannot load is not looked for again)."""
     try:
         importlib.import_module(f"gpmath._bindings.{name}").library.cdll
     except NoGPUError as exc:
@@ -178,10 +181,7 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float, executi
         return True
     from . import calibration  # (NumPy timings and the file: where a GPU is usable)
 
-    rates = calibration.kept_model(family, precision, where)
-    if flops < calibration.host_flops(rates):
-        return True
-    return work is not None and calibration.cpu_verdict(family, precision, where, work, problem)
+    return calibration.cpu_verdict(family, precision, where, flops, work, problem)
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

@@ -3,11 +3,14 @@
 Host operands (NumPy arrays, torch CPU tensors) with ``execution=None`` (or ``"auto"``) go where
 a simple model of the call's time is lower, when a GPU is usable::
 
-    GPU time = overhead_gpu + bytes_in / h2d + bytes_out / d2h + flops / rate_gpu
-    CPU time = overhead_cpu + flops / rate_cpu
+    GPU time = bytes_in / h2d + bytes_out / d2h + gpu(flops)
+    CPU time = cpu(flops)
+
+where ``gpu`` and ``cpu`` are each side's measured time against flops, straight between the sizes
+measured (:class:`Side`).
 
 Each front states its problem's size as a :class:`Work` (a family of computation, flops and bytes,
-by the simple formulas documented beside each front's estimate).  The overheads and rates, per
+by the simple formulas documented beside each front's estimate).  The sides' times, per
 family (:data:`FAMILIES`) and precision (float32, float64), and the link's copy rates are measured
 on the machine by :mod:`gpmath._core.calibration` when a family first needs them, and kept on disk.
 Operands on a device always stay there; ``execution="cuda"`` and ``"cpu"`` still force.
@@ -171,14 +174,47 @@ def flop_factor(dtype: str) -> int:
 
 @dataclass(frozen=True)
 class Side:
-    """One side's time per call: ``overhead + flops / rate`` (seconds, flops per second)."""
+    """One side's time per call against its flops: the straight segments between measured
+    ``(flops, seconds)`` points (at least two, flops increasing), extended past either end along
+    the end segment.  A side's rate grows with a problem's size (more threads and blocks at
+    work), so one line through a small and a large point puts the time of the sizes between
+    too low; each measured size between them is a corner of the curve.
 
-    overhead: float
-    rate: float
+    Examples
+    --------
+    >>> side = Side(((0.0, 1e-5), (1e6, 2e-5), (1e9, 2e-3)))
+    >>> round(side.seconds(5e5) * 1e6, 1), round(side.overhead * 1e6, 1)
+    (15.0, 10.0)
+    """
+
+    points: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def line(cls, overhead: float, rate: float) -> "Side":
+        """The side of one straight line: *overhead* seconds plus flops at *rate* flops per second."""
+        return cls(((0.0, overhead), (rate, overhead + 1.0)))
 
     def seconds(self, flops: float) -> float:
         """Seconds of a call of *flops* on this side."""
-        return self.overhead + flops / self.rate
+        points = self.points
+        i = 1
+        while i < len(points) - 1 and flops > points[i][0]:
+            i += 1
+        (f1, t1), (f2, t2) = points[i - 1], points[i]
+        return t1 + (flops - f1) * (t2 - t1) / (f2 - f1)
+
+    @property
+    def overhead(self) -> float:
+        """Seconds of a call of no flops (the first segment's intercept)."""
+        return self.seconds(0.0)
+
+    def flops_within(self, seconds: float) -> float:
+        """The largest flops whose call takes at most *seconds* on this side (0 where none does)."""
+        points, last = self.points, len(self.points) - 1
+        for i in range(1, last + 1):
+            (f1, t1), (f2, t2) = points[i - 1], points[i]
+            if seconds <= t2 or i == last:
+                return max(f1 + (seconds - t1) * (f2 - f1) / (t2 - t1), 0.0)
 
 
 @dataclass(frozen=True)
@@ -202,8 +238,11 @@ class Model:
         return self.cpu.seconds(work.flops)
 
     def gpu_seconds(self, work: Work) -> float:
-        """Modelled seconds of *work* on the CUDA engine, its copies included."""
-        return self.copy_seconds(work.bytes_in, work.bytes_out) + self.gpu.seconds(work.flops)
+        """Modelled seconds of *work* on the CUDA engine, its copies included: the GPU side's
+        time (measured less the copies modelled for the problems measured, so that each of them
+        gets its measured time whatever the link's model misses) plus the copies modelled for
+        *work*, and never less than the side's time of no flops."""
+        return max(self.copy_seconds(work.bytes_in, work.bytes_out) + self.gpu.seconds(work.flops), self.gpu.overhead)
 
     def copy_seconds(self, bytes_in: int, bytes_out: int) -> float:
         """Seconds to copy *bytes_in* to the device and *bytes_out* back."""
@@ -240,7 +279,7 @@ def place(work: Callable[[], Work], device_id: int) -> Verdict:
     cpu, gpu = model.cpu_seconds(estimate), model.gpu_seconds(estimate)
     for family, flops, count in estimate.steps:
         step = calibration.model(family, estimate.precision, device_id)
-        cpu, gpu = cpu + count * flops / step.cpu.rate, gpu + count * step.gpu.seconds(flops)
+        cpu, gpu = cpu + count * (step.cpu.seconds(flops) - step.cpu.overhead), gpu + count * step.gpu.seconds(flops)
     if cpu < gpu:
         return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}")
     return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}")
