@@ -3,8 +3,8 @@
 A family (:data:`~gpmath._core.placement.FAMILIES`) is calibrated the first time a call on host
 operands needs it: its gpmath planner (:data:`PROBLEMS`) runs at a small, a middle and a moderate
 square size, in float32 and float64, on the CPU engine and on the CUDA engine (host operands, timed
-with the copies they include, which the measured link rates then take out; the GPU also at a larger
-size), and each side's time is taken straight between its points (a
+with the copies they include, which the measured link rates then take out; the GPU also at two
+larger sizes, where its copies change from pageable to pipelined), and each side's time is taken straight between its points (a
 :class:`~gpmath._core.placement.Side`), from an overhead at no flops.  Each point keeps
 the fastest of two passes that interleave the sides, and a side whose larger problem ran at a lower
 rate than a smaller one (a timing disturbed by other threads) is measured again after a rest.  The link's copy
@@ -51,9 +51,9 @@ class Problem:
     shapes : callable
         ``shapes(n)``: the operands' shapes.
     sizes : (int, int, int)
-        The n measured: a small and a moderate one on both sides (and the power of two nearest
-        their geometric middle, :meth:`measured`), and a larger one on the GPU (where copies and launches hide the
-        arithmetic of moderate sizes).
+        The n measured: a small and a moderate one on both sides, and a larger one on the GPU
+        (where copies and launches hide the arithmetic of moderate sizes), with sizes between
+        them (:meth:`measured`).
     matrix : {"random", "dominant", "spd"}
         The first operand: uniform random, plus ``n I`` (well conditioned), or symmetric plus
         ``2n I`` (positive definite).
@@ -76,11 +76,19 @@ class Problem:
         Examples
         --------
         >>> PROBLEMS["gemm"].measured(False), PROBLEMS["gemm"].measured(True)
-        ((64, 256, 512), (64, 256, 512, 1024))
+        ((64, 192, 512), (64, 192, 512, 768, 1024))
         """
         small, moderate, larger = self.sizes
-        sizes = (small, 2 ** round(math.log2(small * moderate) / 2), moderate)  # (a smooth FFT length)
-        return sizes + (larger,) if on_gpu else sizes
+        sizes = (small, _between(small, moderate), moderate)
+        return sizes + (_between(moderate, larger), larger) if on_gpu else sizes
+
+
+def _between(low: int, high: int) -> int:
+    """A size between *low* and *high*: the one of the form 2^k or 3 * 2^k (a smooth FFT length)
+    nearest their geometric middle where one lies strictly between them, else the middle itself."""
+    middle = math.sqrt(low * high)
+    smooth = [size for k in range(high.bit_length()) for size in (1 << k, 3 << k) if low < size < high]
+    return min(smooth, key=lambda size: abs(math.log(size / middle))) if smooth else round(middle)
 
 
 def _square(n: int) -> tuple[tuple[int, ...], ...]:
@@ -112,7 +120,7 @@ DEFAULT = Model(cpu=Side.line(20e-6, 2e10), gpu=Side.line(100e-6, 1e12), h2d_sma
 _PRECISIONS = ("float32", "float64")
 _LINK_BYTES = (1 << 20, 32 << 20)  # a pageable and a pipelined copy
 _BUDGET_S = 0.03  # repeat a timing while it has taken less than this
-_RUNS = 9  # runs of a point, at most (short ones: their noise sets the overheads; long ones stop at _BUDGET_S)
+_SMALL_RUNS = 7  # runs of the small sizes (cheap, and their noise sets the overheads)
 _PASSES = 2  # passes over a family's points, interleaving its CPU and GPU timings: each point keeps its fastest
 _RETRIES = 2  # more passes while a side's points are not plausible (see _plausible)
 _REST_S = 0.1  # before a later pass: OpenBLAS's threads spin for about that long after a call
@@ -370,8 +378,9 @@ def _family(family: str, precision: str, device_id: int, link: dict[str, Any]) -
     works = {n: square_work(family, n, precision) for n in problem.measured(True)}
 
     def point(n: int, on: int | None) -> tuple[float, float]:
-        """``(flops, seconds)`` at size *n* on GPU *on* (None: the CPU), copies included."""
-        return works[n].flops, _seconds(problem, n, precision, on, _RUNS)
+        """``(flops, seconds)`` at size *n* on GPU *on* (None: the CPU), copies included; the small
+        size, where noise weighs most, takes the best of more runs."""
+        return works[n].flops, _seconds(problem, n, precision, on, _SMALL_RUNS if n == problem.sizes[0] else 3)
 
     sides = {"cpu": [(n, None) for n in problem.measured(False)],
              "gpu": [(n, device_id) for n in problem.measured(True)]}
