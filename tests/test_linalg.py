@@ -12,8 +12,9 @@ import pytest
 import scipy.linalg as sl
 
 from gpmath import linalg
-from gpmath.solver import _cpu_factor
+from gpmath.solver import Solve, _cpu_factor
 from gpmath.solver._cpu import LAPACK_DET_ORDER, LAPACK_INV_ORDER
+from gpmath.solver._cpu_solve import LAPACK_SOLVE_ORDER
 from gpmath.solver._cpu_svd import LAPACK_LSTSQ_ORDER
 
 from helpers import lstsq_residues
@@ -508,6 +509,31 @@ def test_det_of_a_batch_is_each_matrixs_alone_as_scipys(dtype, n, layout):
     for index in ((0, 0), (0, 1), (1, 2)):
         close(batch[index], sl.det(a[index].astype(np.complex128)), dtype, 100)
         np.testing.assert_array_equal(linalg.det(a[index], **CPU), batch[index])  # alone as in the batch
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [LAPACK_SOLVE_ORDER - 1, LAPACK_SOLVE_ORDER, 90])  # either side of the CPU route's change
+@pytest.mark.parametrize("layout", ["C", "F", "reversed"])
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("columns", [None, 3])
+def test_a_solve_plan_on_the_cpu_solves_as_scipy_on_every_layout(dtype, n, layout, transposed, columns):
+    """A Solve plan without the condition estimate (NumPy's solve below the order, LAPACK's
+    getrf/getrs from it): SciPy's solution of ``a x = b`` (``aᵀ x = b``), a vector or columns of
+    ``b``, C-, Fortran-ordered or reversed ``a``; a singular matrix raises naming its zero pivot."""
+    if transposed and dtype.startswith("complex"):
+        pytest.skip("transposed: real a only, as in SciPy")
+    a = general((), n, dtype, 8)
+    a = {"C": a, "F": np.asfortranarray(a), "reversed": a[::-1, ::-1].copy()[::-1, ::-1]}[layout]
+    b = random((n,) if columns is None else (n, columns), dtype, 9)
+    with Solve(a, b, transposed=transposed, **CPU) as plan:
+        x = plan.plan().execute()
+    wide = np.complex128 if dtype.startswith("complex") else np.float64
+    close(x, sl.solve(a.astype(wide), b.astype(wide), transposed=transposed), dtype, 100)
+    singular = a.copy()
+    singular[:, 5] = 0
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        with Solve(singular, b, **CPU) as plan:
+            plan.plan().execute()
 
 
 def test_det_of_singular_is_zero_without_raising():

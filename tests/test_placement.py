@@ -237,6 +237,10 @@ def test_each_sides_sizes_grow_in_flops_and_bytes(family):
         for precision in ("float32", "float64"):
             works = [calibration.square_work(family, n, precision) for n in sizes]
             assert all(w.flops < v.flops and w.bytes_in < v.bytes_in for w, v in zip(works, works[1:])), sizes
+    from gpmath._core.transfer import PIPELINE_BYTES  # the GPU is measured between where its copies change there
+
+    bytes_in = {p: [calibration.square_work(family, n, p).bytes_in for n in problem.sizes[1:]] for p in ("float32", "float64")}
+    assert problem.pipelined == any(moderate < PIPELINE_BYTES <= larger for moderate, larger in bytes_in.values())
 
 
 def test_each_measured_problem_keeps_its_measured_time_where_the_links_model_is_off(fake_gpu, monkeypatch):
