@@ -3,9 +3,10 @@
 A family (:data:`~gpmath._core.placement.FAMILIES`) is calibrated the first time a call on host
 operands needs it: its gpmath planner (:data:`PROBLEMS`) runs at a small, a middle and a moderate
 square size, in float32 and float64, on the CPU engine and on the CUDA engine (host operands, timed
-with the copies they include, which the measured link rates then take out; the GPU also at two
-larger sizes, where its copies change from pageable to pipelined), and each side's time is taken straight between its points (a
-:class:`~gpmath._core.placement.Side`), from an overhead at no flops.  Each point keeps
+with the copies they include, which the measured link rates then take out; the GPU also at a
+larger size, and between the two where its copies change from pageable to pipelined there), and
+each side's time is taken straight between its points (a :class:`~gpmath._core.placement.Side`),
+from its time of no flops.  Each point keeps
 the fastest of two passes that interleave the sides, and a side whose larger problem ran at a lower
 rate than a smaller one (a timing disturbed by other threads) is measured again after a rest.  The link's copy
 rates are measured once, through :mod:`gpmath._core.transfer` (pageable copies below its
@@ -429,7 +430,8 @@ def _curve(points: list[tuple[float, float]], copying: list[float] | None = None
     for _, seconds in points[1:-1]:
         times.append(max(seconds, times[-1] * 1.001))
     times.append(max(points[-1][1], times[-1] / 0.9))
-    corners = [[flops, seconds - copied] for (flops, _), seconds, copied in zip(points, times, copying or [0.0] * len(times))]
+    copied = copying or [0.0] * len(times)
+    corners = [[flops, seconds - copies] for (flops, _), seconds, copies in zip(points, times, copied)]
     (f1, t1), (f2, t2) = corners[:2]
     return [[0.0, max(t1 - f1 * (t2 - t1) / (f2 - f1), 0.0)]] + corners
 

@@ -209,7 +209,14 @@ class Side:
         return self.seconds(0.0)
 
     def flops_within(self, seconds: float) -> float:
-        """The largest flops whose call takes at most *seconds* on this side (0 where none does)."""
+        """The largest flops whose call takes at most *seconds* on this side (0 where none does), for
+        a side whose time rises along every segment (the CPU's: :func:`~gpmath._core.calibration.host_flops`).
+
+        Examples
+        --------
+        >>> round(Side(((0.0, 1e-5), (1e6, 2e-5), (1e9, 2e-3))).flops_within(1.5e-5))
+        500000
+        """
         points, last = self.points, len(self.points) - 1
         for i in range(1, last + 1):
             (f1, t1), (f2, t2) = points[i - 1], points[i]
