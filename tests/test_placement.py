@@ -98,6 +98,45 @@ def test_the_crossover_is_monotone():
         assert crossover(faster, work_of) <= n, f"{family}: a faster GPU must not move the crossover up"
 
 
+def _random_side(rng, corners: int) -> Side:
+    """A side of *corners* corners from flops 0, flops and times rising at random rates."""
+    flops = np.concatenate([[0.0], np.cumsum(rng.uniform(1e5, 1e9, corners - 1))])
+    seconds = np.cumsum(rng.uniform(1e-6, 1e-3, corners))
+    return Side(tuple(zip(flops.tolist(), seconds.tolist())))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_side_is_straight_between_its_corners_and_follows_its_end_segments(seed):
+    """Against NumPy's interpolation between the corners, and the end segments' lines past them;
+    flops_within inverts seconds on a rising side."""
+    rng = np.random.default_rng(seed)
+    side = _random_side(rng, int(rng.integers(2, 7)))
+    (f, t) = (np.array(v) for v in zip(*side.points))
+    inside = rng.uniform(0, f[-1], 50)
+    np.testing.assert_allclose([side.seconds(x) for x in inside], np.interp(inside, f, t), rtol=1e-12)
+    beyond = f[-1] * rng.uniform(1, 5, 10)
+    last_rate = (t[-1] - t[-2]) / (f[-1] - f[-2])
+    np.testing.assert_allclose([side.seconds(x) for x in beyond], t[-1] + (beyond - f[-1]) * last_rate, rtol=1e-12)
+    assert side.overhead == t[0]
+    for x in np.concatenate([inside, beyond]):
+        assert side.flops_within(side.seconds(x)) == pytest.approx(x, rel=1e-9, abs=1e-3)
+    assert side.flops_within(t[0] / 2) == 0.0  # (no call takes less than the time of no flops)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_host_flops_is_where_the_cpus_time_meets_the_gpus_time_of_no_flops(seed):
+    """host_flops against a search of the CPU's piecewise time: below it the CPU's whole time is
+    under the GPU's time of no flops, above it not."""
+    rng = np.random.default_rng(seed)
+    cpu, gpu = _random_side(rng, 4), Side.line(float(rng.uniform(1e-5, 3e-3)), 1e13)
+    rates = dataclasses.replace(RATES, cpu=cpu, gpu=gpu)
+    bound = calibration.host_flops(rates)
+    if gpu.overhead <= cpu.overhead:
+        assert bound == 0.0
+    else:
+        assert cpu.seconds(bound * (1 - 1e-9)) <= gpu.overhead < cpu.seconds(bound * (1 + 1e-6) + 1)
+
+
 def test_copies_take_the_pageable_rate_below_the_pipelining_size():
     assert RATES.copy_seconds(1 << 20, 0) == pytest.approx((1 << 20) / 1e10)
     assert RATES.copy_seconds(0, 8 << 20) == pytest.approx((8 << 20) / 2e10)
