@@ -137,6 +137,26 @@ def test_host_flops_is_where_the_cpus_time_meets_the_gpus_time_of_no_flops(seed)
         assert cpu.seconds(bound * (1 - 1e-9)) <= gpu.overhead < cpu.seconds(bound * (1 + 1e-6) + 1)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_curve_through_noisy_points_never_falls_and_its_last_segment_rises(seed):
+    """_curve on random timings (some falling, as noise makes them): the CPU's corners never fall,
+    its last segment rises by a tenth of its time at least, the first corner is at flops 0 on the
+    first segment's line; the GPU's are the same less each point's copies, exactly."""
+    rng = np.random.default_rng(seed)
+    flops = np.cumsum(rng.uniform(1e5, 1e9, 5)).tolist()
+    seconds = rng.uniform(1e-5, 1e-3, 5).tolist()
+    cpu = calibration._curve(list(zip(flops, seconds)))
+    times = [t for _, t in cpu[1:]]
+    assert [f for f, _ in cpu] == [0.0] + flops
+    assert all(later >= earlier for earlier, later in zip(times, times[1:]))
+    assert all(t >= s for t, s in zip(times, seconds)) and times[-1] >= times[-2] / 0.9
+    (f1, t1), (f2, t2) = cpu[1:3]
+    assert cpu[0][1] == pytest.approx(max(t1 - f1 * (t2 - t1) / (f2 - f1), 0.0))
+    copying = rng.uniform(0, 2e-3, 5).tolist()
+    gpu = calibration._curve(list(zip(flops, seconds)), copying)
+    assert [t for _, t in gpu[1:]] == pytest.approx([t - c for t, c in zip(times, copying)])
+
+
 def test_copies_take_the_pageable_rate_below_the_pipelining_size():
     assert RATES.copy_seconds(1 << 20, 0) == pytest.approx((1 << 20) / 1e10)
     assert RATES.copy_seconds(0, 8 << 20) == pytest.approx((8 << 20) / 2e10)
