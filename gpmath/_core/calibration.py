@@ -259,8 +259,9 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float, work:
 
 def host_flops(rates: Model) -> float:
     """The flops below which model *rates* puts every problem on the CPU, whatever it copies: the
-    CPU's whole time, ``overhead + flops / rate``, is below the GPU's overhead alone (0 where the
-    GPU's overhead is the smaller).
+    CPU side's whole time for them is below the GPU side's time of no flops alone
+    (:meth:`Side.flops_within <gpmath._core.placement.Side.flops_within>`; 0 where the GPU's time
+    of no flops is the smaller).
 
     Examples
     --------
