@@ -423,17 +423,18 @@ def _plans_looked_up() -> int:
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("m, k, n", [(64, 65, 64), (100, 100, 100), (40, 250, 150), (2000, 40, 40), (150, 150, 150),
-                                     (50, 2000, 50)])
+                                     (50, 2000, 50), (8000, 20, 20)])
 def test_a_product_the_model_puts_on_the_cpu_skips_the_plans(usable_gpu, rng, dtype, m, k, n):
     """Past the tiny products (blas._cpu.SMALL_WORK) the shortcut takes exactly those that
-    placement.place puts on the CPU, on their estimate (Matmul._work, the planner's own), and
-    gives NumPy's product."""
+    placement.place puts on the CPU, on their estimate (Matmul._work, the planner's own), by a
+    call that is not close, and gives NumPy's product."""
     from gpmath.blas import Matmul
     from gpmath.blas._cpu import small_product
 
     a, b = (rng.standard_normal(shape).astype(dtype) for shape in ((m, k), (k, n)))
     work = Matmul._work(((m, k), (k, n), None, None), dtype, {})
-    expected = not place(lambda: work, 0).on_gpu
+    verdict = place(lambda: work, 0)
+    expected = not verdict.on_gpu and not verdict.close  # (a close call goes to the plans, which measure it)
     assert (small_product(a, b, None) is not None) == expected
     if expected:
         before = _plans_looked_up()
@@ -448,11 +449,14 @@ def test_the_products_cases_fall_on_both_sides_of_the_models_bound_and_its_verdi
     """(What the test above covers: products under host_flops, past it on the CPU, and on the GPU.)"""
     from gpmath.blas import Matmul
 
-    cases = [((m, k), (k, n)) for m, k, n in [(100, 100, 100), (40, 250, 150), (2000, 40, 40), (150, 150, 150)]]
+    cases = [((m, k), (k, n)) for m, k, n in [(100, 100, 100), (40, 250, 150), (2000, 40, 40), (150, 150, 150),
+                                              (8000, 20, 20)]]
     works = [Matmul._work((a, b, None, None), dtype, {}) for a, b in cases for dtype in ("float32", "complex64")]
     assert calibration.host_flops(calibration.kept_model("gemm", "float32", 0)) == pytest.approx(5e6)
-    sides = {(w.flops < 5e6, place(lambda w=w: w, 0).on_gpu) for w in works}
-    assert sides == {(True, False), (False, False), (False, True)}
+    verdicts = [place(lambda w=w: w, 0) for w in works]
+    sides = {(w.flops < 5e6, v.on_gpu, v.close) for w, v in zip(works, verdicts)}
+    assert {(True, False), (False, False), (False, True)} <= {side[:2] for side in sides}
+    assert (False, False, False) in sides  # (past the bound, the CPU's by a verdict that is not close)
 
 
 @pytest.mark.parametrize("shape, axes, kind", [((8192,), (0,), "c2c"), ((64, 128), (0, 1), "c2c"),
@@ -473,7 +477,8 @@ def test_a_transform_the_model_puts_on_the_cpu_is_scipys_without_a_plan(
     x = (x if kind == "r2c" else x + 1j * rng.standard_normal(shape)).astype(dtype if kind == "r2c" else
                                                                               np.result_type(dtype, 1j))
     work = FFT._work((shape,), x.dtype.name, {"axes": axes, "kind": kind})
-    expected = not place(lambda: work, 0).on_gpu
+    verdict = place(lambda: work, 0)
+    expected = not verdict.on_gpu and not verdict.close  # (a close call goes to the plans, which measure it)
     call = _functions.Call(kind, "forward", None, False, None, None, None)
     assert (_functions.small_transform(x, axes, tuple(shape[a] for a in axes), call) is not None) == expected
     if not expected:
@@ -562,6 +567,20 @@ def test_a_verdict_is_the_models_once_per_problem(monkeypatch):
     assert calibration.cpu_verdict("gemm", "float32", 0, small.flops, lambda: small, ("square", 8)) and len(asked) == 1
     monkeypatch.setattr(calibration, "kept_model", lambda *args: pytest.fail("a kept verdict looks nothing else up"))
     assert not calibration.cpu_verdict("gemm", "float32", 0, large.flops, work, ("square", 4096)) and len(asked) == 1
+
+
+@pytest.mark.parametrize("cpu_rate, on_cpu", [(1.2e11, False), (2e11, True)])
+def test_a_close_call_is_not_surely_the_cpus(monkeypatch, cpu_rate, on_cpu):
+    """The CPU faster by the model, by a factor under CLOSE (1.2): not sure, the stateless path
+    measures both sides; by 2: the CPU's."""
+    free_link = dict(h2d_small=1e30, h2d_large=1e30, d2h_small=1e30, d2h_large=1e30, pipeline_bytes=1 << 22)
+    rates = Model(cpu=Side.line(0.0, cpu_rate), gpu=Side.line(0.0, 1e11), **free_link)
+    monkeypatch.setattr(calibration, "kept_model", lambda *args: rates)
+    monkeypatch.setattr(calibration, "model", lambda *args: rates)
+    work = gemm(512)
+    assert calibration.cpu_verdict("gemm", "float32", 0, work.flops, lambda: work, ("close", cpu_rate)) is on_cpu
+    verdict = place(lambda: work, 0)
+    assert not verdict.on_gpu and verdict.close is not on_cpu
 
 
 @pytest.mark.parametrize("present, missing, expected", [

@@ -33,7 +33,7 @@ from typing import Any, Callable, Hashable
 import numpy as np
 
 from . import runtime
-from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover
+from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover, near
 
 __all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "cpu_verdict", "calibrate", "saved", "path",
            "square_work", "crossovers", "host_flops"]
@@ -236,7 +236,8 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float, work:
     """Whether the :func:`kept_model` of *family* in *precision* on GPU *device_id* puts a problem of
     *flops* on the CPU, as :func:`~gpmath._core.placement.place` decides: at once under
     :func:`host_flops`, else by ``work()``, the problem's estimate (for a problem without dependent
-    steps; without *work*: False); the verdict is kept per *problem* where one is given (a hashable
+    steps and not a close call, :attr:`~gpmath._core.placement.Verdict.close`; without *work*:
+    False); the verdict is kept per *problem* where one is given (a hashable
     description of all that *flops* and ``work()`` depend on: shapes and dtype) until
     :func:`calibrate` measures again, and then given first, before any other lookup."""
     key = None if problem is None else (family, precision, device_id, problem)
@@ -247,9 +248,10 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float, work:
             found = True
         elif work is None:
             found = False
-        else:
+        else:  # (a close call is not sure: the stateless path measures both sides)
             estimate = work()
-            found = not estimate.steps and rates.cpu_seconds(estimate) < rates.gpu_seconds(estimate)
+            cpu, gpu = rates.cpu_seconds(estimate), rates.gpu_seconds(estimate)
+            found = not estimate.steps and cpu < gpu and not near(cpu, gpu)
         if key is not None:
             if len(_verdicts) >= _MOST_VERDICTS:
                 _verdicts.clear()

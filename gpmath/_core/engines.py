@@ -62,6 +62,8 @@ class Choice:
         The operands' device, where results go; None for host memory.
     staging : HostStaging or None
         Host operands computed on a GPU go through it; None otherwise.
+    verdict : Verdict or None
+        The automatic placement's, where the cost model decided.
     """
 
     engine: type
@@ -69,6 +71,7 @@ class Choice:
     package: Package
     home: int | None
     staging: HostStaging | None
+    verdict: Verdict | None = None
 
 
 def any_empty(*arrays) -> bool:
@@ -108,8 +111,8 @@ def choose(front: str, execution: str | None, located: Sequence[Located], device
     if logger.isEnabledFor(logging.INFO):
         logger.info("%s: %s", front, _reason(execution, package, home, where, empty, verdict))
     if where is None or empty:
-        return Choice(_load(cpu), None, package, home, None)
-    return Choice(_load(cuda), where, package, home, HostStaging(package) if home is None else None)
+        return Choice(_load(cpu), None, package, home, None, verdict)
+    return Choice(_load(cuda), where, package, home, HostStaging(package) if home is None else None, verdict)
 
 
 def decide(front: str, execution: str | None, located: Sequence[Located], device_id: int | None = None,

@@ -31,12 +31,15 @@ from typing import Callable
 
 from .dtypes import DTYPES
 
-__all__ = ["Work", "Side", "Model", "Verdict", "FAMILIES", "PLACEMENTS", "set_placement", "get_placement",
-           "place", "precision", "itemsize", "flop_factor", "crossover", "stays_on_host", "LARGEST"]
+__all__ = ["Work", "Side", "Model", "Verdict", "FAMILIES", "PLACEMENTS", "CLOSE", "set_placement", "get_placement",
+           "place", "near", "precision", "itemsize", "flop_factor", "crossover", "stays_on_host", "LARGEST"]
 
 FAMILIES = ("gemm", "fft", "lu", "cholesky", "eigh", "svd", "qr", "eig", "triangular")
 PLACEMENTS = ("auto", "cuda", "cpu")
 LARGEST = 1 << 15  # the largest size n :func:`crossover` considers
+# modelled times within this factor of each other are a close call: the stateless path measures both sides
+# (on the H100 the model's corners missed a 384² f32 product's two sides by about a quarter each, session 33)
+CLOSE = 1.5
 _ENVIRONMENT = "GPMATH_PLACEMENT"
 _chosen: str | None = None  # set_placement's mode; None: the environment's (default "auto")
 _environment: str | None = None  # GPMATH_PLACEMENT's mode once read (None: not read since set_placement(None))
@@ -260,10 +263,31 @@ class Model:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Where :func:`place` sends a plan, and why (for the INFO log)."""
+    """Where :func:`place` sends a plan, and why (for the INFO log), with the model's seconds on
+    each side where the model decided (None for a placement mode).
+
+    Examples
+    --------
+    >>> Verdict(False, "model", 1e-4, 1.2e-4).close, Verdict(False, "model", 1e-4, 2e-4).close
+    (True, False)
+    """
 
     on_gpu: bool
     reason: str
+    cpu_seconds: float | None = None
+    gpu_seconds: float | None = None
+
+    @property
+    def close(self) -> bool:
+        """Whether the model's two times are within :data:`CLOSE` of each other: a call the model
+        cannot tell apart from its noise, whose side the stateless path measures
+        (:class:`~gpmath._core.stateless.Stateless`)."""
+        return self.cpu_seconds is not None and near(self.cpu_seconds, self.gpu_seconds)
+
+
+def near(cpu: float, gpu: float) -> bool:
+    """Whether modelled times *cpu* and *gpu* are within a factor :data:`CLOSE` of each other."""
+    return max(cpu, gpu) < CLOSE * min(cpu, gpu)
 
 
 def _us(seconds: float) -> str:
@@ -288,8 +312,8 @@ def place(work: Callable[[], Work], device_id: int) -> Verdict:
         step = calibration.model(family, estimate.precision, device_id)
         cpu, gpu = cpu + count * (step.cpu.seconds(flops) - step.cpu.overhead), gpu + count * step.gpu.seconds(flops)
     if cpu < gpu:
-        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}")
-    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}")
+        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}", cpu, gpu)
+    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}", cpu, gpu)
 
 
 def crossover(model: Model, work_of: Callable[[int], Work]) -> int | None:

@@ -43,6 +43,7 @@ class Planner:
     nbytes = 0  # device memory held, for the plan caches
     device_id: int | None = None  # the CUDA device the plan runs on (None: the CPU)
     staging = None  # the HostStaging of host operands computed on a GPU, else None
+    placement = None  # the automatic placement's Verdict where the cost model chose the engine, else None
     stream: int | None = None  # the CUDA stream the plan runs on (None: the CPU)
     _stream_object = None  # the stream object given for it, kept alive: CuPy destroys a stream with its object
 
@@ -101,6 +102,7 @@ class Planner:
             choice = choose(front, *ask())
         self.device_id = choice.device_id
         self.staging = choice.staging
+        self.placement = choice.verdict
         self.package = NUMPY if choice.staging is not None else choice.package
         return choice
 
@@ -119,6 +121,12 @@ class Planner:
         if package_of(x, name) is not staging.package:
             raise ValueError(f"{name} must stay a {staging.package.name} array on the same device as when planned (host memory)")
         return staging.inward(x)
+
+    @property
+    def writes_operands(self) -> bool:
+        """Whether an execution may write the plan's operands (an in-place transform, an input the
+        transform may overwrite), so that it cannot run twice on the same ones."""
+        return False
 
     def __init__(self):
         self._resources: list[tuple[Callable, tuple]] = []

@@ -16,7 +16,11 @@ The key fixes everything the plan validated, so a hit does no validation: ``exec
 the operands unchecked, executes, and releases them, so a cached plan never keeps the caller's
 arrays alive.  A miss builds the plan through its front (which
 chooses the engine, CPU or CUDA), plans it (after an out-of-memory failure: once more, having
-freed this thread's cached plans) and caches it.  Operands of several packages, and streams or
+freed this thread's cached plans) and caches it; where automatic placement put host operands on
+a side by a close call of its cost model (:attr:`Verdict.close
+<gpmath._core.placement.Verdict.close>`), the miss also makes the other side's plan, times both
+on the call's operands and caches the faster (:meth:`Stateless._measured`), so a loop of calls
+runs where it is faster on this machine whatever the model's noise.  Operands of several packages, and streams or
 options that cannot be hashed, run an uncached plan that is freed at once; so does every call
 when the cache's ``maxsize`` is 0.  Only the planner protocol of
 :class:`~gpmath._core.planner.Planner` is used.
@@ -32,6 +36,9 @@ came (no conversion), so the lane's plan is the one its full key would find.
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from typing import Callable
 
 from .._errors import OutOfMemoryError
@@ -41,9 +48,11 @@ from .packages import ALIGNMENT, as_array, known_package
 from .placement import get_placement
 from .planner import Planner
 
-__all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where"]
+__all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where", "TRIALS"]
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
+TRIALS = 2  # timed executions a side where the cost model's placement was a close call
+logger = logging.getLogger("gpmath")
 
 
 def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
@@ -199,6 +208,12 @@ class Stateless:
             run = {**run, "out": out}
         if plan is None:  # a new plan is bound to the operands already
             plan = self._planned(front, operands, options, execution, stream, device_id, out)
+            if (key is not None and out is None and plan.placement is not None and plan.placement.close
+                    and not plan.writes_operands):
+                plan, result = self._measured(plan, front, operands, options, stream, device_id, out, run)
+                if not self.cache.put(key, plan):
+                    plan.free()
+                return (result, plan) if with_plan else result
             if key is None or not self.cache.put(key, plan):
                 with plan:
                     result = plan.execute(**run)
@@ -213,14 +228,54 @@ class Stateless:
             self.cache.keep_lane(lane, key, plan)
         return (result, plan) if with_plan else result
 
-    def _planned(self, front, operands: tuple, options: dict, execution, stream, device_id, out) -> Planner:
-        """A new plan, planned; after an out-of-memory failure, once more having freed this thread's
-        cached plans."""
+    def _measured(self, plan: Planner, front, operands: tuple, options: dict, stream, device_id, out,
+                  run: dict) -> tuple[Planner, object]:
+        """``(the faster plan, its result)``: *plan*, placed by a close call of the cost model
+        (:attr:`Verdict.close <gpmath._core.placement.Verdict.close>`), and a plan of the same call
+        on the other side (``execution`` ``"cuda"`` or ``"cpu"``), each run once, then
+        :data:`TRIALS` times alternately on the call's operands, timed (host operands: each
+        execution returns with its result on the host); the slower one is freed.  Where the
+        other plan cannot be made (no memory, a library missing), *plan* stays.  Both sides
+        compute the same values: the call's result is the faster one's."""
+        other_side = "cpu" if plan.device_id is not None else "cuda"
+        try:
+            other = self._planned(front, operands, options, other_side, stream, device_id, out, retry=False)
+        except Exception as exc:  # the model's plan runs the call anyway
+            logger.info("placement: no %s plan to measure beside the model's close call (%s)", other_side, exc)
+            try:
+                return plan, plan.execute(**run)
+            finally:
+                plan.release_operands()
+        plans, best, results = (plan, other), [math.inf, math.inf], [None, None]
+        try:
+            for turn in range(2 * (TRIALS + 1)):
+                side = turn % 2
+                start = time.perf_counter()
+                results[side] = plans[side].execute(**run)
+                if turn >= 2:  # (the first of each side pays for what runs once: kernels, staging buffers)
+                    best[side] = min(best[side], time.perf_counter() - start)
+        except BaseException:  # (neither is cached: the next call makes its plan again)
+            other.free()
+            plan.free()
+            raise
+        faster = int(best[1] < best[0])
+        logger.info("placement: %s measured %.0f µs on the model's side, %.0f on the other; keeping %s",
+                    type(plan).__name__, best[0] * 1e6, best[1] * 1e6, "the other" if faster else "the model's")
+        plans[1 - faster].free()
+        plans[faster].release_operands()
+        return plans[faster], results[faster]
+
+    def _planned(self, front, operands: tuple, options: dict, execution, stream, device_id, out,
+                 retry: bool = True) -> Planner:
+        """A new plan, planned; after an out-of-memory failure, where *retry*, once more having freed
+        this thread's cached plans."""
         arguments = dict(options, execution=execution, stream=stream, device_id=device_id)
         if out is not None:
             arguments["out"] = out
         try:
             return front(*operands, **arguments).plan()
         except OutOfMemoryError:
+            if not retry:
+                raise
             self.cache.release()
             return front(*operands, **arguments).plan()

@@ -134,6 +134,12 @@ class FFT(Planner):
     def __new__(cls, x, axes=None, *, execution=None, device_id=None, **options):
         return cls._new(FFT, execution, [locate(x, "x")], device_id, any_empty(x), {"axes": axes, **options}, (x,))
 
+    @property
+    def writes_operands(self) -> bool:
+        """Whether an execution may write *x*: an in-place transform, or ``overwrite_x``."""
+        p = self.problem
+        return p is not None and bool(p.inplace or p.overwrite_x)
+
     @classmethod
     def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
         """``5 N log2 N`` flops per transform of N points (half that for r2c and c2r) times the

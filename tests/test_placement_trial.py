@@ -1,0 +1,169 @@
+"""The stateless path's measurement of close calls: where the cost model placed host operands by
+a close call, the first call times the plans of both sides on its operands and the cache keeps
+the faster (gpmath._core.stateless.Stateless._measured).  A stand-in front with a stand-in clock:
+each side's executions take the times a test gives them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpmath._core import stateless
+from gpmath._core.placement import Verdict
+from gpmath._core.stateless import TRIALS, Stateless
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def front_of(clock: Clock, costs: dict, verdict: Verdict | None, refused: Exception | None = None,
+             failing: Exception | None = None, writes: bool = False):
+    """A front whose plan of *execution* None is the model's (*verdict* puts it on the GPU or the
+    CPU), and whose forced plans are the other side's; ``costs[side]`` lists the seconds of each
+    execution on that side in turn (the last repeats)."""
+
+    class Front:
+        operand_names = ("a",)
+        nbytes = 0
+        writes_operands = writes
+        made: list = []
+        executed: list = []
+
+        def __init__(self, a, *, scale=1.0, execution=None, stream=None, device_id=None, out=None):
+            if execution is None:
+                self.side, self.placement = ("cuda" if verdict.on_gpu else "cpu") if verdict else "cpu", verdict
+            elif refused is not None:
+                raise refused
+            else:
+                self.side, self.placement = execution, None
+            self.device_id = 0 if self.side == "cuda" else None
+            self.a, self.scale, self.freed, self.runs = a, scale, False, 0
+            Front.made.append(self)
+
+        def plan(self):
+            return self
+
+        def _run(self, a):
+            assert not self.freed
+            if failing is not None:
+                raise failing
+            times = costs[self.side]
+            clock.now += times[min(self.runs, len(times) - 1)]
+            self.runs += 1
+            Front.executed.append(self.side)
+            return (self.side, a * self.scale)
+
+        def execute(self, out=None):
+            return self._run(self.a)
+
+        def execute_with(self, a, out=None):
+            return self._run(a)
+
+        def release_operands(self):
+            self.a = None
+
+        def free(self):
+            self.freed, self.a = True, None
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.free()
+
+    return Front
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(stateless.time, "perf_counter", clock)
+    return clock
+
+
+CLOSE_CPU = Verdict(False, "model", 1.0e-4, 1.2e-4)
+CLOSE_GPU = Verdict(True, "model", 1.2e-4, 1.0e-4)
+
+
+@pytest.mark.parametrize("verdict, costs, kept", [
+    (CLOSE_CPU, {"cpu": [5e-4, 2e-4], "cuda": [9e-4, 1e-4]}, "cuda"),  # the model's CPU measured slower
+    (CLOSE_CPU, {"cpu": [5e-4, 1e-4], "cuda": [9e-4, 2e-4]}, "cpu"),  # the model's CPU measured faster
+    (CLOSE_GPU, {"cpu": [5e-4, 1e-4], "cuda": [1e-4, 3e-4]}, "cpu"),  # the GPU's first run fast, its others slow
+    (CLOSE_GPU, {"cpu": [1e-5, 3e-4], "cuda": [9e-4, 2e-4]}, "cuda"),  # (first runs are not counted)
+])
+def test_a_close_call_keeps_the_side_measured_faster(clock, verdict, costs, kept):
+    front, path = front_of(clock, costs, verdict), Stateless("trial-test")
+    a = np.arange(3.0)
+    side, value = path(front, (a,), {"scale": 2.0})
+    assert side == kept and np.array_equal(value, 2 * a)  # the call's result is the kept side's
+    assert front.executed == ["cpu", "cuda"][::1 if not verdict.on_gpu else -1] * (TRIALS + 1)
+    model, other = front.made
+    assert [p.side for p in front.made if not p.freed] == [kept] and model.a is None and other.a is None
+    front.executed.clear()
+    b = np.arange(3.0) + 1
+    assert path(front, (b,), {"scale": 2.0})[0] == kept and front.executed == [kept]  # the cache's plan, no trial
+    assert len(front.made) == 2
+
+
+def test_a_verdict_not_close_runs_the_models_plan_alone(clock):
+    far = Verdict(False, "model", 1e-4, 5e-4)
+    front = front_of(clock, {"cpu": [1e-3], "cuda": [1e-6]}, far)
+    side, _ = Stateless("trial-test-far")(front, (np.ones(2),), {})
+    assert side == "cpu" and front.executed == ["cpu"] and len(front.made) == 1
+
+
+def test_without_the_other_sides_plan_the_models_runs(clock):
+    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-6]}, CLOSE_CPU, refused=MemoryError("no room"))
+    path = Stateless("trial-test-refused")
+    assert path(front, (np.ones(2),), {})[0] == "cpu" and front.executed == ["cpu"]
+    assert path(front, (np.ones(2),), {})[0] == "cpu" and len(front.made) == 1  # cached
+
+
+def test_a_failing_execution_frees_both_plans_and_raises(clock):
+    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-4]}, CLOSE_CPU, failing=np.linalg.LinAlgError("singular"))
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        Stateless("trial-test-failing")(front, (np.ones(2),), {})
+    assert len(front.made) == 2 and all(p.freed for p in front.made)
+
+
+def test_an_uncached_call_is_not_measured(clock):
+    """Operands of several packages, or a cache of size 0, run one plan freed at once (no key)."""
+    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-6]}, CLOSE_CPU)
+    side, _ = Stateless("trial-test-uncached")(front, ([1.0, 2.0],), {"scale": [1]})  # an unhashable option
+    assert side == "cpu" and len(front.made) == 1
+
+
+@pytest.mark.parametrize("writes, out", [(True, None), (False, np.empty(2))])
+def test_a_plan_that_writes_its_operands_or_a_call_with_out_is_not_measured(clock, writes, out):
+    """An in-place transform, an input the transform may overwrite, or a product into out (which c
+    may be): running it twice would compute on what the first run wrote."""
+    front = front_of(clock, {"cpu": [1e-3], "cuda": [1e-6]}, CLOSE_CPU, writes=writes)
+    side, _ = Stateless("trial-test-writes")(front, (np.ones(2),), {}, out=out)
+    assert side == "cpu" and front.executed == ["cpu"] and len(front.made) == 1
+
+
+def test_no_memory_for_the_other_side_keeps_the_threads_cached_plans(clock, monkeypatch):
+    from gpmath._errors import OutOfMemoryError
+
+    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-6]}, CLOSE_CPU, refused=OutOfMemoryError(2, "cudaErrorMemoryAllocation", "cudaMallocAsync"))
+    path = Stateless("trial-test-memory")
+    monkeypatch.setattr(path.cache, "release", lambda: pytest.fail("the cached plans were released"))
+    assert path(front, (np.ones(2),), {})[0] == "cpu" and len(front.made) == 1
+
+
+def test_plans_say_whether_they_write_their_operands():
+    import gpmath
+
+    x = np.ones(8, np.complex128)
+    for options, writes in (({}, False), ({"inplace": True}, True), ({"overwrite_x": True}, True)):
+        with gpmath.fft.FFT(x.copy(), execution="cpu", **options) as plan:
+            assert plan.writes_operands is writes, options
+    with gpmath.blas.Matmul(np.eye(2), np.eye(2), execution="cpu") as plan:
+        assert not plan.writes_operands
+    with gpmath.solver.Solve(np.eye(2), np.ones(2), execution="cpu") as plan:
+        assert not plan.writes_operands
