@@ -498,6 +498,20 @@ def test_a_transform_the_model_puts_on_the_cpu_is_scipys_without_a_plan(
     assert place(lambda: work, 0).on_gpu and _functions.host_lane(key) is None
 
 
+def test_a_transform_on_its_way_to_the_gpu_is_estimated_once(usable_gpu, monkeypatch, rng):
+    """Past SMALL_SIZE a transform the model gives the GPU asks its kept verdict at each call: its
+    estimate (FFT._work's) is made at the first call only."""
+    from gpmath.fft import FFT, _functions
+
+    x = (rng.standard_normal((64, 8192)) + 1j).astype(np.complex64)
+    call = _functions.Call("c2c", "forward", None, False, None, None, None)
+    work = FFT._work((x.shape,), x.dtype.name, {"axes": (1,), "kind": "c2c"})
+    assert place(lambda: work, 0).on_gpu and not place(lambda: work, 0).close
+    assert _functions.small_transform(x, (1,), (8192,), call) is None
+    monkeypatch.setattr(_functions, "transform_work", lambda *args: pytest.fail("estimated again"))
+    assert _functions.small_transform(x, (1,), (8192,), call) is None
+
+
 @pytest.mark.parametrize("layout", ["strided", "fortran", "bigendian", "readonly", "reversed"])
 def test_without_a_gpu_larger_products_and_transforms_of_every_layout_are_numpys_and_scipys(monkeypatch, rng, layout):
     monkeypatch.setattr(runtime, "device_count", lambda: 0)

@@ -231,10 +231,11 @@ def kept_model(family: str, precision: str, device_id: int) -> Model:
     return found
 
 
-def cpu_verdict(family: str, precision: str, device_id: int, flops: float, work: Callable[[], Work] | None = None,
-                problem: Hashable = None) -> bool:
+def cpu_verdict(family: str, precision: str, device_id: int, flops: float | None,
+                work: Callable[[], Work] | None = None, problem: Hashable = None) -> bool:
     """Whether the :func:`kept_model` of *family* in *precision* on GPU *device_id* puts a problem of
-    *flops* on the CPU, as :func:`~gpmath._core.placement.place` decides: at once under
+    *flops* (None: ``work().flops``, asked only where no verdict is kept) on the CPU, as
+    :func:`~gpmath._core.placement.place` decides: at once under
     :func:`host_flops`, else by ``work()``, the problem's estimate (for a problem without dependent
     steps and not a close call, :attr:`~gpmath._core.placement.Verdict.close`; without *work*:
     False); the verdict is kept per *problem* where one is given (a hashable
@@ -244,6 +245,8 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float, work:
     found = None if key is None else _verdicts.get(key)
     if found is None:
         rates = kept_model(family, precision, device_id)
+        if flops is None:
+            flops = work().flops
         if flops < host_flops(rates):
             found = True
         elif work is None:

@@ -152,10 +152,11 @@ def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | Non
     return where is None
 
 
-def surely_on_cpu(front: str, family: str, precision: str, flops: float, execution: str | None,
+def surely_on_cpu(front: str, family: str, precision: str, flops: float | None, execution: str | None,
                   work: Callable[[], Work] | None = None, problem: Hashable = None) -> bool:
     """Whether :func:`choose` gives planner *front* its CPU engine for host operands (no stream,
-    no ``device_id``) of a problem of *flops* in *family* and *precision* (``"float32"``,
+    no ``device_id``) of a problem of *flops* (None: ``work().flops``, asked only where the model
+    is consulted) in *family* and *precision* (``"float32"``,
     ``"float64"``) with *execution*, told without building the plan: ``execution="cpu"``, the
     placement mode ``"cpu"``, no usable GPU (logged once, as :func:`choose` logs it), or automatic
     placement where the model puts the problem on the CPU: at once where the model's whole CPU time

@@ -23,7 +23,7 @@ from .._core.dtypes import DTYPES
 from .._core.host_bridge import host_view, in_package
 from .._core.packages import as_array, known_package
 from .._core.engines import surely_on_cpu
-from .._core.placement import Work, get_placement, stays_on_host
+from .._core.placement import Work, get_placement, precision, stays_on_host
 from .._core.stateless import Stateless, lane_key
 from .._core.streams import resolve_stream
 from ._args import c2r_lengths, check_norm, check_workers, many_axes, nonempty_axes, one_axis, promoted_name
@@ -141,18 +141,42 @@ def small_transform(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call, ho
     return transform
 
 
-def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> Work | bool:
-    """The :class:`~gpmath._core.placement.Work` (``FFT._work``'s estimate) of a transform of host
-    array *x* beyond :data:`SMALL_SIZE` to which the FFT front gives its CPU engine
-    (:func:`~gpmath._core.engines.surely_on_cpu`), else False."""
+def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> Placed | bool:
+    """Where a transform of host array *x* beyond :data:`SMALL_SIZE` is placed (:class:`Placed`),
+    if the FFT front gives it its CPU engine (:func:`~gpmath._core.engines.surely_on_cpu`), else
+    False.  The estimate (``FFT._work``'s) is made only where no verdict is kept for the
+    transform yet, or to keep it for a host lane: a call that goes on to the plans asks one lookup."""
     pkg = _host_package(x, call.stream, call.device_id)
     if pkg is None:
         return False
     if not all(x.shape[axis] for axis in axes):  # an empty axis padded: the plans' rules
         return False
-    estimate = transform_work(tuple(x.shape), DTYPES[pkg.dtype_name(x)], axes, s, call.kind)
-    on_cpu = surely_on_cpu("FFT", "fft", estimate.precision, estimate.flops, call.execution, lambda: estimate, estimate)
-    return estimate if on_cpu else False
+    shape, name = tuple(x.shape), pkg.dtype_name(x)
+    placed = Placed((shape, name, axes, s, call.kind))
+    on_cpu = surely_on_cpu("FFT", "fft", precision(name), None, call.execution, placed.work, placed.problem)
+    return placed if on_cpu else False
+
+
+class Placed:
+    """A transform past :data:`SMALL_SIZE` that a host lane may keep: its *problem* (shape, dtype
+    name, axes, lengths, kind: the key of its kept verdict) and :meth:`work`, its estimate, made
+    at the first need."""
+
+    __slots__ = ("problem", "_work")
+
+    def __init__(self, problem: tuple):
+        self.problem, self._work = problem, None
+
+    def work(self) -> Work:
+        """``FFT._work``'s estimate of the transform (made once)."""
+        if self._work is None:
+            shape, name, axes, s, kind = self.problem
+            self._work = transform_work(shape, DTYPES[name], axes, s, kind)
+        return self._work
+
+    def on_cpu(self) -> bool:
+        """Whether the engine choice still gives the transform the CPU engine (for automatic placement)."""
+        return surely_on_cpu("FFT", "fft", precision(self.problem[1]), None, None, self.work, self.problem)
 
 
 @functools.lru_cache(maxsize=256)
@@ -221,17 +245,15 @@ def host_lane(key: tuple | None) -> Callable | None:
     if kept is None or get_placement() == "cuda":
         return None
     transform, placed = kept
-    if placed is None or surely_on_cpu("FFT", "fft", placed.precision, placed.flops, None, lambda: placed, placed):
-        return transform
-    return None
+    return transform if placed is None or placed.on_cpu() else None
 
 
-def keep_host_lane(key: tuple, transform: Callable, placed: Work | None = None) -> None:
+def keep_host_lane(key: tuple, transform: Callable, placed: Placed | None = None) -> None:
     """Keep *transform* (scipy.fft's function of a NumPy array, from :func:`small_transform`) for
     the host lane *key*: the call's arguments and the array's shape and (native) dtype, all that
     it depends on but the placement mode, which :func:`host_lane` reads at each use, and, for a
-    transform past :data:`SMALL_SIZE`, where the engine choice puts it: its *placed* estimate,
-    asked again at each use (the GPU in use and its calibration may change)."""
+    transform past :data:`SMALL_SIZE`, where the engine choice puts it (*placed*), asked again at
+    each use (the GPU in use and its calibration may change)."""
     if len(_HOST_LANES) >= _MOST_HOST_LANES:
         _HOST_LANES.clear()
     _HOST_LANES[key] = transform, placed
