@@ -693,3 +693,4 @@ def test_calibration_keeps_each_points_fastest_pass_and_measures_a_disturbed_sid
     assert [t for _, t in found["cpu"]] == pytest.approx([10e-6 + f / 1e11 for f, _ in found["cpu"]], rel=1e-6)
     assert [t for _, t in found["gpu"]] == pytest.approx([50e-6 + f / 1e13 for f, _ in found["gpu"]], rel=1e-6)
     assert calls[(cpu_n, None)] == 3 and len(rests) == 2 and all(r == calibration._REST_S for r in rests)
+    assert all(calls[(n, 0)] == 2 for n in problem.measured(True))  # (the GPU's points, plausible, twice only)
