@@ -101,7 +101,8 @@ def test_a_close_call_keeps_the_side_measured_faster(clock, verdict, costs, kept
     a = np.arange(3.0)
     side, value = path(front, (a,), {"scale": 2.0})
     assert side == kept and np.array_equal(value, 2 * a)  # the call's result is the kept side's
-    assert front.executed == ["cpu", "cuda"][::1 if not verdict.on_gpu else -1] * (TRIALS + 1)
+    model_side, other_side = ("cuda", "cpu") if verdict.on_gpu else ("cpu", "cuda")
+    assert front.executed == [model_side] * (TRIALS + 1) + [other_side] * (TRIALS + 1)  # one side's runs, then the other's
     model, other = front.made
     assert [p.side for p in front.made if not p.freed] == [kept] and model.a is None and other.a is None
     front.executed.clear()

@@ -51,7 +51,7 @@ from .planner import Planner
 __all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where", "TRIALS"]
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
-TRIALS = 2  # timed executions a side where the cost model's placement was a close call
+TRIALS = 3  # timed executions a side where the cost model's placement was a close call
 logger = logging.getLogger("gpmath")
 
 
@@ -232,9 +232,13 @@ class Stateless:
                   run: dict) -> tuple[Planner, object]:
         """``(the faster plan, its result)``: *plan*, placed by a close call of the cost model
         (:attr:`Verdict.close <gpmath._core.placement.Verdict.close>`), and a plan of the same call
-        on the other side (``execution`` ``"cuda"`` or ``"cpu"``), each run once, then
-        :data:`TRIALS` times alternately on the call's operands, timed (host operands: each
-        execution returns with its result on the host); the slower one is freed.  Where the
+        on the other side (``execution`` ``"cuda"`` or ``"cpu"``), each run on the call's operands
+        once and then :data:`TRIALS` times timed, one side's runs after the other's (host
+        operands: each execution returns with its result on the host); the slower one is freed.
+        A side's runs are not interleaved with the other's: a CPU product's BLAS threads spin for
+        a while after it and slow a GPU call's host copies, and an H100 host's CPU ``eigh`` of
+        order 128 took 6.1 ms right after the GPU's, 1.7 in a loop of its own; each side's first
+        run, untimed, takes that switch as a loop of calls pays it once.  Where the
         other plan cannot be made (no memory, a library missing), *plan* stays.  Both sides
         compute the same values: the call's result is the faster one's."""
         other_side = "cpu" if plan.device_id is not None else "cuda"
@@ -248,11 +252,12 @@ class Stateless:
                 plan.release_operands()
         plans, best, results = (plan, other), [math.inf, math.inf], [None, None]
         try:
-            for turn in range(2 * (TRIALS + 1)):
-                side = turn % 2
-                start = time.perf_counter()
-                results[side] = plans[side].execute(**run)
-                if turn >= 2:  # (the first of each side pays for what runs once: kernels, staging buffers)
+            for side in (0, 1):
+                execute = plans[side].execute
+                results[side] = execute(**run)  # (untimed: what runs once, and the switch from the other side)
+                for _ in range(TRIALS):
+                    start = time.perf_counter()
+                    results[side] = execute(**run)
                     best[side] = min(best[side], time.perf_counter() - start)
         except BaseException:  # (neither is cached: the next call makes its plan again)
             other.free()
