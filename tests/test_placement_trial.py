@@ -168,3 +168,64 @@ def test_plans_say_whether_they_write_their_operands():
         assert not plan.writes_operands
     with gpmath.solver.Solve(np.eye(2), np.ones(2), execution="cpu") as plan:
         assert not plan.writes_operands
+
+
+@pytest.mark.parametrize("costs, on_cpu", [({"cpu": [1e-4], "cuda": [3e-4]}, True), ({"cpu": [3e-4], "cuda": [1e-4]}, False)])
+def test_the_side_measured_is_kept_for_the_shortcut(clock, costs, on_cpu):
+    """A close call of a problem a stateless shortcut takes (Verdict.kept) settles the shortcut's kept
+    verdict: the shortcut then answers a CPU side's calls, and leaves a GPU side's to the plans."""
+    from gpmath._core import calibration
+
+    kept = ("gemm", "float32", 0, ("float32", 300, 300, 300))
+    for verdict in (Verdict(False, "model", 1.0e-4, 1.2e-4, kept), Verdict(True, "model", 1.2e-4, 1.0e-4, kept)):
+        calibration._verdicts.pop(kept, None)
+        front = front_of(clock, costs, verdict)
+        Stateless(f"trial-test-settle-{verdict.on_gpu}")(front, (np.ones(2),), {})
+        assert calibration.cpu_verdict(*kept[:3], 1e12, None, kept[3]) is on_cpu  # (the shortcut's question)
+        assert calibration._verdicts.pop(kept) is on_cpu
+
+
+def _shortcut_problem(x, kind, n=None, axis=-1, s=None, axes=None):
+    """The problem a host transform's shortcut asks its kept verdict for (fft._functions.Placed), as
+    run_1d and run_nd normalise the call's axes and lengths."""
+    from gpmath.fft._args import c2r_lengths, many_axes, one_axis
+
+    shape = tuple(x.shape)
+    if axes is None and s is None:
+        axes, lengths = one_axis(shape, n, axis)
+        if kind == "c2r":
+            lengths = c2r_lengths(shape, axes, lengths, given=n is not None, one_d=True)
+    else:
+        axes, lengths = many_axes(shape, s, axes)
+        if kind == "c2r":
+            lengths = c2r_lengths(shape, axes, lengths, given=s is not None)
+    return (shape, x.dtype.name, axes, lengths, kind)
+
+
+@pytest.mark.parametrize("dtype, kind, where", [
+    ("complex64", "c2c", {}), ("complex128", "c2c", {"axis": 0}), ("complex64", "c2c", {"n": 50}),
+    ("complex64", "c2c", {"n": 200, "axis": 1}), ("float32", "r2c", {}), ("float64", "c2c", {}),
+    ("complex64", "c2r", {}), ("complex128", "c2r", {"n": 31}), ("complex64", "c2c", {"axes": (0, 1)}),
+    ("complex64", "c2c", {"s": (32, 40), "axes": (1, 0)}), ("complex64", "c2c", {"axes": (-1, -2)}),
+    ("float64", "r2c", {"axes": (0, 1)}), ("complex64", "c2r", {"s": (20, 30)}),
+])
+def test_a_plans_problem_is_the_shortcuts(dtype, kind, where):
+    """The estimate a plan is placed by names its problem as the shortcut does, so the measured side
+    of a close call reaches the shortcut: a transform's (shape, dtype, axes, lengths, kind) through
+    the options the stateless call gives the FFT front, and a product's (dtype, m, k, n)."""
+    from gpmath.blas import Matmul
+    from gpmath.fft import FFT
+
+    x = np.ones((64, 96), dtype)
+    problem = _shortcut_problem(x, kind, **where)
+    options = {"axes": problem[2], "s": problem[3], "kind": kind, "norm": None, "overwrite_x": False, "workers": None}
+    assert FFT._work((tuple(x.shape),), dtype, options).problem == problem
+    assert Matmul._work(((64, 96), (96, 5), None, None), dtype, {}).problem == (dtype, 64, 96, 5)
+
+
+@pytest.mark.parametrize("shapes", [((2, 64, 96), (96, 5), None, None), ((64, 96), (96, 5), (64, 5), None),
+                                    ((64, 96), (96, 5), None, (64, 1)), ((96,), (96, 5), None, None)])
+def test_products_the_shortcut_does_not_take_name_no_problem(shapes):
+    from gpmath.blas import Matmul
+
+    assert Matmul._work(shapes, "float32", {}).problem is None

@@ -36,8 +36,8 @@ import numpy as np
 from . import runtime
 from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover, near
 
-__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "cpu_verdict", "calibrate", "saved", "path",
-           "square_work", "crossovers", "host_flops"]
+__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "cpu_verdict", "settle", "calibrate", "saved",
+           "path", "square_work", "crossovers", "host_flops"]
 
 logger = logging.getLogger("gpmath")
 
@@ -259,10 +259,30 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float | None
             cpu, gpu = rates.cpu_seconds(estimate), rates.gpu_seconds(estimate)
             found = not estimate.steps and cpu < gpu and not near(cpu, gpu)
         if key is not None:
-            if len(_verdicts) >= _MOST_VERDICTS:
-                _verdicts.clear()
-            _verdicts[key] = found
+            _keep(key, found)
     return found
+
+
+def settle(kept: tuple, on_cpu: bool) -> None:
+    """Keep *on_cpu* as the verdict of key *kept* (:attr:`Verdict.kept
+    <gpmath._core.placement.Verdict.kept>`: ``(family, precision, device, problem)``): the stateless
+    path measured a close call there, and :func:`cpu_verdict` gives its shortcut that answer until
+    :func:`calibrate` measures again.
+
+    Examples
+    --------
+    >>> settle(("gemm", "float32", 0, ("float32", 300, 300, 300)), True)
+    >>> cpu_verdict("gemm", "float32", 0, 5.4e7, None, ("float32", 300, 300, 300))
+    True
+    >>> _verdicts.clear()
+    """
+    _keep(kept, on_cpu)
+
+
+def _keep(key: tuple, on_cpu: bool) -> None:
+    if len(_verdicts) >= _MOST_VERDICTS:
+        _verdicts.clear()
+    _verdicts[key] = on_cpu
 
 
 def host_flops(rates: Model) -> float:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Hashable
 
 from .dtypes import DTYPES
 
@@ -134,6 +134,11 @@ class Work:
         *count* problems of *flops* each in *family* (the condition estimate's triangular
         solves).  On the GPU each costs its family's whole per-call overhead (a launch-bound
         step), on the CPU only its flops.
+    problem : hashable, optional
+        The problem as a stateless shortcut describes it, where one can take it (a NumPy product's
+        dtype name and ``m, k, n``; a transform's shape, dtype name, axes, lengths and kind): the
+        key under which the shortcut asks its kept verdict, which the stateless path's measurement
+        of a close call settles (:attr:`Verdict.kept`).
     """
 
     family: str
@@ -142,6 +147,7 @@ class Work:
     bytes_in: int
     bytes_out: int
     steps: tuple[tuple[str, float, int], ...] = ()
+    problem: Hashable = None
 
     @property
     def precision(self) -> str:
@@ -264,7 +270,10 @@ class Model:
 @dataclass(frozen=True)
 class Verdict:
     """Where :func:`place` sends a plan, and why (for the INFO log), with the model's seconds on
-    each side where the model decided (None for a placement mode).
+    each side where the model decided (None for a placement mode) and, for a problem a stateless
+    shortcut takes (:attr:`Work.problem`), the key of the shortcut's kept verdict, ``(family,
+    precision, device, problem)``: the stateless path's measurement of a close call settles it
+    (:func:`~gpmath._core.calibration.settle`), so the shortcut answers the calls after it.
 
     Examples
     --------
@@ -276,6 +285,7 @@ class Verdict:
     reason: str
     cpu_seconds: float | None = None
     gpu_seconds: float | None = None
+    kept: tuple | None = None
 
     @property
     def close(self) -> bool:
@@ -311,9 +321,10 @@ def place(work: Callable[[], Work], device_id: int) -> Verdict:
     for family, flops, count in estimate.steps:
         step = calibration.model(family, estimate.precision, device_id)
         cpu, gpu = cpu + count * (step.cpu.seconds(flops) - step.cpu.overhead), gpu + count * step.gpu.seconds(flops)
+    kept = None if estimate.problem is None else (estimate.family, estimate.precision, device_id, estimate.problem)
     if cpu < gpu:
-        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}", cpu, gpu)
-    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}", cpu, gpu)
+        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}", cpu, gpu, kept)
+    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}", cpu, gpu, kept)
 
 
 def crossover(model: Model, work_of: Callable[[int], Work]) -> int | None:

@@ -81,7 +81,8 @@ def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | 
     else:  # larger: where the engine choice would give it the CPU engine
         precision, flops = model
         on_cpu = surely_on_cpu("Matmul", "gemm", precision, flops * work, execution,
-                               lambda: Matmul._work(((m, k), (k, n), None, None), a.dtype.name, {}), (a.dtype, m, k, n))
+                               lambda: Matmul._work(((m, k), (k, n), None, None), a.dtype.name, {}),
+                               (a.dtype.name, m, k, n))
     return np.matmul(a, b) if on_cpu else None
 
 

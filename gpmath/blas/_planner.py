@@ -84,13 +84,17 @@ class Matmul(Planner):
     @classmethod
     def _work(cls, shapes: tuple, dtype: str, options: dict) -> Work:
         """``2 m n k`` flops per product (4 times that for complex dtypes) over the larger batch of
-        *a* and *b*; the operands go in, the ``(..., M, N)`` result comes out."""
+        *a* and *b*; the operands go in, the ``(..., M, N)`` result comes out.  A product of two
+        matrices without ``c`` or ``bias`` is the problem ``(dtype, m, k, n)`` of the NumPy
+        shortcut (:func:`~gpmath.blas._cpu.small_product`)."""
         a, b = shapes[0], shapes[1]
         m, k, n = a[-2] if len(a) > 1 else 1, a[-1] if a else 1, b[-1] if len(b) > 1 else 1
         batch = max(math.prod(a[:-2]), math.prod(b[:-2]))
         size = itemsize(dtype)
+        plain = len(a) == 2 and len(b) == 2 and all(s is None for s in shapes[2:])  # (a shortcut's product: no c, no bias)
         return Work("gemm", dtype, 2 * batch * m * n * k * flop_factor(dtype),
-                    size * sum(math.prod(s) for s in shapes if s is not None), size * batch * m * n)
+                    size * sum(math.prod(s) for s in shapes if s is not None), size * batch * m * n,
+                    problem=(dtype, m, k, n) if plain else None)
 
     def __init__(self, a: Any, b: Any, c: Any = None, bias: Any = None, *, alpha: Any = 1, beta: Any = None,
                  epilog: str | None = None, out: Any = None, compute: str | None = None, execution: str | None = None,

@@ -59,7 +59,9 @@ def transform_flops(shape: tuple[int, ...], axes: tuple[int, ...], s: tuple[int,
 def transform_work(shape: tuple[int, ...], dtype: DType, axes: tuple[int, ...], s: tuple[int, ...], kind: str) -> Work:
     """:meth:`FFT._work` of a transform of *kind* of an array of *shape* and *dtype* (one gpmath
     transforms) along *axes* with lengths *s*, normalised (as :func:`~gpmath.fft._problem.describe`
-    leaves them): :func:`transform_flops`, the array in and the result out.
+    leaves them): :func:`transform_flops`, the array in and the result out; the problem
+    ``(shape, dtype name, axes, s, kind)`` as the host shortcut describes it
+    (:class:`~gpmath.fft._functions.Placed`).
 
     Examples
     --------
@@ -69,7 +71,7 @@ def transform_work(shape: tuple[int, ...], dtype: DType, axes: tuple[int, ...], 
     _, out_name = transform_dtypes(dtype.name, kind)
     _, out_shape = transform_shapes(shape, axes, kind, s)
     return Work("fft", dtype.name, transform_flops(shape, axes, s, kind), math.prod(shape) * dtype.itemsize,
-                math.prod(out_shape) * DTYPES[out_name].itemsize)
+                math.prod(out_shape) * DTYPES[out_name].itemsize, problem=(shape, dtype.name, axes, s, kind))
 
 
 class FFT(Planner):
