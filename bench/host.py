@@ -80,17 +80,18 @@ def wall_medians_s(fns: dict, budget_s: float = 1.5, most: int = 15) -> dict:
     need the cores that a multithreaded CPU product's threads keep spinning on afterwards (a 4096²
     float32 NumPy matmul on the GPU: 6.5 ms alone, 27.6 ms right after a NumPy product on an H200
     host).  Calls shorter than :data:`LOOP_S` are timed as a loop of calls that lasts about that
-    long (counted from the fastest of three calls after a warm-up: a 192² NumPy product's single
-    first call, once 4x its loop's, shortened its loops and raised their mean) (the per-call cost of a loop, as a program calling one function many times pays it: a
+    long (the per-call cost of a loop, as a program calling one function many times pays it: a
     16x16 NumPy solve took 31 µs a call in a loop of 300 on the H200's host, 70-82 µs as the
-    second of two calls after other libraries' calls).  The round count fits *budget_s* for the
+    second of two calls after other libraries' calls), its count from the fastest of three calls
+    after a warm-up (one slow call, a thread pool waking, would shorten that function's loops).  The
+    round count fits *budget_s* for the
     slowest function (3 at least)."""
     fns = {name: fns[name] for name in sorted(fns, key=GPU_FIRST.index)}
     first = {}
     for name, fn in fns.items():
         fn()  # warm-up: plans, caches, kernels
         first[name] = math.inf
-        for _ in range(3):  # (the fastest of three: one slow call, a thread pool waking, would shorten the loops)
+        for _ in range(3):
             start = time.perf_counter()
             fn()
             first[name] = min(first[name], time.perf_counter() - start)

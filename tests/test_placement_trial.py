@@ -102,7 +102,7 @@ def test_a_close_call_keeps_the_side_measured_faster(clock, verdict, costs, kept
     side, value = path(front, (a,), {"scale": 2.0})
     assert side == kept and np.array_equal(value, 2 * a)  # the call's result is the kept side's
     model_side, other_side = ("cuda", "cpu") if verdict.on_gpu else ("cpu", "cuda")
-    assert front.executed == [model_side] * (TRIALS + 1) + [other_side] * (TRIALS + 1)  # one side's runs, then the other's
+    assert front.executed == [model_side] * (TRIALS + 1) + [other_side] * (TRIALS + 1)  # one side, then the other
     model, other = front.made
     assert [p.side for p in front.made if not p.freed] == [kept] and model.a is None and other.a is None
     front.executed.clear()
@@ -151,7 +151,8 @@ def test_a_plan_that_writes_its_operands_or_a_call_with_out_is_not_measured(cloc
 def test_no_memory_for_the_other_side_keeps_the_threads_cached_plans(clock, monkeypatch):
     from gpmath._errors import OutOfMemoryError
 
-    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-6]}, CLOSE_CPU, refused=OutOfMemoryError(2, "cudaErrorMemoryAllocation", "cudaMallocAsync"))
+    refused = OutOfMemoryError(2, "cudaErrorMemoryAllocation", "cudaMallocAsync")
+    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-6]}, CLOSE_CPU, refused=refused)
     path = Stateless("trial-test-memory")
     monkeypatch.setattr(path.cache, "release", lambda: pytest.fail("the cached plans were released"))
     assert path(front, (np.ones(2),), {})[0] == "cpu" and len(front.made) == 1
@@ -170,7 +171,8 @@ def test_plans_say_whether_they_write_their_operands():
         assert not plan.writes_operands
 
 
-@pytest.mark.parametrize("costs, on_cpu", [({"cpu": [1e-4], "cuda": [3e-4]}, True), ({"cpu": [3e-4], "cuda": [1e-4]}, False)])
+@pytest.mark.parametrize("costs, on_cpu", [({"cpu": [1e-4], "cuda": [3e-4]}, True),
+                                           ({"cpu": [3e-4], "cuda": [1e-4]}, False)])
 def test_the_side_measured_is_kept_for_the_shortcut(clock, costs, on_cpu):
     """A close call of a problem a stateless shortcut takes (Verdict.kept) settles the shortcut's kept
     verdict: the shortcut then answers a CPU side's calls, and leaves a GPU side's to the plans."""
@@ -229,3 +231,15 @@ def test_products_the_shortcut_does_not_take_name_no_problem(shapes):
     from gpmath.blas import Matmul
 
     assert Matmul._work(shapes, "float32", {}).problem is None
+
+
+def test_a_long_close_call_is_not_measured(clock):
+    """Past TRIAL_MOST_S by the model the model's side stands: eight runs of a one-second call would
+    cost its caller seconds."""
+    from gpmath._core.stateless import TRIAL_MOST_S
+
+    long = Verdict(False, "model", 1.0 * TRIAL_MOST_S, 1.2 * TRIAL_MOST_S)
+    assert long.close
+    front = front_of(clock, {"cpu": [1e-3], "cuda": [1e-6]}, long)
+    side, _ = Stateless("trial-test-long")(front, (np.ones(2),), {})
+    assert side == "cpu" and front.executed == ["cpu"] and len(front.made) == 1

@@ -8,7 +8,8 @@ larger size, and between the two where its copies change from pageable to pipeli
 each side's time is taken straight between its points (a :class:`~gpmath._core.placement.Side`),
 from its time of no flops.  Each point keeps
 the fastest of two passes that interleave the sides (the GPU first, the second after a rest: its
-copies measured right after the CPU's products are slowed by BLAS threads still spinning), and a side whose larger problem ran at a lower
+copies measured right after the CPU's products are slowed by BLAS threads still spinning), and a
+side whose larger problem ran at a lower
 rate than a smaller one (a timing disturbed by other threads) is measured again after a rest.  The link's copy
 rates are measured once, through :mod:`gpmath._core.transfer` (pageable copies below its
 pipelining size, pinned buffers above).

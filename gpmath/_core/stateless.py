@@ -14,15 +14,15 @@ puts a plan depends only on these and the operands' shapes and dtypes.  The
 
 The key fixes everything the plan validated, so a hit does no validation: ``execute_with`` binds
 the operands unchecked, executes, and releases them, so a cached plan never keeps the caller's
-arrays alive.  A miss builds the plan through its front (which
-chooses the engine, CPU or CUDA), plans it (after an out-of-memory failure: once more, having
-freed this thread's cached plans) and caches it; where automatic placement put host operands on
-a side by a close call of its cost model (:attr:`Verdict.close
-<gpmath._core.placement.Verdict.close>`), the miss also makes the other side's plan, times both
-on the call's operands and caches the faster (:meth:`Stateless._measured`), so a loop of calls
-runs where it is faster on this machine whatever the model's noise.  Operands of several packages, and streams or
-options that cannot be hashed, run an uncached plan that is freed at once; so does every call
-when the cache's ``maxsize`` is 0.  Only the planner protocol of
+arrays alive. A miss builds the plan through its front (which chooses the engine, CPU or CUDA),
+plans it (after an out-of-memory failure: once more, having freed this thread's cached plans) and
+caches it; where automatic placement put host operands on a side by a close call of its cost model
+(:attr:`Verdict.close <gpmath._core.placement.Verdict.close>`) of at most :data:`TRIAL_MOST_S`, the
+miss also makes the other side's plan, times both on the call's operands and caches the faster
+(:meth:`Stateless._measured`), so a loop of calls runs where it is faster on this machine whatever
+the model's noise. Operands of several packages, and streams or options that cannot be hashed, run
+an uncached plan that is freed at once; so does every call when the cache's ``maxsize`` is 0.
+Only the planner protocol of
 :class:`~gpmath._core.planner.Planner` is used.
 
 A repeated call on device arrays with default options comes back by a *lane*
@@ -48,11 +48,24 @@ from .packages import ALIGNMENT, as_array, known_package
 from .placement import get_placement
 from .planner import Planner
 
-__all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where", "TRIALS"]
+__all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where", "TRIALS", "TRIAL_MOST_S"]
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
 TRIALS = 3  # timed executions a side where the cost model's placement was a close call
+TRIAL_MOST_S = 0.01  # the longest call (the model's slower side) measured so: its first call runs eight times
 logger = logging.getLogger("gpmath")
+
+
+def _worth_measuring(plan: Planner) -> bool:
+    """Whether the stateless path measures *plan*'s side (:meth:`Stateless._measured`): automatic
+    placement put it there by a close call of the model (:attr:`Verdict.close
+    <gpmath._core.placement.Verdict.close>`) whose slower side takes at most :data:`TRIAL_MOST_S`
+    by the model (past that, overheads weigh little and the model's noise with them, while eight
+    runs of the first call would cost the user seconds), and its executions do not write its
+    operands (:attr:`Planner.writes_operands <gpmath._core.planner.Planner.writes_operands>`)."""
+    verdict = plan.placement
+    return (verdict is not None and verdict.close and max(verdict.cpu_seconds, verdict.gpu_seconds) <= TRIAL_MOST_S
+            and not plan.writes_operands)
 
 
 def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
@@ -208,8 +221,7 @@ class Stateless:
             run = {**run, "out": out}
         if plan is None:  # a new plan is bound to the operands already
             plan = self._planned(front, operands, options, execution, stream, device_id, out)
-            if (key is not None and out is None and plan.placement is not None and plan.placement.close
-                    and not plan.writes_operands):
+            if key is not None and out is None and _worth_measuring(plan):
                 plan, result = self._measured(plan, front, operands, options, stream, device_id, out, run)
                 if not self.cache.put(key, plan):
                     plan.free()

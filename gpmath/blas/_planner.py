@@ -91,7 +91,7 @@ class Matmul(Planner):
         m, k, n = a[-2] if len(a) > 1 else 1, a[-1] if a else 1, b[-1] if len(b) > 1 else 1
         batch = max(math.prod(a[:-2]), math.prod(b[:-2]))
         size = itemsize(dtype)
-        plain = len(a) == 2 and len(b) == 2 and all(s is None for s in shapes[2:])  # (a shortcut's product: no c, no bias)
+        plain = len(a) == 2 and len(b) == 2 and all(s is None for s in shapes[2:])  # (no c, no bias)
         return Work("gemm", dtype, 2 * batch * m * n * k * flop_factor(dtype),
                     size * sum(math.prod(s) for s in shapes if s is not None), size * batch * m * n,
                     problem=(dtype, m, k, n) if plain else None)
