@@ -13,8 +13,11 @@ if [ ${#tests[@]} -gt 0 ]; then
   # workers share the cores: two BLAS threads each (sixteen each oversubscribe the machine many times over)
   OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 \
   timeout ${TEST_TIMEOUT:-300} python3 -m pytest -m "${MARK:-gpu or multigpu}" -q -n ${WORKERS:-8} -p no:cacheprovider \
-      --tb=short "${tests[@]}" >"$OUT/pytest.log" 2>&1
+      --tb=short --durations=25 "${tests[@]}" >"$OUT/pytest.log" 2>&1
   echo "pytest rc=$?"; grep -E "^(FAILED|ERROR)|CUDA context broken|crashed|passed|failed" "$OUT/pytest.log" | tail -40
+  grep -A27 "slowest 25 durations" "$OUT/pytest.log" | cut -c1-160
+  # a run cut by its timeout leaves xdist workers computing: they would load the serial tests' machine
+  pkill -f "exec(eval(sys.stdin.readline()))" 2>/dev/null; sleep 2  # (execnet's worker command)
   # then the tests that need the machine to themselves (marked serial, skipped among the workers)
   timeout ${SERIAL_TIMEOUT:-150} python3 -m pytest -m "serial and (${MARK:-gpu or multigpu})" -q -p no:cacheprovider \
       --tb=short "${tests[@]}" >"$OUT/pytest-serial.log" 2>&1
