@@ -17,7 +17,7 @@ if [ ${#tests[@]} -gt 0 ]; then
   echo "pytest rc=$?"; grep -E "^(FAILED|ERROR)|CUDA context broken|crashed|passed|failed" "$OUT/pytest.log" | tail -40
   grep -A27 "slowest 25 durations" "$OUT/pytest.log" | cut -c1-160
   # a run cut by its timeout leaves xdist workers computing: they would load the serial tests' machine
-  pkill -f "exec(eval(sys.stdin.readline()))" 2>/dev/null; sleep 2  # (execnet's worker command)
+  pkill -f "import sys;exec" 2>/dev/null; sleep 2  # (execnet's worker command line)
   # then the tests that need the machine to themselves (marked serial, skipped among the workers)
   timeout ${SERIAL_TIMEOUT:-150} python3 -m pytest -m "serial and (${MARK:-gpu or multigpu})" -q -p no:cacheprovider \
       --tb=short "${tests[@]}" >"$OUT/pytest-serial.log" 2>&1
