@@ -22,8 +22,7 @@ miss also makes the other side's plan, times both on the call's operands and cac
 (:meth:`Stateless._measured`), so a loop of calls runs where it is faster on this machine whatever
 the model's noise. Operands of several packages, and streams or options that cannot be hashed, run
 an uncached plan that is freed at once; so does every call when the cache's ``maxsize`` is 0.
-Only the planner protocol of
-:class:`~gpmath._core.planner.Planner` is used.
+Only the planner protocol of :class:`~gpmath._core.planner.Planner` is used.
 
 A repeated call on device arrays with default options comes back by a *lane*
 (:meth:`Stateless.lane`): its key, from :func:`lane_key` before the function processes its
@@ -52,7 +51,7 @@ __all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where", "TRIALS", "TRIAL_
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
 TRIALS = 3  # timed executions a side where the cost model's placement was a close call
-TRIAL_MOST_S = 0.01  # the longest call (the model's slower side) measured so: its first call runs eight times
+TRIAL_MOST_S = 0.01  # the longest close call (the model's slower side) measured: its first call runs 2 (TRIALS + 1) times
 logger = logging.getLogger("gpmath")
 
 
@@ -60,8 +59,8 @@ def _worth_measuring(plan: Planner) -> bool:
     """Whether the stateless path measures *plan*'s side (:meth:`Stateless._measured`): automatic
     placement put it there by a close call of the model (:attr:`Verdict.close
     <gpmath._core.placement.Verdict.close>`) whose slower side takes at most :data:`TRIAL_MOST_S`
-    by the model (past that, overheads weigh little and the model's noise with them, while eight
-    runs of the first call would cost the user seconds), and its executions do not write its
+    by the model (past that, overheads weigh little and the model's noise with them, while the
+    measurement's eight runs of the first call would cost the user seconds), and its executions do not write its
     operands (:attr:`Planner.writes_operands <gpmath._core.planner.Planner.writes_operands>`)."""
     verdict = plan.placement
     return (verdict is not None and verdict.close and max(verdict.cpu_seconds, verdict.gpu_seconds) <= TRIAL_MOST_S
