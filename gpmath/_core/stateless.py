@@ -51,7 +51,7 @@ __all__ = ["Stateless", "ALIGNMENT", "lane_key", "host_where", "TRIALS", "TRIAL_
 
 _NO_ARGUMENTS: dict = {}  # execute() without arguments (never modified)
 TRIALS = 3  # timed executions a side where the cost model's placement was a close call
-TRIAL_MOST_S = 0.01  # the longest close call (the model's slower side) measured: its first call runs 2 (TRIALS + 1) times
+TRIAL_MOST_S = 0.01  # the longest close call (its slower side by the model) measured: 2 (TRIALS + 1) runs
 logger = logging.getLogger("gpmath")
 
 
