@@ -260,15 +260,15 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float | None
             cpu, gpu = rates.cpu_seconds(estimate), rates.gpu_seconds(estimate)
             found = not estimate.steps and cpu < gpu and not near(cpu, gpu)
         if key is not None:
-            _keep(key, found)
+            settle(key, found)
     return found
 
 
-def settle(kept: tuple, on_cpu: bool) -> None:
-    """Keep *on_cpu* as the verdict of key *kept* (:attr:`Verdict.kept
-    <gpmath._core.placement.Verdict.kept>`: ``(family, precision, device, problem)``): the stateless
-    path measured a close call there, and :func:`cpu_verdict` gives its shortcut that answer until
-    :func:`calibrate` measures again.
+def settle(key: tuple, on_cpu: bool) -> None:
+    """Keep *on_cpu* as the verdict of *key*, ``(family, precision, device, problem)``, until
+    :func:`calibrate` measures again: :func:`cpu_verdict` keeps its own there, and the stateless
+    path the side it measured for a close call (:attr:`Verdict.kept
+    <gpmath._core.placement.Verdict.kept>`), which :func:`cpu_verdict` then gives the shortcut.
 
     Examples
     --------
@@ -277,10 +277,6 @@ def settle(kept: tuple, on_cpu: bool) -> None:
     True
     >>> _verdicts.clear()
     """
-    _keep(kept, on_cpu)
-
-
-def _keep(key: tuple, on_cpu: bool) -> None:
     if len(_verdicts) >= _MOST_VERDICTS:
         _verdicts.clear()
     _verdicts[key] = on_cpu

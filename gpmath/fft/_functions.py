@@ -153,8 +153,7 @@ def _larger_on_cpu(x, axes: tuple[int, ...], s: tuple[int, ...], call: Call) -> 
         return False
     shape, name = tuple(x.shape), pkg.dtype_name(x)
     placed = Placed((shape, name, axes, s, call.kind))
-    on_cpu = surely_on_cpu("FFT", "fft", precision(name), None, call.execution, placed.work, placed.problem)
-    return placed if on_cpu else False
+    return placed if placed.on_cpu(call.execution) else False
 
 
 class Placed:
@@ -174,9 +173,10 @@ class Placed:
             self._work = transform_work(shape, DTYPES[name], axes, s, kind)
         return self._work
 
-    def on_cpu(self) -> bool:
-        """Whether the engine choice still gives the transform the CPU engine (for automatic placement)."""
-        return surely_on_cpu("FFT", "fft", precision(self.problem[1]), None, None, self.work, self.problem)
+    def on_cpu(self, execution: str | None = None) -> bool:
+        """Whether the engine choice gives the transform the CPU engine with *execution*
+        (:func:`~gpmath._core.engines.surely_on_cpu`)."""
+        return surely_on_cpu("FFT", "fft", precision(self.problem[1]), None, execution, self.work, self.problem)
 
 
 @functools.lru_cache(maxsize=256)
