@@ -98,15 +98,17 @@ def test_show_config_prints_the_calibrated_crossovers(capsys):
 
 
 @pytest.mark.parametrize("call", ["matmul", "fft"])
-def test_a_measured_close_call_reaches_the_shortcut(monkeypatch, call):
+def test_a_measured_close_call_reaches_the_shortcut(monkeypatch, caplog, call):
     """Every verdict made close (placement.CLOSE huge): the first NumPy call times both engines' plans
     and keeps the faster; the shortcut then answers its calls where the CPU was kept (no plan
-    lookup), and the GPU's plan from the cache answers them otherwise; every result is NumPy's."""
+    lookup), and the GPU's plan from the cache answers them otherwise; a call on another layout of
+    the operands takes the side measured without measuring again; every result is NumPy's."""
     from gpmath._core import placement
     from gpmath.blas import _cpu
 
     monkeypatch.setattr(placement, "CLOSE", 1e9)
     monkeypatch.setattr(calibration, "_verdicts", {})
+    monkeypatch.setattr(calibration, "_outcomes", {})
     rng = np.random.default_rng(7)
     if call == "matmul":
         a, b = rng.standard_normal((512, 512)), rng.standard_normal((512, 384))
@@ -118,9 +120,13 @@ def test_a_measured_close_call_reaches_the_shortcut(monkeypatch, call):
         run, expected, name = lambda: gpmath.fft.fft(a), np.fft.fft(a), "fft"
         key = ("fft", "float64", runtime.get_device(), ((256, 1024), "complex128", (1,), (1024,), "c2c"))
     gpmath.cache_clear()
-    np.testing.assert_allclose(run(), expected, rtol=1e-10, atol=1e-10)
-    on_cpu = calibration._verdicts[key]
-    hits = gpmath.cache_info()[name].hits
-    for _ in range(3):
+    with caplog.at_level(logging.INFO, logger="gpmath"):
         np.testing.assert_allclose(run(), expected, rtol=1e-10, atol=1e-10)
-    assert gpmath.cache_info()[name].hits - hits == (0 if on_cpu else 3)
+        on_cpu = calibration._verdicts[key]
+        hits = gpmath.cache_info()[name].hits
+        for _ in range(3):
+            np.testing.assert_allclose(run(), expected, rtol=1e-10, atol=1e-10)
+        assert gpmath.cache_info()[name].hits - hits == (0 if on_cpu else 3)
+        a = np.asfortranarray(a)  # another layout, another plan key: the side measured, not measured again
+        np.testing.assert_allclose(run(), expected, rtol=1e-10, atol=1e-10)
+    assert sum("placement: " in m and " measured " in m for m in caplog.messages) == 1, caplog.messages

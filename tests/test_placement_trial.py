@@ -173,18 +173,46 @@ def test_plans_say_whether_they_write_their_operands():
 
 @pytest.mark.parametrize("costs, on_cpu", [({"cpu": [1e-4], "cuda": [3e-4]}, True),
                                            ({"cpu": [3e-4], "cuda": [1e-4]}, False)])
-def test_the_side_measured_is_kept_for_the_shortcut(clock, costs, on_cpu):
-    """A close call of a problem a stateless shortcut takes (Verdict.kept) settles the shortcut's kept
-    verdict: the shortcut then answers a CPU side's calls, and leaves a GPU side's to the plans."""
+def test_the_side_measured_is_kept_for_the_estimate_and_the_shortcut(clock, costs, on_cpu):
+    """A close call's measured side is kept for its estimate (Verdict.outcome: later plans of it take that
+    side) and, for a problem a stateless shortcut takes (Verdict.kept), for the shortcut: it then answers
+    a CPU side's calls, and leaves a GPU side's to the plans."""
     from gpmath._core import calibration
 
-    kept = ("gemm", "float32", 0, ("float32", 300, 300, 300))
-    for verdict in (Verdict(False, "model", 1.0e-4, 1.2e-4, kept), Verdict(True, "model", 1.2e-4, 1.0e-4, kept)):
-        calibration._verdicts.pop(kept, None)
+    kept, outcome = ("gemm", "float32", 0, ("float32", 300, 300, 300)), (0, "gemm", "float32", 5.4e7, 1, 2, ())
+    for verdict in (Verdict(False, "model", 1.0e-4, 1.2e-4, kept, outcome),
+                    Verdict(True, "model", 1.2e-4, 1.0e-4, kept, outcome)):
         front = front_of(clock, costs, verdict)
         Stateless(f"trial-test-settle-{verdict.on_gpu}")(front, (np.ones(2),), {})
         assert calibration.cpu_verdict(*kept[:3], 1e12, None, kept[3]) is on_cpu  # (the shortcut's question)
-        assert calibration._verdicts.pop(kept) is on_cpu
+        assert calibration.measured_side(outcome) is on_cpu
+        assert calibration._verdicts.pop(kept) is on_cpu and calibration._outcomes.pop(outcome) is on_cpu
+
+
+@pytest.mark.parametrize("on_cpu", [True, False])
+def test_place_gives_a_measured_estimate_its_side_without_the_model(monkeypatch, on_cpu):
+    """Another plan of an estimate measured before (another layout: another cache key) takes the side
+    measured, not the model's (which is not asked), and is no close call: it is not measured again;
+    an estimate that differs in a field is not that one."""
+    from gpmath._core import calibration, placement
+    from gpmath._core.placement import Work, place
+
+    monkeypatch.setattr(calibration, "_outcomes", {})
+    monkeypatch.setattr(calibration, "model", lambda *args: pytest.fail("the model was asked"))
+    placement.set_placement("auto")
+    try:
+        work = Work("gemm", "float32", 5.4e7, 720_000, 360_000, problem=("float32", 300, 300, 300))
+        first = Verdict(False, "model", 1.0e-4, 1.2e-4, ("gemm", "float32", 3, work.problem),
+                        (3, "gemm", "float32", 5.4e7, 720_000, 360_000, ()))
+        calibration.settle(first, on_cpu)
+        verdict = place(lambda: work, 3)
+        assert verdict.on_gpu is not on_cpu and not verdict.close and "measured" in verdict.reason
+        assert verdict.outcome == first.outcome and verdict.kept == first.kept
+        monkeypatch.setattr(calibration, "model", lambda *args: calibration.DEFAULT)
+        other = place(lambda: Work("gemm", "float32", 5.4e7, 720_000, 400_000), 3)  # (more bytes out)
+        assert "model" in other.reason
+    finally:
+        placement.set_placement(None)
 
 
 def _shortcut_problem(x, kind, n=None, axis=-1, s=None, axes=None):

@@ -35,10 +35,10 @@ from typing import Any, Callable, Hashable
 import numpy as np
 
 from . import runtime
-from .placement import FAMILIES, LARGEST, Model, Side, Work, crossover, near
+from .placement import FAMILIES, LARGEST, Model, Side, Verdict, Work, crossover, near
 
-__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "cpu_verdict", "settle", "calibrate", "saved",
-           "path", "square_work", "crossovers", "host_flops"]
+__all__ = ["Problem", "PROBLEMS", "DEFAULT", "model", "kept_model", "cpu_verdict", "settle", "measured_side",
+           "calibrate", "saved", "path", "square_work", "crossovers", "host_flops"]
 
 logger = logging.getLogger("gpmath")
 
@@ -142,6 +142,7 @@ _failed: dict[tuple[str, str], Model] = {}  # (file path, family) -> DEFAULT, wh
 _names: dict[int, str] = {}  # device ordinal -> GPU name
 _kept: dict[tuple[str, str, int], Model] = {}  # (family, precision, device) -> model(), until calibrate()
 _verdicts: dict[tuple, bool] = {}  # (family, precision, device, problem) -> cpu_verdict(), until calibrate()
+_outcomes: dict[tuple, bool] = {}  # Verdict.outcome -> whether the CPU was measured faster, until calibrate()
 _MOST_VERDICTS = 4096  # (a program cycling through more problems starts the table again)
 
 
@@ -260,26 +261,42 @@ def cpu_verdict(family: str, precision: str, device_id: int, flops: float | None
             cpu, gpu = rates.cpu_seconds(estimate), rates.gpu_seconds(estimate)
             found = not estimate.steps and cpu < gpu and not near(cpu, gpu)
         if key is not None:
-            settle(key, found)
+            _keep(_verdicts, key, found)
     return found
 
 
-def settle(key: tuple, on_cpu: bool) -> None:
-    """Keep *on_cpu* as the verdict of *key*, ``(family, precision, device, problem)``, until
-    :func:`calibrate` measures again: :func:`cpu_verdict` keeps its own there, and the stateless
-    path the side it measured for a close call (:attr:`Verdict.kept
-    <gpmath._core.placement.Verdict.kept>`), which :func:`cpu_verdict` then gives the shortcut.
+def settle(verdict: Verdict, on_cpu: bool) -> None:
+    """Keep *on_cpu*, the side the stateless path measured faster for a close call of *verdict*:
+    :func:`~gpmath._core.placement.place` gives it to later plans of the same estimate
+    (:attr:`Verdict.outcome <gpmath._core.placement.Verdict.outcome>`, through :func:`measured_side`),
+    and :func:`cpu_verdict` to the shortcut of its problem (:attr:`Verdict.kept
+    <gpmath._core.placement.Verdict.kept>`), until :func:`calibrate` measures again.
 
     Examples
     --------
-    >>> settle(("gemm", "float32", 0, ("float32", 300, 300, 300)), True)
-    >>> cpu_verdict("gemm", "float32", 0, 5.4e7, None, ("float32", 300, 300, 300))
-    True
-    >>> _verdicts.clear()
+    >>> from gpmath._core.placement import Verdict
+    >>> kept, outcome = ("gemm", "float32", 0, ("float32", 300, 300, 300)), (0, "gemm", "float32", 5.4e7, 0, 0, ())
+    >>> settle(Verdict(False, "model", 1e-4, 1.2e-4, kept, outcome), True)
+    >>> cpu_verdict("gemm", "float32", 0, 5.4e7, None, ("float32", 300, 300, 300)), measured_side(outcome)
+    (True, True)
+    >>> _verdicts.clear(); _outcomes.clear()
     """
-    if len(_verdicts) >= _MOST_VERDICTS:
-        _verdicts.clear()
-    _verdicts[key] = on_cpu
+    if verdict.outcome is not None:
+        _keep(_outcomes, verdict.outcome, on_cpu)
+    if verdict.kept is not None:
+        _keep(_verdicts, verdict.kept, on_cpu)
+
+
+def measured_side(outcome: tuple) -> bool | None:
+    """Whether the CPU was measured faster for estimate *outcome* (:func:`settle`); None where
+    nothing was measured."""
+    return _outcomes.get(outcome)
+
+
+def _keep(table: dict, key: tuple, on_cpu: bool) -> None:
+    if len(table) >= _MOST_VERDICTS:
+        table.clear()
+    table[key] = on_cpu
 
 
 def host_flops(rates: Model) -> float:
@@ -326,6 +343,7 @@ def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str,
     _records[file] = record
     _kept.clear()
     _verdicts.clear()
+    _outcomes.clear()
     if measured:
         _write(file, record)
         logger.info("placement: calibrated %s on %s in %.2f s (%s)", ", ".join(measured), record["gpu"],

@@ -273,7 +273,9 @@ class Verdict:
     each side where the model decided (None for a placement mode) and, for a problem a stateless
     shortcut takes (:attr:`Work.problem`), the key of the shortcut's kept verdict, ``(family,
     precision, device, problem)``: the stateless path's measurement of a close call settles it
-    (:func:`~gpmath._core.calibration.settle`), so the shortcut answers the calls after it.
+    (:func:`~gpmath._core.calibration.settle`), so the shortcut answers the calls after it; and
+    *outcome*, the key of that measurement for :func:`place` (the device and the estimate's
+    fields but its problem), so that later plans of the same estimate take the side measured.
 
     Examples
     --------
@@ -286,6 +288,7 @@ class Verdict:
     cpu_seconds: float | None = None
     gpu_seconds: float | None = None
     kept: tuple | None = None
+    outcome: tuple | None = None
 
     @property
     def close(self) -> bool:
@@ -308,7 +311,9 @@ def place(work: Callable[[], Work], device_id: int) -> Verdict:
     """Whether a plan on host operands runs on GPU *device_id* (which is usable) or on the CPU.
 
     *work* is called only in the ``"auto"`` mode; its family is calibrated first where it has not
-    been on this machine.
+    been on this machine.  A problem whose side the stateless path has measured (a close call:
+    :func:`~gpmath._core.calibration.settle`), or one of the same estimate (another layout of its
+    operands, other options of the same cost), takes that side without the model.
     """
     mode = get_placement()
     if mode != "auto":
@@ -316,15 +321,21 @@ def place(work: Callable[[], Work], device_id: int) -> Verdict:
     from . import calibration
 
     estimate = work()
+    kept = None if estimate.problem is None else (estimate.family, estimate.precision, device_id, estimate.problem)
+    outcome = (device_id, estimate.family, estimate.dtype, estimate.flops, estimate.bytes_in, estimate.bytes_out,
+               estimate.steps)
+    on_cpu = calibration.measured_side(outcome)
+    if on_cpu is not None:
+        return Verdict(not on_cpu, f"auto placement, measured faster on the {'CPU' if on_cpu else 'GPU'}",
+                       kept=kept, outcome=outcome)
     model = calibration.model(estimate.family, estimate.precision, device_id)
     cpu, gpu = model.cpu_seconds(estimate), model.gpu_seconds(estimate)
     for family, flops, count in estimate.steps:
         step = calibration.model(family, estimate.precision, device_id)
         cpu, gpu = cpu + count * (step.cpu.seconds(flops) - step.cpu.overhead), gpu + count * step.gpu.seconds(flops)
-    kept = None if estimate.problem is None else (estimate.family, estimate.precision, device_id, estimate.problem)
     if cpu < gpu:
-        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}", cpu, gpu, kept)
-    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}", cpu, gpu, kept)
+        return Verdict(False, f"auto placement, model CPU {_us(cpu)} < GPU {_us(gpu)}", cpu, gpu, kept, outcome)
+    return Verdict(True, f"auto placement, model GPU {_us(gpu)} <= CPU {_us(cpu)}", cpu, gpu, kept, outcome)
 
 
 def crossover(model: Model, work_of: Callable[[int], Work]) -> int | None:

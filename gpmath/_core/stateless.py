@@ -251,11 +251,13 @@ class Stateless:
         order 128 took 6.1 ms right after the GPU's, 1.7 in a loop of its own; each side's first
         run, untimed, takes that switch as a loop of calls pays it once.  Where the
         other plan cannot be made (no memory, a library missing), *plan* stays.  Both sides
-        compute the same values: the call's result is the faster one's.  Where a stateless
-        shortcut takes the problem (:attr:`Verdict.kept <gpmath._core.placement.Verdict.kept>`),
-        the side measured is kept for it too (:func:`~gpmath._core.calibration.settle`): a CPU
-        side's calls then take the shortcut, as a far verdict's do, and not the plans' path, whose
-        key and lookup cost 15 µs more a call than the shortcut's on the H100's host."""
+        compute the same values: the call's result is the faster one's.  The side measured is kept
+        (:func:`~gpmath._core.calibration.settle`): later plans of the same estimate (another
+        layout of the operands: another key) take it without measuring again, and where a
+        stateless shortcut takes the problem (:attr:`Verdict.kept
+        <gpmath._core.placement.Verdict.kept>`) a CPU side's calls take the shortcut, as a far
+        verdict's do, and not the plans' path, whose key and lookup cost 15 µs more a call than the
+        shortcut's on the H100's host."""
         other_side = "cpu" if plan.device_id is not None else "cuda"
         try:
             other = self._planned(front, operands, options, other_side, stream, device_id, out, retry=False)
@@ -279,10 +281,9 @@ class Stateless:
             plan.free()
             raise
         faster = int(best[1] < best[0])
-        if plan.placement.kept is not None:  # (a shortcut's problem: it answers the next calls)
-            from . import calibration
+        from . import calibration  # (the side measured: for later plans of the estimate and the shortcut)
 
-            calibration.settle(plan.placement.kept, plans[faster].device_id is None)
+        calibration.settle(plan.placement, plans[faster].device_id is None)
         logger.info("placement: %s measured %.0f µs on the model's side, %.0f on the other; keeping %s",
                     type(plan).__name__, best[0] * 1e6, best[1] * 1e6, "the other" if faster else "the model's")
         plans[1 - faster].free()
