@@ -22,7 +22,7 @@ class Clock:
 
 
 def front_of(clock: Clock, costs: dict, verdict: Verdict | None, refused: Exception | None = None,
-             failing: Exception | None = None, writes: bool = False):
+             failing: Exception | None = None, writes: bool = False, failing_on: str | None = None):
     """A front whose plan of *execution* None is the model's (*verdict* puts it on the GPU or the
     CPU), and whose forced plans are the other side's; ``costs[side]`` lists the seconds of each
     execution on that side in turn (the last repeats)."""
@@ -50,7 +50,7 @@ def front_of(clock: Clock, costs: dict, verdict: Verdict | None, refused: Except
 
         def _run(self, a):
             assert not self.freed
-            if failing is not None:
+            if failing is not None and failing_on in (None, self.side):
                 raise failing
             times = costs[self.side]
             clock.now += times[min(self.runs, len(times) - 1)]
@@ -130,6 +130,23 @@ def test_a_failing_execution_frees_both_plans_and_raises(clock):
     with pytest.raises(np.linalg.LinAlgError, match="singular"):
         Stateless("trial-test-failing")(front, (np.ones(2),), {})
     assert len(front.made) == 2 and all(p.freed for p in front.made)
+
+
+@pytest.mark.parametrize("verdict", [CLOSE_CPU, CLOSE_GPU])
+def test_a_failure_of_the_other_side_keeps_the_models_plan(clock, verdict):
+    """The model's side computed the call first; where the other side then fails (no device memory
+    left for it), the model's plan answers and is cached, and the other is freed."""
+    from gpmath._errors import OutOfMemoryError
+
+    model_side, other_side = ("cuda", "cpu") if verdict.on_gpu else ("cpu", "cuda")
+    front = front_of(clock, {"cpu": [1e-4], "cuda": [1e-4]}, verdict,
+                     failing=OutOfMemoryError(2, "cudaErrorMemoryAllocation", "cudaMallocAsync"), failing_on=other_side)
+    path, a = Stateless(f"trial-test-other-fails-{model_side}"), np.arange(3.0)
+    side, value = path(front, (a,), {"scale": 2.0})
+    assert side == model_side and np.array_equal(value, 2 * a)
+    model, other = front.made
+    assert other.freed and not model.freed and model.a is None
+    assert path(front, (a,), {"scale": 2.0})[0] == model_side and len(front.made) == 2  # cached
 
 
 def test_an_uncached_call_is_not_measured(clock):

@@ -67,6 +67,17 @@ def _worth_measuring(plan: Planner) -> bool:
             and not plan.writes_operands)
 
 
+def _timed(plan: Planner, run: dict, best: list, results: list, side: int) -> None:
+    """*plan* run once and then :data:`TRIALS` times, timed: its fastest time in ``best[side]``,
+    its result in ``results[side]``."""
+    execute = plan.execute
+    results[side] = execute(**run)  # (untimed: what runs once, and the switch from the other side)
+    for _ in range(TRIALS):
+        start = time.perf_counter()
+        results[side] = execute(**run)
+        best[side] = min(best[side], time.perf_counter() - start)
+
+
 def _key(front, operands: tuple, out, options: dict, execution, stream, device_id) -> tuple | None:
     """The cache key of a call, or None when its operands are not all arrays of one known package."""
     first = operands[0]
@@ -250,7 +261,8 @@ class Stateless:
         a while after it and slow a GPU call's host copies, and an H100 host's CPU ``eigh`` of
         order 128 took 6.1 ms right after the GPU's, 1.7 in a loop of its own; each side's first
         run, untimed, takes that switch as a loop of calls pays it once.  Where the
-        other plan cannot be made (no memory, a library missing), *plan* stays.  Both sides
+        other plan cannot be made or run (no memory, a library missing), *plan* stays; where
+        *plan* fails, both are freed and its error raised.  Both sides
         compute the same values: the call's result is the faster one's.  The side measured is kept
         (:func:`~gpmath._core.calibration.settle`): later plans of the same estimate (another
         layout of the operands: another key) take it without measuring again, and where a
@@ -269,14 +281,19 @@ class Stateless:
                 plan.release_operands()
         plans, best, results = (plan, other), [math.inf, math.inf], [None, None]
         try:
-            for side in (0, 1):
-                execute = plans[side].execute
-                results[side] = execute(**run)  # (untimed: what runs once, and the switch from the other side)
-                for _ in range(TRIALS):
-                    start = time.perf_counter()
-                    results[side] = execute(**run)
-                    best[side] = min(best[side], time.perf_counter() - start)
+            _timed(plan, run, best, results, 0)
         except BaseException:  # (neither is cached: the next call makes its plan again)
+            other.free()
+            plan.free()
+            raise
+        try:
+            _timed(other, run, best, results, 1)
+        except Exception as exc:  # (the model's side computed the call: no memory left for the other's, ...)
+            logger.info("placement: the %s plan beside the model's close call failed (%s)", other_side, exc)
+            other.free()
+            plan.release_operands()
+            return plan, results[0]
+        except BaseException:
             other.free()
             plan.free()
             raise
