@@ -153,6 +153,49 @@ def model(x: np.ndarray, r) -> np.ndarray:
     return y
 
 
+def _stockham_passes(length: int) -> list[tuple[int, int]]:
+    """``(radix, span)`` of each pass of ``r2r_whole4``'s FFT of *length* points (a power of two):
+    radix 8 while it fits, then 4 or 2."""
+    passes, span = [], 1
+    while span < length:
+        radix = 8 if span * 8 <= length else length // span
+        passes.append((radix, span))
+        span *= radix
+    return passes
+
+
+def _whole4(x: np.ndarray, r) -> np.ndarray:
+    """``r2r_whole4`` on the rows of *x*, as the kernel computes it (its index math, pass by pass,
+    in float64): pairs in, the pre-twiddle as the first pass reads, Stockham passes, pairs out."""
+    rows, n = x.shape
+    half = n // 2
+    j = np.arange(half)
+    pre, post = _r2r._host_twiddle("dct4-pre", n), _r2r._host_twiddle("dct4-post", n)
+    roots = _r2r._host_twiddle("dct4-roots", n)
+    points = np.zeros((rows, half), complex)
+    points.real[:, j] = x[:, 2 * j]
+    points.imag[:, half - 1 - j] = -x[:, 2 * j + 1] if r.sine else x[:, 2 * j + 1]
+    for number, (radix, span) in enumerate(_stockham_passes(half)):
+        b = np.arange(half // radix)
+        k = b & (span - 1)
+        read = [b + t * (half // radix) for t in range(radix)]
+        u = np.stack([points[:, i] * (pre[i] if number == 0 else 1) * roots[t * k * (half // (span * radix))]
+                      for t, i in enumerate(read)])
+        u = np.fft.fft(u, axis=0)  # the radix-point DFT of each butterfly
+        points = np.empty_like(points)
+        for t in range(radix):
+            points[:, (b - k) * radix + k + t * span] = u[t]
+    c = points * post
+    weights = _weights(n, r.post_factors)
+    q = np.arange(half)
+    y = np.empty(x.shape)
+    if r.sine:
+        y[:, 2 * q], y[:, 2 * q + 1] = -c.imag * weights[n - 1 - 2 * q], c.real[:, ::-1] * weights[n - 2 - 2 * q]
+    else:
+        y[:, 2 * q], y[:, 2 * q + 1] = c.real * weights[2 * q], -c.imag[:, ::-1] * weights[2 * q + 1]
+    return y
+
+
 def _recipe(name: str, type: int, n: int, norm, orthogonalize):
     p = describe_r2r((n,), "float64", name.lstrip("i"), type, norm=norm, orthogonalize=orthogonalize)
     return _r2r.fused_recipe(p, n, name.startswith("i"))
@@ -176,6 +219,26 @@ def test_model_of_the_kernels_matches_scipy(rng, name, type):
         x = rng.uniform(-1, 1, (2 if n == 4096 else 5, n))
         reference = getattr(scipy.fft, name)(x, type=type, norm=norm, orthogonalize=orthogonalize)
         assert relative_error(model(x, r), reference) < 1e-13, (n, norm, orthogonalize)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_model_of_the_one_type_4_kernel_matches_scipy(rng, name):
+    """``r2r_whole4``'s passes (radix 8, then 4 or 2) for every power-of-two FFT length it takes."""
+    for n, norm, orthogonalize in _cases(name, 4, [2 * 2**e for e in range(4, 13)]):
+        x = rng.uniform(-1, 1, (3, n))
+        reference = getattr(scipy.fft, name)(x, type=4, norm=norm, orthogonalize=orthogonalize)
+        assert relative_error(_whole4(x, _recipe(name, 4, n, norm, orthogonalize)), reference) < 1e-13, (n, norm)
+
+
+def test_one_kernel_serves_powers_of_two_on_aligned_rows():
+    r4, r2, layout = _recipe("dct", 4, 64, None, None), _recipe("dct", 2, 64, None, None), _r2r_fused.whole4_layout
+    assert layout(r4, 64, "float32", 256) == (64, 64 * 2 * 33 * 4)  # 64 rows of 32 points a block, 256 threads
+    assert layout(r4, 8192, "float32", 0) == (1, 2 * (4096 + 128) * 4)
+    assert layout(r4, 4096, "float64", 0) == (1, 2 * (2048 + 128) * 8) and layout(r4, 32, "float64", 0)[0] == 128
+    assert layout(r4, 8192, "float64", 0) is None  # 68 KiB of shared memory
+    assert layout(r4, 16384, "float32", 0) is None and layout(r4, 16, "float32", 0) is None
+    assert layout(r4, 96, "float32", 0) is None  # an FFT of 48 points
+    assert layout(r4, 64, "float64", 8) is None and layout(r2, 64, "float32", 0) is None
 
 
 def test_model_can_fail():
@@ -213,6 +276,10 @@ def test_kernels_compile(real, tmp_path, monkeypatch):
     monkeypatch.setenv("GPMATH_CACHE_DIR", str(tmp_path))
     image = kernels.compile_source(kernels._read(_r2r_fused.KERNEL_PATH), "r2r.cu", (f"-DGPM_REAL={real}",), 90)
     assert image.startswith(b"\x7fELF")
+    for half in _r2r_fused.WHOLE4:  # the one type-4 kernel, compiled for one length
+        image = kernels.compile_source(kernels._read(_r2r_fused.KERNEL_PATH), "r2r.cu",
+                                       kernels._defines({"GPM_REAL": real, "GPM_HALF": half}), 90)
+        assert image.startswith(b"\x7fELF")
 
 
 @pytest.mark.skipif(not kernels.compiler_available(), reason="NVRTC (libnvrtc) cannot be loaded here")
@@ -317,11 +384,21 @@ class _EmulatedLaunch:
         self.values[index] = value
 
     def __call__(self, stream):
-        src, dst, rows, n, sine, *bits = self.values
+        src, dst, rows, n, sine, *bits = self.values[:8]
         factors = tuple(float(np.int64(b).view(np.float64)) for b in bits)
+        r = SimpleNamespace(sine=bool(sine), pre_factors=factors, post_factors=factors)
+        if self.name == "whole4":  # its twiddle tables are the host vectors it was given
+            per_block = max(1, 4096 // n)
+            assert self.grid == -(-rows // per_block) and self.block == per_block * n // 16 and len(self.values) == 11
+            for address, vector in zip(self.values[8:], ("dct4-pre", "dct4-post", "dct4-roots")):
+                table = _memory(address, 1, (n // 2, True), self.real)[0]
+                np.testing.assert_allclose(table, _r2r._host_twiddle(vector, n), rtol=1e-6)
+            source, target = (_memory(a, rows, (n, False), self.real) for a in (src, dst))
+            target[...] = _whole4(source.astype(np.float64), r)
+            self.launched.append(self.name)
+            return
         assert self.grid == rows and self.block % 32 == 0
         source, target = (_memory(a, rows, row, self.real) for a, row in zip((src, dst), _ROWS[self.name](n)))
-        r = SimpleNamespace(sine=bool(sine), pre_factors=factors, post_factors=factors)
         wide = source.astype(np.complex128 if source.dtype.kind == "c" else np.float64)
         if self.name.startswith("pre"):
             target[...] = globals()[f"_{self.name}"](wide, r)
@@ -340,6 +417,8 @@ def emulated(monkeypatch):
     monkeypatch.setattr(_r2r_callback, "serves", lambda *args: False)
     monkeypatch.setattr(_r2r_fused, "Launch", _EmulatedLaunch)
     monkeypatch.setattr(_r2r_fused, "_kernel", lambda name, real: SimpleNamespace(function=lambda d: (name, real)))
+    monkeypatch.setattr(_r2r_fused, "_whole4_kernel",
+                        lambda real, half: SimpleNamespace(function=lambda d: ("whole4", real)))
     monkeypatch.setattr(_r2r_fused, "runtime", SimpleNamespace(call_on_device=lambda d, q, fn, *args: fn(*args)))
     monkeypatch.setattr(_r2r.FFTs, "stream", lambda self: 0)
     _EmulatedLaunch.launched = []
@@ -350,7 +429,7 @@ def emulated(monkeypatch):
 @pytest.mark.parametrize("type", [1, 2, 3, 4])
 def test_fused_path_with_emulated_kernels(rng, emulated, name, type):
     for (n, norm, orthogonalize), (shape, axis) in itertools.product(
-            _cases(name, type, [1, 2, 5, 8, 17]), [((3, None), -1), ((None, 2, 3), 0), ((0, None), -1)]):
+            _cases(name, type, [1, 2, 5, 8, 17, 32]), [((3, None), -1), ((None, 2, 3), 0), ((0, None), -1)]):
         x = rng.uniform(-1, 1, tuple(n if d is None else d for d in shape))
         for dtype in ("float32", "float64"):
             result = getattr(gfft, name)(x.astype(dtype), type=type, axis=axis, norm=norm, orthogonalize=orthogonalize)
@@ -358,6 +437,7 @@ def test_fused_path_with_emulated_kernels(rng, emulated, name, type):
             assert result.dtype == dtype and result.shape == reference.shape
             assert relative_error(result, reference) < (1e-5 if dtype == "float32" else 1e-13)
     assert emulated and (type == 4 or len(emulated) % 2 == 0)
+    assert ("whole4" in emulated) == (type == 4)  # 32 points: the one kernel, an FFT of 16 in shared memory
 
 
 @pytest.mark.parametrize("planner", [DCT, DST])
@@ -389,13 +469,17 @@ def _check(result, reference, dtype: str) -> None:
 
 @pytest.fixture
 def kernels_only(monkeypatch):
-    """Types 4 and 1 through the fused kernels, not cuFFT callbacks."""
+    """Types 4 and 1 through the fused kernels, not cuFFT callbacks nor the one type-4 kernel."""
     monkeypatch.setenv(_r2r_callback.ENVIRONMENT, "0")
+    monkeypatch.setattr(_r2r_fused, "WHOLE4", (1, 0))
 
 
-@pytest.fixture(params=["kernels", "callbacks"])
+@pytest.fixture(params=["kernels", "callbacks", "whole"])
 def route(request, monkeypatch):
-    """The route of types 4 and 1: the fused kernels, or cuFFT callbacks (required with cuFFT 12)."""
+    """The route of types 4 and 1: the fused kernels, cuFFT callbacks (required with cuFFT 12), or
+    the default: the one type-4 kernel where it serves, callbacks otherwise."""
+    if request.param != "whole":
+        monkeypatch.setattr(_r2r_fused, "WHOLE4", (1, 0))
     if request.param == "kernels":
         monkeypatch.setenv(_r2r_callback.ENVIRONMENT, "0")
     else:
@@ -408,6 +492,13 @@ def route(request, monkeypatch):
 
 
 _CALLBACK_ROUTE = {4: "as cuFFT callbacks", 1: "as a cuFFT load callback"}  # the debug lines of each route, by type
+_WHOLE_ROUTE = "in one kernel"
+
+
+def _whole(route: str, type: int, n: int, dtype: str) -> bool:
+    """Whether the one type-4 kernel computes this transform on aligned rows in *route*."""
+    return route == "whole" and type == 4 and n // 2 in (16, 32, 64, 128, 256, 512, 1024, 2048) + (
+        (4096,) if dtype == "float32" else ())
 
 
 def _declined(family: str, type: int, n: int, messages: list[str]) -> bool:
@@ -437,11 +528,34 @@ def test_kernels_match_scipy(rng, kernels_only, package, dtype, name, type, n):
             _check(result, reference, dtype)
 
 
+@pytest.mark.parametrize("package", GPU_PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", NAMES)
+def test_one_type_4_kernel_matches_scipy(rng, package, dtype, name, caplog):
+    """``r2r_whole4`` at every FFT length it takes (16 to 4096 points, 2048 in float64), each norm
+    and ``orthogonalize``, along either axis and over a thousand rows; the route taken checked."""
+    for e in range(5, 14):
+        n = 2**e
+        for (norm, orthogonalize), (shape, axis) in itertools.product(
+                itertools.product(NORMS, [None, True, False]), [((3, n), -1), ((n, 2), 0)]):
+            x = rng.uniform(-1, 1, shape)
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG, logger="gpmath"):
+                result = getattr(gfft, name)(convert(x, package, dtype), type=4, axis=axis, norm=norm,
+                                             orthogonalize=orthogonalize)
+            reference = getattr(scipy.fft, name)(x, type=4, axis=axis, norm=norm, orthogonalize=orthogonalize)
+            _check(result, reference, dtype)
+            assert any(_WHOLE_ROUTE in m for m in caplog.messages) == _whole("whole", 4, n, dtype), (n, caplog.messages)
+    x = rng.uniform(-1, 1, (1000, 256))
+    _check(getattr(gfft, name)(convert(x, package, dtype), type=4), getattr(scipy.fft, name)(x, type=4), dtype)
+
+
 _CALLBACK_CASES = [  # (n, norm, orthogonalize, shape, axis): every length, norm and layout once (a plan each)
     (1, None, None, (3, 1), -1), (2, "ortho", None, (2, 5, 2), -1), (3, "forward", False, (3, 2, 4), 0),
     (4, "backward", True, (4,), 0), (6, "ortho", False, (3, 6), -1), (8, None, True, (1000, 8), -1),
     (17, "ortho", True, (2, 17), -1), (64, "forward", None, (64, 3), 0), (130, "ortho", None, (7, 130), -1),
-    (4096, None, None, (5, 4096), -1), (4096, "ortho", True, (2, 4096), -1),
+    (4096, None, None, (5, 4096), -1), (4096, "ortho", True, (2, 4096), -1), (32, "forward", True, (9, 32), -1),
+    (8192, "backward", False, (3, 8192), -1), (96, None, None, (4, 96), -1),
 ]
 
 
@@ -464,10 +578,12 @@ def test_callbacks_match_scipy(rng, route, package, dtype, name, type, caplog):
         _check(result, reference, dtype)
         np.testing.assert_array_equal(to_numpy(xp), x.astype(dtype))  # cuFFT read the rows, never wrote them
         family = "dst" if "dst" in name else "dct"
-        expected = route == "callbacks" and (type == 1 or (n % 2 == 0 and n >= 4)) and not (
+        whole = _whole(route, type, n, dtype)
+        expected = route != "kernels" and not whole and (type == 1 or (n % 2 == 0 and n >= 4)) and not (
             _declined(family, type, n, caplog.messages))
         called = any(_CALLBACK_ROUTE[type] in m for m in caplog.messages)
         assert called == expected, (n, caplog.messages)
+        assert any(_WHOLE_ROUTE in m for m in caplog.messages) == whole, (n, caplog.messages)
 
 
 @pytest.mark.parametrize("package", GPU_PACKAGES)
@@ -493,12 +609,13 @@ def test_callback_plans_are_cached_and_freed(rng, route, package):
     for _ in range(3):
         gfft.dct(x, type=4)
     owned = [key for (_, key) in named_cache("fft")._plans if key[0] == "r2r-callback" and key[4:] == (32, "float64", 5)]
-    assert len(owned) == (route == "callbacks")
+    assert len(owned) == (route == "callbacks")  # (the one kernel takes 32 points where it serves)
     assert cache_info()["fft"].hits - before >= 3 * (route == "callbacks")
     with DCT(x, type=4, axes=-1) as plan:
         plan.execute()
         kept = [v for k, v in plan._ffts.kept_items.items() if k[0] == "r2r-callback"]
         assert len(kept) == (route == "callbacks")
+        assert any(k[:2] == ("r2r-launch", "whole4") for k in plan._ffts.kept_items) == (route == "whole")
     assert all(plan.freed for plan in kept)
     limits = named_cache("fft").maxsize
     try:  # a cache that keeps nothing: the kernels (a callback plan would be linked every call)
@@ -525,9 +642,11 @@ def test_plans_repeat_without_new_work_arrays(rng, route, package, planner, type
     x, x2 = rng.uniform(-1, 1, (4, 6, 64)), rng.uniform(-1, 1, (4, 6, 64))
     with planner(convert(x, package, "float64"), type=type, axes=(0, 2), norm="ortho") as plan:
         plan.plan()
-        callbacks = route == "callbacks" and type in (1, 4)
+        callbacks = route != "kernels" and type in (1, 4)  # (type 4 along axis 0, of 4 points, in "whole")
         expected = "r2r-callback" if callbacks else "r2r-buffer"
         assert any(key[0] == expected for key in plan._ffts.kept_items), f"the plan took the {expected} path"
+        whole = any(key[:2] == ("r2r-launch", "whole4") for key in plan._ffts.kept_items)
+        assert whole == (route == "whole" and type == 4), "64 points along the last axis: the one kernel"
 
         def run_all():
             for data, prefix in itertools.product([x2, x], ["", "i"]):
@@ -553,8 +672,11 @@ def test_4096_square_takes_its_route(rng, route, package, dtype, caplog):
             caplog.clear()
             with caplog.at_level(logging.DEBUG, logger="gpmath"):
                 result = run()
-            callbacks = route == "callbacks" and type in (1, 4) and not _declined(family, type, 4096, caplog.messages)
-            routes = [m for m in caplog.messages if (_CALLBACK_ROUTE[type] if callbacks else "dct/dst: fused") in m]
+            whole = _whole(route, type, 4096, dtype)
+            callbacks = route != "kernels" and not whole and type in (1, 4) and not _declined(
+                family, type, 4096, caplog.messages)
+            line = _WHOLE_ROUTE if whole else _CALLBACK_ROUTE[type] if callbacks else "dct/dst: fused"
+            routes = [m for m in caplog.messages if line in m]
             expected = f"pre_{family}1" if type == 1 else f"pre{type}"
             assert len(routes) == 1 and expected in routes[0], caplog.messages
             reference = getattr(scipy.fft, family)(x[:8], type=type)

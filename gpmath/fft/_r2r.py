@@ -175,6 +175,8 @@ def _host_twiddle(name: str, n: int) -> np.ndarray:
         if n % 2 == 0:
             return 2 * np.exp(-1j * np.pi * (4 * np.arange(n // 2) + 1) / (4 * n))
         return 2 * np.exp(-1j * np.pi * (2 * np.arange(n) + 1) / (4 * n))
+    if name == "dct4-roots":  # exp(-2 pi i t / L), t < L = N/2: the one-kernel type 4's FFT twiddles
+        return np.exp(-2j * np.pi * np.arange(n // 2) / (n // 2))
     raise ValueError(f"unknown twiddle {name!r}")
 
 

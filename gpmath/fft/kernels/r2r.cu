@@ -1,7 +1,8 @@
 // The pre- and post-processing passes of gpmath's DCTs and DSTs (see gpmath/fft/_r2r_fused.py):
-// each transform is one pre kernel, one cuFFT transform and one post kernel.  Every kernel takes
-// rows of contiguous samples (one block a row, its threads striding along it) and the same eight
-// 8-byte parameters:
+// each transform is one pre kernel, one cuFFT transform and one post kernel (type 4 of N/2 a power
+// of two: one kernel, r2r_whole4, below).  Every kernel takes rows of contiguous samples (one block
+// a row, its threads striding along it; r2r_whole4: rows a block) and the same eight 8-byte
+// parameters (r2r_whole4: and its three twiddle tables):
 //
 //   src, dst    the pass's input and output rows (real or complex, as the kernel reads them)
 //   rows, n     the number of rows and the transform's length N
@@ -161,6 +162,155 @@ R2R_KERNEL(r2r_post4) {
         }
     }
 }
+#endif
+
+#ifndef GPM_CALLBACK
+// -- type 4 in one kernel (N/2 = L a power of two, 16 <= L <= 4096) -------------------------------
+// L/8 threads a row, each holding 8 of the L complex points between passes: the row is
+// read as pairs (x_2j, x_2j+1) into shared memory (x_2j the real part of FFT input j, x_2j+1 the
+// imaginary part of input L-1-j: pre4's samples), its N/2-point FFT runs there as Stockham passes
+// of radix 8 (a last of 4 or 2), the first applying the pre-twiddle as it reads, and the result is
+// written as pairs (y_2q, y_2q+1) from FFT outputs q and L-1-q (post4's samples).  Pass of radix R
+// over span p (the length of the transforms done so far): butterfly b < L/R, k = b mod p, reads
+// points b + r L/R, multiplies point r by exp(-2 pi i r k / pR) (the roots table, exp(-2 pi i t / L),
+// at t = r k L / pR), takes their R-point DFT and writes output r to (b - k) R + k + r p.  The real
+// and imaginary parts lie in two arrays, one padding slot every 32 floats (16 doubles), so that the
+// passes' strided accesses fall on distinct banks.  Tables as the callbacks': pre exp(-i pi m / N),
+// post 2 exp(-i pi (4k+1) / 4N).
+#if GPM_REAL == 4
+#define PAD_SHIFT 5
+#else
+#define PAD_SHIFT 4
+#endif
+static __device__ __forceinline__ int padded(int i) { return i + (i >> PAD_SHIFT); }
+static __device__ __forceinline__ cplx cmul(cplx a, cplx b) {
+    return cplx{a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x};
+}
+static __device__ __forceinline__ cplx cadd(cplx a, cplx b) { return cplx{a.x + b.x, a.y + b.y}; }
+static __device__ __forceinline__ cplx csub(cplx a, cplx b) { return cplx{a.x - b.x, a.y - b.y}; }
+static __device__ __forceinline__ cplx minus_i(cplx a) { return cplx{a.y, -a.x}; }  // -i a
+
+// The forward DFT of the R points u[0..R-1], in place (R = 2, 4, 8).
+template <int R> static __device__ __forceinline__ void dft(cplx* u);
+template <> __device__ __forceinline__ void dft<2>(cplx* u) {
+    const cplx a = u[0], b = u[1];
+    u[0] = cadd(a, b);
+    u[1] = csub(a, b);
+}
+template <> __device__ __forceinline__ void dft<4>(cplx* u) {
+    const cplx s = cadd(u[0], u[2]), d = csub(u[0], u[2]), t = cadd(u[1], u[3]), e = minus_i(csub(u[1], u[3]));
+    u[0] = cadd(s, t);
+    u[1] = cadd(d, e);
+    u[2] = csub(s, t);
+    u[3] = csub(d, e);
+}
+template <> __device__ __forceinline__ void dft<8>(cplx* u) {
+    cplx even[4] = {u[0], u[2], u[4], u[6]}, odd[4] = {u[1], u[3], u[5], u[7]};
+    dft<4>(even);
+    dft<4>(odd);
+    const real h = (real)0.70710678118654752440;  // exp(-i pi / 4) = h (1 - i)
+    const cplx o1 = cplx{h * (odd[1].x + odd[1].y), h * (odd[1].y - odd[1].x)}, o2 = minus_i(odd[2]),
+               o3 = cplx{h * (odd[3].y - odd[3].x), -h * (odd[3].x + odd[3].y)};  // exp(-3 i pi / 4) = -h (1 + i)
+    u[0] = cadd(even[0], odd[0]);
+    u[4] = csub(even[0], odd[0]);
+    u[1] = cadd(even[1], o1);
+    u[5] = csub(even[1], o1);
+    u[2] = cadd(even[2], o2);
+    u[6] = csub(even[2], o2);
+    u[3] = cadd(even[3], o3);
+    u[7] = csub(even[3], o3);
+}
+
+// One Stockham pass of radix R over span P on a row's shared arrays (see above), by its thread t
+// of L/8; the first pass multiplies its inputs by the pre-twiddle.
+template <int L, int R, int P>
+static __device__ __forceinline__ void whole4_pass(real* re, real* im, int t, const cplx* pre, const cplx* roots) {
+    constexpr int PER = 8 / R, T = L / 8, STRIDE = L / R, STEP = L / (P * R);  // (PER: butterflies a thread)
+    cplx u[8];
+#pragma unroll
+    for (int c = 0; c < PER; ++c) {
+        const int b = t + c * T;
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            const int i = b + r * STRIDE;
+            const cplx v = cplx{re[padded(i)], im[padded(i)]};
+            u[c * R + r] = P == 1 ? cmul(v, pre[i]) : v;
+        }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int c = 0; c < PER; ++c) {
+        const int b = t + c * T, k = b & (P - 1), j = (b - k) * R + k;
+        if (P > 1) {  // exp(-2 pi i r k / PR): roots 1, 2 and 4 from the table, the others their products
+            const cplx w1 = roots[k * STEP], w2 = R > 2 ? roots[2 * k * STEP] : w1;
+            const cplx w4 = R > 4 ? roots[4 * k * STEP] : w1;
+            const cplx w[8] = {w1, w1, w2, cmul(w1, w2), w4, cmul(w1, w4), cmul(w2, w4), cmul(cmul(w1, w2), w4)};
+#pragma unroll
+            for (int r = 1; r < R; ++r) u[c * R + r] = cmul(u[c * R + r], w[r]);
+        }
+        dft<R>(u + c * R);
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            re[padded(j + r * P)] = u[c * R + r].x;
+            im[padded(j + r * P)] = u[c * R + r].y;
+        }
+    }
+    __syncthreads();
+}
+
+// The passes from span P on: radix 8 while it fits, then 4 or 2.
+template <int L, int P>
+static __device__ __forceinline__ void whole4_passes(real* re, real* im, int t, const cplx* pre, const cplx* roots) {
+    if constexpr (P < L) {
+        constexpr int R = P * 8 <= L ? 8 : L / P;
+        whole4_pass<L, R, P>(re, im, t, pre, roots);
+        whole4_passes<L, P * R>(re, im, t, pre, roots);
+    }
+}
+
+// Compiled for one length, L = GPM_HALF.  Blocks of G = blockDim.x / (L/8) rows, L/8 threads each:
+// 256 threads (G = 2048 / L) up to L = 2048, three blocks a multiprocessor's registers (80 a thread;
+// unbounded, the compiler took 100-128 and two blocks fit: 4096 rows of 4096 float32 took 0.092 ms
+// on the H100 with two, 0.080 with three, 0.082 with four), then one row of 512.  The tables are read
+// through plain pointers: with __restrict__ the compiler hoisted their loads out of the passes.
+#ifdef GPM_HALF
+extern "C" __global__ void __launch_bounds__(GPM_HALF > 2048 ? 512 : 256, GPM_HALF > 2048 ? 2 : 3) r2r_whole4(
+    const void* __restrict__ src, void* __restrict__ dst, long long rows, long long n, long long sine, double scale,
+    double first, double last, const void* pre_table, const void* post_table, const void* root_table) {
+    constexpr int L = GPM_HALF, T = L / 8;
+    extern __shared__ __align__(16) unsigned char shared[];
+    const int t = threadIdx.x % T, slot = threadIdx.x / T, G = blockDim.x / T;
+    const real factor = (real)scale;  // (type 4's output factors are one: first = last = scale)
+    real* re = (real*)shared + 2 * slot * padded(L);
+    real* im = re + padded(L);
+    const cplx *pre = (const cplx*)pre_table, *post = (const cplx*)post_table, *roots = (const cplx*)root_table;
+    for (long long base = (long long)blockIdx.x * G; base < rows; base += (long long)gridDim.x * G) {
+        const long long row = base + slot;
+        const bool live = row < rows;  // (a block's last rows may lie past the end: they only keep the barriers)
+        const cplx* x = (const cplx*)src + row * L;  // the row as pairs (x_2j, x_2j+1)
+        cplx* y = (cplx*)dst + row * L;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int j = t + i * T;
+            const cplx v = live ? x[j] : cplx{0, 0};
+            re[padded(j)] = v.x;
+            im[padded(L - 1 - j)] = sine ? -v.y : v.y;
+        }
+        __syncthreads();
+        whole4_passes<L, 1>(re, im, t, pre, roots);
+        if (live) {
+#pragma unroll
+            for (int i = 0; i < 8; ++i) {  // y_2q, y_2q+1 from outputs q and L-1-q (a DST: reversed, post4's store)
+                const int q = t + i * T, o = L - 1 - q;
+                const cplx a = cmul(cplx{re[padded(q)], im[padded(q)]}, post[q]);
+                const cplx b = cmul(cplx{re[padded(o)], im[padded(o)]}, post[o]);
+                y[q] = sine ? cplx{-a.y * factor, b.x * factor} : cplx{a.x * factor, -b.y * factor};
+            }
+        }
+        __syncthreads();  // (the next rows overwrite the arrays)
+    }
+}
+#endif
 #endif
 
 // -- types 1: the even or odd extension and an rfft of M points --------------------------------
