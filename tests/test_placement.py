@@ -46,15 +46,22 @@ def fake_gpu(monkeypatch):
     monkeypatch.setattr(runtime, "device_name", lambda device_id: "Fake GPU 9000")
     monkeypatch.setattr(calibration, "_link", lambda device_id: {"h2d": [1e10, 2e10], "d2h": [1e10, 2e10],
                                                                  "pipeline_bytes": 4 << 20})
-    measured = calibration._seconds
 
-    def seconds(problem, n, precision, device_id, most):
-        if device_id is None:
-            return measured(problem, n, precision, None, most)
-        work = calibration.square_work(next(f for f, p in calibration.PROBLEMS.items() if p is problem), n, precision)
-        return RATES.gpu_seconds(work)
+    class Timed(calibration._Timed):  # the GPU's plans faked, the CPU's made and measured
+        def __init__(self, problem, n, precision, device_id):
+            family = next(f for f, p in calibration.PROBLEMS.items() if p is problem)
+            self.fake = None if device_id is None else RATES.gpu_seconds(calibration.square_work(family, n, precision))
+            if self.fake is None:
+                super().__init__(problem, n, precision, device_id)
 
-    monkeypatch.setattr(calibration, "_seconds", seconds)
+        def seconds(self, most):
+            return super().seconds(most) if self.fake is None else self.fake
+
+        def free(self):
+            if self.fake is None:
+                super().free()
+
+    monkeypatch.setattr(calibration, "_Timed", Timed)
 
 
 def gemm(n: int, dtype: str = "float32") -> Work:
@@ -675,22 +682,32 @@ def test_calibration_keeps_each_points_fastest_pass_and_measures_a_disturbed_sid
     problem = calibration.PROBLEMS["gemm"]
     small, cpu_n = problem.sizes[:2]
     flops = {n: calibration.square_work("gemm", n, "float64").flops for n in problem.measured(True)}
-    calls = {}
-    rests = []
+    calls, made, freed, rests = {}, [], [], []
 
-    def seconds(problem, n, precision, on, most):
-        key = (n, on)
-        calls[key] = calls.get(key, 0) + 1
-        if on is None:  # the CPU: 10 µs + flops at 1e11 flop/s, the moderate point disturbed twice
-            return 10e-6 + flops[n] / (1e10 if n == cpu_n and calls[key] <= 2 else 1e11)
-        return 50e-6 + flops[n] / 1e13 + (1e-3 if calls[key] == 1 and n == small else 0.0)
+    class Timed:  # stand-in plans: each counts its timings
+        def __init__(self, problem, n, precision, on):
+            self.key = (n, on, precision)
+            made.append(self.key)
 
-    monkeypatch.setattr(calibration, "_seconds", seconds)
+        def seconds(self, most):
+            calls[self.key] = calls.get(self.key, 0) + 1
+            n, on, _ = self.key
+            if on is None:  # the CPU: 10 µs + flops at 1e11 flop/s, the moderate point disturbed twice
+                return 10e-6 + flops[n] / (1e10 if n == cpu_n and calls[self.key] <= 2 else 1e11)
+            return 50e-6 + flops[n] / 1e13 + (1e-3 if calls[self.key] == 1 and n == small else 0.0)
+
+        def free(self):
+            freed.append(self.key)
+
+    monkeypatch.setattr(calibration, "_Timed", Timed)
     monkeypatch.setattr(calibration.time, "sleep", rests.append)
-    found = calibration._family("gemm", "float64", 0, link)
+    both = calibration._family("gemm", 0, link)
+    found = both["float64"]
+    assert set(both) == {"float32", "float64"}
     assert [f for f, _ in found["cpu"]] == [0.0] + [flops[n] for n in problem.measured(False)]
     assert [f for f, _ in found["gpu"]] == [0.0] + [flops[n] for n in problem.measured(True)]
     assert [t for _, t in found["cpu"]] == pytest.approx([10e-6 + f / 1e11 for f, _ in found["cpu"]], rel=1e-6)
     assert [t for _, t in found["gpu"]] == pytest.approx([50e-6 + f / 1e13 for f, _ in found["gpu"]], rel=1e-6)
-    assert calls[(cpu_n, None)] == 3 and len(rests) == 2 and all(r == calibration._REST_S for r in rests)
-    assert all(calls[(n, 0)] == 2 for n in problem.measured(True))  # (the GPU's points, plausible, twice only)
+    assert calls[(cpu_n, None, "float64")] == 3 and len(rests) == 2 and all(r == calibration._REST_S for r in rests)
+    assert len(made) == len(set(made)) and set(made) == set(freed) and len(freed) == len(made)  # each made once, freed
+    assert all(calls[(n, 0, "float64")] == 2 for n in problem.measured(True))  # (the GPU's points, plausible, twice only)

@@ -3,6 +3,7 @@ matmuls go to the CPU when tiny and to the GPU when large."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -38,9 +39,10 @@ def auto(monkeypatch, cache_dir):
 def _warm_up(device_id: int) -> None:
     """Load every library and compile gpmath's kernels (into this directory) before timing."""
     for problem in calibration.PROBLEMS.values():
-        for precision in ("float32", "float64"):
-            calibration._seconds(problem, problem.sizes[0], precision, device_id, 1)
-            calibration._seconds(problem, problem.sizes[0], precision, None, 1)
+        for precision, on in itertools.product(("float32", "float64"), (device_id, None)):
+            timed = calibration._Timed(problem, problem.sizes[0], precision, on)
+            timed.seconds(1)
+            timed.free()
 
 
 @pytest.mark.serial  # a timing bound

@@ -334,7 +334,7 @@ def calibrate(device_id: int, families: tuple[str, ...] = FAMILIES) -> dict[str,
         try:
             if "link" not in record:
                 record["link"] = _link(device_id)
-            record["families"][family] = {p: _family(family, p, device_id, record["link"]) for p in _PRECISIONS}
+            record["families"][family] = _family(family, device_id, record["link"])
             measured.append(family)
         except Exception as exc:  # the user's call must run anyway: on the rough model, saying why
             logger.warning("placement: calibrating %s on cuda:%d failed (%s); using a rough default model",
@@ -410,42 +410,67 @@ def _operands(problem: Problem, n: int, precision: str) -> tuple[np.ndarray, ...
     return tuple(operands)
 
 
-def _seconds(problem: Problem, n: int, precision: str, device_id: int | None, most: int) -> float:
-    """Seconds of one execution of *problem*'s planner at size *n* (on the CPU where *device_id* is
-    None): the fastest of up to *most* runs."""
-    where = {"execution": "cpu"} if device_id is None else {"execution": "cuda", "device_id": device_id}
-    with _load(problem.front)(*_operands(problem, n, precision), **problem.options, **where) as plan:
-        plan.plan()
-        return _best_seconds(plan.execute, most)
+class _Timed:
+    """A plan of *problem*'s planner at size *n* in *precision* on GPU *device_id* (None: the CPU),
+    made once for all the passes over a family: :meth:`seconds` times its execution."""
+
+    def __init__(self, problem: Problem, n: int, precision: str, device_id: int | None):
+        where = {"execution": "cpu"} if device_id is None else {"execution": "cuda", "device_id": device_id}
+        self.plan = _load(problem.front)(*_operands(problem, n, precision), **problem.options, **where)
+        try:
+            self.plan.plan()
+        except BaseException:
+            self.plan.free()
+            raise
+
+    def seconds(self, most: int) -> float:
+        """The fastest of up to *most* executions (:func:`_best_seconds`)."""
+        return _best_seconds(self.plan.execute, most)
+
+    def free(self) -> None:
+        self.plan.free()
 
 
-def _family(family: str, precision: str, device_id: int, link: dict[str, Any]) -> dict[str, list[list[float]]]:
-    """``{"cpu": corners, "gpu": corners}`` of *family* in *precision*: each side's ``[flops,
+def _family(family: str, device_id: int, link: dict[str, Any]) -> dict[str, dict[str, list[list[float]]]]:
+    """Per precision, ``{"cpu": corners, "gpu": corners}`` of *family*: each side's ``[flops,
     seconds]`` (:class:`~gpmath._core.placement.Side`), the GPU's without the copies the link's
-    rates model for its problems."""
+    rates model for its problems.  Each pass measures the GPU's points of both precisions, then the
+    CPU's; each point's plan is made once (:class:`_Timed`) and freed after the last pass."""
     problem = PROBLEMS[family]
     copies = Model(DEFAULT.cpu, DEFAULT.gpu, *link["h2d"], *link["d2h"], link["pipeline_bytes"]).copy_seconds
-    works = {n: square_work(family, n, precision) for n in problem.measured(True)}
-
-    def point(n: int, on: int | None) -> tuple[float, float]:
-        """``(flops, seconds)`` at size *n* on GPU *on* (None: the CPU), copies included; the small
-        size, where noise weighs most, takes the best of more runs."""
-        return works[n].flops, _seconds(problem, n, precision, on, _SMALL_RUNS if n == problem.sizes[0] else 3)
-
+    works = {(n, p): square_work(family, n, p) for n in problem.measured(True) for p in _PRECISIONS}
     sides = {"gpu": [(n, device_id) for n in problem.measured(True)],  # (first: see _REST_S)
              "cpu": [(n, None) for n in problem.measured(False)]}
-    best = {side: [(math.inf, math.inf)] * len(where) for side, where in sides.items()}
-    for attempt in range(_PASSES + _RETRIES):
-        if attempt >= _PASSES and all(_plausible(points) for points in best.values()):
-            break
-        if attempt:  # let the threads of the pass before (and of the caller's work) go idle
-            time.sleep(_REST_S)
-        for side, where in sides.items():  # the passes interleave the sides; each point keeps its fastest
-            if attempt >= _PASSES and _plausible(best[side]):
-                continue  # (a later pass measures only the sides still implausible)
-            best[side] = [min(held, point(n, on), key=lambda p: p[1]) for held, (n, on) in zip(best[side], where)]
-    copying = [copies(works[n].bytes_in, works[n].bytes_out) for n, _ in sides["gpu"]]
-    return {"cpu": _curve(best["cpu"]), "gpu": _curve(best["gpu"], copying)}
+    timed: dict[tuple, _Timed] = {}
+
+    def point(n: int, precision: str, on: int | None) -> tuple[float, float]:
+        """``(flops, seconds)`` at size *n* on GPU *on* (None: the CPU), copies included; the small
+        size, where noise weighs most, takes the best of more runs."""
+        if (n, precision, on) not in timed:
+            timed[n, precision, on] = _Timed(problem, n, precision, on)
+        most = _SMALL_RUNS if n == problem.sizes[0] else 3
+        return works[n, precision].flops, timed[n, precision, on].seconds(most)
+
+    best = {(side, p): [(math.inf, math.inf)] * len(where) for side, where in sides.items() for p in _PRECISIONS}
+    try:
+        for attempt in range(_PASSES + _RETRIES):
+            if attempt >= _PASSES and all(_plausible(points) for points in best.values()):
+                break
+            if attempt:  # let the threads of the pass before (and of the caller's work) go idle
+                time.sleep(_REST_S)
+            for (side, precision), held in best.items():  # each point keeps its fastest
+                if attempt >= _PASSES and _plausible(held):
+                    continue  # (a later pass measures only the sides still implausible)
+                best[side, precision] = [min(h, point(n, precision, on), key=lambda p: p[1])
+                                         for h, (n, on) in zip(held, sides[side])]
+    finally:
+        for plan in timed.values():
+            plan.free()
+    result = {}
+    for p in _PRECISIONS:
+        copying = [copies(works[n, p].bytes_in, works[n, p].bytes_out) for n, _ in sides["gpu"]]
+        result[p] = {"cpu": _curve(best["cpu", p]), "gpu": _curve(best["gpu", p], copying)}
+    return result
 
 
 def _plausible(points: list[tuple[float, float]]) -> bool:
