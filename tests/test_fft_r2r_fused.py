@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import logging
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -438,6 +439,30 @@ def test_fused_path_with_emulated_kernels(rng, emulated, name, type):
             assert relative_error(result, reference) < (1e-5 if dtype == "float32" else 1e-13)
     assert emulated and (type == 4 or len(emulated) % 2 == 0)
     assert ("whole4" in emulated) == (type == 4)  # 32 points: the one kernel, an FFT of 16 in shared memory
+
+
+def test_stateless_transforms_keep_their_launches_for_their_thread(rng, emulated, monkeypatch):
+    """A launch is made once per kernel, shape and thread (its parameters set before each launch),
+    and the kept ones are bounded."""
+    monkeypatch.setattr(_r2r, "_launches", threading.local())
+    made = []
+    make = _EmulatedLaunch.__init__
+    monkeypatch.setattr(_EmulatedLaunch, "__init__", lambda self, function, *args, **options: (
+        made.append(function[0]), make(self, function, *args, **options))[1])
+    x, x2 = rng.uniform(-1, 1, (3, 32)), rng.uniform(-1, 1, (3, 32))
+    for data in (x, x2, x):
+        for type in (4, 2):
+            assert relative_error(gfft.dct(data, type=type), scipy.fft.dct(data, type=type)) < 1e-13
+    assert sorted(made) == ["post2", "pre2", "whole4"]
+    done = []
+    thread = threading.Thread(target=lambda: done.append(gfft.dct(x, type=4)))
+    thread.start()
+    thread.join()
+    assert relative_error(done[0], scipy.fft.dct(x, type=4)) < 1e-13 and made.count("whole4") == 2
+    monkeypatch.setattr(_r2r, "_LAUNCHES", 2)
+    for rows in (1, 2, 3, 4):  # (a launch is kept per row count)
+        gfft.dct(x[:rows], type=4)
+    assert len(_r2r._launches.kept) == 2
 
 
 @pytest.mark.parametrize("planner", [DCT, DST])

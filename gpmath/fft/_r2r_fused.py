@@ -135,7 +135,7 @@ def _run(f, kernel: Kernel, key: tuple, values: tuple, grid: int, block: int, sh
         return Launch(kernel.function(f.device_id), len(values), grid=grid, block=block, shared=shared)
 
     def run():
-        launch = f.kept(key, make)
+        launch = f.launch(key, make)
         for index, value in enumerate(values):
             launch.set(index, value)
         launch(f.stream())

@@ -66,6 +66,9 @@ class _PlannedFFTs(FFTs):
             found = self.kept_items[key] = make()
         return found
 
+    def launch(self, key, make):
+        return self.kept(key, make)
+
     def owned(self, key, make):
         def made():
             found = make()
