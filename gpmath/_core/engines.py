@@ -183,9 +183,20 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float | None, 
     where = host_gpu(execution, lambda: _library_missing(TABLE[front][2]))
     if where is None:
         return True
-    from . import calibration  # (NumPy timings and the file: where a GPU is usable)
+    return (_calibration or _import_calibration()).cpu_verdict(family, precision, where, flops, work, problem)
 
-    return calibration.cpu_verdict(family, precision, where, flops, work, problem)
+
+_calibration = None  # gpmath._core.calibration once a GPU was usable (NumPy timings and the file: not at import)
+
+
+def _import_calibration():
+    """The calibration module, imported at the first call that needs it (an import statement per
+    call cost the NumPy shortcuts 0.3 µs)."""
+    global _calibration
+    from . import calibration
+
+    _calibration = calibration
+    return calibration
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,
