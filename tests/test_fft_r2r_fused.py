@@ -5,10 +5,12 @@ rows), run from the recipes gpmath makes, matches SciPy for every type, family, 
 ``orthogonalize`` and length, so the algorithms and the factors are checked without a GPU; the
 kernels compile where NVRTC loads.  On a GPU (``gpu``): the kernels themselves, for CuPy and
 torch, float32 and float64, both axes, empty batches, the plans' repeated ``execute``, and the
-route a 4096 x 4096 transform takes (a silent fallback to the composed steps fails).  Types 4 and 1
-run as one cuFFT transform with gpmath's callbacks where cuFFT takes them
-(:mod:`gpmath.fft._r2r_callback`): the kernels' tests switch them off (``GPMATH_FFT_CALLBACKS=0``),
-the callbacks' tests require them where cuFFT is 12 or newer.
+route a 4096 x 4096 transform takes (a silent fallback to the composed steps fails).  Type 4 of a
+power-of-two N/2 runs as one kernel (``r2r_whole4``, modelled pass by pass like the others); types
+4 and 1 otherwise run as one cuFFT transform with gpmath's callbacks where cuFFT takes them
+(:mod:`gpmath.fft._r2r_callback`): the kernels' tests switch both off (``GPMATH_FFT_CALLBACKS=0``
+and no one kernel), the ``route`` fixture takes each route, and the callbacks are required where
+cuFFT is 12 or newer.
 """
 
 from __future__ import annotations
@@ -240,6 +242,10 @@ def test_one_kernel_serves_powers_of_two_on_aligned_rows():
     assert layout(r4, 16384, "float32", 0) is None and layout(r4, 16, "float32", 0) is None
     assert layout(r4, 96, "float32", 0) is None  # an FFT of 48 points
     assert layout(r4, 64, "float64", 8) is None and layout(r2, 64, "float32", 0) is None
+    ends = _r2r_fused.Recipe(**{**r4.__dict__, "post_factors": (1.0, 0.5, 1.0)})  # the kernel has one factor
+    assert layout(ends, 64, "float32", 0) is None
+    for name, norm, orthogonalize in itertools.product(NAMES, NORMS, [None, True, False]):  # type 4's have one
+        assert layout(_recipe(name, 4, 64, norm, orthogonalize), 64, "float32", 0) is not None
 
 
 def test_model_can_fail():

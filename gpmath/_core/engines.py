@@ -152,6 +152,19 @@ def on_cpu(front: str, execution: str | None, x, name: str, device_id: int | Non
     return where is None
 
 
+_calibration = None  # gpmath._core.calibration once a GPU was usable (NumPy timings and the file: not at import)
+
+
+def _import_calibration():
+    """The calibration module, imported at the first call that needs it (an import statement per
+    call cost the NumPy shortcuts 0.3 µs)."""
+    global _calibration
+    from . import calibration
+
+    _calibration = calibration
+    return calibration
+
+
 def surely_on_cpu(front: str, family: str, precision: str, flops: float | None, execution: str | None,
                   work: Callable[[], Work] | None = None, problem: Hashable = None) -> bool:
     """Whether :func:`choose` gives planner *front* its CPU engine for host operands (no stream,
@@ -184,19 +197,6 @@ def surely_on_cpu(front: str, family: str, precision: str, flops: float | None, 
     if where is None:
         return True
     return (_calibration or _import_calibration()).cpu_verdict(family, precision, where, flops, work, problem)
-
-
-_calibration = None  # gpmath._core.calibration once a GPU was usable (NumPy timings and the file: not at import)
-
-
-def _import_calibration():
-    """The calibration module, imported at the first call that needs it (an import statement per
-    call cost the NumPy shortcuts 0.3 µs)."""
-    global _calibration
-    from . import calibration
-
-    _calibration = calibration
-    return calibration
 
 
 def _reason(execution, package: Package, home: int | None, where: int | None, empty: bool,

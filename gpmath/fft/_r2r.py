@@ -151,7 +151,7 @@ class FFTs:
         return self.pkg.current_stream(self.device_id)
 
     def kept(self, key, make):
-        """What *make* returns (a work array, a kernel launch): made anew for each transform here,
+        """What *make* returns (a work array, a spectrum buffer): made anew for each transform here,
         kept under *key* by a plan's FFTs."""
         return make()
 

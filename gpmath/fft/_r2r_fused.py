@@ -146,11 +146,14 @@ def _run(f, kernel: Kernel, key: tuple, values: tuple, grid: int, block: int, sh
 def whole4_layout(r: Recipe, n: int, real: str, pointer: int) -> tuple[int, int] | None:
     """``(rows a block, bytes of shared memory)`` of ``r2r_whole4`` for recipe *r* of length *n* in
     *real* on rows at *pointer*, or None where it does not serve it: type 4 with N/2 a power of two
-    within :data:`WHOLE4`, its rows' padded arrays within :data:`_SHARED_MOST`, and rows that start
-    where a complex element may (the kernel reads them as sample pairs).  A block holds 2048 / (N/2)
-    rows (256 threads) up to N/2 = 2048, one beyond."""
+    within :data:`WHOLE4`, its rows' padded arrays within :data:`_SHARED_MOST`, rows that start
+    where a complex element may (the kernel reads them as sample pairs), and one output factor for
+    every sample (type 4's: the kernel applies the first).  A block holds 2048 / (N/2) rows (256
+    threads) up to N/2 = 2048, one beyond."""
     half, item = n // 2, DTYPES[real].itemsize
     if r.pre != "pre4" or not WHOLE4[0] <= half <= WHOLE4[1] or half & (half - 1) or pointer % (2 * item):
+        return None
+    if len(set(r.post_factors)) != 1:
         return None
     rows = max(1, 2048 // half)
     nbytes = rows * 2 * (half + (half >> (5 if item == 4 else 4))) * item  # a padding slot every 32 floats, 16 doubles
