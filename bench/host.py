@@ -15,7 +15,8 @@ NumPy operands, it times (wall clock, medians of interleaved rounds, results on 
   host path can reach).
 
 and prints ``best/default`` (the faster of cpu and cuda over default: >= 0.91 is the placement
-target) and ``ideal/cuda`` (>= 0.83 is the transfer target at large sizes).  Then the per-call
+target), ``ideal/cuda`` (>= 0.83 is the transfer target at large sizes) and how the default call
+runs once settled (``default via``: a cached ``plan``, or a ``shortcut`` to NumPy/SciPy without one).  Then the per-call
 cost of the stateless functions on torch CUDA operands beside torch, the time of
 ``import gpmath`` in a fresh process, and the first matmul in a fresh process beside torch's.
 ``host-calls``: the stateless functions on small NumPy operands (``--sizes``, by default 16, 64
@@ -175,17 +176,32 @@ def _all_cases(family: str, n: int, rng) -> dict:
 COLUMNS = ["default", "cuda", "cpu", "numpy", "nvmath", "ideal"]
 
 
+def default_route(call) -> str:
+    """How *call* (a default gpmath call, already made) runs now: ``"plan"`` where it looks up a
+    cached plan (gpmath's plan caches counted before and after three calls), else ``"shortcut"``
+    (NumPy's or SciPy's function, or a host lane, reached without the plans)."""
+    def lookups() -> int:
+        return sum(info.hits + info.misses for info in gpmath.cache_info().values())
+
+    before = lookups()
+    for _ in range(3):
+        call()
+    return "plan" if lookups() > before else "shortcut"
+
+
 def sweep(family: str, sizes: list[int]) -> Table:
     rng = np.random.default_rng(0)
-    header = ["n"] + [f"{c} ms" for c in COLUMNS] + ["best/default", "ideal/cuda"]
+    header = ["n"] + [f"{c} ms" for c in COLUMNS] + ["best/default", "ideal/cuda", "default via"]
     t = Table(f"{family}, NumPy in and out (ms; best/default >= 0.91 and ideal/cuda >= 0.83 are the targets)",
               header, times=tuple(f"{c} ms" for c in COLUMNS), name=family)
     for n in sizes:
-        ms = {k: v * 1e3 for k, v in wall_medians_s(_cases(family, n, rng)).items()}
+        fns = _cases(family, n, rng)
+        ms = {k: v * 1e3 for k, v in wall_medians_s(fns).items()}
         cells = [round(ms[c], 4) if c in ms else "n/a" for c in COLUMNS]
         best = min(ms.get("cuda", float("inf")), ms["cpu"])
         ideal = ms.get("ideal")
-        t.rows.append([n, *cells, fmt(best / ms["default"]), fmt(ideal / ms["cuda"]) if ideal and GPU else "n/a"])
+        t.rows.append([n, *cells, fmt(best / ms["default"]), fmt(ideal / ms["cuda"]) if ideal and GPU else "n/a",
+                       default_route(fns["default"])])
         print(f"  {family} n={n}: default {ms['default']:.4g} ms", file=sys.stderr, flush=True)
     return t
 

@@ -29,6 +29,9 @@ def test_host_benchmark_smoke(tmp_path):
         for row in t["rows"]:
             cells = dict(zip(header, row))
             assert cells["default ms"] > 0 and cells["cpu ms"] > 0 and cells["numpy ms"] > 0
+            assert cells["default via"] in ("plan", "shortcut")
+        if t["title"].startswith("matmul"):  # (without a GPU: NumPy's product, no plan looked up)
+            assert {row[header.index("default via")] for row in t["rows"]} == {"shortcut"}
         assert (tmp_path / f"host-{t['title'].split(',')[0]}.csv").exists()
 
 
