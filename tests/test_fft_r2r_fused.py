@@ -384,7 +384,7 @@ class _EmulatedLaunch:
 
     launched: list = []
 
-    def __init__(self, function, count, grid, block, shared=0):
+    def __init__(self, function, count, grid, block, shared=0, held=()):
         (self.name, self.real), self.values, self.grid, self.block = function, [0] * count, grid, block
 
     def set(self, index, value):
@@ -469,6 +469,18 @@ def test_stateless_transforms_keep_their_launches_for_their_thread(rng, emulated
     for rows in (1, 2, 3, 4):  # (a launch is kept per row count)
         gfft.dct(x[:rows], type=4)
     assert len(_r2r._launches.kept) == 2
+
+
+def test_kept_launches_tell_transforms_of_one_shape_apart(rng, emulated, monkeypatch):
+    """A kept launch's factors, direction and tables are set once, so transforms of one shape that
+    differ in them (DCT and DST, each norm and orthogonalize, both precisions) each keep their own."""
+    monkeypatch.setattr(_r2r, "_launches", threading.local())
+    x = rng.uniform(-1, 1, (3, 32))
+    for _, name, type, norm, orthogonalize, dtype in itertools.product(
+            range(2), NAMES, (2, 4), ("backward", "ortho", "forward"), (False, True), ("float32", "float64")):
+        result = getattr(gfft, name)(x.astype(dtype), type=type, norm=norm, orthogonalize=orthogonalize)
+        reference = getattr(scipy.fft, name)(x, type=type, norm=norm, orthogonalize=orthogonalize)
+        assert relative_error(result, reference) < (1e-5 if dtype == "float32" else 1e-13), (name, type, norm)
 
 
 @pytest.mark.parametrize("planner", [DCT, DST])

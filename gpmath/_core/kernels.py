@@ -214,15 +214,16 @@ class Launch:
     """One kernel launch, its arguments packed once: :meth:`set` changes one, calling launches.
 
     Every kernel parameter must be 8 bytes wide (a pointer, ``long long`` or ``double``);
-    *count* is their number; *shared*, the bytes of dynamic shared memory.
+    *count* is their number; *shared*, the bytes of dynamic shared memory; *held*, what parameters
+    set once point into (device arrays), kept alive as long as the launch.
     """
 
-    __slots__ = ("function", "grid", "block", "shared", "_values", "_pointers", "_params", "_launch")
+    __slots__ = ("function", "grid", "block", "shared", "held", "_values", "_pointers", "_params", "_launch")
 
-    def __init__(self, function, count: int, grid: int, block: int, shared: int = 0):
+    def __init__(self, function, count: int, grid: int, block: int, shared: int = 0, held: tuple = ()):
         from cuda.bindings import driver
 
-        self.function, self.grid, self.block, self.shared = function, grid, block, shared
+        self.function, self.grid, self.block, self.shared, self.held = function, grid, block, shared, held
         if shared:
             _allow_shared(function, shared)
         self._values = np.zeros(count, dtype=np.int64)

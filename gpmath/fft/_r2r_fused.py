@@ -125,19 +125,29 @@ def _block(n: int) -> int:
 def _launch(f, name: str, real: str, rows: int, n: int, pointers: tuple[int, int], sine: bool,
             factors: tuple[float, float, float]) -> None:
     """Run kernel *name* on *rows* rows of length *n* on *f*'s stream (one block a row)."""
-    _run(f, _kernel(name, real), ("r2r-launch", name, real, rows, n),
-         (*pointers, rows, n, int(sine), *(_bits(v) for v in factors)), min(rows, _MAX_GRID), _block(n))
+    _run(f, _kernel(name, real), ("r2r-launch", name, real), pointers,
+         (rows, n, int(sine), *(_bits(v) for v in factors)), min(rows, _MAX_GRID), _block(n))
 
 
-def _run(f, kernel: Kernel, key: tuple, values: tuple, grid: int, block: int, shared: int = 0) -> None:
-    """Launch *kernel* with parameters *values* on *f*'s stream, the launch kept by *f* under *key*."""
+def _run(f, kernel: Kernel, key: tuple, pointers: tuple[int, int], fixed: tuple[int, ...], grid: int, block: int,
+         shared: int = 0, tables=None) -> None:
+    """Launch *kernel* on *f*'s stream, its parameters the input and output *pointers*, then
+    *fixed*, then the addresses of the arrays ``tables()`` returns.  The launch is kept by *f*
+    under *key* (which names the kernel) and *fixed*; those parameters and the tables' are set
+    when it is made (it holds the tables), so that a repeat sets the two pointers alone."""
     def make():
-        return Launch(kernel.function(f.device_id), len(values), grid=grid, block=block, shared=shared)
+        held = tables() if tables is not None else ()
+        values = (*fixed, *(f.pkg.ptr(table) for table in held))
+        launch = Launch(kernel.function(f.device_id), 2 + len(values), grid=grid, block=block, shared=shared,
+                        held=held)
+        for index, value in enumerate(values, 2):
+            launch.set(index, value)
+        return launch
 
     def run():
-        launch = f.launch(key, make)
-        for index, value in enumerate(values):
-            launch.set(index, value)
+        launch = f.launch((*key, *fixed), make)
+        launch.set(0, pointers[0])
+        launch.set(1, pointers[1])
         launch(f.stream())
 
     runtime.call_on_device(f.device_id, None, run)
@@ -167,11 +177,10 @@ def _whole4_kernel(real: str, half: int) -> Kernel:
 
 def _whole4(f, r: Recipe, real: str, rows: int, n: int, pointers: tuple[int, int], layout: tuple[int, int]) -> None:
     """Run ``r2r_whole4`` (compiled for *n*) on *rows* rows of length *n* on *f*'s stream."""
-    tables = tuple(f.pkg.ptr(f.twiddle(name, n, real)) for name in ("dct4-pre", "dct4-post", "dct4-roots"))
     per_block, shared = layout
-    values = (*pointers, rows, n, int(r.sine), *(_bits(v) for v in r.post_factors), *tables)
-    _run(f, _whole4_kernel(real, n // 2), ("r2r-launch", "whole4", real, rows, n), values,
-         min(-(-rows // per_block), _MAX_GRID), per_block * n // 16, shared)
+    _run(f, _whole4_kernel(real, n // 2), ("r2r-launch", "whole4", real), pointers, (rows, n, int(r.sine), *(_bits(v) for v in r.post_factors)),
+         min(-(-rows // per_block), _MAX_GRID), per_block * n // 16, shared,
+         lambda: tuple(f.twiddle(name, n, real) for name in ("dct4-pre", "dct4-post", "dct4-roots")))
 
 
 def _fft(f, r: Recipe, buffer):
