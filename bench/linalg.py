@@ -30,7 +30,8 @@ from _timing import cuda_medians_ms  # noqa: E402
 
 import gpmath
 from gpmath import linalg
-from gpmath.solver import Inv, Solve, _crossover, _cuda_factor, _cuda_inverse, _cuda_irs, _cuda_solve
+from gpmath.solver import (Inv, Lstsq, Solve, _crossover, _cuda_factor, _cuda_inverse, _cuda_irs, _cuda_lstsq,
+                           _cuda_solve)
 
 _DEFAULT_IRS = (_cuda_irs.IRS_REFINEMENT, _cuda_irs.IRS_TOLERANCE)
 ROWS: list[tuple[str, float, float, float]] = []
@@ -434,6 +435,36 @@ def inverse_routes(name: str, x) -> None:
           + f"; torch / trsm route {times['torch'] / times['trsm route']:.2f}", flush=True)
 
 
+@guarded
+def lstsq_routes(name: str, a, b) -> None:
+    """``Lstsq(lapack_driver="gelsy")`` plans through Cholesky QR2 and through Householder QR,
+    beside torch.linalg.lstsq (``gels``), and each route's relative residual of the normal equations."""
+    saved, plans = _cuda_lstsq.CHOLESKY_QR_SMALLEST, {}
+    try:
+        for route, least in (("cholesky qr2", 1), ("householder", 1 << 62)):
+            _cuda_lstsq.CHOLESKY_QR_SMALLEST = least
+            plans[route] = Lstsq(a, b, lapack_driver="gelsy", check_finite=False).plan()
+    finally:
+        _cuda_lstsq.CHOLESKY_QR_SMALLEST = saved
+    fns = {**{route: plan.execute for route, plan in plans.items()},
+           "torch": lambda: torch.linalg.lstsq(a, b, driver="gels")}
+    try:
+        with _peer_stream():
+            times = cuda_medians_ms(fns, warmup=2, reps=5)
+        errors = {}
+        for route, fn in fns.items():  # ‖Aᴴ(b - A x)‖ / (‖A‖² ‖x‖): the normal equations' residual
+            x = fn()[0]
+            residual = torch.linalg.norm(a.mH @ (b - a @ x))
+            errors[route] = float(residual / (torch.linalg.norm(a) ** 2 * torch.linalg.norm(x)))
+        fell_back = plans["cholesky qr2"].route._householder is not None
+    finally:
+        for plan in plans.values():
+            plan.free()
+    print(f"  {name}: " + ", ".join(f"{key} {t:.3f} ms ({errors[key]:.1e})" for key, t in times.items())
+          + f"; torch / cholesky qr2 {times['torch'] / times['cholesky qr2']:.2f}"
+          + (" (fell back)" if fell_back else ""), flush=True)
+
+
 def issue19() -> None:
     """Issue 19's inv and lstsq rows: inv of 4096² (and the two inverse routes from n = 256) and
     lstsq of a full-rank 4096×1024 system, float32 and float64."""
@@ -446,6 +477,12 @@ def issue19() -> None:
         for check in (True, False):
             report(f"inv 4096 {name} (check_finite={check})", lambda: linalg.inv(x, check_finite=check),
                    lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(cx), 5)
+        for m, n, batch in ((4096, 1024, ()), (4096, 4096, ()), (2048, 1024, ()), (1024, 1024, ()), (65536, 64, ()),
+                            (16384, 256, ()), (512, 128, ()), (256, 64, ()), (128, 32, ()), (1024, 4096, ()),
+                            (256, 64, (8,))):
+            lstsq_routes(f"lstsq {'x'.join(map(str, batch + (m, n)))} {name}",
+                         torch.randn(*batch, m, n, dtype=dtype, device="cuda"),
+                         torch.randn(*batch, m, 1, dtype=dtype, device="cuda"))
         t = torch.randn(4096, 1024, dtype=dtype, device="cuda")
         bt = torch.randn(4096, 1, dtype=dtype, device="cuda")
         ct_, cbt = _cp(t), _cp(bt)

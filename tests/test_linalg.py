@@ -424,6 +424,15 @@ def rank_deficient(batch, m, n, rank, dtype, seed=0):
     return (random(batch + (m, rank), dtype, seed) @ random(batch + (rank, n), dtype, seed + 1)).astype(dtype)
 
 
+def conditioned(batch, shape, cond: float, dtype, seed=0):
+    """Random matrices of *shape* whose singular values are spaced evenly in log from 1 to 1 / *cond*."""
+    m, n = shape
+    k = min(m, n)
+    u = np.linalg.qr(random(batch + (m, k), np.complex128 if np.dtype(dtype).kind == "c" else np.float64, seed))[0]
+    v = np.linalg.qr(random(batch + (n, k), u.dtype, seed + 1))[0]
+    return ((u * np.logspace(0, -np.log10(cond), k)) @ ct(v)).astype(dtype)
+
+
 def low_rank_at_eps(shape, count: int, seed: int) -> np.ndarray:
     """*count* matrices of rank 2 whose rank at SciPy's default ``cond`` (eps) is not in doubt
     (third singular value below eps / 8 of the first; LAPACK's gelsy and gelsd both find 2), and

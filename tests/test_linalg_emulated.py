@@ -26,12 +26,13 @@ from gpmath import linalg
 from gpmath._bindings import cublas as real_cublas
 from gpmath._bindings import cusolver as real_cusolver
 from gpmath._core import engines
-from gpmath.solver import _base, _cuda_factor, _cuda_inverse, _cuda_jacobi, _cuda_solve, _device, _workspace
+from gpmath.solver import (_base, _cuda_factor, _cuda_inverse, _cuda_jacobi, _cuda_lstsq, _cuda_solve, _device,
+                           _workspace)
 from gpmath.solver._cuda_small import SmallKernelSolve
 
 from helpers import FakeBuffer, lstsq_residues, one_device_runtime, routed
-from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, low_rank_at_eps, random,
-                         rank_deficient, spd)
+from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, conditioned, ct, general, hermitian, low_rank_at_eps,
+                         random, rank_deficient, spd)
 
 _CODES = {0: np.float32, 1: np.float64, 4: np.complex64, 5: np.complex128}
 _LETTERS = {"S": np.float32, "D": np.float64, "C": np.complex64, "Z": np.complex128}
@@ -147,6 +148,7 @@ class FakeSolvers(types.SimpleNamespace):
 
     # -- QR
     def xgeqrf(self, handle, params, m, n, code, a, lda, code_tau, tau, compute, *work):
+        self.calls.append("xgeqrf")
         dtype = _CODES[code]
         mat = _mat(a, dtype, m, n, lda)
         qr, t, _, code_ = lapack.get_lapack_funcs("geqrf", (mat,))(np.array(mat))
@@ -183,6 +185,31 @@ class FakeSolvers(types.SimpleNamespace):
             rhs[...] = np.linalg.solve(op, scaled) if left else np.linalg.solve(op.T, scaled.T).T  # x op = b from the right
         except np.linalg.LinAlgError:  # a zero on the diagonal: cuBLAS divides by it
             rhs[...] = np.nan
+
+    def gemm(self, t, handle, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        dtype = _LETTERS[t]
+        self.calls.append("gemm")
+        left = _mat(a, dtype, *((m, k) if transa == 0 else (k, m)), lda)
+        right = _mat(b, dtype, *((k, n) if transb == 0 else (n, k)), ldb)
+        left = {0: left, 1: left.T, 2: ct(left)}[int(transa)]
+        right = {0: right, 1: right.T, 2: ct(right)}[int(transb)]
+        out = _mat(c, dtype, m, n, ldc)
+        scalar = lambda ptr: _vec(ptr, dtype, 1)[0]  # noqa: E731
+        out[...] = scalar(alpha) * (left @ right) + (scalar(beta) * out if scalar(beta) else 0)
+
+    def gram(self, t, handle, uplo, trans, n, k, alpha, a, lda, beta, c, ldc):
+        """syrk/herk: only the triangle *uplo* of C is written (the other keeps its bytes)."""
+        dtype = _LETTERS[t]
+        self.calls.append("gram")
+        assert int(trans) == (2 if t in "CZ" else 1), "gpmath takes AᴴA"
+        m = _mat(a, dtype, k, n, lda)
+        real = np.finfo(dtype).dtype
+        product = _vec(alpha, real if t in "CZ" else dtype, 1)[0] * (ct(m) @ m)
+        out = _mat(c, dtype, n, n, ldc)
+        beta_value = _vec(beta, real if t in "CZ" else dtype, 1)[0]
+        total = product + (beta_value * out if beta_value else 0)
+        mask = np.triu(np.ones((n, n), bool)) if uplo == real_cublas.FillMode.UPPER else np.tril(np.ones((n, n), bool))
+        out[mask] = total[mask]
 
     def trsm_batched(self, t, handle, side, uplo, trans, diag, m, n, alpha, a_array, lda, b_array, ldb, batch):
         self.calls.append("trsmBatched")
@@ -305,7 +332,8 @@ class FakeLaunch:
         self.kernel, self.values, self.grid = function, [0] * count, grid
         n = function.n
         assert grid >= 1 and (block == _cuda_jacobi.threads(n) if function.name == "small_jacobi"
-                              else block % 32 == 0 and (shared > 0 or function.name in ("zero_diagonal", "swap_last_two")
+                              else block % 32 == 0 and (shared > 0 or function.name in (
+                                  "zero_diagonal", "swap_last_two", "orthogonality_report")
                                                         or function.name.startswith("rcond_")))
 
     def set(self, index, value):
@@ -321,7 +349,21 @@ class FakeLaunch:
          "small_jacobi": self._jacobi, "lu_permute": self._permute, "zero_diagonal": self._zero_diagonal,
          "rcond_start": self._rcond_start, "rcond_absorb": self._rcond_absorb, "rcond_unit": self._rcond_unit,
          "rcond_norms": self._rcond_norms, "swap_last_two": self._swap_last_two, "inverse_rows": self._inverse_rows,
+         "orthogonality_report": self._orthogonality_report,
          }[self.kernel.name]()
+
+    def _orthogonality_report(self):  # orthogonality.cu: three maxima of nonnegative reals (a NaN wins) into report
+        e, r1, r2, n, report = self.values
+        dtype = self.kernel.dtype
+        real = np.finfo(dtype).dtype
+        upper = np.triu(np.ones((n, n), bool))
+        excess = np.abs(_mat(e, dtype, n, n, n) - np.eye(n))[upper]
+        d = np.abs(np.diag(_mat(r1, dtype, n, n, n))) * np.abs(np.diag(_mat(r2, dtype, n, n, n)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = [excess.max(), d.max(), (1 / d).max()]
+        out = _vec(report, real, 3)
+        for i, value in enumerate(values):
+            out[i] = np.nan if np.isnan(value) or np.isnan(out[i]) else max(out[i], value)
 
     def _swap_last_two(self):  # swap.cu: the C-order matrices at src (rows in order) written at dst, axes swapped
         src, dst, rows, cols, count, conjugate, order = self.values
@@ -471,7 +513,7 @@ class FakeLibraries(_device.SolverLibraries):
 
     def __init__(self, mode):
         self.cs, self.cublas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
-        for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched"):
+        for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched", "gemm", "gram"):
             setattr(self.cublas, name, getattr(self.cs, name))
         self.runtime = one_device_runtime()
         self.mode, self.compiler, self.put = mode, True, lambda x: x
@@ -795,11 +837,18 @@ def test_svd(model, dtype, driver, shape, batch, full_matrices):
     close(linalg.svdvals(P(a), driver=driver, **CUDA), s, dtype, 100)
 
 
+@pytest.fixture(params=["householder", "cholesky"])
+def gelsy_route(request, monkeypatch):
+    """The route "gelsy" takes: Householder QR, or Cholesky QR2 from one unknown on."""
+    monkeypatch.setattr(_cuda_lstsq, "CHOLESKY_QR_SMALLEST", 1 if request.param == "cholesky" else 2**62)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(9, 4), (4, 9)])
 @pytest.mark.parametrize("vector", [True, False])
 @pytest.mark.parametrize("driver", ["gelsd", "gelsy"])
-def test_lstsq(model, dtype, shape, vector, driver):
+def test_lstsq(model, dtype, shape, vector, driver, gelsy_route):
     P = model.put
     a = random((2,) + shape, dtype)
     b = random((shape[0],) if vector else (2, shape[0], 3), dtype, 1)
@@ -810,6 +859,45 @@ def test_lstsq(model, dtype, shape, vector, driver):
             assert g is None
         else:
             close(g, w, dtype, 100)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(40, 12), (12, 40)])
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_lstsq_gelsy_through_cholesky_qr_falls_back_where_its_test_fails(model, dtype, shape, batch, monkeypatch):
+    """Cholesky QR2's solution where cond(A) is modest, as accurate as Householder QR's (next to
+    SciPy's in float64: within a small multiple of cond(A) eps, for right-hand sides in A's range,
+    whose solutions that bounds); where cond(A)² eps is far above 1 its test fails and Householder
+    QR solves the batch."""
+    monkeypatch.setattr(_cuda_lstsq, "CHOLESKY_QR_SMALLEST", 1)
+    eps = np.finfo(dtype).eps
+    for cond, falls_back in ((10.0, False), (1e3 if eps > 1e-10 else 1e6, False), (eps ** -0.75, True)):
+        a = conditioned(batch, shape, cond, dtype)
+        wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+        b = (a.astype(wide) @ random(batch + (shape[1], 2), wide, 1)).astype(dtype)
+        model.cs.calls.clear()
+        x, residues, rank, s = linalg.lstsq(model.put(a), model.put(b), lapack_driver="gelsy", **CUDA)
+        x, residues, rank = host((x, residues, rank))
+        assert ("xgeqrf" in model.cs.calls) == falls_back, cond
+        assert ("gram" in model.cs.calls) and s is None and residues.shape == batch + (0,)
+        for i in np.ndindex(batch):
+            want = sl.lstsq(a[i].astype(np.complex128), b[i].astype(np.complex128), lapack_driver="gelsd")[0]
+            error = np.linalg.norm(x[i] - want) / np.linalg.norm(want)
+            assert error <= 100 * cond * eps, (cond, error)
+            assert np.asarray(rank)[i] == min(shape)
+        if falls_back:
+            continue
+        # lstsq's cond just below and just above R's smallest |R_ii| / max |R_jj| (that of Householder QR
+        # too): above, the rank test fails, and the SVD decides the ranks at cond
+        m = a.astype(np.complex128) if shape[0] >= shape[1] else ct(a.astype(np.complex128))
+        d = np.abs(np.diagonal(np.linalg.qr(m)[1], axis1=-2, axis2=-1))
+        ratio = (d.min(-1) / d.max(-1)).min()
+        for factor in (0.99, 1.01):
+            model.cs.calls.clear()
+            rank = host(linalg.lstsq(model.put(a), model.put(b), factor * ratio, lapack_driver="gelsy", **CUDA)[2])
+            singular = np.linalg.svd(a.astype(np.complex128), compute_uv=False)
+            expected = (singular > factor * ratio * singular[..., :1]).sum(-1) if factor > 1 else min(shape)
+            assert ("xgeqrf" in model.cs.calls) == (factor > 1) and (np.asarray(rank) == expected).all(), factor
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -837,7 +925,7 @@ def test_lstsq_residues_of_a_rank_deficient_matrix_are_nan(model, vector):
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6)])
-def test_lstsq_gelsy_of_a_rank_deficient_matrix_is_lapacks(model, shape):
+def test_lstsq_gelsy_of_a_rank_deficient_matrix_is_lapacks(model, shape, gelsy_route):
     """A batch holding a rank-deficient matrix is solved through the SVD: the minimum-norm solutions
     and the ranks of LAPACK's pivoted gelsy, and ``s`` None as gelsy's."""
     a, b = random((3,) + shape, "float64"), random((shape[0], 2), "float64", 1)
@@ -855,7 +943,7 @@ def test_lstsq_gelsy_of_a_rank_deficient_matrix_is_lapacks(model, shape):
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (9, 7)])
 @pytest.mark.parametrize("consistent", [True, False])
-def test_lstsq_gelsy_of_low_rank_matrices_at_the_default_cond(model, shape, consistent):
+def test_lstsq_gelsy_of_low_rank_matrices_at_the_default_cond(model, shape, consistent, gelsy_route):
     """Matrices of rank 2 at SciPy's default ``cond`` (eps): an unpivoted QR leaves their last
     diagonal entries at rounding size, which may clear a test at eps (and the "full-rank" solution
     is then wrong); the minimum-norm solutions and ranks of LAPACK's pivoted gelsy all the same."""

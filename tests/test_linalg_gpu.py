@@ -17,8 +17,8 @@ from gpmath.solver import Cholesky, Eigh, Solve, SolveTriangular
 from gpmath.solver._cuda_small import SmallKernelCholesky, SmallKernelSolve
 
 from helpers import routed
-from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, ct, general, hermitian, low_rank_at_eps, random,
-                         rank_deficient, spd)
+from test_linalg import (TOL, assert_eig, assert_qr_like_cpu, conditioned, ct, general, hermitian, low_rank_at_eps,
+                         random, rank_deficient, spd)
 
 pytestmark = pytest.mark.gpu
 PACKAGES = ["numpy", "cupy", "torch"]
@@ -441,6 +441,35 @@ def test_lstsq_gelsy_of_a_rank_deficient_batch_is_lapacks(package, dtype, shape)
         want = sl.lstsq(a[i].astype(np.complex128), b.astype(np.complex128), cond, lapack_driver="gelsy")
         close(host(x)[i], want[0], dtype, 1000)
         assert int(host(rank)[i]) == want[2]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(400, 64), (64, 400)])
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_lstsq_gelsy_through_cholesky_qr(package, dtype, shape, batch):
+    """Cholesky QR2 (cuBLAS's herk/syrk, trsm and gemm, cuSOLVER's potrf, the orthogonality test's
+    kernel) where cond(A) is modest: within a small multiple of cond(A) eps of SciPy's solution in
+    float64, for right-hand sides in A's range; where cond(A)² eps is far above 1, Householder QR's."""
+    from gpmath.solver import Lstsq
+
+    eps = np.finfo(dtype).eps
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    for cond, falls_back in ((10.0, False), (1e3 if eps > 1e-10 else 1e6, False), (eps ** -0.75, True)):
+        a = conditioned(batch, shape, cond, dtype)
+        b = (a.astype(wide) @ random(batch + (shape[1], 2), wide, 1)).astype(dtype)
+        with Lstsq(to_package(a, package), to_package(b, package), lapack_driver="gelsy", execution="cuda") as plan:
+            plan.plan()
+            assert type(plan.route).__name__ == "CholeskyQrLeastSquares"
+            for _ in range(2):  # (a repeat reuses the plan's buffers)
+                x, residues, rank, s = plan.execute()
+            assert (plan.route._householder is not None) == falls_back, cond
+        assert s is None and tuple(residues.shape) == batch + (0,)
+        for i in np.ndindex(batch):
+            want = sl.lstsq(a[i].astype(wide), b[i].astype(wide), lapack_driver="gelsd")[0]
+            error = np.linalg.norm(host(x)[i] - want) / np.linalg.norm(want)
+            assert error <= 100 * cond * eps, (cond, error)
+            assert int(np.asarray(host(rank))[i]) == min(shape)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

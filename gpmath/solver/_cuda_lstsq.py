@@ -20,6 +20,7 @@ as SciPy's ``gelsy`` returns it.
 from __future__ import annotations
 
 import ctypes
+import os
 
 import numpy as np
 
@@ -33,7 +34,13 @@ from ._plans import Lstsq
 from ._problem import Problem
 from ._workspace import Workspace
 
-__all__ = ["CudaLstsq", "QrLeastSquares", "SvdLeastSquares"]
+__all__ = ["CudaLstsq", "CholeskyQrLeastSquares", "QrLeastSquares", "SvdLeastSquares", "ORTHOGONALITY_PATH",
+           "CHOLESKY_QR_SMALLEST"]
+
+ORTHOGONALITY_PATH = os.path.join(os.path.dirname(__file__), "kernels", "orthogonality.cu")
+CHOLESKY_QR_SMALLEST = 32  # the fewest unknowns (or equations) that "gelsy" takes through Cholesky QR2
+_BLOCK = 256  # orthogonality.cu's BLOCK
+_MOST_BLOCKS = 1024  # its grid: columns in a grid stride beyond
 
 
 def _eps(problem: Problem) -> float:
@@ -51,6 +58,24 @@ def rank_guard(eps: float, n: int) -> float:
     '8.9e-13 3.5e-04'
     """
     return min(eps ** 0.5, 1000 * n * eps)
+
+
+def padded_rhs(problem: Problem, ws: Workspace, b, rows: int):
+    """*b* as column-major ``rows x nrhs`` matrices (C order ``(..., nrhs, rows)``), zero below
+    its M rows: the work array (kept) and its address."""
+    p, pkg = problem, ws.package
+    b = b[..., None] if p.rhs.vector else b
+    shape = p.rhs.batch_shape + (p.rhs.nrhs, rows)
+    if ws.staged:
+        padded = np.zeros(shape, dtype=p.dtype.numpy)
+        padded[..., : p.m] = np.swapaxes(b, -1, -2)
+        return ws.load("b", padded, p.dtype, shape)
+    work, ptr = ws.work("b", shape, p.dtype, keep=True)
+    with pkg.on_stream(ws.stream, ws.home):
+        pkg.copy_into(work[..., : p.m], pkg.swap(b))
+        if rows > p.m:
+            pkg.zero(work[..., p.m:])
+    return work, ptr
 
 
 class SvdLeastSquares:
@@ -108,28 +133,11 @@ class QrLeastSquares:
         shape = p.rhs.batch_shape + (self._cols, self._rows)
         a_work, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall,
                                 conjugate=not self._tall)
-        b_work, b_ptr = self._load_padded_rhs(arrays["b"])
+        b_work, b_ptr = padded_rhs(p, ws, arrays["b"], self._rows)
         self._factor_and_solve(a_ptr, b_ptr)
         a_work, b_work = ws.deliver(a_work), ws.deliver(b_work)
         with ws.package.on_stream(ws.stream, ws.home):
             return self._result(arrays, a_work, b_work)
-
-    def _load_padded_rhs(self, b):
-        """b as column-major ``rows x nrhs`` (C order ``(..., nrhs, rows)``), zero below its M rows."""
-        p, ws = self.problem, self.ws
-        pkg = ws.package
-        b = b[..., None] if p.rhs.vector else b
-        shape = p.rhs.batch_shape + (p.rhs.nrhs, self._rows)
-        if ws.staged:
-            padded = np.zeros(shape, dtype=p.dtype.numpy)
-            padded[..., : p.m] = np.swapaxes(b, -1, -2)
-            return ws.load("b", padded, p.dtype, shape)
-        work, ptr = ws.work("b", shape, p.dtype, keep=True)
-        with pkg.on_stream(ws.stream, ws.home):
-            pkg.copy_into(work[..., : p.m], pkg.swap(b))
-            if self._rows > p.m:
-                pkg.zero(work[..., p.m:])
-        return work, ptr
 
     def _factor_and_solve(self, a_ptr: int, b_ptr: int) -> None:
         p, ws = self.problem, self.ws
@@ -174,13 +182,143 @@ class QrLeastSquares:
         return lstsq_result(pkg, arrays["a"], bm, x, rank, None, p.rhs.vector, residues=False)
 
 
+def orthogonality_tolerance(eps: float, rows: int) -> float:
+    """The largest ``|QᴴQ - I|`` entry that :class:`CholeskyQrLeastSquares` takes for orthonormal
+    columns of *rows* entries: ``32 eps``, growing as ``sqrt(rows)`` beyond 1024 rows (the rounding
+    of the test's own sums).  A Cholesky QR2 that works leaves 3-5 eps at 4096 rows; one that does
+    not (``cond(A)`` beyond about ``eps^-1/2``) leaves far more, or fails its Cholesky factorisation.
+
+    Examples
+    --------
+    >>> [round(orthogonality_tolerance(1.0, rows)) for rows in (100, 1024, 4096, 2**20)]
+    [32, 32, 64, 1024]
+    """
+    return 32 * eps * max(1.0, (rows / 1024) ** 0.5)
+
+
+class CholeskyQrLeastSquares:
+    """``(x, residues, rank, None)`` through Cholesky QR2 of ``A`` (M >= N) or ``Aᴴ`` (M < N):
+    ``G = MᴴM``, ``G = R1ᴴR1``, ``Q1 = M R1⁻¹``, the same again on ``Q1`` (``R2``), so that
+    ``M = Q R2 R1``; then ``x = R1⁻¹ R2⁻¹ Qᴴ b`` (or ``x = Q R2⁻ᴴ R1⁻ᴴ b``).  cuBLAS's syrk/herk,
+    trsm and gemm and cuSOLVER's potrf, all of them matrix-matrix work, where Householder QR
+    spends most of its time in its panels.
+
+    It is taken after an a posteriori test, read at the call's one sync: both Cholesky
+    factorisations succeeded, ``QᴴQ`` is the identity to :func:`orthogonality_tolerance`, and R's
+    diagonal passes the same rank test as :class:`QrLeastSquares`'s (``kernels/orthogonality.cu``).
+    A batch that fails (``cond(A)`` beyond about ``eps^-1/2``, or rank deficient) is solved again by
+    :class:`QrLeastSquares`, which keeps every answer that route gives.
+    """
+
+    def __init__(self, problem: Problem, ws: Workspace, cond: float | None):
+        p, lib = problem, ws.lib
+        self.problem, self.ws, self._cond = problem, ws, cond
+        eps, count, item = _eps(p), max(p.batch_count, 1), p.dtype.itemsize
+        self._tall = p.m >= p.n
+        self._rows, self._cols = (p.m, p.n) if self._tall else (p.n, p.m)
+        k, real = self._cols, np.finfo(p.dtype.numpy).dtype
+        self._full_rank = max(eps if cond is None else cond, rank_guard(eps, k))
+        self._tolerance = orthogonality_tolerance(eps, self._rows)
+        self._r1, self._r2, self._gram = (ws.buffer(k * k * item) for _ in range(3))
+        code, upper = p.dtype.cuda, lib.cublas.FillMode.UPPER
+        device, host = lib.cs.xpotrf_buffer_size(ws.handle, ws.params, upper, k, code, 0, k, code)
+        self._work = ws.routine_work(device, host)
+        self._infos_host, self._infos = lib.mapped_empty((count, 2), np.int32)
+        self._report_host, self._report_host_ptr = lib.mapped_empty((count, 3), real)
+        self._report_bytes, self._report_step = self._report_host.nbytes, 3 * real.itemsize
+        self._report = ws.buffer(self._report_bytes)
+        kernel = lib.kernel(ORTHOGONALITY_PATH, "orthogonality_report", GPM_REAL=real.itemsize,
+                            GPM_COMPLEX=int(p.dtype.is_complex))
+        self._test = lib.launch(kernel, ws.device_id, 5, grid=min(k, _MOST_BLOCKS), block=_BLOCK)
+        for index, value in enumerate((self._gram, self._r1, self._r2, k)):
+            self._test.set(index, value)
+        self._blas = lib.blas_handle(ws.device_id)
+        self._one, self._zero = np.ones(1, p.dtype.numpy), np.zeros(1, p.dtype.numpy)
+        self._real_one, self._real_zero = np.ones(1, real), np.zeros(1, real)  # (herk's scalars are real)
+        self._householder: QrLeastSquares | None = None  # planned by the first batch that fails the test
+
+    @staticmethod
+    def serves(problem: Problem, ws: Workspace) -> bool:
+        """Whether this route takes *problem*: at least :data:`CHOLESKY_QR_SMALLEST` unknowns or
+        equations (below, Householder QR's panels are short), 32-bit counts, and gpmath's kernels load."""
+        p = problem
+        return (min(p.m, p.n) >= CHOLESKY_QR_SMALLEST and max(p.m, p.n, p.rhs.nrhs) < 2**31
+                and ws.lib.compiler_available())
+
+    def run(self, arrays):
+        p, ws = self.problem, self.ws
+        shape = p.rhs.batch_shape + (self._cols, self._rows)
+        _, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall, conjugate=not self._tall)
+        _, b_ptr = padded_rhs(p, ws, arrays["b"], self._rows)
+        x_work, x_ptr = ws.work("x", p.rhs.batch_shape + (p.rhs.nrhs, p.n), p.dtype)
+        self._factor_and_solve(a_ptr, b_ptr, x_ptr)
+        x_work = ws.deliver(x_work)
+        if not ws.staged:
+            ws.lib.synchronize(ws.stream)
+        if not self._passed():
+            if self._householder is None:
+                self._householder = QrLeastSquares(p, ws, self._cond)
+            return self._householder.run(arrays)
+        pkg = ws.package
+        with pkg.on_stream(ws.stream, ws.home):
+            bm = arrays["b"][..., None] if p.rhs.vector else arrays["b"]
+            x = pkg.contiguous(pkg.swap(x_work))
+            rank = np.full(p.rhs.batch_shape, self._cols)
+            if rank.ndim:
+                rank = pkg.asarray(rank, ws.home)
+            return lstsq_result(pkg, arrays["a"], bm, x, rank, None, p.rhs.vector, residues=False)
+
+    def _passed(self) -> bool:
+        """Whether every matrix of the last execution passed the test (read after the stream's sync)."""
+        report = self._report_host.astype(np.float64)
+        ratio = report[:, 1] * report[:, 2] * self._full_rank  # max |d| / min |d| * the rank test's bound
+        return bool(not self._infos_host.any() and (report[:, 0] <= self._tolerance).all() and (ratio < 1).all())
+
+    def _factor_and_solve(self, a_ptr: int, b_ptr: int, x_ptr: int) -> None:
+        p, ws = self.problem, self.ws
+        lib, stream = ws.lib, ws.stream
+        cs, blas = lib.cs, lib.cublas
+        rows, k, nrhs, item, t = self._rows, self._cols, p.rhs.nrhs, p.dtype.itemsize, LETTER[p.dtype.name]
+        code, handle = p.dtype.cuda, self._blas
+        dwork, dbytes, hwork, hbytes = self._work
+        lib.bind_stream(handle, stream, blas.set_stream)
+        upper, non_unit = blas.FillMode.UPPER, blas.DiagType.NON_UNIT
+        left, right = blas.SideMode.LEFT, blas.SideMode.RIGHT
+        plain, adjoint = blas.Operation.N, blas.Operation.C if p.dtype.is_complex else blas.Operation.T
+        one, zero = self._one.ctypes.data, self._zero.ctypes.data
+        real_one, real_zero = self._real_one.ctypes.data, self._real_zero.ctypes.data
+        lib.zero(self._report, self._report_bytes, stream)
+        for i in range(max(p.batch_count, 1)):
+            m_i, b_i, x_i = a_ptr + i * rows * k * item, b_ptr + i * rows * nrhs * item, x_ptr + i * p.n * nrhs * item
+            for r, info in ((self._r1, self._infos + 8 * i), (self._r2, self._infos + 8 * i + 4)):  # M = Q R2 R1
+                blas.gram(t, handle, upper, adjoint, k, rows, real_one, m_i, rows, real_zero, r, k)
+                cs.xpotrf(ws.handle, ws.params, upper, k, code, r, k, code, dwork, dbytes, ctypes.addressof(hwork),
+                          hbytes, info)
+                blas.trsm(t, handle, right, upper, plain, non_unit, rows, k, one, r, k, m_i, rows)
+            blas.gram(t, handle, upper, adjoint, k, rows, real_one, m_i, rows, real_zero, self._gram, k)
+            self._test.set(4, self._report + i * self._report_step)
+            self._test(stream)
+            if self._tall:  # x = R1⁻¹ R2⁻¹ (Qᴴ b)
+                blas.gemm(t, handle, adjoint, plain, k, nrhs, rows, one, m_i, rows, b_i, rows, zero, x_i, k)
+                for r in (self._r2, self._r1):
+                    blas.trsm(t, handle, left, upper, plain, non_unit, k, nrhs, one, r, k, x_i, k)
+            else:  # x = Q R2⁻ᴴ R1⁻ᴴ b
+                for r in (self._r1, self._r2):
+                    blas.trsm(t, handle, left, upper, adjoint, non_unit, k, nrhs, one, r, k, b_i, rows)
+                blas.gemm(t, handle, plain, plain, rows, nrhs, k, one, m_i, rows, b_i, rows, zero, x_i, rows)
+        lib.copy_async(self._report_host_ptr, self._report, self._report_bytes, stream)
+
+
 class CudaLstsq(CudaEngine, Lstsq):
     """:class:`~gpmath.solver.Lstsq` on the GPU (see the module docstring)."""
 
     def _plan_route(self):
+        p, ws = self.problem, self.workspace
         if self.lapack_driver == "gelsd":
-            return SvdLeastSquares(self.problem, self.workspace, self._operands_or_raise()["a"], self.cond)
-        return QrLeastSquares(self.problem, self.workspace, self.cond)
+            return SvdLeastSquares(p, ws, self._operands_or_raise()["a"], self.cond)
+        if CholeskyQrLeastSquares.serves(p, ws):
+            return CholeskyQrLeastSquares(p, ws, self.cond)
+        return QrLeastSquares(p, ws, self.cond)
 
     def _info_values(self) -> np.ndarray:
         """Per-matrix ``info`` (of the inner SVD for ``"gelsd"``)."""
