@@ -9,9 +9,11 @@ torch.linalg.solve and their residuals; the ``crossover`` rows time the routes t
 format of bench/RESULTS.md (and, with ``--json``/``--csv``/``--plot``, as files and a chart).
 Total run: about two minutes on an H100.
 Command-line arguments pick sections: large, batched, irs, crossover; ``lu`` (lu_solve and qr
-at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig`` (general eigenproblems); ``pinv``; ``issue19`` (inv 4096, lstsq 4096×1024); ``profile`` (not in the
-default run) splits the small batched cases into GPU kernel time and host time per call, and
-``irs-tol`` sweeps the IRS stopping tolerance at n = 32768.
+at n = 4096, also in large); ``triangular`` (solve_triangular and its zero-diagonal check); ``eig``
+(general eigenproblems); ``pinv``; ``issue19`` (inv 4096, then ``lstsq``: gelsy's routes over
+shapes, lstsq 4096×1024); ``profile`` (not in the default run) splits the small batched cases into
+GPU kernel time and host time per call, and ``irs-tol`` sweeps the IRS stopping tolerance at
+n = 32768.
 """
 
 from __future__ import annotations
@@ -466,8 +468,8 @@ def lstsq_routes(name: str, a, b) -> None:
 
 
 def issue19() -> None:
-    """Issue 19's inv and lstsq rows: inv of 4096² (and the two inverse routes from n = 256) and
-    lstsq of a full-rank 4096×1024 system, float32 and float64."""
+    """Issue 19's inv and lstsq rows: inv of 4096² (and the two inverse routes from n = 256), then
+    :func:`lstsq_table`."""
     for dtype in (torch.float32, torch.float64):
         name = str(dtype).split(".")[-1]
         for n in (64, 128, 256, 512, 1024, 2048, 4096):
@@ -477,9 +479,19 @@ def issue19() -> None:
         for check in (True, False):
             report(f"inv 4096 {name} (check_finite={check})", lambda: linalg.inv(x, check_finite=check),
                    lambda: torch.linalg.inv(x), lambda: cupy.linalg.inv(cx), 5)
-        for m, n, batch in ((4096, 1024, ()), (4096, 4096, ()), (2048, 1024, ()), (1024, 1024, ()), (65536, 64, ()),
-                            (16384, 256, ()), (512, 128, ()), (256, 64, ()), (128, 32, ()), (1024, 4096, ()),
-                            (256, 64, (8,))):
+    lstsq_table()
+
+
+LSTSQ_SHAPES = ((4096, 1024, ()), (4096, 4096, ()), (2048, 1024, ()), (1024, 1024, ()), (65536, 64, ()),
+                (16384, 256, ()), (512, 128, ()), (256, 64, ()), (128, 32, ()), (1024, 4096, ()), (256, 64, (8,)))
+
+
+def lstsq_table() -> None:
+    """gelsy's two routes over :data:`LSTSQ_SHAPES` (one right-hand side), then issue 19's lstsq
+    rows: a full-rank 4096×1024 system by each driver, float32 and float64."""
+    for dtype in (torch.float32, torch.float64):
+        name = str(dtype).split(".")[-1]
+        for m, n, batch in LSTSQ_SHAPES:
             lstsq_routes(f"lstsq {'x'.join(map(str, batch + (m, n)))} {name}",
                          torch.randn(*batch, m, n, dtype=dtype, device="cuda"),
                          torch.randn(*batch, m, 1, dtype=dtype, device="cuda"))
@@ -504,7 +516,7 @@ SECTIONS = {
     "large": lambda: [large(dtype) for dtype in (torch.float32, torch.float64)],
     "lu": lu_and_qr, "batched": batched_small, "irs": irs, "crossover": crossover, "profile": profile,
     "irs-tol": irs_tolerance, "triangular": triangular, "eig": eig,
-    "pinv": pinv, "issue19": issue19,
+    "pinv": pinv, "issue19": issue19, "lstsq": lstsq_table,
 }
 
 def main(argv: list[str] | None = None) -> None:
