@@ -197,20 +197,6 @@ class FakeSolvers(types.SimpleNamespace):
         scalar = lambda ptr: _vec(ptr, dtype, 1)[0]  # noqa: E731
         out[...] = scalar(alpha) * (left @ right) + (scalar(beta) * out if scalar(beta) else 0)
 
-    def gram(self, t, handle, uplo, trans, n, k, alpha, a, lda, beta, c, ldc):
-        """syrk/herk: only the triangle *uplo* of C is written (the other keeps its bytes)."""
-        dtype = _LETTERS[t]
-        self.calls.append("gram")
-        assert int(trans) == (2 if t in "CZ" else 1), "gpmath takes AᴴA"
-        m = _mat(a, dtype, k, n, lda)
-        real = np.finfo(dtype).dtype
-        product = _vec(alpha, real if t in "CZ" else dtype, 1)[0] * (ct(m) @ m)
-        out = _mat(c, dtype, n, n, ldc)
-        beta_value = _vec(beta, real if t in "CZ" else dtype, 1)[0]
-        total = product + (beta_value * out if beta_value else 0)
-        mask = np.triu(np.ones((n, n), bool)) if uplo == real_cublas.FillMode.UPPER else np.tril(np.ones((n, n), bool))
-        out[mask] = total[mask]
-
     def trsm_batched(self, t, handle, side, uplo, trans, diag, m, n, alpha, a_array, lda, b_array, ldb, batch):
         self.calls.append("trsmBatched")
         for a, b in zip(_pointers(a_array, batch), _pointers(b_array, batch)):
@@ -513,7 +499,7 @@ class FakeLibraries(_device.SolverLibraries):
 
     def __init__(self, mode):
         self.cs, self.cublas = FakeSolvers(real_cusolver), FakeSolvers(real_cublas)
-        for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched", "gemm", "gram"):
+        for name in ("getrf_batched", "getrs_batched", "trsm", "trsm_batched", "gemm"):
             setattr(self.cublas, name, getattr(self.cs, name))
         self.runtime = one_device_runtime()
         self.mode, self.compiler, self.put = mode, True, lambda x: x
@@ -839,8 +825,9 @@ def test_svd(model, dtype, driver, shape, batch, full_matrices):
 
 @pytest.fixture(params=["householder", "cholesky"])
 def gelsy_route(request, monkeypatch):
-    """The route "gelsy" takes: Householder QR, or Cholesky QR2 from one unknown on."""
+    """The route "gelsy" takes: Householder QR, or Cholesky QR2 from one unknown on (of any shape)."""
     monkeypatch.setattr(_cuda_lstsq, "CHOLESKY_QR_SMALLEST", 1 if request.param == "cholesky" else 2**62)
+    monkeypatch.setattr(_cuda_lstsq, "SINGLE_ASPECT", 1)
     return request.param
 
 
@@ -879,7 +866,8 @@ def test_lstsq_gelsy_through_cholesky_qr_falls_back_where_its_test_fails(model, 
         x, residues, rank, s = linalg.lstsq(model.put(a), model.put(b), lapack_driver="gelsy", **CUDA)
         x, residues, rank = host((x, residues, rank))
         assert ("xgeqrf" in model.cs.calls) == falls_back, cond
-        assert ("gram" in model.cs.calls) and s is None and residues.shape == batch + (0,)
+        assert model.cs.calls.count("gemm") == 4 * max(1, int(np.prod(batch))) and s is None
+        assert residues.shape == batch + (0,)
         for i in np.ndindex(batch):
             want = sl.lstsq(a[i].astype(np.complex128), b[i].astype(np.complex128), lapack_driver="gelsd")[0]
             error = np.linalg.norm(x[i] - want) / np.linalg.norm(want)
@@ -898,6 +886,20 @@ def test_lstsq_gelsy_through_cholesky_qr_falls_back_where_its_test_fails(model, 
             singular = np.linalg.svd(a.astype(np.complex128), compute_uv=False)
             expected = (singular > factor * ratio * singular[..., :1]).sum(-1) if factor > 1 else min(shape)
             assert ("xgeqrf" in model.cs.calls) == (factor > 1) and (np.asarray(rank) == expected).all(), factor
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(40, 40), (80, 40), (79, 40), (40, 80), (64, 33), (31, 80)])
+def test_lstsq_gelsy_takes_cholesky_qr_by_shape_and_precision(model, dtype, shape):
+    """From 32 unknowns and equations on in double precision; in single precision where one is at
+    least twice the other (else a random matrix's cond(A) is often beyond Cholesky QR2's reach)."""
+    a, b = conditioned((), shape, 10.0, dtype), random((shape[0], 1), dtype, 1)
+    model.cs.calls.clear()
+    x = linalg.lstsq(model.put(a), model.put(b), lapack_driver="gelsy", **CUDA)[0]
+    close(x, sl.lstsq(a, b, lapack_driver="gelsy")[0], dtype, 100)
+    double = np.finfo(dtype).bits == 64
+    expected = min(shape) >= 32 if double else max(shape) >= 2 * min(shape) and min(shape) >= 32
+    assert ("gemm" in model.cs.calls) == expected and ("xgeqrf" in model.cs.calls) != expected
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -59,8 +59,6 @@ for _t in "SDCZ":
     _LIB.declare(f"cublas{_t}trsm_v2", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I])
     _LIB.declare(f"cublas{_t}trsmBatched", _I, [_P, _I, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I, _I])
     _LIB.declare(f"cublas{_t}gemm_v2", _I, [_P, _I, _I, _I, _I, _I, _P, _P, _I, _P, _I, _P, _P, _I])
-for _t in ("Ssyrk", "Dsyrk", "Cherk", "Zherk"):  # C = alpha op(A) op(A)ᴴ + beta C, of one triangle
-    _LIB.declare(f"cublas{_t}_v2", _I, [_P, _I, _I, _I, _I, _P, _P, _I, _P, _P, _I])
 for _t in ("S", "D", "Cs", "Zd"):  # a real factor: of real vectors, or of complex ones (Csscal, Zdscal)
     _LIB.declare(f"cublas{_t}scal_v2_64", _I, [_P, c_int64, _P, _P, c_int64])
 
@@ -112,14 +110,6 @@ def gemm(t: str, handle, transa, transb, m, n, k, alpha_host, a, lda, b, ldb, be
     """``cublas<t>gemm_v2``: ``C = alpha op(A) op(B) + beta C`` (*alpha_host*, *beta_host*: host
     pointers to scalars of the matrix type)."""
     _LIB.checked(f"cublas{t}gemm_v2")(handle, transa, transb, m, n, k, alpha_host, a, lda, b, ldb, beta_host, c, ldc)
-
-
-def gram(t: str, handle, uplo, trans, n, k, alpha_host, a, lda, beta_host, c, ldc) -> None:
-    """``cublas<t>syrk_v2`` for real *t*, ``cublas<t>herk_v2`` for complex: the triangle *uplo* of
-    ``C = alpha op(A) op(A)ᴴ + beta C`` (*trans* ``T`` for real, ``C`` for complex, gives ``AᴴA``;
-    *alpha_host*, *beta_host*: host pointers to real scalars for herk, of the matrix type for syrk)."""
-    _LIB.checked(f"cublas{t}{'herk' if t in 'CZ' else 'syrk'}_v2")(handle, uplo, trans, n, k, alpha_host, a, lda,
-                                                                   beta_host, c, ldc)
 
 
 def scal(t: str, handle, n, alpha_host, x) -> None:

@@ -35,10 +35,11 @@ from ._problem import Problem
 from ._workspace import Workspace
 
 __all__ = ["CudaLstsq", "CholeskyQrLeastSquares", "QrLeastSquares", "SvdLeastSquares", "ORTHOGONALITY_PATH",
-           "CHOLESKY_QR_SMALLEST"]
+           "CHOLESKY_QR_SMALLEST", "SINGLE_ASPECT"]
 
 ORTHOGONALITY_PATH = os.path.join(os.path.dirname(__file__), "kernels", "orthogonality.cu")
 CHOLESKY_QR_SMALLEST = 32  # the fewest unknowns (or equations) that "gelsy" takes through Cholesky QR2
+SINGLE_ASPECT = 2  # in single precision, the least ratio of equations to unknowns (or the reverse) it takes
 _BLOCK = 256  # orthogonality.cu's BLOCK
 _MOST_BLOCKS = 1024  # its grid: columns in a grid stride beyond
 
@@ -199,9 +200,10 @@ def orthogonality_tolerance(eps: float, rows: int) -> float:
 class CholeskyQrLeastSquares:
     """``(x, residues, rank, None)`` through Cholesky QR2 of ``A`` (M >= N) or ``Aᴴ`` (M < N):
     ``G = MᴴM``, ``G = R1ᴴR1``, ``Q1 = M R1⁻¹``, the same again on ``Q1`` (``R2``), so that
-    ``M = Q R2 R1``; then ``x = R1⁻¹ R2⁻¹ Qᴴ b`` (or ``x = Q R2⁻ᴴ R1⁻ᴴ b``).  cuBLAS's syrk/herk,
-    trsm and gemm and cuSOLVER's potrf, all of them matrix-matrix work, where Householder QR
-    spends most of its time in its panels.
+    ``M = Q R2 R1``; then ``x = R1⁻¹ R2⁻¹ Qᴴ b`` (or ``x = Q R2⁻ᴴ R1⁻ᴴ b``).  cuBLAS's gemm and
+    trsm and cuSOLVER's potrf, all of them matrix-matrix work, where Householder QR spends most of
+    its time in its panels.  The Gram products are gemm's: cuBLAS's syrk gives a narrow product
+    few blocks (at 65536 x 64 in float32 the route took 7x Householder QR's time with it).
 
     It is taken after an a posteriori test, read at the call's one sync: both Cholesky
     factorisations succeeded, ``QᴴQ`` is the identity to :func:`orthogonality_tolerance`, and R's
@@ -234,16 +236,19 @@ class CholeskyQrLeastSquares:
             self._test.set(index, value)
         self._blas = lib.blas_handle(ws.device_id)
         self._one, self._zero = np.ones(1, p.dtype.numpy), np.zeros(1, p.dtype.numpy)
-        self._real_one, self._real_zero = np.ones(1, real), np.zeros(1, real)  # (herk's scalars are real)
         self._householder: QrLeastSquares | None = None  # planned by the first batch that fails the test
 
     @staticmethod
     def serves(problem: Problem, ws: Workspace) -> bool:
-        """Whether this route takes *problem*: at least :data:`CHOLESKY_QR_SMALLEST` unknowns or
-        equations (below, Householder QR's panels are short), 32-bit counts, and gpmath's kernels load."""
+        """Whether this route takes *problem*: at least :data:`CHOLESKY_QR_SMALLEST` unknowns and
+        equations (below, Householder QR's panels are short), in single precision at least
+        :data:`SINGLE_ASPECT` times as many of one as of the other (a random square float32 matrix
+        of order 4096 is beyond Cholesky QR2's ``cond(A)`` of about 3e3, and the failed try cost
+        80 % more than Householder QR alone), 32-bit counts, and gpmath's kernels load."""
         p = problem
-        return (min(p.m, p.n) >= CHOLESKY_QR_SMALLEST and max(p.m, p.n, p.rhs.nrhs) < 2**31
-                and ws.lib.compiler_available())
+        short, long = sorted((p.m, p.n))
+        return (short >= CHOLESKY_QR_SMALLEST and (p.dtype.real == "float64" or long >= SINGLE_ASPECT * short)
+                and max(long, p.rhs.nrhs) < 2**31 and ws.lib.compiler_available())
 
     def run(self, arrays):
         p, ws = self.problem, self.ws
@@ -286,16 +291,15 @@ class CholeskyQrLeastSquares:
         left, right = blas.SideMode.LEFT, blas.SideMode.RIGHT
         plain, adjoint = blas.Operation.N, blas.Operation.C if p.dtype.is_complex else blas.Operation.T
         one, zero = self._one.ctypes.data, self._zero.ctypes.data
-        real_one, real_zero = self._real_one.ctypes.data, self._real_zero.ctypes.data
         lib.zero(self._report, self._report_bytes, stream)
         for i in range(max(p.batch_count, 1)):
             m_i, b_i, x_i = a_ptr + i * rows * k * item, b_ptr + i * rows * nrhs * item, x_ptr + i * p.n * nrhs * item
             for r, info in ((self._r1, self._infos + 8 * i), (self._r2, self._infos + 8 * i + 4)):  # M = Q R2 R1
-                blas.gram(t, handle, upper, adjoint, k, rows, real_one, m_i, rows, real_zero, r, k)
+                blas.gemm(t, handle, adjoint, plain, k, k, rows, one, m_i, rows, m_i, rows, zero, r, k)
                 cs.xpotrf(ws.handle, ws.params, upper, k, code, r, k, code, dwork, dbytes, ctypes.addressof(hwork),
                           hbytes, info)
                 blas.trsm(t, handle, right, upper, plain, non_unit, rows, k, one, r, k, m_i, rows)
-            blas.gram(t, handle, upper, adjoint, k, rows, real_one, m_i, rows, real_zero, self._gram, k)
+            blas.gemm(t, handle, adjoint, plain, k, k, rows, one, m_i, rows, m_i, rows, zero, self._gram, k)
             self._test.set(4, self._report + i * self._report_step)
             self._test(stream)
             if self._tall:  # x = R1⁻¹ R2⁻¹ (Qᴴ b)
