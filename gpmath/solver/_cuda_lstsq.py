@@ -1,5 +1,6 @@
 """The least-squares engine and its routes: through the SVD (``lapack_driver="gelsd"``,
-:class:`SvdLeastSquares`) or a QR factorisation ("gelsy", :class:`QrLeastSquares`).
+:class:`SvdLeastSquares`) or a QR factorisation ("gelsy": :class:`CholeskyQrLeastSquares`, tested
+a posteriori, else :class:`QrLeastSquares`).
 
 ``gelsd``: an inner :class:`~gpmath.solver._cuda_svd.CudaSVD` plan (thin SVD), then the
 pseudo-inverse with the package's array operations on the plan's stream, as LAPACK's ``gelsd``
