@@ -27,6 +27,7 @@ import math
 import os
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 
 from .._core import kernels, runtime
@@ -130,7 +131,7 @@ def _launch(f, name: str, real: str, rows: int, n: int, pointers: tuple[int, int
 
 
 def _run(f, kernel: Kernel, key: tuple, pointers: tuple[int, int], fixed: tuple[int, ...], grid: int, block: int,
-         shared: int = 0, tables=None) -> None:
+         shared: int = 0, tables: Callable[[], tuple] | None = None) -> None:
     """Launch *kernel* on *f*'s stream, its parameters the input and output *pointers*, then
     *fixed*, then the addresses of the arrays ``tables()`` returns.  The launch is kept by *f*
     under *key* (which names the kernel) and *fixed*; those parameters and the tables' are set
@@ -178,8 +179,9 @@ def _whole4_kernel(real: str, half: int) -> Kernel:
 def _whole4(f, r: Recipe, real: str, rows: int, n: int, pointers: tuple[int, int], layout: tuple[int, int]) -> None:
     """Run ``r2r_whole4`` (compiled for *n*) on *rows* rows of length *n* on *f*'s stream."""
     per_block, shared = layout
-    _run(f, _whole4_kernel(real, n // 2), ("r2r-launch", "whole4", real), pointers, (rows, n, int(r.sine), *(_bits(v) for v in r.post_factors)),
-         min(-(-rows // per_block), _MAX_GRID), per_block * n // 16, shared,
+    _run(f, _whole4_kernel(real, n // 2), ("r2r-launch", "whole4", real), pointers,
+         (rows, n, int(r.sine), *(_bits(v) for v in r.post_factors)), min(-(-rows // per_block), _MAX_GRID),
+         per_block * n // 16, shared,
          lambda: tuple(f.twiddle(name, n, real) for name in ("dct4-pre", "dct4-post", "dct4-roots")))
 
 
