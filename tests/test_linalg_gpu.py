@@ -448,7 +448,7 @@ def test_lstsq_gelsy_of_a_rank_deficient_batch_is_lapacks(package, dtype, shape)
 @pytest.mark.parametrize("shape", [(400, 64), (64, 400)])
 @pytest.mark.parametrize("batch", [(), (2,)])
 def test_lstsq_gelsy_through_cholesky_qr(package, dtype, shape, batch):
-    """Cholesky QR2 (cuBLAS's herk/syrk, trsm and gemm, cuSOLVER's potrf, the orthogonality test's
+    """Cholesky QR2 (cuBLAS's gemm and trsm, cuSOLVER's potrf, the orthogonality test's
     kernel) where cond(A) is modest: within a small multiple of cond(A) eps of SciPy's solution in
     float64, for right-hand sides in A's range; where cond(A)² eps is far above 1, Householder QR's."""
     from gpmath.solver import Lstsq
