@@ -417,15 +417,23 @@ def pinv() -> None:
 
 
 @guarded
+def planned_by_constant(module, name: str, routes: dict, make) -> dict:
+    """``{route: plan}``: ``make()`` planned with *module*'s constant *name* set to each value of
+    *routes* (the constant by which its engine chooses the route; restored after)."""
+    saved, plans = getattr(module, name), {}
+    try:
+        for route, value in routes.items():
+            setattr(module, name, value)
+            plans[route] = make().plan()
+    finally:
+        setattr(module, name, saved)
+    return plans
+
+
 def inverse_routes(name: str, x) -> None:
     """``Inv`` plans through getri's steps (trtri, trsm) and through getrs of I, beside torch.linalg.inv."""
-    saved, plans = _cuda_inverse.INVERSE_MIN_N, {}
-    try:
-        for route, least in (("trsm route", 1), ("getrs of I", 1 << 30)):
-            _cuda_inverse.INVERSE_MIN_N = least
-            plans[route] = Inv(x).plan()
-    finally:
-        _cuda_inverse.INVERSE_MIN_N = saved
+    plans = planned_by_constant(_cuda_inverse, "INVERSE_MIN_N", {"trsm route": 1, "getrs of I": 1 << 30},
+                                lambda: Inv(x))
     fns = {**{route: plan.execute for route, plan in plans.items()}, "torch": lambda: torch.linalg.inv(x)}
     try:
         with _peer_stream():
@@ -441,13 +449,8 @@ def inverse_routes(name: str, x) -> None:
 def lstsq_routes(name: str, a, b) -> None:
     """``Lstsq(lapack_driver="gelsy")`` plans through Cholesky QR2 and through Householder QR,
     beside torch.linalg.lstsq (``gels``), and each route's relative residual of the normal equations."""
-    saved, plans = _cuda_lstsq.CHOLESKY_QR_SMALLEST, {}
-    try:
-        for route, least in (("cholesky qr2", 1), ("householder", 1 << 62)):
-            _cuda_lstsq.CHOLESKY_QR_SMALLEST = least
-            plans[route] = Lstsq(a, b, lapack_driver="gelsy").plan()
-    finally:
-        _cuda_lstsq.CHOLESKY_QR_SMALLEST = saved
+    plans = planned_by_constant(_cuda_lstsq, "CHOLESKY_QR_SMALLEST", {"cholesky qr2": 1, "householder": 1 << 62},
+                                lambda: Lstsq(a, b, lapack_driver="gelsy"))
     fns = {**{route: plan.execute for route, plan in plans.items()},
            "torch": lambda: torch.linalg.lstsq(a, b, driver="gels")}
     try:

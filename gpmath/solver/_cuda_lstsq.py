@@ -62,24 +62,6 @@ def rank_guard(eps: float, n: int) -> float:
     return min(eps ** 0.5, 1000 * n * eps)
 
 
-def padded_rhs(problem: Problem, ws: Workspace, b, rows: int):
-    """*b* as column-major ``rows x nrhs`` matrices (C order ``(..., nrhs, rows)``), zero below
-    its M rows: the work array (kept) and its address."""
-    p, pkg = problem, ws.package
-    b = b[..., None] if p.rhs.vector else b
-    shape = p.rhs.batch_shape + (p.rhs.nrhs, rows)
-    if ws.staged:
-        padded = np.zeros(shape, dtype=p.dtype.numpy)
-        padded[..., : p.m] = np.swapaxes(b, -1, -2)
-        return ws.load("b", padded, p.dtype, shape)
-    work, ptr = ws.work("b", shape, p.dtype, keep=True)
-    with pkg.on_stream(ws.stream, ws.home):
-        pkg.copy_into(work[..., : p.m], pkg.swap(b))
-        if rows > p.m:
-            pkg.zero(work[..., p.m:])
-    return work, ptr
-
-
 class SvdLeastSquares:
     """``(x, residues, rank, s)`` from the thin SVD of the operand *a* (``cond`` as LAPACK's gelsd).
 
@@ -101,20 +83,54 @@ class SvdLeastSquares:
                                   self._eps)
 
 
-class QrLeastSquares:
+class _FactoredLeastSquares:
+    """What the two QR routes of ``gelsy`` share: the column-major matrix M they factor (``A`` for
+    M >= N, else ``Aᴴ``: ``rows x cols``), the bound of their rank test on R's diagonal, and the
+    device copies of M and of b (zero-padded to *rows*)."""
+
+    def __init__(self, problem: Problem, ws: Workspace, cond: float | None):
+        self.problem, self.ws, self._cond, self._eps = problem, ws, cond, _eps(problem)
+        self._tall = problem.m >= problem.n
+        self._rows, self._cols = (problem.m, problem.n) if self._tall else (problem.n, problem.m)
+        self._full_rank = max(self._eps if cond is None else cond, rank_guard(self._eps, self._cols))
+
+    def _load(self, arrays) -> tuple:
+        """``(M's work array, its address, b's, its address)`` (:meth:`_padded_rhs`)."""
+        p, ws = self.problem, self.ws
+        shape = p.rhs.batch_shape + (self._cols, self._rows)
+        a_work, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall,
+                                conjugate=not self._tall)
+        return (a_work, a_ptr, *self._padded_rhs(arrays["b"]))
+
+    def _padded_rhs(self, b):
+        """*b* as column-major ``rows x nrhs`` matrices (C order ``(..., nrhs, rows)``), zero below
+        its M rows: the work array (kept) and its address."""
+        p, ws, rows = self.problem, self.ws, self._rows
+        pkg = ws.package
+        b = b[..., None] if p.rhs.vector else b
+        shape = p.rhs.batch_shape + (p.rhs.nrhs, rows)
+        if ws.staged:
+            padded = np.zeros(shape, dtype=p.dtype.numpy)
+            padded[..., : p.m] = np.swapaxes(b, -1, -2)
+            return ws.load("b", padded, p.dtype, shape)
+        work, ptr = ws.work("b", shape, p.dtype, keep=True)
+        with pkg.on_stream(ws.stream, ws.home):
+            pkg.copy_into(work[..., : p.m], pkg.swap(b))
+            if rows > p.m:
+                pkg.zero(work[..., p.m:])
+        return work, ptr
+
+
+class QrLeastSquares(_FactoredLeastSquares):
     """``(x, residues, rank, None)`` through ``Xgeqrf`` without pivoting, ``<t>ormqr`` and cuBLAS
     ``<t>trsm``: of ``A`` (M >= N) or ``Aᴴ`` (M < N); *cond* sets the rank test, and a batch that
     fails it is solved through the thin SVD."""
 
     def __init__(self, problem: Problem, ws: Workspace, cond: float | None):
+        super().__init__(problem, ws, cond)
         p, lib = problem, ws.lib
         cs, blas = lib.cs, lib.cublas
-        self.problem, self.ws, self._cond, self._eps = problem, ws, cond, _eps(problem)
-        m, n, item = p.m, p.n, p.dtype.itemsize
-        self._full_rank = max(self._eps if cond is None else cond, rank_guard(self._eps, min(m, n)))
-        self._tall = m >= n
-        self._rows, self._cols = (m, n) if self._tall else (n, m)  # the column-major matrix factored: A or Aᴴ
-        k, rows, t = self._cols, self._rows, LETTER[p.dtype.name]
+        item, k, rows, t = p.dtype.itemsize, self._cols, self._rows, LETTER[p.dtype.name]
         self._tau = ws.buffer(max(p.batch_count, 1) * k * item)
         code = p.dtype.cuda
         device, host = cs.xgeqrf_buffer_size(ws.handle, ws.params, rows, k, code, 0, rows, code, 0, code)
@@ -131,11 +147,8 @@ class QrLeastSquares:
         self._svd: ThinSvd | None = None  # planned by the first rank-deficient batch
 
     def run(self, arrays):
-        p, ws = self.problem, self.ws
-        shape = p.rhs.batch_shape + (self._cols, self._rows)
-        a_work, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall,
-                                conjugate=not self._tall)
-        b_work, b_ptr = padded_rhs(p, ws, arrays["b"], self._rows)
+        ws = self.ws
+        a_work, a_ptr, b_work, b_ptr = self._load(arrays)
         self._factor_and_solve(a_ptr, b_ptr)
         a_work, b_work = ws.deliver(a_work), ws.deliver(b_work)
         with ws.package.on_stream(ws.stream, ws.home):
@@ -198,7 +211,7 @@ def orthogonality_tolerance(eps: float, rows: int) -> float:
     return 32 * eps * max(1.0, (rows / 1024) ** 0.5)
 
 
-class CholeskyQrLeastSquares:
+class CholeskyQrLeastSquares(_FactoredLeastSquares):
     """``(x, residues, rank, None)`` through Cholesky QR2 of ``A`` (M >= N) or ``Aᴴ`` (M < N):
     ``G = MᴴM``, ``G = R1ᴴR1``, ``Q1 = M R1⁻¹``, the same again on ``Q1`` (``R2``), so that
     ``M = Q R2 R1``; then ``x = R1⁻¹ R2⁻¹ Qᴴ b`` (or ``x = Q R2⁻ᴴ R1⁻ᴴ b``).  cuBLAS's gemm and
@@ -214,14 +227,10 @@ class CholeskyQrLeastSquares:
     """
 
     def __init__(self, problem: Problem, ws: Workspace, cond: float | None):
+        super().__init__(problem, ws, cond)
         p, lib = problem, ws.lib
-        self.problem, self.ws, self._cond = problem, ws, cond
-        eps, count, item = _eps(p), max(p.batch_count, 1), p.dtype.itemsize
-        self._tall = p.m >= p.n
-        self._rows, self._cols = (p.m, p.n) if self._tall else (p.n, p.m)
-        k, real = self._cols, np.finfo(p.dtype.numpy).dtype
-        self._full_rank = max(eps if cond is None else cond, rank_guard(eps, k))
-        self._tolerance = orthogonality_tolerance(eps, self._rows)
+        count, item, k, real = max(p.batch_count, 1), p.dtype.itemsize, self._cols, np.finfo(p.dtype.numpy).dtype
+        self._tolerance = orthogonality_tolerance(self._eps, self._rows)
         self._r1, self._r2, self._gram = (ws.buffer(k * k * item) for _ in range(3))
         code, upper = p.dtype.cuda, lib.cublas.FillMode.UPPER
         device, host = lib.cs.xpotrf_buffer_size(ws.handle, ws.params, upper, k, code, 0, k, code)
@@ -253,9 +262,7 @@ class CholeskyQrLeastSquares:
 
     def run(self, arrays):
         p, ws = self.problem, self.ws
-        shape = p.rhs.batch_shape + (self._cols, self._rows)
-        _, a_ptr = ws.load("a", arrays["a"], p.dtype, shape, keep=True, swapped=self._tall, conjugate=not self._tall)
-        _, b_ptr = padded_rhs(p, ws, arrays["b"], self._rows)
+        _, a_ptr, _, b_ptr = self._load(arrays)
         x_work, x_ptr = ws.work("x", p.rhs.batch_shape + (p.rhs.nrhs, p.n), p.dtype)
         self._factor_and_solve(a_ptr, b_ptr, x_ptr)
         x_work = ws.deliver(x_work)
