@@ -162,6 +162,8 @@ def test_bad_arguments_raise_scipys_errors():
         with pytest.raises(ValueError, match="at least 2") as ours:  # gpmath's type, and SciPy's too
             call(gfft)
         assert isinstance(ours.value, type(scipys.value)), (ours.value, scipys.value)
+    with pytest.raises(ValueError, match="at least 2"):  # also empty (documented: SciPy 1.17 returns it)
+        gfft.dct(np.ones((0, 1)), type=1)
     with pytest.raises(ValueError, match="invalid number of data points"):
         gfft.dst(x, n=0)
     with pytest.raises(ValueError, match="norm"):
