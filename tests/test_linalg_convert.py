@@ -155,6 +155,17 @@ def test_one_element_a_divides_b_as_in_scipy(a, b):
     np.testing.assert_allclose(got, expected)
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [((1, 1), (3, 1, 2)), ((2, 1, 1), (1, 2)), ((1, 1, 1, 1), (3, 1, 2))])
+def test_one_by_one_matrices_with_batches_broadcast(a_shape, b_shape):
+    """Batches of 1 x 1 systems (SciPy 1.17 raises for a (1, 1) a with a batched b: docs/linalg.md)."""
+    rng = np.random.default_rng(8)
+    a, b = rng.uniform(1, 2, a_shape), rng.standard_normal(b_shape)
+    got = linalg.solve(a, b)
+    expected = b / a  # x = b / a, batch dimensions broadcast
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
 @pytest.mark.parametrize("a", [0, [[0]], np.zeros((1, 1))])
 def test_one_element_zero_a_is_singular(a):
     with pytest.raises(linalg.LinAlgError, match="singular"):
