@@ -416,7 +416,6 @@ def pinv() -> None:
                    lambda: torch.linalg.pinv(a), lambda: cupy.linalg.pinv(ca), 5)
 
 
-@guarded
 def planned_by_constant(module, name: str, routes: dict, make) -> dict:
     """``{route: plan}``: ``make()`` planned with *module*'s constant *name* set to each value of
     *routes* (the constant by which its engine chooses the route; restored after)."""
@@ -430,6 +429,7 @@ def planned_by_constant(module, name: str, routes: dict, make) -> dict:
     return plans
 
 
+@guarded
 def inverse_routes(name: str, x) -> None:
     """``Inv`` plans through getri's steps (trtri, trsm) and through getrs of I, beside torch.linalg.inv."""
     plans = planned_by_constant(_cuda_inverse, "INVERSE_MIN_N", {"trsm route": 1, "getrs of I": 1 << 30},

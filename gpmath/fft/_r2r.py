@@ -156,10 +156,11 @@ class FFTs:
         return make()
 
     def launch(self, key, make):
-        """The kernel launch *make* returns (:class:`~gpmath._core.kernels.Launch`: no resources,
-        its parameters set before each launch), kept under *key* for the calling thread (the
-        :data:`_LAUNCHES` last ones, of any device) here, by the plan for a plan's FFTs: making one
-        took 17 µs of a stateless DCT-IV's 56 on 64² (H100)."""
+        """The kernel launch *make* returns (:class:`~gpmath._core.kernels.Launch`: its fixed
+        parameters set once, the twiddle tables they point to held by it; a repeat sets the two row
+        pointers), kept under *key* for the calling thread (the :data:`_LAUNCHES` last ones, of any
+        device) here, by the plan for a plan's FFTs: making one took 17 µs of a stateless DCT-IV's
+        56 on 64² (H100)."""
         launches = _launches.__dict__.setdefault("kept", {})
         key = (self.device_id, key)
         found = launches.pop(key, None)

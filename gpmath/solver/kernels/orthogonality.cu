@@ -1,6 +1,6 @@
 // The a posteriori test of a Cholesky QR factorisation M = Q R2 R1 (lstsq's "gelsy" route,
-// _cuda_cholqr.py): from the Gram matrix E = Qᴴ Q (the upper triangle of an n × n column-major
-// matrix, as cuBLAS syrk/herk write it) and the two upper-triangular factors R1 and R2, three
+// _cuda_lstsq.py): from the Gram matrix E = Qᴴ Q (an n × n column-major matrix, as cuBLAS gemm
+// writes it; its upper triangle is read) and the two upper-triangular factors R1 and R2, three
 // values that the host reads after the stream's sync:
 //   report[0] = max |E_ij - δ_ij| over i <= j  (how far Q is from orthonormal columns),
 //   report[1] = max_j |R1_jj R2_jj|            (R's diagonal is the product of theirs),
