@@ -333,8 +333,9 @@ def assert_eig(a, w, v, dtype, scale=100):
         expected = sl.eigvals(a[index].astype(np.complex128))
         gaps = np.abs(w[index][:, None] - expected[None, :]).min(axis=0)
         assert gaps.max(initial=0) <= TOL[dtype] * scale * max(1.0, np.abs(expected).max(initial=0))
-    if v is not None:
-        assert v.dtype == complex_dtype and v.shape == a.shape
+    if v is not None:  # SciPy's rule: real eigenvectors for a real matrix whose eigenvalues are all real
+        real = np.dtype(dtype).kind == "f" and not np.any(w.imag)
+        assert v.dtype == (np.dtype(dtype) if real else complex_dtype) and v.shape == a.shape
         close(a @ v, v * w[..., None, :], dtype, scale * np.abs(a).max())
         close(np.linalg.norm(v, axis=-2), np.ones(w.shape), dtype, scale)
 
@@ -346,6 +347,31 @@ def test_eig_matches_scipy(dtype, batch):
     w, v = linalg.eig(a, **CPU)
     assert_eig(a, w, v, dtype)
     assert_eig(a, linalg.eigvals(a, **CPU), None, dtype)
+
+
+@pytest.mark.parametrize("package", ["numpy", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+def test_eig_vectors_are_real_where_scipys_are(package, dtype):
+    """Real eigenvectors exactly where SciPy returns them: a real matrix whose eigenvalues are all
+    real (distinct, repeated, one by one, empty); complex for a rotation's pair, for complex input,
+    and for a batch where any matrix has a pair (SciPy's batch stacks to complex)."""
+    put, host = (lambda x: x), np.asarray
+    if package == "torch":
+        torch = pytest.importorskip("torch")
+        put, host = torch.from_numpy, (lambda t: t.numpy())
+    triangular = np.triu(random((5, 5), "float64")) + np.diag(np.arange(5.0))
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    cases = [triangular, np.eye(3), np.array([[4.0]]), np.zeros((0, 0)), rotation,
+             np.stack([np.eye(2), 2 * np.eye(2)]), np.stack([np.eye(2), rotation])]
+    for matrix in cases:
+        a = matrix.astype(dtype)
+        expected = (np.linalg.eig if a.ndim > 2 else sl.eig)(a)[1]
+        w, v = (host(x) for x in linalg.eig(put(a), **CPU))
+        assert v.dtype == expected.dtype, (matrix, v.dtype, expected.dtype)
+        close(a @ v, v * w[..., None, :], dtype, 100)
+        if a.ndim == 2 and v.dtype.kind == "f":
+            close(np.abs(v), np.abs(expected), dtype, 100)  # LAPACK's vectors, up to each one's sign
+    assert host(linalg.eig(put(triangular.astype(dtype)), right=False, **CPU)).dtype.kind == "c"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -260,8 +260,9 @@ def eig(a: Any, b: Any = None, left: bool = False, right: bool = True, overwrite
         The eigenvalues, complex (in no particular order; a real matrix's conjugate pairs come
         consecutively, positive imaginary part first).
     v : array, (..., N, N)
-        Complex unit eigenvectors in the columns, each with its largest component real (unless
-        ``right=False``).
+        Unit eigenvectors in the columns (unless ``right=False``): real where *a* is real and every
+        eigenvalue of the batch is real, as SciPy's (reading that waits for a device's result),
+        else complex, each with its largest component real.
 
     Raises
     ------
@@ -274,8 +275,8 @@ def eig(a: Any, b: Any = None, left: bool = False, right: bool = True, overwrite
     >>> from gpmath import linalg
     >>> a = np.array([[2.0, 1.0], [0.0, 3.0]])
     >>> w, v = linalg.eig(a)
-    >>> w.real.round(6).tolist()
-    [2.0, 3.0]
+    >>> w.real.round(6).tolist(), v.dtype  # every eigenvalue real: real eigenvectors, as SciPy's
+    ([2.0, 3.0], dtype('float64'))
     >>> bool(np.allclose(a @ v, v * w))
     True
     """
@@ -286,7 +287,12 @@ def eig(a: Any, b: Any = None, left: bool = False, right: bool = True, overwrite
             raise ValueError(f"b must have a's matrix shape {tuple(a.shape[-2:])}, but has shape {tuple(b.shape)}")
         options = {"left": left, "right": right, "homogeneous_eigvals": homogeneous_eigvals}
         return matrixwise(functools.partial(_scipy_eig, **options), a, b)
-    return run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
+    result = run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
+    pkg = package_of(a, "a")
+    if not right or pkg.is_complex(a):
+        return result
+    w, v = result
+    return (w, pkg.real_copy(v)) if pkg.imag_is_zero(w) else result
 
 
 def _scipy_eig(a, b, **options):

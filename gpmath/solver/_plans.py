@@ -398,7 +398,8 @@ class Eig(SolverPlan):
     Notes
     -----
     ``w`` and ``V`` are complex for every input, real matrices included (their complex conjugate
-    pairs of eigenvalues come consecutively, the one with positive imaginary part first).  Left
+    pairs of eigenvalues come consecutively, the one with positive imaginary part first;
+    :func:`gpmath.linalg.eig` returns a real ``V`` where SciPy does).  Left
     eigenvectors are not offered: cuSOLVER's ``geev`` does not compute them.  The GPU engine runs
     ``cusolverDnXgeev`` one matrix at a time from order 129 on (the ``EIG`` crossover row); below,
     where cuSOLVER's QR iteration takes milliseconds a matrix, it copies the matrices to the host,

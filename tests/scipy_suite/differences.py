@@ -30,8 +30,6 @@ REASONS: dict[str, str] = {
                      "computes in float64; SciPy keeps 1.16's per-function conversions and errors",
     "cho-factor-batch-flag": "a batched cho_factor returns one lower flag; SciPy's returns an array of them",
     "zero-size-batches": "empty batches give empty results; SciPy's eig and toeplitz raise ValueError",
-    "empty-eig-dtypes": "eig of an empty matrix with homogeneous_eigvals returns SciPy's empty forms "
-                        "of an empty matrix, whose dtypes differ from those of a non-empty one",
     "argument-quirks": "SciPy's test passes a dict as qr's overwrite_a and expects an error; gpmath "
                        "accepts any truthy flag",
     "batch-routes": "on a GPU a batch and each of its matrices alone can take different SVD, eigensolver, LU or "
@@ -186,9 +184,6 @@ XFAILS: dict[str, str] = {
     f"{BASIC}::TestDTypes::test_solve[m-I]": "legacy-dtypes",
     f"{BASIC}::TestDTypes::test_solve[m-M]": "legacy-dtypes",
     f"{BASIC}::TestDTypes::test_solve[m-m]": "legacy-dtypes",
-    f"{DECOMP}::TestEig::test_empty[int]": "empty-eig-dtypes",
-    f"{DECOMP}::TestEig::test_empty[float]": "empty-eig-dtypes",
-    f"{DECOMP}::TestEig::test_empty[float32]": "empty-eig-dtypes",
     f"{DECOMP}::TestQR::test_lwork": "argument-quirks",
     f"{BATCH}::TestBatch::test_ldl_cholesky[float32-fun_n_out2]": "cho-factor-batch-flag",
     f"{BATCH}::TestBatch::test_ldl_cholesky[float64-fun_n_out2]": "cho-factor-batch-flag",

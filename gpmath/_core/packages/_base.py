@@ -225,6 +225,15 @@ class Package:
         """A new array holding the complex conjugate of *x*."""
         return self.module.conj(x)
 
+    def imag_is_zero(self, x) -> bool:
+        """Whether every imaginary part of the complex array *x* is zero (read now: for device
+        arrays one reduction and a wait for it)."""
+        return not bool(self.module.any(x.imag))
+
+    def real_copy(self, x):
+        """A new real array holding the real parts of the complex array *x*."""
+        return x.real.copy()
+
     def conj_inplace(self, x) -> None:
         self.module.conj(x, out=x)
 

@@ -277,6 +277,12 @@ class TorchPackage(Package):
     def conj(self, x):
         return self.module.conj_physical(x)
 
+    def imag_is_zero(self, x):
+        return not bool(self.module.any(x.imag != 0))
+
+    def real_copy(self, x):
+        return x.real.clone()
+
     def conj_inplace(self, x):
         x.conj_physical_()
 
