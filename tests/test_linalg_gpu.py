@@ -350,6 +350,27 @@ def test_eig_of_a_transposed_view(package):
     assert_eig(a, w, v, "float64")
 
 
+@pytest.mark.parametrize("route", ["geev", "host"])
+@pytest.mark.parametrize("package", ["cupy", "torch"])
+@pytest.mark.parametrize("n", [8, 200])
+def test_eig_real_vectors_on_a_callers_stream(route, package, n):
+    """A real matrix with real eigenvalues gets real eigenvectors (SciPy's rule), made on the stream
+    the caller names: used right away on that stream, then compared; a rotation pair keeps them complex."""
+    module = pytest.importorskip(package)
+    a = np.triu(random((n, n), "float64", 6)) + np.diag(np.arange(n, dtype=float))
+    rotation = np.kron(np.eye(n // 2), np.array([[0.0, -1.0], [1.0, 0.0]])) + np.diag(np.arange(n, dtype=float))
+    stream = module.cuda.Stream()
+    with routed("EIG", route):
+        for matrix, kind in ((a, "f"), (rotation, "c")):
+            w, v = linalg.eig(to_package(matrix, package), stream=stream)
+            with (stream if package == "cupy" else module.cuda.stream(stream)):
+                product = v * 2  # enqueued on the caller's stream right behind the results
+            stream.synchronize()
+            assert host(v).dtype.kind == kind and host(w).dtype.kind == "c"
+            np.testing.assert_array_equal(host(product), 2 * host(v))
+            assert_eig(matrix, host(w), host(v), "float64")
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
 @pytest.mark.parametrize("batch, a_batch, n", [((), (), 24), ((3,), (3,), 24), ((200,), (), 24), ((200,), (200,), 24),

@@ -287,12 +287,13 @@ def eig(a: Any, b: Any = None, left: bool = False, right: bool = True, overwrite
             raise ValueError(f"b must have a's matrix shape {tuple(a.shape[-2:])}, but has shape {tuple(b.shape)}")
         options = {"left": left, "right": right, "homogeneous_eigvals": homogeneous_eigvals}
         return matrixwise(functools.partial(_scipy_eig, **options), a, b)
-    result = run(Eig, (a,), {"right": right}, execution, stream, device_id=device_id)
+    result, plan = run(Eig, (a,), {"right": right}, execution, stream, with_plan=True, device_id=device_id)
     pkg = package_of(a, "a")
     if not right or pkg.is_complex(a):
         return result
     w, v = result
-    return (w, pkg.real_copy(v)) if pkg.imag_is_zero(w) else result
+    with pkg.on_stream(plan.stream, plan.device_id):  # (the results' stream, for device operands)
+        return (w, pkg.real_copy(v)) if pkg.imag_is_zero(w) else result
 
 
 def _scipy_eig(a, b, **options):
