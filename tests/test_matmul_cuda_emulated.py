@@ -22,7 +22,7 @@ import pytest
 
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
-from gpmath.blas import Matmul, _cuda, _cuda_tuning, _planner  # noqa: F401 (_planner: for conftest.on_device)
+from gpmath.blas import Matmul, _cuda, _cuda_tuning, _lt_descriptors, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath._core import wisdom
 
 from helpers import emulated_block_pipeline, emulated_device, lanes_on_numpy
@@ -154,6 +154,7 @@ def fake(monkeypatch):
     model = FakeLt()
     monkeypatch.setattr(_cuda, "lt", model)
     monkeypatch.setattr(_cuda_tuning, "lt", model)
+    monkeypatch.setattr(_lt_descriptors, "lt", model)
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
     monkeypatch.setattr(_cuda, "host_empty", np.empty)
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: None)

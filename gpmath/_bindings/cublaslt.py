@@ -89,6 +89,10 @@ class PreferenceAttribute(enum.IntEnum):
 
     SEARCH_MODE = 0  # uint32
     MAX_WORKSPACE_BYTES = 1  # uint64
+    MIN_ALIGNMENT_A_BYTES = 5  # uint32
+    MIN_ALIGNMENT_B_BYTES = 6  # uint32
+    MIN_ALIGNMENT_C_BYTES = 7  # uint32
+    MIN_ALIGNMENT_D_BYTES = 8  # uint32
 
 
 class AlgoConfig(enum.IntEnum):

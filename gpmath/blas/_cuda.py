@@ -26,7 +26,8 @@ from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
 from .._core.streams import order_after, own_stream, resolve_stream, side_stream
 from ._cuda_tuning import Autotuned
-from ._layout import OP_N, LtLayout, LtOperand, lt_layout, unusable_operands
+from ._lt_descriptors import alignment, layout_descs, matmul_desc, preference, scale
+from ._layout import OP_N, LtLayout, lt_layout, unusable_operands
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe, out_matrix
 
@@ -34,36 +35,6 @@ __all__ = ["CudaMatmul"]
 
 logger = logging.getLogger("gpmath")
 _NAMES = ("a", "b", "c", "bias")
-_COMPUTE = {  # (real dtype, compute mode) -> cublasComputeType_t
-    ("float16", None): lt.ComputeType.COMPUTE_32F,
-    ("bfloat16", None): lt.ComputeType.COMPUTE_32F,
-    ("float32", None): lt.ComputeType.COMPUTE_32F,
-    ("float32", "pedantic"): lt.ComputeType.COMPUTE_32F_PEDANTIC,
-    ("float32", "tf32"): lt.ComputeType.COMPUTE_32F_FAST_TF32,
-    ("float32", "fast_f16"): lt.ComputeType.COMPUTE_32F_FAST_16F,
-    ("float32", "fast_bf16"): lt.ComputeType.COMPUTE_32F_FAST_16BF,
-    ("float64", None): lt.ComputeType.COMPUTE_64F,
-    ("float64", "pedantic"): lt.ComputeType.COMPUTE_64F_PEDANTIC,
-}
-_EPILOGUE = {None: lt.Epilogue.DEFAULT, "relu": lt.Epilogue.RELU, "gelu": lt.Epilogue.GELU, "bias": lt.Epilogue.BIAS,
-             "bias_relu": lt.Epilogue.RELU_BIAS, "bias_gelu": lt.Epilogue.GELU_BIAS}
-_CUDA_R_32F, _CUDA_R_64F, _CUDA_C_32F, _CUDA_C_64F = 0, 1, 4, 5
-
-
-def _alignment(ptr: int, *byte_steps: int) -> int:
-    """Largest power of two (at most 256) dividing *ptr* and every step in *byte_steps*."""
-    bits = ptr
-    for step in byte_steps:
-        bits |= abs(step)
-    return 256 if bits == 0 else min(256, bits & -bits)
-
-
-def _scale(dtype, value):
-    """The ctypes object holding alpha or beta in cuBLASLt's scale type for *dtype*."""
-    real = ctypes.c_double if dtype.real == "float64" else ctypes.c_float
-    if dtype.is_complex:
-        return (real * 2)(value.real, value.imag) if isinstance(value, complex) else (real * 2)(value, 0.0)
-    return real(value)
 
 
 class CudaMatmul(Autotuned, Matmul):
@@ -148,9 +119,11 @@ class CudaMatmul(Autotuned, Matmul):
         self._release_held()
         with runtime.on_device(self.device_id):
             handle = get_handle("cublasLt", self.device_id, lt.create, lt.destroy)
-            desc = self._matmul_desc()
-            layouts = self._layouts()
-            pref = self._preference(max_workspace)
+            dtype, layout, hold = self.problem.dtype, self.layout, self._hold
+            desc = matmul_desc(dtype, self.compute, self.epilog, layout, hold)
+            layouts = layout_descs(dtype, layout, hold)
+            self._alignments = self._current_alignments()
+            pref = preference(max_workspace, self._alignments, hold)
             results = lt.matmul_algo_get_heuristic(handle, desc, *layouts, pref, max_algorithms)
             if not results:
                 status = lt.STATUS_NOT_SUPPORTED
@@ -168,8 +141,8 @@ class CudaMatmul(Autotuned, Matmul):
             self._uploads = self._upload_buffers() if self.staged else None
         self.nbytes = workspace.nbytes + sum(buf.nbytes for buf in (self._uploads or {}).values())
         self._algo = lt.MatmulAlgo()
-        self._alpha = _scale(self.problem.dtype, self.alpha)
-        self._beta = _scale(self.problem.dtype, self.beta)
+        self._alpha = scale(self.problem.dtype, self.alpha)
+        self._beta = scale(self.problem.dtype, self.beta)
         a_desc, b_desc, c_desc, d_desc = layouts
         addr = ctypes.addressof
         self._desc = desc
@@ -252,44 +225,6 @@ class CudaMatmul(Autotuned, Matmul):
         logger.info("matmul: %r pipelines its host operands in %d blocks of a's rows", self, len(blocks))
         return blocks
 
-    def _matmul_desc(self) -> int:
-        dtype = self.problem.dtype
-        compute = _COMPUTE[(dtype.real, self.compute)]
-        scale = {("float64", False): _CUDA_R_64F, ("float64", True): _CUDA_C_64F,
-                 ("float32", True): _CUDA_C_32F}.get((dtype.real, dtype.is_complex), _CUDA_R_32F)
-        if dtype.real in ("float16", "bfloat16"):
-            scale = _CUDA_R_32F
-        desc = lt.matmul_desc_create(compute, scale)
-        self._hold(lt.matmul_desc_destroy, desc)
-        lt.matmul_desc_set_attribute(desc, lt.DescAttribute.TRANSA, ctypes.c_int32(self.layout.a.op))
-        lt.matmul_desc_set_attribute(desc, lt.DescAttribute.TRANSB, ctypes.c_int32(self.layout.b.op))
-        if self.epilog is not None:
-            lt.matmul_desc_set_attribute(desc, lt.DescAttribute.EPILOGUE, ctypes.c_uint32(_EPILOGUE[self.epilog]))
-        return desc
-
-    def _layout_desc(self, x: LtOperand) -> int:
-        layout = lt.matrix_layout_create(self.problem.dtype.cuda, x.rows, x.cols, x.ld)
-        self._hold(lt.matrix_layout_destroy, layout)
-        if self.layout.batch_count > 1:
-            lt.matrix_layout_set_attribute(layout, lt.LayoutAttribute.BATCH_COUNT, ctypes.c_int32(self.layout.batch_count))
-            lt.matrix_layout_set_attribute(layout, lt.LayoutAttribute.STRIDED_BATCH_OFFSET, ctypes.c_int64(x.batch_stride))
-        return layout
-
-    def _layouts(self) -> tuple[int, int, int, int]:
-        layout = self.layout
-        a_desc, b_desc, d_desc = (self._layout_desc(x) for x in (layout.a, layout.b, layout.d))
-        c_desc = d_desc if layout.c is None else self._layout_desc(layout.c)
-        return a_desc, b_desc, c_desc, d_desc
-
-    def _preference(self, max_workspace: int) -> int:
-        pref = lt.matmul_preference_create()
-        self._hold(lt.matmul_preference_destroy, pref)
-        lt.matmul_preference_set_attribute(pref, lt.PreferenceAttribute.MAX_WORKSPACE_BYTES, ctypes.c_uint64(max_workspace))
-        self._alignments = self._current_alignments()
-        for attribute, value in zip((5, 6, 7, 8), self._alignments):  # MIN_ALIGNMENT_{A,B,C,D}_BYTES
-            lt.matmul_preference_set_attribute(pref, attribute, ctypes.c_uint32(value))
-        return pref
-
     def _current_alignments(self) -> tuple[int, int, int, int]:
         """Alignments of cuBLASLt's A (user b), B (user a), C and D, from the plan's operands."""
         layout, item = self.layout, self.problem.dtype.itemsize
@@ -298,12 +233,12 @@ class CudaMatmul(Autotuned, Matmul):
         staged = self.staged
 
         def align(op, lt_op, i):
-            return 256 if op is None or staged else _alignment(op.ptr, lt_op.batch_stride * item, *steps[i])
+            return 256 if op is None or staged else alignment(op.ptr, lt_op.batch_stride * item, *steps[i])
 
         d_ptr = 0 if self._out is None or self._out_via_copy or staged else self.package.ptr(self._out)
         c_align = align(ops["c"], layout.c, 2) if layout.c is not None else 256
         return (align(ops["b"], layout.a, 1), align(ops["a"], layout.b, 0), c_align,
-                _alignment(d_ptr, layout.d.batch_stride * item, *steps[3]))
+                alignment(d_ptr, layout.d.batch_stride * item, *steps[3]))
 
     def _upload_buffers(self) -> dict[str, DeviceBuffer]:
         buffers = {}
@@ -437,7 +372,7 @@ class CudaMatmul(Autotuned, Matmul):
         pkg = self.package
         if self._out_kind is not None and (type(out), pkg.signature(out)) == self._out_kind:
             ptr = pkg.ptr(out)
-            if _alignment(ptr) >= self._alignments[3] and not self._may_overlap(ptr):
+            if alignment(ptr) >= self._alignments[3] and not self._may_overlap(ptr):
                 self._last_out = out
                 return out
         op = as_operand(out, "out", self.stream)
@@ -446,8 +381,8 @@ class CudaMatmul(Autotuned, Matmul):
         if not self._out_via_copy and tuple(s if e > 1 else 0 for e, s in zip(op.shape, op.strides)) != planned:
             raise ValueError(f"out has strides {tuple(op.strides)} but the plan was built for {self._d_strides}; "
                              "pass out= when building the plan to use another layout")
-        if _alignment(op.ptr) < self._alignments[3]:
-            raise ValueError(f"out is aligned to {_alignment(op.ptr)} bytes but the plan needs {self._alignments[3]}")
+        if alignment(op.ptr) < self._alignments[3]:
+            raise ValueError(f"out is aligned to {alignment(op.ptr)} bytes but the plan needs {self._alignments[3]}")
         self._last_out = out
         lo, hi = op.span()
         self._out_kind, self._out_reach = (type(out), pkg.signature(out)), (lo - op.ptr, hi - op.ptr)

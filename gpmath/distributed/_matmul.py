@@ -19,7 +19,7 @@ from .._core.memory import DeviceBuffer
 from .._core.operand import Operand, as_operand
 from .._core.planner import Planner
 from .._core.streams import resolve_stream, synchronize
-from ..blas._cuda import _COMPUTE, _scale
+from ..blas._lt_descriptors import COMPUTE, scale
 from ..blas._planner import _check_compute, _scalars
 from ._block_cyclic import BlockCyclic
 from ._runtime import current
@@ -131,7 +131,7 @@ class Matmul(Planner):
                              f"with {self.package.name} arrays on cuda:{self.device_id}")
         if op.dtype is not self.dtype:
             raise TypeError(f"{name} is {op.dtype.name} but a is {self.dtype.name}; pass operands of one dtype")
-        if (self.dtype.real, self.compute) not in _COMPUTE:
+        if (self.dtype.real, self.compute) not in COMPUTE:
             raise ValueError(f"compute={self.compute!r} does not apply to {self.dtype.name} operands")
         expected = dist.local_shape(self.context.rank)
         if tuple(op.shape) != expected:
@@ -154,12 +154,12 @@ class Matmul(Planner):
             self._d_ld = max(self.out_dist.local_shape(ctx.rank)[0], 1)
             lds = dict(self._lds, d=self._d_ld)
             descs = {name: self._descriptor(self._dists.get(name, self.out_dist), lds[name]) for name in lds}
-            desc = mp.matmul_descriptor_create(_COMPUTE[(self.dtype.real, self.compute)])
+            desc = mp.matmul_descriptor_create(COMPUTE[(self.dtype.real, self.compute)])
             self._hold(mp.matmul_descriptor_destroy, desc)
             for attribute, trans in zip((mp.MatmulAttribute.TRANSA, mp.MatmulAttribute.TRANSB), self.trans):
                 if trans != "N":
                     mp.matmul_descriptor_set_attribute(desc, attribute, _OPERATIONS[trans])
-            self._alpha, self._beta = _scale(self.dtype, self.alpha), _scale(self.dtype, self.beta)
+            self._alpha, self._beta = scale(self.dtype, self.alpha), scale(self.dtype, self.beta)
             m, n, k = self._mnk
             vp = ctypes.c_void_p
             c_desc = descs.get("c", descs["d"])
