@@ -120,9 +120,9 @@ class FakeBuffer:
 
 
 def emulated_device(monkeypatch, engine) -> None:
-    """Run a CUDA engine module's (*engine*'s) memory, copies, streams and device choice on the
-    host, for its emulated tests: device memory is host memory (:class:`FakeBuffer`), every call
-    picks device 0 unless ``execution="cpu"``."""
+    """Run a CUDA engine module's (*engine*'s) memory, copies, streams and device choice (those of
+    them it imports) on the host, for its emulated tests: device memory is host memory
+    (:class:`FakeBuffer`), every call picks device 0 unless ``execution="cpu"``."""
     import ctypes
 
     from gpmath._core import engines, transfer
@@ -137,13 +137,12 @@ def emulated_device(monkeypatch, engine) -> None:
             if after is not None:
                 after(index)
 
-    monkeypatch.setattr(engine, "DeviceBuffer", FakeBuffer)
-    monkeypatch.setattr(engine, "to_device", upload)
+    emulated = {"DeviceBuffer": FakeBuffer, "to_device": upload, "to_host": copy, "own_stream": lambda device_id: 7,
+                "resolve_stream": lambda stream, pkg, device_id: 0 if stream is None else int(stream),
+                "runtime": one_device_runtime()}
+    for name in emulated.keys() & vars(engine).keys():  # (the ones the module uses)
+        monkeypatch.setattr(engine, name, emulated[name])
     monkeypatch.setattr(transfer, "to_device", upload)  # (the block pipeline's, transfer.through_blocks)
-    monkeypatch.setattr(engine, "to_host", copy)
-    monkeypatch.setattr(engine, "own_stream", lambda device_id: 7)
-    monkeypatch.setattr(engine, "resolve_stream", lambda stream, pkg, device_id: 0 if stream is None else int(stream))
-    monkeypatch.setattr(engine, "runtime", one_device_runtime())
     monkeypatch.setattr(engines, "resolve_execution",
                         lambda execution, located, ready, device_id=None: None if execution == "cpu" else 0)
 

@@ -22,7 +22,7 @@ import pytest
 
 import gpmath
 from gpmath._bindings import cublaslt as real_lt
-from gpmath.blas import Matmul, _cuda, _cuda_tuning, _lt_descriptors, _planner  # noqa: F401 (_planner: for conftest.on_device)
+from gpmath.blas import Matmul, _cuda, _cuda_staging, _cuda_tuning, _lt_descriptors, _planner  # noqa: F401 (_planner: for conftest.on_device)
 from gpmath._core import wisdom
 
 from helpers import emulated_block_pipeline, emulated_device, lanes_on_numpy
@@ -156,13 +156,15 @@ def fake(monkeypatch):
     monkeypatch.setattr(_cuda_tuning, "lt", model)
     monkeypatch.setattr(_lt_descriptors, "lt", model)
     monkeypatch.setattr(_cuda, "get_handle", lambda *args: 1)
-    monkeypatch.setattr(_cuda, "host_empty", np.empty)
+    monkeypatch.setattr(_cuda_staging, "lt", model)
+    monkeypatch.setattr(_cuda_staging, "host_empty", np.empty)
     monkeypatch.setattr(_cuda, "order_after", lambda waiting, producer: None)
     monkeypatch.setattr(wisdom, "machine", lambda device_id, library, version: f"emulated GPU, sm_90, {library} {version}")
     monkeypatch.setattr(wisdom, "_store", {})  # each test starts without wisdom, and leaves none
     monkeypatch.setattr(wisdom, "_told", set())
     monkeypatch.setattr(wisdom, "_environment", {"read": True})
     emulated_device(monkeypatch, _cuda)
+    emulated_device(monkeypatch, _cuda_staging)
     monkeypatch.setattr(_cuda_tuning, "DeviceBuffer", _cuda.DeviceBuffer)  # (the emulated ones)
     monkeypatch.setattr(_cuda_tuning, "runtime", _cuda.runtime)
     return model
@@ -402,7 +404,7 @@ def test_an_out_written_through_a_copy_stays_so_at_every_call(on_device, rng):
 def test_host_products_pipeline_blocks_of_rows(fake, rng, monkeypatch, m, k, n, epilog):
     """With slots of 1 KiB, a of a few KiB goes up in blocks of rows (each starting 256-byte aligned),
     each multiplied into its rows of the result, which go straight into the pinned result."""
-    ordered = emulated_block_pipeline(monkeypatch, _cuda)
+    ordered = emulated_block_pipeline(monkeypatch, _cuda_staging)
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     bias = rng.standard_normal(n) if epilog and "bias" in epilog else None
     with Matmul(a, b, bias=bias, epilog=epilog, execution="cuda") as plan:

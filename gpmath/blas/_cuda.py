@@ -3,8 +3,7 @@
 Plan time does the work (DLPack intake with the stream handshake, layout analysis, cuBLASLt
 descriptors, heuristics, workspace); ``execute`` on an unchanged plan sets the output pointer
 and makes one ``cublasLtMatmul`` call.  Host operands (their values as NumPy arrays, see
-:mod:`gpmath._core.staging`) are uploaded into device buffers allocated once at plan time, and
-the host waits for the plan's stream only in that case.
+:mod:`gpmath._core.staging`) take the path of :mod:`gpmath.blas._cuda_staging`.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
-import math
 from typing import Any
 
 from .._bindings import cublaslt as lt
@@ -20,24 +18,22 @@ from .._core import runtime, wisdom
 from .._errors import LibraryError
 from .._core.handles import get_handle
 from .._core.memory import DeviceBuffer
-from .._core.transfer import SLOT_BYTES, host_empty, is_pinned, through_blocks, to_device, to_host
 from .._core.operand import Operand, as_operand
-from .._core.packages import NUMPY
 from .._core.shapes import compact_strides
-from .._core.streams import order_after, own_stream, resolve_stream, side_stream
+from .._core.streams import order_after, own_stream, resolve_stream
+from ._cuda_staging import NAMES, StagedProducts
 from ._cuda_tuning import Autotuned
 from ._lt_descriptors import alignment, layout_descs, matmul_desc, preference, scale
-from ._layout import OP_N, LtLayout, lt_layout, unusable_operands
+from ._layout import LtLayout, lt_layout, unusable_operands
 from ._planner import DEFAULT_WORKSPACE, Matmul, check_plan_limits
 from ._problem import describe, out_matrix
 
 __all__ = ["CudaMatmul"]
 
 logger = logging.getLogger("gpmath")
-_NAMES = ("a", "b", "c", "bias")
 
 
-class CudaMatmul(Autotuned, Matmul):
+class CudaMatmul(Autotuned, StagedProducts, Matmul):
     """Matmul through cuBLASLt on one CUDA device (see :class:`gpmath.blas.Matmul`)."""
 
     def __init__(self, a, b, c=None, bias=None, *, alpha=1, beta=None, epilog=None, out=None,
@@ -49,7 +45,7 @@ class CudaMatmul(Autotuned, Matmul):
         self.staged = self.staging is not None  # host operands computed on the GPU
         self.stream = own_stream(dev) if self.staged and stream is None else resolve_stream(stream, pkg, dev)
         self._stream_object = stream
-        given = {name: self._given[name] for name in _NAMES}
+        given = {name: self._given[name] for name in NAMES}
         out = self._given["out"]
         ops = {name: None if x is None else as_operand(x, name, self.stream) for name, x in given.items()}
         self.problem = describe(ops["a"], ops["b"], ops["c"], ops["bias"], epilog)
@@ -67,7 +63,7 @@ class CudaMatmul(Autotuned, Matmul):
         d_strides = compact_strides(self.problem.out_shape) if self._out_via_copy or out_op is None or self.staged else out_op.strides
         self._d_strides = d_strides
         self.layout: LtLayout = lt_layout(
-            describe(*(self._operands[n] for n in _NAMES), epilog), out_matrix(self.problem, d_strides)
+            describe(*(self._operands[n] for n in NAMES), epilog), out_matrix(self.problem, d_strides)
         )
         self._given = {}  # the operands live on in self._operands only
         self._args = None
@@ -192,39 +188,6 @@ class CudaMatmul(Autotuned, Matmul):
         logger.info("matmul: %r starts from the algorithm wisdom recorded (%s ms when tuned)", self, choice.get("ms"))
         return checked
 
-    def _plan_row_blocks(self, handle: int, desc: int, layouts: tuple, pref: int) -> list[tuple]:
-        """``(first row, rows, B layout, D layout, heuristic result)`` per block of the user's a,
-        for host operands whose a is one large C-order matrix (no c, one call): a block is
-        uploaded and multiplied (into the same rows of the result, which go back while the next
-        block is copied) before the next, so that copies and the product overlap.  Empty where
-        the product is not of that kind or a is smaller than two pinned slots."""
-        layout, problem = self.layout, self.problem
-        item, m, k, n = problem.dtype.itemsize, problem.m, problem.k, problem.n
-        eligible = (layout.batch_count == 1 and len(layout.outer_offsets) == 1 and not self._has_c
-                    and layout.b.op == OP_N and layout.b.ld == k and layout.d.op == OP_N and layout.d.ld == n
-                    and m * k * item >= 2 * SLOT_BYTES)
-        if not eligible:
-            return []
-        # blocks start 256-byte aligned in a and in the result (as the whole buffers do)
-        quantum = math.lcm(256 // math.gcd(256, k * item), 256 // math.gcd(256, n * item))
-        step = max(quantum, SLOT_BYTES // (k * item) // quantum * quantum)
-        made: dict[int, tuple] = {}
-        blocks = []
-        for first in range(0, m, step):
-            rows = min(step, m - first)
-            if rows not in made:
-                b_desc = lt.matrix_layout_create(problem.dtype.cuda, k, rows, k)
-                self._hold(lt.matrix_layout_destroy, b_desc)
-                d_desc = lt.matrix_layout_create(problem.dtype.cuda, n, rows, n)
-                self._hold(lt.matrix_layout_destroy, d_desc)
-                found = lt.matmul_algo_get_heuristic(handle, desc, layouts[0], b_desc, d_desc, d_desc, pref, 1)
-                if not found:
-                    return []
-                made[rows] = (b_desc, d_desc, found[0])
-            blocks.append((first, rows, *made[rows]))
-        logger.info("matmul: %r pipelines its host operands in %d blocks of a's rows", self, len(blocks))
-        return blocks
-
     def _current_alignments(self) -> tuple[int, int, int, int]:
         """Alignments of cuBLASLt's A (user b), B (user a), C and D, from the plan's operands."""
         layout, item = self.layout, self.problem.dtype.itemsize
@@ -239,19 +202,6 @@ class CudaMatmul(Autotuned, Matmul):
         c_align = align(ops["c"], layout.c, 2) if layout.c is not None else 256
         return (align(ops["b"], layout.a, 1), align(ops["a"], layout.b, 0), c_align,
                 alignment(d_ptr, layout.d.batch_stride * item, *steps[3]))
-
-    def _upload_buffers(self) -> dict[str, DeviceBuffer]:
-        buffers = {}
-        for name, op in self._operands.items():
-            if op is not None:
-                buffers[name] = DeviceBuffer(op.size * op.dtype.itemsize, self.stream, self.device_id)
-        out_bytes = self.problem.dtype.itemsize
-        for extent in self.problem.out_shape:
-            out_bytes *= extent
-        buffers["out"] = DeviceBuffer(out_bytes, self.stream, self.device_id)
-        for buf in buffers.values():
-            self._hold(buf.release)
-        return buffers
 
     def _select(self, index: int, quiet: bool = False) -> None:
         ctypes.memmove(ctypes.addressof(self._algo), ctypes.addressof(self.algorithms[index].algo), ctypes.sizeof(self._algo))
@@ -395,61 +345,6 @@ class CudaMatmul(Autotuned, Matmul):
         return any(op is not None and op.device_id == self.device_id and op.meets(lo, hi)
                    for op in self._operands.values())
 
-    def _execute_staged(self, out):
-        """Host operands: copy in, compute, copy the result back, wait for this stream only; the
-        result leaves through the plan's staging, in the caller's package."""
-        pkg, stream, uploads, staging = self.package, self.stream, self._uploads, self.staging
-        caller_out, target = (self._caller_out, self._out) if out is None else (out, self._inward("out", out))
-        if target is not None and target is not self._out:
-            self._check_out(as_operand(target, "out"), self._operands)
-        result = host_empty(self.problem.out_shape, self.problem.dtype.numpy)
-        if self._row_blocks and is_pinned(pkg.ptr(result)):
-            self._pipelined(pkg.ptr(result))
-        else:
-            self._upload()
-            self._launch(uploads["out"].ptr)
-            to_host(pkg.ptr(result), uploads["out"].ptr, uploads["out"].nbytes, stream)
-        if target is None:
-            return staging.outward(result)
-        pkg.copy_into(target, result)
-        return staging.written(caller_out, target)
-
-    def _pipelined(self, result_ptr: int) -> None:
-        """The staged product block by block (:meth:`_plan_row_blocks`) into the pinned result at
-        *result_ptr* (:func:`~gpmath._core.transfer.through_blocks`): b (and bias) up first, then a
-        in one pipelined copy, each block multiplied on the plan's stream as soon as its rows are
-        enqueued, its rows of the result back while the rest of a is copied."""
-        uploads, item, dev = self._uploads, self.problem.dtype.itemsize, self.device_id
-        arrays = dict(zip(_NAMES, self._arrays))
-        shared = [(uploads[name].ptr, NUMPY.ptr(arrays[name]), uploads[name].nbytes)
-                  for name in ("b", "bias") if arrays[name] is not None]
-        a_dev, d_dev = uploads["a"].ptr, uploads["out"].ptr
-        row_a, row_d = self.problem.k * item, self.problem.n * item
-        vp = ctypes.c_void_p
-        call = list(self._args)
-
-        def multiply(index: int) -> tuple[int, int, int]:
-            first, rows, b_desc, d_desc, found = self._row_blocks[index]
-            call[5], call[6] = vp(a_dev + first * row_a), vp(b_desc)
-            call[8] = call[10] = vp(d_dev + first * row_d)
-            call[9] = call[11] = vp(d_desc)
-            call[12] = vp(ctypes.addressof(found.algo))
-            status = self._fn(*call)
-            if status:
-                lt.check(status, "cublasLtMatmul")
-            return result_ptr + first * row_d, d_dev + first * row_d, rows * row_d
-
-        with runtime.on_device(dev):
-            through_blocks(a_dev, NUMPY.ptr(arrays["a"]), [rows * row_a for _, rows, *_ in self._row_blocks],
-                           (side_stream(dev, "upload"), self.stream, side_stream(dev, "download")), multiply, shared)
-
-    def _upload(self) -> None:
-        """Copy the host operands into the plan's device buffers (on the plan's stream)."""
-        for name, host in zip(_NAMES, self._arrays):
-            if host is not None:
-                buffer = self._uploads[name]
-                to_device(buffer.ptr, NUMPY.ptr(host), buffer.nbytes, self.stream)
-
     def _check_bound(self) -> None:
         self._check_alive()
         if not self._bound:
@@ -473,14 +368,14 @@ class CudaMatmul(Autotuned, Matmul):
         operand is less aligned than the plan's algorithm needs.
         """
         self._check_alive()
-        for name, x in zip(_NAMES, (a, b, c, bias)):
+        for name, x in zip(NAMES, (a, b, c, bias)):
             if x is None:
                 continue
             if self._original[name] is None:
                 raise ValueError(f"the plan was built without {name}; build a new plan to add it")
             self._check_same(name, self._original[name], as_operand(self._inward(name, x), name, self.stream))
         saved = dict(self._operands)
-        for name, x in zip(_NAMES, (a, b, c, bias)):
+        for name, x in zip(NAMES, (a, b, c, bias)):
             if x is not None:
                 self._operands[name] = self._prepared(name, self._inward(name, x))
         if self._args is not None:
@@ -506,7 +401,7 @@ class CudaMatmul(Autotuned, Matmul):
         if self.staging is not None:
             a, b, c, bias = (self.staging.inward(x) for x in (a, b, c, bias))
         if not self._direct:
-            for name, x in zip(_NAMES, (a, b, c, bias)):
+            for name, x in zip(NAMES, (a, b, c, bias)):
                 if x is not None:
                     ops[name] = self._prepared(name, x)
         else:
@@ -535,7 +430,7 @@ class CudaMatmul(Autotuned, Matmul):
 
     def _after_free(self) -> None:
         self._args = self._fast = None
-        self._operands = dict.fromkeys(_NAMES)
+        self._operands = dict.fromkeys(NAMES)
         self._original = {}
         self._out = self._last_out = self._caller_out = None
 
