@@ -66,23 +66,23 @@ _REAL_STAYS_REAL = np.linalg.eigvals(np.eye(1)).dtype.kind == "f"
 _EMPTY_STAYS_REAL = np.linalg.eigvals(np.zeros((0, 0))).dtype.kind == "f"
 
 
-def _real_if_real(a, *results):
-    """NumPy's eig rule where the installed NumPy has it: real results where a is real and every
-    eigenvalue is real (gpmath's, as SciPy's, are complex)."""
-    if not _REAL_STAYS_REAL:
-        return results
+def _numpys_dtypes(a, *results):
+    """gpmath's eig results (as SciPy's: complex eigenvalues, eigenvectors real where a is real and
+    every eigenvalue is real) in the installed NumPy's dtypes: real where a is real and every
+    eigenvalue is real before NumPy 2.5 (an empty matrix's only in 2.4), else complex."""
     w = np.asarray(results[0])
-    if np.asarray(a).dtype.kind != "c" and not np.any(w.imag) and (w.size or _EMPTY_STAYS_REAL):
+    real = np.asarray(a).dtype.kind != "c" and not np.any(w.imag) and (w.size or _EMPTY_STAYS_REAL)
+    if _REAL_STAYS_REAL and real:
         return tuple(r.real for r in results)
-    return results
+    return tuple(r.astype(w.dtype, copy=False) for r in results)
 
 
 def _eig(a):
-    return np.linalg._linalg.EigResult(*_real_if_real(a, *gl.eig(a)))
+    return np.linalg._linalg.EigResult(*_numpys_dtypes(a, *gl.eig(a)))
 
 
 def _eigvals(a):
-    return _real_if_real(a, gl.eigvals(a))[0]
+    return _numpys_dtypes(a, gl.eigvals(a))[0]
 
 
 def _eigh(a, UPLO="L"):
