@@ -39,7 +39,8 @@ REASONS: dict[str, str] = {
                         "U), not to the rtol=1e-7 of SciPy's batch-against-loop tests",
     "gpu-float32-rounding": "on a GPU, float32 and complex64 results carry cuSOLVER's rounding, a few ulps "
                             "(up to about 10 on NumPy's 2x2 and 3x2 cases) from LAPACK's, beyond the 5-6 "
-                            "absolute decimals NumPy's tests ask of values up to 36",
+                            "absolute decimals NumPy's tests ask of values up to 36 and the 1e-6 SciPy's "
+                            "batched qr_multiply test asks of float32 values near 1",
     "gpu-64-bit-sizes": "on a GPU gpmath computes an SVD whose factors pass 2**31 - 1 elements (cuSOLVER's "
                         "64-bit API); SciPy's 32-bit LAPACK refuses it with ValueError, as gpmath's CPU "
                         "engine does, and the test expects that",
@@ -206,6 +207,9 @@ XFAILS: dict[str, str] = {
         "TestCond::test_sq_cases", "TestPinv::test_generalized_sq_cases", "TestDet::test_generalized_sq_cases",
         "TestLstsq::test_nonsq_cases", "TestLstsq::test_sq_cases", "TestEighCases::test_generalized_herm_cases",
         "TestQR::test_mode_all_but_economic")], "gpu-float32-rounding"),
+    # [dtype-cdim]: Q of a batch of 5 x 5 float32 from the GPU, times c, 1.3e-6 off in 120 values near 0.5 (10 ulps;
+    # SciPy's atol is 1e-6); found where placement put the batch on an H100 (session 38)
+    f"{BATCH}::TestBatch::test_qr_multiply[[]float32-*]": "gpu-float32-rounding",
 }
 
 XFAILS_BY_SCIPY: dict[tuple[int, int], dict[str, str]] = {
