@@ -288,7 +288,7 @@ def eig(a: Any, b: Any = None, left: bool = False, right: bool = True, overwrite
         options = {"left": left, "right": right, "homogeneous_eigvals": homogeneous_eigvals}
         return matrixwise(functools.partial(_scipy_eig, **options), a, b)
     result, plan = run(Eig, (a,), {"right": right}, execution, stream, with_plan=True, device_id=device_id)
-    pkg = package_of(a, "a")
+    pkg = plan.caller_package  # (the package the results are in: a's)
     if not right or pkg.is_complex(a):
         return result
     w, v = result
