@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import math
+import re
 
 import numpy as np
 import pytest
@@ -450,6 +451,47 @@ def test_a_product_the_model_puts_on_the_cpu_skips_the_plans(usable_gpu, rng, dt
     gpmath.set_placement("cuda")  # the GPU whatever the model
     assert small_product(a, b, None) is None
     assert small_product(a, b, "cpu") is not None
+
+
+def _numpy_layout(rng, shape, dtype, layout):
+    """A NumPy array of *shape* and *dtype* in *layout*, filled with random values."""
+    values = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if "complex" in dtype else 0)
+    x = values.astype(dtype)
+    if layout == "F":
+        return np.asfortranarray(x)
+    if layout == "strided":
+        wide = np.repeat(x, 2, axis=1)
+        return wide[:, ::2]
+    if layout == "negative":
+        return x[::-1, ::-1].copy()[::-1, ::-1]
+    if layout == "offset":
+        return np.concatenate([np.zeros((1,) + shape[1:], dtype), x])[1:]
+    if layout == "big-endian":
+        return x.astype(x.dtype.newbyteorder(">"))
+    if layout == "read-only":
+        x.flags.writeable = False
+    return x
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "negative", "offset", "big-endian", "read-only"])
+@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (64, 64, 64), (1, 1, 1), (0, 3, 2), (3, 0, 2), (1, 64, 1)])
+def test_small_numpy_products_match_numpy_in_float64_on_every_layout(usable_gpu, rng, dtype, layout, m, k, n):
+    """The shortcut's product (``numpy.dot``) and the full path's, on both operands in *layout*:
+    the float64 product within the dtype's tolerance, in the operands' dtype (big-endian: the
+    native one, as SciPy gives), C-ordered as NumPy's."""
+    a, b = _numpy_layout(rng, (m, k), dtype, layout), _numpy_layout(rng, (k, n), dtype, layout)
+    expected = a.astype(np.complex128) @ b.astype(np.complex128)
+    got = gpmath.matmul(a, b)
+    tol = 2e-6 * max(k, 1) if dtype in ("float32", "complex64") else 1e-14 * max(k, 1)
+    np.testing.assert_allclose(got, expected if "complex" in dtype else expected.real, rtol=tol, atol=tol)
+    assert got.shape == (m, n) and got.dtype == np.dtype(dtype) and got.flags.c_contiguous
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 4), (5, 2)), ((0, 4), (5, 2)), ((64, 63), (64, 64)), ((1, 2), (3, 1))])
+def test_small_numpy_products_of_unequal_inner_dimensions_raise_the_planners_error(usable_gpu, a_shape, b_shape):
+    with pytest.raises(ValueError, match=re.escape(f"a has shape {a_shape} and b has shape {b_shape}")):
+        gpmath.matmul(np.ones(a_shape), np.ones(b_shape))
 
 
 def test_the_products_cases_fall_on_both_sides_of_the_models_bound_and_its_verdict(usable_gpu):

@@ -26,19 +26,22 @@ SMALL_WORK = 64**3  # m·n·k of the products small_product takes without the co
 # name: NumPy's dtype.name property took 1.7 µs a call, more than the rest of the shortcut's key)
 _COMPUTED = {np.dtype(name): (precision, factor, name) for name, precision, factor in (
     ("float32", "float32", 2), ("float64", "float64", 2), ("complex64", "float32", 8), ("complex128", "float64", 8))}
+_DOT = np.dot
 
 
-def small_product(a, b, execution: str | None) -> np.ndarray | None:
-    """``a @ b`` by NumPy for a product of two 2-D NumPy arrays of one dtype that the CPU engine
-    computes as it is, where the CPU computes it; else None.  Where: up to :data:`SMALL_WORK`
-    (m·n·k), with *execution* ``"cpu"`` or automatic placement (no GPU moves the operands in and
-    the result out in the time NumPy takes); beyond, wherever :func:`~gpmath._core.engines.surely_on_cpu`
-    says the engine choice would give it the CPU engine (no usable GPU, or the calibrated model's
-    verdict on the planner's own estimate).
+def small_product(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | None:
+    """``a @ b`` by NumPy for a product of two 2-D NumPy arrays (the caller checked their type) of
+    one dtype that the CPU engine computes as it is, where the CPU computes it; else None.  Where:
+    up to :data:`SMALL_WORK` (m·n·k), with *execution* ``"cpu"`` or automatic placement (no GPU
+    moves the operands in and the result out in the time NumPy takes); beyond, wherever
+    :func:`~gpmath._core.engines.surely_on_cpu` says the engine choice would give it the CPU
+    engine (no usable GPU, or the calibrated model's verdict on the planner's own estimate).
 
-    The stateless ``gpmath.matmul`` returns it at once: the CPU engine's answer is this one, and
-    the plan path's key and lookup cost more than NumPy's product of two 64×64 matrices.
-    Anything else (device arrays first) is told apart before the placement mode is read.
+    The stateless ``gpmath.matmul`` returns it at once: the CPU engine's answer is this one
+    (``numpy.dot``, NumPy's BLAS call for 2-D operands without the ufunc machinery of
+    ``numpy.matmul``), and the plan path's key and lookup cost more than NumPy's product of two
+    64×64 matrices.  Each check here is one the product cannot skip: at 64² they add about a tenth
+    to NumPy's time.
 
     Examples
     --------
@@ -48,9 +51,18 @@ def small_product(a, b, execution: str | None) -> np.ndarray | None:
     >>> small_product(np.eye(2), np.ones((3, 3)), "cpu") is None  # for the planner's error message
     True
     """
-    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+    dtype = a.dtype
+    if a.ndim != 2 or b.ndim != 2 or (dtype is not b.dtype and dtype != b.dtype) or dtype not in _COMPUTED:
         return None
-    return _small(a, b, execution)
+    if len(a) * b.size <= SMALL_WORK:  # m·k·n, with b's k (where a's differs, numpy.dot raises)
+        if not stays_on_host(execution):
+            return None
+    elif not _model_puts_on_cpu(a, b, execution):
+        return None
+    try:
+        return _DOT(a, b)
+    except ValueError:  # the inner dimensions differ: the planner's message names both operands
+        return None
 
 
 def small_host_product(a, b, execution: str | None):
@@ -65,25 +77,31 @@ def small_host_product(a, b, execution: str | None):
     True
     """
     (a, pkg), (b, other) = host_view(a), host_view(b)
-    r = None if pkg is None or other is not pkg else _small(a, b, execution)
+    r = None if pkg is None or other is not pkg else small_product(a, b, execution)
     return None if r is None else in_package(pkg, r)
 
 
-def _small(a: np.ndarray, b: np.ndarray, execution: str | None) -> np.ndarray | None:
-    if a.ndim != 2 or b.ndim != 2:
-        return None
+def _model_puts_on_cpu(a: np.ndarray, b: np.ndarray, execution: str | None) -> bool:
+    """Whether the engine choice gives a product past :data:`SMALL_WORK` the CPU engine."""
     (m, k), (rows, n) = a.shape, b.shape
-    model = _COMPUTED.get(a.dtype)
-    if k != rows or a.dtype != b.dtype or model is None:
-        return None
-    work = m * n * k
-    if work <= SMALL_WORK:
-        on_cpu = stays_on_host(execution)
-    else:  # larger: where the engine choice would give it the CPU engine
-        precision, flops, name = model
-        on_cpu = surely_on_cpu("Matmul", "gemm", precision, flops * work, execution,
-                               lambda: Matmul._work(((m, k), (k, n), None, None), name, {}), (name, m, k, n))
-    return np.matmul(a, b) if on_cpu else None
+    if k != rows:
+        return False
+    precision, flops, name = _COMPUTED[a.dtype]
+    return surely_on_cpu("Matmul", "gemm", precision, flops * m * n * k, execution,
+                         lambda: Matmul._work(((m, k), (k, n), None, None), name, {}), (name, m, k, n))
+
+
+def numpy_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``numpy.matmul(a, b)``; ``numpy.dot`` where both are at most 2-D (the same product, by
+    NumPy's BLAS call on any layout), so the CPU engine and :func:`small_product` agree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> numpy_product(np.ones((2, 3)), np.ones(3)).tolist(), numpy_product(np.ones((2, 1, 2)), np.ones((2, 1))).shape
+    ([3.0, 3.0], (2, 1, 1))
+    """
+    return _DOT(a, b) if a.ndim <= 2 and b.ndim <= 2 else np.matmul(a, b)
 
 
 def apply_epilog(r: np.ndarray, epilog: str | None, bias: np.ndarray | None) -> np.ndarray:
@@ -164,7 +182,7 @@ class CpuMatmul(Matmul):
         problem = self.problem
         to_numpy, compute = self.package.to_numpy, self._compute
         a, b, c, bias = self._arrays
-        r = np.matmul(to_numpy(a).astype(compute, copy=False), to_numpy(b).astype(compute, copy=False))
+        r = numpy_product(to_numpy(a).astype(compute, copy=False), to_numpy(b).astype(compute, copy=False))
         if self.alpha != 1:
             r = r * self.alpha
         if c is not None and self.beta != 0:

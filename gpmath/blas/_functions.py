@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._core.stateless import Stateless, lane_key
 from ._cpu import small_host_product, small_product
 from ._planner import Matmul
@@ -12,6 +14,7 @@ from ._planner import Matmul
 __all__ = ["matmul"]
 
 _PATH = Stateless("matmul")
+_NDARRAY = np.ndarray
 
 
 def matmul(a: Any, b: Any, c: Any = None, *, alpha: Any = 1, beta: Any = None, epilog: str | None = None,
@@ -73,14 +76,15 @@ def matmul(a: Any, b: Any, c: Any = None, *, alpha: Any = 1, beta: Any = None, e
     lane = None
     if (c is None and bias is None and out is None and epilog is None and compute is None and beta is None
             and stream is None and device_id is None and type(alpha) is int and alpha == 1):
-        result = small_product(a, b, execution)  # a small NumPy product: NumPy's, at NumPy's speed
-        if result is not None:
-            return result
-        lane = None if execution is not None else lane_key(Matmul, a, b)
-        plan = None if lane is None else _PATH.lane(lane)
-        if plan is not None:  # device arrays: this thread's last such call's plan, at once
-            return plan.execute_with(a, b)
-        if lane is None:
+        if type(a) is _NDARRAY and type(b) is _NDARRAY:
+            result = small_product(a, b, execution)  # a small NumPy product: NumPy's, at NumPy's speed
+            if result is not None:
+                return result
+        if execution is None and (lane := lane_key(Matmul, a, b)) is not None:
+            plan = _PATH.lane(lane)
+            if plan is not None:  # device arrays: this thread's last such call's plan, at once
+                return plan.execute_with(a, b)
+        else:
             result = small_host_product(a, b, execution)  # torch CPU tensors, as NumPy arrays
             if result is not None:
                 return result
