@@ -81,11 +81,16 @@ def test_plain_host_views_are_views_of_plain_host_tensors_only(rng):
     assert NUMPY.plain_host_view(x) is None  # (NumPy arrays need no bridge)
 
 
-def test_torch_asarray_of_host_results_in_every_layout():
+@pytest.mark.parametrize("convert", ["asarray", "from_numpy"])
+def test_torch_asarray_of_host_results_in_every_layout(convert):
+    """Both ways a host result becomes a CPU tensor: over the values where torch can be (no copy,
+    its layout), over a copy of read-only memory (a broadcast batch's rcond came so) and of
+    negative strides; never torch's warning of a tensor over read-only memory."""
     torch = pytest.importorskip("torch")
     import warnings
 
     pkg = package_of(torch.ones(1), "x")
+    to_tensor = pkg.asarray if convert == "asarray" else lambda x, device_id: pkg.from_numpy(x, DTYPES["float64"], None)
     fortran = np.asfortranarray(np.arange(12.0).reshape(3, 4))
     read_only = np.arange(3.0)
     read_only.flags.writeable = False
@@ -93,11 +98,14 @@ def test_torch_asarray_of_host_results_in_every_layout():
              np.arange(6.0)[::-1], np.float64(2.5), [1, 2]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (torch warns of a tensor over read-only memory)
-        results = [pkg.asarray(x, None) for x in cases]
+        results = [to_tensor(x, None) for x in cases]
     for x, t in zip(cases, results):
         np.testing.assert_array_equal(t.numpy(), np.asarray(x))
+        assert str(t.dtype) == f"torch.{'float64' if convert == 'from_numpy' else np.asarray(x).dtype}"
     assert np.shares_memory(results[0].numpy(), fortran) and results[0].stride() == (1, 3)  # no copy, its layout
     assert not np.shares_memory(results[1].numpy(), read_only)
+    results[2][0, 0] = 7.0  # (a tensor of its own: one element written, not a broadcast row)
+    assert results[2][1, 0] == 0.0
 
 
 def test_deliver_keeps_the_callers_package_and_makes_0d_arrays():

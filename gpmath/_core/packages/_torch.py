@@ -124,12 +124,8 @@ class TorchPackage(Package):
         return self.host_values(x if x.is_cpu else x.cpu())
 
     def from_numpy(self, array, dtype, device_id):
-        torch = self.module
-        src = np.asarray(array, dtype=np.float32 if dtype.numpy is None else dtype.numpy)
-        if any(s < 0 for s in src.strides):  # torch.from_numpy takes no negative strides
-            src = np.ascontiguousarray(src)
-        tensor = torch.from_numpy(src)
-        if device_id is None and dtype.numpy is not None:  # a CPU tensor over the values, as they are
+        tensor = self.asarray(np.asarray(array, dtype=np.float32 if dtype.numpy is None else dtype.numpy), None)
+        if device_id is None and dtype.numpy is not None:  # a CPU tensor over the values where it can be
             return tensor
         return tensor.to(device=self.device(device_id), dtype=self.torch_dtype(dtype))
 
