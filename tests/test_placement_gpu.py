@@ -116,7 +116,7 @@ def test_a_measured_close_call_reaches_the_shortcut(monkeypatch, caplog, call):
         a, b = rng.standard_normal((512, 512)), rng.standard_normal((512, 384))
         run, expected, name = lambda: gpmath.matmul(a, b), a @ b, "matmul"
         key = ("gemm", "float64", runtime.get_device(), ("float64", 512, 512, 384))
-        assert _cpu._small(a, b, None) is None  # a close call: left to the plans
+        assert _cpu.small_product(a, b, None) is None  # a close call: left to the plans
     else:
         a = rng.standard_normal((256, 1024)) + 1j * rng.standard_normal((256, 1024))
         run, expected, name = lambda: gpmath.fft.fft(a), np.fft.fft(a), "fft"
