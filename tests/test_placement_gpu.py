@@ -132,3 +132,30 @@ def test_a_measured_close_call_reaches_the_shortcut(monkeypatch, caplog, call):
         a = np.asfortranarray(a)  # another layout, another plan key: the side measured, not measured again
         np.testing.assert_allclose(run(), expected, rtol=1e-10, atol=1e-10)
     assert sum("placement: " in m and " measured " in m for m in caplog.messages) == 1, caplog.messages
+
+
+@pytest.mark.parametrize("n", [16, 96])
+def test_lu_of_host_matrices_builds_its_plan_once_and_measures_a_close_call_once(monkeypatch, caplog, n):
+    """``linalg.lu`` of NumPy matrices that the model gives the GPU goes through the cached plans
+    (no plan built per call); a close call of the model (every verdict made close) is measured
+    once and its side kept for the next calls; the factors are SciPy's (the CPU) or within
+    rounding of them (the GPU's pivots are LAPACK's)."""
+    import scipy.linalg
+
+    from gpmath._core import placement
+    from gpmath.solver import LU
+
+    monkeypatch.setattr(placement, "CLOSE", 1e9)
+    monkeypatch.setattr(calibration, "_verdicts", {})
+    monkeypatch.setattr(calibration, "_outcomes", {})
+    built = []
+    monkeypatch.setattr(LU, "__init__", lambda self, *args, init=LU.__init__, **kwargs: built.append(1) or init(self, *args, **kwargs))
+    a = np.random.default_rng(n).standard_normal((n, n))
+    expected = scipy.linalg.lu(a)
+    gpmath.cache_clear()
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        for _ in range(4):
+            for got, want in zip(gpmath.linalg.lu(a), expected):
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert len(built) <= 2  # the model's side and, on a close call, the other side's once
+    assert sum("placement: " in m and " measured " in m for m in caplog.messages) <= 1, caplog.messages

@@ -22,20 +22,22 @@ from ._convert import host_ready
 __all__ = ["run", "lane_for", "host_lane_for", "by_lane"]
 
 _PATH = Stateless("linalg")
-_CHECKED = {"check": True}  # execute's arguments (never modified)
+_CHECKED, _UNCHECKED = {"check": True}, {"check": False}  # execute's arguments (never modified)
 _HOST = ("host",)  # the mark of a host lane key (a device lane key holds a stream there)
 
 
 def run(cls: type[SolverPlan], operands: tuple, options: dict, execution, stream, with_plan: bool = False,
-        device_id: int | None = None, lane: tuple | None = None):
-    """Execute planner *cls* on *operands* with *options*, raising on a numerical failure.
+        device_id: int | None = None, lane: tuple | None = None, check: bool = True):
+    """Execute planner *cls* on *operands* with *options*, raising on a numerical failure (unless
+    not *check*: ``lu``'s singular ``U`` is a result).
 
     Returns the result, or ``(result, plan)`` when *with_plan* (for plan properties such as
     :attr:`~gpmath.solver.Solve.refinement`).  *device_id* names the GPU for host operands (a
     device operand's own device is checked against it when the plan is built).  *lane*: the call's
     :func:`lane_for`, where *operands* are the caller's arrays as they came (the plan is kept for it).
     """
-    return _PATH(cls, operands, options, execution, stream, device_id, _CHECKED, with_plan=with_plan, lane=lane)
+    return _PATH(cls, operands, options, execution, stream, device_id, _CHECKED if check else _UNCHECKED,
+                 with_plan=with_plan, lane=lane)
 
 
 def lane_for(tag: tuple, execution, stream, device_id, *arrays) -> tuple | None:
