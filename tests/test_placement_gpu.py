@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -105,10 +106,11 @@ def test_a_measured_close_call_reaches_the_shortcut(monkeypatch, caplog, call):
     and keeps the faster; the shortcut then answers its calls where the CPU was kept (no plan
     lookup), and the GPU's plan from the cache answers them otherwise; a call on another layout of
     the operands takes the side measured without measuring again; every result is NumPy's."""
-    from gpmath._core import placement
+    from gpmath._core import placement, stateless
     from gpmath.blas import _cpu
 
     monkeypatch.setattr(placement, "CLOSE", 1e9)
+    monkeypatch.setattr(stateless, "TRIAL_MOST_S", math.inf)  # (a CPU calibrated beside the suite's workers is slow)
     monkeypatch.setattr(calibration, "_verdicts", {})
     monkeypatch.setattr(calibration, "_outcomes", {})
     rng = np.random.default_rng(7)
@@ -142,10 +144,11 @@ def test_lu_of_host_matrices_builds_its_plan_once_and_measures_a_close_call_once
     rounding of them (the GPU's pivots are LAPACK's)."""
     import scipy.linalg
 
-    from gpmath._core import placement
+    from gpmath._core import placement, stateless
     from gpmath.solver import LU
 
     monkeypatch.setattr(placement, "CLOSE", 1e9)
+    monkeypatch.setattr(stateless, "TRIAL_MOST_S", math.inf)
     monkeypatch.setattr(calibration, "_verdicts", {})
     monkeypatch.setattr(calibration, "_outcomes", {})
     built = []
