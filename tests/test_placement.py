@@ -20,6 +20,7 @@ import gpmath.linalg as la
 from gpmath._core import calibration, engines, runtime
 from gpmath._core.packages import NUMPY
 from gpmath._core.placement import FAMILIES, Model, Side, Work, crossover, place
+from gpmath.solver._cpu import CpuLU
 
 # a CPU of 50 GFLOP/s and 10 µs a call; a GPU of 20 TFLOP/s and 30 µs a call behind a 20 GB/s link
 RATES = Model(cpu=Side.line(10e-6, 5e10), gpu=Side.line(30e-6, 2e13), h2d_small=1e10, h2d_large=2e10, d2h_small=1e10,
@@ -753,3 +754,42 @@ def test_calibration_keeps_each_points_fastest_pass_and_measures_a_disturbed_sid
     assert calls[(cpu_n, None, "float64")] == 3 and len(rests) == 2 and all(r == calibration._REST_S for r in rests)
     assert len(made) == len(set(made)) and set(made) == set(freed) and len(freed) == len(made)  # each made once, freed
     assert all(calls[(n, 0, "float64")] == 2 for n in problem.measured(True))  # (the GPU's points, plausible, twice only)
+
+
+# -- lu of host matrices through the cached plans, with an engine posing as the GPU's ------------------------------
+class _HostLUPosingAsCuda(CpuLU):
+    """The CPU engine of LU, chosen where the GPU's is (its plans say device 0): the stateless
+    path's plans, trials and keys without a GPU."""
+
+
+@pytest.mark.parametrize("close", [False, True])
+@pytest.mark.parametrize("n", [16, 96])
+def test_lu_of_host_matrices_builds_its_plan_once(monkeypatch, caplog, close, n):
+    """``linalg.lu`` of a NumPy matrix the model gives the GPU: one plan for four calls (the
+    cached one, not one a call); a close call of the model measured once, its side kept (the
+    CPU's: SciPy's factors at once from then on); the factors SciPy's."""
+    from gpmath._core import placement, stateless
+    from gpmath.solver import LU
+
+    monkeypatch.setattr(runtime, "device_count", lambda: 1)
+    monkeypatch.setattr(runtime, "get_device", lambda: 0)
+    monkeypatch.setattr(engines, "_library_missing", lambda name: None)
+    fast_gpu = dataclasses.replace(RATES, gpu=Side.line(1e-6, 2e13), h2d_small=1e12, h2d_large=2e12, d2h_small=1e12,
+                                   d2h_large=2e12)
+    monkeypatch.setattr(calibration, "model", lambda family, precision, device_id: fast_gpu)
+    monkeypatch.setitem(engines.TABLE, "LU", (f"{__name__}:_HostLUPosingAsCuda", *engines.TABLE["LU"][1:]))
+    monkeypatch.setattr(placement, "CLOSE", 1e9 if close else placement.CLOSE)
+    monkeypatch.setattr(stateless, "TRIAL_MOST_S", math.inf)
+    monkeypatch.setattr(calibration, "_outcomes", {})
+    built = []
+    monkeypatch.setattr(LU, "__init__", lambda self, *args, init=LU.__init__, **kw: built.append(type(self)) or init(self, *args, **kw))
+    a = np.random.default_rng(n).standard_normal((n, n))
+    expected = scipy.linalg.lu(a)
+    gpmath.cache_clear()
+    with caplog.at_level(logging.INFO, logger="gpmath"):
+        for _ in range(4):
+            for got, want in zip(la.lu(a), expected):
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    measured = sum("placement: " in m and " measured " in m for m in caplog.messages)
+    assert built.count(_HostLUPosingAsCuda) == 1 and measured == int(close)
+    assert len(built) == 1 + int(close)  # (the close call's other side: the CPU engine's plan, once)
