@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.linalg as sl
 
+import gpmath
 from gpmath import linalg
 from gpmath.solver import Solve, _cpu_factor
 from gpmath.solver._cpu import LAPACK_DET_ORDER, LAPACK_INV_ORDER
@@ -154,6 +155,28 @@ def test_cho_solve_residual(dtype, lower):
     x = linalg.cho_solve(c_and_lower, b, **CPU)
     assert x.shape == (2, 5)
     close((a @ x[..., None])[..., 0], np.broadcast_to(b, (2, 5)), dtype, 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("batch", [(), (3,), (2, 2)])
+def test_cho_solve_takes_scipys_cho_factor(dtype, lower, batch):
+    """SciPy's ``cho_factor`` gives an array of flags for a batch (and SciPy 1.18 a 0-d array for
+    one matrix): gpmath's ``cho_solve`` takes its pair as SciPy's does, the same solution; a repeat
+    call finds its plan (the flag is keyed as a bool); flags that differ raise ``ValueError``."""
+    a, b = spd(batch, 5, dtype), random(batch + (5, 2), dtype, 1)
+    scipy_pair = sl.cho_factor(a, lower)
+    for given in (scipy_pair, (scipy_pair[0], np.asarray(lower)), (scipy_pair[0], np.full(batch, lower))):
+        x = linalg.cho_solve(given, b, **CPU)
+        close(x, sl.cho_solve(scipy_pair, b), dtype, 10)
+    hits = gpmath.cache_info()["linalg"].hits
+    linalg.cho_solve((scipy_pair[0], np.asarray(lower)), b, **CPU)
+    assert gpmath.cache_info()["linalg"].hits == hits + 1
+    if batch:
+        flags = np.zeros(batch, bool)
+        flags.flat[0] = True
+        with pytest.raises(ValueError, match="c_and_lower's lower flags differ"):
+            linalg.cho_solve((scipy_pair[0], flags), b, **CPU)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

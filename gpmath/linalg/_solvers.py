@@ -32,6 +32,20 @@ def _pair(value, name: str, pair: str) -> tuple:
     return tuple(value)
 
 
+def _one_flag(lower) -> bool:
+    """:func:`cho_factor`'s *lower* as one bool: SciPy's ``cho_factor`` gives an array of one flag a
+    matrix for a batch (and SciPy 1.18 a 0-d array for one matrix); their flags must agree (one
+    orientation a call), else a ``ValueError`` naming ``c_and_lower``."""
+    if type(lower) is bool:
+        return lower
+    flags = np.asarray(lower)
+    first = bool(flags.flat[0]) if flags.size else False
+    if flags.size > 1 and bool((flags != first).any()):
+        raise ValueError("c_and_lower's lower flags differ between matrices: gpmath.linalg.cho_solve takes "
+                         "factors of one orientation a call (solve the lower and the upper ones apart)")
+    return first
+
+
 def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
           check_finite: bool = True, assume_a: str | None = None, transposed: bool = False, *,
           refine: str | None = None, precision: str | None = None, full_output: bool = False, execution: str | None = None,
@@ -213,7 +227,8 @@ def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False, 
     Parameters
     ----------
     c_and_lower : (array, bool)
-        The Cholesky factor ``(..., N, N)`` and whether it is lower.
+        The Cholesky factor ``(..., N, N)`` and whether it is lower (SciPy's ``cho_factor``'s
+        array of one flag a matrix is taken where its flags agree).
     b : array, (N,) or (..., N, K)
     overwrite_b, check_finite, execution, stream, device_id
         As in :func:`gpmath.linalg.cholesky`.
@@ -228,7 +243,7 @@ def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False, 
     """
     c, lower = _pair(c_and_lower, "c_and_lower", "(c, lower) that cho_factor returns")
     c, b = prepared(check_finite, c=c, b=b)
-    return run(CholeskySolve, (c, b), {"lower": lower}, execution, stream, device_id=device_id)
+    return run(CholeskySolve, (c, b), {"lower": _one_flag(lower)}, execution, stream, device_id=device_id)
 
 
 def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True,
