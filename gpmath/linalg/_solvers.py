@@ -38,7 +38,10 @@ def _one_flag(lower) -> bool:
     orientation a call), else a ``ValueError`` naming ``c_and_lower``."""
     if type(lower) is bool:
         return lower
-    flags = np.asarray(lower)
+    try:
+        flags = np.asarray(lower)
+    except (TypeError, RuntimeError):  # (a flag in device memory: one value, read as such)
+        return bool(lower)
     first = bool(flags.flat[0]) if flags.size else False
     if flags.size > 1 and bool((flags != first).any()):
         raise ValueError("c_and_lower's lower flags differ between matrices: gpmath.linalg.cho_solve takes "
